@@ -1,0 +1,95 @@
+"""Configuration: one pydantic-settings model, environment variables prefixed ``CLAS_``.
+
+Nested sections use ``__`` in variable names, e.g. ``CLAS_OMR__TICKED_MIN=0.2``.
+Stages receive only the section they need; settings are frozen, nobody mutates
+them in place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+class OmrSettings(BaseModel):
+    """Tick-box decision bands on the fill ratio (dark share of the box interior).
+
+    The interior is the box inset by ``inset_pt`` so that the printed outline and a
+    small registration error do not count as ink. Bands: below ``ticked_min`` is
+    empty-or-unsure, at or above ``cancelled_min`` the box is filled (a correction).
+    Values calibrated on this form's own blank and filled renderings (see
+    ``tests/pipeline/test_omr_calibration.py``): TeleForm uses 25 %/40 % and queXF
+    15-40 % on their own box sizes; ours are smaller, so the bands are lower.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    inset_pt: float = 1.8
+    empty_max: float = 0.04
+    ticked_min: float = 0.10
+    cancelled_min: float = 0.70
+    signature_ink_min: float = 0.004
+    """Dark share of a signature zone above which a signature is present."""
+
+
+class OcrSettings(BaseModel):
+    """Tesseract options for zone reading."""
+
+    model_config = ConfigDict(frozen=True)
+
+    language: str = "fra"
+    text_confidence_min: float = 0.60
+    """Below this word confidence (0-1) a text field goes to review."""
+    digit_confidence_min: float = 0.60
+    timeout_s: float = 60.0
+    """Hard limit for one tesseract call, in seconds."""
+
+
+class ScanSettings(BaseModel):
+    """Rasterisation of image-only PDF pages."""
+
+    model_config = ConfigDict(frozen=True)
+
+    raster_dpi: int = 200
+    """DPI at which image-only PDF pages without a known resolution are rasterised."""
+    max_pixels: int = 60_000_000
+    """Largest image accepted, in pixels (about A4 at 1200 dpi)."""
+
+
+class Settings(BaseSettings):
+    """All settings of the product.
+
+    Attributes:
+        environment: ``development`` (default) or ``production``; production refuses
+            the placeholder secret.
+        database_url: SQLAlchemy URL; SQLite file by default, PostgreSQL by URL.
+        data_dir: Where received files, quarantined files and crops are stored.
+        inbox_dir: Folder read by ``clas-referrals run`` when none is given.
+        directory_file: The school and carrier directory (TOML).
+        school_year: Year the referrals are for, ``AAAA-AAAA``.
+        secret_key: Secret for signed cookies (review desk).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CLAS_", env_nested_delimiter="__", frozen=True)
+
+    environment: str = "development"
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{PROJECT_DIR / 'var' / 'clas.sqlite3'}")
+    data_dir: Path = PROJECT_DIR / "var" / "data"
+    inbox_dir: Path = PROJECT_DIR / "samples" / "inbox"
+    directory_file: Path = PACKAGE_DIR / "config" / "directory.toml"
+    school_year: str = "2026-2027"
+    secret_key: str = "dev-only-change-me"
+    omr: OmrSettings = OmrSettings()
+    ocr: OcrSettings = OcrSettings()
+    scan: ScanSettings = ScanSettings()
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        if self.environment != "development" and self.secret_key == "dev-only-change-me":
+            raise ValueError("CLAS_SECRET_KEY must be set outside development")
+        return self

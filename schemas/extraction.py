@@ -1,0 +1,132 @@
+"""What the readers produce: one value per field with its confidence, source and place.
+
+A field's *raw value* has the same shape whoever produced it (ground truth, AcroForm,
+text layer, OCR/OMR), so that extraction can be compared with ground truth and
+validated by one schema:
+
+* text and e-mail fields: ``str`` (``None`` when empty);
+* comb fields: the canonical printed form, ``"14/03/2016"`` for a date,
+  ``"0612345678"`` for a phone, ``"95100"`` for a postcode (``None`` when empty);
+* choices: the list of ticked option codes, in form order (``[]`` when none);
+* flags and signatures: ``bool``.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RawValue = str | list[str] | bool | None
+FormValues = dict[str, RawValue]
+"""Field name → raw value (the shape described in the module docstring)."""
+
+
+class Source(StrEnum):
+    """Where a value was read from, cheapest faithful source first."""
+
+    ACROFORM = "acroform"
+    TEXT_LAYER = "text_layer"
+    OCR = "ocr"
+    OMR = "omr"
+    NONE = "none"  # the page carrying the field was not received
+
+
+class TickState(StrEnum):
+    """OMR decision for one tick box, by fill ratio bands (see ``pipeline.settings.OmrSettings``)."""
+
+    EMPTY = "empty"
+    UNSURE = "unsure"
+    TICKED = "ticked"
+    CANCELLED = "cancelled"  # filled in completely: the printed rule says this cancels the box
+
+
+class ZoneBox(BaseModel):
+    """Where a field lies on its page, in PDF points (top-left origin)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+class ExtractedField(BaseModel):
+    """One field as a reader produced it.
+
+    Attributes:
+        name: Field name from the form definition.
+        value: Raw value (see module docstring).
+        confidence: 0 to 1; below the field's threshold the form goes to review.
+        source: Which reader produced the value.
+        page: 1-based page number.
+        zone: The field's zone in PDF points.
+        ticks: For tick fields, the OMR state of each option (option → state).
+        fill_ratios: For tick fields read by OMR, dark-pixel share of each box interior.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    value: RawValue
+    confidence: float = Field(ge=0.0, le=1.0)
+    source: Source
+    page: int
+    zone: ZoneBox
+    ticks: dict[str, TickState] = Field(default_factory=dict)
+    fill_ratios: dict[str, float] = Field(default_factory=dict)
+
+
+class ExtractedForm(BaseModel):
+    """A whole form as extracted from one document.
+
+    Attributes:
+        form_id: Serial read from the QR codes or footer.
+        version: Form version.
+        pages_found: 1-based page numbers present in the document.
+        fields: Field name → extracted field (every field of the received pages).
+        page_sources: Page number → reader used for it.
+    """
+
+    form_id: str
+    version: int
+    pages_found: list[int]
+    fields: dict[str, ExtractedField]
+    page_sources: dict[int, Source]
+
+    def values(self) -> FormValues:
+        """Field name → raw value."""
+        return {name: f.value for name, f in self.fields.items()}
+
+
+def format_comb(kind: str, text: str) -> str | None:
+    """Canonical form of a comb value from whatever characters were read.
+
+    Args:
+        kind: ``"date"``, ``"phone"`` or ``"postcode"`` (a ``FieldKind`` value).
+        text: Characters as read; non-digits are dropped.
+
+    Returns:
+        ``"JJ/MM/AAAA"`` for a date of 8 digits, else the digits themselves;
+        ``None`` when there are no digits.
+    """
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not digits:
+        return None
+    if kind == "date" and len(digits) == 8:
+        return f"{digits[:2]}/{digits[2:4]}/{digits[4:]}"
+    return digits
+
+
+def normalise_text(value: str | None) -> str | None:
+    """Collapse white space and Unicode forms so values compare as a reader sees them.
+
+    Returns ``None`` for empty or blank input.
+    """
+    if value is None:
+        return None
+    value = unicodedata.normalize("NFC", " ".join(value.split()))
+    value = value.replace("’", "'")
+    return value or None
