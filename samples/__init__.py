@@ -1,0 +1,1 @@
+"""Sample documents and the tools that make them (generator, scanner simulator)."""
