@@ -98,3 +98,108 @@ class OcrError(ClasError):
         """Create the error; see the class docstring for ``page``."""
         super().__init__(message, reason_fr=reason_fr)
         self.page = page
+
+
+class DocumentError(ClasError):
+    """The document as a whole cannot be processed: it is quarantined with its reason."""
+
+    code: ClassVar[str] = "document_error"
+
+
+class UnsupportedMediaTypeError(DocumentError):
+    """The file is neither a PDF nor a supported image (JPEG, PNG, TIFF, HEIC).
+
+    Attributes:
+        media_type: The type detected from the content.
+    """
+
+    code: ClassVar[str] = "unsupported_media_type"
+    default_reason_fr: ClassVar[str] = (
+        "Type de fichier non pris en charge : envoyer la fiche en PDF, JPEG, PNG ou TIFF."
+    )
+
+    def __init__(self, message: str, *, media_type: str, reason_fr: str | None = None) -> None:
+        """Create the error; see the class docstring for ``media_type``."""
+        super().__init__(message, reason_fr=reason_fr)
+        self.media_type = media_type
+
+
+class EncryptedPdfError(DocumentError):
+    """The PDF is protected by a password (other than the empty one)."""
+
+    code: ClassVar[str] = "encrypted_pdf"
+    default_reason_fr: ClassVar[str] = (
+        "PDF protégé par un mot de passe : demander à l'école de renvoyer la fiche sans protection."
+    )
+
+
+class UnreadableDocumentError(DocumentError):
+    """The file is truncated or corrupt."""
+
+    code: ClassVar[str] = "unreadable_document"
+    default_reason_fr: ClassVar[str] = (
+        "Fichier illisible ou endommagé : demander à l'école de renvoyer la fiche."
+    )
+
+
+class ImageTooLargeError(DocumentError):
+    """An image exceeds the pixel limit (``CLAS_SCAN__MAX_PIXELS``).
+
+    Attributes:
+        pixels: The image's pixel count.
+    """
+
+    code: ClassVar[str] = "image_too_large"
+    default_reason_fr: ClassVar[str] = (
+        "Image trop grande : la renvoyer scannée en 300 dpi au plus."
+    )
+
+    def __init__(self, message: str, *, pixels: int, reason_fr: str | None = None) -> None:
+        """Create the error; see the class docstring for ``pixels``."""
+        super().__init__(message, reason_fr=reason_fr)
+        self.pixels = pixels
+
+
+class NotTheFormError(DocumentError):
+    """No page of the document is a page of the fiche d'orientation.
+
+    Attributes:
+        page_count: Pages examined.
+    """
+
+    code: ClassVar[str] = "not_the_form"
+    default_reason_fr: ClassVar[str] = (
+        "Ce document n'est pas une fiche d'orientation CLAS (aucun code de la fiche trouvé)."
+    )
+
+    def __init__(self, message: str, *, page_count: int, reason_fr: str | None = None) -> None:
+        """Create the error; see the class docstring for ``page_count``."""
+        super().__init__(message, reason_fr=reason_fr)
+        self.page_count = page_count
+
+
+class MultipleFormsError(DocumentError):
+    """Pages of several forms are in one file; each form must come in its own file.
+
+    Attributes:
+        form_count: Distinct form serials found.
+    """
+
+    code: ClassVar[str] = "multiple_forms"
+    default_reason_fr: ClassVar[str] = (
+        "Le fichier contient plusieurs fiches : demander à l'école d'envoyer une fiche par fichier."
+    )
+
+    def __init__(self, message: str, *, form_count: int, reason_fr: str | None = None) -> None:
+        """Create the error; see the class docstring for ``form_count``."""
+        super().__init__(message, reason_fr=reason_fr)
+        self.form_count = form_count
+
+
+class ProcessingLimitError(DocumentError):
+    """A document exceeded its time limit while being read."""
+
+    code: ClassVar[str] = "processing_limit"
+    default_reason_fr: ClassVar[str] = (
+        "Le traitement de ce fichier a dépassé la durée autorisée : le vérifier à la main."
+    )
