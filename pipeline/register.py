@@ -1,0 +1,226 @@
+"""Register an identified page on the form template: find the anchors, fit a homography, warp.
+
+Chain of small steps (pdfplumber ``table.py`` style):
+
+1. :func:`initial_homography` — template points (pt) → image pixels from the QR corners;
+2. :func:`locate_anchors` — the five solid squares, searched near where step 1 puts them,
+   as dark connected components of the expected size; their centroids are the measures;
+3. :func:`fit_homography` — least-squares fit on anchors and QR corners, with the residual
+   position error expressed in PDF points;
+4. :func:`register_page` — all of the above and the warp of the page into the template
+   frame at ``dpi / 72`` pixels per point, so every zone of ``pipeline.form_definition``
+   can be cut out by multiplying its points by that scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline.errors import RegistrationError
+from pipeline.form_definition import ANCHOR_SIZE_PT, PAGE_HEIGHT_PT, PAGE_WIDTH_PT, FormDefinition, Rect, form_v1
+from pipeline.identify import IdentifiedPage, Point
+
+ANCHOR_SEARCH_PT = 18.0
+"""Half-side of the square searched around each predicted anchor centre, in pt. QR corners from zxing are
+within a pixel or two, so the prediction is off by well under 5 pt even at 3° skew; 18 pt leaves room
+for a sheet that is slightly stretched by the feeder without reaching any printed text (nearest is 22 pt)."""
+ANCHOR_AREA_TOLERANCE = (0.55, 1.6)
+"""Accepted blob area as a share of the anchor's nominal area: blur, threshold and toner spread change it."""
+ANCHOR_MIN_FILL = 0.75
+"""Smallest blob area / bounding-box area: a square skewed by 3° still fills about 0.9 of its box."""
+MIN_ANCHORS = 3
+"""Fewer anchors than this and the page is probably cropped or folded: refuse rather than guess."""
+MAX_RESIDUAL_PT = 2.5
+"""Largest RMS position error (pt) accepted. Zones are 17 pt tall and tick boxes 10 pt with a 1.8 pt
+inset; beyond 2.5 pt box interiors start to include their outline. Measured residuals on simulated
+scans are 0.05-0.3 pt (see ``tests/pipeline/test_register.py``)."""
+
+
+@dataclass(frozen=True)
+class RegisteredPage:
+    """A page warped into the template frame.
+
+    Attributes:
+        image: ``uint8`` grey array of shape ``(round(PAGE_HEIGHT_PT * dpi / 72), round(PAGE_WIDTH_PT * dpi / 72))``;
+            a point ``(x_pt, y_pt)`` of the form definition is at pixel ``(x_pt * dpi / 72, y_pt * dpi / 72)``.
+        dpi: Resolution of ``image`` in pixels per inch.
+        residual_pt: RMS distance in PDF points between measured marks (anchors, QR corners)
+            and where the fitted homography puts them: the position quality of the page.
+        anchors_found: How many of the five anchors were located.
+        homography: 3×3 matrix mapping template points (pt) to pixels of the upright scan.
+    """
+
+    image: np.ndarray
+    dpi: float
+    residual_pt: float
+    anchors_found: int
+    homography: np.ndarray
+
+    @property
+    def px_per_pt(self) -> float:
+        """Scale of :attr:`image`: pixels per PDF point (``dpi / 72``)."""
+        return self.dpi / 72.0
+
+    @property
+    def quality(self) -> float:
+        """Position quality 0-1: 1 for a perfect fit, 0 at ``MAX_RESIDUAL_PT``; used in confidences."""
+        return float(max(0.0, 1.0 - self.residual_pt / MAX_RESIDUAL_PT))
+
+
+def _apply(h: np.ndarray, points: Sequence[Point]) -> np.ndarray:
+    """Apply a homography to ``(x, y)`` points; returns an ``(n, 2)`` float array."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 1, 2)
+    return cv2.perspectiveTransform(pts, h).reshape(-1, 2)
+
+
+def initial_homography(page: IdentifiedPage) -> np.ndarray:
+    """Template (pt) → upright image (px) homography from the QR corners alone.
+
+    Args:
+        page: An identified page with at least one QR sighting (four corners).
+
+    Returns:
+        A 3×3 float64 matrix.
+
+    Raises:
+        RegistrationError: The QR corners are degenerate (no homography fits).
+    """
+    src = [c for s in page.qr_codes for c in s.template_corners_pt]
+    dst = [c for s in page.qr_codes for c in s.corners_px]
+    h, _ = cv2.findHomography(np.asarray(src, np.float64), np.asarray(dst, np.float64), 0)
+    if h is None:
+        raise RegistrationError("QR corners are degenerate; no initial homography")
+    return h
+
+
+def ink_threshold(image: np.ndarray) -> float:
+    """Grey level separating ink from paper, by Otsu's method on a subsampled page (0-255).
+
+    Works for grey scans and for black-and-white ones (which are already 0/255).
+    """
+    sample = np.ascontiguousarray(image[::4, ::4])
+    value, _ = cv2.threshold(sample, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float(value)
+
+
+def locate_anchors(
+    image: np.ndarray,
+    anchors_pt: Sequence[Rect],
+    h_initial: np.ndarray,
+    threshold: float,
+) -> list[Point | None]:
+    """Find each solid anchor square near its predicted place and return its centroid.
+
+    Args:
+        image: Upright ``uint8`` grey page.
+        anchors_pt: Anchor rectangles on the template (pt).
+        h_initial: Template (pt) → image (px) homography used to predict positions.
+        threshold: Grey level at or below which a pixel is ink (see :func:`ink_threshold`).
+
+    Returns:
+        For each anchor, its centroid in image pixels, or ``None`` when no blob of the
+        right size and solidity lies in the search window.
+    """
+    height, width = image.shape
+    scale = float(np.sqrt(abs(np.linalg.det(h_initial[:2, :2]))))  # approx. px per pt
+    side_px = ANCHOR_SIZE_PT * scale
+    nominal_area = side_px * side_px
+    found: list[Point | None] = []
+    for rect in anchors_pt:
+        (cx, cy), = _apply(h_initial, [rect.center])
+        half = ANCHOR_SEARCH_PT * scale
+        x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
+        x1, y1 = min(width, int(cx + half) + 1), min(height, int(cy + half) + 1)
+        if x1 - x0 < side_px or y1 - y0 < side_px:
+            found.append(None)
+            continue
+        window = (image[y0:y1, x0:x1] <= threshold).astype(np.uint8)
+        count, _, stats, centroids = cv2.connectedComponentsWithStats(window, connectivity=8)
+        best: Point | None = None
+        best_dist = float("inf")
+        for i in range(1, count):
+            w, h, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
+            if not ANCHOR_AREA_TOLERANCE[0] * nominal_area <= area <= ANCHOR_AREA_TOLERANCE[1] * nominal_area:
+                continue
+            if area / float(w * h) < ANCHOR_MIN_FILL or not 0.7 <= w / h <= 1.4:
+                continue
+            px, py = float(centroids[i][0]) + x0, float(centroids[i][1]) + y0
+            dist = (px - cx) ** 2 + (py - cy) ** 2
+            if dist < best_dist:
+                best, best_dist = (px, py), dist
+        found.append(best)
+    return found
+
+
+def fit_homography(template_pt: Sequence[Point], image_px: Sequence[Point]) -> tuple[np.ndarray, float]:
+    """Least-squares homography template (pt) → image (px) and its RMS residual in pt.
+
+    Args:
+        template_pt: At least four template points (pt).
+        image_px: The matching measured image points (px), same order.
+
+    Returns:
+        The 3×3 matrix and the RMS distance, in pt, between the template points and the
+        measured points mapped back onto the template.
+
+    Raises:
+        RegistrationError: Fewer than four points, or no homography fits them.
+    """
+    if len(template_pt) < 4 or len(template_pt) != len(image_px):
+        raise RegistrationError(f"need 4+ matched points, got {len(template_pt)}/{len(image_px)}")
+    src = np.asarray(template_pt, np.float64)
+    h, _ = cv2.findHomography(src, np.asarray(image_px, np.float64), 0)
+    if h is None:
+        raise RegistrationError("no homography fits the registration marks")
+    back = _apply(np.linalg.inv(h), image_px)
+    residual = float(np.sqrt(np.mean(np.sum((back - src) ** 2, axis=1))))
+    return h, residual
+
+
+def register_page(
+    page: IdentifiedPage,
+    dpi: float | None = None,
+    definition: FormDefinition | None = None,
+) -> RegisteredPage:
+    """Align an identified page on its template and warp it into the template frame.
+
+    Args:
+        page: Output of :func:`pipeline.identify.identify_page` (upright image, QR corners).
+        dpi: Resolution of the warped image in pixels per inch; defaults to the scan's own
+            resolution (``page.dpi_estimate`` rounded to 10) so no detail is invented or lost.
+        definition: Form geometry; defaults to version 1.
+
+    Returns:
+        The warped page with its resolution, residual error (pt) and homography.
+
+    Raises:
+        RegistrationError: Fewer than ``MIN_ANCHORS`` anchors found, or the residual error
+            exceeds ``MAX_RESIDUAL_PT``.
+    """
+    definition = definition or form_v1()
+    h0 = initial_homography(page)
+    threshold = ink_threshold(page.image)
+    anchors = definition.pages[page.identity.page - 1].anchors
+    located = locate_anchors(page.image, anchors, h0, threshold)
+    pairs = [(a.center, p) for a, p in zip(anchors, located, strict=True) if p is not None]
+    anchors_found = len(pairs)
+    if anchors_found < MIN_ANCHORS:
+        raise RegistrationError(f"only {anchors_found} of {len(anchors)} anchors found", anchors_found=anchors_found)
+    # Anchor centroids are sub-pixel measures; QR corners add redundancy so one bad anchor shows in the residual.
+    pairs += [(t, p) for s in page.qr_codes for t, p in zip(s.template_corners_pt, s.corners_px, strict=True)]
+    h, residual = fit_homography([t for t, _ in pairs], [p for _, p in pairs])
+    if residual > MAX_RESIDUAL_PT:
+        raise RegistrationError(f"residual {residual:.2f} pt exceeds {MAX_RESIDUAL_PT} pt",
+                                anchors_found=anchors_found, residual_pt=residual)
+    out_dpi = float(dpi) if dpi else float(max(100.0, round(page.dpi_estimate / 10.0) * 10.0))
+    s = out_dpi / 72.0
+    size = (int(round(PAGE_WIDTH_PT * s)), int(round(PAGE_HEIGHT_PT * s)))
+    # Output pixel (u, v) sits at template point (u / s, v / s); h maps that to the scan.
+    out_to_scan = h @ np.diag([1.0 / s, 1.0 / s, 1.0])
+    warped = cv2.warpPerspective(page.image, out_to_scan, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                 borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+    return RegisteredPage(warped, out_dpi, residual, anchors_found, h)
