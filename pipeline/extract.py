@@ -1,0 +1,185 @@
+"""Read a received document into pages of extracted fields, cheapest faithful source first.
+
+Per page: AcroForm values, then the text layer, then OCR/OMR on the image
+(OCRmyPDF's ``is_ocr_required`` idea, per page). Image files go straight to the
+scan reader. Heavy objects (PDFs, images) live only inside this module's calls and
+are closed before returning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pdfplumber
+from PIL import Image, ImageOps, ImageSequence
+from pypdf import PdfReader
+from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+from pipeline.errors import (
+    ClasError,
+    EncryptedPdfError,
+    ImageTooLargeError,
+    PageNotIdentifiedError,
+    UnreadableDocumentError,
+    UnsupportedMediaTypeError,
+)
+from pipeline.form_definition import FormDefinition, PageIdentity, Rect, form_v1
+from pipeline.read_pdf import (
+    acroform_widget_values,
+    identify_text_page,
+    is_scanned_page,
+    read_acroform_page,
+    read_text_layer_page,
+)
+from pipeline.read_scan import read_scan_page
+from pipeline.settings import Settings
+from schemas.document import MediaType
+from schemas.extraction import ExtractedField, Source
+
+
+@dataclass(frozen=True)
+class PageReading:
+    """One page of a document, identified and read.
+
+    Attributes:
+        index: 0-based position of the page in the document (scan order; never used to assemble).
+        identity: Form serial, version and page number.
+        source: The reader that produced the fields.
+        fields: Field name → extracted field, for this page's fields.
+    """
+
+    index: int
+    identity: PageIdentity
+    source: Source
+    fields: dict[str, ExtractedField]
+
+
+@dataclass(frozen=True)
+class UnidentifiedPage:
+    """A page that is not a page of our form (or whose codes could not be read).
+
+    Attributes:
+        index: 0-based position in the document.
+        error: Why it was not identified.
+    """
+
+    index: int
+    error: ClasError
+
+
+PageResult = PageReading | UnidentifiedPage
+
+
+def read_document(path: Path, media_type: MediaType, settings: Settings,
+                  definition: FormDefinition | None = None) -> list[PageResult]:
+    """Read every page of a document.
+
+    Args:
+        path: The stored original.
+        media_type: As detected at ingestion.
+        settings: Product settings (scan, OCR and OMR sections are used).
+        definition: Form geometry; version 1 by default.
+
+    Returns:
+        One result per page, in document order.
+
+    Raises:
+        UnsupportedMediaTypeError: Not a PDF or a supported image.
+        EncryptedPdfError: A PDF protected by a password other than the empty one.
+        UnreadableDocumentError: A truncated or corrupt file.
+        ImageTooLargeError: An image above ``settings.scan.max_pixels``.
+    """
+    definition = definition or form_v1()
+    if media_type is MediaType.PDF:
+        return list(_read_pdf(path, settings, definition))
+    if media_type in (MediaType.JPEG, MediaType.PNG, MediaType.TIFF, MediaType.HEIC):
+        return [_read_image_page(i, grey, dpi, settings) for i, (grey, dpi) in
+                enumerate(_image_pages(path, media_type, settings))]
+    raise UnsupportedMediaTypeError(f"unsupported media type {media_type.value}", media_type=media_type.value)
+
+
+def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: Settings) -> PageResult:
+    try:
+        result = read_scan_page(grey, dpi, settings.ocr, settings.omr)
+    except ClasError as exc:
+        return UnidentifiedPage(index, exc)
+    return PageReading(index, result.identity, Source.OCR, dict(result.fields))
+
+
+def _image_pages(path: Path, media_type: MediaType, settings: Settings) -> Iterator[tuple[np.ndarray, float | None]]:
+    """Yield ``(grey uint8 array, dpi or None)`` for each frame of an image file."""
+    if media_type is MediaType.HEIC:
+        try:
+            from pillow_heif import register_heif_opener
+        except ImportError as exc:  # pragma: no cover - depends on the optional package
+            raise UnsupportedMediaTypeError("HEIC support (pillow-heif) not installed",
+                                            media_type=media_type.value) from exc
+        register_heif_opener()
+    Image.MAX_IMAGE_PIXELS = None  # we enforce our own limit below, with a clear reason
+    try:
+        with Image.open(path) as img:
+            for frame in ImageSequence.Iterator(img):
+                if frame.width * frame.height > settings.scan.max_pixels:
+                    raise ImageTooLargeError(f"image of {frame.width}x{frame.height} px over the limit",
+                                             pixels=frame.width * frame.height)
+                dpi = frame.info.get("dpi")
+                upright = ImageOps.exif_transpose(frame.copy())
+                yield np.asarray(upright.convert("L")), (float(dpi[0]) if dpi and dpi[0] > 1 else None)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise UnreadableDocumentError(f"image cannot be decoded: {type(exc).__name__}") from exc
+
+
+def _open_pdf_reader(path: Path) -> PdfReader:
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise EncryptedPdfError("PDF is protected by a password")
+        len(reader.pages)  # forces parsing of the page tree
+    except (FileNotDecryptedError, NotImplementedError) as exc:
+        raise EncryptedPdfError(f"PDF cannot be decrypted: {type(exc).__name__}") from exc
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise UnreadableDocumentError(f"PDF cannot be parsed: {type(exc).__name__}") from exc
+    return reader
+
+
+def _read_pdf(path: Path, settings: Settings, definition: FormDefinition) -> Iterator[PageResult]:
+    reader = _open_pdf_reader(path)
+    has_acroform = bool(reader.get_fields())
+    try:
+        pdf = pdfplumber.open(path, password="")
+    except Exception as exc:  # pdfminer raises many unrelated types on broken files
+        raise UnreadableDocumentError(f"PDF cannot be opened: {type(exc).__name__}") from exc
+    with pdf:
+        for index, page in enumerate(pdf.pages):
+            try:
+                yield _read_pdf_page(index, page, reader, has_acroform, settings, definition)
+            finally:
+                page.close()  # pdfplumber caches per page (pdfplumber #1339)
+
+
+def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, has_acroform: bool,
+                   settings: Settings, definition: FormDefinition) -> PageResult:
+    images = [Rect(float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])) for i in page.images]
+    identity = None if is_scanned_page(float(page.width), float(page.height), images) else \
+        identify_text_page(page.extract_text() or "")
+    if identity is not None and identity.version == definition.version:
+        fields = definition.page_fields(identity.page)
+        if has_acroform:
+            widgets = acroform_widget_values([a.get_object() for a in reader.pages[index].get("/Annots", [])])
+            if any(widgets.values()):
+                return PageReading(index, identity, Source.ACROFORM, read_acroform_page(widgets, fields))
+        words = page.extract_words()
+        graphics = list(page.curves) + list(page.lines)
+        return PageReading(index, identity, Source.TEXT_LAYER,
+                           read_text_layer_page(words, page.chars, graphics, fields))
+    # No usable text layer: rasterise at the embedded image's own resolution when known.
+    dpi = float(settings.scan.raster_dpi)
+    if page.images:
+        biggest = max(page.images, key=lambda i: float(i["width"]) * float(i["height"]))
+        src_w = float(biggest["srcsize"][0])
+        dpi = min(300.0, max(100.0, src_w / (float(biggest["width"]) / 72.0)))
+    pil = page.to_image(resolution=dpi).original.convert("L")
+    return _read_image_page(index, np.asarray(pil), dpi, settings)

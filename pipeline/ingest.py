@@ -1,0 +1,99 @@
+"""Ingest: turn a file in the inbox into a :class:`ReceivedDocument`, kept safely.
+
+The file's bytes are copied once, under their SHA-256, to the originals folder with
+owner-only permissions; nothing downstream reads the inbox again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from schemas.document import MediaType, ReceivedDocument
+
+_MAGIC: tuple[tuple[bytes, int, MediaType], ...] = (
+    (b"%PDF-", 0, MediaType.PDF),
+    (b"\xff\xd8\xff", 0, MediaType.JPEG),
+    (b"\x89PNG\r\n\x1a\n", 0, MediaType.PNG),
+    (b"II*\x00", 0, MediaType.TIFF),
+    (b"MM\x00*", 0, MediaType.TIFF),
+)
+_HEIC_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis")
+_EXTENSIONS = {MediaType.PDF: ".pdf", MediaType.JPEG: ".jpg", MediaType.PNG: ".png", MediaType.TIFF: ".tif",
+               MediaType.HEIC: ".heic", MediaType.UNKNOWN: ".bin"}
+
+
+def detect_media_type(head: bytes) -> MediaType:
+    """Recognise a file's type from its first bytes (at least 16), whatever its name says.
+
+    A PDF may start with a few junk bytes before ``%PDF-`` (readers accept up to
+    1024; ISO 32000-1 §7.5.2 implementation note), so the header is searched there.
+    """
+    for magic, offset, media_type in _MAGIC:
+        if head[offset:offset + len(magic)] == magic:
+            return media_type
+    if b"%PDF-" in head[:1024]:
+        return MediaType.PDF
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIC_BRANDS:
+        return MediaType.HEIC
+    return MediaType.UNKNOWN
+
+
+def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in chunks of ``chunk_bytes`` (bounded memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def list_inbox(folder: Path) -> list[Path]:
+    """Files to ingest in ``folder`` (recursively), in a stable order; hidden files excluded.
+
+    Raises:
+        FileNotFoundError: The folder does not exist.
+    """
+    if not folder.is_dir():
+        raise FileNotFoundError(f"inbox folder not found: {folder}")
+    return sorted(p for p in folder.rglob("*") if p.is_file() and not any(
+        part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def ingest_file(path: Path, source: str, originals_dir: Path, now: datetime | None = None) -> ReceivedDocument:
+    """Record one received file and keep a copy of it.
+
+    Args:
+        path: The file as received.
+        source: Where it came from (e.g. ``folder:/srv/inbox``).
+        originals_dir: Where the kept copy goes, as ``<sha256><ext>``, mode 0600.
+        now: Reception time (UTC); defaults to the current time.
+
+    Returns:
+        The document record; its identity is the SHA-256 of the bytes.
+
+    Raises:
+        OSError: The file cannot be read or the copy cannot be written.
+    """
+    digest = sha256_file(path)
+    with path.open("rb") as fh:
+        media_type = detect_media_type(fh.read(1024))
+    originals_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stored = originals_dir / f"{digest}{_EXTENSIONS[media_type]}"
+    if not stored.exists():
+        tmp = stored.with_suffix(stored.suffix + ".part")
+        shutil.copyfile(path, tmp)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, stored)  # atomic: a crash never leaves a half-written original
+    return ReceivedDocument(
+        sha256=digest,
+        source=source,
+        original_name=path.name,
+        media_type=media_type,
+        size_bytes=path.stat().st_size,
+        received_at=now or datetime.now(UTC),
+        stored_path=stored,
+    )

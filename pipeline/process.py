@@ -1,0 +1,170 @@
+"""One document from stored original to decision: read, assemble, check, validate, route.
+
+:func:`process_document` is the one place where the pipeline's exceptions become
+outcomes: a :class:`~pipeline.errors.DocumentError` quarantines the document with
+its French reason; everything else that is doubtful or invalid goes to review
+with field-level reasons; only a valid, confidently read form is routed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from pipeline.assemble import assemble_form
+from pipeline.errors import ClasError, DocumentError
+from pipeline.extract import read_document
+from pipeline.form_definition import PAGE_COUNT, FormDefinition, form_v1
+from pipeline.route import route_referral
+from pipeline.settings import Settings
+from pipeline.validate import validate_referral
+from schemas.directory import Directory
+from schemas.document import Outcome, ReceivedDocument
+from schemas.extraction import ExtractedForm, Source
+from schemas.referral import Referral
+
+logger = logging.getLogger(__name__)
+INTERNAL_ERROR_FR = ("Erreur interne pendant la lecture de ce fichier : il est conservé ; "
+                     "le signaler à l'équipe technique puis le traiter à la main.")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a document is not routed, for staff (French) and for counting (code).
+
+    Attributes:
+        code: Stable machine code (``low_confidence``, ``missing_page``, a validation code…).
+        message_fr: What staff read.
+        field: The field concerned, if one is.
+    """
+
+    code: str
+    message_fr: str
+    field: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        """JSON form, as stored."""
+        return {"field": self.field, "code": self.code, "message_fr": self.message_fr}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where a document goes and why.
+
+    Attributes:
+        outcome: Routed, waiting list, review or quarantined (duplicates are decided before).
+        reasons: Why, when not routed (the waiting list's reason included).
+        form: The extracted form, when the document was identified.
+        referral: The validated referral, when validation passed.
+        carrier_id: The carrier chosen, when routed.
+        pupil_key: Keyed hash of the pupil's identity (for the duplicate check; not reversible).
+    """
+
+    outcome: Outcome
+    reasons: tuple[Reason, ...] = ()
+    form: ExtractedForm | None = None
+    referral: Referral | None = None
+    carrier_id: str | None = None
+    pupil_key: str | None = None
+
+    @property
+    def min_confidence(self) -> float:
+        """Lowest field confidence of the form (1.0 when there is no form)."""
+        if self.form is None or not self.form.fields:
+            return 1.0
+        return min(f.confidence for f in self.form.fields.values())
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(text.casefold().replace("-", " ").split())
+
+
+def pupil_key(surname: str, first_name: str, birth_date: date, secret: str) -> str:
+    """Keyed hash (HMAC-SHA-256, hex) of a pupil's folded name and birth date.
+
+    Used to find the same pupil referred twice in a school year without storing
+    a searchable name index; the key is the product's secret.
+    """
+    message = f"{_fold(surname)}|{_fold(first_name)}|{birth_date.isoformat()}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def confidence_reasons(form: ExtractedForm, threshold: float) -> list[Reason]:
+    """Fields read with a confidence under ``threshold`` (0-1), as review reasons."""
+    definition = form_v1()
+    reasons = []
+    for name, f in form.fields.items():
+        if f.source is not Source.NONE and f.confidence < threshold:
+            label = definition.field(name).label or name
+            reasons.append(Reason("low_confidence",
+                                  f"« {label} » : lecture incertaine ({f.confidence:.0%}), à vérifier.", name))
+    return reasons
+
+
+def missing_page_reasons(form: ExtractedForm) -> list[Reason]:
+    """One reason per page of the form that was not received."""
+    return [Reason("missing_page", f"Page {p} de la fiche manquante : demander à l'école de l'envoyer.")
+            for p in range(1, PAGE_COUNT + 1) if p not in form.pages_found]
+
+
+def process_document(
+    doc: ReceivedDocument,
+    settings: Settings,
+    directory: Directory,
+    places_used: Mapping[str, int],
+    earlier_referral: Callable[[str, str], str | None],
+    definition: FormDefinition | None = None,
+) -> Decision:
+    """Decide where one received document goes.
+
+    Args:
+        doc: The ingested document (its stored copy is read).
+        settings: Product settings.
+        directory: Schools and carriers.
+        places_used: Carrier id → referrals already routed to it.
+        earlier_referral: ``(pupil_key, school_year)`` → form serial of an earlier
+            referral of the same pupil this school year, or ``None``.
+        definition: Form geometry; version 1 by default.
+
+    Returns:
+        The decision. This function does not raise for bad input: unreadable or
+        foreign documents are quarantined, doubtful or invalid ones go to review.
+    """
+    try:
+        pages = read_document(doc.stored_path, doc.media_type, settings, definition)
+        form = assemble_form(pages, definition)
+    except DocumentError as exc:
+        return Decision(Outcome.QUARANTINED, (Reason(exc.code, exc.reason_fr),))
+    except ClasError as exc:  # a page-level failure that was not contained: a person looks at it
+        return Decision(Outcome.REVIEW, (Reason(exc.code, exc.reason_fr),))
+    except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the run nor lose the file
+        logger.exception("document %s: unexpected %s while reading", doc.short_id, type(exc).__name__)
+        return Decision(Outcome.QUARANTINED, (Reason("internal_error", INTERNAL_ERROR_FR),))
+
+    reasons = missing_page_reasons(form)
+    reasons += confidence_reasons(form, settings.ocr.text_confidence_min)
+    validation = validate_referral(form.values(), directory, settings.school_year)
+    if validation.referral is None:
+        reasons += [Reason(i.code, i.message_fr, i.field) for i in validation.issues]
+        return Decision(Outcome.REVIEW, tuple(reasons), form)
+    referral = validation.referral
+    key = pupil_key(referral.pupil.surname, referral.pupil.first_name, referral.pupil.birth_date,
+                    settings.secret_key)
+    earlier = earlier_referral(key, referral.school_year)
+    if earlier is not None:
+        reasons.append(Reason("pupil_already_referred",
+                              f"Élève déjà orienté(e) cette année (fiche {earlier}) : vérifier s'il s'agit "
+                              "d'un doublon avant de l'orienter à nouveau."))
+    if reasons:
+        return Decision(Outcome.REVIEW, tuple(reasons), form, referral, pupil_key=key)
+    route = route_referral(referral, directory, places_used)
+    if route.carrier_id is None:
+        return Decision(Outcome.WAITING_LIST, (Reason("waiting_list", route.reason_fr),), form, referral,
+                        pupil_key=key)
+    return Decision(Outcome.ROUTED, (), form, referral, route.carrier_id, pupil_key=key)

@@ -1,0 +1,293 @@
+"""The store: SQLAlchemy models and the few operations the pipeline needs.
+
+SQLite by default, PostgreSQL by URL (``CLAS_DATABASE_URL``). Every document's
+outcome is written in one transaction (receipt, document, field results,
+referral, review item, audit entries), so a crash leaves either all of it or none.
+Places used by a carrier are derived from its routed referrals, never stored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from schemas.document import Outcome, ReceivedDocument
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class RunRow(Base):
+    """One run of the pipeline over a source."""
+
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+
+
+class DocumentRow(Base):
+    """A distinct file content (by SHA-256) and where it ended."""
+
+    __tablename__ = "documents"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(500))
+    original_name: Mapped[str] = mapped_column(String(500))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    stored_path: Mapped[str] = mapped_column(String(1000))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    form_id: Mapped[str | None] = mapped_column(String(50), nullable=True, index=True)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ReceiptRow(Base):
+    """One reception of a file: the same content received twice gives two receipts, one document."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (UniqueConstraint("source", "original_name", "sha256", name="uq_receipt"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"), index=True)
+    source: Mapped[str] = mapped_column(String(500))
+    original_name: Mapped[str] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str] = mapped_column(String(30))
+
+
+class FieldResultRow(Base):
+    """One extracted field of a document (value, confidence, source, zone)."""
+
+    __tablename__ = "field_results"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(20))
+    page: Mapped[int] = mapped_column(Integer)
+    zone: Mapped[dict[str, float]] = mapped_column(JSON)
+
+
+class ReferralRow(Base):
+    """A validated referral and where it went."""
+
+    __tablename__ = "referrals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"), unique=True)
+    form_id: Mapped[str] = mapped_column(String(50))
+    school_year: Mapped[str] = mapped_column(String(9), index=True)
+    pupil_key: Mapped[str] = mapped_column(String(64), index=True)
+    school_id: Mapped[str] = mapped_column(String(50))
+    class_level: Mapped[str] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    carrier_id: Mapped[str | None] = mapped_column(String(50), nullable=True, index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReviewItemRow(Base):
+    """A document waiting for a person, with the reasons in French."""
+
+    __tablename__ = "review_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"), unique=True)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    min_confidence: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditRow(Base):
+    """Audit trail of state changes: who, when, what (no personal data in ``detail``)."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine; for SQLite, create the file's folder and keep it owner-only.
+
+    Raises:
+        sqlalchemy.exc.ArgumentError: The URL is malformed.
+    """
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+        db_path = engine.url.database
+        if db_path and db_path != ":memory:":
+            path = Path(db_path)
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.touch(mode=0o600, exist_ok=True)
+            os.chmod(path, 0o600)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+class Store:
+    """Operations on the database used by the pipeline and the flow.
+
+    Args:
+        url: SQLAlchemy database URL.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    # --- runs -------------------------------------------------------------------
+    def start_run(self, source: str) -> int:
+        """Record a run's start; returns its id."""
+        with self.session() as s:
+            run = RunRow(source=source)
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def finish_run(self, run_id: int, counts: Mapping[str, int]) -> None:
+        """Record a run's end and its accounting."""
+        with self.session() as s:
+            run = s.get_one(RunRow, run_id)
+            run.finished_at = utcnow()
+            run.counts = dict(counts)
+
+    # --- lookups ----------------------------------------------------------------
+    def already_received(self, source: str, original_name: str, sha256: str) -> bool:
+        """Whether this exact file (same source, name and content) was processed by an earlier run."""
+        with self.session() as s:
+            return s.scalar(select(ReceiptRow.id).where(
+                ReceiptRow.source == source, ReceiptRow.original_name == original_name,
+                ReceiptRow.sha256 == sha256)) is not None
+
+    def document_status(self, sha256: str) -> str | None:
+        """Outcome recorded for a content, or ``None`` if never seen."""
+        with self.session() as s:
+            return s.scalar(select(DocumentRow.status).where(DocumentRow.sha256 == sha256))
+
+    def places_used(self) -> dict[str, int]:
+        """Carrier id → referrals routed to it (all runs, all school years' rows kept)."""
+        with self.session() as s:
+            rows = s.execute(select(ReferralRow.carrier_id, func.count()).where(
+                ReferralRow.status == Outcome.ROUTED.value, ReferralRow.carrier_id.is_not(None)
+            ).group_by(ReferralRow.carrier_id)).all()
+            return {str(carrier): int(n) for carrier, n in rows}
+
+    def pupil_already_referred(self, pupil_key: str, school_year: str) -> str | None:
+        """Form serial of an earlier referral of the same pupil this school year, if any."""
+        with self.session() as s:
+            return s.scalar(select(ReferralRow.form_id).where(
+                ReferralRow.pupil_key == pupil_key, ReferralRow.school_year == school_year).limit(1))
+
+    # --- writing ----------------------------------------------------------------
+    def record_duplicate(self, run_id: int, doc: ReceivedDocument) -> None:
+        """Record a second reception of a content already held (one transaction)."""
+        with self.session() as s:
+            s.add(ReceiptRow(run_id=run_id, sha256=doc.sha256, source=doc.source,
+                             original_name=doc.original_name, received_at=doc.received_at,
+                             outcome=Outcome.DUPLICATE.value))
+            s.add(AuditRow(actor="pipeline", action="duplicate_received", sha256=doc.sha256,
+                           detail=f"run {run_id}"))
+
+    def record_document(
+        self,
+        run_id: int,
+        doc: ReceivedDocument,
+        outcome: Outcome,
+        reasons: Sequence[Mapping[str, Any]],
+        *,
+        form_id: str | None = None,
+        fields: Sequence[Mapping[str, Any]] = (),
+        referral: Mapping[str, Any] | None = None,
+        min_confidence: float = 1.0,
+    ) -> None:
+        """Write a document's whole outcome in one transaction.
+
+        Args:
+            run_id: The current run.
+            doc: The received document.
+            outcome: Where it ends.
+            reasons: ``{"field", "code", "message_fr"}`` items explaining review or quarantine.
+            form_id: Form serial, when the document was identified.
+            fields: Extracted fields as ``ExtractedField.model_dump(mode="json")``.
+            referral: For a validated referral: ``pupil_key``, ``school_year``, ``school_id``,
+                ``class_level``, ``carrier_id`` (or ``None``) and ``data`` (JSON-able).
+            min_confidence: Lowest field confidence, to order the review list.
+        """
+        reasons_json = json.loads(json.dumps(list(reasons)))
+        with self.session() as s:
+            s.add(DocumentRow(sha256=doc.sha256, source=doc.source, original_name=doc.original_name,
+                              media_type=doc.media_type.value, size_bytes=doc.size_bytes,
+                              stored_path=str(doc.stored_path), received_at=doc.received_at,
+                              status=outcome.value, form_id=form_id, reasons=reasons_json))
+            s.flush()
+            s.add(ReceiptRow(run_id=run_id, sha256=doc.sha256, source=doc.source,
+                             original_name=doc.original_name, received_at=doc.received_at,
+                             outcome=outcome.value))
+            for f in fields:
+                s.add(FieldResultRow(sha256=doc.sha256, name=f["name"], value=f["value"],
+                                     confidence=f["confidence"], source=f["source"], page=f["page"],
+                                     zone=f["zone"]))
+            if referral is not None:
+                s.add(ReferralRow(sha256=doc.sha256, form_id=form_id or "", status=outcome.value,
+                                  pupil_key=referral["pupil_key"], school_year=referral["school_year"],
+                                  school_id=referral["school_id"], class_level=referral["class_level"],
+                                  carrier_id=referral.get("carrier_id"), data=referral["data"]))
+            if outcome is Outcome.REVIEW:
+                s.add(ReviewItemRow(sha256=doc.sha256, reasons=reasons_json, min_confidence=min_confidence))
+            codes = ",".join(sorted({str(r["code"]) for r in reasons})) or "-"
+            s.add(AuditRow(actor="pipeline", action=f"document_{outcome.value}", sha256=doc.sha256,
+                           detail=f"run {run_id}; reasons: {codes}"))

@@ -1,0 +1,267 @@
+"""Seeded generator of invented referral forms, in every kind the city receives.
+
+Each generated file gets a ground-truth JSON beside it (``name.pdf`` + ``name.json``)
+holding the values written on the form and the outcome the product must reach.
+People are invented with Faker ``fr_FR``; schools come from the directory.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+from faker import Faker
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject
+
+from pipeline.form_definition import CLASS_LEVELS, CRITERIA_FIELDS, CRITERIA_GROUPS, RELATIONSHIPS, FieldKind, form_v1
+from pipeline.render_form import Rendering, render_form
+from schemas.extraction import FormValues
+
+
+class SampleKind(StrEnum):
+    """Kinds of received document the generator produces."""
+
+    FILLABLE = "fillable"
+    TEXT_PDF = "text_pdf"
+    SCAN_300_GREY_JPEG = "scan_300_grey_jpeg"
+    SCAN_200_GREY_PNG = "scan_200_grey_png"
+    SCAN_300_BW_TIFF = "scan_300_bw_tiff"
+    SCAN_200_BW_PDF = "scan_200_bw_pdf"
+    INVALID_NO_AGREEMENT = "invalid_no_agreement"
+    INVALID_NO_CRITERION = "invalid_no_criterion"
+    INVALID_UNKNOWN_SCHOOL = "invalid_unknown_school"
+    INVALID_TWO_LEVELS = "invalid_two_levels"
+    INVALID_PAGE2_MISSING = "invalid_page2_missing"
+    NOT_THE_FORM = "not_the_form"
+
+
+SCAN_KINDS = (SampleKind.SCAN_300_GREY_JPEG, SampleKind.SCAN_200_GREY_PNG, SampleKind.SCAN_300_BW_TIFF,
+              SampleKind.SCAN_200_BW_PDF)
+VALID_KINDS = (SampleKind.FILLABLE, SampleKind.TEXT_PDF, *SCAN_KINDS)
+INVALID_KINDS = (SampleKind.INVALID_NO_AGREEMENT, SampleKind.INVALID_NO_CRITERION,
+                 SampleKind.INVALID_UNKNOWN_SCHOOL, SampleKind.INVALID_TWO_LEVELS,
+                 SampleKind.INVALID_PAGE2_MISSING)
+
+
+@dataclass(frozen=True)
+class SchoolChoice:
+    """A school the generator may write on a form.
+
+    Attributes:
+        written_names: Ways a teacher writes its name (official name first).
+        levels: Class level codes the school teaches.
+    """
+
+    written_names: tuple[str, ...]
+    levels: tuple[str, ...]
+
+
+OBSERVATIONS = (
+    "Élève volontaire mais très dispersé en classe.",
+    "Besoin d'un cadre calme pour faire ses devoirs.",
+    "Progrès en lecture depuis la rentrée, à encourager.",
+    "Arrivé en France cette année, comprend bien l'oral.",
+    "Manque souvent ses affaires, peu d'aide à la maison.",
+    "Très bonne participation orale, écrit fragile.",
+    None,
+)
+LANGUAGES = ("Français", "Français, arabe", "Turc", "Tamoul, français", "Portugais", "Arabe", "Français, wolof",
+             "Roumain", "Français, lingala")
+SUPPORTS = ("APC", "RASED", "PPRE", "PRE")
+OTHER_CRITERIA = ("Absences fréquentes le matin", "Changement d'école en cours d'année", "Fratrie nombreuse")
+
+
+def _school_year_start(school_year: str) -> int:
+    return int(school_year[:4])
+
+
+def _birth_date(rng: random.Random, level: str, school_year: str) -> date:
+    """A birth date typical for ``level``: CP pupils turn 6 in the school year's first calendar year."""
+    index = [code for code, _ in CLASS_LEVELS].index(level)
+    year = _school_year_start(school_year) - 6 - index
+    return date(year, 1, 1) + timedelta(days=rng.randrange(365))
+
+
+def _fits(text: str, name: str) -> bool:
+    """Whether ``text`` fits field ``name``'s zone at the value font (no silent truncation)."""
+    from reportlab.pdfbase import pdfmetrics
+
+    rect = form_v1().field(name).rect
+    return pdfmetrics.stringWidth(text, "Helvetica", 10) <= rect.width - 8
+
+
+def _fake_phone(rng: random.Random) -> str:
+    return rng.choice(("06", "07")) + "".join(str(rng.randrange(10)) for _ in range(8))
+
+
+def _ascii_local(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in text.lower() if ch.isalnum() or ch == "-")
+
+
+def invent_form_values(rng: random.Random, schools: Sequence[SchoolChoice], school_year: str = "2026-2027") -> FormValues:
+    """Invent one complete, valid set of values for the form.
+
+    Args:
+        rng: Seeded random source; the same seed gives the same form.
+        schools: Schools to pick from (a name as a teacher might write it, and levels).
+        school_year: ``AAAA-AAAA``.
+
+    Returns:
+        Field name → raw value for every field of the form (shape of
+        :data:`schemas.extraction.FormValues`).
+    """
+    fake = Faker("fr_FR")
+    fake.seed_instance(rng.randrange(2**32))
+    start = _school_year_start(school_year)
+    school = rng.choice(list(schools))
+    level = rng.choice(list(school.levels))
+    referral_day = date(start, 9, 20) + timedelta(days=rng.randrange(180))
+
+    def name_pair() -> tuple[str, str]:
+        while True:
+            surname, first = fake.last_name().upper(), fake.first_name()
+            if _fits(surname, "pupil_surname") and _fits(first, "pupil_first_name"):
+                return surname, first
+
+    surname, first = name_pair()
+    while True:
+        address = fake.street_address().replace("\n", " ")
+        if _fits(address, "pupil_address"):
+            break
+    teacher = fake.last_name()
+    values: FormValues = {f.name: ([] if f.kind is FieldKind.CHOICE else
+                                   False if f.kind in (FieldKind.FLAG, FieldKind.SIGNATURE) else None)
+                          for f in form_v1().fields}
+    criteria_pool = [(fname, code) for fname, (_, opts) in zip(CRITERIA_FIELDS, CRITERIA_GROUPS, strict=True)
+                     for code, _ in opts]
+    chosen = set(rng.sample(criteria_pool, rng.randint(1, 4)))
+    for fname, (_, opts) in zip(CRITERIA_FIELDS, CRITERIA_GROUPS, strict=True):
+        values[fname] = [code for code, _ in opts if (fname, code) in chosen]
+    if rng.random() < 0.2:
+        values["criteria_other"] = True
+        values["criteria_other_text"] = rng.choice(OTHER_CRITERIA)
+    g1_surname = surname if rng.random() < 0.8 else fake.last_name().upper()
+    g1_first = fake.first_name_female() if rng.random() < 0.6 else fake.first_name_male()
+    values.update({
+        "school_year": school_year,
+        "referral_date": referral_day.strftime("%d/%m/%Y"),
+        "referrer_role": [rng.choices(["enseignant", "autre_pro", "famille"], [8, 2, 1])[0]],
+        "pupil_surname": surname,
+        "pupil_first_name": first,
+        "pupil_birth_date": _birth_date(rng, level, school_year).strftime("%d/%m/%Y"),
+        "pupil_sex": rng.choice([["F"], ["M"], []]),
+        "pupil_address": address,
+        "pupil_postcode": "95100",
+        "pupil_town": "Argenteuil",
+        "school_name": rng.choice(school.written_names),
+        "class_level": [level],
+        "class_name": f"{dict(CLASS_LEVELS)[level]} {rng.choice('ABC')} - {rng.choice(['Mme', 'M.'])} {teacher}",
+        "referrer_email": f"{_ascii_local(first[0])}.{_ascii_local(teacher)}@ac-versailles.fr",
+        "existing_support": rng.choice([["aucun"], [rng.choice(SUPPORTS)], ["APC", "PPRE"], []]),
+        "observations": rng.choice(OBSERVATIONS),
+        "p2_pupil_surname": surname,
+        "p2_pupil_first_name": first,
+        "guardian1_surname": g1_surname,
+        "guardian1_first_name": g1_first,
+        "guardian1_relationship": [rng.choice([code for code, _ in RELATIONSHIPS])],
+        "guardian1_phone": _fake_phone(rng),
+        "guardian1_email": (f"{_ascii_local(g1_first)}.{_ascii_local(g1_surname)}@{rng.choice(['gmail.com', 'orange.fr', 'free.fr'])}"
+                            if rng.random() < 0.7 else None),
+        "home_languages": rng.choice(LANGUAGES),
+        "interpreter_needed": [rng.choice(["oui", "non", "non", "non"])],
+        "agreement_orientation": True,
+        "agreement_data_sharing": True,
+        "family_date": (referral_day + timedelta(days=rng.randint(1, 10))).strftime("%d/%m/%Y"),
+        "family_signature": True,
+        "referrer_name": f"{rng.choice(['Mme', 'M.'])} {teacher}, {rng.choice(['enseignant(e)', 'directeur(trice)'])}",
+        "referrer_date": referral_day.strftime("%d/%m/%Y"),
+        "referrer_signature": True,
+    })
+    if rng.random() < 0.4:
+        values.update({
+            "guardian2_surname": g1_surname,
+            "guardian2_first_name": fake.first_name_male(),
+            "guardian2_relationship": ["pere"],
+            "guardian2_phone": _fake_phone(rng),
+        })
+    return values
+
+
+# --- Writing documents -------------------------------------------------------------
+
+CHECKBOX_ON_STATES = ("/Yes", "/On", "/1")
+"""Export values seen on check boxes of fillable PDFs in the wild (the issue lists them)."""
+
+
+def write_fillable(values: FormValues, form_id: str, rng: random.Random) -> bytes:
+    """A filled fillable PDF whose check boxes use a randomly chosen on-state name."""
+    buf = io.BytesIO()
+    render_form(buf, form_id, Rendering.FILLABLE, values)
+    on_state = NameObject(rng.choice(CHECKBOX_ON_STATES))
+    if on_state == "/Yes":
+        return buf.getvalue()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buf.getvalue())))
+    for page in writer.pages:
+        for annot_ref in page.get("/Annots", []):
+            annot = annot_ref.get_object()
+            ap = annot.get("/AP")
+            if annot.get("/FT") != "/Btn" or ap is None:
+                continue
+            for key in ("/N", "/D"):
+                states = ap.get(key)
+                if states is not None and "/Yes" in states:
+                    states[on_state] = states.pop("/Yes")
+            for key in ("/V", "/AS"):
+                if annot.get(key) == "/Yes":
+                    annot[NameObject(key)] = on_state
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def write_text_pdf(values: FormValues, form_id: str, seed: int, pages: Sequence[int] = (1, 2)) -> bytes:
+    """The filled form "printed to PDF": values in the text layer, no AcroForm."""
+    buf = io.BytesIO()
+    render_form(buf, form_id, Rendering.FILLED, values, signature_seed=seed)
+    if tuple(pages) == (1, 2):
+        return buf.getvalue()
+    writer = PdfWriter()
+    reader = PdfReader(io.BytesIO(buf.getvalue()))
+    for p in pages:
+        writer.add_page(reader.pages[p - 1])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def write_not_the_form(seed: int) -> bytes:
+    """A one-page PDF that is not the form (a school newsletter)."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    buf = io.BytesIO()
+    c = Canvas(buf, invariant=1)
+    c.setFont("Helvetica-Bold", 16)
+    c.drawString(72, 760, "Lettre d'information de l'école")
+    c.setFont("Helvetica", 11)
+    rng = random.Random(seed)
+    for i, line in enumerate(rng.sample([
+        "La kermesse aura lieu le samedi 13 juin.", "Pensez à marquer les vêtements de vos enfants.",
+        "La photo de classe est prévue le 2 octobre.", "Le conseil d'école se réunira en novembre.",
+        "Merci de rendre les autorisations de sortie signées."], 4)):
+        c.drawString(72, 720 - 20 * i, line)
+    c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+ScanWriter = Callable[[bytes, SampleKind, random.Random], tuple[bytes, str]]

@@ -1,0 +1,75 @@
+"""Received documents, their pages and their final outcome.
+
+A :class:`ReceivedDocument` is built once, at ingestion, and every later record
+points back to it by ``sha256``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+
+class MediaType(StrEnum):
+    """Media types recognised by their content (magic bytes), not their name."""
+
+    PDF = "application/pdf"
+    JPEG = "image/jpeg"
+    PNG = "image/png"
+    TIFF = "image/tiff"
+    HEIC = "image/heic"
+    UNKNOWN = "application/octet-stream"
+
+
+class Outcome(StrEnum):
+    """Where a received document ends: exactly one of these.
+
+    ``received = routed + waiting_list + review + quarantined + duplicate``.
+    """
+
+    ROUTED = "routed"
+    WAITING_LIST = "waiting_list"
+    REVIEW = "review"
+    QUARANTINED = "quarantined"
+    DUPLICATE = "duplicate"
+
+
+OUTCOME_LABELS_FR: dict[Outcome, str] = {
+    Outcome.ROUTED: "orientées vers une structure",
+    Outcome.WAITING_LIST: "en liste d'attente",
+    Outcome.REVIEW: "à vérifier par l'équipe",
+    Outcome.QUARANTINED: "en quarantaine",
+    Outcome.DUPLICATE: "doublons",
+}
+
+
+class ReceivedDocument(BaseModel):
+    """One received file, as recorded at ingestion.
+
+    Attributes:
+        sha256: Hex SHA-256 of the file's bytes; the document's identity.
+        source: Where it came from, e.g. ``folder:/srv/inbox``.
+        original_name: File name as received (may contain a pupil's name: never log it).
+        media_type: Detected from the content.
+        size_bytes: File size in bytes.
+        received_at: When the run picked it up (UTC).
+        stored_path: The kept copy under the data directory.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    sha256: str
+    source: str
+    original_name: str
+    media_type: MediaType
+    size_bytes: int
+    received_at: datetime
+    stored_path: Path
+
+    @property
+    def short_id(self) -> str:
+        """First 12 hex digits of the SHA-256: safe to log."""
+        return self.sha256[:12]
