@@ -35,6 +35,12 @@ class OmrSettings(BaseModel):
     cancelled_min: float = 0.70
     signature_ink_min: float = 0.004
     """Dark share of a signature zone above which a signature is present."""
+    signature_inset_pt: float = 3.0
+    """Inset of the signature box before measuring ink, so its printed frame never counts."""
+    unsure_confidence: float = 0.35
+    """Confidence of a tick field with a box in the unsure band: below every review threshold."""
+    rule_violation_confidence: float = 0.40
+    """Confidence of a tick field whose ticks break its ``ChoiceRule`` (e.g. two levels ticked)."""
 
 
 class OcrSettings(BaseModel):
@@ -48,6 +54,20 @@ class OcrSettings(BaseModel):
     digit_confidence_min: float = 0.60
     timeout_s: float = 60.0
     """Hard limit for one tesseract call, in seconds."""
+    psm: int = 6
+    """Tesseract page segmentation mode for the stacked strips: 6 = one uniform block of lines."""
+    zone_ink_min: float = 0.004
+    """Dark share of a text zone at or above which the zone is written in."""
+    cell_ink_min: float = 0.02
+    """Dark share of a comb cell interior at or above which the cell holds a character."""
+    comb_inset_pt: float = 1.8
+    """Inset of a comb cell before OCR, so its printed outline (0.6 pt) is cut away."""
+    ocr_dpi_min: float = 300.0
+    """Crops from scans below this resolution are upscaled to it before OCR."""
+    strip_gap_pt: float = 6.0
+    """White space between stacked zones in a strip, in pt at the page scale."""
+    unread_confidence: float = 0.20
+    """Confidence of a zone with ink where nothing (or the wrong number of digits) was read."""
 
 
 class ScanSettings(BaseModel):

@@ -1,0 +1,459 @@
+"""Read every field of a scanned page: OCR for text and combs, OMR for tick boxes and signatures.
+
+The page is identified (``pipeline.identify``) and registered (``pipeline.register``), so
+each zone of the form definition is cut out of the registered image by multiplying its
+points by ``dpi / 72``. Speed comes from calling tesseract twice per page, not once per
+zone: every inked text zone is stacked into one tall strip (white gaps between), every
+inked comb into one strip of digit cells with their printed outlines cut away, and each
+strip goes through a single ``image_to_data`` call; words are mapped back to their zone
+by their vertical position. The two calls run side by side.
+
+Steps, each a small function over plain arrays and rectangles:
+``ink_mask`` → ``read_ticks`` / ``read_signature`` (OMR) and
+``stack_zones`` → ``ocr_strip`` → ``words_by_slot`` → ``text_value`` / ``comb_value`` (OCR).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import pytesseract
+
+from pipeline.errors import OcrError
+from pipeline.form_definition import ChoiceRule, Field, FieldKind, FormDefinition, PageIdentity, Rect, form_v1
+from pipeline.identify import identify_page
+from pipeline.register import RegisteredPage, ink_threshold, register_page
+from pipeline.settings import OcrSettings, OmrSettings
+from schemas.extraction import ExtractedField, RawValue, Source, TickState, ZoneBox, format_comb, normalise_text
+
+log = logging.getLogger(__name__)
+
+TEXT_KINDS = (FieldKind.TEXT, FieldKind.EMAIL)
+COMB_KINDS = (FieldKind.DATE, FieldKind.PHONE, FieldKind.POSTCODE)
+
+
+@dataclass(frozen=True)
+class ScanPageResult:
+    """Everything read from one scanned page.
+
+    Attributes:
+        identity: Form serial, version and page number from the QR codes.
+        quarter_turns: Counter-clockwise quarter turns that made the input upright (0-3).
+        dpi: Resolution the page was registered and read at (px per inch).
+        residual_pt: Registration residual in PDF points (see ``RegisteredPage.residual_pt``).
+        anchors_found: Registration anchors located, of five.
+        fields: Field name → extracted field, for every field of this page.
+    """
+
+    identity: PageIdentity
+    quarter_turns: int
+    dpi: float
+    residual_pt: float
+    anchors_found: int
+    fields: dict[str, ExtractedField]
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word tesseract read in a strip.
+
+    Attributes:
+        text: The word as read.
+        confidence: Tesseract's confidence, 0-1.
+        x_px: Left edge in strip pixels (orders words within a zone).
+        y_px: Vertical centre in strip pixels (finds the zone).
+    """
+
+    text: str
+    confidence: float
+    x_px: int
+    y_px: float
+
+
+@dataclass(frozen=True)
+class Strip:
+    """Zone crops stacked vertically for one tesseract call.
+
+    Attributes:
+        image: ``uint8`` grey strip, white background.
+        slots: For each stacked crop, its ``(top_px, bottom_px)`` span in the strip, in input order.
+    """
+
+    image: np.ndarray
+    slots: tuple[tuple[int, int], ...]
+
+
+# --- Pixel helpers ----------------------------------------------------------------------------
+
+
+def _px(rect: Rect, px_per_pt: float, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """Pixel bounds ``(x0, y0, x1, y1)`` of a rectangle in points, clipped to the image."""
+    h, w = shape[:2]
+    x0 = min(max(0, int(round(rect.x0 * px_per_pt))), w)
+    y0 = min(max(0, int(round(rect.top * px_per_pt))), h)
+    x1 = min(max(x0, int(round(rect.x1 * px_per_pt))), w)
+    y1 = min(max(y0, int(round(rect.bottom * px_per_pt))), h)
+    return x0, y0, x1, y1
+
+
+def _crop(image: np.ndarray, rect: Rect, px_per_pt: float) -> np.ndarray:
+    x0, y0, x1, y1 = _px(rect, px_per_pt, image.shape)
+    return image[y0:y1, x0:x1]
+
+
+def ink_mask(image: np.ndarray) -> np.ndarray:
+    """Binary ink mask of a registered page: 1 where the pixel is ink, 0 for paper.
+
+    Args:
+        image: ``uint8`` grey page (grey or black-and-white scan).
+
+    Returns:
+        ``uint8`` array of the same shape holding 0 and 1. The threshold is Otsu's on the page
+        (``pipeline.register.ink_threshold``), which separates toner from paper on both scan modes.
+    """
+    return (image <= ink_threshold(image)).astype(np.uint8)
+
+
+def ink_share(mask: np.ndarray, rect: Rect, px_per_pt: float) -> float:
+    """Share (0-1) of ink pixels of ``mask`` inside ``rect`` (pt); 0 for an empty crop."""
+    crop = _crop(mask, rect, px_per_pt)
+    return float(crop.mean()) if crop.size else 0.0
+
+
+# --- OMR --------------------------------------------------------------------------------------
+
+
+def tick_state(fill: float, omr: OmrSettings) -> TickState:
+    """Band of a fill ratio (see ``OmrSettings`` for the bands and where they come from)."""
+    if fill >= omr.cancelled_min:
+        return TickState.CANCELLED
+    if fill >= omr.ticked_min:
+        return TickState.TICKED
+    if fill > omr.empty_max:
+        return TickState.UNSURE
+    return TickState.EMPTY
+
+
+def _band_margin(fill: float, omr: OmrSettings) -> float:
+    """Distance of a fill ratio to the nearest band edge, scaled to 0-1 by the band it lies in."""
+    edges = sorted((omr.empty_max, omr.ticked_min, omr.cancelled_min))
+    nearest = min(abs(fill - e) for e in edges)
+    return min(1.0, nearest / max(1e-6, omr.empty_max))
+
+
+def _rule_ok(rule: ChoiceRule, ticked: int) -> bool:
+    if rule is ChoiceRule.EXACTLY_ONE:
+        return ticked == 1
+    if rule is ChoiceRule.AT_MOST_ONE:
+        return ticked <= 1
+    return True
+
+
+def read_ticks(
+    field: Field, mask: np.ndarray, px_per_pt: float, omr: OmrSettings, quality: float
+) -> ExtractedField:
+    """Read a choice or flag field by the fill ratio of each box interior.
+
+    Args:
+        field: A ``CHOICE`` or ``FLAG`` field (``field.boxes`` in pt).
+        mask: Ink mask of the registered page (:func:`ink_mask`).
+        px_per_pt: Scale of ``mask`` (``dpi / 72``).
+        omr: Bands and inset (``OmrSettings``).
+        quality: Registration quality 0-1 (``RegisteredPage.quality``).
+
+    Returns:
+        The field with value ``list[str]`` of ticked options in form order (``bool`` for a
+        flag), per-box states and fill ratios. Cancelled and unsure boxes are not in the value.
+        Confidence is ``omr.unsure_confidence`` when a box is unsure, ``omr.rule_violation_confidence``
+        when the group's ``ChoiceRule`` is broken, else grows with the distance to the band edges.
+    """
+    fills = {b.option: ink_share(mask, b.rect.inset(omr.inset_pt), px_per_pt) for b in field.boxes}
+    states = {opt: tick_state(f, omr) for opt, f in fills.items()}
+    ticked = [b.option for b in field.boxes if states[b.option] is TickState.TICKED]
+    confidence = 0.5 + 0.5 * min(_band_margin(f, omr) for f in fills.values())
+    if any(s is TickState.UNSURE for s in states.values()):
+        confidence = min(confidence, omr.unsure_confidence)
+    if not _rule_ok(field.rule, len(ticked)) and (field.required or ticked):
+        confidence = min(confidence, omr.rule_violation_confidence)
+    value: RawValue = bool(ticked) if field.kind is FieldKind.FLAG else ticked
+    return ExtractedField(
+        name=field.name, value=value, confidence=_with_quality(confidence, quality), source=Source.OMR,
+        page=field.page, zone=_zone(field), ticks=states, fill_ratios={k: round(v, 4) for k, v in fills.items()},
+    )
+
+
+def read_signature(
+    field: Field, mask: np.ndarray, px_per_pt: float, omr: OmrSettings, quality: float
+) -> ExtractedField:
+    """Decide whether a signature zone holds ink.
+
+    Args:
+        field: A ``SIGNATURE`` field.
+        mask: Ink mask of the registered page.
+        px_per_pt: Scale of ``mask`` (``dpi / 72``).
+        omr: ``signature_inset_pt`` and ``signature_ink_min``.
+        quality: Registration quality 0-1.
+
+    Returns:
+        The field with a ``bool`` value; the confidence falls towards 0.5 as the ink share nears
+        ``signature_ink_min`` (within a factor of three either side).
+    """
+    share = ink_share(mask, field.rect.inset(omr.signature_inset_pt), px_per_pt)
+    present = share >= omr.signature_ink_min
+    ratio = share / omr.signature_ink_min if present else omr.signature_ink_min / max(share, 1e-9)
+    confidence = min(0.98, 0.5 + 0.5 * min(1.0, (ratio - 1.0) / 2.0))
+    return ExtractedField(name=field.name, value=present, confidence=_with_quality(confidence, quality),
+                          source=Source.OMR, page=field.page, zone=_zone(field))
+
+
+# --- OCR --------------------------------------------------------------------------------------
+
+
+def _text_rect(field: Field) -> Rect:
+    """The part of a text zone that holds writing: the dotted baseline at its bottom is left out."""
+    r = field.rect
+    return Rect(r.x0 + 1.0, r.top, r.x1 - 1.0, r.bottom - 1.3)
+
+
+def _cell_interior(cell: Rect, ocr: OcrSettings) -> Rect:
+    """A comb cell without its printed outline (inset by ``comb_inset_pt``)."""
+    return cell.inset(ocr.comb_inset_pt)
+
+
+def stack_zones(crops: Sequence[np.ndarray], gap_px: int, pad_px: int) -> Strip:
+    """Stack crops vertically, left-aligned, on white, with ``gap_px`` of white between them.
+
+    Args:
+        crops: ``uint8`` grey crops, any widths and heights.
+        gap_px: White rows between two crops (and above the first / below the last).
+        pad_px: White columns left and right.
+
+    Returns:
+        The strip and each crop's vertical span in it.
+    """
+    width = max((c.shape[1] for c in crops), default=1) + 2 * pad_px
+    height = sum(c.shape[0] for c in crops) + gap_px * (len(crops) + 1)
+    strip = np.full((max(height, 1), width), 255, dtype=np.uint8)
+    slots: list[tuple[int, int]] = []
+    y = gap_px
+    for c in crops:
+        strip[y : y + c.shape[0], pad_px : pad_px + c.shape[1]] = c
+        slots.append((y, y + c.shape[0]))
+        y += c.shape[0] + gap_px
+    return Strip(strip, tuple(slots))
+
+
+def ocr_strip(strip: Strip, ocr: OcrSettings, config: str) -> list[Word]:
+    """Run one tesseract ``image_to_data`` call on a strip.
+
+    Args:
+        strip: Stacked crops.
+        ocr: Language, page segmentation mode and timeout.
+        config: Extra tesseract options (e.g. a character whitelist).
+
+    Returns:
+        Non-empty words with confidence 0-1 and position.
+
+    Raises:
+        OcrError: Tesseract is missing, failed, or ran over ``ocr.timeout_s``.
+    """
+    if not strip.slots:
+        return []
+    try:
+        data = pytesseract.image_to_data(
+            strip.image, lang=ocr.language, config=f"--psm {ocr.psm} {config}".strip(),
+            output_type=pytesseract.Output.DICT, timeout=ocr.timeout_s,
+        )
+    except (pytesseract.TesseractError, pytesseract.TesseractNotFoundError, RuntimeError, OSError) as exc:
+        # RuntimeError is pytesseract's timeout.
+        raise OcrError(f"tesseract failed on a strip of {len(strip.slots)} zone(s): {type(exc).__name__}") from exc
+    words: list[Word] = []
+    for text, conf, left, top, height in zip(
+        data["text"], data["conf"], data["left"], data["top"], data["height"], strict=True
+    ):
+        if text and text.strip() and float(conf) >= 0:
+            words.append(Word(text.strip(), float(conf) / 100.0, int(left), top + height / 2.0))
+    return words
+
+
+def words_by_slot(words: Sequence[Word], slots: Sequence[tuple[int, int]]) -> list[list[Word]]:
+    """Assign each word to the slot its vertical centre falls in (nearest slot if in a gap), left to right."""
+    out: list[list[Word]] = [[] for _ in slots]
+    if not slots:
+        return out
+    centres = [(a + b) / 2 for a, b in slots]
+    for w in words:
+        i = min(range(len(slots)), key=lambda k: abs(centres[k] - w.y_px))
+        out[i].append(w)
+    for ws in out:
+        ws.sort(key=lambda w: w.x_px)
+    return out
+
+
+def text_value(kind: FieldKind, words: Sequence[Word]) -> str | None:
+    """Join a zone's words into its value: normalised text; e-mails lowercased without spaces."""
+    joined = normalise_text(" ".join(w.text for w in words))
+    if joined is None or kind is not FieldKind.EMAIL:
+        return joined
+    return joined.replace(" ", "").lower() or None
+
+
+def _words_confidence(words: Sequence[Word]) -> float:
+    """A zone's OCR confidence: its weakest word (one wrong word makes the field wrong)."""
+    return min(w.confidence for w in words) if words else 0.0
+
+
+def _with_quality(confidence: float, quality: float) -> float:
+    """Temper a reader's confidence by registration quality: a perfect fit keeps it, the worst costs 30 %."""
+    return float(min(1.0, max(0.0, confidence * (0.7 + 0.3 * quality))))
+
+
+def _zone(field: Field) -> ZoneBox:
+    r = field.rect
+    return ZoneBox(x0=r.x0, top=r.top, x1=r.x1, bottom=r.bottom)
+
+
+def _empty_field(field: Field, quality: float) -> ExtractedField:
+    """An OCR field whose zone holds no ink: no value, and sure of it."""
+    return ExtractedField(name=field.name, value=None, confidence=_with_quality(0.97, quality), source=Source.OCR,
+                          page=field.page, zone=_zone(field))
+
+
+def _scaled(crop: np.ndarray, factor: float) -> np.ndarray:
+    if factor == 1.0:
+        return crop
+    return cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+
+
+def read_text_fields(
+    fields: Sequence[Field], page: RegisteredPage, mask: np.ndarray, ocr: OcrSettings
+) -> tuple[Strip, list[Field], dict[str, ExtractedField]]:
+    """Prepare the text strip: empty zones are answered at once, inked ones are stacked.
+
+    Returns:
+        The strip to OCR, the fields in its slot order, and the already-decided empty fields.
+    """
+    s = page.px_per_pt
+    factor = max(1.0, ocr.ocr_dpi_min / page.dpi)
+    decided: dict[str, ExtractedField] = {}
+    inked: list[Field] = []
+    crops: list[np.ndarray] = []
+    for f in fields:
+        rect = _text_rect(f)
+        if ink_share(mask, rect, s) < ocr.zone_ink_min:
+            decided[f.name] = _empty_field(f, page.quality)
+            continue
+        inked.append(f)
+        crops.append(_scaled(_crop(page.image, rect, s), factor))
+    gap = int(round(ocr.strip_gap_pt * s * factor))
+    return stack_zones(crops, gap, gap), inked, decided
+
+
+def read_comb_fields(
+    fields: Sequence[Field], page: RegisteredPage, mask: np.ndarray, ocr: OcrSettings
+) -> tuple[Strip, list[Field], dict[str, ExtractedField], list[int]]:
+    """Prepare the comb strip: each inked comb becomes one row of its cell interiors side by side.
+
+    Returns:
+        The strip, the fields in slot order, the already-decided empty fields, and for each
+        stacked field the number of inked cells (the digits expected).
+    """
+    s = page.px_per_pt
+    factor = max(1.0, ocr.ocr_dpi_min / page.dpi)
+    decided: dict[str, ExtractedField] = {}
+    inked: list[Field] = []
+    rows: list[np.ndarray] = []
+    expected: list[int] = []
+    for f in fields:
+        interiors = [_cell_interior(c, ocr) for c in f.cells]
+        full = [r for r in interiors if ink_share(mask, r, s) >= ocr.cell_ink_min]
+        if not full:
+            decided[f.name] = _empty_field(f, page.quality)
+            continue
+        cells = [_crop(page.image, r, s) for r in full]
+        height = min(c.shape[0] for c in cells)
+        rows.append(_scaled(np.hstack([c[:height] for c in cells]), factor))
+        inked.append(f)
+        expected.append(len(full))
+    gap = int(round(ocr.strip_gap_pt * s * factor))
+    return stack_zones(rows, gap, gap), inked, decided, expected
+
+
+def read_scan_page(
+    image: np.ndarray,
+    dpi_hint: float | None = None,
+    ocr: OcrSettings | None = None,
+    omr: OmrSettings | None = None,
+    definition: FormDefinition | None = None,
+) -> ScanPageResult:
+    """Read every field of one scanned page.
+
+    Args:
+        image: The scanned page, ``uint8`` grey array ``(height_px, width_px)``, any quarter-turn
+            orientation, skew up to a few degrees.
+        dpi_hint: The scan's resolution in px per inch if the file says it; otherwise it is
+            estimated from the QR module size. The page is registered and read at this resolution.
+        ocr: Tesseract settings (defaults: ``OcrSettings()``).
+        omr: Tick-box and signature settings (defaults: ``OmrSettings()``).
+        definition: Form geometry; defaults to version 1.
+
+    Returns:
+        The page identity, registration figures and one ``ExtractedField`` per field of the page:
+        text/e-mail ``str | None`` and combs in canonical form (source OCR); choices ``list[str]``
+        in form order, flags and signatures ``bool`` (source OMR).
+
+    Raises:
+        PageNotIdentifiedError: No QR code of ours on the page.
+        RegistrationError: The anchors could not be found or do not agree.
+        OcrError: Tesseract failed or timed out.
+    """
+    ocr = ocr or OcrSettings()
+    omr = omr or OmrSettings()
+    definition = definition or form_v1()
+    identified = identify_page(image, definition)
+    page = register_page(identified, dpi_hint, definition)
+    mask = ink_mask(page.image)
+    s = page.px_per_pt
+    page_fields = definition.page_fields(identified.identity.page)
+
+    fields: dict[str, ExtractedField] = {}
+    text_strip, text_fields, decided_text = read_text_fields([f for f in page_fields if f.kind in TEXT_KINDS],
+                                                             page, mask, ocr)
+    comb_strip, comb_fields, decided_comb, expected = read_comb_fields(
+        [f for f in page_fields if f.kind in COMB_KINDS], page, mask, ocr)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        text_job = pool.submit(ocr_strip, text_strip, ocr, "")
+        comb_job = pool.submit(ocr_strip, comb_strip, ocr, "-c tessedit_char_whitelist=0123456789")
+        # OMR runs while tesseract works.
+        for f in page_fields:
+            if f.is_tick:
+                fields[f.name] = read_ticks(f, mask, s, omr, page.quality)
+            elif f.kind is FieldKind.SIGNATURE:
+                fields[f.name] = read_signature(f, mask, s, omr, page.quality)
+        text_words, comb_words = text_job.result(), comb_job.result()
+
+    fields.update(decided_text)
+    fields.update(decided_comb)
+    for f, words in zip(text_fields, words_by_slot(text_words, text_strip.slots), strict=True):
+        value = text_value(f.kind, words)
+        confidence = _words_confidence(words) if value else ocr.unread_confidence
+        fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),
+                                        source=Source.OCR, page=f.page, zone=_zone(f))
+    for f, words, n in zip(comb_fields, words_by_slot(comb_words, comb_strip.slots), expected, strict=True):
+        digits = "".join(w.text for w in words)
+        value = format_comb(f.kind, digits)
+        confidence = _words_confidence(words) if value else ocr.unread_confidence
+        if len(digits) != n or n != len(f.cells):
+            confidence = min(confidence, ocr.unread_confidence)  # a digit lost or invented, or a part-filled comb
+        fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),
+                                        source=Source.OCR, page=f.page, zone=_zone(f))
+    log.debug("page %d read: %d fields, residual %.2f pt, %d text and %d comb zones OCR'd",
+              identified.identity.page, len(fields), page.residual_pt, len(text_fields), len(comb_fields))
+    ordered = {f.name: fields[f.name] for f in page_fields}
+    return ScanPageResult(identified.identity, identified.quarter_turns, page.dpi, page.residual_pt,
+                          page.anchors_found, ordered)
