@@ -12,7 +12,7 @@ from schemas.extraction import ExtractedField, ExtractedForm, Source
 
 
 def assemble_form(pages: Sequence[PageResult], definition: FormDefinition | None = None) -> ExtractedForm:
-    """Put a document's identified pages together into one extracted form.
+    """Put the identified pages of one form (from one or more documents) together.
 
     Pages are matched by the form serial and page number their QR codes (or footer)
     carry. A page received twice keeps its first reading. Fields of a page that was
@@ -20,15 +20,15 @@ def assemble_form(pages: Sequence[PageResult], definition: FormDefinition | None
     so validation and review see exactly what is missing.
 
     Args:
-        pages: Results of :func:`pipeline.extract.read_document`, in any order.
+        pages: Page results of :func:`pipeline.extract.read_document`, in any order.
         definition: Form geometry; version 1 by default.
 
     Returns:
         The form, with ``pages_found`` listing the page numbers received.
 
     Raises:
-        NotTheFormError: No page of the document is a page of our form.
-        MultipleFormsError: Pages of more than one form serial are in the document.
+        NotTheFormError: No page is a page of our form.
+        MultipleFormsError: The pages belong to more than one form serial.
     """
     definition = definition or form_v1()
     readings = [p for p in pages if isinstance(p, PageReading)]

@@ -167,14 +167,16 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
         identify_text_page(page.extract_text() or "")
     if identity is not None and identity.version == definition.version:
         fields = definition.page_fields(identity.page)
+        words = page.extract_words()
+        graphics = list(page.curves) + list(page.lines)
+        from_text = read_text_layer_page(words, page.chars, graphics, fields)
         if has_acroform:
             widgets = acroform_widget_values([a.get_object() for a in reader.pages[index].get("/Annots", [])])
             if any(widgets.values()):
-                return PageReading(index, identity, Source.ACROFORM, read_acroform_page(widgets, fields))
-        words = page.extract_words()
-        graphics = list(page.curves) + list(page.lines)
-        return PageReading(index, identity, Source.TEXT_LAYER,
-                           read_text_layer_page(words, page.chars, graphics, fields))
+                # Widget values override the text layer; signatures stay read from the drawing.
+                return PageReading(index, identity, Source.ACROFORM,
+                                   {**from_text, **read_acroform_page(widgets, fields)})
+        return PageReading(index, identity, Source.TEXT_LAYER, from_text)
     # No usable text layer: rasterise at the embedded image's own resolution when known.
     dpi = float(settings.scan.raster_dpi)
     if page.images:

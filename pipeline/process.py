@@ -1,8 +1,8 @@
-"""One document from stored original to decision: read, assemble, check, validate, route.
+"""From stored originals to decisions: read each document, then decide each form.
 
-:func:`process_document` is the one place where the pipeline's exceptions become
+:func:`read_received` is the one place where the readers' exceptions become
 outcomes: a :class:`~pipeline.errors.DocumentError` quarantines the document with
-its French reason; everything else that is doubtful or invalid goes to review
+its French reason. :func:`decide_form` sends what is doubtful or invalid to review
 with field-level reasons; only a valid, confidently read form is routed.
 """
 
@@ -12,13 +12,13 @@ import hashlib
 import hmac
 import logging
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from pipeline.assemble import assemble_form
-from pipeline.errors import ClasError, DocumentError
-from pipeline.extract import read_document
+from pipeline.errors import DocumentError, MultipleFormsError, NotTheFormError
+from pipeline.extract import PageReading, PageResult, read_document
 from pipeline.form_definition import PAGE_COUNT, FormDefinition, form_v1
 from pipeline.route import route_referral
 from pipeline.settings import Settings
@@ -113,18 +113,64 @@ def missing_page_reasons(form: ExtractedForm) -> list[Reason]:
             for p in range(1, PAGE_COUNT + 1) if p not in form.pages_found]
 
 
-def process_document(
-    doc: ReceivedDocument,
+@dataclass(frozen=True)
+class DocumentReading:
+    """A received document read into pages, or the reason it could not be.
+
+    Attributes:
+        doc: The received document.
+        pages: Its pages, identified or not (empty when ``failure`` is set).
+        failure: Why the whole document is quarantined, if it is.
+    """
+
+    doc: ReceivedDocument
+    pages: tuple[PageResult, ...] = ()
+    failure: Reason | None = None
+
+    @property
+    def form_ids(self) -> tuple[str, ...]:
+        """Distinct form serials of the identified pages, sorted."""
+        return tuple(sorted({p.identity.form_id for p in self.pages if isinstance(p, PageReading)}))
+
+
+def read_received(doc: ReceivedDocument, settings: Settings, definition: FormDefinition | None = None
+                  ) -> DocumentReading:
+    """Read a document's pages; the one place where reading errors become outcomes.
+
+    A :class:`~pipeline.errors.DocumentError` (unsupported, encrypted, unreadable,
+    too large) or an unexpected failure of a reader becomes a quarantine reason; a
+    document without any page of the form, or with pages of several forms, too.
+    This function does not raise for bad input.
+    """
+    try:
+        pages = tuple(read_document(doc.stored_path, doc.media_type, settings, definition))
+    except DocumentError as exc:
+        return DocumentReading(doc, failure=Reason(exc.code, exc.reason_fr))
+    except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the run nor lose the file
+        logger.exception("document %s: unexpected %s while reading", doc.short_id, type(exc).__name__)
+        return DocumentReading(doc, failure=Reason("internal_error", INTERNAL_ERROR_FR))
+    reading = DocumentReading(doc, pages)
+    if not reading.form_ids:
+        exc = NotTheFormError("no page of the form", page_count=len(pages))
+        return DocumentReading(doc, failure=Reason(exc.code, exc.reason_fr))
+    if len(reading.form_ids) > 1:
+        err = MultipleFormsError("several forms in one file", form_count=len(reading.form_ids))
+        return DocumentReading(doc, failure=Reason(err.code, err.reason_fr))
+    return reading
+
+
+def decide_form(
+    pages: Sequence[PageResult],
     settings: Settings,
     directory: Directory,
     places_used: Mapping[str, int],
     earlier_referral: Callable[[str, str], str | None],
     definition: FormDefinition | None = None,
 ) -> Decision:
-    """Decide where one received document goes.
+    """Decide where one form goes, from its pages (possibly from several documents).
 
     Args:
-        doc: The ingested document (its stored copy is read).
+        pages: The identified pages of one form serial, in any order.
         settings: Product settings.
         directory: Schools and carriers.
         places_used: Carrier id → referrals already routed to it.
@@ -133,25 +179,15 @@ def process_document(
         definition: Form geometry; version 1 by default.
 
     Returns:
-        The decision. This function does not raise for bad input: unreadable or
-        foreign documents are quarantined, doubtful or invalid ones go to review.
+        Routed (valid and confidently read, carrier with places), waiting list
+        (valid, no carrier or no place), or review (doubtful or invalid), with reasons.
     """
-    try:
-        pages = read_document(doc.stored_path, doc.media_type, settings, definition)
-        form = assemble_form(pages, definition)
-    except DocumentError as exc:
-        return Decision(Outcome.QUARANTINED, (Reason(exc.code, exc.reason_fr),))
-    except ClasError as exc:  # a page-level failure that was not contained: a person looks at it
-        return Decision(Outcome.REVIEW, (Reason(exc.code, exc.reason_fr),))
-    except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the run nor lose the file
-        logger.exception("document %s: unexpected %s while reading", doc.short_id, type(exc).__name__)
-        return Decision(Outcome.QUARANTINED, (Reason("internal_error", INTERNAL_ERROR_FR),))
-
+    form = assemble_form(pages, definition)
     reasons = missing_page_reasons(form)
     reasons += confidence_reasons(form, settings.ocr.text_confidence_min)
     validation = validate_referral(form.values(), directory, settings.school_year)
     if validation.referral is None:
-        reasons += [Reason(i.code, i.message_fr, i.field) for i in validation.issues]
+        reasons += [Reason(str(i.code), i.message_fr, i.field) for i in validation.issues]
         return Decision(Outcome.REVIEW, tuple(reasons), form)
     referral = validation.referral
     key = pupil_key(referral.pupil.surname, referral.pupil.first_name, referral.pupil.birth_date,

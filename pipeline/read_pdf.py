@@ -71,7 +71,12 @@ def acroform_widget_values(annotations: Sequence[Mapping[str, Any]]) -> dict[str
 
 
 def read_acroform_page(widgets: Mapping[str, str | bool], fields: Sequence[Field]) -> dict[str, ExtractedField]:
-    """Extract the page's fields from its AcroForm widget values (see :func:`acroform_widget_values`)."""
+    """Extract the page's fields from its AcroForm widget values (see :func:`acroform_widget_values`).
+
+    Signature zones are not form fields (a signature is ink, on paper or from a PDF
+    reader's "fill and sign"): they are left out here and read from the page's
+    drawing by :func:`read_text_layer_page`.
+    """
     out: dict[str, ExtractedField] = {}
     for field in fields:
         if field.is_tick:
@@ -82,9 +87,7 @@ def read_acroform_page(widgets: Mapping[str, str | bool], fields: Sequence[Field
             states = {b.option: TickState.TICKED if b.option in ticked else TickState.EMPTY for b in field.boxes}
             out[field.name] = make_field(field, tick_value(field, ticked), 1.0, Source.ACROFORM, ticks=states)
         elif field.kind is FieldKind.SIGNATURE:
-            # A signature cannot be typed: it is on paper only. The form is complete only
-            # once printed, signed and scanned; an unsigned digital form fails validation.
-            out[field.name] = make_field(field, False, 1.0, Source.ACROFORM)
+            continue  # not a form field: read from the page's drawing (see read_text_layer_page)
         else:
             raw = str(widgets.get(field.name) or "")
             value = format_comb(field.kind, raw) if field.is_comb else _clean_text(field, raw)

@@ -97,7 +97,7 @@ def render_form(
         for field in definition.page_fields(page):
             _draw_field_outline(c, field)
             if rendering is Rendering.FILLABLE:
-                _add_acroform_field(c, field, values.get(field.name))
+                _add_acroform_field(c, field, values.get(field.name), rng)
             elif rendering is Rendering.FILLED:
                 _draw_value(c, field, values.get(field.name), rng)
         c.showPage()
@@ -199,7 +199,7 @@ def _draw_signature(c: Canvas, rect: Rect, rng: random.Random) -> None:
     c.drawPath(p, stroke=1, fill=0)
 
 
-def _add_acroform_field(c: Canvas, field: Field, value: object) -> None:
+def _add_acroform_field(c: Canvas, field: Field, value: object, rng: random.Random) -> None:
     form = c.acroForm
     common = {"borderWidth": 0, "fillColor": white, "textColor": black, "forceBorder": False}
     if field.is_tick:
@@ -211,7 +211,10 @@ def _add_acroform_field(c: Canvas, field: Field, value: object) -> None:
                           checked=box.option in chosen, buttonStyle="cross", borderWidth=0,
                           fillColor=white, textColor=black)
     elif field.kind is FieldKind.SIGNATURE:
-        return  # Signed on paper; a typed form still carries an ink signature once printed.
+        # No AcroForm field: families sign with a PDF reader's "fill and sign" ink,
+        # which ends up as drawing in the page content, as drawn here.
+        if value is True:
+            _draw_signature(c, field.rect, rng)
     else:
         r = field.rect
         text = format_comb(field.kind, str(value)) if (field.is_comb and value) else (value or "")

@@ -4,9 +4,10 @@
 the tests call them directly, so the pipeline runs without Prefect.
 
 Per file: ingest (hash, keep a copy) → skip if this exact file was already
-processed → record as duplicate if the content is already held → read, assemble,
-validate, route (:func:`pipeline.process.process_document`) → record the whole
-outcome in one transaction.
+processed → duplicate if the content is already held → read its pages. Then per
+form serial (pages of one form may come in several files): assemble, validate,
+route (:func:`pipeline.process.decide_form`) → record the whole outcome in one
+transaction. Duplicates are recorded last, once their first copy is.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from pathlib import Path
 
 from pipeline.directory import load_directory
 from pipeline.ingest import ingest_file
-from pipeline.process import Decision, process_document
+from pipeline.extract import PageResult
+from pipeline.process import DocumentReading, decide_form, read_received
 from pipeline.settings import Settings
 from pipeline.store import Store
 from schemas.directory import Directory
-from schemas.document import OUTCOME_LABELS_FR, Outcome
+from schemas.document import OUTCOME_LABELS_FR, Outcome, ReceivedDocument
 
 SKIPPED = "already_processed"
 
@@ -67,44 +69,122 @@ class RunContext:
         self.store.close()
 
 
-def handle_file(ctx: RunContext, run_id: int, path: Path, source: str) -> FileResult:
-    """Take one file of the inbox to its outcome and record it.
+_CONTEXTS: dict[Settings, RunContext] = {}
+
+
+def run_context(settings: Settings) -> RunContext:
+    """The run context for these settings, opened once per process and reused.
+
+    Tasks receive the (small, frozen) settings and look their context up here,
+    so that no open client crosses a task boundary.
+    """
+    if settings not in _CONTEXTS:
+        _CONTEXTS[settings] = RunContext(settings)
+    return _CONTEXTS[settings]
+
+
+def close_run_contexts() -> None:
+    """Close every context opened by :func:`run_context`."""
+    while _CONTEXTS:
+        _CONTEXTS.popitem()[1].close()
+
+
+def receive_file(ctx: RunContext, path: Path, source: str) -> ReceivedDocument | FileResult:
+    """Ingest one file of the inbox, or say that an earlier run already handled it.
 
     Raises:
-        OSError: The file cannot be read or kept (nothing is recorded then; the
-            next run picks the file up again).
-        sqlalchemy.exc.SQLAlchemyError: The database refused the write.
+        OSError: The file cannot be read or kept (nothing is recorded; the next run retries).
     """
     doc = ingest_file(path, source, ctx.originals_dir)
     if ctx.store.already_received(source, doc.original_name, doc.sha256):
         return FileResult(doc.sha256, SKIPPED)
-    if ctx.store.document_status(doc.sha256) is not None:
-        ctx.store.record_duplicate(run_id, doc)
-        return FileResult(doc.sha256, Outcome.DUPLICATE.value, ("duplicate_file",))
-    decision = process_document(doc, ctx.settings, ctx.directory, ctx.store.places_used(),
-                                ctx.store.pupil_already_referred)
-    record_decision(ctx.store, run_id, doc, decision)
-    return FileResult(doc.sha256, decision.outcome.value, tuple(r.code for r in decision.reasons),
-                      decision.carrier_id)
+    return doc
 
 
-def record_decision(store: Store, run_id: int, doc: object, decision: Decision) -> None:
-    """Write a decision to the store (one transaction)."""
+def is_duplicate(ctx: RunContext, doc: ReceivedDocument, seen_this_run: set[str]) -> bool:
+    """Whether the content was already received (earlier run, or earlier in this run)."""
+    return doc.sha256 in seen_this_run or ctx.store.document_status(doc.sha256) is not None
+
+
+def record_duplicate(ctx: RunContext, run_id: int, doc: ReceivedDocument) -> FileResult:
+    """Record a second reception of a content (call after the first one is recorded)."""
+    ctx.store.record_duplicate(run_id, doc)
+    return FileResult(doc.sha256, Outcome.DUPLICATE.value, ("duplicate_file",))
+
+
+def read_file(ctx: RunContext, doc: ReceivedDocument) -> DocumentReading:
+    """Read a received document's pages (never raises for bad input)."""
+    return read_received(doc, ctx.settings)
+
+
+@dataclass(frozen=True)
+class FormGroup:
+    """The documents that carry the pages of one form serial in this run.
+
+    Attributes:
+        form_id: The serial.
+        readings: The documents' readings, in inbox order.
+    """
+
+    form_id: str
+    readings: tuple[DocumentReading, ...]
+
+    @property
+    def pages(self) -> list[PageResult]:
+        """Every page of the form's documents."""
+        return [p for r in self.readings for p in r.pages]
+
+
+def group_forms(readings: Iterable[DocumentReading]) -> tuple[list[FormGroup], list[DocumentReading]]:
+    """Gather readings by form serial (pages are assembled by QR, never by scan order).
+
+    Returns:
+        ``(groups, failures)``: one group per form serial, and the readings that failed
+        (their ``failure`` says why).
+    """
+    by_form: dict[str, list[DocumentReading]] = {}
+    failures = []
+    for reading in readings:
+        if reading.failure is not None:
+            failures.append(reading)
+        else:
+            by_form.setdefault(reading.form_ids[0], []).append(reading)
+    return [FormGroup(form_id, tuple(rs)) for form_id, rs in by_form.items()], failures
+
+
+def record_failure(ctx: RunContext, run_id: int, reading: DocumentReading) -> FileResult:
+    """Quarantine a document that could not be read as a form, with its reason."""
+    reasons = [reading.failure.as_dict()] if reading.failure else []
+    ctx.store.record_quarantine(run_id, reading.doc, reasons)
+    return FileResult(reading.doc.sha256, Outcome.QUARANTINED.value, tuple(str(r["code"]) for r in reasons))
+
+
+def decide_and_record(ctx: RunContext, run_id: int, group: FormGroup) -> list[FileResult]:
+    """Decide one form and record the outcome for each of its documents (one transaction).
+
+    A form serial already recorded by an earlier run makes its documents duplicates
+    (the same form sent again): it is never routed twice.
+    """
+    docs = [r.doc for r in group.readings]
+    if ctx.store.form_known(group.form_id):
+        results = []
+        for doc in docs:
+            ctx.store.record_duplicate_form(run_id, doc, group.form_id)
+            results.append(FileResult(doc.sha256, Outcome.DUPLICATE.value, ("form_already_received",)))
+        return results
+    decision = decide_form(group.pages, ctx.settings, ctx.directory, ctx.store.places_used(),
+                           ctx.store.pupil_already_referred)
     referral = None
     if decision.referral is not None and decision.pupil_key is not None:
         r = decision.referral
-        referral = {
-            "pupil_key": decision.pupil_key,
-            "school_year": r.school_year,
-            "school_id": r.school_id,
-            "class_level": str(r.class_level),
-            "carrier_id": decision.carrier_id,
-            "data": r.model_dump(mode="json"),
-        }
+        referral = {"pupil_key": decision.pupil_key, "school_year": r.school_year, "school_id": r.school_id,
+                    "class_level": str(r.class_level), "carrier_id": decision.carrier_id,
+                    "data": r.model_dump(mode="json")}
     fields = [f.model_dump(mode="json") for f in decision.form.fields.values()] if decision.form else []
-    store.record_document(run_id, doc, decision.outcome, [r.as_dict() for r in decision.reasons],  # type: ignore[arg-type]
-                          form_id=decision.form.form_id if decision.form else None, fields=fields,
-                          referral=referral, min_confidence=decision.min_confidence)
+    ctx.store.record_form(run_id, docs, group.form_id, decision.outcome, [r.as_dict() for r in decision.reasons],
+                          fields=fields, referral=referral, min_confidence=decision.min_confidence)
+    codes = tuple(r.code for r in decision.reasons)
+    return [FileResult(doc.sha256, decision.outcome.value, codes, decision.carrier_id) for doc in docs]
 
 
 @dataclass(frozen=True)

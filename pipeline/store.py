@@ -92,7 +92,7 @@ class FieldResultRow(Base):
 
     __tablename__ = "field_results"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"), index=True)
+    form_id: Mapped[str] = mapped_column(String(50), index=True)
     name: Mapped[str] = mapped_column(String(100))
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
     confidence: Mapped[float] = mapped_column(Float)
@@ -106,8 +106,7 @@ class ReferralRow(Base):
 
     __tablename__ = "referrals"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"), unique=True)
-    form_id: Mapped[str] = mapped_column(String(50))
+    form_id: Mapped[str] = mapped_column(String(50), unique=True)
     school_year: Mapped[str] = mapped_column(String(9), index=True)
     pupil_key: Mapped[str] = mapped_column(String(64), index=True)
     school_id: Mapped[str] = mapped_column(String(50))
@@ -123,7 +122,7 @@ class ReviewItemRow(Base):
 
     __tablename__ = "review_items"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    sha256: Mapped[str] = mapped_column(ForeignKey("documents.sha256"), unique=True)
+    form_id: Mapped[str] = mapped_column(String(50), unique=True)
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     min_confidence: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(20), default="open")
@@ -242,26 +241,51 @@ class Store:
             s.add(AuditRow(actor="pipeline", action="duplicate_received", sha256=doc.sha256,
                            detail=f"run {run_id}"))
 
-    def record_document(
+    def _add_document(self, s: Session, run_id: int, doc: ReceivedDocument, outcome: Outcome,
+                      reasons_json: list[dict[str, Any]], form_id: str | None) -> None:
+        s.add(DocumentRow(sha256=doc.sha256, source=doc.source, original_name=doc.original_name,
+                          media_type=doc.media_type.value, size_bytes=doc.size_bytes,
+                          stored_path=str(doc.stored_path), received_at=doc.received_at,
+                          status=outcome.value, form_id=form_id, reasons=reasons_json))
+        s.flush()
+        s.add(ReceiptRow(run_id=run_id, sha256=doc.sha256, source=doc.source, original_name=doc.original_name,
+                         received_at=doc.received_at, outcome=outcome.value))
+        codes = ",".join(sorted({str(r["code"]) for r in reasons_json})) or "-"
+        s.add(AuditRow(actor="pipeline", action=f"document_{outcome.value}", sha256=doc.sha256,
+                       detail=f"run {run_id}; form {form_id or '-'}; reasons: {codes}"))
+
+    def record_duplicate_form(self, run_id: int, doc: ReceivedDocument, form_id: str) -> None:
+        """Record a new file carrying a form serial an earlier run already recorded."""
+        reasons = [{"field": None, "code": "form_already_received",
+                    "message_fr": f"Fiche {form_id} déjà reçue lors d'un envoi précédent : non traitée à nouveau."}]
+        with self.session() as s:
+            self._add_document(s, run_id, doc, Outcome.DUPLICATE, reasons, form_id)
+
+    def record_quarantine(self, run_id: int, doc: ReceivedDocument, reasons: Sequence[Mapping[str, Any]]) -> None:
+        """Record a document that could not be read as a form (one transaction)."""
+        with self.session() as s:
+            self._add_document(s, run_id, doc, Outcome.QUARANTINED, json.loads(json.dumps(list(reasons))), None)
+
+    def record_form(
         self,
         run_id: int,
-        doc: ReceivedDocument,
+        docs: Sequence[ReceivedDocument],
+        form_id: str,
         outcome: Outcome,
         reasons: Sequence[Mapping[str, Any]],
         *,
-        form_id: str | None = None,
         fields: Sequence[Mapping[str, Any]] = (),
         referral: Mapping[str, Any] | None = None,
         min_confidence: float = 1.0,
     ) -> None:
-        """Write a document's whole outcome in one transaction.
+        """Write a form's whole outcome, for every document that carried its pages, in one transaction.
 
         Args:
             run_id: The current run.
-            doc: The received document.
-            outcome: Where it ends.
-            reasons: ``{"field", "code", "message_fr"}`` items explaining review or quarantine.
-            form_id: Form serial, when the document was identified.
+            docs: The documents holding the form's pages (usually one).
+            form_id: The form serial.
+            outcome: Where the form (and so each of its documents) ends.
+            reasons: ``{"field", "code", "message_fr"}`` items explaining review or waiting list.
             fields: Extracted fields as ``ExtractedField.model_dump(mode="json")``.
             referral: For a validated referral: ``pupil_key``, ``school_year``, ``school_id``,
                 ``class_level``, ``carrier_id`` (or ``None``) and ``data`` (JSON-able).
@@ -269,25 +293,20 @@ class Store:
         """
         reasons_json = json.loads(json.dumps(list(reasons)))
         with self.session() as s:
-            s.add(DocumentRow(sha256=doc.sha256, source=doc.source, original_name=doc.original_name,
-                              media_type=doc.media_type.value, size_bytes=doc.size_bytes,
-                              stored_path=str(doc.stored_path), received_at=doc.received_at,
-                              status=outcome.value, form_id=form_id, reasons=reasons_json))
-            s.flush()
-            s.add(ReceiptRow(run_id=run_id, sha256=doc.sha256, source=doc.source,
-                             original_name=doc.original_name, received_at=doc.received_at,
-                             outcome=outcome.value))
+            for doc in docs:
+                self._add_document(s, run_id, doc, outcome, reasons_json, form_id)
             for f in fields:
-                s.add(FieldResultRow(sha256=doc.sha256, name=f["name"], value=f["value"],
-                                     confidence=f["confidence"], source=f["source"], page=f["page"],
-                                     zone=f["zone"]))
+                s.add(FieldResultRow(form_id=form_id, name=f["name"], value=f["value"], confidence=f["confidence"],
+                                     source=f["source"], page=f["page"], zone=f["zone"]))
             if referral is not None:
-                s.add(ReferralRow(sha256=doc.sha256, form_id=form_id or "", status=outcome.value,
-                                  pupil_key=referral["pupil_key"], school_year=referral["school_year"],
-                                  school_id=referral["school_id"], class_level=referral["class_level"],
-                                  carrier_id=referral.get("carrier_id"), data=referral["data"]))
+                s.add(ReferralRow(form_id=form_id, status=outcome.value, pupil_key=referral["pupil_key"],
+                                  school_year=referral["school_year"], school_id=referral["school_id"],
+                                  class_level=referral["class_level"], carrier_id=referral.get("carrier_id"),
+                                  data=referral["data"]))
             if outcome is Outcome.REVIEW:
-                s.add(ReviewItemRow(sha256=doc.sha256, reasons=reasons_json, min_confidence=min_confidence))
-            codes = ",".join(sorted({str(r["code"]) for r in reasons})) or "-"
-            s.add(AuditRow(actor="pipeline", action=f"document_{outcome.value}", sha256=doc.sha256,
-                           detail=f"run {run_id}; reasons: {codes}"))
+                s.add(ReviewItemRow(form_id=form_id, reasons=reasons_json, min_confidence=min_confidence))
+
+    def form_known(self, form_id: str) -> bool:
+        """Whether a form serial was already recorded by an earlier run."""
+        with self.session() as s:
+            return s.scalar(select(DocumentRow.sha256).where(DocumentRow.form_id == form_id).limit(1)) is not None

@@ -10,18 +10,20 @@ from __future__ import annotations
 import io
 import json
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 
 from faker import Faker
+from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
 from pipeline.form_definition import CLASS_LEVELS, CRITERIA_FIELDS, CRITERIA_GROUPS, RELATIONSHIPS, FieldKind, form_v1
 from pipeline.render_form import Rendering, render_form
+from schemas.directory import Directory
 from schemas.extraction import FormValues
 
 
@@ -98,7 +100,13 @@ def _fits(text: str, name: str) -> bool:
 
 
 def _fake_phone(rng: random.Random) -> str:
-    return rng.choice(("06", "07")) + "".join(str(rng.randrange(10)) for _ in range(8))
+    """A French mobile number that libphonenumber accepts (07 numbers start 073-079)."""
+    import phonenumbers
+
+    while True:
+        number = rng.choice(("06", "07")) + "".join(str(rng.randrange(10)) for _ in range(8))
+        if phonenumbers.is_valid_number(phonenumbers.parse(number, "FR")):
+            return number
 
 
 def _ascii_local(text: str) -> str:
@@ -125,7 +133,9 @@ def invent_form_values(rng: random.Random, schools: Sequence[SchoolChoice], scho
     start = _school_year_start(school_year)
     school = rng.choice(list(schools))
     level = rng.choice(list(school.levels))
-    referral_day = date(start, 9, 20) + timedelta(days=rng.randrange(180))
+    # Referrals are written between mid-September and mid-November: early enough that
+    # the committed samples are never dated in the future of a demo run.
+    referral_day = date(start, 9, 14) + timedelta(days=rng.randrange(60))
 
     def name_pair() -> tuple[str, str]:
         while True:
@@ -264,4 +274,140 @@ def write_not_the_form(seed: int) -> bytes:
     return buf.getvalue()
 
 
-ScanWriter = Callable[[bytes, SampleKind, random.Random], tuple[bytes, str]]
+
+def schools_from_directory(directory: Directory) -> list[SchoolChoice]:
+    """Schools as teachers write them: official name, then the directory's aliases."""
+    return [SchoolChoice((s.name, *s.aliases), tuple(str(level) for level in s.levels)) for s in directory.schools]
+
+
+UNKNOWN_SCHOOLS = ("École élémentaire des Tilleuls de Bezons", "Collège Pierre Brossolette de Nanterre")
+
+
+@dataclass(frozen=True)
+class GeneratedDocument:
+    """One generated file and its ground truth.
+
+    Attributes:
+        name: File name (e.g. ``scan_300_grey_jpeg-0003.jpg``).
+        data: The file's bytes.
+        truth: Ground truth: kind, form serial, values written, expected outcome and reason codes.
+    """
+
+    name: str
+    data: bytes
+    truth: dict[str, object]
+
+
+def _image_bytes(images: Sequence[Image.Image], fmt: str, dpi: int, quality: int | None = None) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "PDF":
+        images[0].save(buf, format="PDF", resolution=float(dpi), save_all=True, append_images=list(images[1:]))
+    elif fmt == "TIFF":
+        compression = "group4" if images[0].mode == "1" else "tiff_lzw"
+        images[0].save(buf, format="TIFF", dpi=(dpi, dpi), save_all=True, append_images=list(images[1:]),
+                       compression=compression)
+    elif fmt == "JPEG":
+        images[0].save(buf, format="JPEG", dpi=(dpi, dpi), quality=quality or 85)
+    else:
+        images[0].save(buf, format=fmt, dpi=(dpi, dpi), optimize=True)
+    return buf.getvalue()
+
+
+_SCAN_SPECS: dict[SampleKind, tuple[int, str, str]] = {
+    SampleKind.SCAN_300_GREY_JPEG: (300, "grey", "JPEG"),
+    SampleKind.SCAN_200_GREY_PNG: (200, "grey", "PNG"),
+    SampleKind.SCAN_300_BW_TIFF: (300, "bw", "TIFF"),
+    SampleKind.SCAN_200_BW_PDF: (200, "bw", "PDF"),
+}
+
+
+def _scan_documents(kind: SampleKind, values: FormValues, form_id: str, rng: random.Random,
+                    pages: Sequence[int] = (1, 2)) -> list[tuple[str, bytes]]:
+    """Scan a filled form; single-image formats give one file per page (``-p1``, ``-p2``)."""
+    from samples.scanner import random_scan, render_filled_pdf
+
+    dpi, mode, fmt = _SCAN_SPECS[kind]
+    pdf = render_filled_pdf(values, form_id, signature_seed=rng.randint(0, 10_000))
+    images = [random_scan(values, form_id, p, rng, dpi=dpi, mode=mode, pdf=pdf) for p in pages]  # type: ignore[arg-type]
+    if mode == "bw":
+        images = [im.convert("1") for im in images]
+    ext = {"JPEG": "jpg", "PNG": "png", "TIFF": "tif", "PDF": "pdf"}[fmt]
+    if fmt in ("TIFF", "PDF"):
+        return [(ext, _image_bytes(images, fmt, dpi))]
+    quality = rng.randint(75, 90) if fmt == "JPEG" else None
+    return [(f"p{p}.{ext}", _image_bytes([im], fmt, dpi, quality)) for p, im in zip(pages, images, strict=True)]
+
+
+def generate_documents(kind: SampleKind, index: int, seed: int, directory: Directory,
+                       school_year: str = "2026-2027") -> list[GeneratedDocument]:
+    """Generate the file(s) of one form of ``kind``, deterministically from ``(seed, kind, index)``.
+
+    A single-image scan (JPEG, PNG) gives one file per page, both with the same
+    ground truth: the product assembles them by QR code.
+
+    Returns:
+        One or two documents with their ground truth.
+    """
+    rng = random.Random(f"{seed}:{kind.value}:{index}")
+    form_id = f"FO-{school_year[:4]}-{rng.randrange(10**6):06d}"
+    base = f"{kind.value}-{index:04d}"
+    values = invent_form_values(rng, schools_from_directory(directory), school_year)
+    expected, reasons = "routed", []
+    pages: tuple[int, ...] = (1, 2)
+    if kind is SampleKind.NOT_THE_FORM:
+        return [GeneratedDocument(f"{base}.pdf", write_not_the_form(rng.randrange(10**6)),
+                                  {"kind": kind.value, "form_id": None, "values": None,
+                                   "expected_outcome": "quarantined", "expected_reasons": ["not_the_form"]})]
+    if kind is SampleKind.INVALID_NO_AGREEMENT:
+        values["agreement_data_sharing"] = False
+        expected, reasons = "review", ["agreement_missing"]
+    elif kind is SampleKind.INVALID_NO_CRITERION:
+        for name in CRITERIA_FIELDS:
+            values[name] = []
+        values["criteria_other"], values["criteria_other_text"] = False, None
+        expected, reasons = "review", ["no_criterion"]
+    elif kind is SampleKind.INVALID_UNKNOWN_SCHOOL:
+        values["school_name"] = rng.choice(UNKNOWN_SCHOOLS)
+        expected, reasons = "review", ["school_unknown"]
+    elif kind is SampleKind.INVALID_TWO_LEVELS:
+        level = values["class_level"][0]  # type: ignore[index]
+        codes = [code for code, _ in CLASS_LEVELS]
+        other = codes[codes.index(level) + 1] if level != codes[-1] else codes[-2]
+        values["class_level"] = [code for code in codes if code in (level, other)]
+        expected, reasons = "review", ["level_not_exactly_one"]
+    elif kind is SampleKind.INVALID_PAGE2_MISSING:
+        pages = (1,)
+        expected, reasons = "review", ["missing_page"]
+    truth: dict[str, object] = {"kind": kind.value, "form_id": form_id, "values": values, "pages": list(pages),
+                                "expected_outcome": expected, "expected_reasons": reasons}
+    if kind is SampleKind.FILLABLE:
+        return [GeneratedDocument(f"{base}.pdf", write_fillable(values, form_id, rng), truth)]
+    if kind in SCAN_KINDS:
+        return [GeneratedDocument(f"{base}-{suffix}" if "." in suffix and suffix.startswith("p") else
+                                  f"{base}.{suffix}", data, truth)
+                for suffix, data in _scan_documents(kind, values, form_id, rng)]
+    return [GeneratedDocument(f"{base}.pdf", write_text_pdf(values, form_id, rng.randrange(10**6), pages), truth)]
+
+
+def write_corpus(out_dir: Path, truth_dir: Path, kinds: Sequence[SampleKind], per_kind: int, seed: int,
+                 directory: Directory, school_year: str = "2026-2027") -> list[Path]:
+    """Generate ``per_kind`` forms of each kind into ``out_dir``, ground truth into ``truth_dir``.
+
+    Ground truth goes beside the files' names in a separate folder: the inbox is an
+    inbox, and a JSON file in it would (rightly) be quarantined as not a form.
+
+    Returns:
+        The paths written to ``out_dir``.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in kinds:
+        for i in range(per_kind):
+            for doc in generate_documents(kind, i, seed, directory, school_year):
+                path = out_dir / doc.name
+                path.write_bytes(doc.data)
+                (truth_dir / f"{doc.name}.json").write_text(
+                    json.dumps(doc.truth, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+                written.append(path)
+    return written

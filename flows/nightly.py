@@ -1,0 +1,132 @@
+"""The nightly Prefect flow: read the inbox, decide every form, account for every file.
+
+This module only wraps ``pipeline`` stages as Prefect tasks and orders them; it
+reads top to bottom like the run it describes. Tasks pass paths, ids and small
+records, never open clients, PDFs or images (PrefectHQ/prefect#16042). Retries
+are on the I/O task only (ingest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from pipeline.ingest import list_inbox
+from pipeline.run import (
+    FileResult,
+    FormGroup,
+    close_run_contexts,
+    RunSummary,
+    decide_and_record,
+    group_forms,
+    is_duplicate,
+    read_file,
+    receive_file,
+    record_duplicate,
+    record_failure,
+    run_context,
+    summarise,
+)
+from pipeline.process import DocumentReading
+from pipeline.settings import Settings
+from schemas.document import ReceivedDocument
+
+FLOW_NAME = "clas-nightly"
+NIGHTLY_CRON = "0 2 * * *"
+NIGHTLY_TIMEZONE = "Europe/Paris"
+
+ProgressCallback = Callable[[str], None]
+
+
+@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def receive_task(settings: Settings, path: Path, source: str) -> ReceivedDocument | FileResult:
+    """Ingest one file (I/O: retried)."""
+    return receive_file(run_context(settings), path, source)
+
+
+@task(cache_policy=NO_CACHE)
+def read_task(settings: Settings, doc: ReceivedDocument) -> DocumentReading:
+    """Read one document's pages."""
+    return read_file(run_context(settings), doc)
+
+
+@task(cache_policy=NO_CACHE)
+def decide_task(settings: Settings, run_id: int, group: FormGroup) -> list[FileResult]:
+    """Decide one form and record it."""
+    return decide_and_record(run_context(settings), run_id, group)
+
+
+@flow(name=FLOW_NAME, log_prints=False, validate_parameters=False)
+def nightly(inbox: str | None = None, progress: ProgressCallback | None = None) -> dict[str, object]:
+    """Process every file of the inbox folder and return the run's accounting.
+
+    Args:
+        inbox: Folder to read; ``CLAS_INBOX_DIR`` (default ``samples/inbox``) when omitted.
+        progress: Called with a short, anonymous label after each file (for a progress bar).
+
+    Returns:
+        The run summary as a dict (see :meth:`pipeline.run.RunSummary.as_dict`).
+
+    Raises:
+        FileNotFoundError: The inbox folder does not exist.
+    """
+    logger = get_run_logger()
+    settings = Settings()
+    folder = Path(inbox) if inbox else settings.inbox_dir
+    source = f"folder:{folder.resolve()}"
+    ctx = run_context(settings)
+    try:
+        paths = list_inbox(folder)
+        run_id = ctx.store.start_run(source)
+        logger.info("run %s: %d file(s) in the inbox", run_id, len(paths))
+
+        results: list[FileResult] = []
+        readings = []
+        duplicates: list[ReceivedDocument] = []
+        seen: set[str] = set()
+        for path in paths:
+            received = receive_task(settings, path, source)
+            if isinstance(received, FileResult):
+                results.append(received)
+            elif is_duplicate(ctx, received, seen):
+                duplicates.append(received)
+            else:
+                seen.add(received.sha256)
+                readings.append(read_task(settings, received))
+            if progress:
+                progress("lecture")
+
+        groups, failures = group_forms(readings)
+        for failed in failures:
+            results.append(record_failure(ctx, run_id, failed))
+        for group in groups:
+            results.extend(decide_task(settings, run_id, group))
+        for doc in duplicates:
+            results.append(record_duplicate(ctx, run_id, doc))
+
+        summary: RunSummary = summarise(results)
+        ctx.store.finish_run(run_id, summary.as_dict())
+        logger.info("run %s: %s", run_id, summary.as_dict())
+        create_markdown_artifact(key="clas-run-summary", markdown=summary.markdown(),
+                                 description="Compte de l'exécution CLAS")
+        return summary.as_dict()
+    finally:
+        close_run_contexts()
+
+
+def nightly_deployment():  # noqa: ANN201 - Prefect's RunnerDeployment type is internal
+    """The deployment serving :func:`nightly` every night at 02:00 Europe/Paris.
+
+    Serve it with ``clas-referrals serve`` (a Prefect server or Prefect Cloud URL in
+    ``PREFECT_API_URL``); the schedule follows Paris local time across DST changes.
+    """
+    from prefect.schedules import Cron
+
+    return nightly.to_deployment(name="nightly", schedules=[Cron(NIGHTLY_CRON, timezone=NIGHTLY_TIMEZONE)],
+                                 description="Lecture nocturne de la boîte des fiches d'orientation CLAS")
+
+
