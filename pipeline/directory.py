@@ -118,7 +118,7 @@ def fold(text: str) -> str:
     """
     decomposed = unicodedata.normalize("NFKD", text)
     no_accents = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    no_accents = no_accents.replace("œ", "oe").replace("æ", "ae").lower()
+    no_accents = no_accents.lower().replace("œ", "oe").replace("æ", "ae")
     return " ".join(re.sub(r"[^a-z0-9]+", " ", no_accents).split())
 
 

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from schemas.directory import Carrier, Directory
+from schemas.directory import Carrier, ClassLevel, Directory
 from schemas.referral import Referral, RouteDecision, RouteOutcome
 
 logger = logging.getLogger(__name__)
@@ -48,14 +48,14 @@ class Candidate:
         return (0 if self.explicit else 1, self.carrier.priority, -self.places_left, self.carrier.id)
 
 
-def rank_candidates(school_id: str, neighbourhood_id: str, level: str, directory: Directory,
+def rank_candidates(school_id: str, neighbourhood_id: str, level: ClassLevel, directory: Directory,
                     places_used: Mapping[str, int]) -> list[Candidate]:
     """Carriers serving the school or its neighbourhood and taking the level, best first.
 
     Args:
         school_id: Directory id of the pupil's school.
         neighbourhood_id: Id of that school's neighbourhood.
-        level: Class level code (a ``ClassLevel``).
+        level: The pupil's class level.
         directory: Carriers to choose from.
         places_used: Carrier id → places already used this year; absent means 0.
 
@@ -67,7 +67,7 @@ def rank_candidates(school_id: str, neighbourhood_id: str, level: str, directory
         explicit = school_id in carrier.schools
         if not (explicit or neighbourhood_id in carrier.neighbourhoods):
             continue
-        if level not in carrier.levels:
+        if not carrier.takes(level):
             continue
         left = max(0, carrier.places - max(0, places_used.get(carrier.id, 0)))
         candidates.append(Candidate(carrier, explicit, left))
@@ -98,7 +98,7 @@ def route_referral(referral: Referral, directory: Directory, places_used: Mappin
                              reason_fr="L'établissement de l'élève n'est plus dans l'annuaire : mettre à jour "
                                        "l'annuaire puis relancer l'orientation.")
     quartier = directory.neighbourhood(school.neighbourhood)
-    ranked = rank_candidates(school.id, school.neighbourhood, level.value, directory, places_used)
+    ranked = rank_candidates(school.id, school.neighbourhood, level, directory, places_used)
     ids = tuple(c.carrier.id for c in ranked)
 
     if not ranked:

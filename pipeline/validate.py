@@ -129,7 +129,7 @@ def label_fr(field_name: str) -> str:
 
 
 def parse_school_year(text: str) -> tuple[int, int] | None:
-    """Parse a school year written ``2026-2027``, ``2026/2027``, ``2026 - 27``…
+    """Parse a school year written ``2026-2027``, ``2026/2027`` or ``2026 - 27``.
 
     Returns:
         ``(2026, 2027)``, or ``None`` when the text is not two consecutive years.
@@ -169,9 +169,6 @@ class _Reader:
     def add(self, field_name: str, code: IssueCode, message_fr: str) -> None:
         self.issues.append(ValidationIssue(field=field_name, code=code, message_fr=message_fr))
 
-    def failed(self, field_name: str) -> bool:
-        return any(i.field == field_name for i in self.issues)
-
     def _raw(self, name: str) -> RawValue:
         return self.values.get(name)
 
@@ -181,10 +178,11 @@ class _Reader:
 
     def _missing(self, f: Field) -> None:
         if f.kind is FieldKind.SIGNATURE:
-            self.add(f.name, IssueCode.SIGNATURE_MISSING, f"{label_fr(f.name)} absente : faire signer la fiche.")
+            self.add(f.name, IssueCode.SIGNATURE_MISSING,
+                     f"{label_fr(f.name)} : aucune signature sur la fiche ; la faire signer puis la renvoyer.")
         elif f.kind is FieldKind.FLAG:
             self.add(f.name, IssueCode.AGREEMENT_MISSING,
-                     f"{label_fr(f.name)} non cochée : la famille doit cocher la case « {f.label} »")
+                     f"{label_fr(f.name)} : case non cochée ; la famille doit cocher « {f.label.rstrip('.')} ».")
         elif f.kind is FieldKind.CHOICE:
             self.add(f.name, IssueCode.REQUIRED, f"{label_fr(f.name)} : cocher une case.")
         else:
@@ -415,7 +413,9 @@ def check_school(r: _Read, level: ClassLevel | None, directory: Directory,
     match = match_school(written, directory, rules.school_match)
     if match.school_id is None:
         code = IssueCode.SCHOOL_AMBIGUOUS if match.status is MatchStatus.AMBIGUOUS else IssueCode.SCHOOL_UNKNOWN
-        return _SchoolCheck(None, match.score, [_issue("school_name", code, match.reason_fr or "")])
+        # The school's name is not personal data: quoting it helps the reviewer.
+        message = f"« {written} » : {match.reason_fr or 'établissement non reconnu.'}"
+        return _SchoolCheck(None, match.score, [_issue("school_name", code, message)])
     school = directory.school(match.school_id)
     if level is not None and not school.offers(level):
         return _SchoolCheck(match.school_id, match.score, [_issue(

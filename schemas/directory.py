@@ -12,6 +12,7 @@ import tomllib
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -109,10 +110,15 @@ class School(BaseModel):
     sender_domains: tuple[str, ...] = ()
     sender_addresses: tuple[str, ...] = ()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_levels(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("levels") and data.get("kind") in set(SchoolKind):
+            data = {**data, "levels": SchoolKind(data["kind"]).possible_levels}
+        return data
+
     @model_validator(mode="after")
     def _levels_fit_kind(self) -> School:
-        if not self.levels:
-            object.__setattr__(self, "levels", self.kind.possible_levels)
         wrong = [lv.value for lv in self.levels if lv not in self.kind.possible_levels]
         if wrong:
             raise ValueError(f"school {self.id}: levels {wrong} are not taught in a {self.kind.value}")

@@ -9,10 +9,10 @@ import pytest
 from pipeline.directory import load_directory
 from pipeline.form_definition import CLASS_LEVELS, CRITERIA_GROUPS, RELATIONSHIPS, form_v1
 from pipeline.settings import PACKAGE_DIR
-from pipeline.validate import expected_birth_years, parse_school_year, validate_referral, DEFAULT_RULES
+from pipeline.validate import DEFAULT_RULES, expected_birth_years, parse_school_year, validate_referral
 from schemas.directory import ClassLevel, Directory
 from schemas.extraction import FormValues
-from schemas.referral import Criterion, IssueCode, Relationship, ValidationOutcome
+from schemas.referral import Criterion, Relationship, ValidationOutcome
 
 SCHOOL_YEAR = "2026-2027"
 TODAY = date(2026, 11, 30)
