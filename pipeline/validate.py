@@ -277,8 +277,17 @@ class _Reader:
 
 
 @dataclass(frozen=True)
-class _Read:
-    """Every field's value after pass 1 (``None``/empty where missing or invalid)."""
+class FieldValues:
+    """Every field's value after pass 1, by kind (``None``/empty where missing or invalid).
+
+    Attributes:
+        texts: Text and postcode fields → whitespace-normalised text.
+        dates: Date fields → ``date``.
+        phones: Phone fields → E.164 string.
+        emails: E-mail fields → address without spaces.
+        choices: Choice fields → ticked option codes in form order.
+        flags: Flags and signatures → ``bool``.
+    """
 
     texts: dict[str, str | None]
     dates: dict[str, date | None]
@@ -288,7 +297,7 @@ class _Read:
     flags: dict[str, bool]
 
 
-def read_fields(values: FormValues, today: date) -> tuple[_Read, list[ValidationIssue]]:
+def read_fields(values: FormValues, today: date) -> tuple[FieldValues, list[ValidationIssue]]:
     """Pass 1: read every field of ``form_v1()`` by its kind.
 
     Returns:
@@ -316,14 +325,14 @@ def read_fields(values: FormValues, today: date) -> tuple[_Read, list[Validation
             choices[f.name] = reader.choice(f)
         else:  # FLAG, SIGNATURE
             flags[f.name] = reader.flag(f)
-    return _Read(texts, dates, phones, emails, choices, flags), reader.issues
+    return FieldValues(texts, dates, phones, emails, choices, flags), reader.issues
 
 
 def _issue(field_name: str, code: IssueCode, message_fr: str) -> ValidationIssue:
     return ValidationIssue(field=field_name, code=code, message_fr=message_fr)
 
 
-def check_criteria(r: _Read) -> list[ValidationIssue]:
+def check_criteria(r: FieldValues) -> list[ValidationIssue]:
     """At least one criterion ticked, or "Autre" with its text.
 
     Text written beside "Autre" without the box ticked counts as the "Autre"
@@ -341,7 +350,7 @@ def check_criteria(r: _Read) -> list[ValidationIssue]:
     return issues
 
 
-def check_school_year(r: _Read, configured: tuple[int, int]) -> list[ValidationIssue]:
+def check_school_year(r: FieldValues, configured: tuple[int, int]) -> list[ValidationIssue]:
     """The written school year equals the configured one (``2026/2027`` tolerated)."""
     written = r.texts["school_year"]
     if written is None:
@@ -358,7 +367,7 @@ def check_school_year(r: _Read, configured: tuple[int, int]) -> list[ValidationI
     return []
 
 
-def check_referral_date(r: _Read, configured: tuple[int, int]) -> list[ValidationIssue]:
+def check_referral_date(r: FieldValues, configured: tuple[int, int]) -> list[ValidationIssue]:
     """The referral date lies between 1 September and 31 August of the school year."""
     referral_date = r.dates["referral_date"]
     start, end = date(configured[0], 9, 1), date(configured[1], 8, 31)
@@ -382,7 +391,7 @@ def expected_birth_years(level: ClassLevel, first_year: int, rules: ValidationRu
     return range(cohort - rules.age_tolerance_years, cohort + rules.age_tolerance_years + 1)
 
 
-def check_age(r: _Read, level: ClassLevel | None, configured: tuple[int, int],
+def check_age(r: FieldValues, level: ClassLevel | None, configured: tuple[int, int],
               rules: ValidationRules) -> list[ValidationIssue]:
     """The pupil's birth year fits the class level (see ``expected_birth_years``)."""
     birth = r.dates["pupil_birth_date"]
@@ -404,7 +413,7 @@ class _SchoolCheck:
     issues: list[ValidationIssue]
 
 
-def check_school(r: _Read, level: ClassLevel | None, directory: Directory,
+def check_school(r: FieldValues, level: ClassLevel | None, directory: Directory,
                  rules: ValidationRules) -> _SchoolCheck:
     """The written school matches one directory school that teaches the level."""
     written = r.texts["school_name"]
@@ -425,7 +434,7 @@ def check_school(r: _Read, level: ClassLevel | None, directory: Directory,
     return _SchoolCheck(match.school_id, match.score, [])
 
 
-def check_page2_names(r: _Read) -> list[ValidationIssue]:
+def check_page2_names(r: FieldValues) -> list[ValidationIssue]:
     """Pupil names repeated on page 2, when present, agree with page 1 (accents and case ignored)."""
     issues: list[ValidationIssue] = []
     for p2, p1, what in (("p2_pupil_surname", "pupil_surname", "Le nom"),
@@ -451,7 +460,7 @@ def guardian2_present(values: FormValues) -> bool:
     return False
 
 
-def check_guardian2(values: FormValues, r: _Read, already_failed: set[str]) -> list[ValidationIssue]:
+def check_guardian2(values: FormValues, already_failed: set[str]) -> list[ValidationIssue]:
     """Guardian 2 is optional, but once started it needs a surname and a valid phone."""
     if not guardian2_present(values):
         return []
@@ -476,7 +485,7 @@ def _first(choices: list[str]) -> str | None:
     return choices[0] if choices else None
 
 
-def build_referral(r: _Read, configured: tuple[int, int], school_id: str, score: float) -> Referral:
+def build_referral(r: FieldValues, configured: tuple[int, int], school_id: str, score: float) -> Referral:
     """Pass 3: build the typed referral from values that passed every check.
 
     The model re-checks every value (types, E.164 phones, agreements), so a
@@ -559,7 +568,7 @@ def validate_referral(values: FormValues, directory: Directory, school_year: str
     issues += check_age(read, level, configured, rules)
     issues += school.issues
     issues += check_page2_names(read)
-    issues += check_guardian2(values, read, failed)
+    issues += check_guardian2(values, failed)
 
     if issues:
         logger.info("referral invalid: %d issue(s): %s", len(issues),
