@@ -138,8 +138,9 @@ def identify_page(image: np.ndarray, definition: FormDefinition | None = None) -
 
     # zxing's orientation is the symbol's rotation in degrees (0, 90, 180, -90 plus skew); turning the
     # image by that many quarter turns counter-clockwise brings the symbol, hence the page, upright.
-    orientation = float(np.median([b.orientation for b, _ in ours]))
-    quarter_turns = int(round(orientation / 90.0)) % 4
+    # Vote per code in quarter turns: averaging degrees would break at the ±180 wrap (179 and -179 → 0).
+    votes = [int(round(b.orientation / 90.0)) % 4 for b, _ in ours]
+    quarter_turns = max(set(votes), key=votes.count)
     height, width = image.shape
     upright = np.ascontiguousarray(np.rot90(image, quarter_turns)) if quarter_turns else image
 

@@ -125,6 +125,19 @@ def ink_share(mask: np.ndarray, rect: Rect, px_per_pt: float) -> float:
     return float(crop.mean()) if crop.size else 0.0
 
 
+def ink_area_pt2(mask: np.ndarray, rect: Rect, px_per_pt: float) -> float:
+    """Ink inside ``rect`` in square points, after an opening that drops isolated 1-px specks.
+
+    An absolute area, not a share: a two-letter value in a 400-pt wide zone is as much
+    writing as a full line.
+    """
+    crop = _crop(mask, rect, px_per_pt)
+    if not crop.size:
+        return 0.0
+    opened = cv2.morphologyEx(crop, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    return float(opened.sum()) / (px_per_pt * px_per_pt)
+
+
 # --- OMR --------------------------------------------------------------------------------------
 
 
@@ -214,10 +227,20 @@ def read_signature(
 # --- OCR --------------------------------------------------------------------------------------
 
 
-def _text_rect(field: Field) -> Rect:
-    """The part of a text zone that holds writing: the dotted baseline at its bottom is left out."""
+def _text_rect(field: Field, marks: Sequence[Rect] = ()) -> Rect:
+    """The part of a text zone that holds writing.
+
+    The dotted baseline at its bottom is left out, and so is any printed registration mark
+    the zone runs into: on version 1, page 2's "Prénom" line ends under the top-right QR code,
+    whose modules would otherwise read as ink (and as letters).
+    """
     r = field.rect
-    return Rect(r.x0 + 1.0, r.top, r.x1 - 1.0, r.bottom - 1.3)
+    x1 = r.x1 - 1.0
+    for m in marks:
+        overlaps_y = m.top < r.bottom and m.bottom > r.top
+        if overlaps_y and m.x0 > r.x0 and m.x0 < x1:
+            x1 = m.x0 - 2.0
+    return Rect(r.x0 + 1.0, r.top, x1, r.bottom - 1.3)
 
 
 def _cell_interior(cell: Rect, ocr: OcrSettings) -> Rect:
@@ -331,9 +354,16 @@ def _scaled(crop: np.ndarray, factor: float) -> np.ndarray:
 
 
 def read_text_fields(
-    fields: Sequence[Field], page: RegisteredPage, mask: np.ndarray, ocr: OcrSettings
+    fields: Sequence[Field], page: RegisteredPage, mask: np.ndarray, ocr: OcrSettings, marks: Sequence[Rect] = ()
 ) -> tuple[Strip, list[Field], dict[str, ExtractedField]]:
     """Prepare the text strip: empty zones are answered at once, inked ones are stacked.
+
+    Args:
+        fields: Text and e-mail fields of the page.
+        page: The registered page.
+        mask: Its ink mask.
+        ocr: Thresholds and scales.
+        marks: Printed registration marks of the page (pt), cut out of the zones they overlap.
 
     Returns:
         The strip to OCR, the fields in its slot order, and the already-decided empty fields.
@@ -344,8 +374,8 @@ def read_text_fields(
     inked: list[Field] = []
     crops: list[np.ndarray] = []
     for f in fields:
-        rect = _text_rect(f)
-        if ink_share(mask, rect, s) < ocr.zone_ink_min:
+        rect = _text_rect(f, marks)
+        if ink_area_pt2(mask, rect, s) < ocr.zone_ink_min_pt2:
             decided[f.name] = _empty_field(f, page.quality)
             continue
         inked.append(f)
@@ -422,8 +452,9 @@ def read_scan_page(
     page_fields = definition.page_fields(identified.identity.page)
 
     fields: dict[str, ExtractedField] = {}
-    text_strip, text_fields, decided_text = read_text_fields([f for f in page_fields if f.kind in TEXT_KINDS],
-                                                             page, mask, ocr)
+    layout = definition.pages[identified.identity.page - 1]
+    text_strip, text_fields, decided_text = read_text_fields(
+        [f for f in page_fields if f.kind in TEXT_KINDS], page, mask, ocr, layout.qr_codes + layout.anchors)
     comb_strip, comb_fields, decided_comb, expected = read_comb_fields(
         [f for f in page_fields if f.kind in COMB_KINDS], page, mask, ocr)
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -56,8 +56,8 @@ class OcrSettings(BaseModel):
     """Hard limit for one tesseract call, in seconds."""
     psm: int = 6
     """Tesseract page segmentation mode for the stacked strips: 6 = one uniform block of lines."""
-    zone_ink_min: float = 0.004
-    """Dark share of a text zone at or above which the zone is written in."""
+    zone_ink_min_pt2: float = 1.0
+    """Ink area (pt², specks of one pixel removed) at or above which a text zone is written in."""
     cell_ink_min: float = 0.02
     """Dark share of a comb cell interior at or above which the cell holds a character."""
     comb_inset_pt: float = 1.8
