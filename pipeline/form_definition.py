@@ -237,6 +237,21 @@ class PageIdentity:
         return cls(m["form_id"], int(m["version"]), int(m["page"]), int(m["count"]))
 
 
+def is_shared_serial(form_id: str) -> bool:
+    """Whether a serial is shared by many copies (the fillable PDF: ``FO-2026-N00001``).
+
+    Printed copies carry one serial each; the fillable PDF is one file sent to every
+    school, so all its copies share a serial ending in ``N…``. Pages of a shared
+    serial are assembled within their own file only.
+    """
+    return form_id.rsplit("-", 1)[-1].startswith("N")
+
+
+def form_key(form_id: str, document_sha256: str) -> str:
+    """The key pages are assembled on: the serial, made unique per file when shared."""
+    return f"{form_id}@{document_sha256[:12]}" if is_shared_serial(form_id) else form_id
+
+
 # --- Layout ---------------------------------------------------------------------
 
 MARGIN_PT = 40.0

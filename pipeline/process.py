@@ -19,7 +19,7 @@ from datetime import date
 from pipeline.assemble import assemble_form
 from pipeline.errors import DocumentError, MultipleFormsError, NotTheFormError
 from pipeline.extract import PageReading, PageResult, read_document
-from pipeline.form_definition import PAGE_COUNT, FormDefinition, form_v1
+from pipeline.form_definition import PAGE_COUNT, FormDefinition, form_key, form_v1
 from pipeline.route import route_referral
 from pipeline.settings import Settings
 from pipeline.validate import validate_referral
@@ -129,8 +129,9 @@ class DocumentReading:
 
     @property
     def form_ids(self) -> tuple[str, ...]:
-        """Distinct form serials of the identified pages, sorted."""
-        return tuple(sorted({p.identity.form_id for p in self.pages if isinstance(p, PageReading)}))
+        """Distinct form keys of the identified pages, sorted (see :func:`form_key`)."""
+        return tuple(sorted({form_key(p.identity.form_id, self.doc.sha256)
+                             for p in self.pages if isinstance(p, PageReading)}))
 
 
 def read_received(doc: ReceivedDocument, settings: Settings, definition: FormDefinition | None = None

@@ -381,6 +381,8 @@ def generate_documents(kind: SampleKind, index: int, seed: int, directory: Direc
     truth: dict[str, object] = {"kind": kind.value, "form_id": form_id, "values": values, "pages": list(pages),
                                 "expected_outcome": expected, "expected_reasons": reasons}
     if kind is SampleKind.FILLABLE:
+        form_id = f"FO-{school_year[:4]}-N00001"  # the one fillable PDF every school receives
+        truth["form_id"] = form_id
         return [GeneratedDocument(f"{base}.pdf", write_fillable(values, form_id, rng), truth)]
     if kind in SCAN_KINDS:
         return [GeneratedDocument(f"{base}-{suffix}" if "." in suffix and suffix.startswith("p") else

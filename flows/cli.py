@@ -1,0 +1,201 @@
+"""The ``clas-referrals`` command: run the inbox, generate samples, benchmark, print the forms.
+
+Prefect runs locally, with a temporary server, no telemetry and no internet; its
+home defaults to ``var/prefect`` in the project so nothing is written elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from pipeline.settings import PROJECT_DIR
+
+_PREFECT_DEFAULTS = {
+    "PREFECT_HOME": str(PROJECT_DIR / "var" / "prefect"),
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+    "PREFECT_LOGGING_LOG_PRINTS": "false",
+    # The temporary server migrates its database on first start: slow on a 2-core machine.
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+}
+
+
+def _quiet_prefect() -> None:
+    """Set Prefect's environment before it is imported (the caller's values win)."""
+    for key, value in _PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    # Prefect's temporary server cannot create its database in a missing folder.
+    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Process an inbox folder and print its accounting."""
+    _quiet_prefect()
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows.nightly import nightly
+    from pipeline.ingest import list_inbox
+    from pipeline.settings import Settings
+
+    settings = Settings()
+    inbox = Path(args.inbox) if args.inbox else settings.inbox_dir
+    try:
+        total = len(list_inbox(inbox))
+    except FileNotFoundError:
+        print(f"Dossier introuvable : {inbox}", file=sys.stderr)
+        return 2
+    console = Console(stderr=True)
+    columns = (TextColumn("Lecture des fiches"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, disable=args.json or not console.is_terminal) as progress:
+        bar = progress.add_task("run", total=total)
+        summary = nightly(str(inbox), progress=lambda _label: progress.advance(bar))
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=1))
+    else:
+        _print_summary(summary, settings)
+    return 0 if summary["balanced"] else 1
+
+
+def _print_summary(summary: dict[str, object], settings: object) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline.run import RunSummary
+    from schemas.document import OUTCOME_LABELS_FR, Outcome
+
+    counts = {o.value: int(summary[o.value]) for o in Outcome}  # type: ignore[call-overload]
+    run = RunSummary(int(summary["received"]), counts, int(summary["already_processed"]),  # type: ignore[call-overload]
+                     dict(summary["reasons"]))  # type: ignore[call-overload]
+    console = Console()
+    table = Table(title="Exécution CLAS : issue de chaque fichier reçu")
+    table.add_column("Issue")
+    table.add_column("Fichiers", justify="right")
+    for outcome in Outcome:
+        table.add_row(OUTCOME_LABELS_FR[outcome], str(counts[outcome.value]))
+    console.print(table)
+    if run.reasons:
+        reasons = Table(title="Motifs (fichiers concernés)")
+        reasons.add_column("Motif")
+        reasons.add_column("Fichiers", justify="right")
+        for code, n in sorted(run.reasons.items(), key=lambda kv: -kv[1]):
+            reasons.add_row(code, str(n))
+        console.print(reasons)
+    console.print(run.line())
+    console.print(f"Base de données : {getattr(settings, 'database_url', '')}")
+
+
+def cmd_samples(args: argparse.Namespace) -> int:
+    """Generate a seeded corpus with ground truth."""
+    from pipeline.directory import load_directory
+    from pipeline.settings import Settings
+    from samples.generator import SampleKind, write_corpus
+
+    settings = Settings()
+    kinds = [SampleKind(k) for k in args.kinds] if args.kinds else list(SampleKind)
+    out = Path(args.out)
+    paths = write_corpus(out, Path(args.truth) if args.truth else out.parent / f"{out.name}_truth", kinds,
+                         args.per_kind, args.seed, load_directory(settings.directory_file), settings.school_year)
+    print(f"{len(paths)} fichier(s) écrit(s) dans {out}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Benchmark readers per kind against ground truth."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline.bench import reference_summary, run_bench
+    from pipeline.settings import Settings
+    from samples.generator import SampleKind
+
+    kinds = [SampleKind(k) for k in args.kinds] if args.kinds else None
+    figures = run_bench(args.per_kind, args.seed, Settings(), *( [kinds] if kinds else []))
+    reference = reference_summary(figures)
+    if args.json:
+        print(json.dumps({"kinds": [f.as_dict() for f in figures], "reference": reference}, indent=1))
+        return 0
+    table = Table(title=f"Benchmark ({args.per_kind} fiche(s) par type, graine {args.seed})")
+    for col in ("type", "champs exacts", "cases justes", "sans personne", "mal orientées", "issue attendue",
+                "s/page", "tesseract s/page"):
+        table.add_column(col, justify="right")
+    for f in figures:
+        ref = f.reference_seconds_per_page
+        table.add_row(f.kind, f"{f.field_accuracy:.2%}", f"{f.tick_accuracy:.2%}",
+                      f"{f.auto_decided}/{f.forms}", str(f.misroutes), f"{f.expected_outcome_met}/{f.forms}",
+                      f"{f.seconds_per_page:.2f}", "-" if ref is None else f"{ref:.2f}")
+    Console().print(table)
+    Console().print(f"Référence (médianes sur les scans) : {reference}")
+    return 0
+
+
+def cmd_form(args: argparse.Namespace) -> int:
+    """Write the blank print form and the fillable form."""
+    from pipeline.render_form import Rendering, render_form
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for i in range(args.copies):
+        render_form(out / f"fiche-orientation-CLAS-imprimable-{i + 1:03d}.pdf", f"FO-{args.series}-{i + 1:06d}")
+    render_form(out / "fiche-orientation-CLAS-remplissable.pdf", f"FO-{args.series}-N{args.fillable_serial:05d}",
+                Rendering.FILLABLE)
+    print(f"Fiches écrites dans {out}")
+    return 0
+
+
+def cmd_serve(_args: argparse.Namespace) -> int:
+    """Serve the nightly deployment (needs a Prefect server in PREFECT_API_URL)."""
+    from prefect import serve
+
+    from flows.nightly import nightly_deployment
+
+    serve(nightly_deployment())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser."""
+    parser = argparse.ArgumentParser(prog="clas-referrals", description="Fiches d'orientation CLAS")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="traiter un dossier de réception")
+    run.add_argument("--inbox", help="dossier à lire (défaut : CLAS_INBOX_DIR ou samples/inbox)")
+    run.add_argument("--json", action="store_true", help="afficher le compte en JSON")
+    run.set_defaults(func=cmd_run)
+    samples = sub.add_parser("samples", help="générer un corpus d'exemples avec vérité terrain")
+    samples.add_argument("--out", default="samples/corpus/inbox")
+    samples.add_argument("--truth", help="dossier de la vérité terrain (défaut : <out>_truth)")
+    samples.add_argument("--per-kind", type=int, default=5)
+    samples.add_argument("--seed", type=int, default=2026)
+    samples.add_argument("--kinds", nargs="*", help="types à générer (défaut : tous)")
+    samples.set_defaults(func=cmd_samples)
+    bench = sub.add_parser("bench", help="mesurer précision et vitesse par type de document")
+    bench.add_argument("--per-kind", type=int, default=10)
+    bench.add_argument("--seed", type=int, default=2026)
+    bench.add_argument("--kinds", nargs="*")
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(func=cmd_bench)
+    form = sub.add_parser("form", help="écrire la fiche imprimable et la fiche remplissable")
+    form.add_argument("--out", default="var/forms")
+    form.add_argument("--copies", type=int, default=1, help="exemplaires imprimables (numéros de série distincts)")
+    form.add_argument("--series", default="2026")
+    form.add_argument("--fillable-serial", type=int, default=1)
+    form.set_defaults(func=cmd_form)
+    serve = sub.add_parser("serve", help="servir le déploiement nocturne (02:00, Europe/Paris)")
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``clas-referrals``."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

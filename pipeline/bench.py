@@ -1,0 +1,212 @@
+"""Benchmark: accuracy, routing and speed per kind of document, against ground truth.
+
+For each kind, ``per_kind`` seeded forms are generated, read and decided exactly as
+the nightly run does (without the store: places are taken as free), and compared
+with the values written on them. Side by side, on the same scanned page images,
+a bare full-page ``tesseract -l fra`` call is timed as the reference.
+
+Figures (per kind):
+* field accuracy: share of fields whose extracted raw value equals the truth after
+  normalisation, over the fields of the pages received;
+* tick accuracy: share of tick boxes decided as written (ticked or not);
+* auto share: forms decided without a person (routed or waiting list);
+* misroutes: forms routed with any routing-critical field wrong;
+* seconds per page: reading time per page, end to end (identification,
+  registration, OCR, OMR; not validation).
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pipeline.directory import load_directory, match_school
+from pipeline.form_definition import FieldKind, form_v1
+from pipeline.ingest import ingest_file
+from pipeline.process import DocumentReading, decide_form, read_received
+from pipeline.settings import Settings
+from samples.generator import INVALID_KINDS, SCAN_KINDS, VALID_KINDS, SampleKind, generate_documents
+from schemas.document import Outcome
+from schemas.extraction import RawValue, normalise_text
+
+ROUTING_CRITICAL = ("pupil_surname", "pupil_first_name", "pupil_birth_date", "school_name", "class_level",
+                    "guardian1_phone", "agreement_orientation", "agreement_data_sharing")
+"""Fields a misroute is judged on (the issue's list: pupil, date of birth, school, level, phone, agreements)."""
+
+
+def normalise_value(kind: FieldKind, value: RawValue) -> RawValue:
+    """Normalise a raw value for comparison (white space, Unicode, e-mail case)."""
+    if isinstance(value, str):
+        text = normalise_text(value)
+        if text and kind is FieldKind.EMAIL:
+            text = text.replace(" ", "").lower()
+        return text
+    if isinstance(value, list):
+        return sorted(value)
+    return value
+
+
+@dataclass
+class KindFigures:
+    """Measured figures for one kind (see module docstring)."""
+
+    kind: str
+    forms: int
+    fields: int
+    fields_exact: int
+    ticks: int
+    ticks_right: int
+    auto_decided: int
+    routed: int
+    misroutes: int
+    expected_outcome_met: int
+    pages: int
+    seconds_reading: float
+    reference_seconds: float | None
+    reference_pages: int
+
+    @property
+    def field_accuracy(self) -> float:
+        """Exact fields / fields."""
+        return self.fields_exact / self.fields if self.fields else 1.0
+
+    @property
+    def tick_accuracy(self) -> float:
+        """Right tick boxes / tick boxes."""
+        return self.ticks_right / self.ticks if self.ticks else 1.0
+
+    @property
+    def seconds_per_page(self) -> float:
+        """Reading seconds per page."""
+        return self.seconds_reading / self.pages if self.pages else 0.0
+
+    @property
+    def reference_seconds_per_page(self) -> float | None:
+        """Bare tesseract seconds per page, for scan kinds."""
+        return self.reference_seconds / self.reference_pages if self.reference_seconds and self.reference_pages else None
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form, with the derived ratios."""
+        return {**asdict(self), "field_accuracy": self.field_accuracy, "tick_accuracy": self.tick_accuracy,
+                "auto_share": self.auto_decided / self.forms if self.forms else 0.0,
+                "seconds_per_page": self.seconds_per_page,
+                "reference_seconds_per_page": self.reference_seconds_per_page}
+
+
+def _bare_tesseract_seconds(image_paths: Sequence[Path]) -> float:
+    """Time ``tesseract IMAGE - -l fra`` (default page segmentation) on each image, in seconds."""
+    total = 0.0
+    for path in image_paths:
+        start = time.perf_counter()
+        subprocess.run(["tesseract", str(path), "-", "-l", "fra"], check=True, capture_output=True)
+        total += time.perf_counter() - start
+    return total
+
+
+def _page_images(paths: Sequence[Path], work: Path) -> list[Path]:
+    """The scanned pages of ``paths`` as PNG files (what the bare tesseract call reads)."""
+    from PIL import Image, ImageSequence
+
+    import pdfplumber
+
+    out = []
+    for path in paths:
+        if path.suffix == ".pdf":
+            with pdfplumber.open(path) as pdf:
+                for i, page in enumerate(pdf.pages):
+                    target = work / f"{path.stem}-{i}.png"
+                    biggest = max(page.images, key=lambda im: float(im["width"]))
+                    dpi = float(biggest["srcsize"][0]) / (float(biggest["width"]) / 72.0)
+                    page.to_image(resolution=dpi).original.save(target)
+                    out.append(target)
+        else:
+            with Image.open(path) as img:
+                for i, frame in enumerate(ImageSequence.Iterator(img)):
+                    target = work / f"{path.stem}-{i}.png"
+                    frame.save(target)
+                    out.append(target)
+    return out
+
+
+def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings) -> KindFigures:
+    """Generate, read, decide and score ``per_kind`` forms of ``kind``."""
+    definition = form_v1()
+    directory = load_directory(settings.directory_file)
+    figures = KindFigures(kind.value, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, None, 0)
+    scan_paths: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="clas-bench-") as tmp:
+        work = Path(tmp)
+        for i in range(per_kind):
+            docs = generate_documents(kind, i, seed, directory, settings.school_year)
+            readings: list[DocumentReading] = []
+            for doc in docs:
+                path = work / doc.name
+                path.write_bytes(doc.data)
+                received = ingest_file(path, "bench", work / "originals")
+                start = time.perf_counter()
+                readings.append(read_received(received, settings, definition))
+                figures.seconds_reading += time.perf_counter() - start
+                figures.pages += len(readings[-1].pages) or 1
+                if kind in SCAN_KINDS:
+                    scan_paths.append(path)
+            figures.forms += 1
+            truth = docs[0].truth
+            if any(r.failure for r in readings):
+                figures.expected_outcome_met += truth["expected_outcome"] == Outcome.QUARANTINED.value
+                continue
+            decision = decide_form([p for r in readings for p in r.pages], settings, directory, {},
+                                   lambda _key, _year: None, definition)
+            figures.expected_outcome_met += decision.outcome.value == truth["expected_outcome"] or (
+                truth["expected_outcome"] == "routed" and decision.outcome is Outcome.WAITING_LIST)
+            if decision.outcome is not Outcome.REVIEW:
+                figures.auto_decided += 1
+            values: dict[str, RawValue] = truth["values"]  # type: ignore[assignment]
+            pages = truth.get("pages", [1, 2])
+            wrong_critical = False
+            for field in definition.fields:
+                if field.page not in pages or decision.form is None:  # type: ignore[operator]
+                    continue
+                got = normalise_value(field.kind, decision.form.fields[field.name].value)
+                want = normalise_value(field.kind, values[field.name])
+                figures.fields += 1
+                figures.fields_exact += got == want
+                if field.is_tick:
+                    got_set = {"yes"} if got is True else set(got or [])  # type: ignore[arg-type]
+                    want_set = {"yes"} if want is True else set(want or [])  # type: ignore[arg-type]
+                    for box in field.boxes:
+                        figures.ticks += 1
+                        figures.ticks_right += (box.option in got_set) == (box.option in want_set)
+                if field.name in ROUTING_CRITICAL and got != want:
+                    if field.name == "school_name":
+                        m_got, m_want = match_school(str(got or ""), directory), match_school(str(want), directory)
+                        wrong_critical |= m_got.school_id != m_want.school_id
+                    else:
+                        wrong_critical = True
+            if decision.outcome is Outcome.ROUTED:
+                figures.routed += 1
+                figures.misroutes += wrong_critical
+        if scan_paths:
+            images = _page_images(scan_paths, work)
+            figures.reference_seconds = _bare_tesseract_seconds(images)
+            figures.reference_pages = len(images)
+    return figures
+
+
+def run_bench(per_kind: int, seed: int, settings: Settings,
+              kinds: Sequence[SampleKind] = (*VALID_KINDS, *INVALID_KINDS, SampleKind.NOT_THE_FORM)
+              ) -> list[KindFigures]:
+    """Benchmark every kind; see :func:`bench_kind`."""
+    return [bench_kind(kind, per_kind, seed, settings) for kind in kinds]
+
+
+def reference_summary(figures: Sequence[KindFigures]) -> dict[str, float | None]:
+    """Median reading and reference seconds per page over the scan kinds."""
+    ours = [f.seconds_per_page for f in figures if f.reference_seconds_per_page is not None]
+    ref = [f.reference_seconds_per_page for f in figures if f.reference_seconds_per_page is not None]
+    return {"scan_seconds_per_page_median": statistics.median(ours) if ours else None,
+            "tesseract_full_page_seconds_median": statistics.median(ref) if ref else None}  # type: ignore[type-var]
