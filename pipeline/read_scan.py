@@ -119,6 +119,16 @@ def ink_mask(image: np.ndarray) -> np.ndarray:
     return (image <= ink_threshold(image)).astype(np.uint8)
 
 
+def paper_to_white(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Set every non-ink pixel to white, keeping the grey of ink pixels (anti-aliasing).
+
+    Stacked crops sit on a white strip; left grey (scanned paper is about 240), each crop's
+    rectangle shows as an edge and tesseract's LSTM then invents digits (measured: a date
+    ``10/10/2026`` read as ``10702026`` on grey paper, right once paper is white).
+    """
+    return np.where(mask.astype(bool), image, np.uint8(255)).astype(np.uint8)
+
+
 def ink_share(mask: np.ndarray, rect: Rect, px_per_pt: float) -> float:
     """Share (0-1) of ink pixels of ``mask`` inside ``rect`` (pt); 0 for an empty crop."""
     crop = _crop(mask, rect, px_per_pt)
@@ -354,13 +364,19 @@ def _scaled(crop: np.ndarray, factor: float) -> np.ndarray:
 
 
 def read_text_fields(
-    fields: Sequence[Field], page: RegisteredPage, mask: np.ndarray, ocr: OcrSettings, marks: Sequence[Rect] = ()
+    fields: Sequence[Field],
+    page: RegisteredPage,
+    ocr_image: np.ndarray,
+    mask: np.ndarray,
+    ocr: OcrSettings,
+    marks: Sequence[Rect] = (),
 ) -> tuple[Strip, list[Field], dict[str, ExtractedField]]:
     """Prepare the text strip: empty zones are answered at once, inked ones are stacked.
 
     Args:
         fields: Text and e-mail fields of the page.
-        page: The registered page.
+        page: The registered page (scale and quality).
+        ocr_image: The registered page with paper set to white (:func:`paper_to_white`).
         mask: Its ink mask.
         ocr: Thresholds and scales.
         marks: Printed registration marks of the page (pt), cut out of the zones they overlap.
@@ -379,15 +395,44 @@ def read_text_fields(
             decided[f.name] = _empty_field(f, page.quality)
             continue
         inked.append(f)
-        crops.append(_scaled(_crop(page.image, rect, s), factor))
+        crops.append(_scaled(_crop(ocr_image, rect, s), factor))
     gap = int(round(ocr.strip_gap_pt * s * factor))
     return stack_zones(crops, gap, gap), inked, decided
 
 
+def clean_cell(grey: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Whiten the ink of a comb cell interior that touches its edge.
+
+    A typed or written digit sits inside its cell; ink touching the interior's edge is what
+    is left of the printed outline after registration error and skew, and tesseract would
+    read it as a ``1``.
+
+    Args:
+        grey: ``uint8`` grey crop of the cell interior.
+        mask: The matching crop of the ink mask (0/1).
+
+    Returns:
+        A copy of ``grey`` with edge-touching ink (and a one-pixel halo) set to white.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    h, w = mask.shape
+    edge = [i for i in range(1, count)
+            if stats[i, cv2.CC_STAT_LEFT] == 0 or stats[i, cv2.CC_STAT_TOP] == 0
+            or stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH] >= w
+            or stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] >= h]
+    out = grey.copy()
+    if edge:
+        drop = np.isin(labels, edge).astype(np.uint8)
+        out[cv2.dilate(drop, np.ones((3, 3), np.uint8)) > 0] = 255
+    return out
+
+
 def read_comb_fields(
-    fields: Sequence[Field], page: RegisteredPage, mask: np.ndarray, ocr: OcrSettings
+    fields: Sequence[Field], page: RegisteredPage, ocr_image: np.ndarray, mask: np.ndarray, ocr: OcrSettings
 ) -> tuple[Strip, list[Field], dict[str, ExtractedField], list[int]]:
     """Prepare the comb strip: each inked comb becomes one row of its cell interiors side by side.
+
+    ``ocr_image`` is the registered page with paper set to white (:func:`paper_to_white`).
 
     Returns:
         The strip, the fields in slot order, the already-decided empty fields, and for each
@@ -405,7 +450,7 @@ def read_comb_fields(
         if not full:
             decided[f.name] = _empty_field(f, page.quality)
             continue
-        cells = [_crop(page.image, r, s) for r in full]
+        cells = [clean_cell(_crop(ocr_image, r, s), _crop(mask, r, s)) for r in full]
         height = min(c.shape[0] for c in cells)
         rows.append(_scaled(np.hstack([c[:height] for c in cells]), factor))
         inked.append(f)
@@ -448,15 +493,16 @@ def read_scan_page(
     identified = identify_page(image, definition)
     page = register_page(identified, dpi_hint, definition)
     mask = ink_mask(page.image)
+    ocr_image = paper_to_white(page.image, mask)
     s = page.px_per_pt
     page_fields = definition.page_fields(identified.identity.page)
 
     fields: dict[str, ExtractedField] = {}
     layout = definition.pages[identified.identity.page - 1]
     text_strip, text_fields, decided_text = read_text_fields(
-        [f for f in page_fields if f.kind in TEXT_KINDS], page, mask, ocr, layout.qr_codes + layout.anchors)
+        [f for f in page_fields if f.kind in TEXT_KINDS], page, ocr_image, mask, ocr, layout.qr_codes + layout.anchors)
     comb_strip, comb_fields, decided_comb, expected = read_comb_fields(
-        [f for f in page_fields if f.kind in COMB_KINDS], page, mask, ocr)
+        [f for f in page_fields if f.kind in COMB_KINDS], page, ocr_image, mask, ocr)
     with ThreadPoolExecutor(max_workers=2) as pool:
         text_job = pool.submit(ocr_strip, text_strip, ocr, "")
         comb_job = pool.submit(ocr_strip, comb_strip, ocr, "-c tessedit_char_whitelist=0123456789")
