@@ -33,9 +33,9 @@ class SampleKind(StrEnum):
     FILLABLE = "fillable"
     TEXT_PDF = "text_pdf"
     SCAN_300_GREY_JPEG = "scan_300_grey_jpeg"
-    SCAN_200_GREY_PNG = "scan_200_grey_png"
+    SCAN_200_BW_PNG = "scan_200_bw_png"
     SCAN_300_BW_TIFF = "scan_300_bw_tiff"
-    SCAN_200_BW_PDF = "scan_200_bw_pdf"
+    SCAN_200_GREY_PDF = "scan_200_grey_pdf"
     INVALID_NO_AGREEMENT = "invalid_no_agreement"
     INVALID_NO_CRITERION = "invalid_no_criterion"
     INVALID_UNKNOWN_SCHOOL = "invalid_unknown_school"
@@ -44,8 +44,8 @@ class SampleKind(StrEnum):
     NOT_THE_FORM = "not_the_form"
 
 
-SCAN_KINDS = (SampleKind.SCAN_300_GREY_JPEG, SampleKind.SCAN_200_GREY_PNG, SampleKind.SCAN_300_BW_TIFF,
-              SampleKind.SCAN_200_BW_PDF)
+SCAN_KINDS = (SampleKind.SCAN_300_GREY_JPEG, SampleKind.SCAN_200_BW_PNG, SampleKind.SCAN_300_BW_TIFF,
+              SampleKind.SCAN_200_GREY_PDF)
 VALID_KINDS = (SampleKind.FILLABLE, SampleKind.TEXT_PDF, *SCAN_KINDS)
 INVALID_KINDS = (SampleKind.INVALID_NO_AGREEMENT, SampleKind.INVALID_NO_CRITERION,
                  SampleKind.INVALID_UNKNOWN_SCHOOL, SampleKind.INVALID_TWO_LEVELS,
@@ -315,9 +315,9 @@ def _image_bytes(images: Sequence[Image.Image], fmt: str, dpi: int, quality: int
 
 _SCAN_SPECS: dict[SampleKind, tuple[int, str, str]] = {
     SampleKind.SCAN_300_GREY_JPEG: (300, "grey", "JPEG"),
-    SampleKind.SCAN_200_GREY_PNG: (200, "grey", "PNG"),
+    SampleKind.SCAN_200_BW_PNG: (200, "bw", "PNG"),
     SampleKind.SCAN_300_BW_TIFF: (300, "bw", "TIFF"),
-    SampleKind.SCAN_200_BW_PDF: (200, "bw", "PDF"),
+    SampleKind.SCAN_200_GREY_PDF: (200, "grey", "PDF"),
 }
 
 
@@ -334,7 +334,7 @@ def _scan_documents(kind: SampleKind, values: FormValues, form_id: str, rng: ran
     ext = {"JPEG": "jpg", "PNG": "png", "TIFF": "tif", "PDF": "pdf"}[fmt]
     if fmt in ("TIFF", "PDF"):
         return [(ext, _image_bytes(images, fmt, dpi))]
-    quality = rng.randint(75, 90) if fmt == "JPEG" else None
+    quality = rng.randint(55, 70) if fmt == "JPEG" else None  # office scanners default to medium quality
     return [(f"p{p}.{ext}", _image_bytes([im], fmt, dpi, quality)) for p, im in zip(pages, images, strict=True)]
 
 

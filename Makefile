@@ -1,0 +1,39 @@
+# Two commands on a fresh Debian machine: `make demo` and `make test`.
+# Both install what is missing (Debian packages, then a virtualenv in .venv).
+
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+APT_PACKAGES := tesseract-ocr tesseract-ocr-fra python3-venv python3-pip poppler-utils
+
+.PHONY: demo test bench system venv form clean
+
+system:
+	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx fra \
+	    || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then \
+	  echo "Installing Debian packages: $(APT_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+venv: system $(VENV)/.installed
+
+demo: venv
+	$(VENV)/bin/clas-referrals run
+
+test: venv
+	$(VENV)/bin/pytest -q
+
+bench: venv
+	$(VENV)/bin/clas-referrals bench --per-kind 10
+
+form: venv
+	$(VENV)/bin/clas-referrals form --out var/forms
+
+clean:
+	rm -rf var .pytest_cache

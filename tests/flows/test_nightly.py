@@ -1,0 +1,121 @@
+"""The nightly flow on the bundled inbox, under Prefect's test harness: every file accounted for."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+from sqlalchemy import func, select
+
+from flows.nightly import nightly
+from pipeline.settings import Settings
+from pipeline.store import DocumentRow, ReceiptRow, ReferralRow, ReviewItemRow, Store
+from tests.conftest import SAMPLES_INBOX, SAMPLES_TRUTH
+
+
+@pytest.fixture(scope="module")
+def harness() -> Iterator[None]:
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def _truth() -> dict[str, dict[str, object]]:
+    return {p.name.removesuffix(".json"): json.loads(p.read_text(encoding="utf-8"))
+            for p in SAMPLES_TRUTH.glob("*.json")}
+
+
+def test_every_sample_ends_where_its_ground_truth_says(harness: None, tmp_path: Path, settings: Settings) -> None:
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLES_INBOX, inbox)
+    truth = _truth()
+    assert set(truth) == {p.name for p in inbox.iterdir()}
+
+    summary = nightly(str(inbox))
+
+    assert summary["received"] == len(truth)
+    assert summary["balanced"] is True
+    store = Store(settings.database_url)
+    with store.session() as s:
+        receipts = {r.original_name: r.outcome for r in s.scalars(select(ReceiptRow))}
+        statuses = {d.original_name: d.status for d in s.scalars(select(DocumentRow))}
+        reasons = {d.original_name: {r["code"] for r in d.reasons} for d in s.scalars(select(DocumentRow))}
+        routed = s.scalars(select(ReferralRow).where(ReferralRow.status == "routed")).all()
+        reviews = s.scalar(select(func.count()).select_from(ReviewItemRow))
+    assert receipts == {name: t["expected_outcome"] for name, t in truth.items()}
+    for name, t in truth.items():
+        if t["expected_outcome"] != "duplicate":
+            assert statuses[name] == t["expected_outcome"], name
+            assert set(t["expected_reasons"]) <= reasons[name], name
+    # Every routed referral went to a carrier serving that school and level.
+    from pipeline.directory import load_directory
+
+    directory = load_directory(settings.directory_file)
+    for referral in routed:
+        carrier = directory.carrier(referral.carrier_id)
+        school = directory.school(referral.school_id)
+        assert referral.class_level in {str(level) for level in carrier.levels}
+        assert school.id in carrier.schools or school.neighbourhood in carrier.neighbourhoods
+    # One review item per form in review (two image files of one form make one item).
+    review_forms = {t["form_id"] for t in truth.values() if t["expected_outcome"] == "review"}
+    assert reviews == len(review_forms)
+    store.close()
+
+
+def test_a_second_run_changes_nothing(harness: None, tmp_path: Path, settings: Settings) -> None:
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLES_INBOX, inbox, ignore=shutil.ignore_patterns("scan_*"))  # keep it quick
+    first = nightly(str(inbox))
+    store = Store(settings.database_url)
+
+    def snapshot() -> tuple[int, int, int]:
+        with store.session() as s:
+            return (s.scalar(select(func.count()).select_from(DocumentRow)),
+                    s.scalar(select(func.count()).select_from(ReferralRow)),
+                    s.scalar(select(func.count()).select_from(ReceiptRow)))
+
+    before = snapshot()
+    second = nightly(str(inbox))
+    assert second["received"] == 0
+    assert second["already_processed"] == first["received"]
+    assert snapshot() == before
+    store.close()
+
+
+def test_places_are_counted_across_runs(harness: None, tmp_path: Path, settings: Settings) -> None:
+    """Two runs fill a one-place carrier: the second referral goes to the next carrier or the waiting list."""
+    from pipeline.directory import load_directory
+    from samples.generator import SampleKind, generate_documents
+
+    directory = load_directory(settings.directory_file)
+    store = Store(settings.database_url)
+    first_carrier = None
+    for run in range(2):
+        inbox = tmp_path / f"inbox{run}"
+        inbox.mkdir()
+        doc = generate_documents(SampleKind.TEXT_PDF, 0, 99, directory)[0]
+        values = dict(doc.truth["values"])  # same school and level, another pupil
+        (inbox / f"fiche{run}.pdf").write_bytes(_with_pupil(values, run))
+        nightly(str(inbox))
+        with store.session() as s:
+            rows = s.scalars(select(ReferralRow).order_by(ReferralRow.id)).all()
+            carriers = [r.carrier_id for r in rows]
+        if run == 0:
+            first_carrier = carriers[0]
+            assert first_carrier is not None
+    assert store.places_used().get(first_carrier, 0) >= 1
+    store.close()
+
+
+def _with_pupil(values: dict[str, object], run: int) -> bytes:
+    import io
+
+    from pipeline.render_form import Rendering, render_form
+
+    values["pupil_first_name"] = values["p2_pupil_first_name"] = ["Inès", "Ilyes"][run]
+    buf = io.BytesIO()
+    render_form(buf, f"FO-2026-77000{run}", Rendering.FILLED, values, signature_seed=run)
+    return buf.getvalue()

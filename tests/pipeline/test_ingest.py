@@ -1,0 +1,52 @@
+"""Ingestion: type by content, SHA-256, an owner-only kept copy."""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+from pathlib import Path
+
+import pytest
+
+from pipeline.ingest import detect_media_type, ingest_file, list_inbox
+from schemas.document import MediaType
+
+
+@pytest.mark.parametrize(("head", "expected"), [
+    (b"%PDF-1.7\n", MediaType.PDF),
+    (b"\xef\xbb\xbf\r\n%PDF-1.4", MediaType.PDF),  # junk before the header, as some tools write
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF", MediaType.JPEG),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", MediaType.PNG),
+    (b"II*\x00\x08\x00\x00\x00", MediaType.TIFF),
+    (b"MM\x00*\x00\x00\x00\x08", MediaType.TIFF),
+    (b"\x00\x00\x00\x18ftypheic\x00\x00", MediaType.HEIC),
+    (b"PK\x03\x04\x14\x00", MediaType.UNKNOWN),
+])
+def test_media_type_is_detected_from_content(head: bytes, expected: MediaType) -> None:
+    assert detect_media_type(head) is expected
+
+
+def test_ingest_keeps_an_owner_only_copy_named_by_hash(tmp_path: Path) -> None:
+    data = b"%PDF-1.4\n% invented content\n"
+    source = tmp_path / "Fiche élève.bin"  # a wrong extension: the content decides
+    source.write_bytes(data)
+    doc = ingest_file(source, "folder:test", tmp_path / "originals")
+    assert doc.sha256 == hashlib.sha256(data).hexdigest()
+    assert doc.media_type is MediaType.PDF
+    assert doc.original_name == "Fiche élève.bin"
+    assert doc.stored_path == tmp_path / "originals" / f"{doc.sha256}.pdf"
+    assert doc.stored_path.read_bytes() == data
+    assert stat.S_IMODE(doc.stored_path.stat().st_mode) == 0o600
+
+
+def test_list_inbox_is_sorted_and_skips_hidden_files(tmp_path: Path) -> None:
+    for name in ("b.pdf", "a.jpg", ".DS_Store"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.png").write_bytes(b"x")
+    assert [p.relative_to(tmp_path).as_posix() for p in list_inbox(tmp_path)] == ["a.jpg", "b.pdf", "sub/c.png"]
+
+
+def test_missing_inbox_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        list_inbox(tmp_path / "nope")
