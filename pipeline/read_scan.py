@@ -33,7 +33,8 @@ from schemas.extraction import ExtractedField, RawValue, Source, TickState, Zone
 
 log = logging.getLogger(__name__)
 
-TEXT_KINDS = (FieldKind.TEXT, FieldKind.EMAIL)
+EMAIL_CHARACTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.@-_+"
+"""Whitelist for e-mail zones: what French institutional and family addresses use."""
 COMB_KINDS = (FieldKind.DATE, FieldKind.PHONE, FieldKind.POSTCODE)
 
 
@@ -281,12 +282,13 @@ def stack_zones(crops: Sequence[np.ndarray], gap_px: int, pad_px: int) -> Strip:
     return Strip(strip, tuple(slots))
 
 
-def ocr_strip(strip: Strip, ocr: OcrSettings, config: str) -> list[Word]:
+def ocr_strip(strip: Strip, ocr: OcrSettings, language: str, config: str = "") -> list[Word]:
     """Run one tesseract ``image_to_data`` call on a strip.
 
     Args:
         strip: Stacked crops.
-        ocr: Language, page segmentation mode and timeout.
+        ocr: Page segmentation mode and timeout.
+        language: Tesseract language(s), e.g. ``"fra"``.
         config: Extra tesseract options (e.g. a character whitelist).
 
     Returns:
@@ -299,7 +301,7 @@ def ocr_strip(strip: Strip, ocr: OcrSettings, config: str) -> list[Word]:
         return []
     try:
         data = pytesseract.image_to_data(
-            strip.image, lang=ocr.language, config=f"--psm {ocr.psm} {config}".strip(),
+            strip.image, lang=language, config=f"--psm {ocr.psm} {config}".strip(),
             output_type=pytesseract.Output.DICT, timeout=ocr.timeout_s,
         )
     except (pytesseract.TesseractError, pytesseract.TesseractNotFoundError, RuntimeError, OSError) as exc:
@@ -499,24 +501,30 @@ def read_scan_page(
 
     fields: dict[str, ExtractedField] = {}
     layout = definition.pages[identified.identity.page - 1]
+    marks = layout.qr_codes + layout.anchors
     text_strip, text_fields, decided_text = read_text_fields(
-        [f for f in page_fields if f.kind in TEXT_KINDS], page, ocr_image, mask, ocr, layout.qr_codes + layout.anchors)
+        [f for f in page_fields if f.kind is FieldKind.TEXT], page, ocr_image, mask, ocr, marks)
+    mail_strip, mail_fields, decided_mail = read_text_fields(
+        [f for f in page_fields if f.kind is FieldKind.EMAIL], page, ocr_image, mask, ocr, marks)
     comb_strip, comb_fields, decided_comb, expected = read_comb_fields(
         [f for f in page_fields if f.kind in COMB_KINDS], page, ocr_image, mask, ocr)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        text_job = pool.submit(ocr_strip, text_strip, ocr, "")
-        comb_job = pool.submit(ocr_strip, comb_strip, ocr, "-c tessedit_char_whitelist=0123456789")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        text_job = pool.submit(ocr_strip, text_strip, ocr, ocr.language)
+        mail_job = pool.submit(ocr_strip, mail_strip, ocr, ocr.email_language,
+                               f"-c tessedit_char_whitelist={EMAIL_CHARACTERS}")
+        comb_job = pool.submit(ocr_strip, comb_strip, ocr, ocr.language, "-c tessedit_char_whitelist=0123456789")
         # OMR runs while tesseract works.
         for f in page_fields:
             if f.is_tick:
                 fields[f.name] = read_ticks(f, mask, s, omr, page.quality)
             elif f.kind is FieldKind.SIGNATURE:
                 fields[f.name] = read_signature(f, mask, s, omr, page.quality)
-        text_words, comb_words = text_job.result(), comb_job.result()
+        text_words, mail_words, comb_words = text_job.result(), mail_job.result(), comb_job.result()
 
-    fields.update(decided_text)
-    fields.update(decided_comb)
-    for f, words in zip(text_fields, words_by_slot(text_words, text_strip.slots), strict=True):
+    fields.update(decided_text | decided_mail | decided_comb)
+    text_pairs = list(zip(text_fields, words_by_slot(text_words, text_strip.slots), strict=True))
+    text_pairs += zip(mail_fields, words_by_slot(mail_words, mail_strip.slots), strict=True)
+    for f, words in text_pairs:
         value = text_value(f.kind, words)
         confidence = _words_confidence(words) if value else ocr.unread_confidence
         fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),
@@ -530,7 +538,7 @@ def read_scan_page(
         fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),
                                         source=Source.OCR, page=f.page, zone=_zone(f))
     log.debug("page %d read: %d fields, residual %.2f pt, %d text and %d comb zones OCR'd",
-              identified.identity.page, len(fields), page.residual_pt, len(text_fields), len(comb_fields))
+              identified.identity.page, len(fields), page.residual_pt, len(text_pairs), len(comb_fields))
     ordered = {f.name: fields[f.name] for f in page_fields}
     return ScanPageResult(identified.identity, identified.quarter_turns, page.dpi, page.residual_pt,
                           page.anchors_found, ordered)
