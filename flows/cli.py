@@ -68,7 +68,7 @@ def _print_summary(summary: dict[str, object], settings: object) -> None:
     from rich.table import Table
 
     from pipeline.run import RunSummary
-    from schemas.document import OUTCOME_LABELS_FR, Outcome
+    from schemas.document import OUTCOME_LABELS_FR, REASON_LABELS_FR, Outcome
 
     counts = {o.value: int(summary[o.value]) for o in Outcome}  # type: ignore[call-overload]
     run = RunSummary(int(summary["received"]), counts, int(summary["already_processed"]),  # type: ignore[call-overload]
@@ -83,9 +83,10 @@ def _print_summary(summary: dict[str, object], settings: object) -> None:
     if run.reasons:
         reasons = Table(title="Motifs (fichiers concernés)")
         reasons.add_column("Motif")
+        reasons.add_column("Code")
         reasons.add_column("Fichiers", justify="right")
         for code, n in sorted(run.reasons.items(), key=lambda kv: -kv[1]):
-            reasons.add_row(code, str(n))
+            reasons.add_row(REASON_LABELS_FR.get(code, code), code, str(n))
         console.print(reasons)
     console.print(run.line())
     console.print(f"Base de données : {getattr(settings, 'database_url', '')}")

@@ -24,7 +24,7 @@ from pipeline.process import DocumentReading, decide_form, read_received
 from pipeline.settings import Settings
 from pipeline.store import Store
 from schemas.directory import Directory
-from schemas.document import OUTCOME_LABELS_FR, Outcome, ReceivedDocument
+from schemas.document import OUTCOME_LABELS_FR, REASON_LABELS_FR, Outcome, ReceivedDocument
 
 SKIPPED = "already_processed"
 
@@ -172,7 +172,7 @@ def decide_and_record(ctx: RunContext, run_id: int, group: FormGroup) -> list[Fi
             ctx.store.record_duplicate_form(run_id, doc, group.form_id)
             results.append(FileResult(doc.sha256, Outcome.DUPLICATE.value, ("form_already_received",)))
         return results
-    decision = decide_form(group.pages, ctx.settings, ctx.directory, ctx.store.places_used(),
+    decision = decide_form(group.pages, ctx.settings, ctx.directory, ctx.store.places_used(ctx.settings.school_year),
                            ctx.store.pupil_already_referred)
     referral = None
     if decision.referral is not None and decision.pupil_key is not None:
@@ -224,7 +224,8 @@ class RunSummary:
     def markdown(self) -> str:
         """The summary as a Markdown table (the Prefect artifact)."""
         rows = "\n".join(f"| {OUTCOME_LABELS_FR[o]} | {self.counts.get(o.value, 0)} |" for o in Outcome)
-        reasons = "\n".join(f"| `{code}` | {n} |" for code, n in sorted(self.reasons.items()))
+        reasons = "\n".join(f"| {REASON_LABELS_FR.get(code, code)} (`{code}`) | {n} |"
+                            for code, n in sorted(self.reasons.items()))
         return (f"# Exécution CLAS\n\n| Issue | Nombre |\n|---|---|\n| **reçues** | **{self.received}** |\n{rows}\n"
                 f"| déjà traitées | {self.already_processed} |\n\n"
                 f"Compte équilibré : {'oui' if self.balanced else 'NON'}\n\n"

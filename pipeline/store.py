@@ -217,12 +217,14 @@ class Store:
         with self.session() as s:
             return s.scalar(select(DocumentRow.status).where(DocumentRow.sha256 == sha256))
 
-    def places_used(self) -> dict[str, int]:
-        """Carrier id → referrals routed to it (all runs, all school years' rows kept)."""
+    def places_used(self, school_year: str | None = None) -> dict[str, int]:
+        """Carrier id → referrals routed to it, over all runs (of ``school_year`` when given)."""
+        query = select(ReferralRow.carrier_id, func.count()).where(
+            ReferralRow.status == Outcome.ROUTED.value, ReferralRow.carrier_id.is_not(None))
+        if school_year is not None:
+            query = query.where(ReferralRow.school_year == school_year)
         with self.session() as s:
-            rows = s.execute(select(ReferralRow.carrier_id, func.count()).where(
-                ReferralRow.status == Outcome.ROUTED.value, ReferralRow.carrier_id.is_not(None)
-            ).group_by(ReferralRow.carrier_id)).all()
+            rows = s.execute(query.group_by(ReferralRow.carrier_id)).all()
             return {str(carrier): int(n) for carrier, n in rows}
 
     def pupil_already_referred(self, pupil_key: str, school_year: str) -> str | None:

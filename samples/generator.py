@@ -374,7 +374,7 @@ def generate_documents(kind: SampleKind, index: int, seed: int, directory: Direc
         codes = [code for code, _ in CLASS_LEVELS]
         other = codes[codes.index(level) + 1] if level != codes[-1] else codes[-2]
         values["class_level"] = [code for code in codes if code in (level, other)]
-        expected, reasons = "review", ["level_not_exactly_one"]
+        expected, reasons = "review", ["too_many_choices"]
     elif kind is SampleKind.INVALID_PAGE2_MISSING:
         pages = (1,)
         expected, reasons = "review", ["missing_page"]

@@ -73,3 +73,44 @@ class ReceivedDocument(BaseModel):
     def short_id(self) -> str:
         """First 12 hex digits of the SHA-256: safe to log."""
         return self.sha256[:12]
+
+
+REASON_LABELS_FR: dict[str, str] = {
+    "duplicate_file": "fichier déjà reçu",
+    "form_already_received": "fiche déjà reçue",
+    "not_the_form": "pas une fiche d'orientation",
+    "multiple_forms": "plusieurs fiches dans un fichier",
+    "unsupported_media_type": "type de fichier non pris en charge",
+    "encrypted_pdf": "PDF protégé par mot de passe",
+    "unreadable_document": "fichier illisible",
+    "image_too_large": "image trop grande",
+    "internal_error": "erreur interne",
+    "page_not_identified": "page non reconnue",
+    "registration_failed": "page mal cadrée",
+    "ocr_failed": "lecture impossible",
+    "missing_page": "page manquante",
+    "low_confidence": "lecture incertaine",
+    "pupil_already_referred": "élève déjà orienté(e)",
+    "waiting_list": "liste d'attente",
+    "required": "champ obligatoire vide",
+    "invalid_value": "valeur non valide",
+    "too_many_choices": "plusieurs cases cochées",
+    "invalid_date": "date non valide",
+    "date_in_future": "date dans le futur",
+    "date_outside_school_year": "date hors année scolaire",
+    "invalid_phone": "téléphone non valide",
+    "invalid_email": "courriel non valide",
+    "invalid_postcode": "code postal non valide",
+    "no_criterion": "aucun critère coché",
+    "other_criterion_text_missing": "critère « autre » sans précision",
+    "agreement_missing": "accord de la famille manquant",
+    "signature_missing": "signature manquante",
+    "age_implausible": "âge incohérent avec le niveau",
+    "school_unknown": "établissement inconnu",
+    "school_ambiguous": "établissement ambigu",
+    "level_not_offered": "niveau absent de l'établissement",
+    "school_year_mismatch": "année scolaire différente",
+    "name_mismatch": "nom différent entre les pages",
+    "guardian_incomplete": "responsable 2 incomplet",
+}
+"""Short French label of each reason code, for summaries (the full reason is per field)."""
