@@ -10,6 +10,7 @@ fed, and the corners give the first estimate of where the template lies in the i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +81,29 @@ def _rotate_point(x: float, y: float, width: int, height: int, quarter_turns: in
     return (x, y)
 
 
+def quarter_turns_from_orientations(orientations_deg: Sequence[float]) -> int:
+    """Counter-clockwise quarter turns (0-3) that bring symbols at these orientations upright.
+
+    zxing-cpp reports a symbol's rotation in degrees (0, 90, 180 or -90, plus the skew); turning
+    the image by ``round(orientation / 90)`` quarter turns counter-clockwise cancels it. Each code
+    votes in quarter turns; averaging degrees would break at the ±180 wrap (179 and -179 average
+    to 0), which is how a page turned upside down once came out unturned.
+
+    Args:
+        orientations_deg: One orientation per decoded code, in degrees; at least one.
+
+    Returns:
+        The majority vote, ties going to the first code's vote.
+
+    Raises:
+        ValueError: ``orientations_deg`` is empty.
+    """
+    if not orientations_deg:
+        raise ValueError("no orientation to vote on")
+    votes = [int(round(o / 90.0)) % 4 for o in orientations_deg]
+    return max(votes, key=votes.count)
+
+
 def _template_corners(rect: Rect, version: int) -> Quad:
     """Symbol corners (quiet zone excluded) of a QR drawn in ``rect`` (pt) at ``version``."""
     modules = 17 + 4 * version
@@ -138,9 +162,7 @@ def identify_page(image: np.ndarray, definition: FormDefinition | None = None) -
 
     # zxing's orientation is the symbol's rotation in degrees (0, 90, 180, -90 plus skew); turning the
     # image by that many quarter turns counter-clockwise brings the symbol, hence the page, upright.
-    # Vote per code in quarter turns: averaging degrees would break at the ±180 wrap (179 and -179 → 0).
-    votes = [int(round(b.orientation / 90.0)) % 4 for b, _ in ours]
-    quarter_turns = max(set(votes), key=votes.count)
+    quarter_turns = quarter_turns_from_orientations([float(b.orientation) for b, _ in ours])
     height, width = image.shape
     upright = np.ascontiguousarray(np.rot90(image, quarter_turns)) if quarter_turns else image
 

@@ -33,8 +33,9 @@ from schemas.extraction import ExtractedField, RawValue, Source, TickState, Zone
 
 log = logging.getLogger(__name__)
 
-EMAIL_CHARACTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.@-_+"
-"""Whitelist for e-mail zones: what French institutional and family addresses use."""
+DIGITS_CONFIG = "-c tessedit_char_whitelist=0123456789"
+"""Comb strips hold digits only. (No whitelist for text or e-mail: with one, the LSTM's word
+confidences collapse to 0-20 even on right answers, measured on this form's renderings.)"""
 COMB_KINDS = (FieldKind.DATE, FieldKind.PHONE, FieldKind.POSTCODE)
 
 
@@ -360,9 +361,10 @@ def _empty_field(field: Field, quality: float) -> ExtractedField:
 
 
 def _scaled(crop: np.ndarray, factor: float) -> np.ndarray:
-    if factor == 1.0:
+    if abs(factor - 1.0) < 0.01:
         return crop
-    return cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    interpolation = cv2.INTER_CUBIC if factor > 1.0 else cv2.INTER_AREA
+    return cv2.resize(crop, None, fx=factor, fy=factor, interpolation=interpolation)
 
 
 def read_text_fields(
@@ -387,7 +389,7 @@ def read_text_fields(
         The strip to OCR, the fields in its slot order, and the already-decided empty fields.
     """
     s = page.px_per_pt
-    factor = max(1.0, ocr.ocr_dpi_min / page.dpi)
+    factor = ocr.text_ocr_dpi / page.dpi
     decided: dict[str, ExtractedField] = {}
     inked: list[Field] = []
     crops: list[np.ndarray] = []
@@ -441,7 +443,7 @@ def read_comb_fields(
         stacked field the number of inked cells (the digits expected).
     """
     s = page.px_per_pt
-    factor = max(1.0, ocr.ocr_dpi_min / page.dpi)
+    factor = max(1.0, ocr.comb_ocr_dpi_min / page.dpi)
     decided: dict[str, ExtractedField] = {}
     inked: list[Field] = []
     rows: list[np.ndarray] = []
@@ -510,9 +512,8 @@ def read_scan_page(
         [f for f in page_fields if f.kind in COMB_KINDS], page, ocr_image, mask, ocr)
     with ThreadPoolExecutor(max_workers=3) as pool:
         text_job = pool.submit(ocr_strip, text_strip, ocr, ocr.language)
-        mail_job = pool.submit(ocr_strip, mail_strip, ocr, ocr.email_language,
-                               f"-c tessedit_char_whitelist={EMAIL_CHARACTERS}")
-        comb_job = pool.submit(ocr_strip, comb_strip, ocr, ocr.language, "-c tessedit_char_whitelist=0123456789")
+        mail_job = pool.submit(ocr_strip, mail_strip, ocr, ocr.email_language)
+        comb_job = pool.submit(ocr_strip, comb_strip, ocr, ocr.language, DIGITS_CONFIG)
         # OMR runs while tesseract works.
         for f in page_fields:
             if f.is_tick:
