@@ -148,6 +148,9 @@ def locate_anchors(
                 continue
             if area / float(w * h) < ANCHOR_MIN_FILL or not 0.7 <= w / h <= 1.4:
                 continue
+            left, top = stats[i, cv2.CC_STAT_LEFT], stats[i, cv2.CC_STAT_TOP]
+            if left == 0 or top == 0 or left + w >= window.shape[1] or top + h >= window.shape[0]:
+                continue  # cut by the window or the scan's edge: its centroid would be biased
             px, py = float(centroids[i][0]) + x0, float(centroids[i][1]) + y0
             dist = (px - cx) ** 2 + (py - cy) ** 2
             if dist < best_dist:

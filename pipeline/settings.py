@@ -66,10 +66,10 @@ class OcrSettings(BaseModel):
     """Dark share of a comb cell interior at or above which the cell holds a character."""
     comb_inset_pt: float = 1.8
     """Inset of a comb cell before OCR, so its printed outline (0.6 pt) is cut away."""
-    text_ocr_dpi: float = 450.0
+    text_ocr_dpi: float = 400.0
     """Text and e-mail crops are resampled to this resolution before OCR. At the scan's own 300 dpi
-    the 10-pt values are 21 px tall and ``fra`` drops the ``1`` of ``CM1 B``; at 450 dpi it does not,
-    for 15 % more time (measured on the test renderings, 300 dpi grey and 200 dpi black and white)."""
+    the 10-pt values are 21 px tall and ``fra`` drops the ``1`` of ``CM1 B``; at 400 dpi it does not,
+    for about 10 % more time (measured on the test renderings, 300 dpi grey and 200 dpi black and white)."""
     comb_ocr_dpi_min: float = 300.0
     """Comb strips from scans below this resolution are upscaled to it before OCR (digits read right
     at 300 dpi on every rendering measured)."""

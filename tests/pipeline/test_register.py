@@ -1,0 +1,81 @@
+"""Registration of scans on the template: anchors, homography, residual, warp."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from pipeline.errors import RegistrationError
+from pipeline.form_definition import form_v1
+from pipeline.identify import identify_page
+from pipeline.register import fit_homography, ink_threshold, register_page
+from samples.scanner import render_filled_pdf, simulate_scan
+
+
+@pytest.fixture(scope="module")
+def pdf() -> bytes:
+    return render_filled_pdf({"pupil_surname": "LEFÈVRE", "pupil_postcode": "95100"}, "FO-2026-000512")
+
+
+def _anchor_centroid_pt(
+    image: np.ndarray, px_per_pt: float, center_pt: tuple[float, float]
+) -> tuple[float, float] | None:
+    """Centroid (pt) of the ink within 12 pt of ``center_pt`` on a registered image; ``None`` if the
+    square is not whole there (ink area off the nominal 14 × 14 pt by more than 20 %)."""
+    cx, cy = (int(round(c * px_per_pt)) for c in center_pt)
+    r = int(12 * px_per_pt)
+    window = image[cy - r : cy + r, cx - r : cx + r] <= ink_threshold(image)
+    ys, xs = np.nonzero(window)
+    if not 0.8 < len(xs) / (14 * 14 * px_per_pt**2) < 1.2:
+        return None
+    return ((xs.mean() + cx - r) / px_per_pt, (ys.mean() + cy - r) / px_per_pt)
+
+
+@pytest.mark.parametrize(("dpi", "mode", "skew"), [(300, "grey", 0.8), (200, "bw", -3.0)])
+def test_anchors_land_on_the_template_after_warp(pdf: bytes, dpi: int, mode: str, skew: float) -> None:
+    scan = simulate_scan(pdf, dpi, page=1, mode=mode, skew_deg=skew, offset_pt=(-3.0, 2.0),  # type: ignore[arg-type]
+                         jpeg_quality=None, rng=random.Random(dpi))
+
+    page = register_page(identify_page(np.asarray(scan)))
+
+    assert page.dpi == dpi
+    assert page.image.shape == (round(841.89 * dpi / 72), round(595.28 * dpi / 72))
+    assert page.anchors_found >= 3  # at 3° a corner anchor may leave the scanned area
+    assert page.residual_pt < 0.5 and 0.8 < page.quality <= 1.0
+    checked = 0
+    for anchor in form_v1().pages[0].anchors:
+        found = _anchor_centroid_pt(page.image, page.px_per_pt, anchor.center)
+        if found is None:
+            continue  # the corner was outside the scanned area
+        assert abs(found[0] - anchor.center[0]) < 0.5 and abs(found[1] - anchor.center[1]) < 0.5
+        checked += 1
+    assert checked >= 3
+
+
+def test_page_with_anchors_masked_is_refused(pdf: bytes) -> None:
+    scan = np.asarray(simulate_scan(pdf, 200, page=1, rng=random.Random(2))).copy()
+    s = 200 / 72
+    for a in form_v1().pages[0].anchors[:3]:
+        scan[int(a.top * s) - 3 : int(a.bottom * s) + 3, int(a.x0 * s) - 3 : int(a.x1 * s) + 3] = 240
+
+    with pytest.raises(RegistrationError) as info:
+        register_page(identify_page(scan))
+
+    assert info.value.anchors_found == 2 and info.value.code == "registration_failed"
+
+
+def test_fit_homography_reports_residual_in_points() -> None:
+    template = [(0.0, 0.0), (100.0, 0.0), (100.0, 100.0), (0.0, 100.0), (50.0, 30.0)]
+    exact = [(2 * x + 10, 2 * y + 5) for x, y in template]
+
+    _, residual = fit_homography(template, exact)
+    assert residual == pytest.approx(0.0, abs=1e-6)
+
+    moved = exact[:4] + [(exact[4][0] + 4.0, exact[4][1])]  # one mark 4 px = 2 pt off
+    _, residual = fit_homography(template, moved)
+    assert 0.1 < residual < 2.0
+
+    with pytest.raises(RegistrationError):
+        fit_homography(template[:3], exact[:3])
