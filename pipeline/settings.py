@@ -21,11 +21,21 @@ class OmrSettings(BaseModel):
     """Tick-box decision bands on the fill ratio (dark share of the box interior).
 
     The interior is the box inset by ``inset_pt`` so that the printed outline and a
-    small registration error do not count as ink. Bands: below ``ticked_min`` is
-    empty-or-unsure, at or above ``cancelled_min`` the box is filled (a correction).
-    Values calibrated on this form's own blank and filled renderings (see
-    ``tests/pipeline/test_omr_calibration.py``): TeleForm uses 25 %/40 % and queXF
-    15-40 % on their own box sizes; ours are smaller, so the bands are lower.
+    small registration error do not count as ink. Bands: at or below ``empty_max`` empty,
+    up to ``ticked_min`` unsure (review), up to ``cancelled_min`` ticked, above it the box
+    is filled (a correction: the printed rule says a blackened box is cancelled).
+
+    Calibrated on this form's own renderings scanned by ``samples.scanner`` (300 dpi grey
+    JPEG and 200 dpi black and white, skew up to 3°; ``tests/pipeline/test_omr_calibration.py``,
+    and 1,500 boxes over 8 random forms in four scan modes while developing):
+
+    * empty boxes: fill 0.000 (max 0.000), so ``empty_max`` = 0.04 leaves room for dust;
+    * typed "X" (Helvetica-Bold 10 pt): 0.45-0.55; ``ticked_min`` = 0.10 still accepts a thin
+      hand-drawn cross (TeleForm uses 25 %/40 % and queXF 15-40 % on larger boxes);
+    * blackened boxes: 0.91-1.00; ``cancelled_min`` = 0.70 sits between the heaviest tick (0.55)
+      and the lightest fill (0.91), nearer ticks because hand fills are less complete than ours;
+    * signatures (ink share of the zone inset by ``signature_inset_pt``): blank 0.000, drawn
+      scribble 0.011-0.026; ``signature_ink_min`` = 0.004 is a third of the faintest.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -45,7 +55,13 @@ class OmrSettings(BaseModel):
 
 
 class OcrSettings(BaseModel):
-    """Tesseract options for zone reading."""
+    """Tesseract options and ink thresholds for zone reading (``pipeline.read_scan``).
+
+    Three tesseract calls per page, run side by side: all text zones stacked in one strip
+    (``language``), all e-mail zones in another (``email_language``), all combs in a third
+    (digits whitelist). Thresholds measured on this form's renderings scanned by
+    ``samples.scanner`` (``tests/pipeline/test_omr_calibration.py``).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -60,10 +76,12 @@ class OcrSettings(BaseModel):
     ``j.valentin@…`` that ``fra`` drops or reads as a hyphen."""
     psm: int = 6
     """Tesseract page segmentation mode for the stacked strips: 6 = one uniform block of lines."""
-    zone_ink_min_pt2: float = 1.0
-    """Ink area (pt², specks of one pixel removed) at or above which a text zone is written in."""
+    zone_ink_min_pt2: float = 0.6
+    """Ink area (pt², specks of one pixel removed) at or above which a text zone is written in.
+    Measured: blank zones 0.0; a lone typed period 0.78-1.32 pt²; a 2×2-px speck at 200 dpi is 0.52 pt²."""
     cell_ink_min: float = 0.02
-    """Dark share of a comb cell interior at or above which the cell holds a character."""
+    """Dark share of a comb cell interior at or above which the cell holds a character.
+    Measured: empty cells 0.000, typed digits 0.066 ("1") to 0.18."""
     comb_inset_pt: float = 1.8
     """Inset of a comb cell before OCR, so its printed outline (0.6 pt) is cut away."""
     text_ocr_dpi: float = 400.0
