@@ -160,6 +160,50 @@ def cmd_serve(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web(args: argparse.Namespace) -> int:
+    """Start the review desk (uvicorn); loopback only unless told otherwise."""
+    import uvicorn
+
+    from web.settings import WebSettings
+
+    web = WebSettings()
+    uvicorn.run("web.main:create_app", factory=True, host=args.host or web.host, port=args.port or web.port,
+                proxy_headers=False, log_level="info")
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    """Create an admin account of the review desk (password asked twice, or read from stdin)."""
+    import getpass
+
+    from pipeline.directory import load_directory
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+    from web.accounts import AccountError, create_user
+    from web.models import Role
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Mot de passe (12 caractères au moins) : ")
+        if getpass.getpass("Mot de passe, à nouveau : ") != password:
+            print("Les deux mots de passe diffèrent.", file=sys.stderr)
+            return 2
+    settings = Settings()
+    store = Store(settings.database_url)
+    try:
+        with store.session() as s:
+            create_user(s, load_directory(settings.directory_file), args.username, password, Role.ADMIN,
+                        actor="cli")
+    except AccountError as exc:
+        print(exc.message_fr, file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    print(f"Compte administrateur « {args.username} » créé.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     parser = argparse.ArgumentParser(prog="clas-referrals", description="Fiches d'orientation CLAS")
@@ -189,6 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
     form.set_defaults(func=cmd_form)
     serve = sub.add_parser("serve", help="servir le déploiement nocturne (02:00, Europe/Paris)")
     serve.set_defaults(func=cmd_serve)
+    web = sub.add_parser("web", help="démarrer le bureau de vérification (page web)")
+    web.add_argument("--host", help="adresse d'écoute (défaut : CLAS_WEB_HOST ou 127.0.0.1)")
+    web.add_argument("--port", type=int, help="port (défaut : CLAS_WEB_PORT ou 8000)")
+    web.set_defaults(func=cmd_web)
+    admin = sub.add_parser("create-admin", help="créer un compte administrateur du bureau de vérification")
+    admin.add_argument("--username", default="admin")
+    admin.add_argument("--password-stdin", action="store_true", help="lire le mot de passe sur l'entrée standard")
+    admin.set_defaults(func=cmd_create_admin)
     return parser
 
 

@@ -1,0 +1,454 @@
+"""Review of a form: what the machine read, what is doubtful, and the four decisions staff take.
+
+Approval uses the pipeline's own stages: the stored field values plus the reviewer's
+corrections are re-validated by :func:`pipeline.validate.validate_referral`, then routed by
+:func:`pipeline.route.route_referral` with :meth:`pipeline.store.Store.places_used`, exactly
+as the nightly flow does. The referral, the closed review item, the documents' status,
+the corrections and the audit entry are written in one transaction.
+
+Review item statuses: ``open`` → ``approved`` | ``rejected`` | ``duplicate``, or ``set_aside``
+(waiting for a supervisor; still decidable).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipeline.form_definition import Field, FieldKind, Rect, form_v1
+from pipeline.process import pupil_key
+from pipeline.route import route_referral
+from pipeline.settings import Settings
+from pipeline.store import DocumentRow, FieldResultRow, ReferralRow, ReviewItemRow, Store
+from pipeline.validate import label_fr, validate_referral
+from schemas.directory import Directory
+from schemas.document import Outcome
+from schemas.extraction import FormValues, RawValue
+from schemas.referral import RouteOutcome, ValidationIssue
+from web.audit import audit_form
+from web.models import CorrectionRow
+
+logger = logging.getLogger(__name__)
+
+
+class ReviewStatus(StrEnum):
+    """Where a review item stands."""
+
+    OPEN = "open"
+    SET_ASIDE = "set_aside"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+REVIEW_STATUS_LABELS_FR: dict[str, str] = {
+    ReviewStatus.OPEN: "à vérifier",
+    ReviewStatus.SET_ASIDE: "mise de côté pour un(e) responsable",
+    ReviewStatus.APPROVED: "validée",
+    ReviewStatus.REJECTED: "rejetée",
+    ReviewStatus.DUPLICATE: "doublon",
+}
+DECIDABLE = (ReviewStatus.OPEN.value, ReviewStatus.SET_ASIDE.value)
+
+SOURCE_LABELS_FR: dict[str, str] = {
+    "acroform": "PDF remplissable", "text_layer": "texte du PDF", "ocr": "lecture optique (OCR)",
+    "omr": "cases (OMR)", "none": "page non reçue",
+}
+
+
+# --- reading --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One line of the review list (no personal data: serial, reasons, confidence).
+
+    Attributes:
+        form_id: The form serial.
+        status: A :class:`ReviewStatus` value.
+        min_confidence: Lowest field confidence (0-1).
+        reasons_fr: Why it is there, in French.
+        created_at: When the pipeline put it there.
+    """
+
+    form_id: str
+    status: str
+    min_confidence: float
+    reasons_fr: tuple[str, ...]
+    created_at: datetime
+
+
+def review_queue(s: Session) -> list[QueueItem]:
+    """Forms waiting for a person, least confident first (set-aside items included)."""
+    rows = s.scalars(select(ReviewItemRow).where(ReviewItemRow.status.in_(DECIDABLE))
+                     .order_by(ReviewItemRow.min_confidence, ReviewItemRow.created_at, ReviewItemRow.id)).all()
+    return [QueueItem(r.form_id, r.status, r.min_confidence, tuple(str(x["message_fr"]) for x in r.reasons),
+                      r.created_at) for r in rows]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One tick box of a choice field as shown to the reviewer."""
+
+    code: str
+    label: str
+    ticked: bool
+
+
+@dataclass(frozen=True)
+class FieldView:
+    """A field of the form as the reviewer sees it.
+
+    Attributes:
+        name: Field name (``form_v1()``).
+        label: French name for staff.
+        kind: Field kind value.
+        page: 1-based page.
+        rect: Zone in PDF points (top-left origin).
+        value: Raw machine value.
+        confidence: 0-1.
+        source: Reader that produced it.
+        reasons_fr: Problems reported on this field.
+        doubtful: Whether the reviewer must look at it.
+        options: For tick fields, each box and whether it was read as ticked.
+    """
+
+    name: str
+    label: str
+    kind: str
+    page: int
+    rect: Rect
+    value: RawValue
+    confidence: float
+    source: str
+    reasons_fr: tuple[str, ...]
+    doubtful: bool
+    options: tuple[Option, ...] = ()
+
+    @property
+    def text_value(self) -> str:
+        """The value as an input's text (empty when none)."""
+        return self.value if isinstance(self.value, str) else ""
+
+    @property
+    def is_tick(self) -> bool:
+        """Whether the field is edited as tick boxes."""
+        return self.kind in (FieldKind.CHOICE.value, FieldKind.FLAG.value, FieldKind.SIGNATURE.value)
+
+    @property
+    def display(self) -> str:
+        """The machine value in French words."""
+        if self.kind == FieldKind.CHOICE.value:
+            ticked = [o.label for o in self.options if o.ticked]
+            return ", ".join(ticked) if ticked else "aucune case cochée"
+        if self.kind in (FieldKind.FLAG.value, FieldKind.SIGNATURE.value):
+            return ("signature présente" if self.value else "pas de signature") \
+                if self.kind == FieldKind.SIGNATURE.value else ("cochée" if self.value else "non cochée")
+        return self.text_value or "(vide)"
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    """A file that carried pages of the form."""
+
+    sha256: str
+    original_name: str
+    media_type: str
+    status: str
+
+
+@dataclass
+class FormView:
+    """Everything the form page shows.
+
+    Attributes:
+        form_id: The serial.
+        documents: Files carrying its pages.
+        fields: Every field in form order.
+        form_reasons_fr: Reasons that concern no single field (missing page…).
+        review_status: The review item's status, or ``None`` when the form never went to review.
+        referral: The referral row's status and carrier, when one exists.
+        pages: Form page numbers received.
+    """
+
+    form_id: str
+    documents: list[DocumentView]
+    fields: list[FieldView]
+    form_reasons_fr: list[str]
+    review_status: str | None
+    referral_status: str | None = None
+    carrier_id: str | None = None
+    pages: list[int] = field(default_factory=list)
+
+    @property
+    def doubtful(self) -> list[FieldView]:
+        """Fields the reviewer must look at, in form order."""
+        return [f for f in self.fields if f.doubtful]
+
+    @property
+    def others(self) -> list[FieldView]:
+        """Fields read without doubt (still correctable)."""
+        return [f for f in self.fields if not f.doubtful]
+
+    @property
+    def decidable(self) -> bool:
+        """Whether staff can still approve, reject, mark as duplicate or set aside."""
+        return self.review_status in DECIDABLE
+
+
+def _options(f: Field, value: RawValue) -> tuple[Option, ...]:
+    if f.kind is FieldKind.CHOICE:
+        ticked = set(value) if isinstance(value, list) else set()
+        return tuple(Option(b.option, b.label, b.option in ticked) for b in f.boxes)
+    if f.kind in (FieldKind.FLAG, FieldKind.SIGNATURE):
+        label = "Signature présente" if f.kind is FieldKind.SIGNATURE else "Cochée"
+        return (Option("yes", label, bool(value)),)
+    return ()
+
+
+def load_form(s: Session, form_id: str, confidence_min: float) -> FormView | None:
+    """The form page's data, or ``None`` when no document carries that serial.
+
+    Args:
+        s: Session.
+        form_id: The serial (shared serials carry ``@`` and a file prefix).
+        confidence_min: Threshold under which a read field is doubtful
+            (``settings.ocr.text_confidence_min``, the one the pipeline used).
+    """
+    docs = s.scalars(select(DocumentRow).where(DocumentRow.form_id == form_id)
+                     .order_by(DocumentRow.original_name)).all()
+    if not docs:
+        return None
+    item = s.scalar(select(ReviewItemRow).where(ReviewItemRow.form_id == form_id))
+    referral = s.scalar(select(ReferralRow).where(ReferralRow.form_id == form_id))
+    rows = {r.name: r for r in s.scalars(select(FieldResultRow).where(FieldResultRow.form_id == form_id))}
+    reasons = list(item.reasons) if item else list(docs[0].reasons)
+    by_field: dict[str, list[str]] = {}
+    form_reasons: list[str] = []
+    for r in reasons:
+        if r.get("field"):
+            by_field.setdefault(str(r["field"]), []).append(str(r["message_fr"]))
+        else:
+            form_reasons.append(str(r["message_fr"]))
+    fields = []
+    for f in form_v1().fields:
+        row = rows.get(f.name)
+        value: RawValue = row.value if row else None
+        confidence = row.confidence if row else 0.0
+        source = row.source if row else "none"
+        low = source != "none" and confidence < confidence_min
+        fields.append(FieldView(f.name, label_fr(f.name), f.kind.value, f.page, f.rect, value, confidence, source,
+                                tuple(by_field.get(f.name, ())), low or f.name in by_field, _options(f, value)))
+    pages = sorted({f.page for f in fields if f.source != "none"})
+    return FormView(form_id, [DocumentView(d.sha256, d.original_name, d.media_type, d.status) for d in docs],
+                    fields, form_reasons, item.status if item else None,
+                    referral.status if referral else None, referral.carrier_id if referral else None, pages)
+
+
+# --- corrections ----------------------------------------------------------------
+
+def parse_corrections(form: Mapping[str, Sequence[str]]) -> dict[str, RawValue]:
+    """Read the submitted field inputs into raw values (the shape of ``schemas.extraction``).
+
+    Every field rendered on the page sends ``p.<name>`` (so an unticked group is seen
+    as "nothing ticked", not "not sent"); text values come as ``f.<name>``, ticked
+    boxes as several ``f.<name>`` option codes. Unknown field names are ignored.
+    """
+    known = {f.name: f for f in form_v1().fields}
+    values: dict[str, RawValue] = {}
+    for key in form:
+        if not key.startswith("p."):
+            continue
+        name = key[2:]
+        f = known.get(name)
+        if f is None:
+            continue
+        sent = [v for v in form.get(f"f.{name}", []) if isinstance(v, str)]
+        if f.kind is FieldKind.CHOICE:
+            codes = {b.option for b in f.boxes}
+            values[name] = [b.option for b in f.boxes if b.option in set(sent) & codes]
+        elif f.kind in (FieldKind.FLAG, FieldKind.SIGNATURE):
+            values[name] = "yes" in sent
+        else:
+            text = " ".join((sent[0] if sent else "").split())
+            values[name] = text or None
+    return values
+
+
+# --- decisions ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Approved:
+    """The form was validated and routed (or put on the waiting list)."""
+
+    outcome: Outcome
+    carrier_id: str | None
+    reason_fr: str
+
+
+@dataclass(frozen=True)
+class StillInvalid:
+    """Validation still fails after the corrections: nothing was written."""
+
+    issues: tuple[ValidationIssue, ...]
+    values: FormValues
+
+
+@dataclass(frozen=True)
+class SamePupil:
+    """The pupil already has a referral this year: confirm, or mark as duplicate."""
+
+    earlier_form_id: str
+    values: FormValues
+
+
+@dataclass(frozen=True)
+class NotDecidable:
+    """The form is not (or no longer) waiting for review: someone decided it meanwhile."""
+
+    status: str | None
+
+
+ApproveResult = Approved | StillInvalid | SamePupil | NotDecidable
+
+
+def _decidable_item(s: Session, form_id: str) -> ReviewItemRow | None:
+    item = s.scalar(select(ReviewItemRow).where(ReviewItemRow.form_id == form_id).with_for_update())
+    return item if item is not None and item.status in DECIDABLE else None
+
+
+def _set_documents(s: Session, form_id: str, status: Outcome, reasons: list[dict[str, Any]] | None = None) -> None:
+    for doc in s.scalars(select(DocumentRow).where(DocumentRow.form_id == form_id)):
+        doc.status = status.value
+        if reasons is not None:
+            doc.reasons = reasons
+
+
+def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], directory: Directory,
+            settings: Settings, actor: str, *, same_pupil_confirmed: bool = False) -> ApproveResult:
+    """Correct, re-validate, route and record a form, in one transaction.
+
+    Args:
+        store: The store (its ``places_used`` counts places as the nightly flow does).
+        form_id: The serial.
+        corrections: Field name → value typed by the reviewer (unchanged fields may be included).
+        directory: Schools and carriers.
+        settings: Product settings (school year, secret for the pupil key).
+        actor: Username, for the audit trail and the corrections.
+        same_pupil_confirmed: The reviewer checked that an earlier referral of the same
+            pupil this year is not this one.
+
+    Returns:
+        :class:`Approved`, or why not (nothing is written then).
+    """
+    with store.session() as s:
+        item = _decidable_item(s, form_id)
+        if item is None:
+            current = s.scalar(select(ReviewItemRow.status).where(ReviewItemRow.form_id == form_id))
+            return NotDecidable(current)
+        rows = {r.name: r for r in s.scalars(select(FieldResultRow).where(FieldResultRow.form_id == form_id))}
+        machine: FormValues = {name: r.value for name, r in rows.items()}
+        values: FormValues = {**machine, **corrections}
+        validation = validate_referral(values, directory, settings.school_year)
+        if validation.referral is None:
+            return StillInvalid(validation.issues, values)
+        referral = validation.referral
+        key = pupil_key(referral.pupil.surname, referral.pupil.first_name, referral.pupil.birth_date,
+                        settings.secret_key)
+        earlier = s.scalar(select(ReferralRow.form_id).where(
+            ReferralRow.pupil_key == key, ReferralRow.school_year == referral.school_year,
+            ReferralRow.form_id != form_id).limit(1))
+        if earlier is not None and not same_pupil_confirmed:
+            return SamePupil(earlier, values)
+        route = route_referral(referral, directory, store.places_used(settings.school_year))
+        outcome = Outcome.ROUTED if route.outcome is RouteOutcome.ROUTED else Outcome.WAITING_LIST
+
+        row = s.scalar(select(ReferralRow).where(ReferralRow.form_id == form_id))
+        if row is None:
+            row = ReferralRow(form_id=form_id)
+            s.add(row)
+        row.school_year, row.pupil_key = referral.school_year, key
+        row.school_id, row.class_level = referral.school_id, referral.class_level.value
+        row.status, row.carrier_id = outcome.value, route.carrier_id
+        row.data = referral.model_dump(mode="json")
+        item.status = ReviewStatus.APPROVED.value
+        waiting = [{"field": None, "code": "waiting_list", "message_fr": route.reason_fr}]
+        _set_documents(s, form_id, outcome, [] if outcome is Outcome.ROUTED else waiting)
+        changed = sorted(n for n, v in corrections.items() if machine.get(n) != v)
+        for name in changed:
+            s.add(CorrectionRow(form_id=form_id, field=name, machine_value=machine.get(name),
+                                corrected_value=corrections[name], actor=actor))
+        audit_form(s, actor, "review_approved", form_id,
+                   f"outcome {outcome.value}; carrier {route.carrier_id or '-'}; "
+                   f"corrected: {','.join(changed) or '-'}" + ("; same pupil confirmed" if earlier else ""))
+    logger.info("form approved: outcome=%s carrier=%s corrected=%d", outcome.value, route.carrier_id, len(changed))
+    return Approved(outcome, route.carrier_id, route.reason_fr)
+
+
+def reject(store: Store, form_id: str, reason_fr: str, actor: str) -> bool:
+    """Reject a form with a reason for the school (kept on the review item); ``False`` if not decidable.
+
+    The documents keep their ``review`` outcome (the pipeline's accounting has no
+    "rejected"); the review item's status says it was decided.
+    """
+    with store.session() as s:
+        item = _decidable_item(s, form_id)
+        if item is None:
+            return False
+        item.status = ReviewStatus.REJECTED.value
+        item.reasons = [*item.reasons, {"field": None, "code": "rejected_by_staff", "message_fr": reason_fr}]
+        audit_form(s, actor, "review_rejected", form_id)
+    return True
+
+
+def mark_duplicate(store: Store, form_id: str, other_form_id: str, actor: str) -> bool:
+    """Close a form as a duplicate of another referral; ``False`` if not decidable or the other is unknown."""
+    with store.session() as s:
+        if other_form_id == form_id or s.scalar(
+                select(ReferralRow.id).where(ReferralRow.form_id == other_form_id)) is None:
+            return False
+        item = _decidable_item(s, form_id)
+        if item is None:
+            return False
+        item.status = ReviewStatus.DUPLICATE.value
+        message = f"Doublon de la fiche {other_form_id} (décision de l'équipe)."
+        item.reasons = [*item.reasons, {"field": None, "code": "duplicate_of", "message_fr": message}]
+        _set_documents(s, form_id, Outcome.DUPLICATE)
+        referral = s.scalar(select(ReferralRow).where(ReferralRow.form_id == form_id))
+        if referral is not None:
+            referral.status = Outcome.DUPLICATE.value
+        audit_form(s, actor, "review_duplicate", form_id, f"duplicate of {other_form_id}")
+    return True
+
+
+def set_aside(store: Store, form_id: str, actor: str) -> bool:
+    """Set a form aside for a supervisor; ``False`` if it is not open."""
+    with store.session() as s:
+        item = _decidable_item(s, form_id)
+        if item is None or item.status != ReviewStatus.OPEN.value:
+            return False
+        item.status = ReviewStatus.SET_ASIDE.value
+        audit_form(s, actor, "review_set_aside", form_id)
+    return True
+
+
+def with_submission(view: FormView, values: Mapping[str, RawValue], issues: Sequence[ValidationIssue]) -> FormView:
+    """The form view showing what the reviewer submitted and what validation still finds wrong."""
+    by_field: dict[str, list[str]] = {}
+    for issue in issues:
+        by_field.setdefault(issue.field, []).append(issue.message_fr)
+    definition = form_v1()
+    fields = []
+    for f in view.fields:
+        value = values.get(f.name, f.value)
+        fields.append(FieldView(f.name, f.label, f.kind, f.page, f.rect, value, f.confidence, f.source,
+                                tuple(by_field.get(f.name, ())), f.doubtful or f.name in by_field,
+                                _options(definition.field(f.name), value)))
+    return FormView(view.form_id, view.documents, fields, view.form_reasons_fr, view.review_status,
+                    view.referral_status, view.carrier_id, view.pages)

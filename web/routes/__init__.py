@@ -1,0 +1,1 @@
+"""Routes of the review desk, one module per resource."""

@@ -1,0 +1,194 @@
+"""Review: the list of forms awaiting a person, a form's page, its images, and the four decisions.
+
+Every view of a form and every decision is written to the audit trail. Images (pages,
+crops) are for staff only, like the form page itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from pipeline.form_definition import form_v1
+from pipeline.store import DocumentRow
+from schemas.document import OUTCOME_LABELS_FR, Outcome
+from web.audit import audit_form
+from web.deps import CsrfDep, CurrentUser, Services, ServicesDep, StaffDep, render
+from web.images import crop_png, outlined_page_png
+from web.review import (
+    REVIEW_STATUS_LABELS_FR,
+    SOURCE_LABELS_FR,
+    Approved,
+    FormView,
+    NotDecidable,
+    SamePupil,
+    StillInvalid,
+    approve,
+    load_form,
+    mark_duplicate,
+    parse_corrections,
+    reject,
+    review_queue,
+    set_aside,
+    with_submission,
+)
+
+router = APIRouter(prefix="/review")
+FLASH = "flash"
+MAX_REASON_CHARS = 1000
+
+
+def _form_url(form_id: str) -> str:
+    return f"/review/{quote(form_id, safe='')}"
+
+
+def _load(services: Services, form_id: str) -> FormView:
+    with services.store.session() as s:
+        view = load_form(s, form_id, services.settings.ocr.text_confidence_min)
+    if view is None:
+        raise HTTPException(status_code=404, detail="Fiche introuvable.")
+    return view
+
+
+def _next_form(services: Services, after: str) -> str | None:
+    with services.store.session() as s:
+        ids = [q.form_id for q in review_queue(s)]
+    return next((i for i in ids if i != after), None)
+
+
+def _form_page(request: Request, services: Services, user: CurrentUser, view: FormView, *,
+               error: str | None = None, same_pupil: str | None = None, status_code: int = 200) -> Response:
+    return render(request, services, "form.html", {
+        "view": view, "form_url": _form_url(view.form_id), "status_labels": REVIEW_STATUS_LABELS_FR,
+        "outcome_labels": {o.value: OUTCOME_LABELS_FR[o] for o in Outcome}, "source_labels": SOURCE_LABELS_FR,
+        "flash": request.session.pop(FLASH, None), "error": error, "same_pupil": same_pupil,
+        "next_form": _next_form(services, view.form_id),
+    }, user, status_code)
+
+
+@router.get("")
+def review_list(request: Request, services: ServicesDep, user: StaffDep) -> Response:
+    """Forms awaiting review, least confident first, with why each is there."""
+    with services.store.session() as s:
+        items = review_queue(s)
+    return render(request, services, "review_list.html",
+                  {"items": items, "status_labels": REVIEW_STATUS_LABELS_FR, "form_url": _form_url,
+                   "flash": request.session.pop(FLASH, None)}, user)
+
+
+@router.get("/{form_id}")
+def form_page(request: Request, services: ServicesDep, user: StaffDep, form_id: str) -> Response:
+    """A form: page images with problem zones, doubtful fields with crops, the decisions (audited view)."""
+    view = _load(services, form_id)
+    with services.store.session() as s:
+        audit_form(s, user.username, "form_viewed", form_id)
+    return _form_page(request, services, user, view)
+
+
+def _documents(services: Services, form_id: str) -> list[tuple[Path, str]]:
+    with services.store.session() as s:
+        docs = s.scalars(select(DocumentRow).where(DocumentRow.form_id == form_id)
+                         .order_by(DocumentRow.original_name)).all()
+        return [(Path(d.stored_path), d.media_type) for d in docs]
+
+
+def _png(data: bytes) -> Response:
+    return Response(data, media_type="image/png")
+
+
+@router.get("/{form_id}/page/{page}")
+def page_image(services: ServicesDep, user: StaffDep, form_id: str, page: int) -> Response:
+    """The form's page ``page`` with its doubtful zones outlined and numbered as on the form page."""
+    view = _load(services, form_id)
+    pages = services.pages.get(form_id, _documents(services, form_id))
+    if page not in pages:
+        raise HTTPException(status_code=404, detail="Page non reçue.")
+    zones = [(i, f.rect) for i, f in enumerate(view.doubtful, start=1) if f.page == page]
+    return _png(outlined_page_png(pages[page], zones, services.web.page_dpi))
+
+
+@router.get("/{form_id}/crop/{field}")
+def field_crop(services: ServicesDep, user: StaffDep, form_id: str, field: str) -> Response:
+    """The zone of one field, cut from the aligned page."""
+    try:
+        zone = form_v1().field(field)
+    except KeyError as exc:
+        raise HTTPException(status_code=404, detail="Champ inconnu.") from exc
+    if not _documents(services, form_id):
+        raise HTTPException(status_code=404, detail="Fiche introuvable.")
+    pages = services.pages.get(form_id, _documents(services, form_id))
+    data = crop_png(pages[zone.page], zone.rect) if zone.page in pages else None
+    if data is None:
+        raise HTTPException(status_code=404, detail="Zone non disponible pour cette page.")
+    return _png(data)
+
+
+@router.post("/{form_id}/approve", dependencies=[CsrfDep])
+async def approve_form(request: Request, services: ServicesDep, user: StaffDep, form_id: str) -> Response:
+    """Apply the corrections, re-validate, route; back to the form page with the outcome."""
+    form = await request.form()
+    corrections = parse_corrections({k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form})
+    confirmed = form.get("same_pupil_confirmed") == "1"
+    result = await run_in_threadpool(approve, services.store, form_id, corrections, services.directory,
+                                     services.settings, user.username, same_pupil_confirmed=confirmed)
+    if isinstance(result, Approved):
+        services.pages.forget(form_id)
+        where = services.directory.carrier(result.carrier_id).name if result.carrier_id else None
+        request.session[FLASH] = (f"Fiche {form_id} validée et orientée vers {where}." if where
+                                  else f"Fiche {form_id} validée : liste d'attente ({result.reason_fr})")
+        return RedirectResponse(_form_url(form_id), status_code=303)
+    view = await run_in_threadpool(_load, services, form_id)
+    if isinstance(result, NotDecidable):
+        return _form_page(request, services, user, view, status_code=409,
+                          error="Cette fiche a déjà été traitée : rien n'a été modifié.")
+    if isinstance(result, SamePupil):
+        return _form_page(request, services, user, with_submission(view, result.values, ()), status_code=409,
+                          same_pupil=result.earlier_form_id,
+                          error=f"Cet(te) élève a déjà une orientation cette année (fiche {result.earlier_form_id}).")
+    if isinstance(result, StillInvalid):
+        return _form_page(request, services, user, with_submission(view, result.values, result.issues),
+                          status_code=422, error="La fiche n'est toujours pas valide : corriger les champs signalés.")
+    raise HTTPException(status_code=500, detail="unexpected approval result")
+
+
+@router.post("/{form_id}/reject", dependencies=[CsrfDep])
+def reject_form(request: Request, services: ServicesDep, user: StaffDep, form_id: str,
+                reason: Annotated[str, Form()]) -> Response:
+    """Reject with a reason for the school."""
+    reason = " ".join(reason.split())[:MAX_REASON_CHARS]
+    if not reason:
+        return _form_page(request, services, user, _load(services, form_id), status_code=422,
+                          error="Indiquer le motif du rejet (il sera transmis à l'école).")
+    if not reject(services.store, form_id, reason, user.username):
+        raise HTTPException(status_code=409, detail="Cette fiche n'est plus en attente de vérification.")
+    services.pages.forget(form_id)
+    request.session[FLASH] = f"Fiche {form_id} rejetée."
+    return RedirectResponse("/review", status_code=303)
+
+
+@router.post("/{form_id}/duplicate", dependencies=[CsrfDep])
+def duplicate_form(request: Request, services: ServicesDep, user: StaffDep, form_id: str,
+                   duplicate_of: Annotated[str, Form()]) -> Response:
+    """Close as a duplicate of another referral (given by its form serial)."""
+    if not mark_duplicate(services.store, form_id, duplicate_of.strip(), user.username):
+        return _form_page(request, services, user, _load(services, form_id), status_code=422,
+                          error="Doublon non enregistré : indiquer le numéro d'une autre fiche déjà orientée "
+                                "(ex. FO-2026-000123), et vérifier que celle-ci est encore à traiter.")
+    services.pages.forget(form_id)
+    request.session[FLASH] = f"Fiche {form_id} classée comme doublon de {duplicate_of.strip()}."
+    return RedirectResponse("/review", status_code=303)
+
+
+@router.post("/{form_id}/set-aside", dependencies=[CsrfDep])
+def set_aside_form(request: Request, services: ServicesDep, user: StaffDep, form_id: str) -> Response:
+    """Set aside for a supervisor."""
+    if not set_aside(services.store, form_id, user.username):
+        raise HTTPException(status_code=409, detail="Seule une fiche à vérifier peut être mise de côté.")
+    request.session[FLASH] = f"Fiche {form_id} mise de côté pour un(e) responsable."
+    return RedirectResponse("/review", status_code=303)
