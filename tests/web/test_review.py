@@ -1,0 +1,173 @@
+"""Review on a database made by the real pipeline: correct → approve → routed, and the other decisions."""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import quote
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from pipeline.directory import load_directory
+from pipeline.route import rank_candidates
+from pipeline.store import AuditRow, DocumentRow, ReferralRow, ReviewItemRow, Store
+from schemas.directory import ClassLevel
+from tests.web.conftest import DemoData, csrf_of, login
+from web.models import CorrectionRow
+from web.review import parse_corrections
+
+
+def _school_with_places(demo: DemoData, level: str) -> str:
+    """A directory school teaching ``level`` that some carrier with places serves."""
+    directory = load_directory(demo.settings.directory_file)
+    for school in directory.schools:
+        if school.offers(ClassLevel(level)) and any(
+                c.places_left > 0 for c in rank_candidates(school.id, school.neighbourhood, ClassLevel(level),
+                                                           directory, {})):
+            return school.name
+    raise AssertionError("no school with places in the demo directory")
+
+
+def _state(demo: DemoData, form_id: str) -> tuple[str | None, str | None, list[str], str | None]:
+    store = Store(demo.settings.database_url)
+    with store.session() as s:
+        item = s.scalar(select(ReviewItemRow.status).where(ReviewItemRow.form_id == form_id))
+        referral = s.scalar(select(ReferralRow).where(ReferralRow.form_id == form_id))
+        docs = list(s.scalars(select(DocumentRow.status).where(DocumentRow.form_id == form_id)))
+        state = (item, referral.status if referral else None, docs, referral.carrier_id if referral else None)
+    store.close()
+    return state
+
+
+def test_review_list_shows_invalid_forms_with_french_reasons(client: TestClient, demo: DemoData) -> None:
+    login(client, "agent")
+    page = html.unescape(client.get("/review").text)
+    assert demo.forms["invalid_unknown_school-2"] in page
+    assert "introuvable dans l'annuaire" in page
+    assert demo.forms["text_pdf-0"] not in page
+
+
+def test_form_page_shows_doubtful_field_with_crop_and_page_image(client: TestClient, demo: DemoData) -> None:
+    login(client, "agent")
+    form_id = demo.forms["invalid_unknown_school-2"]
+    url = f"/review/{quote(form_id, safe='')}"
+    page = client.get(url).text
+    assert "École ou collège" in page and "confiance" in page
+    assert 'data-doubtful="1"' in page and "Entrée" in page  # keyboard help on the page
+    crop = client.get(f"{url}/crop/school_name")
+    image = client.get(f"{url}/page/1")
+    assert crop.headers["content-type"] == image.headers["content-type"] == "image/png"
+    assert crop.content[:8] == image.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert client.get(f"{url}/page/7").status_code == 404
+    assert client.get(f"{url}/crop/not_a_field").status_code == 404
+
+
+def test_correct_approve_routes_and_records_everything(client: TestClient, demo: DemoData) -> None:
+    token = login(client, "agent")
+    form_id = demo.forms["invalid_unknown_school-2"]
+    url = f"/review/{quote(form_id, safe='')}"
+    level = demo.truths[form_id]["values"]["class_level"][0]  # type: ignore[index]
+    school = _school_with_places(demo, level)
+
+    client.get(url)
+    r = client.post(f"{url}/approve", data={"csrf_token": token, "p.school_name": "1", "f.school_name": school},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = client.get(r.headers["location"]).text
+    assert "validée et orientée vers" in page
+
+    item, status, docs, carrier = _state(demo, form_id)
+    assert (item, status, docs) == ("approved", "routed", ["routed"])
+    assert carrier is not None
+    store = Store(demo.settings.database_url)
+    with store.session() as s:
+        corrections = s.scalars(select(CorrectionRow).where(CorrectionRow.form_id == form_id)).all()
+        actions = [a.action for a in s.scalars(select(AuditRow).where(AuditRow.detail.contains(form_id)))]
+        audit_text = " ".join(a.detail for a in s.scalars(select(AuditRow)))
+    store.close()
+    assert [(c.field, c.corrected_value, c.actor) for c in corrections] == [("school_name", school, "agent")]
+    assert "form_viewed" in actions and "review_approved" in actions
+    assert school not in audit_text  # values never reach the audit trail
+
+    # A second approval is refused: the form was decided.
+    again = client.post(f"{url}/approve", data={"csrf_token": token, "p.school_name": "1", "f.school_name": school})
+    assert again.status_code == 409
+
+    # The carrier now sees it in its queue.
+    client.post("/logout", data={"csrf_token": csrf_of(page)})
+
+
+def test_approve_with_remaining_errors_changes_nothing(client: TestClient, demo: DemoData) -> None:
+    token = login(client, "agent")
+    form_id = demo.forms["invalid_no_agreement-3"]
+    url = f"/review/{quote(form_id, safe='')}"
+    r = client.post(f"{url}/approve", data={"csrf_token": token, "p.pupil_postcode": "1", "f.pupil_postcode": "951"})
+    assert r.status_code == 422
+    assert "toujours pas valide" in r.text and "5 chiffres attendus" in html.unescape(r.text)
+    assert _state(demo, form_id)[:3] == ("open", None, ["review"])
+
+
+def test_set_aside_then_reject_with_reason(client: TestClient, demo: DemoData) -> None:
+    token = login(client, "agent")
+    form_id = demo.forms["invalid_no_criterion-4"]
+    url = f"/review/{quote(form_id, safe='')}"
+    assert client.post(f"{url}/set-aside", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert _state(demo, form_id)[0] == "set_aside"
+    assert "mise de côté" in client.get("/review").text
+    assert client.post(f"{url}/reject", data={"csrf_token": token, "reason": "  "}).status_code == 422
+    r = client.post(f"{url}/reject", data={"csrf_token": token, "reason": "Aucun critère coché : merci de compléter."},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    assert _state(demo, form_id)[0] == "rejected"
+    assert f"{form_id} rejetée" in client.get("/review").text  # the flash message, once
+    assert form_id not in client.get("/review").text
+
+
+def test_mark_duplicate_needs_an_existing_referral(client: TestClient, demo: DemoData) -> None:
+    token = login(client, "agent")
+    form_id = demo.forms["invalid_no_agreement-3"]
+    url = f"/review/{quote(form_id, safe='')}"
+    assert client.post(f"{url}/duplicate", data={"csrf_token": token, "duplicate_of": "FO-0000-000000"}
+                       ).status_code == 422
+    assert client.post(f"{url}/duplicate", data={"csrf_token": token, "duplicate_of": demo.forms["text_pdf-0"]},
+                       follow_redirects=False).status_code == 303
+    assert _state(demo, form_id)[:3] == ("duplicate", None, ["duplicate"])
+
+
+def test_carrier_acknowledges_and_enrols(client: TestClient, demo: DemoData) -> None:
+    token = login(client, "structure")
+    base = f"/carriers/{demo.carrier_id}/referrals/{demo.referral_id}"
+    assert client.post(f"{base}/acknowledge", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert "Prise en compte" in client.get(base).text
+    assert client.post(f"{base}/outcome", data={"csrf_token": token, "outcome": "nope"}).status_code == 422
+    assert client.post(f"{base}/outcome", data={"csrf_token": token, "outcome": "enrolled"},
+                       follow_redirects=False).status_code == 303
+    assert "Inscrit(e)" in client.get(base).text
+    assert "Inscrit(e)" in client.get(f"/carriers/{demo.carrier_id}/export.csv").text
+
+
+def test_admin_creates_a_carrier_account(client: TestClient, demo: DemoData) -> None:
+    token = login(client, "admin")
+    r = client.post("/admin/users", data={"csrf_token": token, "username": "court", "password": "short",
+                                          "role": "carrier", "carrier_id": demo.carrier_id})
+    assert r.status_code == 422 and "12 caractères" in r.text
+    r = client.post("/admin/users", data={"csrf_token": token, "username": "nouvelle", "password": "x" * 14,
+                                          "role": "carrier", "carrier_id": ""})
+    assert r.status_code == 422
+    r = client.post("/admin/users", data={"csrf_token": token, "username": "nouvelle", "password": "x" * 14,
+                                          "role": "carrier", "carrier_id": demo.carrier_id}, follow_redirects=False)
+    assert r.status_code == 303
+    assert "nouvelle" in client.get("/admin/users").text
+
+
+def test_parse_corrections_reads_every_kind() -> None:
+    values = parse_corrections({
+        "p.pupil_surname": ["1"], "f.pupil_surname": ["  Da   Silva "],
+        "p.class_level": ["1"], "f.class_level": ["CM1", "bogus"],
+        "p.agreement_orientation": ["1"], "f.agreement_orientation": ["yes"],
+        "p.agreement_data_sharing": ["1"],
+        "p.observations": ["1"], "f.observations": [""],
+        "f.pupil_town": ["ignored without its marker"], "p.unknown": ["1"],
+    })
+    assert values == {"pupil_surname": "Da Silva", "class_level": ["CM1"], "agreement_orientation": True,
+                      "agreement_data_sharing": False, "observations": None}
