@@ -1,0 +1,163 @@
+"""The mail flow: read the shared inbox, decide every form it carries, file every message.
+
+Like ``flows/nightly.py``, this module only wraps ``pipeline`` stages as Prefect
+tasks and orders them; the documents go through the same ``pipeline.run`` stages
+(and the same ingest and read tasks) as the files of a folder. Tasks pass keys,
+paths and small records; the open mailbox connection is looked up by settings
+(``pipeline.mailbox.mail_source``), never passed. Retries are on the I/O tasks
+only (fetching a message, filing it); a retry reconnects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows.nightly import read_task, receive_task
+from pipeline.mail import SenderMatch, sender_reasons
+from pipeline.mail_run import (
+    IntakeAction,
+    MessageIntake,
+    MessageResult,
+    receive_message,
+    settle_message,
+    summarise_messages,
+)
+from pipeline.mail_store import MailStore
+from pipeline.mailbox import MessageRef, close_mail_sources, mail_source, reset_mail_source
+from pipeline.process import Decision, DocumentReading, Reason
+from pipeline.run import (
+    FileResult,
+    FormGroup,
+    RunSummary,
+    close_run_contexts,
+    decide_and_record_checked,
+    group_forms,
+    is_duplicate,
+    record_duplicate,
+    record_failure,
+    run_context,
+    summarise,
+)
+from pipeline.settings import Settings
+from schemas.document import ReceivedDocument
+
+FLOW_NAME = "clas-mail"
+
+ProgressCallback = Callable[[str], None]
+
+
+@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def list_task(settings: Settings) -> list[MessageRef]:
+    """The messages present in the inbox now (I/O: retried)."""
+    try:
+        return mail_source(settings.mail).list_messages()
+    except Exception:
+        reset_mail_source(settings.mail)
+        raise
+
+
+@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def receive_message_task(settings: Settings, run_id: int, ref: MessageRef) -> MessageIntake:
+    """Fetch, parse and record one message; spool its documents (I/O: retried)."""
+    ctx = run_context(settings)
+    try:
+        return receive_message(ctx, MailStore(ctx.store), mail_source(settings.mail), run_id, ref)
+    except Exception:
+        reset_mail_source(settings.mail)
+        raise
+
+
+@task(cache_policy=NO_CACHE)
+def decide_checked_task(settings: Settings, run_id: int, group: FormGroup,
+                        senders: list[SenderMatch]) -> list[FileResult]:
+    """Decide one form, sending it to review when its senders do not speak for its school."""
+
+    def check(decision: Decision) -> list[Reason]:
+        school_id = decision.referral.school_id if decision.referral is not None else None
+        return [Reason(code, text) for code, text in sender_reasons(school_id, senders)]
+
+    return decide_and_record_checked(run_context(settings), run_id, group, check)
+
+
+@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def settle_task(settings: Settings, intake: MessageIntake) -> MessageResult:
+    """Settle one message, reply at most once, file it (I/O: retried; settling twice changes nothing)."""
+    ctx = run_context(settings)
+    try:
+        return settle_message(ctx, MailStore(ctx.store), mail_source(settings.mail), intake)
+    except Exception:
+        reset_mail_source(settings.mail)
+        raise
+
+
+@flow(name=FLOW_NAME, log_prints=False, validate_parameters=False)
+def mail_intake(progress: ProgressCallback | None = None) -> dict[str, object]:
+    """Process every message of the shared inbox (``CLAS_MAIL__*``) and return the run's accounting.
+
+    Args:
+        progress: Called with a short, anonymous label after each message (for a progress bar).
+
+    Returns:
+        The files' accounting (see :meth:`pipeline.run.RunSummary.as_dict`) with the
+        messages' under ``"mail"`` (see :meth:`pipeline.mail_run.MailRunSummary.as_dict`).
+
+    Raises:
+        pipeline.mailbox.MailSourceError: The mailbox cannot be opened or read.
+    """
+    logger = get_run_logger()
+    settings = Settings()
+    ctx = run_context(settings)
+    try:
+        refs = list_task(settings)
+        run_id = ctx.store.start_run(mail_source(settings.mail).label)
+        logger.info("run %s: %d message(s) in the mailbox", run_id, len(refs))
+        intakes = [receive_message_task(settings, run_id, ref) for ref in refs]
+
+        results: list[FileResult] = []
+        readings: list[DocumentReading] = []
+        duplicates: list[ReceivedDocument] = []
+        seen: set[str] = set()
+        senders: dict[str, list[SenderMatch]] = {}
+        for intake in intakes:
+            for path in intake.documents:
+                received = receive_task(settings, path, intake.source)
+                if isinstance(received, FileResult):
+                    results.append(received)
+                elif is_duplicate(ctx, received, seen):
+                    duplicates.append(received)
+                else:
+                    seen.add(received.sha256)
+                    senders.setdefault(received.sha256, []).append(intake.sender)
+                    readings.append(read_task(settings, received))
+            if progress:
+                progress("message")
+
+        groups, failures = group_forms(readings)
+        for failed in failures:
+            results.append(record_failure(ctx, run_id, failed))
+        for group in groups:
+            group_senders = [m for r in group.readings for m in senders.get(r.doc.sha256, [])]
+            results.extend(decide_checked_task(settings, run_id, group, group_senders))
+        for doc in duplicates:
+            results.append(record_duplicate(ctx, run_id, doc))
+
+        messages = [settle_task(settings, intake) for intake in intakes
+                    if intake.action is not IntakeAction.COPY]
+        messages += [settle_task(settings, intake) for intake in intakes if intake.action is IntakeAction.COPY]
+
+        summary: RunSummary = summarise(results)
+        mail = summarise_messages(messages)
+        report = {**summary.as_dict(), "mail": mail.as_dict()}
+        ctx.store.finish_run(run_id, report)
+        logger.info("run %s: %s", run_id, report)
+        create_markdown_artifact(key="clas-mail-summary",
+                                 markdown=summary.markdown() + f"\n## Messages\n\n{mail.line()}\n",
+                                 description="Compte de la lecture de la boîte partagée CLAS")
+        return report
+    finally:
+        close_mail_sources()
+        close_run_contexts()
