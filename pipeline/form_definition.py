@@ -447,7 +447,7 @@ def form_v1() -> FormDefinition:
     b.new_page(2, 24.0)
     b.text("Fiche d'orientation CLAS — page 2", x=60, size=13, bold=True, dy=22)
     b.line("p2_pupil_surname", "Nom de l'élève", x1=300, label_w=70, advance=False)
-    b.line("p2_pupil_first_name", "Prénom", x=col2, label_w=45)
+    b.line("p2_pupil_first_name", "Prénom", x=col2, label_w=45, x1=480)  # stops short of the QR code
     for n, title, req in ((1, "Responsable légal 1", True), (2, "Responsable légal 2 (facultatif)", False)):
         b.section(title)
         b.line(f"guardian{n}_surname", "Nom", x1=300, label_w=60, required=req, advance=False)
