@@ -161,17 +161,21 @@ class PageCache:
         self._lock = threading.Lock()
 
     def get(self, form_id: str, documents: Sequence[tuple[Path, str]]) -> dict[int, PageImage]:
-        """The form's pages, rendered on first use."""
+        """The form's pages, rendered on first use.
+
+        Rendering holds one lock: PDFium is not thread-safe (pypdfium2 docs, "Thread
+        safety"), and the page and crop requests of one form page arrive together, so
+        the first renders and the others find the result in the cache.
+        """
         with self._lock:
             if form_id in self._items:
                 self._items.move_to_end(form_id)
                 return self._items[form_id]
-        pages = form_page_images(documents, self.dpi)
-        with self._lock:
+            pages = form_page_images(documents, self.dpi)
             self._items[form_id] = pages
             while len(self._items) > self._max:
                 self._items.popitem(last=False)
-        return pages
+            return pages
 
     def forget(self, form_id: str) -> None:
         """Drop a form's pages (after a decision: they are not needed any more)."""

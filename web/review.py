@@ -55,6 +55,11 @@ REVIEW_STATUS_LABELS_FR: dict[str, str] = {
     ReviewStatus.REJECTED: "rejetée",
     ReviewStatus.DUPLICATE: "doublon",
 }
+OUTCOME_LABELS_ONE_FR: dict[str, str] = {
+    "routed": "orientée", "waiting_list": "liste d'attente", "review": "à vérifier",
+    "quarantined": "en quarantaine", "duplicate": "doublon",
+}
+"""One form's outcome in French (``OUTCOME_LABELS_FR`` are plurals for counts)."""
 DECIDABLE = (ReviewStatus.OPEN.value, ReviewStatus.SET_ASIDE.value)
 
 SOURCE_LABELS_FR: dict[str, str] = {

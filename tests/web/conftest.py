@@ -71,10 +71,13 @@ def run_pipeline(settings: Settings, inbox: Path) -> None:
         ctx.close()
 
 
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
-    """The pipeline's database on five generated forms, plus four accounts."""
-    root = tmp_path_factory.mktemp("desk")
+def build_demo(root: Path, *, every_carrier_account: bool = False) -> DemoData:
+    """Run the pipeline on the generated forms under ``root`` and create the accounts.
+
+    Accounts: ``admin``, ``agent`` (staff), ``structure`` (the routed referral's carrier),
+    ``autre`` (another carrier) and, with ``every_carrier_account``, one account per carrier
+    named after its id.
+    """
     settings = Settings(database_url=f"sqlite:///{root / 'clas.sqlite3'}", data_dir=root / "data")
     directory = load_directory(settings.directory_file)
     inbox = root / "inbox"
@@ -99,9 +102,18 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
         create_user(s, directory, "agent", PASSWORD, Role.STAFF, actor="test")
         create_user(s, directory, "structure", PASSWORD, Role.CARRIER, carrier_id, actor="test")
         create_user(s, directory, "autre", PASSWORD, Role.CARRIER, other, actor="test")
+        if every_carrier_account:
+            for c in directory.carriers:
+                create_user(s, directory, c.id, PASSWORD, Role.CARRIER, c.id, actor="test")
     store.close()
     assert carrier_id is not None
     return DemoData(settings, forms, truths, carrier_id, other, referral_id)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
+    """The pipeline's database on five generated forms, plus four accounts."""
+    return build_demo(tmp_path_factory.mktemp("desk"))
 
 
 @pytest.fixture

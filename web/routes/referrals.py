@@ -9,10 +9,10 @@ from starlette.responses import Response
 from pipeline.store import ReferralRow
 from schemas.directory import ClassLevel
 from web.deps import ServicesDep, StaffDep, render
+from web.review import OUTCOME_LABELS_ONE_FR
 
 router = APIRouter()
-STATUS_LABELS_FR = {"routed": "orientée", "waiting_list": "liste d'attente", "review": "à vérifier",
-                    "duplicate": "doublon"}
+STATUS_LABELS_FR = {k: v for k, v in OUTCOME_LABELS_ONE_FR.items() if k != "quarantined"}
 
 
 @router.get("/referrals")

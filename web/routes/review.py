@@ -15,13 +15,13 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from pipeline.form_definition import form_v1
+from pipeline.form_definition import MARGIN_PT, PAGE_WIDTH_PT, Rect, form_v1
 from pipeline.store import DocumentRow
-from schemas.document import OUTCOME_LABELS_FR, Outcome
 from web.audit import audit_form
 from web.deps import CsrfDep, CurrentUser, Services, ServicesDep, StaffDep, render
 from web.images import crop_png, outlined_page_png
 from web.review import (
+    OUTCOME_LABELS_ONE_FR,
     REVIEW_STATUS_LABELS_FR,
     SOURCE_LABELS_FR,
     Approved,
@@ -42,6 +42,8 @@ from web.review import (
 router = APIRouter(prefix="/review")
 FLASH = "flash"
 MAX_REASON_CHARS = 1000
+TICK_LABEL_PT = 200.0
+"""Width added right of a tick field's boxes in its crop, so the label of the last box shows."""
 
 
 def _form_url(form_id: str) -> str:
@@ -66,7 +68,7 @@ def _form_page(request: Request, services: Services, user: CurrentUser, view: Fo
                error: str | None = None, same_pupil: str | None = None, status_code: int = 200) -> Response:
     return render(request, services, "form.html", {
         "view": view, "form_url": _form_url(view.form_id), "status_labels": REVIEW_STATUS_LABELS_FR,
-        "outcome_labels": {o.value: OUTCOME_LABELS_FR[o] for o in Outcome}, "source_labels": SOURCE_LABELS_FR,
+        "outcome_labels": OUTCOME_LABELS_ONE_FR, "source_labels": SOURCE_LABELS_FR,
         "flash": request.session.pop(FLASH, None), "error": error, "same_pupil": same_pupil,
         "next_form": _next_form(services, view.form_id),
     }, user, status_code)
@@ -123,7 +125,10 @@ def field_crop(services: ServicesDep, user: StaffDep, form_id: str, field: str) 
     if not _documents(services, form_id):
         raise HTTPException(status_code=404, detail="Fiche introuvable.")
     pages = services.pages.get(form_id, _documents(services, form_id))
-    data = crop_png(pages[zone.page], zone.rect) if zone.page in pages else None
+    rect = zone.rect
+    if zone.is_tick:  # labels are printed right of each box: show them with the ticks
+        rect = Rect(rect.x0, rect.top, min(PAGE_WIDTH_PT - MARGIN_PT, rect.x1 + TICK_LABEL_PT), rect.bottom)
+    data = crop_png(pages[zone.page], rect) if zone.page in pages else None
     if data is None:
         raise HTTPException(status_code=404, detail="Zone non disponible pour cette page.")
     return _png(data)
