@@ -189,6 +189,13 @@ def _png(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
+_RED = 254
+_GREYS = 254
+# Palette: 254 greys, then red for the zones and white for their numbers. A palette PNG keeps the
+# page grey and the outlines pure red at the size of a grey PNG (RGB triples it, quantising muddies red).
+_PALETTE = [v for i in range(_GREYS) for v in (round(i * 255 / (_GREYS - 1)),) * 3] + [200, 0, 0, 255, 255, 255]
+
+
 def outlined_page_png(page: PageImage, zones: Sequence[tuple[int, Rect]], out_dpi: float) -> bytes:
     """The page with numbered problem zones outlined in red, scaled to ``out_dpi``.
 
@@ -197,21 +204,23 @@ def outlined_page_png(page: PageImage, zones: Sequence[tuple[int, Rect]], out_dp
         zones: ``(number shown, zone in points)``; ignored when the page is not aligned.
         out_dpi: Resolution of the PNG.
     """
-    img = Image.fromarray(page.image).convert("RGB")
+    grey = Image.fromarray(page.image)
     scale = (out_dpi / 72.0) / page.px_per_pt
     if abs(scale - 1.0) > 0.01:
-        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.LANCZOS)
+        grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))), Image.LANCZOS)
+    levels = (np.asarray(grey).astype(np.uint16) * (_GREYS - 1) // 255).astype(np.uint8)
+    img = Image.fromarray(levels)
+    img.putpalette(_PALETTE)  # an "L" image becomes "P" with this palette
     if page.aligned:
         s = out_dpi / 72.0
         draw = ImageDraw.Draw(img)
         for number, r in zones:
             box = (r.x0 * s - 3, r.top * s - 3, r.x1 * s + 3, r.bottom * s + 3)
-            draw.rectangle(box, outline=(200, 0, 0), width=3)
+            draw.rectangle(box, outline=_RED, width=3)
             label = str(number)
-            draw.rectangle((box[0] - 2, box[1] - 14, box[0] + 8 * len(label) + 4, box[1]), fill=(200, 0, 0))
-            draw.text((box[0] + 1, box[1] - 13), label, fill=(255, 255, 255))
-    # 32 colours (greys and the red) keep strokes legible at a third of the RGB size.
-    return _png(img.quantize(colors=32, method=Image.Quantize.MEDIANCUT))
+            draw.rectangle((box[0] - 2, box[1] - 14, box[0] + 8 * len(label) + 4, box[1]), fill=_RED)
+            draw.text((box[0] + 1, box[1] - 13), label, fill=_RED + 1)
+    return _png(img)
 
 
 def crop_png(page: PageImage, zone: Rect) -> bytes | None:
