@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -122,6 +122,8 @@ class FieldView:
         reasons_fr: Problems reported on this field.
         doubtful: Whether the reviewer must look at it.
         options: For tick fields, each box and whether it was read as ticked.
+        corrected_by: Who corrected the field when it was approved (``value`` is then the correction).
+        machine_display: The machine's reading in words, when ``value`` is a correction.
     """
 
     name: str
@@ -135,6 +137,8 @@ class FieldView:
     reasons_fr: tuple[str, ...]
     doubtful: bool
     options: tuple[Option, ...] = ()
+    corrected_by: str | None = None
+    machine_display: str | None = None
 
     @property
     def text_value(self) -> str:
@@ -233,6 +237,8 @@ def load_form(s: Session, form_id: str, confidence_min: float) -> FormView | Non
     item = s.scalar(select(ReviewItemRow).where(ReviewItemRow.form_id == form_id))
     referral = s.scalar(select(ReferralRow).where(ReferralRow.form_id == form_id))
     rows = {r.name: r for r in s.scalars(select(FieldResultRow).where(FieldResultRow.form_id == form_id))}
+    corrections = {c.field: c for c in s.scalars(select(CorrectionRow).where(CorrectionRow.form_id == form_id)
+                                                 .order_by(CorrectionRow.id))}
     reasons = list(item.reasons) if item else list(docs[0].reasons)
     by_field: dict[str, list[str]] = {}
     form_reasons: list[str] = []
@@ -248,8 +254,13 @@ def load_form(s: Session, form_id: str, confidence_min: float) -> FormView | Non
         confidence = row.confidence if row else 0.0
         source = row.source if row else "none"
         low = source != "none" and confidence < confidence_min
-        fields.append(FieldView(f.name, label_fr(f.name), f.kind.value, f.page, f.rect, value, confidence, source,
-                                tuple(by_field.get(f.name, ())), low or f.name in by_field, _options(f, value)))
+        view = FieldView(f.name, label_fr(f.name), f.kind.value, f.page, f.rect, value, confidence, source,
+                         tuple(by_field.get(f.name, ())), low or f.name in by_field, _options(f, value))
+        if f.name in corrections:
+            fixed = corrections[f.name]
+            view = replace(view, value=fixed.corrected_value, options=_options(f, fixed.corrected_value),
+                           corrected_by=fixed.actor, machine_display=view.display)
+        fields.append(view)
     pages = sorted({f.page for f in fields if f.source != "none"})
     return FormView(form_id, [DocumentView(d.sha256, d.original_name, d.media_type, d.status) for d in docs],
                     fields, form_reasons, item.status if item else None,

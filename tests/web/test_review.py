@@ -75,6 +75,7 @@ def test_correct_approve_routes_and_records_everything(client: TestClient, demo:
     assert r.status_code == 303, r.text
     page = client.get(r.headers["location"]).text
     assert "validée et orientée vers" in page
+    assert "Corrigé par agent" in page
 
     item, status, docs, carrier = _state(demo, form_id)
     assert (item, status, docs) == ("approved", "routed", ["routed"])
