@@ -195,11 +195,3 @@ class MultipleFormsError(DocumentError):
         super().__init__(message, reason_fr=reason_fr)
         self.form_count = form_count
 
-
-class ProcessingLimitError(DocumentError):
-    """A document exceeded its time limit while being read."""
-
-    code: ClassVar[str] = "processing_limit"
-    default_reason_fr: ClassVar[str] = (
-        "Le traitement de ce fichier a dépassé la durée autorisée : le vérifier à la main."
-    )

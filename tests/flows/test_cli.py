@@ -1,0 +1,45 @@
+"""The command line as a user runs it: a clean run with no Prefect server, JSON accounting."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import SAMPLES_INBOX
+
+
+def test_run_json_is_clean_and_balanced(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in ("text_pdf-0000.pdf", "text_pdf-0000_renvoi.pdf", "not_the_form-0000.pdf",
+                 "invalid_no_criterion-0000.pdf"):
+        shutil.copy(SAMPLES_INBOX / name, inbox / name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAS_"))}
+    env |= {"CLAS_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "CLAS_DATA_DIR": str(tmp_path / "data"),
+            "PREFECT_HOME": str(tmp_path / "prefect")}
+    proc = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--inbox", str(inbox), "--json"],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    summary = json.loads(proc.stdout)
+    assert summary["received"] == 4
+    assert (summary["routed"] + summary["waiting_list"], summary["review"], summary["quarantined"],
+            summary["duplicate"]) == (1, 1, 1, 1)
+    output = proc.stdout + proc.stderr
+    for bad in ("Traceback", "telemetry", "ERROR", "Error"):
+        assert bad not in output
+    # No pupil name leaks into what the command prints.
+    truth = json.loads((SAMPLES_INBOX.parent / "truth" / "text_pdf-0000.pdf.json").read_text(encoding="utf-8"))
+    assert truth["values"]["pupil_surname"] not in output
+
+
+def test_missing_inbox_says_so_in_french(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAS_")}
+    env["CLAS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    proc = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--inbox", str(tmp_path / "absent")],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert "Dossier introuvable" in proc.stderr
