@@ -71,6 +71,18 @@ def test_every_sample_ends_where_its_ground_truth_says(harness: None, tmp_path: 
         school = directory.school(referral.school_id)
         assert referral.class_level in {str(level) for level in carrier.levels}
         assert school.id in carrier.schools or school.neighbourhood in carrier.neighbourhoods
+    # The accounting is saved as a Prefect Markdown artifact, with counts and no personal data.
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        artifacts = [a for a in client.read_artifacts() if a.key == "clas-run-summary"]
+    assert artifacts
+    markdown = str(artifacts[-1].data)
+    assert f"| **reçues** | **{len(truth)}** |" in markdown
+    for t in truth.values():
+        if t["values"]:
+            assert t["values"]["pupil_surname"] not in markdown
+            assert t["values"]["guardian1_phone"] not in markdown
     # One review item per form in review (two image files of one form make one item).
     review_forms = {t["form_id"] for name, t in truth.items() if receipts[name] == "review"}
     assert reviews == len(review_forms)
