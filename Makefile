@@ -5,14 +5,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-fra python3-venv python3-pip poppler-utils
+# The review desk's browser tests drive Debian's chromium (Playwright cannot download its own here).
+TEST_APT_PACKAGES := chromium
 
-.PHONY: demo test bench system venv form clean
+.PHONY: demo test bench system system-test venv form web clean
 
 system:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx fra \
 	    || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then \
 	  echo "Installing Debian packages: $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+system-test: system
+	@if ! command -v chromium >/dev/null; then \
+	  echo "Installing Debian packages: $(TEST_APT_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_APT_PACKAGES); \
 	fi
 
 $(VENV)/.installed: pyproject.toml
@@ -26,11 +34,14 @@ venv: system $(VENV)/.installed
 demo: venv
 	$(VENV)/bin/clas-referrals run
 
-test: venv
+test: system-test venv
 	$(VENV)/bin/pytest -q
 
 bench: venv
 	$(VENV)/bin/clas-referrals bench --per-kind 10
+
+web: venv
+	$(VENV)/bin/clas-referrals web
 
 form: venv
 	$(VENV)/bin/clas-referrals form --out var/forms

@@ -96,14 +96,15 @@ def read_document(path: Path, media_type: MediaType, settings: Settings,
     if media_type is MediaType.PDF:
         return list(_read_pdf(path, settings, definition))
     if media_type in (MediaType.JPEG, MediaType.PNG, MediaType.TIFF, MediaType.HEIC):
-        return [_read_image_page(i, grey, dpi, settings) for i, (grey, dpi) in
+        return [_read_image_page(i, grey, dpi, settings, definition) for i, (grey, dpi) in
                 enumerate(_image_pages(path, media_type, settings))]
     raise UnsupportedMediaTypeError(f"unsupported media type {media_type.value}", media_type=media_type.value)
 
 
-def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: Settings) -> PageResult:
+def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: Settings,
+                     definition: FormDefinition) -> PageResult:
     try:
-        result = read_scan_page(grey, dpi, settings.ocr, settings.omr)
+        result = read_scan_page(grey, dpi, settings.ocr, settings.omr, definition)
     except ClasError as exc:
         return UnidentifiedPage(index, exc)
     return PageReading(index, result.identity, Source.OCR, dict(result.fields))
@@ -118,7 +119,9 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings) -> Itera
             raise UnsupportedMediaTypeError("HEIC support (pillow-heif) not installed",
                                             media_type=media_type.value) from exc
         register_heif_opener()
-    Image.MAX_IMAGE_PIXELS = None  # we enforce our own limit below, with a clear reason
+    # Pillow's own bomb check raises a generic error at twice its default limit; we
+    # enforce the configured limit below instead, with a specific, French reason.
+    Image.MAX_IMAGE_PIXELS = None
     try:
         with Image.open(path) as img:
             for frame in ImageSequence.Iterator(img):
@@ -184,4 +187,4 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
         src_w = float(biggest["srcsize"][0])
         dpi = min(300.0, max(100.0, src_w / (float(biggest["width"]) / 72.0)))
     pil = page.to_image(resolution=dpi).original.convert("L")
-    return _read_image_page(index, np.asarray(pil), dpi, settings)
+    return _read_image_page(index, np.asarray(pil), dpi, settings, definition)
