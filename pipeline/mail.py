@@ -324,6 +324,27 @@ def image_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
+_CONTAINER_MAGIC = {b"PK\x03\x04": "zip", b"\xd0\xcf\x11\xe0": "ole", b"Rar!": "rar", b"7z\xbc\xaf": "7z"}
+"""Magic numbers of archives and office files (PKWARE APPNOTE §4.3.7; [MS-CFB] §2.2; RAR; 7-Zip)."""
+
+
+def _container_kind(data: bytes) -> str | None:
+    """French name of an archive or office file recognised by its first bytes, else ``None``."""
+    kind = _CONTAINER_MAGIC.get(data[:4])
+    if kind == "zip":
+        head = data[:4096]
+        if b"word/" in head:
+            return "Document Word"
+        if b"xl/" in head:
+            return "Classeur Excel"
+        if b"ppt/" in head:
+            return "Présentation PowerPoint"
+        if b"mimetypeapplication/vnd.oasis.opendocument" in head:
+            return "Document OpenDocument"
+        return "Archive ZIP"
+    return {"ole": "Document Office (ancien format)", "rar": "Archive RAR", "7z": "Archive 7-Zip"}.get(kind or "")
+
+
 def _classify(found: _Found, position: int, settings: MailSettings) -> AttachmentCandidate:
     data = found.data or b""
     media_type = detect_media_type(data[:1024]) if data else MediaType.UNKNOWN
@@ -341,6 +362,15 @@ def _classify(found: _Found, position: int, settings: MailSettings) -> Attachmen
         return AttachmentCandidate(status=AttachmentStatus.REJECTED, reason_code="attachment_empty",
                                    reason_fr="Pièce jointe vide (0 octet) : demander à l'école de la renvoyer.",
                                    **common)  # type: ignore[arg-type]
+    container = _container_kind(data)
+    if container is not None:
+        # Checked before the media type: a zip that stores a PDF uncompressed holds "%PDF-" in its
+        # first 1024 bytes, which ``detect_media_type`` takes for a PDF header.
+        return AttachmentCandidate(
+            status=AttachmentStatus.REJECTED, reason_code="unsupported_media_type",
+            reason_fr=(f"{container} : type de fichier non pris en charge ; envoyer la fiche elle-même en PDF, "
+                       "JPEG, PNG ou TIFF (pas dans une archive ni un document de traitement de texte)."),
+            **{**common, "media_type": MediaType.UNKNOWN})  # type: ignore[arg-type]
     looks_like_image = media_type in _IMAGE_TYPES or found.declared_type.startswith("image/")
     size = image_size(data) if looks_like_image else None
     if size is not None:

@@ -172,7 +172,8 @@ def receive_message(ctx: RunContext, mail_store: MailStore, source: MailSource, 
     too_many = too_many_attachments(candidates, mail)
     if too_many is not None:
         row_id = mail_store.record_refused(run_id, message_id, source.label, len(raw), sender,
-                                           "too_many_attachments", too_many, reply_due=reply_due)
+                                           "too_many_attachments", too_many, sender_status=match.status.value,
+                                           reply_due=reply_due)
         return MessageIntake(ref.key, row_id, IntakeAction.REFILE, documents_source(message_id))
     row_id = mail_store.record_received(run_id, message_id, source.label, len(raw), sender, match.status.value,
                                         match.school_ids, automatic, candidates)
@@ -197,12 +198,13 @@ def _refuse_too_large(ctx: RunContext, mail_store: MailStore, source: MailSource
     if seen is not None:
         return seen
     sender = sender_address(header)
-    known = match_sender(sender, ctx.directory).status is SenderStatus.KNOWN
+    match = match_sender(sender, ctx.directory)
+    known = match.status is SenderStatus.KNOWN
     reason = (f"Message trop volumineux ({ref.size_bytes / 1_048_576:.1f} Mo, au plus "
               f"{mail.max_message_bytes / 1_048_576:.0f} Mo) : il n'a pas été lu ; demander à l'école d'envoyer "
               "les fiches en plusieurs messages ou scannées en 300 dpi au plus.")
     row_id = mail_store.record_refused(run_id, message_id, source.label, ref.size_bytes, sender, "message_too_large",
-                                       reason, reply_due=mail.smtp.enabled and known and not is_automatic(header))
+                                       reason, sender_status=match.status.value, reply_due=mail.smtp.enabled and known and not is_automatic(header))
     return MessageIntake(ref.key, row_id, IntakeAction.REFILE, documents_source(message_id))
 
 

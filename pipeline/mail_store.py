@@ -191,7 +191,7 @@ class MailStore:
             return row.id
 
     def record_refused(self, run_id: int, message_id: str, source: str, size_bytes: int, sender: str,
-                       code: str, reason_fr: str, *, reply_due: bool = False) -> int:
+                       code: str, reason_fr: str, *, sender_status: str = "unknown", reply_due: bool = False) -> int:
         """Record a message refused whole (too large, too many files): quarantined, its files unread."""
         with self.store.session() as s:
             row = s.scalar(select(MailMessageRow).where(MailMessageRow.message_id == message_id))
@@ -199,6 +199,7 @@ class MailStore:
                 row = MailMessageRow(message_id=message_id, first_run_id=run_id, status="")
                 s.add(row)
             row.source, row.last_run_id, row.size_bytes, row.sender = source, run_id, size_bytes, sender
+            row.sender_status = sender_status
             row.status = MessageStatus.QUARANTINED.value
             row.reasons = [{"code": code, "message_fr": reason_fr}]
             if reply_due and row.reply_status in (None, ReplyStatus.NONE.value):

@@ -61,15 +61,16 @@ def logo_png(side_px: int = 120) -> bytes:
     return buf.getvalue()
 
 
-def heic_from(jpeg: bytes) -> bytes:
-    """The same page as an iPhone HEIC photo."""
+def heic_from(jpeg: bytes, full_size: bool = False) -> bytes:
+    """The same page as an iPhone HEIC photo (half size unless ``full_size``)."""
     from pillow_heif import register_heif_opener
 
     register_heif_opener()
     buf = io.BytesIO()
     with Image.open(io.BytesIO(jpeg)) as img:
         # Half size (150 dpi) keeps the encoder quick; still far above the decoration limit.
-        img.convert("RGB").reduce(2).save(buf, format="HEIF", quality=80)
+        page = img.convert("RGB")
+        (page if full_size else page.reduce(2)).save(buf, format="HEIF", quality=80)
     return buf.getvalue()
 
 

@@ -165,14 +165,24 @@ def test_an_smime_signature_is_decoration() -> None:
     assert part.status is AttachmentStatus.DECORATION and part.reason_code == "email_signature"
 
 
-@pytest.mark.parametrize(("data", "ctype", "name"), [
-    (b.zip_of({"fiche.pdf": b"%PDF-1.4"}), "application/zip", "fiches.zip"),
-    (b.word_file(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "fiche.docx"),
-    (b.protected_pdf(b.sample("text_pdf-0000.pdf")), "application/pdf", "fiche-protegee.pdf"),
+@pytest.mark.parametrize(("data", "ctype", "name", "label"), [
+    (b.zip_of({"fiche.pdf": b.sample("text_pdf-0000.pdf")}), "application/zip", "fiches.zip", "Archive ZIP"),
+    (b.word_file(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "fiche.docx",
+     "Document Word"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600), "application/msword", "fiche.doc", "Document Office"),
 ])
-def test_unreadable_kinds_are_documents_for_the_read_stage_to_quarantine(data: bytes, ctype: str, name: str) -> None:
-    [doc] = _documents(b.attach(b.message(), data, ctype, name))
-    assert doc.filename == name and doc.data == data
+def test_archives_and_office_files_are_rejected_with_a_french_reason(data: bytes, ctype: str, name: str,
+                                                                     label: str) -> None:
+    """A zip storing a PDF uncompressed has "%PDF-" in its first 1 KiB: it must not pass for a PDF."""
+    [part] = _extract(b.attach(b.message(), data, ctype, name))
+    assert part.status is AttachmentStatus.REJECTED and part.reason_code == "unsupported_media_type"
+    assert (part.reason_fr or "").startswith(label) and part.filename == name
+
+
+def test_a_protected_pdf_is_a_document_for_the_read_stage_to_quarantine() -> None:
+    data = b.protected_pdf(b.sample("text_pdf-0000.pdf"))
+    [doc] = _documents(b.attach(b.message(), data, "application/pdf", "fiche-protegee.pdf"))
+    assert doc.media_type is MediaType.PDF and doc.data == data
 
 
 def test_empty_and_undecodable_parts_are_rejected() -> None:
