@@ -150,6 +150,33 @@ def cmd_form(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail(args: argparse.Namespace) -> int:
+    """Read the shared mailbox (``CLAS_MAIL__*``) and print its accounting."""
+    _quiet_prefect()
+    if args.eml or args.maildir:
+        os.environ["CLAS_MAIL__SOURCE"] = "eml" if args.eml else "maildir"
+        os.environ["CLAS_MAIL__PATH"] = args.eml or args.maildir
+    from flows.mail_intake import mail_intake
+    from pipeline.mail_run import MailRunSummary
+    from pipeline.mailbox import MailSourceError
+    from pipeline.settings import Settings
+
+    settings = Settings()
+    try:
+        summary = mail_intake()
+    except MailSourceError as exc:
+        print(f"Boîte aux lettres inaccessible : {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=1))
+    else:
+        _print_summary(summary, settings)
+        mail = summary["mail"]
+        print(MailRunSummary(int(mail["messages"]), dict(mail["statuses"]),  # type: ignore[index, call-overload]
+                             dict(mail["attachments"]), dict(mail["replies"])).line())  # type: ignore[index, call-overload]
+    return 0 if summary["balanced"] and summary["mail"]["all_filed"] else 1  # type: ignore[index]
+
+
 def cmd_serve(_args: argparse.Namespace) -> int:
     """Serve the nightly deployment (needs a Prefect server in PREFECT_API_URL)."""
     from prefect import serve
@@ -231,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
     form.add_argument("--series", default="2026")
     form.add_argument("--fillable-serial", type=int, default=1)
     form.set_defaults(func=cmd_form)
+    mail = sub.add_parser("mail", help="lire la boîte partagée (IMAP, dossier .eml ou Maildir ; CLAS_MAIL__*)")
+    mail.add_argument("--eml", help="lire ce dossier de fichiers .eml au lieu de la boîte IMAP")
+    mail.add_argument("--maildir", help="lire ce Maildir au lieu de la boîte IMAP")
+    mail.add_argument("--json", action="store_true", help="afficher le compte en JSON")
+    mail.set_defaults(func=cmd_mail)
     serve = sub.add_parser("serve", help="servir le déploiement nocturne (02:00, Europe/Paris)")
     serve.set_defaults(func=cmd_serve)
     web = sub.add_parser("web", help="démarrer le bureau de vérification (page web)")
