@@ -131,8 +131,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         table.add_row(f.kind, f"{f.field_accuracy:.2%}", f"{f.tick_accuracy:.2%}",
                       f"{f.auto_decided}/{f.forms}", str(f.misroutes), f"{f.expected_outcome_met}/{f.forms}",
                       f"{f.seconds_per_page:.2f}", "-" if ref is None else f"{ref:.2f}")
-    Console().print(table)
-    Console().print(f"Référence (médianes sur les scans) : {reference}")
+    console = Console(width=max(Console().width, 130))  # the table is wide; never truncate figures
+    console.print(table)
+    console.print(f"Référence (médianes sur les scans) : {reference}")
     return 0
 
 

@@ -16,11 +16,12 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from pipeline.ingest import list_inbox
+from pipeline.process import DocumentReading
 from pipeline.run import (
     FileResult,
     FormGroup,
-    close_run_contexts,
     RunSummary,
+    close_run_contexts,
     decide_and_record,
     group_forms,
     is_duplicate,
@@ -31,7 +32,6 @@ from pipeline.run import (
     run_context,
     summarise,
 )
-from pipeline.process import DocumentReading
 from pipeline.settings import Settings
 from schemas.document import ReceivedDocument
 

@@ -42,9 +42,9 @@ def assemble_form(pages: Sequence[PageResult], definition: FormDefinition | None
         by_page.setdefault(reading.identity.page, reading)
     fields: dict[str, ExtractedField] = {}
     for field in definition.fields:
-        reading = by_page.get(field.page)
-        if reading is not None and field.name in reading.fields:
-            fields[field.name] = reading.fields[field.name]
+        page_reading = by_page.get(field.page)
+        if page_reading is not None and field.name in page_reading.fields:
+            fields[field.name] = page_reading.fields[field.name]
         else:
             fields[field.name] = make_field(field, empty_value(field), 0.0, Source.NONE)
     return ExtractedForm(

@@ -88,7 +88,9 @@ class KindFigures:
     @property
     def reference_seconds_per_page(self) -> float | None:
         """Bare tesseract seconds per page, for scan kinds."""
-        return self.reference_seconds / self.reference_pages if self.reference_seconds and self.reference_pages else None
+        if not (self.reference_seconds and self.reference_pages):
+            return None
+        return self.reference_seconds / self.reference_pages
 
     def as_dict(self) -> dict[str, object]:
         """JSON form, with the derived ratios."""
@@ -110,9 +112,8 @@ def _bare_tesseract_seconds(image_paths: Sequence[Path]) -> float:
 
 def _page_images(paths: Sequence[Path], work: Path) -> list[Path]:
     """The scanned pages of ``paths`` as PNG files (what the bare tesseract call reads)."""
-    from PIL import Image, ImageSequence
-
     import pdfplumber
+    from PIL import Image, ImageSequence
 
     out = []
     for path in paths:

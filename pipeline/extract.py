@@ -22,7 +22,6 @@ from pipeline.errors import (
     ClasError,
     EncryptedPdfError,
     ImageTooLargeError,
-    PageNotIdentifiedError,
     UnreadableDocumentError,
     UnsupportedMediaTypeError,
 )

@@ -148,12 +148,14 @@ def read_received(doc: ReceivedDocument, settings: Settings, definition: FormDef
     except DocumentError as exc:
         return DocumentReading(doc, failure=Reason(exc.code, exc.reason_fr))
     except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the run nor lose the file
-        logger.exception("document %s: unexpected %s while reading", doc.short_id, type(exc).__name__)
+        # The exception's message may quote file content: log its type only, the trace at debug level.
+        logger.error("document %s: unexpected %s while reading", doc.short_id, type(exc).__name__)
+        logger.debug("trace for document %s", doc.short_id, exc_info=True)
         return DocumentReading(doc, failure=Reason("internal_error", INTERNAL_ERROR_FR))
     reading = DocumentReading(doc, pages)
     if not reading.form_ids:
-        exc = NotTheFormError("no page of the form", page_count=len(pages))
-        return DocumentReading(doc, failure=Reason(exc.code, exc.reason_fr))
+        foreign = NotTheFormError("no page of the form", page_count=len(pages))
+        return DocumentReading(doc, failure=Reason(foreign.code, foreign.reason_fr))
     if len(reading.form_ids) > 1:
         err = MultipleFormsError("several forms in one file", form_count=len(reading.form_ids))
         return DocumentReading(doc, failure=Reason(err.code, err.reason_fr))

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipeline.fields import empty_value, make_field, tick_value
-from pipeline.form_definition import Field, FieldKind, FormDefinition, PageIdentity, Rect
+from pipeline.form_definition import Field, FieldKind, PageIdentity, Rect
 from schemas.extraction import ExtractedField, Source, TickState, format_comb, normalise_text
 
 _FOOTER_RE = re.compile(r"CLASFO\|v\d+\|[A-Z0-9-]+\|p\d/\d")

@@ -160,6 +160,15 @@ def _text_fits(text: str, rect: Rect) -> str:
     return text
 
 
+def _chosen_options(value: object) -> set[str]:
+    """Ticked option codes of a tick field's raw value (``True`` for a flag means ``{"yes"}``)."""
+    if value is True:
+        return {"yes"}
+    if isinstance(value, list | tuple | set):
+        return {str(v) for v in value}
+    return set()
+
+
 def _draw_value(c: Canvas, field: Field, value: object, rng: random.Random) -> None:
     if value in (None, "", False, []):
         return
@@ -171,7 +180,7 @@ def _draw_value(c: Canvas, field: Field, value: object, rng: random.Random) -> N
             cx, _ = cell.center
             c.drawCentredString(cx, _y(cell.bottom - 4.5), ch)
     elif field.is_tick:
-        chosen = {"yes"} if value is True else set(value)  # type: ignore[arg-type]
+        chosen = _chosen_options(value)
         c.setFont("Helvetica-Bold", VALUE_FONT_SIZE_PT)
         for box in field.boxes:
             if box.option in chosen:
@@ -203,7 +212,7 @@ def _add_acroform_field(c: Canvas, field: Field, value: object, rng: random.Rand
     form = c.acroForm
     common = {"borderWidth": 0, "fillColor": white, "textColor": black, "forceBorder": False}
     if field.is_tick:
-        chosen = {"yes"} if value is True else set(value or ())  # type: ignore[arg-type]
+        chosen = _chosen_options(value)
         for box in field.boxes:
             r = box.rect
             name = field.name if field.kind is FieldKind.FLAG else f"{field.name}.{box.option}"

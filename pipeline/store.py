@@ -53,7 +53,7 @@ class RunRow(Base):
     source: Mapped[str] = mapped_column(String(500))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class DocumentRow(Base):
@@ -197,7 +197,7 @@ class Store:
             s.flush()
             return run.id
 
-    def finish_run(self, run_id: int, counts: Mapping[str, int]) -> None:
+    def finish_run(self, run_id: int, counts: Mapping[str, object]) -> None:
         """Record a run's end and its accounting."""
         with self.session() as s:
             run = s.get_one(RunRow, run_id)

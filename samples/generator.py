@@ -116,7 +116,8 @@ def _ascii_local(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum() or ch == "-")
 
 
-def invent_form_values(rng: random.Random, schools: Sequence[SchoolChoice], school_year: str = "2026-2027") -> FormValues:
+def invent_form_values(rng: random.Random, schools: Sequence[SchoolChoice],
+                       school_year: str = "2026-2027") -> FormValues:
     """Invent one complete, valid set of values for the form.
 
     Args:
@@ -185,8 +186,8 @@ def invent_form_values(rng: random.Random, schools: Sequence[SchoolChoice], scho
         "guardian1_first_name": g1_first,
         "guardian1_relationship": [rng.choice([code for code, _ in RELATIONSHIPS])],
         "guardian1_phone": _fake_phone(rng),
-        "guardian1_email": (f"{_ascii_local(g1_first)}.{_ascii_local(g1_surname)}@{rng.choice(['gmail.com', 'orange.fr', 'free.fr'])}"
-                            if rng.random() < 0.7 else None),
+        "guardian1_email": (f"{_ascii_local(g1_first)}.{_ascii_local(g1_surname)}@"
+                            f"{rng.choice(['gmail.com', 'orange.fr', 'free.fr'])}" if rng.random() < 0.7 else None),
         "home_languages": rng.choice(LANGUAGES),
         "interpreter_needed": [rng.choice(["oui", "non", "non", "non"])],
         "agreement_orientation": True,
