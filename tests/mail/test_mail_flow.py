@@ -304,3 +304,17 @@ def test_starttls_and_refusals(imap: ImapServer, mail_settings: Settings) -> Non
     plain = mail_settings.mail.model_copy(update={"security": "none", "host": "mail.example.org"})
     with pytest.raises(MailSourceError, match="plain-text"):
         ImapSource(plain)
+
+
+def test_flag_mode_leaves_messages_in_place_and_skips_them_next_time(imap: ImapServer, mail_settings: Settings) -> None:
+    from pipeline.mailbox import ImapSource
+
+    _deliver(imap, [b.message("a"), b.message("b")])
+    flagging = mail_settings.mail.model_copy(update={"after": "flag"})
+    source = ImapSource(flagging)
+    first, second = source.list_messages()
+    source.file_message(first.key, flagging.processed_folder)
+    source.file_message(second.key, flagging.quarantine_folder)
+    assert source.list_messages() == []
+    source.close()
+    assert len(_folders(imap)["INBOX"]) == 2
