@@ -34,7 +34,7 @@ from pipeline.run import (
     FormGroup,
     RunSummary,
     close_run_contexts,
-    decide_and_record_checked,
+    decide_and_record,
     group_forms,
     is_duplicate,
     record_duplicate,
@@ -80,7 +80,7 @@ def decide_checked_task(settings: Settings, run_id: int, group: FormGroup,
         school_id = decision.referral.school_id if decision.referral is not None else None
         return [Reason(code, text) for code, text in sender_reasons(school_id, senders)]
 
-    return decide_and_record_checked(run_context(settings), run_id, group, check)
+    return decide_and_record(run_context(settings), run_id, group, check)
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)

@@ -21,6 +21,11 @@ _MAGIC: tuple[tuple[bytes, int, MediaType], ...] = (
     (b"II*\x00", 0, MediaType.TIFF),
     (b"MM\x00*", 0, MediaType.TIFF),
 )
+CONTAINER_MAGIC: dict[bytes, str] = {b"PK\x03\x04": "zip", b"\xd0\xcf\x11\xe0": "ole", b"Rar!": "rar",
+                                     b"7z\xbc\xaf": "7z"}
+"""Magic numbers of archives and office files (PKWARE APPNOTE §4.3.7; [MS-CFB] §2.2; RAR; 7-Zip).
+Checked before the lenient PDF header search: a zip storing a PDF uncompressed has
+``%PDF-`` in its first kilobyte, yet is not a PDF."""
 _HEIC_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis")
 _EXTENSIONS = {MediaType.PDF: ".pdf", MediaType.JPEG: ".jpg", MediaType.PNG: ".png", MediaType.TIFF: ".tif",
                MediaType.HEIC: ".heic", MediaType.UNKNOWN: ".bin"}
@@ -35,6 +40,8 @@ def detect_media_type(head: bytes) -> MediaType:
     for magic, offset, media_type in _MAGIC:
         if head[offset:offset + len(magic)] == magic:
             return media_type
+    if head[:4] in CONTAINER_MAGIC:
+        return MediaType.UNKNOWN
     if b"%PDF-" in head[:1024]:
         return MediaType.PDF
     if head[4:8] == b"ftyp" and head[8:12] in _HEIC_BRANDS:

@@ -38,7 +38,7 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from enum import StrEnum
 
-from pipeline.ingest import detect_media_type
+from pipeline.ingest import CONTAINER_MAGIC, detect_media_type
 from pipeline.settings import MailSettings
 from schemas.directory import Directory
 from schemas.document import MediaType
@@ -324,8 +324,7 @@ def image_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
-_CONTAINER_MAGIC = {b"PK\x03\x04": "zip", b"\xd0\xcf\x11\xe0": "ole", b"Rar!": "rar", b"7z\xbc\xaf": "7z"}
-"""Magic numbers of archives and office files (PKWARE APPNOTE §4.3.7; [MS-CFB] §2.2; RAR; 7-Zip)."""
+_CONTAINER_MAGIC = CONTAINER_MAGIC
 
 
 def _container_kind(data: bytes) -> str | None:

@@ -3,7 +3,7 @@
 ``flows/mail_intake.py`` wraps these functions as Prefect tasks. Between
 :func:`receive_message` and :func:`settle_message`, a message's documents go
 through exactly the stages of ``pipeline.run`` (``receive_file``, ``read_file``,
-``group_forms``, ``decide_and_record_checked``, ``record_failure``,
+``group_forms``, ``decide_and_record``, ``record_failure``,
 ``record_duplicate``), like the files of a folder in the nightly flow.
 
 Per message: fetch it (refused whole above ``max_message_bytes``, without reading

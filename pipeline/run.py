@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.directory import load_directory
-from pipeline.ingest import ingest_file
 from pipeline.extract import PageResult
+from pipeline.ingest import ingest_file
 from pipeline.process import Decision, DocumentReading, Reason, decide_form, read_received
 from pipeline.settings import Settings
 from pipeline.store import Store
@@ -159,11 +159,21 @@ def record_failure(ctx: RunContext, run_id: int, reading: DocumentReading) -> Fi
     return FileResult(reading.doc.sha256, Outcome.QUARANTINED.value, tuple(str(r["code"]) for r in reasons))
 
 
-def decide_and_record(ctx: RunContext, run_id: int, group: FormGroup) -> list[FileResult]:
+def decide_and_record(ctx: RunContext, run_id: int, group: FormGroup,
+                      extra_reasons: Callable[[Decision], Sequence[Reason]] | None = None) -> list[FileResult]:
     """Decide one form and record the outcome for each of its documents (one transaction).
 
     A form serial already recorded by an earlier run makes its documents duplicates
     (the same form sent again): it is never routed twice.
+
+    Args:
+        ctx: The run context.
+        run_id: The current run.
+        group: The documents of one form serial.
+        extra_reasons: Reasons from outside the form, given its decision (the mail
+            intake's sender check, ``pipeline.mail.sender_reasons``). Any reason sends a
+            form that would have been routed or put on the waiting list to review instead;
+            reasons never turn a review into a routing.
     """
     docs = [r.doc for r in group.readings]
     if ctx.store.form_known(group.form_id):
@@ -174,6 +184,10 @@ def decide_and_record(ctx: RunContext, run_id: int, group: FormGroup) -> list[Fi
         return results
     decision = decide_form(group.pages, ctx.settings, ctx.directory, ctx.store.places_used(ctx.settings.school_year),
                            ctx.store.pupil_already_referred)
+    extra = tuple(extra_reasons(decision)) if extra_reasons else ()
+    if extra:
+        kept = tuple(r for r in decision.reasons if r.code != "waiting_list")
+        decision = replace(decision, outcome=Outcome.REVIEW, reasons=kept + extra, carrier_id=None)
     referral = None
     if decision.referral is not None and decision.pupil_key is not None:
         r = decision.referral
@@ -239,40 +253,3 @@ def summarise(results: Iterable[FileResult]) -> RunSummary:
     reasons = Counter(code for r in results if r.outcome != SKIPPED for code in set(r.reason_codes))
     return RunSummary(received=sum(counts.values()), counts=dict(counts),
                       already_processed=sum(1 for r in results if r.outcome == SKIPPED), reasons=dict(reasons))
-
-
-def decide_and_record_checked(ctx: RunContext, run_id: int, group: FormGroup,
-                              extra_reasons: Callable[[Decision], Sequence[Reason]]) -> list[FileResult]:
-    """Like :func:`decide_and_record`, with reasons from outside the form that send it to review.
-
-    The mail intake passes the sender check here (``pipeline.mail.sender_reasons``):
-    an unknown sender, or one that speaks for another school than the form's, sends
-    a form that would have been routed or put on the waiting list to review instead,
-    in the same single transaction. Reasons never turn a review into a routing.
-
-    Args:
-        ctx: The run context.
-        run_id: The current run.
-        group: The documents of one form serial.
-        extra_reasons: Given the form's decision, the further reasons (empty when none).
-    """
-    docs = [r.doc for r in group.readings]
-    if ctx.store.form_known(group.form_id):
-        return decide_and_record(ctx, run_id, group)  # duplicates of an earlier form: nothing to decide
-    decision = decide_form(group.pages, ctx.settings, ctx.directory, ctx.store.places_used(ctx.settings.school_year),
-                           ctx.store.pupil_already_referred)
-    extra = tuple(extra_reasons(decision))
-    if extra:
-        kept = tuple(r for r in decision.reasons if r.code != "waiting_list")
-        decision = replace(decision, outcome=Outcome.REVIEW, reasons=kept + extra, carrier_id=None)
-    referral = None
-    if decision.referral is not None and decision.pupil_key is not None:
-        r = decision.referral
-        referral = {"pupil_key": decision.pupil_key, "school_year": r.school_year, "school_id": r.school_id,
-                    "class_level": str(r.class_level), "carrier_id": decision.carrier_id,
-                    "data": r.model_dump(mode="json")}
-    fields = [f.model_dump(mode="json") for f in decision.form.fields.values()] if decision.form else []
-    ctx.store.record_form(run_id, docs, group.form_id, decision.outcome, [r.as_dict() for r in decision.reasons],
-                          fields=fields, referral=referral, min_confidence=decision.min_confidence)
-    codes = tuple(r.code for r in decision.reasons)
-    return [FileResult(doc.sha256, decision.outcome.value, codes, decision.carrier_id) for doc in docs]

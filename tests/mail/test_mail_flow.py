@@ -88,7 +88,8 @@ def _folders(imap: ImapServer) -> dict[str, list[str]]:
             imap.user, imap.password) as box:
         for folder in box.folder.list():
             box.folder.set(folder.name)
-            out[folder.name] = [str(m.headers.get("message-id", ("",))[0]).strip("<>")
+            # A long Message-ID comes back folded ("\r\n <id>"): unfold before comparing.
+            out[folder.name] = ["".join(str(m.headers.get("message-id", ("",))[0]).split()).strip("<>")
                                 for m in box.fetch(headers_only=True, mark_seen=False)]
     return out
 

@@ -21,6 +21,8 @@ from schemas.document import MediaType
     (b"MM\x00*\x00\x00\x00\x08", MediaType.TIFF),
     (b"\x00\x00\x00\x18ftypheic\x00\x00", MediaType.HEIC),
     (b"PK\x03\x04\x14\x00", MediaType.UNKNOWN),
+    (b"PK\x03\x04\x0a\x00\x00\x00\x00\x00fiche.pdf%PDF-1.4", MediaType.UNKNOWN),  # a zip storing a PDF
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", MediaType.UNKNOWN),  # an old Word file
 ])
 def test_media_type_is_detected_from_content(head: bytes, expected: MediaType) -> None:
     assert detect_media_type(head) is expected
