@@ -182,9 +182,10 @@ def cmd_serve(_args: argparse.Namespace) -> int:
     """Serve the nightly deployment (needs a Prefect server in PREFECT_API_URL)."""
     from prefect import serve
 
-    from flows.nightly import nightly_deployment
+    from flows.nightly import nightly_deployments
+    from pipeline.settings import Settings
 
-    serve(nightly_deployment())
+    serve(*nightly_deployments(Settings()))
     return 0
 
 

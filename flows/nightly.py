@@ -119,7 +119,7 @@ def nightly(inbox: str | None = None, progress: ProgressCallback | None = None) 
 
 
 def nightly_deployment():  # noqa: ANN201 - Prefect's RunnerDeployment type is internal
-    """The deployment serving :func:`nightly` every night at 02:00 Europe/Paris.
+    """The deployment serving :func:`nightly` (the inbox folder) every night at 02:00 Europe/Paris.
 
     Serve it with ``clas-referrals serve`` (a Prefect server or Prefect Cloud URL in
     ``PREFECT_API_URL``); the schedule follows Paris local time across DST changes.
@@ -127,6 +127,23 @@ def nightly_deployment():  # noqa: ANN201 - Prefect's RunnerDeployment type is i
     from prefect.schedules import Cron
 
     return nightly.to_deployment(name="nightly", schedules=[Cron(NIGHTLY_CRON, timezone=NIGHTLY_TIMEZONE)],
-                                 description="Lecture nocturne de la boîte des fiches d'orientation CLAS")
+                                 description="Lecture nocturne du dossier des fiches d'orientation CLAS")
+
+
+def nightly_deployments(settings: Settings):  # noqa: ANN201 - Prefect's RunnerDeployment type is internal
+    """What ``clas-referrals serve`` serves: the shared mailbox when one is configured, else the folder.
+
+    With ``CLAS_MAIL__HOST`` set, the nightly run reads the IMAP mailbox
+    (``flows.mail_intake``) at 02:00 Europe/Paris; without it, the inbox folder.
+    """
+    if not settings.mail.host:
+        return [nightly_deployment()]
+    from prefect.schedules import Cron
+
+    from flows.mail_intake import mail_intake
+
+    return [mail_intake.to_deployment(name="nightly-mail",
+                                      schedules=[Cron(NIGHTLY_CRON, timezone=NIGHTLY_TIMEZONE)],
+                                      description="Lecture nocturne de la boîte aux lettres des fiches CLAS")]
 
 
