@@ -30,7 +30,7 @@ from pipeline.form_definition import FieldKind, form_v1
 from pipeline.ingest import ingest_file
 from pipeline.process import DocumentReading, decide_form, read_received
 from pipeline.settings import Settings
-from samples.generator import INVALID_KINDS, SCAN_KINDS, VALID_KINDS, SampleKind, generate_documents
+from samples.generator import HARD_KINDS, IMAGE_KINDS, INVALID_KINDS, VALID_KINDS, SampleKind, generate_documents
 from schemas.document import Outcome
 from schemas.extraction import RawValue, normalise_text
 
@@ -114,6 +114,9 @@ def _page_images(paths: Sequence[Path], work: Path) -> list[Path]:
     """The scanned pages of ``paths`` as PNG files (what the bare tesseract call reads)."""
     import pdfplumber
     from PIL import Image, ImageSequence
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
 
     out = []
     for path in paths:
@@ -153,7 +156,7 @@ def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings) -
                 readings.append(read_received(received, settings, definition))
                 figures.seconds_reading += time.perf_counter() - start
                 figures.pages += len(readings[-1].pages) or 1
-                if kind in SCAN_KINDS:
+                if kind in IMAGE_KINDS:
                     scan_paths.append(path)
             figures.forms += 1
             truth = docs[0].truth
@@ -199,7 +202,7 @@ def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings) -
 
 
 def run_bench(per_kind: int, seed: int, settings: Settings,
-              kinds: Sequence[SampleKind] = (*VALID_KINDS, *INVALID_KINDS, SampleKind.NOT_THE_FORM)
+              kinds: Sequence[SampleKind] = (*VALID_KINDS, *INVALID_KINDS, SampleKind.NOT_THE_FORM, *HARD_KINDS)
               ) -> list[KindFigures]:
     """Benchmark every kind; see :func:`bench_kind`."""
     return [bench_kind(kind, per_kind, seed, settings) for kind in kinds]

@@ -42,10 +42,19 @@ class SampleKind(StrEnum):
     INVALID_TWO_LEVELS = "invalid_two_levels"
     INVALID_PAGE2_MISSING = "invalid_page2_missing"
     NOT_THE_FORM = "not_the_form"
+    # Hard inputs (issue 3): benchmarked, not in the demo inbox.
+    SCAN_TURNED = "scan_turned"
+    SCAN_FIT_TO_PAGE = "scan_fit_to_page"
+    PHOTO_JPEG = "photo_jpeg"
+    PHOTO_HEIC = "photo_heic"
 
 
 SCAN_KINDS = (SampleKind.SCAN_300_GREY_JPEG, SampleKind.SCAN_200_BW_PNG, SampleKind.SCAN_300_BW_TIFF,
               SampleKind.SCAN_200_GREY_PDF)
+HARD_KINDS = (SampleKind.SCAN_TURNED, SampleKind.SCAN_FIT_TO_PAGE, SampleKind.PHOTO_JPEG, SampleKind.PHOTO_HEIC)
+"""Kinds of issue 3 (orientation, fit to page, phone photos); see ``samples/README.md``."""
+IMAGE_KINDS = (*SCAN_KINDS, *HARD_KINDS)
+"""Every kind whose pages are images (the benchmark times a bare tesseract call beside them)."""
 VALID_KINDS = (SampleKind.FILLABLE, SampleKind.TEXT_PDF, *SCAN_KINDS)
 INVALID_KINDS = (SampleKind.INVALID_NO_AGREEMENT, SampleKind.INVALID_NO_CRITERION,
                  SampleKind.INVALID_UNKNOWN_SCHOOL, SampleKind.INVALID_TWO_LEVELS,
@@ -339,6 +348,57 @@ def _scan_documents(kind: SampleKind, values: FormValues, form_id: str, rng: ran
     return [(f"p{p}.{ext}", _image_bytes([im], fmt, dpi, quality)) for p, im in zip(pages, images, strict=True)]
 
 
+EXIF_ORIENTATION_TURNS = {1: 0, 6: 3, 3: 2, 8: 1}
+"""EXIF Orientation tag → quarter turns counter-clockwise a viewer applies to show the image upright
+(6 means "turn 90° clockwise to display": a portrait sheet shot with the phone held sideways)."""
+
+
+def _hard_documents(kind: SampleKind, values: FormValues, form_id: str, rng: random.Random,
+                    pages: Sequence[int] = (1, 2)) -> tuple[list[tuple[str, bytes]], dict[str, object]]:
+    """Files of one form of a hard kind, and what was done to each page (for the ground truth)."""
+    from samples.scanner import random_photo, render_filled_pdf, rotate_quarter_turns, simulate_scan
+
+    pdf = render_filled_pdf(values, form_id, signature_seed=rng.randint(0, 10_000))
+    files: list[tuple[str, bytes]] = []
+    conditions: dict[str, object] = {}
+    if kind in (SampleKind.SCAN_TURNED, SampleKind.SCAN_FIT_TO_PAGE):
+        turned = kind is SampleKind.SCAN_TURNED
+        dpi = 300 if turned else 200
+        images = []
+        for p in pages:
+            turns = rng.randint(0, 3) if turned else rng.choice((0, 2))
+            skew = rng.uniform(-10, 10) if turned else rng.uniform(-3, 3)
+            scan = simulate_scan(pdf, dpi, page=p, skew_deg=skew, offset_pt=(rng.uniform(-4, 4), rng.uniform(-4, 4)),
+                                 noise=rng.uniform(0.01, 0.04), blur_px=rng.uniform(0.3, 0.8) * dpi / 300,
+                                 jpeg_quality=None, fit_to_page=1.0 if turned else 0.94, expand=turned, rng=rng)
+            images.append(rotate_quarter_turns(scan, turns))
+            conditions[f"p{p}"] = {"quarter_turns": turns, "skew_deg": round(skew, 2)}
+        if turned:
+            return [(f"p{p}.jpg", _image_bytes([im], "JPEG", dpi, rng.randint(70, 90)))
+                    for p, im in zip(pages, images, strict=True)], conditions
+        return [("pdf", _image_bytes(images, "PDF", dpi))], conditions
+    for p in pages:
+        photo = random_photo(values, form_id, p, rng, pdf=pdf)
+        orientation = rng.choice(tuple(EXIF_ORIENTATION_TURNS))
+        # The phone stores the sensor's frame and says in EXIF how to turn it for display.
+        stored = rotate_quarter_turns(photo, -EXIF_ORIENTATION_TURNS[orientation])
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        buf = io.BytesIO()
+        if kind is SampleKind.PHOTO_HEIC:
+            from pillow_heif import register_heif_opener
+
+            register_heif_opener()
+            stored.save(buf, format="HEIF", quality=rng.randint(60, 80), exif=exif.tobytes())
+            ext = "heic"
+        else:
+            stored.save(buf, format="JPEG", quality=rng.randint(80, 93), exif=exif.tobytes())
+            ext = "jpg"
+        files.append((f"p{p}.{ext}", buf.getvalue()))
+        conditions[f"p{p}"] = {"exif_orientation": orientation}
+    return files, conditions
+
+
 def generate_documents(kind: SampleKind, index: int, seed: int, directory: Directory,
                        school_year: str = "2026-2027") -> list[GeneratedDocument]:
     """Generate the file(s) of one form of ``kind``, deterministically from ``(seed, kind, index)``.
@@ -385,10 +445,14 @@ def generate_documents(kind: SampleKind, index: int, seed: int, directory: Direc
         form_id = f"FO-{school_year[:4]}-N00001"  # the one fillable PDF every school receives
         truth["form_id"] = form_id
         return [GeneratedDocument(f"{base}.pdf", write_fillable(values, form_id, rng), truth)]
-    if kind in SCAN_KINDS:
+    if kind in SCAN_KINDS or kind in HARD_KINDS:
+        if kind in SCAN_KINDS:
+            files = _scan_documents(kind, values, form_id, rng)
+        else:
+            files, truth["conditions"] = _hard_documents(kind, values, form_id, rng)
         return [GeneratedDocument(f"{base}-{suffix}" if "." in suffix and suffix.startswith("p") else
                                   f"{base}.{suffix}", data, truth)
-                for suffix, data in _scan_documents(kind, values, form_id, rng)]
+                for suffix, data in files]
     return [GeneratedDocument(f"{base}.pdf", write_text_pdf(values, form_id, rng.randrange(10**6), pages), truth)]
 
 

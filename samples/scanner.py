@@ -111,6 +111,8 @@ def simulate_scan(
     jpeg_quality: int | None = 85,
     cancelled_boxes_pt: Sequence[Rect] = (),
     rng: random.Random | None = None,
+    fit_to_page: float = 1.0,
+    expand: bool = False,
 ) -> Image.Image:
     """Make a realistic scan of a form page.
 
@@ -130,9 +132,13 @@ def simulate_scan(
         cancelled_boxes_pt: Boxes (PDF points, top-left origin) blacked out by hand before
             scanning, to cancel a tick as the printed rule says.
         rng: Source of randomness (paper tone, noise, pen streaks); ``random.Random(0)`` if omitted.
+        fit_to_page: Scale of the printed content on the sheet (0.94 for a page printed "fit to
+            page", shrunk about the sheet's centre); 1.0 for actual size.
+        expand: Enlarge the output so that the whole skewed sheet is in it, as a sheet feeder
+            with page-size detection delivers it (a flatbed cuts the corners of a skewed sheet).
 
     Returns:
-        A PIL image in mode ``"L"``, same size as the rasterised page.
+        A PIL image in mode ``"L"``: the rasterised page's size, or larger when ``expand``.
 
     Raises:
         ValueError: An argument is out of range (``mode``, ``jpeg_quality``, ``dpi``).
@@ -157,11 +163,17 @@ def simulate_scan(
 
     # Sheet skew and offset: rotate about the page centre, fill uncovered glass with paper tone.
     h, w = page_f.shape
-    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), skew_deg, 1.0)
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), skew_deg, fit_to_page)
+    out_w, out_h = w, h
+    if expand:
+        cos, sin = abs(np.cos(np.radians(skew_deg))), abs(np.sin(np.radians(skew_deg)))
+        out_w, out_h = int(np.ceil(w * cos + h * sin)), int(np.ceil(w * sin + h * cos))
+        matrix[0, 2] += (out_w - w) / 2
+        matrix[1, 2] += (out_h - h) / 2
     matrix[0, 2] += offset_pt[0] * px_per_pt
     matrix[1, 2] += offset_pt[1] * px_per_pt
-    page_f = cv2.warpAffine(page_f, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                            borderValue=float(paper))
+    page_f = cv2.warpAffine(page_f, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=float(paper))
     if blur_px > 0:
         page_f = cv2.GaussianBlur(page_f, (0, 0), blur_px)
     if noise > 0:
@@ -229,3 +241,146 @@ def rotate_quarter_turns(image: Image.Image, quarter_turns: int) -> Image.Image:
     """Rotate a page by a multiple of 90° counter-clockwise (a sheet fed sideways or upside down)."""
     return image.rotate(90 * (quarter_turns % 4), expand=True)
 
+
+
+# --- Phone photos -------------------------------------------------------------------------------
+
+PHOTO_FRAME_PX = (2448, 3264)
+"""Width and height of the simulated phone photo (8 Mpx, portrait): what messaging apps and phone
+"documents" modes commonly send after their own downscaling of a 12 Mpx sensor."""
+DESK_TONES = ((92, 70, 52), (150, 118, 84), (60, 62, 66), (188, 186, 180))
+"""RGB of desks a sheet is photographed on: dark wood, light wood, dark grey, light grey laminate."""
+
+
+def _photo_corners(frame: tuple[int, int], page_px: tuple[int, int], fill: float, tilt_deg: float,
+                   roll_deg: float, rng: random.Random) -> np.ndarray:
+    """Where the page's four corners land in the photo: a pinhole camera looking at a tilted sheet.
+
+    The sheet is turned by ``roll_deg`` in its plane, tilted by up to ``tilt_deg`` about both of
+    its axes, and scaled so that its height covers ``fill`` of the frame's height.
+    """
+    fw, fh = frame
+    pw, ph = page_px
+    rx, ry = np.radians(rng.uniform(-tilt_deg, tilt_deg)), np.radians(rng.uniform(-tilt_deg, tilt_deg) * 0.6)
+    rz = np.radians(roll_deg)
+    rot_x = np.array([[1, 0, 0], [0, np.cos(rx), -np.sin(rx)], [0, np.sin(rx), np.cos(rx)]])
+    rot_y = np.array([[np.cos(ry), 0, np.sin(ry)], [0, 1, 0], [-np.sin(ry), 0, np.cos(ry)]])
+    rot_z = np.array([[np.cos(rz), -np.sin(rz), 0], [np.sin(rz), np.cos(rz), 0], [0, 0, 1]])
+    corners = np.array([[-pw / 2, -ph / 2, 0], [pw / 2, -ph / 2, 0], [pw / 2, ph / 2, 0], [-pw / 2, ph / 2, 0]])
+    world = corners @ (rot_z @ rot_y @ rot_x).T
+    focal = 1.1 * max(fw, fh)  # a phone's main camera: about 26 mm equivalent
+    distance = focal * ph / (fill * fh)
+    projected = focal * world[:, :2] / (distance + world[:, 2:3])
+    projected -= projected.mean(axis=0)
+    shift = (rng.uniform(-0.04, 0.04) * fw, rng.uniform(-0.03, 0.03) * fh)
+    return (projected + np.array([fw / 2 + shift[0], fh / 2 + shift[1]])).astype(np.float32)
+
+
+def simulate_photo(
+    source: Image.Image | Path | bytes,
+    *,
+    page: int = 1,
+    dpi: int = 200,
+    tilt_deg: float = 20.0,
+    roll_deg: float = 0.0,
+    fill: float = 0.8,
+    shadow: bool = True,
+    blur_px: float = 1.0,
+    jpeg_quality: int | None = 88,
+    frame_px: tuple[int, int] = PHOTO_FRAME_PX,
+    cancelled_boxes_pt: Sequence[Rect] = (),
+    rng: random.Random | None = None,
+) -> Image.Image:
+    """Make a phone photo of a form page lying on a desk.
+
+    Args:
+        source: The page rasterised at ``dpi`` (PIL image), or a PDF of which ``page`` is rasterised.
+        page: 1-based page of ``source`` when it is a PDF.
+        dpi: Resolution the page is rasterised at before projection (the photo's own resolution
+            on the page follows from ``fill``: about 180-230 dpi for 0.65-0.85).
+        tilt_deg: Largest tilt of the phone against the sheet, about either axis (perspective).
+        roll_deg: Turn of the sheet in the frame, degrees counter-clockwise.
+        fill: Share of the frame's height the sheet covers (the page does not fill the frame).
+        shadow: Whether the phone's (or a hand's) shadow falls across part of the page.
+        blur_px: Sigma of the focus/motion blur, in photo pixels.
+        jpeg_quality: JPEG quality of the phone (85-95), or ``None`` for none.
+        frame_px: ``(width, height)`` of the photo in pixels.
+        cancelled_boxes_pt: Boxes blacked out by hand before the photo (points).
+        rng: Source of randomness; ``random.Random(0)`` if omitted.
+
+    Returns:
+        A PIL image in mode ``"RGB"`` of ``frame_px``, JPEG-degraded when ``jpeg_quality`` is set.
+    """
+    rng = rng or random.Random(0)
+    image = source.convert("L") if isinstance(source, Image.Image) else rasterise_pdf_page(source, page, dpi)
+    grey = np.asarray(image, dtype=np.uint8).copy()
+    _mark_filled_boxes(grey, cancelled_boxes_pt, dpi / 72, rng)
+    ph, pw = grey.shape
+    fw, fh = frame_px
+    dst = _photo_corners(frame_px, (pw, ph), fill, tilt_deg, roll_deg, rng)
+    src = np.array([[0, 0], [pw - 1, 0], [pw - 1, ph - 1], [0, ph - 1]], np.float32)
+    warp = cv2.getPerspectiveTransform(src, dst)
+    # Paper reflects about 0.9 of the light, toner about 0.1; the desk has its own colour and grain.
+    reflect = 0.1 + 0.8 * (grey.astype(np.float32) / 255.0)
+    page_r = cv2.warpPerspective(reflect, warp, (fw, fh), flags=cv2.INTER_LINEAR, borderValue=-1.0)
+    on_page = page_r >= 0
+    desk = np.array(rng.choice(DESK_TONES), np.float32) / 255.0
+    np_rng = np.random.default_rng(rng.getrandbits(64))
+    grain = cv2.GaussianBlur(np_rng.normal(0, 0.04, (fh // 8, fw // 8)).astype(np.float32), (0, 0), 2)
+    grain = cv2.resize(grain, (fw, fh), interpolation=cv2.INTER_LINEAR)
+    albedo = np.where(on_page[..., None], np.clip(page_r, 0, 1)[..., None] * np.array([1.0, 0.99, 0.96], np.float32),
+                      desk[None, None, :] * (1 + grain[..., None]))
+    # Uneven light: a gradient from one side and a vignette, then a soft-edged shadow.
+    yy, xx = np.mgrid[0:fh, 0:fw].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = ((xx - fw / 2) * np.cos(angle) + (yy - fh / 2) * np.sin(angle)) / max(fw, fh)
+    light = rng.uniform(0.75, 0.95) + rng.uniform(0.15, 0.35) * ramp
+    light *= 1.0 - 0.25 * (((xx - fw / 2) / fw) ** 2 + ((yy - fh / 2) / fh) ** 2)
+    if shadow:
+        poly = _shadow_polygon(frame_px, rng)
+        mask = np.zeros((fh, fw), np.float32)
+        cv2.fillPoly(mask, [poly], 1.0)
+        mask = cv2.GaussianBlur(mask, (0, 0), rng.uniform(15, 45))
+        light *= 1.0 - rng.uniform(0.3, 0.5) * mask
+    rgb = albedo * light[..., None] * 255.0
+    if blur_px > 0:
+        rgb = cv2.GaussianBlur(rgb, (0, 0), blur_px)
+    rgb = rgb + np_rng.normal(0.0, rng.uniform(2.0, 5.0), size=rgb.shape).astype(np.float32)
+    result = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), mode="RGB")
+    if jpeg_quality is not None:
+        buf = io.BytesIO()
+        result.save(buf, format="JPEG", quality=jpeg_quality)
+        buf.seek(0)
+        result = Image.open(buf).convert("RGB")
+        result.load()
+    return result
+
+
+def _shadow_polygon(frame: tuple[int, int], rng: random.Random) -> np.ndarray:
+    """A shadow entering from one edge of the frame and covering up to about a third of it."""
+    fw, fh = frame
+    depth = rng.uniform(0.15, 0.35)
+    edge = rng.choice("tblr")
+    a, b = sorted((rng.uniform(0, 1), rng.uniform(0, 1)))
+    a, b = a * 0.5, 0.5 + b * 0.5
+    if edge in "tb":
+        y_edge, y_in = (0, depth * fh) if edge == "t" else (fh, (1 - depth) * fh)
+        pts = [(a * fw, y_edge), (b * fw, y_edge), (b * fw + 0.1 * fw, y_in), (a * fw - 0.1 * fw, y_in)]
+    else:
+        x_edge, x_in = (0, depth * fw) if edge == "l" else (fw, (1 - depth) * fw)
+        pts = [(x_edge, a * fh), (x_edge, b * fh), (x_in, b * fh + 0.1 * fh), (x_in, a * fh - 0.1 * fh)]
+    return np.array(pts, np.int32)
+
+
+def random_photo(values: FormValues, form_id: str, page: int, rng: random.Random, *, pdf: bytes | None = None,
+                 max_tilt_deg: float = 20.0, cancelled_boxes_pt: Sequence[Rect] = ()) -> Image.Image:
+    """Render a filled form and photograph one page with random but plausible phone conditions.
+
+    Tilt up to ``max_tilt_deg``, the sheet turned by up to ±8° in the frame, covering 65-88 % of
+    the frame's height, a shadow two times in three, blur sigma 0.6-1.6 px, JPEG quality 80-93.
+    """
+    pdf = pdf if pdf is not None else render_filled_pdf(values, form_id, signature_seed=rng.randint(0, 10_000))
+    return simulate_photo(
+        pdf, page=page, tilt_deg=max_tilt_deg, roll_deg=rng.uniform(-8, 8), fill=rng.uniform(0.65, 0.88),
+        shadow=rng.random() < 0.67, blur_px=rng.uniform(0.6, 1.6), jpeg_quality=rng.randint(80, 93),
+        cancelled_boxes_pt=cancelled_boxes_pt, rng=rng)

@@ -59,3 +59,22 @@ def test_page_without_our_codes_is_refused_with_a_french_reason() -> None:
 def test_colour_or_float_input_is_refused() -> None:
     with pytest.raises(PageNotIdentifiedError):
         identify_page(np.zeros((10, 10, 3), dtype=np.uint8))
+
+
+@pytest.mark.parametrize(("turns", "skew", "fit"), [(1, 10.0, 1.0), (2, -10.0, 0.94), (3, 7.0, 0.94)])
+def test_turned_skewed_and_shrunk_pages_are_identified_and_registered(turns: int, skew: float, fit: float) -> None:
+    # Issue 3: pages fed sideways or upside down, skewed up to 10°, printed "fit to page" (94 %).
+    from pipeline.register import register_page
+
+    pdf = render_filled_pdf({"p2_pupil_surname": "LEFÈVRE"}, FORM_ID)
+    scan = simulate_scan(pdf, 200, page=2, skew_deg=skew, fit_to_page=fit, expand=True, rng=random.Random(turns))
+    rotated = np.ascontiguousarray(np.rot90(np.asarray(scan), turns))
+
+    page = identify_page(rotated)
+    registered = register_page(page)
+
+    assert (page.identity.form_id, page.identity.page) == (FORM_ID, 2)
+    assert (page.quarter_turns + turns) % 4 == 0
+    assert page.dpi_estimate == pytest.approx(200 * fit, abs=6)
+    assert registered.anchors_found == 5  # a square turned by 10° fills 0.74 of its box: still an anchor
+    assert registered.residual_pt < 0.5
