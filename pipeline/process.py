@@ -20,6 +20,7 @@ from pipeline.assemble import assemble_form
 from pipeline.errors import DocumentError, MultipleFormsError, NotTheFormError
 from pipeline.extract import PageReading, PageResult, read_document
 from pipeline.form_definition import PAGE_COUNT, FormDefinition, form_key, form_v1
+from pipeline.limits import run_limited
 from pipeline.route import route_referral
 from pipeline.settings import Settings
 from pipeline.validate import validate_referral
@@ -138,19 +139,36 @@ def read_received(doc: ReceivedDocument, settings: Settings, definition: FormDef
                   ) -> DocumentReading:
     """Read a document's pages; the one place where reading errors become outcomes.
 
-    A :class:`~pipeline.errors.DocumentError` (unsupported, encrypted, unreadable,
-    too large) or an unexpected failure of a reader becomes a quarantine reason; a
-    document without any page of the form, or with pages of several forms, too.
-    This function does not raise for bad input.
+    The reading runs in a worker process bounded by ``settings.limits`` (time in
+    seconds, memory in MiB; see :mod:`pipeline.limits` for why a process and not an
+    alarm). A :class:`~pipeline.errors.DocumentError` (unsupported, encrypted,
+    unreadable, too large, too slow, too heavy) or an unexpected failure of a reader
+    becomes a quarantine reason; a document without any page of the form, or with
+    pages of several forms, too. This function does not raise for bad input.
     """
+    try:
+        return run_limited(_read_unbounded, (doc, settings, definition), settings.limits)
+    except DocumentError as exc:
+        # Codes and sizes only: the exception carries no file content (ClasError messages never do).
+        logger.warning("document %s: %s", doc.short_id, exc.code)
+        return DocumentReading(doc, failure=Reason(exc.code, exc.reason_fr))
+    except Exception as exc:  # noqa: BLE001 - the worker machinery itself failed: keep the file, go on
+        logger.error("document %s: unexpected %s around the reading worker", doc.short_id, type(exc).__name__)
+        return DocumentReading(doc, failure=Reason("internal_error", INTERNAL_ERROR_FR))
+
+
+def _read_unbounded(doc: ReceivedDocument, settings: Settings, definition: FormDefinition | None
+                    ) -> DocumentReading:
+    """:func:`read_received` without limits (runs inside the worker process; never raises for bad input)."""
     try:
         pages = tuple(read_document(doc.stored_path, doc.media_type, settings, definition))
     except DocumentError as exc:
         return DocumentReading(doc, failure=Reason(exc.code, exc.reason_fr))
+    except MemoryError:
+        raise  # the worker reports it as the memory limit
     except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the run nor lose the file
         # The exception's message may quote file content: log its type only, the trace at debug level.
         logger.error("document %s: unexpected %s while reading", doc.short_id, type(exc).__name__)
-        logger.debug("trace for document %s", doc.short_id, exc_info=True)
         return DocumentReading(doc, failure=Reason("internal_error", INTERNAL_ERROR_FR))
     reading = DocumentReading(doc, pages)
     if not reading.form_ids:

@@ -12,12 +12,16 @@ transaction. Duplicates are recorded last, once their first copy is.
 
 from __future__ import annotations
 
+import errno
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 from pipeline.directory import load_directory
+from pipeline.errors import ClasError
 from pipeline.extract import PageResult
 from pipeline.ingest import ingest_file
 from pipeline.process import Decision, DocumentReading, Reason, decide_form, read_received
@@ -27,6 +31,24 @@ from schemas.directory import Directory
 from schemas.document import OUTCOME_LABELS_FR, REASON_LABELS_FR, Outcome, ReceivedDocument
 
 SKIPPED = "already_processed"
+
+
+class IngestIOError(ClasError):
+    """A file of the inbox could not be read or copied (I/O; retried by the flow, then by the next run).
+
+    Attributes:
+        errno_code: The operating system's error number, if any.
+    """
+
+    code: ClassVar[str] = "ingest_io"
+    default_reason_fr: ClassVar[str] = (
+        "Fichier illisible dans le dossier de réception (droits, disque) : il sera repris à la prochaine exécution."
+    )
+
+    def __init__(self, message: str, *, errno_code: int | None = None, reason_fr: str | None = None) -> None:
+        """Create the error; see the class docstring for ``errno_code``."""
+        super().__init__(message, reason_fr=reason_fr)
+        self.errno_code = errno_code
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,9 @@ class RunContext:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Kept files are personal data about minors: owner-only folders (files are 0600, see ingest).
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(settings.data_dir, 0o700)
         self.store = Store(settings.database_url)
         self.directory: Directory = load_directory(settings.directory_file)
 
@@ -93,9 +118,16 @@ def receive_file(ctx: RunContext, path: Path, source: str) -> ReceivedDocument |
     """Ingest one file of the inbox, or say that an earlier run already handled it.
 
     Raises:
-        OSError: The file cannot be read or kept (nothing is recorded; the next run retries).
+        IngestIOError: The file cannot be read or kept (nothing is recorded; the next run
+            retries). Its message names the error number only, never the path: file names
+            sent by schools often carry the pupil's name, and Prefect logs a failed task's
+            exception.
     """
-    doc = ingest_file(path, source, ctx.originals_dir)
+    try:
+        doc = ingest_file(path, source, ctx.originals_dir)
+    except OSError as exc:
+        raise IngestIOError(f"file cannot be read or kept: {errno.errorcode.get(exc.errno or 0, 'EIO')}",
+                            errno_code=exc.errno) from None
     if ctx.store.already_received(source, doc.original_name, doc.sha256):
         return FileResult(doc.sha256, SKIPPED)
     return doc

@@ -44,6 +44,12 @@ class OmrSettings(BaseModel):
     empty_max: float = 0.04
     ticked_min: float = 0.10
     cancelled_min: float = 0.70
+    cancelled_darkness_min: float = 0.68
+    """Mean darkness (0 paper, 1 ink) a box in the cancelled fill band must reach to be cancelled; below it
+    the fill was inflated by blur and the box is a tick. Measured (issue 3) on 300 dpi grey, 200 dpi black
+    and white and phone photos at 180-250 dpi: typed crosses 0.45-0.55, blackened boxes 0.81-1.00."""
+    cancelled_darkness_unsure: float = 0.60
+    """Between this and ``cancelled_darkness_min`` a box in the cancelled fill band is unsure (review)."""
     signature_ink_min: float = 0.004
     """Dark share of a signature zone above which a signature is present."""
     signature_inset_pt: float = 3.0
@@ -171,6 +177,24 @@ class MailSettings(BaseModel):
     smtp: SmtpSettings = SmtpSettings()
 
 
+class LimitSettings(BaseModel):
+    """Bounds on the reading of one document (``CLAS_LIMITS__*``).
+
+    Defaults: the slowest legitimate document measured (a two-page 300 dpi grey
+    scan, all three Tesseract calls per page) reads in about 15 s on a 2-core
+    machine, so 180 s leaves a wide margin while still ending a hung reader within
+    a night's run. 3 GiB of address space covers the largest accepted image
+    (``CLAS_SCAN__MAX_PIXELS`` = 60 Mpx, 60 MB grey + copies) and OpenCV's arenas.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    document_timeout_s: float = 180.0
+    """Wall-clock seconds one document may take to read; 0 disables the worker process."""
+    document_memory_mib: int = 3072
+    """Address space of the reading worker in MiB (``RLIMIT_AS``); 0 for no memory limit."""
+
+
 class Settings(BaseSettings):
     """All settings of the product.
 
@@ -198,6 +222,7 @@ class Settings(BaseSettings):
     ocr: OcrSettings = OcrSettings()
     scan: ScanSettings = ScanSettings()
     mail: MailSettings = MailSettings()
+    limits: LimitSettings = LimitSettings()
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
