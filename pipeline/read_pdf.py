@@ -88,10 +88,14 @@ def read_acroform_page(widgets: Mapping[str, str | bool], fields: Sequence[Field
             out[field.name] = make_field(field, tick_value(field, ticked), 1.0, Source.ACROFORM, ticks=states)
         elif field.kind is FieldKind.SIGNATURE:
             continue  # not a form field: read from the page's drawing (see read_text_layer_page)
+        elif field.is_comb:
+            # One widget per run of cells (``name.0``, ``name.1``…), or one for the whole comb.
+            parts = [str(widgets.get(f"{field.name}.{i}") or "") for i in range(len(field.cells))]
+            raw = str(widgets.get(field.name) or "") or "".join(parts)
+            out[field.name] = make_field(field, format_comb(field.kind, raw), 1.0, Source.ACROFORM)
         else:
             raw = str(widgets.get(field.name) or "")
-            value = format_comb(field.kind, raw) if field.is_comb else _clean_text(field, raw)
-            out[field.name] = make_field(field, value, 1.0, Source.ACROFORM)
+            out[field.name] = make_field(field, _clean_text(field, raw), 1.0, Source.ACROFORM)
     return out
 
 

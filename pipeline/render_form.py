@@ -210,7 +210,8 @@ def _draw_signature(c: Canvas, rect: Rect, rng: random.Random) -> None:
 
 def _add_acroform_field(c: Canvas, field: Field, value: object, rng: random.Random) -> None:
     form = c.acroForm
-    common = {"borderWidth": 0, "fillColor": white, "textColor": black, "forceBorder": False}
+    # A transparent background: the printed baseline and comb cells stay visible under the field.
+    common = {"borderWidth": 0, "fillColor": None, "textColor": black, "forceBorder": False}
     if field.is_tick:
         chosen = _chosen_options(value)
         for box in field.boxes:
@@ -224,10 +225,29 @@ def _add_acroform_field(c: Canvas, field: Field, value: object, rng: random.Rand
         # which ends up as drawing in the page content, as drawn here.
         if value is True:
             _draw_signature(c, field.rect, rng)
+    elif field.is_comb:
+        # One comb text field per run of adjacent cells (JJ, MM, AAAA; phone pairs), so typed
+        # digits sit in the printed cells: named ``name.0``, ``name.1``… in reading order.
+        digits = "".join(ch for ch in str(value or "") if ch.isdigit())
+        for i, run in enumerate(comb_runs(field)):
+            part, digits = digits[:len(run)], digits[len(run):]
+            form.textfield(name=f"{field.name}.{i}", tooltip=field.label, x=run[0].x0, y=_y(run[0].bottom),
+                           width=run[-1].x1 - run[0].x0, height=run[0].height, value=part, maxlen=len(run),
+                           fieldFlags="comb", fontName=VALUE_FONT, fontSize=VALUE_FONT_SIZE_PT + 1, **common)
     else:
         r = field.rect
-        text = format_comb(field.kind, str(value)) if (field.is_comb and value) else (value or "")
         form.textfield(name=field.name, tooltip=field.label, x=r.x0, y=_y(r.bottom), width=r.width,
-                       height=r.height, value=str(text), fontName=VALUE_FONT, fontSize=VALUE_FONT_SIZE_PT,
+                       height=r.height, value=str(value or ""), fontName=VALUE_FONT, fontSize=VALUE_FONT_SIZE_PT,
                        **common)
+
+
+def comb_runs(field: Field) -> list[tuple[Rect, ...]]:
+    """A comb field's cells grouped into runs of touching cells (split where the form leaves a gap)."""
+    runs: list[list[Rect]] = []
+    for cell in field.cells:
+        if runs and cell.x0 - runs[-1][-1].x1 < 1.0:
+            runs[-1].append(cell)
+        else:
+            runs.append([cell])
+    return [tuple(run) for run in runs]
 
