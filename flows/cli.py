@@ -43,6 +43,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.nightly import nightly
     from pipeline.ingest import list_inbox
     from pipeline.settings import Settings
+    from pipeline.store import RunAlreadyActiveError
 
     settings = Settings()
     inbox = Path(args.inbox) if args.inbox else settings.inbox_dir
@@ -51,16 +52,41 @@ def cmd_run(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"Dossier introuvable : {inbox}", file=sys.stderr)
         return 2
+    if (busy := _run_already_active(settings.database_url)) is not None:
+        print(busy, file=sys.stderr)
+        return 3
     console = Console(stderr=True)
     columns = (TextColumn("Lecture des fiches"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, disable=args.json or not console.is_terminal) as progress:
         bar = progress.add_task("run", total=total)
-        summary = nightly(str(inbox), progress=lambda _label: progress.advance(bar))
+        try:
+            summary = nightly(str(inbox), progress=lambda _label: progress.advance(bar))
+        except RunAlreadyActiveError as exc:  # lost the race after the check above
+            print(exc.reason_fr, file=sys.stderr)
+            return 3
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=1))
     else:
         _print_summary(summary, settings)
     return 0 if summary["balanced"] else 1
+
+
+def _run_already_active(database_url: str) -> str | None:
+    """The French message if another run holds the database's run lock now, else ``None``.
+
+    Checked before starting Prefect so that the common case gets a clean message and
+    exit code 3; the flow takes the lock itself too, which settles a race.
+    """
+    from pipeline.store import RunAlreadyActiveError, Store
+
+    store = Store(database_url)
+    try:
+        with store.exclusive_run():
+            return None
+    except RunAlreadyActiveError as exc:
+        return exc.reason_fr
+    finally:
+        store.close()
 
 
 def _print_summary(summary: dict[str, object], settings: object) -> None:

@@ -20,6 +20,7 @@ from pipeline.process import DocumentReading
 from pipeline.run import (
     FileResult,
     FormGroup,
+    RunContext,
     RunSummary,
     close_run_contexts,
     decide_and_record,
@@ -73,49 +74,57 @@ def nightly(inbox: str | None = None, progress: ProgressCallback | None = None) 
 
     Raises:
         FileNotFoundError: The inbox folder does not exist.
+        pipeline.store.RunAlreadyActiveError: Another run is processing on this database.
     """
-    logger = get_run_logger()
     settings = Settings()
     folder = Path(inbox) if inbox else settings.inbox_dir
     source = f"folder:{folder.resolve()}"
     ctx = run_context(settings)
     try:
         paths = list_inbox(folder)
-        run_id = ctx.store.start_run(source)
-        logger.info("run %s: %d file(s) in the inbox", run_id, len(paths))
-
-        results: list[FileResult] = []
-        readings = []
-        duplicates: list[ReceivedDocument] = []
-        seen: set[str] = set()
-        for path in paths:
-            received = receive_task(settings, path, source)
-            if isinstance(received, FileResult):
-                results.append(received)
-            elif is_duplicate(ctx, received, seen):
-                duplicates.append(received)
-            else:
-                seen.add(received.sha256)
-                readings.append(read_task(settings, received))
-            if progress:
-                progress("lecture")
-
-        groups, failures = group_forms(readings)
-        for failed in failures:
-            results.append(record_failure(ctx, run_id, failed))
-        for group in groups:
-            results.extend(decide_task(settings, run_id, group))
-        for doc in duplicates:
-            results.append(record_duplicate(ctx, run_id, doc))
-
-        summary: RunSummary = summarise(results)
-        ctx.store.finish_run(run_id, summary.as_dict())
-        logger.info("run %s: %s", run_id, summary.as_dict())
-        create_markdown_artifact(key="clas-run-summary", markdown=summary.markdown(),
-                                 description="Compte de l'exécution CLAS")
-        return summary.as_dict()
+        with ctx.store.exclusive_run():  # a second run at once stops here (RunAlreadyActiveError)
+            return _process_inbox(settings, ctx, paths, source, progress)
     finally:
         close_run_contexts()
+
+
+def _process_inbox(settings: Settings, ctx: RunContext, paths: list[Path], source: str,
+                   progress: ProgressCallback | None) -> dict[str, object]:
+    """The body of :func:`nightly`, under the run lock: one run's stages in order."""
+    logger = get_run_logger()
+    run_id = ctx.store.start_run(source)
+    logger.info("run %s: %d file(s) in the inbox", run_id, len(paths))
+
+    results: list[FileResult] = []
+    readings = []
+    duplicates: list[ReceivedDocument] = []
+    seen: set[str] = set()
+    for path in paths:
+        received = receive_task(settings, path, source)
+        if isinstance(received, FileResult):
+            results.append(received)
+        elif is_duplicate(ctx, received, seen):
+            duplicates.append(received)
+        else:
+            seen.add(received.sha256)
+            readings.append(read_task(settings, received))
+        if progress:
+            progress("lecture")
+
+    groups, failures = group_forms(readings)
+    for failed in failures:
+        results.append(record_failure(ctx, run_id, failed))
+    for group in groups:
+        results.extend(decide_task(settings, run_id, group))
+    for doc in duplicates:
+        results.append(record_duplicate(ctx, run_id, doc))
+
+    summary: RunSummary = summarise(results)
+    ctx.store.finish_run(run_id, summary.as_dict())
+    logger.info("run %s: %s", run_id, summary.as_dict())
+    create_markdown_artifact(key="clas-run-summary", markdown=summary.markdown(),
+                             description="Compte de l'exécution CLAS")
+    return summary.as_dict()
 
 
 def nightly_deployment():  # noqa: ANN201 - Prefect's RunnerDeployment type is internal

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -67,6 +68,28 @@ class FileResult:
     outcome: str
     reason_codes: tuple[str, ...] = ()
     carrier_id: str | None = None
+
+
+KILL_AT_ENV = "CLAS_TEST_KILL_AT"
+"""Fault injection for the crash tests (``tests/trust/test_crash.py``): ``point[:n]`` makes the
+process SIGKILL itself the ``n``-th time (default 1) it reaches ``point``. Points:
+``after_ingest`` (a file kept, nothing recorded), ``mid_extraction`` (before reading a
+document), ``before_record`` (a form decided and routed, its transaction not yet begun).
+Unset in production, where :func:`crash_point` does nothing."""
+_KILL_COUNTS: Counter[str] = Counter()
+
+
+def crash_point(point: str) -> None:
+    """Kill this process with SIGKILL here if ``CLAS_TEST_KILL_AT`` names this point (crash tests only)."""
+    wanted = os.environ.get(KILL_AT_ENV)
+    if not wanted:
+        return
+    name, _, nth = wanted.partition(":")
+    if name != point:
+        return
+    _KILL_COUNTS[point] += 1
+    if _KILL_COUNTS[point] == int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class RunContext:
@@ -128,6 +151,7 @@ def receive_file(ctx: RunContext, path: Path, source: str) -> ReceivedDocument |
     except OSError as exc:
         raise IngestIOError(f"file cannot be read or kept: {errno.errorcode.get(exc.errno or 0, 'EIO')}",
                             errno_code=exc.errno) from None
+    crash_point("after_ingest")
     if ctx.store.already_received(source, doc.original_name, doc.sha256):
         return FileResult(doc.sha256, SKIPPED)
     return doc
@@ -146,6 +170,7 @@ def record_duplicate(ctx: RunContext, run_id: int, doc: ReceivedDocument) -> Fil
 
 def read_file(ctx: RunContext, doc: ReceivedDocument) -> DocumentReading:
     """Read a received document's pages (never raises for bad input)."""
+    crash_point("mid_extraction")
     return read_received(doc, ctx.settings)
 
 
@@ -227,6 +252,7 @@ def decide_and_record(ctx: RunContext, run_id: int, group: FormGroup,
                     "class_level": str(r.class_level), "carrier_id": decision.carrier_id,
                     "data": r.model_dump(mode="json")}
     fields = [f.model_dump(mode="json") for f in decision.form.fields.values()] if decision.form else []
+    crash_point("before_record")
     ctx.store.record_form(run_id, docs, group.form_id, decision.outcome, [r.as_dict() for r in decision.reasons],
                           fields=fields, referral=referral, min_confidence=decision.min_confidence)
     codes = tuple(r.code for r in decision.reasons)

@@ -8,13 +8,14 @@ Places used by a carrier are derived from its routed referrals, never stored.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -29,11 +30,26 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from pipeline.errors import ClasError
 from schemas.document import Outcome, ReceivedDocument
+
+
+RUN_LOCK_KEY = 0x434C4153  # "CLAS": the advisory-lock key of a run (any 64-bit number no one else uses)
+
+
+class RunAlreadyActiveError(ClasError):
+    """Another run (folder or mailbox) is processing documents on this database right now."""
+
+    code: ClassVar[str] = "run_already_active"
+    default_reason_fr: ClassVar[str] = (
+        "Une autre exécution est déjà en cours sur cette base : celle-ci s'arrête sans rien traiter. "
+        "Relancer après la fin de l'autre exécution (les fichiers restent dans le dossier de réception)."
+    )
 
 
 def utcnow() -> datetime:
@@ -189,6 +205,45 @@ class Store:
         self.engine.dispose()
 
     # --- runs -------------------------------------------------------------------
+    @contextmanager
+    def exclusive_run(self) -> Iterator[None]:
+        """Hold the database's run lock for the block: two runs never process documents at once.
+
+        PostgreSQL: a session-level advisory lock (``pg_try_advisory_lock``) on a connection
+        kept open for the run. SQLite: an exclusive ``flock`` on ``<database>.lock`` beside
+        the file. Both are released by the operating system or the server when the process
+        dies, even by SIGKILL, so a crashed run never blocks the next one.
+
+        Raises:
+            RunAlreadyActiveError: Another run holds the lock (this one must stop, processing nothing).
+        """
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": RUN_LOCK_KEY}).scalar()
+                conn.commit()
+                if not got:
+                    raise RunAlreadyActiveError("another run holds the PostgreSQL advisory lock")
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": RUN_LOCK_KEY})
+                    conn.commit()
+            return
+        db_path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        if not db_path or db_path == ":memory:":
+            yield  # an in-memory database belongs to this process alone
+            return
+        lock_path = Path(f"{db_path}.lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RunAlreadyActiveError("another run holds the SQLite lock file") from None
+            yield
+        finally:
+            os.close(fd)  # closing releases the flock
+
     def start_run(self, source: str) -> int:
         """Record a run's start; returns its id."""
         with self.session() as s:
