@@ -153,8 +153,44 @@ def ink_area_pt2(mask: np.ndarray, rect: Rect, px_per_pt: float) -> float:
 # --- OMR --------------------------------------------------------------------------------------
 
 
-def tick_state(fill: float, omr: OmrSettings) -> TickState:
-    """Band of a fill ratio (see ``OmrSettings`` for the bands and where they come from)."""
+@dataclass(frozen=True)
+class GreyLevels:
+    """Grey levels of bare paper and of solid ink on a registered page (0-255).
+
+    Attributes:
+        paper: The 90th percentile of the page: paper covers far more than 10 % of it.
+        ink: The 0.5th percentile: the cores of printed strokes and of the solid anchors.
+    """
+
+    paper: float
+    ink: float
+
+    def darkness(self, crop: np.ndarray) -> float:
+        """Mean darkness of a crop, 0 for bare paper and 1 for solid ink.
+
+        Unlike a share of thresholded pixels, a mean does not change with blur: a blurred cross
+        spreads over more pixels but keeps its amount of ink, so it never looks like a filled box.
+        """
+        if not crop.size:
+            return 0.0
+        return float(np.clip((self.paper - float(crop.mean())) / max(1.0, self.paper - self.ink), 0.0, 1.0))
+
+
+def grey_levels(image: np.ndarray) -> GreyLevels:
+    """Paper and ink grey levels of a registered page (see :class:`GreyLevels`)."""
+    sample = image[::2, ::2]
+    return GreyLevels(float(np.percentile(sample, 90)), float(np.percentile(sample, 0.5)))
+
+
+def tick_state(fill: float, omr: OmrSettings, darkness: float | None = None) -> TickState:
+    """Band of a fill ratio (see ``OmrSettings`` for the bands and where they come from).
+
+    ``darkness`` (the box's mean darkness, :meth:`GreyLevels.darkness`) confirms a fill in the
+    cancelled band: a cross blurred by a phone photo fills 0.6-0.7 of the box once thresholded but
+    keeps a darkness of 0.45-0.55, while a blackened box stays above 0.8.
+    """
+    if fill >= omr.cancelled_min and darkness is not None and darkness < omr.cancelled_darkness_min:
+        return TickState.UNSURE if darkness >= omr.cancelled_darkness_unsure else TickState.TICKED
     if fill >= omr.cancelled_min:
         return TickState.CANCELLED
     if fill >= omr.ticked_min:
@@ -180,7 +216,8 @@ def _rule_ok(rule: ChoiceRule, ticked: int) -> bool:
 
 
 def read_ticks(
-    field: Field, mask: np.ndarray, px_per_pt: float, omr: OmrSettings, quality: float
+    field: Field, mask: np.ndarray, px_per_pt: float, omr: OmrSettings, quality: float,
+    grey: np.ndarray | None = None, levels: GreyLevels | None = None,
 ) -> ExtractedField:
     """Read a choice or flag field by the fill ratio of each box interior.
 
@@ -190,6 +227,8 @@ def read_ticks(
         px_per_pt: Scale of ``mask`` (``dpi / 72``).
         omr: Bands and inset (``OmrSettings``).
         quality: Registration quality 0-1 (``RegisteredPage.quality``).
+        grey: The registered grey page, to measure each box's darkness (see :func:`tick_state`).
+        levels: Its paper and ink levels (:func:`grey_levels`); both or neither.
 
     Returns:
         The field with value ``list[str]`` of ticked options in form order (``bool`` for a
@@ -198,7 +237,9 @@ def read_ticks(
         when the group's ``ChoiceRule`` is broken, else grows with the distance to the band edges.
     """
     fills = {b.option: ink_share(mask, b.rect.inset(omr.inset_pt), px_per_pt) for b in field.boxes}
-    states = {opt: tick_state(f, omr) for opt, f in fills.items()}
+    dark = {b.option: (levels.darkness(_crop(grey, b.rect.inset(omr.inset_pt), px_per_pt))
+                       if grey is not None and levels is not None else None) for b in field.boxes}
+    states = {opt: tick_state(f, omr, dark[opt]) for opt, f in fills.items()}
     ticked = [b.option for b in field.boxes if states[b.option] is TickState.TICKED]
     confidence = 0.5 + 0.5 * min(_band_margin(f, omr) for f in fills.values())
     if any(s is TickState.UNSURE for s in states.values()):
@@ -337,6 +378,18 @@ def text_value(kind: FieldKind, words: Sequence[Word]) -> str | None:
     if joined is None or kind is not FieldKind.EMAIL:
         return joined
     return joined.replace(" ", "").lower() or None
+
+
+CLASS_LETTER_FIELDS = ("class_name",)
+"""Fields that hold a class letter (``5e A``): ``fra`` reads a lone ``A`` as ``À`` with confidence 0.9
+(measured on photos and scans, issue 3), and a class is never called ``À``."""
+
+
+def fix_class_letter(name: str, value: str | None) -> str | None:
+    """Turn a lone ``À`` back into the class letter ``A`` in the fields of ``CLASS_LETTER_FIELDS``."""
+    if value is None or name not in CLASS_LETTER_FIELDS:
+        return value
+    return " ".join("A" if word == "À" else word for word in value.split(" "))
 
 
 def _words_confidence(words: Sequence[Word]) -> float:
@@ -499,6 +552,7 @@ def read_scan_page(
     mask = ink_mask(page.image)
     ocr_image = paper_to_white(page.image, mask)
     s = page.px_per_pt
+    levels = grey_levels(page.image)
     page_fields = definition.page_fields(identified.identity.page)
 
     fields: dict[str, ExtractedField] = {}
@@ -517,7 +571,7 @@ def read_scan_page(
         # OMR runs while tesseract works.
         for f in page_fields:
             if f.is_tick:
-                fields[f.name] = read_ticks(f, mask, s, omr, page.quality)
+                fields[f.name] = read_ticks(f, mask, s, omr, page.quality, page.image, levels)
             elif f.kind is FieldKind.SIGNATURE:
                 fields[f.name] = read_signature(f, mask, s, omr, page.quality)
         text_words, mail_words, comb_words = text_job.result(), mail_job.result(), comb_job.result()
@@ -526,7 +580,7 @@ def read_scan_page(
     text_pairs = list(zip(text_fields, words_by_slot(text_words, text_strip.slots), strict=True))
     text_pairs += zip(mail_fields, words_by_slot(mail_words, mail_strip.slots), strict=True)
     for f, words in text_pairs:
-        value = text_value(f.kind, words)
+        value = fix_class_letter(f.name, text_value(f.kind, words))
         confidence = _words_confidence(words) if value else ocr.unread_confidence
         fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),
                                         source=Source.OCR, page=f.page, zone=_zone(f))

@@ -36,6 +36,12 @@ fills (``1 / (|cos| + |sin|)²``: 0.90 at 3°, 0.74 at 10°; issue 3 asks for sk
 ANCHOR_MIN_CONTRAST = 60
 """Grey levels between the darkest and lightest pixel of a search window below which it holds no
 anchor (paper alone): printed black is about 35 and paper 240 on scans, 60 and 200 in a dim photo."""
+PAPER_WINDOW_PT = 24.0
+"""Side of the window the paper level is taken in: wider than any ink on the form (filled 10-pt boxes,
+17-pt comb cells hold thin strokes, the 14-pt anchors), narrower than a shadow's soft edge."""
+EVEN_PAPER_MIN = 0.90
+"""Darkest/lightest paper level above which a page is left as it is. Simulated flatbed scans measure
+0.96-1.0 (noise only); phone photos 0.45-0.85 (gradient, vignette, shadow)."""
 MIN_ANCHORS = 3
 """Fewer anchors than this and the page is probably cropped or folded: refuse rather than guess."""
 MAX_RESIDUAL_PT = 2.5
@@ -56,6 +62,8 @@ class RegisteredPage:
             and where the fitted homography puts them: the position quality of the page.
         anchors_found: How many of the five anchors were located.
         homography: 3×3 matrix mapping template points (pt) to pixels of the upright scan.
+        evenness: Darkest over lightest paper level before flattening (1 for an even scan; see
+            :func:`flatten_illumination`); the image is flattened when it is under ``EVEN_PAPER_MIN``.
     """
 
     image: np.ndarray
@@ -63,6 +71,7 @@ class RegisteredPage:
     residual_pt: float
     anchors_found: int
     homography: np.ndarray
+    evenness: float = 1.0
 
     @property
     def px_per_pt(self) -> float:
@@ -217,6 +226,42 @@ def fit_homography(template_pt: Sequence[Point], image_px: Sequence[Point]) -> t
     return h, residual
 
 
+def paper_level(image: np.ndarray, px_per_pt: float) -> np.ndarray:
+    """Estimate the grey level of bare paper everywhere on a registered page (``float32``, same shape).
+
+    A grey dilation (local maximum) over ``PAPER_WINDOW_PT`` erases everything darker than the paper
+    around it, text, tick boxes and filled boxes included; a blur then smooths the estimate. Worked at
+    quarter resolution: light varies over centimetres, not pixels.
+    """
+    small = cv2.resize(image, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+    k = max(3, int(round(PAPER_WINDOW_PT * px_per_pt * 0.25)) | 1)
+    level = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    level = cv2.GaussianBlur(level.astype(np.float32), (0, 0), k / 2)
+    return cv2.resize(level, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def flatten_illumination(image: np.ndarray, px_per_pt: float) -> tuple[np.ndarray, float]:
+    """Divide a registered page by its paper level, so shadows and light gradients vanish.
+
+    A page whose paper is even (every scan: the lamp is uniform) is returned unchanged, so that
+    flatbed figures do not move; a phone photo with a shadow or a gradient is flattened to white paper.
+
+    Args:
+        image: ``uint8`` grey registered page.
+        px_per_pt: Its scale.
+
+    Returns:
+        The page (flattened or not) and its evenness: darkest over lightest paper level (0-1).
+    """
+    level = paper_level(image, px_per_pt)
+    lo, hi = np.percentile(level[::8, ::8], (2, 98))
+    evenness = float(lo / max(hi, 1.0))
+    if evenness >= EVEN_PAPER_MIN:
+        return image, evenness
+    flat = image.astype(np.float32) * (255.0 / np.maximum(level, 1.0))
+    return np.clip(flat, 0, 255).astype(np.uint8), evenness
+
+
 def register_page(
     page: IdentifiedPage,
     dpi: float | None = None,
@@ -258,5 +303,6 @@ def register_page(
     # Output pixel (u, v) sits at template point (u / s, v / s); h maps that to the scan.
     out_to_scan = h @ np.diag([1.0 / s, 1.0 / s, 1.0])
     warped = cv2.warpPerspective(page.image, out_to_scan, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                 borderMode=cv2.BORDER_CONSTANT, borderValue=255)
-    return RegisteredPage(warped, out_dpi, residual, anchors_found, h)
+                                 borderMode=cv2.BORDER_REPLICATE)
+    flat, evenness = flatten_illumination(warped, s)
+    return RegisteredPage(flat, out_dpi, residual, anchors_found, h, evenness)

@@ -1,0 +1,79 @@
+"""Phone photos (issue 3): perspective, a sheet that does not fill the frame, shadow, blur, EXIF orientation."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from pipeline.form_definition import form_v1
+from pipeline.read_scan import GreyLevels, read_scan_page, tick_state
+from pipeline.register import flatten_illumination
+from pipeline.settings import OmrSettings
+from samples.generator import EXIF_ORIENTATION_TURNS
+from samples.scanner import render_filled_pdf, rotate_quarter_turns, simulate_photo
+from schemas.extraction import TickState
+
+FORM_ID = "FO-2026-000733"
+VALUES = {"pupil_surname": "LEFÈVRE", "pupil_birth_date": "14/03/2016", "pupil_postcode": "95100",
+          "class_level": ["CM1"], "referrer_role": ["enseignant"], "existing_support": ["APC"]}
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    pdf = render_filled_pdf(VALUES, FORM_ID)
+    ce2 = next(b for b in form_v1().field("class_level").boxes if b.option == "CE2")
+    return simulate_photo(pdf, page=1, tilt_deg=20.0, roll_deg=6.0, fill=0.7, shadow=True, blur_px=1.3,
+                          jpeg_quality=85, cancelled_boxes_pt=[ce2.rect], rng=random.Random(4))
+
+
+def test_photo_with_shadow_is_flattened_registered_and_read(photo: Image.Image) -> None:
+    result = read_scan_page(np.asarray(photo.convert("L")))
+
+    assert result.identity.form_id == FORM_ID and result.identity.page == 1
+    assert result.anchors_found == 5 and result.residual_pt < 1.0
+    f = result.fields
+    assert f["pupil_surname"].value == "LEFÈVRE"
+    assert f["pupil_birth_date"].value == "14/03/2016" and f["pupil_postcode"].value == "95100"
+    # The blackened CE2 box is a correction; the blurred crosses are ticks, not fills.
+    assert f["class_level"].value == ["CM1"] and f["class_level"].ticks["CE2"] is TickState.CANCELLED
+    assert f["referrer_role"].value == ["enseignant"] and f["existing_support"].value == ["APC"]
+    assert f["school_name"].value is None  # shadowed paper is not ink
+
+
+def test_exif_orientation_round_trip(photo: Image.Image) -> None:
+    for orientation, turns in EXIF_ORIENTATION_TURNS.items():
+        stored = rotate_quarter_turns(photo, -turns)
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        buf = io.BytesIO()
+        stored.save(buf, format="JPEG", exif=exif.tobytes())
+        upright = ImageOps.exif_transpose(Image.open(io.BytesIO(buf.getvalue())))
+        assert upright.size == photo.size
+
+
+def test_even_scan_is_left_alone_and_a_shadow_is_flattened() -> None:
+    page = np.full((800, 600), 240, np.uint8)
+    page[300:310, 100:400] = 30  # a line of text
+    same, evenness = flatten_illumination(page, 200 / 72)
+    assert same is page and evenness > 0.95
+
+    shadowed = page.copy()
+    shadowed[:, 300:] = (shadowed[:, 300:] * 0.55).astype(np.uint8)
+    flat, evenness = flatten_illumination(shadowed, 200 / 72)
+    assert evenness < 0.7
+    assert flat[100, 500] > 200 and flat[305, 350] < 80  # shadowed paper white again, ink still ink
+
+
+def test_blurred_cross_is_a_tick_and_a_fill_is_a_correction() -> None:
+    omr = OmrSettings()
+    levels = GreyLevels(paper=250.0, ink=30.0)
+    cross = np.full((20, 20), 250.0)
+    cross[:, :] -= 0.5 * 220  # half the ink of a solid box, spread by blur
+    assert tick_state(0.68, omr, levels.darkness(cross)) is TickState.TICKED
+    assert tick_state(0.95, omr, levels.darkness(np.full((20, 20), 40.0))) is TickState.CANCELLED
+    assert tick_state(0.95, omr, 0.64) is TickState.UNSURE
+    assert tick_state(0.95, omr) is TickState.CANCELLED  # no grey page given: the fill alone decides
