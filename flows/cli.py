@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import date, datetime
 from pathlib import Path
 
 from pipeline.settings import PROJECT_DIR
@@ -259,6 +260,98 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def _birth_date(text: str) -> date:
+    """Parse ``JJ/MM/AAAA`` (argparse type).
+
+    Raises:
+        argparse.ArgumentTypeError: Not a real date in that shape.
+    """
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError("date de naissance attendue au format JJ/MM/AAAA") from None
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Apply the retention rules (``CLAS_RETENTION__*``), or list what they would delete."""
+    from pipeline.retention import purge
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+
+    settings = Settings()
+    store = Store(settings.database_url)
+    try:
+        report = purge(store, settings.retention, dry_run=args.dry_run, actor=args.actor)
+    finally:
+        store.close()
+    print(report.line_fr())
+    return 0
+
+
+def cmd_subject_access(args: argparse.Namespace) -> int:
+    """Export everything held about one pupil (audited)."""
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+    from pipeline.subject_rights import subject_access
+
+    settings = Settings()
+    store = Store(settings.database_url)
+    try:
+        found = subject_access(store, args.surname, args.first_name, args.birth_date, settings.secret_key,
+                               Path(args.out), args.actor)
+    except FileExistsError:
+        print(f"Le dossier {args.out} n'est pas vide : en choisir un autre.", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    print(f"{len(found.form_ids)} fiche(s) et {len(found.shas)} fichier(s) exportés dans {args.out} "
+          "(données.json et fichiers/ ; dossier lisible par vous seul).")
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    """Erase everything held about one pupil, everywhere (audited)."""
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+    from pipeline.subject_rights import erase
+
+    if not args.yes:
+        print("Effacement définitif : relancer avec --yes pour confirmer.", file=sys.stderr)
+        return 2
+    settings = Settings()
+    store = Store(settings.database_url)
+    try:
+        found = erase(store, args.surname, args.first_name, args.birth_date, settings.secret_key, args.actor,
+                      settings.school_year)
+    finally:
+        store.close()
+    print(f"Effacé : {len(found.form_ids)} fiche(s) et {len(found.shas)} fichier(s).")
+    return 0
+
+
+def cmd_record_of_processing(args: argparse.Namespace) -> int:
+    """Print (or write) the GDPR art. 30 record of processing, generated from the code."""
+    from pipeline.directory import load_directory
+    from pipeline.processing_record import record_of_processing
+    from pipeline.settings import Settings
+
+    settings = Settings()
+    markdown = record_of_processing(settings, load_directory(settings.directory_file))
+    if args.out:
+        Path(args.out).write_text(markdown, encoding="utf-8")
+        print(f"Registre écrit dans {args.out}")
+    else:
+        print(markdown)
+    return 0
+
+
+def _add_pupil_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--surname", required=True, help="nom de l'élève")
+    parser.add_argument("--first-name", required=True, help="prénom de l'élève")
+    parser.add_argument("--birth-date", required=True, type=_birth_date, help="date de naissance JJ/MM/AAAA")
+    parser.add_argument("--actor", required=True, help="qui fait la demande (journalisé)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     parser = argparse.ArgumentParser(prog="clas-referrals", description="Fiches d'orientation CLAS")
@@ -301,6 +394,21 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--username", default="admin")
     admin.add_argument("--password-stdin", action="store_true", help="lire le mot de passe sur l'entrée standard")
     admin.set_defaults(func=cmd_create_admin)
+    purge_p = sub.add_parser("purge", help="appliquer les durées de conservation (CLAS_RETENTION__*)")
+    purge_p.add_argument("--dry-run", action="store_true", help="compter sans rien supprimer")
+    purge_p.add_argument("--actor", default="purge", help="auteur inscrit au journal")
+    purge_p.set_defaults(func=cmd_purge)
+    access = sub.add_parser("subject-access", help="exporter tout ce qui est détenu sur un élève (droit d'accès)")
+    _add_pupil_arguments(access)
+    access.add_argument("--out", required=True, help="dossier d'export (vide ou absent)")
+    access.set_defaults(func=cmd_subject_access)
+    erase_p = sub.add_parser("erase", help="effacer tout ce qui est détenu sur un élève (droit à l'effacement)")
+    _add_pupil_arguments(erase_p)
+    erase_p.add_argument("--yes", action="store_true", help="confirmer l'effacement définitif")
+    erase_p.set_defaults(func=cmd_erase)
+    record = sub.add_parser("record-of-processing", help="registre des traitements (RGPD art. 30), en Markdown")
+    record.add_argument("--out", help="fichier à écrire (défaut : la sortie standard)")
+    record.set_defaults(func=cmd_record_of_processing)
     return parser
 
 

@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from pipeline.ingest import list_inbox
 from pipeline.process import DocumentReading
+from pipeline.retention import purge
 from pipeline.run import (
     FileResult,
     FormGroup,
@@ -59,6 +60,13 @@ def read_task(settings: Settings, doc: ReceivedDocument) -> DocumentReading:
 def decide_task(settings: Settings, run_id: int, group: FormGroup) -> list[FileResult]:
     """Decide one form and record it."""
     return decide_and_record(run_context(settings), run_id, group)
+
+
+@task(cache_policy=NO_CACHE)
+def purge_task(settings: Settings) -> dict[str, int]:
+    """Apply the retention rules after the run (counts only come back)."""
+    report = purge(run_context(settings).store, settings.retention)
+    return {"originals": report.originals, "forms": report.forms, "documents": report.documents}
 
 
 @flow(name=FLOW_NAME, log_prints=False, validate_parameters=False)
@@ -122,6 +130,8 @@ def _process_inbox(settings: Settings, ctx: RunContext, paths: list[Path], sourc
     summary: RunSummary = summarise(results)
     ctx.store.finish_run(run_id, summary.as_dict())
     logger.info("run %s: %s", run_id, summary.as_dict())
+    purged = purge_task(settings)
+    logger.info("run %s: retention purge: %s", run_id, purged)
     create_markdown_artifact(key="clas-run-summary", markdown=summary.markdown(),
                              description="Compte de l'exécution CLAS")
     return summary.as_dict()

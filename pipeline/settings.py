@@ -195,6 +195,32 @@ class LimitSettings(BaseModel):
     """Address space of the reading worker in MiB (``RLIMIT_AS``); 0 for no memory limit."""
 
 
+class RetentionSettings(BaseModel):
+    """How long personal data is kept (``CLAS_RETENTION__*``), enforced by ``pipeline.retention``.
+
+    Defaults are the city's proposal, to be confirmed by its data protection officer:
+    originals are only needed while a person may check the reading against the paper
+    (30 days after the decision); files that never became a form are kept 90 days for
+    the school to resend; referrals not enrolled are kept to the end of the school year
+    (the French school calendar ends in early July) plus 60 days for late enrolments
+    and the carriers' yearly report (CNIL, *référentiel relatif aux traitements de
+    données à caractère personnel mis en œuvre dans le cadre de l'accueil des enfants*,
+    keeps records no longer than the activity's year unless a text requires more).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    originals_days: int = 30
+    """Days after a form is decided (routed, waiting list, rejected, duplicate) before its files go."""
+    quarantine_days: int = 90
+    """Days after reception before a quarantined or duplicate file goes."""
+    grace_days: int = 60
+    """Days after the end of the school year before referrals not enrolled are deleted whole."""
+    school_year_end_month: int = 7
+    school_year_end_day: int = 4
+    """Last day of the school year (month, day) in its second calendar year."""
+
+
 class Settings(BaseSettings):
     """All settings of the product.
 
@@ -223,6 +249,7 @@ class Settings(BaseSettings):
     scan: ScanSettings = ScanSettings()
     mail: MailSettings = MailSettings()
     limits: LimitSettings = LimitSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

@@ -157,6 +157,18 @@ class AuditRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
+class RetentionCountRow(Base):
+    """Anonymous counts kept when retention deletes referrals and documents (no identifier at all)."""
+
+    __tablename__ = "retention_counts"
+    __table_args__ = (UniqueConstraint("school_year", "category", name="uq_retention_count"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    school_year: Mapped[str] = mapped_column(String(9))
+    category: Mapped[str] = mapped_column(String(50))
+    """``referral_<status>`` or ``document_<status>``."""
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
