@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 
+import numpy as np
 from faker import Faker
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
@@ -47,11 +48,13 @@ class SampleKind(StrEnum):
     SCAN_FIT_TO_PAGE = "scan_fit_to_page"
     PHOTO_JPEG = "photo_jpeg"
     PHOTO_HEIC = "photo_heic"
+    SCAN_HAND_MARKS = "scan_hand_marks"
 
 
 SCAN_KINDS = (SampleKind.SCAN_300_GREY_JPEG, SampleKind.SCAN_200_BW_PNG, SampleKind.SCAN_300_BW_TIFF,
               SampleKind.SCAN_200_GREY_PDF)
-HARD_KINDS = (SampleKind.SCAN_TURNED, SampleKind.SCAN_FIT_TO_PAGE, SampleKind.PHOTO_JPEG, SampleKind.PHOTO_HEIC)
+HARD_KINDS = (SampleKind.SCAN_TURNED, SampleKind.SCAN_FIT_TO_PAGE, SampleKind.PHOTO_JPEG, SampleKind.PHOTO_HEIC,
+              SampleKind.SCAN_HAND_MARKS)
 """Kinds of issue 3 (orientation, fit to page, phone photos); see ``samples/README.md``."""
 IMAGE_KINDS = (*SCAN_KINDS, *HARD_KINDS)
 """Every kind whose pages are images (the benchmark times a bare tesseract call beside them)."""
@@ -358,9 +361,11 @@ def _hard_documents(kind: SampleKind, values: FormValues, form_id: str, rng: ran
     """Files of one form of a hard kind, and what was done to each page (for the ground truth)."""
     from samples.scanner import random_photo, render_filled_pdf, rotate_quarter_turns, simulate_scan
 
-    pdf = render_filled_pdf(values, form_id, signature_seed=rng.randint(0, 10_000))
     files: list[tuple[str, bytes]] = []
     conditions: dict[str, object] = {}
+    if kind is SampleKind.SCAN_HAND_MARKS:
+        return _hand_marked_documents(values, form_id, rng, pages)
+    pdf = render_filled_pdf(values, form_id, signature_seed=rng.randint(0, 10_000))
     if kind in (SampleKind.SCAN_TURNED, SampleKind.SCAN_FIT_TO_PAGE):
         turned = kind is SampleKind.SCAN_TURNED
         dpi = 300 if turned else 200
@@ -396,6 +401,50 @@ def _hard_documents(kind: SampleKind, values: FormValues, form_id: str, rng: ran
             ext = "jpg"
         files.append((f"p{p}.{ext}", buf.getvalue()))
         conditions[f"p{p}"] = {"exif_orientation": orientation}
+    return files, conditions
+
+
+def _hand_marked_documents(values: FormValues, form_id: str, rng: random.Random,
+                           pages: Sequence[int]) -> tuple[list[tuple[str, bytes]], dict[str, object]]:
+    """Tick boxes marked by hand: crosses, checks, overflowing crosses; some boxes filled to cancel them.
+
+    The form is rendered with no typed tick, then every box the truth ticks gets a ticking mark, and
+    one or two boxes of the page the truth leaves empty are filled or crossed then filled (cancelled).
+    300 dpi grey, JPEG, one file per page.
+    """
+    from samples.scanner import MARK_STYLES, TICK_STYLES, draw_hand_mark, rasterise_pdf_page, render_filled_pdf, \
+        simulate_scan
+
+    definition = form_v1()
+    unticked = {f.name: ([] if f.kind is FieldKind.CHOICE else False) for f in definition.fields if f.is_tick}
+    pdf = render_filled_pdf({**values, **unticked}, form_id, signature_seed=rng.randint(0, 10_000))
+    dpi = 300
+    files: list[tuple[str, bytes]] = []
+    conditions: dict[str, object] = {}
+    for p in pages:
+        grey = np.asarray(rasterise_pdf_page(pdf, p, dpi)).copy()
+        marks: dict[str, str] = {}
+        empty = []
+        for f in definition.page_fields(p):
+            if not f.is_tick:
+                continue
+            chosen = {"yes"} if values[f.name] is True else set(values[f.name] or [])  # type: ignore[arg-type]
+            for b in f.boxes:
+                if b.option in chosen:
+                    style = rng.choice(TICK_STYLES)
+                    draw_hand_mark(grey, b.rect, style, dpi / 72, rng)
+                    marks[f"{f.name}.{b.option}"] = style
+                else:
+                    empty.append((f, b))
+        for f, b in rng.sample(empty, min(len(empty), rng.randint(1, 2))):
+            style = rng.choice(MARK_STYLES[3:])
+            draw_hand_mark(grey, b.rect, style, dpi / 72, rng)
+            marks[f"{f.name}.{b.option}"] = style
+        scan = simulate_scan(Image.fromarray(grey), dpi, skew_deg=rng.uniform(-3, 3),
+                             offset_pt=(rng.uniform(-4, 4), rng.uniform(-4, 4)), noise=rng.uniform(0.01, 0.04),
+                             blur_px=rng.uniform(0.3, 0.8), jpeg_quality=None, rng=rng)
+        files.append((f"p{p}.jpg", _image_bytes([scan], "JPEG", dpi, rng.randint(70, 90))))
+        conditions[f"p{p}"] = {"marks": marks}
     return files, conditions
 
 

@@ -384,3 +384,51 @@ def random_photo(values: FormValues, form_id: str, page: int, rng: random.Random
         pdf, page=page, tilt_deg=max_tilt_deg, roll_deg=rng.uniform(-8, 8), fill=rng.uniform(0.65, 0.88),
         shadow=rng.random() < 0.67, blur_px=rng.uniform(0.6, 1.6), jpeg_quality=rng.randint(80, 93),
         cancelled_boxes_pt=cancelled_boxes_pt, rng=rng)
+
+
+# --- Hand-drawn marks -----------------------------------------------------------------------------
+
+MarkStyle = Literal["cross", "check", "overflow", "filled", "cross_then_filled"]
+MARK_STYLES: tuple[MarkStyle, ...] = ("cross", "check", "overflow", "filled", "cross_then_filled")
+"""Ways a hand marks a tick box: the first three tick it, the last two cancel it (the printed rule)."""
+TICK_STYLES: tuple[MarkStyle, ...] = ("cross", "check", "overflow")
+
+
+def _pen_line(grey: np.ndarray, a: tuple[float, float], b: tuple[float, float], width_px: int, ink: int) -> None:
+    cv2.line(grey, (int(round(a[0])), int(round(a[1]))), (int(round(b[0])), int(round(b[1]))), int(ink),
+             max(1, width_px), lineType=cv2.LINE_AA)
+
+
+def draw_hand_mark(grey: np.ndarray, box_pt: Rect, style: MarkStyle, px_per_pt: float, rng: random.Random,
+                   ink: int = INK_GREY) -> None:
+    """Draw one hand mark on a rasterised page, in place.
+
+    Args:
+        grey: ``uint8`` grey page rasterised at ``px_per_pt``.
+        box_pt: The tick box (pt, top-left origin).
+        style: ``cross`` (an X inside the box), ``check`` (a ✓ inside), ``overflow`` (a large X whose
+            strokes run past the box), ``filled`` (blackened), ``cross_then_filled`` (an X, then blackened).
+        px_per_pt: Scale of ``grey``.
+        rng: Jitter of the strokes and the pen's width (0.6-1.2 pt, ballpoint to felt pen).
+        ink: Grey level of the pen.
+    """
+    s = px_per_pt
+    x0, y0, x1, y1 = box_pt.x0 * s, box_pt.top * s, box_pt.x1 * s, box_pt.bottom * s
+    w, h = x1 - x0, y1 - y0
+    pen = int(round(rng.uniform(0.6, 1.2) * s))
+
+    def j(v: float) -> float:
+        return v + rng.uniform(-0.08, 0.08) * w
+
+    if style in ("cross", "cross_then_filled"):
+        _pen_line(grey, (j(x0 + 0.15 * w), j(y0 + 0.15 * h)), (j(x1 - 0.15 * w), j(y1 - 0.15 * h)), pen, ink)
+        _pen_line(grey, (j(x1 - 0.15 * w), j(y0 + 0.15 * h)), (j(x0 + 0.15 * w), j(y1 - 0.15 * h)), pen, ink)
+    elif style == "check":
+        mid = (j(x0 + 0.4 * w), j(y1 - 0.15 * h))
+        _pen_line(grey, (j(x0 + 0.1 * w), j(y0 + 0.5 * h)), mid, pen, ink)
+        _pen_line(grey, mid, (j(x1 + 0.1 * w), j(y0 - 0.2 * h)), pen, ink)
+    elif style == "overflow":
+        _pen_line(grey, (j(x0 - 0.35 * w), j(y0 - 0.3 * h)), (j(x1 + 0.3 * w), j(y1 + 0.35 * h)), pen, ink)
+        _pen_line(grey, (j(x1 + 0.35 * w), j(y0 - 0.3 * h)), (j(x0 - 0.3 * w), j(y1 + 0.3 * h)), pen, ink)
+    if style in ("filled", "cross_then_filled"):
+        _mark_filled_boxes(grey, [box_pt], s, rng)
