@@ -7,6 +7,8 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-fra python3-venv python3-pip poppler-utils
 # The review desk's browser tests drive Debian's chromium (Playwright cannot download its own here).
 TEST_APT_PACKAGES := chromium
+# The trust tests start a throwaway PostgreSQL on loopback (tests/trust/postgres.py).
+TEST_APT_PACKAGES += postgresql
 
 .PHONY: demo test bench system system-test venv form web clean
 
@@ -18,7 +20,7 @@ system:
 	fi
 
 system-test: system
-	@if ! command -v chromium >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  echo "Installing Debian packages: $(TEST_APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_APT_PACKAGES); \
 	fi

@@ -139,28 +139,36 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from pipeline.bench import reference_summary, run_bench
+    from pipeline.bench import least_confident_sheet, reference_summary, run_bench
     from pipeline.settings import Settings
     from samples.generator import SampleKind
 
     kinds = [SampleKind(k) for k in args.kinds] if args.kinds else None
     figures = run_bench(args.per_kind, args.seed, Settings(), *( [kinds] if kinds else []))
     reference = reference_summary(figures)
+    sheet = least_confident_sheet(figures)
+    if sheet is not None:
+        sheet_path = Path(args.sheet)
+        sheet_path.parent.mkdir(parents=True, exist_ok=True)
+        sheet.save(sheet_path)
     if args.json:
         print(json.dumps({"kinds": [f.as_dict() for f in figures], "reference": reference}, indent=1))
         return 0
     table = Table(title=f"Benchmark ({args.per_kind} fiche(s) par type, graine {args.seed})")
     for col in ("type", "champs exacts", "cases justes", "sans personne", "mal orientées", "issue attendue",
-                "s/page", "tesseract s/page"):
+                "faux sûrs /10k", "à vérifier (méd.)", "s/page", "tesseract s/page"):
         table.add_column(col, justify="right")
     for f in figures:
         ref = f.reference_seconds_per_page
         table.add_row(f.kind, f"{f.field_accuracy:.2%}", f"{f.tick_accuracy:.2%}",
                       f"{f.auto_decided}/{f.forms}", str(f.misroutes), f"{f.expected_outcome_met}/{f.forms}",
+                      f"{f.wrong_confident_per_10k:.0f}", f"{f.median_fields_to_check:g}",
                       f"{f.seconds_per_page:.2f}", "-" if ref is None else f"{ref:.2f}")
     console = Console(width=max(Console().width, 130))  # the table is wide; never truncate figures
     console.print(table)
     console.print(f"Référence (médianes sur les scans) : {reference}")
+    if sheet is not None:
+        console.print(f"Planche des 30 champs les moins sûrs : {args.sheet}")
     return 0
 
 
@@ -345,6 +353,16 @@ def cmd_record_of_processing(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    """Apply the database migrations (Alembic) to ``CLAS_DATABASE_URL``."""
+    from pipeline.settings import Settings
+    from pipeline.store import migrate
+
+    migrate(Settings().database_url)
+    print("Base de données à jour.")
+    return 0
+
+
 def _add_pupil_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--surname", required=True, help="nom de l'élève")
     parser.add_argument("--first-name", required=True, help="prénom de l'élève")
@@ -372,6 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=2026)
     bench.add_argument("--kinds", nargs="*")
     bench.add_argument("--json", action="store_true")
+    bench.add_argument("--sheet", default=str(PROJECT_DIR / "var" / "bench" / "least-confident-fields.png"),
+                       help="planche contact (PNG) des 30 champs les moins sûrs")
     bench.set_defaults(func=cmd_bench)
     form = sub.add_parser("form", help="écrire la fiche imprimable et la fiche remplissable")
     form.add_argument("--out", default="var/forms")
@@ -406,6 +426,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pupil_arguments(erase_p)
     erase_p.add_argument("--yes", action="store_true", help="confirmer l'effacement définitif")
     erase_p.set_defaults(func=cmd_erase)
+    migrate_p = sub.add_parser("migrate", help="mettre à jour le schéma de la base (migrations Alembic)")
+    migrate_p.set_defaults(func=cmd_migrate)
     record = sub.add_parser("record-of-processing", help="registre des traitements (RGPD art. 30), en Markdown")
     record.add_argument("--out", help="fichier à écrire (défaut : la sortie standard)")
     record.set_defaults(func=cmd_record_of_processing)

@@ -195,6 +195,26 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def migrate(url: str, revision: str = "head") -> None:
+    """Bring the database's schema to ``revision`` through the Alembic migrations (``migrations/``).
+
+    Schema changes go through migrations; ``Store`` still creates missing tables on
+    a fresh database so that tests and the demo need no step. Tables are declared in
+    ``pipeline.store``, ``pipeline.mail_store`` and ``web.models``.
+
+    Raises:
+        alembic.util.exc.CommandError: Unknown revision or broken migration chain.
+    """
+    from alembic import command
+    from alembic.config import Config
+
+    from pipeline.settings import PROJECT_DIR
+
+    config = Config(str(PROJECT_DIR / "alembic.ini"))
+    config.attributes["url"] = url
+    command.upgrade(config, revision)
+
+
 class Store:
     """Operations on the database used by the pipeline and the flow.
 
