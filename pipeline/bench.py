@@ -12,7 +12,14 @@ Figures (per kind):
 * auto share: forms decided without a person (routed or waiting list);
 * misroutes: forms routed with any routing-critical field wrong;
 * seconds per page: reading time per page, end to end (identification,
-  registration, OCR, OMR; not validation).
+  registration, OCR, OMR; not validation);
+* wrong confident: fields read wrong with a confidence at or above the review threshold
+  (what a person would not have been shown), per 10,000 fields;
+* fields to check: median per form of fields under the review threshold.
+
+For image kinds, the first ``SHEET_FORMS`` forms are also read page by page with
+``read_scan_page`` to collect field crops; :func:`least_confident_sheet` draws the 30
+least confident of them with their values (the contact sheet of issue 3).
 """
 
 from __future__ import annotations
@@ -23,9 +30,14 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
 from pipeline.directory import load_directory, match_school
+from pipeline.errors import ClasError
 from pipeline.form_definition import FieldKind, form_v1
 from pipeline.ingest import ingest_file
 from pipeline.process import DocumentReading, decide_form, read_received
@@ -69,6 +81,19 @@ class KindFigures:
     seconds_reading: float
     reference_seconds: float | None
     reference_pages: int
+    wrong_confident: int = 0
+    fields_to_check: list[int] = dc_field(default_factory=list)
+    crops: list[tuple[float, str, bytes]] = dc_field(default_factory=list, repr=False)
+
+    @property
+    def wrong_confident_per_10k(self) -> float:
+        """Fields read wrong yet confident, per 10,000 fields."""
+        return 10_000 * self.wrong_confident / self.fields if self.fields else 0.0
+
+    @property
+    def median_fields_to_check(self) -> float:
+        """Median over forms of the fields under the review threshold."""
+        return float(statistics.median(self.fields_to_check)) if self.fields_to_check else 0.0
 
     @property
     def field_accuracy(self) -> float:
@@ -93,8 +118,10 @@ class KindFigures:
         return self.reference_seconds / self.reference_pages
 
     def as_dict(self) -> dict[str, object]:
-        """JSON form, with the derived ratios."""
-        return {**asdict(self), "field_accuracy": self.field_accuracy, "tick_accuracy": self.tick_accuracy,
+        """JSON form, with the derived ratios (crops left out)."""
+        data = {k: v for k, v in asdict(self).items() if k != "crops"}
+        return {**data, "wrong_confident_per_10k": self.wrong_confident_per_10k,
+                "median_fields_to_check": self.median_fields_to_check, "field_accuracy": self.field_accuracy, "tick_accuracy": self.tick_accuracy,
                 "auto_share": self.auto_decided / self.forms if self.forms else 0.0,
                 "seconds_per_page": self.seconds_per_page,
                 "reference_seconds_per_page": self.reference_seconds_per_page}
@@ -172,6 +199,11 @@ def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings) -
             values: dict[str, RawValue] = truth["values"]  # type: ignore[assignment]
             pages = truth.get("pages", [1, 2])
             wrong_critical = False
+            threshold = settings.ocr.text_confidence_min
+            if decision.form is not None:
+                figures.fields_to_check.append(sum(f.confidence < threshold for f in decision.form.fields.values()))
+            if kind in IMAGE_KINDS and i < SHEET_FORMS:
+                _collect_crops(figures, [work / d.name for d in docs], kind)
             for field in definition.fields:
                 if field.page not in pages or decision.form is None:  # type: ignore[operator]
                     continue
@@ -179,6 +211,7 @@ def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings) -
                 want = normalise_value(field.kind, values[field.name])
                 figures.fields += 1
                 figures.fields_exact += got == want
+                figures.wrong_confident += got != want and decision.form.fields[field.name].confidence >= threshold
                 if field.is_tick:
                     got_set = {"yes"} if got is True else set(got or [])  # type: ignore[arg-type]
                     want_set = {"yes"} if want is True else set(want or [])  # type: ignore[arg-type]
@@ -199,6 +232,41 @@ def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings) -
             figures.reference_seconds = _bare_tesseract_seconds(images)
             figures.reference_pages = len(images)
     return figures
+
+
+SHEET_FORMS = 2
+"""Forms per image kind whose field crops are collected for the contact sheet."""
+
+
+def _collect_crops(figures: KindFigures, paths: Sequence[Path], kind: SampleKind) -> None:
+    """Read single-image pages directly to keep their field crops, with value and confidence."""
+    from PIL import Image, ImageOps
+    from pillow_heif import register_heif_opener
+
+    from pipeline.read_scan import read_scan_page
+
+    register_heif_opener()
+    for path in paths:
+        if path.suffix not in (".jpg", ".png", ".heic"):
+            continue
+        with Image.open(path) as img:
+            grey = np.asarray(ImageOps.exif_transpose(img).convert("L"))
+        try:
+            result = read_scan_page(grey)
+        except ClasError:
+            continue
+        for name, f in result.fields.items():
+            if name in result.crops:
+                caption = f"{kind.value} {name} = {f.value!r} ({f.confidence:.2f})"
+                figures.crops.append((f.confidence, caption, result.crops[name]))
+
+
+def least_confident_sheet(figures: Sequence[KindFigures], count: int = 30) -> Image.Image | None:
+    """Contact sheet of the ``count`` least confident field crops over all kinds; ``None`` if no crop."""
+    from pipeline.crops import SheetItem, contact_sheet
+
+    crops = sorted((c for f in figures for c in f.crops), key=lambda c: c[0])[:count]
+    return contact_sheet([SheetItem(png, caption) for _, caption, png in crops]) if crops else None
 
 
 def run_bench(per_kind: int, seed: int, settings: Settings,

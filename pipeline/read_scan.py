@@ -16,9 +16,11 @@ Steps, each a small function over plain arrays and rectangles:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import cv2
 import numpy as np
@@ -50,6 +52,8 @@ class ScanPageResult:
         residual_pt: Registration residual in PDF points (see ``RegisteredPage.residual_pt``).
         anchors_found: Registration anchors located, of five.
         fields: Field name → extracted field, for every field of this page.
+        crops: Field name → PNG image of the field's zone on the registered page (see
+            ``pipeline.crops``), for the review desk to show beside the value.
     """
 
     identity: PageIdentity
@@ -58,6 +62,7 @@ class ScanPageResult:
     residual_pt: float
     anchors_found: int
     fields: dict[str, ExtractedField]
+    crops: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -392,6 +397,39 @@ def fix_class_letter(name: str, value: str | None) -> str | None:
     return " ".join("A" if word == "À" else word for word in value.split(" "))
 
 
+EMAIL_RE = re.compile(r"^[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
+"""What a readable e-mail address looks like once lowercased and without spaces."""
+
+
+def fix_email(value: str | None) -> str | None:
+    """Undo the one confusion measured on e-mails: an ``l`` read as ``|`` (never valid in an address)."""
+    return value.replace("|", "l") if value else value
+
+
+def validator_cap(kind: FieldKind, value: str | None, ocr: OcrSettings) -> float:
+    """The highest confidence a value of ``kind`` may keep given its own syntax (issue 3's "validator").
+
+    A date that is not a calendar date, a phone that is not ten digits starting with 0, a postcode
+    that is not five digits or an e-mail that is not an address was misread: whatever tesseract's
+    confidence, the field goes to a person (``ocr.unread_confidence``). Anything else: 1.0.
+    """
+    if value is None:
+        return 1.0
+    ok = True
+    if kind is FieldKind.DATE:
+        try:
+            datetime.strptime(value, "%d/%m/%Y")
+        except ValueError:
+            ok = False
+    elif kind is FieldKind.PHONE:
+        ok = len(value) == 10 and value.isdigit() and value[0] == "0" and value[1] != "0"
+    elif kind is FieldKind.POSTCODE:
+        ok = len(value) == 5 and value.isdigit()
+    elif kind is FieldKind.EMAIL:
+        ok = EMAIL_RE.match(value) is not None
+    return 1.0 if ok else ocr.unread_confidence
+
+
 def _words_confidence(words: Sequence[Word]) -> float:
     """A zone's OCR confidence: its weakest word (one wrong word makes the field wrong)."""
     return min(w.confidence for w in words) if words else 0.0
@@ -516,6 +554,36 @@ def read_comb_fields(
     return stack_zones(rows, gap, gap), inked, decided, expected
 
 
+def field_crops(image: np.ndarray, px_per_pt: float, fields: Sequence[Field], crop_dpi: float) -> dict[str, bytes]:
+    """PNG crops of each field's zone (with a margin of ``CROP_MARGIN_PT``) from a registered page.
+
+    Args:
+        image: The registered grey page.
+        px_per_pt: Its scale.
+        fields: Fields to cut out.
+        crop_dpi: Resolution of the crops (downscaled when the page is finer; never upscaled).
+
+    Returns:
+        Field name → PNG bytes (grey, a few kilobytes each).
+    """
+    factor = min(1.0, crop_dpi / (px_per_pt * 72.0))
+    out: dict[str, bytes] = {}
+    for f in fields:
+        r = f.rect
+        crop = _crop(image, Rect(r.x0 - CROP_MARGIN_PT, r.top - CROP_MARGIN_PT, r.x1 + CROP_MARGIN_PT,
+                                 r.bottom + CROP_MARGIN_PT), px_per_pt)
+        if not crop.size:
+            continue
+        ok, png = cv2.imencode(".png", _scaled(crop, factor), [cv2.IMWRITE_PNG_COMPRESSION, 6])
+        if ok:
+            out[f.name] = png.tobytes()
+    return out
+
+
+CROP_MARGIN_PT = 4.0
+"""Margin kept around a field's zone in its crop, so a person sees a stroke that crosses the edge."""
+
+
 def read_scan_page(
     image: np.ndarray,
     dpi_hint: float | None = None,
@@ -581,7 +649,10 @@ def read_scan_page(
     text_pairs += zip(mail_fields, words_by_slot(mail_words, mail_strip.slots), strict=True)
     for f, words in text_pairs:
         value = fix_class_letter(f.name, text_value(f.kind, words))
+        if f.kind is FieldKind.EMAIL:
+            value = fix_email(value)
         confidence = _words_confidence(words) if value else ocr.unread_confidence
+        confidence = min(confidence, validator_cap(f.kind, value, ocr))
         fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),
                                         source=Source.OCR, page=f.page, zone=_zone(f))
     for f, words, n in zip(comb_fields, words_by_slot(comb_words, comb_strip.slots), expected, strict=True):
@@ -590,10 +661,12 @@ def read_scan_page(
         confidence = _words_confidence(words) if value else ocr.unread_confidence
         if len(digits) != n or n != len(f.cells):
             confidence = min(confidence, ocr.unread_confidence)  # a digit lost or invented, or a part-filled comb
+        confidence = min(confidence, validator_cap(f.kind, value, ocr))
         fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),
                                         source=Source.OCR, page=f.page, zone=_zone(f))
     log.debug("page %d read: %d fields, residual %.2f pt, %d text and %d comb zones OCR'd",
               identified.identity.page, len(fields), page.residual_pt, len(text_pairs), len(comb_fields))
     ordered = {f.name: fields[f.name] for f in page_fields}
+    crops = field_crops(page.image, s, page_fields, ocr.crop_dpi) if ocr.keep_crops else {}
     return ScanPageResult(identified.identity, identified.quarter_turns, page.dpi, page.residual_pt,
-                          page.anchors_found, ordered)
+                          page.anchors_found, ordered, crops)

@@ -100,7 +100,12 @@ class OcrSettings(BaseModel):
     strip_gap_pt: float = 6.0
     """White space between stacked zones in a strip, in pt at the page scale."""
     unread_confidence: float = 0.20
-    """Confidence of a zone with ink where nothing (or the wrong number of digits) was read."""
+    """Confidence of a zone with ink where nothing (or the wrong number of digits) was read, and the cap
+    on a value that fails its own syntax (date, phone, postcode, e-mail; ``read_scan.validator_cap``)."""
+    keep_crops: bool = True
+    """Keep a PNG crop of every field of a scanned page for the review desk (``pipeline.crops``)."""
+    crop_dpi: float = 150.0
+    """Resolution of the kept crops: enough to read a handwritten letter, a few kilobytes a field."""
 
 
 class ScanSettings(BaseModel):

@@ -412,8 +412,14 @@ def _hand_marked_documents(values: FormValues, form_id: str, rng: random.Random,
     one or two boxes of the page the truth leaves empty are filled or crossed then filled (cancelled).
     300 dpi grey, JPEG, one file per page.
     """
-    from samples.scanner import MARK_STYLES, TICK_STYLES, draw_hand_mark, rasterise_pdf_page, render_filled_pdf, \
-        simulate_scan
+    from samples.scanner import (
+        MARK_STYLES,
+        TICK_STYLES,
+        draw_hand_mark,
+        rasterise_pdf_page,
+        render_filled_pdf,
+        simulate_scan,
+    )
 
     definition = form_v1()
     unticked = {f.name: ([] if f.kind is FieldKind.CHOICE else False) for f in definition.fields if f.is_tick}
