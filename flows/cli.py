@@ -289,7 +289,8 @@ def cmd_purge(args: argparse.Namespace) -> int:
     settings = Settings()
     store = Store(settings.database_url)
     try:
-        report = purge(store, settings.retention, dry_run=args.dry_run, actor=args.actor)
+        report = purge(store, settings.retention, dry_run=args.dry_run, actor=args.actor,
+                       data_dir=settings.data_dir)
     finally:
         store.close()
     print(report.line_fr())
@@ -330,7 +331,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
     store = Store(settings.database_url)
     try:
         found = erase(store, args.surname, args.first_name, args.birth_date, settings.secret_key, args.actor,
-                      settings.school_year)
+                      settings.school_year, settings.data_dir)
     finally:
         store.close()
     print(f"Effacé : {len(found.form_ids)} fiche(s) et {len(found.shas)} fichier(s).")

@@ -65,7 +65,7 @@ def decide_task(settings: Settings, run_id: int, group: FormGroup) -> list[FileR
 @task(cache_policy=NO_CACHE)
 def purge_task(settings: Settings) -> dict[str, int]:
     """Apply the retention rules after the run (counts only come back)."""
-    report = purge(run_context(settings).store, settings.retention)
+    report = purge(run_context(settings).store, settings.retention, data_dir=settings.data_dir)
     return {"originals": report.originals, "forms": report.forms, "documents": report.documents}
 
 

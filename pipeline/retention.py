@@ -20,6 +20,7 @@ deletion is audited with codes and serials only.
 from __future__ import annotations
 
 import logging
+import shutil
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -117,7 +118,8 @@ def enrolled_form_ids(s: Session) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
-def delete_forms(s: Session, form_ids: Iterable[str], shas: Iterable[str], actor: str, action: str) -> list[Path]:
+def delete_forms(s: Session, form_ids: Iterable[str], shas: Iterable[str], actor: str, action: str,
+                 data_dir: Path | None = None) -> list[Path]:
     """Delete forms and documents everywhere in the database, and their files; audit each form.
 
     Args:
@@ -126,6 +128,7 @@ def delete_forms(s: Session, form_ids: Iterable[str], shas: Iterable[str], actor
         shas: Documents (by SHA-256) whose rows, receipts and files go.
         actor: Who deletes (``purge``, a username).
         action: Audit action (``retention_purged``, ``subject_erased``).
+        data_dir: The data folder, whose ``crops/<form_id>`` folders (``pipeline.crops``) go too.
 
     Returns:
         The files to delete once the transaction is committed (a crash in between leaves
@@ -157,13 +160,17 @@ def delete_forms(s: Session, form_ids: Iterable[str], shas: Iterable[str], actor
     for sha in shas:
         s.add(AuditRow(actor=actor, action=action, sha256=sha, detail="document"))
     s.flush()
-    return [Path(p) for p in paths]
+    crops = [data_dir / "crops" / f for f in form_ids] if data_dir is not None else []
+    return [Path(p) for p in paths] + crops
 
 
 def unlink_all(paths: Iterable[Path]) -> None:
-    """Delete files (already gone is fine)."""
+    """Delete files and folders (crops); already gone is fine."""
     for path in paths:
-        path.unlink(missing_ok=True)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def add_anonymous_count(s: Session, school_year: str, category: str, n: int) -> None:
@@ -179,7 +186,7 @@ def add_anonymous_count(s: Session, school_year: str, category: str, n: int) -> 
 
 
 def purge(store: Store, retention: RetentionSettings, *, now: datetime | None = None, dry_run: bool = False,
-          actor: str = "purge") -> PurgeReport:
+          actor: str = "purge", data_dir: Path | None = None) -> PurgeReport:
     """Apply both retention rules (one transaction), or say what they would delete.
 
     Args:
@@ -188,6 +195,8 @@ def purge(store: Store, retention: RetentionSettings, *, now: datetime | None = 
         now: The current time (UTC); tests pass another.
         dry_run: Count only; change nothing.
         actor: Recorded in the audit trail.
+        data_dir: The data folder: field crops of deleted forms and of forms whose originals
+            go are deleted with them (``crops/<form_id>``).
 
     Returns:
         Counts of what was (or would be) deleted.
@@ -247,11 +256,14 @@ def purge(store: Store, retention: RetentionSettings, *, now: datetime | None = 
             return report
         for (year, category), n in counts.items():
             add_anonymous_count(s, year, category, n)
-        files = delete_forms(s, doomed_forms, doomed_shas, actor, "retention_purged")
+        files = delete_forms(s, doomed_forms, doomed_shas, actor, "retention_purged", data_dir)
         for sha, path in expired_files:
             s.execute(update(DocumentRow).where(DocumentRow.sha256 == sha).values(stored_path=PURGED_PATH))
             s.add(AuditRow(actor=actor, action="original_purged", sha256=sha, detail="retention: original file"))
             files.append(Path(path))
+            form_id = s.scalar(select(DocumentRow.form_id).where(DocumentRow.sha256 == sha))
+            if data_dir is not None and form_id:
+                files.append(data_dir / "crops" / form_id)
     unlink_all(files)
     logger.info("purge: %d original(s), %d form(s), %d document(s)", report.originals, report.forms, report.documents)
     return report

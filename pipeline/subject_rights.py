@@ -137,7 +137,7 @@ def subject_access(store: Store, surname: str, first_name: str, birth_date: date
 
 
 def erase(store: Store, surname: str, first_name: str, birth_date: date, secret_key: str, actor: str,
-          school_year: str) -> PupilHoldings:
+          school_year: str, data_dir: Path | None = None) -> PupilHoldings:
     """Erase everything about a pupil everywhere (rows, files), keeping an anonymous count; audited.
 
     Args:
@@ -148,13 +148,14 @@ def erase(store: Store, surname: str, first_name: str, birth_date: date, secret_
         secret_key: The key of the pupil hash.
         actor: Who erased (audited).
         school_year: Year under which the anonymous count ``erased_on_request`` is kept.
+        data_dir: The data folder, whose field crops of the pupil's forms go too.
 
     Returns:
         What was erased.
     """
     with store.session() as s:
         found = find_pupil(s, surname, first_name, birth_date, secret_key)
-        files = delete_forms(s, found.form_ids, found.shas, actor, "subject_erased")
+        files = delete_forms(s, found.form_ids, found.shas, actor, "subject_erased", data_dir)
         add_anonymous_count(s, school_year, "erased_on_request", len(found.form_ids))
         s.add(AuditRow(actor=actor, action="subject_erased",
                        detail=f"forms {','.join(found.form_ids) or '-'}; documents {len(found.shas)}"))

@@ -114,8 +114,12 @@ def test_subject_access_exports_everything_then_erase_removes_it_everywhere(
     assert (out.stat().st_mode & 0o077) == 0
 
     assert PUPIL_SURNAME in _dump(store)
+    crop = settings.data_dir / "crops" / found.form_ids[0] / "p1" / "pupil_surname.png"
+    crop.parent.mkdir(parents=True, exist_ok=True)
+    crop.write_bytes(b"png")  # a field crop, as pipeline.crops stores them for scans
     erased = erase(store, PUPIL_SURNAME, PUPIL_FIRST_NAME.upper(), birth, settings.secret_key, "agent1",
-                   settings.school_year)
+                   settings.school_year, settings.data_dir)
+    assert not crop.parent.parent.exists()
     assert erased.form_ids == found.form_ids
     dump = _dump(store)
     assert find_secrets(dump) == []  # no row anywhere still holds the pupil or the guardian
