@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-import inspect
+import importlib
+import pkgutil
 
-import pipeline.errors as errors
+import pipeline
+from pipeline.errors import ClasError
 from schemas.document import REASON_LABELS_FR
 from schemas.referral import IssueCode
 
 
+def _all_subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _all_subclasses(sub)
+    return found
+
+
 def test_every_validation_and_error_code_has_a_french_label() -> None:
+    for module in pkgutil.iter_modules(pipeline.__path__):  # error classes live beside their stage
+        importlib.import_module(f"pipeline.{module.name}")
     codes = {code.value for code in IssueCode}
-    codes |= {cls.code for _, cls in inspect.getmembers(errors, inspect.isclass)
-              if issubclass(cls, errors.ClasError) and cls.code not in ("clas_error", "document_error")}
+    codes |= {cls.code for cls in _all_subclasses(ClasError) if cls.code not in ("clas_error", "document_error")}
     missing = codes - set(REASON_LABELS_FR)
     assert not missing
