@@ -580,6 +580,9 @@ def field_crops(image: np.ndarray, px_per_pt: float, fields: Sequence[Field], cr
     return out
 
 
+DPI_HINT_TOLERANCE = 0.15
+"""A file's stated resolution farther than this share from the one measured on the QR codes is ignored:
+phones write 72 dpi in every photo (issue 3), and a photo of a page is 150-250 dpi on the paper."""
 CROP_MARGIN_PT = 4.0
 """Margin kept around a field's zone in its crop, so a person sees a stroke that crosses the edge."""
 
@@ -616,6 +619,8 @@ def read_scan_page(
     omr = omr or OmrSettings()
     definition = definition or form_v1()
     identified = identify_page(image, definition)
+    if dpi_hint and abs(dpi_hint - identified.dpi_estimate) > DPI_HINT_TOLERANCE * identified.dpi_estimate:
+        dpi_hint = None  # a phone's nominal 72 dpi, not the page's resolution: trust the QR codes
     page = register_page(identified, dpi_hint, definition)
     mask = ink_mask(page.image)
     ocr_image = paper_to_white(page.image, mask)

@@ -77,3 +77,11 @@ def test_blurred_cross_is_a_tick_and_a_fill_is_a_correction() -> None:
     assert tick_state(0.95, omr, levels.darkness(np.full((20, 20), 40.0))) is TickState.CANCELLED
     assert tick_state(0.95, omr, 0.64) is TickState.UNSURE
     assert tick_state(0.95, omr) is TickState.CANCELLED  # no grey page given: the fill alone decides
+
+
+def test_a_phones_nominal_72_dpi_is_ignored(photo: Image.Image) -> None:
+    # Regression (issue 3): photos say 72 dpi in their header; reading at 72 dpi lost most fields.
+    result = read_scan_page(np.asarray(photo.convert("L")), dpi_hint=72.0)
+
+    assert result.dpi > 150
+    assert result.fields["pupil_surname"].value == "LEFÈVRE"
