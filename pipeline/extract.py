@@ -8,6 +8,7 @@ are closed before returning.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from PIL import Image, ImageOps, ImageSequence
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError, PdfReadError
 
+from pipeline.crops import store_crops
 from pipeline.errors import (
     ClasError,
     EncryptedPdfError,
@@ -33,10 +35,12 @@ from pipeline.read_pdf import (
     read_acroform_page,
     read_text_layer_page,
 )
-from pipeline.read_scan import read_scan_page
+from pipeline.read_scan import ScanPageResult, read_scan_page
 from pipeline.settings import Settings
 from schemas.document import MediaType
 from schemas.extraction import ExtractedField, Source
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,26 @@ def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: 
         result = read_scan_page(grey, dpi, settings.ocr, settings.omr, definition)
     except ClasError as exc:
         return UnidentifiedPage(index, exc)
+    _keep_doubtful_crops(result, settings)
     return PageReading(index, result.identity, Source.OCR, dict(result.fields))
+
+
+def _keep_doubtful_crops(result: ScanPageResult, settings: Settings) -> None:
+    """Store the crops of the fields read below the confidence threshold, for the review page.
+
+    Only doubtful fields are kept (data minimisation): confident fields need no person,
+    and the review desk can still cut any zone from the kept original. A serial that
+    cannot name a safe path (a forged QR code) keeps no crop.
+    """
+    threshold = settings.ocr.text_confidence_min
+    doubtful = {name: png for name, png in result.crops.items()
+                if name in result.fields and result.fields[name].confidence < threshold}
+    if not doubtful:
+        return
+    try:
+        store_crops(doubtful, settings.data_dir, result.identity.form_id, result.identity.page)
+    except ValueError:
+        logger.warning("page of an unsafe form serial: no crop kept")
 
 
 def _image_pages(path: Path, media_type: MediaType, settings: Settings) -> Iterator[tuple[np.ndarray, float | None]]:
