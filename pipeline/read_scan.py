@@ -195,7 +195,9 @@ def tick_state(fill: float, omr: OmrSettings, darkness: float | None = None) -> 
     keeps a darkness of 0.45-0.55, while a blackened box stays above 0.8.
     """
     if fill >= omr.cancelled_min and darkness is not None and darkness < omr.cancelled_darkness_min:
-        return TickState.UNSURE if darkness >= omr.cancelled_darkness_unsure else TickState.TICKED
+        if darkness >= omr.cancelled_darkness_unsure or fill > omr.blurred_tick_fill_max:
+            return TickState.UNSURE
+        return TickState.TICKED
     if fill >= omr.cancelled_min:
         return TickState.CANCELLED
     if fill >= omr.ticked_min:

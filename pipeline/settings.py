@@ -50,6 +50,10 @@ class OmrSettings(BaseModel):
     and white and phone photos at 180-250 dpi: typed crosses 0.45-0.55, blackened boxes 0.81-1.00."""
     cancelled_darkness_unsure: float = 0.60
     """Between this and ``cancelled_darkness_min`` a box in the cancelled fill band is unsure (review)."""
+    blurred_tick_fill_max: float = 0.90
+    """Highest fill a blurred cross reaches (0.6-0.7 measured, issue 3): a box inked over more than this
+    share yet not dark enough to be cancelled is neither a clear tick nor a clear correction, so a person
+    decides (a HEIC photo's shadowed, fully inked "Autre" box was read as ticked at 0.98 confidence)."""
     signature_ink_min: float = 0.004
     """Dark share of a signature zone above which a signature is present."""
     signature_inset_pt: float = 3.0

@@ -76,6 +76,9 @@ def test_blurred_cross_is_a_tick_and_a_fill_is_a_correction() -> None:
     assert tick_state(0.68, omr, levels.darkness(cross)) is TickState.TICKED
     assert tick_state(0.95, omr, levels.darkness(np.full((20, 20), 40.0))) is TickState.CANCELLED
     assert tick_state(0.95, omr, 0.64) is TickState.UNSURE
+    # Fully inked but only mid-dark (a shadowed box in a HEIC photo): a person decides, never a tick.
+    assert tick_state(1.0, omr, 0.50) is TickState.UNSURE
+    assert tick_state(0.75, omr, 0.50) is TickState.TICKED  # a blurred cross
     assert tick_state(0.95, omr) is TickState.CANCELLED  # no grey page given: the fill alone decides
 
 
