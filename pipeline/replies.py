@@ -178,3 +178,44 @@ def reply_once(mail_store: MailStore, row_id: int, smtp: SmtpSettings, message_r
         return status
     mail_store.finish_reply(row_id, ReplyStatus.SENT)
     return ReplyStatus.SENT
+
+
+def compose_rejection(smtp: SmtpSettings, to: str, in_reply_to: str, form_id: str, filenames: Sequence[str],
+                      reason_fr: str) -> EmailMessage:
+    """The French notice that staff rejected a form, threaded under the school's message.
+
+    Like the acknowledgement, it names the form by its printed serial and the files by
+    the names the school gave them, and copies nothing read on the form: the only
+    free text is the reason staff typed for the school. Sent once per form by the
+    review desk (``web.rejection``) with :func:`send_reply`.
+
+    Args:
+        smtp: SMTP settings (``sender`` is the ``From``).
+        to: The school's address (the sender of the message that carried the form).
+        in_reply_to: That message's Message-ID (without brackets), or ``sha256:…`` when it had none.
+        form_id: The form's key; a shared serial's ``@…`` suffix (``form_definition.form_key``) is left out.
+        filenames: The files of that message that carried the form, as the school named them.
+        reason_fr: Why the form was rejected, as staff wrote it for the school.
+    """
+    serial = form_id.partition("@")[0]
+    printed = "" if serial.startswith("sha256:") else f" n° {serial}"
+    files = ", ".join(f"« {name} »" for name in filenames)
+    notice = EmailMessage()
+    notice["From"] = smtp.sender
+    notice["To"] = to
+    notice["Subject"] = f"Fiche d'orientation CLAS{printed} rejetée"
+    notice["Date"] = format_datetime(datetime.now(UTC))
+    notice["Message-ID"] = make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
+    notice["Auto-Submitted"] = "auto-generated"  # RFC 3834: written by a program, no auto-reply expected
+    if not in_reply_to.startswith("sha256:"):
+        notice["In-Reply-To"] = f"<{in_reply_to}>"
+        notice["References"] = f"<{in_reply_to}>"
+    body = ["Bonjour,", "",
+            f"La fiche d'orientation CLAS{printed} que vous nous avez envoyée"
+            + (f" (fichier{'s' if len(filenames) > 1 else ''} {files})" if files else "")
+            + " a été rejetée par l'équipe CLAS.", "",
+            f"Motif : {reason_fr}", "",
+            "Merci de renvoyer une fiche corrigée si l'orientation de l'élève reste souhaitée.", "",
+            "Pour toute question, répondre à ce message.", "", "Le service CLAS"]
+    notice.set_content("\n".join(body) + "\n")
+    return notice

@@ -4,7 +4,8 @@ Approval uses the pipeline's own stages: the stored field values plus the review
 corrections are re-validated by :func:`pipeline.validate.validate_referral`, then routed by
 :func:`pipeline.route.route_referral` with :meth:`pipeline.store.Store.places_used`, exactly
 as the nightly flow does. The referral, the closed review item, the documents' status,
-the corrections and the audit entry are written in one transaction.
+the corrections and the audit entry are written in one transaction. A rejection's reason
+goes to the school that mailed the form when replies are on (:mod:`web.rejection`).
 
 Review item statuses: ``open`` → ``approved`` | ``rejected`` | ``duplicate``, or ``set_aside``
 (waiting for a supervisor; still decidable).
@@ -19,13 +20,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from pipeline.form_definition import Field, FieldKind, Rect, form_v1
 from pipeline.process import pupil_key
 from pipeline.route import route_referral
-from pipeline.settings import Settings
+from pipeline.settings import Settings, SmtpSettings
 from pipeline.store import DocumentRow, FieldResultRow, ReferralRow, ReviewItemRow, Store
 from pipeline.validate import label_fr, validate_referral
 from schemas.directory import Directory
@@ -34,6 +35,7 @@ from schemas.extraction import FormValues, RawValue
 from schemas.referral import RouteOutcome, ValidationIssue
 from web.audit import audit_form
 from web.models import CorrectionRow
+from web.rejection import NOTICE_LABELS_FR, NoticeStatus, plan_notice, record_claim, send_notice
 
 logger = logging.getLogger(__name__)
 
@@ -407,20 +409,51 @@ def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], dir
     return Approved(outcome, route.carrier_id, route.reason_fr)
 
 
-def reject(store: Store, form_id: str, reason_fr: str, actor: str) -> bool:
-    """Reject a form with a reason for the school (kept on the review item); ``False`` if not decidable.
+@dataclass(frozen=True)
+class Rejected:
+    """The form was rejected; ``notice`` says whether the school was told (``web.rejection``)."""
 
-    The documents keep their ``review`` outcome (the pipeline's accounting has no
-    "rejected"); the review item's status says it was decided.
+    notice: NoticeStatus
+
+    @property
+    def notice_fr(self) -> str:
+        """What became of the notice, in French, for the page."""
+        return NOTICE_LABELS_FR[self.notice]
+
+
+def reject(store: Store, form_id: str, reason_fr: str, actor: str, smtp: SmtpSettings) -> Rejected | NotDecidable:
+    """Reject a form with a reason for the school, and send it to the school when replies are on.
+
+    The reason is kept on the review item. The documents keep their ``review`` outcome
+    (the pipeline's accounting has no "rejected"); the review item's status says it was
+    decided. The status changes by one conditional ``UPDATE``, so of two rejections of
+    the same form only one succeeds, and only that one may send a notice (at most once
+    per form; see :mod:`web.rejection`).
+
+    Args:
+        store: The store.
+        form_id: The serial.
+        reason_fr: Why, as staff wrote it for the school.
+        actor: Username, for the audit trail.
+        smtp: The replies' SMTP settings (``settings.mail.smtp``).
+
+    Returns:
+        :class:`Rejected` with the notice's fate, or :class:`NotDecidable` (nothing written, nothing sent).
     """
     with store.session() as s:
-        item = _decidable_item(s, form_id)
-        if item is None:
-            return False
-        item.status = ReviewStatus.REJECTED.value
+        claimed = s.execute(update(ReviewItemRow).where(
+            ReviewItemRow.form_id == form_id, ReviewItemRow.status.in_(DECIDABLE),
+        ).values(status=ReviewStatus.REJECTED.value))
+        if not claimed.rowcount:  # type: ignore[attr-defined]
+            return NotDecidable(s.scalar(select(ReviewItemRow.status).where(ReviewItemRow.form_id == form_id)))
+        item = s.scalar(select(ReviewItemRow).where(ReviewItemRow.form_id == form_id))
+        if item is None:  # the UPDATE above matched it in this transaction
+            raise RuntimeError(f"review item of {form_id} vanished")
         item.reasons = [*item.reasons, {"field": None, "code": "rejected_by_staff", "message_fr": reason_fr}]
         audit_form(s, actor, "review_rejected", form_id)
-    return True
+        plan = plan_notice(s, form_id, smtp)
+        record_claim(s, item, plan, actor)
+    return Rejected(send_notice(store, form_id, plan, reason_fr, smtp, actor))
 
 
 def mark_duplicate(store: Store, form_id: str, other_form_id: str, actor: str) -> bool:

@@ -8,8 +8,9 @@ typed PDFs are routed, three invalid ones wait for review.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -110,10 +111,24 @@ def build_demo(root: Path, *, every_carrier_account: bool = False) -> DemoData:
     return DemoData(settings, forms, truths, carrier_id, other, referral_id)
 
 
+PRISTINE_DB = "pristine.sqlite3"
+
+
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
-    """The pipeline's database on five generated forms, plus four accounts."""
-    return build_demo(tmp_path_factory.mktemp("desk"))
+    """The pipeline's database on five generated forms, plus four accounts (shared: tests change it)."""
+    root = tmp_path_factory.mktemp("desk")
+    data = build_demo(root)
+    shutil.copyfile(root / "clas.sqlite3", root / PRISTINE_DB)
+    return data
+
+
+@pytest.fixture
+def fresh_demo(demo: DemoData, tmp_path: Path) -> DemoData:
+    """The demo as the pipeline left it, on a private copy of its database (for tests that decide forms)."""
+    db = tmp_path / "clas.sqlite3"
+    shutil.copyfile(demo.settings.data_dir.parent / PRISTINE_DB, db)
+    return replace(demo, settings=demo.settings.model_copy(update={"database_url": f"sqlite:///{db}"}))
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from pipeline.store import DocumentRow
 from web.audit import audit_form
 from web.deps import CsrfDep, CurrentUser, Services, ServicesDep, StaffDep, render
 from web.images import crop_png, outlined_page_png
+from web.rejection import PLAN_LABELS_FR, plan_notice
 from web.review import (
     OUTCOME_LABELS_ONE_FR,
     REVIEW_STATUS_LABELS_FR,
@@ -27,6 +28,7 @@ from web.review import (
     Approved,
     FormView,
     NotDecidable,
+    Rejected,
     SamePupil,
     StillInvalid,
     approve,
@@ -64,13 +66,22 @@ def _next_form(services: Services, after: str) -> str | None:
     return next((i for i in ids if i != after), None)
 
 
+def _notice_plan(services: Services, view: FormView) -> str | None:
+    """What a rejection would do with the reason, in French (``None`` once the form is decided)."""
+    if not view.decidable:
+        return None
+    with services.store.session() as s:
+        plan = plan_notice(s, view.form_id, services.settings.mail.smtp)
+    return PLAN_LABELS_FR[plan.status]
+
+
 def _form_page(request: Request, services: Services, user: CurrentUser, view: FormView, *,
                error: str | None = None, same_pupil: str | None = None, status_code: int = 200) -> Response:
     return render(request, services, "form.html", {
         "view": view, "form_url": _form_url(view.form_id), "status_labels": REVIEW_STATUS_LABELS_FR,
         "outcome_labels": OUTCOME_LABELS_ONE_FR, "source_labels": SOURCE_LABELS_FR,
         "flash": request.session.pop(FLASH, None), "error": error, "same_pupil": same_pupil,
-        "next_form": _next_form(services, view.form_id),
+        "next_form": _next_form(services, view.form_id), "notice_plan": _notice_plan(services, view),
     }, user, status_code)
 
 
@@ -165,15 +176,16 @@ async def approve_form(request: Request, services: ServicesDep, user: StaffDep, 
 @router.post("/{form_id}/reject", dependencies=[CsrfDep])
 def reject_form(request: Request, services: ServicesDep, user: StaffDep, form_id: str,
                 reason: Annotated[str, Form()]) -> Response:
-    """Reject with a reason for the school."""
+    """Reject with a reason for the school; the page says whether it was sent to the school."""
     reason = " ".join(reason.split())[:MAX_REASON_CHARS]
     if not reason:
         return _form_page(request, services, user, _load(services, form_id), status_code=422,
                           error="Indiquer le motif du rejet (il sera transmis à l'école).")
-    if not reject(services.store, form_id, reason, user.username):
+    result = reject(services.store, form_id, reason, user.username, services.settings.mail.smtp)
+    if not isinstance(result, Rejected):
         raise HTTPException(status_code=409, detail="Cette fiche n'est plus en attente de vérification.")
     services.pages.forget(form_id)
-    request.session[FLASH] = f"Fiche {form_id} rejetée."
+    request.session[FLASH] = f"Fiche {form_id} rejetée. {result.notice_fr}"
     return RedirectResponse("/review", status_code=303)
 
 
