@@ -4,8 +4,10 @@ Like ``flows/nightly.py``, this module only wraps ``pipeline`` stages as Prefect
 tasks and orders them; the documents go through the same ``pipeline.run`` stages
 (and the same ingest and read tasks) as the files of a folder. Tasks pass keys,
 paths and small records; the open mailbox connection is looked up by settings
-(``pipeline.mailbox.mail_source``), never passed. Retries are on the I/O tasks
-only (fetching a message, filing it); a retry reconnects.
+(``pipeline.mailbox.mail_source``), never passed. Retries, with exponential
+backoff, are on the I/O tasks only (the database connection, listing, fetching and
+filing messages, the SMTP reply inside filing); a retry reconnects. A run that
+fails e-mails staff once (``flows.nightly.alert_staff``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.nightly import read_task, receive_task
+from flows.nightly import IO_BACKOFF, IO_JITTER, IO_RETRIES, alert_staff, connect_task, read_task, receive_task
 from pipeline.mail import SenderMatch, sender_reasons
 from pipeline.mail_run import (
     IntakeAction,
@@ -50,9 +52,9 @@ FLOW_NAME = "clas-mail"
 ProgressCallback = Callable[[str], None]
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
 def list_task(settings: Settings) -> list[MessageRef]:
-    """The messages present in the inbox now (I/O: retried)."""
+    """The messages present in the inbox now (I/O: retried with backoff)."""
     try:
         return mail_source(settings.mail).list_messages()
     except Exception:
@@ -60,9 +62,9 @@ def list_task(settings: Settings) -> list[MessageRef]:
         raise
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
 def receive_message_task(settings: Settings, run_id: int, ref: MessageRef) -> MessageIntake:
-    """Fetch, parse and record one message; spool its documents (I/O: retried)."""
+    """Fetch, parse and record one message; spool its documents (I/O: retried with backoff)."""
     ctx = run_context(settings)
     try:
         return receive_message(ctx, MailStore(ctx.store), mail_source(settings.mail), run_id, ref)
@@ -83,9 +85,9 @@ def decide_checked_task(settings: Settings, run_id: int, group: FormGroup,
     return decide_and_record(run_context(settings), run_id, group, check)
 
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
 def settle_task(settings: Settings, intake: MessageIntake) -> MessageResult:
-    """Settle one message, reply at most once, file it (I/O: retried; settling twice changes nothing)."""
+    """Settle one message, reply at most once, file it (I/O: retried with backoff; settling twice is harmless)."""
     ctx = run_context(settings)
     try:
         return settle_message(ctx, MailStore(ctx.store), mail_source(settings.mail), intake)
@@ -94,7 +96,7 @@ def settle_task(settings: Settings, intake: MessageIntake) -> MessageResult:
         raise
 
 
-@flow(name=FLOW_NAME, log_prints=False, validate_parameters=False)
+@flow(name=FLOW_NAME, log_prints=False, validate_parameters=False, on_failure=[alert_staff])
 def mail_intake(progress: ProgressCallback | None = None) -> dict[str, object]:
     """Process every message of the shared inbox (``CLAS_MAIL__*``) and return the run's accounting.
 
@@ -110,6 +112,7 @@ def mail_intake(progress: ProgressCallback | None = None) -> dict[str, object]:
     """
     logger = get_run_logger()
     settings = Settings()
+    connect_task(settings)
     ctx = run_context(settings)
     try:
         refs = list_task(settings)

@@ -2,19 +2,25 @@
 
 This module only wraps ``pipeline`` stages as Prefect tasks and orders them; it
 reads top to bottom like the run it describes. Tasks pass paths, ids and small
-records, never open clients, PDFs or images (PrefectHQ/prefect#16042). Retries
-are on the I/O task only (ingest).
+records, never open clients, PDFs or images (PrefectHQ/prefect#16042). Retries,
+with exponential backoff, are on the I/O tasks only (the database connection, ingest).
+A run that fails e-mails staff once (:func:`alert_staff`, ``pipeline.alerts``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+from sqlalchemy import text
 
+from pipeline.alerts import AlertStatus, describe_failure, send_alert
 from pipeline.ingest import list_inbox
 from pipeline.process import DocumentReading
 from pipeline.retention import purge
@@ -43,10 +49,28 @@ NIGHTLY_TIMEZONE = "Europe/Paris"
 
 ProgressCallback = Callable[[str], None]
 
+IO_RETRIES = 3
+IO_BACKOFF = exponential_backoff(backoff_factor=5)
+"""Waits before the 1st, 2nd and 3rd retry of an I/O task: 5, 10 and 20 s (35 s in all), long enough
+for a database, IMAP or SMTP server restarting at night, short enough to end the run within minutes."""
+IO_JITTER = 0.2
+"""Each wait varies by up to ±20 % so that tasks failing together do not retry together."""
 
-@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
+def connect_task(settings: Settings) -> None:
+    """Open the database and check it answers (I/O: retried with backoff).
+
+    A context whose opening failed is not kept (:func:`pipeline.run.run_context`), so a
+    retry opens it afresh; an open one checks out a live connection from its pool.
+    """
+    with run_context(settings).store.session() as session:
+        session.execute(text("SELECT 1"))
+
+
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
 def receive_task(settings: Settings, path: Path, source: str) -> ReceivedDocument | FileResult:
-    """Ingest one file (I/O: retried)."""
+    """Ingest one file (I/O: retried with backoff)."""
     return receive_file(run_context(settings), path, source)
 
 
@@ -69,7 +93,31 @@ def purge_task(settings: Settings) -> dict[str, int]:
     return {"originals": report.originals, "forms": report.forms, "documents": report.documents}
 
 
-@flow(name=FLOW_NAME, log_prints=False, validate_parameters=False)
+def alert_staff(flow: Any, flow_run: Any, state: Any) -> None:  # noqa: ANN401 - Prefect's hook signature
+    """Failure hook of the nightly flows: e-mail staff once (``CLAS_ALERTS__*``), without personal data.
+
+    Prefect calls it once, when the run enters its final Failed state. It never raises:
+    a failing alert must not hide the run's own error.
+
+    Args:
+        flow: The flow that failed.
+        flow_run: Its run (name and id are put in the alert).
+        state: The Failed state (its exception's code or type is put in the alert, never its message).
+    """
+    try:
+        settings = Settings()
+        error = state.result(raise_on_failure=False)
+        failure = describe_failure(flow.name, str(flow_run.name), str(flow_run.id), datetime.now(UTC),
+                                   error if isinstance(error, BaseException) else None)
+        status = send_alert(settings.alerts, settings.mail.smtp, failure)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        get_run_logger().warning("staff alert not sent: %s", type(exc).__name__)
+        return
+    if status is not AlertStatus.DISABLED:
+        get_run_logger().info("staff alert: %s", status.value)
+
+
+@flow(name=FLOW_NAME, log_prints=False, validate_parameters=False, on_failure=[alert_staff])
 def nightly(inbox: str | None = None, progress: ProgressCallback | None = None) -> dict[str, object]:
     """Process every file of the inbox folder and return the run's accounting.
 
@@ -82,14 +130,16 @@ def nightly(inbox: str | None = None, progress: ProgressCallback | None = None) 
 
     Raises:
         FileNotFoundError: The inbox folder does not exist.
+        sqlalchemy.exc.OperationalError: The database did not answer, retries included.
         pipeline.store.RunAlreadyActiveError: Another run is processing on this database.
     """
     settings = Settings()
     folder = Path(inbox) if inbox else settings.inbox_dir
     source = f"folder:{folder.resolve()}"
-    ctx = run_context(settings)
     try:
         paths = list_inbox(folder)
+        connect_task(settings)
+        ctx = run_context(settings)
         with ctx.store.exclusive_run():  # a second run at once stops here (RunAlreadyActiveError)
             return _process_inbox(settings, ctx, paths, source, progress)
     finally:

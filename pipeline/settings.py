@@ -230,6 +230,24 @@ class RetentionSettings(BaseModel):
     """Last day of the school year (month, day) in its second calendar year."""
 
 
+class AlertSettings(BaseModel):
+    """The e-mail sent to staff when a nightly run fails (``CLAS_ALERTS__*``), see ``pipeline.alerts``.
+
+    Off while ``staff_address`` is empty. Sent through the SMTP server of the replies
+    (``CLAS_MAIL__SMTP__*``: host, port, security, login and ``sender``), whether or not
+    replies to schools are enabled.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    staff_address: str = ""
+    """Where the alert goes, e.g. the CLAS team's shared address; empty for no alert."""
+    connect_attempts: int = 3
+    """Tries to reach the SMTP server; a try that delivered part of the message is never repeated."""
+    backoff_s: float = 10.0
+    """Wait before the second try, doubled before each next one (10 s, 20 s: a server restarting)."""
+
+
 class Settings(BaseSettings):
     """All settings of the product.
 
@@ -259,6 +277,7 @@ class Settings(BaseSettings):
     mail: MailSettings = MailSettings()
     limits: LimitSettings = LimitSettings()
     retention: RetentionSettings = RetentionSettings()
+    alerts: AlertSettings = AlertSettings()
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
