@@ -31,6 +31,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -38,6 +39,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from pipeline.errors import ClasError
 from schemas.document import Outcome, ReceivedDocument
 
+REFERRAL_DECLINED = "declined"
+"""``referrals.status`` of a referral its carrier declined (:meth:`Store.decline_referral`): no longer counted
+by :meth:`Store.places_used`, waiting for staff to re-orient it. Not a document outcome: the
+documents keep ``routed``, so a run's accounting is unchanged."""
 
 RUN_LOCK_KEY = 0x434C4153  # "CLAS": the advisory-lock key of a run (any 64-bit number no one else uses)
 
@@ -313,6 +318,29 @@ class Store:
         with self.session() as s:
             rows = s.execute(query.group_by(ReferralRow.carrier_id)).all()
             return {str(carrier): int(n) for carrier, n in rows}
+
+    @staticmethod
+    def decline_referral(s: Session, referral_id: int, carrier_id: str) -> bool:
+        """Mark a routed referral declined by its carrier (the family or the carrier said no): its place is freed.
+
+        :meth:`places_used` counts ``routed`` referrals only, so a ``declined`` one stops
+        counting and the carrier's place goes back to the next referral; the review desk
+        lists declined referrals for staff to re-orient. The carrier id stays on the row (who
+        declined). Works in the caller's session, so the change commits with the caller's
+        own records (the carrier's follow-up, the audit entry) or not at all.
+
+        Args:
+            s: The caller's session.
+            referral_id: The referral's row id.
+            carrier_id: The carrier declining it; a referral routed elsewhere is left alone.
+
+        Returns:
+            Whether the referral was routed to that carrier and is now declined.
+        """
+        result = s.execute(update(ReferralRow).where(
+            ReferralRow.id == referral_id, ReferralRow.carrier_id == carrier_id,
+            ReferralRow.status == Outcome.ROUTED.value).values(status=REFERRAL_DECLINED))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def pupil_already_referred(self, pupil_key: str, school_year: str) -> str | None:
         """Form serial of an earlier referral of the same pupil this school year, if any."""

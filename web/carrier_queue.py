@@ -3,8 +3,11 @@
 A carrier sees the pupil's name and class, the school, the guardians' names and phones,
 the languages spoken at home and the referral criteria. It never sees the pupil's
 address, birth date, observations or the form images. Its follow-up (acknowledged,
-enrolled, declined) is kept in ``carrier_followups``; the referral stays ``routed`` so that
-:meth:`pipeline.store.Store.places_used` keeps counting the place.
+enrolled, declined) is kept in ``carrier_followups``. An enrolled pupil's referral stays
+``routed``, so :meth:`pipeline.store.Store.places_used` keeps counting the place; a declined
+one becomes ``declined`` (:meth:`pipeline.store.Store.decline_referral`) in the same
+transaction: the place is freed, the referral stays in the carrier's queue (marked, no
+more actions) and staff see it to re-orient (:func:`to_reorient`).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.form_definition import CRITERIA_GROUPS, RELATIONSHIPS
-from pipeline.store import ReferralRow, Store, utcnow
+from pipeline.store import REFERRAL_DECLINED, ReferralRow, Store, utcnow
 from schemas.directory import ClassLevel, Directory
 from schemas.document import Outcome
 from web.audit import audit_form
@@ -114,21 +117,25 @@ def _row(r: ReferralRow, follow: CarrierFollowUpRow | None, directory: Directory
                     _state(follow), bool(follow and follow.acknowledged_at), follow.outcome if follow else None)
 
 
+IN_QUEUE = (Outcome.ROUTED.value, REFERRAL_DECLINED)
+"""Referral statuses a carrier sees in its queue: routed to it, or declined by it and not yet re-oriented."""
+
+
 def carrier_queue(s: Session, carrier_id: str, directory: Directory) -> list[QueueRow]:
-    """Referrals routed to ``carrier_id``, oldest first."""
+    """Referrals routed to ``carrier_id`` (declined ones included, marked), oldest first."""
     rows = s.execute(select(ReferralRow, CarrierFollowUpRow)
                      .outerjoin(CarrierFollowUpRow, CarrierFollowUpRow.referral_id == ReferralRow.id)
-                     .where(ReferralRow.carrier_id == carrier_id, ReferralRow.status == Outcome.ROUTED.value)
+                     .where(ReferralRow.carrier_id == carrier_id, ReferralRow.status.in_(IN_QUEUE))
                      .order_by(ReferralRow.created_at, ReferralRow.id)).all()
     return [_row(r, f, directory) for r, f in rows]
 
 
 def carrier_referral(s: Session, carrier_id: str, referral_id: int, directory: Directory) -> QueueRow | None:
-    """One referral of the carrier's queue; ``None`` when it is not routed to that carrier."""
+    """One referral of the carrier's queue; ``None`` when it is not in that carrier's queue."""
     found = s.execute(select(ReferralRow, CarrierFollowUpRow)
                       .outerjoin(CarrierFollowUpRow, CarrierFollowUpRow.referral_id == ReferralRow.id)
                       .where(ReferralRow.id == referral_id, ReferralRow.carrier_id == carrier_id,
-                             ReferralRow.status == Outcome.ROUTED.value)).first()
+                             ReferralRow.status.in_(IN_QUEUE))).first()
     return _row(found[0], found[1], directory) if found else None
 
 
@@ -158,7 +165,11 @@ def acknowledge(store: Store, carrier_id: str, referral_id: int, actor: str) -> 
 
 
 def set_outcome(store: Store, carrier_id: str, referral_id: int, outcome: FollowUpOutcome, actor: str) -> bool:
-    """Record that the pupil enrolled or declined (acknowledges too); ``False`` when not in the queue."""
+    """Record that the pupil enrolled or declined (acknowledges too); ``False`` when not in the queue.
+
+    Declined frees the place in the same transaction (:meth:`pipeline.store.Store.decline_referral`);
+    a declined referral takes no further follow-up.
+    """
     with store.session() as s:
         found = _follow_up(s, carrier_id, referral_id)
         if found is None:
@@ -168,8 +179,36 @@ def set_outcome(store: Store, carrier_id: str, referral_id: int, outcome: Follow
         if follow.acknowledged_at is None:
             follow.acknowledged_at, follow.acknowledged_by = now, actor
         follow.outcome, follow.outcome_at, follow.outcome_by = outcome.value, now, actor
+        if outcome is FollowUpOutcome.DECLINED and not store.decline_referral(s, r.id, carrier_id):
+            raise RuntimeError(f"referral {r.id} left {carrier_id}'s queue during the follow-up")
         audit_form(s, actor, f"carrier_{outcome.value}", r.form_id, f"carrier {carrier_id}")
     return True
+
+
+@dataclass(frozen=True)
+class Declined:
+    """A referral its carrier declined, waiting for staff to re-orient it (no personal data).
+
+    Attributes:
+        form_id: The form serial.
+        carrier_id: The carrier that declined it.
+        declined_at: When (the follow-up's time), if recorded.
+    """
+
+    form_id: str
+    carrier_id: str | None
+    declined_at: datetime | None
+
+
+def to_reorient(s: Session, school_year: str | None = None) -> list[Declined]:
+    """Declined referrals, oldest decline first, for staff to re-orient (of ``school_year`` when given)."""
+    query = (select(ReferralRow.form_id, ReferralRow.carrier_id, CarrierFollowUpRow.outcome_at)
+             .outerjoin(CarrierFollowUpRow, CarrierFollowUpRow.referral_id == ReferralRow.id)
+             .where(ReferralRow.status == REFERRAL_DECLINED)
+             .order_by(CarrierFollowUpRow.outcome_at, ReferralRow.id))
+    if school_year is not None:
+        query = query.where(ReferralRow.school_year == school_year)
+    return [Declined(f, c, at) for f, c, at in s.execute(query)]
 
 
 @dataclass(frozen=True)

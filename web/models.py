@@ -6,6 +6,7 @@
 
 Follow-ups live apart from ``referrals.status`` on purpose: ``Store.places_used`` counts
 referrals whose status is ``routed``, so a carrier's enrolment must not change that status.
+A decline does change it, to ``declined`` (``Store.decline_referral``): the place is freed.
 """
 
 from __future__ import annotations

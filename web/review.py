@@ -27,7 +27,7 @@ from pipeline.form_definition import Field, FieldKind, Rect, form_v1
 from pipeline.process import pupil_key
 from pipeline.route import route_referral
 from pipeline.settings import Settings, SmtpSettings
-from pipeline.store import DocumentRow, FieldResultRow, ReferralRow, ReviewItemRow, Store
+from pipeline.store import REFERRAL_DECLINED, DocumentRow, FieldResultRow, ReferralRow, ReviewItemRow, Store
 from pipeline.validate import label_fr, validate_referral
 from schemas.directory import Directory
 from schemas.document import Outcome
@@ -60,6 +60,7 @@ REVIEW_STATUS_LABELS_FR: dict[str, str] = {
 OUTCOME_LABELS_ONE_FR: dict[str, str] = {
     "routed": "orientée", "waiting_list": "liste d'attente", "review": "à vérifier",
     "quarantined": "en quarantaine", "duplicate": "doublon",
+    REFERRAL_DECLINED: "refusée par la structure, à réorienter",
 }
 """One form's outcome in French (``OUTCOME_LABELS_FR`` are plurals for counts)."""
 DECIDABLE = (ReviewStatus.OPEN.value, ReviewStatus.SET_ASIDE.value)
