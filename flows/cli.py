@@ -215,6 +215,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
 
 def cmd_serve(_args: argparse.Namespace) -> int:
     """Serve the nightly deployment (needs a Prefect server in PREFECT_API_URL)."""
+    _quiet_prefect()
     from prefect import serve
 
     from flows.nightly import nightly_deployments

@@ -115,52 +115,53 @@ def mail_intake(progress: ProgressCallback | None = None) -> dict[str, object]:
     connect_task(settings)
     ctx = run_context(settings)
     try:
-        refs = list_task(settings)
-        run_id = ctx.store.start_run(mail_source(settings.mail).label)
-        logger.info("run %s: %d message(s) in the mailbox", run_id, len(refs))
-        intakes = [receive_message_task(settings, run_id, ref) for ref in refs]
+        with ctx.store.exclusive_run():  # never beside a folder run or another mailbox run
+            refs = list_task(settings)
+            run_id = ctx.store.start_run(mail_source(settings.mail).label)
+            logger.info("run %s: %d message(s) in the mailbox", run_id, len(refs))
+            intakes = [receive_message_task(settings, run_id, ref) for ref in refs]
 
-        results: list[FileResult] = []
-        readings: list[DocumentReading] = []
-        duplicates: list[ReceivedDocument] = []
-        seen: set[str] = set()
-        senders: dict[str, list[SenderMatch]] = {}
-        for intake in intakes:
-            for path in intake.documents:
-                received = receive_task(settings, path, intake.source)
-                if isinstance(received, FileResult):
-                    results.append(received)
-                elif is_duplicate(ctx, received, seen):
-                    duplicates.append(received)
-                else:
-                    seen.add(received.sha256)
-                    senders.setdefault(received.sha256, []).append(intake.sender)
-                    readings.append(read_task(settings, received))
-            if progress:
-                progress("message")
+            results: list[FileResult] = []
+            readings: list[DocumentReading] = []
+            duplicates: list[ReceivedDocument] = []
+            seen: set[str] = set()
+            senders: dict[str, list[SenderMatch]] = {}
+            for intake in intakes:
+                for path in intake.documents:
+                    received = receive_task(settings, path, intake.source)
+                    if isinstance(received, FileResult):
+                        results.append(received)
+                    elif is_duplicate(ctx, received, seen):
+                        duplicates.append(received)
+                    else:
+                        seen.add(received.sha256)
+                        senders.setdefault(received.sha256, []).append(intake.sender)
+                        readings.append(read_task(settings, received))
+                if progress:
+                    progress("message")
 
-        groups, failures = group_forms(readings)
-        for failed in failures:
-            results.append(record_failure(ctx, run_id, failed))
-        for group in groups:
-            group_senders = [m for r in group.readings for m in senders.get(r.doc.sha256, [])]
-            results.extend(decide_checked_task(settings, run_id, group, group_senders))
-        for doc in duplicates:
-            results.append(record_duplicate(ctx, run_id, doc))
+            groups, failures = group_forms(readings)
+            for failed in failures:
+                results.append(record_failure(ctx, run_id, failed))
+            for group in groups:
+                group_senders = [m for r in group.readings for m in senders.get(r.doc.sha256, [])]
+                results.extend(decide_checked_task(settings, run_id, group, group_senders))
+            for doc in duplicates:
+                results.append(record_duplicate(ctx, run_id, doc))
 
-        messages = [settle_task(settings, intake) for intake in intakes
-                    if intake.action is not IntakeAction.COPY]
-        messages += [settle_task(settings, intake) for intake in intakes if intake.action is IntakeAction.COPY]
+            messages = [settle_task(settings, intake) for intake in intakes
+                        if intake.action is not IntakeAction.COPY]
+            messages += [settle_task(settings, intake) for intake in intakes if intake.action is IntakeAction.COPY]
 
-        summary: RunSummary = summarise(results)
-        mail = summarise_messages(messages)
-        report = {**summary.as_dict(), "mail": mail.as_dict()}
-        ctx.store.finish_run(run_id, report)
-        logger.info("run %s: %s", run_id, report)
-        create_markdown_artifact(key="clas-mail-summary",
-                                 markdown=summary.markdown() + f"\n## Messages\n\n{mail.line()}\n",
-                                 description="Compte de la lecture de la boîte partagée CLAS")
-        return report
+            summary: RunSummary = summarise(results)
+            mail = summarise_messages(messages)
+            report = {**summary.as_dict(), "mail": mail.as_dict()}
+            ctx.store.finish_run(run_id, report)
+            logger.info("run %s: %s", run_id, report)
+            create_markdown_artifact(key="clas-mail-summary",
+                                     markdown=summary.markdown() + f"\n## Messages\n\n{mail.line()}\n",
+                                     description="Compte de la lecture de la boîte partagée CLAS")
+            return report
     finally:
         close_mail_sources()
         close_run_contexts()
