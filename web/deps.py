@@ -78,6 +78,11 @@ class CurrentUser:
         """Admins manage accounts."""
         return self.role is Role.ADMIN
 
+    @property
+    def is_supervisor(self) -> bool:
+        """Supervisors decide the forms staff set aside; admins act as supervisors."""
+        return self.role is Role.ADMIN
+
 
 def get_services(request: Request) -> Services:
     """The app's shared services."""
@@ -146,8 +151,20 @@ def require_admin(user: UserDep) -> CurrentUser:
     return user
 
 
+def require_supervisor(user: UserDep) -> CurrentUser:
+    """A supervisor (an admin account), for the queue of set-aside forms.
+
+    Raises:
+        HTTPException: 403 otherwise.
+    """
+    if not user.is_supervisor:
+        raise HTTPException(status_code=403, detail="Accès réservé aux responsables (administrateurs).")
+    return user
+
+
 StaffDep = Annotated[CurrentUser, Depends(require_staff)]
 AdminDep = Annotated[CurrentUser, Depends(require_admin)]
+SupervisorDep = Annotated[CurrentUser, Depends(require_supervisor)]
 
 
 def require_carrier_access(carrier_id: str, user: UserDep, services: ServicesDep) -> CurrentUser:

@@ -8,7 +8,9 @@ the corrections and the audit entry are written in one transaction. A rejection'
 goes to the school that mailed the form when replies are on (:mod:`web.rejection`).
 
 Review item statuses: ``open`` → ``approved`` | ``rejected`` | ``duplicate``, or ``set_aside``
-(waiting for a supervisor; still decidable).
+(waiting for a supervisor). Staff decide open forms; a set-aside form leaves the staff's
+list for the supervisor queue, where only a supervisor (an admin account) decides it: each
+decision takes ``supervisor`` and refuses a set-aside form without it.
 """
 
 from __future__ import annotations
@@ -64,6 +66,12 @@ OUTCOME_LABELS_ONE_FR: dict[str, str] = {
 }
 """One form's outcome in French (``OUTCOME_LABELS_FR`` are plurals for counts)."""
 DECIDABLE = (ReviewStatus.OPEN.value, ReviewStatus.SET_ASIDE.value)
+"""Statuses a supervisor may decide; staff decide ``open`` only (:func:`decidable_by`)."""
+
+
+def decidable_by(supervisor: bool) -> tuple[str, ...]:
+    """Review statuses the decider may act on: a supervisor also decides set-aside forms."""
+    return DECIDABLE if supervisor else (ReviewStatus.OPEN.value,)
 
 SOURCE_LABELS_FR: dict[str, str] = {
     "acroform": "PDF remplissable", "text_layer": "texte du PDF", "ocr": "lecture optique (OCR)",
@@ -92,9 +100,14 @@ class QueueItem:
     created_at: datetime
 
 
-def review_queue(s: Session) -> list[QueueItem]:
-    """Forms waiting for a person, least confident first (set-aside items included)."""
-    rows = s.scalars(select(ReviewItemRow).where(ReviewItemRow.status.in_(DECIDABLE))
+def review_queue(s: Session, status: ReviewStatus = ReviewStatus.OPEN) -> list[QueueItem]:
+    """Forms waiting for a person, least confident first.
+
+    Args:
+        s: Session.
+        status: ``OPEN`` for the staff's list, ``SET_ASIDE`` for the supervisor queue.
+    """
+    rows = s.scalars(select(ReviewItemRow).where(ReviewItemRow.status == status.value)
                      .order_by(ReviewItemRow.min_confidence, ReviewItemRow.created_at, ReviewItemRow.id)).all()
     return [QueueItem(r.form_id, r.status, r.min_confidence, tuple(str(x["message_fr"]) for x in r.reasons),
                       r.created_at) for r in rows]
@@ -212,6 +225,10 @@ class FormView:
     def decidable(self) -> bool:
         """Whether staff can still approve, reject, mark as duplicate or set aside."""
         return self.review_status in DECIDABLE
+
+    def decidable_by(self, supervisor: bool) -> bool:
+        """Whether this reviewer may decide it now (a set-aside form is a supervisor's)."""
+        return self.review_status in decidable_by(supervisor)
 
 
 def _options(f: Field, value: RawValue) -> tuple[Option, ...]:
@@ -337,9 +354,9 @@ class NotDecidable:
 ApproveResult = Approved | StillInvalid | SamePupil | NotDecidable
 
 
-def _decidable_item(s: Session, form_id: str) -> ReviewItemRow | None:
+def _decidable_item(s: Session, form_id: str, supervisor: bool) -> ReviewItemRow | None:
     item = s.scalar(select(ReviewItemRow).where(ReviewItemRow.form_id == form_id).with_for_update())
-    return item if item is not None and item.status in DECIDABLE else None
+    return item if item is not None and item.status in decidable_by(supervisor) else None
 
 
 def _set_documents(s: Session, form_id: str, status: Outcome, reasons: list[dict[str, Any]] | None = None) -> None:
@@ -350,7 +367,8 @@ def _set_documents(s: Session, form_id: str, status: Outcome, reasons: list[dict
 
 
 def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], directory: Directory,
-            settings: Settings, actor: str, *, same_pupil_confirmed: bool = False) -> ApproveResult:
+            settings: Settings, actor: str, *, same_pupil_confirmed: bool = False,
+            supervisor: bool = False) -> ApproveResult:
     """Correct, re-validate, route and record a form, in one transaction.
 
     Args:
@@ -362,12 +380,13 @@ def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], dir
         actor: Username, for the audit trail and the corrections.
         same_pupil_confirmed: The reviewer checked that an earlier referral of the same
             pupil this year is not this one.
+        supervisor: The reviewer is a supervisor (may decide a set-aside form).
 
     Returns:
         :class:`Approved`, or why not (nothing is written then).
     """
     with store.session() as s:
-        item = _decidable_item(s, form_id)
+        item = _decidable_item(s, form_id, supervisor)
         if item is None:
             current = s.scalar(select(ReviewItemRow.status).where(ReviewItemRow.form_id == form_id))
             return NotDecidable(current)
@@ -422,7 +441,8 @@ class Rejected:
         return NOTICE_LABELS_FR[self.notice]
 
 
-def reject(store: Store, form_id: str, reason_fr: str, actor: str, smtp: SmtpSettings) -> Rejected | NotDecidable:
+def reject(store: Store, form_id: str, reason_fr: str, actor: str, smtp: SmtpSettings, *,
+           supervisor: bool = False) -> Rejected | NotDecidable:
     """Reject a form with a reason for the school, and send it to the school when replies are on.
 
     The reason is kept on the review item. The documents keep their ``review`` outcome
@@ -437,13 +457,14 @@ def reject(store: Store, form_id: str, reason_fr: str, actor: str, smtp: SmtpSet
         reason_fr: Why, as staff wrote it for the school.
         actor: Username, for the audit trail.
         smtp: The replies' SMTP settings (``settings.mail.smtp``).
+        supervisor: The reviewer is a supervisor (may decide a set-aside form).
 
     Returns:
         :class:`Rejected` with the notice's fate, or :class:`NotDecidable` (nothing written, nothing sent).
     """
     with store.session() as s:
         claimed = s.execute(update(ReviewItemRow).where(
-            ReviewItemRow.form_id == form_id, ReviewItemRow.status.in_(DECIDABLE),
+            ReviewItemRow.form_id == form_id, ReviewItemRow.status.in_(decidable_by(supervisor)),
         ).values(status=ReviewStatus.REJECTED.value))
         if not claimed.rowcount:  # type: ignore[attr-defined]
             return NotDecidable(s.scalar(select(ReviewItemRow.status).where(ReviewItemRow.form_id == form_id)))
@@ -457,13 +478,16 @@ def reject(store: Store, form_id: str, reason_fr: str, actor: str, smtp: SmtpSet
     return Rejected(send_notice(store, form_id, plan, reason_fr, smtp, actor))
 
 
-def mark_duplicate(store: Store, form_id: str, other_form_id: str, actor: str) -> bool:
-    """Close a form as a duplicate of another referral; ``False`` if not decidable or the other is unknown."""
+def mark_duplicate(store: Store, form_id: str, other_form_id: str, actor: str, *, supervisor: bool = False) -> bool:
+    """Close a form as a duplicate of another referral; ``False`` if not decidable or the other is unknown.
+
+    ``supervisor``: the reviewer may decide a set-aside form.
+    """
     with store.session() as s:
         if other_form_id == form_id or s.scalar(
                 select(ReferralRow.id).where(ReferralRow.form_id == other_form_id)) is None:
             return False
-        item = _decidable_item(s, form_id)
+        item = _decidable_item(s, form_id, supervisor)
         if item is None:
             return False
         item.status = ReviewStatus.DUPLICATE.value
@@ -480,8 +504,8 @@ def mark_duplicate(store: Store, form_id: str, other_form_id: str, actor: str) -
 def set_aside(store: Store, form_id: str, actor: str) -> bool:
     """Set a form aside for a supervisor; ``False`` if it is not open."""
     with store.session() as s:
-        item = _decidable_item(s, form_id)
-        if item is None or item.status != ReviewStatus.OPEN.value:
+        item = _decidable_item(s, form_id, supervisor=False)
+        if item is None:
             return False
         item.status = ReviewStatus.SET_ASIDE.value
         audit_form(s, actor, "review_set_aside", form_id)

@@ -13,6 +13,7 @@ from pipeline.route import rank_candidates
 from pipeline.store import AuditRow, DocumentRow, ReferralRow, ReviewItemRow, Store
 from schemas.directory import ClassLevel
 from tests.web.conftest import DemoData, csrf_of, login
+from web.main import create_app
 from web.models import CorrectionRow
 from web.review import parse_corrections
 
@@ -108,20 +109,25 @@ def test_approve_with_remaining_errors_changes_nothing(client: TestClient, demo:
     assert _state(demo, form_id)[:3] == ("open", None, ["review"])
 
 
-def test_set_aside_then_reject_with_reason(client: TestClient, demo: DemoData) -> None:
+def test_set_aside_then_the_supervisor_rejects_with_reason(client: TestClient, demo: DemoData) -> None:
     token = login(client, "agent")
     form_id = demo.forms["invalid_no_criterion-4"]
     url = f"/review/{quote(form_id, safe='')}"
     assert client.post(f"{url}/set-aside", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     assert _state(demo, form_id)[0] == "set_aside"
-    assert "mise de côté" in client.get("/review").text
-    assert client.post(f"{url}/reject", data={"csrf_token": token, "reason": "  "}).status_code == 422
-    r = client.post(f"{url}/reject", data={"csrf_token": token, "reason": "Aucun critère coché : merci de compléter."},
-                    follow_redirects=False)
-    assert r.status_code == 303
-    assert _state(demo, form_id)[0] == "rejected"
-    assert f"{form_id} rejetée" in client.get("/review").text  # the flash message, once
-    assert form_id not in client.get("/review").text
+    assert "mise de côté" in client.get("/review").text  # the flash message
+    assert form_id not in client.get("/review").text  # the staff's list no longer holds it
+    with TestClient(create_app(demo.settings)) as supervisor:
+        admin_token = login(supervisor, "admin")
+        assert form_id in supervisor.get("/review/supervisor").text
+        assert supervisor.post(f"{url}/reject", data={"csrf_token": admin_token, "reason": "  "}).status_code == 422
+        r = supervisor.post(f"{url}/reject", data={"csrf_token": admin_token,
+                                                   "reason": "Aucun critère coché : merci de compléter."},
+                            follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/review/supervisor"
+        assert _state(demo, form_id)[0] == "rejected"
+        assert f"{form_id} rejetée" in supervisor.get("/review/supervisor").text  # the flash message, once
+        assert form_id not in supervisor.get("/review/supervisor").text
 
 
 def test_mark_duplicate_needs_an_existing_referral(client: TestClient, demo: DemoData) -> None:

@@ -1,7 +1,9 @@
-"""Review: the list of forms awaiting a person, a form's page, its images, and the four decisions.
+"""Review: the list of forms awaiting a person, the supervisor queue, a form's page, its images, the decisions.
 
 Every view of a form and every decision is written to the audit trail. Images (pages,
-crops) are for staff only, like the form page itself.
+crops) are for staff only, like the form page itself. A form set aside leaves the staff's
+list for the supervisor queue (``/review/supervisor``): only a supervisor (an admin account)
+sees that queue and decides those forms; staff asking to decide one get 403.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from pipeline.form_definition import MARGIN_PT, PAGE_WIDTH_PT, Rect, form_v1
-from pipeline.store import DocumentRow
+from pipeline.store import DocumentRow, ReviewItemRow
 from web.audit import audit_form
-from web.deps import CsrfDep, CurrentUser, Services, ServicesDep, StaffDep, render
+from web.deps import CsrfDep, CurrentUser, Services, ServicesDep, StaffDep, SupervisorDep, render
 from web.images import crop_png, outlined_page_png
 from web.rejection import PLAN_LABELS_FR, plan_notice
 from web.review import (
@@ -29,6 +31,7 @@ from web.review import (
     FormView,
     NotDecidable,
     Rejected,
+    ReviewStatus,
     SamePupil,
     StillInvalid,
     approve,
@@ -44,6 +47,7 @@ from web.review import (
 router = APIRouter(prefix="/review")
 FLASH = "flash"
 MAX_REASON_CHARS = 1000
+SUPERVISOR_ONLY_FR = "Fiche mise de côté : seul(e) un(e) responsable (compte administrateur) peut la traiter."
 TICK_LABEL_PT = 200.0
 """Width added right of a tick field's boxes in its crop, so the label of the last box shows."""
 
@@ -75,6 +79,24 @@ def _notice_plan(services: Services, view: FormView) -> str | None:
     return PLAN_LABELS_FR[plan.status]
 
 
+def _guard(services: Services, user: CurrentUser, form_id: str) -> str | None:
+    """The form's review status, before a decision.
+
+    Raises:
+        HTTPException: 403 when the form is set aside and the user is no supervisor.
+    """
+    with services.store.session() as s:
+        status = s.scalar(select(ReviewItemRow.status).where(ReviewItemRow.form_id == form_id))
+    if status == ReviewStatus.SET_ASIDE.value and not user.is_supervisor:
+        raise HTTPException(status_code=403, detail=SUPERVISOR_ONLY_FR)
+    return status
+
+
+def _list_after(status: str | None) -> str:
+    """Where a decision sends the reviewer back: the list the form was in."""
+    return "/review/supervisor" if status == ReviewStatus.SET_ASIDE.value else "/review"
+
+
 def _form_page(request: Request, services: Services, user: CurrentUser, view: FormView, *,
                error: str | None = None, same_pupil: str | None = None, status_code: int = 200) -> Response:
     return render(request, services, "form.html", {
@@ -82,6 +104,8 @@ def _form_page(request: Request, services: Services, user: CurrentUser, view: Fo
         "outcome_labels": OUTCOME_LABELS_ONE_FR, "source_labels": SOURCE_LABELS_FR,
         "flash": request.session.pop(FLASH, None), "error": error, "same_pupil": same_pupil,
         "next_form": _next_form(services, view.form_id), "notice_plan": _notice_plan(services, view),
+        "may_decide": view.decidable_by(user.is_supervisor),
+        "supervisor_only": view.review_status == ReviewStatus.SET_ASIDE.value and not user.is_supervisor,
     }, user, status_code)
 
 
@@ -92,7 +116,17 @@ def review_list(request: Request, services: ServicesDep, user: StaffDep) -> Resp
         items = review_queue(s)
     return render(request, services, "review_list.html",
                   {"items": items, "status_labels": REVIEW_STATUS_LABELS_FR, "form_url": _form_url,
-                   "flash": request.session.pop(FLASH, None)}, user)
+                   "flash": request.session.pop(FLASH, None), "supervisor_queue": False}, user)
+
+
+@router.get("/supervisor")
+def supervisor_list(request: Request, services: ServicesDep, user: SupervisorDep) -> Response:
+    """Forms set aside for a supervisor, least confident first; each opens on the form page and its decisions."""
+    with services.store.session() as s:
+        items = review_queue(s, ReviewStatus.SET_ASIDE)
+    return render(request, services, "review_list.html",
+                  {"items": items, "status_labels": REVIEW_STATUS_LABELS_FR, "form_url": _form_url,
+                   "flash": request.session.pop(FLASH, None), "supervisor_queue": True}, user)
 
 
 @router.get("/{form_id}")
@@ -148,11 +182,13 @@ def field_crop(services: ServicesDep, user: StaffDep, form_id: str, field: str) 
 @router.post("/{form_id}/approve", dependencies=[CsrfDep])
 async def approve_form(request: Request, services: ServicesDep, user: StaffDep, form_id: str) -> Response:
     """Apply the corrections, re-validate, route; back to the form page with the outcome."""
+    await run_in_threadpool(_guard, services, user, form_id)
     form = await request.form()
     corrections = parse_corrections({k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form})
     confirmed = form.get("same_pupil_confirmed") == "1"
     result = await run_in_threadpool(approve, services.store, form_id, corrections, services.directory,
-                                     services.settings, user.username, same_pupil_confirmed=confirmed)
+                                     services.settings, user.username, same_pupil_confirmed=confirmed,
+                                     supervisor=user.is_supervisor)
     if isinstance(result, Approved):
         services.pages.forget(form_id)
         where = services.directory.carrier(result.carrier_id).name if result.carrier_id else None
@@ -177,29 +213,33 @@ async def approve_form(request: Request, services: ServicesDep, user: StaffDep, 
 def reject_form(request: Request, services: ServicesDep, user: StaffDep, form_id: str,
                 reason: Annotated[str, Form()]) -> Response:
     """Reject with a reason for the school; the page says whether it was sent to the school."""
+    before = _guard(services, user, form_id)
     reason = " ".join(reason.split())[:MAX_REASON_CHARS]
     if not reason:
         return _form_page(request, services, user, _load(services, form_id), status_code=422,
                           error="Indiquer le motif du rejet (il sera transmis à l'école).")
-    result = reject(services.store, form_id, reason, user.username, services.settings.mail.smtp)
+    result = reject(services.store, form_id, reason, user.username, services.settings.mail.smtp,
+                    supervisor=user.is_supervisor)
     if not isinstance(result, Rejected):
         raise HTTPException(status_code=409, detail="Cette fiche n'est plus en attente de vérification.")
     services.pages.forget(form_id)
     request.session[FLASH] = f"Fiche {form_id} rejetée. {result.notice_fr}"
-    return RedirectResponse("/review", status_code=303)
+    return RedirectResponse(_list_after(before), status_code=303)
 
 
 @router.post("/{form_id}/duplicate", dependencies=[CsrfDep])
 def duplicate_form(request: Request, services: ServicesDep, user: StaffDep, form_id: str,
                    duplicate_of: Annotated[str, Form()]) -> Response:
     """Close as a duplicate of another referral (given by its form serial)."""
-    if not mark_duplicate(services.store, form_id, duplicate_of.strip(), user.username):
+    before = _guard(services, user, form_id)
+    if not mark_duplicate(services.store, form_id, duplicate_of.strip(), user.username,
+                          supervisor=user.is_supervisor):
         return _form_page(request, services, user, _load(services, form_id), status_code=422,
                           error="Doublon non enregistré : indiquer le numéro d'une autre fiche déjà orientée "
                                 "(ex. FO-2026-000123), et vérifier que celle-ci est encore à traiter.")
     services.pages.forget(form_id)
     request.session[FLASH] = f"Fiche {form_id} classée comme doublon de {duplicate_of.strip()}."
-    return RedirectResponse("/review", status_code=303)
+    return RedirectResponse(_list_after(before), status_code=303)
 
 
 @router.post("/{form_id}/set-aside", dependencies=[CsrfDep])
