@@ -18,7 +18,16 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.nightly import IO_BACKOFF, IO_JITTER, IO_RETRIES, alert_staff, connect_task, read_task, receive_task
+from flows.nightly import (
+    IO_BACKOFF,
+    IO_JITTER,
+    IO_RETRIES,
+    alert_staff,
+    connect_task,
+    read_task,
+    receive_task,
+    settle_forms,
+)
 from pipeline.mail import SenderMatch, sender_reasons
 from pipeline.mail_run import (
     IntakeAction,
@@ -37,10 +46,7 @@ from pipeline.run import (
     RunSummary,
     close_run_contexts,
     decide_and_record,
-    group_forms,
     is_duplicate,
-    record_duplicate,
-    record_failure,
     run_context,
     summarise,
 )
@@ -140,14 +146,11 @@ def mail_intake(progress: ProgressCallback | None = None) -> dict[str, object]:
                 if progress:
                     progress("message")
 
-            groups, failures = group_forms(readings)
-            for failed in failures:
-                results.append(record_failure(ctx, run_id, failed))
-            for group in groups:
+            def decide(group: FormGroup) -> list[FileResult]:
                 group_senders = [m for r in group.readings for m in senders.get(r.doc.sha256, [])]
-                results.extend(decide_checked_task(settings, run_id, group, group_senders))
-            for doc in duplicates:
-                results.append(record_duplicate(ctx, run_id, doc))
+                return decide_checked_task(settings, run_id, group, group_senders)
+
+            results += settle_forms(ctx, run_id, readings, duplicates, decide)
 
             messages = [settle_task(settings, intake) for intake in intakes
                         if intake.action is not IntakeAction.COPY]

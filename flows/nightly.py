@@ -169,13 +169,7 @@ def _process_inbox(settings: Settings, ctx: RunContext, paths: list[Path], sourc
         if progress:
             progress("lecture")
 
-    groups, failures = group_forms(readings)
-    for failed in failures:
-        results.append(record_failure(ctx, run_id, failed))
-    for group in groups:
-        results.extend(decide_task(settings, run_id, group))
-    for doc in duplicates:
-        results.append(record_duplicate(ctx, run_id, doc))
+    results += settle_forms(ctx, run_id, readings, duplicates, lambda group: decide_task(settings, run_id, group))
 
     summary: RunSummary = summarise(results)
     ctx.store.finish_run(run_id, summary.as_dict())
@@ -185,6 +179,21 @@ def _process_inbox(settings: Settings, ctx: RunContext, paths: list[Path], sourc
     create_markdown_artifact(key="clas-run-summary", markdown=summary.markdown(),
                              description="Compte de l'exécution CLAS")
     return summary.as_dict()
+
+
+def settle_forms(ctx: RunContext, run_id: int, readings: list[DocumentReading], duplicates: list[ReceivedDocument],
+                 decide: Callable[[FormGroup], list[FileResult]]) -> list[FileResult]:
+    """The second half of every run: quarantine what failed, decide each form, then record duplicates.
+
+    Duplicates are recorded last, once the first copy of their content is. ``decide``
+    is the run's decision task for one form (the mailbox run adds its sender check).
+    """
+    groups, failures = group_forms(readings)
+    results = [record_failure(ctx, run_id, failed) for failed in failures]
+    for group in groups:
+        results.extend(decide(group))
+    results.extend(record_duplicate(ctx, run_id, doc) for doc in duplicates)
+    return results
 
 
 def nightly_deployment():  # noqa: ANN201 - Prefect's RunnerDeployment type is internal
