@@ -38,13 +38,14 @@ from PIL import Image
 
 from pipeline.directory import load_directory, match_school
 from pipeline.errors import ClasError
+from pipeline.fields import clean_text_value
 from pipeline.form_definition import FieldKind, form_v1
 from pipeline.ingest import ingest_file
 from pipeline.process import DocumentReading, decide_form, read_received
 from pipeline.settings import Settings
 from samples.generator import HARD_KINDS, IMAGE_KINDS, INVALID_KINDS, VALID_KINDS, SampleKind, generate_documents
 from schemas.document import Outcome
-from schemas.extraction import RawValue, normalise_text
+from schemas.extraction import RawValue
 
 ROUTING_CRITICAL = ("pupil_surname", "pupil_first_name", "pupil_birth_date", "school_name", "class_level",
                     "guardian1_phone", "agreement_orientation", "agreement_data_sharing")
@@ -54,10 +55,7 @@ ROUTING_CRITICAL = ("pupil_surname", "pupil_first_name", "pupil_birth_date", "sc
 def normalise_value(kind: FieldKind, value: RawValue) -> RawValue:
     """Normalise a raw value for comparison (white space, Unicode, e-mail case)."""
     if isinstance(value, str):
-        text = normalise_text(value)
-        if text and kind is FieldKind.EMAIL:
-            text = text.replace(" ", "").lower()
-        return text
+        return clean_text_value(kind, value)
     if isinstance(value, list):
         return sorted(value)
     return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from pipeline.form_definition import Field, FieldKind, Rect
-from schemas.extraction import ExtractedField, RawValue, Source, TickState, ZoneBox
+from schemas.extraction import ExtractedField, RawValue, Source, TickState, ZoneBox, normalise_text
 
 
 def zone_box(rect: Rect) -> ZoneBox:
@@ -51,3 +51,12 @@ def empty_value(field: Field) -> RawValue:
     if field.kind in (FieldKind.FLAG, FieldKind.SIGNATURE):
         return False
     return None
+
+
+def clean_text_value(kind: FieldKind, text: str | None) -> str | None:
+    """The value of a text zone as every reader gives it: white space and Unicode normalised,
+    e-mails lowercased without spaces; ``None`` when blank."""
+    value = normalise_text(text)
+    if value and kind is FieldKind.EMAIL:
+        value = value.replace(" ", "").lower()
+    return value or None

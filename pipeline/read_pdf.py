@@ -15,9 +15,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pipeline.fields import empty_value, make_field, tick_value
+from pipeline.fields import clean_text_value, empty_value, make_field, tick_value
 from pipeline.form_definition import Field, FieldKind, PageIdentity, Rect
-from schemas.extraction import ExtractedField, Source, TickState, format_comb, normalise_text
+from schemas.extraction import ExtractedField, Source, TickState, format_comb
 
 _FOOTER_RE = re.compile(r"CLASFO\|v\d+\|[A-Z0-9-]+\|p\d/\d")
 IMAGE_COVER_MIN = 0.5
@@ -95,17 +95,11 @@ def read_acroform_page(widgets: Mapping[str, str | bool], fields: Sequence[Field
             out[field.name] = make_field(field, format_comb(field.kind, raw), 1.0, Source.ACROFORM)
         else:
             raw = str(widgets.get(field.name) or "")
-            out[field.name] = make_field(field, _clean_text(field, raw), 1.0, Source.ACROFORM)
+            out[field.name] = make_field(field, clean_text_value(field.kind, raw), 1.0, Source.ACROFORM)
     return out
 
 
 # --- Text layer --------------------------------------------------------------------
-
-def _clean_text(field: Field, text: str) -> str | None:
-    value = normalise_text(text)
-    if value and field.kind is FieldKind.EMAIL:
-        value = value.replace(" ", "").lower()
-    return value
 
 
 def _inside(obj: Mapping[str, Any], rect: Rect) -> bool:
@@ -163,7 +157,7 @@ def read_text_layer_page(
             out[field.name] = make_field(field, format_comb(field.kind, digits), 1.0, Source.TEXT_LAYER)
         else:
             zone_words = [w for w in words if _inside(w, field.rect)]
-            value = _clean_text(field, _join_lines(zone_words)) if zone_words else empty_value(field)
+            value = clean_text_value(field.kind, _join_lines(zone_words)) if zone_words else empty_value(field)
             out[field.name] = make_field(field, value, 1.0, Source.TEXT_LAYER)
     return out
 

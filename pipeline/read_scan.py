@@ -27,11 +27,12 @@ import numpy as np
 import pytesseract
 
 from pipeline.errors import OcrError
+from pipeline.fields import clean_text_value
 from pipeline.form_definition import ChoiceRule, Field, FieldKind, FormDefinition, PageIdentity, Rect, form_v1
 from pipeline.identify import identify_page
 from pipeline.register import RegisteredPage, ink_threshold, register_page
 from pipeline.settings import OcrSettings, OmrSettings
-from schemas.extraction import ExtractedField, RawValue, Source, TickState, ZoneBox, format_comb, normalise_text
+from schemas.extraction import ExtractedField, RawValue, Source, TickState, ZoneBox, format_comb
 
 log = logging.getLogger(__name__)
 
@@ -381,10 +382,7 @@ def words_by_slot(words: Sequence[Word], slots: Sequence[tuple[int, int]]) -> li
 
 def text_value(kind: FieldKind, words: Sequence[Word]) -> str | None:
     """Join a zone's words into its value: normalised text; e-mails lowercased without spaces."""
-    joined = normalise_text(" ".join(w.text for w in words))
-    if joined is None or kind is not FieldKind.EMAIL:
-        return joined
-    return joined.replace(" ", "").lower() or None
+    return clean_text_value(kind, " ".join(w.text for w in words))
 
 
 CLASS_LETTER_FIELDS = ("class_name",)
