@@ -178,3 +178,21 @@ def test_parse_corrections_reads_every_kind() -> None:
     })
     assert values == {"pupil_surname": "Da Silva", "class_level": ["CM1"], "agreement_orientation": True,
                       "agreement_data_sharing": False, "observations": None}
+
+
+def test_a_crop_kept_by_the_scan_reader_is_served_as_is(fresh_demo: DemoData) -> None:
+    """A doubtful scan field's crop, stored at reading time, is served without re-registering the page."""
+    from pipeline.crops import crop_path
+    from web.main import create_app
+
+    form = fresh_demo.forms["text_pdf-0"]
+    png = b"\x89PNG\r\n\x1a\n" + b"kept-crop" * 10
+    path = crop_path(fresh_demo.settings.data_dir, form, 1, "pupil_surname")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png)
+    with TestClient(create_app(fresh_demo.settings)) as client:
+        login(client, "agent")
+        r = client.get(f"/review/{form}/crop/pupil_surname")
+        assert r.status_code == 200 and r.content == png
+        other = client.get(f"/review/{form}/crop/pupil_first_name")  # nothing kept: cut from the page
+        assert other.status_code == 200 and other.content.startswith(b"\x89PNG") and other.content != png

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from pipeline.crops import crop_path
 from pipeline.form_definition import MARGIN_PT, PAGE_WIDTH_PT, Rect, form_v1
 from pipeline.store import DocumentRow, ReviewItemRow
 from web.audit import audit_form
@@ -162,13 +163,19 @@ def page_image(services: ServicesDep, user: StaffDep, form_id: str, page: int) -
 
 @router.get("/{form_id}/crop/{field}")
 def field_crop(services: ServicesDep, user: StaffDep, form_id: str, field: str) -> Response:
-    """The zone of one field, cut from the aligned page."""
+    """The zone of one field: the crop the scan reader kept for a doubtful field, else cut from the aligned page."""
     try:
         zone = form_v1().field(field)
     except KeyError as exc:
         raise HTTPException(status_code=404, detail="Champ inconnu.") from exc
     if not _documents(services, form_id):
         raise HTTPException(status_code=404, detail="Fiche introuvable.")
+    try:
+        kept = crop_path(services.settings.data_dir, form_id, zone.page, zone.name)
+    except ValueError:
+        kept = None
+    if kept is not None and kept.is_file():  # read at scan time (pipeline.extract), no re-registration
+        return _png(kept.read_bytes())
     pages = services.pages.get(form_id, _documents(services, form_id))
     rect = zone.rect
     if zone.is_tick:  # labels are printed right of each box: show them with the ticks
