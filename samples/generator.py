@@ -49,6 +49,15 @@ class SampleKind(StrEnum):
     PHOTO_JPEG = "photo_jpeg"
     PHOTO_HEIC = "photo_heic"
     SCAN_HAND_MARKS = "scan_hand_marks"
+    # Poor copies, stamps and assembly (issue 3; made by ``samples.copies``).
+    SCAN_PHOTOCOPY = "scan_photocopy"
+    FAX_200X100 = "fax_200x100"
+    SCAN_STAMPED = "scan_stamped"
+    SCAN_TWO_UP = "scan_two_up"
+    PDF_WRONG_ORDER = "pdf_wrong_order"
+    # Handwriting (issue 3; made by ``samples.handwriting``).
+    SCAN_HANDWRITTEN = "scan_handwritten"
+    PHOTO_HANDWRITTEN = "photo_handwritten"
 
 
 SCAN_KINDS = (SampleKind.SCAN_300_GREY_JPEG, SampleKind.SCAN_200_BW_PNG, SampleKind.SCAN_300_BW_TIFF,
@@ -56,7 +65,12 @@ SCAN_KINDS = (SampleKind.SCAN_300_GREY_JPEG, SampleKind.SCAN_200_BW_PNG, SampleK
 HARD_KINDS = (SampleKind.SCAN_TURNED, SampleKind.SCAN_FIT_TO_PAGE, SampleKind.PHOTO_JPEG, SampleKind.PHOTO_HEIC,
               SampleKind.SCAN_HAND_MARKS)
 """Kinds of issue 3 (orientation, fit to page, phone photos); see ``samples/README.md``."""
-IMAGE_KINDS = (*SCAN_KINDS, *HARD_KINDS)
+COPY_KINDS = (SampleKind.SCAN_PHOTOCOPY, SampleKind.FAX_200X100, SampleKind.SCAN_STAMPED, SampleKind.SCAN_TWO_UP,
+              SampleKind.PDF_WRONG_ORDER)
+"""Poor copies, stamps over zones and pages assembled oddly (``samples.copies``)."""
+HANDWRITTEN_KINDS = (SampleKind.SCAN_HANDWRITTEN, SampleKind.PHOTO_HANDWRITTEN)
+"""Forms filled by hand in handwriting fonts (``samples.handwriting``)."""
+IMAGE_KINDS = (*SCAN_KINDS, *HARD_KINDS, *COPY_KINDS, *HANDWRITTEN_KINDS)
 """Every kind whose pages are images (the benchmark times a bare tesseract call beside them)."""
 VALID_KINDS = (SampleKind.FILLABLE, SampleKind.TEXT_PDF, *SCAN_KINDS)
 INVALID_KINDS = (SampleKind.INVALID_NO_AGREEMENT, SampleKind.INVALID_NO_CRITERION,
@@ -365,6 +379,14 @@ def _hard_documents(kind: SampleKind, values: FormValues, form_id: str, rng: ran
     conditions: dict[str, object] = {}
     if kind is SampleKind.SCAN_HAND_MARKS:
         return _hand_marked_documents(values, form_id, rng, pages)
+    if kind in COPY_KINDS:
+        from samples.copies import copy_documents
+
+        return copy_documents(kind, values, form_id, rng, pages)
+    if kind in HANDWRITTEN_KINDS:
+        from samples.handwriting import handwritten_documents
+
+        return handwritten_documents(kind, values, form_id, rng, pages)
     pdf = render_filled_pdf(values, form_id, signature_seed=rng.randint(0, 10_000))
     if kind in (SampleKind.SCAN_TURNED, SampleKind.SCAN_FIT_TO_PAGE):
         turned = kind is SampleKind.SCAN_TURNED
@@ -500,7 +522,7 @@ def generate_documents(kind: SampleKind, index: int, seed: int, directory: Direc
         form_id = f"FO-{school_year[:4]}-N00001"  # the one fillable PDF every school receives
         truth["form_id"] = form_id
         return [GeneratedDocument(f"{base}.pdf", write_fillable(values, form_id, rng), truth)]
-    if kind in SCAN_KINDS or kind in HARD_KINDS:
+    if kind in IMAGE_KINDS:
         if kind in SCAN_KINDS:
             files = _scan_documents(kind, values, form_id, rng)
         else:
