@@ -215,6 +215,41 @@ def _band_margin(fill: float, omr: OmrSettings) -> float:
     return min(1.0, nearest / max(1e-6, omr.empty_max))
 
 
+def box_margin(fill: float, omr: OmrSettings, darkness: float | None = None) -> float:
+    """How far a box is from changing state, 0 (on an edge) to 1 (clear), as :func:`tick_state` decides it.
+
+    A typed cross blurred by a phone photo fills 0.6-0.7 of its box once thresholded, right on the
+    ``cancelled_min`` fill edge; :func:`tick_state` then decides by darkness, so a box that is a tick on
+    either side of that fill edge is measured by its darkness margin instead (edges
+    ``cancelled_darkness_unsure`` and ``blurred_tick_fill_max``). A blackened box in the cancelled band
+    is measured by both its fill and its darkness margins. Without darkness, the fill bands alone count.
+
+    Args:
+        fill: The box interior's fill ratio (0-1).
+        omr: Bands (``OmrSettings``).
+        darkness: The interior's mean darkness (0-1, :meth:`GreyLevels.darkness`), if measured.
+    """
+    fill_margin = _band_margin(fill, omr)
+    if darkness is None or fill < omr.ticked_min:
+        return fill_margin
+    scale = max(1e-6, omr.empty_max)
+    dark_scale = max(1e-6, omr.cancelled_darkness_min - omr.cancelled_darkness_unsure)
+    dark_margin = min(abs(darkness - e) for e in (omr.cancelled_darkness_unsure, omr.cancelled_darkness_min)) / dark_scale
+    if darkness < omr.cancelled_darkness_unsure and fill <= omr.blurred_tick_fill_max:
+        # A tick whatever side of cancelled_min the fill falls: only ticked_min, the blurred-tick ceiling
+        # and the darkness edge can change its state.
+        fill_edge = min(fill - omr.ticked_min, omr.blurred_tick_fill_max - fill) / scale
+        return float(min(1.0, fill_edge, dark_margin))
+    if fill >= omr.cancelled_min:
+        # Darkness takes part in the decision here; the blurred-tick fill ceiling only matters for a box
+        # not dark enough to be cancelled.
+        edges = (omr.cancelled_min,) if darkness >= omr.cancelled_darkness_min else (
+            omr.cancelled_min, omr.blurred_tick_fill_max)
+        fill_edge = min(abs(fill - e) for e in edges) / scale
+        return float(min(1.0, fill_edge, dark_margin))
+    return fill_margin
+
+
 def _rule_ok(rule: ChoiceRule, ticked: int) -> bool:
     if rule is ChoiceRule.EXACTLY_ONE:
         return ticked == 1
@@ -249,7 +284,7 @@ def read_ticks(
                        if grey is not None and levels is not None else None) for b in field.boxes}
     states = {opt: tick_state(f, omr, dark[opt]) for opt, f in fills.items()}
     ticked = [b.option for b in field.boxes if states[b.option] is TickState.TICKED]
-    confidence = 0.5 + 0.5 * min(_band_margin(f, omr) for f in fills.values())
+    confidence = 0.5 + 0.5 * min(box_margin(fills[opt], omr, dark[opt]) for opt in fills)
     if any(s is TickState.UNSURE for s in states.values()):
         confidence = min(confidence, omr.unsure_confidence)
     if not _rule_ok(field.rule, len(ticked)) and (field.required or ticked):
