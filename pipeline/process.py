@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pipeline.assemble import assemble_form
+from pipeline.crosscheck import cross_check
 from pipeline.errors import DocumentError, MultipleFormsError, NotTheFormError
 from pipeline.extract import PageReading, PageResult, read_document
 from pipeline.form_definition import PAGE_COUNT, FormDefinition, form_key, form_v1
@@ -203,7 +204,7 @@ def decide_form(
         Routed (valid and confidently read, carrier with places), waiting list
         (valid, no carrier or no place), or review (doubtful or invalid), with reasons.
     """
-    form = assemble_form(pages, definition)
+    form = cross_check(assemble_form(pages, definition), settings.ocr.text_confidence_min)
     reasons = missing_page_reasons(form)
     reasons += confidence_reasons(form, settings.ocr.text_confidence_min)
     validation = validate_referral(form.values(), directory, settings.school_year)

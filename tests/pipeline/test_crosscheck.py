@@ -1,0 +1,68 @@
+"""Cross-field verification (issue 3): a confident witness on the form vouches for a doubtful reading."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.crosscheck import cross_check, local_part_spelled_by
+from schemas.extraction import ExtractedField, ExtractedForm, Source, ZoneBox
+
+THRESHOLD = 0.60
+
+
+def _form(**fields: tuple[str | None, float]) -> ExtractedForm:
+    made = {name: ExtractedField(name=name, value=value, confidence=conf, source=Source.OCR, page=1,
+                                 zone=ZoneBox(x0=0, top=0, x1=10, bottom=10))
+            for name, (value, conf) in fields.items()}
+    return ExtractedForm(form_id="FO-2026-000001", version=1, pages_found=[1, 2], fields=made,
+                         page_sources={1: Source.OCR, 2: Source.OCR})
+
+
+@pytest.mark.parametrize(("local", "names", "spelled"), [
+    ("daniel.jacquot", ["JACQUOT", "Daniel"], True),
+    ("gabrielle.dasilva", ["DA SILVA", "Gabrielle"], True),
+    ("nath.riviere", ["RIVIÈRE", "Nathalie"], True),
+    ("c.charpentier", ["Mme Charpentier, enseignant(e)"], True),
+    ("marie.martin2", ["MARTIN", "Marie"], True),
+    ("jean-luc.lefevre", ["LEFÈVRE", "Jean-Luc"], True),
+    ("daniel.jacqout", ["JACQUOT", "Daniel"], False),   # a letter swapped by OCR
+    ("daniel.jacquot", ["JACQUET", "Daniel"], False),   # another family
+    ("dan.jacquot", ["JACQUOT", "Daniel"], False),      # three letters: too short to be a short form
+    ("a.b.jacquot", ["JACQUOT", "Daniel"], False),      # two unverifiable initials
+    ("contact", ["JACQUOT", "Daniel"], False),
+])
+def test_local_part_spelled_by_its_owner(local: str, names: list[str], spelled: bool) -> None:
+    assert local_part_spelled_by(local, names) is spelled
+
+
+def test_email_on_known_domain_spelled_by_confident_names_is_raised() -> None:
+    form = _form(guardian1_email=("daniel.jacquot@gmail.com", 0.52), guardian1_surname=("JACQUOT", 0.91),
+                 guardian1_first_name=("Daniel", 0.88))
+    checked = cross_check(form, THRESHOLD)
+    assert checked.fields["guardian1_email"].confidence == 0.88
+    assert checked.fields["guardian1_email"].value == "daniel.jacquot@gmail.com"
+    assert form.fields["guardian1_email"].confidence == 0.52  # the input is not changed
+
+
+@pytest.mark.parametrize(("email", "surname_conf"), [
+    ("josette.gregoire@tree.fr", 0.9),     # misread domain (free.fr): unknown domain, stays doubtful
+    ("josette.gregoire@free.fr", 0.4),     # the witness itself is doubtful
+    ("josette.gregoir@free.fr", 0.9),      # the local part does not spell the name
+])
+def test_email_stays_doubtful_without_a_sound_witness(email: str, surname_conf: float) -> None:
+    form = _form(guardian1_email=(email, 0.5), guardian1_surname=("GRÉGOIRE", surname_conf),
+                 guardian1_first_name=("Josette", surname_conf))
+    assert cross_check(form, THRESHOLD).fields["guardian1_email"].confidence == 0.5
+
+
+def test_page_two_name_confirms_page_one_and_the_reverse() -> None:
+    form = _form(pupil_surname=("LEFÈVRE", 0.93), p2_pupil_surname=("LEFEVRE", 0.55),
+                 pupil_first_name=("Inès", 0.50), p2_pupil_first_name=("Ines", 0.52))
+    checked = cross_check(form, THRESHOLD)
+    assert checked.fields["p2_pupil_surname"].confidence == 0.93
+    assert checked.fields["pupil_first_name"].confidence == 0.50  # two doubtful readings prove nothing
+
+
+def test_disagreeing_repeats_are_left_alone() -> None:
+    form = _form(pupil_surname=("LEFÈVRE", 0.93), p2_pupil_surname=("LEFEBVRE", 0.55))
+    assert cross_check(form, THRESHOLD).fields["p2_pupil_surname"].confidence == 0.55
