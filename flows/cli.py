@@ -156,13 +156,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 0
     table = Table(title=f"Benchmark ({args.per_kind} fiche(s) par type, graine {args.seed})")
     for col in ("type", "champs exacts", "cases justes", "sans personne", "mal orientées", "issue attendue",
-                "faux sûrs /10k", "à vérifier (méd.)", "s/page", "tesseract s/page"):
+                "faux sûrs /10k", "faux acceptés /10k", "à vérifier (méd.)", "s/page", "tesseract s/page"):
         table.add_column(col, justify="right")
     for f in figures:
         ref = f.reference_seconds_per_page
         table.add_row(f.kind, f"{f.field_accuracy:.2%}", f"{f.tick_accuracy:.2%}",
                       f"{f.auto_decided}/{f.forms}", str(f.misroutes), f"{f.expected_outcome_met}/{f.forms}",
-                      f"{f.wrong_confident_per_10k:.0f}", f"{f.median_fields_to_check:g}",
+                      f"{f.wrong_confident_per_10k:.0f}", f"{f.accepted_wrong_per_10k:.0f}",
+                      f"{f.median_fields_to_check:g}",
                       f"{f.seconds_per_page:.2f}", "-" if ref is None else f"{ref:.2f}")
     console = Console(width=max(Console().width, 130))  # the table is wide; never truncate figures
     console.print(table)

@@ -1,0 +1,27 @@
+"""The benchmark's own scoring (issue 3): schools by the school they designate, wrong values on accepted forms."""
+
+from __future__ import annotations
+
+from pipeline.bench import _school_designated, bench_kind
+from pipeline.settings import Settings
+from samples.generator import SampleKind
+from schemas.directory import Directory
+
+
+def test_a_school_is_scored_by_the_directory_school_it_designates(directory: Directory) -> None:
+    assert _school_designated("Cig Claude Monet", directory) == _school_designated("Clg Claude Monet", directory)
+    assert _school_designated("Clg Claude Monet", directory) != _school_designated("Clg JJ Rousseau", directory)
+    assert _school_designated("École des Trois Lunes", directory) == "École des Trois Lunes"  # matches none
+
+
+def test_digital_forms_score_every_accepted_field_right(settings: Settings) -> None:
+    figures = bench_kind(SampleKind.TEXT_PDF, 2, 7, settings)
+    assert figures.forms == 2 and figures.routed == 2
+    assert figures.fields == figures.fields_exact > 50
+    assert figures.accepted_fields == figures.fields and figures.accepted_wrong == 0
+
+
+def test_a_form_sent_to_review_accepts_no_field(settings: Settings) -> None:
+    figures = bench_kind(SampleKind.INVALID_UNKNOWN_SCHOOL, 1, 7, settings)
+    assert figures.auto_decided == 0 and figures.accepted_fields == 0
+    assert figures.fields == figures.fields_exact  # the unknown school is scored as the text written
