@@ -7,13 +7,16 @@ Chain of small steps (pdfplumber ``table.py`` style):
    as dark connected components of the expected size; their centroids are the measures;
 3. :func:`fit_homography` — least-squares fit on anchors and QR corners, with the residual
    position error expressed in PDF points;
-4. :func:`register_page` — all of the above and the warp of the page into the template
+4. :func:`register_by_features` — the fallback when anchors are missing (a folded corner, a thumb):
+   ORB keypoints of the blank form matched to the page, homography by RANSAC, checked against the QR codes;
+5. :func:`register_page` — all of the above and the warp of the page into the template
    frame at ``dpi / 72`` pixels per point, so every zone of ``pipeline.form_definition``
    can be cut out by multiplying its points by that scale.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +26,8 @@ import numpy as np
 from pipeline.errors import RegistrationError
 from pipeline.form_definition import ANCHOR_SIZE_PT, PAGE_HEIGHT_PT, PAGE_WIDTH_PT, FormDefinition, Rect, form_v1
 from pipeline.identify import IdentifiedPage, Point
+
+log = logging.getLogger(__name__)
 
 ANCHOR_SEARCH_PT = 18.0
 """Half-side of the square searched around each predicted anchor centre, in pt. QR corners from zxing are
@@ -44,6 +49,21 @@ EVEN_PAPER_MIN = 0.90
 0.96-1.0 (noise only); phone photos 0.45-0.85 (gradient, vignette, shadow)."""
 MIN_ANCHORS = 3
 """Fewer anchors than this and the page is probably cropped or folded: refuse rather than guess."""
+FEATURE_DPI = 100.0
+"""Resolution both the blank form and the page are brought to for feature matching: ORB keypoints on
+printed 9-pt text are stable at 100 dpi, and 0.7 Mpx per side keeps detection near 50 ms."""
+FEATURE_COUNT = 5000
+"""ORB keypoints kept per image; a form page yields about 6,000 at 100 dpi, most of them on its labels."""
+FEATURE_RATIO = 0.8
+"""Lowe's ratio test: a match is kept when clearly better than the second best (0.8, Lowe 2004)."""
+FEATURE_RANSAC_PX = 3.0
+"""RANSAC inlier distance in pixels at ``FEATURE_DPI`` (2.2 pt): a label is 9 pt tall."""
+FEATURE_MIN_INLIERS = 40
+"""Fewer RANSAC inliers than this and the feature homography is refused: a wrong fit on a few repeated
+labels ("Nom", "Prénom") agrees with 10-20 points, a right one with several hundred (measured on photos)."""
+FEATURE_QR_AGREEMENT_PT = 40.0
+"""Largest distance (pt) between where the QR codes and the feature homography put the page's corners:
+the QR codes are measured, so a feature fit that disagrees with them is wrong, whatever its inliers."""
 MAX_RESIDUAL_PT = 2.5
 """Largest RMS position error (pt) accepted. Zones are 17 pt tall and tick boxes 10 pt with a 1.8 pt
 inset; beyond 2.5 pt box interiors start to include their outline. Measured residuals on simulated
@@ -64,6 +84,8 @@ class RegisteredPage:
         homography: 3×3 matrix mapping template points (pt) to pixels of the upright scan.
         evenness: Darkest over lightest paper level before flattening (1 for an even scan; see
             :func:`flatten_illumination`); the image is flattened when it is under ``EVEN_PAPER_MIN``.
+        method: ``"anchors"`` (anchors and QR corners) or ``"features"`` (ORB matches with the blank
+            form, used when too few anchors were found: :func:`register_by_features`).
     """
 
     image: np.ndarray
@@ -72,6 +94,7 @@ class RegisteredPage:
     anchors_found: int
     homography: np.ndarray
     evenness: float = 1.0
+    method: str = "anchors"
 
     @property
     def px_per_pt(self) -> float:
@@ -262,6 +285,65 @@ def flatten_illumination(image: np.ndarray, px_per_pt: float) -> tuple[np.ndarra
     return np.clip(flat, 0, 255).astype(np.uint8), evenness
 
 
+def register_by_features(page: IdentifiedPage, h_initial: np.ndarray,
+                          definition: FormDefinition | None = None) -> tuple[np.ndarray, float, int]:
+    """Template (pt) → image (px) homography from ORB features matched with the blank form, by RANSAC.
+
+    The fallback of :func:`register_page` when the anchors cannot be found (a corner folded or cut
+    off, a thumb or a stamp over an anchor): the printed labels and lines of the form are themselves
+    landmarks. The blank form (:mod:`pipeline.template_image`, QR codes and footer masked out) and the
+    page are both brought to ``FEATURE_DPI``; matches pass Lowe's ratio test; RANSAC fits the
+    homography. The QR codes stay the judge: a fit that puts the page corners more than
+    ``FEATURE_QR_AGREEMENT_PT`` away from where the QR codes put them is refused.
+
+    Args:
+        page: The identified, upright page.
+        h_initial: The QR-only homography (:func:`initial_homography`), template pt → image px.
+        definition: Form geometry; defaults to version 1.
+
+    Returns:
+        The homography (template pt → upright image px), the RMS reprojection error of its inliers in
+        pt, and the inlier count.
+
+    Raises:
+        RegistrationError: Too few matches or inliers, or the fit disagrees with the QR codes.
+    """
+    from pipeline.template_image import blank_page_image, template_mask
+
+    definition = definition or form_v1()
+    number = page.identity.page
+    template = blank_page_image(number, FEATURE_DPI, definition.version)
+    t_mask = template_mask(number, FEATURE_DPI, definition)
+    factor = FEATURE_DPI / max(1.0, page.dpi_estimate)
+    small = cv2.resize(page.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else page.image
+    factor = small.shape[1] / page.image.shape[1]
+    orb = cv2.ORB_create(nfeatures=FEATURE_COUNT)
+    kp_t, des_t = orb.detectAndCompute(np.ascontiguousarray(template), t_mask)
+    kp_i, des_i = orb.detectAndCompute(np.ascontiguousarray(small), None)
+    if des_t is None or des_i is None or len(kp_t) < FEATURE_MIN_INLIERS or len(kp_i) < FEATURE_MIN_INLIERS:
+        raise RegistrationError("too few features on the page to register it")
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(des_t, des_i, k=2)
+    good = [m[0] for m in pairs if len(m) == 2 and m[0].distance < FEATURE_RATIO * m[1].distance]
+    if len(good) < FEATURE_MIN_INLIERS:
+        raise RegistrationError(f"only {len(good)} feature matches with the blank form")
+    t_scale = FEATURE_DPI / 72.0
+    src_pt = np.float64([kp_t[m.queryIdx].pt for m in good]) / t_scale
+    dst_px = np.float64([kp_i[m.trainIdx].pt for m in good]) / factor
+    h, inliers = cv2.findHomography(src_pt, dst_px, cv2.RANSAC, FEATURE_RANSAC_PX / factor)
+    count = int(inliers.sum()) if inliers is not None else 0
+    if h is None or count < FEATURE_MIN_INLIERS:
+        raise RegistrationError(f"only {count} feature inliers with the blank form")
+    corners = [(0.0, 0.0), (PAGE_WIDTH_PT, 0.0), (PAGE_WIDTH_PT, PAGE_HEIGHT_PT), (0.0, PAGE_HEIGHT_PT)]
+    px_per_pt = page.dpi_estimate / 72.0
+    gap_pt = float(np.max(np.hypot(*(_apply(h, corners) - _apply(h_initial, corners)).T))) / px_per_pt
+    if gap_pt > FEATURE_QR_AGREEMENT_PT:
+        raise RegistrationError(f"feature fit is {gap_pt:.0f} pt away from the QR codes' one")
+    keep = inliers.ravel().astype(bool)
+    back = _apply(np.linalg.inv(h), dst_px[keep])
+    residual = float(np.sqrt(np.mean(np.sum((back - src_pt[keep]) ** 2, axis=1))))
+    return h, residual, count
+
+
 def register_page(
     page: IdentifiedPage,
     dpi: float | None = None,
@@ -279,8 +361,8 @@ def register_page(
         The warped page with its resolution, residual error (pt) and homography.
 
     Raises:
-        RegistrationError: Fewer than ``MIN_ANCHORS`` anchors found, or the residual error
-            exceeds ``MAX_RESIDUAL_PT``.
+        RegistrationError: Fewer than ``MIN_ANCHORS`` anchors found (or a residual over
+            ``MAX_RESIDUAL_PT``) and the feature fallback (:func:`register_by_features`) failed too.
     """
     definition = definition or form_v1()
     h0 = initial_homography(page)
@@ -289,11 +371,20 @@ def register_page(
     located = locate_anchors(page.image, anchors, h0, threshold)
     pairs = [(a.center, p) for a, p in zip(anchors, located, strict=True) if p is not None]
     anchors_found = len(pairs)
-    if anchors_found < MIN_ANCHORS:
-        raise RegistrationError(f"only {anchors_found} of {len(anchors)} anchors found", anchors_found=anchors_found)
-    # Anchor centroids are sub-pixel measures; QR corners add redundancy so one bad anchor shows in the residual.
-    pairs += [(t, p) for s in page.qr_codes for t, p in zip(s.template_corners_pt, s.corners_px, strict=True)]
-    h, residual = fit_homography([t for t, _ in pairs], [p for _, p in pairs])
+    method, h, residual = "anchors", h0, float("inf")
+    if anchors_found >= MIN_ANCHORS:
+        # Anchor centroids are sub-pixel measures; QR corners add redundancy so one bad anchor shows in the residual.
+        pairs += [(t, p) for s in page.qr_codes for t, p in zip(s.template_corners_pt, s.corners_px, strict=True)]
+        h, residual = fit_homography([t for t, _ in pairs], [p for _, p in pairs])
+    if anchors_found < MIN_ANCHORS or residual > MAX_RESIDUAL_PT:
+        try:
+            h, residual, _ = register_by_features(page, h0, definition)
+        except RegistrationError as error:
+            raise RegistrationError(f"only {anchors_found} of {len(anchors)} anchors found, and {error}",
+                                    anchors_found=anchors_found) from error
+        method = "features"
+        log.info("page registered on form features (%d of %d anchors found), residual %.2f pt",
+                 anchors_found, len(anchors), residual)
     if residual > MAX_RESIDUAL_PT:
         raise RegistrationError(f"residual {residual:.2f} pt exceeds {MAX_RESIDUAL_PT} pt",
                                 anchors_found=anchors_found, residual_pt=residual)
@@ -305,4 +396,4 @@ def register_page(
     warped = cv2.warpPerspective(page.image, out_to_scan, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                  borderMode=cv2.BORDER_REPLICATE)
     flat, evenness = flatten_illumination(warped, s)
-    return RegisteredPage(flat, out_dpi, residual, anchors_found, h, evenness)
+    return RegisteredPage(flat, out_dpi, residual, anchors_found, h, evenness, method)
