@@ -29,6 +29,27 @@ KNOWN_EMAIL_DOMAINS = frozenset({
 """Mail domains an address may be confirmed on. An address on any other domain keeps its OCR confidence:
 a misread domain (``tree.fr`` for ``free.fr``) is exactly what this check must not let through."""
 
+def repair_domain_dots(address: str) -> str:
+    """Put back the dots OCR lost or doubled in a known mail domain; letters are never changed.
+
+    ``g.brunel@ac-versaillesfr`` and ``c.marechal@ac-versailles..fr`` (measured on phone photos: a dot
+    is a few pixels and vanishes or doubles in blur) become ``@ac-versailles.fr``, because exactly one
+    domain of :data:`KNOWN_EMAIL_DOMAINS` has the same letters in the same order. Anything else is
+    returned as it was.
+
+    Args:
+        address: An e-mail address as read.
+    """
+    if address.count("@") != 1:
+        return address
+    local, domain = address.split("@")
+    if domain.lower() in KNOWN_EMAIL_DOMAINS:
+        return address
+    letters = domain.lower().replace(".", "")
+    same = [d for d in KNOWN_EMAIL_DOMAINS if d.replace(".", "") == letters]
+    return f"{local}@{same[0]}" if len(same) == 1 else address
+
+
 EMAIL_OWNERS: dict[str, tuple[str, ...]] = {
     "guardian1_email": ("guardian1_surname", "guardian1_first_name"),
     "guardian2_email": ("guardian2_surname", "guardian2_first_name"),

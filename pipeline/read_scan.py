@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 import pytesseract
 
+from pipeline.crosscheck import repair_domain_dots
 from pipeline.errors import OcrError
 from pipeline.fields import clean_text_value
 from pipeline.form_definition import ChoiceRule, Field, FieldKind, FormDefinition, PageIdentity, Rect, form_v1
@@ -437,8 +438,9 @@ EMAIL_RE = re.compile(r"^[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]
 
 
 def fix_email(value: str | None) -> str | None:
-    """Undo the one confusion measured on e-mails: an ``l`` read as ``|`` (never valid in an address)."""
-    return value.replace("|", "l") if value else value
+    """Undo the confusions measured on e-mails: an ``l`` read as ``|`` (never valid in an address), and
+    a dot lost or doubled in a known domain (:func:`pipeline.crosscheck.repair_domain_dots`)."""
+    return repair_domain_dots(value.replace("|", "l")) if value else value
 
 
 def validator_cap(kind: FieldKind, value: str | None, ocr: OcrSettings) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.crosscheck import cross_check, local_part_spelled_by
+from pipeline.crosscheck import cross_check, local_part_spelled_by, repair_domain_dots
 from schemas.extraction import ExtractedField, ExtractedForm, Source, ZoneBox
 
 THRESHOLD = 0.60
@@ -66,3 +66,14 @@ def test_page_two_name_confirms_page_one_and_the_reverse() -> None:
 def test_disagreeing_repeats_are_left_alone() -> None:
     form = _form(pupil_surname=("LEFÈVRE", 0.93), p2_pupil_surname=("LEFEBVRE", 0.55))
     assert cross_check(form, THRESHOLD).fields["p2_pupil_surname"].confidence == 0.55
+
+
+@pytest.mark.parametrize(("read", "repaired"), [
+    ("g.brunel@ac-versaillesfr", "g.brunel@ac-versailles.fr"),
+    ("c.marechal@ac-versailles..fr", "c.marechal@ac-versailles.fr"),
+    ("ines.martin@gmailcom", "ines.martin@gmail.com"),
+    ("josette.gregoire@tree.fr", "josette.gregoire@tree.fr"),   # a letter is wrong: not ours to fix
+    ("ines.martin@example.org", "ines.martin@example.org"),
+])
+def test_lost_or_doubled_dots_of_a_known_domain_are_put_back(read: str, repaired: str) -> None:
+    assert repair_domain_dots(read) == repaired
