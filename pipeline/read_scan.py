@@ -31,8 +31,10 @@ from pipeline.errors import OcrError
 from pipeline.fields import clean_text_value
 from pipeline.form_definition import ChoiceRule, Field, FieldKind, FormDefinition, PageIdentity, Rect, form_v1
 from pipeline.identify import identify_page
+from pipeline.realign import realign_field
 from pipeline.register import RegisteredPage, ink_threshold, register_page
 from pipeline.settings import OcrSettings, OmrSettings
+from pipeline.template_image import blank_page_image
 from schemas.extraction import ExtractedField, RawValue, Source, TickState, ZoneBox, format_comb
 
 log = logging.getLogger(__name__)
@@ -672,8 +674,12 @@ def read_scan_page(
         [f for f in page_fields if f.kind is FieldKind.TEXT], page, ocr_image, mask, ocr, marks)
     mail_strip, mail_fields, decided_mail = read_text_fields(
         [f for f in page_fields if f.kind is FieldKind.EMAIL], page, ocr_image, mask, ocr, marks)
+    # Each tick box and comb moved onto its own printed place (pipeline.realign), with its position quality.
+    template = blank_page_image(identified.identity.page, page.dpi, definition.version)
+    aligned = {f.name: realign_field(f, page.image, template, s, page.residual_pt)
+               for f in page_fields if f.is_tick or f.kind in COMB_KINDS}
     comb_strip, comb_fields, decided_comb, expected = read_comb_fields(
-        [f for f in page_fields if f.kind in COMB_KINDS], page, ocr_image, mask, ocr)
+        [aligned[f.name][0] for f in page_fields if f.kind in COMB_KINDS], page, ocr_image, mask, ocr)
     with ThreadPoolExecutor(max_workers=3) as pool:
         text_job = pool.submit(ocr_strip, text_strip, ocr, ocr.language)
         mail_job = pool.submit(ocr_strip, mail_strip, ocr, ocr.email_language)
@@ -681,7 +687,8 @@ def read_scan_page(
         # OMR runs while tesseract works.
         for f in page_fields:
             if f.is_tick:
-                fields[f.name] = read_ticks(f, mask, s, omr, page.quality, page.image, levels)
+                box_field, box_quality = aligned[f.name]
+                fields[f.name] = read_ticks(box_field, mask, s, omr, box_quality, page.image, levels)
             elif f.kind is FieldKind.SIGNATURE:
                 fields[f.name] = read_signature(f, mask, s, omr, page.quality)
         text_words, mail_words, comb_words = text_job.result(), mail_job.result(), comb_job.result()
