@@ -144,7 +144,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from samples.generator import SampleKind
 
     kinds = [SampleKind(k) for k in args.kinds] if args.kinds else None
-    figures = run_bench(args.per_kind, args.seed, Settings(), *( [kinds] if kinds else []))
+    figures = run_bench(args.per_kind, args.seed, Settings(), *([kinds] if kinds else []), workers=args.workers)
     reference = reference_summary(figures)
     sheet = least_confident_sheet(figures)
     if sheet is not None:
@@ -393,6 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=2026)
     bench.add_argument("--kinds", nargs="*")
     bench.add_argument("--json", action="store_true")
+    bench.add_argument("--workers", type=int, default=1,
+                       help="fiches traitées en parallèle (les temps incluent alors la concurrence)")
     bench.add_argument("--sheet", default=str(PROJECT_DIR / "var" / "bench" / "least-confident-fields.png"),
                        help="planche contact (PNG) des 30 champs les moins sûrs")
     bench.set_defaults(func=cmd_bench)

@@ -35,7 +35,8 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, fields
 from dataclasses import field as dc_field
 from pathlib import Path
 
@@ -45,7 +46,7 @@ from PIL import Image
 from pipeline.directory import load_directory, match_school
 from pipeline.errors import ClasError
 from pipeline.fields import clean_text_value
-from pipeline.form_definition import FieldKind, form_v1
+from pipeline.form_definition import FieldKind, FormDefinition, form_v1
 from pipeline.ingest import ingest_file
 from pipeline.process import DocumentReading, decide_form, read_received
 from pipeline.settings import Settings
@@ -96,6 +97,13 @@ class KindFigures:
     def wrong_confident_per_10k(self) -> float:
         """Fields read wrong yet confident, per 10,000 fields."""
         return 10_000 * self.wrong_confident / self.fields if self.fields else 0.0
+
+    def add(self, other: KindFigures) -> None:
+        """Add another set of figures of the same kind (one more form) to these, in place."""
+        for f in fields(self):
+            if f.name in ("kind", "reference_seconds", "reference_pages"):
+                continue
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     @property
     def accepted_wrong_per_10k(self) -> float:
@@ -185,74 +193,105 @@ def _page_images(paths: Sequence[Path], work: Path) -> list[Path]:
     return out
 
 
-def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings) -> KindFigures:
-    """Generate, read, decide and score ``per_kind`` forms of ``kind``."""
+def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings, workers: int = 1) -> KindFigures:
+    """Generate, read, decide and score ``per_kind`` forms of ``kind``.
+
+    Args:
+        kind: The kind of document.
+        per_kind: Forms to generate (indices ``0 .. per_kind - 1``, each seeded by ``(seed, kind, index)``).
+        seed: Corpus seed.
+        settings: Product settings.
+        workers: Forms benchmarked at once. With more than one, reading times include the contention
+            of forms read side by side; the bare tesseract reference is always timed alone, after.
+
+    Returns:
+        The kind's figures, summed over its forms in index order (so they do not depend on ``workers``).
+    """
     definition = form_v1()
     directory = load_directory(settings.directory_file)
-    figures = KindFigures(kind.value, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, None, 0)
-    scan_paths: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="clas-bench-") as tmp:
         work = Path(tmp)
-        for i in range(per_kind):
-            docs = generate_documents(kind, i, seed, directory, settings.school_year)
-            readings: list[DocumentReading] = []
-            for doc in docs:
-                path = work / doc.name
-                path.write_bytes(doc.data)
-                received = ingest_file(path, "bench", work / "originals")
-                start = time.perf_counter()
-                readings.append(read_received(received, settings, definition))
-                figures.seconds_reading += time.perf_counter() - start
-                figures.pages += len(readings[-1].pages) or 1
-                if kind in IMAGE_KINDS:
-                    scan_paths.append(path)
-            figures.forms += 1
-            truth = docs[0].truth
-            if any(r.failure for r in readings):
-                figures.expected_outcome_met += truth["expected_outcome"] == Outcome.QUARANTINED.value
-                continue
-            decision = decide_form([p for r in readings for p in r.pages], settings, directory, {},
-                                   lambda _key, _year: None, definition)
-            figures.expected_outcome_met += decision.outcome.value == truth["expected_outcome"] or (
-                truth["expected_outcome"] == "routed" and decision.outcome is Outcome.WAITING_LIST)
-            if decision.outcome is not Outcome.REVIEW:
-                figures.auto_decided += 1
-            values: dict[str, RawValue] = truth["values"]  # type: ignore[assignment]
-            pages = truth.get("pages", [1, 2])
-            wrong_critical = False
-            threshold = settings.ocr.text_confidence_min
-            if decision.form is not None:
-                figures.fields_to_check.append(sum(f.confidence < threshold for f in decision.form.fields.values()))
-            if kind in IMAGE_KINDS and i < SHEET_FORMS:
-                _collect_crops(figures, [work / d.name for d in docs], kind)
-            for field in definition.fields:
-                if field.page not in pages or decision.form is None:  # type: ignore[operator]
-                    continue
-                got = normalise_value(field.kind, decision.form.fields[field.name].value)
-                want = normalise_value(field.kind, values[field.name])
-                if field.name == "school_name":
-                    got, want = _school_designated(got, directory), _school_designated(want, directory)
-                figures.fields += 1
-                figures.fields_exact += got == want
-                figures.wrong_confident += got != want and decision.form.fields[field.name].confidence >= threshold
-                if decision.outcome is not Outcome.REVIEW:
-                    figures.accepted_fields += 1
-                    figures.accepted_wrong += got != want
-                if field.is_tick:
-                    got_set = {"yes"} if got is True else set(got or [])  # type: ignore[arg-type]
-                    want_set = {"yes"} if want is True else set(want or [])  # type: ignore[arg-type]
-                    for box in field.boxes:
-                        figures.ticks += 1
-                        figures.ticks_right += (box.option in got_set) == (box.option in want_set)
-                wrong_critical |= field.name in ROUTING_CRITICAL and got != want
-            if decision.outcome is Outcome.ROUTED:
-                figures.routed += 1
-                figures.misroutes += wrong_critical
+
+        def one(index: int) -> tuple[KindFigures, list[Path]]:
+            return _bench_form(kind, index, seed, settings, directory, definition, work)
+
+        if workers > 1:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(one, range(per_kind)))
+        else:
+            results = [one(i) for i in range(per_kind)]
+        figures = KindFigures(kind.value, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, None, 0)
+        scan_paths: list[Path] = []
+        for form_figures, paths in results:
+            figures.add(form_figures)
+            scan_paths += paths
         if scan_paths:
             images = _page_images(scan_paths, work)
             figures.reference_seconds = _bare_tesseract_seconds(images)
             figures.reference_pages = len(images)
     return figures
+
+
+def _bench_form(kind: SampleKind, i: int, seed: int, settings: Settings, directory: Directory,
+                definition: FormDefinition, work: Path) -> tuple[KindFigures, list[Path]]:
+    """Figures of form ``i`` of ``kind`` alone, and the image files it came in (for the reference)."""
+    figures = KindFigures(kind.value, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, None, 0)
+    scan_paths: list[Path] = []
+    docs = generate_documents(kind, i, seed, directory, settings.school_year)
+    readings: list[DocumentReading] = []
+    for doc in docs:
+        path = work / doc.name
+        path.write_bytes(doc.data)
+        received = ingest_file(path, "bench", work / f"originals-{i}")
+        start = time.perf_counter()
+        readings.append(read_received(received, settings, definition))
+        figures.seconds_reading += time.perf_counter() - start
+        figures.pages += len(readings[-1].pages) or 1
+        if kind in IMAGE_KINDS:
+            scan_paths.append(path)
+    figures.forms += 1
+    truth = docs[0].truth
+    if any(r.failure for r in readings):
+        figures.expected_outcome_met += truth["expected_outcome"] == Outcome.QUARANTINED.value
+        return figures, scan_paths
+    decision = decide_form([p for r in readings for p in r.pages], settings, directory, {},
+                           lambda _key, _year: None, definition)
+    figures.expected_outcome_met += decision.outcome.value == truth["expected_outcome"] or (
+        truth["expected_outcome"] == "routed" and decision.outcome is Outcome.WAITING_LIST)
+    if decision.outcome is not Outcome.REVIEW:
+        figures.auto_decided += 1
+    values: dict[str, RawValue] = truth["values"]  # type: ignore[assignment]
+    pages = truth.get("pages", [1, 2])
+    wrong_critical = False
+    threshold = settings.ocr.text_confidence_min
+    if decision.form is not None:
+        figures.fields_to_check.append(sum(f.confidence < threshold for f in decision.form.fields.values()))
+    if kind in IMAGE_KINDS and i < SHEET_FORMS:
+        _collect_crops(figures, [work / d.name for d in docs], kind)
+    for field in definition.fields:
+        if field.page not in pages or decision.form is None:  # type: ignore[operator]
+            continue
+        got = normalise_value(field.kind, decision.form.fields[field.name].value)
+        want = normalise_value(field.kind, values[field.name])
+        if field.name == "school_name":
+            got, want = _school_designated(got, directory), _school_designated(want, directory)
+        figures.fields += 1
+        figures.fields_exact += got == want
+        figures.wrong_confident += got != want and decision.form.fields[field.name].confidence >= threshold
+        if decision.outcome is not Outcome.REVIEW:
+            figures.accepted_fields += 1
+            figures.accepted_wrong += got != want
+        if field.is_tick:
+            got_set = {"yes"} if got is True else set(got or [])  # type: ignore[arg-type]
+            want_set = {"yes"} if want is True else set(want or [])  # type: ignore[arg-type]
+            for box in field.boxes:
+                figures.ticks += 1
+                figures.ticks_right += (box.option in got_set) == (box.option in want_set)
+        wrong_critical |= field.name in ROUTING_CRITICAL and got != want
+    if decision.outcome is Outcome.ROUTED:
+        figures.routed += 1
+        figures.misroutes += wrong_critical
+    return figures, scan_paths
 
 
 SHEET_FORMS = 2
@@ -291,10 +330,10 @@ def least_confident_sheet(figures: Sequence[KindFigures], count: int = 30) -> Im
 
 
 def run_bench(per_kind: int, seed: int, settings: Settings,
-              kinds: Sequence[SampleKind] = (*VALID_KINDS, *INVALID_KINDS, SampleKind.NOT_THE_FORM, *HARD_KINDS)
-              ) -> list[KindFigures]:
+              kinds: Sequence[SampleKind] = (*VALID_KINDS, *INVALID_KINDS, SampleKind.NOT_THE_FORM, *HARD_KINDS),
+              workers: int = 1) -> list[KindFigures]:
     """Benchmark every kind; see :func:`bench_kind`."""
-    return [bench_kind(kind, per_kind, seed, settings) for kind in kinds]
+    return [bench_kind(kind, per_kind, seed, settings, workers) for kind in kinds]
 
 
 def reference_summary(figures: Sequence[KindFigures]) -> dict[str, float | None]:

@@ -25,3 +25,12 @@ def test_a_form_sent_to_review_accepts_no_field(settings: Settings) -> None:
     figures = bench_kind(SampleKind.INVALID_UNKNOWN_SCHOOL, 1, 7, settings)
     assert figures.auto_decided == 0 and figures.accepted_fields == 0
     assert figures.fields == figures.fields_exact  # the unknown school is scored as the text written
+
+
+def test_forms_benchmarked_side_by_side_sum_to_the_same_figures(settings: Settings) -> None:
+    alone = bench_kind(SampleKind.INVALID_TWO_LEVELS, 3, 5, settings, workers=1)
+    side_by_side = bench_kind(SampleKind.INVALID_TWO_LEVELS, 3, 5, settings, workers=2)
+    timing = {"seconds_reading", "reference_seconds", "reference_pages"}
+    assert {k: v for k, v in alone.as_dict().items() if k not in timing | {"seconds_per_page"}} == \
+        {k: v for k, v in side_by_side.as_dict().items() if k not in timing | {"seconds_per_page"}}
+    assert alone.forms == 3 and alone.expected_outcome_met == 3
