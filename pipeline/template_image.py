@@ -32,6 +32,38 @@ def _blank_pdf(version: int) -> bytes:
     return buf.getvalue()
 
 
+def rasterise_pdf_page(pdf: bytes | str, page: int, dpi: float) -> np.ndarray:
+    """Rasterise one PDF page in grey with pypdfium2.
+
+    Args:
+        pdf: The PDF's bytes, or its path.
+        page: 1-based page number.
+        dpi: Resolution in pixels per inch (px per pt = ``dpi / 72``).
+
+    Returns:
+        A ``uint8`` array ``(height_px, width_px)``.
+
+    Raises:
+        ValueError: ``page`` is not in the document or ``dpi`` is not positive.
+    """
+    if dpi <= 0:
+        raise ValueError(f"dpi must be positive, got {dpi}")
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        if not 1 <= page <= len(doc):
+            raise ValueError(f"page {page} not in a document of {len(doc)} page(s)")
+        pdf_page = doc[page - 1]
+        try:
+            bitmap = pdf_page.render(scale=dpi / 72.0, grayscale=True)
+            image = np.asarray(bitmap.to_pil().convert("L")).copy()
+            bitmap.close()
+        finally:
+            pdf_page.close()
+    finally:
+        doc.close()
+    return image
+
+
 @lru_cache(maxsize=4)
 def blank_page_image(page: int, dpi: float, version: int = 1) -> np.ndarray:
     """The blank print page rasterised in grey.
@@ -48,21 +80,7 @@ def blank_page_image(page: int, dpi: float, version: int = 1) -> np.ndarray:
     Raises:
         ValueError: No such page or version, or ``dpi`` is not positive.
     """
-    if dpi <= 0:
-        raise ValueError(f"dpi must be positive, got {dpi}")
-    doc = pdfium.PdfDocument(_blank_pdf(version))
-    try:
-        if not 1 <= page <= len(doc):
-            raise ValueError(f"page {page} not in the form's {len(doc)} pages")
-        pdf_page = doc[page - 1]
-        try:
-            bitmap = pdf_page.render(scale=dpi / 72.0, grayscale=True)
-            image = np.asarray(bitmap.to_pil().convert("L")).copy()
-            bitmap.close()
-        finally:
-            pdf_page.close()
-    finally:
-        doc.close()
+    image = rasterise_pdf_page(_blank_pdf(version), page, dpi)
     size = (int(round(PAGE_HEIGHT_PT * dpi / 72.0)), int(round(PAGE_WIDTH_PT * dpi / 72.0)))
     image = image[: size[0], : size[1]]
     image.setflags(write=False)

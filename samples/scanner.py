@@ -20,11 +20,11 @@ from typing import Literal
 
 import cv2
 import numpy as np
-import pypdfium2 as pdfium
 from PIL import Image
 
 from pipeline.form_definition import Rect
 from pipeline.render_form import Rendering, render_form
+from pipeline.template_image import rasterise_pdf_page as rasterise_grey
 from schemas.extraction import FormValues
 
 ScanMode = Literal["grey", "bw"]
@@ -51,22 +51,7 @@ def rasterise_pdf_page(pdf: Path | bytes, page: int, dpi: int) -> Image.Image:
     Raises:
         ValueError: ``page`` is not in the document or ``dpi`` is not positive.
     """
-    if dpi <= 0:
-        raise ValueError(f"dpi must be positive, got {dpi}")
-    doc = pdfium.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
-    try:
-        if not 1 <= page <= len(doc):
-            raise ValueError(f"page {page} not in a document of {len(doc)} page(s)")
-        pdf_page = doc[page - 1]
-        try:
-            bitmap = pdf_page.render(scale=dpi / 72, grayscale=True)
-            image = bitmap.to_pil().convert("L")
-            bitmap.close()
-        finally:
-            pdf_page.close()
-    finally:
-        doc.close()
-    return image
+    return Image.fromarray(rasterise_grey(pdf if isinstance(pdf, bytes) else str(pdf), page, dpi))
 
 
 def render_filled_pdf(values: FormValues, form_id: str, signature_seed: int = 0) -> bytes:
