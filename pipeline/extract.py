@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from pipeline.errors import (
     UnsupportedMediaTypeError,
 )
 from pipeline.form_definition import FormDefinition, PageIdentity, Rect, form_v1
+from pipeline.normalise import split_pages, square_pixels
 from pipeline.read_pdf import (
     acroform_widget_values,
     identify_text_page,
@@ -99,9 +100,21 @@ def read_document(path: Path, media_type: MediaType, settings: Settings,
     if media_type is MediaType.PDF:
         return list(_read_pdf(path, settings, definition))
     if media_type in (MediaType.JPEG, MediaType.PNG, MediaType.TIFF, MediaType.HEIC):
-        return [_read_image_page(i, grey, dpi, settings, definition) for i, (grey, dpi) in
-                enumerate(_image_pages(path, media_type, settings))]
+        results: list[PageResult] = []
+        for grey, dpi in _image_pages(path, media_type, settings):
+            results += _read_image_pages(len(results), grey, dpi, settings, definition)
+        return results
     raise UnsupportedMediaTypeError(f"unsupported media type {media_type.value}", media_type=media_type.value)
+
+
+def _read_image_pages(first_index: int, grey: np.ndarray, dpi: float | None, settings: Settings,
+                      definition: FormDefinition) -> list[PageResult]:
+    """Read one image, which may hold several pages of the form side by side (``pipeline.normalise``).
+
+    Pages cut out of the image are numbered from ``first_index`` on, in the image's reading order.
+    """
+    pages = split_pages(grey, dpi, definition)
+    return [_read_image_page(first_index + i, p.image, p.dpi, settings, definition) for i, p in enumerate(pages)]
 
 
 def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: Settings,
@@ -152,7 +165,12 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings) -> Itera
                                              pixels=frame.width * frame.height)
                 dpi = frame.info.get("dpi")
                 upright = ImageOps.exif_transpose(frame.copy())
-                yield np.asarray(upright.convert("L")), (float(dpi[0]) if dpi and dpi[0] > 1 else None)
+                grey = np.asarray(upright.convert("L"))
+                if dpi and min(dpi) > 1:
+                    # A fax states 200 x 100 dpi: make pixels square before anything measures them.
+                    # (EXIF turns that swap the axes come from phones, which state equal resolutions.)
+                    grey = square_pixels(grey, float(dpi[0]), float(dpi[1]))
+                yield grey, (float(max(dpi)) if dpi and min(dpi) > 1 else None)
     except (OSError, SyntaxError, ValueError) as exc:
         raise UnreadableDocumentError(f"image cannot be decoded: {type(exc).__name__}") from exc
 
@@ -178,15 +196,19 @@ def _read_pdf(path: Path, settings: Settings, definition: FormDefinition) -> Ite
     except Exception as exc:  # pdfminer raises many unrelated types on broken files
         raise UnreadableDocumentError(f"PDF cannot be opened: {type(exc).__name__}") from exc
     with pdf:
+        count = 0
         for index, page in enumerate(pdf.pages):
             try:
-                yield _read_pdf_page(index, page, reader, has_acroform, settings, definition)
+                # A scanned PDF page may hold several pages of the form (an A3 scan): number results in order.
+                for result in _read_pdf_page(index, page, reader, has_acroform, settings, definition):
+                    yield replace(result, index=count)
+                    count += 1
             finally:
                 page.close()  # pdfplumber caches per page (pdfplumber #1339)
 
 
 def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, has_acroform: bool,
-                   settings: Settings, definition: FormDefinition) -> PageResult:
+                   settings: Settings, definition: FormDefinition) -> list[PageResult]:
     images = [Rect(float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])) for i in page.images]
     identity = None if is_scanned_page(float(page.width), float(page.height), images) else \
         identify_text_page(page.extract_text() or "")
@@ -199,9 +221,9 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
             widgets = acroform_widget_values([a.get_object() for a in reader.pages[index].get("/Annots", [])])
             if any(widgets.values()):
                 # Widget values override the text layer; signatures stay read from the drawing.
-                return PageReading(index, identity, Source.ACROFORM,
-                                   {**from_text, **read_acroform_page(widgets, fields)})
-        return PageReading(index, identity, Source.TEXT_LAYER, from_text)
+                return [PageReading(index, identity, Source.ACROFORM,
+                                    {**from_text, **read_acroform_page(widgets, fields)})]
+        return [PageReading(index, identity, Source.TEXT_LAYER, from_text)]
     # No usable text layer: rasterise at the embedded image's own resolution when known.
     dpi = float(settings.scan.raster_dpi)
     if page.images:
@@ -209,4 +231,4 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
         src_w = float(biggest["srcsize"][0])
         dpi = min(300.0, max(100.0, src_w / (float(biggest["width"]) / 72.0)))
     pil = page.to_image(resolution=dpi).original.convert("L")
-    return _read_image_page(index, np.asarray(pil), dpi, settings, definition)
+    return _read_image_pages(index, np.asarray(pil), dpi, settings, definition)

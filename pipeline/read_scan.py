@@ -29,6 +29,7 @@ import pytesseract
 from pipeline.crosscheck import repair_domain_dots
 from pipeline.errors import OcrError
 from pipeline.fields import clean_text_value
+from pipeline.foreign_ink import find_foreign_ink
 from pipeline.form_definition import ChoiceRule, Field, FieldKind, FormDefinition, PageIdentity, Rect, form_v1
 from pipeline.identify import identify_page
 from pipeline.realign import realign_field
@@ -713,6 +714,10 @@ def read_scan_page(
         confidence = min(confidence, validator_cap(f.kind, value, ocr))
         fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),
                                         source=Source.OCR, page=f.page, zone=_zone(f))
+    # Ink of a stamp, a stray signature or a copier's streak reaching a zone or a box: a person decides.
+    for name in find_foreign_ink(mask, definition, identified.identity.page, omr, page.image):
+        fields[name] = fields[name].model_copy(
+            update={"confidence": min(fields[name].confidence, omr.foreign_ink_confidence)})
     log.debug("page %d read: %d fields, residual %.2f pt, %d text and %d comb zones OCR'd",
               identified.identity.page, len(fields), page.residual_pt, len(text_pairs), len(comb_fields))
     ordered = {f.name: fields[f.name] for f in page_fields}

@@ -54,6 +54,44 @@ class OmrSettings(BaseModel):
     """Highest fill a blurred cross reaches (0.6-0.7 measured, issue 3): a box inked over more than this
     share yet not dark enough to be cancelled is neither a clear tick nor a clear correction, so a person
     decides (a HEIC photo's shadowed, fully inked "Autre" box was read as ticked at 0.98 confidence)."""
+    foreign_template_tolerance_pt: float = 2.0
+    """Growth of the blank form's printed ink before it is compared with a page (``pipeline.foreign_ink``):
+    registration residuals are 0.05-1 pt on scans and photos (``pipeline.register``) plus toner spread."""
+    foreign_zone_margin_pt: float = 4.0
+    """How far a value's ink may stray out of its zone or box and still be a value: a hand-drawn
+    overflowing cross reaches 0.35 of a 10-pt box (3.5 pt) past its edge (``samples.scanner.draw_hand_mark``)."""
+    foreign_group_pt: float = 2.0
+    """Strokes closer than this (pt) are one mark: a stamp's letters and rings, a signature's loops."""
+    foreign_merge_pt: float = 10.0
+    """Foreign marks closer than this (pt) are parts of one mark, covered by one convex hull: the arcs a
+    stamp's unevenly inked ring breaks into are a few points apart; zones are 17 pt tall."""
+    foreign_hull_max_pt: float = 200.0
+    """Longest side (pt) of a foreign mark covered by its convex hull: a school stamp is at most 60 mm
+    (170 pt), a signature about 120 pt; anything longer is a streak or a line and covers only its ink."""
+    streak_min_pt: float = 80.0
+    """Shortest vertical run of ink taken for a copier's streak (``pipeline.foreign_ink.streaks``): the
+    form's tallest printed vertical line is a signature box's side (60 pt) and no handwritten or typed
+    stroke is 28 mm tall; a drum scratch runs the page's length."""
+    streak_min_horizontal_pt: float = 150.0
+    """Same, horizontally, without bridging gaps: longer, because a typed line's letters touch once reduced
+    (a word is up to about 60 pt wide) and a handwritten line may run unbroken."""
+    streak_gap_pt: float = 6.0
+    """Gaps bridged along a streak before it is measured: a faint streak thresholded to black and white
+    breaks into dashes a few points apart."""
+    streak_max_width_pt: float = 3.0
+    """Widest streak: a drum scratch or a dirty fax sensor draws lines 0.3-1 pt wide; a wider dark band is
+    a shadow's edge in a photo, which flattening (``pipeline.register.flatten_illumination``) leaves faint."""
+    streak_faint_share: float = 0.2
+    """A pixel darker than paper by this share of the paper-to-ink range counts towards a streak: a copier's
+    streak is often lighter than toner and only partly under the ink threshold along its length."""
+    foreign_ink_min_pt2: float = 6.0
+    """Ink (pt², specks removed) a mark must have outside every zone, box and printed line to be foreign
+    (a stamp, a stray signature, a toner streak). Measured (issue 3): clean scans, photos and hand-marked
+    pages leave under 2 pt² per mark there; a round stamp's ring alone is several hundred, a streak 30+."""
+    foreign_ink_confidence: float = 0.30
+    """Confidence of a field that foreign ink reaches: below every review threshold, so a person sees its crop."""
+    stamp_fields: tuple[str, ...] = ("referrer_signature",)
+    """Fields where a stamp is expected ink, not foreign: the form asks for "Signature ou cachet de l'école"."""
     signature_ink_min: float = 0.004
     """Dark share of a signature zone above which a signature is present."""
     signature_inset_pt: float = 3.0

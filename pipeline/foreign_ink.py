@@ -1,0 +1,313 @@
+"""Find ink on a registered page that neither the printed form nor a filled-in value explains.
+
+A school stamp, a signature that strays out of its box, a copier's toner streak: such marks cross
+zones and tick boxes, and the readers would take their ink for letters or for a tick (issue 3). The
+product must not decide such a field alone: every field that foreign ink touches goes to a person
+with its crop.
+
+Chain of small steps over plain arrays:
+``template_ink`` (the blank form, rendered from the one form definition at the page's resolution)
+→ ``value_areas`` (where values may legitimately be written: zones and boxes, with a margin)
+→ ``foreign_marks`` (ink not printed, grouped into marks; a mark is foreign when a part of it big
+enough lies outside every value area) → ``fields_touched`` (fields whose zone a foreign mark reaches).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from functools import lru_cache
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+
+from pipeline.form_definition import FOOTER_BASELINE_PT, Field, FormDefinition, Rect
+from pipeline.settings import OmrSettings
+
+FOOTER_BAND_PT = (12.0, 5.0)
+"""Height above and below the footer baseline of the printed serial line: it differs on every copy
+(the serial), so it is left out rather than compared with a template rendered for another serial."""
+WORK_DPI = 100.0
+"""Resolution the marks are looked for at: a stamp, a signature or a streak is points wide and long,
+and at the page's own 300 dpi the grouping dilations cost seconds (measured: 3.3 s a page; 0.1 s here)."""
+PAGE_EDGE_PT = 14.0
+"""Band along the page's edges left out: nothing is printed there (anchors start 18 pt in) and a
+registered page's border repeats the scan's edge pixels (``BORDER_REPLICATE``), dark on some scans."""
+MARK_MARGIN_PT = 3.0
+"""Space around the anchors and QR codes left out: their print spreads, and their codes differ per copy."""
+
+
+def _rasterise(pdf: bytes, page: int, dpi: float) -> np.ndarray:
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        pdf_page = doc[page - 1]
+        try:
+            bitmap = pdf_page.render(scale=dpi / 72.0, grayscale=True)
+            grey = np.asarray(bitmap.to_pil().convert("L")).copy()
+            bitmap.close()
+        finally:
+            pdf_page.close()
+    finally:
+        doc.close()
+    return grey
+
+
+@lru_cache(maxsize=8)
+def _blank_pdf(version: int) -> bytes:
+    from pipeline.form_definition import form_v1
+    from pipeline.render_form import Rendering, render_form
+
+    definition = form_v1()
+    if definition.version != version:
+        raise ValueError(f"no template for form version {version}")
+    buf = io.BytesIO()
+    render_form(buf, "FO-0000-000000", Rendering.PRINT, definition=definition)
+    return buf.getvalue()
+
+
+@lru_cache(maxsize=8)
+def template_ink(version: int, page: int, dpi: float, tolerance_pt: float) -> np.ndarray:
+    """The blank form's printed ink on one page, grown by ``tolerance_pt`` (bounded cache of 8 pages).
+
+    Args:
+        version: Form version (only version 1 exists).
+        page: 1-based page.
+        dpi: Resolution of the mask (px per inch).
+        tolerance_pt: Growth of the printed ink, in pt: registration error plus toner spread.
+
+    Returns:
+        ``bool`` array ``(round(PAGE_HEIGHT_PT * dpi / 72), round(PAGE_WIDTH_PT * dpi / 72))``, read-only.
+
+    Raises:
+        ValueError: Unknown form version.
+    """
+    grey = _rasterise(_blank_pdf(version), page, dpi)
+    radius = max(1, int(round(tolerance_pt * dpi / 72.0)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    mask = cv2.dilate((grey < 200).astype(np.uint8), kernel) > 0
+    mask.setflags(write=False)
+    return mask
+
+
+def _rect_px(r: Rect, s: float, shape: tuple[int, ...], grow_pt: float = 0.0) -> tuple[int, int, int, int]:
+    h, w = shape[:2]
+    return (max(0, int((r.x0 - grow_pt) * s)), max(0, int((r.top - grow_pt) * s)),
+            min(w, int(np.ceil((r.x1 + grow_pt) * s))), min(h, int(np.ceil((r.bottom + grow_pt) * s))))
+
+
+def _field_rects(field: Field) -> tuple[Rect, ...]:
+    """Where a field's value is written: its tick boxes for choices and flags, else its zone."""
+    return tuple(b.rect for b in field.boxes) if field.is_tick else (field.rect,)
+
+
+def value_areas(fields: Sequence[Field], marks: Sequence[Rect], shape: tuple[int, ...], px_per_pt: float,
+                margin_pt: float) -> np.ndarray:
+    """Where ink is expected besides the template: value zones and boxes grown by ``margin_pt``, and marks.
+
+    Args:
+        fields: The page's fields.
+        marks: Anchors and QR codes of the page (pt), left out with ``MARK_MARGIN_PT`` around them; the
+            footer line and a ``PAGE_EDGE_PT`` band along the edges are left out too.
+        shape: Shape of the registered page.
+        px_per_pt: Its scale.
+        margin_pt: How far a value's ink may stray out of its zone (a hand cross overflowing its box).
+
+    Returns:
+        ``bool`` array of ``shape``.
+    """
+    areas = np.zeros(shape[:2], bool)
+    for f in fields:
+        for r in _field_rects(f):
+            x0, y0, x1, y1 = _rect_px(r, px_per_pt, shape, margin_pt)
+            areas[y0:y1, x0:x1] = True
+    for m in marks:
+        x0, y0, x1, y1 = _rect_px(m, px_per_pt, shape, MARK_MARGIN_PT)
+        areas[y0:y1, x0:x1] = True
+    edge = int(round(PAGE_EDGE_PT * px_per_pt))
+    areas[:edge, :] = areas[-edge:, :] = areas[:, :edge] = areas[:, -edge:] = True
+    top, bottom = FOOTER_BAND_PT
+    y0, y1 = int((FOOTER_BASELINE_PT - top) * px_per_pt), int((FOOTER_BASELINE_PT + bottom) * px_per_pt)
+    areas[max(0, y0):y1, :] = True
+    return areas
+
+
+def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_per_pt: float,
+                  omr: OmrSettings, faint: np.ndarray | None = None) -> np.ndarray:
+    """Marks of ink that are neither printed nor a value: stamps, stray signatures, streaks.
+
+    Ink not in the (grown) template is grouped into marks by a dilation of
+    ``omr.foreign_group_pt``, and a mark is foreign when its ink outside every value area reaches
+    ``omr.foreign_ink_min_pt2``.
+
+    Args:
+        mask: Ink mask of the registered page (0/1 ``uint8``, specks removed; see :func:`foreign_ink_mask`).
+        template: :func:`template_ink` for the page (same shape).
+        areas: :func:`value_areas` for the page (same shape).
+        px_per_pt: Scale of the page.
+        omr: Thresholds (``OmrSettings.foreign_*``).
+        faint: Where the page is darker than paper at all (0/1 ``uint8``, same shape), to find streaks too
+            faint to be ink everywhere along their length; ``mask`` when not given.
+
+    Returns:
+        ``bool`` array: what each foreign mark covers (the convex hull of a compact mark grouped by
+        ``omr.foreign_merge_pt``, the grouped ink of a mark longer than ``omr.foreign_hull_max_pt``).
+    """
+    extra = ((mask > 0) & ~template).astype(np.uint8)
+    # Streaks are looked for on all the ink: where they cross printed text they would break into dashes.
+    lines = streaks((faint if faint is not None else mask > 0).astype(np.uint8), px_per_pt, omr)
+    lines &= ~template.astype(np.uint8)
+    # Streaks are marks of their own; taken out, they cannot join the values they cross into one hull.
+    extra &= ~cv2.dilate(lines, np.ones((7, 7), np.uint8))
+    radius = max(1, int(round(omr.foreign_group_pt * px_per_pt)))
+    grouped = cv2.dilate(extra, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
+    count, labels = cv2.connectedComponents(grouped, connectivity=8)
+    if count <= 1:
+        return lines > 0
+    outside = np.bincount(labels[(extra > 0) & ~areas], minlength=count).astype(np.float64)
+    foreign = outside / (px_per_pt * px_per_pt) >= omr.foreign_ink_min_pt2
+    foreign[0] = False
+    seeds = foreign[labels].astype(np.uint8)
+    # A stamp prints unevenly and its pale strokes fall under the ink threshold, so its ring breaks into
+    # arcs, and the arcs crossing zones are not outside any: ink within ``foreign_merge_pt`` of a foreign
+    # mark joins it (one step, no chains), and what a compact mark covers is its convex hull (a stamp's
+    # disc, a signature's loops). A long mark (a copier's streak) covers only its own ink: its hull would
+    # take in every value it passes by.
+    radius = max(1, int(round(omr.foreign_merge_pt * px_per_pt)))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    near = cv2.dilate(seeds, disc) > 0
+    joining = np.unique(labels[near & (grouped > 0)])
+    marks = np.isin(labels, joining[joining > 0]).astype(np.uint8)
+    count, groups = cv2.connectedComponents(cv2.dilate(marks, disc), connectivity=8)
+    ys, xs = np.nonzero(marks)
+    owner = groups[ys, xs]
+    covered = np.zeros_like(marks)
+    longest = omr.foreign_hull_max_pt * px_per_pt
+    for label in range(1, count):
+        mine = owner == label
+        pts = np.column_stack((xs[mine], ys[mine])).astype(np.int32)
+        if not len(pts):
+            continue
+        if max(np.ptp(pts[:, 0]), np.ptp(pts[:, 1])) <= longest:
+            cv2.fillPoly(covered, [cv2.convexHull(pts)], 1)
+        else:
+            covered |= (seeds & (groups == label)).astype(np.uint8)
+    return (covered | lines) > 0
+
+
+def streaks(extra: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray:
+    """Long straight vertical or horizontal lines of unprinted ink: a copier's or fax's streaks.
+
+    Along each axis the ink is widened by two pixels across (a streak on a copy skewed by 2° drifts
+    4 px over ``streak_min_pt`` at ``WORK_DPI``), a vertical
+    streak's gaps bridged (``omr.streak_gap_pt``: a black-and-white copy breaks a faint streak into
+    dashes), and opened
+    with a line as long as ``omr.streak_min_pt`` (vertical) or ``omr.streak_min_horizontal_pt``; what
+    survives, back on the ink, is a streak.
+
+    Args:
+        extra: Ink (0/1 ``uint8``) at ``px_per_pt``: the page's, so that printed text does not break a
+            streak; the caller keeps the part off the printed form.
+        px_per_pt: Its scale.
+        omr: Lengths (``OmrSettings.streak_*``).
+
+    Returns:
+        ``uint8`` 0/1 array of ``extra``'s shape: the streaks' ink.
+    """
+    out = np.zeros_like(extra)
+    # Gaps are bridged along vertical streaks only: bridged horizontally, the words of a typed line join.
+    for length_pt, gap_pt, along_y in ((omr.streak_min_pt, omr.streak_gap_pt, True),
+                                       (omr.streak_min_horizontal_pt, 0.0, False)):
+        length = max(2, int(round(length_pt * px_per_pt)))
+        gap = max(1, int(round(gap_pt * px_per_pt)))
+        # Kernels as numpy (rows, columns): a vertical streak is widened across its columns, bridged and
+        # opened along its rows.
+        across, bridge, line = ((1, 5), (gap, 1), (length, 1)) if along_y else ((5, 1), (1, gap), (1, length))
+        widened = cv2.dilate(extra, np.ones(across, np.uint8))
+        bridged = cv2.morphologyEx(widened, cv2.MORPH_CLOSE, np.ones(bridge, np.uint8))
+        found = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones(line, np.uint8))
+        # A streak is thin: a wide dark band (a photo's shadow edge left by flattening) is not one.
+        side = int(round(omr.streak_max_width_pt * px_per_pt)) + 5
+        thick = cv2.morphologyEx(found, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
+        if thick.any():
+            count, labels = cv2.connectedComponents(found, connectivity=8)
+            wide = np.unique(labels[thick > 0])
+            found[np.isin(labels, wide[wide > 0])] = 0
+        out |= found
+    return out & cv2.dilate(extra, np.ones((3, 3), np.uint8))
+
+
+def fields_touched(foreign: np.ndarray, fields: Sequence[Field], px_per_pt: float,
+                   exempt: Sequence[str] = ()) -> list[str]:
+    """Names of the fields whose zone or boxes a foreign mark reaches (in field order).
+
+    Args:
+        foreign: :func:`foreign_marks` of the page.
+        fields: The page's fields.
+        px_per_pt: Scale of the page.
+        exempt: Fields where a foreign mark is expected (the school stamp's signature box).
+    """
+    out = []
+    for f in fields:
+        if f.name in exempt:
+            continue
+        for r in _field_rects(f):
+            x0, y0, x1, y1 = _rect_px(r, px_per_pt, foreign.shape)
+            if foreign[y0:y1, x0:x1].any():
+                out.append(f.name)
+                break
+    return out
+
+
+def foreign_ink_mask(mask: np.ndarray, definition: FormDefinition, page: int, omr: OmrSettings,
+                     grey: np.ndarray | None = None) -> np.ndarray:
+    """The foreign marks of a registered page (see :func:`foreign_marks`), at ``WORK_DPI``.
+
+    Isolated one-pixel specks are removed at the page's resolution (a 2×2 opening), then the mask is
+    reduced to ``WORK_DPI`` keeping any ink (a streak one pixel wide survives), where the marks are found.
+
+    Args:
+        mask: Ink mask of the registered page (0/1 ``uint8``), any resolution: the page covers it whole.
+        definition: Form geometry.
+        page: 1-based page number.
+        omr: Thresholds (``OmrSettings.foreign_*``, ``streak_*``).
+        grey: The registered grey page (same shape as ``mask``), to find faint streaks; optional.
+
+    Returns:
+        ``bool`` array of ``(round(PAGE_HEIGHT_PT * WORK_DPI / 72), round(PAGE_WIDTH_PT * WORK_DPI / 72))``.
+    """
+    s = WORK_DPI / 72.0
+    template = template_ink(definition.version, page, WORK_DPI, omr.foreign_template_tolerance_pt)
+    size = (template.shape[1], template.shape[0])
+
+    def reduce(binary: np.ndarray) -> np.ndarray:
+        opened = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+        return (cv2.resize(opened * np.uint8(255), size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+
+    faint = None
+    if grey is not None:
+        sample = grey[::4, ::4]
+        paper, ink = float(np.percentile(sample, 90)), float(np.percentile(sample, 0.5))
+        faint = reduce((grey < paper - omr.streak_faint_share * (paper - ink)).astype(np.uint8))
+    layout = definition.pages[page - 1]
+    areas = value_areas(definition.page_fields(page), layout.anchors + layout.qr_codes, (size[1], size[0]), s,
+                        omr.foreign_zone_margin_pt)
+    return foreign_marks(reduce(mask), template, areas, s, omr, faint)
+
+
+def find_foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, omr: OmrSettings,
+                     grey: np.ndarray | None = None) -> list[str]:
+    """Fields of a registered page that foreign ink (a stamp, a stray signature, a streak) reaches.
+
+    Args:
+        mask: Ink mask of the registered page (0/1 ``uint8``), any resolution: the page covers it whole.
+        definition: Form geometry.
+        page: 1-based page number.
+        omr: Thresholds (``OmrSettings.foreign_*``, ``streak_*``, ``stamp_fields``).
+        grey: The registered grey page, to find streaks too faint to be ink all along; optional.
+
+    Returns:
+        Field names, in form order; empty for a page with no foreign mark.
+    """
+    foreign = foreign_ink_mask(mask, definition, page, omr, grey)
+    return fields_touched(foreign, definition.page_fields(page), WORK_DPI / 72.0, omr.stamp_fields)
