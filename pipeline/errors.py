@@ -54,6 +54,11 @@ class PageNotIdentifiedError(ClasError):
         self.codes_found = codes_found
 
 
+class NoFormCodeError(PageNotIdentifiedError):
+    """No barcode on the page is one of ours: the page may still be found by its anchors and footer
+    (``pipeline.identify_anchors``)."""
+
+
 class RegistrationError(ClasError):
     """The page could not be aligned on the form template.
 

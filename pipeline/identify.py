@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import zxingcpp
 
-from pipeline.errors import PageNotIdentifiedError
+from pipeline.errors import NoFormCodeError, PageNotIdentifiedError
 from pipeline.form_definition import (
     PAGE_HEIGHT_PT,
     PAGE_WIDTH_PT,
@@ -143,8 +143,7 @@ def identify_page(image: np.ndarray, definition: FormDefinition | None = None) -
     ours = [(b, PageIdentity.parse(b.text)) for b in barcodes]
     ours = [(b, ident) for b, ident in ours if ident is not None]
     if not ours:
-        raise PageNotIdentifiedError(f"none of {len(barcodes)} barcode(s) is a CLAS form code",
-                                     codes_found=len(barcodes))
+        raise NoFormCodeError(f"none of {len(barcodes)} barcode(s) is a CLAS form code", codes_found=len(barcodes))
     identities = {ident for _, ident in ours}
     if len(identities) > 1:
         raise PageNotIdentifiedError(

@@ -31,7 +31,7 @@ from pipeline.errors import OcrError
 from pipeline.fields import clean_text_value
 from pipeline.foreign_ink import find_foreign_ink
 from pipeline.form_definition import ChoiceRule, Field, FieldKind, FormDefinition, PageIdentity, Rect, form_v1
-from pipeline.identify import identify_page
+from pipeline.identify_anchors import find_page
 from pipeline.realign import realign_field
 from pipeline.register import RegisteredPage, ink_threshold, register_page
 from pipeline.settings import OcrSettings, OmrSettings
@@ -658,7 +658,7 @@ def read_scan_page(
     ocr = ocr or OcrSettings()
     omr = omr or OmrSettings()
     definition = definition or form_v1()
-    identified = identify_page(image, definition)
+    identified = find_page(image, definition)
     if dpi_hint and abs(dpi_hint - identified.dpi_estimate) > DPI_HINT_TOLERANCE * identified.dpi_estimate:
         dpi_hint = None  # a phone's nominal 72 dpi, not the page's resolution: trust the QR codes
     page = register_page(identified, dpi_hint, definition)

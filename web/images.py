@@ -7,7 +7,7 @@ way the readers did it:
 * a PDF page with the form's text layer (fillable or typed PDF) *is* the template
   frame: it is rasterised with pypdfium2 (form fields drawn) and zones scale by dpi/72;
 * a scanned page (image file or image-only PDF) is identified by its QR codes and
-  registered on its anchors with the pipeline's own :func:`pipeline.identify.identify_page`
+  registered on its anchors with the pipeline's own :func:`pipeline.identify_anchors.find_page`
   and :func:`pipeline.register.register_page` (the registration is not stored, so it is
   computed again here, once per form thanks to a small bounded cache);
 * a page that cannot be registered is shown as it is, without zones (``aligned`` False).
@@ -32,7 +32,7 @@ from PIL import Image, ImageDraw, ImageOps, ImageSequence
 
 from pipeline.errors import ClasError
 from pipeline.form_definition import PAGE_COUNT, PAGE_HEIGHT_PT, PAGE_WIDTH_PT, Rect
-from pipeline.identify import identify_page
+from pipeline.identify_anchors import find_page
 from pipeline.read_pdf import identify_text_page
 from pipeline.register import register_page
 
@@ -65,7 +65,7 @@ class PageImage:
 def _register(grey: np.ndarray, dpi: float) -> tuple[int, PageImage] | None:
     """Identify and register a scanned page; ``None`` when its codes or anchors cannot be read."""
     try:
-        identified = identify_page(grey)
+        identified = find_page(grey)
         registered = register_page(identified, dpi)
     except ClasError as exc:
         logger.info("page image not registered: %s", exc.code)
