@@ -141,9 +141,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from pipeline.bench import least_confident_sheet, reference_summary, run_bench
     from pipeline.settings import Settings
-    from samples.generator import SampleKind
+    from samples.generator import KIND_GROUPS, SampleKind
 
-    kinds = [SampleKind(k) for k in args.kinds] if args.kinds else None
+    kinds = [kind for k in args.kinds for kind in KIND_GROUPS.get(k, (SampleKind(k),))] if args.kinds else None
     figures = run_bench(args.per_kind, args.seed, Settings(), *([kinds] if kinds else []), workers=args.workers)
     reference = reference_summary(figures)
     sheet = least_confident_sheet(figures)
@@ -391,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="mesurer précision et vitesse par type de document")
     bench.add_argument("--per-kind", type=int, default=10)
     bench.add_argument("--seed", type=int, default=2026)
-    bench.add_argument("--kinds", nargs="*")
+    bench.add_argument("--kinds", nargs="*", help="types, ou groupes : base (PDF, scans, invalides), hard (issue 3)")
     bench.add_argument("--json", action="store_true")
     bench.add_argument("--workers", type=int, default=1,
                        help="fiches traitées en parallèle (les temps incluent alors la concurrence)")

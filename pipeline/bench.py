@@ -50,7 +50,7 @@ from pipeline.form_definition import FieldKind, FormDefinition, form_v1
 from pipeline.ingest import ingest_file
 from pipeline.process import DocumentReading, decide_form, read_received
 from pipeline.settings import Settings
-from samples.generator import HARD_KINDS, IMAGE_KINDS, INVALID_KINDS, VALID_KINDS, SampleKind, generate_documents
+from samples.generator import IMAGE_KINDS, KIND_GROUPS, SampleKind, generate_documents
 from schemas.directory import Directory
 from schemas.document import Outcome
 from schemas.extraction import RawValue
@@ -330,7 +330,7 @@ def least_confident_sheet(figures: Sequence[KindFigures], count: int = 30) -> Im
 
 
 def run_bench(per_kind: int, seed: int, settings: Settings,
-              kinds: Sequence[SampleKind] = (*VALID_KINDS, *INVALID_KINDS, SampleKind.NOT_THE_FORM, *HARD_KINDS),
+              kinds: Sequence[SampleKind] = (*KIND_GROUPS["base"], *KIND_GROUPS["hard"]),
               workers: int = 1) -> list[KindFigures]:
     """Benchmark every kind; see :func:`bench_kind`."""
     return [bench_kind(kind, per_kind, seed, settings, workers) for kind in kinds]

@@ -76,6 +76,11 @@ VALID_KINDS = (SampleKind.FILLABLE, SampleKind.TEXT_PDF, *SCAN_KINDS)
 INVALID_KINDS = (SampleKind.INVALID_NO_AGREEMENT, SampleKind.INVALID_NO_CRITERION,
                  SampleKind.INVALID_UNKNOWN_SCHOOL, SampleKind.INVALID_TWO_LEVELS,
                  SampleKind.INVALID_PAGE2_MISSING)
+KIND_GROUPS: dict[str, tuple[SampleKind, ...]] = {
+    "base": (*VALID_KINDS, *INVALID_KINDS, SampleKind.NOT_THE_FORM),
+    "hard": (*HARD_KINDS, *COPY_KINDS, *HANDWRITTEN_KINDS),
+}
+"""Names the benchmark accepts for groups of kinds: the pipeline issue's corpus, and issue 3's hard one."""
 
 
 @dataclass(frozen=True)
