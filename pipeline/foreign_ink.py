@@ -14,16 +14,15 @@ enough lies outside every value area) → ``fields_touched`` (fields whose zone 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from functools import lru_cache
 
 import cv2
 import numpy as np
-import pypdfium2 as pdfium
 
 from pipeline.form_definition import FOOTER_BASELINE_PT, Field, FormDefinition, Rect
 from pipeline.settings import OmrSettings
+from pipeline.template_image import blank_page_image
 
 FOOTER_BAND_PT = (12.0, 5.0)
 """Height above and below the footer baseline of the printed serial line: it differs on every copy
@@ -36,34 +35,6 @@ PAGE_EDGE_PT = 14.0
 registered page's border repeats the scan's edge pixels (``BORDER_REPLICATE``), dark on some scans."""
 MARK_MARGIN_PT = 3.0
 """Space around the anchors and QR codes left out: their print spreads, and their codes differ per copy."""
-
-
-def _rasterise(pdf: bytes, page: int, dpi: float) -> np.ndarray:
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        pdf_page = doc[page - 1]
-        try:
-            bitmap = pdf_page.render(scale=dpi / 72.0, grayscale=True)
-            grey = np.asarray(bitmap.to_pil().convert("L")).copy()
-            bitmap.close()
-        finally:
-            pdf_page.close()
-    finally:
-        doc.close()
-    return grey
-
-
-@lru_cache(maxsize=8)
-def _blank_pdf(version: int) -> bytes:
-    from pipeline.form_definition import form_v1
-    from pipeline.render_form import Rendering, render_form
-
-    definition = form_v1()
-    if definition.version != version:
-        raise ValueError(f"no template for form version {version}")
-    buf = io.BytesIO()
-    render_form(buf, "FO-0000-000000", Rendering.PRINT, definition=definition)
-    return buf.getvalue()
 
 
 @lru_cache(maxsize=8)
@@ -82,7 +53,7 @@ def template_ink(version: int, page: int, dpi: float, tolerance_pt: float) -> np
     Raises:
         ValueError: Unknown form version.
     """
-    grey = _rasterise(_blank_pdf(version), page, dpi)
+    grey = blank_page_image(page, dpi, version)
     radius = max(1, int(round(tolerance_pt * dpi / 72.0)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     mask = cv2.dilate((grey < 200).astype(np.uint8), kernel) > 0
@@ -157,6 +128,13 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
     # Streaks are looked for on all the ink: where they cross printed text they would break into dashes.
     lines = streaks((faint if faint is not None else mask > 0).astype(np.uint8), px_per_pt, omr)
     lines &= ~template.astype(np.uint8)
+    # A line shorter than a stamp (its frame, a signature's underline) belongs to that mark, not to a streak.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    longest = omr.foreign_hull_max_pt * px_per_pt
+    short = [i for i in range(1, count)
+             if max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) <= longest]
+    if short:
+        lines[np.isin(labels, short)] = 0
     # Streaks are marks of their own; taken out, they cannot join the values they cross into one hull.
     extra &= ~cv2.dilate(lines, np.ones((7, 7), np.uint8))
     radius = max(1, int(round(omr.foreign_group_pt * px_per_pt)))
@@ -179,15 +157,16 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
     joining = np.unique(labels[near & (grouped > 0)])
     marks = np.isin(labels, joining[joining > 0]).astype(np.uint8)
     count, groups = cv2.connectedComponents(cv2.dilate(marks, disc), connectivity=8)
-    ys, xs = np.nonzero(marks)
+    # The joined ink ties a mark's parts together, but the hull is that of the foreign ink outside the
+    # zones and of what lies within ``foreign_merge_pt`` of it: a value line the stamp touches would
+    # otherwise stretch the hull over the fields beyond.
+    outer = (seeds & ~areas.astype(np.uint8)) | (extra & cv2.dilate(seeds & ~areas.astype(np.uint8), disc))
+    ys, xs = np.nonzero(outer)
     owner = groups[ys, xs]
     covered = np.zeros_like(marks)
-    longest = omr.foreign_hull_max_pt * px_per_pt
-    for label in range(1, count):
+    for label in np.unique(owner):
         mine = owner == label
         pts = np.column_stack((xs[mine], ys[mine])).astype(np.int32)
-        if not len(pts):
-            continue
         if max(np.ptp(pts[:, 0]), np.ptp(pts[:, 1])) <= longest:
             cv2.fillPoly(covered, [cv2.convexHull(pts)], 1)
         else:
@@ -310,4 +289,8 @@ def find_foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, om
         Field names, in form order; empty for a page with no foreign mark.
     """
     foreign = foreign_ink_mask(mask, definition, page, omr, grey)
-    return fields_touched(foreign, definition.page_fields(page), WORK_DPI / 72.0, omr.stamp_fields)
+    # What a mark covers is measured on its darkest pixels: its paler edge reaches ``foreign_group_pt`` further.
+    radius = max(1, int(round(omr.foreign_group_pt * WORK_DPI / 72.0)))
+    grown = cv2.dilate(foreign.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
+                                                                           (2 * radius + 1, 2 * radius + 1))) > 0
+    return fields_touched(grown, definition.page_fields(page), WORK_DPI / 72.0, omr.stamp_fields)

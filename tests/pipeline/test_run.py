@@ -107,3 +107,37 @@ def test_places_run_out_and_the_next_carrier_or_waiting_list_takes_over(
     assert used[carrier.id] == carrier.places  # exactly full, never more
     assert carriers_seen[-1] != carrier.id  # the last one went elsewhere or to the waiting list
     ctx.close()
+
+
+
+def test_page_2_in_a_separate_file_of_the_same_run_is_assembled_into_one_referral(
+        tmp_path: Path, settings: Settings, directory: Directory) -> None:
+    """Pages are assembled by their serial across the run's files, never by file name or order."""
+    import hashlib
+    from datetime import datetime
+
+    from pipeline.process import pupil_key
+    from samples.generator import write_text_pdf
+
+    doc = generate_documents(SampleKind.TEXT_PDF, 2, 31, directory)[0]
+    values, serial = dict(doc.truth["values"]), str(doc.truth["form_id"])
+    page2, page1 = write_text_pdf(values, serial, 5, pages=(2,)), write_text_pdf(values, serial, 5, pages=(1,))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    # Page 2 comes first in the inbox's order, and another form's file sits between the two pages.
+    (inbox / "a-page2.pdf").write_bytes(page2)
+    (inbox / "b-autre.pdf").write_bytes(generate_documents(SampleKind.TEXT_PDF, 3, 31, directory)[0].data)
+    (inbox / "c-page1.pdf").write_bytes(page1)
+    ctx = RunContext(settings)
+
+    results = {r.sha256: r for r in _run(ctx, inbox)}
+
+    assert len(results) == 3
+    ours = [results[hashlib.sha256(data).hexdigest()] for data in (page2, page1)]
+    assert ours[0].outcome == ours[1].outcome == "routed"  # seed chosen so that this school has carriers
+    assert ours[0].carrier_id == ours[1].carrier_id is not None
+    assert not any("missing_page" in r.reason_codes for r in results.values())
+    birth = datetime.strptime(str(values["pupil_birth_date"]), "%d/%m/%Y").date()
+    key = pupil_key(str(values["pupil_surname"]), str(values["pupil_first_name"]), birth, settings.secret_key)
+    assert ctx.store.pupil_already_referred(key, settings.school_year) == serial  # one referral, this pupil
+    ctx.close()
