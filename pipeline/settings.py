@@ -102,6 +102,52 @@ class OmrSettings(BaseModel):
     """Confidence of a tick field whose ticks break its ``ChoiceRule`` (e.g. two levels ticked)."""
 
 
+class IcrSettings(BaseModel):
+    """Handwriting rules of the scan reader: the comb-cell digit model (``pipeline.icr``) and how sure a
+    handwritten text zone must be (``pipeline.read_scan``). Measured on ``samples.handwriting`` (issue 3).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    cell_margin_pt: float = 4.0
+    """A comb cell is cut out with this margin each side, so a digit written across its edge stays whole."""
+    outline_run_share: float = 0.6
+    """A straight ink run at least this share of a cell's side, near a printed edge, is the outline."""
+    outline_tolerance_pt: float = 1.5
+    """How far from its printed place an outline may lie after registration (residuals measure under 1 pt)."""
+    speck_max_pt2: float = 0.3
+    """Ink blobs up to this area are dust, not writing (a 2×2-px speck at 200 dpi is 0.52 pt²: kept)."""
+    fragment_share: float = 0.15
+    """Within a cell, a blob under this share of the largest one is a neighbour's overflow and is dropped."""
+    stroke_px: float = 5.0
+    """Pen width every digit is brought to in the 32×32 bitmap before the 8×8 counts (``pipeline.icr``).
+    Of 0, 5 and 7 px, 5 read most handwritten comb cells right (issue 3, 1,174 cells)."""
+    score_temperature: float = 0.25
+    """Softmax temperature turning the digit SVM's one-versus-rest scores (about 0-9) into probabilities."""
+    agree_probability_min: float = 0.5
+    """The model must give tesseract's digit at least this probability for a comb cell to be accepted."""
+    tesseract_confidence_min: float = 0.5
+    """And tesseract's confidence must reach this."""
+    disagree_confidence: float = 0.20
+    """Confidence of a comb whose cell the two readers do not agree on: below every review threshold."""
+    letter_height_share: float = 0.4
+    """Blobs of a text zone at least this share of the tallest one count as letters (dots and commas do not)."""
+    baseline_tolerance_pt: float = 0.6
+    """A letter whose bottom is within this of the zone's common bottom stands on the baseline."""
+    typed_zone_agreement_min: float = 0.75
+    """A text zone whose letters stand on one baseline less often than this is handwritten. Measured
+    (issue 3) on 100 typed zones (300 dpi grey, 200 dpi black and white, phone photos): 0.75-1.00, median
+    0.96-1.00; on 91 handwritten zones of ``samples.handwriting``: 0.22-1.00, median 0.62-0.67."""
+    typed_page_agreement_min: float = 0.85
+    """A page whose text zones' and combs' median agreement is under this was filled by hand. Measured
+    (issue 3) on 12 typed pages (300 dpi grey, 200 dpi black and white, phone photos): 0.99-1.00; on 14
+    handwritten pages (five hands, scans and photos): 0.37-0.77."""
+    handwritten_text_confidence: float = 0.35
+    """Highest confidence of a handwritten text zone. Tesseract reads handwriting fonts wrong at 0.6-0.94
+    word confidence (``RENARD`` for ``BENARD`` at 0.94, issue 3): no confidence of its own makes a handwritten
+    name safe, so a person reads it from its crop."""
+
+
 class OcrSettings(BaseModel):
     """Tesseract options and ink thresholds for zone reading (``pipeline.read_scan``).
 
@@ -136,6 +182,9 @@ class OcrSettings(BaseModel):
     """Text and e-mail crops are resampled to this resolution before OCR. At the scan's own 300 dpi
     the 10-pt values are 21 px tall and ``fra`` drops the ``1`` of ``CM1 B``; at 400 dpi it does not,
     for about 10 % more time (measured on the test renderings, 300 dpi grey and 200 dpi black and white)."""
+    comb_digit_gap_pt: float = 3.0
+    """White space between two comb digits laid side by side for tesseract (typed digits of 11 pt stand
+    about 3 pt apart in their cells; whole cells between them make tesseract's confidence fall to 0)."""
     comb_ocr_dpi_min: float = 300.0
     """Comb strips from scans below this resolution are upscaled to it before OCR (digits read right
     at 300 dpi on every rendering measured)."""
@@ -148,6 +197,8 @@ class OcrSettings(BaseModel):
     """Keep a PNG crop of every field of a scanned page for the review desk (``pipeline.crops``)."""
     crop_dpi: float = 150.0
     """Resolution of the kept crops: enough to read a handwritten letter, a few kilobytes a field."""
+    icr: IcrSettings = IcrSettings()
+    """Comb-cell digit model and handwritten-zone rules (``pipeline.icr``)."""
 
 
 class ScanSettings(BaseModel):
