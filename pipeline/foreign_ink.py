@@ -125,23 +125,34 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
         ``omr.foreign_merge_pt``, the grouped ink of a mark longer than ``omr.foreign_hull_max_pt``).
     """
     extra = ((mask > 0) & ~template).astype(np.uint8)
+    # Stamps, signatures and streaks are strokes; a wide dark blot is a shadow's edge left by flattening a
+    # photo (or a blackened box, a value): whatever holds a large solid part is no foreign mark.
+    side = max(2, int(round(omr.foreign_stroke_max_pt * px_per_pt)))
+    solid = cv2.morphologyEx(extra, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
+    if solid.any():
+        count, labels = cv2.connectedComponents(extra, connectivity=8)
+        solid_area = np.bincount(labels[solid > 0], minlength=count) / (px_per_pt * px_per_pt)
+        blots = np.nonzero(solid_area >= omr.foreign_blot_min_pt2)[0]
+        extra[np.isin(labels, blots[blots > 0])] = 0
     # Streaks are looked for on all the ink: where they cross printed text they would break into dashes.
     lines = streaks((faint if faint is not None else mask > 0).astype(np.uint8), px_per_pt, omr)
     lines &= ~template.astype(np.uint8)
-    # A line shorter than a stamp (its frame, a signature's underline) belongs to that mark, not to a streak.
+    # A line shorter than a stamp (its frame, a signature's underline, or a faint streak seen in pieces) is
+    # foreign all the same, and also joins the ink around it, so that a stamp's frame makes part of its hull.
     count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
     longest = omr.foreign_hull_max_pt * px_per_pt
     short = [i for i in range(1, count)
              if max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) <= longest]
-    if short:
-        lines[np.isin(labels, short)] = 0
+    short_lines = np.isin(labels, short).astype(np.uint8) if short else np.zeros_like(lines)
+    lines &= ~short_lines
+    extra |= short_lines
     # Streaks are marks of their own; taken out, they cannot join the values they cross into one hull.
     extra &= ~cv2.dilate(lines, np.ones((7, 7), np.uint8))
     radius = max(1, int(round(omr.foreign_group_pt * px_per_pt)))
     grouped = cv2.dilate(extra, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
     count, labels = cv2.connectedComponents(grouped, connectivity=8)
     if count <= 1:
-        return lines > 0
+        return (lines | short_lines) > 0
     outside = np.bincount(labels[(extra > 0) & ~areas], minlength=count).astype(np.float64)
     foreign = outside / (px_per_pt * px_per_pt) >= omr.foreign_ink_min_pt2
     foreign[0] = False
@@ -171,7 +182,7 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
             cv2.fillPoly(covered, [cv2.convexHull(pts)], 1)
         else:
             covered |= (seeds & (groups == label)).astype(np.uint8)
-    return (covered | lines) > 0
+    return (covered | lines | short_lines) > 0
 
 
 def streaks(extra: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray:
@@ -294,3 +305,38 @@ def find_foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, om
     grown = cv2.dilate(foreign.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
                                                                            (2 * radius + 1, 2 * radius + 1))) > 0
     return fields_touched(grown, definition.page_fields(page), WORK_DPI / 72.0, omr.stamp_fields)
+
+
+def drop_isolated_specks(mask: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray:
+    """The ink mask without toner specks: small blots far from any other ink (photocopies, faxes).
+
+    Tesseract reads a speck beside a value as ``|`` or ``.`` with high confidence (measured on
+    photocopies: ``2026-2027 |`` at 0.94). A blot of at most ``omr.speck_max_pt2`` is dropped when no
+    larger ink lies within ``omr.speck_isolation_pt``: the dot of an ``i``, an accent, a period or an
+    e-mail's dot sit within 2 pt of their letters and stay.
+
+    Args:
+        mask: Ink mask of the registered page (0/1 ``uint8``).
+        px_per_pt: Its scale.
+        omr: ``speck_max_pt2`` and ``speck_isolation_pt``.
+
+    Returns:
+        A copy of ``mask`` without the isolated specks (``mask`` itself when it has none).
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] <= omr.speck_max_pt2 * px_per_pt * px_per_pt
+    small[0] = False
+    if not small.any():
+        return mask
+    is_small = small[labels]
+    big = ((mask > 0) & ~is_small).astype(np.uint8)
+    # Nearness is measured at a quarter of the resolution: points, not pixels, matter here.
+    h, w = mask.shape
+    reduced = cv2.resize(big * np.uint8(255), (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA) > 0
+    radius = max(1, int(round(omr.speck_isolation_pt * px_per_pt / 4)))
+    near = cv2.dilate(reduced.astype(np.uint8),
+                      cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
+    near = cv2.resize(near, (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    out = mask.copy()
+    out[is_small & ~near] = 0
+    return out

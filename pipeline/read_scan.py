@@ -29,7 +29,7 @@ import pytesseract
 from pipeline.crosscheck import repair_domain_dots
 from pipeline.errors import OcrError
 from pipeline.fields import clean_text_value
-from pipeline.foreign_ink import find_foreign_ink
+from pipeline.foreign_ink import drop_isolated_specks, find_foreign_ink
 from pipeline.form_definition import ChoiceRule, Field, FieldKind, FormDefinition, PageIdentity, Rect, form_v1
 from pipeline.icr import (
     CellInk,
@@ -739,7 +739,9 @@ def read_scan_page(
         dpi_hint = None  # a phone's nominal 72 dpi, not the page's resolution: trust the QR codes
     page = register_page(identified, dpi_hint, definition)
     mask = ink_mask(page.image)
-    ocr_image = paper_to_white(page.image, mask)
+    # Toner specks far from any writing are not letters: dropped for reading text (photocopies, faxes).
+    text_mask = drop_isolated_specks(mask, page.px_per_pt, omr)
+    ocr_image = paper_to_white(page.image, text_mask)
     s = page.px_per_pt
     levels = grey_levels(page.image)
     page_fields = definition.page_fields(identified.identity.page)
@@ -748,9 +750,9 @@ def read_scan_page(
     layout = definition.pages[identified.identity.page - 1]
     marks = layout.qr_codes + layout.anchors
     text_strip, text_fields, decided_text = read_text_fields(
-        [f for f in page_fields if f.kind is FieldKind.TEXT], page, ocr_image, mask, ocr, marks)
+        [f for f in page_fields if f.kind is FieldKind.TEXT], page, ocr_image, text_mask, ocr, marks)
     mail_strip, mail_fields, decided_mail = read_text_fields(
-        [f for f in page_fields if f.kind is FieldKind.EMAIL], page, ocr_image, mask, ocr, marks)
+        [f for f in page_fields if f.kind is FieldKind.EMAIL], page, ocr_image, text_mask, ocr, marks)
     # Each tick box and comb moved onto its own printed place (pipeline.realign), with its position quality.
     template = blank_page_image(identified.identity.page, page.dpi, definition.version)
     aligned = {f.name: realign_field(f, page.image, template, s, page.residual_pt)

@@ -92,6 +92,18 @@ class OmrSettings(BaseModel):
     """Confidence of a field that foreign ink reaches: below every review threshold, so a person sees its crop."""
     stamp_fields: tuple[str, ...] = ("referrer_signature",)
     """Fields where a stamp is expected ink, not foreign: the form asks for "Signature ou cachet de l'école"."""
+    foreign_stroke_max_pt: float = 4.0
+    """Thickest stroke of a foreign mark: stamp and pen strokes are 0.5-1.5 pt, a streak under 1 pt."""
+    foreign_blot_min_pt2: float = 150.0
+    """Solid ink (thicker than ``foreign_stroke_max_pt``) over this area makes a blot, not a foreign mark:
+    a photo's shadow edge left by flattening is a band 10-20 pt wide and hundreds of points long
+    (measured on a HEIC photo, issue 3); a blackened 10-pt tick box is 100 pt²."""
+    speck_max_pt2: float = 2.0
+    """Largest blot taken for a toner speck when isolated (``pipeline.foreign_ink.drop_isolated_specks``):
+    photocopy specks measure 0.3-1.7 pt² at 200-300 dpi; a typed period 0.8-1.3 pt², always beside letters."""
+    speck_isolation_pt: float = 6.0
+    """A speck farther than this from any larger ink is dropped before text is read: a word space is about
+    3 pt, the dot of an ``i`` or an accent sits 1-2 pt from its letter (10-pt values)."""
     signature_ink_min: float = 0.004
     """Dark share of a signature zone above which a signature is present."""
     signature_inset_pt: float = 3.0
