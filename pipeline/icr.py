@@ -143,8 +143,13 @@ def comb_cells_ink(mask: np.ndarray, field: Field, px_per_pt: float, icr: IcrSet
     zone = Rect(field.rect.x0 - m, field.rect.top - m, field.rect.x1 + m, field.rect.bottom + m)
     x0, y0, x1, y1 = _bounds(zone, px_per_pt, mask.shape)
     origin = (x0 / px_per_pt, y0 / px_per_pt)
-    region = remove_outline(mask[y0:y1, x0:x1], field, origin, px_per_pt, icr)
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(region, connectivity=8)
+    raw = mask[y0:y1, x0:x1]
+    region = remove_outline(raw, field, origin, px_per_pt, icr)
+    # A stroke across an edge was cut where the line was erased: the erased ink next to writing joins
+    # the two pieces again for grouping (only ``region``'s own pixels are kept in the cell's mask).
+    bridge = (raw > region) & (cv2.dilate(region, np.ones((7, 7), np.uint8)) > 0)
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(region | bridge.astype(np.uint8),
+                                                                        connectivity=8)
     band = outline_band(region.shape, field, origin, px_per_pt, icr.outline_tolerance_pt)
     outside_band = np.bincount(labels[~band].ravel(), minlength=count)
     centres_x = [((c.x0 + c.x1) / 2 - origin[0]) * px_per_pt for c in field.cells]
@@ -169,7 +174,7 @@ def comb_cells_ink(mask: np.ndarray, field: Field, px_per_pt: float, icr: IcrSet
         a, b = max(0, a), min(region.shape[1], b)
         areas = {i: int(stats[i, cv2.CC_STAT_AREA]) for i in owned[k]}
         keep = [i for i, area in areas.items() if area >= icr.fragment_share * max(areas.values())]
-        cell_mask = np.isin(labels[:, a:b], keep).astype(np.uint8) if keep else np.zeros(
+        cell_mask = (np.isin(labels[:, a:b], keep) & (region[:, a:b] > 0)).astype(np.uint8) if keep else np.zeros(
             (region.shape[0], max(0, b - a)), np.uint8)
         out.append(CellInk(k, cell_mask, float(cell_mask.sum()) / (px_per_pt * px_per_pt), (x0 + a, y0)))
     return out

@@ -1,0 +1,97 @@
+"""Forms filled by hand (samples.handwriting): what is read right may pass, everything else goes to a person."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.bench import normalise_value
+from pipeline.directory import load_directory
+from pipeline.extract import read_document
+from pipeline.form_definition import FieldKind, form_v1
+from pipeline.process import decide_form
+from pipeline.read_scan import read_scan_page
+from pipeline.settings import Settings
+from samples.generator import GeneratedDocument, SampleKind, generate_documents
+from samples.handwriting import HAND_FONTS, HandFontsMissingError, missing_font_packages, require_hand_fonts
+from schemas.document import MediaType, Outcome
+
+SEED = 2026
+
+
+def test_handwriting_fonts_are_installed() -> None:
+    """The Makefile's TEST_APT_PACKAGES and .ci/run install them; missing fonts fail here, they never skip."""
+    assert missing_font_packages() == [], f"apt-get install -y {' '.join(missing_font_packages())}"
+    require_hand_fonts()
+
+
+def test_missing_fonts_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("samples.handwriting.missing_font_packages", lambda: ["fonts-breip"])
+    with pytest.raises(HandFontsMissingError, match="apt-get install -y fonts-breip"):
+        require_hand_fonts()
+
+
+def _documents(kind: SampleKind, index: int) -> list[GeneratedDocument]:
+    require_hand_fonts()
+    return generate_documents(kind, index, SEED, load_directory(Settings().directory_file))
+
+
+def test_generator_writes_by_hand_with_ground_truth() -> None:
+    docs = _documents(SampleKind.SCAN_HANDWRITTEN, 0)
+    assert [d.name for d in docs] == ["scan_handwritten-0000-p1.jpg", "scan_handwritten-0000-p2.jpg"]
+    conditions = docs[0].truth["conditions"]
+    assert set(conditions) == {"p1", "p2"}  # type: ignore[arg-type]
+    p1 = conditions["p1"]  # type: ignore[index]
+    assert p1["font"] in {f.name for f in HAND_FONTS} and p1["ink"] in ("blue", "black")
+    assert p1["ticks"] in ("hand", "typed")
+    # Same seed, same bytes.
+    assert _documents(SampleKind.SCAN_HANDWRITTEN, 0)[0].data == docs[0].data
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(("kind", "index"), [(SampleKind.SCAN_HANDWRITTEN, 1), (SampleKind.PHOTO_HANDWRITTEN, 0)])
+def test_every_handwritten_value_is_right_or_below_the_review_threshold(kind: SampleKind, index: int) -> None:
+    threshold = Settings().ocr.text_confidence_min
+    definition = form_v1()
+    confident_right = 0
+    for doc in _documents(kind, index):
+        grey = np.asarray(Image.open(io.BytesIO(doc.data)).convert("L"))
+        result = read_scan_page(grey)
+        truth = doc.truth["values"]
+        for name, got in result.fields.items():
+            field = definition.field(name)
+            if field.is_tick or field.kind is FieldKind.SIGNATURE:
+                continue
+            want = normalise_value(field.kind, truth[name])  # type: ignore[index]
+            if got.confidence >= threshold:
+                assert normalise_value(field.kind, got.value) == want, f"{name} accepted wrong"
+                confident_right += want is not None
+            if want is not None and field.kind in (FieldKind.TEXT, FieldKind.EMAIL):
+                assert got.confidence < threshold, f"handwritten {name} accepted without a person"
+    assert confident_right <= 6  # only comb digits both readers agreed on may pass
+
+
+@pytest.mark.timeout(120)
+def test_handwritten_form_goes_to_review_with_its_doubtful_fields_and_crops(
+        settings: Settings, tmp_path: Path) -> None:
+    docs = _documents(SampleKind.SCAN_HANDWRITTEN, 2)
+    pages = []
+    for doc in docs:
+        path = tmp_path / doc.name
+        path.write_bytes(doc.data)
+        pages += read_document(path, MediaType.JPEG, settings)
+    directory = load_directory(settings.directory_file)
+    decision = decide_form(pages, settings, directory, {}, lambda _key, _year: None)
+    assert decision.outcome is Outcome.REVIEW
+    doubtful = {r.field for r in decision.reasons if r.code == "low_confidence"}
+    written = {name for name, value in docs[0].truth["values"].items()  # type: ignore[union-attr]
+               if value and form_v1().field(name).kind in (FieldKind.TEXT, FieldKind.EMAIL)}
+    assert written <= doubtful
+    assert {"pupil_surname", "pupil_first_name", "school_name", "guardian1_surname"} <= doubtful
+    form_id = docs[0].truth["form_id"]
+    kept = {p.stem for p in (settings.data_dir / "crops" / str(form_id)).glob("p*/*.png")}
+    assert doubtful <= kept
