@@ -148,8 +148,8 @@ def comb_cells_ink(mask: np.ndarray, field: Field, px_per_pt: float, icr: IcrSet
     # A stroke across an edge was cut where the line was erased: the erased ink next to writing joins
     # the two pieces again for grouping (only ``region``'s own pixels are kept in the cell's mask).
     bridge = (raw > region) & (cv2.dilate(region, np.ones((7, 7), np.uint8)) > 0)
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(region | bridge.astype(np.uint8),
-                                                                        connectivity=8)
+    grouped = np.asarray(region | bridge.astype(np.uint8), np.uint8)
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(grouped, connectivity=8)
     band = outline_band(region.shape, field, origin, px_per_pt, icr.outline_tolerance_pt)
     outside_band = np.bincount(labels[~band].ravel(), minlength=count)
     centres_x = [((c.x0 + c.x1) / 2 - origin[0]) * px_per_pt for c in field.cells]
@@ -226,7 +226,7 @@ def bitmap_features(bitmap: np.ndarray, stroke_px: float) -> np.ndarray | None:
     ratio = float(np.sqrt(min(h, w) / max(h, w)))
     nh, nw = (inner, max(1, int(round(inner * ratio)))) if h >= w else (max(1, int(round(inner * ratio))), inner)
     small = (cv2.resize(digit, (nw, nh), interpolation=cv2.INTER_AREA) >= 0.3).astype(np.uint8)
-    out = np.zeros((BITMAP_SIDE, BITMAP_SIDE), np.uint8)
+    out: np.ndarray = np.zeros((BITMAP_SIDE, BITMAP_SIDE), np.uint8)
     top, left = (BITMAP_SIDE - nh) // 2, (BITMAP_SIDE - nw) // 2
     out[top:top + nh, left:left + nw] = small
     change = int(round(stroke_px - stroke_width_px(out)))

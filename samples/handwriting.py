@@ -210,7 +210,8 @@ def _glyphs(font: HandFont, text: str) -> list[tuple[str, str | None]]:
         if _has_glyph(font.path, ch) or ch == " ":
             out.append((ch, None))
             continue
-        base, *marks = unicodedata.normalize("NFD", ch)
+        decomposed = unicodedata.normalize("NFD", ch)
+        base, marks = decomposed[0], decomposed[1:]
         accent = next((_ACCENTS[m] for m in marks if m in _ACCENTS), None)
         out.append((base if _has_glyph(font.path, base) else "?", accent))
     return out

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.form_definition import FieldKind, form_v1
+from pipeline.form_definition import form_v1
 from pipeline.icr import (
     agree,
     baseline_agreement,
