@@ -8,9 +8,14 @@ inked comb into one strip of digit cells with their printed outlines cut away, a
 strip goes through a single ``image_to_data`` call; words are mapped back to their zone
 by their vertical position. The two calls run side by side.
 
+Handwriting (issue 3): each comb cell's digit is also read by a digit model (``pipeline.icr``)
+and a cell passes only when both readers agree; a text zone whose letters do not stand on one
+baseline, or on a page that does not, is taken as handwritten and held under the review threshold.
+
 Steps, each a small function over plain arrays and rectangles:
 ``ink_mask`` → ``read_ticks`` / ``read_signature`` (OMR) and
-``stack_zones`` → ``ocr_strip`` → ``words_by_slot`` → ``text_value`` / ``comb_value`` (OCR).
+``stack_zones`` → ``ocr_strip`` → ``words_by_slot`` → ``text_value`` (OCR), and
+``read_comb_fields`` → ``ocr_strip`` → ``comb_field`` (OCR with the digit model).
 """
 
 from __future__ import annotations
