@@ -124,7 +124,7 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
         ``bool`` array: what each foreign mark covers (the convex hull of a compact mark grouped by
         ``omr.foreign_merge_pt``, the grouped ink of a mark longer than ``omr.foreign_hull_max_pt``).
     """
-    extra = ((mask > 0) & ~template).astype(np.uint8)
+    extra: np.ndarray = ((mask > 0) & ~template).astype(np.uint8)
     # Stamps, signatures and streaks are strokes; a wide dark blot is a shadow's edge left by flattening a
     # photo (or a blackened box, a value): whatever holds a large solid part is no foreign mark.
     side = max(2, int(round(omr.foreign_stroke_max_pt * px_per_pt)))
@@ -144,10 +144,10 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
     short = [i for i in range(1, count)
              if max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) <= longest]
     short_lines = np.isin(labels, short).astype(np.uint8) if short else np.zeros_like(lines)
-    lines &= ~short_lines
-    extra |= short_lines
+    lines[short_lines > 0] = 0
+    extra[short_lines > 0] = 1
     # Streaks are marks of their own; taken out, they cannot join the values they cross into one hull.
-    extra &= ~cv2.dilate(lines, np.ones((7, 7), np.uint8))
+    extra[cv2.dilate(lines, np.ones((7, 7), np.uint8)) > 0] = 0
     radius = max(1, int(round(omr.foreign_group_pt * px_per_pt)))
     grouped = cv2.dilate(extra, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
     count, labels = cv2.connectedComponents(grouped, connectivity=8)
@@ -220,7 +220,7 @@ def streaks(extra: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray
         side = int(round(omr.streak_max_width_pt * px_per_pt)) + 5
         thick = cv2.morphologyEx(found, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
         if thick.any():
-            count, labels = cv2.connectedComponents(found, connectivity=8)
+            _, labels = cv2.connectedComponents(found, connectivity=8)
             wide = np.unique(labels[thick > 0])
             found[np.isin(labels, wide[wide > 0])] = 0
         out |= found
@@ -323,7 +323,7 @@ def drop_isolated_specks(mask: np.ndarray, px_per_pt: float, omr: OmrSettings) -
     Returns:
         A copy of ``mask`` without the isolated specks (``mask`` itself when it has none).
     """
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     small = stats[:, cv2.CC_STAT_AREA] <= omr.speck_max_pt2 * px_per_pt * px_per_pt
     small[0] = False
     if not small.any():
@@ -334,9 +334,9 @@ def drop_isolated_specks(mask: np.ndarray, px_per_pt: float, omr: OmrSettings) -
     h, w = mask.shape
     reduced = cv2.resize(big * np.uint8(255), (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA) > 0
     radius = max(1, int(round(omr.speck_isolation_pt * px_per_pt / 4)))
-    near = cv2.dilate(reduced.astype(np.uint8),
-                      cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
-    near = cv2.resize(near, (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    grown = cv2.dilate(reduced.astype(np.uint8),
+                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
+    near = cv2.resize(grown, (w, h), interpolation=cv2.INTER_NEAREST) > 0
     out = mask.copy()
     out[is_small & ~near] = 0
     return out

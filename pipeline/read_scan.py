@@ -464,8 +464,9 @@ def validator_cap(kind: FieldKind, value: str | None, ocr: OcrSettings) -> float
     """The highest confidence a value of ``kind`` may keep given its own syntax (issue 3's "validator").
 
     A date that is not a calendar date, a phone that is not ten digits starting with 0, a postcode
-    that is not five digits or an e-mail that is not an address was misread: whatever tesseract's
-    confidence, the field goes to a person (``ocr.unread_confidence``). Anything else: 1.0.
+    that is not five digits, an e-mail that is not an address or a text holding one of the
+    ``NOISE_CHARACTERS`` was misread: whatever tesseract's confidence, the field goes to a person
+    (``ocr.unread_confidence``). Anything else: 1.0.
     """
     if value is None:
         return 1.0
@@ -481,7 +482,16 @@ def validator_cap(kind: FieldKind, value: str | None, ocr: OcrSettings) -> float
         ok = len(value) == 5 and value.isdigit()
     elif kind is FieldKind.EMAIL:
         ok = EMAIL_RE.match(value) is not None
+    elif kind is FieldKind.TEXT:
+        ok = not any(ch in NOISE_CHARACTERS for ch in value)
     return 1.0 if ok else ocr.unread_confidence
+
+
+NOISE_CHARACTERS = frozenset("|¦‘£¢©®§¬~^`")
+"""Characters tesseract makes of specks, copier streaks and stamp ink, and that no value written on this
+form holds (names, addresses, classes, languages, observations): measured on photocopies and faxes (issue 3),
+``RAMOS ‘``, ``Corinne: |``, ``£E Jules Verne |`` at confidences 0.79-0.94. A text zone holding one was
+misread, whatever tesseract says."""
 
 
 def _words_confidence(words: Sequence[Word]) -> float:

@@ -121,7 +121,7 @@ def photocopy(grey: np.ndarray, dpi: int, rng: random.Random, generations: int =
         degrees, the contrast kept, the streaks (axis, position and width in pt, darkness 0-1)
         and the speck count.
     """
-    page = grey.astype(np.float32)
+    page: np.ndarray = grey.astype(np.float32)
     h, w = page.shape
     s = dpi / 72.0
     np_rng = np.random.default_rng(rng.getrandbits(64))
@@ -129,7 +129,7 @@ def photocopy(grey: np.ndarray, dpi: int, rng: random.Random, generations: int =
     for _ in range(generations):
         skew = rng.uniform(-1.0, 1.0)
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), skew, 1.0)
-        matrix[:, 2] += (rng.uniform(-2, 2) * s, rng.uniform(-2, 2) * s)
+        matrix[:, 2] += np.array([rng.uniform(-2, 2) * s, rng.uniform(-2, 2) * s])
         page = cv2.warpAffine(page, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                               borderValue=255.0)
         page = cv2.GaussianBlur(page, (0, 0), rng.uniform(0.4, 0.8) * dpi / 300)
@@ -147,8 +147,8 @@ def photocopy(grey: np.ndarray, dpi: int, rng: random.Random, generations: int =
             # The line wavers a pixel or two along its length, and its darkness varies.
             along = h if axis == "vertical" else w
             waver = np.cumsum(np_rng.normal(0, 0.05, along)).clip(-2, 2).astype(int)
-            shade = darkness * (0.7 + 0.3 * np_rng.random(along))
-            for i in range(0, along):
+            shade = np.asarray(darkness * (0.7 + 0.3 * np_rng.random(along)))
+            for i in range(along):
                 a = p + waver[i]
                 if axis == "vertical":
                     page[i, a:a + width_px] *= 1.0 - shade[i]
@@ -280,7 +280,7 @@ def stamp_image(school: str, shape: str, px_per_pt: float, rng: random.Random) -
             angle = -math.pi / 2 + 2 * math.pi * i / len(text)
             glyph = Image.new("L", (font_px * 2, font_px * 2), 0)
             ImageDraw.Draw(glyph).text((font_px // 2, font_px // 4), ch, fill=255, font=font)
-            glyph = glyph.rotate(-math.degrees(angle) - 90, resample=Image.BILINEAR)
+            glyph = glyph.rotate(-math.degrees(angle) - 90, resample=Image.Resampling.BILINEAR)
             x, y = c + ring * math.cos(angle) - font_px, c + ring * math.sin(angle) - font_px
             im.paste(255, (int(x), int(y)), glyph)
         inner = _font(max(8, int(8 * s)))
@@ -341,7 +341,7 @@ def _ink_on(rgb: np.ndarray, coverage: Image.Image, centre_px: tuple[float, floa
     Returns:
         Bounding box of the printed mask ``(x0, y0, x1, y1)`` in page pixels.
     """
-    turned = np.asarray(coverage.rotate(angle_deg, resample=Image.BILINEAR, expand=True), np.float32) / 255.0
+    turned = np.asarray(coverage.rotate(angle_deg, resample=Image.Resampling.BILINEAR, expand=True), np.float32) / 255.0
     th, tw = turned.shape
     x0, y0 = int(centre_px[0] - tw / 2), int(centre_px[1] - th / 2)
     h, w = rgb.shape[:2]

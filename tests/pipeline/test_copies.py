@@ -13,12 +13,12 @@ from pipeline.bench import ROUTING_CRITICAL, normalise_value
 from pipeline.directory import match_school
 from pipeline.extract import PageReading, read_document
 from pipeline.foreign_ink import find_foreign_ink
-from pipeline.form_definition import PAGE_WIDTH_PT, form_v1
+from pipeline.form_definition import PAGE_WIDTH_PT, FieldKind, TickBox, form_v1
 from pipeline.identify import identify_page
 from pipeline.ingest import detect_media_type
 from pipeline.normalise import qr_aspect, split_pages, square_pixels
 from pipeline.process import decide_form
-from pipeline.read_scan import ink_mask, read_scan_page
+from pipeline.read_scan import ink_mask, read_scan_page, validator_cap
 from pipeline.register import register_page
 from pipeline.settings import OmrSettings, Settings
 from samples.copies import STAMP_INKS, _ink_on, stamp_image
@@ -26,10 +26,11 @@ from samples.generator import GeneratedDocument, SampleKind, generate_documents
 from samples.scanner import rasterise_pdf_page, render_filled_pdf, simulate_scan
 from schemas.directory import Directory
 from schemas.document import Outcome
+from schemas.extraction import FormValues
 
 SEED = 2026
 """The benchmark's seed: these are the forms ``clas-referrals bench`` reads first."""
-VALUES = {"pupil_surname": "LEFÈVRE", "pupil_birth_date": "14/03/2016", "class_level": ["CM1"],
+VALUES: FormValues = {"pupil_surname": "LEFÈVRE", "pupil_birth_date": "14/03/2016", "class_level": ["CM1"],
           "referrer_role": ["enseignant"], "observations": "Besoin d'un cadre calme pour faire ses devoirs."}
 
 
@@ -196,7 +197,7 @@ def page1_grey() -> np.ndarray:
     return np.asarray(rasterise_pdf_page(render_filled_pdf(VALUES, "FO-2026-000804"), 1, 200)).copy()
 
 
-def _box(option: str):  # noqa: ANN202
+def _box(option: str) -> TickBox:
     return next(b for b in form_v1().field("class_level").boxes if b.option == option)
 
 
@@ -248,7 +249,7 @@ def test_generated_stamps_never_leave_a_wrong_confident_value(tmp_path: Path, se
     # Index 2: a rectangular stamp over the "Autre" box (read as ticked at 0.99 before foreign ink was checked).
     docs = generate_documents(SampleKind.SCAN_STAMPED, 2, SEED, directory)
     truth = docs[0].truth
-    covered = {name for marks in truth["conditions"].values() for m in marks["marks"]  # type: ignore[union-attr]
+    covered = {name for marks in truth["conditions"].values() for m in marks["marks"]  # type: ignore[attr-defined]
                for name in m["covers"]}
     assert "criteria_other" in covered
 
@@ -272,3 +273,10 @@ def test_photocopy_of_a_photocopy_never_misroutes(tmp_path: Path, settings: Sett
     if decision.outcome is Outcome.ROUTED:  # routed only when every routing-critical value is right
         assert decision.referral is not None
         assert decision.referral.pupil.surname == truth["values"]["pupil_surname"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("value", "ok"), [("RAMOS ‘", False), ("Corinne: |", False), ("£E Jules Verne", False),
+                                           ("Changement d'école en cours d'année", True), ("CM1 B - Mme Rey", True)])
+def test_specks_read_as_bars_or_quotes_send_a_text_to_a_person(value: str, ok: bool) -> None:
+    ocr = Settings().ocr
+    assert (validator_cap(FieldKind.TEXT, value, ocr) >= ocr.text_confidence_min) is ok
