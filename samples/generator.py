@@ -524,6 +524,9 @@ def generate_documents(kind: SampleKind, index: int, seed: int, directory: Direc
     elif kind in HANDWRITTEN_KINDS:
         # Tesseract cannot be trusted on a hand (issue 3): its written names go to a person.
         expected, reasons = "review", ["low_confidence"]
+    elif kind is SampleKind.SCAN_STAMPED:
+        # A zone or box under a stamp or a stray signature goes to a person with its crop (issue 3).
+        expected, reasons = "review", ["low_confidence"]
     truth: dict[str, object] = {"kind": kind.value, "form_id": form_id, "values": values, "pages": list(pages),
                                 "expected_outcome": expected, "expected_reasons": reasons}
     if kind is SampleKind.FILLABLE:
