@@ -28,6 +28,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+# Imported here, not in the functions that use them: importing scikit-learn takes about 2 s, and the
+# reading workers are forked from a server that has already imported the readers (``pipeline.limits``),
+# so a module-level import is paid once per run instead of once per document.
+from sklearn.datasets import load_digits
+from sklearn.svm import SVC
+
 from pipeline.form_definition import Field, Rect
 from pipeline.settings import IcrSettings
 
@@ -259,8 +265,6 @@ def training_set(stroke_px: float) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         Features ``(1797, 64)`` and digit labels ``(1797,)``.
     """
-    from sklearn.datasets import load_digits
-
     digits = load_digits()
     rows: list[np.ndarray] = []
     labels: list[int] = []
@@ -336,8 +340,6 @@ def digit_model(stroke_px: float) -> Any:
     Returns:
         A fitted ``sklearn.svm.SVC``; :func:`digit_probabilities` turns its scores into probabilities.
     """
-    from sklearn.svm import SVC
-
     features, labels = training_set(stroke_px)
     typed, typed_labels = typed_digits()
     typed_features = [bitmap_features(b, stroke_px) for b in typed]
