@@ -67,6 +67,9 @@ SHORT_FORM_CUT = 3
 """Letters a short form leaves out at least: a name missing its last letter or two (``gregoir``) is a
 misreading to show a person, not a short form."""
 
+_NAME_CHARS = re.compile(r"[^\W\d_]+(?:[ '’-]+[^\W\d_]+)*")
+"""A name as written: letters (any alphabet, accents) in words joined by spaces, hyphens or apostrophes."""
+
 _LOCAL_TOKEN = re.compile(r"[a-z]+|[0-9]+")
 
 
@@ -124,8 +127,9 @@ def _raised(field: ExtractedField, confidence: float) -> ExtractedField:
 def cross_check(form: ExtractedForm, threshold: float) -> ExtractedForm:
     """Raise the confidence of OCR fields another confident reading on the form agrees with.
 
-    * A repeated field (page 2's pupil name) and its original: when both are read and equal once
-      folded, both take the higher confidence, provided it reaches ``threshold``.
+    * A repeated field (page 2's pupil name) and its original: when both are read, are made of
+      letters only and are equal once folded, both take the higher confidence, provided it reaches
+      ``threshold``.
     * An e-mail on a domain of :data:`KNOWN_EMAIL_DOMAINS` whose local part is spelled by its owner's
       name fields (:data:`EMAIL_OWNERS`), each of them read at ``threshold`` or more: it takes the
       lowest confidence of those name fields.
@@ -144,7 +148,8 @@ def cross_check(form: ExtractedForm, threshold: float) -> ExtractedForm:
         if a is None or b is None or not isinstance(a.value, str) or not isinstance(b.value, str):
             continue
         best = max(a.confidence, b.confidence)
-        if fold(a.value) == fold(b.value) and fold(a.value) and best >= threshold:
+        spelled = all(_NAME_CHARS.fullmatch(v) for v in (a.value, b.value))  # "MICHEL |" folds to "michel"
+        if spelled and fold(a.value) == fold(b.value) and fold(a.value) and best >= threshold:
             fields[first], fields[second] = _raised(a, best), _raised(b, best)
     for email_name, owner_names in EMAIL_OWNERS.items():
         email = fields.get(email_name)

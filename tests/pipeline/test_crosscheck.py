@@ -77,3 +77,9 @@ def test_disagreeing_repeats_are_left_alone() -> None:
 ])
 def test_lost_or_doubled_dots_of_a_known_domain_are_put_back(read: str, repaired: str) -> None:
     assert repair_domain_dots(read) == repaired
+
+
+def test_a_stray_mark_folded_away_does_not_make_two_readings_agree() -> None:
+    # Measured on a photocopy: page 2 read "MICHEL |" (capped by its validator), page 1 "MICHEL".
+    form = _form(pupil_surname=("MICHEL", 0.94), p2_pupil_surname=("MICHEL |", 0.2))
+    assert cross_check(form, THRESHOLD).fields["p2_pupil_surname"].confidence == 0.2
