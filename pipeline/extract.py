@@ -27,7 +27,7 @@ from pipeline.errors import (
     UnreadableDocumentError,
     UnsupportedMediaTypeError,
 )
-from pipeline.form_definition import FormDefinition, PageIdentity, Rect, form_v1
+from pipeline.form_definition import FieldKind, FormDefinition, PageIdentity, Rect, form_v1
 from pipeline.normalise import split_pages, square_pixels
 from pipeline.read_pdf import (
     acroform_widget_values,
@@ -101,30 +101,44 @@ def read_document(path: Path, media_type: MediaType, settings: Settings,
         return list(_read_pdf(path, settings, definition))
     if media_type in (MediaType.JPEG, MediaType.PNG, MediaType.TIFF, MediaType.HEIC):
         results: list[PageResult] = []
-        for grey, dpi in _image_pages(path, media_type, settings):
-            results += _read_image_pages(len(results), grey, dpi, settings, definition)
+        for grey, dpi, coarsest_dpi in _image_pages(path, media_type, settings):
+            results += _read_image_pages(len(results), grey, dpi, settings, definition, coarsest_dpi)
         return results
     raise UnsupportedMediaTypeError(f"unsupported media type {media_type.value}", media_type=media_type.value)
 
 
 def _read_image_pages(first_index: int, grey: np.ndarray, dpi: float | None, settings: Settings,
-                      definition: FormDefinition) -> list[PageResult]:
+                      definition: FormDefinition, coarsest_dpi: float | None = None) -> list[PageResult]:
     """Read one image, which may hold several pages of the form side by side (``pipeline.normalise``).
 
     Pages cut out of the image are numbered from ``first_index`` on, in the image's reading order.
+    ``coarsest_dpi`` is the file's coarser resolution before its pixels were made square (a fax's 100).
     """
     pages = split_pages(grey, dpi, definition)
-    return [_read_image_page(first_index + i, p.image, p.dpi, settings, definition) for i, p in enumerate(pages)]
+    return [_read_image_page(first_index + i, p.image, p.dpi, settings, definition, coarsest_dpi)
+            for i, p in enumerate(pages)]
 
 
 def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: Settings,
-                     definition: FormDefinition) -> PageResult:
+                     definition: FormDefinition, coarsest_dpi: float | None = None) -> PageResult:
     try:
         result = read_scan_page(grey, dpi, settings.ocr, settings.omr, definition)
     except ClasError as exc:
         return UnidentifiedPage(index, exc)
+    if coarsest_dpi is not None and coarsest_dpi < settings.ocr.min_text_dpi:
+        result = doubt_text_zones(result, settings.ocr.unread_confidence)
     _keep_doubtful_crops(result, settings)
     return PageReading(index, result.identity, Source.OCR, dict(result.fields))
+
+
+def doubt_text_zones(result: ScanPageResult, cap: float) -> ScanPageResult:
+    """The page with every text and e-mail field's confidence capped at ``cap`` (0-1): a page received at
+    too coarse a resolution for letters (``OcrSettings.min_text_dpi``) sends its words to a person."""
+    kinds = {f.name: f.kind for f in form_v1().page_fields(result.identity.page)}
+    fields = {name: (f.model_copy(update={"confidence": min(f.confidence, cap)})
+                     if kinds.get(name) in (FieldKind.TEXT, FieldKind.EMAIL) and f.value is not None else f)
+              for name, f in result.fields.items()}
+    return replace(result, fields=fields)
 
 
 def _keep_doubtful_crops(result: ScanPageResult, settings: Settings) -> None:
@@ -145,8 +159,9 @@ def _keep_doubtful_crops(result: ScanPageResult, settings: Settings) -> None:
         logger.warning("page of an unsafe form serial: no crop kept")
 
 
-def _image_pages(path: Path, media_type: MediaType, settings: Settings) -> Iterator[tuple[np.ndarray, float | None]]:
-    """Yield ``(grey uint8 array, dpi or None)`` for each frame of an image file."""
+def _image_pages(path: Path, media_type: MediaType, settings: Settings
+                 ) -> Iterator[tuple[np.ndarray, float | None, float | None]]:
+    """Yield ``(grey uint8 array, dpi or None, coarser stated dpi or None)`` for each frame of an image file."""
     if media_type is MediaType.HEIC:
         try:
             from pillow_heif import register_heif_opener
@@ -170,7 +185,8 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings) -> Itera
                     # A fax states 200 x 100 dpi: make pixels square before anything measures them.
                     # (EXIF turns that swap the axes come from phones, which state equal resolutions.)
                     grey = square_pixels(grey, float(dpi[0]), float(dpi[1]))
-                yield grey, (float(max(dpi)) if dpi and min(dpi) > 1 else None)
+                stated = dpi and min(dpi) > 1
+                yield grey, (float(max(dpi)) if stated else None), (float(min(dpi)) if stated else None)
     except (OSError, SyntaxError, ValueError) as exc:
         raise UnreadableDocumentError(f"image cannot be decoded: {type(exc).__name__}") from exc
 
