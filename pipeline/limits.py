@@ -7,9 +7,9 @@ it also works only in the main thread, which Prefect does not promise to tasks. 
 child process can be killed at any point and given its own address-space limit
 (``RLIMIT_AS``), and its death never takes the run with it.
 
-Workers are forked from a ``forkserver`` that has already imported the readers
-(``pipeline.extract``), so starting one costs milliseconds, not the seconds of a
-fresh interpreter, and no worker is forked from the threaded main process.
+Workers are forked from a ``forkserver`` that has already loaded ``pipeline.worker_preload`` (the
+readers, and the comb digit model trained once), so starting one costs milliseconds, not the seconds
+of a fresh interpreter, and no worker is forked from the threaded main process.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def _context() -> multiprocessing.context.ForkServerContext:
     global _CONTEXT  # noqa: PLW0603 - one forkserver per process, started on first use
     if _CONTEXT is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["pipeline.extract", "pipeline.process"])
+        ctx.set_forkserver_preload(["pipeline.worker_preload"])
         _CONTEXT = ctx
     return _CONTEXT
 
