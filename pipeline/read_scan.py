@@ -38,6 +38,7 @@ from pipeline.foreign_ink import drop_isolated_specks, find_foreign_ink
 from pipeline.form_definition import ChoiceRule, Field, FieldKind, FormDefinition, PageIdentity, Rect, form_v1
 from pipeline.icr import (
     CellInk,
+    CellVote,
     agree,
     baseline_agreement,
     comb_cells_ink,
@@ -653,7 +654,7 @@ def read_comb_fields(
 
 
 def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probabilities: np.ndarray,
-               quality: float, ocr: OcrSettings) -> ExtractedField:
+               quality: float, ocr: OcrSettings, typed: bool = False) -> ExtractedField:
     """Decide a comb's value and confidence from tesseract's words and the digit model, cell by cell.
 
     Tesseract's digits are placed in the inked cells left to right when it read exactly one per
@@ -667,8 +668,11 @@ def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probab
         words: Tesseract's words for its row.
         cells: Indexes of its inked cells.
         probabilities: ``(len(cells), 10)`` digit probabilities.
-        quality: Registration quality 0-1.
+        quality: Position quality 0-1 of the comb (``pipeline.realign``).
         ocr: Thresholds.
+        typed: The comb's digits and its page stand on one baseline (``pipeline.icr.looks_handwritten``
+            says no): tesseract alone decides when it reads one digit per inked cell at
+            ``icr.typed_digit_confidence_min`` or more.
 
     Returns:
         The extracted field (canonical comb value, source OCR).
@@ -676,6 +680,10 @@ def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probab
     read = "".join(ch for w in words for ch in w.text if ch.isdigit())
     per_cell: list[str | None] = list(read) if len(read) == len(cells) else [None] * len(cells)
     votes = [agree(t, _words_confidence(words), p, ocr.icr) for t, p in zip(per_cell, probabilities, strict=True)]
+    if typed and all(per_cell) and _words_confidence(words) >= ocr.icr.typed_digit_confidence_min:
+        # Typed digits are tesseract's strength and outside the model's training (handwriting): on phone
+        # photos the model read a blurred typed 7 as 9 at 0.98 (issue 3), so it only vouches for writing.
+        votes = [CellVote(t, _words_confidence(words), True) for t in per_cell if t is not None]
     value = format_comb(field.kind, "".join(v.digit for v in votes))
     confidence = min((v.confidence for v in votes), default=ocr.unread_confidence) if value else ocr.unread_confidence
     if len(cells) != len(field.cells):
@@ -806,9 +814,11 @@ def read_scan_page(
             confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop
         fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),
                                         source=Source.OCR, page=f.page, zone=_zone(f))
-    for f, words, cells, probabilities in zip(combs.fields, words_by_slot(comb_words, combs.strip.slots),
-                                              combs.cells, combs.probabilities, strict=True):
-        fields[f.name] = comb_field(f, words, cells, probabilities, page.quality, ocr)
+    for f, words, cells, probabilities, agreement in zip(combs.fields, words_by_slot(comb_words, combs.strip.slots),
+                                                         combs.cells, combs.probabilities, combs.agreements,
+                                                         strict=True):
+        typed = not looks_handwritten(agreement, page_agreement, ocr.icr)
+        fields[f.name] = comb_field(f, words, cells, probabilities, aligned[f.name][1], ocr, typed)
     # Ink of a stamp, a stray signature or a copier's streak reaching a zone or a box: a person decides.
     for name in find_foreign_ink(mask, definition, identified.identity.page, omr, page.image):
         fields[name] = fields[name].model_copy(
