@@ -12,8 +12,12 @@ import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.settings import PROJECT_DIR
+
+if TYPE_CHECKING:
+    from samples.generator import SampleKind
 
 _PREFECT_DEFAULTS = {
     "PREFECT_HOME": str(PROJECT_DIR / "var" / "prefect"),
@@ -126,12 +130,32 @@ def cmd_samples(args: argparse.Namespace) -> int:
     from samples.generator import SampleKind, write_corpus
 
     settings = Settings()
-    kinds = [SampleKind(k) for k in args.kinds] if args.kinds else list(SampleKind)
+    kinds = kinds_named(args.kinds) if args.kinds else list(SampleKind)
     out = Path(args.out)
     paths = write_corpus(out, Path(args.truth) if args.truth else out.parent / f"{out.name}_truth", kinds,
                          args.per_kind, args.seed, load_directory(settings.directory_file), settings.school_year)
     print(f"{len(paths)} fichier(s) écrit(s) dans {out}")
     return 0
+
+
+def kinds_named(names: list[str]) -> list[SampleKind]:
+    """Kinds named on the command line, groups (``base``, ``hard``) expanded, in the order given.
+
+    Raises:
+        SystemExit: A name is neither a kind nor a group (exit code 2, message in French).
+    """
+    from samples.generator import KIND_GROUPS, SampleKind
+
+    kinds: list[SampleKind] = []
+    for name in names:
+        if name in KIND_GROUPS:
+            kinds += KIND_GROUPS[name]
+        elif name in {k.value for k in SampleKind}:
+            kinds.append(SampleKind(name))
+        else:
+            raise SystemExit(f"Type inconnu : {name}. Types : {', '.join(k.value for k in SampleKind)} ; "
+                             f"groupes : {', '.join(KIND_GROUPS)}.")
+    return kinds
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -141,9 +165,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from pipeline.bench import least_confident_sheet, reference_summary, run_bench
     from pipeline.settings import Settings
-    from samples.generator import KIND_GROUPS, SampleKind
-
-    kinds = [kind for k in args.kinds for kind in KIND_GROUPS.get(k, (SampleKind(k),))] if args.kinds else None
+    kinds = kinds_named(args.kinds) if args.kinds else None
     figures = run_bench(args.per_kind, args.seed, Settings(), *([kinds] if kinds else []), workers=args.workers)
     reference = reference_summary(figures)
     sheet = least_confident_sheet(figures)

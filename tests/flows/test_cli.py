@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import SAMPLES_INBOX
 
 
@@ -43,3 +45,13 @@ def test_missing_inbox_says_so_in_french(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env, timeout=120, check=False)
     assert proc.returncode == 2
     assert "Dossier introuvable" in proc.stderr
+
+
+def test_kind_groups_and_kinds_are_expanded_and_an_unknown_name_is_refused_in_french() -> None:
+    from flows.cli import kinds_named
+    from samples.generator import KIND_GROUPS, SampleKind
+
+    assert kinds_named(["photo_jpeg", "hard"]) == [SampleKind.PHOTO_JPEG, *KIND_GROUPS["hard"]]
+    assert len(KIND_GROUPS["hard"]) == 12 and SampleKind.FAX_200X100 in KIND_GROUPS["hard"]
+    with pytest.raises(SystemExit, match="Type inconnu : photos"):
+        kinds_named(["photos"])
