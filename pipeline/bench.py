@@ -30,12 +30,13 @@ least confident of them with their values (the contact sheet of issue 3).
 
 from __future__ import annotations
 
+import multiprocessing
 import statistics
 import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from dataclasses import field as dc_field
 from pathlib import Path
@@ -201,8 +202,9 @@ def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings, w
         per_kind: Forms to generate (indices ``0 .. per_kind - 1``, each seeded by ``(seed, kind, index)``).
         seed: Corpus seed.
         settings: Product settings.
-        workers: Forms benchmarked at once. With more than one, reading times include the contention
-            of forms read side by side; the bare tesseract reference is always timed alone, after.
+        workers: Forms benchmarked at once, each in its own process. With more than one, reading times
+            include the contention of forms read side by side; the bare tesseract reference is always
+            timed alone, after.
 
     Returns:
         The kind's figures, summed over its forms in index order (so they do not depend on ``workers``).
@@ -212,14 +214,14 @@ def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings, w
     with tempfile.TemporaryDirectory(prefix="clas-bench-") as tmp:
         work = Path(tmp)
 
-        def one(index: int) -> tuple[KindFigures, list[Path]]:
-            return _bench_form(kind, index, seed, settings, directory, definition, work)
-
+        args = [(kind, i, seed, settings, directory, definition, work) for i in range(per_kind)]
         if workers > 1:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                results = list(pool.map(one, range(per_kind)))
+            # Processes, not threads: pdfium (rendering and rasterising the forms) is not thread-safe,
+            # and two threads generating at once corrupted its heap.
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+                results = list(pool.map(_bench_form, *zip(*args, strict=True)))
         else:
-            results = [one(i) for i in range(per_kind)]
+            results = [_bench_form(*a) for a in args]
         figures = KindFigures(kind.value, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, None, 0)
         scan_paths: list[Path] = []
         for form_figures, paths in results:
