@@ -112,7 +112,9 @@ def _read_image_pages(first_index: int, grey: np.ndarray, dpi: float | None, set
     """Read one image, which may hold several pages of the form side by side (``pipeline.normalise``).
 
     Pages cut out of the image are numbered from ``first_index`` on, in the image's reading order.
-    ``coarsest_dpi`` is the file's coarser resolution before its pixels were made square (a fax's 100).
+    ``coarsest_dpi`` is the file's coarser resolution before its pixels were made square (a fax's 100);
+    a page whose resolution, so stated or as its QR codes measure it, is under ``ocr.min_text_dpi``
+    sends its text zones to a person.
     """
     pages = split_pages(grey, dpi, definition)
     return [_read_image_page(first_index + i, p.image, p.dpi, settings, definition, coarsest_dpi)
@@ -125,7 +127,7 @@ def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: 
         result = read_scan_page(grey, dpi, settings.ocr, settings.omr, definition)
     except ClasError as exc:
         return UnidentifiedPage(index, exc)
-    if coarsest_dpi is not None and coarsest_dpi < settings.ocr.min_text_dpi:
+    if min(result.dpi, coarsest_dpi or result.dpi) < settings.ocr.min_text_dpi:
         result = doubt_text_zones(result, settings.ocr.unread_confidence)
     _keep_doubtful_crops(result, settings)
     return PageReading(index, result.identity, Source.OCR, dict(result.fields))
@@ -186,7 +188,10 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
                     # (EXIF turns that swap the axes come from phones, which state equal resolutions.)
                     grey = square_pixels(grey, float(dpi[0]), float(dpi[1]))
                 stated = dpi and min(dpi) > 1
-                yield grey, (float(max(dpi)) if stated else None), (float(min(dpi)) if stated else None)
+                # Only a fax states two resolutions; a phone's equal 72 dpi says nothing of the page, whose
+                # real resolution the QR codes measure (ScanPageResult.dpi).
+                coarsest = float(min(dpi)) if stated and abs(float(dpi[0]) - float(dpi[1])) > 1 else None
+                yield grey, (float(max(dpi)) if stated else None), coarsest
     except (OSError, SyntaxError, ValueError) as exc:
         raise UnreadableDocumentError(f"image cannot be decoded: {type(exc).__name__}") from exc
 

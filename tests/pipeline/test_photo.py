@@ -88,3 +88,20 @@ def test_a_phones_nominal_72_dpi_is_ignored(photo: Image.Image) -> None:
 
     assert result.dpi > 150
     assert result.fields["pupil_surname"].value == "LEFÈVRE"
+
+
+def test_a_phone_photo_stating_72_dpi_keeps_its_text_confidences(tmp_path, settings, directory) -> None:  # noqa: ANN001
+    """A phone writes 72 dpi in its JPEG whatever the page's resolution: that is no fax (OcrSettings.min_text_dpi)."""
+    from pipeline.extract import read_document
+    from samples.generator import SampleKind, generate_documents
+    from schemas.document import MediaType
+
+    doc = generate_documents(SampleKind.PHOTO_JPEG, 0, 2026, directory)[0]
+    path = tmp_path / doc.name
+    path.write_bytes(doc.data)
+    with Image.open(path) as im:
+        assert im.info.get("dpi", (72, 72))[0] < settings.ocr.min_text_dpi
+    (page,) = read_document(path, MediaType.JPEG, settings)
+    surname = page.fields["pupil_surname"]
+    assert surname.value == doc.truth["values"]["pupil_surname"]
+    assert surname.confidence >= settings.ocr.text_confidence_min
