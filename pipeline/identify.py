@@ -70,7 +70,7 @@ class IdentifiedPage:
     dpi_estimate: float
 
 
-def _rotate_point(x: float, y: float, width: int, height: int, quarter_turns: int) -> Point:
+def rotate_point(x: float, y: float, width: int, height: int, quarter_turns: int) -> Point:
     """Map a pixel position through ``np.rot90(image, quarter_turns)`` (counter-clockwise turns).
 
     ``width``/``height`` are those of the image before rotation.
@@ -104,7 +104,7 @@ def quarter_turns_from_orientations(orientations_deg: Sequence[float]) -> int:
     return max(votes, key=votes.count)
 
 
-def _template_corners(rect: Rect, version: int) -> Quad:
+def template_corners(rect: Rect, version: int) -> Quad:
     """Symbol corners (quiet zone excluded) of a QR drawn in ``rect`` (pt) at ``version``."""
     modules = 17 + 4 * version
     module_pt = QR_SIZE_PT / (modules + 2 * QR_QUIET_MODULES)
@@ -112,7 +112,7 @@ def _template_corners(rect: Rect, version: int) -> Quad:
     return ((r.x0, r.top), (r.x1, r.top), (r.x1, r.bottom), (r.x0, r.bottom))
 
 
-def _symbol_version(barcode: zxingcpp.Barcode) -> int:
+def symbol_version(barcode: zxingcpp.Barcode) -> int:
     """QR version from zxing's extra metadata; falls back to 3 (our 30-character payloads)."""
     try:
         return int(barcode.extra.get("Version", 3))
@@ -171,15 +171,15 @@ def identify_page(image: np.ndarray, definition: FormDefinition | None = None) -
     for barcode, _ in ours:
         p = barcode.position
         corners = tuple(
-            _rotate_point(float(pt.x), float(pt.y), width, height, quarter_turns)
+            rotate_point(float(pt.x), float(pt.y), width, height, quarter_turns)
             for pt in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
         )
         cx = sum(c[0] for c in corners) / 4 / upright_w
         cy = sum(c[1] for c in corners) / 4 / upright_h
         # Which printed QR is it? The one whose centre (as a share of the page) is nearest.
         rect = min(qr_rects, key=lambda r: (r.center[0] / PAGE_WIDTH_PT - cx) ** 2 + (r.center[1] / PAGE_HEIGHT_PT - cy) ** 2)
-        version = _symbol_version(barcode)
-        sightings.append(QrSighting(corners, _template_corners(rect, version), version))  # type: ignore[arg-type]
+        version = symbol_version(barcode)
+        sightings.append(QrSighting(corners, template_corners(rect, version), version))  # type: ignore[arg-type]
 
     dpi_estimate = float(np.median([_sighting_dpi(s) for s in sightings]))
     return IdentifiedPage(identity, upright, quarter_turns, tuple(sightings), dpi_estimate)

@@ -35,7 +35,7 @@ from pipeline.form_definition import (
     PageIdentity,
     form_v1,
 )
-from pipeline.identify import IdentifiedPage, QrSighting, _rotate_point, _template_corners, identify_page
+from pipeline.identify import IdentifiedPage, QrSighting, rotate_point, template_corners, identify_page
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def _turned_homography(h: np.ndarray, width: int, height: int, quarter_turns: in
     """Compose a template → image homography with ``np.rot90(image, quarter_turns)``."""
     src = np.float64([(0, 0), (PAGE_WIDTH_PT, 0), (PAGE_WIDTH_PT, PAGE_HEIGHT_PT), (0, PAGE_HEIGHT_PT)])
     dst = cv2.perspectiveTransform(src.reshape(-1, 1, 2), h).reshape(-1, 2)
-    turned = np.float64([_rotate_point(x, y, width, height, quarter_turns) for x, y in dst])
+    turned = np.float64([rotate_point(x, y, width, height, quarter_turns) for x, y in dst])
     return cv2.getPerspectiveTransform(src.astype(np.float32), turned.astype(np.float32))
 
 
@@ -230,7 +230,7 @@ def identify_by_anchors(image: np.ndarray, definition: FormDefinition | None = N
         raise PageNotIdentifiedError(f"footer says version {identity.version} page {identity.page}")
     sightings = []
     for rect in definition.pages[identity.page - 1].qr_codes:
-        template = _template_corners(rect, 3)
+        template = template_corners(rect, 3)
         corners = cv2.perspectiveTransform(np.float64([template]), h_up)[0]
         sightings.append(QrSighting(tuple(map(tuple, corners)), template, 3))  # type: ignore[arg-type]
     scale = np.sqrt(abs(np.linalg.det(h_up[:2, :2] / h_up[2, 2])))  # px per pt near the origin

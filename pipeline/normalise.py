@@ -25,7 +25,7 @@ import numpy as np
 import zxingcpp
 
 from pipeline.form_definition import PAGE_HEIGHT_PT, PAGE_WIDTH_PT, FormDefinition, PageIdentity, Rect, form_v1
-from pipeline.identify import _symbol_version, _template_corners
+from pipeline.identify import symbol_version, template_corners
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def _decode(image: np.ndarray) -> list[_Code]:
         p = b.position
         corners = np.array([(pt.x, pt.y) for pt in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)],
                            np.float64)
-        out.append(_Code(ident, corners, _symbol_version(b)))
+        out.append(_Code(ident, corners, symbol_version(b)))
     return out
 
 
@@ -135,7 +135,7 @@ def qr_aspect(corners: Sequence[np.ndarray]) -> float:
 
 def _page_quad(code: _Code, qr_rect: Rect, margin_pt: float) -> np.ndarray:
     """Where the page outline (plus margin) lies in the image if ``code`` is the QR printed in ``qr_rect``."""
-    template = np.array(_template_corners(qr_rect, code.version), np.float64)
+    template = np.array(template_corners(qr_rect, code.version), np.float64)
     h, _ = cv2.findHomography(template, code.corners, 0)
     if h is None:
         return np.zeros((4, 2))
@@ -174,7 +174,7 @@ def page_outline(codes: Sequence[_Code], definition: FormDefinition, width: int,
         x_axis = a.corners[1] - a.corners[0]
         a_first = float(np.dot(a.corners.mean(axis=0) - b.corners.mean(axis=0), x_axis)) > 0
         pairs = [(a, top_right), (b, bottom_left)] if a_first else [(a, bottom_left), (b, top_right)]
-        template = np.array([c for code, r in pairs for c in _template_corners(r, code.version)], np.float64)
+        template = np.array([c for code, r in pairs for c in template_corners(r, code.version)], np.float64)
         image_pts = np.concatenate([code.corners for code, _ in pairs])
         h, _ = cv2.findHomography(template, image_pts, 0)
         if h is not None:
