@@ -445,10 +445,38 @@ CLASS_LETTER_FIELDS = ("class_name",)
 
 
 def fix_class_letter(name: str, value: str | None) -> str | None:
-    """Turn a lone ``À`` back into the class letter ``A`` in the fields of ``CLASS_LETTER_FIELDS``."""
+    """Turn a lone ``À`` back into the class letter ``A`` in the fields of ``CLASS_LETTER_FIELDS``, and
+    put back the space OCR lost between a class level and its one-letter division (``CM1B`` → ``CM1 B``,
+    measured on phone photos at confidence 0.82: the level words are a closed list, so the cut is sure)."""
     if value is None or name not in CLASS_LETTER_FIELDS:
         return value
-    return " ".join("A" if word == "À" else word for word in value.split(" "))
+    value = " ".join("A" if word == "À" else word for word in value.split(" "))
+    return GLUED_DIVISION_RE.sub(r"\1 \2", value)
+
+
+LEVEL_WORDS = r"CP|CE1|CE2|CM1|CM2|[3-6](?:e|è|ème|eme)"
+"""How the class levels of ``form_definition.CLASS_LEVELS`` are written at the head of a class line."""
+GLUED_DIVISION_RE = re.compile(rf"^({LEVEL_WORDS})([A-Z])(?=\s|$)")
+CLASS_LINE_RE = re.compile(rf"^(?:{LEVEL_WORDS})(?:\s*[-/]?\s*(?P<division>[A-Z0-9]{{1,2}}))?(?:\s|$)")
+"""A class line as the form asks for it: a level, then perhaps a division (``CM1 B - M. Lamy``, ``5e3``)."""
+CONFUSABLE_DIVISIONS = frozenset({"8", "0"})
+"""Divisions OCR makes of the letters ``B`` and ``O`` (``CM1 8`` for ``CM1 B`` at 0.81 on a phone photo,
+issue 3). Schools name divisions with letters or digits alike, so such a digit is a person's call."""
+
+
+def class_line_cap(name: str, value: str | None, ocr: OcrSettings) -> float:
+    """The highest confidence a class line may keep (1.0 for any other field).
+
+    The level leads the class line and routes the pupil (the carrier depends on it), so a line that does
+    not start with a level word (``Se B`` read for ``5e B`` at 0.69 on a photo) or whose division is one
+    of :data:`CONFUSABLE_DIVISIONS` goes to a person (``ocr.unread_confidence``).
+    """
+    if value is None or name not in CLASS_LETTER_FIELDS:
+        return 1.0
+    line = CLASS_LINE_RE.match(value)
+    if line is None or line.group("division") in CONFUSABLE_DIVISIONS:
+        return ocr.unread_confidence
+    return 1.0
 
 
 EMAIL_RE = re.compile(r"^[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
@@ -809,7 +837,7 @@ def read_scan_page(
         if f.kind is FieldKind.EMAIL:
             value = fix_email(value)
         confidence = _words_confidence(words) if value else ocr.unread_confidence
-        confidence = min(confidence, validator_cap(f.kind, value, ocr))
+        confidence = min(confidence, validator_cap(f.kind, value, ocr), class_line_cap(f.name, value, ocr))
         if looks_handwritten(agreements[f.name], page_agreement, ocr.icr):
             confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop
         fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),

@@ -11,7 +11,7 @@ from PIL import Image
 
 from pipeline.crops import SheetItem, contact_sheet, crop_path, store_crops
 from pipeline.form_definition import FieldKind, form_v1
-from pipeline.read_scan import field_crops, validator_cap
+from pipeline.read_scan import class_line_cap, field_crops, fix_class_letter, validator_cap
 from pipeline.settings import OcrSettings
 
 
@@ -52,3 +52,19 @@ def test_a_value_failing_its_own_syntax_cannot_stay_confident(kind: FieldKind, v
     assert (validator_cap(kind, value, ocr) == 1.0) is ok
     assert validator_cap(kind, value, ocr) < ocr.text_confidence_min or ok
 
+
+
+@pytest.mark.parametrize(("read", "value", "ok"), [
+    ("CM1 B - M. Lamy", "CM1 B - M. Lamy", True),
+    ("CM1B - M. Lamy", "CM1 B - M. Lamy", True),  # the lost space comes back: levels are a closed list
+    ("CP À - Mme Le Roux", "CP A - Mme Le Roux", True),
+    ("5e3", "5e3", True), ("6ème 2 - Mme Roux", "6ème 2 - Mme Roux", True), ("CE2", "CE2", True),
+    ("Se B - M. Delaunay", "Se B - M. Delaunay", False),  # "5e" misread: no level leads the line
+    ("CMI C - Me Rivière", "CMI C - Me Rivière", False),
+    ("CM1 8 - M. Marchand", "CM1 8 - M. Marchand", False),  # 8 or B: a person decides
+])
+def test_a_class_line_must_lead_with_a_level_and_an_unambiguous_division(read: str, value: str, ok: bool) -> None:
+    ocr = OcrSettings()
+    assert fix_class_letter("class_name", read) == value
+    assert (class_line_cap("class_name", value, ocr) == 1.0) is ok
+    assert class_line_cap("pupil_address", "Se B", ocr) == 1.0  # other fields are not class lines
