@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from pipeline.form_definition import form_v1
-from pipeline.read_scan import GreyLevels, read_scan_page, tick_state
+from pipeline.read_scan import GreyLevels, ink_mask, read_scan_page, tick_state
 from pipeline.register import flatten_illumination
 from pipeline.settings import OmrSettings
 from samples.generator import EXIF_ORIENTATION_TURNS
@@ -67,6 +67,21 @@ def test_even_scan_is_left_alone_and_a_shadow_is_flattened() -> None:
     assert evenness < 0.7
     assert flat[100, 500] > 200 and flat[305, 350] < 80  # shadowed paper white again, ink still ink
 
+
+
+def test_a_sharp_shadow_edge_leaves_no_grey_band_that_reads_as_ink() -> None:
+    s = 220 / 72  # a phone photo registered at 220 dpi
+    page = np.full((900, 700), 235, np.uint8)
+    box = (slice(400, 431), slice(330, 361))  # a 10-pt tick box, empty, just inside the shadow
+    page[box[0].start, box[1]] = page[box[0].stop - 1, box[1]] = 40
+    page[box[0], box[1].start] = page[box[0], box[1].stop - 1] = 40
+    page[:, 320:] = (page[:, 320:] * 0.5).astype(np.uint8)  # the shadow of a hand, edge 3 pt off the box
+
+    flat, _ = flatten_illumination(page, s)
+
+    interior = ink_mask(flat)[403:428, 333:358]
+    assert interior.mean() < 0.02  # bare paper, not a filled (cancelled) box
+    assert flat[box[0].start, 345] < 120  # the box outline is still ink
 
 def test_blurred_cross_is_a_tick_and_a_fill_is_a_correction() -> None:
     omr = OmrSettings()
