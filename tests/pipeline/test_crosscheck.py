@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 
 from pipeline.crosscheck import cross_check, local_part_spelled_by, repair_domain_dots
+from pipeline.directory import load_directory, match_school
+from pipeline.settings import Settings
+from pipeline.towns import load_towns, names_another_town
+from schemas.directory import Directory
 from schemas.extraction import ExtractedField, ExtractedForm, Source, ZoneBox
 
 THRESHOLD = 0.60
@@ -83,3 +87,84 @@ def test_a_stray_mark_folded_away_does_not_make_two_readings_agree() -> None:
     # Measured on a photocopy: page 2 read "MICHEL |" (capped by its validator), page 1 "MICHEL".
     form = _form(pupil_surname=("MICHEL", 0.94), p2_pupil_surname=("MICHEL |", 0.2))
     assert cross_check(form, THRESHOLD).fields["p2_pupil_surname"].confidence == 0.2
+
+
+# --- The form's structure (issue 3): the directory, the ticked level, the towns lexicon ------------------
+
+
+def _field(name: str, value: object, confidence: float, source: Source = Source.OCR) -> ExtractedField:
+    return ExtractedField(name=name, value=value, confidence=confidence, source=source, page=1,  # type: ignore[arg-type]
+                          zone=ZoneBox(x0=0, top=0, x1=10, bottom=10))
+
+
+def _school_form(school: str, level: str, level_confidence: float = 0.98) -> ExtractedForm:
+    fields = {"school_name": _field("school_name", school, 0.35),
+              "class_level": _field("class_level", [level], level_confidence, Source.OMR)}
+    return ExtractedForm(form_id="FO-2026-000001", version=1, pages_found=[1, 2], fields=fields,
+                         page_sources={1: Source.OCR, 2: Source.OCR})
+
+
+@pytest.fixture(scope="module")
+def directory() -> Directory:
+    return load_directory(Settings().directory_file)
+
+
+def test_a_handwritten_school_read_close_to_one_school_is_vouched_with_its_official_name(
+        directory: Directory) -> None:
+    # Read on a generated handwritten scan (seed 7, form 5): "Collège Vaillant-Couturier" in the breip hand.
+    checked = cross_check(_school_form("Calège Vailant-Cuturier", "6E"), THRESHOLD, directory, load_towns())
+    school = checked.fields["school_name"]
+    assert school.value == "Collège Paul Vaillant-Couturier" and school.confidence == 0.9
+    assert match_school(str(school.value), directory).school_id == "clg-paul-vaillant-couturier"
+
+
+@pytest.mark.parametrize(("read", "level"), [
+    ("Calège Vailant-Cuturier", "CM1"),              # a collège, but an elementary level is ticked
+    ("École Romaïn Rolland de Sayoïs", "CM1"),       # measured: "École Romain Rolland de Sannois", not ours
+    ("ÉCOLE LANGEVIN-WwALLON", "CM1"),               # measured: École Langevin-Wallon, not Paul Langevin
+    ("École élémentaire Jules Ferry de Bezons", "CM1"),  # names another town
+    ("EE Jules Ferne", "CM1"),                       # Jules Ferry or Jules Verne: ambiguous
+    ("Cla Eugônie Cotton", "5E"),                    # right school, but a third of the read is not its name
+])
+def test_a_school_read_that_could_be_another_school_is_not_vouched(directory: Directory, read: str,
+                                                                   level: str) -> None:
+    checked = cross_check(_school_form(read, level), THRESHOLD, directory, load_towns())
+    assert checked.fields["school_name"].value == read
+    assert checked.fields["school_name"].confidence == 0.35
+
+
+def test_a_doubtful_level_vouches_for_no_school(directory: Directory) -> None:
+    checked = cross_check(_school_form("Calège Vailant-Cuturier", "6E", 0.3), THRESHOLD, directory, load_towns())
+    assert checked.fields["school_name"].confidence == 0.35
+
+
+def test_a_school_name_naming_another_town_is_told() -> None:
+    towns = load_towns()
+    assert names_another_town("EE Louise Michel Bezons", "Argenteuil", towns, 80.0)
+    assert names_another_town("Collège Monet de Franconvile", "Argenteuil", towns, 80.0)
+    assert not names_another_town("École élémentaire Jules Ferry d'Argenteuil", "Argenteuil", towns, 80.0)
+    assert not names_another_town("Collège Paul Vaillant-Couturier", "Argenteuil", towns, 80.0)
+
+
+def _town_form(town: str, postcode: str) -> ExtractedForm:
+    fields = {"pupil_town": _field("pupil_town", town, 0.35), "pupil_postcode": _field("pupil_postcode", postcode, 0.2)}
+    return ExtractedForm(form_id="FO-2026-000001", version=1, pages_found=[1, 2], fields=fields,
+                         page_sources={1: Source.OCR, 2: Source.OCR})
+
+
+@pytest.mark.parametrize(("town", "postcode", "vouched"), [
+    ("Arcenteuil", "95100", "Argenteuil"),     # measured reads of a hand's "Argenteuil"
+    ("ARGENTEUL", "95100", "ARGENTEUIL"),      # written in capitals: kept in capitals
+    ("Arcenteuil", "45100", None),             # the postcode was misread: neither is vouched
+    ("Muentreuil", "95100", None),             # measured: as close to Montreuil (93100) as to Argenteuil
+    ("Sannoi", "95100", None),                 # another town of the lexicon, whose code is 95110
+])
+def test_town_and_postcode_vouch_for_each_other_only_when_they_agree(town: str, postcode: str,
+                                                                      vouched: str | None) -> None:
+    checked = cross_check(_town_form(town, postcode), THRESHOLD, towns=load_towns())
+    if vouched is None:
+        assert checked.fields["pupil_town"].confidence == 0.35 and checked.fields["pupil_town"].value == town
+        assert checked.fields["pupil_postcode"].confidence == 0.2
+    else:
+        assert checked.fields["pupil_town"].value == vouched and checked.fields["pupil_town"].confidence == 0.9
+        assert checked.fields["pupil_postcode"].confidence == 0.9

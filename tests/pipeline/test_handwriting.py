@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from pipeline.bench import normalise_value
-from pipeline.directory import load_directory
+from pipeline.directory import load_directory, match_school
 from pipeline.extract import read_document
 from pipeline.form_definition import FieldKind, form_v1
 from pipeline.process import decide_form
@@ -90,8 +90,36 @@ def test_handwritten_form_goes_to_review_with_its_doubtful_fields_and_crops(
     doubtful = {r.field for r in decision.reasons if r.code == "low_confidence"}
     written = {name for name, value in docs[0].truth["values"].items()  # type: ignore[union-attr]
                if value and form_v1().field(name).kind in (FieldKind.TEXT, FieldKind.EMAIL)}
-    assert written <= doubtful
+    # The form's structure vouches for the town and postcode (pipeline.crosscheck.vouch_town): read
+    # "Argenteuil" in the text zone and "95100" in the comb, they agree with the towns lexicon.
+    assert written - {"pupil_town"} <= doubtful
+    truth = docs[0].truth["values"]
+    for name in ("pupil_town", "pupil_postcode"):
+        assert name not in doubtful and decision.form is not None
+        assert decision.form.fields[name].value == truth[name]  # type: ignore[index]
     assert {"pupil_surname", "pupil_first_name", "school_name", "guardian1_surname"} <= doubtful
     form_id = docs[0].truth["form_id"]
     kept = {p.stem for p in (settings.data_dir / "crops" / str(form_id)).glob("p*/*.png")}
     assert doubtful <= kept
+
+
+@pytest.mark.timeout(120)
+def test_a_handwritten_school_is_vouched_by_the_directory_and_the_ticked_level(
+        settings: Settings, tmp_path: Path) -> None:
+    """Seed 7, scan 5 (breip hand): "Collège Vaillant-Couturier" read "Calège Vailant-Cuturier" at 0.35,
+    6e ticked: the directory's collège, at the level's confidence (pipeline.crosscheck.vouch_school)."""
+    docs = generate_documents(SampleKind.SCAN_HANDWRITTEN, 5, 7, load_directory(settings.directory_file))
+    pages = []
+    for doc in docs:
+        path = tmp_path / doc.name
+        path.write_bytes(doc.data)
+        pages += read_document(path, MediaType.JPEG, settings)
+    directory = load_directory(settings.directory_file)
+    decision = decide_form(pages, settings, directory, {}, lambda _key, _year: None)
+    assert decision.form is not None
+    school = decision.form.fields["school_name"]
+    assert school.value == "Collège Paul Vaillant-Couturier"
+    assert school.confidence >= settings.ocr.text_confidence_min
+    written = docs[0].truth["values"]["school_name"]  # type: ignore[index]
+    assert match_school(str(written), directory).school_id == "clg-paul-vaillant-couturier"
+    assert "school_name" not in {r.field for r in decision.reasons}
