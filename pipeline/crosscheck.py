@@ -17,11 +17,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from rapidfuzz.distance import Indel
 
 from pipeline.directory import SchoolMatchSettings, match_school, split_kind
+from pipeline.form_definition import form_v1
 from pipeline.towns import Town, closest_town, names_another_town
+from pipeline.validate import DEFAULT_RULES, expected_birth_years
 from schemas.directory import ClassLevel, Directory
 from schemas.extraction import ExtractedField, ExtractedForm, Source
 
@@ -131,7 +134,8 @@ def _raised(field: ExtractedField, confidence: float) -> ExtractedField:
 
 
 def cross_check(form: ExtractedForm, threshold: float, directory: Directory | None = None,
-                towns: tuple[Town, ...] = (), structure: StructureSettings | None = None) -> ExtractedForm:
+                towns: tuple[Town, ...] = (), structure: StructureSettings | None = None,
+                school_year: tuple[int, int] | None = None, today: date | None = None) -> ExtractedForm:
     """Raise the confidence of OCR fields another confident reading on the form agrees with.
 
     * A repeated field (page 2's pupil name) and its original: when both are read, are made of
@@ -148,6 +152,9 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
         directory: The school directory; with it, the form's structure vouches too (:func:`vouch_school`).
         towns: The towns lexicon (:mod:`pipeline.towns`); with it, :func:`vouch_town`.
         structure: Thresholds of the structural checks (defaults: :data:`DEFAULT_STRUCTURE`).
+        school_year: The configured school year ``(2026, 2027)``; with it, a form whose comb dates are
+            impossible has all its combs doubted (:func:`doubt_combs_of_impossible_dates`).
+        today: The day the form is decided on (default: today), after which no form is dated.
 
     Returns:
         A new form. The repeated-field and e-mail checks never change a value, only raise confidences; the
@@ -176,6 +183,8 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
         if local_part_spelled_by(local, [str(o.value) for o in witnesses]):
             fields[email_name] = _raised(email, min(o.confidence for o in witnesses))
     structure = structure or DEFAULT_STRUCTURE
+    if school_year is not None:
+        doubt_combs_of_impossible_dates(fields, threshold, school_year, today or date.today(), structure)
     if directory is not None:
         vouch_school(fields, directory, threshold, structure, towns)
     if towns:
@@ -210,6 +219,8 @@ class StructureSettings:
             one town of the lexicon designates it (:func:`vouch_town`).
         town_margin: ... when every other town is more than this many points further.
         vouched_confidence: Confidence given to a vouched value, never above its witnesses'.
+        impossible_date_confidence: Confidence every comb of a form is held to when one of its dates, read
+            confidently, is impossible for the form (:func:`doubt_combs_of_impossible_dates`).
     """
 
     school_min_score: float = 80.0
@@ -218,6 +229,7 @@ class StructureSettings:
     town_min_score: float = 80.0
     town_margin: float = 15.0
     vouched_confidence: float = 0.9
+    impossible_date_confidence: float = 0.2
 
 
 DEFAULT_STRUCTURE = StructureSettings()
@@ -316,3 +328,77 @@ def vouch_town(fields: dict[str, ExtractedField], threshold: float, towns: tuple
                                                    "confidence": max(town.confidence, structure.vouched_confidence)})
     fields["pupil_postcode"] = postcode.model_copy(
         update={"confidence": max(postcode.confidence, structure.vouched_confidence)})
+
+
+SCHOOL_YEAR_DATES = ("referral_date", "referrer_date", "family_date")
+"""Dates the form is signed and referred on: inside the school year it is for, and not after it is decided."""
+BIRTH_YEAR_SLACK = 1
+"""Years beyond ``validate.expected_birth_years``' range (itself one year either side of the level's cohort)
+a birth date may lie before it is impossible rather than implausible: two years ahead or behind happens
+(newly arrived pupils) and is for validation to question, not a sign of misread digits."""
+
+
+def impossible_dates(fields: dict[str, ExtractedField], threshold: float, school_year: tuple[int, int],
+                     today: date) -> list[str]:
+    """Comb dates read at ``threshold`` or more that cannot be what was written on this form.
+
+    A referral, referrer or family date must be a calendar day inside the school year (1 September to
+    31 August) and not after ``today``; a birth date, with one class level ticked confidently, must lie
+    within the level's cohort (``pipeline.validate.expected_birth_years``) widened by
+    :data:`BIRTH_YEAR_SLACK`.
+
+    Returns:
+        Names of the impossible dates, in form order.
+    """
+    start, end = date(school_year[0], 9, 1), min(date(school_year[1], 8, 31), today)
+    out: list[str] = []
+    for name in SCHOOL_YEAR_DATES:
+        day = _confident_date(fields.get(name), threshold)
+        if day is not None and not start <= day <= end:
+            out.append(name)
+    level_field, birth = fields.get("class_level"), _confident_date(fields.get("pupil_birth_date"), threshold)
+    if birth is not None and level_field is not None and level_field.confidence >= threshold \
+            and isinstance(level_field.value, list) and len(level_field.value) == 1:
+        years = expected_birth_years(ClassLevel(level_field.value[0]), school_year[0], DEFAULT_RULES)
+        if not years[0] - BIRTH_YEAR_SLACK <= birth.year <= years[-1] + BIRTH_YEAR_SLACK:
+            out.append("pupil_birth_date")
+    return out
+
+
+def _confident_date(field: ExtractedField | None, threshold: float) -> date | None:
+    """The date of a comb read by OCR at ``threshold`` or more; ``date.min`` when it is no calendar day."""
+    if field is None or field.source is not Source.OCR or field.confidence < threshold:
+        return None
+    if not isinstance(field.value, str):
+        return None
+    try:
+        return datetime.strptime(field.value, "%d/%m/%Y").date()
+    except ValueError:
+        return date.min
+
+
+def doubt_combs_of_impossible_dates(fields: dict[str, ExtractedField], threshold: float,
+                                    school_year: tuple[int, int], today: date,
+                                    structure: StructureSettings = DEFAULT_STRUCTURE) -> None:
+    """Hold every OCR comb of the form under the review threshold, in place, when one of its dates was read
+    confidently but is impossible (:func:`impossible_dates`).
+
+    Comb digits are accepted when tesseract and the digit model agree; on a hand whose digits both misread
+    alike (measured: a school cursive's 9 read 3 by both, seed 7 form 12 of ``scan_handwritten``: referral
+    date 19/09 read 13/09, a phone's 5 read 9, and the referrer's date 19/09/2026 read 19/03/2026, all at
+    0.82-0.88), a date outside the school year is the one visible sign, and the other combs of that hand
+    cannot be trusted either.
+
+    Args:
+        fields: Field name → extracted field of the assembled form; updated in place.
+        threshold: The review threshold.
+        school_year: The configured school year, ``(2026, 2027)``.
+        today: No date of the form lies after it.
+        structure: ``impossible_date_confidence``.
+    """
+    if not impossible_dates(fields, threshold, school_year, today):
+        return
+    definition = form_v1()
+    for name, f in fields.items():
+        if f.source is Source.OCR and definition.field(name).is_comb and f.confidence >= threshold:
+            fields[name] = f.model_copy(update={"confidence": structure.impossible_date_confidence})

@@ -25,7 +25,7 @@ from pipeline.limits import run_limited
 from pipeline.route import route_referral
 from pipeline.settings import Settings
 from pipeline.towns import load_towns
-from pipeline.validate import validate_referral
+from pipeline.validate import parse_school_year, validate_referral
 from schemas.directory import Directory
 from schemas.document import Outcome, ReceivedDocument
 from schemas.extraction import ExtractedForm, Source
@@ -205,7 +205,8 @@ def decide_form(
         Routed (valid and confidently read, carrier with places), waiting list
         (valid, no carrier or no place), or review (doubtful or invalid), with reasons.
     """
-    form = cross_check(assemble_form(pages, definition), settings.ocr.text_confidence_min, directory, load_towns())
+    form = cross_check(assemble_form(pages, definition), settings.ocr.text_confidence_min, directory, load_towns(),
+                       school_year=parse_school_year(settings.school_year))
     reasons = missing_page_reasons(form)
     reasons += confidence_reasons(form, settings.ocr.text_confidence_min)
     validation = validate_referral(form.values(), directory, settings.school_year)

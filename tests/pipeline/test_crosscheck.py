@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from pipeline.crosscheck import cross_check, local_part_spelled_by, repair_domain_dots
@@ -168,3 +170,36 @@ def test_town_and_postcode_vouch_for_each_other_only_when_they_agree(town: str, 
     else:
         assert checked.fields["pupil_town"].value == vouched and checked.fields["pupil_town"].confidence == 0.9
         assert checked.fields["pupil_postcode"].confidence == 0.9
+
+
+def _comb_form(**fields: tuple[object, float]) -> ExtractedForm:
+    made = {name: _field(name, value, conf, Source.OMR if name == "class_level" else Source.OCR)
+            for name, (value, conf) in fields.items()}
+    return ExtractedForm(form_id="FO-2026-000001", version=1, pages_found=[1, 2], fields=made,
+                         page_sources={1: Source.OCR, 2: Source.OCR})
+
+
+def test_an_impossible_date_read_confidently_sends_every_comb_of_the_form_to_a_person() -> None:
+    # Measured on seed 7, scan_handwritten 12 (school cursive): both readers took its 9s for 3s and a 5 for a 9.
+    form = _comb_form(referral_date=("13/09/2026", 0.88), referrer_date=("19/03/2026", 0.87),
+                      guardian2_phone=("0789196882", 0.82), school_name=("EE Jules Ferry", 0.9))
+    checked = cross_check(form, THRESHOLD, school_year=(2026, 2027), today=date(2026, 11, 29))
+    for name in ("referral_date", "referrer_date", "guardian2_phone"):
+        assert checked.fields[name].confidence == 0.2
+        assert checked.fields[name].value == form.fields[name].value
+    assert checked.fields["school_name"].confidence == 0.9  # not a comb
+
+
+@pytest.mark.parametrize(("fields", "doubted"), [
+    ({"referral_date": ("13/09/2026", 0.88), "family_date": ("20/09/2026", 0.9)}, False),
+    ({"referral_date": ("13/09/2026", 0.88), "family_date": ("02/12/2026", 0.9)}, True),   # after today
+    ({"referral_date": ("13/09/2026", 0.88), "referrer_date": ("31/08/2026", 0.9)}, True),  # year before
+    ({"referral_date": ("13/09/2026", 0.88), "referrer_date": ("19/03/2026", 0.3)}, False),  # already doubtful
+    ({"referral_date": ("13/09/2026", 0.88), "class_level": (["CM1"], 0.98),
+      "pupil_birth_date": ("02/03/2015", 0.9)}, False),  # CM1 in 2026-2027: born 2016-2018, a year more is possible
+    ({"referral_date": ("13/09/2026", 0.88), "class_level": (["CM1"], 0.98),
+      "pupil_birth_date": ("02/03/2011", 0.9)}, True),   # a 3e pupil's year, or a misread digit
+])
+def test_which_dates_are_impossible(fields: dict[str, tuple[object, float]], doubted: bool) -> None:
+    checked = cross_check(_comb_form(**fields), THRESHOLD, school_year=(2026, 2027), today=date(2026, 11, 29))
+    assert (checked.fields["referral_date"].confidence == 0.2) is doubted
