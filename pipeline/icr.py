@@ -163,12 +163,16 @@ def comb_cells_ink(mask: np.ndarray, field: Field, px_per_pt: float, icr: IcrSet
     speck_px = icr.speck_max_pt2 * px_per_pt * px_per_pt
     boxes = [((c.x0 - origin[0]) * px_per_pt, (c.top - origin[1]) * px_per_pt, (c.x1 - origin[0]) * px_per_pt,
               (c.bottom - origin[1]) * px_per_pt) for c in field.cells]
+    in_gap = np.bincount(labels[:, separator_columns(region.shape[1], field, origin[0], px_per_pt, icr)].ravel(),
+                         minlength=count)
     owned: list[list[int]] = [[] for _ in field.cells]
     for i in range(1, count):
         if stats[i, cv2.CC_STAT_AREA] <= speck_px or not _touches_a_cell(stats[i], boxes):
             continue  # dust, or print between the cells (the "/" of a date)
         if outside_band[i] <= speck_px:
             continue  # a piece of the printed outline
+        if in_gap[i] >= icr.separator_ink_share * stats[i, cv2.CC_STAT_AREA]:
+            continue  # the printed "/" of a date, blurred onto a cell's edge (a digit lies mostly in its cell)
         cx = float(centroids[i][0])
         inside = [k for k, (a, b) in enumerate(spans) if a <= cx <= b]
         k = inside[0] if inside else int(np.argmin([abs(cx - c) for c in centres_x]))
@@ -184,6 +188,29 @@ def comb_cells_ink(mask: np.ndarray, field: Field, px_per_pt: float, icr: IcrSet
             (region.shape[0], max(0, b - a)), np.uint8)
         out.append(CellInk(k, cell_mask, float(cell_mask.sum()) / (px_per_pt * px_per_pt), (x0 + a, y0)))
     return out
+
+
+def separator_columns(width_px: int, field: Field, origin_x_pt: float, px_per_pt: float,
+                      icr: IcrSettings) -> np.ndarray:
+    """Columns of a comb's region that lie in a printed gap between two cells (a date's "/", a phone's pairs).
+
+    Args:
+        width_px: Width of the region.
+        field: The comb (cells in pt).
+        origin_x_pt: Page x in pt of the region's first column.
+        px_per_pt: Scale of the region.
+        icr: ``outline_tolerance_pt``: the gap is narrowed by it each side, so a cell's outline is not in it.
+
+    Returns:
+        ``bool`` array of ``width_px``.
+    """
+    gap = np.zeros(width_px, bool)
+    for left, right in zip(field.cells, field.cells[1:], strict=False):
+        a = int(np.ceil((left.x1 + icr.outline_tolerance_pt - origin_x_pt) * px_per_pt))
+        b = int(np.floor((right.x0 - icr.outline_tolerance_pt - origin_x_pt) * px_per_pt))
+        if b > a:
+            gap[max(0, a):max(0, b)] = True
+    return gap
 
 
 def _touches_a_cell(stat: np.ndarray, boxes: Sequence[tuple[float, float, float, float]]) -> bool:

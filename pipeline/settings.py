@@ -131,6 +131,10 @@ class IcrSettings(BaseModel):
     """Ink blobs up to this area are dust, not writing (a 2×2-px speck at 200 dpi is 0.52 pt²: kept)."""
     fragment_share: float = 0.15
     """Within a cell, a blob under this share of the largest one is a neighbour's overflow and is dropped."""
+    separator_ink_share: float = 0.5
+    """A comb blob with at least this share of its ink in the printed gap between two cells is the date's "/"
+    (blurred onto the next cell's edge by a phone photo, it made tesseract read a right date at confidence 0:
+    photo_jpeg 2 of seed 2026, issue 3); a digit written across an edge keeps most of its ink in its cell."""
     stroke_px: float = 5.0
     """Pen width every digit is brought to in the 32×32 bitmap before the 8×8 counts (``pipeline.icr``).
     Of 0, 5 and 7 px, 5 read most handwritten comb cells right (issue 3, 1,174 cells)."""

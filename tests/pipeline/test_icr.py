@@ -156,3 +156,20 @@ def test_typed_comb_is_read_by_tesseract_and_handwriting_needs_both_readers() ->
 
     doubtful = comb_field(field, [Word("13062018", 0.5, 0, 0)], cells, model, 1.0, ocr, typed=True)
     assert doubtful.confidence < ocr.text_confidence_min
+
+
+@pytest.mark.timeout(120)
+def test_a_dates_slash_blurred_onto_a_cell_is_not_read_as_ink() -> None:
+    """photo_jpeg 2 of seed 2026: the printed "/" of two dates reached the next cell on the photo, was laid
+    beside the digits for tesseract, and the right dates were read at confidence 0 (sent to a person)."""
+    from pipeline.directory import load_directory
+    from pipeline.read_scan import read_scan_page
+    from pipeline.settings import Settings
+
+    settings = Settings()
+    doc = generate_documents(SampleKind.PHOTO_JPEG, 2, 2026, load_directory(settings.directory_file))[0]
+    grey = np.asarray(Image.open(io.BytesIO(doc.data)).convert("L"))
+    fields = read_scan_page(grey, None, settings.ocr, settings.omr).fields
+    for name in ("referral_date", "pupil_birth_date"):
+        assert fields[name].value == doc.truth["values"][name]  # type: ignore[index]
+        assert fields[name].confidence >= settings.ocr.text_confidence_min
