@@ -489,6 +489,15 @@ def fix_email(value: str | None) -> str | None:
     return repair_domain_dots(value.replace("|", "l")) if value else value
 
 
+def email_confidence(confidence: float, ocr: OcrSettings) -> float:
+    """Rescale tesseract's confidence (0-1) in an e-mail address so that ``ocr.email_confidence_min`` lands
+    on the review threshold ``ocr.text_confidence_min``: an address needs more than a name to be trusted
+    (one lost dot makes it wrong). Confidences at or above the e-mail minimum are kept."""
+    if confidence >= ocr.email_confidence_min:
+        return confidence
+    return confidence * ocr.text_confidence_min / ocr.email_confidence_min
+
+
 def validator_cap(kind: FieldKind, value: str | None, ocr: OcrSettings) -> float:
     """The highest confidence a value of ``kind`` may keep given its own syntax (issue 3's "validator").
 
@@ -834,9 +843,9 @@ def read_scan_page(
     page_agreement = float(np.median(measured)) if measured else None
     for f, words in text_pairs:
         value = fix_class_letter(f.name, text_value(f.kind, words))
-        if f.kind is FieldKind.EMAIL:
-            value = fix_email(value)
         confidence = _words_confidence(words) if value else ocr.unread_confidence
+        if f.kind is FieldKind.EMAIL:
+            value, confidence = fix_email(value), email_confidence(confidence, ocr)
         confidence = min(confidence, validator_cap(f.kind, value, ocr), class_line_cap(f.name, value, ocr))
         if looks_handwritten(agreements[f.name], page_agreement, ocr.icr):
             confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop

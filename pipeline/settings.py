@@ -185,6 +185,12 @@ class OcrSettings(BaseModel):
     digit_confidence_min: float = 0.60
     timeout_s: float = 60.0
     """Hard limit for one tesseract call, in seconds."""
+    email_confidence_min: float = 0.80
+    """Tesseract word confidence an e-mail address needs to pass review on its own (the text threshold
+    applies to the rescaled confidence, see ``read_scan.email_confidence``). An address is wrong for one
+    lost dot, and a dot is a few pixels: ``danieljacquot@gmail.com`` was read for ``daniel.jacquot@…`` at
+    0.65 on a phone photo (issue 3). An address spelled by its owner's confident name is still vouched for
+    (``pipeline.crosscheck``)."""
     email_language: str = "eng"
     """Language for e-mail zones: measured on 10 renderings, ``eng`` keeps the dot of ``t.etienne@…`` and
     ``j.valentin@…`` that ``fra`` drops or reads as a hyphen."""

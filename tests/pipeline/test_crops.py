@@ -11,7 +11,7 @@ from PIL import Image
 
 from pipeline.crops import SheetItem, contact_sheet, crop_path, store_crops
 from pipeline.form_definition import FieldKind, form_v1
-from pipeline.read_scan import class_line_cap, field_crops, fix_class_letter, validator_cap
+from pipeline.read_scan import class_line_cap, email_confidence, field_crops, fix_class_letter, validator_cap
 from pipeline.settings import OcrSettings
 
 
@@ -68,3 +68,11 @@ def test_a_class_line_must_lead_with_a_level_and_an_unambiguous_division(read: s
     assert fix_class_letter("class_name", read) == value
     assert (class_line_cap("class_name", value, ocr) == 1.0) is ok
     assert class_line_cap("pupil_address", "Se B", ocr) == 1.0  # other fields are not class lines
+
+
+def test_an_address_needs_more_confidence_than_a_name() -> None:
+    ocr = OcrSettings()
+    # Read at 0.65 with its dot lost ("danieljacquot@gmail.com"): a name would pass, an address does not.
+    assert 0.65 >= ocr.text_confidence_min > email_confidence(0.65, ocr)
+    assert email_confidence(ocr.email_confidence_min, ocr) == ocr.email_confidence_min
+    assert email_confidence(0.79, ocr) < ocr.text_confidence_min <= email_confidence(0.80, ocr)
