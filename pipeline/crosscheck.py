@@ -129,6 +129,21 @@ def _is_short_form(word: str, known: set[str]) -> bool:
                                                for k in known)
 
 
+REPEAT_CONFLICT_SHARE = 0.9
+"""Two confident repeats that disagree are held at this share of the review threshold: under it, so a
+person decides, with the percentage shown to staff still saying the reading was nearly sure."""
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Whether two readings spell one name: equal once case and spacing are ignored, accents kept
+    (``Anaïs`` and ``Anais`` are two spellings; a registry holds one)."""
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def _lowered(field: ExtractedField, confidence: float) -> ExtractedField:
+    return field.model_copy(update={"confidence": min(field.confidence, confidence)})
+
+
 def _raised(field: ExtractedField, confidence: float) -> ExtractedField:
     return field.model_copy(update={"confidence": max(field.confidence, confidence)})
 
@@ -139,8 +154,9 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
     """Raise the confidence of OCR fields another confident reading on the form agrees with.
 
     * A repeated field (page 2's pupil name) and its original: when both are read, are made of
-      letters only and are equal once folded, both take the higher confidence, provided it reaches
-      ``threshold``.
+      letters only and spell the same name (accents included), both take the higher confidence,
+      provided it reaches ``threshold``; when both were read confidently but differ (an accent is
+      enough), both fall under ``threshold``.
     * An e-mail on a domain of :data:`KNOWN_EMAIL_DOMAINS` whose local part is spelled by its owner's
       name fields (:data:`EMAIL_OWNERS`), each of them read at ``threshold`` or more: it takes the
       lowest confidence of those name fields.
@@ -167,8 +183,13 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
             continue
         best = max(a.confidence, b.confidence)
         spelled = all(_NAME_CHARS.fullmatch(v) for v in (a.value, b.value))  # "MICHEL |" folds to "michel"
-        if spelled and fold(a.value) == fold(b.value) and fold(a.value) and best >= threshold:
+        if spelled and _same_name(a.value, b.value) and fold(a.value) and best >= threshold:
             fields[first], fields[second] = _raised(a, best), _raised(b, best)
+        elif min(a.confidence, b.confidence) >= threshold and not _same_name(a.value, b.value):
+            # Two confident readings of one name that differ (often by an accent: "Anais" at 0.90 against
+            # "Anaïs", phone photo, issue 3): at least one is wrong, and only a person can tell which.
+            doubt = min(a.confidence, b.confidence, threshold * REPEAT_CONFLICT_SHARE)
+            fields[first], fields[second] = _lowered(a, doubt), _lowered(b, doubt)
     for email_name, owner_names in EMAIL_OWNERS.items():
         email = fields.get(email_name)
         if email is None or email.source is not Source.OCR or not isinstance(email.value, str):

@@ -62,16 +62,29 @@ def test_email_stays_doubtful_without_a_sound_witness(email: str, surname_conf: 
 
 
 def test_page_two_name_confirms_page_one_and_the_reverse() -> None:
-    form = _form(pupil_surname=("LEFÈVRE", 0.93), p2_pupil_surname=("LEFEVRE", 0.55),
-                 pupil_first_name=("Inès", 0.50), p2_pupil_first_name=("Ines", 0.52))
+    form = _form(pupil_surname=("LEFÈVRE", 0.93), p2_pupil_surname=("Lefèvre", 0.55),
+                 pupil_first_name=("Inès", 0.50), p2_pupil_first_name=("Inès", 0.52))
     checked = cross_check(form, THRESHOLD)
     assert checked.fields["p2_pupil_surname"].confidence == 0.93
     assert checked.fields["pupil_first_name"].confidence == 0.50  # two doubtful readings prove nothing
 
 
-def test_disagreeing_repeats_are_left_alone() -> None:
-    form = _form(pupil_surname=("LEFÈVRE", 0.93), p2_pupil_surname=("LEFEBVRE", 0.55))
-    assert cross_check(form, THRESHOLD).fields["p2_pupil_surname"].confidence == 0.55
+def test_a_doubtful_repeat_that_disagrees_is_left_alone() -> None:
+    form = _form(pupil_surname=("LEFÈVRE", 0.93), p2_pupil_surname=("LEFEVRE", 0.55),
+                 pupil_first_name=("Inès", 0.90), p2_pupil_first_name=("Ines", 0.40))
+    checked = cross_check(form, THRESHOLD)
+    assert checked.fields["p2_pupil_surname"].confidence == 0.55  # an accent short: not vouched
+    assert checked.fields["pupil_surname"].confidence == 0.93
+    assert checked.fields["pupil_first_name"].confidence == 0.90
+
+
+@pytest.mark.parametrize(("page1", "page2"), [("Anais", "Anaïs"), ("LEFEBVRE", "LEFÈVRE")])
+def test_two_confident_repeats_that_disagree_both_go_to_a_person(page1: str, page2: str) -> None:
+    form = _form(pupil_first_name=(page1, 0.90), p2_pupil_first_name=(page2, 0.95))
+    checked = cross_check(form, THRESHOLD)
+    assert checked.fields["pupil_first_name"].confidence < THRESHOLD
+    assert checked.fields["p2_pupil_first_name"].confidence < THRESHOLD
+    assert checked.fields["pupil_first_name"].value == page1  # values are never changed
 
 
 @pytest.mark.parametrize(("read", "repaired"), [
