@@ -26,7 +26,7 @@ from pipeline.form_definition import form_v1
 from pipeline.towns import Town, closest_town, names_another_town
 from pipeline.validate import DEFAULT_RULES, expected_birth_years
 from schemas.directory import ClassLevel, Directory
-from schemas.extraction import ExtractedField, ExtractedForm, Source
+from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Source
 
 KNOWN_EMAIL_DOMAINS = frozenset({
     # The largest French consumer mailbox providers (ARCEP and Médiamétrie audiences list these).
@@ -190,6 +190,8 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
             # "Anaïs", phone photo, issue 3): at least one is wrong, and only a person can tell which.
             doubt = min(a.confidence, b.confidence, threshold * REPEAT_CONFLICT_SHARE)
             fields[first], fields[second] = _lowered(a, doubt), _lowered(b, doubt)
+            fields[first] = fields[first].model_copy(update={"doubt": Doubt.REPEAT_CONFLICT})
+            fields[second] = fields[second].model_copy(update={"doubt": Doubt.REPEAT_CONFLICT})
     for email_name, owner_names in EMAIL_OWNERS.items():
         email = fields.get(email_name)
         if email is None or email.source is not Source.OCR or not isinstance(email.value, str):
@@ -422,4 +424,5 @@ def doubt_combs_of_impossible_dates(fields: dict[str, ExtractedField], threshold
     definition = form_v1()
     for name, f in fields.items():
         if f.source is Source.OCR and definition.field(name).is_comb and f.confidence >= threshold:
-            fields[name] = f.model_copy(update={"confidence": structure.impossible_date_confidence})
+            fields[name] = f.model_copy(update={"confidence": structure.impossible_date_confidence,
+                                                "doubt": Doubt.IMPOSSIBLE_DATE})

@@ -39,7 +39,7 @@ from pipeline.read_pdf import (
 from pipeline.read_scan import ScanPageResult, read_scan_page
 from pipeline.settings import Settings
 from schemas.document import MediaType
-from schemas.extraction import ExtractedField, Source
+from schemas.extraction import Doubt, ExtractedField, Source
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def doubt_text_zones(result: ScanPageResult, cap: float) -> ScanPageResult:
     """The page with every text and e-mail field's confidence capped at ``cap`` (0-1): a page received at
     too coarse a resolution for letters (``OcrSettings.min_text_dpi``) sends its words to a person."""
     kinds = {f.name: f.kind for f in form_v1().page_fields(result.identity.page)}
-    fields = {name: (f.model_copy(update={"confidence": min(f.confidence, cap)})
+    fields = {name: (f.model_copy(update={"confidence": min(f.confidence, cap), "doubt": Doubt.LOW_RESOLUTION})
                      if kinds.get(name) in (FieldKind.TEXT, FieldKind.EMAIL) and f.value is not None else f)
               for name, f in result.fields.items()}
     return replace(result, fields=fields)

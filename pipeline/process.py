@@ -28,7 +28,7 @@ from pipeline.towns import load_towns
 from pipeline.validate import parse_school_year, validate_referral
 from schemas.directory import Directory
 from schemas.document import Outcome, ReceivedDocument
-from schemas.extraction import ExtractedForm, Source
+from schemas.extraction import Doubt, ExtractedForm, Source
 from schemas.referral import Referral
 
 logger = logging.getLogger(__name__)
@@ -98,15 +98,26 @@ def pupil_key(surname: str, first_name: str, birth_date: date, secret: str) -> s
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+DOUBT_REASONS_FR: dict[Doubt, str] = {
+    Doubt.HANDWRITTEN: "écrit à la main, à lire sur l'image et à saisir.",
+    Doubt.FOREIGN_INK: "un tampon, une signature ou un trait couvre la zone, à lire sur l'image.",
+    Doubt.LOW_RESOLUTION: "fiche reçue en trop basse résolution (fax), à lire sur l'image.",
+    Doubt.REPEAT_CONFLICT: "le nom n'est pas lu pareil en page 1 et en page 2, choisir la bonne orthographe.",
+    Doubt.IMPOSSIBLE_DATE: "une date lue sur la fiche est impossible, vérifier toutes les cases de chiffres.",
+}
+"""What staff are told to look for, per cause of doubt (see :class:`schemas.extraction.Doubt`)."""
+
+
 def confidence_reasons(form: ExtractedForm, threshold: float) -> list[Reason]:
-    """Fields read with a confidence under ``threshold`` (0-1), as review reasons."""
+    """Fields read with a confidence under ``threshold`` (0-1), as review reasons saying why in French."""
     definition = form_v1()
     reasons = []
     for name, f in form.fields.items():
         if f.source is not Source.NONE and f.confidence < threshold:
             label = definition.field(name).label or name
-            reasons.append(Reason("low_confidence",
-                                  f"« {label} » : lecture incertaine ({f.confidence:.0%}), à vérifier.", name))
+            why = DOUBT_REASONS_FR.get(f.doubt) if f.doubt else None
+            why = why or f"lecture incertaine ({f.confidence:.0%}), à vérifier."
+            reasons.append(Reason("low_confidence", f"« {label} » : {why}", name))
     return reasons
 
 

@@ -51,7 +51,7 @@ from pipeline.realign import realign_field
 from pipeline.register import RegisteredPage, ink_threshold, register_page
 from pipeline.settings import OcrSettings, OmrSettings
 from pipeline.template_image import blank_page_image
-from schemas.extraction import ExtractedField, RawValue, Source, TickState, ZoneBox, format_comb
+from schemas.extraction import Doubt, ExtractedField, RawValue, Source, TickState, ZoneBox, format_comb
 
 log = logging.getLogger(__name__)
 
@@ -847,10 +847,12 @@ def read_scan_page(
         if f.kind is FieldKind.EMAIL:
             value, confidence = fix_email(value), email_confidence(confidence, ocr)
         confidence = min(confidence, validator_cap(f.kind, value, ocr), class_line_cap(f.name, value, ocr))
+        doubt = None
         if looks_handwritten(agreements[f.name], page_agreement, ocr.icr):
             confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop
+            doubt = Doubt.HANDWRITTEN if value is not None else None
         fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),
-                                        source=Source.OCR, page=f.page, zone=_zone(f))
+                                        source=Source.OCR, page=f.page, zone=_zone(f), doubt=doubt)
     for f, words, cells, probabilities, agreement in zip(combs.fields, words_by_slot(comb_words, combs.strip.slots),
                                                          combs.cells, combs.probabilities, combs.agreements,
                                                          strict=True):
@@ -859,7 +861,8 @@ def read_scan_page(
     # Ink of a stamp, a stray signature or a copier's streak reaching a zone or a box: a person decides.
     for name in find_foreign_ink(mask, definition, identified.identity.page, omr, page.image):
         fields[name] = fields[name].model_copy(
-            update={"confidence": min(fields[name].confidence, omr.foreign_ink_confidence)})
+            update={"confidence": min(fields[name].confidence, omr.foreign_ink_confidence),
+                    "doubt": Doubt.FOREIGN_INK})
     log.debug("page %d read: %d fields, residual %.2f pt, %d text and %d comb zones OCR'd",
               identified.identity.page, len(fields), page.residual_pt, len(text_pairs), len(combs.fields))
     ordered = {f.name: fields[f.name] for f in page_fields}

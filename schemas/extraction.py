@@ -42,6 +42,17 @@ class TickState(StrEnum):
     CANCELLED = "cancelled"  # filled in completely: the printed rule says this cancels the box
 
 
+class Doubt(StrEnum):
+    """Why a reader holds a field under the review threshold whatever the OCR's own confidence, so that staff
+    are told what to look for (``pipeline.process.confidence_reasons``)."""
+
+    HANDWRITTEN = "handwritten"  # tesseract's confidence means nothing on handwriting (pipeline.icr)
+    FOREIGN_INK = "foreign_ink"  # a stamp, a signature or a streak crosses the zone (pipeline.foreign_ink)
+    LOW_RESOLUTION = "low_resolution"  # a fax: too few lines per inch for letters (pipeline.extract)
+    REPEAT_CONFLICT = "repeat_conflict"  # the name and its page-2 repeat were read differently
+    IMPOSSIBLE_DATE = "impossible_date"  # a date read is impossible for the form, so every comb is doubted
+
+
 class ZoneBox(BaseModel):
     """Where a field lies on its page, in PDF points (top-left origin)."""
 
@@ -65,6 +76,7 @@ class ExtractedField(BaseModel):
         zone: The field's zone in PDF points.
         ticks: For tick fields, the OMR state of each option (option → state).
         fill_ratios: For tick fields read by OMR, dark-pixel share of each box interior.
+        doubt: Why the field was held under the review threshold beyond its OCR confidence, if it was.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -77,6 +89,7 @@ class ExtractedField(BaseModel):
     zone: ZoneBox
     ticks: dict[str, TickState] = Field(default_factory=dict)
     fill_ratios: dict[str, float] = Field(default_factory=dict)
+    doubt: Doubt | None = None
 
 
 class ExtractedForm(BaseModel):

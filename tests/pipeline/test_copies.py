@@ -26,7 +26,7 @@ from samples.generator import GeneratedDocument, SampleKind, generate_documents
 from samples.scanner import rasterise_pdf_page, render_filled_pdf, simulate_scan
 from schemas.directory import Directory
 from schemas.document import Outcome
-from schemas.extraction import FormValues
+from schemas.extraction import Doubt, FormValues
 
 SEED = 2026
 """The benchmark's seed: these are the forms ``clas-referrals bench`` reads first."""
@@ -114,6 +114,7 @@ def test_fax_is_read_at_square_pixels_with_or_without_its_resolution(
         words = [f for f in fields.values() if form_v1().field(f.name).kind in (FieldKind.TEXT, FieldKind.EMAIL)
                  and f.value is not None]
         assert words and all(f.confidence < threshold for f in words)
+        assert all(f.doubt is Doubt.LOW_RESOLUTION for f in words)  # staff are told it is a fax
 
 
 def _write(doc: GeneratedDocument, tmp_path: Path) -> Path:
@@ -227,6 +228,7 @@ def test_a_stamp_over_a_tick_box_sends_the_field_to_a_person_with_its_crop(page1
     threshold = Settings().ocr.text_confidence_min
     level = result.fields["class_level"]
     assert level.confidence < threshold, (level.value, level.fill_ratios)
+    assert level.doubt is Doubt.FOREIGN_INK
     assert "class_level" in result.crops
     # Far from the stamp, the page is read as usual.
     assert result.fields["observations"].value == VALUES["observations"]

@@ -7,11 +7,12 @@ from datetime import date
 import pytest
 
 from pipeline.crosscheck import cross_check, local_part_spelled_by, repair_domain_dots
+from pipeline.process import confidence_reasons
 from pipeline.directory import load_directory, match_school
 from pipeline.settings import Settings
 from pipeline.towns import load_towns, names_another_town
 from schemas.directory import Directory
-from schemas.extraction import ExtractedField, ExtractedForm, Source, ZoneBox
+from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Source, ZoneBox
 
 THRESHOLD = 0.60
 
@@ -216,3 +217,17 @@ def test_an_impossible_date_read_confidently_sends_every_comb_of_the_form_to_a_p
 def test_which_dates_are_impossible(fields: dict[str, tuple[object, float]], doubted: bool) -> None:
     checked = cross_check(_comb_form(**fields), THRESHOLD, school_year=(2026, 2027), today=date(2026, 11, 29))
     assert (checked.fields["referral_date"].confidence == 0.2) is doubted
+
+
+def test_staff_are_told_why_a_field_is_doubted() -> None:
+    form = _form(pupil_first_name=("Anais", 0.90), p2_pupil_first_name=("Anaïs", 0.95),
+                 class_name=("CM1 B", 0.30), observations=("Besoin de calme", 0.45))
+    form = form.model_copy(update={"fields": {**form.fields, "class_name": form.fields["class_name"].model_copy(
+        update={"doubt": Doubt.FOREIGN_INK})}})
+
+    reasons = {r.field: r.message_fr for r in confidence_reasons(cross_check(form, THRESHOLD), THRESHOLD)}
+
+    assert "page 1 et en page 2" in reasons["pupil_first_name"]
+    assert "tampon" in reasons["class_name"]
+    assert "lecture incertaine (45%)" in reasons["observations"]
+    assert "Anais" not in " ".join(reasons.values())  # reasons name the field, never the value read
