@@ -322,9 +322,10 @@ def vouch_town(fields: dict[str, ExtractedField], threshold: float, towns: tuple
 
     The town as read (a text zone) must be close to exactly one lexicon town (similarity at least
     ``structure.town_min_score``, every town of another name ``structure.town_margin`` lower), and the
-    postcode as read (a comb, whatever its confidence) must be that town's code. Both then take
-    ``structure.vouched_confidence``; the town takes the lexicon's spelling, in capitals when it was
-    written in capitals.
+    postcode as read (a comb, whatever its confidence: its value, or the digit model's own reading of its
+    cells, ``ExtractedField.model_digits``, when tesseract took a hand's 9 for a 4) must be that town's
+    code. Both then take ``structure.vouched_confidence``; the town takes the lexicon's spelling, in
+    capitals when it was written in capitals, and the postcode the town's code.
 
     Args:
         fields: Field name → extracted field of the assembled form; updated in place.
@@ -342,15 +343,17 @@ def vouch_town(fields: dict[str, ExtractedField], threshold: float, towns: tuple
     match = closest_town(town.value, towns)
     if match.town is None or match.score < structure.town_min_score:
         return
-    if match.score - match.runner_up < structure.town_margin or postcode.value != match.town.postcode:
+    if match.score - match.runner_up < structure.town_margin:
         return
+    if match.town.postcode not in (postcode.value, postcode.model_digits):
+        return  # neither tesseract's digits nor the digit model's are the town's code
     letters = [ch for ch in town.value if ch.isalpha()]
     capitals = bool(letters) and all(ch.isupper() for ch in letters)
     name = match.town.name.upper() if capitals else match.town.name
     fields["pupil_town"] = town.model_copy(update={"value": name,
                                                    "confidence": max(town.confidence, structure.vouched_confidence)})
     fields["pupil_postcode"] = postcode.model_copy(
-        update={"confidence": max(postcode.confidence, structure.vouched_confidence)})
+        update={"value": match.town.postcode, "confidence": max(postcode.confidence, structure.vouched_confidence)})
 
 
 SCHOOL_YEAR_DATES = ("referral_date", "referrer_date", "family_date")

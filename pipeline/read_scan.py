@@ -712,7 +712,8 @@ def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probab
             ``icr.typed_digit_confidence_min`` or more.
 
     Returns:
-        The extracted field (canonical comb value, source OCR).
+        The extracted field (canonical comb value, source OCR), with the model's own digits in
+        ``model_digits``.
     """
     read = "".join(ch for w in words for ch in w.text if ch.isdigit())
     per_cell: list[str | None] = list(read) if len(read) == len(cells) else [None] * len(cells)
@@ -726,8 +727,9 @@ def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probab
     if len(cells) != len(field.cells):
         confidence = min(confidence, ocr.unread_confidence)  # a part-filled comb
     confidence = min(confidence, validator_cap(field.kind, value, ocr))
+    model = "".join(str(int(np.argmax(p))) for p in probabilities) or None
     return ExtractedField(name=field.name, value=value, confidence=_with_quality(confidence, quality),
-                          source=Source.OCR, page=field.page, zone=_zone(field))
+                          source=Source.OCR, page=field.page, zone=_zone(field), model_digits=model)
 
 
 def field_crops(image: np.ndarray, px_per_pt: float, fields: Sequence[Field], crop_dpi: float) -> dict[str, bytes]:

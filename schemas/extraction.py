@@ -77,6 +77,10 @@ class ExtractedField(BaseModel):
         ticks: For tick fields, the OMR state of each option (option → state).
         fill_ratios: For tick fields read by OMR, dark-pixel share of each box interior.
         doubt: Why the field was held under the review threshold beyond its OCR confidence, if it was.
+        model_digits: For a comb read from a scan: the digit model's own reading (``pipeline.icr``), one digit
+            per inked cell left to right, whatever value was kept (tesseract's when it read one digit per
+            cell). An independent reading a cross-check may weigh (``pipeline.crosscheck.vouch_town``);
+            ``None`` for every other field. Not stored.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -90,6 +94,7 @@ class ExtractedField(BaseModel):
     ticks: dict[str, TickState] = Field(default_factory=dict)
     fill_ratios: dict[str, float] = Field(default_factory=dict)
     doubt: Doubt | None = None
+    model_digits: str | None = None
 
 
 class ExtractedForm(BaseModel):

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from pipeline.crosscheck import cross_check, local_part_spelled_by, repair_domain_dots
-from pipeline.process import confidence_reasons
 from pipeline.directory import load_directory, match_school
+from pipeline.process import confidence_reasons
 from pipeline.settings import Settings
 from pipeline.towns import load_towns, names_another_town
 from schemas.directory import Directory
@@ -231,3 +231,16 @@ def test_staff_are_told_why_a_field_is_doubted() -> None:
     assert "tampon" in reasons["class_name"]
     assert "lecture incertaine (45%)" in reasons["observations"]
     assert "Anais" not in " ".join(reasons.values())  # reasons name the field, never the value read
+
+
+def test_the_digit_models_reading_of_the_postcode_may_agree_with_the_town() -> None:
+    # Measured (seed 7, scan_handwritten 7): tesseract read the hand's 95100 as 45100, the digit model 95100.
+    form = _town_form("Arcenteuil", "45100")
+    postcode = form.fields["pupil_postcode"].model_copy(update={"model_digits": "95100"})
+    form = form.model_copy(update={"fields": {**form.fields, "pupil_postcode": postcode}})
+    checked = cross_check(form, THRESHOLD, towns=load_towns())
+    assert checked.fields["pupil_postcode"].value == "95100" and checked.fields["pupil_postcode"].confidence == 0.9
+    assert checked.fields["pupil_town"].value == "Argenteuil"
+    wrong = form.model_copy(update={"fields": {**form.fields, "pupil_postcode": postcode.model_copy(
+        update={"model_digits": "95110"})}})
+    assert cross_check(wrong, THRESHOLD, towns=load_towns()).fields["pupil_postcode"].confidence == 0.2

@@ -155,6 +155,7 @@ def test_typed_comb_is_read_by_tesseract_and_handwriting_needs_both_readers() ->
 
     written = comb_field(field, words, cells, model, 1.0, ocr, typed=False)
     assert written.confidence < ocr.text_confidence_min  # handwriting: the two readers must agree
+    assert written.value == "13/06/2018" and written.model_digits == "19082018"  # the model's own reading kept
 
     doubtful = comb_field(field, [Word("13062018", 0.5, 0, 0)], cells, model, 1.0, ocr, typed=True)
     assert doubtful.confidence < ocr.text_confidence_min
