@@ -281,79 +281,26 @@ def stroke_width_px(bitmap: np.ndarray) -> float:
     return 2.0 * area / max(perimeter, 1.0)
 
 
-AUGMENT_COPIES = 2
-"""Distorted copies of each ``load_digits`` image added to the training set (:func:`distorted`).
-
-Measured on 1,314 handwritten comb cells of ``samples.handwriting`` (seed 7, 15 scans and 15 photos, the
-model alone): 77.3 % right without copies, 78.0 % with two rotated and sheared copies, 80.8 % with two
-copies also elastically distorted (four copies: 79.5 %). By hand: breip 85 → 98 %, femkeklaver 78 → 87 %,
-humor_sans 86 → 91 %, dkg 76 → 79 %, ecolier_court (school cursive) 68 → 65 %. The handwriting fonts
-themselves are never trained on: they write the test forms. Training takes about 2 s instead of 0.5 s,
-paid once per run (the reading workers are forked with the model trained, ``pipeline.worker_preload``)."""
-AUGMENT_ROTATION_DEG = 10.0
-"""Largest rotation of a copy, either way: the slant of an upright hand (issue 3's skew is registered away)."""
-AUGMENT_SHEAR = 0.3
-"""Largest horizontal shear of a copy (x shift per unit of height), either way: a hand's italic slant."""
-AUGMENT_WIDTH_SCALE = (0.8, 1.15)
-"""Range of a copy's width scale: narrow and wide hands."""
-ELASTIC_ALPHA_PX = 2.0
-"""Largest displacement of the elastic distortion in pixels of the 48-px canvas (Simard et al., ICDAR 2003)."""
-ELASTIC_SIGMA_PX = 3.0
-"""Smoothing of the displacement field (Gaussian sigma, px): strokes bend, they do not break."""
-AUGMENT_SEED = 2003
-"""The copies are drawn from a fixed seed: the model, and so every reading, is the same on every run."""
-
-
-def distorted(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A copy of a 0-1 grey digit image rotated, sheared, narrowed or widened and elastically distorted.
-
-    Args:
-        image: ``float32`` digit on a black (0) background with room around it.
-        rng: Draws the distortion (:data:`AUGMENT_ROTATION_DEG`, :data:`AUGMENT_SHEAR`,
-            :data:`AUGMENT_WIDTH_SCALE`, :data:`ELASTIC_ALPHA_PX`).
-
-    Returns:
-        ``float32`` array of the same shape.
-    """
-    h, w = image.shape
-    rotation = np.vstack([cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-AUGMENT_ROTATION_DEG,
-                                                                              AUGMENT_ROTATION_DEG), 1.0),
-                          [0.0, 0.0, 1.0]])
-    shear, scale = rng.uniform(-AUGMENT_SHEAR, AUGMENT_SHEAR), rng.uniform(*AUGMENT_WIDTH_SCALE)
-    skew = np.array([[scale, shear, -shear * h / 2 + (1 - scale) * w / 2], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-    out = cv2.warpAffine(image, (skew @ rotation)[:2], (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
-    alpha = rng.uniform(0.0, ELASTIC_ALPHA_PX)
-    dx, dy = (cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), ELASTIC_SIGMA_PX) * alpha
-              for _ in range(2))
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(out, xs + dx, ys + dy, cv2.INTER_LINEAR, borderValue=0)
-
-
 def training_set(stroke_px: float) -> tuple[np.ndarray, np.ndarray]:
-    """``load_digits`` and :data:`AUGMENT_COPIES` distorted copies of it, brought through :func:`bitmap_features`.
+    """``load_digits`` brought through :func:`bitmap_features`.
 
-    Each 8×8 image (0-16) is enlarged to 32×32 (on a 48×48 canvas, so a distorted copy keeps its
-    strokes) and cut at half ink, then normalised as a cell is. Measured on 1,174 comb cells of
-    ``samples.handwriting`` and typed scans (issue 3), this re-normalisation lifts handwritten cells from
-    34-37 % to 42-45 % right at the same typed accuracy (83-89 %); the distorted copies add 3.5 points
-    (see :data:`AUGMENT_COPIES`).
+    Each 8×8 image (0-16) is enlarged to 32×32 and cut at half ink, then normalised as a cell is.
+    Measured on 1,174 comb cells of ``samples.handwriting`` and typed scans (issue 3), this
+    re-normalisation lifts handwritten cells from 34-37 % to 42-45 % right at the same typed
+    accuracy (83-89 %); slanted copies of the training images did not help and tripled training time.
 
     Returns:
-        Features ``(n, 64)`` and digit labels ``(n,)``, ``n`` = 1,797 × (1 + :data:`AUGMENT_COPIES`).
+        Features ``(1797, 64)`` and digit labels ``(1797,)``.
     """
     digits = load_digits()
-    rng = np.random.default_rng(AUGMENT_SEED)
-    pad = (48 - BITMAP_SIDE) // 2
     rows: list[np.ndarray] = []
     labels: list[int] = []
     for image, label in zip(digits.images, digits.target, strict=True):
         big = cv2.resize(image.astype(np.float32) / 16.0, (BITMAP_SIDE, BITMAP_SIDE), interpolation=cv2.INTER_LINEAR)
-        big = cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
-        for variant in (big, *(distorted(big, rng) for _ in range(AUGMENT_COPIES))):
-            features = bitmap_features((variant >= 0.5).astype(np.uint8), stroke_px)
-            if features is not None:
-                rows.append(features)
-                labels.append(int(label))
+        features = bitmap_features((big >= 0.5).astype(np.uint8), stroke_px)
+        if features is not None:
+            rows.append(features)
+            labels.append(int(label))
     return np.vstack(rows), np.asarray(labels)
 
 
@@ -412,10 +359,10 @@ def typed_digits(font: str = "Helvetica") -> tuple[list[np.ndarray], list[int]]:
 def digit_model(stroke_px: float) -> Any:
     """The digit classifier, trained on first use (cached per process and pen width).
 
-    Trained on :func:`training_set` (load_digits and its distorted copies) and :func:`typed_digits`
-    (three copies each per load_digits image kept or distorted, so that the form's own typed digits weigh
-    like a writer of load_digits). An RBF support vector machine (``gamma=0.001``, scikit-learn's own
-    digits example, about 99 % on held-out optdigits); about 2 s of CPU.
+    Trained on :func:`training_set` (load_digits) and :func:`typed_digits` (three copies each, so
+    that the form's own typed digits weigh like a writer of load_digits). An RBF support vector
+    machine (``gamma=0.001``, scikit-learn's own digits example, about 99 % on held-out optdigits);
+    well under a second of CPU.
 
     Returns:
         A fitted ``sklearn.svm.SVC``; :func:`digit_probabilities` turns its scores into probabilities.
@@ -423,9 +370,8 @@ def digit_model(stroke_px: float) -> Any:
     features, labels = training_set(stroke_px)
     typed, typed_labels = typed_digits()
     typed_features = [bitmap_features(b, stroke_px) for b in typed]
-    copies = 3 * (1 + AUGMENT_COPIES)
-    extra = np.vstack([f for f in typed_features if f is not None] * copies)
-    extra_labels = np.asarray([d for f, d in zip(typed_features, typed_labels, strict=True) if f is not None] * copies)
+    extra = np.vstack([f for f in typed_features if f is not None] * 3)
+    extra_labels = np.asarray([d for f, d in zip(typed_features, typed_labels, strict=True) if f is not None] * 3)
     model = SVC(gamma=0.001, C=10.0, decision_function_shape="ovr")
     model.fit(np.vstack([features, extra]), np.concatenate([labels, extra_labels]))
     return model
