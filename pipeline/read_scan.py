@@ -48,7 +48,7 @@ from pipeline.icr import (
 )
 from pipeline.identify_anchors import find_page
 from pipeline.realign import realign_field
-from pipeline.register import RegisteredPage, ink_threshold, register_page
+from pipeline.register import EVEN_PAPER_MIN, RegisteredPage, ink_threshold, register_page
 from pipeline.settings import OcrSettings, OmrSettings
 from pipeline.template_image import blank_page_image
 from schemas.extraction import Doubt, ExtractedField, RawValue, Source, TickState, ZoneBox, format_comb
@@ -154,6 +154,26 @@ def paper_to_white(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     ``10/10/2026`` read as ``10702026`` on grey paper, right once paper is white).
     """
     return np.where(mask.astype(bool), image, np.uint8(255)).astype(np.uint8)
+
+
+def sharpen_for_ocr(image: np.ndarray, px_per_pt: float, ocr: OcrSettings) -> np.ndarray:
+    """Unsharp mask for tesseract: the image plus ``ocr.photo_sharpen_amount`` of its difference with a Gaussian
+    blur of sigma ``ocr.photo_sharpen_sigma_pt`` (pt, converted with ``px_per_pt``).
+
+    A phone's lens and JPEG/HEIC compression round the letters of a photo, and the resampling to
+    ``ocr.text_ocr_dpi`` rounds them further; tesseract then confuses ``ll``/``li``, ``5``/``S`` and ``B``/``8``
+    at high confidence (measured, see ``OcrSettings.photo_sharpen_sigma_pt``).
+
+    Args:
+        image: ``uint8`` grey page, paper white (:func:`paper_to_white`).
+        px_per_pt: Its scale.
+        ocr: Radius and amount.
+
+    Returns:
+        A sharpened ``uint8`` copy of the same shape.
+    """
+    blur = cv2.GaussianBlur(image, (0, 0), ocr.photo_sharpen_sigma_pt * px_per_pt)
+    return cv2.addWeighted(image, 1.0 + ocr.photo_sharpen_amount, blur, -ocr.photo_sharpen_amount, 0)
 
 
 def ink_share(mask: np.ndarray, rect: Rect, px_per_pt: float) -> float:
@@ -811,10 +831,12 @@ def read_scan_page(
     fields: dict[str, ExtractedField] = {}
     layout = definition.pages[identified.identity.page - 1]
     marks = layout.qr_codes + layout.anchors
+    # A page whose light had to be flattened was photographed: its letters are sharpened for tesseract.
+    text_image = sharpen_for_ocr(ocr_image, s, ocr) if page.evenness < EVEN_PAPER_MIN else ocr_image
     text_strip, text_fields, decided_text = read_text_fields(
-        [f for f in page_fields if f.kind is FieldKind.TEXT], page, ocr_image, text_mask, ocr, marks)
+        [f for f in page_fields if f.kind is FieldKind.TEXT], page, text_image, text_mask, ocr, marks)
     mail_strip, mail_fields, decided_mail = read_text_fields(
-        [f for f in page_fields if f.kind is FieldKind.EMAIL], page, ocr_image, text_mask, ocr, marks)
+        [f for f in page_fields if f.kind is FieldKind.EMAIL], page, text_image, text_mask, ocr, marks)
     # Each tick box and comb moved onto its own printed place (pipeline.realign), with its position quality.
     template = blank_page_image(identified.identity.page, page.dpi, definition.version)
     aligned = {f.name: realign_field(f, page.image, template, s, page.residual_pt)

@@ -185,6 +185,13 @@ class OcrSettings(BaseModel):
     digit_confidence_min: float = 0.60
     timeout_s: float = 60.0
     """Hard limit for one tesseract call, in seconds."""
+    photo_sharpen_sigma_pt: float = 0.8
+    """Radius (Gaussian sigma, in pt at the page's scale) of the unsharp mask applied to a photographed page's
+    text before OCR (``read_scan.sharpen_for_ocr``). Measured on 5 HEIC photos of seed 2026 (issue 3): unsharpened,
+    ``Coliège`` for ``Collège``, ``Se B`` for ``5e B``, ``CM1 8`` for ``CM1 B``, ``Français.`` for ``Français,``;
+    at 0.8 pt and ``photo_sharpen_amount`` 1.0, all four right. 0.5 pt and 0.8 amount fixed three of them."""
+    photo_sharpen_amount: float = 1.0
+    """Weight of the unsharp mask: the page plus this much of (page − its blur)."""
     email_confidence_min: float = 0.80
     """Tesseract word confidence an e-mail address needs to pass review on its own (the text threshold
     applies to the rescaled confidence, see ``read_scan.email_confidence``). An address is wrong for one
