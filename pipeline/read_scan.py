@@ -35,7 +35,7 @@ from pipeline.crosscheck import repair_domain_dots
 from pipeline.errors import OcrError
 from pipeline.fields import clean_text_value
 from pipeline.foreign_ink import drop_isolated_specks, find_foreign_ink
-from pipeline.form_definition import ChoiceRule, Field, FieldKind, FormDefinition, PageIdentity, Rect, form_v1
+from pipeline.form_definition import CLASS_LEVELS, ChoiceRule, Field, FieldKind, FormDefinition, PageIdentity, Rect, form_v1
 from pipeline.icr import (
     CellInk,
     CellVote,
@@ -552,6 +552,30 @@ form holds (names, addresses, classes, languages, observations): measured on pho
 misread, whatever tesseract says."""
 
 
+def class_line_confidence(words: Sequence[Word], level: ExtractedField | None, threshold: float) -> float:
+    """A class line's OCR confidence, its level word confirmed by the ticked level.
+
+    The level box ticked on the same page is an independent reading of the level that leads the class line
+    (``CM1 B - M. Marchand``): when one box is ticked at ``threshold`` or more and the line's first word is
+    that level as printed beside the box, the word is as sure as the tick. Tesseract gives short level
+    words 0.43-0.61 on phone photos where the rest of the line reads at 0.84-0.96 (issue 3, HEIC). Other
+    words keep their own confidence (the division letter is not confirmed by anything).
+
+    Args:
+        words: The line's words as read, in order.
+        level: The page's ``class_level`` field, if read.
+        threshold: The review threshold (0-1).
+    """
+    if not words:
+        return 0.0
+    ticked = level.value if level is not None and isinstance(level.value, list) else []
+    if len(ticked) != 1 or level is None or level.confidence < threshold:
+        return _words_confidence(words)
+    if words[0].text.casefold() != dict(CLASS_LEVELS)[ticked[0]].casefold():
+        return _words_confidence(words)
+    return min(level.confidence, _words_confidence(words[1:])) if len(words) > 1 else level.confidence
+
+
 def _words_confidence(words: Sequence[Word]) -> float:
     """A zone's OCR confidence: its weakest word (one wrong word makes the field wrong)."""
     return min(w.confidence for w in words) if words else 0.0
@@ -868,6 +892,8 @@ def read_scan_page(
     for f, words in text_pairs:
         value = fix_class_letter(f.name, text_value(f.kind, words))
         confidence = _words_confidence(words) if value else ocr.unread_confidence
+        if value and f.name in CLASS_LETTER_FIELDS:
+            confidence = class_line_confidence(words, fields.get("class_level"), ocr.text_confidence_min)
         if f.kind is FieldKind.EMAIL:
             value, confidence = fix_email(value), email_confidence(confidence, ocr)
         confidence = min(confidence, validator_cap(f.kind, value, ocr), class_line_cap(f.name, value, ocr))

@@ -11,8 +11,17 @@ from PIL import Image
 
 from pipeline.crops import SheetItem, contact_sheet, crop_path, store_crops
 from pipeline.form_definition import FieldKind, form_v1
-from pipeline.read_scan import class_line_cap, email_confidence, field_crops, fix_class_letter, validator_cap
+from pipeline.read_scan import (
+    Word,
+    class_line_cap,
+    class_line_confidence,
+    email_confidence,
+    field_crops,
+    fix_class_letter,
+    validator_cap,
+)
 from pipeline.settings import OcrSettings
+from schemas.extraction import ExtractedField, Source, ZoneBox
 
 
 def test_crops_are_small_pngs_of_each_zone_stored_where_the_desk_looks(tmp_path: Path) -> None:
@@ -76,3 +85,23 @@ def test_an_address_needs_more_confidence_than_a_name() -> None:
     assert 0.65 >= ocr.text_confidence_min > email_confidence(0.65, ocr)
     assert email_confidence(ocr.email_confidence_min, ocr) == ocr.email_confidence_min
     assert email_confidence(0.79, ocr) < ocr.text_confidence_min <= email_confidence(0.80, ocr)
+
+
+def _level(ticked: list[str], confidence: float) -> ExtractedField:
+    return ExtractedField(name="class_level", value=ticked, confidence=confidence, source=Source.OMR, page=1,
+                          zone=ZoneBox(x0=0, top=0, x1=10, bottom=10))
+
+
+@pytest.mark.parametrize(("ticked", "tick_confidence", "expected"), [
+    (["CM1"], 0.98, 0.72),   # the level word is confirmed by the tick: the division letter decides
+    (["CM2"], 0.98, 0.50),   # another level ticked: the line keeps its weakest word
+    (["CM1", "CM2"], 0.98, 0.50),
+    (["CM1"], 0.55, 0.50),   # a doubtful tick confirms nothing
+])
+def test_the_ticked_level_confirms_the_level_word_of_the_class_line(
+        ticked: list[str], tick_confidence: float, expected: float) -> None:
+    # As read on a HEIC photo (issue 3): the short level word is tesseract's least sure.
+    words = [Word(text, conf, i * 50, 10.0) for i, (text, conf) in
+             enumerate([("CM1", 0.50), ("A", 0.72), ("-", 0.86), ("Mme", 0.95), ("Germain", 0.95)])]
+    assert class_line_confidence(words, _level(ticked, tick_confidence), 0.60) == expected
+    assert class_line_confidence(words, None, 0.60) == 0.50
