@@ -35,7 +35,16 @@ from pipeline.crosscheck import repair_domain_dots
 from pipeline.errors import OcrError
 from pipeline.fields import clean_text_value
 from pipeline.foreign_ink import drop_isolated_specks, find_foreign_ink
-from pipeline.form_definition import CLASS_LEVELS, ChoiceRule, Field, FieldKind, FormDefinition, PageIdentity, Rect, form_v1
+from pipeline.form_definition import (
+    CLASS_LEVELS,
+    ChoiceRule,
+    Field,
+    FieldKind,
+    FormDefinition,
+    PageIdentity,
+    Rect,
+    form_v1,
+)
 from pipeline.icr import (
     CellInk,
     CellVote,

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
+from pipeline.directory import load_directory
 from pipeline.form_definition import form_v1
 from pipeline.read_scan import GreyLevels, ink_mask, read_scan_page, tick_state
 from pipeline.register import flatten_illumination
-from pipeline.directory import load_directory
 from pipeline.settings import OmrSettings, Settings
 from samples.generator import EXIF_ORIENTATION_TURNS, SampleKind, generate_documents
 from samples.scanner import render_filled_pdf, rotate_quarter_turns, simulate_photo
