@@ -22,7 +22,7 @@ from datetime import date, datetime
 from rapidfuzz.distance import Indel
 
 from pipeline.directory import SchoolMatchSettings, match_school, split_kind
-from pipeline.form_definition import form_v1
+from pipeline.form_definition import FieldKind, form_v1
 from pipeline.towns import Town, closest_town, names_another_town
 from pipeline.validate import DEFAULT_RULES, expected_birth_years
 from schemas.directory import ClassLevel, Directory
@@ -138,6 +138,39 @@ def _same_name(a: str, b: str) -> bool:
     """Whether two readings spell one name: equal once case and spacing are ignored, accents kept
     (``Anaïs`` and ``Anais`` are two spellings; a registry holds one)."""
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+OCR_VALUE_KINDS = (FieldKind.TEXT, FieldKind.EMAIL, FieldKind.DATE, FieldKind.PHONE, FieldKind.POSTCODE)
+"""Kinds whose values OCR reads (text zones and combs), as opposed to tick boxes and signatures."""
+
+
+def hold_handwritten_form(form: ExtractedForm, cap: float) -> ExtractedForm:
+    """A form one of whose pages was judged filled by hand is held as handwritten on every page.
+
+    The reader judges each page on its own (``pipeline.icr.looks_handwritten``: the median baseline agreement
+    of its zones), and block capitals in a handwriting font can stand as straight as type: on phone photos of
+    seed 99 (issue 3) page 2 of a form measured 0.63 (by hand) and its page 1 0.90 (typed), so page 1's
+    words were taken at tesseract's word confidence and four were accepted wrong at 0.67-0.87
+    (``ARGENTEUL``, ``CLG LUCE AUBRAC``). One person fills a form in one way, so the whole form follows
+    its most handwritten page: every OCR value on the other pages is held at ``cap``, with
+    :attr:`Doubt.HANDWRITTEN_FORM`, and combs too, since a typed-looking page accepts tesseract's digits alone.
+
+    Args:
+        form: The assembled form.
+        cap: The handwritten confidence ceiling (``IcrSettings.handwritten_text_confidence``, 0-1).
+
+    Returns:
+        The form, unchanged when no page was judged handwritten.
+    """
+    by_hand = {f.page for f in form.fields.values() if f.doubt is Doubt.HANDWRITTEN_FORM}
+    if not by_hand:
+        return form
+    kinds = {f.name: f.kind for f in form_v1().fields}
+    fields = {name: (f.model_copy(update={"confidence": min(f.confidence, cap), "doubt": Doubt.HANDWRITTEN_FORM})
+                     if f.page not in by_hand and f.source is Source.OCR and f.value is not None
+                     and kinds.get(name) in OCR_VALUE_KINDS else f)
+              for name, f in form.fields.items()}
+    return form.model_copy(update={"fields": fields})
 
 
 def _lowered(field: ExtractedField, confidence: float) -> ExtractedField:

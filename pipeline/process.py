@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pipeline.assemble import assemble_form
-from pipeline.crosscheck import cross_check
+from pipeline.crosscheck import cross_check, hold_handwritten_form
 from pipeline.errors import DocumentError, MultipleFormsError, NotTheFormError
 from pipeline.extract import PageReading, PageResult, read_document
 from pipeline.form_definition import PAGE_COUNT, FormDefinition, form_key, form_v1
@@ -100,6 +100,7 @@ def pupil_key(surname: str, first_name: str, birth_date: date, secret: str) -> s
 
 DOUBT_REASONS_FR: dict[Doubt, str] = {
     Doubt.HANDWRITTEN: "écrit à la main, à lire sur l'image et à saisir.",
+    Doubt.HANDWRITTEN_FORM: "fiche remplie à la main, à lire sur l'image et à saisir.",
     Doubt.FOREIGN_INK: "un tampon, une signature ou un trait couvre la zone, à lire sur l'image.",
     Doubt.LOW_RESOLUTION: "fiche reçue en trop basse résolution (fax), à lire sur l'image.",
     Doubt.REPEAT_CONFLICT: "le nom n'est pas lu pareil en page 1 et en page 2, choisir la bonne orthographe.",
@@ -216,7 +217,8 @@ def decide_form(
         Routed (valid and confidently read, carrier with places), waiting list
         (valid, no carrier or no place), or review (doubtful or invalid), with reasons.
     """
-    form = cross_check(assemble_form(pages, definition), settings.ocr.text_confidence_min, directory, load_towns(),
+    form = hold_handwritten_form(assemble_form(pages, definition), settings.ocr.icr.handwritten_text_confidence)
+    form = cross_check(form, settings.ocr.text_confidence_min, directory, load_towns(),
                        school_year=parse_school_year(settings.school_year))
     reasons = missing_page_reasons(form)
     reasons += confidence_reasons(form, settings.ocr.text_confidence_min)

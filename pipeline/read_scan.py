@@ -909,7 +909,8 @@ def read_scan_page(
         doubt = None
         if looks_handwritten(agreements[f.name], page_agreement, ocr.icr):
             confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop
-            doubt = Doubt.HANDWRITTEN if value is not None else None
+            page_by_hand = looks_handwritten(None, page_agreement, ocr.icr)  # the page as a whole, not this zone
+            doubt = (Doubt.HANDWRITTEN_FORM if page_by_hand else Doubt.HANDWRITTEN) if value is not None else None
         fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),
                                         source=Source.OCR, page=f.page, zone=_zone(f), doubt=doubt)
     for f, words, cells, probabilities, agreement in zip(combs.fields, words_by_slot(comb_words, combs.strip.slots),

@@ -47,6 +47,7 @@ class Doubt(StrEnum):
     are told what to look for (``pipeline.process.confidence_reasons``)."""
 
     HANDWRITTEN = "handwritten"  # tesseract's confidence means nothing on handwriting (pipeline.icr)
+    HANDWRITTEN_FORM = "handwritten_form"  # a page of the form was filled by hand, so the whole form was
     FOREIGN_INK = "foreign_ink"  # a stamp, a signature or a streak crosses the zone (pipeline.foreign_ink)
     LOW_RESOLUTION = "low_resolution"  # a fax: too few lines per inch for letters (pipeline.extract)
     REPEAT_CONFLICT = "repeat_conflict"  # the name and its page-2 repeat were read differently

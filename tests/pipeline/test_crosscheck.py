@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from pipeline.crosscheck import cross_check, local_part_spelled_by, repair_domain_dots
+from pipeline.crosscheck import cross_check, hold_handwritten_form, local_part_spelled_by, repair_domain_dots
 from pipeline.directory import load_directory, match_school
 from pipeline.process import confidence_reasons
 from pipeline.settings import Settings
@@ -244,3 +244,25 @@ def test_the_digit_models_reading_of_the_postcode_may_agree_with_the_town() -> N
     wrong = form.model_copy(update={"fields": {**form.fields, "pupil_postcode": postcode.model_copy(
         update={"model_digits": "95110"})}})
     assert cross_check(wrong, THRESHOLD, towns=load_towns()).fields["pupil_postcode"].confidence == 0.2
+
+
+def test_a_form_with_a_page_filled_by_hand_is_held_as_handwritten_on_every_page() -> None:
+    def field(name: str, value: str, conf: float, page: int, doubt: Doubt | None = None) -> ExtractedField:
+        return ExtractedField(name=name, value=value, confidence=conf, source=Source.OCR, page=page,
+                              zone=ZoneBox(x0=0, top=0, x1=10, bottom=10), doubt=doubt)
+    # As read on a phone photo (seed 99): page 2 judged handwritten, page 1's capitals standing straight.
+    fields = {"pupil_town": field("pupil_town", "ARGENTEUL", 0.87, 1),
+              "pupil_birth_date": field("pupil_birth_date", "14/03/2016", 0.90, 1),
+              "guardian1_surname": field("guardian1_surname", "MARTIN", 0.34, 2, Doubt.HANDWRITTEN_FORM)}
+    form = ExtractedForm(form_id="FO-2026-000001", version=1, pages_found=[1, 2], fields=fields,
+                         page_sources={1: Source.OCR, 2: Source.OCR})
+
+    held = hold_handwritten_form(form, 0.35).fields
+
+    assert held["pupil_town"].confidence == 0.35 and held["pupil_town"].doubt is Doubt.HANDWRITTEN_FORM
+    assert held["pupil_birth_date"].confidence == 0.35  # a typed-looking page accepted tesseract's digits alone
+    assert held["pupil_town"].value == "ARGENTEUL"
+    # A typed form is left alone, even with one zone that looked handwritten.
+    typed = form.model_copy(update={"fields": {**fields, "guardian1_surname": fields["guardian1_surname"].model_copy(
+        update={"doubt": Doubt.HANDWRITTEN})}})
+    assert hold_handwritten_form(typed, 0.35) is typed
