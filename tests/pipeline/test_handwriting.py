@@ -13,7 +13,7 @@ from pipeline.bench import normalise_value
 from pipeline.directory import load_directory, match_school
 from pipeline.extract import read_document
 from pipeline.form_definition import FieldKind, form_v1
-from pipeline.process import decide_form
+from pipeline.process import Decision, decide_form
 from pipeline.read_scan import read_scan_page
 from pipeline.settings import Settings
 from samples.generator import GeneratedDocument, SampleKind, generate_documents
@@ -38,6 +38,16 @@ def test_missing_fonts_say_what_to_install(monkeypatch: pytest.MonkeyPatch) -> N
 def _documents(kind: SampleKind, index: int) -> list[GeneratedDocument]:
     require_hand_fonts()
     return generate_documents(kind, index, SEED, load_directory(Settings().directory_file))
+
+
+def _decide(docs: list[GeneratedDocument], settings: Settings, tmp_path: Path) -> Decision:
+    """Read the pages of one generated form from files and decide it as the nightly run does."""
+    pages = []
+    for doc in docs:
+        path = tmp_path / doc.name
+        path.write_bytes(doc.data)
+        pages += read_document(path, MediaType.JPEG, settings)
+    return decide_form(pages, settings, load_directory(settings.directory_file), {}, lambda _key, _year: None)
 
 
 def test_generator_writes_by_hand_with_ground_truth() -> None:
@@ -79,13 +89,7 @@ def test_every_handwritten_value_is_right_or_below_the_review_threshold(kind: Sa
 def test_handwritten_form_goes_to_review_with_its_doubtful_fields_and_crops(
         settings: Settings, tmp_path: Path) -> None:
     docs = _documents(SampleKind.SCAN_HANDWRITTEN, 2)
-    pages = []
-    for doc in docs:
-        path = tmp_path / doc.name
-        path.write_bytes(doc.data)
-        pages += read_document(path, MediaType.JPEG, settings)
-    directory = load_directory(settings.directory_file)
-    decision = decide_form(pages, settings, directory, {}, lambda _key, _year: None)
+    decision = _decide(docs, settings, tmp_path)
     assert decision.outcome is Outcome.REVIEW
     doubtful = {r.field for r in decision.reasons if r.code == "low_confidence"}
     written = {name for name, value in docs[0].truth["values"].items()  # type: ignore[union-attr]
@@ -108,14 +112,9 @@ def test_a_handwritten_school_is_vouched_by_the_directory_and_the_ticked_level(
         settings: Settings, tmp_path: Path) -> None:
     """Seed 7, scan 5 (breip hand): "Collège Vaillant-Couturier" read "Calège Vailant-Cuturier" at 0.35,
     6e ticked: the directory's collège, at the level's confidence (pipeline.crosscheck.vouch_school)."""
-    docs = generate_documents(SampleKind.SCAN_HANDWRITTEN, 5, 7, load_directory(settings.directory_file))
-    pages = []
-    for doc in docs:
-        path = tmp_path / doc.name
-        path.write_bytes(doc.data)
-        pages += read_document(path, MediaType.JPEG, settings)
     directory = load_directory(settings.directory_file)
-    decision = decide_form(pages, settings, directory, {}, lambda _key, _year: None)
+    docs = generate_documents(SampleKind.SCAN_HANDWRITTEN, 5, 7, directory)
+    decision = _decide(docs, settings, tmp_path)
     assert decision.form is not None
     school = decision.form.fields["school_name"]
     assert school.value == "Collège Paul Vaillant-Couturier"
