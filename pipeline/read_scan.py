@@ -496,7 +496,7 @@ issue 3). Schools name divisions with letters or digits alike, so such a digit i
 def class_line_cap(name: str, value: str | None, ocr: OcrSettings) -> float:
     """The highest confidence a class line may keep (1.0 for any other field).
 
-    The level leads the class line and routes the pupil (the carrier depends on it), so a line that does
+    The level leads the class line and repeats the ticked level that routes the pupil, so a line that does
     not start with a level word (``Se B`` read for ``5e B`` at 0.69 on a photo) or whose division is one
     of :data:`CONFUSABLE_DIVISIONS` goes to a person (``ocr.unread_confidence``).
     """
