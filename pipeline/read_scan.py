@@ -508,6 +508,22 @@ def class_line_cap(name: str, value: str | None, ocr: OcrSettings) -> float:
     return 1.0
 
 
+ADDRESS_FIELDS = ("pupil_address",)
+"""Fields that hold a postal address (``2, rue Boulay``)."""
+NUMBER_PERIOD_RE = re.compile(r"^(\d+(?: ?(?:bis|ter|[A-Da-d]))?)\. (?=\D)")
+
+
+def fix_address_comma(name: str, value: str | None) -> str | None:
+    """Put back the comma OCR read as a period after a house number in the fields of ``ADDRESS_FIELDS``.
+
+    A French address writes ``2, rue Boulay`` or ``2 rue Boulay``, never ``2. rue``: the comma's tail is a
+    pixel or two, lost on phone photos (``2. rue Boulay`` accepted at 0.93 on a HEIC photo, issue 3).
+    """
+    if value is None or name not in ADDRESS_FIELDS:
+        return value
+    return NUMBER_PERIOD_RE.sub(r"\1, ", value)
+
+
 EMAIL_RE = re.compile(r"^[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
 """What a readable e-mail address looks like once lowercased and without spaces."""
 
@@ -899,7 +915,7 @@ def read_scan_page(
     measured = [a for a in (*agreements.values(), *combs.agreements) if a is not None]
     page_agreement = float(np.median(measured)) if measured else None
     for f, words in text_pairs:
-        value = fix_class_letter(f.name, text_value(f.kind, words))
+        value = fix_address_comma(f.name, fix_class_letter(f.name, text_value(f.kind, words)))
         confidence = _words_confidence(words) if value else ocr.unread_confidence
         if value and f.name in CLASS_LETTER_FIELDS:
             confidence = class_line_confidence(words, fields.get("class_level"), ocr.text_confidence_min)

@@ -17,6 +17,7 @@ from pipeline.read_scan import (
     class_line_confidence,
     email_confidence,
     field_crops,
+    fix_address_comma,
     fix_class_letter,
     validator_cap,
 )
@@ -105,3 +106,13 @@ def test_the_ticked_level_confirms_the_level_word_of_the_class_line(
              enumerate([("CM1", 0.50), ("A", 0.72), ("-", 0.86), ("Mme", 0.95), ("Germain", 0.95)])]
     assert class_line_confidence(words, _level(ticked, tick_confidence), 0.60) == expected
     assert class_line_confidence(words, None, 0.60) == 0.50
+
+
+@pytest.mark.parametrize(("read", "value"), [
+    ("2. rue Boulay", "2, rue Boulay"), ("12 bis. avenue Foch", "12 bis, avenue Foch"),
+    ("2, rue Boulay", "2, rue Boulay"), ("2 rue Boulay", "2 rue Boulay"),
+    ("Bât. C, 4 rue Paul Vaillant", "Bât. C, 4 rue Paul Vaillant"), ("3.5 km", "3.5 km"),
+])
+def test_a_period_after_a_house_number_is_the_comma_ocr_lost(read: str, value: str) -> None:
+    assert fix_address_comma("pupil_address", read) == value
+    assert fix_address_comma("observations", "2. rue Boulay") == "2. rue Boulay"
