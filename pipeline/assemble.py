@@ -53,4 +53,5 @@ def assemble_form(pages: Sequence[PageResult], definition: FormDefinition | None
         pages_found=sorted(p for p in by_page if 1 <= p <= PAGE_COUNT),
         fields=fields,
         page_sources={p: r.source for p, r in by_page.items()},
+        handwritten_pages=sorted(p for p, r in by_page.items() if r.handwritten),
     )

@@ -156,13 +156,13 @@ def hold_handwritten_form(form: ExtractedForm, cap: float) -> ExtractedForm:
     :attr:`Doubt.HANDWRITTEN_FORM`, and combs too, since a typed-looking page accepts tesseract's digits alone.
 
     Args:
-        form: The assembled form.
+        form: The assembled form (``handwritten_pages`` set by :func:`pipeline.assemble.assemble_form`).
         cap: The handwritten confidence ceiling (``IcrSettings.handwritten_text_confidence``, 0-1).
 
     Returns:
         The form, unchanged when no page was judged handwritten.
     """
-    by_hand = {f.page for f in form.fields.values() if f.doubt is Doubt.HANDWRITTEN_FORM}
+    by_hand = set(form.handwritten_pages)
     if not by_hand:
         return form
     kinds = {f.name: f.kind for f in form_v1().fields}

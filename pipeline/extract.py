@@ -53,12 +53,15 @@ class PageReading:
         identity: Form serial, version and page number.
         source: The reader that produced the fields.
         fields: Field name → extracted field, for this page's fields.
+        handwritten: Whether the scan reader judged the page filled by hand (``ScanPageResult.handwritten``);
+            always ``False`` for AcroForm and text-layer pages.
     """
 
     index: int
     identity: PageIdentity
     source: Source
     fields: dict[str, ExtractedField]
+    handwritten: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: 
     if min(result.dpi, coarsest_dpi or result.dpi) < settings.ocr.min_text_dpi:
         result = doubt_text_zones(result, settings.ocr.unread_confidence)
     _keep_doubtful_crops(result, settings)
-    return PageReading(index, result.identity, Source.OCR, dict(result.fields))
+    return PageReading(index, result.identity, Source.OCR, dict(result.fields), result.handwritten)
 
 
 def doubt_text_zones(result: ScanPageResult, cap: float) -> ScanPageResult:

@@ -83,6 +83,9 @@ class ScanPageResult:
         fields: Field name → extracted field, for every field of this page.
         crops: Field name → PNG image of the field's zone on the registered page (see
             ``pipeline.crops``), for the review desk to show beside the value.
+        handwritten: Whether the page as a whole was judged filled by hand (the median baseline agreement
+            of its zones, :func:`pipeline.icr.looks_handwritten`); the form follows its most handwritten page
+            (:func:`pipeline.crosscheck.hold_handwritten_form`).
     """
 
     identity: PageIdentity
@@ -92,6 +95,7 @@ class ScanPageResult:
     anchors_found: int
     fields: dict[str, ExtractedField]
     crops: dict[str, bytes] = field(default_factory=dict)
+    handwritten: bool = False
 
 
 @dataclass(frozen=True)
@@ -914,6 +918,7 @@ def read_scan_page(
     # straight as type; digits written one per cell rarely do).
     measured = [a for a in (*agreements.values(), *combs.agreements) if a is not None]
     page_agreement = float(np.median(measured)) if measured else None
+    page_by_hand = looks_handwritten(None, page_agreement, ocr.icr)  # the page as a whole, not one zone
     for f, words in text_pairs:
         value = fix_address_comma(f.name, fix_class_letter(f.name, text_value(f.kind, words)))
         confidence = _words_confidence(words) if value else ocr.unread_confidence
@@ -925,7 +930,6 @@ def read_scan_page(
         doubt = None
         if looks_handwritten(agreements[f.name], page_agreement, ocr.icr):
             confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop
-            page_by_hand = looks_handwritten(None, page_agreement, ocr.icr)  # the page as a whole, not this zone
             doubt = (Doubt.HANDWRITTEN_FORM if page_by_hand else Doubt.HANDWRITTEN) if value is not None else None
         fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),
                                         source=Source.OCR, page=f.page, zone=_zone(f), doubt=doubt)
@@ -944,4 +948,4 @@ def read_scan_page(
     ordered = {f.name: fields[f.name] for f in page_fields}
     crops = field_crops(page.image, s, page_fields, ocr.crop_dpi) if ocr.keep_crops else {}
     return ScanPageResult(identified.identity, identified.quarter_turns, page.dpi, page.residual_pt,
-                          page.anchors_found, ordered, crops)
+                          page.anchors_found, ordered, crops, page_by_hand)

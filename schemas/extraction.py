@@ -107,6 +107,8 @@ class ExtractedForm(BaseModel):
         pages_found: 1-based page numbers present in the document.
         fields: Field name → extracted field (every field of the received pages).
         page_sources: Page number → reader used for it.
+        handwritten_pages: Page numbers the scan reader judged filled by hand (baseline agreement of the
+            page's zones, ``pipeline.icr.looks_handwritten``).
     """
 
     form_id: str
@@ -114,6 +116,7 @@ class ExtractedForm(BaseModel):
     pages_found: list[int]
     fields: dict[str, ExtractedField]
     page_sources: dict[int, Source]
+    handwritten_pages: list[int] = Field(default_factory=list)
 
     def values(self) -> FormValues:
         """Field name → raw value."""

@@ -255,14 +255,15 @@ def test_a_form_with_a_page_filled_by_hand_is_held_as_handwritten_on_every_page(
               "pupil_birth_date": field("pupil_birth_date", "14/03/2016", 0.90, 1),
               "guardian1_surname": field("guardian1_surname", "MARTIN", 0.34, 2, Doubt.HANDWRITTEN_FORM)}
     form = ExtractedForm(form_id="FO-2026-000001", version=1, pages_found=[1, 2], fields=fields,
-                         page_sources={1: Source.OCR, 2: Source.OCR})
+                         page_sources={1: Source.OCR, 2: Source.OCR}, handwritten_pages=[2])
 
     held = hold_handwritten_form(form, 0.35).fields
 
     assert held["pupil_town"].confidence == 0.35 and held["pupil_town"].doubt is Doubt.HANDWRITTEN_FORM
     assert held["pupil_birth_date"].confidence == 0.35  # a typed-looking page accepted tesseract's digits alone
     assert held["pupil_town"].value == "ARGENTEUL"
+    assert held["guardian1_surname"] == fields["guardian1_surname"]
     # A typed form is left alone, even with one zone that looked handwritten.
-    typed = form.model_copy(update={"fields": {**fields, "guardian1_surname": fields["guardian1_surname"].model_copy(
-        update={"doubt": Doubt.HANDWRITTEN})}})
+    typed = form.model_copy(update={"handwritten_pages": [], "fields": {
+        **fields, "guardian1_surname": fields["guardian1_surname"].model_copy(update={"doubt": Doubt.HANDWRITTEN})}})
     assert hold_handwritten_form(typed, 0.35) is typed

@@ -71,6 +71,7 @@ def test_every_handwritten_value_is_right_or_below_the_review_threshold(kind: Sa
     for doc in _documents(kind, index):
         grey = np.asarray(Image.open(io.BytesIO(doc.data)).convert("L"))
         result = read_scan_page(grey)
+        assert result.handwritten
         truth = doc.truth["values"]
         for name, got in result.fields.items():
             field = definition.field(name)
@@ -91,6 +92,7 @@ def test_handwritten_form_goes_to_review_with_its_doubtful_fields_and_crops(
     docs = _documents(SampleKind.SCAN_HANDWRITTEN, 2)
     decision = _decide(docs, settings, tmp_path)
     assert decision.outcome is Outcome.REVIEW
+    assert decision.form is not None and decision.form.handwritten_pages == [1, 2]
     doubtful = {r.field for r in decision.reasons if r.code == "low_confidence"}
     written = {name for name, value in docs[0].truth["values"].items()  # type: ignore[union-attr]
                if value and form_v1().field(name).kind in (FieldKind.TEXT, FieldKind.EMAIL)}

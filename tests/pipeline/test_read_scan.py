@@ -112,6 +112,7 @@ def test_every_field_matches_ground_truth(filled_pdf: bytes, page: int, dpi: int
 
     assert result.identity.form_id == FORM_ID and result.identity.page == page
     assert result.dpi == pytest.approx(dpi, abs=10)
+    assert not result.handwritten  # typed from the AcroForm
     _assert_page_matches(result.fields, page, VALUES)
     for name, f in result.fields.items():
         field = form_v1().field(name)
