@@ -10,7 +10,8 @@ TEST_APT_PACKAGES := chromium
 # The trust tests start a throwaway PostgreSQL on loopback (tests/trust/postgres.py).
 TEST_APT_PACKAGES += postgresql
 # Handwritten sample forms are written in these fonts (samples/handwriting.py): the tests and the bench need them.
-HAND_FONT_PACKAGES := fonts-ecolier-court fonts-breip fonts-dkg-handwriting fonts-femkeklaver fonts-humor-sans
+# DejaVu letters the stamps of samples/copies.py and the captions of the bench's contact sheet (pipeline/crops.py).
+HAND_FONT_PACKAGES := fonts-ecolier-court fonts-breip fonts-dkg-handwriting fonts-femkeklaver fonts-humor-sans fonts-dejavu-core
 TEST_APT_PACKAGES += $(HAND_FONT_PACKAGES)
 
 .PHONY: demo test bench system system-test hand-fonts venv form web clean

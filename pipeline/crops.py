@@ -22,6 +22,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.-]+$")
 
+SHEET_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+"""Caption font of the contact sheet (Debian ``fonts-dejavu-core``): Pillow's built-in font has no accented
+letters, and captions hold French values (``Français``)."""
+
 
 def crop_path(data_dir: Path, form_id: str, page: int, field_name: str) -> Path:
     """Where the crop of ``field_name`` on ``page`` of form ``form_id`` is stored.
@@ -74,7 +78,7 @@ def contact_sheet(items: Sequence[SheetItem], width_px: int = 1400, caption_px: 
     Returns:
         A grey PIL image (white background).
     """
-    font = ImageFont.load_default()
+    font = sheet_font(caption_px - 4)
     rows: list[tuple[Image.Image, str]] = []
     for item in items:
         im = Image.open(io.BytesIO(item.png)).convert("L")
@@ -91,3 +95,11 @@ def contact_sheet(items: Sequence[SheetItem], width_px: int = 1400, caption_px: 
         sheet.paste(im, (0, y))
         y += im.height + 6
     return sheet
+
+
+def sheet_font(size_px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The contact sheet's caption font at ``size_px`` pixels: :data:`SHEET_FONT`, or Pillow's built-in font
+    (accents shown as boxes) when the Debian package is missing."""
+    if SHEET_FONT.exists():
+        return ImageFont.truetype(str(SHEET_FONT), size_px)
+    return ImageFont.load_default()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.crops import SheetItem, contact_sheet, crop_path, store_crops
+from pipeline.crops import SheetItem, contact_sheet, crop_path, sheet_font, store_crops
 from pipeline.form_definition import FieldKind, form_v1
 from pipeline.read_scan import (
     Word,
@@ -48,6 +48,14 @@ def test_contact_sheet_stacks_crops_with_captions() -> None:
     Image.fromarray(np.full((40, 300), 200, np.uint8)).save(buf, format="PNG")
     sheet = contact_sheet([SheetItem(buf.getvalue(), f"field {i} (0.{i})") for i in range(3)])
     assert sheet.width == 1400 and sheet.height >= 3 * 40
+
+
+def test_the_sheet_font_writes_french_accents() -> None:
+    """The cedilla hangs below the line: Pillow's built-in font drew a box instead (``Fran□ais``)."""
+    font = sheet_font(12)
+    c, cedilla = font.getbbox("c"), font.getbbox("ç")
+    assert cedilla[3] > c[3]
+    assert font.getbbox("é")[1] < c[1]  # the accent stands above the letter
 
 
 @pytest.mark.parametrize(("kind", "value", "ok"), [
