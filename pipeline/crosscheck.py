@@ -1,12 +1,14 @@
-"""Cross-field verification: raise a field's confidence when another reading on the form confirms it.
+"""Cross-field verification: a field's confidence rises when another reading on the form confirms it, and falls
+when another reading contradicts it.
 
 A form states some things twice, and each reading is an independent witness of the other: page 2
 repeats the pupil's name, and an e-mail address usually spells its owner's name next to a known
 mail domain. When two readings of different zones, in different glyphs (names are written in
 capitals, addresses in lower case), agree exactly, the weaker one is as sure as the stronger.
 This is the "contextual verification" step of a capture pipeline (issue 3: "combine, for each field,
-OCR character confidences, the field's own validator ... into one confidence"); it only ever raises
-a confidence on agreement and never changes a value.
+OCR character confidences, the field's own validator ... into one confidence"). Witnesses that agree raise a
+confidence; witnesses that disagree (a name spelled a letter apart in two fields) send both to a person. Only the
+structural checks (directory, towns lexicon) put a spelling in place of what was read.
 
 Runs on the assembled form, before validation (:func:`pipeline.process.decide_form`).
 """
@@ -19,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import Indel, Levenshtein
 
 from pipeline.directory import SchoolMatchSettings, match_school, split_kind
 from pipeline.form_definition import FieldKind, form_v1
@@ -140,6 +142,99 @@ def _same_name(a: str, b: str) -> bool:
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
+NAME_WITNESS_PAIRS: tuple[tuple[str, str], ...] = (
+    ("referrer_name", "referrer_email"), ("referrer_name", "class_name"), ("referrer_email", "class_name"),
+    ("guardian1_surname", "guardian1_email"), ("guardian1_first_name", "guardian1_email"),
+    ("guardian2_surname", "guardian2_email"), ("guardian2_first_name", "guardian2_email"),
+    ("pupil_surname", "guardian1_surname"), ("pupil_surname", "guardian2_surname"),
+    ("guardian1_surname", "guardian2_surname"),
+)
+"""Fields that write the same names: a person's name and e-mail (the teacher is named in the class line too),
+and a family's surnames. A name spelled a letter apart in two of them was misread in one. A person's first name
+and surname are not paired: ``Jacques JACQUET`` and ``Martine MARTIN`` are one letter apart by nature (6 of
+3,000 invented forms fired on such pairs)."""
+NEAR_MISS_MIN_LETTERS = 4
+"""Shortest folded word compared: titles and initials (``mme``, ``a``) are not names."""
+
+
+def _near_miss_edits(word: str) -> int:
+    """Letters two spellings of a ``word``-long name may differ by and still be one name misread: one up to eight
+    letters (``leclerca`` for ``leclercq``, issue 3), two beyond. Two different family names two letters apart
+    (``PELTIER``, ``POTIER``) met on one invented form in 3,000."""
+    return 1 if len(word) <= 8 else 2
+
+
+@dataclass(frozen=True)
+class NameWords:
+    """The folded name words of one value, for :func:`near_miss`.
+
+    Attributes:
+        single: Each word of at least :data:`NEAR_MISS_MIN_LETTERS` letters, as written.
+        known: The same, plus runs of consecutive words joined up (``dasilva`` for ``Da Silva``): what another
+            field's word may equal without being a near miss.
+    """
+
+    single: frozenset[str]
+    known: frozenset[str]
+
+
+def name_words(field_name: str, value: str) -> NameWords:
+    """Folded name words of a value: an e-mail's local part split at dots, dashes, underscores and digits
+    (``a.leclercq`` → ``leclercq``); any other field's words split at spaces, hyphens, apostrophes, commas and
+    parentheses (``Mme Leclercq, directeur(trice)`` → ``leclercq``, ``directeur``, ``trice``)."""
+    if field_name.endswith("_email"):
+        single = set(_LOCAL_TOKEN.findall(value.split("@")[0].lower()))
+        known = set(single)
+    else:
+        single = {fold(w) for w in re.split(r"[\s,()'’-]+", value)}
+        known = _name_tokens([value])
+    keep = {w for w in single if w.isalpha() and len(w) >= NEAR_MISS_MIN_LETTERS}
+    return NameWords(frozenset(keep), frozenset(known | keep))
+
+
+def near_miss(a: NameWords, b: NameWords) -> tuple[str, str] | None:
+    """A word of ``a`` and a word of ``b`` that are one name misread: neither known as such on the other side,
+    and within :func:`_near_miss_edits` letters of each other (Levenshtein). ``None`` if there is none.
+
+    ``martine.martin`` against ``Martin`` has none (``martin`` is on both sides); ``Leclerca`` against
+    ``a.leclercq`` is one.
+    """
+    for x in sorted(a.single - b.known):
+        for y in sorted(b.single - a.known):
+            limit = _near_miss_edits(max(x, y, key=len))
+            if Levenshtein.distance(x, y, score_cutoff=limit) <= limit:
+                return x, y
+    return None
+
+
+def doubt_name_near_misses(fields: dict[str, ExtractedField], threshold: float) -> None:
+    """Hold, in place, both fields of a :data:`NAME_WITNESS_PAIRS` pair that spell one name a letter or two apart.
+
+    ``Mme Leclerca, directeur(trice)`` was accepted at 0.89 on a scan while the e-mail beside it read
+    ``a.leclercq@ac-versailles.fr`` (scan_hand_marks 20 of seed 2026, issue 3): one of the two is wrong, and
+    only a person can say which. Both fields, when read by OCR, go under ``threshold`` (at
+    :data:`REPEAT_CONFLICT_SHARE` of it) with :attr:`Doubt.NAME_CONFLICT`, whatever their confidences; values are
+    never changed.
+
+    Args:
+        fields: Field name → extracted field of the assembled form; updated in place.
+        threshold: The review threshold (0-1).
+    """
+    doubt = threshold * REPEAT_CONFLICT_SHARE
+    for first, second in NAME_WITNESS_PAIRS:
+        a, b = fields.get(first), fields.get(second)
+        if a is None or b is None or Source.OCR not in (a.source, b.source):
+            continue
+        if not isinstance(a.value, str) or not isinstance(b.value, str):
+            continue
+        if near_miss(name_words(first, a.value), name_words(second, b.value)) is None:
+            continue
+        for name, f in ((first, a), (second, b)):
+            if f.source is Source.OCR:  # a typed AcroForm value is what the teacher wrote, misread or not
+                fields[name] = f.model_copy(update={"confidence": min(f.confidence, doubt),
+                                                    "doubt": Doubt.NAME_CONFLICT})
+
+
 OCR_VALUE_KINDS = (FieldKind.TEXT, FieldKind.EMAIL, FieldKind.DATE, FieldKind.PHONE, FieldKind.POSTCODE)
 """Kinds whose values OCR reads (text zones and combs), as opposed to tick boxes and signatures."""
 
@@ -193,6 +288,8 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
     * An e-mail on a domain of :data:`KNOWN_EMAIL_DOMAINS` whose local part is spelled by its owner's
       name fields (:data:`EMAIL_OWNERS`), each of them read at ``threshold`` or more: it takes the
       lowest confidence of those name fields.
+    * Two fields that write the same names (:data:`NAME_WITNESS_PAIRS`) and spell one of them a letter or two
+      apart both fall under ``threshold`` (:func:`doubt_name_near_misses`).
 
     Args:
         form: The assembled form; confidences are 0-1.
@@ -238,6 +335,7 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
             continue
         if local_part_spelled_by(local, [str(o.value) for o in witnesses]):
             fields[email_name] = _raised(email, min(o.confidence for o in witnesses))
+    doubt_name_near_misses(fields, threshold)
     structure = structure or DEFAULT_STRUCTURE
     if school_year is not None:
         doubt_combs_of_impossible_dates(fields, threshold, school_year, today or date.today(), structure)

@@ -104,6 +104,8 @@ DOUBT_REASONS_FR: dict[Doubt, str] = {
     Doubt.FOREIGN_INK: "un tampon, une signature ou un trait couvre la zone, à lire sur l'image.",
     Doubt.LOW_RESOLUTION: "fiche reçue en trop basse résolution (fax), à lire sur l'image.",
     Doubt.REPEAT_CONFLICT: "le nom n'est pas lu pareil en page 1 et en page 2, choisir la bonne orthographe.",
+    Doubt.NAME_CONFLICT: "un autre champ (adresse e-mail, ligne de classe, nom d'un parent) écrit ce nom "
+                         "un peu autrement, choisir la bonne orthographe.",
     Doubt.IMPOSSIBLE_DATE: "une date lue sur la fiche est impossible, vérifier toutes les cases de chiffres.",
 }
 """What staff are told to look for, per cause of doubt (see :class:`schemas.extraction.Doubt`)."""

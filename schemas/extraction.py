@@ -51,6 +51,7 @@ class Doubt(StrEnum):
     FOREIGN_INK = "foreign_ink"  # a stamp, a signature or a streak crosses the zone (pipeline.foreign_ink)
     LOW_RESOLUTION = "low_resolution"  # a fax: too few lines per inch for letters (pipeline.extract)
     REPEAT_CONFLICT = "repeat_conflict"  # the name and its page-2 repeat were read differently
+    NAME_CONFLICT = "name_conflict"  # another field spells the same name a letter or two apart
     IMPOSSIBLE_DATE = "impossible_date"  # a date read is impossible for the form, so every comb is doubted
 
 

@@ -267,3 +267,40 @@ def test_a_form_with_a_page_filled_by_hand_is_held_as_handwritten_on_every_page(
     typed = form.model_copy(update={"handwritten_pages": [], "fields": {
         **fields, "guardian1_surname": fields["guardian1_surname"].model_copy(update={"doubt": Doubt.HANDWRITTEN})}})
     assert hold_handwritten_form(typed, 0.35) is typed
+
+
+@pytest.mark.parametrize(("first", "second", "conflict"), [
+    (("referrer_name", "Mme Leclerca, directeur(trice)"), ("referrer_email", "a.leclercq@ac-versailles.fr"), True),
+    (("referrer_name", "Mme Leclercq, directeur(trice)"), ("class_name", "CP C - Mme Leclerq"), True),
+    (("pupil_surname", "LEFEBVRE"), ("guardian1_surname", "LEFEBURE"), True),
+    (("referrer_name", "Mme Becker, enseignant(e)"), ("class_name", "CM2 C - M. Becker"), False),
+    (("guardian1_surname", "MARTIN"), ("guardian1_email", "martine.martin@gmail.com"), False),  # both spelled
+    (("guardian1_surname", "DA SILVA"), ("guardian1_email", "gabrielle.dasilva@orange.fr"), False),
+    (("pupil_surname", "LEFÈVRE"), ("guardian1_surname", "LEFEVRE"), False),  # an accent: another check's job
+    (("guardian2_first_name", "Jacques"), ("guardian2_surname", "JACQUET"), False),  # not paired: two names
+    (("pupil_surname", "PELTIER"), ("guardian1_surname", "POTIER"), False),  # two letters apart in 7: two names
+])
+def test_a_name_spelled_a_letter_apart_in_two_fields_sends_both_to_a_person(
+        first: tuple[str, str], second: tuple[str, str], conflict: bool) -> None:
+    """scan_hand_marks 20 of seed 2026: ``Mme Leclerca`` was accepted at 0.89 beside ``a.leclercq@…``."""
+    form = _form(**{first[0]: (first[1], 0.89), second[0]: (second[1], 0.95)})
+    checked = cross_check(form, THRESHOLD).fields
+    for name, value in (first, second):
+        assert checked[name].value == value  # never changed
+        if conflict:
+            assert checked[name].confidence < THRESHOLD and checked[name].doubt is Doubt.NAME_CONFLICT
+        else:
+            assert checked[name].confidence == form.fields[name].confidence and checked[name].doubt is None
+    if conflict:
+        reasons = confidence_reasons(form.model_copy(update={"fields": checked}), THRESHOLD)
+        assert any("écrit ce nom un peu autrement" in r.message_fr for r in reasons)
+
+
+def test_a_typed_acroform_value_is_not_doubted_by_a_near_miss() -> None:
+    form = _form(referrer_name=("Mme Leclerca, directeur(trice)", 1.0),
+                 referrer_email=("a.leclercq@ac-versailles.fr", 0.9))
+    typed = form.fields["referrer_name"].model_copy(update={"source": Source.ACROFORM})
+    form = form.model_copy(update={"fields": {**form.fields, "referrer_name": typed}})
+    checked = cross_check(form, THRESHOLD).fields
+    assert checked["referrer_name"].confidence == 1.0
+    assert checked["referrer_email"].confidence < THRESHOLD
