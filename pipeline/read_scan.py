@@ -587,8 +587,9 @@ def class_line_confidence(words: Sequence[Word], level: ExtractedField | None, t
     The level box ticked on the same page is an independent reading of the level that leads the class line
     (``CM1 B - M. Marchand``): when one box is ticked at ``threshold`` or more and the line's first word is
     that level as printed beside the box, the word is as sure as the tick. Tesseract gives short level
-    words 0.43-0.61 on phone photos where the rest of the line reads at 0.84-0.96 (issue 3, HEIC). Other
-    words keep their own confidence (the division letter is not confirmed by anything).
+    words 0.43-0.61 on phone photos where the rest of the line reads at 0.84-0.96 (issue 3, HEIC). The
+    division after a confirmed level is settled too when tesseract's doubt was only where to break the words
+    or which accent to put (:func:`division_settled`); other words keep their own confidence.
 
     Args:
         words: The line's words as read, in order.
@@ -600,9 +601,44 @@ def class_line_confidence(words: Sequence[Word], level: ExtractedField | None, t
     ticked = level.value if level is not None and isinstance(level.value, list) else []
     if len(ticked) != 1 or level is None or level.confidence < threshold:
         return _words_confidence(words)
-    if words[0].text.casefold() != dict(CLASS_LEVELS)[ticked[0]].casefold():
+    printed = dict(CLASS_LEVELS)[ticked[0]].casefold()
+    head = GLUED_DIVISION_RE.match(words[0].text)
+    if head is not None and head.group(1).casefold() == printed and head.group(2) in SETTLED_DIVISIONS:
+        rest = list(words[1:])  # "CE2B": the level and its division, one word for want of a space
+    elif words[0].text.casefold() == printed:
+        rest = list(words[1:])
+        if rest and division_settled(words[0], rest[0]):
+            rest = rest[1:]
+    else:
         return _words_confidence(words)
-    return min(level.confidence, _words_confidence(words[1:])) if len(words) > 1 else level.confidence
+    return min(level.confidence, _words_confidence(rest)) if rest else level.confidence
+
+
+SETTLED_DIVISIONS = frozenset("ABCDEFHJKLMNPQRTUVWXY") | {"À"}
+"""Division letters whose reading the class line's syntax settles, and ``À``, which is ``A`` (no class is called
+``À``, :func:`fix_class_letter`). Capitals OCR trades with a digit are left out (``G``/``6``, ``I``/``1``,
+``O``/``0``, ``S``/``5``, ``Z``/``2``), except ``B``: the confusion measured runs the other way (``B`` read ``8``,
+sent to a person by :data:`CONFUSABLE_DIVISIONS`), a division 8 needs eight classes of one level, and ``B`` is
+the most common division there is."""
+
+
+def division_settled(level_word: Word, division: Word) -> bool:
+    """Whether the division letter after a confirmed level word is sure whatever its word confidence.
+
+    Tesseract scores a word by its least sure character, spaces included: the level word and a one-letter
+    division that share one low confidence (``CM2`` and ``C`` both 0.34-0.45 where the teacher's name reads
+    0.92-0.96) were doubted at the break between them, which the line's syntax settles (``CM2C`` and ``CM2 C``
+    are one class). A lone ``À`` (0.59-0.74 on phone photos) was doubted for its accent, which
+    :func:`fix_class_letter` settles. Measured on the class lines of 60 phone photos of a fresh seed (2027,
+    issue 3): every such division letter was right.
+
+    Args:
+        level_word: The line's first word, the level confirmed by the tick.
+        division: The word after it.
+    """
+    if division.text not in SETTLED_DIVISIONS:
+        return False
+    return division.text == "À" or round(division.confidence, 2) == round(level_word.confidence, 2)
 
 
 def _words_confidence(words: Sequence[Word]) -> float:

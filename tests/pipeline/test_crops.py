@@ -116,6 +116,23 @@ def test_the_ticked_level_confirms_the_level_word_of_the_class_line(
     assert class_line_confidence(words, None, 0.60) == 0.50
 
 
+@pytest.mark.parametrize(("read", "expected"), [
+    ([("CM2", 0.45), ("C", 0.45), ("-", 0.89), ("Mme", 0.96), ("Costa", 0.96)], 0.89),  # doubt at the break
+    ([("CM2B", 0.67), ("-", 0.87), ("Mme", 0.96), ("Pierre", 0.96)], 0.87),  # the break lost
+    ([("CM2", 0.90), ("À", 0.69), ("-", 0.90), ("M.", 0.95), ("Gilbert", 0.96)], 0.90),  # doubt on the accent
+    ([("CM2", 0.90), ("C", 0.45), ("-", 0.89), ("Mme", 0.96), ("Costa", 0.96)], 0.45),  # the letter's own doubt
+    ([("CM2", 0.45), ("S", 0.45), ("-", 0.89), ("Mme", 0.96), ("Costa", 0.96)], 0.45),  # S or 5: a person
+    ([("CM2S", 0.67), ("-", 0.87), ("Mme", 0.96), ("Pierre", 0.96)], 0.67),
+    ([("CM2", 0.45), ("C", 0.45), ("-", 0.89), ("Mme", 0.96), ("Costa", 0.40)], 0.40),  # the name still counts
+])
+def test_a_division_is_settled_when_tesseract_doubted_only_the_break_or_the_accent(
+        read: list[tuple[str, float]], expected: float) -> None:
+    """Class lines of phone photos, seed 2027 (issue 3): each read right, each under the threshold before."""
+    words = [Word(text, conf, i * 50, 10.0) for i, (text, conf) in enumerate(read)]
+    assert class_line_confidence(words, _level(["CM2"], 0.98), 0.60) == expected
+    assert class_line_confidence(words, _level(["CM1"], 0.98), 0.60) == min(c for _, c in read)
+
+
 @pytest.mark.parametrize(("read", "value"), [
     ("2. rue Boulay", "2, rue Boulay"), ("12 bis. avenue Foch", "12 bis, avenue Foch"),
     ("2, rue Boulay", "2, rue Boulay"), ("2 rue Boulay", "2 rue Boulay"),
