@@ -116,21 +116,23 @@ def _read_image_pages(first_index: int, grey: np.ndarray, dpi: float | None, set
 
     Pages cut out of the image are numbered from ``first_index`` on, in the image's reading order.
     ``coarsest_dpi`` is the file's coarser resolution before its pixels were made square (a fax's 100);
-    a page whose resolution, so stated or as its QR codes measure it, is under ``ocr.min_text_dpi``
-    sends its text zones to a person.
+    a page whose coarser axis had fewer than ``ocr.min_text_dpi`` px per inch, as the file states it or as
+    the QR codes measure it (a fax saved without its resolution is stretched by ``split_pages``), sends its
+    text zones to a person.
     """
     pages = split_pages(grey, dpi, definition)
-    return [_read_image_page(first_index + i, p.image, p.dpi, settings, definition, coarsest_dpi)
+    return [_read_image_page(first_index + i, p.image, p.dpi, settings, definition, coarsest_dpi, p.upsampled)
             for i, p in enumerate(pages)]
 
 
 def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: Settings,
-                     definition: FormDefinition, coarsest_dpi: float | None = None) -> PageResult:
+                     definition: FormDefinition, coarsest_dpi: float | None = None,
+                     upsampled: float = 1.0) -> PageResult:
     try:
         result = read_scan_page(grey, dpi, settings.ocr, settings.omr, definition)
     except ClasError as exc:
         return UnidentifiedPage(index, exc)
-    if min(result.dpi, coarsest_dpi or result.dpi) < settings.ocr.min_text_dpi:
+    if min(result.dpi / upsampled, coarsest_dpi or result.dpi) < settings.ocr.min_text_dpi:
         result = doubt_text_zones(result, settings.ocr.unread_confidence)
     _keep_doubtful_crops(result, settings)
     return PageReading(index, result.identity, Source.OCR, dict(result.fields), result.handwritten)

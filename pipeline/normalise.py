@@ -53,11 +53,15 @@ class PageImage:
         image: ``uint8`` grey array ``(height_px, width_px)`` with square pixels.
         dpi: Its resolution in px per inch if known, else ``None``.
         identity: The page identity its QR codes carry, when they were decoded here.
+        upsampled: How many times the image's coarser axis was stretched here to make its pixels square
+            (2.0 for a fax at 200 × 100 dpi whose file did not say so, 1.0 when nothing was stretched): that
+            axis holds only the page's measured resolution divided by this.
     """
 
     image: np.ndarray
     dpi: float | None
     identity: PageIdentity | None = None
+    upsampled: float = 1.0
 
 
 def square_pixels(image: np.ndarray, dpi_x: float, dpi_y: float) -> np.ndarray:
@@ -232,34 +236,36 @@ def split_pages(image: np.ndarray, dpi: float | None, definition: FormDefinition
     """
     definition = definition or form_v1()
     codes = _decode(image)
+    upsampled = 1.0
     if not codes:
         stretched = cv2.resize(image, (image.shape[1], int(round(image.shape[0] * FAX_STRETCH))),
                                interpolation=cv2.INTER_CUBIC)
         codes = _decode(stretched)
         if not codes:
             return [PageImage(image, dpi)]
-        image = stretched
+        image, upsampled = stretched, FAX_STRETCH
     aspect = qr_aspect([c.corners for c in codes])
     if abs(aspect - 1.0) > ASPECT_TOLERANCE:
         log.debug("QR codes measure a pixel aspect of %.2f: resampling", aspect)
         image = square_pixels(image, aspect, 1.0)
+        upsampled *= max(aspect, 1.0 / aspect)
         dpi = None  # the file's single figure no longer describes both axes
         codes = _decode(image)
         if not codes:
-            return [PageImage(image, dpi)]
+            return [PageImage(image, dpi, upsampled=upsampled)]
     groups: dict[PageIdentity, list[_Code]] = {}
     for c in codes:
         groups.setdefault(c.identity, []).append(c)
     if len(groups) == 1:
-        return [PageImage(image, dpi, next(iter(groups)))]
+        return [PageImage(image, dpi, next(iter(groups)), upsampled)]
     h, w = image.shape
     outlines = {ident: page_outline(group, definition, w, h) for ident, group in groups.items()}
     idents = list(outlines)
     for i, a in enumerate(idents):
         for b in idents[i + 1:]:
             if _overlap(outlines[a], outlines[b]) > MAX_PAGE_OVERLAP:
-                return [PageImage(image, dpi)]  # one sheet, two different codes: identify_page refuses it
+                return [PageImage(image, dpi, upsampled=upsampled)]  # one sheet, two codes: identify_page refuses it
     ordered = sorted(idents, key=lambda k: (outlines[k][:, 0].mean(), outlines[k][:, 1].mean()))
     log.debug("%d pages of the form in one image: cut apart", len(ordered))
-    return [PageImage(cut_page(image, outlines[k]), dpi, k) for k in ordered]
+    return [PageImage(cut_page(image, outlines[k]), dpi, k, upsampled) for k in ordered]
 

@@ -110,11 +110,12 @@ def test_fax_is_read_at_square_pixels_with_or_without_its_resolution(
                 form_v1().field(f.name).kind, values[f.name]), f.name  # type: ignore[index]
     threshold = settings.ocr.text_confidence_min
     assert _wrong_but_confident(pages, truth, threshold, ROUTING_CRITICAL, directory) == {}
-    if stated:  # 100 lines per inch: every word read goes to a person (OcrSettings.min_text_dpi)
-        words = [f for f in fields.values() if form_v1().field(f.name).kind in (FieldKind.TEXT, FieldKind.EMAIL)
-                 and f.value is not None]
-        assert words and all(f.confidence < threshold for f in words)
-        assert all(f.doubt is Doubt.LOW_RESOLUTION for f in words)  # staff are told it is a fax
+    # 100 lines per inch, stated by the file or measured on the QR codes (an unstated fax, stretched to square
+    # pixels, had 2 wrong words accepted in the benchmark): every word read goes to a person.
+    words = [f for f in fields.values() if form_v1().field(f.name).kind in (FieldKind.TEXT, FieldKind.EMAIL)
+             and f.value is not None]
+    assert words and all(f.confidence < threshold for f in words)
+    assert all(f.doubt is Doubt.LOW_RESOLUTION for f in words)  # staff are told it is a fax
 
 
 def _write(doc: GeneratedDocument, tmp_path: Path) -> Path:
