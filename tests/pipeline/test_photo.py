@@ -123,9 +123,8 @@ def test_a_phone_photo_stating_72_dpi_keeps_its_text_confidences(tmp_path, setti
     assert surname.confidence >= settings.ocr.text_confidence_min
 
 
-@pytest.mark.parametrize(("index", "name", "confident"), [
-    (3, "class_name", True), (5, "class_name", False), (1, "school_name", True)])
-def test_a_blurred_heic_photo_is_sharpened_before_ocr(index: int, name: str, confident: bool) -> None:
+@pytest.mark.parametrize(("index", "name"), [(3, "class_name"), (5, "class_name"), (1, "school_name")])
+def test_a_blurred_heic_photo_is_sharpened_before_ocr(index: int, name: str) -> None:
     # Unsharpened, tesseract read these "Se B" (5e B), "CM1 8" (CM1 B) and "Coliège" (Collège) at 0.68-0.81.
     settings = Settings()
     directory = load_directory(settings.directory_file)
@@ -136,4 +135,6 @@ def test_a_blurred_heic_photo_is_sharpened_before_ocr(index: int, name: str, con
     field = read_scan_page(page).fields[name]
 
     assert field.value == doc.truth["values"][name]  # type: ignore[index]
-    assert (field.confidence >= settings.ocr.text_confidence_min) is confident  # CM1 B: right, yet at 0.42
+    # CM1 B: tesseract gave "CM1" and "B" one 0.42 (a doubt on the break); the ticked CM1 settles both
+    # (pipeline.read_scan.division_settled).
+    assert field.confidence >= settings.ocr.text_confidence_min
