@@ -213,8 +213,8 @@ def doubt_name_near_misses(fields: dict[str, ExtractedField], threshold: float) 
     ``Mme Leclerca, directeur(trice)`` was accepted at 0.89 on a scan while the e-mail beside it read
     ``a.leclercq@ac-versailles.fr`` (scan_hand_marks 20 of seed 2026, issue 3): one of the two is wrong, and
     only a person can say which. Both fields, when read by OCR, go under ``threshold`` (at
-    :data:`REPEAT_CONFLICT_SHARE` of it) with :attr:`Doubt.NAME_CONFLICT`, whatever their confidences; values are
-    never changed.
+    :data:`REPEAT_CONFLICT_SHARE` of it) with :attr:`Doubt.NAME_CONFLICT` unless a cause of doubt was already
+    found, whatever their confidences; values are never changed.
 
     Args:
         fields: Field name → extracted field of the assembled form; updated in place.
@@ -231,8 +231,9 @@ def doubt_name_near_misses(fields: dict[str, ExtractedField], threshold: float) 
             continue
         for name, f in ((first, a), (second, b)):
             if f.source is Source.OCR:  # a typed AcroForm value is what the teacher wrote, misread or not
+                # A cause already found (handwriting, a stamp) stays the one staff are told.
                 fields[name] = f.model_copy(update={"confidence": min(f.confidence, doubt),
-                                                    "doubt": Doubt.NAME_CONFLICT})
+                                                    "doubt": f.doubt or Doubt.NAME_CONFLICT})
 
 
 OCR_VALUE_KINDS = (FieldKind.TEXT, FieldKind.EMAIL, FieldKind.DATE, FieldKind.PHONE, FieldKind.POSTCODE)

@@ -304,3 +304,12 @@ def test_a_typed_acroform_value_is_not_doubted_by_a_near_miss() -> None:
     checked = cross_check(form, THRESHOLD).fields
     assert checked["referrer_name"].confidence == 1.0
     assert checked["referrer_email"].confidence < THRESHOLD
+
+
+def test_a_near_miss_keeps_the_cause_of_doubt_already_found() -> None:
+    form = _form(guardian1_surname=("BEGUE", 0.34), guardian1_email=("paul.beque@free.fr", 0.9))
+    held = form.fields["guardian1_surname"].model_copy(update={"doubt": Doubt.HANDWRITTEN_FORM})
+    form = form.model_copy(update={"fields": {**form.fields, "guardian1_surname": held}})
+    checked = cross_check(form, THRESHOLD).fields
+    assert checked["guardian1_surname"].doubt is Doubt.HANDWRITTEN_FORM  # "fiche remplie à la main" still
+    assert checked["guardian1_email"].doubt is Doubt.NAME_CONFLICT and checked["guardian1_email"].confidence < 0.6
