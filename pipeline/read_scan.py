@@ -478,18 +478,23 @@ CLASS_LETTER_FIELDS = ("class_name",)
 
 
 def fix_class_letter(name: str, value: str | None) -> str | None:
-    """Turn a lone ``À`` back into the class letter ``A`` in the fields of ``CLASS_LETTER_FIELDS``, and
-    put back the space OCR lost between a class level and its one-letter division (``CM1B`` → ``CM1 B``,
-    measured on phone photos at confidence 0.82: the level words are a closed list, so the cut is sure)."""
+    """Turn a lone ``À`` back into the class letter ``A`` in the fields of ``CLASS_LETTER_FIELDS``, put
+    back the space OCR lost between a class level and its one-letter division (``CM1B`` → ``CM1 B``,
+    measured on phone photos at confidence 0.82: the level words are a closed list, so the cut is sure),
+    and the spaces it lost around the dash before the teacher (``CP B-M. Morvan`` → ``CP B - M. Morvan``,
+    accepted at 0.72 on a scan, pdf_wrong_order 17 of seed 2026, issue 3)."""
     if value is None or name not in CLASS_LETTER_FIELDS:
         return value
     value = " ".join("A" if word == "À" else word for word in value.split(" "))
-    return GLUED_DIVISION_RE.sub(r"\1 \2", value)
+    value = GLUED_DIVISION_RE.sub(r"\1 \2", value)
+    return TEACHER_DASH_RE.sub(r"\1 - ", value)
 
 
 LEVEL_WORDS = r"CP|CE1|CE2|CM1|CM2|[3-6](?:e|è|ème|eme)"
 """How the class levels of ``form_definition.CLASS_LEVELS`` are written at the head of a class line."""
 GLUED_DIVISION_RE = re.compile(rf"^({LEVEL_WORDS})([A-Z])(?=\s|$)")
+TEACHER_DASH_RE = re.compile(rf"^((?:{LEVEL_WORDS})(?: [A-Z0-9]{{1,2}})?) ?- ?(?=[A-Z][a-zà-ÿ.])")
+"""The dash between a class (level, perhaps a division) and its teacher's title or name, however spaced."""
 CLASS_LINE_RE = re.compile(rf"^(?:{LEVEL_WORDS})(?:\s*[-/]?\s*(?P<division>[A-Z0-9]{{1,2}}))?(?:\s|$)")
 """A class line as the form asks for it: a level, then perhaps a division (``CM1 B - M. Lamy``, ``5e3``)."""
 CONFUSABLE_DIVISIONS = frozenset({"8", "0"})

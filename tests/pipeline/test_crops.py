@@ -80,6 +80,9 @@ def test_a_value_failing_its_own_syntax_cannot_stay_confident(kind: FieldKind, v
     ("Se B - M. Delaunay", "Se B - M. Delaunay", False),  # "5e" misread: no level leads the line
     ("CMI C - Me Rivière", "CMI C - Me Rivière", False),
     ("CM1 8 - M. Marchand", "CM1 8 - M. Marchand", False),  # 8 or B: a person decides
+    ("CP B-M. Morvan", "CP B - M. Morvan", True),  # the spaces lost around the dash (pdf_wrong_order 17)
+    ("CM2-Mme Dupont-Martin", "CM2 - Mme Dupont-Martin", True),  # a hyphenated name is left alone
+    ("6e-B - M. Guilbert", "6e-B - M. Guilbert", True),  # not a dash before a teacher: left as read
 ])
 def test_a_class_line_must_lead_with_a_level_and_an_unambiguous_division(read: str, value: str, ok: bool) -> None:
     ocr = OcrSettings()
