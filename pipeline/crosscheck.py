@@ -82,6 +82,8 @@ _NAME_CHARS = re.compile(r"[^\W\d_]+(?:[ '’-]+[^\W\d_]+)*")
 """A name as written: letters (any alphabet, accents) in words joined by spaces, hyphens or apostrophes."""
 
 _LOCAL_TOKEN = re.compile(r"[a-z]+|[0-9]+")
+_NAME_SEPARATORS = re.compile(r"[\s,()'’-]+")
+"""What separates the words of a written name or role: spaces, hyphens, apostrophes, commas, parentheses."""
 
 
 def fold(text: str) -> str:
@@ -95,7 +97,7 @@ def _name_tokens(values: Iterable[str]) -> set[str]:
     (``dasilva``, ``jeanluc``), words being split at spaces, hyphens and apostrophes."""
     tokens: set[str] = set()
     for value in values:
-        words = [fold(w) for w in re.split(r"[\s,()'’-]+", value) if fold(w)]
+        words = [fold(w) for w in _NAME_SEPARATORS.split(value) if fold(w)]
         for i in range(len(words)):
             for j in range(i + 1, len(words) + 1):
                 tokens.add("".join(words[i:j]))
@@ -186,7 +188,7 @@ def name_words(field_name: str, value: str) -> NameWords:
         single = set(_LOCAL_TOKEN.findall(value.split("@")[0].lower()))
         known = set(single)
     else:
-        single = {fold(w) for w in re.split(r"[\s,()'’-]+", value)}
+        single = {fold(w) for w in _NAME_SEPARATORS.split(value)}
         known = _name_tokens([value])
     keep = {w for w in single if w.isalpha() and len(w) >= NEAR_MISS_MIN_LETTERS}
     return NameWords(frozenset(keep), frozenset(known | keep))
@@ -231,9 +233,7 @@ def doubt_name_near_misses(fields: dict[str, ExtractedField], threshold: float) 
             continue
         for name, f in ((first, a), (second, b)):
             if f.source is Source.OCR:  # a typed AcroForm value is what the teacher wrote, misread or not
-                # A cause already found (handwriting, a stamp) stays the one staff are told.
-                fields[name] = f.model_copy(update={"confidence": min(f.confidence, doubt),
-                                                    "doubt": f.doubt or Doubt.NAME_CONFLICT})
+                fields[name] = _lowered(f, doubt, Doubt.NAME_CONFLICT)  # an earlier cause stays the one told
 
 
 OCR_VALUE_KINDS = (FieldKind.TEXT, FieldKind.EMAIL, FieldKind.DATE, FieldKind.PHONE, FieldKind.POSTCODE)
@@ -269,8 +269,9 @@ def hold_handwritten_form(form: ExtractedForm, cap: float) -> ExtractedForm:
     return form.model_copy(update={"fields": fields})
 
 
-def _lowered(field: ExtractedField, confidence: float) -> ExtractedField:
-    return field.model_copy(update={"confidence": min(field.confidence, confidence)})
+def _lowered(field: ExtractedField, confidence: float, doubt: Doubt | None = None) -> ExtractedField:
+    """The field at ``confidence`` at most, with ``doubt`` as its cause unless it already had one."""
+    return field.model_copy(update={"confidence": min(field.confidence, confidence), "doubt": field.doubt or doubt})
 
 
 def _raised(field: ExtractedField, confidence: float) -> ExtractedField:
@@ -320,9 +321,8 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
             # Two confident readings of one name that differ (often by an accent: "Anais" at 0.90 against
             # "Anaïs", phone photo, issue 3): at least one is wrong, and only a person can tell which.
             doubt = min(a.confidence, b.confidence, threshold * REPEAT_CONFLICT_SHARE)
-            fields[first], fields[second] = _lowered(a, doubt), _lowered(b, doubt)
-            fields[first] = fields[first].model_copy(update={"doubt": Doubt.REPEAT_CONFLICT})
-            fields[second] = fields[second].model_copy(update={"doubt": Doubt.REPEAT_CONFLICT})
+            fields[first] = _lowered(a, doubt, Doubt.REPEAT_CONFLICT)
+            fields[second] = _lowered(b, doubt, Doubt.REPEAT_CONFLICT)
     for email_name, owner_names in EMAIL_OWNERS.items():
         email = fields.get(email_name)
         if email is None or email.source is not Source.OCR or not isinstance(email.value, str):
