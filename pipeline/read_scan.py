@@ -54,6 +54,7 @@ from pipeline.icr import (
     digit_features,
     digit_probabilities,
     looks_handwritten,
+    typed_rendering_match,
 )
 from pipeline.identify_anchors import find_page
 from pipeline.realign import realign_field
@@ -389,6 +390,33 @@ def _text_rect(field: Field, marks: Sequence[Rect] = ()) -> Rect:
         if overlaps_y and m.x0 > r.x0 and m.x0 < x1:
             x1 = m.x0 - 2.0
     return Rect(r.x0 + 1.0, r.top, x1, r.bottom - 1.3)
+
+
+def zone_ink(mask: np.ndarray, field: Field, definition: FormDefinition, px_per_pt: float) -> np.ndarray:
+    """The ink of a text zone's writing area (:func:`_text_rect`: no dotted baseline, no registration mark).
+
+    Args:
+        mask: The registered page's ``uint8`` 0/1 ink mask, ``px_per_pt`` pixels per PDF point.
+        field: A text or e-mail field of that page.
+        definition: The form, whose page layout gives the registration marks.
+        px_per_pt: The mask's scale.
+
+    Returns:
+        A view of ``mask`` over the zone.
+    """
+    layout = definition.pages[field.page - 1]
+    return _crop(mask, _text_rect(field, layout.qr_codes + layout.anchors), px_per_pt)
+
+
+def _typed_as_read(zone: np.ndarray, words: Sequence[Word], px_per_pt: float, ocr: OcrSettings) -> bool:
+    """Whether a text zone's ink (:func:`zone_ink`) is its own reading typed in the form's font.
+
+    Blur merges a photographed zone's letters into a few blobs, and one descender then pulls its
+    baseline agreement under the typed threshold (``Mme Becker, enseignant(e)``, issue 3); typing the
+    reading again and laying it over the zone tells type from a hand (:func:`pipeline.icr.typed_rendering_match`).
+    """
+    match = typed_rendering_match(zone, " ".join(w.text for w in words), px_per_pt, ocr.icr)
+    return match is not None and match.typed(ocr.icr)
 
 
 def _cell_interior(cell: Rect, ocr: OcrSettings) -> Rect:
@@ -953,8 +981,8 @@ def read_scan_page(
     fields.update(decided_text | decided_mail | combs.decided)
     text_pairs = list(zip(text_fields, words_by_slot(text_words, text_strip.slots), strict=True))
     text_pairs += zip(mail_fields, words_by_slot(mail_words, mail_strip.slots), strict=True)
-    agreements = {f.name: baseline_agreement(_crop(mask, _text_rect(f, marks), s), s, ocr.icr)
-                  for f, _ in text_pairs}
+    zones = {f.name: zone_ink(mask, f, definition, s) for f, _ in text_pairs}
+    agreements = {name: baseline_agreement(zone, s, ocr.icr) for name, zone in zones.items()}
     # The page's hand is judged on its text zones and its combs together (block capitals can stand as
     # straight as type; digits written one per cell rarely do).
     measured = [a for a in (*agreements.values(), *combs.agreements) if a is not None]
@@ -969,7 +997,8 @@ def read_scan_page(
             value, confidence = fix_email(value), email_confidence(confidence, ocr)
         confidence = min(confidence, validator_cap(f.kind, value, ocr), class_line_cap(f.name, value, ocr))
         doubt = None
-        if looks_handwritten(agreements[f.name], page_agreement, ocr.icr):
+        if looks_handwritten(agreements[f.name], page_agreement, ocr.icr) and not (
+                not page_by_hand and _typed_as_read(zones[f.name], words, s, ocr)):
             confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop
             doubt = (Doubt.HANDWRITTEN_FORM if page_by_hand else Doubt.HANDWRITTEN) if value is not None else None
         fields[f.name] = ExtractedField(name=f.name, value=value, confidence=_with_quality(confidence, page.quality),

@@ -162,6 +162,16 @@ class IcrSettings(BaseModel):
     """A page whose text zones' and combs' median agreement is under this was filled by hand. Measured
     (issue 3) on 12 typed pages (300 dpi grey, 200 dpi black and white, phone photos): 0.99-1.00; on 14
     handwritten pages (five hands, scans and photos): 0.37-0.77."""
+    typed_rendering_tolerance_pt: float = 0.4
+    """Ink of a zone and of its typed rendering within this distance of each other count as met
+    (:func:`pipeline.icr.typed_rendering_match`); about the blur of a phone photo's registered page."""
+    typed_rendering_match_min: float = 0.85
+    """A zone whose ink its own reading, typed in the form's font, matches at least this well (f-measure)
+    is typed, whatever its baseline agreement. Measured (issue 3, seed 2026) at 0.4 pt: the 7 typed photo
+    zones under ``typed_zone_agreement_min`` 0.91-1.00; 196 handwritten photo zones at most 0.78."""
+    typed_rendering_size_tolerance_pt: float = 1.5
+    """And the zone's ink must be as wide and as tall as the rendering's to within this (PDF points):
+    those 7 typed zones were within 0.8 pt."""
     handwritten_text_confidence: float = 0.35
     """Highest confidence of a handwritten text zone. Tesseract reads handwriting fonts wrong at 0.6-0.94
     word confidence (``RENARD`` for ``BENARD`` at 0.94, issue 3): no confidence of its own makes a handwritten

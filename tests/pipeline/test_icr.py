@@ -7,7 +7,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from pipeline.form_definition import form_v1
 from pipeline.icr import (
@@ -17,6 +17,7 @@ from pipeline.icr import (
     digit_features,
     digit_probabilities,
     looks_handwritten,
+    typed_rendering_match,
 )
 from pipeline.identify import identify_page
 from pipeline.read_scan import COMB_KINDS, ink_mask
@@ -174,3 +175,48 @@ def test_a_dates_slash_blurred_onto_a_cell_is_not_read_as_ink() -> None:
     for name in ("referral_date", "pupil_birth_date"):
         assert fields[name].value == doc.truth["values"][name]  # type: ignore[index]
         assert fields[name].confidence >= settings.ocr.text_confidence_min
+
+
+def _text_zones(kind: SampleKind, index: int) -> list[tuple[str, np.ndarray, float, str]]:
+    """Every inked text and e-mail zone of one generated form: field name, ink mask, px per pt, true value."""
+    from pipeline.directory import load_directory
+    from pipeline.form_definition import FieldKind
+    from pipeline.identify_anchors import find_page
+    from pipeline.read_scan import zone_ink
+    from pipeline.settings import Settings
+
+    require_hand_fonts()
+    settings = Settings()
+    definition = form_v1()
+    zones = []
+    for doc in generate_documents(kind, index, 2026, load_directory(settings.directory_file), settings.school_year):
+        with Image.open(io.BytesIO(doc.data)) as im:
+            grey = np.asarray(ImageOps.exif_transpose(im).convert("L"))
+        identified = find_page(grey, definition)
+        page = register_page(identified, None, definition)
+        mask = ink_mask(page.image)
+        for field in definition.page_fields(identified.identity.page):
+            written = doc.truth["values"][field.name]  # type: ignore[index]
+            if field.kind in (FieldKind.TEXT, FieldKind.EMAIL) and written:
+                zones.append((field.name, zone_ink(mask, field, definition, page.px_per_pt), page.px_per_pt,
+                              str(written)))
+    return zones
+
+
+def test_typed_zones_match_their_value_typed_again_and_handwritten_ones_do_not() -> None:
+    """Verification by synthesis (issue 3). The hand is given its true value, its most favourable case."""
+    typed = _text_zones(SampleKind.PHOTO_JPEG, 11)  # blurred phone photo; three zones fail the baseline test
+    hand = _text_zones(SampleKind.SCAN_HANDWRITTEN, 2)
+    typed_matches = {name: typed_rendering_match(m, value, s, ICR) for name, m, s, value in typed}
+    hand_matches = {name: typed_rendering_match(m, value, s, ICR) for name, m, s, value in hand}
+
+    assert len(typed_matches) >= 15 and len(hand_matches) >= 15
+    assert [n for n, m in typed_matches.items() if m is None or not m.typed(ICR)] == []
+    assert [n for n, m in hand_matches.items() if m is not None and m.typed(ICR)] == []
+    # The zones that blur pulls off one baseline are the ones this settles.
+    lowered = [n for n, m, s, _ in typed if (baseline_agreement(m, s, ICR) or 1.0) < ICR.typed_zone_agreement_min]
+    assert {"referrer_name", "home_languages"} <= set(lowered)
+    # A reading that is not what the zone holds does not match either.
+    name, mask, s, value = next(z for z in typed if z[0] == "referrer_name")
+    wrong = typed_rendering_match(mask, value.replace("Becker", "Bekker Lopez"), s, ICR)
+    assert wrong is not None and not wrong.typed(ICR)

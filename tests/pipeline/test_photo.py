@@ -138,3 +138,21 @@ def test_a_blurred_heic_photo_is_sharpened_before_ocr(index: int, name: str) -> 
     # CM1 B: tesseract gave "CM1" and "B" one 0.42 (a doubt on the break); the ticked CM1 settles both
     # (pipeline.read_scan.division_settled).
     assert field.confidence >= settings.ocr.text_confidence_min
+
+
+def test_typed_zones_blur_pulls_off_one_baseline_are_read_as_typed() -> None:
+    # Regression (issue 3): on photo_jpeg 11 blur merged these zones' letters into blobs off one
+    # baseline, and they were held as handwritten; typed again in the form's font they match their ink.
+    settings = Settings()
+    directory = load_directory(settings.directory_file)
+    docs = generate_documents(SampleKind.PHOTO_JPEG, 11, 2026, directory, settings.school_year)
+    fields = {}
+    for doc in docs:
+        with Image.open(io.BytesIO(doc.data)) as im:
+            fields.update(read_scan_page(np.asarray(ImageOps.exif_transpose(im).convert("L"))).fields)
+    truth = docs[0].truth["values"]
+
+    for name in ("referrer_name", "home_languages"):
+        assert fields[name].value == truth[name]  # type: ignore[index]
+        assert fields[name].doubt is None
+        assert fields[name].confidence >= settings.ocr.text_confidence_min
