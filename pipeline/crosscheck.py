@@ -24,7 +24,7 @@ from datetime import date, datetime
 from rapidfuzz.distance import Indel, Levenshtein
 
 from pipeline.directory import SchoolMatchSettings, match_school, split_kind
-from pipeline.form_definition import FieldKind, form_v1
+from pipeline.form_definition import FieldKind, FormDefinition, form_v1
 from pipeline.towns import Town, closest_town, names_another_town
 from pipeline.validate import DEFAULT_RULES, expected_birth_years
 from schemas.directory import ClassLevel, Directory
@@ -240,7 +240,7 @@ OCR_VALUE_KINDS = (FieldKind.TEXT, FieldKind.EMAIL, FieldKind.DATE, FieldKind.PH
 """Kinds whose values OCR reads (text zones and combs), as opposed to tick boxes and signatures."""
 
 
-def hold_handwritten_form(form: ExtractedForm, cap: float) -> ExtractedForm:
+def hold_handwritten_form(form: ExtractedForm, cap: float, definition: FormDefinition | None = None) -> ExtractedForm:
     """A form one of whose pages was judged filled by hand is held as handwritten on every page.
 
     The reader judges each page on its own (``pipeline.icr.looks_handwritten``: the median baseline agreement
@@ -254,6 +254,7 @@ def hold_handwritten_form(form: ExtractedForm, cap: float) -> ExtractedForm:
     Args:
         form: The assembled form (``handwritten_pages`` set by :func:`pipeline.assemble.assemble_form`).
         cap: The handwritten confidence ceiling (``IcrSettings.handwritten_text_confidence``, 0-1).
+        definition: The form's geometry, which gives each field's kind; version 1 by default.
 
     Returns:
         The form, unchanged when no page was judged handwritten.
@@ -261,7 +262,7 @@ def hold_handwritten_form(form: ExtractedForm, cap: float) -> ExtractedForm:
     by_hand = set(form.handwritten_pages)
     if not by_hand:
         return form
-    kinds = {f.name: f.kind for f in form_v1().fields}
+    kinds = {f.name: f.kind for f in (definition or form_v1()).fields}
     fields = {name: (f.model_copy(update={"confidence": min(f.confidence, cap), "doubt": Doubt.HANDWRITTEN_FORM})
                      if f.page not in by_hand and f.source is Source.OCR and f.value is not None
                      and kinds.get(name) in OCR_VALUE_KINDS else f)
@@ -280,7 +281,8 @@ def _raised(field: ExtractedField, confidence: float) -> ExtractedField:
 
 def cross_check(form: ExtractedForm, threshold: float, directory: Directory | None = None,
                 towns: tuple[Town, ...] = (), structure: StructureSettings | None = None,
-                school_year: tuple[int, int] | None = None, today: date | None = None) -> ExtractedForm:
+                school_year: tuple[int, int] | None = None, today: date | None = None,
+                definition: FormDefinition | None = None) -> ExtractedForm:
     """Raise the confidence of OCR fields another confident reading on the form agrees with.
 
     * A repeated field (page 2's pupil name) and its original: when both are read, are made of
@@ -303,6 +305,7 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
         school_year: The configured school year ``(2026, 2027)``; with it, a form whose comb dates are
             impossible has all its combs doubted (:func:`doubt_combs_of_impossible_dates`).
         today: The day the form is decided on (default: today), after which no form is dated.
+        definition: The form's geometry, which tells combs from other fields; version 1 by default.
 
     Returns:
         A new form. The repeated-field and e-mail checks never change a value, only raise confidences; the
@@ -339,7 +342,8 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
     doubt_name_near_misses(fields, threshold)
     structure = structure or DEFAULT_STRUCTURE
     if school_year is not None:
-        doubt_combs_of_impossible_dates(fields, threshold, school_year, today or date.today(), structure)
+        doubt_combs_of_impossible_dates(fields, threshold, school_year, today or date.today(), structure,
+                                        definition)
     if directory is not None:
         vouch_school(fields, directory, threshold, structure, towns)
     if towns:
@@ -537,7 +541,8 @@ def _confident_date(field: ExtractedField | None, threshold: float) -> date | No
 
 def doubt_combs_of_impossible_dates(fields: dict[str, ExtractedField], threshold: float,
                                     school_year: tuple[int, int], today: date,
-                                    structure: StructureSettings = DEFAULT_STRUCTURE) -> None:
+                                    structure: StructureSettings = DEFAULT_STRUCTURE,
+                                    definition: FormDefinition | None = None) -> None:
     """Hold every OCR comb of the form under the review threshold, in place, when one of its dates was read
     confidently but is impossible (:func:`impossible_dates`).
 
@@ -553,10 +558,11 @@ def doubt_combs_of_impossible_dates(fields: dict[str, ExtractedField], threshold
         school_year: The configured school year, ``(2026, 2027)``.
         today: No date of the form lies after it.
         structure: ``impossible_date_confidence``.
+        definition: The form's geometry, which tells combs from other fields; version 1 by default.
     """
     if not impossible_dates(fields, threshold, school_year, today):
         return
-    definition = form_v1()
+    definition = definition or form_v1()
     for name, f in fields.items():
         if f.source is Source.OCR and definition.field(name).is_comb and f.confidence >= threshold:
             fields[name] = f.model_copy(update={"confidence": structure.impossible_date_confidence,

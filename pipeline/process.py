@@ -219,9 +219,10 @@ def decide_form(
         Routed (valid and confidently read, carrier with places), waiting list
         (valid, no carrier or no place), or review (doubtful or invalid), with reasons.
     """
-    form = hold_handwritten_form(assemble_form(pages, definition), settings.ocr.icr.handwritten_text_confidence)
+    form = hold_handwritten_form(assemble_form(pages, definition), settings.ocr.icr.handwritten_text_confidence,
+                                 definition)
     form = cross_check(form, settings.ocr.text_confidence_min, directory, load_towns(),
-                       school_year=parse_school_year(settings.school_year))
+                       school_year=parse_school_year(settings.school_year), definition=definition)
     reasons = missing_page_reasons(form)
     reasons += confidence_reasons(form, settings.ocr.text_confidence_min)
     validation = validate_referral(form.values(), directory, settings.school_year)
