@@ -15,6 +15,7 @@ enough lies outside every value area) → ``fields_touched`` (fields whose zone 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
@@ -103,8 +104,39 @@ def value_areas(fields: Sequence[Field], marks: Sequence[Rect], shape: tuple[int
     return areas
 
 
+@dataclass(frozen=True)
+class ForeignInk:
+    """The foreign ink of a registered page, at ``WORK_DPI``, in two kinds.
+
+    Attributes:
+        marks: ``bool`` array: what stamps, stray signatures and short lines cover.
+        streaks: ``bool`` array, same shape: straight lines of unprinted ink (:func:`streaks`: copier or
+            fax streaks, a stamp's frame), their own ink only. A vertical one passing through a text zone's blank part can be dropped out
+            (:func:`streak_clear_of_writing`); everything else sends the fields it reaches to a person.
+    """
+
+    marks: np.ndarray
+    streaks: np.ndarray
+
+    def fields_reached(self, definition: FormDefinition, page: int, omr: OmrSettings, *,
+                       streaks: bool = True) -> list[str]:
+        """Fields of the page that the marks reach, and the streaks too unless ``streaks`` is false.
+
+        What a mark covers is measured on its darkest pixels: its paler edge reaches ``omr.foreign_group_pt``
+        further, by which it is grown. The fields of ``omr.stamp_fields`` are exempt.
+
+        Returns:
+            Field names, in form order.
+        """
+        found = (self.marks | self.streaks) if streaks else self.marks
+        radius = max(1, round(omr.foreign_group_pt * WORK_DPI / 72.0))
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+        grown = cv2.dilate(found.astype(np.uint8), disc) > 0
+        return fields_touched(grown, definition.page_fields(page), WORK_DPI / 72.0, omr.stamp_fields)
+
+
 def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_per_pt: float,
-                  omr: OmrSettings, faint: np.ndarray | None = None) -> np.ndarray:
+                  omr: OmrSettings, faint: np.ndarray | None = None) -> ForeignInk:
     """Marks of ink that are neither printed nor a value: stamps, stray signatures, streaks.
 
     Ink not in the (grown) template is grouped into marks by a dilation of
@@ -121,8 +153,9 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
             faint to be ink everywhere along their length; ``mask`` when not given.
 
     Returns:
-        ``bool`` array: what each foreign mark covers (the convex hull of a compact mark grouped by
-        ``omr.foreign_merge_pt``, the grouped ink of a mark longer than ``omr.foreign_hull_max_pt``).
+        What each foreign mark covers (the convex hull of a compact mark grouped by ``omr.foreign_merge_pt``,
+        the grouped ink of a mark longer than ``omr.foreign_hull_max_pt``), and apart from it the straight
+        lines (:func:`streaks`, a stamp's frame as well as a copier's streak).
     """
     extra: np.ndarray = ((mask > 0) & ~template).astype(np.uint8)
     # Stamps, signatures and streaks are strokes; a wide dark blot is a shadow's edge left by flattening a
@@ -137,12 +170,13 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
     # Streaks are looked for on all the ink: where they cross printed text they would break into dashes.
     lines = streaks((faint if faint is not None else mask > 0).astype(np.uint8), px_per_pt, omr)
     lines &= ~template.astype(np.uint8)
-    # A line shorter than a stamp (its frame, a signature's underline, or a faint streak seen in pieces) is
-    # foreign all the same, and also joins the ink around it, so that a stamp's frame makes part of its hull.
+    # A level line shorter than a stamp (its frame, a signature's underline) is foreign all the same, and also
+    # joins the ink around it, so that a stamp's frame makes part of its hull. An upright line is a streak
+    # whatever its length (a faint one is seen in pieces; a stamp's sides are shorter than ``streak_min_pt``).
     count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
     longest = omr.foreign_hull_max_pt * px_per_pt
     short = [i for i in range(1, count)
-             if max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) <= longest]
+             if stats[i, cv2.CC_STAT_HEIGHT] <= stats[i, cv2.CC_STAT_WIDTH] <= longest]
     short_lines = np.isin(labels, short).astype(np.uint8) if short else np.zeros_like(lines)
     lines[short_lines > 0] = 0
     extra[short_lines > 0] = 1
@@ -152,7 +186,7 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
     grouped = cv2.dilate(extra, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
     count, labels = cv2.connectedComponents(grouped, connectivity=8)
     if count <= 1:
-        return (lines | short_lines) > 0
+        return ForeignInk(np.zeros(lines.shape, bool), (lines | short_lines) > 0)
     outside = np.bincount(labels[(extra > 0) & ~areas], minlength=count).astype(np.float64)
     foreign = outside / (px_per_pt * px_per_pt) >= omr.foreign_ink_min_pt2
     foreign[0] = False
@@ -182,7 +216,9 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
             cv2.fillPoly(covered, [cv2.convexHull(pts)], 1)
         else:
             covered |= (seeds & (groups == label)).astype(np.uint8)
-    return (covered | lines | short_lines) > 0
+    # A line's own hull is the line: it stays a streak, not a mark; a stamp's frame leaves its disc a mark.
+    thin = cv2.dilate(lines | short_lines, np.ones((STREAK_HULL_PX, STREAK_HULL_PX), np.uint8))
+    return ForeignInk((covered > 0) & (thin == 0), (lines | short_lines) > 0)
 
 
 def streaks(extra: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray:
@@ -249,9 +285,9 @@ def fields_touched(foreign: np.ndarray, fields: Sequence[Field], px_per_pt: floa
     return out
 
 
-def foreign_ink_mask(mask: np.ndarray, definition: FormDefinition, page: int, omr: OmrSettings,
-                     grey: np.ndarray | None = None) -> np.ndarray:
-    """The foreign marks of a registered page (see :func:`foreign_marks`), at ``WORK_DPI``.
+def foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, omr: OmrSettings,
+                grey: np.ndarray | None = None) -> ForeignInk:
+    """The foreign marks and streaks of a registered page (see :func:`foreign_marks`), at ``WORK_DPI``.
 
     Isolated one-pixel specks are removed at the page's resolution (a 2×2 opening), then the mask is
     reduced to ``WORK_DPI`` keeping any ink (a streak one pixel wide survives), where the marks are found.
@@ -264,7 +300,8 @@ def foreign_ink_mask(mask: np.ndarray, definition: FormDefinition, page: int, om
         grey: The registered grey page (same shape as ``mask``), to find faint streaks; optional.
 
     Returns:
-        ``bool`` array of ``(round(PAGE_HEIGHT_PT * WORK_DPI / 72), round(PAGE_WIDTH_PT * WORK_DPI / 72))``.
+        Marks and streaks, each a ``bool`` array of
+        ``(round(PAGE_HEIGHT_PT * WORK_DPI / 72), round(PAGE_WIDTH_PT * WORK_DPI / 72))``.
     """
     s = WORK_DPI / 72.0
     template = template_ink(definition.version, page, WORK_DPI, omr.foreign_template_tolerance_pt)
@@ -299,13 +336,46 @@ def find_foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, om
     Returns:
         Field names, in form order; empty for a page with no foreign mark.
     """
-    foreign = foreign_ink_mask(mask, definition, page, omr, grey)
-    # What a mark covers is measured on its darkest pixels: its paler edge reaches ``foreign_group_pt`` further.
-    radius = max(1, int(round(omr.foreign_group_pt * WORK_DPI / 72.0)))
-    grown = cv2.dilate(foreign.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
-                                                                           (2 * radius + 1, 2 * radius + 1))) > 0
-    return fields_touched(grown, definition.page_fields(page), WORK_DPI / 72.0, omr.stamp_fields)
+    return foreign_ink(mask, definition, page, omr, grey).fields_reached(definition, page, omr)
 
+
+def streak_clear_of_writing(zone_ink: np.ndarray, streak_ink: np.ndarray, px_per_pt: float,
+                            omr: OmrSettings) -> bool:
+    """Whether the streaks crossing a text zone can be dropped out of it without touching its writing.
+
+    A copier's drum streak runs down the whole page and crosses every zone in its column; tesseract reads
+    it as ``|`` (``École élémentaire Anatole France |`` on photocopies, issue 3). Where it passes through the
+    blank part of a zone, no writing lies within ``omr.streak_clearance_pt`` of it, and taking its pixels out
+    loses nothing. The clearance is wider than a word space at the form's 10 pt (2.8 pt), so that a narrow
+    letter hidden under a streak (``l``, ``I``) always has a neighbour close enough to hold the zone.
+
+    Args:
+        zone_ink: ``uint8`` 0/1 ink of the zone (:func:`pipeline.read_scan.zone_ink`), at ``px_per_pt``.
+        streak_ink: ``uint8`` 0/1, same shape: the part of that ink that belongs to streaks.
+        px_per_pt: Scale, pixels per PDF point.
+        omr: ``streak_clearance_pt`` and ``streak_max_width_pt``.
+
+    Returns:
+        True when every piece of streak in the zone is thin (an upright line, or a faint one's dashes) and
+        clear of other ink; False otherwise, or when no streak is there.
+    """
+    count, _, stats, _ = cv2.connectedComponentsWithStats(streak_ink.astype(np.uint8), connectivity=8)
+    if count <= 1:
+        return False
+    widest = (omr.streak_max_width_pt + 1.0) * px_per_pt
+    if (stats[1:, cv2.CC_STAT_WIDTH] > widest).any():
+        return False  # a level streak runs along the letters; a wide one is no drum line
+    radius = max(1, round(omr.streak_clearance_pt * px_per_pt))
+    near = cv2.dilate(streak_ink.astype(np.uint8), np.ones((1, 2 * radius + 1), np.uint8))
+    edge = cv2.dilate(streak_ink.astype(np.uint8), np.ones((1, 3), np.uint8))  # its anti-aliased rim
+    writing = (zone_ink > 0) & (edge == 0)
+    return not bool((writing & (near > 0)).any())
+
+
+STREAK_HULL_PX = 11
+"""Width at ``WORK_DPI`` (7.9 pt) round a straight line within which a mark's hull is the line itself: the
+marks are grouped ``OmrSettings.foreign_group_pt`` (2 pt) round their ink, and a streak skewed by a copy
+drifts a few pixels more."""
 
 def drop_isolated_specks(mask: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray:
     """The ink mask without toner specks: small blots far from any other ink (photocopies, faxes).

@@ -34,7 +34,13 @@ import pytesseract
 from pipeline.crosscheck import repair_domain_dots
 from pipeline.errors import OcrError
 from pipeline.fields import clean_text_value
-from pipeline.foreign_ink import drop_isolated_specks, find_foreign_ink
+from pipeline.foreign_ink import (
+    WORK_DPI,
+    ForeignInk,
+    drop_isolated_specks,
+    foreign_ink,
+    streak_clear_of_writing,
+)
 from pipeline.form_definition import (
     CLASS_LEVELS,
     ChoiceRule,
@@ -69,6 +75,7 @@ DIGITS_CONFIG = "-c tessedit_char_whitelist=0123456789"
 """Comb strips hold digits only. (No whitelist for text or e-mail: with one, the LSTM's word
 confidences collapse to 0-20 even on right answers, measured on this form's renderings.)"""
 COMB_KINDS = (FieldKind.DATE, FieldKind.PHONE, FieldKind.POSTCODE)
+TEXT_KINDS = (FieldKind.TEXT, FieldKind.EMAIL)
 
 
 @dataclass(frozen=True)
@@ -408,6 +415,45 @@ def zone_ink(mask: np.ndarray, field: Field, definition: FormDefinition, px_per_
     return _crop(mask, _text_rect(field, layout.qr_codes + layout.anchors), px_per_pt)
 
 
+def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, definition: FormDefinition, page: int,
+                       px_per_pt: float, omr: OmrSettings) -> tuple[np.ndarray, set[str]]:
+    """Take copier streaks out of the text zones whose blank part they cross, clear of the writing.
+
+    Args:
+        mask: The registered page's ``uint8`` 0/1 ink mask, ``px_per_pt`` pixels per PDF point.
+        foreign: Its foreign ink (:func:`pipeline.foreign_ink.foreign_ink`, at ``WORK_DPI``).
+        definition: The form.
+        page: 1-based page number; its text and e-mail zones are looked at.
+        px_per_pt: The mask's scale.
+        omr: ``streak_clearance_pt`` (:func:`pipeline.foreign_ink.streak_clear_of_writing`).
+
+    Returns:
+        The ink without those streaks (``mask`` itself when none was dropped), and the names of the zones
+        they were dropped from: no other foreign mark reaches these, so they are read as if never crossed.
+    """
+    crossed = (set(foreign.fields_reached(definition, page, omr))
+               - set(foreign.fields_reached(definition, page, omr, streaks=False)))
+    candidates = [f for f in definition.page_fields(page) if f.kind in TEXT_KINDS and f.name in crossed]
+    if not candidates:
+        return mask, set()
+    # A streak is found off the printed form: bridged where it crosses a zone's dotted line (``streak_gap_pt``),
+    # and, found at ``WORK_DPI``, widened by a point (its edge pixels are the page's).
+    gap = max(1, round(omr.streak_gap_pt * WORK_DPI / 72.0))
+    bridged = cv2.morphologyEx(foreign.streaks.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8))
+    band = cv2.resize(bridged, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST)
+    reach = 2 * round(px_per_pt) + 1
+    streak_ink = cv2.dilate(band, np.ones((1, reach), np.uint8)) & mask
+    writing, dropped = mask, set()
+    for f in candidates:
+        in_zone = zone_ink(streak_ink, f, definition, px_per_pt)
+        if streak_clear_of_writing(zone_ink(mask, f, definition, px_per_pt), in_zone, px_per_pt, omr):
+            if writing is mask:
+                writing = mask.copy()
+            zone_ink(writing, f, definition, px_per_pt)[in_zone > 0] = 0
+            dropped.add(f.name)
+    return writing, dropped
+
+
 def _typed_as_read(zone: np.ndarray, words: Sequence[Word], px_per_pt: float, ocr: OcrSettings) -> bool:
     """Whether a text zone's ink (:func:`zone_ink`) is its own reading typed in the form's font.
 
@@ -498,6 +544,29 @@ def words_by_slot(words: Sequence[Word], slots: Sequence[tuple[int, int]]) -> li
 def text_value(kind: FieldKind, words: Sequence[Word]) -> str | None:
     """Join a zone's words into its value: normalised text; e-mails lowercased without spaces."""
     return clean_text_value(kind, " ".join(w.text for w in words))
+
+
+def drop_speck_words(words: Sequence[Word]) -> list[Word]:
+    """A text zone's words without the lone punctuation marks at either end, which are toner specks.
+
+    Tesseract reads a speck beside a value as a word of its own, ``.`` or ``:`` (``72, boulevard de
+    Carpentier .`` at 0.78, ``CP B - Mme Joubert .``, photocopies of issue 3), and no value of this form
+    begins or ends with a punctuation mark standing alone. Marks that could be a misread letter (``|`` for
+    ``I``) are not dropped: :data:`NOISE_CHARACTERS` sends those to a person.
+
+    Returns:
+        The words in order, without those of :data:`SPECK_PUNCTUATION` alone at the ends.
+    """
+    kept = list(words)
+    while kept and set(kept[-1].text) <= SPECK_PUNCTUATION:
+        kept.pop()
+    while kept and set(kept[0].text) <= SPECK_PUNCTUATION:
+        kept.pop(0)
+    return kept
+
+
+SPECK_PUNCTUATION = frozenset(".,:;'’")
+"""Punctuation a speck is read as; alone at either end of a text zone, such a word is dropped."""
 
 
 CLASS_LETTER_FIELDS = ("class_name",)
@@ -943,12 +1012,16 @@ def read_scan_page(
         dpi_hint = None  # a phone's nominal 72 dpi, not the page's resolution: trust the QR codes
     page = register_page(identified, dpi_hint, definition)
     mask = ink_mask(page.image)
-    # Toner specks far from any writing are not letters: dropped for reading text (photocopies, faxes).
-    text_mask = drop_isolated_specks(mask, page.px_per_pt, omr)
-    ocr_image = paper_to_white(page.image, text_mask)
     s = page.px_per_pt
-    levels = grey_levels(page.image)
     page_fields = definition.page_fields(identified.identity.page)
+    # Stamps, stray signatures and copier streaks: found before reading, so that a streak crossing a zone's
+    # blank part is dropped out of the text (``pipeline.foreign_ink``); the rest holds what it reaches.
+    foreign = foreign_ink(mask, definition, identified.identity.page, omr, page.image)
+    writing, dropped = drop_clear_streaks(mask, foreign, definition, identified.identity.page, s, omr)
+    # Toner specks far from any writing are not letters: dropped for reading text (photocopies, faxes).
+    text_mask = drop_isolated_specks(writing, s, omr)
+    ocr_image = paper_to_white(page.image, text_mask)
+    levels = grey_levels(page.image)
 
     fields: dict[str, ExtractedField] = {}
     layout = definition.pages[identified.identity.page - 1]
@@ -981,14 +1054,15 @@ def read_scan_page(
     fields.update(decided_text | decided_mail | combs.decided)
     text_pairs = list(zip(text_fields, words_by_slot(text_words, text_strip.slots), strict=True))
     text_pairs += zip(mail_fields, words_by_slot(mail_words, mail_strip.slots), strict=True)
-    zones = {f.name: zone_ink(mask, f, definition, s) for f, _ in text_pairs}
+    zones = {f.name: zone_ink(writing, f, definition, s) for f, _ in text_pairs}
     agreements = {name: baseline_agreement(zone, s, ocr.icr) for name, zone in zones.items()}
     # The page's hand is judged on its text zones and its combs together (block capitals can stand as
     # straight as type; digits written one per cell rarely do).
     measured = [a for a in (*agreements.values(), *combs.agreements) if a is not None]
     page_agreement = float(np.median(measured)) if measured else None
     page_by_hand = looks_handwritten(None, page_agreement, ocr.icr)  # the page as a whole, not one zone
-    for f, words in text_pairs:
+    for f, read in text_pairs:
+        words = drop_speck_words(read) if f.kind is FieldKind.TEXT else read
         value = fix_address_comma(f.name, fix_class_letter(f.name, text_value(f.kind, words)))
         confidence = _words_confidence(words) if value else ocr.unread_confidence
         if value and f.name in CLASS_LETTER_FIELDS:
@@ -1009,7 +1083,7 @@ def read_scan_page(
         typed = not looks_handwritten(agreement, page_agreement, ocr.icr)
         fields[f.name] = comb_field(f, words, cells, probabilities, aligned[f.name][1], ocr, typed)
     # Ink of a stamp, a stray signature or a copier's streak reaching a zone or a box: a person decides.
-    for name in find_foreign_ink(mask, definition, identified.identity.page, omr, page.image):
+    for name in (n for n in foreign.fields_reached(definition, identified.identity.page, omr) if n not in dropped):
         fields[name] = fields[name].model_copy(
             update={"confidence": min(fields[name].confidence, omr.foreign_ink_confidence),
                     "doubt": Doubt.FOREIGN_INK})

@@ -81,6 +81,9 @@ class OmrSettings(BaseModel):
     streak_max_width_pt: float = 3.0
     """Widest streak: a drum scratch or a dirty fax sensor draws lines 0.3-1 pt wide; a wider dark band is
     a shadow's edge in a photo, which flattening (``pipeline.register.flatten_illumination``) leaves faint."""
+    streak_clearance_pt: float = 4.0
+    """A vertical streak is dropped out of a text zone only where no writing lies within this of it
+    (``pipeline.foreign_ink.streak_clear_of_writing``): wider than a word space at 10 pt (2.8 pt)."""
     streak_faint_share: float = 0.2
     """A pixel darker than paper by this share of the paper-to-ink range counts towards a streak: a copier's
     streak is often lighter than toner and only partly under the ink threshold along its length."""

@@ -18,7 +18,7 @@ from pipeline.identify import identify_page
 from pipeline.ingest import detect_media_type
 from pipeline.normalise import qr_aspect, split_pages, square_pixels
 from pipeline.process import decide_form
-from pipeline.read_scan import ink_mask, read_scan_page, validator_cap
+from pipeline.read_scan import Word, drop_speck_words, ink_mask, read_scan_page, validator_cap
 from pipeline.register import register_page
 from pipeline.settings import OmrSettings, Settings
 from samples.copies import STAMP_INKS, _ink_on, stamp_image
@@ -249,6 +249,59 @@ def test_a_copier_streak_across_tick_boxes_is_doubt_not_a_tick(page1_grey: np.nd
     level = result.fields["class_level"]
     assert level.confidence < Settings().ocr.text_confidence_min, (level.value, level.fill_ratios)
     assert x / s < PAGE_WIDTH_PT / 2 and result.fields["pupil_first_name"].confidence > 0.6  # right half untouched
+
+
+def _streaked_scan(page1_grey: np.ndarray, x_pt: float, seed: int) -> np.ndarray:
+    """Page 1 at 200 dpi with a dark drum streak, 1 pt wide, from top to bottom at ``x_pt``, then scanned."""
+    s = 200 / 72
+    grey = page1_grey.copy()
+    x = int(x_pt * s)
+    grey[:, x:x + 3] = (grey[:, x:x + 3] * 0.3).astype(np.uint8)
+    return np.asarray(simulate_scan(Image.fromarray(grey), 200, skew_deg=0.5, jpeg_quality=85,
+                                    rng=random.Random(seed)))
+
+
+def test_a_streak_through_a_zones_blank_part_is_dropped_out_of_its_text(page1_grey: np.ndarray) -> None:
+    surname = form_v1().field("pupil_surname").rect  # "LEFÈVRE" fills its first 48 pt
+    result = read_scan_page(_streaked_scan(page1_grey, surname.x0 + 130.0, 8))
+
+    field = result.fields["pupil_surname"]
+    assert (field.value, field.doubt) == ("LEFÈVRE", None)  # not "LEFÈVRE |", nor held as foreign ink
+    assert field.confidence >= Settings().ocr.text_confidence_min
+
+
+def test_a_streak_through_the_letters_still_sends_the_zone_to_a_person(page1_grey: np.ndarray) -> None:
+    surname = form_v1().field("pupil_surname").rect
+    result = read_scan_page(_streaked_scan(page1_grey, surname.x0 + 20.0, 8))  # across the "F" of LEFÈVRE
+
+    field = result.fields["pupil_surname"]
+    assert field.doubt is Doubt.FOREIGN_INK
+    assert field.confidence < Settings().ocr.text_confidence_min
+
+
+def test_photocopy_streaks_beside_the_values_are_dropped_and_specks_at_the_ends_too(
+        tmp_path: Path, settings: Settings, directory: Directory) -> None:
+    # Form 0 of the benchmark: a drum streak ran past "MICHEL" on page 2 (read "MICHEL | |", held as foreign
+    # ink) and a speck after the address was read "72, boulevard de Carpentier ." at 0.78.
+    docs = generate_documents(SampleKind.SCAN_PHOTOCOPY, 0, SEED, directory)
+    truth = docs[0].truth["values"]
+
+    fields = {n: f for p in _read(docs, tmp_path, settings) for n, f in p.fields.items()}
+
+    for name in ("p2_pupil_surname", "guardian1_surname", "guardian2_surname", "pupil_address"):
+        assert fields[name].value == truth[name], name  # type: ignore[index]
+        assert fields[name].confidence >= settings.ocr.text_confidence_min, name
+
+
+def test_lone_punctuation_at_the_ends_of_a_text_is_a_speck() -> None:
+    def words(*texts: str) -> list[Word]:
+        return [Word(text, 0.9, 10 * i, 5.0) for i, text in enumerate(texts)]
+
+    assert [w.text for w in drop_speck_words(words("72,", "boulevard", "Riou", "."))] == ["72,", "boulevard", "Riou"]
+    assert [w.text for w in drop_speck_words(words(":", "CP", "B", "-", "M.", "Lamy", ".", ":"))] == [
+        "CP", "B", "-", "M.", "Lamy"]
+    assert [w.text for w in drop_speck_words(words("Corinne", "|"))] == ["Corinne", "|"]  # maybe an I: a person
+    assert drop_speck_words(words(".", ",")) == []
 
 
 def test_generated_stamps_never_leave_a_wrong_confident_value(tmp_path: Path, settings: Settings,
