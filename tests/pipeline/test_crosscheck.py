@@ -186,6 +186,17 @@ def test_town_and_postcode_vouch_for_each_other_only_when_they_agree(town: str, 
         assert checked.fields["pupil_postcode"].confidence == 0.9
 
 
+def test_a_confident_misspelt_town_is_spelled_by_the_lexicon_when_its_postcode_agrees() -> None:
+    # Measured on a photocopy (issue 3, scan_photocopy of seed 2026): "Argehteuil" at 0.88 beside 95100.
+    form = _town_form("Argehteuil", "95100")
+    form = form.model_copy(update={"fields": {name: f.model_copy(update={"confidence": 0.88 if name == "pupil_town"
+                                                                         else 0.95})
+                                              for name, f in form.fields.items()}})
+    checked = cross_check(form, THRESHOLD, towns=load_towns())
+    assert checked.fields["pupil_town"].value == "Argenteuil"
+    assert checked.fields["pupil_town"].confidence == 0.9 and checked.fields["pupil_postcode"].confidence == 0.95
+
+
 def _comb_form(**fields: tuple[object, float]) -> ExtractedForm:
     made = {name: _field(name, value, conf, Source.OMR if name == "class_level" else Source.OCR)
             for name, (value, conf) in fields.items()}
