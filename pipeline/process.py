@@ -83,7 +83,13 @@ class Decision:
         return min(f.confidence for f in self.form.fields.values())
 
 
-def _fold(text: str) -> str:
+def fold_person_name(text: str) -> str:
+    """A person's name as the pupil key and subject-access searches compare it: ASCII, case-folded, hyphens
+    as spaces, spaces collapsed (``"Jean-Luc  DA SILVA"`` → ``"jean luc da silva"``).
+
+    Not :func:`pipeline.crosscheck.fold` (letters and digits only, to compare readings) nor
+    :func:`pipeline.directory.fold` (punctuation as spaces, to match school names).
+    """
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return " ".join(text.casefold().replace("-", " ").split())
 
@@ -94,7 +100,7 @@ def pupil_key(surname: str, first_name: str, birth_date: date, secret: str) -> s
     Used to find the same pupil referred twice in a school year without storing
     a searchable name index; the key is the product's secret.
     """
-    message = f"{_fold(surname)}|{_fold(first_name)}|{birth_date.isoformat()}".encode()
+    message = f"{fold_person_name(surname)}|{fold_person_name(first_name)}|{birth_date.isoformat()}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 

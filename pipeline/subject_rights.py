@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 from sqlalchemy import inspect, or_, select, text
 from sqlalchemy.orm import Session
 
-from pipeline.process import pupil_key
+from pipeline.process import fold_person_name, pupil_key
 from pipeline.retention import add_anonymous_count, delete_forms, unlink_all
 from pipeline.store import AuditRow, DocumentRow, FieldResultRow, ReceiptRow, ReferralRow, ReviewItemRow, Store
 
@@ -37,16 +36,11 @@ class PupilHoldings:
     shas: tuple[str, ...]
 
 
-def _norm(value: object) -> str:
-    text_ = unicodedata.normalize("NFKD", str(value or "")).encode("ascii", "ignore").decode()
-    return " ".join(text_.casefold().replace("-", " ").split())
-
-
 def find_pupil(s: Session, surname: str, first_name: str, birth_date: date, secret_key: str) -> PupilHoldings:
     """Every form and document about a pupil (validated referrals and unvalidated readings)."""
     forms = set(s.scalars(select(ReferralRow.form_id).where(
         ReferralRow.pupil_key == pupil_key(surname, first_name, birth_date, secret_key))))
-    wanted = {"pupil_surname": _norm(surname), "pupil_first_name": _norm(first_name)}
+    wanted = {"pupil_surname": fold_person_name(surname), "pupil_first_name": fold_person_name(first_name)}
     by_form: dict[str, dict[str, object]] = {}
     for form_id, name, value in s.execute(select(FieldResultRow.form_id, FieldResultRow.name, FieldResultRow.value)
                                           .where(FieldResultRow.name.in_(
@@ -55,7 +49,7 @@ def find_pupil(s: Session, surname: str, first_name: str, birth_date: date, secr
     written_birth = birth_date.strftime("%d/%m/%Y")
     for form_id, values in by_form.items():
         birth = str(values.get("pupil_birth_date") or "").replace(" ", "")
-        if all(_norm(values.get(k)) == v for k, v in wanted.items()) and birth in ("", written_birth,
+        if all(fold_person_name(str(values.get(k) or "")) == v for k, v in wanted.items()) and birth in ("", written_birth,
                                                                                   birth_date.isoformat()):
             forms.add(form_id)
     shas = set(s.scalars(select(DocumentRow.sha256).where(DocumentRow.form_id.in_(forms)))) if forms else set()
