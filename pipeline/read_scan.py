@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -574,14 +574,12 @@ CLASS_LETTER_FIELDS = ("class_name",)
 (measured on photos and scans, issue 3), and a class is never called ``À``."""
 
 
-def fix_class_letter(name: str, value: str | None) -> str | None:
-    """Turn a lone ``À`` back into the class letter ``A`` in the fields of ``CLASS_LETTER_FIELDS``, put
-    back the space OCR lost between a class level and its one-letter division (``CM1B`` → ``CM1 B``,
-    measured on phone photos at confidence 0.82: the level words are a closed list, so the cut is sure),
-    and the spaces it lost around the dash before the teacher (``CP B-M. Morvan`` → ``CP B - M. Morvan``,
-    accepted at 0.72 on a scan, pdf_wrong_order 17 of seed 2026, issue 3)."""
-    if value is None or name not in CLASS_LETTER_FIELDS:
-        return value
+def repair_class_line(value: str) -> str:
+    """Turn a lone ``À`` back into the class letter ``A``, put back the space OCR lost between a class
+    level and its one-letter division (``CM1B`` → ``CM1 B``, measured on phone photos at confidence 0.82:
+    the level words are a closed list, so the cut is sure), and the spaces it lost around the dash before
+    the teacher (``CP B-M. Morvan`` → ``CP B - M. Morvan``, accepted at 0.72 on a scan, pdf_wrong_order 17
+    of seed 2026, issue 3)."""
     value = " ".join("A" if word == "À" else word for word in value.split(" "))
     value = GLUED_DIVISION_RE.sub(r"\1 \2", value)
     return TEACHER_DASH_RE.sub(r"\1 - ", value)
@@ -619,15 +617,26 @@ ADDRESS_FIELDS = ("pupil_address",)
 NUMBER_PERIOD_RE = re.compile(r"^(\d+(?: ?(?:bis|ter|[A-Da-d]))?)\. (?=\D)")
 
 
-def fix_address_comma(name: str, value: str | None) -> str | None:
-    """Put back the comma OCR read as a period after a house number in the fields of ``ADDRESS_FIELDS``.
+def repair_address(value: str) -> str:
+    """Put back the comma OCR read as a period after a house number.
 
     A French address writes ``2, rue Boulay`` or ``2 rue Boulay``, never ``2. rue``: the comma's tail is a
     pixel or two, lost on phone photos (``2. rue Boulay`` accepted at 0.93 on a HEIC photo, issue 3).
     """
-    if value is None or name not in ADDRESS_FIELDS:
-        return value
     return NUMBER_PERIOD_RE.sub(r"\1, ", value)
+
+
+READING_REPAIRS: dict[str, Callable[[str], str]] = {
+    **dict.fromkeys(CLASS_LETTER_FIELDS, repair_class_line),
+    **dict.fromkeys(ADDRESS_FIELDS, repair_address),
+}
+"""Text field → the repair of what OCR predictably gets wrong in what that field holds."""
+
+
+def repair_reading(name: str, value: str | None) -> str | None:
+    """A text field's reading with its field's repair applied (:data:`READING_REPAIRS`; none for most)."""
+    repair = READING_REPAIRS.get(name)
+    return value if value is None or repair is None else repair(value)
 
 
 EMAIL_RE = re.compile(r"^[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
@@ -718,7 +727,7 @@ def class_line_confidence(words: Sequence[Word], level: ExtractedField | None, t
 
 SETTLED_DIVISIONS = frozenset("ABCDEFHJKLMNPQRTUVWXY") | {"À"}
 """Division letters whose reading the class line's syntax settles, and ``À``, which is ``A`` (no class is called
-``À``, :func:`fix_class_letter`). Capitals OCR trades with a digit are left out (``G``/``6``, ``I``/``1``,
+``À``, :func:`repair_class_line`). Capitals OCR trades with a digit are left out (``G``/``6``, ``I``/``1``,
 ``O``/``0``, ``S``/``5``, ``Z``/``2``), except ``B``: the confusion measured runs the other way (``B`` read ``8``,
 sent to a person by :data:`CONFUSABLE_DIVISIONS`), a division 8 needs eight classes of one level, and ``B`` is
 the most common division there is."""
@@ -731,7 +740,7 @@ def division_settled(level_word: Word, division: Word) -> bool:
     division that share one low confidence (``CM2`` and ``C`` both 0.34-0.45 where the teacher's name reads
     0.92-0.96) were doubted at the break between them, which the line's syntax settles (``CM2C`` and ``CM2 C``
     are one class). A lone ``À`` (0.59-0.74 on phone photos) was doubted for its accent, which
-    :func:`fix_class_letter` settles. Measured on the class lines of 30 JPEG phone photos and 30 photocopies
+    :func:`repair_class_line` settles. Measured on the class lines of 30 JPEG phone photos and 30 photocopies
     of a seed the thresholds were not tuned on (2027, issue 3): every division letter so settled was right.
 
     Args:
@@ -1063,7 +1072,7 @@ def read_scan_page(
     page_by_hand = looks_handwritten(None, page_agreement, ocr.icr)  # the page as a whole, not one zone
     for f, read in text_pairs:
         words = drop_speck_words(read) if f.kind is FieldKind.TEXT else read
-        value = fix_address_comma(f.name, fix_class_letter(f.name, text_value(f.kind, words)))
+        value = repair_reading(f.name, text_value(f.kind, words))
         confidence = _words_confidence(words) if value else ocr.unread_confidence
         if value and f.name in CLASS_LETTER_FIELDS:
             confidence = class_line_confidence(words, fields.get("class_level"), ocr.text_confidence_min)

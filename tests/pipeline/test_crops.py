@@ -17,8 +17,7 @@ from pipeline.read_scan import (
     class_line_confidence,
     email_confidence,
     field_crops,
-    fix_address_comma,
-    fix_class_letter,
+    repair_reading,
     validator_cap,
 )
 from pipeline.settings import OcrSettings
@@ -86,7 +85,7 @@ def test_a_value_failing_its_own_syntax_cannot_stay_confident(kind: FieldKind, v
 ])
 def test_a_class_line_must_lead_with_a_level_and_an_unambiguous_division(read: str, value: str, ok: bool) -> None:
     ocr = OcrSettings()
-    assert fix_class_letter("class_name", read) == value
+    assert repair_reading("class_name", read) == value
     assert (class_line_cap("class_name", value, ocr) == 1.0) is ok
     assert class_line_cap("pupil_address", "Se B", ocr) == 1.0  # other fields are not class lines
 
@@ -142,5 +141,5 @@ def test_a_division_is_settled_when_tesseract_doubted_only_the_break_or_the_acce
     ("Bât. C, 4 rue Paul Vaillant", "Bât. C, 4 rue Paul Vaillant"), ("3.5 km", "3.5 km"),
 ])
 def test_a_period_after_a_house_number_is_the_comma_ocr_lost(read: str, value: str) -> None:
-    assert fix_address_comma("pupil_address", read) == value
-    assert fix_address_comma("observations", "2. rue Boulay") == "2. rue Boulay"
+    assert repair_reading("pupil_address", read) == value
+    assert repair_reading("observations", "2. rue Boulay") == "2. rue Boulay"  # only addresses are repaired so
