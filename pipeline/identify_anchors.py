@@ -35,7 +35,7 @@ from pipeline.form_definition import (
     PageIdentity,
     form_v1,
 )
-from pipeline.identify import IdentifiedPage, QrSighting, rotate_point, template_corners, identify_page
+from pipeline.identify import IdentifiedPage, QrSighting, identify_page, rotate_point, template_corners
 
 log = logging.getLogger(__name__)
 

@@ -133,7 +133,7 @@ class ImapSource:
             else:
                 box = MailBoxUnencrypted(settings.host, port, timeout=settings.timeout_s)
             self.box = box.login(settings.user, settings.password.get_secret_value(), initial_folder=settings.folder)
-        except MailboxLoginError as exc:
+        except MailboxLoginError:
             raise MailSourceError(f"IMAP login refused for {self.label}: check CLAS_MAIL__USER and "
                                   "CLAS_MAIL__PASSWORD") from None
         except (OSError, ssl.SSLError) as exc:

@@ -39,7 +39,7 @@ from pipeline.form_definition import (
     Rect,
     form_v1,
 )
-from schemas.extraction import FormValues, format_comb
+from schemas.extraction import FormValues
 
 VALUE_FONT = "Helvetica"
 TICK_MARK = "X"

@@ -19,9 +19,9 @@ import logging
 import smtplib
 import ssl
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import UTC, datetime
 
 from pipeline.errors import ClasError
 from pipeline.mail_store import AttachmentOutcome, MailStore, ReplyStatus
