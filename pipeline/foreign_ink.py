@@ -111,8 +111,9 @@ class ForeignInk:
     Attributes:
         marks: ``bool`` array: what stamps, stray signatures and short lines cover.
         streaks: ``bool`` array, same shape: straight lines of unprinted ink (:func:`streaks`: copier or
-            fax streaks, a stamp's frame), their own ink only. A vertical one passing through a text zone's blank part can be dropped out
-            (:func:`streak_clear_of_writing`); everything else sends the fields it reaches to a person.
+            fax streaks, a stamp's frame), their own ink only. An upright one passing through a text zone's
+            blank part can be dropped out of it (:func:`streak_clear_of_writing`); everything else sends the
+            fields it reaches to a person.
     """
 
     marks: np.ndarray
@@ -376,6 +377,7 @@ STREAK_HULL_PX = 11
 """Width at ``WORK_DPI`` (7.9 pt) round a straight line within which a mark's hull is the line itself: the
 marks are grouped ``OmrSettings.foreign_group_pt`` (2 pt) round their ink, and a streak skewed by a copy
 drifts a few pixels more."""
+
 
 def drop_isolated_specks(mask: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray:
     """The ink mask without toner specks: small blots far from any other ink (photocopies, faxes).
