@@ -24,6 +24,7 @@ from datetime import date, datetime
 from rapidfuzz.distance import Indel, Levenshtein
 
 from pipeline.directory import SchoolMatchSettings, match_school, split_kind
+from pipeline.fields import PERSON_NAME_RE
 from pipeline.form_definition import FieldKind, FormDefinition, form_v1
 from pipeline.towns import Town, closest_town, names_another_town
 from pipeline.validate import DEFAULT_RULES, expected_birth_years
@@ -78,8 +79,6 @@ SHORT_FORM_CUT = 3
 """Letters a short form leaves out at least: a name missing its last letter or two (``gregoir``) is a
 misreading to show a person, not a short form."""
 
-_NAME_CHARS = re.compile(r"[^\W\d_]+(?:[ '’-]+[^\W\d_]+)*")
-"""A name as written: letters (any alphabet, accents) in words joined by spaces, hyphens or apostrophes."""
 
 _LOCAL_TOKEN = re.compile(r"[a-z]+|[0-9]+")
 _NAME_SEPARATORS = re.compile(r"[\s,()'’-]+")
@@ -317,7 +316,7 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
         if a is None or b is None or not isinstance(a.value, str) or not isinstance(b.value, str):
             continue
         best = max(a.confidence, b.confidence)
-        spelled = all(_NAME_CHARS.fullmatch(v) for v in (a.value, b.value))  # "MICHEL |" folds to "michel"
+        spelled = all(PERSON_NAME_RE.fullmatch(v) for v in (a.value, b.value))  # "MICHEL |" folds to "michel"
         if spelled and _same_name(a.value, b.value) and fold(a.value) and best >= threshold:
             fields[first], fields[second] = _raised(a, best), _raised(b, best)
         elif min(a.confidence, b.confidence) >= threshold and not _same_name(a.value, b.value):

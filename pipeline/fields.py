@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 
 from pipeline.form_definition import Field, FieldKind, Rect
 from schemas.extraction import ExtractedField, RawValue, Source, TickState, ZoneBox, normalise_text
+
+PERSON_NAME_FIELDS = ("pupil_surname", "pupil_first_name", "p2_pupil_surname", "p2_pupil_first_name",
+                      "guardian1_surname", "guardian1_first_name", "guardian2_surname", "guardian2_first_name")
+"""Fields that hold one person's name, and nothing else."""
+PERSON_NAME_RE = re.compile(r"[^\W\d_]+(?:[ '’-]+[^\W\d_]+)*")
+"""A person's name as written: letters (any alphabet, accents) in words joined by spaces, hyphens or apostrophes."""
 
 
 def zone_box(rect: Rect) -> ZoneBox:

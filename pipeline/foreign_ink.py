@@ -253,12 +253,19 @@ def streaks(extra: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray
         widened = cv2.dilate(extra, np.ones(across, np.uint8))
         bridged = cv2.morphologyEx(widened, cv2.MORPH_CLOSE, np.ones(bridge, np.uint8))
         found = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones(line, np.uint8))
-        # A streak is thin: a wide dark band (a photo's shadow edge left by flattening) is not one.
+        # A streak is thin: a wide dark band (a photo's shadow edge left by flattening) is not one. A streak is
+        # thick only where it crosses other ink (a printed word, a box), a band along most of its length.
         side = int(round(omr.streak_max_width_pt * px_per_pt)) + 5
         thick = cv2.morphologyEx(found, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
         if thick.any():
-            _, labels = cv2.connectedComponents(found, connectivity=8)
-            wide = np.unique(labels[thick > 0])
+            count, labels, stats, _ = cv2.connectedComponentsWithStats(found, connectivity=8)
+            lengths = stats[:, cv2.CC_STAT_HEIGHT if along_y else cv2.CC_STAT_WIDTH]
+            thick_labels = labels * (thick > 0)
+            thick_length = np.zeros(count)
+            for label in np.unique(thick_labels[thick_labels > 0]):
+                ys, xs = np.nonzero(thick_labels == label)
+                thick_length[label] = len(np.unique(ys if along_y else xs))
+            wide = np.nonzero(thick_length > STREAK_THICK_SHARE_MAX * lengths)[0]
             found[np.isin(labels, wide[wide > 0])] = 0
         out |= found
     return out & cv2.dilate(extra, np.ones((3, 3), np.uint8))
@@ -290,8 +297,9 @@ def foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, omr: Om
                 grey: np.ndarray | None = None) -> ForeignInk:
     """The foreign marks and streaks of a registered page (see :func:`foreign_marks`), at ``WORK_DPI``.
 
-    Isolated one-pixel specks are removed at the page's resolution (a 2×2 opening), then the mask is
-    reduced to ``WORK_DPI`` keeping any ink (a streak one pixel wide survives), where the marks are found.
+    Specks are removed at the page's resolution (a 2×2 opening, joined by openings along five pixels down
+    and across, so that a streak one pixel wide survives), then the mask is reduced to ``WORK_DPI`` keeping
+    any ink, where the marks are found.
 
     Args:
         mask: Ink mask of the registered page (0/1 ``uint8``), any resolution: the page covers it whole.
@@ -309,7 +317,9 @@ def foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, omr: Om
     size = (template.shape[1], template.shape[0])
 
     def reduce(binary: np.ndarray) -> np.ndarray:
-        opened = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+        # Specks go (a 2×2 opening); a streak one pixel wide, which that opening loses, stays (a run of 5 pixels).
+        opened = np.maximum.reduce([cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
+                                    for kernel in ((2, 2), (5, 1), (1, 5))])
         return (cv2.resize(opened * np.uint8(255), size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
 
     faint = None
@@ -354,11 +364,11 @@ def streak_clear_of_writing(zone_ink: np.ndarray, streak_ink: np.ndarray, px_per
         zone_ink: ``uint8`` 0/1 ink of the zone (:func:`pipeline.read_scan.zone_ink`), at ``px_per_pt``.
         streak_ink: ``uint8`` 0/1, same shape: the part of that ink that belongs to streaks.
         px_per_pt: Scale, pixels per PDF point.
-        omr: ``streak_clearance_pt`` and ``streak_max_width_pt``.
+        omr: ``streak_clearance_pt``, ``streak_max_width_pt`` and ``speck_max_pt2``.
 
     Returns:
         True when every piece of streak in the zone is thin (an upright line, or a faint one's dashes) and
-        clear of other ink; False otherwise, or when no streak is there.
+        clear of other ink but specks; False otherwise, or when no streak is there.
     """
     count, _, stats, _ = cv2.connectedComponentsWithStats(streak_ink.astype(np.uint8), connectivity=8)
     if count <= 1:
@@ -369,10 +379,17 @@ def streak_clear_of_writing(zone_ink: np.ndarray, streak_ink: np.ndarray, px_per
     radius = max(1, round(omr.streak_clearance_pt * px_per_pt))
     near = cv2.dilate(streak_ink.astype(np.uint8), np.ones((1, 2 * radius + 1), np.uint8))
     edge = cv2.dilate(streak_ink.astype(np.uint8), np.ones((1, 3), np.uint8))  # its anti-aliased rim
-    writing = (zone_ink > 0) & (edge == 0)
-    return not bool((writing & (near > 0)).any())
+    writing = ((zone_ink > 0) & (edge == 0)).astype(np.uint8)
+    # Toner specks beside a streak are no writing (``omr.speck_max_pt2``): a letter is larger.
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(writing, connectivity=8)
+    close = np.unique(labels[(near > 0) & (writing > 0)])
+    speck_px = omr.speck_max_pt2 * px_per_pt * px_per_pt
+    return bool((stats[close[close > 0], cv2.CC_STAT_AREA] <= speck_px).all())
 
 
+STREAK_THICK_SHARE_MAX = 0.5
+"""A line thicker than a streak along more than this share of its length is a band (a shadow's edge), not a
+streak; a streak is thick only where it crosses printed words and boxes."""
 STREAK_HULL_PX = 11
 """Width at ``WORK_DPI`` (7.9 pt) round a straight line within which a mark's hull is the line itself: the
 marks are grouped ``OmrSettings.foreign_group_pt`` (2 pt) round their ink, and a streak skewed by a copy

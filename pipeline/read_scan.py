@@ -33,7 +33,7 @@ import pytesseract
 
 from pipeline.crosscheck import repair_domain_dots
 from pipeline.errors import OcrError
-from pipeline.fields import clean_text_value
+from pipeline.fields import PERSON_NAME_FIELDS, PERSON_NAME_RE, clean_text_value
 from pipeline.foreign_ink import (
     WORK_DPI,
     ForeignInk,
@@ -612,6 +612,17 @@ def class_line_cap(name: str, value: str | None, ocr: OcrSettings) -> float:
     return 1.0
 
 
+def person_name_cap(name: str, value: str | None, ocr: OcrSettings) -> float:
+    """The highest confidence a person's name may keep (1.0 for any other field).
+
+    A name is letters, spaces, hyphens and apostrophes (:data:`PERSON_NAME_RE`); a reading holding anything
+    else was misread, or took in a speck (``Corinne:`` at 0.91 on a photocopy, issue 3): ``ocr.unread_confidence``.
+    """
+    if value is None or name not in PERSON_NAME_FIELDS or PERSON_NAME_RE.fullmatch(value):
+        return 1.0
+    return ocr.unread_confidence
+
+
 ADDRESS_FIELDS = ("pupil_address",)
 """Fields that hold a postal address (``2, rue Boulay``)."""
 NUMBER_PERIOD_RE = re.compile(r"^(\d+(?: ?(?:bis|ter|[A-Da-d]))?)\. (?=\D)")
@@ -1078,7 +1089,8 @@ def read_scan_page(
             confidence = class_line_confidence(words, fields.get("class_level"), ocr.text_confidence_min)
         if f.kind is FieldKind.EMAIL:
             value, confidence = fix_email(value), email_confidence(confidence, ocr)
-        confidence = min(confidence, validator_cap(f.kind, value, ocr), class_line_cap(f.name, value, ocr))
+        confidence = min(confidence, validator_cap(f.kind, value, ocr), class_line_cap(f.name, value, ocr),
+                         person_name_cap(f.name, value, ocr))
         doubt = None
         if looks_handwritten(agreements[f.name], page_agreement, ocr.icr) and not (
                 not page_by_hand and _typed_as_read(zones[f.name], words, s, ocr)):

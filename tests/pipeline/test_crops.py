@@ -17,6 +17,7 @@ from pipeline.read_scan import (
     class_line_confidence,
     email_confidence,
     field_crops,
+    person_name_cap,
     repair_reading,
     validator_cap,
 )
@@ -143,3 +144,14 @@ def test_a_division_is_settled_when_tesseract_doubted_only_the_break_or_the_acce
 def test_a_period_after_a_house_number_is_the_comma_ocr_lost(read: str, value: str) -> None:
     assert repair_reading("pupil_address", read) == value
     assert repair_reading("observations", "2. rue Boulay") == "2. rue Boulay"  # only addresses are repaired so
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("Corinne:", False),  # a speck beside the name, once a streak was dropped out (photocopy, 0.91)
+    ("BAUDRY 1", False), ("1van", False), ("MICHEL |", False),
+    ("Jean-Luc", True), ("N’Diaye", True), ("DA SILVA", True), ("Ana-María", True), ("Le Roux", True),
+])
+def test_a_persons_name_holds_letters_spaces_hyphens_and_apostrophes_only(value: str, ok: bool) -> None:
+    ocr = OcrSettings()
+    assert (person_name_cap("guardian1_first_name", value, ocr) == 1.0) is ok
+    assert person_name_cap("pupil_address", "3, rue Boulay", ocr) == 1.0  # other fields are not names
