@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -415,13 +415,14 @@ def zone_ink(mask: np.ndarray, field: Field, definition: FormDefinition, px_per_
     return _crop(mask, _text_rect(field, layout.qr_codes + layout.anchors), px_per_pt)
 
 
-def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, definition: FormDefinition, page: int,
-                       px_per_pt: float, omr: OmrSettings) -> tuple[np.ndarray, set[str]]:
+def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, crossed: Collection[str], definition: FormDefinition,
+                       page: int, px_per_pt: float, omr: OmrSettings) -> tuple[np.ndarray, set[str]]:
     """Take copier streaks out of the text zones whose blank part they cross, clear of the writing.
 
     Args:
         mask: The registered page's ``uint8`` 0/1 ink mask, ``px_per_pt`` pixels per PDF point.
         foreign: Its foreign ink (:func:`pipeline.foreign_ink.foreign_ink`, at ``WORK_DPI``).
+        crossed: Fields that streaks reach and no other foreign mark does (``ForeignInk.fields_reached``).
         definition: The form.
         page: 1-based page number; its text and e-mail zones are looked at.
         px_per_pt: The mask's scale.
@@ -431,8 +432,6 @@ def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, definition: FormDe
         The ink without those streaks (``mask`` itself when none was dropped), and the names of the zones
         they were dropped from: no other foreign mark reaches these, so they are read as if never crossed.
     """
-    crossed = (set(foreign.fields_reached(definition, page, omr))
-               - set(foreign.fields_reached(definition, page, omr, streaks=False)))
     candidates = [f for f in definition.page_fields(page) if f.kind in TEXT_KINDS and f.name in crossed]
     if not candidates:
         return mask, set()
@@ -1037,7 +1036,9 @@ def read_scan_page(
     # Stamps, stray signatures and copier streaks: found before reading, so that a streak crossing a zone's
     # blank part is dropped out of the text (``pipeline.foreign_ink``); the rest holds what it reaches.
     foreign = foreign_ink(mask, definition, identified.identity.page, omr, page.image)
-    writing, dropped = drop_clear_streaks(mask, foreign, definition, identified.identity.page, s, omr)
+    reached = foreign.fields_reached(definition, identified.identity.page, omr)
+    crossed = set(reached) - set(foreign.fields_reached(definition, identified.identity.page, omr, streaks=False))
+    writing, dropped = drop_clear_streaks(mask, foreign, crossed, definition, identified.identity.page, s, omr)
     # Toner specks far from any writing are not letters: dropped for reading text (photocopies, faxes).
     text_mask = drop_isolated_specks(writing, s, omr)
     ocr_image = paper_to_white(page.image, text_mask)
@@ -1104,7 +1105,7 @@ def read_scan_page(
         typed = not looks_handwritten(agreement, page_agreement, ocr.icr)
         fields[f.name] = comb_field(f, words, cells, probabilities, aligned[f.name][1], ocr, typed)
     # Ink of a stamp, a stray signature or a copier's streak reaching a zone or a box: a person decides.
-    for name in (n for n in foreign.fields_reached(definition, identified.identity.page, omr) if n not in dropped):
+    for name in (n for n in reached if n not in dropped):
         fields[name] = fields[name].model_copy(
             update={"confidence": min(fields[name].confidence, omr.foreign_ink_confidence),
                     "doubt": Doubt.FOREIGN_INK})
