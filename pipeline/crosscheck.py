@@ -346,7 +346,7 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
     if directory is not None:
         vouch_school(fields, directory, threshold, structure, towns)
     if towns:
-        vouch_town(fields, threshold, towns, structure)
+        vouch_town(fields, towns, structure)
     return form.model_copy(update={"fields": fields})
 
 
@@ -451,7 +451,7 @@ def vouch_school(fields: dict[str, ExtractedField], directory: Directory, thresh
                                                       "confidence": max(school.confidence, confidence)})
 
 
-def vouch_town(fields: dict[str, ExtractedField], threshold: float, towns: tuple[Town, ...],
+def vouch_town(fields: dict[str, ExtractedField], towns: tuple[Town, ...],
                structure: StructureSettings = DEFAULT_STRUCTURE) -> None:
     """Vouch, in place, for the pupil's town and postcode when their two independent readings agree.
 
@@ -465,7 +465,6 @@ def vouch_town(fields: dict[str, ExtractedField], threshold: float, towns: tuple
 
     Args:
         fields: Field name → extracted field of the assembled form; updated in place.
-        threshold: The review threshold (kept for the signature of the other structural checks).
         towns: The lexicon (:func:`pipeline.towns.load_towns`).
         structure: Thresholds.
     """
