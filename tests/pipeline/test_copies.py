@@ -303,8 +303,9 @@ def test_a_one_pixel_streak_and_two_streaks_side_by_side_are_found_and_dropped(
 
     fields = {n: f for p in _read(docs, tmp_path, settings) for n, f in p.fields.items()}
 
-    assert (fields["home_languages"].value, fields["home_languages"].doubt) == (truth["home_languages"], None)  # type: ignore[index]
-    assert fields["home_languages"].confidence >= settings.ocr.text_confidence_min
+    languages = fields["home_languages"]
+    assert (languages.value, languages.doubt) == (truth["home_languages"], None)  # type: ignore[index]
+    assert languages.confidence >= settings.ocr.text_confidence_min
     assert fields["guardian1_first_name"].doubt is Doubt.FOREIGN_INK  # "Matthieu |": the streak is too close
 
 
