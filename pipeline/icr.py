@@ -323,8 +323,6 @@ def typed_digits(font: str = "Helvetica") -> tuple[list[np.ndarray], list[int]]:
     Returns:
         0/1 bitmaps cropped to their ink, and their digits.
     """
-    import pypdfium2 as pdfium
-
     buf = io.BytesIO()
     canvas = Canvas(buf, pagesize=(40 * 10, 20 * len(TYPED_DIGIT_SIZES_PT)), invariant=1)
     for row, size in enumerate(TYPED_DIGIT_SIZES_PT):
@@ -333,26 +331,19 @@ def typed_digits(font: str = "Helvetica") -> tuple[list[np.ndarray], list[int]]:
             canvas.drawCentredString(40 * d + 20, 20 * row + 5, str(d))
     canvas.showPage()
     canvas.save()
+    pdf = buf.getvalue()
     bitmaps: list[np.ndarray] = []
     labels: list[int] = []
-    doc = pdfium.PdfDocument(buf.getvalue())
-    try:
-        page = doc[0]
-        for dpi in (200, 300):
-            bitmap = page.render(scale=dpi / 72, grayscale=True)
-            grey = np.asarray(bitmap.to_pil().convert("L"))
-            bitmap.close()
-            s = dpi / 72
-            for row in range(len(TYPED_DIGIT_SIZES_PT)):
-                band = grey[grey.shape[0] - int((20 * row + 20) * s):grey.shape[0] - int(20 * row * s)]
-                for d in range(10):
-                    ink = (band[:, int(40 * d * s):int(40 * (d + 1) * s)] < 128).astype(np.uint8)
-                    for variant in (ink, cv2.dilate(ink, np.ones((2, 2), np.uint8))):
-                        bitmaps.append(variant)
-                        labels.append(d)
-        page.close()
-    finally:
-        doc.close()
+    for dpi in (200, 300):
+        grey = rasterise_pdf_page(pdf, 1, dpi)
+        s = dpi / 72
+        for row in range(len(TYPED_DIGIT_SIZES_PT)):
+            band = grey[grey.shape[0] - int((20 * row + 20) * s):grey.shape[0] - int(20 * row * s)]
+            for d in range(10):
+                ink = (band[:, int(40 * d * s):int(40 * (d + 1) * s)] < 128).astype(np.uint8)
+                for variant in (ink, cv2.dilate(ink, np.ones((2, 2), np.uint8))):
+                    bitmaps.append(variant)
+                    labels.append(d)
     return bitmaps, labels
 
 
