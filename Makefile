@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-fra python3-venv python3-pip poppler-utils
+# The comb digit model learns from the digits of these hand-like fonts (pipeline/icr.py ICR_TRAINING_FONTS).
+ICR_FONT_PACKAGES := fonts-bwht fonts-dancingscript fonts-comic-neue
+APT_PACKAGES += $(ICR_FONT_PACKAGES)
 # The review desk's browser tests drive Debian's chromium (Playwright cannot download its own here).
 TEST_APT_PACKAGES := chromium
 # The trust tests start a throwaway PostgreSQL on loopback (tests/trust/postgres.py).
@@ -18,7 +21,7 @@ TEST_APT_PACKAGES += $(HAND_FONT_PACKAGES)
 
 system:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx fra \
-	    || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then \
+	    || ! python3 -c 'import venv, ensurepip' 2>/dev/null || ! dpkg -s $(ICR_FONT_PACKAGES) >/dev/null 2>&1; then \
 	  echo "Installing Debian packages: $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
 	fi

@@ -167,6 +167,32 @@ def ink_mask(image: np.ndarray) -> np.ndarray:
     return (image <= ink_threshold(image)).astype(np.uint8)
 
 
+def grow_ink(image: np.ndarray, mask: np.ndarray, paper: float, growth: float) -> np.ndarray:
+    """The ink mask grown by hysteresis into the lighter parts of its own strokes.
+
+    A ballpoint digit photographed by a phone is lighter than toner and uneven: Otsu's page threshold
+    keeps its darkest parts only, and a ``0`` comes out as a ``(``. Pixels darker than a second, higher
+    threshold (``growth`` of the way from Otsu's level to the paper's) are added where they touch the ink
+    of ``mask``: the strokes are made whole, while paper, however shadowed, touching no ink stays paper.
+
+    Args:
+        image: ``uint8`` grey registered page.
+        mask: Its ink mask (0/1, :func:`ink_mask` or a cleaned copy of it), the seeds.
+        paper: Grey level of bare paper (:attr:`GreyLevels.paper`).
+        growth: Share 0-1 of the way from the ink threshold to ``paper`` (``IcrSettings.comb_ink_growth``).
+
+    Returns:
+        ``uint8`` 0/1 mask of the same shape, a superset of ``mask``.
+    """
+    threshold = ink_threshold(image)
+    light = (image <= threshold + max(0.0, paper - threshold) * growth).astype(np.uint8) | mask.astype(np.uint8)
+    count, labels = cv2.connectedComponents(light, connectivity=8)
+    seeded = np.zeros(count, bool)
+    seeded[np.unique(labels[mask.astype(bool)])] = True
+    seeded[0] = False
+    return seeded[labels].astype(np.uint8)
+
+
 def paper_to_white(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Set every non-ink pixel to white, keeping the grey of ink pixels (anti-aliasing).
 
@@ -1048,7 +1074,8 @@ def read_scan_page(
     layout = definition.pages[identified.identity.page - 1]
     marks = layout.qr_codes + layout.anchors
     # A page whose light had to be flattened was photographed: its letters are sharpened for tesseract.
-    text_image = sharpen_for_ocr(ocr_image, s, ocr) if page.evenness < EVEN_PAPER_MIN else ocr_image
+    photographed = page.evenness < EVEN_PAPER_MIN
+    text_image = sharpen_for_ocr(ocr_image, s, ocr) if photographed else ocr_image
     text_strip, text_fields, decided_text = read_text_fields(
         [f for f in page_fields if f.kind is FieldKind.TEXT], page, text_image, text_mask, ocr, marks)
     mail_strip, mail_fields, decided_mail = read_text_fields(
@@ -1057,8 +1084,10 @@ def read_scan_page(
     template = blank_page_image(identified.identity.page, page.dpi, definition.version)
     aligned = {f.name: realign_field(f, page.image, template, s, page.residual_pt)
                for f in page_fields if f.is_tick or f.kind in COMB_KINDS}
-    combs = read_comb_fields(
-        [aligned[f.name][0] for f in page_fields if f.kind in COMB_KINDS], page, ocr_image, mask, ocr)
+    # On a photo, digits are cut from the ink grown into their lighter strokes (a ballpoint is lighter than toner).
+    comb_mask = grow_ink(page.image, mask, levels.paper, ocr.icr.comb_ink_growth) if photographed else mask
+    combs = read_comb_fields([aligned[f.name][0] for f in page_fields if f.kind in COMB_KINDS], page, ocr_image,
+                             comb_mask, ocr)
     with ThreadPoolExecutor(max_workers=3) as pool:
         text_job = pool.submit(ocr_strip, text_strip, ocr, ocr.language)
         mail_job = pool.submit(ocr_strip, mail_strip, ocr, ocr.email_language)

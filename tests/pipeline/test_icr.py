@@ -11,20 +11,23 @@ from PIL import Image, ImageOps
 
 from pipeline.form_definition import form_v1
 from pipeline.icr import (
+    ICR_FONT_DIR,
+    ICR_TRAINING_FONTS,
     agree,
     baseline_agreement,
     comb_cells_ink,
     digit_features,
     digit_probabilities,
+    font_digits,
     looks_handwritten,
     typed_rendering_match,
 )
 from pipeline.identify import identify_page
-from pipeline.read_scan import COMB_KINDS, ink_mask
+from pipeline.read_scan import COMB_KINDS, grow_ink, ink_mask
 from pipeline.register import register_page
 from pipeline.settings import IcrSettings
 from samples.generator import SampleKind, generate_documents
-from samples.handwriting import require_hand_fonts
+from samples.handwriting import HAND_FONTS, require_hand_fonts
 from schemas.directory import Directory
 
 ICR = IcrSettings()
@@ -130,7 +133,9 @@ def test_handwritten_comb_digits_measured() -> None:
     probabilities = digit_probabilities(features, ICR)
     right = int(np.sum(probabilities.argmax(axis=1) == np.asarray(digits)))
     assert len(digits) == 111
-    assert right >= 88  # measured 91 of 111 (82 %); two photographed forms of the same seed: 91 of 103
+    # Measured 105 of 111 (95 %; 91 before the model learnt the digits of hand-like fonts); two photographed
+    # forms of the same seed on Otsu's mask: 93 of 103 (91 before).
+    assert right >= 102
 
 
 def test_typed_comb_is_read_by_tesseract_and_handwriting_needs_both_readers() -> None:
@@ -220,3 +225,36 @@ def test_typed_zones_match_their_value_typed_again_and_handwritten_ones_do_not()
     name, mask, s, value = next(z for z in typed if z[0] == "referrer_name")
     wrong = typed_rendering_match(mask, value.replace("Becker", "Bekker Lopez"), s, ICR)
     assert wrong is not None and not wrong.typed(ICR)
+
+
+def test_icr_training_fonts_are_installed_and_none_writes_the_sample_forms() -> None:
+    """The benchmark's handwritten forms must stay unseen hands for the digit model."""
+    sample_packages = {font.package for font in HAND_FONTS}
+    sample_files = {font.path.name for font in HAND_FONTS}
+    for package, name in ICR_TRAINING_FONTS:
+        assert (ICR_FONT_DIR / name).is_file(), f"missing {name}: apt-get install {package}"
+        assert package not in sample_packages and name.rsplit("/", 1)[-1] not in sample_files
+
+
+def test_font_digits_are_seeded_labelled_and_distorted() -> None:
+    bitmaps, labels = font_digits(copies=3)
+    again, labels_again = font_digits(copies=3)
+    assert labels == labels_again == [d for _ in ICR_TRAINING_FONTS for d in range(10) for _ in range(3)]
+    assert all(np.array_equal(a, b) for a, b in zip(bitmaps, again, strict=True))
+    drawn, first_copy = bitmaps[0], bitmaps[1]  # the first font's 0, as drawn and distorted
+    assert drawn.shape != first_copy.shape or not np.array_equal(drawn, first_copy)
+    assert all(b.any() and b[0].any() and b[:, 0].any() for b in bitmaps)  # cropped to their ink
+
+
+def test_grow_ink_completes_a_light_stroke_and_leaves_a_shadow_alone() -> None:
+    """A photographed ballpoint "0" whose right half is lighter than Otsu's level, beside a grey shadow."""
+    image = np.full((60, 120), 230, np.uint8)
+    image[10:50, 10:14] = 40    # left stroke: dark ink
+    image[10:14, 10:40] = 40    # top stroke: dark ink
+    image[10:50, 36:40] = 150   # right stroke: light ink touching the top one
+    image[10:50, 80:100] = 160  # a shadow on the paper, touching no ink
+    mask = (image <= 60).astype(np.uint8)  # the dark strokes only, as Otsu's level keeps on a photo
+    grown = grow_ink(image, mask, paper=230.0, growth=0.5)
+    assert grown[30, 37] == 1  # the light stroke is made whole
+    assert grown[30, 90] == 0  # the shadow stays paper
+    assert np.all(grown >= mask)
