@@ -177,12 +177,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(json.dumps({"kinds": [f.as_dict() for f in figures], "reference": reference}, indent=1))
         return 0
     table = Table(title=f"Benchmark ({args.per_kind} fiche(s) par type, graine {args.seed})")
-    for col in ("type", "champs exacts", "cases justes", "sans personne", "mal orientées", "issue attendue",
+    for col in ("type", "champs exacts", "cases justes", "cases fausses sûres", "sans personne", "mal orientées", "issue attendue",
                 "faux sûrs /10k", "faux acceptés /10k", "à vérifier (méd.)", "s/page", "tesseract s/page"):
         table.add_column(col, justify="right")
     for f in figures:
         ref = f.reference_seconds_per_page
-        table.add_row(f.kind, f"{f.field_accuracy:.2%}", f"{f.tick_accuracy:.2%}",
+        table.add_row(f.kind, f"{f.field_accuracy:.2%}", f"{f.tick_accuracy:.2%}", str(f.ticks_wrong_confident),
                       f"{f.auto_decided}/{f.forms}", str(f.misroutes), f"{f.expected_outcome_met}/{f.forms}",
                       f"{f.wrong_confident_per_10k:.0f}", f"{f.accepted_wrong_per_10k:.0f}",
                       f"{f.median_fields_to_check:g}",

@@ -8,7 +8,10 @@ a bare full-page ``tesseract -l fra`` call is timed as the reference.
 Figures (per kind):
 * field accuracy: share of fields whose extracted raw value equals the truth after
   normalisation, over the fields of the pages received;
-* tick accuracy: share of tick boxes decided as written (ticked or not);
+* tick accuracy: share of tick boxes decided as written (ticked or not); a box whose question went to
+  a person (its field under the review threshold, pointed out with its crop) counts as not right when
+  the reading differs from the truth, and is also counted apart as a tick for a person; a box read
+  wrong in a question at or above the threshold (what no person would be shown) is a tick wrong confident;
 * auto share: forms decided without a person (routed or waiting list);
 * misroutes: forms routed with any routing-critical field wrong;
 * seconds per page: reading time per page, end to end (identification,
@@ -89,6 +92,8 @@ class KindFigures:
     reference_seconds: float | None
     reference_pages: int
     wrong_confident: int = 0
+    ticks_wrong_confident: int = 0
+    ticks_to_person: int = 0
     accepted_fields: int = 0
     accepted_wrong: int = 0
     fields_to_check: list[int] = dc_field(default_factory=list)
@@ -286,9 +291,13 @@ def _bench_form(kind: SampleKind, i: int, seed: int, settings: Settings, directo
         if field.is_tick:
             got_set = {"yes"} if got is True else set(got or [])  # type: ignore[arg-type]
             want_set = {"yes"} if want is True else set(want or [])  # type: ignore[arg-type]
+            confident = decision.form.fields[field.name].confidence >= threshold
             for box in field.boxes:
+                right = (box.option in got_set) == (box.option in want_set)
                 figures.ticks += 1
-                figures.ticks_right += (box.option in got_set) == (box.option in want_set)
+                figures.ticks_right += right
+                figures.ticks_wrong_confident += not right and confident
+                figures.ticks_to_person += not right and not confident
         wrong_critical |= field.name in ROUTING_CRITICAL and got != want
     if decision.outcome is Outcome.ROUTED:
         figures.routed += 1

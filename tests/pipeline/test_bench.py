@@ -34,3 +34,10 @@ def test_forms_benchmarked_side_by_side_sum_to_the_same_figures(settings: Settin
     assert {k: v for k, v in alone.as_dict().items() if k not in timing | {"seconds_per_page"}} == \
         {k: v for k, v in side_by_side.as_dict().items() if k not in timing | {"seconds_per_page"}}
     assert alone.forms == 3 and alone.expected_outcome_met == 3
+
+
+def test_a_tick_box_under_a_stamp_is_counted_for_a_person_not_as_read_wrong(settings: Settings) -> None:
+    """scan_stamped 0 of seed 7: a stamp lands on a tick box; its question goes to a person with its crop."""
+    figures = bench_kind(SampleKind.SCAN_STAMPED, 1, 7, settings)
+    assert figures.ticks == 46 and figures.ticks_right == 45
+    assert figures.ticks_to_person == 1 and figures.ticks_wrong_confident == 0
