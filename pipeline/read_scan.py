@@ -441,24 +441,61 @@ def zone_ink(mask: np.ndarray, field: Field, definition: FormDefinition, px_per_
     return _crop(mask, _text_rect(field, layout.qr_codes + layout.anchors), px_per_pt)
 
 
+def streak_drop_areas(field: Field, definition: FormDefinition, omr: OmrSettings,
+                      ocr: OcrSettings) -> tuple[tuple[Rect, ...], Rect, float] | None:
+    """Where a streak crossing ``field`` must be clear of writing, where it is then taken out, and how clear.
+
+    * A text or e-mail zone: its writing area (:func:`_text_rect`), clear by ``omr.streak_clearance_pt``
+      (a narrow letter hidden under the streak keeps a neighbour within it).
+    * A comb: each cell's interior (printed outline left out) by ``omr.comb_streak_clearance_pt``, and the
+      streak taken out over the comb with the margin its digits are cut with (``icr.cell_margin_pt``). A
+      digit hidden whole under a streak leaves its cell empty, and a date, phone or postcode with an empty
+      cell is never accepted (:func:`comb_field`).
+    * A signature zone: no area to be clear (``()``): the question is only whether the zone holds ink,
+      and once a streak's pixels are taken out of the part whose ink is measured (``omr.signature_inset_pt``)
+      what is left is the signature, cut where the streak crossed it, or nothing. A streak is at least
+      ``omr.streak_min_pt`` long (80 pt), longer than the zone is tall (60 pt): no pen stroke inside it is one.
+
+    Returns:
+        ``(areas, drop_rect, clearance_pt)`` in PDF points, or ``None`` for a tick box: a tick's strokes
+        cross its box, so a streak through a box is always near them.
+    """
+    if field.kind in TEXT_KINDS:
+        layout = definition.pages[field.page - 1]
+        area = _text_rect(field, layout.qr_codes + layout.anchors)
+        return (area,), area, omr.streak_clearance_pt
+    if field.kind in COMB_KINDS:
+        m = ocr.icr.cell_margin_pt
+        r = field.rect
+        return (tuple(_cell_interior(c, ocr) for c in field.cells), Rect(r.x0 - m, r.top - m, r.x1 + m, r.bottom + m),
+                omr.comb_streak_clearance_pt)
+    if field.kind is FieldKind.SIGNATURE:
+        return (), field.rect.inset(omr.signature_inset_pt), 0.0
+    return None
+
+
 def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, crossed: Collection[str], definition: FormDefinition,
-                       page: int, px_per_pt: float, omr: OmrSettings) -> tuple[np.ndarray, set[str]]:
-    """Take copier streaks out of the text zones whose blank part they cross, clear of the writing.
+                       page: int, px_per_pt: float, omr: OmrSettings,
+                       ocr: OcrSettings | None = None) -> tuple[np.ndarray, set[str]]:
+    """Take copier streaks out of the zones, combs and signature zones whose blank part they cross.
 
     Args:
         mask: The registered page's ``uint8`` 0/1 ink mask, ``px_per_pt`` pixels per PDF point.
         foreign: Its foreign ink (:func:`pipeline.foreign_ink.foreign_ink`, at ``WORK_DPI``).
         crossed: Fields that streaks reach and no other foreign mark does (``ForeignInk.fields_reached``).
         definition: The form.
-        page: 1-based page number; its text and e-mail zones are looked at.
+        page: 1-based page number; its text, e-mail, comb and signature fields are looked at.
         px_per_pt: The mask's scale.
-        omr: ``streak_clearance_pt`` (:func:`pipeline.foreign_ink.streak_clear_of_writing`).
+        omr: Clearances (:func:`pipeline.foreign_ink.streak_clear_of_writing`, :func:`streak_drop_areas`).
+        ocr: Comb cell insets and margins (defaults when omitted).
 
     Returns:
-        The ink without those streaks (``mask`` itself when none was dropped), and the names of the zones
+        The ink without those streaks (``mask`` itself when none was dropped), and the names of the fields
         they were dropped from: no other foreign mark reaches these, so they are read as if never crossed.
     """
-    candidates = [f for f in definition.page_fields(page) if f.kind in TEXT_KINDS and f.name in crossed]
+    ocr = ocr or OcrSettings()
+    candidates = [(f, areas) for f in definition.page_fields(page) if f.name in crossed
+                  and (areas := streak_drop_areas(f, definition, omr, ocr)) is not None]
     if not candidates:
         return mask, set()
     # A streak is found off the printed form: bridged where it crosses a zone's dotted line (``streak_gap_pt``),
@@ -469,13 +506,20 @@ def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, crossed: Collectio
     reach = 2 * round(px_per_pt) + 1
     streak_ink = cv2.dilate(band, np.ones((1, reach), np.uint8)) & mask
     writing, dropped = mask, set()
-    for f in candidates:
-        in_zone = zone_ink(streak_ink, f, definition, px_per_pt)
-        if streak_clear_of_writing(zone_ink(mask, f, definition, px_per_pt), in_zone, px_per_pt, omr):
-            if writing is mask:
-                writing = mask.copy()
-            zone_ink(writing, f, definition, px_per_pt)[in_zone > 0] = 0
-            dropped.add(f.name)
+    for f, (areas, drop_rect, clearance_pt) in candidates:
+        clearance = omr.model_copy(update={"streak_clearance_pt": clearance_pt})
+        crossings = [(_crop(mask, a, px_per_pt), _crop(streak_ink, a, px_per_pt)) for a in areas]
+        crossings = [(ink, streak) for ink, streak in crossings if streak.any()]
+        if f.kind in TEXT_KINDS and not crossings:
+            continue  # the streak reaches the zone only off its writing area: as before, a person looks
+        if not all(streak_clear_of_writing(ink, streak, px_per_pt, clearance) for ink, streak in crossings):
+            continue
+        if not _crop(streak_ink, drop_rect, px_per_pt).any():
+            continue
+        if writing is mask:
+            writing = mask.copy()
+        _crop(writing, drop_rect, px_per_pt)[_crop(streak_ink, drop_rect, px_per_pt) > 0] = 0
+        dropped.add(f.name)
     return writing, dropped
 
 
@@ -1064,7 +1108,7 @@ def read_scan_page(
     foreign = foreign_ink(mask, definition, identified.identity.page, omr, page.image)
     reached = foreign.fields_reached(definition, identified.identity.page, omr)
     crossed = set(reached) - set(foreign.fields_reached(definition, identified.identity.page, omr, streaks=False))
-    writing, dropped = drop_clear_streaks(mask, foreign, crossed, definition, identified.identity.page, s, omr)
+    writing, dropped = drop_clear_streaks(mask, foreign, crossed, definition, identified.identity.page, s, omr, ocr)
     # Toner specks far from any writing are not letters: dropped for reading text (photocopies, faxes).
     text_mask = drop_isolated_specks(writing, s, omr)
     ocr_image = paper_to_white(page.image, text_mask)
@@ -1085,7 +1129,9 @@ def read_scan_page(
     aligned = {f.name: realign_field(f, page.image, template, s, page.residual_pt)
                for f in page_fields if f.is_tick or f.kind in COMB_KINDS}
     # On a photo, digits are cut from the ink grown into their lighter strokes (a ballpoint is lighter than toner).
-    comb_mask = grow_ink(page.image, mask, levels.paper, ocr.icr.comb_ink_growth) if photographed else mask
+    # Combs and signatures are read on the ink without the streaks dropped out of them (never grown back).
+    comb_mask = (grow_ink(page.image, writing, levels.paper, ocr.icr.comb_ink_growth) & (writing | (1 - mask))
+                 if photographed else writing)
     combs = read_comb_fields([aligned[f.name][0] for f in page_fields if f.kind in COMB_KINDS], page, ocr_image,
                              comb_mask, ocr)
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -1098,7 +1144,7 @@ def read_scan_page(
                 box_field, box_quality = aligned[f.name]
                 fields[f.name] = read_ticks(box_field, mask, s, omr, box_quality, page.image, levels)
             elif f.kind is FieldKind.SIGNATURE:
-                fields[f.name] = read_signature(f, mask, s, omr, page.quality)
+                fields[f.name] = read_signature(f, writing, s, omr, page.quality)
         text_words, mail_words, comb_words = text_job.result(), mail_job.result(), comb_job.result()
 
     fields.update(decided_text | decided_mail | combs.decided)
@@ -1133,8 +1179,11 @@ def read_scan_page(
                                                          strict=True):
         typed = not looks_handwritten(agreement, page_agreement, ocr.icr)
         fields[f.name] = comb_field(f, words, cells, probabilities, aligned[f.name][1], ocr, typed)
+    # A comb a streak was dropped out of, left with an empty cell: a digit may lie under the streak.
+    emptied = {f.name for f, cells in zip(combs.fields, combs.cells, strict=True) if len(cells) != len(f.cells)}
+    emptied = dropped & (emptied | set(combs.decided))
     # Ink of a stamp, a stray signature or a copier's streak reaching a zone or a box: a person decides.
-    for name in (n for n in reached if n not in dropped):
+    for name in (n for n in reached if n not in dropped or n in emptied):
         fields[name] = fields[name].model_copy(
             update={"confidence": min(fields[name].confidence, omr.foreign_ink_confidence),
                     "doubt": Doubt.FOREIGN_INK})

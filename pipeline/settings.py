@@ -84,6 +84,10 @@ class OmrSettings(BaseModel):
     streak_clearance_pt: float = 4.0
     """A vertical streak is dropped out of a text zone only where no writing lies within this of it
     (``pipeline.foreign_ink.streak_clear_of_writing``): wider than a word space at 10 pt (2.8 pt)."""
+    comb_streak_clearance_pt: float = 1.0
+    """A streak is dropped out of a comb only where no digit lies within this of it inside the cells it
+    crosses: a cell's interior is 10 pt wide and its digit 5-7 pt, so a text zone's clearance would never
+    be met; a digit hidden under the streak leaves its cell empty and the comb incomplete."""
     streak_faint_share: float = 0.2
     """A pixel darker than paper by this share of the paper-to-ink range counts towards a streak: a copier's
     streak is often lighter than toner and only partly under the ink threshold along its length."""
