@@ -694,6 +694,23 @@ def person_name_cap(name: str, value: str | None, ocr: OcrSettings) -> float:
 
 ADDRESS_FIELDS = ("pupil_address",)
 """Fields that hold a postal address (``2, rue Boulay``)."""
+STRAY_PUNCTUATION_FIELDS = (*ADDRESS_FIELDS, "referrer_name", "class_name", "home_languages", "pupil_town")
+"""Fields whose values never begin with a punctuation mark, never end with ``.``, ``,``, ``:`` or ``;``, and
+never hold a ``;`` (an address, ``M. Humbert, directeur(trice)``, ``CP B - Mme Lamy``, ``Tamoul, français``)."""
+STRAY_PUNCTUATION_RE = re.compile(r"^[.,:;'’]|[.,:;]$|;")
+
+
+def stray_punctuation_cap(name: str, value: str | None, ocr: OcrSettings) -> float:
+    """The highest confidence a reading of :data:`STRAY_PUNCTUATION_FIELDS` may keep (1.0 for other fields).
+
+    A toner speck glued to a word is read as its punctuation, and the word's confidence stays high: on
+    photocopies of seed 2026 (issue 3), ``29, chemin Anaïs Marin.`` at 0.92, ``.M. Humbert, directeur(trice)``
+    at 0.77, and a comma read ``;`` in ``Mme Dumont; directeur(trice)`` at 0.90. A reading with a mark where
+    these fields never have one is kept as read, at ``ocr.unread_confidence``, for a person to correct.
+    """
+    if value is None or name not in STRAY_PUNCTUATION_FIELDS or not STRAY_PUNCTUATION_RE.search(value):
+        return 1.0
+    return ocr.unread_confidence
 NUMBER_PERIOD_RE = re.compile(r"^(\d+(?: ?(?:bis|ter|[A-Da-d]))?)\. (?=\D)")
 
 
@@ -1166,7 +1183,7 @@ def read_scan_page(
         if f.kind is FieldKind.EMAIL:
             value, confidence = fix_email(value), email_confidence(confidence, ocr)
         confidence = min(confidence, validator_cap(f.kind, value, ocr), class_line_cap(f.name, value, ocr),
-                         person_name_cap(f.name, value, ocr))
+                         person_name_cap(f.name, value, ocr), stray_punctuation_cap(f.name, value, ocr))
         doubt = None
         if looks_handwritten(agreements[f.name], page_agreement, ocr.icr) and not (
                 not page_by_hand and _typed_as_read(zones[f.name], words, s, ocr)):

@@ -19,6 +19,7 @@ from pipeline.read_scan import (
     field_crops,
     person_name_cap,
     repair_reading,
+    stray_punctuation_cap,
     validator_cap,
 )
 from pipeline.settings import OcrSettings
@@ -155,3 +156,16 @@ def test_a_persons_name_holds_letters_spaces_hyphens_and_apostrophes_only(value:
     ocr = OcrSettings()
     assert (person_name_cap("guardian1_first_name", value, ocr) == 1.0) is ok
     assert person_name_cap("pupil_address", "3, rue Boulay", ocr) == 1.0  # other fields are not names
+
+
+@pytest.mark.parametrize(("name", "value", "ok"), [
+    # Photocopies of seed 2026 (issue 3): toner specks glued to a word, read as punctuation at 0.77-0.92.
+    ("pupil_address", "29, chemin Anaïs Marin.", False), ("referrer_name", ".M. Humbert, directeur(trice)", False),
+    ("referrer_name", "Mme Dumont; directeur(trice)", False), ("pupil_address", "585; rue Jean Jaurès", False),
+    ("class_name", "CP B - Mme Lamy :", False),
+    ("pupil_address", "Bât. C, 4 rue Paul Vaillant", True), ("referrer_name", "M. Humbert, directeur(trice)", True),
+    ("class_name", "CE1 A - M. Lamy", True), ("home_languages", "Tamoul, français", True),
+    ("observations", "Besoin d'un cadre calme.", True),  # sentences end with a period
+])
+def test_punctuation_where_a_field_never_has_any_is_a_speck_for_a_person(name: str, value: str, ok: bool) -> None:
+    assert (stray_punctuation_cap(name, value, OcrSettings()) == 1.0) is ok
