@@ -8,7 +8,7 @@ preprocessing: the digit's bounding box scaled into 32×32, counted in 4×4 bloc
 ten class probabilities. ``pipeline.read_scan`` accepts a cell only when this model and tesseract
 agree (:func:`agree`).
 
-The model is trained once per process on first use (about half a second, on the 1,797 images shipped
+The model is trained once per process on first use (about a second, on the 1,797 images shipped
 inside scikit-learn, the form's typed digits and digits drawn in hand-like Debian fonts none of the sample
 forms is written in: no download, nothing persisted).
 
@@ -459,8 +459,8 @@ def digit_model(stroke_px: float) -> Any:
     Trained on :func:`training_set` (load_digits), :func:`typed_digits` (three copies each, so
     that the form's own typed digits weigh like a writer of load_digits) and :func:`font_digits`
     (hand-like fonts none of the sample forms is written in). An RBF support vector machine
-    (``gamma=0.001``, scikit-learn's own digits example, about 99 % on held-out optdigits); about
-    half a second of CPU for 3,557 images.
+    (``gamma=0.001``, scikit-learn's own digits example, about 99 % on held-out optdigits); about a
+    second of CPU for 3,557 images, fonts drawn included.
 
     Returns:
         A fitted ``sklearn.svm.SVC``; :func:`digit_probabilities` turns its scores into probabilities.

@@ -1,7 +1,7 @@
 """What the reading workers' forkserver loads once, so that every forked worker starts warm.
 
 Imported (not called) by the forkserver of :mod:`pipeline.limits`: it imports the readers and trains
-the comb digit model (:func:`pipeline.icr.digit_model`, about 0.4 s) with the default settings, which
+the comb digit model (:func:`pipeline.icr.digit_model`, about a second) with the default settings, which
 each worker would otherwise do again for every document. A worker run with other ICR settings trains
 its own model on first use, as before.
 """
