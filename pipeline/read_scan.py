@@ -730,6 +730,17 @@ READING_REPAIRS: dict[str, Callable[[str], str]] = {
 """Text field → the repair of what OCR predictably gets wrong in what that field holds."""
 
 
+TEXT_CAPS: tuple[Callable[[str, str | None, OcrSettings], float], ...] = (
+    class_line_cap, person_name_cap, stray_punctuation_cap)
+"""Caps on a text reading by what its field holds (each 1.0 for the fields it does not concern)."""
+
+
+def reading_cap(field: Field, value: str | None, ocr: OcrSettings) -> float:
+    """The highest confidence a text or e-mail reading may keep: its kind's syntax (:func:`validator_cap`)
+    and each of :data:`TEXT_CAPS`."""
+    return min(validator_cap(field.kind, value, ocr), *(cap(field.name, value, ocr) for cap in TEXT_CAPS))
+
+
 def repair_reading(name: str, value: str | None) -> str | None:
     """A text field's reading with its field's repair applied (:data:`READING_REPAIRS`; none for most)."""
     repair = READING_REPAIRS.get(name)
@@ -1182,8 +1193,7 @@ def read_scan_page(
             confidence = class_line_confidence(words, fields.get("class_level"), ocr.text_confidence_min)
         if f.kind is FieldKind.EMAIL:
             value, confidence = fix_email(value), email_confidence(confidence, ocr)
-        confidence = min(confidence, validator_cap(f.kind, value, ocr), class_line_cap(f.name, value, ocr),
-                         person_name_cap(f.name, value, ocr), stray_punctuation_cap(f.name, value, ocr))
+        confidence = min(confidence, reading_cap(f, value, ocr))
         doubt = None
         if looks_handwritten(agreements[f.name], page_agreement, ocr.icr) and not (
                 not page_by_hand and _typed_as_read(zones[f.name], words, s, ocr)):

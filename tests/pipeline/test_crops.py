@@ -18,6 +18,7 @@ from pipeline.read_scan import (
     email_confidence,
     field_crops,
     person_name_cap,
+    reading_cap,
     repair_reading,
     stray_punctuation_cap,
     validator_cap,
@@ -169,3 +170,12 @@ def test_a_persons_name_holds_letters_spaces_hyphens_and_apostrophes_only(value:
 ])
 def test_punctuation_where_a_field_never_has_any_is_a_speck_for_a_person(name: str, value: str, ok: bool) -> None:
     assert (stray_punctuation_cap(name, value, OcrSettings()) == 1.0) is ok
+
+
+def test_a_reading_is_capped_by_its_kinds_syntax_and_by_what_its_field_holds() -> None:
+    ocr, form = OcrSettings(), form_v1()
+    assert reading_cap(form.field("pupil_address"), "29, chemin Anaïs Marin", ocr) == 1.0
+    assert reading_cap(form.field("pupil_address"), "29, chemin Anaïs Marin.", ocr) == ocr.unread_confidence
+    assert reading_cap(form.field("guardian1_first_name"), "Corinne:", ocr) == ocr.unread_confidence
+    assert reading_cap(form.field("class_name"), "Se B - M. Lamy", ocr) == ocr.unread_confidence
+    assert reading_cap(form.field("referrer_email"), "j.lamy@ac-versailles", ocr) < ocr.text_confidence_min
