@@ -177,8 +177,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(json.dumps({"kinds": [f.as_dict() for f in figures], "reference": reference}, indent=1))
         return 0
     table = Table(title=f"Benchmark ({args.per_kind} fiche(s) par type, graine {args.seed})")
-    for col in ("type", "champs exacts", "cases justes", "cases fausses sûres", "sans personne", "mal orientées", "issue attendue",
-                "faux sûrs /10k", "faux acceptés /10k", "à vérifier (méd.)", "s/page", "tesseract s/page"):
+    for col in ("type", "champs exacts", "cases justes", "cases fausses sûres", "sans personne", "mal orientées",
+                "issue attendue", "faux sûrs /10k", "faux acceptés /10k", "à vérifier (méd.)", "s/page",
+                "tesseract s/page"):
         table.add_column(col, justify="right")
     for f in figures:
         ref = f.reference_seconds_per_page
