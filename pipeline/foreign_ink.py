@@ -351,7 +351,7 @@ def find_foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, om
 
 
 def streak_clear_of_writing(zone_ink: np.ndarray, streak_ink: np.ndarray, px_per_pt: float,
-                            omr: OmrSettings) -> bool:
+                            omr: OmrSettings, clearance_pt: float | None = None) -> bool:
     """Whether the streaks crossing a text zone can be dropped out of it without touching its writing.
 
     A copier's drum streak runs down the whole page and crosses every zone in its column; tesseract reads
@@ -365,6 +365,7 @@ def streak_clear_of_writing(zone_ink: np.ndarray, streak_ink: np.ndarray, px_per
         streak_ink: ``uint8`` 0/1, same shape: the part of that ink that belongs to streaks.
         px_per_pt: Scale, pixels per PDF point.
         omr: ``streak_clearance_pt``, ``streak_max_width_pt`` and ``speck_max_pt2``.
+        clearance_pt: Clearance in PDF points in place of ``omr.streak_clearance_pt`` (a comb's is narrower).
 
     Returns:
         True when every piece of streak in the zone is thin (an upright line, or a faint one's dashes) and
@@ -376,7 +377,7 @@ def streak_clear_of_writing(zone_ink: np.ndarray, streak_ink: np.ndarray, px_per
     widest = (omr.streak_max_width_pt + 1.0) * px_per_pt
     if (stats[1:, cv2.CC_STAT_WIDTH] > widest).any():
         return False  # a level streak runs along the letters; a wide one is no drum line
-    radius = max(1, round(omr.streak_clearance_pt * px_per_pt))
+    radius = max(1, round((omr.streak_clearance_pt if clearance_pt is None else clearance_pt) * px_per_pt))
     near = cv2.dilate(streak_ink.astype(np.uint8), np.ones((1, 2 * radius + 1), np.uint8))
     edge = cv2.dilate(streak_ink.astype(np.uint8), np.ones((1, 3), np.uint8))  # its anti-aliased rim
     writing = ((zone_ink > 0) & (edge == 0)).astype(np.uint8)

@@ -471,11 +471,11 @@ def digit_model(stroke_px: float) -> Any:
     extra = np.vstack([f for f in typed_features if f is not None] * 3)
     extra_labels = np.asarray([d for f, d in zip(typed_features, typed_labels, strict=True) if f is not None] * 3)
     hand, hand_labels = font_digits()
-    hand_features = [bitmap_features(b, stroke_px) for b in hand]
-    rows = [features, extra] + [f[None, :] for f in hand_features if f is not None]
-    hand_kept = [d for f, d in zip(hand_features, hand_labels, strict=True) if f is not None]
+    drawn = [(f, d) for f, d in zip((bitmap_features(b, stroke_px) for b in hand), hand_labels, strict=True)
+             if f is not None]
     model = SVC(gamma=0.001, C=10.0, decision_function_shape="ovr")
-    model.fit(np.vstack(rows), np.concatenate([labels, extra_labels, np.asarray(hand_kept, dtype=labels.dtype)]))
+    model.fit(np.vstack([features, extra, *(f[None, :] for f, _ in drawn)]),
+              np.concatenate([labels, extra_labels, np.asarray([d for _, d in drawn], dtype=labels.dtype)]))
     return model
 
 

@@ -476,7 +476,7 @@ def streak_drop_areas(field: Field, definition: FormDefinition, omr: OmrSettings
 
 def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, crossed: Collection[str], definition: FormDefinition,
                        page: int, px_per_pt: float, omr: OmrSettings,
-                       ocr: OcrSettings | None = None) -> tuple[np.ndarray, set[str]]:
+                       ocr: OcrSettings) -> tuple[np.ndarray, set[str]]:
     """Take copier streaks out of the zones, combs and signature zones whose blank part they cross.
 
     Args:
@@ -487,13 +487,12 @@ def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, crossed: Collectio
         page: 1-based page number; its text, e-mail, comb and signature fields are looked at.
         px_per_pt: The mask's scale.
         omr: Clearances (:func:`pipeline.foreign_ink.streak_clear_of_writing`, :func:`streak_drop_areas`).
-        ocr: Comb cell insets and margins (defaults when omitted).
+        ocr: Comb cell insets and margins.
 
     Returns:
         The ink without those streaks (``mask`` itself when none was dropped), and the names of the fields
         they were dropped from: no other foreign mark reaches these, so they are read as if never crossed.
     """
-    ocr = ocr or OcrSettings()
     candidates = [(f, areas) for f in definition.page_fields(page) if f.name in crossed
                   and (areas := streak_drop_areas(f, definition, omr, ocr)) is not None]
     if not candidates:
@@ -507,18 +506,18 @@ def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, crossed: Collectio
     streak_ink = cv2.dilate(band, np.ones((1, reach), np.uint8)) & mask
     writing, dropped = mask, set()
     for f, (areas, drop_rect, clearance_pt) in candidates:
-        clearance = omr.model_copy(update={"streak_clearance_pt": clearance_pt})
         crossings = [(_crop(mask, a, px_per_pt), _crop(streak_ink, a, px_per_pt)) for a in areas]
         crossings = [(ink, streak) for ink, streak in crossings if streak.any()]
         if f.kind in TEXT_KINDS and not crossings:
             continue  # the streak reaches the zone only off its writing area: as before, a person looks
-        if not all(streak_clear_of_writing(ink, streak, px_per_pt, clearance) for ink, streak in crossings):
+        if not all(streak_clear_of_writing(ink, streak, px_per_pt, omr, clearance_pt) for ink, streak in crossings):
             continue
-        if not _crop(streak_ink, drop_rect, px_per_pt).any():
+        in_drop = _crop(streak_ink, drop_rect, px_per_pt)
+        if not in_drop.any():
             continue
         if writing is mask:
             writing = mask.copy()
-        _crop(writing, drop_rect, px_per_pt)[_crop(streak_ink, drop_rect, px_per_pt) > 0] = 0
+        _crop(writing, drop_rect, px_per_pt)[in_drop > 0] = 0
         dropped.add(f.name)
     return writing, dropped
 
