@@ -24,7 +24,9 @@ Figures (per kind):
 
 The school field is scored by the school it designates: the referral keeps the directory's
 school id (``Referral.school_id``), so ``Clg Claude Monet`` read ``Cig Claude Monet`` and matched
-to the same school is right; a value that matches another school, or none, is wrong.
+to the same school is right; a value that matches another school, or none, is wrong. The
+pupil's town is scored likewise by the lexicon town it spells, case and accents aside
+(``pipeline.towns``): the form's ``ARGENTEUIL``, kept as the lexicon's ``Argenteuil``, is right.
 
 For image kinds, the first ``SHEET_FORMS`` forms are also read page by page with
 ``read_scan_page`` to collect field crops; :func:`least_confident_sheet` draws the 30
@@ -54,6 +56,7 @@ from pipeline.form_definition import FieldKind, FormDefinition, form_v1
 from pipeline.ingest import ingest_file
 from pipeline.process import DocumentReading, decide_form, read_received
 from pipeline.settings import Settings
+from pipeline.towns import load_towns, squeeze
 from samples.generator import IMAGE_KINDS, KIND_GROUPS, SampleKind, generate_documents
 from schemas.directory import Directory
 from schemas.document import Outcome
@@ -160,6 +163,14 @@ def _school_designated(value: RawValue, directory: Directory) -> RawValue:
         return value
     match = match_school(value, directory)
     return f"school:{match.school_id}" if match.school_id else value
+
+
+def _town_designated(value: RawValue) -> RawValue:
+    """The lexicon town a written town spells, case, accents, spaces and hyphens aside, or the text when
+    none does (a misreading such as ``Argenteull`` stays text, and wrong)."""
+    if not isinstance(value, str) or not value:
+        return value
+    return next((f"town:{t.name}" for t in load_towns() if squeeze(t.name) == squeeze(value)), value)
 
 
 def _bare_tesseract_seconds(image_paths: Sequence[Path]) -> float:
@@ -282,6 +293,8 @@ def _bench_form(kind: SampleKind, i: int, seed: int, settings: Settings, directo
         want = normalise_value(field.kind, values[field.name])
         if field.name == "school_name":
             got, want = _school_designated(got, directory), _school_designated(want, directory)
+        if field.name == "pupil_town":
+            got, want = _town_designated(got), _town_designated(want)
         figures.fields += 1
         figures.fields_exact += got == want
         figures.wrong_confident += got != want and decision.form.fields[field.name].confidence >= threshold

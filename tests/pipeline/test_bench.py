@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.bench import _school_designated, bench_kind
+from pipeline.bench import _school_designated, _town_designated, bench_kind
 from pipeline.settings import Settings
 from samples.generator import SampleKind
 from schemas.directory import Directory
@@ -12,6 +12,14 @@ def test_a_school_is_scored_by_the_directory_school_it_designates(directory: Dir
     assert _school_designated("Cig Claude Monet", directory) == _school_designated("Clg Claude Monet", directory)
     assert _school_designated("Clg Claude Monet", directory) != _school_designated("Clg JJ Rousseau", directory)
     assert _school_designated("École des Trois Lunes", directory) == "École des Trois Lunes"  # matches none
+
+
+def test_a_town_is_scored_by_the_lexicon_town_it_spells() -> None:
+    # Photo of seed 2026 (issue 3): the form's "ARGENTEUIL", kept as the lexicon's "Argenteuil", was scored wrong.
+    assert _town_designated("ARGENTEUIL") == _town_designated("Argenteuil") == "town:Argenteuil"
+    assert _town_designated("MONTIGNY LES CORMEILLES") == _town_designated("Montigny-lès-Cormeilles")
+    assert _town_designated("Argenteull") == "Argenteull"  # a misreading spells no town: it stays wrong
+    assert _town_designated("Bezons") != _town_designated("Argenteuil")
 
 
 def test_digital_forms_score_every_accepted_field_right(settings: Settings) -> None:
