@@ -4,8 +4,12 @@ Approval uses the pipeline's own stages: the stored field values plus the review
 corrections are re-validated by :func:`pipeline.validate.validate_referral`, then routed by
 :func:`pipeline.route.route_referral` with :meth:`pipeline.store.Store.places_used`, exactly
 as the nightly flow does. The referral, the closed review item, the documents' status,
-the corrections and the audit entry are written in one transaction. A rejection's reason
-goes to the school that mailed the form when replies are on (:mod:`web.rejection`).
+the corrections and the audit entry are written in one transaction. Approval is refused
+while a doubtful field is not verified: the reviewer ticks « Vérifié » beside it (the
+keyboard's Enter does) or corrects it, so no machine reading in doubt, a handwritten one
+above all, is routed without a person having compared it with its image (issue 3). A
+rejection's reason goes to the school that mailed the form when replies are on
+(:mod:`web.rejection`).
 
 Review item statuses: ``open`` → ``approved`` | ``rejected`` | ``duplicate``, or ``set_aside``
 (waiting for a supervisor). Staff decide open forms; a set-aside form leaves the staff's
@@ -16,7 +20,7 @@ decision takes ``supervisor`` and refuses a set-aside form without it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -140,6 +144,7 @@ class FieldView:
         options: For tick fields, each box and whether it was read as ticked.
         corrected_by: Who corrected the field when it was approved (``value`` is then the correction).
         machine_display: The machine's reading in words, when ``value`` is a correction.
+        verified: The reviewer ticked « Vérifié » on it in a submission shown again.
     """
 
     name: str
@@ -155,6 +160,7 @@ class FieldView:
     options: tuple[Option, ...] = ()
     corrected_by: str | None = None
     machine_display: str | None = None
+    verified: bool = False
 
     @property
     def text_value(self) -> str:
@@ -241,6 +247,19 @@ def _options(f: Field, value: RawValue) -> tuple[Option, ...]:
     return ()
 
 
+def doubtful_names(rows: Iterable[FieldResultRow], reasons: Iterable[Mapping[str, Any]],
+                   confidence_min: float) -> set[str]:
+    """Fields a person must verify: read under ``confidence_min`` (0-1), or named by a review reason.
+
+    Args:
+        rows: The form's stored readings.
+        reasons: The review item's reasons (``{"field": name | None, "code": …, "message_fr": …}``).
+        confidence_min: ``settings.ocr.text_confidence_min``, the threshold the pipeline used.
+    """
+    low = {r.name for r in rows if r.source != "none" and r.confidence < confidence_min}
+    return low | {str(r["field"]) for r in reasons if r.get("field")}
+
+
 def load_form(s: Session, form_id: str, confidence_min: float) -> FormView | None:
     """The form page's data, or ``None`` when no document carries that serial.
 
@@ -267,15 +286,15 @@ def load_form(s: Session, form_id: str, confidence_min: float) -> FormView | Non
             by_field.setdefault(str(r["field"]), []).append(str(r["message_fr"]))
         else:
             form_reasons.append(str(r["message_fr"]))
+    doubtful = doubtful_names(rows.values(), reasons, confidence_min)
     fields = []
     for f in form_v1().fields:
         row = rows.get(f.name)
         value: RawValue = row.value if row else None
         confidence = row.confidence if row else 0.0
         source = row.source if row else "none"
-        low = source != "none" and confidence < confidence_min
         view = FieldView(f.name, label_fr(f.name), f.kind.value, f.page, f.rect, value, confidence, source,
-                         tuple(by_field.get(f.name, ())), low or f.name in by_field, _options(f, value))
+                         tuple(by_field.get(f.name, ())), f.name in doubtful, _options(f, value))
         if f.name in corrections:
             fixed = corrections[f.name]
             view = replace(view, value=fixed.corrected_value, options=_options(f, fixed.corrected_value),
@@ -329,6 +348,26 @@ class Approved:
 
 
 @dataclass(frozen=True)
+class Unverified:
+    """Doubtful fields were neither ticked « Vérifié » nor corrected: nothing was written.
+
+    Attributes:
+        fields: Their names, in form order.
+        values: What the reviewer submitted (stored readings with the corrections).
+    """
+
+    fields: tuple[str, ...]
+    values: FormValues
+
+    @property
+    def message_fr(self) -> str:
+        """What the page tells the reviewer."""
+        names = ", ".join(f"« {label_fr(n)} »" for n in self.fields)
+        return (f"Champs douteux pas encore vérifiés : {names}. Les comparer à l'image, les corriger si besoin, "
+                "puis cocher « Vérifié ».")
+
+
+@dataclass(frozen=True)
 class StillInvalid:
     """Validation still fails after the corrections: nothing was written."""
 
@@ -351,7 +390,7 @@ class NotDecidable:
     status: str | None
 
 
-ApproveResult = Approved | StillInvalid | SamePupil | NotDecidable
+ApproveResult = Approved | Unverified | StillInvalid | SamePupil | NotDecidable
 
 
 def _decidable_item(s: Session, form_id: str, supervisor: bool) -> ReviewItemRow | None:
@@ -367,14 +406,16 @@ def _set_documents(s: Session, form_id: str, status: Outcome, reasons: list[dict
 
 
 def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], directory: Directory,
-            settings: Settings, actor: str, *, same_pupil_confirmed: bool = False,
+            settings: Settings, actor: str, *, verified: Collection[str], same_pupil_confirmed: bool = False,
             supervisor: bool = False) -> ApproveResult:
-    """Correct, re-validate, route and record a form, in one transaction.
+    """Verify, correct, re-validate, route and record a form, in one transaction.
 
     Args:
         store: The store (its ``places_used`` counts places as the nightly flow does).
         form_id: The serial.
         corrections: Field name → value typed by the reviewer (unchanged fields may be included).
+        verified: Fields the reviewer ticked « Vérifié ». Every doubtful field (:func:`doubtful_names`)
+            must be in it or corrected to another value, else :class:`Unverified`.
         directory: Schools and carriers.
         settings: Product settings (school year, secret for the pupil key).
         actor: Username, for the audit trail and the corrections.
@@ -393,6 +434,11 @@ def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], dir
         rows = {r.name: r for r in s.scalars(select(FieldResultRow).where(FieldResultRow.form_id == form_id))}
         machine: FormValues = {name: r.value for name, r in rows.items()}
         values: FormValues = {**machine, **corrections}
+        acted_on = set(verified) | {n for n, v in corrections.items() if machine.get(n) != v}
+        doubtful = doubtful_names(rows.values(), item.reasons, settings.ocr.text_confidence_min)
+        unverified = tuple(f.name for f in form_v1().fields if f.name in doubtful - acted_on)
+        if unverified:
+            return Unverified(unverified, values)
         validation = validate_referral(values, directory, settings.school_year)
         if validation.referral is None:
             return StillInvalid(validation.issues, values)
@@ -424,7 +470,8 @@ def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], dir
                                 corrected_value=corrections[name], actor=actor))
         audit_form(s, actor, "review_approved", form_id,
                    f"outcome {outcome.value}; carrier {route.carrier_id or '-'}; "
-                   f"corrected: {','.join(changed) or '-'}" + ("; same pupil confirmed" if earlier else ""))
+                   f"corrected: {','.join(changed) or '-'}; verified: {','.join(sorted(doubtful)) or '-'}"
+                   + ("; same pupil confirmed" if earlier else ""))
     logger.info("form approved: outcome=%s carrier=%s corrected=%d", outcome.value, route.carrier_id, len(changed))
     return Approved(outcome, route.carrier_id, route.reason_fr)
 
@@ -512,8 +559,10 @@ def set_aside(store: Store, form_id: str, actor: str) -> bool:
     return True
 
 
-def with_submission(view: FormView, values: Mapping[str, RawValue], issues: Sequence[ValidationIssue]) -> FormView:
-    """The form view showing what the reviewer submitted and what validation still finds wrong."""
+def with_submission(view: FormView, values: Mapping[str, RawValue], issues: Sequence[ValidationIssue],
+                    verified: Collection[str] = ()) -> FormView:
+    """The form view showing what the reviewer submitted, the fields ticked « Vérifié », and what validation
+    still finds wrong."""
     by_field: dict[str, list[str]] = {}
     for issue in issues:
         by_field.setdefault(issue.field, []).append(issue.message_fr)
@@ -523,6 +572,6 @@ def with_submission(view: FormView, values: Mapping[str, RawValue], issues: Sequ
         value = values.get(f.name, f.value)
         fields.append(FieldView(f.name, f.label, f.kind, f.page, f.rect, value, f.confidence, f.source,
                                 tuple(by_field.get(f.name, ())), f.doubtful or f.name in by_field,
-                                _options(definition.field(f.name), value)))
+                                _options(definition.field(f.name), value), verified=f.name in verified))
     return FormView(view.form_id, view.documents, fields, view.form_reasons_fr, view.review_status,
                     view.referral_status, view.carrier_id, view.pages)

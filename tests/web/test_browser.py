@@ -118,10 +118,12 @@ def test_staff_corrects_and_approves_then_carrier_sees_and_exports(
     assert "transmission des informations" in first.inner_text()
     assert page.evaluate("document.activeElement.name") == "f.agreement_data_sharing"
     page.keyboard.press("1")
-    assert first.locator("input[type=checkbox]").is_checked()
-    doubtful = page.locator(".field-block[data-doubtful]").count()
-    for _ in range(doubtful):
+    assert first.locator("input[type=checkbox]:not(.verify)").is_checked()
+    assert first.locator("input.verify").is_checked()  # correcting a doubtful field verifies it
+    doubtful = page.locator(".field-block[data-doubtful]")
+    for i in range(doubtful.count()):
         page.keyboard.press("Enter")
+        assert doubtful.nth(i).locator("input.verify").is_checked()  # Enter ticks « Vérifié »
     assert page.evaluate("document.activeElement.id") == "approve"
     with page.expect_navigation():
         page.keyboard.press("Enter")

@@ -35,6 +35,7 @@ from web.review import (
     ReviewStatus,
     SamePupil,
     StillInvalid,
+    Unverified,
     approve,
     load_form,
     mark_duplicate,
@@ -192,10 +193,11 @@ async def approve_form(request: Request, services: ServicesDep, user: StaffDep, 
     await run_in_threadpool(_guard, services, user, form_id)
     form = await request.form()
     corrections = parse_corrections({k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form})
+    verified = {key[2:] for key in form if key.startswith("v.") and form.get(key) == "1"}
     confirmed = form.get("same_pupil_confirmed") == "1"
     result = await run_in_threadpool(approve, services.store, form_id, corrections, services.directory,
-                                     services.settings, user.username, same_pupil_confirmed=confirmed,
-                                     supervisor=user.is_supervisor)
+                                     services.settings, user.username, verified=verified,
+                                     same_pupil_confirmed=confirmed, supervisor=user.is_supervisor)
     if isinstance(result, Approved):
         services.pages.forget(form_id)
         where = services.directory.carrier(result.carrier_id).name if result.carrier_id else None
@@ -206,12 +208,15 @@ async def approve_form(request: Request, services: ServicesDep, user: StaffDep, 
     if isinstance(result, NotDecidable):
         return _form_page(request, services, user, view, status_code=409,
                           error="Cette fiche a déjà été traitée : rien n'a été modifié.")
+    if isinstance(result, Unverified):
+        return _form_page(request, services, user, with_submission(view, result.values, (), verified),
+                          status_code=422, error=result.message_fr)
     if isinstance(result, SamePupil):
-        return _form_page(request, services, user, with_submission(view, result.values, ()), status_code=409,
-                          same_pupil=result.earlier_form_id,
+        return _form_page(request, services, user, with_submission(view, result.values, (), verified),
+                          status_code=409, same_pupil=result.earlier_form_id,
                           error=f"Cet(te) élève a déjà une orientation cette année (fiche {result.earlier_form_id}).")
     if isinstance(result, StillInvalid):
-        return _form_page(request, services, user, with_submission(view, result.values, result.issues),
+        return _form_page(request, services, user, with_submission(view, result.values, result.issues, verified),
                           status_code=422, error="La fiche n'est toujours pas valide : corriger les champs signalés.")
     raise HTTPException(status_code=500, detail="unexpected approval result")
 

@@ -1,5 +1,6 @@
 // Keyboard-first verification, as classic verification stations work:
-//   Enter        accept the current doubtful field and go to the next one (after the last: the approve button)
+//   Enter        accept the current doubtful field (ticks its "Vérifié") and go to the next one
+//                (after the last: the approve button)
 //   Shift+Enter  go back to the previous doubtful field
 //   1..9         toggle the n-th tick box of the current field (when it has tick boxes)
 (function () {
@@ -9,7 +10,11 @@
   if (!approve) { return; }
 
   function blockOf(el) { return el && el.closest ? el.closest(".field-block") : null; }
-  function firstInput(block) { return block.querySelector("input.value, input[type=checkbox]"); }
+  function firstInput(block) { return block.querySelector("input.value, input[type=checkbox]:not(.verify)"); }
+  function markVerified(block) {
+    var box = block && block.querySelector("input.verify");
+    if (box) { box.checked = true; }
+  }
   function focusBlock(block) {
     document.querySelectorAll(".field-block.current").forEach(function (b) { b.classList.remove("current"); });
     if (!block) { approve.focus(); return; }
@@ -35,14 +40,22 @@
       e.preventDefault();
       if (e.shiftKey) { focusBlock(list[Math.max(0, i - 1)]); return; }
       block.classList.add("accepted");
+      markVerified(block);
       focusBlock(i + 1 < list.length ? list[i + 1] : null);
       return;
     }
     if (/^[1-9]$/.test(e.key) && e.target.type === "checkbox") {
-      var boxes = block.querySelectorAll("input[type=checkbox]");
+      var boxes = block.querySelectorAll("input[type=checkbox]:not(.verify)");
       var n = parseInt(e.key, 10) - 1;
-      if (n < boxes.length) { e.preventDefault(); boxes[n].checked = !boxes[n].checked; boxes[n].focus(); }
+      if (n < boxes.length) {
+        e.preventDefault(); boxes[n].checked = !boxes[n].checked; boxes[n].focus(); markVerified(block);
+      }
     }
+  });
+
+  // Correcting a doubtful field is verifying it.
+  document.getElementById("approve-form").addEventListener("input", function (e) {
+    if (e.target.classList && !e.target.classList.contains("verify")) { markVerified(blockOf(e.target)); }
   });
 
   focusBlock(blocks.length ? blocks[0] : null);
