@@ -356,9 +356,10 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
 
 @dataclass(frozen=True)
 class StructureSettings:
-    """Thresholds of :func:`vouch_school` and :func:`vouch_school_year` (issue 3's "the school matched
-    against the directory"), measured on generated handwritten forms of seed 7 (30 forms) and on 18
-    handwritten names of schools that are not in the directory (see each attribute).
+    """Thresholds of :func:`vouch_school`, :func:`vouch_town` and :func:`doubt_combs_of_impossible_dates`
+    (issue 3's "the school matched against the directory"), measured on generated handwritten forms of
+    seed 7 (30 forms) and on 18 handwritten names of schools that are not in the directory (see each
+    attribute).
 
     Attributes:
         school_min_score: A doubtful school name designates a directory school only when

@@ -271,6 +271,52 @@ def streaks(extra: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray
     return out & cv2.dilate(extra, np.ones((3, 3), np.uint8))
 
 
+STREAK_PIECE_PT = 8.0
+"""Shortest piece of a found streak that tells its axis (:func:`streak_band`): longer than a streak is wide
+(``OmrSettings.streak_max_width_pt``, 3 pt)."""
+STREAK_RUN_PT = 14.0
+"""Shortest straight run of ink taken for a streak's own at a page's scale (:func:`streak_band`): longer than
+a tick box (10 pt), so that nothing drawn inside a box counts, only a line that goes on past its edges."""
+
+
+def streak_band(streaks: np.ndarray, mask: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray:
+    """The page's ink that is its streaks' own, at the page's scale (for clearing tick boxes of them).
+
+    ``streaks`` was found at ``WORK_DPI``, a point or two wide and, for a faint streak, in pieces. Upright
+    pieces (at least ``STREAK_PIECE_PT`` tall) are joined across gaps of ``omr.streak_run_on_pt`` vertically,
+    level pieces horizontally, each apart (two parallel streaks a few pixels apart are never joined across),
+    and brought to the page's scale with every piece as found, widened by a point. Of the page's ink there,
+    only straight runs at least ``STREAK_RUN_PT`` long along an axis are kept, then widened by a pixel: the
+    streak itself, not the strokes of a cross or the body of a blackened box it passes through. Where the
+    page's streak is broken, less is kept, and a box it crosses is not cleared of it.
+
+    Args:
+        streaks: ``ForeignInk.streaks`` (at ``WORK_DPI``).
+        mask: The page's ``uint8`` 0/1 ink mask, ``px_per_pt`` pixels per point.
+        px_per_pt: Its scale.
+        omr: ``streak_run_on_pt``.
+
+    Returns:
+        ``uint8`` 0/1 array of ``mask``'s shape.
+    """
+    s = WORK_DPI / 72.0
+    piece = max(2, round(STREAK_PIECE_PT * s))
+    run_on = max(1, round(omr.streak_run_on_pt * s))
+    found = streaks.astype(np.uint8)
+    near = found.copy()
+    for piece_kernel, run_kernel in (((piece, 1), (run_on, 1)), ((1, piece), (1, run_on))):
+        pieces = cv2.morphologyEx(found, cv2.MORPH_OPEN, np.ones(piece_kernel, np.uint8))
+        near |= cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, np.ones(run_kernel, np.uint8))
+    reach = 2 * round(px_per_pt) + 1
+    near = cv2.dilate(cv2.resize(near, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST),
+                      np.ones((reach, reach), np.uint8))
+    ink = near & mask
+    run = max(2, round(STREAK_RUN_PT * px_per_pt))
+    own = (cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8))
+           | cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, run), np.uint8)))
+    return cv2.dilate(own, np.ones((3, 3), np.uint8))
+
+
 def fields_touched(foreign: np.ndarray, fields: Sequence[Field], px_per_pt: float,
                    exempt: Sequence[str] = ()) -> list[str]:
     """Names of the fields whose zone or boxes a foreign mark reaches (in field order).

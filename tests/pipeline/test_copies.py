@@ -236,19 +236,31 @@ def test_a_stamp_over_a_tick_box_sends_the_field_to_a_person_with_its_crop(page1
     assert result.fields["observations"].confidence >= threshold
 
 
-def test_a_copier_streak_across_tick_boxes_is_doubt_not_a_tick(page1_grey: np.ndarray) -> None:
-    s = 200 / 72
-    grey = page1_grey.copy()
-    x = int(_box("CE2").rect.center[0] * s)
-    grey[:, x:x + 3] = (grey[:, x:x + 3] * 0.3).astype(np.uint8)  # a dark drum streak, 1 pt wide, top to bottom
-    scan = np.asarray(simulate_scan(Image.fromarray(grey), 200, skew_deg=0.5, jpeg_quality=85,
-                                    rng=random.Random(7)))
-
-    result = read_scan_page(scan)
+def test_a_copier_streak_through_an_empty_tick_box_is_read_past(page1_grey: np.ndarray) -> None:
+    # Photocopies of seed 2026: a streak through an empty box was read as a tick in 4 of 1,150 boxes, and held
+    # its question for a person; it holds nothing but the streak, so it is empty.
+    result = read_scan_page(_streaked_scan(page1_grey, _box("CE2").rect.center[0], 7))
 
     level = result.fields["class_level"]
-    assert level.confidence < Settings().ocr.text_confidence_min, (level.value, level.fill_ratios)
-    assert x / s < PAGE_WIDTH_PT / 2 and result.fields["pupil_first_name"].confidence > 0.6  # right half untouched
+    assert (level.value, level.doubt) == (VALUES["class_level"], None), level.fill_ratios
+    assert level.fill_ratios["CE2"] <= Settings().omr.empty_max
+    assert level.confidence >= Settings().ocr.text_confidence_min
+    assert result.fields["pupil_first_name"].confidence > 0.6  # the right half is untouched
+
+
+@pytest.mark.parametrize("option", ["CM1", "CP"])
+def test_a_copier_streak_through_a_marked_tick_box_still_goes_to_a_person(page1_grey: np.ndarray,
+                                                                          option: str) -> None:
+    grey = page1_grey.copy()
+    if option == "CP":  # a blackened box (a correction): the streak must not make it anything else
+        s = 200 / 72
+        r = _box("CP").rect.inset(0.8)
+        grey[int(r.top * s):int(r.bottom * s), int(r.x0 * s):int(r.x1 * s)] = 30
+    result = read_scan_page(_streaked_scan(grey, _box(option).rect.center[0], 7))
+
+    level = result.fields["class_level"]
+    assert level.doubt is Doubt.FOREIGN_INK, level.fill_ratios
+    assert level.confidence < Settings().ocr.text_confidence_min
 
 
 def _streaked_scan(page1_grey: np.ndarray, x_pt: float, seed: int) -> np.ndarray:
