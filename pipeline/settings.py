@@ -87,8 +87,8 @@ class OmrSettings(BaseModel):
     streak_run_on_pt: float = 100.0
     """Gaps a found streak is run on through, along its own axis, when tick boxes are cleared of it
     (``pipeline.foreign_ink.streak_band``): a faint streak is found in pieces, and a copier's streak runs
-    the length of the page. On a photocopy of seed 2026 (form 23), the piece inside an empty box was missing
-    and the box was read as a tick at a fill of 0.046."""
+    the length of the page. On a photocopy of seed 2026 (form 23), the piece inside an empty box was not
+    found, and without it 0.046 of the box stayed inked, in the unsure band."""
     comb_streak_clearance_pt: float = 1.0
     """A streak is dropped out of a comb only where no digit lies within this of it inside the cells it
     crosses: a cell's interior is 10 pt wide and its digit 5-7 pt, so a text zone's clearance would never
