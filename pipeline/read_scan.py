@@ -495,7 +495,8 @@ def streak_drop_areas(field: Field, definition: FormDefinition, omr: OmrSettings
 
     Returns:
         ``(areas, drop_rect, clearance_pt)`` in PDF points, or ``None`` for a tick box: a tick's strokes
-        cross its box, so a streak through a box is always near them.
+        cross its box, so a streak is never taken out of one; a box holding nothing but a streak is read
+        past it instead (:func:`boxes_hold_only_streaks`).
     """
     if field.kind in TEXT_KINDS:
         layout = definition.pages[field.page - 1]
