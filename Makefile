@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-fra python3-venv python3-pip poppler-utils
-# The comb digit model learns from the digits of these hand-like fonts (pipeline/icr.py ICR_TRAINING_FONTS).
+# The comb digit model learns from the digits of these hand-like fonts (pipeline/reading/scan/ ICR_TRAINING_FONTS).
 ICR_FONT_PACKAGES := fonts-bwht fonts-dancingscript fonts-comic-neue
 APT_PACKAGES += $(ICR_FONT_PACKAGES)
 # The review desk's browser tests drive Debian's chromium (Playwright cannot download its own here).
@@ -13,7 +13,7 @@ TEST_APT_PACKAGES := chromium
 # The trust tests start a throwaway PostgreSQL on loopback (tests/trust/postgres.py).
 TEST_APT_PACKAGES += postgresql
 # Handwritten sample forms are written in these fonts (samples/handwriting.py): the tests and the bench need them.
-# DejaVu letters the stamps of samples/copies.py and the captions of the bench's contact sheet (pipeline/crops.py).
+# DejaVu letters the stamps of samples/copies.py and the captions of the bench's contact sheet (pipeline/reading/crops.py).
 HAND_FONT_PACKAGES := fonts-ecolier-court fonts-breip fonts-dkg-handwriting fonts-femkeklaver fonts-humor-sans fonts-dejavu-core
 TEST_APT_PACKAGES += $(HAND_FONT_PACKAGES)
 
@@ -42,7 +42,7 @@ hand-fonts:
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[samples,test]'
 	touch $@
 
 venv: system $(VENV)/.installed

@@ -46,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows.nightly import nightly
-    from pipeline.ingest import list_inbox
+    from pipeline.intake.ingest import list_inbox
     from pipeline.settings import Settings
     from pipeline.store import RunAlreadyActiveError
 
@@ -98,7 +98,7 @@ def _print_summary(summary: dict[str, object], settings: object) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from pipeline.run import RunSummary
+    from pipeline.stages import RunSummary
     from schemas.document import OUTCOME_LABELS_FR, REASON_LABELS_FR, Outcome
 
     counts = {o.value: int(summary[o.value]) for o in Outcome}  # type: ignore[call-overload]
@@ -123,9 +123,23 @@ def _print_summary(summary: dict[str, object], settings: object) -> None:
     console.print(f"Base de données : {getattr(settings, 'database_url', '')}")
 
 
+def _require_samples_extra() -> None:
+    """Stop with a French message when the sample generator's dependencies are not installed.
+
+    Raises:
+        SystemExit: ``faker`` is missing (the engine runs without it; ``samples`` and ``bench`` need it).
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("faker") is None:
+        raise SystemExit("Le générateur d'exemples et le banc d'essai demandent les dépendances « samples » : "
+                         "pip install -e '.[samples]' (ou make venv).")
+
+
 def cmd_samples(args: argparse.Namespace) -> int:
     """Generate a seeded corpus with ground truth."""
-    from pipeline.directory import load_directory
+    _require_samples_extra()
+    from pipeline.deciding.directory import load_directory
     from pipeline.settings import Settings
     from samples.generator import SampleKind, write_corpus
 
@@ -160,10 +174,11 @@ def kinds_named(names: list[str]) -> list[SampleKind]:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Benchmark readers per kind against ground truth."""
+    _require_samples_extra()
     from rich.console import Console
     from rich.table import Table
 
-    from pipeline.bench import least_confident_sheet, reference_summary, run_bench
+    from bench.benchmark import least_confident_sheet, reference_summary, run_bench
     from pipeline.settings import Settings
     kinds = kinds_named(args.kinds) if args.kinds else None
     figures = run_bench(args.per_kind, args.seed, Settings(), *([kinds] if kinds else []), workers=args.workers)
@@ -198,7 +213,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_form(args: argparse.Namespace) -> int:
     """Write the blank print form and the fillable form."""
-    from pipeline.render_form import Rendering, render_form
+    from pipeline.form.render import Rendering, render_form
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -217,8 +232,8 @@ def cmd_mail(args: argparse.Namespace) -> int:
         os.environ["CLAS_MAIL__SOURCE"] = "eml" if args.eml else "maildir"
         os.environ["CLAS_MAIL__PATH"] = args.eml or args.maildir
     from flows.mail_intake import mail_intake
-    from pipeline.mail_run import MailRunSummary
-    from pipeline.mailbox import MailSourceError
+    from pipeline.intake.mailbox import MailSourceError
+    from pipeline.runs.mail import MailRunSummary
     from pipeline.settings import Settings
 
     settings = Settings()
@@ -265,7 +280,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     """Create an admin account of the review desk (password asked twice, or read from stdin)."""
     import getpass
 
-    from pipeline.directory import load_directory
+    from pipeline.deciding.directory import load_directory
     from pipeline.settings import Settings
     from pipeline.store import Store
     from web.accounts import AccountError, create_user
@@ -307,7 +322,7 @@ def _birth_date(text: str) -> date:
 
 def cmd_purge(args: argparse.Namespace) -> int:
     """Apply the retention rules (``CLAS_RETENTION__*``), or list what they would delete."""
-    from pipeline.retention import purge
+    from pipeline.privacy.retention import purge
     from pipeline.settings import Settings
     from pipeline.store import Store
 
@@ -324,9 +339,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 def cmd_subject_access(args: argparse.Namespace) -> int:
     """Export everything held about one pupil (audited)."""
+    from pipeline.privacy.subject_rights import subject_access
     from pipeline.settings import Settings
     from pipeline.store import Store
-    from pipeline.subject_rights import subject_access
 
     settings = Settings()
     store = Store(settings.database_url)
@@ -345,9 +360,9 @@ def cmd_subject_access(args: argparse.Namespace) -> int:
 
 def cmd_erase(args: argparse.Namespace) -> int:
     """Erase everything held about one pupil, everywhere (audited)."""
+    from pipeline.privacy.subject_rights import erase
     from pipeline.settings import Settings
     from pipeline.store import Store
-    from pipeline.subject_rights import erase
 
     if not args.yes:
         print("Effacement définitif : relancer avec --yes pour confirmer.", file=sys.stderr)
@@ -365,8 +380,8 @@ def cmd_erase(args: argparse.Namespace) -> int:
 
 def cmd_record_of_processing(args: argparse.Namespace) -> int:
     """Print (or write) the GDPR art. 30 record of processing, generated from the code."""
-    from pipeline.directory import load_directory
-    from pipeline.processing_record import record_of_processing
+    from pipeline.deciding.directory import load_directory
+    from pipeline.privacy.processing_record import record_of_processing
     from pipeline.settings import Settings
 
     settings = Settings()

@@ -1,10 +1,10 @@
 """The mail flow: read the shared inbox, decide every form it carries, file every message.
 
 Like ``flows/nightly.py``, this module only wraps ``pipeline`` stages as Prefect
-tasks and orders them; the documents go through the same ``pipeline.run`` stages
+tasks and orders them; the documents go through the same ``pipeline.stages`` stages
 (and the same ingest and read tasks) as the files of a folder. Tasks pass keys,
 paths and small records; the open mailbox connection is looked up by settings
-(``pipeline.mailbox.mail_source``), never passed. Retries, with exponential
+(``pipeline.intake.mailbox.mail_source``), never passed. Retries, with exponential
 backoff, are on the I/O tasks only (the database connection, listing, fetching and
 filing messages, the SMTP reply inside filing); a retry reconnects. A run that
 fails e-mails staff once (``flows.nightly.alert_staff``).
@@ -28,8 +28,12 @@ from flows.nightly import (
     receive_task,
     settle_forms,
 )
-from pipeline.mail import SenderMatch, sender_reasons
-from pipeline.mail_run import (
+from pipeline.deciding.decide import Decision
+from pipeline.intake.mail import SenderMatch, sender_reasons
+from pipeline.intake.mail_store import MailStore
+from pipeline.intake.mailbox import MessageRef, close_mail_sources, mail_source, reset_mail_source
+from pipeline.reading.document import DocumentReading, Reason
+from pipeline.runs.mail import (
     IntakeAction,
     MessageIntake,
     MessageResult,
@@ -37,10 +41,8 @@ from pipeline.mail_run import (
     settle_message,
     summarise_messages,
 )
-from pipeline.mail_store import MailStore
-from pipeline.mailbox import MessageRef, close_mail_sources, mail_source, reset_mail_source
-from pipeline.process import Decision, DocumentReading, Reason
-from pipeline.run import (
+from pipeline.settings import Settings
+from pipeline.stages import (
     FileResult,
     FormGroup,
     RunSummary,
@@ -50,7 +52,6 @@ from pipeline.run import (
     run_context,
     summarise,
 )
-from pipeline.settings import Settings
 from schemas.document import ReceivedDocument
 
 FLOW_NAME = "clas-mail"
@@ -110,11 +111,11 @@ def mail_intake(progress: ProgressCallback | None = None) -> dict[str, object]:
         progress: Called with a short, anonymous label after each message (for a progress bar).
 
     Returns:
-        The files' accounting (see :meth:`pipeline.run.RunSummary.as_dict`) with the
-        messages' under ``"mail"`` (see :meth:`pipeline.mail_run.MailRunSummary.as_dict`).
+        The files' accounting (see :meth:`pipeline.stages.RunSummary.as_dict`) with the
+        messages' under ``"mail"`` (see :meth:`pipeline.runs.mail.MailRunSummary.as_dict`).
 
     Raises:
-        pipeline.mailbox.MailSourceError: The mailbox cannot be opened or read.
+        pipeline.intake.mailbox.MailSourceError: The mailbox cannot be opened or read.
     """
     logger = get_run_logger()
     settings = Settings()

@@ -4,7 +4,7 @@ This module only wraps ``pipeline`` stages as Prefect tasks and orders them; it
 reads top to bottom like the run it describes. Tasks pass paths, ids and small
 records, never open clients, PDFs or images (PrefectHQ/prefect#16042). Retries,
 with exponential backoff, are on the I/O tasks only (the database connection, ingest).
-A run that fails e-mails staff once (:func:`alert_staff`, ``pipeline.alerts``).
+A run that fails e-mails staff once (:func:`alert_staff`, ``pipeline.runs.alerts``).
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 from sqlalchemy import text
 
-from pipeline.alerts import AlertStatus, describe_failure, send_alert
-from pipeline.ingest import list_inbox
-from pipeline.process import DocumentReading
-from pipeline.retention import purge
-from pipeline.run import (
+from pipeline.intake.ingest import list_inbox
+from pipeline.privacy.retention import purge
+from pipeline.reading.document import DocumentReading
+from pipeline.runs.alerts import AlertStatus, describe_failure, send_alert
+from pipeline.settings import Settings
+from pipeline.stages import (
     FileResult,
     FormGroup,
     RunContext,
@@ -40,7 +41,6 @@ from pipeline.run import (
     run_context,
     summarise,
 )
-from pipeline.settings import Settings
 from schemas.document import ReceivedDocument
 
 FLOW_NAME = "clas-nightly"
@@ -61,7 +61,7 @@ IO_JITTER = 0.2
 def connect_task(settings: Settings) -> None:
     """Open the database and check it answers (I/O: retried with backoff).
 
-    A context whose opening failed is not kept (:func:`pipeline.run.run_context`), so a
+    A context whose opening failed is not kept (:func:`pipeline.stages.run_context`), so a
     retry opens it afresh; an open one checks out a live connection from its pool.
     """
     with run_context(settings).store.session() as session:
@@ -126,7 +126,7 @@ def nightly(inbox: str | None = None, progress: ProgressCallback | None = None) 
         progress: Called with a short, anonymous label after each file (for a progress bar).
 
     Returns:
-        The run summary as a dict (see :meth:`pipeline.run.RunSummary.as_dict`).
+        The run summary as a dict (see :meth:`pipeline.stages.RunSummary.as_dict`).
 
     Raises:
         FileNotFoundError: The inbox folder does not exist.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import pipeline.mail_store  # noqa: F401 - registers the mail tables
+import pipeline.intake.mail_store  # noqa: F401 - registers the mail tables
 import web.models  # noqa: F401 - registers the review desk's tables
 from pipeline.settings import Settings
 from pipeline.store import Base

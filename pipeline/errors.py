@@ -56,7 +56,7 @@ class PageNotIdentifiedError(ClasError):
 
 class NoFormCodeError(PageNotIdentifiedError):
     """No barcode on the page is one of ours: the page may still be found by its anchors and footer
-    (``pipeline.identify_anchors``)."""
+    (``pipeline.reading.anchors``)."""
 
 
 class RegistrationError(ClasError):

@@ -55,8 +55,8 @@ class OmrSettings(BaseModel):
     share yet not dark enough to be cancelled is neither a clear tick nor a clear correction, so a person
     decides (a HEIC photo's shadowed, fully inked "Autre" box was read as ticked at 0.98 confidence)."""
     foreign_template_tolerance_pt: float = 2.0
-    """Growth of the blank form's printed ink before it is compared with a page (``pipeline.foreign_ink``):
-    registration residuals are 0.05-1 pt on scans and photos (``pipeline.register``) plus toner spread."""
+    """Growth of the blank form's printed ink before it is compared with a page (``pipeline.reading.scan.foreign_ink``):
+    registration residuals are 0.05-1 pt on scans and photos (``pipeline.reading.register``) plus toner spread."""
     foreign_zone_margin_pt: float = 4.0
     """How far a value's ink may stray out of its zone or box and still be a value: a hand-drawn
     overflowing cross reaches 0.35 of a 10-pt box (3.5 pt) past its edge (``samples.scanner.draw_hand_mark``)."""
@@ -69,7 +69,7 @@ class OmrSettings(BaseModel):
     """Longest side (pt) of a foreign mark covered by its convex hull: a school stamp is at most 60 mm
     (170 pt), a signature about 120 pt; anything longer is a streak or a line and covers only its ink."""
     streak_min_pt: float = 80.0
-    """Shortest vertical run of ink taken for a copier's streak (``pipeline.foreign_ink.streaks``): the
+    """Shortest vertical run of ink taken for a copier's streak (``pipeline.reading.scan.foreign_ink.streaks``): the
     form's tallest printed vertical line is a signature box's side (60 pt) and no handwritten or typed
     stroke is 28 mm tall; a drum scratch runs the page's length."""
     streak_min_horizontal_pt: float = 150.0
@@ -80,13 +80,13 @@ class OmrSettings(BaseModel):
     breaks into dashes a few points apart."""
     streak_max_width_pt: float = 3.0
     """Widest streak: a drum scratch or a dirty fax sensor draws lines 0.3-1 pt wide; a wider dark band is
-    a shadow's edge in a photo, which flattening (``pipeline.register.flatten_illumination``) leaves faint."""
+    a shadow's edge in a photo, which flattening (``pipeline.reading.register.flatten_illumination``) leaves faint."""
     streak_clearance_pt: float = 4.0
     """A vertical streak is dropped out of a text zone only where no writing lies within this of it
-    (``pipeline.foreign_ink.streak_clear_of_writing``): wider than a word space at 10 pt (2.8 pt)."""
+    (``pipeline.reading.scan.foreign_ink.streak_clear_of_writing``): wider than a word space at 10 pt (2.8 pt)."""
     streak_run_on_pt: float = 100.0
     """Gaps a found streak is run on through, along its own axis, when tick boxes are cleared of it
-    (``pipeline.foreign_ink.streak_band``): a faint streak is found in pieces, and a copier's streak runs
+    (``pipeline.reading.scan.foreign_ink.streak_band``): a faint streak is found in pieces, and a copier's streak runs
     the length of the page. On a photocopy of seed 2026 (form 23), the piece inside an empty box was not
     found, and without it 0.046 of the box stayed inked, in the unsure band."""
     comb_streak_clearance_pt: float = 1.0
@@ -111,7 +111,7 @@ class OmrSettings(BaseModel):
     a photo's shadow edge left by flattening is a band 10-20 pt wide and hundreds of points long
     (measured on a HEIC photo, issue 3); a blackened 10-pt tick box is 100 pt²."""
     speck_max_pt2: float = 2.0
-    """Largest blot taken for a toner speck when isolated (``pipeline.foreign_ink.drop_isolated_specks``):
+    """Largest blot taken for a toner speck when isolated (``pipeline.reading.scan.foreign_ink.drop_isolated_specks``):
     photocopy specks measure 0.3-1.7 pt² at 200-300 dpi; a typed period 0.8-1.3 pt², always beside letters."""
     speck_isolation_pt: float = 6.0
     """A speck farther than this from any larger ink is dropped before text is read: a word space is about
@@ -127,8 +127,8 @@ class OmrSettings(BaseModel):
 
 
 class IcrSettings(BaseModel):
-    """Handwriting rules of the scan reader: the comb-cell digit model (``pipeline.icr``) and how sure a
-    handwritten text zone must be (``pipeline.read_scan``). Measured on ``samples.handwriting`` (issue 3).
+    """Handwriting rules of the scan reader: the comb-cell digit model (``pipeline.reading.scan``) and how sure a
+    handwritten text zone must be (``pipeline.reading.scan``). Measured on ``samples.handwriting`` (issue 3).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -149,12 +149,12 @@ class IcrSettings(BaseModel):
     photo_jpeg 2 of seed 2026, issue 3); a digit written across an edge keeps most of its ink in its cell."""
     comb_ink_growth: float = 0.5
     """A comb's ink is grown this share of the way from the ink threshold to the paper's grey
-    (``pipeline.read_scan.grow_ink``). Measured on 624 comb cells of 12 photographed handwritten forms
+    (``pipeline.reading.scan.pixels.grow_ink``). Measured on 624 comb cells of 12 photographed handwritten forms
     (issue 3, seed 2026): the digit model read 68 % right on Otsu's mask, 85 % at 0.3, 87 % at 0.5, 82 % at
     0.65. Photographed pages only (their light was flattened): on 634 cells of 12 scanned forms, 0.5 lowered
     the share from 94 % to 91 %."""
     stroke_px: float = 5.0
-    """Pen width every digit is brought to in the 32×32 bitmap before the 8×8 counts (``pipeline.icr``).
+    """Pen width every digit is brought to in the 32×32 bitmap before the 8×8 counts (``pipeline.reading.scan``).
     Of 0, 5 and 7 px, 5 read most handwritten comb cells right (issue 3, 1,174 cells)."""
     score_temperature: float = 0.25
     """Softmax temperature turning the digit SVM's one-versus-rest scores (about 0-9) into probabilities."""
@@ -182,7 +182,7 @@ class IcrSettings(BaseModel):
     handwritten pages (five hands, scans and photos): 0.37-0.77."""
     typed_rendering_tolerance_pt: float = 0.4
     """Ink of a zone and of its typed rendering within this distance of each other count as met
-    (:func:`pipeline.icr.typed_rendering_match`); about the blur of a phone photo's registered page."""
+    (:func:`pipeline.reading.scan.hand.typed_rendering_match`); about the blur of a phone photo's registered page."""
     typed_rendering_match_min: float = 0.85
     """A zone whose ink its own reading, typed in the form's font, matches at least this well (f-measure)
     is typed, whatever its baseline agreement. Measured (issue 3, seed 2026) at 0.4 pt: the 7 typed JPEG photo
@@ -198,7 +198,7 @@ class IcrSettings(BaseModel):
 
 
 class OcrSettings(BaseModel):
-    """Tesseract options and ink thresholds for zone reading (``pipeline.read_scan``).
+    """Tesseract options and ink thresholds for zone reading (``pipeline.reading.scan``).
 
     Three tesseract calls per page, run side by side: all text zones stacked in one strip
     (``language``), all e-mail zones in another (``email_language``), all combs in a third
@@ -226,7 +226,7 @@ class OcrSettings(BaseModel):
     applies to the rescaled confidence, see ``read_scan.email_confidence``). An address is wrong for one
     lost dot, and a dot is a few pixels: ``danieljacquot@gmail.com`` was read for ``daniel.jacquot@…`` at
     0.65 on a phone photo (issue 3). An address spelled by its owner's confident name is still vouched for
-    (``pipeline.crosscheck``)."""
+    (``pipeline.deciding.crosscheck``)."""
     email_language: str = "eng"
     """Language for e-mail zones: measured on 10 renderings, ``eng`` keeps the dot of ``t.etienne@…`` and
     ``j.valentin@…`` that ``fra`` drops or reads as a hyphen."""
@@ -262,11 +262,11 @@ class OcrSettings(BaseModel):
     issue 3), so below this every text and e-mail zone goes to a person; combs and ticks are not
     affected (the digit model and the OMR bands still read them)."""
     keep_crops: bool = True
-    """Keep a PNG crop of every field of a scanned page for the review desk (``pipeline.crops``)."""
+    """Keep a PNG crop of every field of a scanned page for the review desk (``pipeline.reading.crops``)."""
     crop_dpi: float = 150.0
     """Resolution of the kept crops: enough to read a handwritten letter, a few kilobytes a field."""
     icr: IcrSettings = IcrSettings()
-    """Comb-cell digit model and handwritten-zone rules (``pipeline.icr``)."""
+    """Comb-cell digit model and handwritten-zone rules (``pipeline.reading.scan``)."""
 
 
 class ScanSettings(BaseModel):
@@ -283,7 +283,7 @@ class ScanSettings(BaseModel):
 class SmtpSettings(BaseModel):
     """The SMTP server that sends replies to schools (``CLAS_MAIL__SMTP__*``).
 
-    Replies are off by default (``enabled``); see ``pipeline.replies``.
+    Replies are off by default (``enabled``); see ``pipeline.intake.replies``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -362,7 +362,7 @@ class LimitSettings(BaseModel):
 
 
 class RetentionSettings(BaseModel):
-    """How long personal data is kept (``CLAS_RETENTION__*``), enforced by ``pipeline.retention``.
+    """How long personal data is kept (``CLAS_RETENTION__*``), enforced by ``pipeline.privacy.retention``.
 
     Defaults are the city's proposal, to be confirmed by its data protection officer:
     originals are only needed while a person may check the reading against the paper
@@ -388,7 +388,7 @@ class RetentionSettings(BaseModel):
 
 
 class AlertSettings(BaseModel):
-    """The e-mail sent to staff when a nightly run fails (``CLAS_ALERTS__*``), see ``pipeline.alerts``.
+    """The e-mail sent to staff when a nightly run fails (``CLAS_ALERTS__*``), see ``pipeline.runs.alerts``.
 
     Off while ``staff_address`` is empty. Sent through the SMTP server of the replies
     (``CLAS_MAIL__SMTP__*``: host, port, security, login and ``sender``), whether or not

@@ -205,7 +205,7 @@ def migrate(url: str, revision: str = "head") -> None:
 
     Schema changes go through migrations; ``Store`` still creates missing tables on
     a fresh database so that tests and the demo need no step. Tables are declared in
-    ``pipeline.store``, ``pipeline.mail_store`` and ``web.models``.
+    ``pipeline.store``, ``pipeline.intake.mail_store`` and ``web.models``.
 
     Raises:
         alembic.util.exc.CommandError: Unknown revision or broken migration chain.

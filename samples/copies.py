@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.form_definition import PAGE_HEIGHT_PT, PAGE_WIDTH_PT, Field, FieldKind, Rect, form_v1
+from pipeline.form.definition import PAGE_HEIGHT_PT, PAGE_WIDTH_PT, Field, FieldKind, Rect, form_v1
 from schemas.extraction import FormValues
 
 Files = list[tuple[str, bytes]]
@@ -369,7 +369,8 @@ def covered_fields(mask_box_pt: Rect, ink_pt: np.ndarray, px_per_pt: float, page
     for f in form_v1().page_fields(page):
         rects = [b.rect for b in f.boxes] if f.is_tick else [f.rect]
         for r in rects:
-            if r.x1 < mask_box_pt.x0 or r.x0 > mask_box_pt.x1 or r.bottom < mask_box_pt.top or r.top > mask_box_pt.bottom:
+            if (r.x1 < mask_box_pt.x0 or r.x0 > mask_box_pt.x1 or r.bottom < mask_box_pt.top
+                    or r.top > mask_box_pt.bottom):
                 continue
             y0, y1 = int(r.top * px_per_pt), int(math.ceil(r.bottom * px_per_pt))
             x0, x1 = int(r.x0 * px_per_pt), int(math.ceil(r.x1 * px_per_pt))

@@ -22,8 +22,8 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
-from pipeline.form_definition import CLASS_LEVELS, CRITERIA_FIELDS, CRITERIA_GROUPS, RELATIONSHIPS, FieldKind, form_v1
-from pipeline.render_form import Rendering, render_form
+from pipeline.form.definition import CLASS_LEVELS, CRITERIA_FIELDS, CRITERIA_GROUPS, RELATIONSHIPS, FieldKind, form_v1
+from pipeline.form.render import Rendering, render_form
 from schemas.directory import Directory
 from schemas.extraction import FormValues
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from pipeline.form_definition import Field, FieldKind, Rect, form_v1
+from pipeline.form.definition import Field, FieldKind, Rect, form_v1
 from schemas.extraction import FormValues
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 
-from pipeline.directory import load_directory
-from pipeline.render_form import Rendering, render_form
+from pipeline.deciding.directory import load_directory
+from pipeline.form.render import Rendering, render_form
 from pipeline.settings import Settings
 from samples.generator import SampleKind, generate_documents, write_not_the_form
 from samples.scanner import rasterise_pdf_page
@@ -181,7 +181,8 @@ def build_cases(seed: int = 606) -> list[HostileCase]:
     cases.append(HostileCase("truncated-header-only.pdf", other[:600], ("quarantined",),
                              ("unreadable_document", "not_the_form"), "PDF réduit à son en-tête"))
     cases.append(HostileCase("broken-garbage.pdf", b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n",
-                             ("quarantined",), ("unreadable_document", "not_the_form"), "en-tête PDF puis octets sans sens"))
+                             ("quarantined",), ("unreadable_document", "not_the_form"),
+                             "en-tête PDF puis octets sans sens"))
     cases.append(HostileCase("empty-file.pdf", b"", ("quarantined",), (), "fichier vide"))
     cases.append(HostileCase("rotated-pages.pdf", _rotate(_pdf(_values(seed, 3), "FO-2026-606004")), READ, (),
                              "pages avec /Rotate 90"))
@@ -206,7 +207,7 @@ def build_cases(seed: int = 606) -> list[HostileCase]:
                              "PDF avec JavaScript (ouverture et document) : ignoré, jamais exécuté"))
     cases.append(HostileCase("not-the-form.pdf", write_not_the_form(seed), ("quarantined",), ("not_the_form",),
                              "un autre document (lettre d'école)"))
-    cases.append(HostileCase("text-named-as.pdf", "Bonjour, voici la fiche.\n".encode() * 20, ("quarantined",),
+    cases.append(HostileCase("text-named-as.pdf", b"Bonjour, voici la fiche.\n" * 20, ("quarantined",),
                              ("unsupported_media_type",), "texte brut nommé .pdf"))
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zf:

@@ -1,6 +1,6 @@
 """Scanner simulator: turn a rendered form page into what an office scanner sends.
 
-A FILLED rendering (``pipeline.render_form.render_form`` with ``Rendering.FILLED``) is
+A FILLED rendering (``pipeline.form.render.render_form`` with ``Rendering.FILLED``) is
 rasterised with pypdfium2 at the scan resolution, optionally marked by hand (boxes
 blacked out to cancel them, as the printed rule asks), then degraded the way a flatbed
 or sheet-fed scanner degrades paper: a small rotation and offset, a grey paper tone,
@@ -22,9 +22,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from pipeline.form_definition import Rect
-from pipeline.render_form import Rendering, render_form
-from pipeline.template_image import rasterise_pdf_page as rasterise_grey
+from pipeline.form.definition import Rect
+from pipeline.form.render import Rendering, render_form
+from pipeline.form.template_image import rasterise_pdf_page as rasterise_grey
 from schemas.extraction import FormValues
 
 ScanMode = Literal["grey", "bw"]

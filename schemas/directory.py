@@ -1,7 +1,7 @@
 """The city's directory: neighbourhoods, schools and CLAS carriers ("porteurs").
 
 The directory is configuration, read once from ``pipeline/config/directory.toml``
-(see ``pipeline.directory.load_directory``) and then passed, frozen, to the
+(see ``pipeline.deciding.directory.load_directory``) and then passed, frozen, to the
 validation and routing stages. Identifiers are stable slugs (``ee-jules-ferry``,
 ``asso-plume-cartable``) that the store and the routing decisions refer to.
 """
@@ -156,7 +156,7 @@ class Carrier(BaseModel):
         neighbourhoods: Ids of neighbourhoods whose schools the carrier also serves.
         levels: Class levels the carrier takes.
         places: Places for the school year (pupils it can take).
-        priority: Routing order, 1 first; see ``pipeline.route``.
+        priority: Routing order, 1 first; see ``pipeline.deciding.route``.
         contact: Who receives the referrals.
     """
 

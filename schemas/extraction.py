@@ -44,12 +44,12 @@ class TickState(StrEnum):
 
 class Doubt(StrEnum):
     """Why a reader holds a field under the review threshold whatever the OCR's own confidence, so that staff
-    are told what to look for (``pipeline.process.confidence_reasons``)."""
+    are told what to look for (``pipeline.deciding.decide.confidence_reasons``)."""
 
-    HANDWRITTEN = "handwritten"  # tesseract's confidence means nothing on handwriting (pipeline.icr)
+    HANDWRITTEN = "handwritten"  # tesseract's confidence means nothing on handwriting (pipeline.reading.scan)
     HANDWRITTEN_FORM = "handwritten_form"  # a page of the form was filled by hand, so the whole form was
-    FOREIGN_INK = "foreign_ink"  # a stamp, a signature or a streak crosses the zone (pipeline.foreign_ink)
-    LOW_RESOLUTION = "low_resolution"  # a fax: too few lines per inch for letters (pipeline.extract)
+    FOREIGN_INK = "foreign_ink"  # a stamp, a signature or a streak crosses the zone (pipeline.reading.scan.foreign_ink)
+    LOW_RESOLUTION = "low_resolution"  # a fax: too few lines per inch for letters (pipeline.reading.extract)
     REPEAT_CONFLICT = "repeat_conflict"  # the name and its page-2 repeat were read differently
     NAME_CONFLICT = "name_conflict"  # another field spells the same name a letter or two apart
     IMPOSSIBLE_DATE = "impossible_date"  # a date read is impossible for the form, so every comb is doubted
@@ -79,9 +79,9 @@ class ExtractedField(BaseModel):
         ticks: For tick fields, the OMR state of each option (option → state).
         fill_ratios: For tick fields read by OMR, dark-pixel share of each box interior.
         doubt: Why the field was held under the review threshold beyond its OCR confidence, if it was.
-        model_digits: For a comb read from a scan: the digit model's own reading (``pipeline.icr``), one digit
+        model_digits: For a comb read from a scan: the digit model's own reading (``pipeline.reading.scan``), one digit
             per inked cell left to right, whatever value was kept (tesseract's when it read one digit per
-            cell). An independent reading a cross-check may weigh (``pipeline.crosscheck.vouch_town``);
+            cell). An independent reading a cross-check may weigh (``pipeline.deciding.crosscheck.vouch_town``);
             ``None`` for every other field. Not stored.
     """
 
@@ -109,7 +109,7 @@ class ExtractedForm(BaseModel):
         fields: Field name → extracted field (every field of the received pages).
         page_sources: Page number → reader used for it.
         handwritten_pages: Page numbers the scan reader judged filled by hand (baseline agreement of the
-            page's zones, ``pipeline.icr.looks_handwritten``).
+            page's zones, ``pipeline.reading.scan.hand.looks_handwritten``).
     """
 
     form_id: str

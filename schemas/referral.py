@@ -1,14 +1,14 @@
 """The referral as validated and as routed, and the outcomes of those two stages.
 
 Raw form values (``schemas.extraction.FormValues``) become a ``Referral`` only
-through ``pipeline.validate.validate_referral``, which either builds one or
+through ``pipeline.deciding.validate.validate_referral``, which either builds one or
 lists ``ValidationIssue``s in French for staff. A ``Referral`` is fully typed:
 dates are ``date``, phones are E.164 (``+33612345678``), the school is a
 directory id and the level a ``ClassLevel``. The models repeat the invariants
 that validation checks (agreements ticked, signatures present, at least one
 criterion) so that no other code path can build an unconsented referral.
 
-Routing (``pipeline.route.route_referral``) adds a ``RouteDecision``; the pair
+Routing (``pipeline.deciding.route.route_referral``) adds a ``RouteDecision``; the pair
 is a ``RoutedReferral``.
 """
 

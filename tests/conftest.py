@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.directory import load_directory
+from pipeline.deciding.directory import load_directory
 from pipeline.settings import Settings
 from schemas.directory import Directory
 

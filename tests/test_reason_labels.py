@@ -19,8 +19,8 @@ def _all_subclasses(cls: type) -> set[type]:
 
 
 def test_every_validation_and_error_code_has_a_french_label() -> None:
-    for module in pkgutil.iter_modules(pipeline.__path__):  # error classes live beside their stage
-        importlib.import_module(f"pipeline.{module.name}")
+    for module in pkgutil.walk_packages(pipeline.__path__, "pipeline."):  # error classes live beside their stage
+        importlib.import_module(module.name)
     codes = {code.value for code in IssueCode}
     codes |= {cls.code for cls in _all_subclasses(ClasError) if cls.code not in ("clas_error", "document_error")}
     missing = codes - set(REASON_LABELS_FR)

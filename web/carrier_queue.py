@@ -22,7 +22,7 @@ import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.form_definition import CRITERIA_GROUPS, RELATIONSHIPS
+from pipeline.form.definition import CRITERIA_GROUPS, RELATIONSHIPS
 from pipeline.store import REFERRAL_DECLINED, ReferralRow, Store, utcnow
 from schemas.directory import ClassLevel, Directory
 from schemas.document import Outcome

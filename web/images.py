@@ -1,14 +1,14 @@
 """Page images for the review desk: the stored originals, aligned on the form template.
 
-Zones of ``pipeline.form_definition`` are in PDF points, top-left origin. A page can
+Zones of ``pipeline.form.definition`` are in PDF points, top-left origin. A page can
 show them only once it is in the template frame, so each page is brought there the
 way the readers did it:
 
 * a PDF page with the form's text layer (fillable or typed PDF) *is* the template
   frame: it is rasterised with pypdfium2 (form fields drawn) and zones scale by dpi/72;
 * a scanned page (image file or image-only PDF) is identified by its QR codes and
-  registered on its anchors with the pipeline's own :func:`pipeline.identify_anchors.find_page`
-  and :func:`pipeline.register.register_page` (the registration is not stored, so it is
+  registered on its anchors with the pipeline's own :func:`pipeline.reading.anchors.find_page`
+  and :func:`pipeline.reading.register.register_page` (the registration is not stored, so it is
   computed again here, once per form thanks to a small bounded cache);
 * a page that cannot be registered is shown as it is, without zones (``aligned`` False).
 
@@ -31,10 +31,10 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageDraw, ImageOps, ImageSequence
 
 from pipeline.errors import ClasError
-from pipeline.form_definition import PAGE_COUNT, PAGE_HEIGHT_PT, PAGE_WIDTH_PT, Rect
-from pipeline.identify_anchors import find_page
-from pipeline.read_pdf import identify_text_page
-from pipeline.register import register_page
+from pipeline.form.definition import PAGE_COUNT, PAGE_HEIGHT_PT, PAGE_WIDTH_PT, Rect
+from pipeline.reading.anchors import find_page
+from pipeline.reading.pdf import identify_text_page
+from pipeline.reading.register import register_page
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse, Response
 
 import web.models  # noqa: F401 - registers the web tables on Base before the store creates them
-from pipeline.directory import load_directory
+from pipeline.deciding.directory import load_directory
 from pipeline.settings import Settings
 from pipeline.store import Store
 from web.deps import LoginRequired, Services, csrf_token, optional_user

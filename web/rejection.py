@@ -2,13 +2,13 @@
 to the school when replies are on").
 
 Who: the sender of the message that brought the form's documents, found in the mail
-intake's tables (:mod:`pipeline.mail_store`) by the documents' SHA-256; the earliest
+intake's tables (:mod:`pipeline.intake.mail_store`) by the documents' SHA-256; the earliest
 such message whose sender is a known school address (``sender_status`` ``known``) and
-not an automatic sender, the rule ``pipeline.mail_run`` applies to acknowledgements.
+not an automatic sender, the rule ``pipeline.runs.mail`` applies to acknowledgements.
 A form that came from a folder, or only from unknown or automatic senders, gets no
 notice, and neither does any form while replies are off (``CLAS_MAIL__SMTP__ENABLED``).
 
-What: :func:`pipeline.replies.compose_rejection`: the form's serial, the school's own
+What: :func:`pipeline.intake.replies.compose_rejection`: the form's serial, the school's own
 file names and the reason staff typed; nothing read on the form.
 
 At most once per form: the rejection itself is the claim. It moves the review item
@@ -33,9 +33,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.mail import SenderStatus
-from pipeline.mail_store import MailAttachmentRow, MailMessageRow, ReplyStatus
-from pipeline.replies import ReplyError, compose_rejection, send_reply
+from pipeline.intake.mail import SenderStatus
+from pipeline.intake.mail_store import MailAttachmentRow, MailMessageRow, ReplyStatus
+from pipeline.intake.replies import ReplyError, compose_rejection, send_reply
 from pipeline.settings import SmtpSettings
 from pipeline.store import DocumentRow, ReviewItemRow, Store
 from web.audit import audit_form

@@ -1,8 +1,8 @@
 """Review of a form: what the machine read, what is doubtful, and the four decisions staff take.
 
 Approval uses the pipeline's own stages: the stored field values plus the reviewer's
-corrections are re-validated by :func:`pipeline.validate.validate_referral`, then routed by
-:func:`pipeline.route.route_referral` with :meth:`pipeline.store.Store.places_used`, exactly
+corrections are re-validated by :func:`pipeline.deciding.validate.validate_referral`, then routed by
+:func:`pipeline.deciding.route.route_referral` with :meth:`pipeline.store.Store.places_used`, exactly
 as the nightly flow does. The referral, the closed review item, the documents' status,
 the corrections and the audit entry are written in one transaction. Approval is refused
 while a doubtful field is not verified: the reviewer ticks « Vérifié » beside it (the
@@ -29,12 +29,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from pipeline.form_definition import Field, FieldKind, Rect, form_v1
-from pipeline.process import pupil_key
-from pipeline.route import route_referral
+from pipeline.deciding.decide import pupil_key
+from pipeline.deciding.route import route_referral
+from pipeline.deciding.validate import label_fr, validate_referral
+from pipeline.form.definition import Field, FieldKind, Rect, form_v1
 from pipeline.settings import Settings, SmtpSettings
 from pipeline.store import REFERRAL_DECLINED, DocumentRow, FieldResultRow, ReferralRow, ReviewItemRow, Store
-from pipeline.validate import label_fr, validate_referral
 from schemas.directory import Directory
 from schemas.document import Outcome
 from schemas.extraction import FormValues, RawValue

@@ -63,7 +63,7 @@ def test_every_sample_ends_where_its_ground_truth_says(harness: None, tmp_path: 
         assert referral.data["pupil"]["birth_date"] == "-".join(reversed(written["pupil_birth_date"].split("/")))
         assert referral.data["guardians"][0]["phone"] == "+33" + written["guardian1_phone"][1:]
     # Every routed referral went to a carrier serving that school and level.
-    from pipeline.directory import load_directory
+    from pipeline.deciding.directory import load_directory
 
     directory = load_directory(settings.directory_file)
     for referral in routed:
@@ -111,7 +111,7 @@ def test_a_second_run_changes_nothing(harness: None, tmp_path: Path, settings: S
 
 def test_places_are_counted_across_runs(harness: None, tmp_path: Path, settings: Settings) -> None:
     """Two runs fill a one-place carrier: the second referral goes to the next carrier or the waiting list."""
-    from pipeline.directory import load_directory
+    from pipeline.deciding.directory import load_directory
     from samples.generator import SampleKind, generate_documents
 
     directory = load_directory(settings.directory_file)
@@ -137,7 +137,7 @@ def test_places_are_counted_across_runs(harness: None, tmp_path: Path, settings:
 def _with_pupil(values: dict[str, object], run: int) -> bytes:
     import io
 
-    from pipeline.render_form import Rendering, render_form
+    from pipeline.form.render import Rendering, render_form
 
     values["pupil_first_name"] = values["p2_pupil_first_name"] = ["Inès", "Ilyes"][run]
     buf = io.BytesIO()

@@ -147,7 +147,6 @@ def raw_with_filename_param(data: bytes, disposition_param: str, type_param: str
     import base64
 
     body = base64.encodebytes(data).decode()
-    name = type_param.partition("=")[2].strip('"') or "x"
     return (f"From: {sender}\r\nTo: {MAILBOX}\r\nSubject: fiche\r\nMessage-ID: {make_msgid()}\r\n"
             "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
             "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour\r\n"

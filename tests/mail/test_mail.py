@@ -1,4 +1,4 @@
-"""Attachment extraction (``pipeline.mail``): every way a form arrives in a message, and sender matching."""
+"""Attachment extraction (``pipeline.intake.mail``): every way a form arrives in a message, and sender matching."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from pipeline.mail import (
+from pipeline.intake.mail import (
     AttachmentStatus,
     SenderStatus,
     extract_attachments,

@@ -21,9 +21,9 @@ from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import func, select
 
 import flows.mail_intake as mail_flow
-from pipeline.directory import load_directory, match_school
-from pipeline.mail_store import MailAttachmentRow, MailMessageRow
-from pipeline.mailbox import tls_context
+from pipeline.deciding.directory import load_directory, match_school
+from pipeline.intake.mail_store import MailAttachmentRow, MailMessageRow
+from pipeline.intake.mailbox import tls_context
 from pipeline.settings import Settings
 from pipeline.store import DocumentRow, ReceiptRow, ReferralRow, Store
 from samples.generator import SampleKind, generate_documents
@@ -233,7 +233,7 @@ def test_every_message_and_attachment_is_accounted_for(harness: None, imap: Imap
         assert "Le service CLAS a bien reçu votre message" in text
         for pupil in all_pupils - set(case.pupils):
             assert pupil not in text, (case.name, "names a pupil of another message")
-        for filename, kind, outcome in case.attachments:
+        for filename, kind, _outcome in case.attachments:
             if kind == "document":
                 assert f"« {filename} »" in text, case.name
     unreadable = by_reference[str(cases[5].message["Message-ID"]).strip("<>")][1].get_content()
@@ -288,7 +288,7 @@ def test_a_crashed_run_loses_nothing_and_routes_and_replies_once(harness: None, 
 def test_starttls_and_refusals(imap: ImapServer, mail_settings: Settings) -> None:
     from pydantic import SecretStr
 
-    from pipeline.mailbox import ImapSource, MailSourceError
+    from pipeline.intake.mailbox import ImapSource, MailSourceError
 
     _deliver(imap, [b.message()])
     starttls = mail_settings.mail.model_copy(update={"security": "starttls", "port": imap.imap_port})
@@ -308,7 +308,7 @@ def test_starttls_and_refusals(imap: ImapServer, mail_settings: Settings) -> Non
 
 
 def test_flag_mode_leaves_messages_in_place_and_skips_them_next_time(imap: ImapServer, mail_settings: Settings) -> None:
-    from pipeline.mailbox import ImapSource
+    from pipeline.intake.mailbox import ImapSource
 
     _deliver(imap, [b.message("a"), b.message("b")])
     flagging = mail_settings.mail.model_copy(update={"after": "flag"})

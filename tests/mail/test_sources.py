@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from pipeline.mailbox import EmlFolderSource, MaildirSource, MailSourceError, read_header
+from pipeline.intake.mailbox import EmlFolderSource, MaildirSource, MailSourceError, read_header
 from pipeline.settings import MailSettings, Settings
 from samples.generator import SampleKind, generate_documents
 from tests.mail import builders as b
@@ -45,7 +45,8 @@ def test_maildir_files_messages_into_maildir_plus_plus_folders(tmp_path: Path) -
     assert [source.fetch(r.key) for r in refs] == raws
     source.file_message(refs[0].key, "Quarantaine")
     [filed] = (root / ".Quarantaine" / "cur").iterdir()
-    assert filed.read_bytes() == raws[0] and filed.name.endswith(":2,") and (root / ".Quarantaine" / "maildirfolder").exists()
+    assert filed.read_bytes() == raws[0] and filed.name.endswith(":2,")
+    assert (root / ".Quarantaine" / "maildirfolder").exists()
     assert len(source.list_messages()) == 1
     with pytest.raises(MailSourceError):
         source.fetch("../etc/passwd")
@@ -68,7 +69,7 @@ def harness() -> Iterator[None]:
 def test_the_mail_command_reads_a_maildir(harness: None, tmp_path: Path, settings: Settings,
                                           capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     from flows.cli import main
-    from pipeline.directory import load_directory
+    from pipeline.deciding.directory import load_directory
 
     form = generate_documents(SampleKind.TEXT_PDF, 0, 77, load_directory(settings.directory_file))[0]
     msg = b.attach(b.message("Fiche", b.SCHOOL_SENDER), form.data, "application/pdf", "fiche.pdf")

@@ -13,8 +13,8 @@ import pytest
 
 import flows.nightly as nightly_flow
 from flows.mail_intake import mail_intake
-from pipeline.alerts import ALERT_SUBJECT_FR, AlertStatus, alert_text, describe_failure, send_alert
 from pipeline.errors import NotTheFormError
+from pipeline.runs.alerts import ALERT_SUBJECT_FR, AlertStatus, alert_text, describe_failure, send_alert
 from pipeline.settings import Settings
 from pipeline.store import RunAlreadyActiveError, Store
 from tests.mail.servers import SmtpSink, free_port, smtp_server
@@ -104,7 +104,8 @@ def test_the_mail_flow_alerts_too() -> None:
 
 def test_the_alert_copies_a_known_error_s_reason_and_only_the_type_of_others() -> None:
     at = datetime(2027, 3, 28, 1, 0, tzinfo=UTC)
-    known = describe_failure("clas-nightly", "calm-otter", "0000", at, NotTheFormError(f"form of {PUPIL}", page_count=1))
+    known = describe_failure("clas-nightly", "calm-otter", "0000", at,
+                             NotTheFormError(f"form of {PUPIL}", page_count=1))
     assert known.error_code == "not_the_form" and known.reason_fr == NotTheFormError.default_reason_fr
     other = describe_failure("clas-nightly", "calm-otter", "0000", at, ValueError(f"bad phone for {PUPIL}"))
     assert other.error_code == "ValueError"

@@ -19,8 +19,8 @@ from sqlalchemy.exc import OperationalError
 
 import flows.mail_intake as mail_flow
 import flows.nightly as nightly_flow
-from pipeline.run import run_context as real_run_context
 from pipeline.settings import Settings
+from pipeline.stages import run_context as real_run_context
 from tests.mail.servers import free_port
 from tests.orchestration.prefect_server import PrefectServer
 
@@ -65,7 +65,8 @@ def test_a_database_back_after_two_failures_is_waited_for(on_prefect_server: Pre
                                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[float] = []
     monkeypatch.setattr(nightly_flow, "run_context", _timed_run_context(calls, failures=2))
-    monkeypatch.setattr(nightly_flow, "connect_task", nightly_flow.connect_task.with_options(retry_delay_seconds=SCALED))
+    monkeypatch.setattr(nightly_flow, "connect_task",
+                        nightly_flow.connect_task.with_options(retry_delay_seconds=SCALED))
     inbox = tmp_path / "inbox"
     inbox.mkdir()
 
@@ -83,7 +84,8 @@ def test_an_unreachable_database_fails_the_run_after_four_tries(on_prefect_serve
     monkeypatch.setenv("CLAS_DATA_DIR", str(tmp_path / "data"))
     calls: list[float] = []
     monkeypatch.setattr(nightly_flow, "run_context", _timed_run_context(calls, failures=0))
-    monkeypatch.setattr(nightly_flow, "connect_task", nightly_flow.connect_task.with_options(retry_delay_seconds=SCALED))
+    monkeypatch.setattr(nightly_flow, "connect_task",
+                        nightly_flow.connect_task.with_options(retry_delay_seconds=SCALED))
     inbox = tmp_path / "inbox"
     inbox.mkdir()
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
 
-from pipeline.ingest import ingest_file
-from pipeline.process import decide_form, read_received
-from pipeline.run import group_forms
+from pipeline.deciding.decide import decide_form
+from pipeline.intake.ingest import ingest_file
+from pipeline.reading.document import read_received
 from pipeline.settings import Settings
+from pipeline.stages import group_forms
 from samples.generator import SampleKind, generate_documents
 from schemas.directory import Directory
 from schemas.document import Outcome

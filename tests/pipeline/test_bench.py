@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.bench import _school_designated, _town_designated, bench_kind
+from bench.benchmark import _school_designated, _town_designated, bench_kind
 from pipeline.settings import Settings
 from samples.generator import SampleKind
 from schemas.directory import Directory

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from pipeline.read_scan import box_margin, tick_state
+from pipeline.reading.scan.omr import box_margin, tick_state
 from pipeline.settings import OmrSettings
 from schemas.extraction import TickState
 

@@ -9,17 +9,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.bench import ROUTING_CRITICAL, normalise_value
-from pipeline.directory import match_school
-from pipeline.extract import PageReading, read_document
-from pipeline.foreign_ink import find_foreign_ink
-from pipeline.form_definition import PAGE_WIDTH_PT, FieldKind, TickBox, form_v1
-from pipeline.identify import identify_page
-from pipeline.ingest import detect_media_type
-from pipeline.normalise import qr_aspect, split_pages, square_pixels
-from pipeline.process import decide_form
-from pipeline.read_scan import Word, drop_speck_words, ink_mask, read_scan_page, validator_cap
-from pipeline.register import register_page
+from bench.benchmark import ROUTING_CRITICAL, normalise_value
+from pipeline.deciding.decide import decide_form
+from pipeline.deciding.directory import match_school
+from pipeline.form.definition import FieldKind, TickBox, form_v1
+from pipeline.intake.ingest import detect_media_type
+from pipeline.reading.extract import PageReading, read_document
+from pipeline.reading.identify import identify_page
+from pipeline.reading.normalise import qr_aspect, split_pages, square_pixels
+from pipeline.reading.register import register_page
+from pipeline.reading.scan.foreign_ink import find_foreign_ink
+from pipeline.reading.scan.page import read_scan_page
+from pipeline.reading.scan.pixels import ink_mask
+from pipeline.reading.scan.strips import Word
+from pipeline.reading.scan.text_rules import drop_speck_words, validator_cap
 from pipeline.settings import OmrSettings, Settings
 from samples.copies import STAMP_INKS, _ink_on, stamp_image
 from samples.generator import GeneratedDocument, SampleKind, generate_documents

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.crops import SheetItem, contact_sheet, crop_path, sheet_font, store_crops
-from pipeline.form_definition import FieldKind, form_v1
-from pipeline.read_scan import (
-    Word,
+from pipeline.form.definition import FieldKind, form_v1
+from pipeline.reading.crops import SheetItem, contact_sheet, crop_path, sheet_font, store_crops
+from pipeline.reading.scan.page import field_crops
+from pipeline.reading.scan.strips import Word
+from pipeline.reading.scan.text_rules import (
     class_line_cap,
     class_line_confidence,
     email_confidence,
-    field_crops,
     letter_case_cap,
     person_name_cap,
     reading_cap,

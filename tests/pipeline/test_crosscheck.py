@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from pipeline.crosscheck import cross_check, hold_handwritten_form, local_part_spelled_by, repair_domain_dots
-from pipeline.directory import load_directory, match_school
-from pipeline.process import confidence_reasons
+from pipeline.deciding.crosscheck import cross_check, hold_handwritten_form, local_part_spelled_by, repair_domain_dots
+from pipeline.deciding.decide import confidence_reasons
+from pipeline.deciding.directory import load_directory, match_school
+from pipeline.deciding.towns import load_towns, names_another_town
 from pipeline.settings import Settings
-from pipeline.towns import load_towns, names_another_town
 from schemas.directory import Directory
 from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Source, ZoneBox
 

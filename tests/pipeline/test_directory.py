@@ -1,4 +1,4 @@
-"""Tests of pipeline.directory: loading the demo directory and matching written school names."""
+"""Tests of pipeline.deciding.directory: loading the demo directory and matching written school names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from pipeline.directory import MatchStatus, fold, load_directory, match_school, split_kind
+from pipeline.deciding.directory import MatchStatus, fold, load_directory, match_school, split_kind
 from pipeline.settings import Settings
 from schemas.directory import ClassLevel, Directory, SchoolKind
 

@@ -6,7 +6,7 @@ import io
 import random
 from pathlib import Path
 
-from pipeline.extract import read_document
+from pipeline.reading.extract import read_document
 from pipeline.settings import Settings
 from samples.generator import SampleKind, generate_documents
 from samples.scanner import random_scan

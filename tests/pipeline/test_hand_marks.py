@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.bench import normalise_value
-from pipeline.form_definition import form_v1
-from pipeline.ingest import ingest_file
-from pipeline.process import decide_form, read_received
-from pipeline.read_scan import read_scan_page
+from bench.benchmark import normalise_value
+from pipeline.deciding.decide import decide_form
+from pipeline.form.definition import form_v1
+from pipeline.intake.ingest import ingest_file
+from pipeline.reading.document import read_received
+from pipeline.reading.scan.page import read_scan_page
 from pipeline.settings import Settings
 from samples.generator import SampleKind, generate_documents
 from samples.scanner import draw_hand_mark, rasterise_pdf_page, render_filled_pdf, simulate_scan
@@ -55,7 +56,7 @@ def test_class_level_rule_with_hand_marks(level_marks: dict[str, str], value: li
 def test_issue_3_scan_hand_marks_20_a_surname_misread_beside_its_email_goes_to_a_person(
         settings: Settings, directory: Directory, tmp_path: Path) -> None:
     """Seed 2026, scan_hand_marks 20: ``Mme Leclerca, directeur(trice)`` was accepted at 0.89 beside the e-mail
-    ``a.leclercq@…`` and the class line ``… Mme Leclercq`` (pipeline.crosscheck.doubt_name_near_misses)."""
+    ``a.leclercq@…`` and the class line ``… Mme Leclercq`` (pipeline.deciding.crosscheck.doubt_name_near_misses)."""
     docs = generate_documents(SampleKind.SCAN_HAND_MARKS, 20, 2026, directory, settings.school_year)
     pages = []
     for doc in docs:

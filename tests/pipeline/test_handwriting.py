@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.bench import normalise_value
-from pipeline.directory import load_directory, match_school
-from pipeline.extract import read_document
-from pipeline.form_definition import FieldKind, form_v1
-from pipeline.process import Decision, decide_form
-from pipeline.read_scan import read_scan_page
+from bench.benchmark import normalise_value
+from pipeline.deciding.decide import Decision, decide_form
+from pipeline.deciding.directory import load_directory, match_school
+from pipeline.form.definition import FieldKind, form_v1
+from pipeline.reading.extract import read_document
+from pipeline.reading.scan.page import read_scan_page
 from pipeline.settings import Settings
 from samples.generator import GeneratedDocument, SampleKind, generate_documents
 from samples.handwriting import HAND_FONTS, HandFontsMissingError, missing_font_packages, require_hand_fonts
@@ -96,7 +96,7 @@ def test_handwritten_form_goes_to_review_with_its_doubtful_fields_and_crops(
     doubtful = {r.field for r in decision.reasons if r.code == "low_confidence"}
     written = {name for name, value in docs[0].truth["values"].items()  # type: ignore[union-attr]
                if value and form_v1().field(name).kind in (FieldKind.TEXT, FieldKind.EMAIL)}
-    # The form's structure vouches for the town and postcode (pipeline.crosscheck.vouch_town): read
+    # The form's structure vouches for the town and postcode (pipeline.deciding.crosscheck.vouch_town): read
     # "Argenteuil" in the text zone and "95100" in the comb, they agree with the towns lexicon.
     assert written - {"pupil_town"} <= doubtful
     truth = docs[0].truth["values"]
@@ -113,7 +113,7 @@ def test_handwritten_form_goes_to_review_with_its_doubtful_fields_and_crops(
 def test_a_handwritten_school_is_vouched_by_the_directory_and_the_ticked_level(
         settings: Settings, tmp_path: Path) -> None:
     """Seed 7, scan 5 (breip hand): "Collège Vaillant-Couturier" read "Calège Vailant-Cuturier" at 0.35,
-    6e ticked: the directory's collège, at the level's confidence (pipeline.crosscheck.vouch_school)."""
+    6e ticked: the directory's collège, at the level's confidence (pipeline.deciding.crosscheck.vouch_school)."""
     directory = load_directory(settings.directory_file)
     docs = generate_documents(SampleKind.SCAN_HANDWRITTEN, 5, 7, directory)
     decision = _decide(docs, settings, tmp_path)

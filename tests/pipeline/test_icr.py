@@ -1,4 +1,4 @@
-"""The comb-cell digit model (pipeline.icr): cell isolation, typed and handwritten digits, the agreement rule."""
+"""The comb-cell digit model (pipeline.reading.scan): cell isolation, typed and handwritten digits, agreement."""
 
 from __future__ import annotations
 
@@ -9,22 +9,21 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from pipeline.form_definition import form_v1
-from pipeline.icr import (
+from pipeline.form.definition import form_v1
+from pipeline.reading.identify import identify_page
+from pipeline.reading.register import register_page
+from pipeline.reading.scan.comb_cells import comb_cells_ink
+from pipeline.reading.scan.digit_model import (
     ICR_FONT_DIR,
     ICR_TRAINING_FONTS,
     agree,
-    baseline_agreement,
-    comb_cells_ink,
     digit_features,
     digit_probabilities,
     font_digits,
-    looks_handwritten,
-    typed_rendering_match,
 )
-from pipeline.identify import identify_page
-from pipeline.read_scan import COMB_KINDS, grow_ink, ink_mask
-from pipeline.register import register_page
+from pipeline.reading.scan.hand import baseline_agreement, looks_handwritten, typed_rendering_match
+from pipeline.reading.scan.pixels import grow_ink, ink_mask
+from pipeline.reading.scan.zones import COMB_KINDS
 from pipeline.settings import IcrSettings
 from samples.generator import SampleKind, generate_documents
 from samples.handwriting import HAND_FONTS, require_hand_fonts
@@ -94,7 +93,7 @@ def test_agreement_rule() -> None:
 def _comb_cells(kind: SampleKind, forms: int, seed: int) -> tuple[list[np.ndarray], list[int]]:
     """Features of every inked comb cell of ``forms`` generated forms, with the digit written there."""
     require_hand_fonts()  # fails with the apt-get line when the fonts are missing, never skips
-    from pipeline.directory import load_directory
+    from pipeline.deciding.directory import load_directory
     from pipeline.settings import Settings
 
     directory: Directory = load_directory(Settings().directory_file)
@@ -142,8 +141,9 @@ def test_typed_comb_is_read_by_tesseract_and_handwriting_needs_both_readers() ->
     """Measured on photo_jpeg-0007 p1: the model read a blurred typed 3 as 9 and 6 as 8 at 0.98."""
     import numpy as np
 
-    from pipeline.form_definition import form_v1
-    from pipeline.read_scan import Word, comb_field
+    from pipeline.form.definition import form_v1
+    from pipeline.reading.scan.combs import comb_field
+    from pipeline.reading.scan.strips import Word
     from pipeline.settings import OcrSettings
 
     ocr = OcrSettings()
@@ -169,8 +169,8 @@ def test_typed_comb_is_read_by_tesseract_and_handwriting_needs_both_readers() ->
 def test_a_dates_slash_blurred_onto_a_cell_is_not_read_as_ink() -> None:
     """photo_jpeg 2 of seed 2026: the printed "/" of two dates reached the next cell on the photo, was laid
     beside the digits for tesseract, and the right dates were read at confidence 0 (sent to a person)."""
-    from pipeline.directory import load_directory
-    from pipeline.read_scan import read_scan_page
+    from pipeline.deciding.directory import load_directory
+    from pipeline.reading.scan.page import read_scan_page
     from pipeline.settings import Settings
 
     settings = Settings()
@@ -184,10 +184,10 @@ def test_a_dates_slash_blurred_onto_a_cell_is_not_read_as_ink() -> None:
 
 def _text_zones(kind: SampleKind, index: int) -> list[tuple[str, np.ndarray, float, str]]:
     """Every inked text and e-mail zone of one generated form: field name, ink mask, px per pt, true value."""
-    from pipeline.directory import load_directory
-    from pipeline.form_definition import FieldKind
-    from pipeline.identify_anchors import find_page
-    from pipeline.read_scan import zone_ink
+    from pipeline.deciding.directory import load_directory
+    from pipeline.form.definition import FieldKind
+    from pipeline.reading.anchors import find_page
+    from pipeline.reading.scan.streaks import zone_ink
     from pipeline.settings import Settings
 
     require_hand_fonts()

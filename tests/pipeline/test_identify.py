@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline.errors import ClasError, PageNotIdentifiedError
-from pipeline.identify import identify_page, quarter_turns_from_orientations
+from pipeline.reading.identify import identify_page, quarter_turns_from_orientations
 from samples.scanner import render_filled_pdf, simulate_scan
 
 FORM_ID = "FO-2026-000311"
@@ -64,7 +64,7 @@ def test_colour_or_float_input_is_refused() -> None:
 @pytest.mark.parametrize(("turns", "skew", "fit"), [(1, 10.0, 1.0), (2, -10.0, 0.94), (3, 7.0, 0.94)])
 def test_turned_skewed_and_shrunk_pages_are_identified_and_registered(turns: int, skew: float, fit: float) -> None:
     # Issue 3: pages fed sideways or upside down, skewed up to 10°, printed "fit to page" (94 %).
-    from pipeline.register import register_page
+    from pipeline.reading.register import register_page
 
     pdf = render_filled_pdf({"p2_pupil_surname": "LEFÈVRE"}, FORM_ID)
     scan = simulate_scan(pdf, 200, page=2, skew_deg=skew, fit_to_page=fit, expand=True, rng=random.Random(turns))

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from pipeline.errors import NoFormCodeError, PageNotIdentifiedError
-from pipeline.form_definition import PageIdentity, form_v1
-from pipeline.identify_anchors import find_page, identify_by_anchors
-from pipeline.read_scan import read_scan_page
+from pipeline.form.definition import PageIdentity, form_v1
+from pipeline.reading.anchors import find_page, identify_by_anchors
+from pipeline.reading.scan.page import read_scan_page
 from samples.scanner import render_filled_pdf, rotate_quarter_turns, simulate_scan
 
 FORM_ID = "FO-2026-000733"
@@ -38,7 +38,7 @@ def _without_qr(pdf: bytes, page: int, turns: int) -> np.ndarray:
 def test_page_without_readable_qr_is_identified_and_turned_upright(pdf: bytes, page: int, turns: int) -> None:
     image = _without_qr(pdf, page, turns)
     with pytest.raises(NoFormCodeError):
-        from pipeline.identify import identify_page
+        from pipeline.reading.identify import identify_page
 
         identify_page(image)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ingest import detect_media_type, ingest_file, list_inbox
+from pipeline.intake.ingest import detect_media_type, ingest_file, list_inbox
 from schemas.document import MediaType
 
 

@@ -15,10 +15,11 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
-from pipeline.form_definition import FieldKind, form_v1
-from pipeline.identify import identify_page
-from pipeline.read_scan import _text_rect, ink_area_pt2, ink_mask, ink_share
-from pipeline.register import register_page
+from pipeline.form.definition import FieldKind, form_v1
+from pipeline.reading.identify import identify_page
+from pipeline.reading.register import register_page
+from pipeline.reading.scan.pixels import ink_area_pt2, ink_mask, ink_share
+from pipeline.reading.scan.zones import text_rect
 from pipeline.settings import OcrSettings, OmrSettings
 from samples.scanner import render_filled_pdf, simulate_scan
 
@@ -61,7 +62,7 @@ def measures() -> dict[str, list[float]]:
                         share = ink_share(mask, f.rect.inset(omr.signature_inset_pt), s)
                         out["signed" if ticked else "unsigned"].append(share)
                     if f.name == "observations":
-                        out["period_pt2" if ticked else "blank_pt2"].append(ink_area_pt2(mask, _text_rect(f), s))
+                        out["period_pt2" if ticked else "blank_pt2"].append(ink_area_pt2(mask, text_rect(f), s))
     for key, values in sorted(out.items()):
         print(f"{key:10s} n={len(values):4d} min={min(values):.4f} max={max(values):.4f}")
     return out

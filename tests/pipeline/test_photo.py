@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from pipeline.directory import load_directory
-from pipeline.form_definition import form_v1
-from pipeline.read_scan import GreyLevels, ink_mask, read_scan_page, tick_state
-from pipeline.register import flatten_illumination
+from pipeline.deciding.directory import load_directory
+from pipeline.form.definition import form_v1
+from pipeline.reading.register import flatten_illumination
+from pipeline.reading.scan.omr import tick_state
+from pipeline.reading.scan.page import read_scan_page
+from pipeline.reading.scan.pixels import GreyLevels, ink_mask
 from pipeline.settings import OmrSettings, Settings
 from samples.generator import EXIF_ORIENTATION_TURNS, SampleKind, generate_documents
 from samples.scanner import render_filled_pdf, rotate_quarter_turns, simulate_photo
@@ -108,7 +110,7 @@ def test_a_phones_nominal_72_dpi_is_ignored(photo: Image.Image) -> None:
 
 def test_a_phone_photo_stating_72_dpi_keeps_its_text_confidences(tmp_path, settings, directory) -> None:  # noqa: ANN001
     """A phone writes 72 dpi in its JPEG whatever the page's resolution: that is no fax (OcrSettings.min_text_dpi)."""
-    from pipeline.extract import read_document
+    from pipeline.reading.extract import read_document
     from samples.generator import SampleKind, generate_documents
     from schemas.document import MediaType
 
@@ -136,7 +138,7 @@ def test_a_blurred_heic_photo_is_sharpened_before_ocr(index: int, name: str) -> 
 
     assert field.value == doc.truth["values"][name]  # type: ignore[index]
     # CM1 B: tesseract gave "CM1" and "B" one 0.42 (a doubt on the break); the ticked CM1 settles both
-    # (pipeline.read_scan.division_settled).
+    # (pipeline.reading.scan.text_rules.division_settled).
     assert field.confidence >= settings.ocr.text_confidence_min
 
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from pipeline.bench import normalise_value
-from pipeline.form_definition import form_v1
-from pipeline.ingest import ingest_file
-from pipeline.process import decide_form, read_received
+from bench.benchmark import normalise_value
+from pipeline.deciding.decide import decide_form
+from pipeline.form.definition import form_v1
+from pipeline.intake.ingest import ingest_file
+from pipeline.reading.document import read_received
 from pipeline.settings import Settings
 from samples.generator import SampleKind, generate_documents
 from schemas.directory import Directory

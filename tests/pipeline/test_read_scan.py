@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.form_definition import Field, FieldKind, form_v1
-from pipeline.read_scan import read_scan_page
-from pipeline.render_form import _text_fits
+from pipeline.form.definition import Field, FieldKind, form_v1
+from pipeline.form.render import _text_fits
+from pipeline.reading.scan.page import read_scan_page
 from samples.scanner import render_filled_pdf, simulate_scan
 from schemas.extraction import FormValues, RawValue, Source, TickState, format_comb, normalise_text
 

@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
-import pipeline.read_scan as read_scan
-from pipeline.form_definition import form_v1
-from pipeline.identify import identify_page
-from pipeline.realign import LOCAL_FIT_ERROR_PT, fit_zone
-from pipeline.register import MAX_RESIDUAL_PT, register_page
-from pipeline.template_image import blank_page_image
+import pipeline.reading.scan.page as scan_page
+from pipeline.form.definition import form_v1
+from pipeline.form.template_image import blank_page_image
+from pipeline.reading.identify import identify_page
+from pipeline.reading.realign import LOCAL_FIT_ERROR_PT, fit_zone
+from pipeline.reading.register import MAX_RESIDUAL_PT, register_page
 from samples.scanner import render_filled_pdf, simulate_scan
 
 VALUES = {"pupil_surname": "LEFÈVRE", "pupil_birth_date": "14/03/2016", "pupil_postcode": "95100",
@@ -47,7 +47,8 @@ def test_fit_zone_measures_the_local_shift(bulged: np.ndarray) -> None:
     expected = 3.0 * np.sin(np.pi * cy / 842) * np.sin(np.pi * cx / 595)
     assert fit.clear
     assert abs(fit.dx_pt - expected) < 0.6 and abs(fit.dy_pt - expected) < 0.6
-    assert fit.quality(page.residual_pt) == pytest.approx(1 - min(LOCAL_FIT_ERROR_PT, page.residual_pt) / MAX_RESIDUAL_PT)
+    expected = 1 - min(LOCAL_FIT_ERROR_PT, page.residual_pt) / MAX_RESIDUAL_PT
+    assert fit.quality(page.residual_pt) == pytest.approx(expected)
 
 
 def test_realigned_boxes_read_right_where_the_page_wide_fit_misreads(bulged: np.ndarray,
@@ -55,11 +56,11 @@ def test_realigned_boxes_read_right_where_the_page_wide_fit_misreads(bulged: np.
     ticks = [f for f in form_v1().page_fields(1) if f.is_tick]
     want = {f.name: VALUES.get(f.name, False if f.kind.value == "flag" else []) for f in ticks}
 
-    fields = read_scan.read_scan_page(bulged).fields
+    fields = scan_page.read_scan_page(bulged).fields
     assert {f.name: fields[f.name].value for f in ticks} == want
     assert fields["pupil_birth_date"].value == "14/03/2016" and fields["pupil_postcode"].value == "95100"
 
     # The same page with the page-wide fit alone: box outlines enter the interiors and read as ticks.
-    monkeypatch.setattr(read_scan, "realign_field", lambda f, image, template, s, residual: (f, 1.0))
-    global_only = read_scan.read_scan_page(bulged).fields
+    monkeypatch.setattr(scan_page, "realign_field", lambda f, image, template, s, residual: (f, 1.0))
+    global_only = scan_page.read_scan_page(bulged).fields
     assert {f.name: global_only[f.name].value for f in ticks} != want

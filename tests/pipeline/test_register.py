@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from pipeline.errors import RegistrationError
-from pipeline.form_definition import form_v1
-from pipeline.identify import identify_page
-from pipeline.register import fit_homography, ink_threshold, register_page
+from pipeline.form.definition import form_v1
+from pipeline.reading.identify import identify_page
+from pipeline.reading.register import fit_homography, ink_threshold, register_page
 from samples.scanner import render_filled_pdf, simulate_scan
 
 
@@ -62,7 +62,8 @@ def _mask_anchors(scan: np.ndarray, dpi: float, count: int) -> np.ndarray:
 
 
 def test_page_with_anchors_masked_is_registered_on_form_features(pdf: bytes) -> None:
-    scan = _mask_anchors(np.asarray(simulate_scan(pdf, 200, page=1, skew_deg=0.0, offset_pt=(0.0, 0.0), rng=random.Random(2))).copy(), 200, 3)
+    clean = simulate_scan(pdf, 200, page=1, skew_deg=0.0, offset_pt=(0.0, 0.0), rng=random.Random(2))
+    scan = _mask_anchors(np.asarray(clean).copy(), 200, 3)
 
     page = register_page(identify_page(scan))
 
@@ -110,8 +111,8 @@ def test_fit_homography_reports_residual_in_points() -> None:
 
 
 def test_photo_with_three_anchors_under_sticky_notes_is_read_on_form_features() -> None:
-    from pipeline.read_scan import read_scan_page
-    from pipeline.register import _apply, initial_homography
+    from pipeline.reading.register import _apply, initial_homography
+    from pipeline.reading.scan.page import read_scan_page
     from samples.scanner import simulate_photo
 
     values = {"pupil_surname": "LEFÈVRE", "pupil_birth_date": "14/03/2016", "class_level": ["CM1"],

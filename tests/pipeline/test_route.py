@@ -1,4 +1,4 @@
-"""Tests of pipeline.route: carrier choice, fall-back when full, waiting list."""
+"""Tests of pipeline.deciding.route: carrier choice, fall-back when full, waiting list."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.directory import load_directory
-from pipeline.route import route_referral
+from pipeline.deciding.directory import load_directory
+from pipeline.deciding.route import route_referral
 from pipeline.settings import PACKAGE_DIR
 from schemas.directory import ClassLevel, Directory
 from schemas.referral import Referral, RouteDecision, RouteOutcome

@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from pipeline.render_form import Rendering, render_form
-from pipeline.run import (
+from pipeline.form.render import Rendering, render_form
+from pipeline.settings import Settings
+from pipeline.stages import (
     SKIPPED,
     RunContext,
     decide_and_record,
@@ -17,7 +18,6 @@ from pipeline.run import (
     record_duplicate,
     summarise,
 )
-from pipeline.settings import Settings
 from samples.generator import SampleKind, generate_documents
 from schemas.directory import Directory
 
@@ -116,7 +116,7 @@ def test_page_2_in_a_separate_file_of_the_same_run_is_assembled_into_one_referra
     import hashlib
     from datetime import datetime
 
-    from pipeline.process import pupil_key
+    from pipeline.deciding.decide import pupil_key
     from samples.generator import write_text_pdf
 
     doc = generate_documents(SampleKind.TEXT_PDF, 2, 31, directory)[0]

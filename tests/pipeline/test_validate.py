@@ -1,4 +1,4 @@
-"""Tests of pipeline.validate: a valid referral passes; each rule has a failing case."""
+"""Tests of pipeline.deciding.validate: a valid referral passes; each rule has a failing case."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from pipeline.directory import load_directory
-from pipeline.form_definition import CLASS_LEVELS, CRITERIA_GROUPS, RELATIONSHIPS, form_v1
+from pipeline.deciding.directory import load_directory
+from pipeline.deciding.validate import DEFAULT_RULES, expected_birth_years, parse_school_year, validate_referral
+from pipeline.form.definition import CLASS_LEVELS, CRITERIA_GROUPS, RELATIONSHIPS, form_v1
 from pipeline.settings import PACKAGE_DIR
-from pipeline.validate import DEFAULT_RULES, expected_birth_years, parse_school_year, validate_referral
 from schemas.directory import ClassLevel, Directory
 from schemas.extraction import FormValues
 from schemas.referral import Criterion, Relationship, ValidationOutcome

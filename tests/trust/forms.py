@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from pipeline.render_form import Rendering, render_form
+from pipeline.form.render import Rendering, render_form
 from samples.generator import SampleKind, generate_documents
 from schemas.directory import Directory
 

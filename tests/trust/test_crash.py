@@ -1,7 +1,7 @@
 """Crash safety of a real ``clas-referrals run``: SIGKILL at several points, run again, nothing lost or doubled.
 
 The kill comes from the process itself at a named point (``CLAS_TEST_KILL_AT``, see
-``pipeline.run.crash_point``), which is the same to the database and the files as
+``pipeline.stages.crash_point``), which is the same to the database and the files as
 a kill from outside, but lands at the same step every time. Also: two runs at once
 never process the same document (the run lock), and the second says so in French.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from pipeline.directory import load_directory
+from pipeline.deciding.directory import load_directory
 from pipeline.settings import Settings
 from pipeline.store import DocumentRow, ReceiptRow, ReferralRow, RunAlreadyActiveError, Store
 from tests.conftest import SAMPLES_INBOX, SAMPLES_TRUTH

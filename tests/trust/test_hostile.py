@@ -7,7 +7,6 @@ French reason and the run goes on with the next file.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 

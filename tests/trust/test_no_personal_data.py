@@ -54,7 +54,7 @@ def test_personal_data_never_reaches_logs_artifacts_or_summary(
         prefect_logs = [log.message for log in client.read_logs()]
         artifacts = [str(a.data) + str(a.description) for a in client.read_artifacts()]
     assert prefect_logs and artifacts
-    from pipeline.run import RunSummary
+    from pipeline.stages import RunSummary
 
     run = RunSummary(int(summary["received"]), {k: int(v) for k, v in summary.items()  # type: ignore[call-overload]
                                                 if k in ("routed", "waiting_list", "review", "quarantined",

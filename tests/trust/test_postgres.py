@@ -16,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, select
 
-import pipeline.mail_store  # noqa: F401 - every table registered, as the migrations expect
+import pipeline.intake.mail_store  # noqa: F401 - every table registered, as the migrations expect
 import web.models  # noqa: F401
 from flows.nightly import nightly
 from pipeline.settings import Settings
@@ -78,11 +78,10 @@ def test_the_flow_runs_on_postgresql_and_a_second_run_changes_nothing(harness: N
 
 
 def test_erasure_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    from pipeline.deciding.directory import load_directory
+    from pipeline.privacy.subject_rights import erase
     from tests.trust.forms import PUPIL_FIRST_NAME, PUPIL_SURNAME, find_secrets, write_distinctive_inbox
     from tests.trust.test_retention_rights import _birth, _dump, _process
-
-    from pipeline.directory import load_directory
-    from pipeline.subject_rights import erase
 
     settings = Settings()
     directory = load_directory(settings.directory_file)

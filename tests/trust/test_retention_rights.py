@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, inspect, select, text
 
-from pipeline.retention import purge
-from pipeline.run import RunContext, decide_and_record, group_forms, read_file, receive_file, record_duplicate
-from pipeline.settings import Settings
-from pipeline.store import AuditRow, DocumentRow, ReferralRow, RetentionCountRow, Store
-from pipeline.subject_rights import erase, subject_access
-from schemas.directory import Directory
 import web.models  # noqa: F401 - the review desk's tables (follow-ups, corrections) exist, as in production
+from pipeline.privacy.retention import purge
+from pipeline.privacy.subject_rights import erase, subject_access
+from pipeline.settings import Settings
+from pipeline.stages import RunContext, decide_and_record, group_forms, read_file, receive_file, record_duplicate
+from pipeline.store import AuditRow, DocumentRow, ReferralRow, RetentionCountRow, Store
+from schemas.directory import Directory
 from tests.trust.forms import PUPIL_FIRST_NAME, PUPIL_SURNAME, distinctive_values, find_secrets, write_distinctive_inbox
 
 
@@ -116,7 +116,7 @@ def test_subject_access_exports_everything_then_erase_removes_it_everywhere(
     assert PUPIL_SURNAME in _dump(store)
     crop = settings.data_dir / "crops" / found.form_ids[0] / "p1" / "pupil_surname.png"
     crop.parent.mkdir(parents=True, exist_ok=True)
-    crop.write_bytes(b"png")  # a field crop, as pipeline.crops stores them for scans
+    crop.write_bytes(b"png")  # a field crop, as pipeline.reading.crops stores them for scans
     erased = erase(store, PUPIL_SURNAME, PUPIL_FIRST_NAME.upper(), birth, settings.secret_key, "agent1",
                    settings.school_year, settings.data_dir)
     assert not crop.parent.parent.exists()

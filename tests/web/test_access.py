@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from pipeline.store import ReviewItemRow, Store
-
 from tests.web.conftest import PASSWORD, DemoData, csrf_of, login
 
 
@@ -64,7 +63,8 @@ def test_form_post_without_valid_csrf_token_is_refused(client: TestClient, demo:
     assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 403
     store = Store(demo.settings.database_url)
     with store.session() as s:
-        status = s.scalar(select(ReviewItemRow.status).where(ReviewItemRow.form_id == demo.forms["invalid_no_criterion-4"]))
+        status = s.scalar(select(ReviewItemRow.status)
+                          .where(ReviewItemRow.form_id == demo.forms["invalid_no_criterion-4"]))
     store.close()
     assert status == "open"
 

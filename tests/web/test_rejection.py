@@ -16,8 +16,8 @@ from urllib.parse import quote
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from pipeline.mail import AttachmentCandidate, AttachmentStatus
-from pipeline.mail_store import MailStore
+from pipeline.intake.mail import AttachmentCandidate, AttachmentStatus
+from pipeline.intake.mail_store import MailStore
 from pipeline.settings import MailSettings, Settings, SmtpSettings
 from pipeline.store import AuditRow, DocumentRow, ReviewItemRow, Store
 from schemas.document import MediaType

@@ -8,8 +8,8 @@ from urllib.parse import quote
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from pipeline.directory import load_directory
-from pipeline.route import rank_candidates
+from pipeline.deciding.directory import load_directory
+from pipeline.deciding.route import rank_candidates
 from pipeline.store import AuditRow, DocumentRow, ReferralRow, ReviewItemRow, Store
 from schemas.directory import ClassLevel
 from tests.web.conftest import DemoData, csrf_of, login
@@ -223,7 +223,7 @@ def test_parse_corrections_reads_every_kind() -> None:
 
 def test_a_crop_kept_by_the_scan_reader_is_served_as_is(fresh_demo: DemoData) -> None:
     """A doubtful scan field's crop, stored at reading time, is served without re-registering the page."""
-    from pipeline.crops import crop_path
+    from pipeline.reading.crops import crop_path
     from web.main import create_app
 
     form = fresh_demo.forms["text_pdf-0"]

@@ -10,8 +10,8 @@ from starlette.responses import RedirectResponse, Response
 
 from pipeline.store import AuditRow
 from web.accounts import authenticate
-from web.models import Role
 from web.deps import SESSION_CSRF, SESSION_USER, CsrfDep, CurrentUser, ServicesDep, UserDep, optional_user, render
+from web.models import Role
 from web.security import new_csrf_token
 
 logger = logging.getLogger(__name__)

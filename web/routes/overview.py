@@ -30,5 +30,6 @@ def overview(request: Request, services: ServicesDep, user: StaffDep) -> Respons
         "runs": runs, "outcomes": list(Outcome), "outcome_labels": OUTCOME_LABELS_FR,
         "open_reviews": review_counts.get(ReviewStatus.OPEN.value, 0),
         "set_aside": review_counts.get(ReviewStatus.SET_ASIDE.value, 0),
-        "waiting_list": waiting or 0, "declined": declined, "places": places, "school_year": services.settings.school_year,
+        "waiting_list": waiting or 0, "declined": declined, "places": places,
+        "school_year": services.settings.school_year,
     }, user)

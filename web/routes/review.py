@@ -17,8 +17,8 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from pipeline.crops import crop_path
-from pipeline.form_definition import MARGIN_PT, PAGE_WIDTH_PT, Rect, form_v1
+from pipeline.form.definition import MARGIN_PT, PAGE_WIDTH_PT, Rect, form_v1
+from pipeline.reading.crops import crop_path
 from pipeline.store import DocumentRow, ReviewItemRow
 from web.audit import audit_form
 from web.deps import CsrfDep, CurrentUser, Services, ServicesDep, StaffDep, SupervisorDep, render
@@ -175,7 +175,7 @@ def field_crop(services: ServicesDep, user: StaffDep, form_id: str, field: str) 
         kept = crop_path(services.settings.data_dir, form_id, zone.page, zone.name)
     except ValueError:
         kept = None
-    if kept is not None and kept.is_file():  # read at scan time (pipeline.extract), no re-registration
+    if kept is not None and kept.is_file():  # read at scan time (pipeline.reading.extract), no re-registration
         return _png(kept.read_bytes())
     pages = services.pages.get(form_id, _documents(services, form_id))
     rect = zone.rect

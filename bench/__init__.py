@@ -1,0 +1,1 @@
+"""The benchmark: accuracy, routing and speed against ground truth (outside the engine; needs ``samples``)."""

@@ -1,0 +1,569 @@
+"""Cross-field verification: a field's confidence rises when another reading on the form confirms it, and falls
+when another reading contradicts it.
+
+A form states some things twice, and each reading is an independent witness of the other: page 2
+repeats the pupil's name, and an e-mail address usually spells its owner's name next to a known
+mail domain. When two readings of different zones, in different glyphs (names are written in
+capitals, addresses in lower case), agree exactly, the weaker one is as sure as the stronger.
+This is the "contextual verification" step of a capture pipeline (issue 3: "combine, for each field,
+OCR character confidences, the field's own validator ... into one confidence"). Witnesses that agree raise a
+confidence; witnesses that disagree (a name spelled a letter apart in two fields) send both to a person. Only the
+structural checks (directory, towns lexicon) put a spelling in place of what was read.
+
+Runs on the assembled form, before validation (:func:`pipeline.deciding.decide.decide_form`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from rapidfuzz.distance import Indel, Levenshtein
+
+from pipeline.deciding.directory import SchoolMatchSettings, match_school, split_kind
+from pipeline.deciding.fields import PERSON_NAME_RE
+from pipeline.deciding.towns import Town, closest_town, names_another_town
+from pipeline.deciding.validate import DEFAULT_RULES, expected_birth_years
+from pipeline.form.definition import FieldKind, FormDefinition, form_v1
+from schemas.directory import ClassLevel, Directory
+from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Source
+
+KNOWN_EMAIL_DOMAINS = frozenset({
+    # The largest French consumer mailbox providers (ARCEP and Médiamétrie audiences list these).
+    "gmail.com", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "neuf.fr", "laposte.net", "bbox.fr",
+    "hotmail.fr", "hotmail.com", "live.fr", "outlook.fr", "outlook.com", "yahoo.fr", "yahoo.com", "icloud.com",
+    # Staff of the Éducation nationale write from their académie; the demo city is in Versailles'.
+    "ac-versailles.fr",
+})
+"""Mail domains an address may be confirmed on. An address on any other domain keeps its OCR confidence:
+a misread domain (``tree.fr`` for ``free.fr``) is exactly what this check must not let through."""
+
+def repair_domain_dots(address: str) -> str:
+    """Put back the dots OCR lost or doubled in a known mail domain; letters are never changed.
+
+    ``g.brunel@ac-versaillesfr`` and ``c.marechal@ac-versailles..fr`` (measured on phone photos: a dot
+    is a few pixels and vanishes or doubles in blur) become ``@ac-versailles.fr``, because exactly one
+    domain of :data:`KNOWN_EMAIL_DOMAINS` has the same letters in the same order. Anything else is
+    returned as it was.
+
+    Args:
+        address: An e-mail address as read.
+    """
+    if address.count("@") != 1:
+        return address
+    local, domain = address.split("@")
+    if domain.lower() in KNOWN_EMAIL_DOMAINS:
+        return address
+    letters = domain.lower().replace(".", "")
+    same = [d for d in KNOWN_EMAIL_DOMAINS if d.replace(".", "") == letters]
+    return f"{local}@{same[0]}" if len(same) == 1 else address
+
+
+EMAIL_OWNERS: dict[str, tuple[str, ...]] = {
+    "guardian1_email": ("guardian1_surname", "guardian1_first_name"),
+    "guardian2_email": ("guardian2_surname", "guardian2_first_name"),
+    "referrer_email": ("referrer_name", "class_name"),
+}
+"""E-mail field → fields that hold its owner's name (the teacher is named in the class line too)."""
+
+REPEATED_FIELDS = (("pupil_surname", "p2_pupil_surname"), ("pupil_first_name", "p2_pupil_first_name"))
+"""Fields the form asks for twice (page 2 repeats the pupil's name so a lone page 2 can be matched)."""
+
+SHORT_FORM_MIN = 4
+"""Shortest first-name short form accepted in an address (``nath``, ``fred``); three letters would let
+too many unrelated words pass as the start of some name."""
+SHORT_FORM_CUT = 3
+"""Letters a short form leaves out at least: a name missing its last letter or two (``gregoir``) is a
+misreading to show a person, not a short form."""
+
+
+_LOCAL_TOKEN = re.compile(r"[a-z]+|[0-9]+")
+_NAME_SEPARATORS = re.compile(r"[\s,()'’-]+")
+"""What separates the words of a written name or role: spaces, hyphens, apostrophes, commas, parentheses."""
+
+
+def fold(text: str) -> str:
+    """Lower case ASCII letters and digits only: ``"Da Silva-Lefèvre"`` → ``"dasilvalefevre"``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in ascii_text.lower() if ch.isalnum())
+
+
+def _name_tokens(values: Iterable[str]) -> set[str]:
+    """Folded words of the name fields: each word, and each run of consecutive words joined up
+    (``dasilva``, ``jeanluc``), words being split at spaces, hyphens and apostrophes."""
+    tokens: set[str] = set()
+    for value in values:
+        words = [fold(w) for w in _NAME_SEPARATORS.split(value) if fold(w)]
+        for i in range(len(words)):
+            for j in range(i + 1, len(words) + 1):
+                tokens.add("".join(words[i:j]))
+    return tokens
+
+
+def local_part_spelled_by(local: str, names: Iterable[str]) -> bool:
+    """Whether an address's local part is made of its owner's name, as ``prenom.nom`` addresses are.
+
+    Every alphabetic token of two letters or more must be a name word (or joined name words, for
+    ``dasilva``), at least one of them must be, and at most one single-letter initial and a number
+    (homonyms: ``marie.martin2``) may stand beside them; a first name may be shortened (``nath``).
+
+    Args:
+        local: The part before ``@``, as read.
+        names: The owner's name fields as read (surname, first name, "Mme Martin, enseignante").
+    """
+    tokens = _LOCAL_TOKEN.findall(local.lower())
+    if not tokens or re.fullmatch(r"[a-z0-9._-]+", local.lower()) is None:
+        return False
+    known = _name_tokens(names)
+    words = [t for t in tokens if t.isalpha() and len(t) >= 2]
+    initials = [t for t in tokens if t.isalpha() and len(t) == 1]
+    numbers = [t for t in tokens if t.isdigit()]
+    if not words or len(initials) > 1 or len(numbers) > 1:
+        return False
+    return all(w in known or _is_short_form(w, known) for w in words)
+
+
+def _is_short_form(word: str, known: set[str]) -> bool:
+    """``nath`` for Nathalie: four letters or more that begin a name word at least three letters longer."""
+    return len(word) >= SHORT_FORM_MIN and any(k.startswith(word) and len(k) - len(word) >= SHORT_FORM_CUT
+                                               for k in known)
+
+
+REPEAT_CONFLICT_SHARE = 0.9
+"""Two confident repeats that disagree are held at this share of the review threshold: under it, so a
+person decides, with the percentage shown to staff still saying the reading was nearly sure."""
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Whether two readings spell one name: equal once case and spacing are ignored, accents kept
+    (``Anaïs`` and ``Anais`` are two spellings; a registry holds one)."""
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+NAME_WITNESS_PAIRS: tuple[tuple[str, str], ...] = (
+    ("referrer_name", "referrer_email"), ("referrer_name", "class_name"), ("referrer_email", "class_name"),
+    ("guardian1_surname", "guardian1_email"), ("guardian1_first_name", "guardian1_email"),
+    ("guardian2_surname", "guardian2_email"), ("guardian2_first_name", "guardian2_email"),
+    ("pupil_surname", "guardian1_surname"), ("pupil_surname", "guardian2_surname"),
+    ("guardian1_surname", "guardian2_surname"),
+)
+"""Fields that write the same names: a person's name and e-mail (the teacher is named in the class line too),
+and a family's surnames. A name spelled a letter apart in two of them was misread in one. A person's first name
+and surname are not paired: ``Jacques JACQUET`` and ``Martine MARTIN`` are one letter apart by nature (6 of
+3,000 invented forms fired on such pairs)."""
+NEAR_MISS_MIN_LETTERS = 4
+"""Shortest folded word compared: titles and initials (``mme``, ``a``) are not names."""
+
+
+def _near_miss_edits(word: str) -> int:
+    """Letters two spellings of a ``word``-long name may differ by and still be one name misread: one up to eight
+    letters (``leclerca`` for ``leclercq``, issue 3), two beyond. Two different family names two letters apart
+    (``PELTIER``, ``POTIER``) met on one invented form in 3,000."""
+    return 1 if len(word) <= 8 else 2
+
+
+@dataclass(frozen=True)
+class NameWords:
+    """The folded name words of one value, for :func:`near_miss`.
+
+    Attributes:
+        single: Each word of at least :data:`NEAR_MISS_MIN_LETTERS` letters, as written.
+        known: The same, plus runs of consecutive words joined up (``dasilva`` for ``Da Silva``): what another
+            field's word may equal without being a near miss.
+    """
+
+    single: frozenset[str]
+    known: frozenset[str]
+
+
+def name_words(field_name: str, value: str) -> NameWords:
+    """Folded name words of a value: an e-mail's local part split at dots, dashes, underscores and digits
+    (``a.leclercq`` → ``leclercq``); any other field's words split at spaces, hyphens, apostrophes, commas and
+    parentheses (``Mme Leclercq, directeur(trice)`` → ``leclercq``, ``directeur``, ``trice``)."""
+    if field_name.endswith("_email"):
+        single = set(_LOCAL_TOKEN.findall(value.split("@")[0].lower()))
+        known = set(single)
+    else:
+        single = {fold(w) for w in _NAME_SEPARATORS.split(value)}
+        known = _name_tokens([value])
+    keep = {w for w in single if w.isalpha() and len(w) >= NEAR_MISS_MIN_LETTERS}
+    return NameWords(frozenset(keep), frozenset(known | keep))
+
+
+def near_miss(a: NameWords, b: NameWords) -> tuple[str, str] | None:
+    """A word of ``a`` and a word of ``b`` that are one name misread: neither known as such on the other side,
+    and within :func:`_near_miss_edits` letters of each other (Levenshtein). ``None`` if there is none.
+
+    ``martine.martin`` against ``Martin`` has none (``martin`` is on both sides); ``Leclerca`` against
+    ``a.leclercq`` is one.
+    """
+    for x in sorted(a.single - b.known):
+        for y in sorted(b.single - a.known):
+            limit = _near_miss_edits(max(x, y, key=len))
+            if Levenshtein.distance(x, y, score_cutoff=limit) <= limit:
+                return x, y
+    return None
+
+
+def doubt_name_near_misses(fields: dict[str, ExtractedField], threshold: float) -> None:
+    """Hold, in place, both fields of a :data:`NAME_WITNESS_PAIRS` pair that spell one name a letter or two apart.
+
+    ``Mme Leclerca, directeur(trice)`` was accepted at 0.89 on a scan while the e-mail beside it read
+    ``a.leclercq@ac-versailles.fr`` (scan_hand_marks 20 of seed 2026, issue 3): one of the two is wrong, and
+    only a person can say which. Both fields, when read by OCR, go under ``threshold`` (at
+    :data:`REPEAT_CONFLICT_SHARE` of it) with :attr:`Doubt.NAME_CONFLICT` unless a cause of doubt was already
+    found, whatever their confidences; values are never changed.
+
+    Args:
+        fields: Field name → extracted field of the assembled form; updated in place.
+        threshold: The review threshold (0-1).
+    """
+    doubt = threshold * REPEAT_CONFLICT_SHARE
+    for first, second in NAME_WITNESS_PAIRS:
+        a, b = fields.get(first), fields.get(second)
+        if a is None or b is None or Source.OCR not in (a.source, b.source):
+            continue
+        if not isinstance(a.value, str) or not isinstance(b.value, str):
+            continue
+        if near_miss(name_words(first, a.value), name_words(second, b.value)) is None:
+            continue
+        for name, f in ((first, a), (second, b)):
+            if f.source is Source.OCR:  # a typed AcroForm value is what the teacher wrote, misread or not
+                fields[name] = _lowered(f, doubt, Doubt.NAME_CONFLICT)  # an earlier cause stays the one told
+
+
+OCR_VALUE_KINDS = (FieldKind.TEXT, FieldKind.EMAIL, FieldKind.DATE, FieldKind.PHONE, FieldKind.POSTCODE)
+"""Kinds whose values OCR reads (text zones and combs), as opposed to tick boxes and signatures."""
+
+
+def hold_handwritten_form(form: ExtractedForm, cap: float, definition: FormDefinition | None = None) -> ExtractedForm:
+    """A form one of whose pages was judged filled by hand is held as handwritten on every page.
+
+    The reader judges each page on its own (``pipeline.reading.scan.hand.looks_handwritten``: the median baseline
+    agreement
+    of its zones), and block capitals in a handwriting font can stand as straight as type: on phone photos of
+    seed 99 (issue 3) page 2 of a form measured 0.63 (by hand) and its page 1 0.90 (typed), so page 1's
+    words were taken at tesseract's word confidence and four were accepted wrong at 0.67-0.87
+    (``ARGENTEUL``, ``CLG LUCE AUBRAC``). One person fills a form in one way, so the whole form follows
+    its most handwritten page: every OCR value on the other pages is held at ``cap``, with
+    :attr:`Doubt.HANDWRITTEN_FORM`, and combs too, since a typed-looking page accepts tesseract's digits alone.
+
+    Args:
+        form: The assembled form (``handwritten_pages`` set by :func:`pipeline.deciding.assemble.assemble_form`).
+        cap: The handwritten confidence ceiling (``IcrSettings.handwritten_text_confidence``, 0-1).
+        definition: The form's geometry, which gives each field's kind; version 1 by default.
+
+    Returns:
+        The form, unchanged when no page was judged handwritten.
+    """
+    by_hand = set(form.handwritten_pages)
+    if not by_hand:
+        return form
+    kinds = {f.name: f.kind for f in (definition or form_v1()).fields}
+    fields = {name: (f.model_copy(update={"confidence": min(f.confidence, cap), "doubt": Doubt.HANDWRITTEN_FORM})
+                     if f.page not in by_hand and f.source is Source.OCR and f.value is not None
+                     and kinds.get(name) in OCR_VALUE_KINDS else f)
+              for name, f in form.fields.items()}
+    return form.model_copy(update={"fields": fields})
+
+
+def _lowered(field: ExtractedField, confidence: float, doubt: Doubt | None = None) -> ExtractedField:
+    """The field at ``confidence`` at most, with ``doubt`` as its cause unless it already had one."""
+    return field.model_copy(update={"confidence": min(field.confidence, confidence), "doubt": field.doubt or doubt})
+
+
+def _raised(field: ExtractedField, confidence: float) -> ExtractedField:
+    return field.model_copy(update={"confidence": max(field.confidence, confidence)})
+
+
+def cross_check(form: ExtractedForm, threshold: float, directory: Directory | None = None,
+                towns: tuple[Town, ...] = (), structure: StructureSettings | None = None,
+                school_year: tuple[int, int] | None = None, today: date | None = None,
+                definition: FormDefinition | None = None) -> ExtractedForm:
+    """Raise the confidence of OCR fields another confident reading on the form agrees with.
+
+    * A repeated field (page 2's pupil name) and its original: when both are read, are made of
+      letters only and spell the same name (accents included), both take the higher confidence,
+      provided it reaches ``threshold``; when both were read confidently but differ (an accent is
+      enough), both fall under ``threshold``.
+    * An e-mail on a domain of :data:`KNOWN_EMAIL_DOMAINS` whose local part is spelled by its owner's
+      name fields (:data:`EMAIL_OWNERS`), each of them read at ``threshold`` or more: it takes the
+      lowest confidence of those name fields.
+    * Two fields that write the same names (:data:`NAME_WITNESS_PAIRS`) and spell one of them a letter or two
+      apart both fall under ``threshold`` (:func:`doubt_name_near_misses`).
+
+    Args:
+        form: The assembled form; confidences are 0-1.
+        threshold: The review threshold (``OcrSettings.text_confidence_min``): only a confident
+            witness may vouch for a doubtful field.
+        directory: The school directory; with it, the form's structure vouches too (:func:`vouch_school`).
+        towns: The towns lexicon (:mod:`pipeline.deciding.towns`); with it, :func:`vouch_town`.
+        structure: Thresholds of the structural checks (defaults: :data:`DEFAULT_STRUCTURE`).
+        school_year: The configured school year ``(2026, 2027)``; with it, a form whose comb dates are
+            impossible has all its combs doubted (:func:`doubt_combs_of_impossible_dates`).
+        today: The day the form is decided on (default: today), after which no form is dated.
+        definition: The form's geometry, which tells combs from other fields; version 1 by default.
+
+    Returns:
+        A new form. The repeated-field and e-mail checks never change a value, only raise confidences; the
+        structural ones put the directory's or lexicon's spelling in place of the doubtful reading they vouch for.
+    """
+    fields = dict(form.fields)
+    for first, second in REPEATED_FIELDS:
+        a, b = fields.get(first), fields.get(second)
+        if a is None or b is None or not isinstance(a.value, str) or not isinstance(b.value, str):
+            continue
+        best = max(a.confidence, b.confidence)
+        spelled = all(PERSON_NAME_RE.fullmatch(v) for v in (a.value, b.value))  # "MICHEL |" folds to "michel"
+        if spelled and _same_name(a.value, b.value) and fold(a.value) and best >= threshold:
+            fields[first], fields[second] = _raised(a, best), _raised(b, best)
+        elif min(a.confidence, b.confidence) >= threshold and not _same_name(a.value, b.value):
+            # Two confident readings of one name that differ (often by an accent: "Anais" at 0.90 against
+            # "Anaïs", phone photo, issue 3): at least one is wrong, and only a person can tell which.
+            doubt = min(a.confidence, b.confidence, threshold * REPEAT_CONFLICT_SHARE)
+            fields[first] = _lowered(a, doubt, Doubt.REPEAT_CONFLICT)
+            fields[second] = _lowered(b, doubt, Doubt.REPEAT_CONFLICT)
+    for email_name, owner_names in EMAIL_OWNERS.items():
+        email = fields.get(email_name)
+        if email is None or email.source is not Source.OCR or not isinstance(email.value, str):
+            continue
+        if email.confidence >= threshold or email.value.count("@") != 1:
+            continue
+        local, domain = email.value.split("@")
+        owners = [fields[n] for n in owner_names if n in fields and isinstance(fields[n].value, str)]
+        witnesses = [o for o in owners if o.confidence >= threshold]
+        if domain.lower() not in KNOWN_EMAIL_DOMAINS or not witnesses:
+            continue
+        if local_part_spelled_by(local, [str(o.value) for o in witnesses]):
+            fields[email_name] = _raised(email, min(o.confidence for o in witnesses))
+    doubt_name_near_misses(fields, threshold)
+    structure = structure or DEFAULT_STRUCTURE
+    if school_year is not None:
+        doubt_combs_of_impossible_dates(fields, threshold, school_year, today or date.today(), structure,
+                                        definition)
+    if directory is not None:
+        vouch_school(fields, directory, threshold, structure, towns)
+    if towns:
+        vouch_town(fields, towns, structure)
+    return form.model_copy(update={"fields": fields})
+
+
+
+# --- The form's structure: the school directory, the class level, the school year --------------------
+
+
+@dataclass(frozen=True)
+class StructureSettings:
+    """Thresholds of :func:`vouch_school`, :func:`vouch_town` and :func:`doubt_combs_of_impossible_dates`
+    (issue 3's "the school matched against the directory"), measured on generated handwritten forms of
+    seed 7 (30 forms) and on 18 handwritten names of schools that are not in the directory (see each
+    attribute).
+
+    Attributes:
+        school_min_score: A doubtful school name designates a directory school only when
+            ``pipeline.deciding.directory.match_school``'s similarity reaches this (validation accepts 85 from a
+            confident reading). Measured: of 30 handwritten names of directory schools, 8 score 80 or more
+            (all of the right school), the others 45-81; 18 handwritten names of schools outside the
+            directory that share a name with one of it ("École Romain Rolland de Sannois", "École
+            Langevin-Wallon") score 40-80, the highest at 80.0.
+        school_margin: ... and every other school scores more than this many points lower (validation: 6;
+            the 8 right matches above lead by 29-58 points).
+        school_read_coverage_min: ... and at least this share of the read name's letters (kind words
+            aside) belong to the school's name: the right matches above cover 0.83-1.00, the unknown
+            schools with the highest scores 0.50-0.67 (their extra words, "de Sayoïs" for "de Sannois").
+        town_min_score: A word of a school name this close (0-100) to a town of the lexicon other than
+            the directory's city names that town (the school is not the city's); a town read this close to
+            one town of the lexicon designates it (:func:`vouch_town`).
+        town_margin: ... when every other town is more than this many points further.
+        vouched_confidence: Confidence given to a vouched value, never above its witnesses'.
+        impossible_date_confidence: Confidence every comb of a form is held to when one of its dates, read
+            confidently, is impossible for the form (:func:`doubt_combs_of_impossible_dates`).
+    """
+
+    school_min_score: float = 80.0
+    school_margin: float = 15.0
+    school_read_coverage_min: float = 0.8
+    town_min_score: float = 80.0
+    town_margin: float = 15.0
+    vouched_confidence: float = 0.9
+    impossible_date_confidence: float = 0.2
+
+
+DEFAULT_STRUCTURE = StructureSettings()
+
+
+def read_coverage(written: str, names: Iterable[str]) -> float:
+    """Share (0-1) of a written school name's letters, kind words aside, that align with the closest of
+    ``names`` (rapidfuzz Indel alignment of the folded distinctive parts,
+    :func:`pipeline.deciding.directory.split_kind`).
+
+    ``"romain rolland sayois"`` against ``"Romain Rolland"`` is 0.67: a third of what was read is not the
+    school's name.
+    """
+    _, core = split_kind(written)
+    if not core:
+        return 0.0
+    best = 0.0
+    for name in names:
+        _, other = split_kind(name)
+        if other:
+            matched = (len(core) + len(other) - Indel.distance(core, other)) / 2
+            best = max(best, matched / len(core))
+    return best
+
+
+def vouch_school(fields: dict[str, ExtractedField], directory: Directory, threshold: float,
+                 structure: StructureSettings = DEFAULT_STRUCTURE, towns: tuple[Town, ...] = ()) -> None:
+    """Vouch, in place, for a doubtful school name that designates one directory school beyond doubt.
+
+    The name is matched by ``pipeline.deciding.directory.match_school`` with :class:`StructureSettings`'s stricter
+    score and margin; the ticked class level, read confidently by OMR (an independent witness), must be
+    one the school teaches (CP-CM2 an école élémentaire, 6e-3e a collège), and the name must not name
+    another town of the lexicon (``"Jules Ferry de Bezons"``). The field then holds the directory's
+    official name, at the lower of the level's confidence and ``structure.vouched_confidence``.
+
+    Args:
+        fields: Field name → extracted field of the assembled form; updated in place.
+        directory: Schools.
+        threshold: The review threshold: a school read at or above it is left alone, the level must reach it.
+        structure: Thresholds.
+        towns: Lexicon of :mod:`pipeline.deciding.towns` (other towns a school name may name).
+    """
+    school, level_field = fields.get("school_name"), fields.get("class_level")
+    if school is None or school.source is not Source.OCR or not isinstance(school.value, str):
+        return
+    if school.confidence >= threshold or level_field is None or level_field.confidence < threshold:
+        return
+    if not isinstance(level_field.value, list) or len(level_field.value) != 1:
+        return
+    level = ClassLevel(level_field.value[0])
+    strict = SchoolMatchSettings(min_score=structure.school_min_score, ambiguity_margin=structure.school_margin)
+    match = match_school(school.value, directory, strict)
+    if match.school_id is None:
+        return
+    found = directory.school(match.school_id)
+    if not found.offers(level) or names_another_town(school.value, directory.city, towns, structure.town_min_score):
+        return
+    if read_coverage(school.value, (found.name, *found.aliases)) < structure.school_read_coverage_min:
+        return  # words read beyond the school's name: another school that shares its name ("… de Sannois")
+    confidence = min(structure.vouched_confidence, level_field.confidence)
+    fields["school_name"] = school.model_copy(update={"value": found.name,
+                                                      "confidence": max(school.confidence, confidence)})
+
+
+def vouch_town(fields: dict[str, ExtractedField], towns: tuple[Town, ...],
+               structure: StructureSettings = DEFAULT_STRUCTURE) -> None:
+    """Vouch, in place, for the pupil's town and postcode when their two independent readings agree.
+
+    The town as read (a text zone) must be close to exactly one lexicon town (similarity at least
+    ``structure.town_min_score``, every town of another name ``structure.town_margin`` lower), and the
+    postcode as read (a comb, whatever its confidence: its value, or the digit model's own reading of its
+    cells, ``ExtractedField.model_digits``, when tesseract took a hand's 9 for a 4) must be that town's
+    code. Both then take ``structure.vouched_confidence`` (or keep a higher one); the town takes the lexicon's
+    spelling, in capitals when it was written in capitals, and the postcode the town's code. Confident
+    readings are spelled by the lexicon too: a photocopy's ``Argehteuil`` was read at 0.88 (issue 3).
+
+    Args:
+        fields: Field name → extracted field of the assembled form; updated in place.
+        towns: The lexicon (:func:`pipeline.deciding.towns.load_towns`).
+        structure: Thresholds.
+    """
+    town, postcode = fields.get("pupil_town"), fields.get("pupil_postcode")
+    if town is None or postcode is None or town.source is not Source.OCR or postcode.source is not Source.OCR:
+        return
+    if not isinstance(town.value, str) or not isinstance(postcode.value, str):
+        return
+    match = closest_town(town.value, towns)
+    if match.town is None or match.score < structure.town_min_score:
+        return
+    if match.score - match.runner_up < structure.town_margin:
+        return
+    if match.town.postcode not in (postcode.value, postcode.model_digits):
+        return  # neither tesseract's digits nor the digit model's are the town's code
+    letters = [ch for ch in town.value if ch.isalpha()]
+    capitals = bool(letters) and all(ch.isupper() for ch in letters)
+    name = match.town.name.upper() if capitals else match.town.name
+    fields["pupil_town"] = town.model_copy(update={"value": name,
+                                                   "confidence": max(town.confidence, structure.vouched_confidence)})
+    fields["pupil_postcode"] = postcode.model_copy(
+        update={"value": match.town.postcode, "confidence": max(postcode.confidence, structure.vouched_confidence)})
+
+
+SCHOOL_YEAR_DATES = ("referral_date", "referrer_date", "family_date")
+"""Dates the form is signed and referred on: inside the school year it is for, and not after it is decided."""
+BIRTH_YEAR_SLACK = 1
+"""Years beyond ``validate.expected_birth_years``' range (itself one year either side of the level's cohort)
+a birth date may lie before it is impossible rather than implausible: two years ahead or behind happens
+(newly arrived pupils) and is for validation to question, not a sign of misread digits."""
+
+
+def impossible_dates(fields: dict[str, ExtractedField], threshold: float, school_year: tuple[int, int],
+                     today: date) -> list[str]:
+    """Comb dates read at ``threshold`` or more that cannot be what was written on this form.
+
+    A referral, referrer or family date must be a calendar day inside the school year (1 September to
+    31 August) and not after ``today``; a birth date, with one class level ticked confidently, must lie
+    within the level's cohort (``pipeline.deciding.validate.expected_birth_years``) widened by
+    :data:`BIRTH_YEAR_SLACK`.
+
+    Returns:
+        Names of the impossible dates, in form order.
+    """
+    start, end = date(school_year[0], 9, 1), min(date(school_year[1], 8, 31), today)
+    out: list[str] = []
+    for name in SCHOOL_YEAR_DATES:
+        day = _confident_date(fields.get(name), threshold)
+        if day is not None and not start <= day <= end:
+            out.append(name)
+    level_field, birth = fields.get("class_level"), _confident_date(fields.get("pupil_birth_date"), threshold)
+    if birth is not None and level_field is not None and level_field.confidence >= threshold \
+            and isinstance(level_field.value, list) and len(level_field.value) == 1:
+        years = expected_birth_years(ClassLevel(level_field.value[0]), school_year[0], DEFAULT_RULES)
+        if not years[0] - BIRTH_YEAR_SLACK <= birth.year <= years[-1] + BIRTH_YEAR_SLACK:
+            out.append("pupil_birth_date")
+    return out
+
+
+def _confident_date(field: ExtractedField | None, threshold: float) -> date | None:
+    """The date of a comb read by OCR at ``threshold`` or more; ``date.min`` when it is no calendar day."""
+    if field is None or field.source is not Source.OCR or field.confidence < threshold:
+        return None
+    if not isinstance(field.value, str):
+        return None
+    try:
+        return datetime.strptime(field.value, "%d/%m/%Y").date()
+    except ValueError:
+        return date.min
+
+
+def doubt_combs_of_impossible_dates(fields: dict[str, ExtractedField], threshold: float,
+                                    school_year: tuple[int, int], today: date,
+                                    structure: StructureSettings = DEFAULT_STRUCTURE,
+                                    definition: FormDefinition | None = None) -> None:
+    """Hold every OCR comb of the form under the review threshold, in place, when one of its dates was read
+    confidently but is impossible (:func:`impossible_dates`).
+
+    Comb digits are accepted when tesseract and the digit model agree; on a hand whose digits both misread
+    alike (measured: a school cursive's 9 read 3 by both, seed 7 form 12 of ``scan_handwritten``: referral
+    date 19/09 read 13/09, a phone's 5 read 9, and the referrer's date 19/09/2026 read 19/03/2026, all at
+    0.82-0.88), a date outside the school year is the one visible sign, and the other combs of that hand
+    cannot be trusted either.
+
+    Args:
+        fields: Field name → extracted field of the assembled form; updated in place.
+        threshold: The review threshold.
+        school_year: The configured school year, ``(2026, 2027)``.
+        today: No date of the form lies after it.
+        structure: ``impossible_date_confidence``.
+        definition: The form's geometry, which tells combs from other fields; version 1 by default.
+    """
+    if not impossible_dates(fields, threshold, school_year, today):
+        return
+    definition = definition or form_v1()
+    for name, f in fields.items():
+        if f.source is Source.OCR and definition.field(name).is_comb and f.confidence >= threshold:
+            fields[name] = f.model_copy(update={"confidence": structure.impossible_date_confidence,
+                                                "doubt": Doubt.IMPOSSIBLE_DATE})

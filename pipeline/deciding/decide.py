@@ -1,0 +1,167 @@
+"""Decide one assembled form: routed, waiting list or review, with field-level reasons.
+
+:func:`decide_form` assembles a form's pages (``pipeline.deciding.assemble``), cross-checks and
+validates it against the orientation criteria (``pipeline.deciding.crosscheck``,
+``pipeline.deciding.validate``) and routes it (``pipeline.deciding.route``). What is doubtful
+or invalid goes to review with its reasons; only a valid, confidently read form is routed.
+"""
+
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from pipeline.deciding.assemble import assemble_form
+from pipeline.deciding.crosscheck import cross_check, hold_handwritten_form
+from pipeline.deciding.route import route_referral
+from pipeline.deciding.towns import load_towns
+from pipeline.deciding.validate import parse_school_year, validate_referral
+from pipeline.form.definition import PAGE_COUNT, FormDefinition, form_v1
+from pipeline.reading.document import Reason
+from pipeline.reading.extract import PageResult
+from pipeline.settings import Settings
+from schemas.directory import Directory
+from schemas.document import Outcome
+from schemas.extraction import Doubt, ExtractedForm, Source
+from schemas.referral import Referral
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Where a document goes and why.
+
+    Attributes:
+        outcome: Routed, waiting list, review or quarantined (duplicates are decided before).
+        reasons: Why, when not routed (the waiting list's reason included).
+        form: The extracted form, when the document was identified.
+        referral: The validated referral, when validation passed.
+        carrier_id: The carrier chosen, when routed.
+        pupil_key: Keyed hash of the pupil's identity (for the duplicate check; not reversible).
+    """
+
+    outcome: Outcome
+    reasons: tuple[Reason, ...] = ()
+    form: ExtractedForm | None = None
+    referral: Referral | None = None
+    carrier_id: str | None = None
+    pupil_key: str | None = None
+
+    @property
+    def min_confidence(self) -> float:
+        """Lowest field confidence of the form (1.0 when there is no form)."""
+        if self.form is None or not self.form.fields:
+            return 1.0
+        return min(f.confidence for f in self.form.fields.values())
+
+
+def fold_person_name(text: str) -> str:
+    """A person's name as the pupil key and subject-access searches compare it: ASCII, case-folded, hyphens
+    as spaces, spaces collapsed (``"Jean-Luc  DA SILVA"`` → ``"jean luc da silva"``).
+
+    Not :func:`pipeline.deciding.crosscheck.fold` (letters and digits only, to compare readings) nor
+    :func:`pipeline.deciding.directory.fold` (punctuation as spaces, to match school names).
+    """
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(text.casefold().replace("-", " ").split())
+
+
+def pupil_key(surname: str, first_name: str, birth_date: date, secret: str) -> str:
+    """Keyed hash (HMAC-SHA-256, hex) of a pupil's folded name and birth date.
+
+    Used to find the same pupil referred twice in a school year without storing
+    a searchable name index; the key is the product's secret.
+    """
+    message = f"{fold_person_name(surname)}|{fold_person_name(first_name)}|{birth_date.isoformat()}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+DOUBT_REASONS_FR: dict[Doubt, str] = {
+    Doubt.HANDWRITTEN: "écrit à la main, à lire sur l'image et à saisir.",
+    Doubt.HANDWRITTEN_FORM: "fiche remplie à la main, à lire sur l'image et à saisir.",
+    Doubt.FOREIGN_INK: "un tampon, une signature ou un trait couvre la zone, à lire sur l'image.",
+    Doubt.LOW_RESOLUTION: "fiche reçue en trop basse résolution (fax), à lire sur l'image.",
+    Doubt.REPEAT_CONFLICT: "le nom n'est pas lu pareil en page 1 et en page 2, choisir la bonne orthographe.",
+    Doubt.NAME_CONFLICT: "un autre champ (adresse e-mail, ligne de classe, nom d'un parent) écrit ce nom "
+                         "un peu autrement, choisir la bonne orthographe.",
+    Doubt.IMPOSSIBLE_DATE: "une date lue sur la fiche est impossible, vérifier toutes les cases de chiffres.",
+}
+
+
+"""What staff are told to look for, per cause of doubt (see :class:`schemas.extraction.Doubt`)."""
+
+
+def confidence_reasons(form: ExtractedForm, threshold: float) -> list[Reason]:
+    """Fields read with a confidence under ``threshold`` (0-1), as review reasons saying why in French."""
+    definition = form_v1()
+    reasons = []
+    for name, f in form.fields.items():
+        if f.source is not Source.NONE and f.confidence < threshold:
+            label = definition.field(name).label or name
+            why = DOUBT_REASONS_FR.get(f.doubt) if f.doubt else None
+            why = why or f"lecture incertaine ({f.confidence:.0%}), à vérifier."
+            reasons.append(Reason("low_confidence", f"« {label} » : {why}", name))
+    return reasons
+
+
+def missing_page_reasons(form: ExtractedForm) -> list[Reason]:
+    """One reason per page of the form that was not received."""
+    return [Reason("missing_page", f"Page {p} de la fiche manquante : demander à l'école de l'envoyer.")
+            for p in range(1, PAGE_COUNT + 1) if p not in form.pages_found]
+
+
+def decide_form(
+    pages: Sequence[PageResult],
+    settings: Settings,
+    directory: Directory,
+    places_used: Mapping[str, int],
+    earlier_referral: Callable[[str, str], str | None],
+    definition: FormDefinition | None = None,
+) -> Decision:
+    """Decide where one form goes, from its pages (possibly from several documents).
+
+    Args:
+        pages: The identified pages of one form serial, in any order.
+        settings: Product settings.
+        directory: Schools and carriers.
+        places_used: Carrier id → referrals already routed to it.
+        earlier_referral: ``(pupil_key, school_year)`` → form serial of an earlier
+            referral of the same pupil this school year, or ``None``.
+        definition: Form geometry; version 1 by default.
+
+    Returns:
+        Routed (valid and confidently read, carrier with places), waiting list
+        (valid, no carrier or no place), or review (doubtful or invalid), with reasons.
+    """
+    form = hold_handwritten_form(assemble_form(pages, definition), settings.ocr.icr.handwritten_text_confidence,
+                                 definition)
+    form = cross_check(form, settings.ocr.text_confidence_min, directory, load_towns(),
+                       school_year=parse_school_year(settings.school_year), definition=definition)
+    reasons = missing_page_reasons(form)
+    reasons += confidence_reasons(form, settings.ocr.text_confidence_min)
+    validation = validate_referral(form.values(), directory, settings.school_year)
+    if validation.referral is None:
+        reasons += [Reason(str(i.code), i.message_fr, i.field) for i in validation.issues]
+        return Decision(Outcome.REVIEW, tuple(reasons), form)
+    referral = validation.referral
+    key = pupil_key(referral.pupil.surname, referral.pupil.first_name, referral.pupil.birth_date,
+                    settings.secret_key)
+    earlier = earlier_referral(key, referral.school_year)
+    if earlier is not None:
+        reasons.append(Reason("pupil_already_referred",
+                              f"Élève déjà orienté(e) cette année (fiche {earlier}) : vérifier s'il s'agit "
+                              "d'un doublon avant de l'orienter à nouveau."))
+    if reasons:
+        return Decision(Outcome.REVIEW, tuple(reasons), form, referral, pupil_key=key)
+    route = route_referral(referral, directory, places_used)
+    if route.carrier_id is None:
+        return Decision(Outcome.WAITING_LIST, (Reason("waiting_list", route.reason_fr),), form, referral,
+                        pupil_key=key)
+    return Decision(Outcome.ROUTED, (), form, referral, route.carrier_id, pupil_key=key)

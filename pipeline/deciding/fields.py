@@ -1,0 +1,69 @@
+"""Small shared helpers that every reader uses to build :class:`ExtractedField` values."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+
+from pipeline.form.definition import Field, FieldKind, Rect
+from schemas.extraction import ExtractedField, RawValue, Source, TickState, ZoneBox, normalise_text
+
+PERSON_NAME_FIELDS = ("pupil_surname", "pupil_first_name", "p2_pupil_surname", "p2_pupil_first_name",
+                      "guardian1_surname", "guardian1_first_name", "guardian2_surname", "guardian2_first_name")
+"""Fields that hold one person's name, and nothing else."""
+PERSON_NAME_RE = re.compile(r"[^\W\d_]+(?:[ '’-]+[^\W\d_]+)*")
+"""A person's name as written: letters (any alphabet, accents) in words joined by spaces, hyphens or apostrophes."""
+
+
+def zone_box(rect: Rect) -> ZoneBox:
+    """The schema form of a zone rectangle (PDF points)."""
+    return ZoneBox(x0=rect.x0, top=rect.top, x1=rect.x1, bottom=rect.bottom)
+
+
+def tick_value(field: Field, ticked: Collection[str]) -> RawValue:
+    """Raw value of a tick field from the set of ticked option codes.
+
+    Returns a list of option codes in form order for a choice, a bool for a flag.
+    """
+    if field.kind is FieldKind.FLAG:
+        return bool(ticked)
+    return [box.option for box in field.boxes if box.option in ticked]
+
+
+def make_field(
+    field: Field,
+    value: RawValue,
+    confidence: float,
+    source: Source,
+    ticks: Mapping[str, TickState] | None = None,
+    fill_ratios: Mapping[str, float] | None = None,
+) -> ExtractedField:
+    """Build the extracted field for ``field`` (confidence clamped to 0-1)."""
+    return ExtractedField(
+        name=field.name,
+        value=value,
+        confidence=min(1.0, max(0.0, confidence)),
+        source=source,
+        page=field.page,
+        zone=zone_box(field.rect),
+        ticks=dict(ticks or {}),
+        fill_ratios=dict(fill_ratios or {}),
+    )
+
+
+def empty_value(field: Field) -> RawValue:
+    """The raw value of an unfilled field: ``None``, ``[]`` or ``False`` by kind."""
+    if field.kind is FieldKind.CHOICE:
+        return []
+    if field.kind in (FieldKind.FLAG, FieldKind.SIGNATURE):
+        return False
+    return None
+
+
+def clean_text_value(kind: FieldKind, text: str | None) -> str | None:
+    """The value of a text zone as every reader gives it: white space and Unicode normalised,
+    e-mails lowercased without spaces; ``None`` when blank."""
+    value = normalise_text(text)
+    if value and kind is FieldKind.EMAIL:
+        value = value.replace(" ", "").lower()
+    return value or None

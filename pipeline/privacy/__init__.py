@@ -1,0 +1,1 @@
+"""Data protection: retention and purge, data-subject requests, the record of processing."""

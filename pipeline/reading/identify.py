@@ -1,0 +1,194 @@
+"""Identify a scanned page: read our QR codes, say which form and page it is, turn it upright.
+
+Each page carries two QR codes (top-right and bottom-left, see
+``pipeline.form.definition._qr_codes``) whose payload is parsed by
+:meth:`PageIdentity.parse`. zxing-cpp reports each code's corners and its
+orientation; the orientation, rounded to a quarter turn, tells how the sheet was
+fed, and the corners give the first estimate of where the template lies in the image
+(``pipeline.reading.register`` refines it with the anchors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import zxingcpp
+
+from pipeline.errors import NoFormCodeError, PageNotIdentifiedError
+from pipeline.form.definition import (
+    PAGE_HEIGHT_PT,
+    PAGE_WIDTH_PT,
+    QR_SIZE_PT,
+    FormDefinition,
+    PageIdentity,
+    Rect,
+    form_v1,
+)
+
+QR_QUIET_MODULES = 2
+"""Quiet zone drawn around each QR symbol, in modules (``barBorder=2`` in ``pipeline.form.render``)."""
+
+Point = tuple[float, float]
+Quad = tuple[Point, Point, Point, Point]
+"""Corners of a QR symbol in the symbol's own order: top-left, top-right, bottom-right, bottom-left."""
+
+
+@dataclass(frozen=True)
+class QrSighting:
+    """One of our QR codes as found on an upright page.
+
+    Attributes:
+        corners_px: Symbol corners (without quiet zone) in upright-image pixels,
+            ordered top-left, top-right, bottom-right, bottom-left of the symbol.
+        template_corners_pt: The same corners on the template, in PDF points (top-left origin).
+        version: QR symbol version (the symbol is ``17 + 4 * version`` modules wide).
+    """
+
+    corners_px: Quad
+    template_corners_pt: Quad
+    version: int
+
+
+@dataclass(frozen=True)
+class IdentifiedPage:
+    """A page whose identity is known, turned upright.
+
+    Attributes:
+        identity: Form serial, version and page number read from the QR codes.
+        image: The page turned upright, ``uint8`` grey array of shape ``(height_px, width_px)``.
+        quarter_turns: Counter-clockwise quarter turns applied to the input to make it upright (0-3).
+        qr_codes: Our QR codes found, in upright-image pixels, with their template corners.
+        dpi_estimate: Scan resolution estimated from the QR module size (px per inch).
+    """
+
+    identity: PageIdentity
+    image: np.ndarray
+    quarter_turns: int
+    qr_codes: tuple[QrSighting, ...]
+    dpi_estimate: float
+
+
+def rotate_point(x: float, y: float, width: int, height: int, quarter_turns: int) -> Point:
+    """Map a pixel position through ``np.rot90(image, quarter_turns)`` (counter-clockwise turns).
+
+    ``width``/``height`` are those of the image before rotation.
+    """
+    for _ in range(quarter_turns % 4):
+        x, y = y, (width - 1) - x
+        width, height = height, width
+    return (x, y)
+
+
+def quarter_turns_from_orientations(orientations_deg: Sequence[float]) -> int:
+    """Counter-clockwise quarter turns (0-3) that bring symbols at these orientations upright.
+
+    zxing-cpp reports a symbol's rotation in degrees (0, 90, 180 or -90, plus the skew); turning
+    the image by ``round(orientation / 90)`` quarter turns counter-clockwise cancels it. Each code
+    votes in quarter turns; averaging degrees would break at the ±180 wrap (179 and -179 average
+    to 0), which is how a page turned upside down once came out unturned.
+
+    Args:
+        orientations_deg: One orientation per decoded code, in degrees; at least one.
+
+    Returns:
+        The majority vote, ties going to the first code's vote.
+
+    Raises:
+        ValueError: ``orientations_deg`` is empty.
+    """
+    if not orientations_deg:
+        raise ValueError("no orientation to vote on")
+    votes = [int(round(o / 90.0)) % 4 for o in orientations_deg]
+    return max(votes, key=votes.count)
+
+
+def template_corners(rect: Rect, version: int) -> Quad:
+    """Symbol corners (quiet zone excluded) of a QR drawn in ``rect`` (pt) at ``version``."""
+    modules = 17 + 4 * version
+    module_pt = QR_SIZE_PT / (modules + 2 * QR_QUIET_MODULES)
+    r = rect.inset(QR_QUIET_MODULES * module_pt)
+    return ((r.x0, r.top), (r.x1, r.top), (r.x1, r.bottom), (r.x0, r.bottom))
+
+
+def symbol_version(barcode: zxingcpp.Barcode) -> int:
+    """QR version from zxing's extra metadata; falls back to 3 (our 30-character payloads)."""
+    try:
+        return int(barcode.extra.get("Version", 3))
+    except (AttributeError, TypeError, ValueError):
+        return 3
+
+
+def identify_page(image: np.ndarray, definition: FormDefinition | None = None) -> IdentifiedPage:
+    """Read the page's QR codes, identify it and turn it upright.
+
+    Args:
+        image: Scanned page, ``uint8`` grey array ``(height_px, width_px)`` in any of the four
+            quarter-turn orientations (plus a small skew).
+        definition: Form geometry (QR rectangles in pt); defaults to version 1.
+
+    Returns:
+        The identity, the upright image (a new array unless no turn was needed), the QR
+        corners in upright pixels matched to their template corners, and a DPI estimate.
+
+    Raises:
+        PageNotIdentifiedError: No QR code of ours was decoded, the codes on the page
+            disagree, or the image is not a 2-D ``uint8`` array.
+    """
+    if image.ndim != 2 or image.dtype != np.uint8:
+        raise PageNotIdentifiedError(f"expected a 2-D uint8 grey image, got {image.dtype} {image.shape}")
+    definition = definition or form_v1()
+    barcodes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    ours = [(b, PageIdentity.parse(b.text)) for b in barcodes]
+    ours = [(b, ident) for b, ident in ours if ident is not None]
+    if not ours:
+        raise NoFormCodeError(f"none of {len(barcodes)} barcode(s) is a CLAS form code", codes_found=len(barcodes))
+    identities = {ident for _, ident in ours}
+    if len(identities) > 1:
+        raise PageNotIdentifiedError(
+            f"{len(identities)} different CLAS identities on one page",
+            codes_found=len(barcodes),
+            reason_fr="Page ambiguë : deux codes QR différents sur la même page. Rescanner les pages une par une.",
+        )
+    identity = next(iter(identities))
+    if not 1 <= identity.page <= len(definition.pages) or identity.version != definition.version:
+        raise PageNotIdentifiedError(
+            f"QR says version {identity.version} page {identity.page}, definition is version {definition.version}",
+            codes_found=len(barcodes),
+            reason_fr="Version de fiche inconnue : utiliser la fiche d'orientation en vigueur.",
+        )
+
+    # zxing's orientation is the symbol's rotation in degrees (0, 90, 180, -90 plus skew); turning the
+    # image by that many quarter turns counter-clockwise brings the symbol, hence the page, upright.
+    quarter_turns = quarter_turns_from_orientations([float(b.orientation) for b, _ in ours])
+    height, width = image.shape
+    upright = np.ascontiguousarray(np.rot90(image, quarter_turns)) if quarter_turns else image
+
+    qr_rects = definition.pages[identity.page - 1].qr_codes
+    upright_w, upright_h = (width, height) if quarter_turns % 2 == 0 else (height, width)
+    sightings: list[QrSighting] = []
+    for barcode, _ in ours:
+        p = barcode.position
+        corners = tuple(
+            rotate_point(float(pt.x), float(pt.y), width, height, quarter_turns)
+            for pt in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
+        )
+        cx = sum(c[0] for c in corners) / 4 / upright_w
+        cy = sum(c[1] for c in corners) / 4 / upright_h
+        # Which printed QR is it? The one whose centre (as a share of the page) is nearest.
+        rect = min(qr_rects,
+                   key=lambda r: (r.center[0] / PAGE_WIDTH_PT - cx) ** 2 + (r.center[1] / PAGE_HEIGHT_PT - cy) ** 2)
+        version = symbol_version(barcode)
+        sightings.append(QrSighting(corners, template_corners(rect, version), version))  # type: ignore[arg-type]
+
+    dpi_estimate = float(np.median([_sighting_dpi(s) for s in sightings]))
+    return IdentifiedPage(identity, upright, quarter_turns, tuple(sightings), dpi_estimate)
+
+
+def _sighting_dpi(s: QrSighting) -> float:
+    """Pixels per inch implied by a QR symbol's side lengths (px) against its template side (pt)."""
+    px = s.corners_px
+    sides = [float(np.hypot(px[i][0] - px[(i + 1) % 4][0], px[i][1] - px[(i + 1) % 4][1])) for i in range(4)]
+    side_pt = s.template_corners_pt[1][0] - s.template_corners_pt[0][0]
+    return float(np.mean(sides)) / side_pt * 72.0

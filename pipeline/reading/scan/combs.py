@@ -1,0 +1,168 @@
+"""Comb fields (dates, phones, postcode): one character per printed cell, read by two readers.
+
+Each inked comb's cells, their printed outlines cut away, are laid side by side in one strip of
+digits for tesseract (:func:`read_comb_fields`), and each cell's digit is also read by the digit
+model (``pipeline.reading.scan.digit_model``). A cell passes only when both agree
+(:func:`comb_field`). Cells in PDF points from the form definition, pixels at the page's DPI.
+"""
+
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from pipeline.form.definition import (
+    Field,
+)
+from pipeline.reading.register import RegisteredPage
+from pipeline.reading.scan.comb_cells import CellInk, comb_cells_ink
+from pipeline.reading.scan.digit_model import CellVote, agree, digit_features, digit_probabilities
+from pipeline.reading.scan.hand import baseline_agreement
+from pipeline.reading.scan.pixels import scaled
+from pipeline.reading.scan.strips import Strip, Word, stack_zones
+from pipeline.reading.scan.text_rules import validator_cap, words_confidence
+from pipeline.reading.scan.zones import cell_interior, empty_field, with_quality, zone_box
+from pipeline.settings import OcrSettings
+from schemas.extraction import ExtractedField, Source, format_comb
+
+log = logging.getLogger(__name__)
+
+
+def _digit_row(cells: Sequence[CellInk], ocr_image: np.ndarray, gap_px: int) -> np.ndarray:
+    """The cells' digits side by side on white, each cut to its ink's columns, ``gap_px`` apart.
+
+    Cut to their own width, the digits sit as close as typed ones: with whole cells between them
+    tesseract still reads them but its confidence falls to 0 (measured on typed 300 dpi scans).
+    """
+    pieces: list[np.ndarray] = []
+    height = min(c.mask.shape[0] for c in cells)
+    for c in cells:
+        x, y = c.origin_px
+        grey = ocr_image[y:y + height, x:x + c.mask.shape[1]]
+        keep = cv2.dilate(c.mask[:height], np.ones((3, 3), np.uint8))[:grey.shape[0], :grey.shape[1]].astype(bool)
+        digit = np.where(keep, grey, np.uint8(255)).astype(np.uint8)
+        columns = np.nonzero(keep.any(axis=0))[0]
+        if len(columns):
+            digit = digit[:, columns.min():columns.max() + 1]
+        pieces += [np.full((digit.shape[0], gap_px), 255, np.uint8), digit]
+    pieces.append(np.full((height, gap_px), 255, np.uint8))
+    return np.hstack([p[:height] for p in pieces])
+
+
+@dataclass(frozen=True)
+class CombStrip:
+    """Combs prepared for reading: the tesseract strip and the digit model's view of every cell.
+
+    Attributes:
+        strip: One row per inked comb, its cells' ink side by side (outline removed).
+        fields: The combs in the strip's slot order.
+        decided: Combs without ink, answered at once.
+        cells: For each stacked comb, the indexes of its inked cells (0-based, left to right).
+        probabilities: For each stacked comb, the digit model's ``(len(cells), 10)`` probabilities.
+        agreements: For each stacked comb, how many of its digits stand on one baseline
+            (:func:`pipeline.reading.scan.hand.baseline_agreement`; typed digits all do).
+    """
+
+    strip: Strip
+    fields: list[Field]
+    decided: dict[str, ExtractedField]
+    cells: list[list[int]]
+    probabilities: list[np.ndarray]
+    agreements: list[float | None] = field(default_factory=list)
+
+
+def read_comb_fields(
+    fields: Sequence[Field], page: RegisteredPage, ocr_image: np.ndarray, mask: np.ndarray, ocr: OcrSettings
+) -> CombStrip:
+    """Prepare the combs: each cell's digit isolated once, for tesseract and for the digit model.
+
+    Each comb's ink is split into cells by ``pipeline.reading.scan.comb_cells.comb_cells_ink`` (the printed outline
+    erased, a digit crossing an edge kept whole, the printed "/" of a date ignored); a cell holds a
+    character when its ink reaches ``ocr.cell_ink_min`` of the cell interior's area. For tesseract,
+    each inked cell's digit (grey, on white, cell plus ``icr.cell_margin_pt`` each side) is laid
+    side by side in one row per comb; the same ink goes to the digit model (``pipeline.reading.scan``).
+
+    Args:
+        fields: Comb fields of the page (re-aligned, pt).
+        page: The registered page (scale, resolution, quality).
+        ocr_image: The registered page with paper set to white (:func:`paper_to_white`).
+        mask: Its ink mask (0/1).
+        ocr: Thresholds, scales and the ``icr`` section.
+
+    Returns:
+        The strip and, per stacked comb, its inked cells and their digit probabilities.
+    """
+    s = page.px_per_pt
+    factor = max(1.0, ocr.comb_ocr_dpi_min / page.dpi)
+    decided: dict[str, ExtractedField] = {}
+    inked: list[Field] = []
+    rows: list[np.ndarray] = []
+    cells: list[list[int]] = []
+    features: list[list[np.ndarray]] = []
+    agreements: list[float | None] = []
+    for f in fields:
+        interior = cell_interior(f.cells[0], ocr)
+        min_area_pt2 = ocr.cell_ink_min * interior.width * interior.height
+        full = [c for c in comb_cells_ink(mask, f, s, ocr.icr) if c.area_pt2 >= min_area_pt2]
+        if not full:
+            decided[f.name] = empty_field(f, page.quality)
+            continue
+        rows.append(scaled(_digit_row(full, ocr_image, int(round(ocr.comb_digit_gap_pt * s))), factor))
+        inked.append(f)
+        cells.append([c.index for c in full])
+        height = min(c.mask.shape[0] for c in full)
+        agreements.append(baseline_agreement(np.hstack([c.mask[:height] for c in full]), s, ocr.icr))
+        features.append([digit_features(c.mask, ocr.icr) for c in full])  # type: ignore[misc]
+    gap = int(round(ocr.strip_gap_pt * s * factor))
+    flat = [v for row in features for v in row]
+    probabilities = digit_probabilities(flat, ocr.icr) if flat else np.zeros((0, 10))
+    split = np.cumsum([len(row) for row in features])[:-1]
+    return CombStrip(stack_zones(rows, gap, gap), inked, decided, cells,
+                     list(np.split(probabilities, split)) if features else [], agreements)
+
+
+def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probabilities: np.ndarray,
+               quality: float, ocr: OcrSettings, typed: bool = False) -> ExtractedField:
+    """Decide a comb's value and confidence from tesseract's words and the digit model, cell by cell.
+
+    Tesseract's digits are placed in the inked cells left to right when it read exactly one per
+    cell; each cell is then put to :func:`pipeline.reading.scan.digit_model.agree`. The comb's confidence is its weakest
+    cell's, capped at ``ocr.unread_confidence`` when a cell is empty in a comb that must be full, and
+    by the value's own syntax (:func:`validator_cap`). When tesseract lost or invented a digit, the
+    model's digits stand in as the value shown to the person, at ``icr.disagree_confidence``.
+
+    Args:
+        field: The comb field.
+        words: Tesseract's words for its row.
+        cells: Indexes of its inked cells.
+        probabilities: ``(len(cells), 10)`` digit probabilities.
+        quality: Position quality 0-1 of the comb (``pipeline.reading.realign``).
+        ocr: Thresholds.
+        typed: The comb's digits and its page stand on one baseline (``pipeline.reading.scan.hand.looks_handwritten``
+            says no): tesseract alone decides when it reads one digit per inked cell at
+            ``icr.typed_digit_confidence_min`` or more.
+
+    Returns:
+        The extracted field (canonical comb value, source OCR), with the model's own digits in
+        ``model_digits``.
+    """
+    read = "".join(ch for w in words for ch in w.text if ch.isdigit())
+    per_cell: list[str | None] = list(read) if len(read) == len(cells) else [None] * len(cells)
+    votes = [agree(t, words_confidence(words), p, ocr.icr) for t, p in zip(per_cell, probabilities, strict=True)]
+    if typed and all(per_cell) and words_confidence(words) >= ocr.icr.typed_digit_confidence_min:
+        # Typed digits are tesseract's strength and outside the model's training (handwriting): on phone
+        # photos the model read a blurred typed 7 as 9 at 0.98 (issue 3), so it only vouches for writing.
+        votes = [CellVote(t, words_confidence(words), True) for t in per_cell if t is not None]
+    value = format_comb(field.kind, "".join(v.digit for v in votes))
+    confidence = min((v.confidence for v in votes), default=ocr.unread_confidence) if value else ocr.unread_confidence
+    if len(cells) != len(field.cells):
+        confidence = min(confidence, ocr.unread_confidence)  # a part-filled comb
+    confidence = min(confidence, validator_cap(field.kind, value, ocr))
+    model = "".join(str(int(np.argmax(p))) for p in probabilities) or None
+    return ExtractedField(name=field.name, value=value, confidence=with_quality(confidence, quality),
+                          source=Source.OCR, page=field.page, zone=zone_box(field), model_digits=model)

@@ -1,0 +1,196 @@
+"""OMR: tick boxes and signature zones, read by their fill ratio.
+
+A tick box is ticked, empty or doubtful by the share of its interior that holds ink
+(:func:`tick_state`), with a margin to the nearest band edge as its confidence
+(:func:`box_margin`); a blacked-out box is the form's way to cancel a tick. Bands and darkness
+thresholds are in ``OmrSettings``. Rectangles in PDF points, masks in pixels at the page's DPI.
+"""
+
+
+from __future__ import annotations
+
+import logging
+
+import cv2
+import numpy as np
+
+from pipeline.form.definition import (
+    ChoiceRule,
+    Field,
+    FieldKind,
+)
+from pipeline.reading.scan.pixels import GreyLevels, crop_rect, ink_share
+from pipeline.reading.scan.zones import with_quality, zone_box
+from pipeline.settings import OmrSettings
+from schemas.extraction import ExtractedField, RawValue, Source, TickState
+
+log = logging.getLogger(__name__)
+
+
+def tick_state(fill: float, omr: OmrSettings, darkness: float | None = None) -> TickState:
+    """Band of a fill ratio (see ``OmrSettings`` for the bands and where they come from).
+
+    ``darkness`` (the box's mean darkness, :meth:`GreyLevels.darkness`) confirms a fill in the
+    cancelled band: a cross blurred by a phone photo fills 0.6-0.7 of the box once thresholded but
+    keeps a darkness of 0.45-0.55, while a blackened box stays above 0.8.
+    """
+    if fill >= omr.cancelled_min and darkness is not None and darkness < omr.cancelled_darkness_min:
+        if darkness >= omr.cancelled_darkness_unsure or fill > omr.blurred_tick_fill_max:
+            return TickState.UNSURE
+        return TickState.TICKED
+    if fill >= omr.cancelled_min:
+        return TickState.CANCELLED
+    if fill >= omr.ticked_min:
+        return TickState.TICKED
+    if fill > omr.empty_max:
+        return TickState.UNSURE
+    return TickState.EMPTY
+
+
+def _band_margin(fill: float, omr: OmrSettings) -> float:
+    """Distance of a fill ratio to the nearest band edge, scaled to 0-1 by the band it lies in."""
+    edges = sorted((omr.empty_max, omr.ticked_min, omr.cancelled_min))
+    nearest = min(abs(fill - e) for e in edges)
+    return min(1.0, nearest / max(1e-6, omr.empty_max))
+
+
+def box_margin(fill: float, omr: OmrSettings, darkness: float | None = None) -> float:
+    """How far a box is from changing state, 0 (on an edge) to 1 (clear), as :func:`tick_state` decides it.
+
+    A typed cross blurred by a phone photo fills 0.6-0.7 of its box once thresholded, right on the
+    ``cancelled_min`` fill edge; :func:`tick_state` then decides by darkness, so a box that is a tick on
+    either side of that fill edge is measured by its darkness margin instead (edges
+    ``cancelled_darkness_unsure`` and ``blurred_tick_fill_max``). A blackened box in the cancelled band
+    is measured by both its fill and its darkness margins. Without darkness, the fill bands alone count.
+
+    Args:
+        fill: The box interior's fill ratio (0-1).
+        omr: Bands (``OmrSettings``).
+        darkness: The interior's mean darkness (0-1, :meth:`GreyLevels.darkness`), if measured.
+    """
+    fill_margin = _band_margin(fill, omr)
+    if darkness is None or fill < omr.ticked_min:
+        return fill_margin
+    scale = max(1e-6, omr.empty_max)
+    dark_scale = max(1e-6, omr.cancelled_darkness_min - omr.cancelled_darkness_unsure)
+    dark_margin = min(abs(darkness - e)
+                      for e in (omr.cancelled_darkness_unsure, omr.cancelled_darkness_min)) / dark_scale
+    if darkness < omr.cancelled_darkness_unsure and fill <= omr.blurred_tick_fill_max:
+        # A tick whatever side of cancelled_min the fill falls: only ticked_min, the blurred-tick ceiling
+        # and the darkness edge can change its state.
+        fill_edge = min(fill - omr.ticked_min, omr.blurred_tick_fill_max - fill) / scale
+        return float(min(1.0, fill_edge, dark_margin))
+    if fill >= omr.cancelled_min:
+        # Darkness takes part in the decision here; the blurred-tick fill ceiling only matters for a box
+        # not dark enough to be cancelled.
+        edges = (omr.cancelled_min,) if darkness >= omr.cancelled_darkness_min else (
+            omr.cancelled_min, omr.blurred_tick_fill_max)
+        fill_edge = min(abs(fill - e) for e in edges) / scale
+        return float(min(1.0, fill_edge, dark_margin))
+    return fill_margin
+
+
+def _rule_ok(rule: ChoiceRule, ticked: int) -> bool:
+    if rule is ChoiceRule.EXACTLY_ONE:
+        return ticked == 1
+    if rule is ChoiceRule.AT_MOST_ONE:
+        return ticked <= 1
+    return True
+
+
+def read_ticks(
+    field: Field, mask: np.ndarray, px_per_pt: float, omr: OmrSettings, quality: float,
+    grey: np.ndarray | None = None, levels: GreyLevels | None = None,
+) -> ExtractedField:
+    """Read a choice or flag field by the fill ratio of each box interior.
+
+    Args:
+        field: A ``CHOICE`` or ``FLAG`` field (``field.boxes`` in pt).
+        mask: Ink mask of the registered page (:func:`ink_mask`).
+        px_per_pt: Scale of ``mask`` (``dpi / 72``).
+        omr: Bands and inset (``OmrSettings``).
+        quality: Registration quality 0-1 (``RegisteredPage.quality``).
+        grey: The registered grey page, to measure each box's darkness (see :func:`tick_state`).
+        levels: Its paper and ink levels (:func:`grey_levels`); both or neither.
+
+    Returns:
+        The field with value ``list[str]`` of ticked options in form order (``bool`` for a
+        flag), per-box states and fill ratios. Cancelled and unsure boxes are not in the value.
+        Confidence is ``omr.unsure_confidence`` when a box is unsure, ``omr.rule_violation_confidence``
+        when the group's ``ChoiceRule`` is broken, else grows with the distance to the band edges.
+    """
+    fills = {b.option: ink_share(mask, b.rect.inset(omr.inset_pt), px_per_pt) for b in field.boxes}
+    dark = {b.option: (levels.darkness(crop_rect(grey, b.rect.inset(omr.inset_pt), px_per_pt))
+                       if grey is not None and levels is not None else None) for b in field.boxes}
+    states = {opt: tick_state(f, omr, dark[opt]) for opt, f in fills.items()}
+    ticked = [b.option for b in field.boxes if states[b.option] is TickState.TICKED]
+    confidence = 0.5 + 0.5 * min(box_margin(fills[opt], omr, dark[opt]) for opt in fills)
+    if any(s is TickState.UNSURE for s in states.values()):
+        confidence = min(confidence, omr.unsure_confidence)
+    if not _rule_ok(field.rule, len(ticked)) and (field.required or ticked):
+        confidence = min(confidence, omr.rule_violation_confidence)
+    value: RawValue = bool(ticked) if field.kind is FieldKind.FLAG else ticked
+    return ExtractedField(
+        name=field.name, value=value, confidence=with_quality(confidence, quality), source=Source.OMR,
+        page=field.page, zone=zone_box(field), ticks=states, fill_ratios={k: round(v, 4) for k, v in fills.items()},
+    )
+
+
+def boxes_hold_only_streaks(field: Field, mask: np.ndarray, band: np.ndarray, px_per_pt: float,
+                            omr: OmrSettings) -> bool:
+    """Whether a choice or flag that a copier's streak reaches can be read without it: every box interior the
+    streak passes through holds nothing else, and at least one does.
+
+    A box interior the streak's band (:func:`pipeline.reading.scan.foreign_ink.streak_band`) touches must be
+    crossed by it from edge to edge along a row or a column (else the streak may leave the band inside the box), and the
+    ink off the band must fill no more than ``omr.empty_max`` of the rest of the interior. Such a box is
+    empty: the band is the streak's own ink, and a cross, a check mark or a blackened box spreads beyond
+    it. On photocopies of seed 2026 (issue 3), a streak through an empty box was read as a tick in 4 of
+    1,150 boxes, and about one tick field a form was held for a person. A box with a mark and a streak
+    still goes to a person, and so does one the streak crosses where it was found broken.
+
+    Args:
+        field: The realigned field (boxes in pt).
+        mask: The page's ink mask, ``px_per_pt`` pixels per point.
+        band: The streaks' own ink (same shape).
+        px_per_pt: The scale.
+        omr: ``inset_pt``, ``empty_max``.
+    """
+    crossed = False
+    for box in field.boxes:
+        interior = box.rect.inset(omr.inset_pt)
+        near = crop_rect(band, interior, px_per_pt)
+        if not near.any():
+            continue
+        if not (near.all(axis=0).any() or near.all(axis=1).any()):
+            return False
+        rest = cv2.morphologyEx(crop_rect(mask, interior, px_per_pt) & (1 - near), cv2.MORPH_OPEN,
+                                np.ones((2, 2), np.uint8))
+        if rest.sum() > omr.empty_max * max(1, int((near == 0).sum())):
+            return False
+        crossed = True
+    return crossed
+
+
+def read_signature(
+    field: Field, mask: np.ndarray, px_per_pt: float, omr: OmrSettings, quality: float
+) -> ExtractedField:
+    """Decide whether a signature zone holds ink.
+
+    Args:
+        field: A ``SIGNATURE`` field.
+        mask: Ink mask of the registered page.
+        px_per_pt: Scale of ``mask`` (``dpi / 72``).
+        omr: ``signature_inset_pt`` and ``signature_ink_min``.
+        quality: Registration quality 0-1.
+
+    Returns:
+        The field with a ``bool`` value; the confidence falls towards 0.5 as the ink share nears
+        ``signature_ink_min`` (within a factor of three either side).
+    """
+    share = ink_share(mask, field.rect.inset(omr.signature_inset_pt), px_per_pt)
+    present = share >= omr.signature_ink_min
+    ratio = share / omr.signature_ink_min if present else omr.signature_ink_min / max(share, 1e-9)
+    confidence = min(0.98, 0.5 + 0.5 * min(1.0, (ratio - 1.0) / 2.0))
+    return ExtractedField(name=field.name, value=present, confidence=with_quality(confidence, quality),
+                          source=Source.OMR, page=field.page, zone=zone_box(field))

@@ -1,0 +1,436 @@
+"""Read every field of a scanned page: the order of the scan reader's steps.
+
+The page is identified (``pipeline.reading.identify``) and registered
+(``pipeline.reading.register``), so each zone of the form definition is cut out of the
+registered image by multiplying its points by ``dpi / 72``. :func:`read_scan_page` is a short
+sequence of named steps, each in the module of its concern:
+
+1. ink and foreign ink: ``pixels.ink_mask``, ``foreign_ink.foreign_ink`` (stamps, stray
+   signatures, copier streaks), ``streaks.drop_clear_streaks``, ``foreign_ink.drop_isolated_specks``;
+2. text zones (``text_zones``): stacked into one strip per language for tesseract (``strips``);
+3. combs (``combs``): each cell's digit read by tesseract and the digit model (``digit_model``),
+   a cell passing only when both agree;
+4. OMR (``omr``): tick boxes and signatures, read while tesseract works;
+5. text rules (``text_rules``): repairs, caps and the handwriting hold (``hand``);
+6. foreign ink: a field a stamp or a streak reaches goes to a person.
+
+Speed comes from calling tesseract three times per page (text, e-mails, digits), not once per
+zone; the three calls run side by side.
+"""
+
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from pipeline.form.definition import (
+    Field,
+    FieldKind,
+    FormDefinition,
+    PageIdentity,
+    PageLayout,
+    Rect,
+    form_v1,
+)
+from pipeline.form.template_image import blank_page_image
+from pipeline.reading.anchors import find_page
+from pipeline.reading.identify import IdentifiedPage
+from pipeline.reading.realign import realign_field
+from pipeline.reading.register import EVEN_PAPER_MIN, RegisteredPage, register_page
+from pipeline.reading.scan.combs import CombStrip, comb_field, read_comb_fields
+from pipeline.reading.scan.foreign_ink import (
+    ForeignInk,
+    drop_isolated_specks,
+    foreign_ink,
+    streak_band,
+)
+from pipeline.reading.scan.hand import baseline_agreement, looks_handwritten
+from pipeline.reading.scan.omr import boxes_hold_only_streaks, read_signature, read_ticks
+from pipeline.reading.scan.pixels import (
+    GreyLevels,
+    crop_rect,
+    grey_levels,
+    grow_ink,
+    ink_mask,
+    paper_to_white,
+    scaled,
+    sharpen_for_ocr,
+)
+from pipeline.reading.scan.streaks import drop_clear_streaks, zone_ink
+from pipeline.reading.scan.strips import DIGITS_CONFIG, Strip, Word, ocr_strip, words_by_slot
+from pipeline.reading.scan.text_rules import (
+    CLASS_LETTER_FIELDS,
+    class_line_confidence,
+    drop_speck_words,
+    email_confidence,
+    fix_email,
+    reading_cap,
+    repair_reading,
+    text_value,
+    words_confidence,
+)
+from pipeline.reading.scan.text_zones import read_text_fields, typed_as_read
+from pipeline.reading.scan.zones import COMB_KINDS, with_quality, zone_box
+from pipeline.settings import OcrSettings, OmrSettings
+from schemas.extraction import Doubt, ExtractedField, Source
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScanPageResult:
+    """Everything read from one scanned page.
+
+    Attributes:
+        identity: Form serial, version and page number from the QR codes.
+        quarter_turns: Counter-clockwise quarter turns that made the input upright (0-3).
+        dpi: Resolution the page was registered and read at (px per inch).
+        residual_pt: Registration residual in PDF points (see ``RegisteredPage.residual_pt``).
+        anchors_found: Registration anchors located, of five.
+        fields: Field name → extracted field, for every field of this page.
+        crops: Field name → PNG image of the field's zone on the registered page (see
+            ``pipeline.reading.crops``), for the review desk to show beside the value.
+        handwritten: Whether the page as a whole was judged filled by hand (the median baseline agreement
+            of its zones, :func:`pipeline.reading.scan.hand.looks_handwritten`); the form follows its most
+            handwritten page (:func:`pipeline.deciding.crosscheck.hold_handwritten_form`).
+    """
+
+    identity: PageIdentity
+    quarter_turns: int
+    dpi: float
+    residual_pt: float
+    anchors_found: int
+    fields: dict[str, ExtractedField]
+    crops: dict[str, bytes] = field(default_factory=dict)
+    handwritten: bool = False
+
+
+def field_crops(image: np.ndarray, px_per_pt: float, fields: Sequence[Field], crop_dpi: float) -> dict[str, bytes]:
+    """PNG crops of each field's zone (with a margin of ``CROP_MARGIN_PT``) from a registered page.
+
+    Args:
+        image: The registered grey page.
+        px_per_pt: Its scale.
+        fields: Fields to cut out.
+        crop_dpi: Resolution of the crops (downscaled when the page is finer; never upscaled).
+
+    Returns:
+        Field name → PNG bytes (grey, a few kilobytes each).
+    """
+    factor = min(1.0, crop_dpi / (px_per_pt * 72.0))
+    out: dict[str, bytes] = {}
+    for f in fields:
+        r = f.rect
+        crop = crop_rect(image, Rect(r.x0 - CROP_MARGIN_PT, r.top - CROP_MARGIN_PT, r.x1 + CROP_MARGIN_PT,
+                                 r.bottom + CROP_MARGIN_PT), px_per_pt)
+        if not crop.size:
+            continue
+        ok, png = cv2.imencode(".png", scaled(crop, factor), [cv2.IMWRITE_PNG_COMPRESSION, 6])
+        if ok:
+            out[f.name] = png.tobytes()
+    return out
+
+
+DPI_HINT_TOLERANCE = 0.15
+
+
+"""A file's stated resolution farther than this share from the one measured on the QR codes is ignored:
+phones write 72 dpi in every photo (issue 3), and a photo of a page is 150-250 dpi on the paper."""
+
+
+CROP_MARGIN_PT = 4.0
+
+
+"""Margin kept around a field's zone in its crop, so a person sees a stroke that crosses the edge."""
+
+
+def read_scan_page(
+    image: np.ndarray,
+    dpi_hint: float | None = None,
+    ocr: OcrSettings | None = None,
+    omr: OmrSettings | None = None,
+    definition: FormDefinition | None = None,
+) -> ScanPageResult:
+    """Read every field of one scanned page, each field once.
+
+    Args:
+        image: The scanned page, ``uint8`` grey array ``(height_px, width_px)``, any quarter-turn
+            orientation, skew up to a few degrees.
+        dpi_hint: The scan's resolution in px per inch if the file says it; otherwise it is
+            estimated from the QR module size. The page is registered and read at this resolution.
+        ocr: Tesseract settings (defaults: ``OcrSettings()``).
+        omr: Tick-box and signature settings (defaults: ``OmrSettings()``).
+        definition: Form geometry; defaults to version 1.
+
+    Returns:
+        The page identity, registration figures and one ``ExtractedField`` per field of the page:
+        text/e-mail ``str | None`` and combs in canonical form (source OCR); choices ``list[str]``
+        in form order, flags and signatures ``bool`` (source OMR).
+
+    Raises:
+        PageNotIdentifiedError: No QR code of ours on the page.
+        RegistrationError: The anchors could not be found or do not agree.
+        OcrError: Tesseract failed or timed out.
+    """
+    ocr, omr, definition = ocr or OcrSettings(), omr or OmrSettings(), definition or form_v1()
+    identified, page = identify_and_register(image, dpi_hint, definition)
+    number = identified.identity.page
+    page_fields = definition.page_fields(number)
+    ink = separate_ink(page, number, definition, ocr, omr)
+    photographed = page.evenness < EVEN_PAPER_MIN  # its light had to be flattened
+    zones = prepare_zones(page_fields, page, ink, definition.pages[number - 1], ocr, photographed)
+    aligned = realign_zones(page_fields, page, number, definition)
+    combs = read_comb_fields([aligned[f.name][0] for f in page_fields if f.kind in COMB_KINDS], page,
+                             ink.ocr_image, comb_ink(page, ink, ocr, photographed), ocr)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        text_job = pool.submit(ocr_strip, zones.text_strip, ocr, ocr.language)
+        mail_job = pool.submit(ocr_strip, zones.mail_strip, ocr, ocr.email_language)
+        comb_job = pool.submit(ocr_strip, combs.strip, ocr, ocr.language, DIGITS_CONFIG)
+        fields, unstreaked = read_marks(page_fields, aligned, page, ink, omr)  # OMR runs while tesseract works
+        text_words, mail_words, comb_words = text_job.result(), mail_job.result(), comb_job.result()
+    fields.update(zones.decided | combs.decided)
+    text_pairs = [*zip(zones.text_fields, words_by_slot(text_words, zones.text_strip.slots), strict=True),
+                  *zip(zones.mail_fields, words_by_slot(mail_words, zones.mail_strip.slots), strict=True)]
+    hands = judge_hands(text_pairs, combs, ink.writing, definition, page.px_per_pt, ocr)
+    fields.update(text_fields_read(text_pairs, hands, fields.get("class_level"), page, ocr))
+    fields.update(comb_fields_read(combs, comb_words, hands, aligned, ocr))
+    hold_foreign_ink(fields, ink.reached, ink.dropped | unstreaked, combs, omr)
+    log.debug("page %d read: %d fields, residual %.2f pt, %d text and %d comb zones OCR'd",
+              number, len(fields), page.residual_pt, len(text_pairs), len(combs.fields))
+    crops = field_crops(page.image, page.px_per_pt, page_fields, ocr.crop_dpi) if ocr.keep_crops else {}
+    return ScanPageResult(identified.identity, identified.quarter_turns, page.dpi, page.residual_pt,
+                          page.anchors_found, {f.name: fields[f.name] for f in page_fields}, crops,
+                          hands.page_by_hand)
+
+
+def identify_and_register(image: np.ndarray, dpi_hint: float | None, definition: FormDefinition
+                          ) -> tuple[IdentifiedPage, RegisteredPage]:
+    """Find the page by its QR codes and register it to the form's geometry.
+
+    A file's stated resolution farther than ``DPI_HINT_TOLERANCE`` from the one measured on the QR codes
+    is ignored (a phone's nominal 72 dpi is not the page's resolution).
+
+    Raises:
+        PageNotIdentifiedError: No QR code of ours on the page.
+        RegistrationError: The anchors could not be found or do not agree.
+    """
+    identified = find_page(image, definition)
+    if dpi_hint and abs(dpi_hint - identified.dpi_estimate) > DPI_HINT_TOLERANCE * identified.dpi_estimate:
+        dpi_hint = None
+    return identified, register_page(identified, dpi_hint, definition)
+
+
+@dataclass(frozen=True)
+class PageInk:
+    """The ink of a registered page, as each reader needs it (``uint8`` 0/1 masks at the page's DPI).
+
+    Attributes:
+        mask: All ink (:func:`pipeline.reading.scan.pixels.ink_mask`); tick boxes are read on it.
+        writing: ``mask`` with the copier streaks clear of the writing dropped out
+            (:func:`pipeline.reading.scan.streaks.drop_clear_streaks`); combs and signatures are read on it.
+        text_mask: ``writing`` without toner specks far from any writing; text zones are read on it.
+        ocr_image: The registered grey page with the paper outside ``text_mask`` set to white.
+        levels: The page's paper and ink grey levels.
+        foreign: Stamps, stray signatures and streaks found on the page.
+        reached: Fields the foreign ink reaches, streaks included.
+        crossed: Of those, the fields reached only by streaks.
+        dropped: Text, comb and signature fields a streak was dropped out of.
+    """
+
+    mask: np.ndarray
+    writing: np.ndarray
+    text_mask: np.ndarray
+    ocr_image: np.ndarray
+    levels: GreyLevels
+    foreign: ForeignInk
+    reached: list[str]
+    crossed: set[str]
+    dropped: set[str]
+
+
+def separate_ink(page: RegisteredPage, number: int, definition: FormDefinition, ocr: OcrSettings,
+                 omr: OmrSettings) -> PageInk:
+    """Find the page's ink and the foreign ink in it, before any zone is read.
+
+    Stamps, stray signatures and copier streaks are found first, so that a streak crossing a zone's blank
+    part is dropped out of the text (``pipeline.reading.scan.foreign_ink``); the rest holds what it reaches.
+    Toner specks far from any writing are not letters: dropped for reading text (photocopies, faxes).
+    """
+    mask = ink_mask(page.image)
+    foreign = foreign_ink(mask, definition, number, omr, page.image)
+    reached = foreign.fields_reached(definition, number, omr)
+    crossed = set(reached) - set(foreign.fields_reached(definition, number, omr, streaks=False))
+    writing, dropped = drop_clear_streaks(mask, foreign, crossed, definition, number, page.px_per_pt, omr, ocr)
+    text_mask = drop_isolated_specks(writing, page.px_per_pt, omr)
+    return PageInk(mask, writing, text_mask, paper_to_white(page.image, text_mask), grey_levels(page.image),
+                   foreign, reached, crossed, dropped)
+
+
+@dataclass(frozen=True)
+class TextZones:
+    """Text and e-mail zones ready for tesseract: one strip per language, empty zones already decided."""
+
+    text_strip: Strip
+    text_fields: list[Field]
+    mail_strip: Strip
+    mail_fields: list[Field]
+    decided: dict[str, ExtractedField]
+
+
+def prepare_zones(page_fields: Sequence[Field], page: RegisteredPage, ink: PageInk, layout: PageLayout,
+                  ocr: OcrSettings, photographed: bool) -> TextZones:
+    """Stack the page's inked text and e-mail zones, each kind in its strip.
+
+    A photographed page's letters are sharpened for tesseract first
+    (:func:`pipeline.reading.scan.pixels.sharpen_for_ocr`); the printed QR codes and anchors are cut out
+    of the zones they overlap.
+    """
+    image = sharpen_for_ocr(ink.ocr_image, page.px_per_pt, ocr) if photographed else ink.ocr_image
+    marks = layout.qr_codes + layout.anchors
+    text_strip, text_fields, decided_text = read_text_fields(
+        [f for f in page_fields if f.kind is FieldKind.TEXT], page, image, ink.text_mask, ocr, marks)
+    mail_strip, mail_fields, decided_mail = read_text_fields(
+        [f for f in page_fields if f.kind is FieldKind.EMAIL], page, image, ink.text_mask, ocr, marks)
+    return TextZones(text_strip, text_fields, mail_strip, mail_fields, decided_text | decided_mail)
+
+
+def realign_zones(page_fields: Sequence[Field], page: RegisteredPage, number: int, definition: FormDefinition
+                  ) -> dict[str, tuple[Field, float]]:
+    """Each tick box and comb moved onto its own printed place, with its position quality.
+
+    Returns:
+        Field name → (the field at its printed place, quality 0-1), for tick and comb fields
+        (:func:`pipeline.reading.realign.realign_field`).
+    """
+    template = blank_page_image(number, page.dpi, definition.version)
+    return {f.name: realign_field(f, page.image, template, page.px_per_pt, page.residual_pt)
+            for f in page_fields if f.is_tick or f.kind in COMB_KINDS}
+
+
+def comb_ink(page: RegisteredPage, ink: PageInk, ocr: OcrSettings, photographed: bool) -> np.ndarray:
+    """The ink combs are cut from: on a photo, grown into the digits' lighter strokes.
+
+    A ballpoint is lighter than toner. Combs are read on the ink without the streaks dropped out of them
+    (never grown back).
+    """
+    if not photographed:
+        return ink.writing
+    return grow_ink(page.image, ink.writing, ink.levels.paper, ocr.icr.comb_ink_growth) & (ink.writing | (1 - ink.mask))
+
+
+def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, float]], page: RegisteredPage,
+               ink: PageInk, omr: OmrSettings) -> tuple[dict[str, ExtractedField], set[str]]:
+    """OMR: every tick question and signature of the page, each read once.
+
+    A choice or flag whose only foreign ink is a streak through empty boxes is read without the streak
+    (:func:`pipeline.reading.scan.omr.boxes_hold_only_streaks`).
+
+    Returns:
+        Field name → extracted field, and the tick fields read with a streak dropped out.
+    """
+    s = page.px_per_pt
+    streaked = [f for f in page_fields if f.is_tick and f.name in ink.crossed]
+    band = streak_band(ink.foreign.streaks, ink.mask, s, omr) if streaked else None
+    fields: dict[str, ExtractedField] = {}
+    unstreaked: set[str] = set()
+    for f in page_fields:
+        if f.is_tick:
+            box_field, box_quality = aligned[f.name]
+            mask = ink.mask
+            if band is not None and f.name in ink.crossed and boxes_hold_only_streaks(box_field, ink.mask, band, s,
+                                                                                       omr):
+                mask = ink.mask & (1 - band)
+                unstreaked.add(f.name)
+            fields[f.name] = read_ticks(box_field, mask, s, omr, box_quality, page.image, ink.levels)
+        elif f.kind is FieldKind.SIGNATURE:
+            fields[f.name] = read_signature(f, ink.writing, s, omr, page.quality)
+    return fields, unstreaked
+
+
+@dataclass(frozen=True)
+class Hands:
+    """How typed or handwritten the page's zones look (baseline agreement, 0-1; ``None`` when unmeasured)."""
+
+    zones: dict[str, np.ndarray]
+    agreements: dict[str, float | None]
+    page_agreement: float | None
+    page_by_hand: bool
+
+
+def judge_hands(text_pairs: Sequence[tuple[Field, list[Word]]], combs: CombStrip, writing: np.ndarray,
+                definition: FormDefinition, px_per_pt: float, ocr: OcrSettings) -> Hands:
+    """Judge each text zone's hand, and the page's on its text zones and its combs together.
+
+    Block capitals can stand as straight as type; digits written one per cell rarely do.
+    """
+    zones = {f.name: zone_ink(writing, f, definition, px_per_pt) for f, _ in text_pairs}
+    agreements = {name: baseline_agreement(zone, px_per_pt, ocr.icr) for name, zone in zones.items()}
+    measured = [a for a in (*agreements.values(), *combs.agreements) if a is not None]
+    page_agreement = float(np.median(measured)) if measured else None
+    page_by_hand = looks_handwritten(None, page_agreement, ocr.icr)  # the page as a whole, not one zone
+    return Hands(zones, agreements, page_agreement, page_by_hand)
+
+
+def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], hands: Hands, class_level: ExtractedField | None,
+                     page: RegisteredPage, ocr: OcrSettings) -> dict[str, ExtractedField]:
+    """Text and e-mail fields from their words: repairs, caps, and the handwriting hold.
+
+    Args:
+        text_pairs: Each inked text or e-mail field with the words tesseract read in it.
+        hands: The zones' and the page's hands (:func:`judge_hands`).
+        class_level: The class level as read by OMR, which the class line is checked against.
+        page: The registered page (scale and quality).
+        ocr: Thresholds.
+    """
+    fields: dict[str, ExtractedField] = {}
+    for f, read in text_pairs:
+        words = drop_speck_words(read) if f.kind is FieldKind.TEXT else read
+        value = repair_reading(f.name, text_value(f.kind, words))
+        confidence = words_confidence(words) if value else ocr.unread_confidence
+        if value and f.name in CLASS_LETTER_FIELDS:
+            confidence = class_line_confidence(words, class_level, ocr.text_confidence_min)
+        if f.kind is FieldKind.EMAIL:
+            value, confidence = fix_email(value), email_confidence(confidence, ocr)
+        confidence = min(confidence, reading_cap(f, value, ocr))
+        doubt = None
+        if looks_handwritten(hands.agreements[f.name], hands.page_agreement, ocr.icr) and not (
+                not hands.page_by_hand and typed_as_read(hands.zones[f.name], words, page.px_per_pt, ocr)):
+            confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop
+            doubt = (Doubt.HANDWRITTEN_FORM if hands.page_by_hand else Doubt.HANDWRITTEN) if value is not None else None
+        fields[f.name] = ExtractedField(name=f.name, value=value, confidence=with_quality(confidence, page.quality),
+                                        source=Source.OCR, page=f.page, zone=zone_box(f), doubt=doubt)
+    return fields
+
+
+def comb_fields_read(combs: CombStrip, comb_words: Sequence[Word], hands: Hands,
+                     aligned: dict[str, tuple[Field, float]], ocr: OcrSettings) -> dict[str, ExtractedField]:
+    """Comb fields from tesseract's digits and the digit model's, judged typed or handwritten per comb."""
+    fields: dict[str, ExtractedField] = {}
+    for f, words, cells, probabilities, agreement in zip(combs.fields, words_by_slot(comb_words, combs.strip.slots),
+                                                         combs.cells, combs.probabilities, combs.agreements,
+                                                         strict=True):
+        typed = not looks_handwritten(agreement, hands.page_agreement, ocr.icr)
+        fields[f.name] = comb_field(f, words, cells, probabilities, aligned[f.name][1], ocr, typed)
+    return fields
+
+
+def hold_foreign_ink(fields: dict[str, ExtractedField], reached: Sequence[str], dropped: set[str], combs: CombStrip,
+                     omr: OmrSettings) -> None:
+    """Ink of a stamp, a stray signature or a copier's streak reaching a zone or a box: a person decides.
+
+    A field a streak was dropped out of is not held, unless it is a comb left with an empty cell (a digit
+    may lie under the streak). Lowers the held fields' confidence in ``fields`` to
+    ``omr.foreign_ink_confidence`` with the doubt ``FOREIGN_INK``.
+    """
+    emptied = {f.name for f, cells in zip(combs.fields, combs.cells, strict=True) if len(cells) != len(f.cells)}
+    emptied = dropped & (emptied | set(combs.decided))
+    for name in (n for n in reached if n not in dropped or n in emptied):
+        fields[name] = fields[name].model_copy(
+            update={"confidence": min(fields[name].confidence, omr.foreign_ink_confidence),
+                    "doubt": Doubt.FOREIGN_INK})

@@ -1,0 +1,163 @@
+"""Pixel helpers of the scan reader: ink masks, crops, paper levels, sharpening.
+
+Pure functions over ``uint8`` grey arrays ``(height_px, width_px)``; rectangles in PDF points
+converted with ``px_per_pt`` (the registered page's DPI / 72).
+"""
+
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from pipeline.form.definition import (
+    Rect,
+)
+from pipeline.reading.register import ink_threshold
+from pipeline.settings import OcrSettings
+
+log = logging.getLogger(__name__)
+
+
+def box_px(rect: Rect, px_per_pt: float, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """Pixel bounds ``(x0, y0, x1, y1)`` of a rectangle in points, clipped to the image."""
+    h, w = shape[:2]
+    x0 = min(max(0, int(round(rect.x0 * px_per_pt))), w)
+    y0 = min(max(0, int(round(rect.top * px_per_pt))), h)
+    x1 = min(max(x0, int(round(rect.x1 * px_per_pt))), w)
+    y1 = min(max(y0, int(round(rect.bottom * px_per_pt))), h)
+    return x0, y0, x1, y1
+
+
+def crop_rect(image: np.ndarray, rect: Rect, px_per_pt: float) -> np.ndarray:
+    """The pixels of ``rect`` (PDF points, y down) of ``image`` at ``px_per_pt``, clipped to the image (a view)."""
+    x0, y0, x1, y1 = box_px(rect, px_per_pt, image.shape)
+    return image[y0:y1, x0:x1]
+
+
+def ink_mask(image: np.ndarray) -> np.ndarray:
+    """Binary ink mask of a registered page: 1 where the pixel is ink, 0 for paper.
+
+    Args:
+        image: ``uint8`` grey page (grey or black-and-white scan).
+
+    Returns:
+        ``uint8`` array of the same shape holding 0 and 1. The threshold is Otsu's on the page
+        (``pipeline.reading.register.ink_threshold``), which separates toner from paper on both scan modes.
+    """
+    return (image <= ink_threshold(image)).astype(np.uint8)
+
+
+def grow_ink(image: np.ndarray, mask: np.ndarray, paper: float, growth: float) -> np.ndarray:
+    """The ink mask grown by hysteresis into the lighter parts of its own strokes.
+
+    A ballpoint digit photographed by a phone is lighter than toner and uneven: Otsu's page threshold
+    keeps its darkest parts only, and a ``0`` comes out as a ``(``. Pixels darker than a second, higher
+    threshold (``growth`` of the way from Otsu's level to the paper's) are added where they touch the ink
+    of ``mask``: the strokes are made whole, while paper, however shadowed, touching no ink stays paper.
+
+    Args:
+        image: ``uint8`` grey registered page.
+        mask: Its ink mask (0/1, :func:`ink_mask` or a cleaned copy of it), the seeds.
+        paper: Grey level of bare paper (:attr:`GreyLevels.paper`).
+        growth: Share 0-1 of the way from the ink threshold to ``paper`` (``IcrSettings.comb_ink_growth``).
+
+    Returns:
+        ``uint8`` 0/1 mask of the same shape, a superset of ``mask``.
+    """
+    threshold = ink_threshold(image)
+    light = (image <= threshold + max(0.0, paper - threshold) * growth).astype(np.uint8) | mask.astype(np.uint8)
+    count, labels = cv2.connectedComponents(light, connectivity=8)
+    seeded = np.zeros(count, bool)
+    seeded[np.unique(labels[mask.astype(bool)])] = True
+    seeded[0] = False
+    return seeded[labels].astype(np.uint8)
+
+
+def paper_to_white(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Set every non-ink pixel to white, keeping the grey of ink pixels (anti-aliasing).
+
+    Stacked crops sit on a white strip; left grey (scanned paper is about 240), each crop's
+    rectangle shows as an edge and tesseract's LSTM then invents digits (measured: a date
+    ``10/10/2026`` read as ``10702026`` on grey paper, right once paper is white).
+    """
+    return np.where(mask.astype(bool), image, np.uint8(255)).astype(np.uint8)
+
+
+def sharpen_for_ocr(image: np.ndarray, px_per_pt: float, ocr: OcrSettings) -> np.ndarray:
+    """Unsharp mask for tesseract: the image plus ``ocr.photo_sharpen_amount`` of its difference with a Gaussian
+    blur of sigma ``ocr.photo_sharpen_sigma_pt`` (pt, converted with ``px_per_pt``).
+
+    A phone's lens and JPEG/HEIC compression round the letters of a photo, and the resampling to
+    ``ocr.text_ocr_dpi`` rounds them further; tesseract then confuses ``ll``/``li``, ``5``/``S`` and ``B``/``8``
+    at high confidence (measured, see ``OcrSettings.photo_sharpen_sigma_pt``).
+
+    Args:
+        image: ``uint8`` grey page, paper white (:func:`paper_to_white`).
+        px_per_pt: Its scale.
+        ocr: Radius and amount.
+
+    Returns:
+        A sharpened ``uint8`` copy of the same shape.
+    """
+    blur = cv2.GaussianBlur(image, (0, 0), ocr.photo_sharpen_sigma_pt * px_per_pt)
+    return cv2.addWeighted(image, 1.0 + ocr.photo_sharpen_amount, blur, -ocr.photo_sharpen_amount, 0)
+
+
+def ink_share(mask: np.ndarray, rect: Rect, px_per_pt: float) -> float:
+    """Share (0-1) of ink pixels of ``mask`` inside ``rect`` (pt); 0 for an empty crop."""
+    crop = crop_rect(mask, rect, px_per_pt)
+    return float(crop.mean()) if crop.size else 0.0
+
+
+def ink_area_pt2(mask: np.ndarray, rect: Rect, px_per_pt: float) -> float:
+    """Ink inside ``rect`` in square points, after an opening that drops isolated 1-px specks.
+
+    An absolute area, not a share: a two-letter value in a 400-pt wide zone is as much
+    writing as a full line.
+    """
+    crop = crop_rect(mask, rect, px_per_pt)
+    if not crop.size:
+        return 0.0
+    opened = cv2.morphologyEx(crop, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    return float(opened.sum()) / (px_per_pt * px_per_pt)
+
+
+@dataclass(frozen=True)
+class GreyLevels:
+    """Grey levels of bare paper and of solid ink on a registered page (0-255).
+
+    Attributes:
+        paper: The 90th percentile of the page: paper covers far more than 10 % of it.
+        ink: The 0.5th percentile: the cores of printed strokes and of the solid anchors.
+    """
+
+    paper: float
+    ink: float
+
+    def darkness(self, crop: np.ndarray) -> float:
+        """Mean darkness of a crop, 0 for bare paper and 1 for solid ink.
+
+        Unlike a share of thresholded pixels, a mean does not change with blur: a blurred cross
+        spreads over more pixels but keeps its amount of ink, so it never looks like a filled box.
+        """
+        if not crop.size:
+            return 0.0
+        return float(np.clip((self.paper - float(crop.mean())) / max(1.0, self.paper - self.ink), 0.0, 1.0))
+
+
+def grey_levels(image: np.ndarray) -> GreyLevels:
+    """Paper and ink grey levels of a registered page (see :class:`GreyLevels`)."""
+    sample = image[::2, ::2]
+    return GreyLevels(float(np.percentile(sample, 90)), float(np.percentile(sample, 0.5)))
+
+
+def scaled(crop: np.ndarray, factor: float) -> np.ndarray:
+    """``crop`` resized by ``factor`` (cubic when enlarging, area when shrinking); the crop itself when the factor is within 1 %."""
+    if abs(factor - 1.0) < 0.01:
+        return crop
+    interpolation = cv2.INTER_CUBIC if factor > 1.0 else cv2.INTER_AREA
+    return cv2.resize(crop, None, fx=factor, fy=factor, interpolation=interpolation)

@@ -1,0 +1,131 @@
+"""Copier streaks dropped out of the zones they cross but do not write in.
+
+A streak (``pipeline.reading.scan.foreign_ink``) crossing a text zone's blank part, a comb's
+printed gaps or a signature zone, clear of the writing by ``omr.streak_clearance_pt``, is removed
+from the ink the zone is read on (:func:`drop_clear_streaks`); a streak through the writing
+holds the field for a person. Geometry in PDF points, masks in pixels at the page's DPI.
+"""
+
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+
+import cv2
+import numpy as np
+
+from pipeline.form.definition import (
+    Field,
+    FieldKind,
+    FormDefinition,
+    Rect,
+)
+from pipeline.reading.scan.foreign_ink import (
+    WORK_DPI,
+    ForeignInk,
+    streak_clear_of_writing,
+)
+from pipeline.reading.scan.pixels import crop_rect
+from pipeline.reading.scan.zones import COMB_KINDS, TEXT_KINDS, cell_interior, text_rect
+from pipeline.settings import OcrSettings, OmrSettings
+
+log = logging.getLogger(__name__)
+
+
+def zone_ink(mask: np.ndarray, field: Field, definition: FormDefinition, px_per_pt: float) -> np.ndarray:
+    """The ink of a text zone's writing area (:func:`text_rect`: no dotted baseline, no registration mark).
+
+    Args:
+        mask: The registered page's ``uint8`` 0/1 ink mask, ``px_per_pt`` pixels per PDF point.
+        field: A text or e-mail field of that page.
+        definition: The form, whose page layout gives the registration marks.
+        px_per_pt: The mask's scale.
+
+    Returns:
+        A view of ``mask`` over the zone.
+    """
+    layout = definition.pages[field.page - 1]
+    return crop_rect(mask, text_rect(field, layout.qr_codes + layout.anchors), px_per_pt)
+
+
+def streak_drop_areas(field: Field, definition: FormDefinition, omr: OmrSettings,
+                      ocr: OcrSettings) -> tuple[tuple[Rect, ...], Rect, float] | None:
+    """Where a streak crossing ``field`` must be clear of writing, where it is then taken out, and how clear.
+
+    * A text or e-mail zone: its writing area (:func:`text_rect`), clear by ``omr.streak_clearance_pt``
+      (a narrow letter hidden under the streak keeps a neighbour within it).
+    * A comb: each cell's interior (printed outline left out) by ``omr.comb_streak_clearance_pt``, and the
+      streak taken out over the comb with the margin its digits are cut with (``icr.cell_margin_pt``). A
+      digit hidden whole under a streak leaves its cell empty, and a date, phone or postcode with an empty
+      cell is never accepted (:func:`comb_field`).
+    * A signature zone: no area to be clear (``()``): the question is only whether the zone holds ink,
+      and once a streak's pixels are taken out of the part whose ink is measured (``omr.signature_inset_pt``)
+      what is left is the signature, cut where the streak crossed it, or nothing. A streak is at least
+      ``omr.streak_min_pt`` long (80 pt), longer than the zone is tall (60 pt): no pen stroke inside it is one.
+
+    Returns:
+        ``(areas, drop_rect, clearance_pt)`` in PDF points, or ``None`` for a tick box: a tick's strokes
+        cross its box, so a streak is never taken out of one; a box holding nothing but a streak is read
+        past it instead (:func:`boxes_hold_only_streaks`).
+    """
+    if field.kind in TEXT_KINDS:
+        layout = definition.pages[field.page - 1]
+        area = text_rect(field, layout.qr_codes + layout.anchors)
+        return (area,), area, omr.streak_clearance_pt
+    if field.kind in COMB_KINDS:
+        m = ocr.icr.cell_margin_pt
+        r = field.rect
+        return (tuple(cell_interior(c, ocr) for c in field.cells), Rect(r.x0 - m, r.top - m, r.x1 + m, r.bottom + m),
+                omr.comb_streak_clearance_pt)
+    if field.kind is FieldKind.SIGNATURE:
+        return (), field.rect.inset(omr.signature_inset_pt), 0.0
+    return None
+
+
+def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, crossed: Collection[str], definition: FormDefinition,
+                       page: int, px_per_pt: float, omr: OmrSettings,
+                       ocr: OcrSettings) -> tuple[np.ndarray, set[str]]:
+    """Take copier streaks out of the zones, combs and signature zones whose blank part they cross.
+
+    Args:
+        mask: The registered page's ``uint8`` 0/1 ink mask, ``px_per_pt`` pixels per PDF point.
+        foreign: Its foreign ink (:func:`pipeline.reading.scan.foreign_ink.foreign_ink`, at ``WORK_DPI``).
+        crossed: Fields that streaks reach and no other foreign mark does (``ForeignInk.fields_reached``).
+        definition: The form.
+        page: 1-based page number; its text, e-mail, comb and signature fields are looked at.
+        px_per_pt: The mask's scale.
+        omr: Clearances (:func:`pipeline.reading.scan.foreign_ink.streak_clear_of_writing`, :func:`streak_drop_areas`).
+        ocr: Comb cell insets and margins.
+
+    Returns:
+        The ink without those streaks (``mask`` itself when none was dropped), and the names of the fields
+        they were dropped from: no other foreign mark reaches these, so they are read as if never crossed.
+    """
+    candidates = [(f, areas) for f in definition.page_fields(page) if f.name in crossed
+                  and (areas := streak_drop_areas(f, definition, omr, ocr)) is not None]
+    if not candidates:
+        return mask, set()
+    # A streak is found off the printed form: bridged where it crosses a zone's dotted line (``streak_gap_pt``),
+    # and, found at ``WORK_DPI``, widened by a point (its edge pixels are the page's).
+    gap = max(1, round(omr.streak_gap_pt * WORK_DPI / 72.0))
+    bridged = cv2.morphologyEx(foreign.streaks.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8))
+    band = cv2.resize(bridged, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST)
+    reach = 2 * round(px_per_pt) + 1
+    streak_ink = cv2.dilate(band, np.ones((1, reach), np.uint8)) & mask
+    writing, dropped = mask, set()
+    for f, (areas, drop_rect, clearance_pt) in candidates:
+        crossings = [(crop_rect(mask, a, px_per_pt), crop_rect(streak_ink, a, px_per_pt)) for a in areas]
+        crossings = [(ink, streak) for ink, streak in crossings if streak.any()]
+        if f.kind in TEXT_KINDS and not crossings:
+            continue  # the streak reaches the zone only off its writing area: as before, a person looks
+        if not all(streak_clear_of_writing(ink, streak, px_per_pt, omr, clearance_pt) for ink, streak in crossings):
+            continue
+        in_drop = crop_rect(streak_ink, drop_rect, px_per_pt)
+        if not in_drop.any():
+            continue
+        if writing is mask:
+            writing = mask.copy()
+        crop_rect(writing, drop_rect, px_per_pt)[in_drop > 0] = 0
+        dropped.add(f.name)
+    return writing, dropped

@@ -1,0 +1,76 @@
+"""Text and e-mail zones: blank ones decided at once, inked ones stacked into one strip for tesseract.
+
+:func:`read_text_fields` returns the strip to read and the fields already decided (an empty zone
+is an empty value). Rectangles in PDF points, pixels at the registered page's DPI.
+"""
+
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from pipeline.form.definition import (
+    Field,
+    Rect,
+)
+from pipeline.reading.register import RegisteredPage
+from pipeline.reading.scan.hand import typed_rendering_match
+from pipeline.reading.scan.pixels import crop_rect, ink_area_pt2, scaled
+from pipeline.reading.scan.strips import Strip, Word, stack_zones
+from pipeline.reading.scan.zones import empty_field, text_rect
+from pipeline.settings import OcrSettings
+from schemas.extraction import ExtractedField
+
+log = logging.getLogger(__name__)
+
+
+def typed_as_read(zone: np.ndarray, words: Sequence[Word], px_per_pt: float, ocr: OcrSettings) -> bool:
+    """Whether a text zone's ink (:func:`zone_ink`) is its own reading typed in the form's font.
+
+    Blur merges a photographed zone's letters into a few blobs, and one descender then pulls its
+    baseline agreement under the typed threshold (``Mme Becker, enseignant(e)``, issue 3); typing the
+    reading again and laying it over the zone tells type from a hand
+    (:func:`pipeline.reading.scan.hand.typed_rendering_match`).
+    """
+    match = typed_rendering_match(zone, " ".join(w.text for w in words), px_per_pt, ocr.icr)
+    return match is not None and match.typed(ocr.icr)
+
+
+def read_text_fields(
+    fields: Sequence[Field],
+    page: RegisteredPage,
+    ocr_image: np.ndarray,
+    mask: np.ndarray,
+    ocr: OcrSettings,
+    marks: Sequence[Rect] = (),
+) -> tuple[Strip, list[Field], dict[str, ExtractedField]]:
+    """Prepare the text strip: empty zones are answered at once, inked ones are stacked.
+
+    Args:
+        fields: Text and e-mail fields of the page.
+        page: The registered page (scale and quality).
+        ocr_image: The registered page with paper set to white (:func:`paper_to_white`).
+        mask: Its ink mask.
+        ocr: Thresholds and scales.
+        marks: Printed registration marks of the page (pt), cut out of the zones they overlap.
+
+    Returns:
+        The strip to OCR, the fields in its slot order, and the already-decided empty fields.
+    """
+    s = page.px_per_pt
+    factor = ocr.text_ocr_dpi / page.dpi
+    decided: dict[str, ExtractedField] = {}
+    inked: list[Field] = []
+    crops: list[np.ndarray] = []
+    for f in fields:
+        rect = text_rect(f, marks)
+        if ink_area_pt2(mask, rect, s) < ocr.zone_ink_min_pt2:
+            decided[f.name] = empty_field(f, page.quality)
+            continue
+        inked.append(f)
+        crops.append(scaled(crop_rect(ocr_image, rect, s), factor))
+    gap = int(round(ocr.strip_gap_pt * s * factor))
+    return stack_zones(crops, gap, gap), inked, decided

@@ -1,0 +1,17 @@
+"""What the reading workers' forkserver loads once, so that every forked worker starts warm.
+
+Imported (not called) by the forkserver of :mod:`pipeline.reading.limits`: it imports the readers and trains
+the comb digit model (:func:`pipeline.reading.scan.digit_model.digit_model`, about a second) with the default settings,
+which
+each worker would otherwise do again for every document. A worker run with other ICR settings trains
+its own model on first use, as before.
+"""
+
+from __future__ import annotations
+
+import pipeline.deciding.decide  # noqa: F401 - imported for the forkserver to hold
+import pipeline.reading.extract  # noqa: F401 - imported for the forkserver to hold
+from pipeline.reading.scan.digit_model import digit_model
+from pipeline.settings import IcrSettings
+
+digit_model(IcrSettings().stroke_px)

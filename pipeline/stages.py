@@ -1,0 +1,319 @@
+"""The order of the stages, in one place: from a received file to its recorded outcome.
+
+This is the module to open to see where a form is decided. ``flows/nightly.py`` (a folder) and
+``flows/mail_intake.py`` (a mailbox, through ``pipeline.runs.mail``) wrap these functions as
+Prefect tasks; the benchmark and the tests call them directly, so the pipeline runs without Prefect.
+
+Per file: :func:`receive_file` (ingest: hash, keep a copy; ``pipeline.intake``) → skip if this
+exact file was already processed → :func:`is_duplicate` if the content is already held →
+:func:`read_file` (``pipeline.reading``: fillable fields, text layer, or identification,
+registration and the scan reader) → :func:`record_failure` for a document that could not be read.
+Then per form serial (pages of one form may come in several files): :func:`group_forms` →
+:func:`decide_and_record` (``pipeline.deciding``: assemble, cross-check, validate, route;
+:func:`pipeline.deciding.decide.decide_form`) → the whole outcome recorded in one transaction.
+Duplicates are recorded last, once their first copy is (:func:`record_duplicate`). Every received
+document ends in exactly one place: routed, waiting list, awaiting review, quarantined or duplicate.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import ClassVar
+
+from pipeline.deciding.decide import Decision, decide_form
+from pipeline.deciding.directory import load_directory
+from pipeline.errors import ClasError
+from pipeline.intake.ingest import ingest_file
+from pipeline.reading.document import DocumentReading, Reason, read_received
+from pipeline.reading.extract import PageResult
+from pipeline.settings import Settings
+from pipeline.store import Store
+from schemas.directory import Directory
+from schemas.document import OUTCOME_LABELS_FR, REASON_LABELS_FR, Outcome, ReceivedDocument
+
+SKIPPED = "already_processed"
+
+
+class IngestIOError(ClasError):
+    """A file of the inbox could not be read or copied (I/O; retried by the flow, then by the next run).
+
+    Attributes:
+        errno_code: The operating system's error number, if any.
+    """
+
+    code: ClassVar[str] = "ingest_io"
+    default_reason_fr: ClassVar[str] = (
+        "Fichier illisible dans le dossier de réception (droits, disque) : il sera repris à la prochaine exécution."
+    )
+
+    def __init__(self, message: str, *, errno_code: int | None = None, reason_fr: str | None = None) -> None:
+        """Create the error; see the class docstring for ``errno_code``."""
+        super().__init__(message, reason_fr=reason_fr)
+        self.errno_code = errno_code
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What became of one file of the inbox (no personal data: safe to log).
+
+    Attributes:
+        sha256: Content hash.
+        outcome: An :class:`Outcome` value, or ``already_processed`` for a file an
+            earlier run handled (not a new reception).
+        reason_codes: Codes of the reasons, when not routed.
+        carrier_id: Carrier chosen, when routed.
+    """
+
+    sha256: str
+    outcome: str
+    reason_codes: tuple[str, ...] = ()
+    carrier_id: str | None = None
+
+
+KILL_AT_ENV = "CLAS_TEST_KILL_AT"
+"""Fault injection for the crash tests (``tests/trust/test_crash.py``): ``point[:n]`` makes the
+process SIGKILL itself the ``n``-th time (default 1) it reaches ``point``. Points:
+``after_ingest`` (a file kept, nothing recorded), ``mid_extraction`` (before reading a
+document), ``before_record`` (a form decided and routed, its transaction not yet begun).
+Unset in production, where :func:`crash_point` does nothing."""
+_KILL_COUNTS: Counter[str] = Counter()
+
+
+def crash_point(point: str) -> None:
+    """Kill this process with SIGKILL here if ``CLAS_TEST_KILL_AT`` names this point (crash tests only)."""
+    wanted = os.environ.get(KILL_AT_ENV)
+    if not wanted:
+        return
+    name, _, nth = wanted.partition(":")
+    if name != point:
+        return
+    _KILL_COUNTS[point] += 1
+    if _KILL_COUNTS[point] == int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class RunContext:
+    """What every file's processing needs: settings, store and directory (opened once per run).
+
+    Args:
+        settings: Product settings.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        # Kept files are personal data about minors: owner-only folders (files are 0600, see ingest).
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(settings.data_dir, 0o700)
+        self.store = Store(settings.database_url)
+        self.directory: Directory = load_directory(settings.directory_file)
+
+    @property
+    def originals_dir(self) -> Path:
+        """Folder of kept originals (owner-only)."""
+        return self.settings.data_dir / "originals"
+
+    def close(self) -> None:
+        """Release the database."""
+        self.store.close()
+
+
+_CONTEXTS: dict[Settings, RunContext] = {}
+
+
+def run_context(settings: Settings) -> RunContext:
+    """The run context for these settings, opened once per process and reused.
+
+    Tasks receive the (small, frozen) settings and look their context up here,
+    so that no open client crosses a task boundary.
+    """
+    if settings not in _CONTEXTS:
+        _CONTEXTS[settings] = RunContext(settings)
+    return _CONTEXTS[settings]
+
+
+def close_run_contexts() -> None:
+    """Close every context opened by :func:`run_context`."""
+    while _CONTEXTS:
+        _CONTEXTS.popitem()[1].close()
+
+
+def receive_file(ctx: RunContext, path: Path, source: str) -> ReceivedDocument | FileResult:
+    """Ingest one file of the inbox, or say that an earlier run already handled it.
+
+    Raises:
+        IngestIOError: The file cannot be read or kept (nothing is recorded; the next run
+            retries). Its message names the error number only, never the path: file names
+            sent by schools often carry the pupil's name, and Prefect logs a failed task's
+            exception.
+    """
+    try:
+        doc = ingest_file(path, source, ctx.originals_dir)
+    except OSError as exc:
+        raise IngestIOError(f"file cannot be read or kept: {errno.errorcode.get(exc.errno or 0, 'EIO')}",
+                            errno_code=exc.errno) from None
+    crash_point("after_ingest")
+    if ctx.store.already_received(source, doc.original_name, doc.sha256):
+        return FileResult(doc.sha256, SKIPPED)
+    return doc
+
+
+def is_duplicate(ctx: RunContext, doc: ReceivedDocument, seen_this_run: set[str]) -> bool:
+    """Whether the content was already received (earlier run, or earlier in this run)."""
+    return doc.sha256 in seen_this_run or ctx.store.document_status(doc.sha256) is not None
+
+
+def record_duplicate(ctx: RunContext, run_id: int, doc: ReceivedDocument) -> FileResult:
+    """Record a second reception of a content (call after the first one is recorded)."""
+    ctx.store.record_duplicate(run_id, doc)
+    return FileResult(doc.sha256, Outcome.DUPLICATE.value, ("duplicate_file",))
+
+
+def read_file(ctx: RunContext, doc: ReceivedDocument) -> DocumentReading:
+    """Read a received document's pages (never raises for bad input)."""
+    crash_point("mid_extraction")
+    return read_received(doc, ctx.settings)
+
+
+@dataclass(frozen=True)
+class FormGroup:
+    """The documents that carry the pages of one form serial in this run.
+
+    Attributes:
+        form_id: The serial.
+        readings: The documents' readings, in inbox order.
+    """
+
+    form_id: str
+    readings: tuple[DocumentReading, ...]
+
+    @property
+    def pages(self) -> list[PageResult]:
+        """Every page of the form's documents."""
+        return [p for r in self.readings for p in r.pages]
+
+
+def group_forms(readings: Iterable[DocumentReading]) -> tuple[list[FormGroup], list[DocumentReading]]:
+    """Gather readings by form serial (pages are assembled by QR, never by scan order).
+
+    Returns:
+        ``(groups, failures)``: one group per form serial, and the readings that failed
+        (their ``failure`` says why).
+    """
+    by_form: dict[str, list[DocumentReading]] = {}
+    failures = []
+    for reading in readings:
+        if reading.failure is not None:
+            failures.append(reading)
+        else:
+            by_form.setdefault(reading.form_ids[0], []).append(reading)
+    return [FormGroup(form_id, tuple(rs)) for form_id, rs in by_form.items()], failures
+
+
+def record_failure(ctx: RunContext, run_id: int, reading: DocumentReading) -> FileResult:
+    """Quarantine a document that could not be read as a form, with its reason."""
+    reasons = [reading.failure.as_dict()] if reading.failure else []
+    ctx.store.record_quarantine(run_id, reading.doc, reasons)
+    return FileResult(reading.doc.sha256, Outcome.QUARANTINED.value, tuple(str(r["code"]) for r in reasons))
+
+
+def decide_and_record(ctx: RunContext, run_id: int, group: FormGroup,
+                      extra_reasons: Callable[[Decision], Sequence[Reason]] | None = None) -> list[FileResult]:
+    """Decide one form and record the outcome for each of its documents (one transaction).
+
+    A form serial already recorded by an earlier run makes its documents duplicates
+    (the same form sent again): it is never routed twice.
+
+    Args:
+        ctx: The run context.
+        run_id: The current run.
+        group: The documents of one form serial.
+        extra_reasons: Reasons from outside the form, given its decision (the mail
+            intake's sender check, ``pipeline.intake.mail.sender_reasons``). Any reason sends a
+            form that would have been routed or put on the waiting list to review instead;
+            reasons never turn a review into a routing.
+    """
+    docs = [r.doc for r in group.readings]
+    if ctx.store.form_known(group.form_id):
+        results = []
+        for doc in docs:
+            ctx.store.record_duplicate_form(run_id, doc, group.form_id)
+            results.append(FileResult(doc.sha256, Outcome.DUPLICATE.value, ("form_already_received",)))
+        return results
+    decision = decide_form(group.pages, ctx.settings, ctx.directory, ctx.store.places_used(ctx.settings.school_year),
+                           ctx.store.pupil_already_referred)
+    extra = tuple(extra_reasons(decision)) if extra_reasons else ()
+    if extra:
+        kept = tuple(r for r in decision.reasons if r.code != "waiting_list")
+        decision = replace(decision, outcome=Outcome.REVIEW, reasons=kept + extra, carrier_id=None)
+    referral = None
+    if decision.referral is not None and decision.pupil_key is not None:
+        r = decision.referral
+        referral = {"pupil_key": decision.pupil_key, "school_year": r.school_year, "school_id": r.school_id,
+                    "class_level": str(r.class_level), "carrier_id": decision.carrier_id,
+                    "data": r.model_dump(mode="json")}
+    fields = [f.model_dump(mode="json") for f in decision.form.fields.values()] if decision.form else []
+    crash_point("before_record")
+    ctx.store.record_form(run_id, docs, group.form_id, decision.outcome, [r.as_dict() for r in decision.reasons],
+                          fields=fields, referral=referral, min_confidence=decision.min_confidence)
+    codes = tuple(r.code for r in decision.reasons)
+    return [FileResult(doc.sha256, decision.outcome.value, codes, decision.carrier_id) for doc in docs]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A run's accounting: ``received = routed + waiting_list + review + quarantined + duplicate``.
+
+    Attributes:
+        received: New receptions in this run.
+        counts: Outcome value → number of files.
+        already_processed: Files an earlier run had handled (not counted as received).
+        reasons: Reason code → number of files it applies to.
+    """
+
+    received: int
+    counts: dict[str, int]
+    already_processed: int
+    reasons: dict[str, int]
+
+    @property
+    def balanced(self) -> bool:
+        """Whether every received file is in exactly one outcome."""
+        return self.received == sum(self.counts.get(o.value, 0) for o in Outcome)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form (for ``--json`` and the artifact)."""
+        return {"received": self.received, **{o.value: self.counts.get(o.value, 0) for o in Outcome},
+                "already_processed": self.already_processed, "balanced": self.balanced,
+                "reasons": self.reasons}
+
+    def line(self) -> str:
+        """The accounting line, in French, as printed at the end of a run."""
+        parts = " + ".join(f"{self.counts.get(o.value, 0)} {OUTCOME_LABELS_FR[o]}" for o in Outcome)
+        status = "" if self.balanced else "  /!\\ COMPTE NON ÉQUILIBRÉ"
+        return (f"Fiches reçues : {self.received} = {parts}{status}"
+                f"  (déjà traitées lors d'une exécution précédente : {self.already_processed})")
+
+    def markdown(self) -> str:
+        """The summary as a Markdown table (the Prefect artifact)."""
+        rows = "\n".join(f"| {OUTCOME_LABELS_FR[o]} | {self.counts.get(o.value, 0)} |" for o in Outcome)
+        reasons = "\n".join(f"| {REASON_LABELS_FR.get(code, code)} (`{code}`) | {n} |"
+                            for code, n in sorted(self.reasons.items()))
+        return (f"# Exécution CLAS\n\n| Issue | Nombre |\n|---|---|\n| **reçues** | **{self.received}** |\n{rows}\n"
+                f"| déjà traitées | {self.already_processed} |\n\n"
+                f"Compte équilibré : {'oui' if self.balanced else 'NON'}\n\n"
+                f"## Motifs\n\n| Motif | Fichiers |\n|---|---|\n{reasons}\n")
+
+
+def summarise(results: Iterable[FileResult]) -> RunSummary:
+    """Build the run's accounting from its file results."""
+    results = list(results)
+    counts = Counter(r.outcome for r in results if r.outcome != SKIPPED)
+    reasons = Counter(code for r in results if r.outcome != SKIPPED for code in set(r.reason_codes))
+    return RunSummary(received=sum(counts.values()), counts=dict(counts),
+                      already_processed=sum(1 for r in results if r.outcome == SKIPPED), reasons=dict(reasons))
