@@ -10,14 +10,16 @@ ICR_FONT_PACKAGES := fonts-bwht fonts-dancingscript fonts-comic-neue
 APT_PACKAGES += $(ICR_FONT_PACKAGES)
 # The review desk's browser tests drive Debian's chromium (Playwright cannot download its own here).
 TEST_APT_PACKAGES := chromium
-# The trust tests start a throwaway PostgreSQL on loopback (tests/trust/postgres.py).
+# The store's PostgreSQL tests start a throwaway cluster on loopback (tests/support/postgres.py).
 TEST_APT_PACKAGES += postgresql
+# The mailbox tests start a throwaway Dovecot IMAP server with a self-signed certificate (tests/support/mail_servers.py).
+TEST_APT_PACKAGES += dovecot-imapd openssl
 # Handwritten sample forms are written in these fonts (samples/handwriting.py): the tests and the bench need them.
 # DejaVu letters the stamps of samples/copies.py and the captions of the bench's contact sheet (pipeline/reading/crops.py).
 HAND_FONT_PACKAGES := fonts-ecolier-court fonts-breip fonts-dkg-handwriting fonts-femkeklaver fonts-humor-sans fonts-dejavu-core
 TEST_APT_PACKAGES += $(HAND_FONT_PACKAGES)
 
-.PHONY: demo test bench system system-test hand-fonts venv form web clean
+.PHONY: demo test test-fast lint bench system system-test hand-fonts venv form web clean
 
 system:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx fra \
@@ -28,7 +30,7 @@ system:
 
 system-test: system
 	@if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
-	    || ! dpkg -s $(HAND_FONT_PACKAGES) >/dev/null 2>&1; then \
+	    || ! test -x /usr/sbin/dovecot || ! dpkg -s $(HAND_FONT_PACKAGES) >/dev/null 2>&1; then \
 	  echo "Installing Debian packages: $(TEST_APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(TEST_APT_PACKAGES); \
 	fi
@@ -39,10 +41,11 @@ hand-fonts:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(HAND_FONT_PACKAGES); \
 	fi
 
-$(VENV)/.installed: pyproject.toml
+# Versions come from constraints.txt (issue 16): a reading must not depend on what resolves on install day.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[samples,test]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[samples,test]'
 	touch $@
 
 venv: system $(VENV)/.installed
@@ -50,8 +53,20 @@ venv: system $(VENV)/.installed
 demo: venv
 	$(VENV)/bin/clas-referrals run
 
-test: system-test venv
+# Lint first: ruff over the whole tree, mypy over the packages ([tool.mypy] files in pyproject.toml).
+test: system-test venv lint
 	$(VENV)/bin/pytest -q
+
+# The tests that start no server: no browser, PostgreSQL, mail server or Prefect server (markers registered in
+# pyproject.toml, given in tests/conftest.py). Needs tesseract and the hand fonts, not chromium or PostgreSQL.
+FAST_MARKERS := not browser and not postgres and not mail_server and not prefect_server
+
+test-fast: system hand-fonts venv
+	$(VENV)/bin/pytest -q -m "$(FAST_MARKERS)"
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # Issue 3 asks for a hard corpus of at least 300 forms: 25 of each of its 12 kinds, two read at a time.
 BENCH_HARD_PER_KIND := 25

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from pipeline.settings import PROJECT_DIR
 
 if TYPE_CHECKING:
-    from samples.generator import SampleKind
+    from samples.kinds import SampleKind
 
 _PREFECT_DEFAULTS = {
     "PREFECT_HOME": str(PROJECT_DIR / "var" / "prefect"),
@@ -141,7 +141,8 @@ def cmd_samples(args: argparse.Namespace) -> int:
     _require_samples_extra()
     from pipeline.deciding.directory import load_directory
     from pipeline.settings import Settings
-    from samples.generator import SampleKind, write_corpus
+    from samples.generator import write_corpus
+    from samples.kinds import SampleKind
 
     settings = Settings()
     kinds = kinds_named(args.kinds) if args.kinds else list(SampleKind)
@@ -158,7 +159,7 @@ def kinds_named(names: list[str]) -> list[SampleKind]:
     Raises:
         SystemExit: A name is neither a kind nor a group (exit code 2, message in French).
     """
-    from samples.generator import KIND_GROUPS, SampleKind
+    from samples.kinds import KIND_GROUPS, SampleKind
 
     kinds: list[SampleKind] = []
     for name in names:
@@ -172,16 +173,45 @@ def kinds_named(names: list[str]) -> list[SampleKind]:
     return kinds
 
 
+def _figures_table(title: str, figures: list) -> object:  # a rich Table of bench.benchmark.KindFigures
+    """The benchmark's table: one row per kind (or corpus group), headed in French."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("type", "champs exacts", "cases justes", "cases fausses sûres", "sans personne", "mal orientées",
+                "issue attendue", "faux sûrs /10k", "faux acceptés /10k", "champs acceptés", "à vérifier (méd.)",
+                "s/page", "tesseract s/page"):
+        table.add_column(col, justify="right")
+    for f in figures:
+        ref = f.reference_seconds_per_page
+        table.add_row(f.kind, f"{f.field_accuracy:.2%}", f"{f.tick_accuracy:.2%}", str(f.ticks_wrong_confident),
+                      f"{f.auto_decided}/{f.forms}", str(f.misroutes), f"{f.expected_outcome_met}/{f.forms}",
+                      f"{f.wrong_confident_per_10k:.0f}", f"{f.accepted_wrong_per_10k:.0f}", str(f.accepted_fields),
+                      f"{f.median_fields_to_check:g}",
+                      f"{f.seconds_per_page:.2f}", "-" if ref is None else f"{ref:.2f}")
+    return table
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Benchmark readers per kind against ground truth."""
+    """Benchmark readers per kind against ground truth, or score a corpus folder with truth (``--corpus``)."""
     _require_samples_extra()
     from rich.console import Console
-    from rich.table import Table
 
     from bench.benchmark import least_confident_sheet, reference_summary, run_bench
     from pipeline.settings import Settings
+    console = Console(width=max(Console().width, 150))  # the table is wide; never truncate figures
+    if args.corpus:
+        from bench.corpus import corpus_figures
+
+        figures = corpus_figures(Path(args.corpus), Settings(), workers=args.workers)
+        if args.json:
+            print(json.dumps({"corpus": str(args.corpus), "groups": [f.as_dict() for f in figures]}, indent=1))
+            return 0
+        console.print(_figures_table(f"Corpus {args.corpus} (par profil, écriture et format)", figures))
+        return 0
     kinds = kinds_named(args.kinds) if args.kinds else None
-    figures = run_bench(args.per_kind, args.seed, Settings(), *([kinds] if kinds else []), workers=args.workers)
+    figures = (run_bench(args.per_kind, args.seed, Settings(), kinds, workers=args.workers) if kinds
+               else run_bench(args.per_kind, args.seed, Settings(), workers=args.workers))
     reference = reference_summary(figures)
     sheet = least_confident_sheet(figures)
     if sheet is not None:
@@ -191,20 +221,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"kinds": [f.as_dict() for f in figures], "reference": reference}, indent=1))
         return 0
-    table = Table(title=f"Benchmark ({args.per_kind} fiche(s) par type, graine {args.seed})")
-    for col in ("type", "champs exacts", "cases justes", "cases fausses sûres", "sans personne", "mal orientées",
-                "issue attendue", "faux sûrs /10k", "faux acceptés /10k", "à vérifier (méd.)", "s/page",
-                "tesseract s/page"):
-        table.add_column(col, justify="right")
-    for f in figures:
-        ref = f.reference_seconds_per_page
-        table.add_row(f.kind, f"{f.field_accuracy:.2%}", f"{f.tick_accuracy:.2%}", str(f.ticks_wrong_confident),
-                      f"{f.auto_decided}/{f.forms}", str(f.misroutes), f"{f.expected_outcome_met}/{f.forms}",
-                      f"{f.wrong_confident_per_10k:.0f}", f"{f.accepted_wrong_per_10k:.0f}",
-                      f"{f.median_fields_to_check:g}",
-                      f"{f.seconds_per_page:.2f}", "-" if ref is None else f"{ref:.2f}")
-    console = Console(width=max(Console().width, 130))  # the table is wide; never truncate figures
-    console.print(table)
+    console.print(_figures_table(f"Benchmark ({args.per_kind} fiche(s) par type, graine {args.seed})", figures))
     console.print(f"Référence (médianes sur les scans) : {reference}")
     if sheet is not None:
         console.print(f"Planche des 30 champs les moins sûrs : {args.sheet}")
@@ -431,6 +448,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=2026)
     bench.add_argument("--kinds", nargs="*", help="types, ou groupes : base (PDF, scans, invalides), hard (issue 3)")
     bench.add_argument("--json", action="store_true")
+    bench.add_argument("--corpus", help="dossier d'un corpus avec vérité (inbox/ et truth/, p. ex. ../shared/devset) "
+                                         "à mesurer à la place des types générés")
     bench.add_argument("--workers", type=int, default=1,
                        help="fiches traitées en parallèle (les temps incluent alors la concurrence)")
     bench.add_argument("--sheet", default=str(PROJECT_DIR / "var" / "bench" / "least-confident-fields.png"),

@@ -2,26 +2,25 @@
 
 Like ``flows/nightly.py``, this module only wraps ``pipeline`` stages as Prefect
 tasks and orders them; the documents go through the same ``pipeline.stages`` stages
-(and the same ingest and read tasks) as the files of a folder. Tasks pass keys,
+(and the same ingest and read tasks, ``flows.tasks``) as the files of a folder. Tasks pass keys,
 paths and small records; the open mailbox connection is looked up by settings
 (``pipeline.intake.mailbox.mail_source``), never passed. Retries, with exponential
 backoff, are on the I/O tasks only (the database connection, listing, fetching and
 filing messages, the SMTP reply inside filing); a retry reconnects. A run that
-fails e-mails staff once (``flows.nightly.alert_staff``).
+fails e-mails staff once (``flows.tasks.alert_staff``).
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.nightly import (
+from flows.tasks import (
     IO_BACKOFF,
     IO_JITTER,
     IO_RETRIES,
+    ProgressCallback,
     alert_staff,
     connect_task,
     read_task,
@@ -55,8 +54,6 @@ from pipeline.stages import (
 from schemas.document import ReceivedDocument
 
 FLOW_NAME = "clas-mail"
-
-ProgressCallback = Callable[[str], None]
 
 
 @task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)

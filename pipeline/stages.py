@@ -77,7 +77,7 @@ class FileResult:
 
 
 KILL_AT_ENV = "CLAS_TEST_KILL_AT"
-"""Fault injection for the crash tests (``tests/trust/test_crash.py``): ``point[:n]`` makes the
+"""Fault injection for the crash tests (``tests/flows/test_crash.py``): ``point[:n]`` makes the
 process SIGKILL itself the ``n``-th time (default 1) it reaches ``point``. Points:
 ``after_ingest`` (a file kept, nothing recorded), ``mid_extraction`` (before reading a
 document), ``before_record`` (a form decided and routed, its transaction not yet begun).

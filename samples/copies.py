@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.form.definition import PAGE_HEIGHT_PT, PAGE_WIDTH_PT, Field, FieldKind, Rect, form_v1
+from samples.kinds import SampleKind
 from schemas.extraction import FormValues
 
 Files = list[tuple[str, bytes]]
@@ -49,12 +50,12 @@ STAMP_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 """A bold sans font for stamp lettering (Debian fonts-dejavu-core); Pillow's default font otherwise."""
 
 
-def copy_documents(kind: object, values: FormValues, form_id: str, rng: random.Random,
+def copy_documents(kind: SampleKind, values: FormValues, form_id: str, rng: random.Random,
                    pages: Sequence[int] = (1, 2)) -> tuple[Files, Conditions]:
     """Files of one form of a copy kind, and what was done to each page.
 
     Args:
-        kind: A ``samples.generator.SampleKind`` of ``COPY_KINDS``.
+        kind: A kind of ``samples.kinds.COPY_KINDS``.
         values: Field name → raw value written on the form.
         form_id: Serial printed in the QR codes.
         rng: Seeded random source; drives every choice.
@@ -66,7 +67,6 @@ def copy_documents(kind: object, values: FormValues, form_id: str, rng: random.R
     Raises:
         ValueError: ``kind`` is not one of the copy kinds.
     """
-    from samples.generator import SampleKind
     from samples.scanner import render_filled_pdf
 
     pdf = render_filled_pdf(values, form_id, signature_seed=rng.randint(0, 10_000))
@@ -160,7 +160,7 @@ def photocopy(grey: np.ndarray, dpi: int, rng: random.Random, generations: int =
         ys, xs = np_rng.integers(0, h, specks), np_rng.integers(0, w, specks)
         radii = np_rng.choice([1, 1, 1, 2], specks)
         for y, x, r in zip(ys, xs, radii, strict=True):
-            cv2.circle(page, (int(x), int(y)), int(r), float(rng.uniform(40, 120)), -1)
+            cv2.circle(page, (int(x), int(y)), int(r), float(rng.uniform(40, 120)), -1)  # type: ignore[arg-type]
         done.append({"skew_deg": round(skew, 2), "contrast_kept": round(kept, 2), "streaks": streaks,
                      "specks": specks})
     page += np_rng.normal(0, 4.0, page.shape).astype(np.float32)

@@ -2,7 +2,8 @@
 
 Each generated file gets a ground-truth JSON beside it (``name.pdf`` + ``name.json``)
 holding the values written on the form and the outcome the product must reach.
-People are invented with Faker ``fr_FR``; schools come from the directory.
+People are invented with Faker ``fr_FR``; schools come from the directory. The kinds
+made are named in ``samples.kinds``; scanning and encoding pages is ``samples.scanner``'s.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -24,63 +24,9 @@ from pypdf.generic import NameObject
 
 from pipeline.form.definition import CLASS_LEVELS, CRITERIA_FIELDS, CRITERIA_GROUPS, RELATIONSHIPS, FieldKind, form_v1
 from pipeline.form.render import Rendering, render_form
+from samples.kinds import COPY_KINDS, HANDWRITTEN_KINDS, IMAGE_KINDS, SCAN_KINDS, SampleKind
 from schemas.directory import Directory
-from schemas.extraction import FormValues
-
-
-class SampleKind(StrEnum):
-    """Kinds of received document the generator produces."""
-
-    FILLABLE = "fillable"
-    TEXT_PDF = "text_pdf"
-    SCAN_300_GREY_JPEG = "scan_300_grey_jpeg"
-    SCAN_200_BW_PNG = "scan_200_bw_png"
-    SCAN_300_BW_TIFF = "scan_300_bw_tiff"
-    SCAN_200_GREY_PDF = "scan_200_grey_pdf"
-    INVALID_NO_AGREEMENT = "invalid_no_agreement"
-    INVALID_NO_CRITERION = "invalid_no_criterion"
-    INVALID_UNKNOWN_SCHOOL = "invalid_unknown_school"
-    INVALID_TWO_LEVELS = "invalid_two_levels"
-    INVALID_PAGE2_MISSING = "invalid_page2_missing"
-    NOT_THE_FORM = "not_the_form"
-    # Hard inputs (issue 3): benchmarked, not in the demo inbox.
-    SCAN_TURNED = "scan_turned"
-    SCAN_FIT_TO_PAGE = "scan_fit_to_page"
-    PHOTO_JPEG = "photo_jpeg"
-    PHOTO_HEIC = "photo_heic"
-    SCAN_HAND_MARKS = "scan_hand_marks"
-    # Poor copies, stamps and assembly (issue 3; made by ``samples.copies``).
-    SCAN_PHOTOCOPY = "scan_photocopy"
-    FAX_200X100 = "fax_200x100"
-    SCAN_STAMPED = "scan_stamped"
-    SCAN_TWO_UP = "scan_two_up"
-    PDF_WRONG_ORDER = "pdf_wrong_order"
-    # Handwriting (issue 3; made by ``samples.handwriting``).
-    SCAN_HANDWRITTEN = "scan_handwritten"
-    PHOTO_HANDWRITTEN = "photo_handwritten"
-
-
-SCAN_KINDS = (SampleKind.SCAN_300_GREY_JPEG, SampleKind.SCAN_200_BW_PNG, SampleKind.SCAN_300_BW_TIFF,
-              SampleKind.SCAN_200_GREY_PDF)
-HARD_KINDS = (SampleKind.SCAN_TURNED, SampleKind.SCAN_FIT_TO_PAGE, SampleKind.PHOTO_JPEG, SampleKind.PHOTO_HEIC,
-              SampleKind.SCAN_HAND_MARKS)
-"""Kinds of issue 3 (orientation, fit to page, phone photos); see ``samples/README.md``."""
-COPY_KINDS = (SampleKind.SCAN_PHOTOCOPY, SampleKind.FAX_200X100, SampleKind.SCAN_STAMPED, SampleKind.SCAN_TWO_UP,
-              SampleKind.PDF_WRONG_ORDER)
-"""Poor copies, stamps over zones and pages assembled oddly (``samples.copies``)."""
-HANDWRITTEN_KINDS = (SampleKind.SCAN_HANDWRITTEN, SampleKind.PHOTO_HANDWRITTEN)
-"""Forms filled by hand in handwriting fonts (``samples.handwriting``)."""
-IMAGE_KINDS = (*SCAN_KINDS, *HARD_KINDS, *COPY_KINDS, *HANDWRITTEN_KINDS)
-"""Every kind whose pages are images (the benchmark times a bare tesseract call beside them)."""
-VALID_KINDS = (SampleKind.FILLABLE, SampleKind.TEXT_PDF, *SCAN_KINDS)
-INVALID_KINDS = (SampleKind.INVALID_NO_AGREEMENT, SampleKind.INVALID_NO_CRITERION,
-                 SampleKind.INVALID_UNKNOWN_SCHOOL, SampleKind.INVALID_TWO_LEVELS,
-                 SampleKind.INVALID_PAGE2_MISSING)
-KIND_GROUPS: dict[str, tuple[SampleKind, ...]] = {
-    "base": (*VALID_KINDS, *INVALID_KINDS, SampleKind.NOT_THE_FORM),
-    "hard": (*HARD_KINDS, *COPY_KINDS, *HANDWRITTEN_KINDS),
-}
-"""Names the benchmark accepts for groups of kinds: the pipeline issue's corpus, and issue 3's hard one."""
+from schemas.extraction import FormValues, RawValue
 
 
 @dataclass(frozen=True)
@@ -168,30 +114,11 @@ def invent_form_values(rng: random.Random, schools: Sequence[SchoolChoice],
     # Referrals are written between mid-September and mid-November: early enough that
     # the committed samples are never dated in the future of a demo run.
     referral_day = date(start, 9, 14) + timedelta(days=rng.randrange(60))
-
-    def name_pair() -> tuple[str, str]:
-        while True:
-            surname, first = fake.last_name().upper(), fake.first_name()
-            if _fits(surname, "pupil_surname") and _fits(first, "pupil_first_name"):
-                return surname, first
-
-    surname, first = name_pair()
-    while True:
-        address = fake.street_address().replace("\n", " ")
-        if _fits(address, "pupil_address"):
-            break
+    surname, first = _pupil_name(fake)
+    address = _pupil_address(fake)
     teacher = fake.last_name()
-    values: FormValues = {f.name: ([] if f.kind is FieldKind.CHOICE else
-                                   False if f.kind in (FieldKind.FLAG, FieldKind.SIGNATURE) else None)
-                          for f in form_v1().fields}
-    criteria_pool = [(fname, code) for fname, (_, opts) in zip(CRITERIA_FIELDS, CRITERIA_GROUPS, strict=True)
-                     for code, _ in opts]
-    chosen = set(rng.sample(criteria_pool, rng.randint(1, 4)))
-    for fname, (_, opts) in zip(CRITERIA_FIELDS, CRITERIA_GROUPS, strict=True):
-        values[fname] = [code for code, _ in opts if (fname, code) in chosen]
-    if rng.random() < 0.2:
-        values["criteria_other"] = True
-        values["criteria_other_text"] = rng.choice(OTHER_CRITERIA)
+    values = _blank_values()
+    values.update(_ticked_criteria(rng))
     g1_surname = surname if rng.random() < 0.8 else fake.last_name().upper()
     g1_first = fake.first_name_female() if rng.random() < 0.6 else fake.first_name_male()
     values.update({
@@ -229,14 +156,64 @@ def invent_form_values(rng: random.Random, schools: Sequence[SchoolChoice],
         "referrer_date": referral_day.strftime("%d/%m/%Y"),
         "referrer_signature": True,
     })
-    if rng.random() < 0.4:
-        values.update({
-            "guardian2_surname": g1_surname,
-            "guardian2_first_name": fake.first_name_male(),
-            "guardian2_relationship": ["pere"],
-            "guardian2_phone": _fake_phone(rng),
-        })
+    values.update(_second_guardian(rng, fake, g1_surname))
     return values
+
+
+def _pupil_name(fake: Faker) -> tuple[str, str]:
+    """A pupil's surname, in capitals as teachers write it, and first name, drawn until both fit their zones."""
+    while True:
+        surname, first = fake.last_name().upper(), fake.first_name()
+        if _fits(surname, "pupil_surname") and _fits(first, "pupil_first_name"):
+            return surname, first
+
+
+def _pupil_address(fake: Faker) -> str:
+    """A street address on one line, drawn until it fits the address zone."""
+    while True:
+        address = fake.street_address().replace("\n", " ")
+        if _fits(address, "pupil_address"):
+            return address
+
+
+def _blank_values() -> FormValues:
+    """Every field of the form left blank: no box ticked, no flag or signature, no text."""
+    return {f.name: ([] if f.kind is FieldKind.CHOICE else
+                     False if f.kind in (FieldKind.FLAG, FieldKind.SIGNATURE) else None)
+            for f in form_v1().fields}
+
+
+def _ticked_criteria(rng: random.Random) -> FormValues:
+    """One to four referral criteria ticked among all groups' and, one form in five, "other" with its text.
+
+    Returns:
+        A value for every criteria field, and ``criteria_other`` and its text when ticked.
+    """
+    criteria_pool = [(fname, code) for fname, (_, opts) in zip(CRITERIA_FIELDS, CRITERIA_GROUPS, strict=True)
+                     for code, _ in opts]
+    chosen = set(rng.sample(criteria_pool, rng.randint(1, 4)))
+    values: FormValues = {fname: [code for code, _ in opts if (fname, code) in chosen]
+                          for fname, (_, opts) in zip(CRITERIA_FIELDS, CRITERIA_GROUPS, strict=True)}
+    if rng.random() < 0.2:
+        values["criteria_other"] = True
+        values["criteria_other_text"] = rng.choice(OTHER_CRITERIA)
+    return values
+
+
+def _second_guardian(rng: random.Random, fake: Faker, surname: str) -> FormValues:
+    """The optional second guardian, on two forms in five: a father with the first guardian's surname.
+
+    Returns:
+        The second guardian's fields, or nothing (they stay blank).
+    """
+    if rng.random() >= 0.4:
+        return {}
+    return {
+        "guardian2_surname": surname,
+        "guardian2_first_name": fake.first_name_male(),
+        "guardian2_relationship": ["pere"],
+        "guardian2_phone": _fake_phone(rng),
+    }
 
 
 # --- Writing documents -------------------------------------------------------------
@@ -330,21 +307,6 @@ class GeneratedDocument:
     truth: dict[str, object]
 
 
-def _image_bytes(images: Sequence[Image.Image], fmt: str, dpi: int, quality: int | None = None) -> bytes:
-    buf = io.BytesIO()
-    if fmt == "PDF":
-        images[0].save(buf, format="PDF", resolution=float(dpi), save_all=True, append_images=list(images[1:]))
-    elif fmt == "TIFF":
-        compression = "group4" if images[0].mode == "1" else "tiff_lzw"
-        images[0].save(buf, format="TIFF", dpi=(dpi, dpi), save_all=True, append_images=list(images[1:]),
-                       compression=compression)
-    elif fmt == "JPEG":
-        images[0].save(buf, format="JPEG", dpi=(dpi, dpi), quality=quality or 85)
-    else:
-        images[0].save(buf, format=fmt, dpi=(dpi, dpi), optimize=True)
-    return buf.getvalue()
-
-
 _SCAN_SPECS: dict[SampleKind, tuple[int, str, str]] = {
     SampleKind.SCAN_300_GREY_JPEG: (300, "grey", "JPEG"),
     SampleKind.SCAN_200_BW_PNG: (200, "bw", "PNG"),
@@ -356,7 +318,7 @@ _SCAN_SPECS: dict[SampleKind, tuple[int, str, str]] = {
 def _scan_documents(kind: SampleKind, values: FormValues, form_id: str, rng: random.Random,
                     pages: Sequence[int] = (1, 2)) -> list[tuple[str, bytes]]:
     """Scan a filled form; single-image formats give one file per page (``-p1``, ``-p2``)."""
-    from samples.scanner import random_scan, render_filled_pdf
+    from samples.scanner import image_bytes, random_scan, render_filled_pdf
 
     dpi, mode, fmt = _SCAN_SPECS[kind]
     pdf = render_filled_pdf(values, form_id, signature_seed=rng.randint(0, 10_000))
@@ -365,9 +327,9 @@ def _scan_documents(kind: SampleKind, values: FormValues, form_id: str, rng: ran
         images = [im.convert("1") for im in images]
     ext = {"JPEG": "jpg", "PNG": "png", "TIFF": "tif", "PDF": "pdf"}[fmt]
     if fmt in ("TIFF", "PDF"):
-        return [(ext, _image_bytes(images, fmt, dpi))]
+        return [(ext, image_bytes(images, fmt, dpi))]
     quality = rng.randint(55, 70) if fmt == "JPEG" else None  # office scanners default to medium quality
-    return [(f"p{p}.{ext}", _image_bytes([im], fmt, dpi, quality)) for p, im in zip(pages, images, strict=True)]
+    return [(f"p{p}.{ext}", image_bytes([im], fmt, dpi, quality)) for p, im in zip(pages, images, strict=True)]
 
 
 EXIF_ORIENTATION_TURNS = {1: 0, 6: 3, 3: 2, 8: 1}
@@ -378,7 +340,7 @@ EXIF_ORIENTATION_TURNS = {1: 0, 6: 3, 3: 2, 8: 1}
 def _hard_documents(kind: SampleKind, values: FormValues, form_id: str, rng: random.Random,
                     pages: Sequence[int] = (1, 2)) -> tuple[list[tuple[str, bytes]], dict[str, object]]:
     """Files of one form of a hard kind, and what was done to each page (for the ground truth)."""
-    from samples.scanner import random_photo, render_filled_pdf, rotate_quarter_turns, simulate_scan
+    from samples.scanner import image_bytes, random_photo, render_filled_pdf, rotate_quarter_turns, simulate_scan
 
     files: list[tuple[str, bytes]] = []
     conditions: dict[str, object] = {}
@@ -406,9 +368,9 @@ def _hard_documents(kind: SampleKind, values: FormValues, form_id: str, rng: ran
             images.append(rotate_quarter_turns(scan, turns))
             conditions[f"p{p}"] = {"quarter_turns": turns, "skew_deg": round(skew, 2)}
         if turned:
-            return [(f"p{p}.jpg", _image_bytes([im], "JPEG", dpi, rng.randint(70, 90)))
+            return [(f"p{p}.jpg", image_bytes([im], "JPEG", dpi, rng.randint(70, 90)))
                     for p, im in zip(pages, images, strict=True)], conditions
-        return [("pdf", _image_bytes(images, "PDF", dpi))], conditions
+        return [("pdf", image_bytes(images, "PDF", dpi))], conditions
     for p in pages:
         photo = random_photo(values, form_id, p, rng, pdf=pdf)
         orientation = rng.choice(tuple(EXIF_ORIENTATION_TURNS))
@@ -443,13 +405,15 @@ def _hand_marked_documents(values: FormValues, form_id: str, rng: random.Random,
         MARK_STYLES,
         TICK_STYLES,
         draw_hand_mark,
+        image_bytes,
         rasterise_pdf_page,
         render_filled_pdf,
         simulate_scan,
     )
 
     definition = form_v1()
-    unticked = {f.name: ([] if f.kind is FieldKind.CHOICE else False) for f in definition.fields if f.is_tick}
+    unticked: dict[str, RawValue] = {f.name: ([] if f.kind is FieldKind.CHOICE else False)
+                                     for f in definition.fields if f.is_tick}
     pdf = render_filled_pdf({**values, **unticked}, form_id, signature_seed=rng.randint(0, 10_000))
     dpi = 300
     files: list[tuple[str, bytes]] = []
@@ -476,7 +440,7 @@ def _hand_marked_documents(values: FormValues, form_id: str, rng: random.Random,
         scan = simulate_scan(Image.fromarray(grey), dpi, skew_deg=rng.uniform(-3, 3),
                              offset_pt=(rng.uniform(-4, 4), rng.uniform(-4, 4)), noise=rng.uniform(0.01, 0.04),
                              blur_px=rng.uniform(0.3, 0.8), jpeg_quality=None, rng=rng)
-        files.append((f"p{p}.jpg", _image_bytes([scan], "JPEG", dpi, rng.randint(70, 90))))
+        files.append((f"p{p}.jpg", image_bytes([scan], "JPEG", dpi, rng.randint(70, 90))))
         conditions[f"p{p}"] = {"marks": marks}
     return files, conditions
 

@@ -20,16 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from pipeline.form.definition import Field, FieldKind, Rect, form_v1
+from samples.kinds import SampleKind
 from schemas.extraction import FormValues
-
-if TYPE_CHECKING:
-    from samples.generator import SampleKind
 
 
 @dataclass(frozen=True)
@@ -391,8 +388,7 @@ def handwritten_documents(kind: SampleKind, values: FormValues, form_id: str, rn
     Raises:
         HandFontsMissingError: A font package of :data:`HAND_FONTS` is not installed.
     """
-    from samples.generator import SampleKind, _image_bytes
-    from samples.scanner import rasterise_pdf_page, render_filled_pdf, simulate_photo, simulate_scan
+    from samples.scanner import image_bytes, rasterise_pdf_page, render_filled_pdf, simulate_photo, simulate_scan
 
     writer = random_writer(rng)
     values.update(written_values(values, writer))
@@ -416,7 +412,7 @@ def handwritten_documents(kind: SampleKind, values: FormValues, form_id: str, rn
             image = simulate_scan(filled, dpi, skew_deg=rng.uniform(-3, 3),
                                   offset_pt=(rng.uniform(-4, 4), rng.uniform(-4, 4)), noise=rng.uniform(0.01, 0.04),
                                   blur_px=rng.uniform(0.3, 0.8), jpeg_quality=None, rng=rng)
-            files.append((f"p{p}.jpg", _image_bytes([image], "JPEG", dpi, rng.randint(70, 90))))
+            files.append((f"p{p}.jpg", image_bytes([image], "JPEG", dpi, rng.randint(70, 90))))
         conditions[f"p{p}"] = {"font": writer.font.name, "ink": writer.ink,
                                "cap_height_pt": round(writer.cap_height_pt, 2),
                                "pen_pt": round(writer.pen_pt, 2),

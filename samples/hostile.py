@@ -5,7 +5,7 @@ a French reason; none may crash or hang a run (issue 6). Each case says which
 outcomes are acceptable and, for quarantines, which reason codes.
 
 Run ``python -m samples.hostile OUT_DIR`` to write the corpus and its
-``expected.json``; ``tests/trust/test_hostile.py`` runs it through the flow.
+``expected.json``; ``tests/flows/test_hostile.py`` runs it through the flow.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringO
 from pipeline.deciding.directory import load_directory
 from pipeline.form.render import Rendering, render_form
 from pipeline.settings import Settings
-from samples.generator import SampleKind, generate_documents, write_not_the_form
+from samples.generator import generate_documents, write_not_the_form
+from samples.kinds import SampleKind
 from samples.scanner import rasterise_pdf_page
 
 READ = ("routed", "waiting_list", "review")

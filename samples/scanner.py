@@ -146,7 +146,33 @@ def simulate_scan(
     ink = INK_GREY + rng.uniform(-10, 10)
     page_f = ink + (grey.astype(np.float32) / 255.0) * (paper - ink)
 
-    # Sheet skew and offset: rotate about the page centre, fill uncovered glass with paper tone.
+    page_f = _place_sheet(page_f, skew_deg, offset_pt, px_per_pt, fit_to_page, expand, paper)
+    page_f = _blur_and_noise(page_f, blur_px, noise, rng)
+    out = np.clip(page_f, 0, 255).astype(np.uint8)
+    if mode == "bw":
+        out = np.where(out < BW_THRESHOLD, 0, 255).astype(np.uint8)
+    result = Image.fromarray(out, mode="L")
+    if jpeg_quality is not None:
+        result = _jpeg_round_trip(result, jpeg_quality)
+    return result
+
+
+def _place_sheet(page_f: np.ndarray, skew_deg: float, offset_pt: tuple[float, float], px_per_pt: float,
+                 fit_to_page: float, expand: bool, paper: float) -> np.ndarray:
+    """Skew, shrink and shift the sheet on the glass; uncovered glass takes the paper's tone.
+
+    Args:
+        page_f: The page as float32 grey levels.
+        skew_deg: Rotation about the page centre in degrees, counter-clockwise.
+        offset_pt: Shift ``(dx, dy)`` in PDF points.
+        px_per_pt: Pixels per PDF point (``dpi / 72``).
+        fit_to_page: Scale of the content about the page centre (1.0 for actual size).
+        expand: Enlarge the output so that the whole skewed sheet is in it.
+        paper: Grey level of the paper, given to the uncovered glass.
+
+    Returns:
+        The placed page, float32, the input's size or larger when ``expand``.
+    """
     h, w = page_f.shape
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), skew_deg, fit_to_page)
     out_w, out_h = w, h
@@ -157,23 +183,31 @@ def simulate_scan(
         matrix[1, 2] += (out_h - h) / 2
     matrix[0, 2] += offset_pt[0] * px_per_pt
     matrix[1, 2] += offset_pt[1] * px_per_pt
-    page_f = cv2.warpAffine(page_f, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=float(paper))
+    return cv2.warpAffine(page_f, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=float(paper))
+
+
+def _blur_and_noise(page_f: np.ndarray, blur_px: float, noise: float, rng: random.Random) -> np.ndarray:
+    """The optics' blur (Gaussian, sigma ``blur_px``), then the sensor's noise (``noise`` of full scale).
+
+    The noise is drawn from a NumPy generator seeded by one draw of ``rng``, so that a
+    seed still reproduces the scan; nothing is drawn when ``noise`` is 0.
+    """
     if blur_px > 0:
         page_f = cv2.GaussianBlur(page_f, (0, 0), blur_px)
     if noise > 0:
         np_rng = np.random.default_rng(rng.getrandbits(64))
         page_f = page_f + np_rng.normal(0.0, noise * 255.0, size=page_f.shape).astype(np.float32)
-    out = np.clip(page_f, 0, 255).astype(np.uint8)
-    if mode == "bw":
-        out = np.where(out < BW_THRESHOLD, 0, 255).astype(np.uint8)
-    result = Image.fromarray(out, mode="L")
-    if jpeg_quality is not None:
-        buf = io.BytesIO()
-        result.save(buf, format="JPEG", quality=jpeg_quality)
-        buf.seek(0)
-        result = Image.open(buf).convert("L")
-        result.load()
+    return page_f
+
+
+def _jpeg_round_trip(image: Image.Image, quality: int) -> Image.Image:
+    """The page as the scanner's JPEG compression leaves it (its artefacts), decoded back to grey."""
+    buf = io.BytesIO()
+    image.save(buf, format="JPEG", quality=quality)
+    buf.seek(0)
+    result = Image.open(buf).convert("L")
+    result.load()
     return result
 
 
@@ -225,6 +259,34 @@ def random_scan(
 def rotate_quarter_turns(image: Image.Image, quarter_turns: int) -> Image.Image:
     """Rotate a page by a multiple of 90° counter-clockwise (a sheet fed sideways or upside down)."""
     return image.rotate(90 * (quarter_turns % 4), expand=True)
+
+
+def image_bytes(images: Sequence[Image.Image], fmt: str, dpi: int, quality: int | None = None) -> bytes:
+    """Encode scanned pages as the file a scanner or phone sends.
+
+    Args:
+        images: The pages; only the first is written unless ``fmt`` holds several pages
+            (``"PDF"``, ``"TIFF"``).
+        fmt: A Pillow format name: ``"PDF"``, ``"TIFF"`` (Group 4 for black and white, else LZW),
+            ``"JPEG"`` or another single-image format (``"PNG"``), saved optimised.
+        dpi: Resolution written in the file, in pixels per inch.
+        quality: JPEG quality (85 when omitted); ignored by other formats.
+
+    Returns:
+        The encoded file's bytes.
+    """
+    buf = io.BytesIO()
+    if fmt == "PDF":
+        images[0].save(buf, format="PDF", resolution=float(dpi), save_all=True, append_images=list(images[1:]))
+    elif fmt == "TIFF":
+        compression = "group4" if images[0].mode == "1" else "tiff_lzw"
+        images[0].save(buf, format="TIFF", dpi=(dpi, dpi), save_all=True, append_images=list(images[1:]),
+                       compression=compression)
+    elif fmt == "JPEG":
+        images[0].save(buf, format="JPEG", dpi=(dpi, dpi), quality=quality or 85)
+    else:
+        images[0].save(buf, format=fmt, dpi=(dpi, dpi), optimize=True)
+    return buf.getvalue()
 
 
 
@@ -325,8 +387,8 @@ def simulate_photo(
         poly = _shadow_polygon(frame_px, rng)
         mask = np.zeros((fh, fw), np.float32)
         cv2.fillPoly(mask, [poly], 1.0)
-        mask = cv2.GaussianBlur(mask, (0, 0), rng.uniform(15, 45))
-        light *= 1.0 - rng.uniform(0.3, 0.5) * mask
+        shade: np.ndarray = cv2.GaussianBlur(mask, (0, 0), rng.uniform(15, 45))
+        light *= 1.0 - rng.uniform(0.3, 0.5) * shade
     rgb = albedo * light[..., None] * 255.0
     if blur_px > 0:
         rgb = cv2.GaussianBlur(rgb, (0, 0), blur_px)

@@ -207,7 +207,8 @@ def outlined_page_png(page: PageImage, zones: Sequence[tuple[int, Rect]], out_dp
     grey = Image.fromarray(page.image)
     scale = (out_dpi / 72.0) / page.px_per_pt
     if abs(scale - 1.0) > 0.01:
-        grey = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))), Image.LANCZOS)
+        size = (max(1, round(grey.width * scale)), max(1, round(grey.height * scale)))
+        grey = grey.resize(size, Image.Resampling.LANCZOS)
     levels = (np.asarray(grey).astype(np.uint16) * (_GREYS - 1) // 255).astype(np.uint8)
     img = Image.fromarray(levels)
     img.putpalette(_PALETTE)  # an "L" image becomes "P" with this palette

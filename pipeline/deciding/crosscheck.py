@@ -28,6 +28,7 @@ from pipeline.deciding.fields import PERSON_NAME_RE
 from pipeline.deciding.towns import Town, closest_town, names_another_town
 from pipeline.deciding.validate import DEFAULT_RULES, expected_birth_years
 from pipeline.form.definition import FieldKind, FormDefinition, form_v1
+from pipeline.settings import StructureSettings
 from schemas.directory import ClassLevel, Directory
 from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Source
 
@@ -72,12 +73,8 @@ EMAIL_OWNERS: dict[str, tuple[str, ...]] = {
 REPEATED_FIELDS = (("pupil_surname", "p2_pupil_surname"), ("pupil_first_name", "p2_pupil_first_name"))
 """Fields the form asks for twice (page 2 repeats the pupil's name so a lone page 2 can be matched)."""
 
-SHORT_FORM_MIN = 4
-"""Shortest first-name short form accepted in an address (``nath``, ``fred``); three letters would let
-too many unrelated words pass as the start of some name."""
-SHORT_FORM_CUT = 3
-"""Letters a short form leaves out at least: a name missing its last letter or two (``gregoir``) is a
-misreading to show a person, not a short form."""
+DEFAULT_STRUCTURE = StructureSettings()
+"""The cross-checks' thresholds when none are given (``Settings.structure`` at its defaults)."""
 
 
 _LOCAL_TOKEN = re.compile(r"[a-z]+|[0-9]+")
@@ -103,7 +100,7 @@ def _name_tokens(values: Iterable[str]) -> set[str]:
     return tokens
 
 
-def local_part_spelled_by(local: str, names: Iterable[str]) -> bool:
+def local_part_spelled_by(local: str, names: Iterable[str], structure: StructureSettings = DEFAULT_STRUCTURE) -> bool:
     """Whether an address's local part is made of its owner's name, as ``prenom.nom`` addresses are.
 
     Every alphabetic token of two letters or more must be a name word (or joined name words, for
@@ -113,6 +110,7 @@ def local_part_spelled_by(local: str, names: Iterable[str]) -> bool:
     Args:
         local: The part before ``@``, as read.
         names: The owner's name fields as read (surname, first name, "Mme Martin, enseignante").
+        structure: ``short_form_min`` and ``short_form_cut``.
     """
     tokens = _LOCAL_TOKEN.findall(local.lower())
     if not tokens or re.fullmatch(r"[a-z0-9._-]+", local.lower()) is None:
@@ -123,18 +121,14 @@ def local_part_spelled_by(local: str, names: Iterable[str]) -> bool:
     numbers = [t for t in tokens if t.isdigit()]
     if not words or len(initials) > 1 or len(numbers) > 1:
         return False
-    return all(w in known or _is_short_form(w, known) for w in words)
+    return all(w in known or _is_short_form(w, known, structure) for w in words)
 
 
-def _is_short_form(word: str, known: set[str]) -> bool:
-    """``nath`` for Nathalie: four letters or more that begin a name word at least three letters longer."""
-    return len(word) >= SHORT_FORM_MIN and any(k.startswith(word) and len(k) - len(word) >= SHORT_FORM_CUT
-                                               for k in known)
-
-
-REPEAT_CONFLICT_SHARE = 0.9
-"""Two confident repeats that disagree are held at this share of the review threshold: under it, so a
-person decides, with the percentage shown to staff still saying the reading was nearly sure."""
+def _is_short_form(word: str, known: set[str], structure: StructureSettings) -> bool:
+    """``nath`` for Nathalie: ``structure.short_form_min`` letters or more (four) that begin a name word at least
+    ``structure.short_form_cut`` letters (three) longer."""
+    return len(word) >= structure.short_form_min and any(
+        k.startswith(word) and len(k) - len(word) >= structure.short_form_cut for k in known)
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -154,15 +148,14 @@ NAME_WITNESS_PAIRS: tuple[tuple[str, str], ...] = (
 and a family's surnames. A name spelled a letter apart in two of them was misread in one. A person's first name
 and surname are not paired: ``Jacques JACQUET`` and ``Martine MARTIN`` are one letter apart by nature (6 of
 3,000 invented forms fired on such pairs)."""
-NEAR_MISS_MIN_LETTERS = 4
-"""Shortest folded word compared: titles and initials (``mme``, ``a``) are not names."""
 
 
-def _near_miss_edits(word: str) -> int:
-    """Letters two spellings of a ``word``-long name may differ by and still be one name misread: one up to eight
-    letters (``leclerca`` for ``leclercq``, issue 3), two beyond. Two different family names two letters apart
-    (``PELTIER``, ``POTIER``) met on one invented form in 3,000."""
-    return 1 if len(word) <= 8 else 2
+def _near_miss_edits(word: str, structure: StructureSettings) -> int:
+    """Letters two spellings of a ``word``-long name may differ by and still be one name misread: one up to
+    ``structure.near_miss_one_edit_max_letters`` letters (eight: ``leclerca`` for ``leclercq``, issue 3), two
+    beyond. Two different family names two letters apart (``PELTIER``, ``POTIER``) met on one invented form in
+    3,000."""
+    return 1 if len(word) <= structure.near_miss_one_edit_max_letters else 2
 
 
 @dataclass(frozen=True)
@@ -170,7 +163,7 @@ class NameWords:
     """The folded name words of one value, for :func:`near_miss`.
 
     Attributes:
-        single: Each word of at least :data:`NEAR_MISS_MIN_LETTERS` letters, as written.
+        single: Each word of at least ``StructureSettings.near_miss_min_letters`` letters, as written.
         known: The same, plus runs of consecutive words joined up (``dasilva`` for ``Da Silva``): what another
             field's word may equal without being a near miss.
     """
@@ -179,7 +172,7 @@ class NameWords:
     known: frozenset[str]
 
 
-def name_words(field_name: str, value: str) -> NameWords:
+def name_words(field_name: str, value: str, structure: StructureSettings = DEFAULT_STRUCTURE) -> NameWords:
     """Folded name words of a value: an e-mail's local part split at dots, dashes, underscores and digits
     (``a.leclercq`` → ``leclercq``); any other field's words split at spaces, hyphens, apostrophes, commas and
     parentheses (``Mme Leclercq, directeur(trice)`` → ``leclercq``, ``directeur``, ``trice``)."""
@@ -189,11 +182,11 @@ def name_words(field_name: str, value: str) -> NameWords:
     else:
         single = {fold(w) for w in _NAME_SEPARATORS.split(value)}
         known = _name_tokens([value])
-    keep = {w for w in single if w.isalpha() and len(w) >= NEAR_MISS_MIN_LETTERS}
+    keep = {w for w in single if w.isalpha() and len(w) >= structure.near_miss_min_letters}
     return NameWords(frozenset(keep), frozenset(known | keep))
 
 
-def near_miss(a: NameWords, b: NameWords) -> tuple[str, str] | None:
+def near_miss(a: NameWords, b: NameWords, structure: StructureSettings = DEFAULT_STRUCTURE) -> tuple[str, str] | None:
     """A word of ``a`` and a word of ``b`` that are one name misread: neither known as such on the other side,
     and within :func:`_near_miss_edits` letters of each other (Levenshtein). ``None`` if there is none.
 
@@ -202,33 +195,35 @@ def near_miss(a: NameWords, b: NameWords) -> tuple[str, str] | None:
     """
     for x in sorted(a.single - b.known):
         for y in sorted(b.single - a.known):
-            limit = _near_miss_edits(max(x, y, key=len))
+            limit = _near_miss_edits(max(x, y, key=len), structure)
             if Levenshtein.distance(x, y, score_cutoff=limit) <= limit:
                 return x, y
     return None
 
 
-def doubt_name_near_misses(fields: dict[str, ExtractedField], threshold: float) -> None:
+def doubt_name_near_misses(fields: dict[str, ExtractedField], threshold: float,
+                           structure: StructureSettings = DEFAULT_STRUCTURE) -> None:
     """Hold, in place, both fields of a :data:`NAME_WITNESS_PAIRS` pair that spell one name a letter or two apart.
 
     ``Mme Leclerca, directeur(trice)`` was accepted at 0.89 on a scan while the e-mail beside it read
     ``a.leclercq@ac-versailles.fr`` (scan_hand_marks 20 of seed 2026, issue 3): one of the two is wrong, and
     only a person can say which. Both fields, when read by OCR, go under ``threshold`` (at
-    :data:`REPEAT_CONFLICT_SHARE` of it) with :attr:`Doubt.NAME_CONFLICT` unless a cause of doubt was already
+    ``structure.repeat_conflict_share`` of it) with :attr:`Doubt.NAME_CONFLICT` unless a cause of doubt was already
     found, whatever their confidences; values are never changed.
 
     Args:
         fields: Field name → extracted field of the assembled form; updated in place.
         threshold: The review threshold (0-1).
+        structure: ``repeat_conflict_share`` and the near miss's letter counts.
     """
-    doubt = threshold * REPEAT_CONFLICT_SHARE
+    doubt = threshold * structure.repeat_conflict_share
     for first, second in NAME_WITNESS_PAIRS:
         a, b = fields.get(first), fields.get(second)
         if a is None or b is None or Source.OCR not in (a.source, b.source):
             continue
         if not isinstance(a.value, str) or not isinstance(b.value, str):
             continue
-        if near_miss(name_words(first, a.value), name_words(second, b.value)) is None:
+        if near_miss(name_words(first, a.value, structure), name_words(second, b.value, structure), structure) is None:
             continue
         for name, f in ((first, a), (second, b)):
             if f.source is Source.OCR:  # a typed AcroForm value is what the teacher wrote, misread or not
@@ -301,7 +296,7 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
             witness may vouch for a doubtful field.
         directory: The school directory; with it, the form's structure vouches too (:func:`vouch_school`).
         towns: The towns lexicon (:mod:`pipeline.deciding.towns`); with it, :func:`vouch_town`.
-        structure: Thresholds of the structural checks (defaults: :data:`DEFAULT_STRUCTURE`).
+        structure: Thresholds of the checks (``Settings.structure``; defaults: :data:`DEFAULT_STRUCTURE`).
         school_year: The configured school year ``(2026, 2027)``; with it, a form whose comb dates are
             impossible has all its combs doubted (:func:`doubt_combs_of_impossible_dates`).
         today: The day the form is decided on (default: today), after which no form is dated.
@@ -311,6 +306,7 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
         A new form. The repeated-field and e-mail checks never change a value, only raise confidences; the
         structural ones put the directory's or lexicon's spelling in place of the doubtful reading they vouch for.
     """
+    structure = structure or DEFAULT_STRUCTURE
     fields = dict(form.fields)
     for first, second in REPEATED_FIELDS:
         a, b = fields.get(first), fields.get(second)
@@ -323,7 +319,7 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
         elif min(a.confidence, b.confidence) >= threshold and not _same_name(a.value, b.value):
             # Two confident readings of one name that differ (often by an accent: "Anais" at 0.90 against
             # "Anaïs", phone photo, issue 3): at least one is wrong, and only a person can tell which.
-            doubt = min(a.confidence, b.confidence, threshold * REPEAT_CONFLICT_SHARE)
+            doubt = min(a.confidence, b.confidence, threshold * structure.repeat_conflict_share)
             fields[first] = _lowered(a, doubt, Doubt.REPEAT_CONFLICT)
             fields[second] = _lowered(b, doubt, Doubt.REPEAT_CONFLICT)
     for email_name, owner_names in EMAIL_OWNERS.items():
@@ -337,10 +333,9 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
         witnesses = [o for o in owners if o.confidence >= threshold]
         if domain.lower() not in KNOWN_EMAIL_DOMAINS or not witnesses:
             continue
-        if local_part_spelled_by(local, [str(o.value) for o in witnesses]):
+        if local_part_spelled_by(local, [str(o.value) for o in witnesses], structure):
             fields[email_name] = _raised(email, min(o.confidence for o in witnesses))
-    doubt_name_near_misses(fields, threshold)
-    structure = structure or DEFAULT_STRUCTURE
+    doubt_name_near_misses(fields, threshold, structure)
     if school_year is not None:
         doubt_combs_of_impossible_dates(fields, threshold, school_year, today or date.today(), structure,
                                         definition)
@@ -353,46 +348,6 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
 
 
 # --- The form's structure: the school directory, the class level, the school year --------------------
-
-
-@dataclass(frozen=True)
-class StructureSettings:
-    """Thresholds of :func:`vouch_school`, :func:`vouch_town` and :func:`doubt_combs_of_impossible_dates`
-    (issue 3's "the school matched against the directory"), measured on generated handwritten forms of
-    seed 7 (30 forms) and on 18 handwritten names of schools that are not in the directory (see each
-    attribute).
-
-    Attributes:
-        school_min_score: A doubtful school name designates a directory school only when
-            ``pipeline.deciding.directory.match_school``'s similarity reaches this (validation accepts 85 from a
-            confident reading). Measured: of 30 handwritten names of directory schools, 8 score 80 or more
-            (all of the right school), the others 45-81; 18 handwritten names of schools outside the
-            directory that share a name with one of it ("École Romain Rolland de Sannois", "École
-            Langevin-Wallon") score 40-80, the highest at 80.0.
-        school_margin: ... and every other school scores more than this many points lower (validation: 6;
-            the 8 right matches above lead by 29-58 points).
-        school_read_coverage_min: ... and at least this share of the read name's letters (kind words
-            aside) belong to the school's name: the right matches above cover 0.83-1.00, the unknown
-            schools with the highest scores 0.50-0.67 (their extra words, "de Sayoïs" for "de Sannois").
-        town_min_score: A word of a school name this close (0-100) to a town of the lexicon other than
-            the directory's city names that town (the school is not the city's); a town read this close to
-            one town of the lexicon designates it (:func:`vouch_town`).
-        town_margin: ... when every other town is more than this many points further.
-        vouched_confidence: Confidence given to a vouched value, never above its witnesses'.
-        impossible_date_confidence: Confidence every comb of a form is held to when one of its dates, read
-            confidently, is impossible for the form (:func:`doubt_combs_of_impossible_dates`).
-    """
-
-    school_min_score: float = 80.0
-    school_margin: float = 15.0
-    school_read_coverage_min: float = 0.8
-    town_min_score: float = 80.0
-    town_margin: float = 15.0
-    vouched_confidence: float = 0.9
-    impossible_date_confidence: float = 0.2
-
-
-DEFAULT_STRUCTURE = StructureSettings()
 
 
 def read_coverage(written: str, names: Iterable[str]) -> float:
@@ -445,7 +400,8 @@ def vouch_school(fields: dict[str, ExtractedField], directory: Directory, thresh
     if match.school_id is None:
         return
     found = directory.school(match.school_id)
-    if not found.offers(level) or names_another_town(school.value, directory.city, towns, structure.town_min_score):
+    if not found.offers(level) or names_another_town(school.value, directory.city, towns, structure.town_min_score,
+                                                     structure.town_words_max, structure.town_letters_min):
         return
     if read_coverage(school.value, (found.name, *found.aliases)) < structure.school_read_coverage_min:
         return  # words read beyond the school's name: another school that shares its name ("… de Sannois")
@@ -494,20 +450,16 @@ def vouch_town(fields: dict[str, ExtractedField], towns: tuple[Town, ...],
 
 SCHOOL_YEAR_DATES = ("referral_date", "referrer_date", "family_date")
 """Dates the form is signed and referred on: inside the school year it is for, and not after it is decided."""
-BIRTH_YEAR_SLACK = 1
-"""Years beyond ``validate.expected_birth_years``' range (itself one year either side of the level's cohort)
-a birth date may lie before it is impossible rather than implausible: two years ahead or behind happens
-(newly arrived pupils) and is for validation to question, not a sign of misread digits."""
 
 
 def impossible_dates(fields: dict[str, ExtractedField], threshold: float, school_year: tuple[int, int],
-                     today: date) -> list[str]:
+                     today: date, structure: StructureSettings = DEFAULT_STRUCTURE) -> list[str]:
     """Comb dates read at ``threshold`` or more that cannot be what was written on this form.
 
     A referral, referrer or family date must be a calendar day inside the school year (1 September to
     31 August) and not after ``today``; a birth date, with one class level ticked confidently, must lie
     within the level's cohort (``pipeline.deciding.validate.expected_birth_years``) widened by
-    :data:`BIRTH_YEAR_SLACK`.
+    ``structure.birth_year_slack`` years.
 
     Returns:
         Names of the impossible dates, in form order.
@@ -522,7 +474,7 @@ def impossible_dates(fields: dict[str, ExtractedField], threshold: float, school
     if birth is not None and level_field is not None and level_field.confidence >= threshold \
             and isinstance(level_field.value, list) and len(level_field.value) == 1:
         years = expected_birth_years(ClassLevel(level_field.value[0]), school_year[0], DEFAULT_RULES)
-        if not years[0] - BIRTH_YEAR_SLACK <= birth.year <= years[-1] + BIRTH_YEAR_SLACK:
+        if not years[0] - structure.birth_year_slack <= birth.year <= years[-1] + structure.birth_year_slack:
             out.append("pupil_birth_date")
     return out
 
@@ -557,10 +509,10 @@ def doubt_combs_of_impossible_dates(fields: dict[str, ExtractedField], threshold
         threshold: The review threshold.
         school_year: The configured school year, ``(2026, 2027)``.
         today: No date of the form lies after it.
-        structure: ``impossible_date_confidence``.
+        structure: ``impossible_date_confidence`` and ``birth_year_slack``.
         definition: The form's geometry, which tells combs from other fields; version 1 by default.
     """
-    if not impossible_dates(fields, threshold, school_year, today):
+    if not impossible_dates(fields, threshold, school_year, today, structure):
         return
     definition = definition or form_v1()
     for name, f in fields.items():

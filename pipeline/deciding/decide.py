@@ -142,7 +142,7 @@ def decide_form(
     """
     form = hold_handwritten_form(assemble_form(pages, definition), settings.ocr.icr.handwritten_text_confidence,
                                  definition)
-    form = cross_check(form, settings.ocr.text_confidence_min, directory, load_towns(),
+    form = cross_check(form, settings.ocr.text_confidence_min, directory, load_towns(), settings.structure,
                        school_year=parse_school_year(settings.school_year), definition=definition)
     reasons = missing_page_reasons(form)
     reasons += confidence_reasons(form, settings.ocr.text_confidence_min)

@@ -42,7 +42,7 @@ def load_directory(path: Path) -> Directory:
 class SchoolMatchSettings(BaseModel):
     """Thresholds of ``match_school`` (scores are rapidfuzz 0-100).
 
-    Values calibrated on the variant tables of ``tests/pipeline/test_directory.py``
+    Values calibrated on the variant tables of ``tests/pipeline/deciding/test_directory.py``
     against the demo directory: written variants with one typo per word score
     88.9 or more ("EE Anatole Frans"), names of schools not in the directory
     score 73 or less ("Ecole Jules" 72.7, "Ecole Jules Guesde" 69.6). 85 sits

@@ -18,10 +18,11 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from pipeline.deciding.directory import fold
-from pipeline.settings import PACKAGE_DIR
+from pipeline.settings import PACKAGE_DIR, StructureSettings
 
 TOWNS_FILE = PACKAGE_DIR / "config" / "towns.toml"
 """The lexicon shipped with the product (Argenteuil and its neighbours)."""
+_STRUCTURE = StructureSettings()
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,10 @@ def closest_town(written: str, towns: tuple[Town, ...]) -> TownMatch:
     return TownMatch(best, float(best_score), float(runner))
 
 
-def names_another_town(written: str, city: str, towns: tuple[Town, ...], min_score: float) -> bool:
-    """Whether a written text (a school's name) holds a word, or two or three words joined, that is
+def names_another_town(written: str, city: str, towns: tuple[Town, ...], min_score: float,
+                       max_words: int = _STRUCTURE.town_words_max, min_letters: int = _STRUCTURE.town_letters_min
+                       ) -> bool:
+    """Whether a written text (a school's name) holds a word, or up to ``max_words`` words joined, that is
     close to a lexicon town other than ``city`` (``"Jules Ferry de Bezons"``).
 
     Args:
@@ -104,12 +107,15 @@ def names_another_town(written: str, city: str, towns: tuple[Town, ...], min_sco
         city: The directory's city, which a school name may name.
         towns: The lexicon.
         min_score: Similarity (0-100) from which a word is taken for the town.
+        max_words: Most consecutive words joined (``StructureSettings.town_words_max``).
+        min_letters: Fewest letters a word or run of words must have to be compared
+            (``StructureSettings.town_letters_min``).
     """
     words = fold(written).split()
     others = {squeeze(t.name) for t in towns} - {squeeze(city)}
     for i in range(len(words)):
-        for j in range(i + 1, min(len(words), i + 3) + 1):
+        for j in range(i + 1, min(len(words), i + max_words) + 1):
             chunk = "".join(words[i:j])
-            if len(chunk) >= 4 and any(fuzz.ratio(chunk, o) >= min_score for o in others):
+            if len(chunk) >= min_letters and any(fuzz.ratio(chunk, o) >= min_score for o in others):
                 return True
     return False

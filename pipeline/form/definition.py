@@ -393,13 +393,27 @@ def _qr_codes() -> tuple[Rect, ...]:
     return (top_right, bottom_left)
 
 
+SECOND_COLUMN_X_PT = 310.0
+"""Left edge of the form's second column (fields that share a row with another), in points."""
+
+
 @cache
 def form_v1() -> FormDefinition:
     """Build the version-1 form definition (cached; it is immutable)."""
     b = _Builder()
-    col2 = 310.0
+    _build_page1(b)
+    _build_page2(b)
+    layout = PageLayout(_anchors(), _qr_codes())
+    return FormDefinition(FORM_VERSION, tuple(b.fields), tuple(b.texts), (layout, layout))
 
-    # ---- Page 1 -----------------------------------------------------------------
+
+def _build_page1(b: _Builder) -> None:
+    """Lay out page 1 of form version 1: heading, referral, the pupil, schooling, criteria.
+
+    Args:
+        b: The builder; its fields and texts are appended to in reading order.
+    """
+    col2 = SECOND_COLUMN_X_PT
     b.new_page(1, 24.0)
     b.text("Fiche d'orientation CLAS", x=60, size=15, bold=True, dy=18)
     b.text("Contrat local d'accompagnement à la scolarité — Ville d'Argenteuil", x=60, size=9, dy=12)
@@ -443,7 +457,14 @@ def form_v1() -> FormDefinition:
     b.line("criteria_other_text", "", x=MARGIN_PT + 100, label_w=0)
     b.line("observations", "Observations", label_w=70)
 
-    # ---- Page 2 -----------------------------------------------------------------
+
+def _build_page2(b: _Builder) -> None:
+    """Lay out page 2 of form version 1: the guardians, the family, its agreement, the referrer.
+
+    Args:
+        b: The builder, after :func:`_build_page1`; its fields and texts are appended to in reading order.
+    """
+    col2 = SECOND_COLUMN_X_PT
     b.new_page(2, 24.0)
     b.text("Fiche d'orientation CLAS — page 2", x=60, size=13, bold=True, dy=22)
     b.line("p2_pupil_surname", "Nom de l'élève", x1=300, label_w=70, advance=False)
@@ -483,9 +504,6 @@ def form_v1() -> FormDefinition:
     b.text("Aucune information de santé ou de diagnostic ne doit figurer sur cette fiche.", size=7.5, dy=10)
     b.text("Données traitées par la Ville pour l'orientation vers le CLAS ; voir la notice d'information.",
            size=7.5, dy=10)
-
-    layout = PageLayout(_anchors(), _qr_codes())
-    return FormDefinition(FORM_VERSION, tuple(b.fields), tuple(b.texts), (layout, layout))
 
 
 FOOTER_BASELINE_PT = PAGE_HEIGHT_PT - 30

@@ -261,7 +261,8 @@ def _walk_forward(part: Message, path: str, nesting: int, filename: str | None, 
     inner: Message | None = None
     if part.get_content_type() == "message/rfc822" and part.is_multipart():
         payload = part.get_payload()
-        inner = payload[0] if isinstance(payload, list) and payload else None
+        first = payload[0] if isinstance(payload, list) and payload else None
+        inner = first if isinstance(first, Message) else None
     else:
         data = _payload(part)
         inner = parse_message(data) if data else None

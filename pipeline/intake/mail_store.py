@@ -152,7 +152,8 @@ class MailStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        Base.metadata.create_all(store.engine, tables=[MailMessageRow.__table__, MailAttachmentRow.__table__])
+        tables = [MailMessageRow.__table__, MailAttachmentRow.__table__]
+        Base.metadata.create_all(store.engine, tables=tables)  # type: ignore[arg-type]  # declarative tables are Tables
 
     def find(self, message_id: str) -> MessageView | None:
         """The message with this Message-ID, if a run recorded it."""
@@ -275,7 +276,7 @@ class MailStore:
             result = []
             for a in attachments:
                 if a.kind != "document":
-                    reasons = ((a.reason_code or a.kind, a.reason_fr or ""),)
+                    reasons: tuple[tuple[str, str], ...] = ((a.reason_code or a.kind, a.reason_fr or ""),)
                     result.append(AttachmentOutcome(a.filename, a.kind, None, reasons))
                     continue
                 doc = s.get(DocumentRow, a.sha256)

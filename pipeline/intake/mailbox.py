@@ -111,7 +111,7 @@ class ImapSource:
     """
 
     def __init__(self, settings: MailSettings) -> None:
-        from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
+        from imap_tools import BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted
         from imap_tools.errors import MailboxLoginError
 
         self.settings = settings
@@ -124,6 +124,7 @@ class ImapSource:
             raise MailSourceError(f"refusing a plain-text IMAP connection to {settings.host}: "
                                   "set CLAS_MAIL__SECURITY=tls or starttls")
         try:
+            box: BaseMailBox
             if settings.security == "tls":
                 box = MailBox(settings.host, port, timeout=settings.timeout_s,
                               ssl_context=tls_context(settings.ca_file))

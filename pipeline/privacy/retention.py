@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import bindparam, delete, inspect, select, text, update
+from sqlalchemy import BindParameter, bindparam, delete, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 from pipeline.settings import RetentionSettings
@@ -95,9 +95,9 @@ def _decided_at(s: Session) -> dict[str, datetime]:
             decided[form_id] = _aware(created)
     sha_to_form = {sha: form for sha, form in s.execute(select(DocumentRow.sha256, DocumentRow.form_id))}
     for sha, at in s.execute(select(AuditRow.sha256, AuditRow.at).where(AuditRow.action.in_(DECIDED_REVIEW_ACTIONS))):
-        form_id = sha_to_form.get(sha or "")
-        if form_id and form_id not in open_forms:
-            decided[form_id] = max(decided.get(form_id, _aware(at)), _aware(at))
+        reviewed = sha_to_form.get(sha or "")
+        if reviewed and reviewed not in open_forms:
+            decided[reviewed] = max(decided.get(reviewed, _aware(at)), _aware(at))
     return decided
 
 
@@ -135,8 +135,8 @@ def delete_forms(s: Session, form_ids: Iterable[str], shas: Iterable[str], actor
         an orphan file, never a row pointing at a missing file): :func:`unlink_all`.
     """
     form_ids, shas = sorted(set(form_ids)), sorted(set(shas))
-    forms_p = bindparam("forms", expanding=True)
-    shas_p = bindparam("shas", expanding=True)
+    forms_p: BindParameter[list[str]] = bindparam("forms", expanding=True)
+    shas_p: BindParameter[list[str]] = bindparam("shas", expanding=True)
     if form_ids:
         if _has_table(s, "carrier_followups"):
             s.execute(text("DELETE FROM carrier_followups WHERE referral_id IN "
@@ -185,6 +185,106 @@ def add_anonymous_count(s: Session, school_year: str, category: str, n: int) -> 
         row.count += n
 
 
+def _doomed_by_school_year(s: Session, retention: RetentionSettings,
+                           now: datetime) -> tuple[set[str], set[str], Counter[tuple[str, str]]]:
+    """Rule 2: what goes whole once its school year is over (grace days included) and the pupil not enrolled.
+
+    That is every form of such a year, and every document received during such a year that
+    never became a referral.
+
+    Args:
+        s: An open session.
+        retention: Durations (days) and the end of the school year.
+        now: The current time (UTC).
+
+    Returns:
+        The doomed form ids, the doomed documents' SHA-256, and the anonymous counts kept of
+        them, by ``(school_year, category)``.
+    """
+    enrolled = enrolled_form_ids(s)
+    years = set(s.scalars(select(ReferralRow.school_year).distinct()))
+    ended = {y for y in years
+             if datetime.combine(school_year_end(y, retention) + timedelta(days=retention.grace_days), time(),
+                                 UTC) < now}
+    doomed_forms: set[str] = set()
+    counts: Counter[tuple[str, str]] = Counter()
+    for form_id, year, status in s.execute(select(ReferralRow.form_id, ReferralRow.school_year,
+                                                  ReferralRow.status).where(ReferralRow.school_year.in_(ended))):
+        if form_id not in enrolled:
+            doomed_forms.add(form_id)
+            counts[(year, f"referral_{status}")] += 1
+    # Documents that never became a referral, received during a school year now over.
+    cutoffs = {y: datetime.combine(school_year_end(y, retention), time(), UTC) for y in ended}
+    referral_forms = set(s.scalars(select(ReferralRow.form_id)))
+    doomed_shas: set[str] = set()
+    for sha, doc_form, received, status in s.execute(select(DocumentRow.sha256, DocumentRow.form_id,
+                                                            DocumentRow.received_at, DocumentRow.status)):
+        if doc_form in doomed_forms:
+            doomed_shas.add(sha)
+        elif doc_form not in referral_forms and doc_form not in enrolled:
+            for year, cutoff in cutoffs.items():
+                if _aware(received) < cutoff and now - _aware(received) > timedelta(days=retention.grace_days):
+                    doomed_shas.add(sha)
+                    counts[(year, f"document_{status}")] += 1
+                    if doc_form:
+                        doomed_forms.add(doc_form)
+                    break
+    return doomed_forms, doomed_shas, counts
+
+
+def _expired_originals(s: Session, retention: RetentionSettings, now: datetime,
+                       doomed_shas: set[str]) -> list[tuple[str, str]]:
+    """Rule 1: the stored originals whose keeping time is over.
+
+    An original goes ``originals_days`` after its form was decided; a quarantined or duplicate
+    document of no decided form goes ``quarantine_days`` after it was received. Documents that
+    rule 2 deletes whole (``doomed_shas``) and originals already purged are left out.
+
+    Returns:
+        ``(sha256, stored_path)`` of each expired original.
+    """
+    decided = _decided_at(s)
+    expired_files: list[tuple[str, str]] = []
+    for sha, form_id, path, status, received in s.execute(select(
+            DocumentRow.sha256, DocumentRow.form_id, DocumentRow.stored_path, DocumentRow.status,
+            DocumentRow.received_at)):
+        if not path or sha in doomed_shas:
+            continue
+        if status in ("quarantined", "duplicate") and form_id not in decided:
+            due = _aware(received) + timedelta(days=retention.quarantine_days)
+        elif form_id in decided:
+            due = decided[form_id] + timedelta(days=retention.originals_days)
+        else:
+            continue
+        if due < now:
+            expired_files.append((sha, path))
+    return expired_files
+
+
+def _purge_originals(s: Session, expired_files: list[tuple[str, str]], actor: str,
+                     data_dir: Path | None) -> list[Path]:
+    """Mark each expired original purged and audit it; the files are unlinked by the caller, after the commit.
+
+    Args:
+        s: An open session.
+        expired_files: ``(sha256, stored_path)`` from :func:`_expired_originals`.
+        actor: Recorded in the audit trail.
+        data_dir: The data folder, whose ``crops/<form_id>`` go with the original; ``None`` keeps them.
+
+    Returns:
+        The files and folders to unlink: each original, then its form's crops.
+    """
+    files: list[Path] = []
+    for sha, path in expired_files:
+        s.execute(update(DocumentRow).where(DocumentRow.sha256 == sha).values(stored_path=PURGED_PATH))
+        s.add(AuditRow(actor=actor, action="original_purged", sha256=sha, detail="retention: original file"))
+        files.append(Path(path))
+        form_id = s.scalar(select(DocumentRow.form_id).where(DocumentRow.sha256 == sha))
+        if data_dir is not None and form_id:
+            files.append(data_dir / "crops" / form_id)
+    return files
+
+
 def purge(store: Store, retention: RetentionSettings, *, now: datetime | None = None, dry_run: bool = False,
           actor: str = "purge", data_dir: Path | None = None) -> PurgeReport:
     """Apply both retention rules (one transaction), or say what they would delete.
@@ -205,50 +305,9 @@ def purge(store: Store, retention: RetentionSettings, *, now: datetime | None = 
     report = PurgeReport(dry_run=dry_run)
     with store.session() as s:
         # Rule 2 first: whole forms of school years over, not enrolled.
-        enrolled = enrolled_form_ids(s)
-        years = set(s.scalars(select(ReferralRow.school_year).distinct()))
-        ended = {y for y in years
-                 if datetime.combine(school_year_end(y, retention) + timedelta(days=retention.grace_days), time(),
-                                     UTC) < now}
-        doomed_forms: set[str] = set()
-        counts: Counter[tuple[str, str]] = Counter()
-        for form_id, year, status in s.execute(select(ReferralRow.form_id, ReferralRow.school_year,
-                                                      ReferralRow.status).where(ReferralRow.school_year.in_(ended))):
-            if form_id not in enrolled:
-                doomed_forms.add(form_id)
-                counts[(year, f"referral_{status}")] += 1
-        # Documents that never became a referral, received during a school year now over.
-        cutoffs = {y: datetime.combine(school_year_end(y, retention), time(), UTC) for y in ended}
-        referral_forms = set(s.scalars(select(ReferralRow.form_id)))
-        doomed_shas: set[str] = set()
-        for sha, form_id, received, status in s.execute(select(DocumentRow.sha256, DocumentRow.form_id,
-                                                               DocumentRow.received_at, DocumentRow.status)):
-            if form_id in doomed_forms:
-                doomed_shas.add(sha)
-            elif form_id not in referral_forms and form_id not in enrolled:
-                for year, cutoff in cutoffs.items():
-                    if _aware(received) < cutoff and now - _aware(received) > timedelta(days=retention.grace_days):
-                        doomed_shas.add(sha)
-                        counts[(year, f"document_{status}")] += 1
-                        if form_id:
-                            doomed_forms.add(form_id)
-                        break
+        doomed_forms, doomed_shas, counts = _doomed_by_school_year(s, retention, now)
         # Rule 1: originals of decided forms and of quarantined or duplicate documents.
-        decided = _decided_at(s)
-        expired_files: list[tuple[str, str]] = []
-        for sha, form_id, path, status, received in s.execute(select(
-                DocumentRow.sha256, DocumentRow.form_id, DocumentRow.stored_path, DocumentRow.status,
-                DocumentRow.received_at)):
-            if not path or sha in doomed_shas:
-                continue
-            if status in ("quarantined", "duplicate") and form_id not in decided:
-                due = _aware(received) + timedelta(days=retention.quarantine_days)
-            elif form_id in decided:
-                due = decided[form_id] + timedelta(days=retention.originals_days)
-            else:
-                continue
-            if due < now:
-                expired_files.append((sha, path))
+        expired_files = _expired_originals(s, retention, now, doomed_shas)
         report.originals = len(expired_files)
         report.form_ids = sorted(doomed_forms)
         report.forms, report.documents = len(doomed_forms), len(doomed_shas)
@@ -257,13 +316,7 @@ def purge(store: Store, retention: RetentionSettings, *, now: datetime | None = 
         for (year, category), n in counts.items():
             add_anonymous_count(s, year, category, n)
         files = delete_forms(s, doomed_forms, doomed_shas, actor, "retention_purged", data_dir)
-        for sha, path in expired_files:
-            s.execute(update(DocumentRow).where(DocumentRow.sha256 == sha).values(stored_path=PURGED_PATH))
-            s.add(AuditRow(actor=actor, action="original_purged", sha256=sha, detail="retention: original file"))
-            files.append(Path(path))
-            form_id = s.scalar(select(DocumentRow.form_id).where(DocumentRow.sha256 == sha))
-            if data_dir is not None and form_id:
-                files.append(data_dir / "crops" / form_id)
+        files.extend(_purge_originals(s, expired_files, actor, data_dir))
     unlink_all(files)
     logger.info("purge: %d original(s), %d form(s), %d document(s)", report.originals, report.forms, report.documents)
     return report

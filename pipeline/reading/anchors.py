@@ -36,24 +36,14 @@ from pipeline.form.definition import (
     form_v1,
 )
 from pipeline.reading.identify import IdentifiedPage, QrSighting, identify_page, rotate_point, template_corners
+from pipeline.settings import RegistrationSettings
 
 log = logging.getLogger(__name__)
 
+# Thresholds on candidates and on the anchors' layout are in ``RegistrationSettings`` (``candidate_*``, ``anchor_*``).
 CANDIDATES_KEPT = 14
 """Biggest solid square blobs kept as anchor candidates: five anchors, plus filled tick boxes (10 pt,
 smaller), QR finder patterns (4.5 pt) and what a desk shows around a photo."""
-MIN_SOLIDITY = 0.6
-"""Smallest blob area / bounding-box area: a solid square turned by 10° fills 0.74 of its box
-(``pipeline.reading.register.ANCHOR_MIN_FILL``), a letter rarely more than 0.5."""
-SIDE_RANGE = (0.6, 1.6)
-"""Blob width / height accepted (a square seen in a 20° perspective stays well inside)."""
-MIN_SIDE_PX = 8
-"""Smallest blob side considered, px: a 14-pt anchor is 19 px even at 100 dpi."""
-FIFTH_TOLERANCE_PT = 8.0
-"""Largest distance (pt) between the fifth anchor's predicted place and a candidate."""
-MIN_ANCHOR_SIDE_SHARE = 0.7
-"""The four corner anchors' sides must be within this share of each other (anchors are equal; a photo's
-perspective makes the far ones up to a fifth smaller)."""
 FOOTER_DPI = 300.0
 """Resolution the footer band is warped to for Tesseract (its 7-pt text wants 300 dpi)."""
 FOOTER_BAND_PT = (11.0, 4.0)
@@ -78,15 +68,17 @@ class AnchorCandidate:
     side_px: float
 
 
-def anchor_candidates(image: np.ndarray) -> list[AnchorCandidate]:
+def anchor_candidates(image: np.ndarray, registration: RegistrationSettings | None = None) -> list[AnchorCandidate]:
     """The biggest solid, square, dark blobs of a grey page, biggest first.
 
     Args:
         image: ``uint8`` grey array ``(height_px, width_px)``.
+        registration: A candidate's side, aspect and solidity (``candidate_*``).
 
     Returns:
         Up to ``CANDIDATES_KEPT`` candidates.
     """
+    registration = registration or RegistrationSettings()
     _, ink = cv2.threshold(image, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     count, _, stats, centroids = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     found = []
@@ -94,9 +86,11 @@ def anchor_candidates(image: np.ndarray) -> list[AnchorCandidate]:
     for i in range(1, count):
         w, h, area = (int(stats[i, cv2.CC_STAT_WIDTH]), int(stats[i, cv2.CC_STAT_HEIGHT]),
                       int(stats[i, cv2.CC_STAT_AREA]))
-        if min(w, h) < MIN_SIDE_PX or max(w, h) > min(width, height) / 8:
+        if (min(w, h) < registration.candidate_min_side_px
+                or max(w, h) > min(width, height) / registration.candidate_page_side_divisor):
             continue
-        if not SIDE_RANGE[0] <= w / h <= SIDE_RANGE[1] or area / float(w * h) < MIN_SOLIDITY:
+        if (not registration.candidate_aspect_min <= w / h <= registration.candidate_aspect_max
+                or area / float(w * h) < registration.candidate_min_solidity):
             continue
         found.append(AnchorCandidate((float(centroids[i][0]), float(centroids[i][1])), float(np.sqrt(area))))
     found.sort(key=lambda c: -c.side_px)
@@ -116,12 +110,13 @@ def _clockwise(points: np.ndarray) -> np.ndarray:
 
 
 def fit_anchor_layout(candidates: list[AnchorCandidate], definition: FormDefinition,
-                      ) -> tuple[np.ndarray, int]:
+                      registration: RegistrationSettings | None = None) -> tuple[np.ndarray, int]:
     """Match candidates to the template's five anchors and fit a homography.
 
     Args:
         candidates: From :func:`anchor_candidates`.
         definition: Form geometry (anchors in pt; both pages share them).
+        registration: ``anchor_side_share_min`` and ``fifth_anchor_tolerance_pt``.
 
     Returns:
         The homography template pt → image px, and the quarter turns counter-clockwise that bring
@@ -130,8 +125,9 @@ def fit_anchor_layout(candidates: list[AnchorCandidate], definition: FormDefinit
     Raises:
         PageNotIdentifiedError: No set of candidates fits the anchor layout.
     """
+    registration = registration or RegistrationSettings()
     anchors = definition.pages[0].anchors
-    corner_pt = np.float64([anchors[i].center for i in (0, 1, 3, 2)])  # TL, TR, BR, BL: clockwise
+    corner_pt = np.array([anchors[i].center for i in (0, 1, 3, 2)], dtype=np.float64)  # TL, TR, BR, BL: clockwise
     fifth_pt = anchors[4].center
     if len(candidates) < 5:
         raise PageNotIdentifiedError(f"only {len(candidates)} anchor candidates")
@@ -139,19 +135,20 @@ def fit_anchor_layout(candidates: list[AnchorCandidate], definition: FormDefinit
     best: tuple[float, np.ndarray, int] | None = None
     for quad in itertools.combinations(usable, 4):
         sides = [c.side_px for c in quad]
-        if min(sides) < MIN_ANCHOR_SIDE_SHARE * max(sides):
+        if min(sides) < registration.anchor_side_share_min * max(sides):
             continue
-        pts = _clockwise(np.float64([c.center_px for c in quad]))
+        pts = _clockwise(np.array([c.center_px for c in quad], dtype=np.float64))
         area = _quad_area(pts)
         if best is not None and area <= best[0]:
             continue
         for start in range(4):
             image_pts = np.roll(pts, -start, axis=0)
             h = cv2.getPerspectiveTransform(corner_pt.astype(np.float32), image_pts.astype(np.float32))
-            fx, fy = cv2.perspectiveTransform(np.float64([[fifth_pt]]), h)[0, 0]
+            fx, fy = cv2.perspectiveTransform(np.array([[fifth_pt]], dtype=np.float64), h)[0, 0]
             scale = np.sqrt(area / _quad_area(corner_pt))  # px per pt
             near = [c for c in usable if c not in quad
-                    and np.hypot(c.center_px[0] - fx, c.center_px[1] - fy) < FIFTH_TOLERANCE_PT * scale]
+                    and np.hypot(c.center_px[0] - fx, c.center_px[1] - fy)
+                    < registration.fifth_anchor_tolerance_pt * scale]
             if near:
                 src = np.vstack([corner_pt, [fifth_pt]])
                 dst = np.vstack([image_pts, [near[0].center_px]])
@@ -163,7 +160,8 @@ def fit_anchor_layout(candidates: list[AnchorCandidate], definition: FormDefinit
         raise PageNotIdentifiedError("no anchor layout of the form found on the page")
     _, h, _ = best
     # The template's top edge direction in the image tells how the page lies.
-    (x0, y0), (x1, y1) = cv2.perspectiveTransform(np.float64([[(0.0, 0.0), (PAGE_WIDTH_PT, 0.0)]]), h)[0]
+    top_edge = np.array([[(0.0, 0.0), (PAGE_WIDTH_PT, 0.0)]], dtype=np.float64)
+    (x0, y0), (x1, y1) = cv2.perspectiveTransform(top_edge, h)[0]
     angle = np.degrees(np.arctan2(y1 - y0, x1 - x0))  # 0: upright; 90: top edge points down (turned cw)
     quarter_turns = int(round(angle / 90.0)) % 4
     return h, quarter_turns
@@ -171,9 +169,9 @@ def fit_anchor_layout(candidates: list[AnchorCandidate], definition: FormDefinit
 
 def _turned_homography(h: np.ndarray, width: int, height: int, quarter_turns: int) -> np.ndarray:
     """Compose a template → image homography with ``np.rot90(image, quarter_turns)``."""
-    src = np.float64([(0, 0), (PAGE_WIDTH_PT, 0), (PAGE_WIDTH_PT, PAGE_HEIGHT_PT), (0, PAGE_HEIGHT_PT)])
+    src = np.array([(0, 0), (PAGE_WIDTH_PT, 0), (PAGE_WIDTH_PT, PAGE_HEIGHT_PT), (0, PAGE_HEIGHT_PT)], dtype=np.float64)
     dst = cv2.perspectiveTransform(src.reshape(-1, 1, 2), h).reshape(-1, 2)
-    turned = np.float64([rotate_point(x, y, width, height, quarter_turns) for x, y in dst])
+    turned = np.array([rotate_point(x, y, width, height, quarter_turns) for x, y in dst], dtype=np.float64)
     return cv2.getPerspectiveTransform(src.astype(np.float32), turned.astype(np.float32))
 
 
@@ -203,12 +201,14 @@ def read_footer(image: np.ndarray, h: np.ndarray, language: str = "eng") -> Page
     return PageIdentity.parse(f"CLASFO|v{m['version']}|{form_id}|p{m['page']}/{m['count']}")
 
 
-def identify_by_anchors(image: np.ndarray, definition: FormDefinition | None = None) -> IdentifiedPage:
+def identify_by_anchors(image: np.ndarray, definition: FormDefinition | None = None,
+                        registration: RegistrationSettings | None = None) -> IdentifiedPage:
     """Identify, turn upright and locate a page from its anchors and printed footer.
 
     Args:
         image: Page as received, ``uint8`` grey ``(height_px, width_px)``, any quarter turn.
         definition: Form geometry; defaults to version 1.
+        registration: Thresholds on anchor candidates and their layout.
 
     Returns:
         The page as :func:`pipeline.reading.identify.identify_page` returns it; its ``qr_codes`` hold the QR
@@ -219,7 +219,7 @@ def identify_by_anchors(image: np.ndarray, definition: FormDefinition | None = N
             read as one of our payloads, or names a page or version the definition does not have.
     """
     definition = definition or form_v1()
-    h, quarter_turns = fit_anchor_layout(anchor_candidates(image), definition)
+    h, quarter_turns = fit_anchor_layout(anchor_candidates(image, registration), definition, registration)
     height, width = image.shape
     upright = np.ascontiguousarray(np.rot90(image, quarter_turns)) if quarter_turns else image
     h_up = _turned_homography(h, width, height, quarter_turns) if quarter_turns else h
@@ -231,18 +231,20 @@ def identify_by_anchors(image: np.ndarray, definition: FormDefinition | None = N
     sightings = []
     for rect in definition.pages[identity.page - 1].qr_codes:
         template = template_corners(rect, 3)
-        corners = cv2.perspectiveTransform(np.float64([template]), h_up)[0]
+        corners = cv2.perspectiveTransform(np.array([template], dtype=np.float64), h_up)[0]
         sightings.append(QrSighting(tuple(map(tuple, corners)), template, 3))  # type: ignore[arg-type]
     scale = np.sqrt(abs(np.linalg.det(h_up[:2, :2] / h_up[2, 2])))  # px per pt near the origin
     return IdentifiedPage(identity, upright, quarter_turns, tuple(sightings), float(scale * 72.0))
 
 
-def find_page(image: np.ndarray, definition: FormDefinition | None = None) -> IdentifiedPage:
+def find_page(image: np.ndarray, definition: FormDefinition | None = None,
+              registration: RegistrationSettings | None = None) -> IdentifiedPage:
     """Identify a page by its QR codes, tried on the image as received, else by its anchors and footer.
 
     Args:
         image: Page as received, ``uint8`` grey ``(height_px, width_px)``.
         definition: Form geometry; defaults to version 1.
+        registration: Thresholds of the identification by anchors.
 
     Returns:
         See :func:`pipeline.reading.identify.identify_page`.
@@ -255,7 +257,7 @@ def find_page(image: np.ndarray, definition: FormDefinition | None = None) -> Id
         return identify_page(image, definition)
     except NoFormCodeError as error:
         try:
-            page = identify_by_anchors(image, definition)
+            page = identify_by_anchors(image, definition, registration)
         except PageNotIdentifiedError:
             raise error from None
         log.info("page identified by its anchors and printed footer: no QR code could be decoded")

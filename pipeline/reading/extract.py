@@ -120,7 +120,7 @@ def _read_image_pages(first_index: int, grey: np.ndarray, dpi: float | None, set
     the QR codes measure it (a fax saved without its resolution is stretched by ``split_pages``), sends its
     text zones to a person.
     """
-    pages = split_pages(grey, dpi, definition)
+    pages = split_pages(grey, dpi, definition, settings.registration)
     return [_read_image_page(first_index + i, p.image, p.dpi, settings, definition, coarsest_dpi, p.upsampled)
             for i, p in enumerate(pages)]
 
@@ -129,7 +129,7 @@ def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: 
                      definition: FormDefinition, coarsest_dpi: float | None = None,
                      upsampled: float = 1.0) -> PageResult:
     try:
-        result = read_scan_page(grey, dpi, settings.ocr, settings.omr, definition)
+        result = read_scan_page(grey, dpi, settings.ocr, settings.omr, definition, settings.registration)
     except ClasError as exc:
         return UnidentifiedPage(index, exc)
     if min(result.dpi / upsampled, coarsest_dpi or result.dpi) < settings.ocr.min_text_dpi:
@@ -185,14 +185,14 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
                 if frame.width * frame.height > settings.scan.max_pixels:
                     raise ImageTooLargeError(f"image of {frame.width}x{frame.height} px over the limit",
                                              pixels=frame.width * frame.height)
-                dpi = frame.info.get("dpi")
+                dpi: tuple[float, float] = frame.info.get("dpi") or (0.0, 0.0)  # none stated: (0, 0)
                 upright = ImageOps.exif_transpose(frame.copy())
                 grey = np.asarray(upright.convert("L"))
-                if dpi and min(dpi) > 1:
+                if min(dpi) > 1:
                     # A fax states 200 x 100 dpi: make pixels square before anything measures them.
                     # (EXIF turns that swap the axes come from phones, which state equal resolutions.)
-                    grey = square_pixels(grey, float(dpi[0]), float(dpi[1]))
-                stated = dpi and min(dpi) > 1
+                    grey = square_pixels(grey, float(dpi[0]), float(dpi[1]), settings.registration)
+                stated = min(dpi) > 1
                 # Only a fax states two resolutions; a phone's equal 72 dpi says nothing of the page, whose
                 # real resolution the QR codes measure (ScanPageResult.dpi).
                 coarsest = float(min(dpi)) if stated and abs(float(dpi[0]) - float(dpi[1])) > 1 else None
@@ -236,13 +236,13 @@ def _read_pdf(path: Path, settings: Settings, definition: FormDefinition) -> Ite
 def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, has_acroform: bool,
                    settings: Settings, definition: FormDefinition) -> list[PageResult]:
     images = [Rect(float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])) for i in page.images]
-    identity = None if is_scanned_page(float(page.width), float(page.height), images) else \
+    identity = None if is_scanned_page(float(page.width), float(page.height), images, settings.text_layer) else \
         identify_text_page(page.extract_text() or "")
     if identity is not None and identity.version == definition.version:
         fields = definition.page_fields(identity.page)
         words = page.extract_words()
         graphics = list(page.curves) + list(page.lines)
-        from_text = read_text_layer_page(words, page.chars, graphics, fields)
+        from_text = read_text_layer_page(words, page.chars, graphics, fields, settings.text_layer)
         if has_acroform:
             widgets = acroform_widget_values([a.get_object() for a in reader.pages[index].get("/Annots", [])])
             if any(widgets.values()):
@@ -255,6 +255,7 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
     if page.images:
         biggest = max(page.images, key=lambda i: float(i["width"]) * float(i["height"]))
         src_w = float(biggest["srcsize"][0])
-        dpi = min(300.0, max(100.0, src_w / (float(biggest["width"]) / 72.0)))
+        dpi = min(settings.scan.raster_dpi_max,
+                  max(settings.scan.raster_dpi_min, src_w / (float(biggest["width"]) / 72.0)))
     pil = page.to_image(resolution=dpi).original.convert("L")
     return _read_image_pages(index, np.asarray(pil), dpi, settings, definition)

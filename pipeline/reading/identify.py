@@ -115,7 +115,7 @@ def template_corners(rect: Rect, version: int) -> Quad:
 def symbol_version(barcode: zxingcpp.Barcode) -> int:
     """QR version from zxing's extra metadata; falls back to 3 (our 30-character payloads)."""
     try:
-        return int(barcode.extra.get("Version", 3))
+        return int(barcode.extra.get("Version", 3))  # type: ignore[attr-defined]  # a dict at run time
     except (AttributeError, TypeError, ValueError):
         return 3
 
@@ -139,9 +139,9 @@ def identify_page(image: np.ndarray, definition: FormDefinition | None = None) -
     if image.ndim != 2 or image.dtype != np.uint8:
         raise PageNotIdentifiedError(f"expected a 2-D uint8 grey image, got {image.dtype} {image.shape}")
     definition = definition or form_v1()
-    barcodes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-    ours = [(b, PageIdentity.parse(b.text)) for b in barcodes]
-    ours = [(b, ident) for b, ident in ours if ident is not None]
+    barcodes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
+    parsed = [(b, PageIdentity.parse(b.text)) for b in barcodes]
+    ours = [(b, ident) for b, ident in parsed if ident is not None]
     if not ours:
         raise NoFormCodeError(f"none of {len(barcodes)} barcode(s) is a CLAS form code", codes_found=len(barcodes))
     identities = {ident for _, ident in ours}

@@ -26,13 +26,11 @@ import zxingcpp
 
 from pipeline.form.definition import PAGE_HEIGHT_PT, PAGE_WIDTH_PT, FormDefinition, PageIdentity, Rect, form_v1
 from pipeline.reading.identify import symbol_version, template_corners
+from pipeline.settings import RegistrationSettings
 
 log = logging.getLogger(__name__)
 
-ASPECT_TOLERANCE = 0.04
-"""Pixel aspect (x resolution over y resolution) within this share of 1 is taken as square. Scanners
-state equal resolutions; our QR codes measure 0.98-1.02 on square scans and photos (skew, blur, JPEG),
-and a fax is 2.0 (ITU-T T.4 standard mode: 8 dots/mm across, 3.85 lines/mm down)."""
+# The square-pixel tolerance and the largest overlap of two pages are in ``RegistrationSettings``.
 FAX_STRETCH = 2.0
 """Vertical stretch tried on an image where no QR code decodes as it is: a standard-mode fax saved
 without its resolution has QR modules 1.3 px tall at 100 lines per inch, too few for the decoder."""
@@ -40,9 +38,6 @@ PAGE_MARGIN_PT = 14.0
 """Paper kept around a page's template outline when it is cut out of a several-page image. Our
 anchors are printed 18 pt from the edge and the registration searches 18 pt around them, so 14 pt
 keeps every mark of the page while staying off the neighbouring sheet's anchors (36 pt away or more)."""
-MAX_PAGE_OVERLAP = 0.2
-"""Two page outlines overlapping by more than this share of the smaller one are not two sheets side
-by side but one sheet with two different codes: it is left whole (``identify_page`` then says so)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +59,8 @@ class PageImage:
     upsampled: float = 1.0
 
 
-def square_pixels(image: np.ndarray, dpi_x: float, dpi_y: float) -> np.ndarray:
+def square_pixels(image: np.ndarray, dpi_x: float, dpi_y: float,
+                  registration: RegistrationSettings | None = None) -> np.ndarray:
     """Resample an image whose two resolutions differ so that its pixels are square.
 
     The finer axis is kept and the coarser one upsampled (nothing measured is thrown away).
@@ -73,10 +69,11 @@ def square_pixels(image: np.ndarray, dpi_x: float, dpi_y: float) -> np.ndarray:
         image: ``uint8`` grey array ``(height_px, width_px)``.
         dpi_x: Horizontal resolution, px per inch (or any unit, as long as both are the same).
         dpi_y: Vertical resolution.
+        registration: ``aspect_tolerance``.
 
     Returns:
-        The image itself when the aspect is within ``ASPECT_TOLERANCE`` of 1, else a resampled copy
-        at ``max(dpi_x, dpi_y)`` on both axes.
+        The image itself when the aspect is within ``registration.aspect_tolerance`` of 1, else a resampled
+        copy at ``max(dpi_x, dpi_y)`` on both axes.
 
     Raises:
         ValueError: A resolution is not positive.
@@ -84,7 +81,7 @@ def square_pixels(image: np.ndarray, dpi_x: float, dpi_y: float) -> np.ndarray:
     if dpi_x <= 0 or dpi_y <= 0:
         raise ValueError(f"resolutions must be positive, got {dpi_x} x {dpi_y}")
     ratio = dpi_x / dpi_y
-    if abs(ratio - 1.0) <= ASPECT_TOLERANCE:
+    if abs(ratio - 1.0) <= (registration or RegistrationSettings()).aspect_tolerance:
         return image
     h, w = image.shape[:2]
     fx, fy = (1.0, ratio) if ratio > 1 else (1.0 / ratio, 1.0)
@@ -105,7 +102,7 @@ class _Code:
 def _decode(image: np.ndarray) -> list[_Code]:
     """Every QR code of ours in the image (zxing-cpp), whatever its orientation."""
     out = []
-    for b in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):
+    for b in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):  # type: ignore[arg-type]
         ident = PageIdentity.parse(b.text)
         if ident is None:
             continue
@@ -219,7 +216,8 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter) / smaller if smaller > 0 else 1.0
 
 
-def split_pages(image: np.ndarray, dpi: float | None, definition: FormDefinition | None = None) -> list[PageImage]:
+def split_pages(image: np.ndarray, dpi: float | None, definition: FormDefinition | None = None,
+                registration: RegistrationSettings | None = None) -> list[PageImage]:
     """Give each page of the form held by one image its own image, with square pixels.
 
     Args:
@@ -227,6 +225,7 @@ def split_pages(image: np.ndarray, dpi: float | None, definition: FormDefinition
             the file stated its resolutions; see :func:`square_pixels`).
         dpi: Its resolution in px per inch if the file says it.
         definition: Form geometry (where the QR codes are printed); version 1 by default.
+        registration: ``aspect_tolerance`` and ``max_page_overlap``.
 
     Returns:
         One :class:`PageImage` per page identity found, ordered left to right then top to bottom in
@@ -235,6 +234,7 @@ def split_pages(image: np.ndarray, dpi: float | None, definition: FormDefinition
         is split too: pages are assembled by serial later (``pipeline.deciding.assemble``).
     """
     definition = definition or form_v1()
+    registration = registration or RegistrationSettings()
     codes = _decode(image)
     upsampled = 1.0
     if not codes:
@@ -245,9 +245,9 @@ def split_pages(image: np.ndarray, dpi: float | None, definition: FormDefinition
             return [PageImage(image, dpi)]
         image, upsampled = stretched, FAX_STRETCH
     aspect = qr_aspect([c.corners for c in codes])
-    if abs(aspect - 1.0) > ASPECT_TOLERANCE:
+    if abs(aspect - 1.0) > registration.aspect_tolerance:
         log.debug("QR codes measure a pixel aspect of %.2f: resampling", aspect)
-        image = square_pixels(image, aspect, 1.0)
+        image = square_pixels(image, aspect, 1.0, registration)
         upsampled *= max(aspect, 1.0 / aspect)
         dpi = None  # the file's single figure no longer describes both axes
         codes = _decode(image)
@@ -263,7 +263,7 @@ def split_pages(image: np.ndarray, dpi: float | None, definition: FormDefinition
     idents = list(outlines)
     for i, a in enumerate(idents):
         for b in idents[i + 1:]:
-            if _overlap(outlines[a], outlines[b]) > MAX_PAGE_OVERLAP:
+            if _overlap(outlines[a], outlines[b]) > registration.max_page_overlap:
                 return [PageImage(image, dpi, upsampled=upsampled)]  # one sheet, two codes: identify_page refuses it
     ordered = sorted(idents, key=lambda k: (outlines[k][:, 0].mean(), outlines[k][:, 1].mean()))
     log.debug("%d pages of the form in one image: cut apart", len(ordered))

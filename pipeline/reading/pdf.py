@@ -17,12 +17,10 @@ from typing import Any
 
 from pipeline.deciding.fields import clean_text_value, empty_value, make_field, tick_value
 from pipeline.form.definition import Field, FieldKind, PageIdentity, Rect
+from pipeline.settings import TextLayerSettings
 from schemas.extraction import ExtractedField, Source, TickState, format_comb
 
 _FOOTER_RE = re.compile(r"CLASFO\|v\d+\|[A-Z0-9-]+\|p\d/\d")
-IMAGE_COVER_MIN = 0.5
-"""Share of the page area covered by images above which a page is treated as a scan,
-even if it has a (possibly invisible OCR) text layer."""
 OFF_STATES = {"/Off", "Off", "", None}
 
 
@@ -32,10 +30,11 @@ def identify_text_page(text: str) -> PageIdentity | None:
     return PageIdentity.parse(m.group(0)) if m else None
 
 
-def is_scanned_page(page_width_pt: float, page_height_pt: float, image_boxes: Sequence[Rect]) -> bool:
-    """Whether images cover more than :data:`IMAGE_COVER_MIN` of the page (sizes in points)."""
+def is_scanned_page(page_width_pt: float, page_height_pt: float, image_boxes: Sequence[Rect],
+                    text_layer: TextLayerSettings | None = None) -> bool:
+    """Whether images cover ``text_layer.image_cover_min`` of the page or more (sizes in points)."""
     covered = sum(r.width * r.height for r in image_boxes)
-    return covered >= IMAGE_COVER_MIN * page_width_pt * page_height_pt
+    return covered >= (text_layer or TextLayerSettings()).image_cover_min * page_width_pt * page_height_pt
 
 
 # --- AcroForm ----------------------------------------------------------------------
@@ -113,9 +112,10 @@ def _within(obj: Mapping[str, Any], rect: Rect) -> bool:
             and float(obj["top"]) >= rect.top and float(obj["bottom"]) <= rect.bottom)
 
 
-def _join_lines(words: Sequence[Mapping[str, Any]]) -> str:
-    """Join words in reading order: by line (tops within 3 pt), then left to right."""
-    ordered = sorted(words, key=lambda w: (round(float(w["top"]) / 3), float(w["x0"])))
+def _join_lines(words: Sequence[Mapping[str, Any]], line_pt: float) -> str:
+    """Join words in reading order: by line (tops rounding to the same multiple of ``line_pt``), then left to
+    right."""
+    ordered = sorted(words, key=lambda w: (round(float(w["top"]) / line_pt), float(w["x0"])))
     return " ".join(str(w["text"]) for w in ordered)
 
 
@@ -124,6 +124,7 @@ def read_text_layer_page(
     chars: Sequence[Mapping[str, Any]],
     graphics: Sequence[Mapping[str, Any]],
     fields: Sequence[Field],
+    text_layer: TextLayerSettings | None = None,
 ) -> dict[str, ExtractedField]:
     """Extract the page's fields from its text layer and vector graphics.
 
@@ -132,23 +133,25 @@ def read_text_layer_page(
         chars: pdfplumber chars, same keys.
         graphics: pdfplumber curves and lines (a drawn cross or signature).
         fields: The fields printed on this page.
+        text_layer: Insets and tolerances (PDF points) that place a character or a drawing in a box or zone.
 
     Returns:
         Field name → extracted field, confidence 1.0, source ``text_layer``.
     """
+    text_layer = text_layer or TextLayerSettings()
     out: dict[str, ExtractedField] = {}
     for field in fields:
         if field.is_tick:
             ticked: set[str] = set()
             for box in field.boxes:
-                interior = box.rect.inset(1.0)
+                interior = box.rect.inset(text_layer.tick_inset_pt)
                 if any(_inside(c, interior) and str(c["text"]).strip() for c in chars) or any(
-                        _within(g, interior.inset(-0.5)) for g in graphics):
+                        _within(g, interior.inset(-text_layer.tick_drawing_slack_pt)) for g in graphics):
                     ticked.add(box.option)
             states = {b.option: TickState.TICKED if b.option in ticked else TickState.EMPTY for b in field.boxes}
             out[field.name] = make_field(field, tick_value(field, ticked), 1.0, Source.TEXT_LAYER, ticks=states)
         elif field.kind is FieldKind.SIGNATURE:
-            inner = field.rect.inset(2.0)
+            inner = field.rect.inset(text_layer.signature_inset_pt)
             signed = any(_within(g, inner) for g in graphics) or any(_inside(c, inner) for c in chars)
             out[field.name] = make_field(field, signed, 1.0, Source.TEXT_LAYER)
         elif field.is_comb:
@@ -157,7 +160,8 @@ def read_text_layer_page(
             out[field.name] = make_field(field, format_comb(field.kind, digits), 1.0, Source.TEXT_LAYER)
         else:
             zone_words = [w for w in words if _inside(w, field.rect)]
-            value = clean_text_value(field.kind, _join_lines(zone_words)) if zone_words else empty_value(field)
+            value = (clean_text_value(field.kind, _join_lines(zone_words, text_layer.line_pt)) if zone_words
+                     else empty_value(field))
             out[field.name] = make_field(field, value, 1.0, Source.TEXT_LAYER)
     return out
 

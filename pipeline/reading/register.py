@@ -26,48 +26,19 @@ import numpy as np
 from pipeline.errors import RegistrationError
 from pipeline.form.definition import ANCHOR_SIZE_PT, PAGE_HEIGHT_PT, PAGE_WIDTH_PT, FormDefinition, Rect, form_v1
 from pipeline.reading.identify import IdentifiedPage, Point
+from pipeline.settings import RegistrationSettings
 
 log = logging.getLogger(__name__)
 
-ANCHOR_SEARCH_PT = 18.0
-"""Half-side of the square searched around each predicted anchor centre, in pt. QR corners from zxing are
-within a pixel or two, so the prediction is off by well under 5 pt even at 3° skew; 18 pt leaves room
-for a sheet that is slightly stretched by the feeder without reaching any printed text (nearest is 22 pt)."""
-ANCHOR_AREA_TOLERANCE = (0.55, 1.6)
-"""Accepted blob area as a share of the anchor's nominal area: blur, threshold and toner spread change it."""
-ANCHOR_MIN_FILL = 0.80
-"""Smallest blob area / bounding-box area, as a share of what a solid square turned by the page's skew
-fills (``1 / (|cos| + |sin|)²``: 0.90 at 3°, 0.74 at 10°; issue 3 asks for skew up to 10°)."""
-ANCHOR_MIN_CONTRAST = 60
-"""Grey levels between the darkest and lightest pixel of a search window below which it holds no
-anchor (paper alone): printed black is about 35 and paper 240 on scans, 60 and 200 in a dim photo."""
+# Thresholds (anchor search and acceptance, evenness, feature matching, residual) are in ``RegistrationSettings``.
 PAPER_WINDOW_PT = 24.0
 """Side of the window the paper level is taken in: wider than any ink on the form (filled 10-pt boxes,
 17-pt comb cells hold thin strokes, the 14-pt anchors), narrower than a shadow's soft edge."""
-EVEN_PAPER_MIN = 0.90
-"""Darkest/lightest paper level above which a page is left as it is. Simulated flatbed scans measure
-0.96-1.0 (noise only); phone photos 0.45-0.85 (gradient, vignette, shadow)."""
-MIN_ANCHORS = 3
-"""Fewer anchors than this and the page is probably cropped or folded: refuse rather than guess."""
 FEATURE_DPI = 100.0
 """Resolution both the blank form and the page are brought to for feature matching: ORB keypoints on
 printed 9-pt text are stable at 100 dpi, and 0.7 Mpx per side keeps detection near 50 ms."""
 FEATURE_COUNT = 5000
 """ORB keypoints kept per image; a form page yields about 6,000 at 100 dpi, most of them on its labels."""
-FEATURE_RATIO = 0.8
-"""Lowe's ratio test: a match is kept when clearly better than the second best (0.8, Lowe 2004)."""
-FEATURE_RANSAC_PX = 3.0
-"""RANSAC inlier distance in pixels at ``FEATURE_DPI`` (2.2 pt): a label is 9 pt tall."""
-FEATURE_MIN_INLIERS = 40
-"""Fewer RANSAC inliers than this and the feature homography is refused: a wrong fit on a few repeated
-labels ("Nom", "Prénom") agrees with 10-20 points, a right one with several hundred (measured on photos)."""
-FEATURE_QR_AGREEMENT_PT = 40.0
-"""Largest distance (pt) between where the QR codes and the feature homography put the page's corners:
-the QR codes are measured, so a feature fit that disagrees with them is wrong, whatever its inliers."""
-MAX_RESIDUAL_PT = 2.5
-"""Largest RMS position error (pt) accepted. Zones are 17 pt tall and tick boxes 10 pt with a 1.8 pt
-inset; beyond 2.5 pt box interiors start to include their outline. Measured residuals on simulated
-scans are 0.05-0.3 pt (see ``tests/pipeline/test_register.py``)."""
 
 
 @dataclass(frozen=True)
@@ -82,8 +53,11 @@ class RegisteredPage:
             and where the fitted homography puts them: the position quality of the page.
         anchors_found: How many of the five anchors were located.
         homography: 3×3 matrix mapping template points (pt) to pixels of the upright scan.
+        quality: Position quality 0-1: 1 for a perfect fit, 0 at ``RegistrationSettings.max_residual_pt``;
+            used in confidences.
         evenness: Darkest over lightest paper level before flattening (1 for an even scan; see
-            :func:`flatten_illumination`); the image is flattened when it is under ``EVEN_PAPER_MIN``.
+            :func:`flatten_illumination`); the image is flattened when it is under
+            ``RegistrationSettings.even_paper_min``.
         method: ``"anchors"`` (anchors and QR corners) or ``"features"`` (ORB matches with the blank
             form, used when too few anchors were found: :func:`register_by_features`).
     """
@@ -93,6 +67,7 @@ class RegisteredPage:
     residual_pt: float
     anchors_found: int
     homography: np.ndarray
+    quality: float
     evenness: float = 1.0
     method: str = "anchors"
 
@@ -100,11 +75,6 @@ class RegisteredPage:
     def px_per_pt(self) -> float:
         """Scale of :attr:`image`: pixels per PDF point (``dpi / 72``)."""
         return self.dpi / 72.0
-
-    @property
-    def quality(self) -> float:
-        """Position quality 0-1: 1 for a perfect fit, 0 at ``MAX_RESIDUAL_PT``; used in confidences."""
-        return float(max(0.0, 1.0 - self.residual_pt / MAX_RESIDUAL_PT))
 
 
 def _apply(h: np.ndarray, points: Sequence[Point]) -> np.ndarray:
@@ -143,14 +113,15 @@ def ink_threshold(image: np.ndarray) -> float:
     return float(value)
 
 
-def _local_threshold(window: np.ndarray, fallback: float) -> float:
-    """Otsu's grey level inside one search window; ``fallback`` when the window is flat (no ink).
+def _local_threshold(window: np.ndarray, fallback: float, min_contrast: int) -> float:
+    """Otsu's grey level inside one search window; ``fallback`` when the window is flat (no ink): its darkest and
+    lightest pixels less than ``min_contrast`` grey levels apart (``RegistrationSettings.anchor_min_contrast``).
 
     A phone photo's light varies across the sheet and its desk is often darker than paper, so one
     threshold for the whole image may call shadowed paper ink; inside a window of a few anchor
     sides the light is nearly even and Otsu splits the anchor from the paper around it.
     """
-    if window.size == 0 or int(window.max()) - int(window.min()) < ANCHOR_MIN_CONTRAST:
+    if window.size == 0 or int(window.max()) - int(window.min()) < min_contrast:
         return fallback
     value, _ = cv2.threshold(np.ascontiguousarray(window), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return float(value)
@@ -167,6 +138,7 @@ def locate_anchors(
     anchors_pt: Sequence[Rect],
     h_initial: np.ndarray,
     threshold: float,
+    registration: RegistrationSettings | None = None,
 ) -> list[Point | None]:
     """Find each solid anchor square near its predicted place and return its centroid.
 
@@ -179,11 +151,13 @@ def locate_anchors(
         anchors_pt: Anchor rectangles on the template (pt).
         h_initial: Template (pt) → image (px) homography used to predict positions.
         threshold: Page-wide ink level (see :func:`ink_threshold`), used where a window is flat.
+        registration: The search half-side and the anchor's accepted area, fill and aspect.
 
     Returns:
         For each anchor, its centroid in image pixels, or ``None`` when no blob of the
         right size and solidity lies in the search window.
     """
+    registration = registration or RegistrationSettings()
     height, width = image.shape
     found: list[Point | None] = []
     for rect in anchors_pt:
@@ -195,23 +169,25 @@ def locate_anchors(
         scale = float(np.sqrt(nominal_area)) / ANCHOR_SIZE_PT  # px per pt, here
         side_px = float(np.sqrt(nominal_area))
         (cx, cy), = _apply(h_initial, [rect.center])
-        half = ANCHOR_SEARCH_PT * scale
+        half = registration.anchor_search_pt * scale
         x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
         x1, y1 = min(width, int(cx + half) + 1), min(height, int(cy + half) + 1)
         if x1 - x0 < side_px or y1 - y0 < side_px:
             found.append(None)
             continue
         grey = image[y0:y1, x0:x1]
-        window = (grey <= _local_threshold(grey, threshold)).astype(np.uint8)
+        window = (grey <= _local_threshold(grey, threshold, registration.anchor_min_contrast)).astype(np.uint8)
         count, _, stats, centroids = cv2.connectedComponentsWithStats(window, connectivity=8)
         best: Point | None = None
         best_dist = float("inf")
         for i in range(1, count):
             w, h, area = stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT], stats[i, cv2.CC_STAT_AREA]
-            if not ANCHOR_AREA_TOLERANCE[0] * nominal_area <= area <= ANCHOR_AREA_TOLERANCE[1] * nominal_area:
+            if not (registration.anchor_area_min_share * nominal_area <= area
+                    <= registration.anchor_area_max_share * nominal_area):
                 continue
             aspect = (w / h) / max(1e-6, float(box_w / box_h))
-            if area / float(w * h) < ANCHOR_MIN_FILL * expected_fill or not 0.7 <= aspect <= 1.4:
+            if (area / float(w * h) < registration.anchor_min_fill * expected_fill
+                    or not registration.anchor_aspect_min <= aspect <= registration.anchor_aspect_max):
                 continue
             left, top = stats[i, cv2.CC_STAT_LEFT], stats[i, cv2.CC_STAT_TOP]
             if left == 0 or top == 0 or left + w >= window.shape[1] or top + h >= window.shape[0]:
@@ -265,7 +241,8 @@ def paper_level(image: np.ndarray, px_per_pt: float) -> np.ndarray:
     return cv2.resize(level, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
 
 
-def flatten_illumination(image: np.ndarray, px_per_pt: float) -> tuple[np.ndarray, float]:
+def flatten_illumination(image: np.ndarray, px_per_pt: float, registration: RegistrationSettings | None = None
+                         ) -> tuple[np.ndarray, float]:
     """Divide a registered page by its paper level, so shadows and light gradients vanish.
 
     A page whose paper is even (every scan: the lamp is uniform) is returned unchanged, so that
@@ -274,21 +251,23 @@ def flatten_illumination(image: np.ndarray, px_per_pt: float) -> tuple[np.ndarra
     Args:
         image: ``uint8`` grey registered page.
         px_per_pt: Its scale.
+        registration: ``even_paper_min``, the evenness from which a page is left as it is.
 
     Returns:
         The page (flattened or not) and its evenness: darkest over lightest paper level (0-1).
     """
+    registration = registration or RegistrationSettings()
     level = paper_level(image, px_per_pt)
     lo, hi = np.percentile(level[::8, ::8], (2, 98))
     evenness = float(lo / max(hi, 1.0))
-    if evenness >= EVEN_PAPER_MIN:
+    if evenness >= registration.even_paper_min:
         return image, evenness
     flat = image.astype(np.float32) * (255.0 / np.maximum(level, 1.0))
     return np.clip(flat, 0, 255).astype(np.uint8), evenness
 
 
-def register_by_features(page: IdentifiedPage, h_initial: np.ndarray,
-                          definition: FormDefinition | None = None) -> tuple[np.ndarray, float, int]:
+def register_by_features(page: IdentifiedPage, h_initial: np.ndarray, definition: FormDefinition | None = None,
+                         registration: RegistrationSettings | None = None) -> tuple[np.ndarray, float, int]:
     """Template (pt) → image (px) homography from ORB features matched with the blank form, by RANSAC.
 
     The fallback of :func:`register_page` when the anchors cannot be found (a corner folded or cut
@@ -296,12 +275,13 @@ def register_by_features(page: IdentifiedPage, h_initial: np.ndarray,
     landmarks. The blank form (:mod:`pipeline.form.template_image`, QR codes and footer masked out) and the
     page are both brought to ``FEATURE_DPI``; matches pass Lowe's ratio test; RANSAC fits the
     homography. The QR codes stay the judge: a fit that puts the page corners more than
-    ``FEATURE_QR_AGREEMENT_PT`` away from where the QR codes put them is refused.
+    ``registration.feature_qr_agreement_pt`` away from where the QR codes put them is refused.
 
     Args:
         page: The identified, upright page.
         h_initial: The QR-only homography (:func:`initial_homography`), template pt → image px.
         definition: Form geometry; defaults to version 1.
+        registration: Lowe's ratio, the RANSAC distance, the fewest inliers, the agreement with the QR codes.
 
     Returns:
         The homography (template pt → upright image px), the RMS reprojection error of its inliers in
@@ -313,6 +293,8 @@ def register_by_features(page: IdentifiedPage, h_initial: np.ndarray,
     from pipeline.form.template_image import blank_page_image, template_mask
 
     definition = definition or form_v1()
+    registration = registration or RegistrationSettings()
+    min_inliers = registration.feature_min_inliers
     number = page.identity.page
     template = blank_page_image(number, FEATURE_DPI, definition.version)
     t_mask = template_mask(number, FEATURE_DPI, definition)
@@ -320,26 +302,26 @@ def register_by_features(page: IdentifiedPage, h_initial: np.ndarray,
     small = (cv2.resize(page.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1
              else page.image)
     factor = small.shape[1] / page.image.shape[1]
-    orb = cv2.ORB_create(nfeatures=FEATURE_COUNT)
+    orb = cv2.ORB_create(nfeatures=FEATURE_COUNT)  # type: ignore[attr-defined]  # missing from OpenCV 5's stubs
     kp_t, des_t = orb.detectAndCompute(np.ascontiguousarray(template), t_mask)
     kp_i, des_i = orb.detectAndCompute(np.ascontiguousarray(small), None)
-    if des_t is None or des_i is None or len(kp_t) < FEATURE_MIN_INLIERS or len(kp_i) < FEATURE_MIN_INLIERS:
+    if des_t is None or des_i is None or len(kp_t) < min_inliers or len(kp_i) < min_inliers:
         raise RegistrationError("too few features on the page to register it")
     pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(des_t, des_i, k=2)
-    good = [m[0] for m in pairs if len(m) == 2 and m[0].distance < FEATURE_RATIO * m[1].distance]
-    if len(good) < FEATURE_MIN_INLIERS:
+    good = [m[0] for m in pairs if len(m) == 2 and m[0].distance < registration.feature_ratio * m[1].distance]
+    if len(good) < min_inliers:
         raise RegistrationError(f"only {len(good)} feature matches with the blank form")
     t_scale = FEATURE_DPI / 72.0
-    src_pt = np.float64([kp_t[m.queryIdx].pt for m in good]) / t_scale
-    dst_px = np.float64([kp_i[m.trainIdx].pt for m in good]) / factor
-    h, inliers = cv2.findHomography(src_pt, dst_px, cv2.RANSAC, FEATURE_RANSAC_PX / factor)
+    src_pt = np.array([kp_t[m.queryIdx].pt for m in good], dtype=np.float64) / t_scale
+    dst_px = np.array([kp_i[m.trainIdx].pt for m in good], dtype=np.float64) / factor
+    h, inliers = cv2.findHomography(src_pt, dst_px, cv2.RANSAC, registration.feature_ransac_px / factor)
     count = int(inliers.sum()) if inliers is not None else 0
-    if h is None or count < FEATURE_MIN_INLIERS:
+    if h is None or count < min_inliers:
         raise RegistrationError(f"only {count} feature inliers with the blank form")
     corners = [(0.0, 0.0), (PAGE_WIDTH_PT, 0.0), (PAGE_WIDTH_PT, PAGE_HEIGHT_PT), (0.0, PAGE_HEIGHT_PT)]
     px_per_pt = page.dpi_estimate / 72.0
     gap_pt = float(np.max(np.hypot(*(_apply(h, corners) - _apply(h_initial, corners)).T))) / px_per_pt
-    if gap_pt > FEATURE_QR_AGREEMENT_PT:
+    if gap_pt > registration.feature_qr_agreement_pt:
         raise RegistrationError(f"feature fit is {gap_pt:.0f} pt away from the QR codes' one")
     keep = inliers.ravel().astype(bool)
     back = _apply(np.linalg.inv(h), dst_px[keep])
@@ -351,6 +333,7 @@ def register_page(
     page: IdentifiedPage,
     dpi: float | None = None,
     definition: FormDefinition | None = None,
+    registration: RegistrationSettings | None = None,
 ) -> RegisteredPage:
     """Align an identified page on its template and warp it into the template frame.
 
@@ -359,37 +342,40 @@ def register_page(
         dpi: Resolution of the warped image in pixels per inch; defaults to the scan's own
             resolution (``page.dpi_estimate`` rounded to 10) so no detail is invented or lost.
         definition: Form geometry; defaults to version 1.
+        registration: Thresholds (defaults: ``RegistrationSettings()``).
 
     Returns:
         The warped page with its resolution, residual error (pt) and homography.
 
     Raises:
-        RegistrationError: Fewer than ``MIN_ANCHORS`` anchors found (or a residual over
-            ``MAX_RESIDUAL_PT``) and the feature fallback (:func:`register_by_features`) failed too.
+        RegistrationError: Fewer than ``registration.min_anchors`` anchors found (or a residual over
+            ``registration.max_residual_pt``) and the feature fallback (:func:`register_by_features`) failed too.
     """
     definition = definition or form_v1()
+    registration = registration or RegistrationSettings()
+    max_residual_pt = registration.max_residual_pt
     h0 = initial_homography(page)
     threshold = ink_threshold(page.image)
     anchors = definition.pages[page.identity.page - 1].anchors
-    located = locate_anchors(page.image, anchors, h0, threshold)
+    located = locate_anchors(page.image, anchors, h0, threshold, registration)
     pairs = [(a.center, p) for a, p in zip(anchors, located, strict=True) if p is not None]
     anchors_found = len(pairs)
     method, h, residual = "anchors", h0, float("inf")
-    if anchors_found >= MIN_ANCHORS:
+    if anchors_found >= registration.min_anchors:
         # Anchor centroids are sub-pixel measures; QR corners add redundancy so one bad anchor shows in the residual.
         pairs += [(t, p) for s in page.qr_codes for t, p in zip(s.template_corners_pt, s.corners_px, strict=True)]
         h, residual = fit_homography([t for t, _ in pairs], [p for _, p in pairs])
-    if anchors_found < MIN_ANCHORS or residual > MAX_RESIDUAL_PT:
+    if anchors_found < registration.min_anchors or residual > max_residual_pt:
         try:
-            h, residual, _ = register_by_features(page, h0, definition)
+            h, residual, _ = register_by_features(page, h0, definition, registration)
         except RegistrationError as error:
             raise RegistrationError(f"only {anchors_found} of {len(anchors)} anchors found, and {error}",
                                     anchors_found=anchors_found) from error
         method = "features"
         log.info("page registered on form features (%d of %d anchors found), residual %.2f pt",
                  anchors_found, len(anchors), residual)
-    if residual > MAX_RESIDUAL_PT:
-        raise RegistrationError(f"residual {residual:.2f} pt exceeds {MAX_RESIDUAL_PT} pt",
+    if residual > max_residual_pt:
+        raise RegistrationError(f"residual {residual:.2f} pt exceeds {max_residual_pt} pt",
                                 anchors_found=anchors_found, residual_pt=residual)
     out_dpi = float(dpi) if dpi else float(max(100.0, round(page.dpi_estimate / 10.0) * 10.0))
     s = out_dpi / 72.0
@@ -398,5 +384,6 @@ def register_page(
     out_to_scan = h @ np.diag([1.0 / s, 1.0 / s, 1.0])
     warped = cv2.warpPerspective(page.image, out_to_scan, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                  borderMode=cv2.BORDER_REPLICATE)
-    flat, evenness = flatten_illumination(warped, s)
-    return RegisteredPage(flat, out_dpi, residual, anchors_found, h, evenness, method)
+    flat, evenness = flatten_illumination(warped, s, registration)
+    quality = float(max(0.0, 1.0 - residual / max_residual_pt))
+    return RegisteredPage(flat, out_dpi, residual, anchors_found, h, quality, evenness, method)

@@ -3,8 +3,8 @@
 A run that fails (the inbox folder missing, the database unreachable after its
 retries, another run holding the lock, an unexpected error) leaves the forms where
 they were and the next run takes them again; staff still need to know the night
-was lost. ``flows.nightly`` calls :func:`send_alert` once from the flow's failure
-hook, so a failed run sends one alert, and a run that did not fail sends none.
+was lost. Both flows call :func:`send_alert` once from their failure hook
+(``flows.tasks.alert_staff``), so a failed run sends one alert, and a run that did not fail sends none.
 
 No personal data: the alert names the run (Prefect's run name and id, the time)
 and the error by its stable code and French reason (``ClasError.reason_fr``, written

@@ -1,4 +1,4 @@
-"""The command line as a user runs it: a clean run with no Prefect server, JSON accounting."""
+"""The command line as a user runs it: a clean run with no Prefect server, JSON accounting; ``mail`` on a Maildir."""
 
 from __future__ import annotations
 
@@ -11,9 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.settings import Settings
+from samples.generator import generate_documents
+from samples.kinds import SampleKind
 from tests.conftest import SAMPLES_INBOX
+from tests.support import mail_builders as b
 
 
+@pytest.mark.prefect_server  # the command's flow starts Prefect's temporary server
 def test_run_json_is_clean_and_balanced(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -49,9 +54,27 @@ def test_missing_inbox_says_so_in_french(tmp_path: Path) -> None:
 
 def test_kind_groups_and_kinds_are_expanded_and_an_unknown_name_is_refused_in_french() -> None:
     from flows.cli import kinds_named
-    from samples.generator import KIND_GROUPS, SampleKind
+    from samples.kinds import KIND_GROUPS, SampleKind
 
     assert kinds_named(["photo_jpeg", "hard"]) == [SampleKind.PHOTO_JPEG, *KIND_GROUPS["hard"]]
     assert len(KIND_GROUPS["hard"]) == 12 and SampleKind.FAX_200X100 in KIND_GROUPS["hard"]
     with pytest.raises(SystemExit, match="Type inconnu : photos"):
         kinds_named(["photos"])
+
+
+def test_the_mail_command_reads_a_maildir(harness: None, tmp_path: Path, settings: Settings,
+                                          capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.cli import main
+    from pipeline.deciding.directory import load_directory
+
+    form = generate_documents(SampleKind.TEXT_PDF, 0, 77, load_directory(settings.directory_file))[0]
+    msg = b.attach(b.message("Fiche", b.SCHOOL_SENDER), form.data, "application/pdf", "fiche.pdf")
+    root = b.maildir(tmp_path / "Maildir", [msg.as_bytes(), b.message("Sans pièce jointe").as_bytes()])
+    monkeypatch.setenv("CLAS_MAIL__SOURCE", "imap")  # the command's --maildir overrides it (restored afterwards)
+    monkeypatch.setenv("CLAS_MAIL__PATH", "")
+    code = main(["mail", "--maildir", str(root), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert report["received"] == 1 and report["mail"]["statuses"] == {"processed": 1, "quarantined": 1}
+    assert report["mail"]["all_filed"] is True and code == 0
+    assert len(list((root / ".Quarantaine" / "cur").iterdir())) == 1
+    assert list((root / "new").iterdir()) == []

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import func, select
 
 from flows.nightly import nightly
 from pipeline.settings import Settings
 from pipeline.store import DocumentRow, ReceiptRow, ReferralRow, ReviewItemRow, Store
 from tests.conftest import SAMPLES_INBOX, SAMPLES_TRUTH
-
-
-@pytest.fixture(scope="module")
-def harness() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def _truth() -> dict[str, dict[str, object]]:
@@ -112,7 +103,8 @@ def test_a_second_run_changes_nothing(harness: None, tmp_path: Path, settings: S
 def test_places_are_counted_across_runs(harness: None, tmp_path: Path, settings: Settings) -> None:
     """Two runs fill a one-place carrier: the second referral goes to the next carrier or the waiting list."""
     from pipeline.deciding.directory import load_directory
-    from samples.generator import SampleKind, generate_documents
+    from samples.generator import generate_documents
+    from samples.kinds import SampleKind
 
     directory = load_directory(settings.directory_file)
     store = Store(settings.database_url)

@@ -21,7 +21,8 @@ from pipeline.deciding.directory import load_directory
 from pipeline.settings import Settings
 from pipeline.stages import RunContext, decide_and_record, group_forms, read_file, receive_file, summarise
 from pipeline.store import ReferralRow
-from samples.generator import SampleKind, generate_documents
+from samples.generator import generate_documents
+from samples.kinds import SampleKind
 from web.accounts import create_user
 from web.main import create_app
 from web.models import Role

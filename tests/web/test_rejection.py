@@ -2,7 +2,7 @@
 
 Each test works on a private copy of the demo database (``fresh_demo``). The form's file
 is recorded as an attachment of a school's message through ``MailStore``, as the mail
-intake does; the notice goes to an aiosmtpd server (``tests.mail.servers``).
+intake does; the notice goes to an aiosmtpd server (``tests.support.mail_servers``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -21,9 +22,11 @@ from pipeline.intake.mail_store import MailStore
 from pipeline.settings import MailSettings, Settings, SmtpSettings
 from pipeline.store import AuditRow, DocumentRow, ReviewItemRow, Store
 from schemas.document import MediaType
-from tests.mail.servers import SmtpSink, smtp_server
+from tests.support.mail_servers import SmtpSink, smtp_server
 from tests.web.conftest import DemoData, login
 from web.main import create_app
+
+pytestmark = pytest.mark.mail_server  # every test sends through aiosmtpd on loopback
 
 SCHOOL_ADDRESS = "ce.0950001a@ac-versailles.example"
 MESSAGE_ID = "fiches-du-lundi@ac-versailles.example"

@@ -104,6 +104,7 @@ def _form_page(request: Request, services: Services, user: CurrentUser, view: Fo
     return render(request, services, "form.html", {
         "view": view, "form_url": _form_url(view.form_id), "status_labels": REVIEW_STATUS_LABELS_FR,
         "outcome_labels": OUTCOME_LABELS_ONE_FR, "source_labels": SOURCE_LABELS_FR,
+        "confidence_min": services.settings.ocr.text_confidence_min,  # the review threshold, as in _load
         "flash": request.session.pop(FLASH, None), "error": error, "same_pupil": same_pupil,
         "next_form": _next_form(services, view.form_id), "notice_plan": _notice_plan(services, view),
         "may_decide": view.decidable_by(user.is_supervisor),

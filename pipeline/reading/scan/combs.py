@@ -27,7 +27,7 @@ from pipeline.reading.scan.pixels import scaled
 from pipeline.reading.scan.strips import Strip, Word, stack_zones
 from pipeline.reading.scan.text_rules import validator_cap, words_confidence
 from pipeline.reading.scan.zones import cell_interior, empty_field, with_quality, zone_box
-from pipeline.settings import OcrSettings
+from pipeline.settings import OcrSettings, RegistrationSettings
 from schemas.extraction import ExtractedField, Source, format_comb
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,8 @@ class CombStrip:
 
 
 def read_comb_fields(
-    fields: Sequence[Field], page: RegisteredPage, ocr_image: np.ndarray, mask: np.ndarray, ocr: OcrSettings
+    fields: Sequence[Field], page: RegisteredPage, ocr_image: np.ndarray, mask: np.ndarray, ocr: OcrSettings,
+    registration: RegistrationSettings | None = None,
 ) -> CombStrip:
     """Prepare the combs: each cell's digit isolated once, for tesseract and for the digit model.
 
@@ -93,6 +94,7 @@ def read_comb_fields(
         ocr_image: The registered page with paper set to white (:func:`paper_to_white`).
         mask: Its ink mask (0/1).
         ocr: Thresholds, scales and the ``icr`` section.
+        registration: What the position quality costs an empty comb's confidence.
 
     Returns:
         The strip and, per stacked comb, its inked cells and their digit probabilities.
@@ -110,7 +112,7 @@ def read_comb_fields(
         min_area_pt2 = ocr.cell_ink_min * interior.width * interior.height
         full = [c for c in comb_cells_ink(mask, f, s, ocr.icr) if c.area_pt2 >= min_area_pt2]
         if not full:
-            decided[f.name] = empty_field(f, page.quality)
+            decided[f.name] = empty_field(f, page.quality, ocr, registration)
             continue
         rows.append(scaled(_digit_row(full, ocr_image, int(round(ocr.comb_digit_gap_pt * s))), factor))
         inked.append(f)
@@ -127,7 +129,8 @@ def read_comb_fields(
 
 
 def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probabilities: np.ndarray,
-               quality: float, ocr: OcrSettings, typed: bool = False) -> ExtractedField:
+               quality: float, ocr: OcrSettings, typed: bool = False,
+               registration: RegistrationSettings | None = None) -> ExtractedField:
     """Decide a comb's value and confidence from tesseract's words and the digit model, cell by cell.
 
     Tesseract's digits are placed in the inked cells left to right when it read exactly one per
@@ -146,6 +149,7 @@ def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probab
         typed: The comb's digits and its page stand on one baseline (``pipeline.reading.scan.hand.looks_handwritten``
             says no): tesseract alone decides when it reads one digit per inked cell at
             ``icr.typed_digit_confidence_min`` or more.
+        registration: What the position quality costs the confidence.
 
     Returns:
         The extracted field (canonical comb value, source OCR), with the model's own digits in
@@ -164,5 +168,5 @@ def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probab
         confidence = min(confidence, ocr.unread_confidence)  # a part-filled comb
     confidence = min(confidence, validator_cap(field.kind, value, ocr))
     model = "".join(str(int(np.argmax(p))) for p in probabilities) or None
-    return ExtractedField(name=field.name, value=value, confidence=with_quality(confidence, quality),
+    return ExtractedField(name=field.name, value=value, confidence=with_quality(confidence, quality, registration),
                           source=Source.OCR, page=field.page, zone=zone_box(field), model_digits=model)

@@ -31,15 +31,12 @@ FOOTER_BAND_PT = (12.0, 5.0)
 WORK_DPI = 100.0
 """Resolution the marks are looked for at: a stamp, a signature or a streak is points wide and long,
 and at the page's own 300 dpi the grouping dilations cost seconds (measured: 3.3 s a page; 0.1 s here)."""
-PAGE_EDGE_PT = 14.0
-"""Band along the page's edges left out: nothing is printed there (anchors start 18 pt in) and a
-registered page's border repeats the scan's edge pixels (``BORDER_REPLICATE``), dark on some scans."""
-MARK_MARGIN_PT = 3.0
-"""Space around the anchors and QR codes left out: their print spreads, and their codes differ per copy."""
+# The bands left out along the page's edges and round its marks are ``OmrSettings.foreign_page_edge_pt`` and
+# ``foreign_mark_margin_pt``.
 
 
 @lru_cache(maxsize=8)
-def template_ink(version: int, page: int, dpi: float, tolerance_pt: float) -> np.ndarray:
+def template_ink(version: int, page: int, dpi: float, tolerance_pt: float, ink_grey_max: int) -> np.ndarray:
     """The blank form's printed ink on one page, grown by ``tolerance_pt`` (bounded cache of 8 pages).
 
     Args:
@@ -47,6 +44,8 @@ def template_ink(version: int, page: int, dpi: float, tolerance_pt: float) -> np
         page: 1-based page.
         dpi: Resolution of the mask (px per inch).
         tolerance_pt: Growth of the printed ink, in pt: registration error plus toner spread.
+        ink_grey_max: Grey level (0-255) under which a pixel of the rendered blank form is ink
+            (``OmrSettings.template_ink_grey_max``).
 
     Returns:
         ``bool`` array ``(round(PAGE_HEIGHT_PT * dpi / 72), round(PAGE_WIDTH_PT * dpi / 72))``, read-only.
@@ -57,7 +56,7 @@ def template_ink(version: int, page: int, dpi: float, tolerance_pt: float) -> np
     grey = blank_page_image(page, dpi, version)
     radius = max(1, int(round(tolerance_pt * dpi / 72.0)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    mask = cv2.dilate((grey < 200).astype(np.uint8), kernel) > 0
+    mask = cv2.dilate((grey < ink_grey_max).astype(np.uint8), kernel) > 0
     mask.setflags(write=False)
     return mask
 
@@ -74,16 +73,18 @@ def _field_rects(field: Field) -> tuple[Rect, ...]:
 
 
 def value_areas(fields: Sequence[Field], marks: Sequence[Rect], shape: tuple[int, ...], px_per_pt: float,
-                margin_pt: float) -> np.ndarray:
+                margin_pt: float, mark_margin_pt: float, edge_pt: float) -> np.ndarray:
     """Where ink is expected besides the template: value zones and boxes grown by ``margin_pt``, and marks.
 
     Args:
         fields: The page's fields.
-        marks: Anchors and QR codes of the page (pt), left out with ``MARK_MARGIN_PT`` around them; the
-            footer line and a ``PAGE_EDGE_PT`` band along the edges are left out too.
+        marks: Anchors and QR codes of the page (pt), left out with ``mark_margin_pt`` around them; the
+            footer line and an ``edge_pt`` band along the edges are left out too.
         shape: Shape of the registered page.
         px_per_pt: Its scale.
         margin_pt: How far a value's ink may stray out of its zone (a hand cross overflowing its box).
+        mark_margin_pt: Space left out round the marks (``OmrSettings.foreign_mark_margin_pt``).
+        edge_pt: Band left out along the page's edges (``OmrSettings.foreign_page_edge_pt``).
 
     Returns:
         ``bool`` array of ``shape``.
@@ -94,9 +95,9 @@ def value_areas(fields: Sequence[Field], marks: Sequence[Rect], shape: tuple[int
             x0, y0, x1, y1 = _rect_px(r, px_per_pt, shape, margin_pt)
             areas[y0:y1, x0:x1] = True
     for m in marks:
-        x0, y0, x1, y1 = _rect_px(m, px_per_pt, shape, MARK_MARGIN_PT)
+        x0, y0, x1, y1 = _rect_px(m, px_per_pt, shape, mark_margin_pt)
         areas[y0:y1, x0:x1] = True
-    edge = int(round(PAGE_EDGE_PT * px_per_pt))
+    edge = int(round(edge_pt * px_per_pt))
     areas[:edge, :] = areas[-edge:, :] = areas[:, :edge] = areas[:, -edge:] = True
     top, bottom = FOOTER_BAND_PT
     y0, y1 = int((FOOTER_BASELINE_PT - top) * px_per_pt), int((FOOTER_BASELINE_PT + bottom) * px_per_pt)
@@ -161,13 +162,7 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
     extra: np.ndarray = ((mask > 0) & ~template).astype(np.uint8)
     # Stamps, signatures and streaks are strokes; a wide dark blot is a shadow's edge left by flattening a
     # photo (or a blackened box, a value): whatever holds a large solid part is no foreign mark.
-    side = max(2, int(round(omr.foreign_stroke_max_pt * px_per_pt)))
-    solid = cv2.morphologyEx(extra, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
-    if solid.any():
-        count, labels = cv2.connectedComponents(extra, connectivity=8)
-        solid_area = np.bincount(labels[solid > 0], minlength=count) / (px_per_pt * px_per_pt)
-        blots = np.nonzero(solid_area >= omr.foreign_blot_min_pt2)[0]
-        extra[np.isin(labels, blots[blots > 0])] = 0
+    drop_blots(extra, px_per_pt, omr)
     # Streaks are looked for on all the ink: where they cross printed text they would break into dashes.
     lines = streaks((faint if faint is not None else mask > 0).astype(np.uint8), px_per_pt, omr)
     lines &= ~template.astype(np.uint8)
@@ -182,7 +177,7 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
     lines[short_lines > 0] = 0
     extra[short_lines > 0] = 1
     # Streaks are marks of their own; taken out, they cannot join the values they cross into one hull.
-    extra[cv2.dilate(lines, np.ones((7, 7), np.uint8)) > 0] = 0
+    extra[cv2.dilate(lines, np.ones((omr.streak_exclusion_px, omr.streak_exclusion_px), np.uint8)) > 0] = 0
     radius = max(1, int(round(omr.foreign_group_pt * px_per_pt)))
     grouped = cv2.dilate(extra, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
     count, labels = cv2.connectedComponents(grouped, connectivity=8)
@@ -218,15 +213,30 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
         else:
             covered |= (seeds & (groups == label)).astype(np.uint8)
     # A line's own hull is the line: it stays a streak, not a mark; a stamp's frame leaves its disc a mark.
-    thin = cv2.dilate(lines | short_lines, np.ones((STREAK_HULL_PX, STREAK_HULL_PX), np.uint8))
+    thin = cv2.dilate(lines | short_lines, np.ones((omr.streak_hull_px, omr.streak_hull_px), np.uint8))
     return ForeignInk((covered > 0) & (thin == 0), (lines | short_lines) > 0)
+
+
+def drop_blots(extra: np.ndarray, px_per_pt: float, omr: OmrSettings) -> None:
+    """Erase from ``extra`` (0/1 ``uint8``, in place) every group of ink holding a solid part.
+
+    A part is solid when a square of ``omr.foreign_stroke_max_pt`` fits in it; its group is erased when that
+    solid area reaches ``omr.foreign_blot_min_pt2`` (square PDF points at ``px_per_pt``).
+    """
+    side = max(2, int(round(omr.foreign_stroke_max_pt * px_per_pt)))
+    solid = cv2.morphologyEx(extra, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
+    if solid.any():
+        count, labels = cv2.connectedComponents(extra, connectivity=8)
+        solid_area = np.bincount(labels[solid > 0], minlength=count) / (px_per_pt * px_per_pt)
+        blots = np.nonzero(solid_area >= omr.foreign_blot_min_pt2)[0]
+        extra[np.isin(labels, blots[blots > 0])] = 0
 
 
 def streaks(extra: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray:
     """Long straight vertical or horizontal lines of unprinted ink: a copier's or fax's streaks.
 
-    Along each axis the ink is widened by two pixels across (a streak on a copy skewed by 2° drifts
-    4 px over ``streak_min_pt`` at ``WORK_DPI``), a vertical
+    Along each axis the ink is widened by two pixels across (``omr.streak_widen_px``: a streak on a copy skewed
+    by 2° drifts 4 px over ``streak_min_pt`` at ``WORK_DPI``), a vertical
     streak's gaps bridged (``omr.streak_gap_pt``: a black-and-white copy breaks a faint streak into
     dashes), and opened
     with a line as long as ``omr.streak_min_pt`` (vertical) or ``omr.streak_min_horizontal_pt``; what
@@ -249,13 +259,14 @@ def streaks(extra: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray
         gap = max(1, int(round(gap_pt * px_per_pt)))
         # Kernels as numpy (rows, columns): a vertical streak is widened across its columns, bridged and
         # opened along its rows.
-        across, bridge, line = ((1, 5), (gap, 1), (length, 1)) if along_y else ((5, 1), (1, gap), (1, length))
+        widen = omr.streak_widen_px
+        across, bridge, line = ((1, widen), (gap, 1), (length, 1)) if along_y else ((widen, 1), (1, gap), (1, length))
         widened = cv2.dilate(extra, np.ones(across, np.uint8))
         bridged = cv2.morphologyEx(widened, cv2.MORPH_CLOSE, np.ones(bridge, np.uint8))
         found = cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones(line, np.uint8))
         # A streak is thin: a wide dark band (a photo's shadow edge left by flattening) is not one. A streak is
         # thick only where it crosses other ink (a printed word, a box), a band along most of its length.
-        side = int(round(omr.streak_max_width_pt * px_per_pt)) + 5
+        side = int(round(omr.streak_max_width_pt * px_per_pt)) + widen
         thick = cv2.morphologyEx(found, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
         if thick.any():
             count, labels, stats, _ = cv2.connectedComponentsWithStats(found, connectivity=8)
@@ -265,28 +276,20 @@ def streaks(extra: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray
             for label in np.unique(thick_labels[thick_labels > 0]):
                 ys, xs = np.nonzero(thick_labels == label)
                 thick_length[label] = len(np.unique(ys if along_y else xs))
-            wide = np.nonzero(thick_length > STREAK_THICK_SHARE_MAX * lengths)[0]
+            wide = np.nonzero(thick_length > omr.streak_thick_share_max * lengths)[0]
             found[np.isin(labels, wide[wide > 0])] = 0
         out |= found
     return out & cv2.dilate(extra, np.ones((3, 3), np.uint8))
-
-
-STREAK_PIECE_PT = 8.0
-"""Shortest piece of a found streak that tells its axis (:func:`streak_band`): longer than a streak is wide
-(``OmrSettings.streak_max_width_pt``, 3 pt)."""
-STREAK_RUN_PT = 14.0
-"""Shortest straight run of ink taken for a streak's own at a page's scale (:func:`streak_band`): longer than
-a tick box (10 pt), so that nothing drawn inside a box counts, only a line that goes on past its edges."""
 
 
 def streak_band(streaks: np.ndarray, mask: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray:
     """The page's ink that is its streaks' own, at the page's scale (for clearing tick boxes of them).
 
     ``streaks`` was found at ``WORK_DPI``, a point or two wide and, for a faint streak, in pieces. Upright
-    pieces (at least ``STREAK_PIECE_PT`` tall) are joined across gaps of ``omr.streak_run_on_pt`` vertically,
+    pieces (at least ``omr.streak_piece_pt`` tall) are joined across gaps of ``omr.streak_run_on_pt`` vertically,
     level pieces horizontally, each apart (two parallel streaks a few pixels apart are never joined across),
     and brought to the page's scale with every piece as found, widened by a point. Of the page's ink there,
-    only straight runs at least ``STREAK_RUN_PT`` long along an axis are kept, then widened by a pixel: the
+    only straight runs at least ``omr.streak_run_pt`` long along an axis are kept, then widened by a pixel: the
     streak itself, not the strokes of a cross or the body of a blackened box it passes through. Where the
     page's streak is broken, less is kept, and a box it crosses is not cleared of it.
 
@@ -294,26 +297,27 @@ def streak_band(streaks: np.ndarray, mask: np.ndarray, px_per_pt: float, omr: Om
         streaks: ``ForeignInk.streaks`` (at ``WORK_DPI``).
         mask: The page's ``uint8`` 0/1 ink mask, ``px_per_pt`` pixels per point.
         px_per_pt: Its scale.
-        omr: ``streak_run_on_pt``.
+        omr: ``streak_run_on_pt``, ``streak_piece_pt`` and ``streak_run_pt``.
 
     Returns:
         ``uint8`` 0/1 array of ``mask``'s shape.
     """
     s = WORK_DPI / 72.0
-    piece = max(2, round(STREAK_PIECE_PT * s))
+    piece = max(2, round(omr.streak_piece_pt * s))
     run_on = max(1, round(omr.streak_run_on_pt * s))
-    found = streaks.astype(np.uint8)
-    near = found.copy()
+    found: np.ndarray = streaks.astype(np.uint8)
+    near: np.ndarray = found.copy()
     for piece_kernel, run_kernel in (((piece, 1), (run_on, 1)), ((1, piece), (1, run_on))):
         pieces = cv2.morphologyEx(found, cv2.MORPH_OPEN, np.ones(piece_kernel, np.uint8))
         near |= cv2.morphologyEx(pieces, cv2.MORPH_CLOSE, np.ones(run_kernel, np.uint8))
     reach = 2 * round(px_per_pt) + 1
     near = cv2.dilate(cv2.resize(near, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST),
                       np.ones((reach, reach), np.uint8))
-    ink = near & mask
-    run = max(2, round(STREAK_RUN_PT * px_per_pt))
-    own = (cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8))
-           | cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, run), np.uint8)))
+    ink: np.ndarray = near & mask
+    run = max(2, round(omr.streak_run_pt * px_per_pt))
+    along_rows: np.ndarray = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((run, 1), np.uint8))
+    along_columns: np.ndarray = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, run), np.uint8))
+    own = along_rows | along_columns
     return cv2.dilate(own, np.ones((3, 3), np.uint8))
 
 
@@ -359,7 +363,8 @@ def foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, omr: Om
         ``(round(PAGE_HEIGHT_PT * WORK_DPI / 72), round(PAGE_WIDTH_PT * WORK_DPI / 72))``.
     """
     s = WORK_DPI / 72.0
-    template = template_ink(definition.version, page, WORK_DPI, omr.foreign_template_tolerance_pt)
+    template = template_ink(definition.version, page, WORK_DPI, omr.foreign_template_tolerance_pt,
+                            omr.template_ink_grey_max)
     size = (template.shape[1], template.shape[0])
 
     def reduce(binary: np.ndarray) -> np.ndarray:
@@ -375,7 +380,7 @@ def foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, omr: Om
         faint = reduce((grey < paper - omr.streak_faint_share * (paper - ink)).astype(np.uint8))
     layout = definition.pages[page - 1]
     areas = value_areas(definition.page_fields(page), layout.anchors + layout.qr_codes, (size[1], size[0]), s,
-                        omr.foreign_zone_margin_pt)
+                        omr.foreign_zone_margin_pt, omr.foreign_mark_margin_pt, omr.foreign_page_edge_pt)
     return foreign_marks(reduce(mask), template, areas, s, omr, faint)
 
 
@@ -410,7 +415,7 @@ def streak_clear_of_writing(zone_ink: np.ndarray, streak_ink: np.ndarray, px_per
         zone_ink: ``uint8`` 0/1 ink of the zone (:func:`pipeline.reading.scan.streaks.zone_ink`), at ``px_per_pt``.
         streak_ink: ``uint8`` 0/1, same shape: the part of that ink that belongs to streaks.
         px_per_pt: Scale, pixels per PDF point.
-        omr: ``streak_clearance_pt``, ``streak_max_width_pt`` and ``speck_max_pt2``.
+        omr: ``streak_clearance_pt``, ``streak_max_width_pt``, ``streak_width_slack_pt`` and ``speck_max_pt2``.
         clearance_pt: Clearance in PDF points in place of ``omr.streak_clearance_pt`` (a comb's is narrower).
 
     Returns:
@@ -420,7 +425,7 @@ def streak_clear_of_writing(zone_ink: np.ndarray, streak_ink: np.ndarray, px_per
     count, _, stats, _ = cv2.connectedComponentsWithStats(streak_ink.astype(np.uint8), connectivity=8)
     if count <= 1:
         return False
-    widest = (omr.streak_max_width_pt + 1.0) * px_per_pt
+    widest = (omr.streak_max_width_pt + omr.streak_width_slack_pt) * px_per_pt
     if (stats[1:, cv2.CC_STAT_WIDTH] > widest).any():
         return False  # a level streak runs along the letters; a wide one is no drum line
     radius = max(1, round((omr.streak_clearance_pt if clearance_pt is None else clearance_pt) * px_per_pt))
@@ -432,15 +437,6 @@ def streak_clear_of_writing(zone_ink: np.ndarray, streak_ink: np.ndarray, px_per
     close = np.unique(labels[(near > 0) & (writing > 0)])
     speck_px = omr.speck_max_pt2 * px_per_pt * px_per_pt
     return bool((stats[close[close > 0], cv2.CC_STAT_AREA] <= speck_px).all())
-
-
-STREAK_THICK_SHARE_MAX = 0.5
-"""A line thicker than a streak along more than this share of its length is a band (a shadow's edge), not a
-streak; a streak is thick only where it crosses printed words and boxes."""
-STREAK_HULL_PX = 11
-"""Width at ``WORK_DPI`` (7.9 pt) round a straight line within which a mark's hull is the line itself: the
-marks are grouped ``OmrSettings.foreign_group_pt`` (2 pt) round their ink, and a streak skewed by a copy
-drifts a few pixels more."""
 
 
 def drop_isolated_specks(mask: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray:

@@ -39,16 +39,17 @@ def baseline_agreement(zone_mask: np.ndarray, px_per_pt: float, icr: IcrSettings
         icr: Tolerances.
 
     Returns:
-        0-1, or ``None`` when the zone has fewer than three letters (too few to tell).
+        0-1, or ``None`` when the zone has fewer than ``icr.agreement_letters_min`` (three) letters: too few
+        to tell.
     """
     count, _, stats, _ = cv2.connectedComponentsWithStats(zone_mask.astype(np.uint8), connectivity=8)
-    if count < 4:
+    if count - 1 < icr.agreement_letters_min:  # label 0 is the background
         return None
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
     speck_px = icr.speck_max_pt2 * px_per_pt * px_per_pt
     letters = [i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] >= icr.letter_height_share * heights.max()
                and stats[i, cv2.CC_STAT_AREA] > speck_px]
-    if len(letters) < 3:
+    if len(letters) < icr.agreement_letters_min:
         return None
     bottoms = np.array([stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in letters], np.float64)
     tolerance = icr.baseline_tolerance_pt * px_per_pt
@@ -95,7 +96,7 @@ def typed_rendering_match(zone_mask: np.ndarray, text: str, px_per_pt: float, ic
         zone_mask: ``uint8`` 0/1 ink mask of the text zone (as for :func:`baseline_agreement`).
         text: The zone's reading, words joined by spaces.
         px_per_pt: The mask's scale, pixels per PDF point.
-        icr: Tolerances.
+        icr: Tolerances and ``rendering_ink_grey_max``.
         font: ReportLab standard font name the form types values in.
         size_pt: Its size in PDF points.
 
@@ -118,7 +119,7 @@ def typed_rendering_match(zone_mask: np.ndarray, text: str, px_per_pt: float, ic
         canvas.save()
     except (UnicodeEncodeError, KeyError):
         return None
-    rendered = rasterise_pdf_page(buf.getvalue(), 1, px_per_pt * 72.0) < 128
+    rendered = rasterise_pdf_page(buf.getvalue(), 1, px_per_pt * 72.0) < icr.rendering_ink_grey_max
     rows, cols = np.nonzero(rendered)
     if not len(rows):
         return None
@@ -127,13 +128,13 @@ def typed_rendering_match(zone_mask: np.ndarray, text: str, px_per_pt: float, ic
         return None
     radius = max(1, round(icr.typed_rendering_tolerance_pt * px_per_pt))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    near_ink = cv2.dilate(padded, disc)
+    near_ink: np.ndarray = cv2.dilate(padded, disc)
     scores = cv2.matchTemplate(near_ink.astype(np.float32), glyphs.astype(np.float32), cv2.TM_CCORR)
     _, _, _, (x, y) = cv2.minMaxLoc(scores)
-    placed = np.zeros_like(padded)
+    placed: np.ndarray = np.zeros_like(padded)
     placed[y:y + glyphs.shape[0], x:x + glyphs.shape[1]] = glyphs
-    precision = float((placed & near_ink).sum() / placed.sum())
-    recall = float((padded & cv2.dilate(placed, disc)).sum() / padded.sum())
+    precision = float((placed & near_ink).sum() / placed.sum())  # type: ignore[operator]  # both uint8
+    recall = float((padded & cv2.dilate(placed, disc)).sum() / padded.sum())  # type: ignore[operator]  # both uint8
     f_measure = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     ink_rows, ink_cols = np.nonzero(ink)
     return RenderingMatch(

@@ -21,7 +21,7 @@ from pipeline.form.definition import (
 )
 from pipeline.reading.scan.pixels import GreyLevels, crop_rect, ink_share
 from pipeline.reading.scan.zones import with_quality, zone_box
-from pipeline.settings import OmrSettings
+from pipeline.settings import OmrSettings, RegistrationSettings
 from schemas.extraction import ExtractedField, RawValue, Source, TickState
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,7 @@ def _rule_ok(rule: ChoiceRule, ticked: int) -> bool:
 def read_ticks(
     field: Field, mask: np.ndarray, px_per_pt: float, omr: OmrSettings, quality: float,
     grey: np.ndarray | None = None, levels: GreyLevels | None = None,
+    registration: RegistrationSettings | None = None,
 ) -> ExtractedField:
     """Read a choice or flag field by the fill ratio of each box interior.
 
@@ -112,26 +113,29 @@ def read_ticks(
         quality: Registration quality 0-1 (``RegisteredPage.quality``).
         grey: The registered grey page, to measure each box's darkness (see :func:`tick_state`).
         levels: Its paper and ink levels (:func:`grey_levels`); both or neither.
+        registration: What the position quality costs the confidence (:func:`with_quality`).
 
     Returns:
         The field with value ``list[str]`` of ticked options in form order (``bool`` for a
         flag), per-box states and fill ratios. Cancelled and unsure boxes are not in the value.
         Confidence is ``omr.unsure_confidence`` when a box is unsure, ``omr.rule_violation_confidence``
-        when the group's ``ChoiceRule`` is broken, else grows with the distance to the band edges.
+        when the group's ``ChoiceRule`` is broken, else grows with the distance to the band edges
+        (``omr.box_edge_confidence`` on an edge).
     """
     fills = {b.option: ink_share(mask, b.rect.inset(omr.inset_pt), px_per_pt) for b in field.boxes}
     dark = {b.option: (levels.darkness(crop_rect(grey, b.rect.inset(omr.inset_pt), px_per_pt))
                        if grey is not None and levels is not None else None) for b in field.boxes}
     states = {opt: tick_state(f, omr, dark[opt]) for opt, f in fills.items()}
     ticked = [b.option for b in field.boxes if states[b.option] is TickState.TICKED]
-    confidence = 0.5 + 0.5 * min(box_margin(fills[opt], omr, dark[opt]) for opt in fills)
+    confidence = omr.box_edge_confidence + omr.box_margin_weight * min(box_margin(fills[opt], omr, dark[opt])
+                                                                        for opt in fills)
     if any(s is TickState.UNSURE for s in states.values()):
         confidence = min(confidence, omr.unsure_confidence)
     if not _rule_ok(field.rule, len(ticked)) and (field.required or ticked):
         confidence = min(confidence, omr.rule_violation_confidence)
     value: RawValue = bool(ticked) if field.kind is FieldKind.FLAG else ticked
     return ExtractedField(
-        name=field.name, value=value, confidence=with_quality(confidence, quality), source=Source.OMR,
+        name=field.name, value=value, confidence=with_quality(confidence, quality, registration), source=Source.OMR,
         page=field.page, zone=zone_box(field), ticks=states, fill_ratios={k: round(v, 4) for k, v in fills.items()},
     )
 
@@ -173,7 +177,8 @@ def boxes_hold_only_streaks(field: Field, mask: np.ndarray, band: np.ndarray, px
 
 
 def read_signature(
-    field: Field, mask: np.ndarray, px_per_pt: float, omr: OmrSettings, quality: float
+    field: Field, mask: np.ndarray, px_per_pt: float, omr: OmrSettings, quality: float,
+    registration: RegistrationSettings | None = None,
 ) -> ExtractedField:
     """Decide whether a signature zone holds ink.
 
@@ -181,16 +186,19 @@ def read_signature(
         field: A ``SIGNATURE`` field.
         mask: Ink mask of the registered page.
         px_per_pt: Scale of ``mask`` (``dpi / 72``).
-        omr: ``signature_inset_pt`` and ``signature_ink_min``.
+        omr: ``signature_inset_pt``, ``signature_ink_min`` and the ``signature_*confidence*`` figures.
         quality: Registration quality 0-1.
+        registration: What the position quality costs the confidence (:func:`with_quality`).
 
     Returns:
-        The field with a ``bool`` value; the confidence falls towards 0.5 as the ink share nears
-        ``signature_ink_min`` (within a factor of three either side).
+        The field with a ``bool`` value; the confidence falls towards ``omr.signature_edge_confidence`` (0.5)
+        as the ink share nears ``signature_ink_min`` (within a factor of three either side, at most
+        ``omr.signature_confidence_max``).
     """
     share = ink_share(mask, field.rect.inset(omr.signature_inset_pt), px_per_pt)
     present = share >= omr.signature_ink_min
     ratio = share / omr.signature_ink_min if present else omr.signature_ink_min / max(share, 1e-9)
-    confidence = min(0.98, 0.5 + 0.5 * min(1.0, (ratio - 1.0) / 2.0))
-    return ExtractedField(name=field.name, value=present, confidence=with_quality(confidence, quality),
+    confidence = min(omr.signature_confidence_max, omr.signature_edge_confidence + omr.signature_margin_weight
+                     * min(1.0, (ratio - 1.0) / omr.signature_ratio_span))
+    return ExtractedField(name=field.name, value=present, confidence=with_quality(confidence, quality, registration),
                           source=Source.OMR, page=field.page, zone=zone_box(field))

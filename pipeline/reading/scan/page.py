@@ -42,7 +42,7 @@ from pipeline.form.template_image import blank_page_image
 from pipeline.reading.anchors import find_page
 from pipeline.reading.identify import IdentifiedPage
 from pipeline.reading.realign import realign_field
-from pipeline.reading.register import EVEN_PAPER_MIN, RegisteredPage, register_page
+from pipeline.reading.register import RegisteredPage, register_page
 from pipeline.reading.scan.combs import CombStrip, comb_field, read_comb_fields
 from pipeline.reading.scan.foreign_ink import (
     ForeignInk,
@@ -77,7 +77,7 @@ from pipeline.reading.scan.text_rules import (
 )
 from pipeline.reading.scan.text_zones import read_text_fields, typed_as_read
 from pipeline.reading.scan.zones import COMB_KINDS, with_quality, zone_box
-from pipeline.settings import OcrSettings, OmrSettings
+from pipeline.settings import OcrSettings, OmrSettings, RegistrationSettings
 from schemas.extraction import Doubt, ExtractedField, Source
 
 log = logging.getLogger(__name__)
@@ -137,13 +137,6 @@ def field_crops(image: np.ndarray, px_per_pt: float, fields: Sequence[Field], cr
     return out
 
 
-DPI_HINT_TOLERANCE = 0.15
-
-
-"""A file's stated resolution farther than this share from the one measured on the QR codes is ignored:
-phones write 72 dpi in every photo (issue 3), and a photo of a page is 150-250 dpi on the paper."""
-
-
 CROP_MARGIN_PT = 4.0
 
 
@@ -156,6 +149,7 @@ def read_scan_page(
     ocr: OcrSettings | None = None,
     omr: OmrSettings | None = None,
     definition: FormDefinition | None = None,
+    registration: RegistrationSettings | None = None,
 ) -> ScanPageResult:
     """Read every field of one scanned page, each field once.
 
@@ -167,6 +161,8 @@ def read_scan_page(
         ocr: Tesseract settings (defaults: ``OcrSettings()``).
         omr: Tick-box and signature settings (defaults: ``OmrSettings()``).
         definition: Form geometry; defaults to version 1.
+        registration: Identification, registration and position-quality settings (defaults:
+            ``RegistrationSettings()``).
 
     Returns:
         The page identity, registration figures and one ``ExtractedField`` per field of the page:
@@ -179,27 +175,29 @@ def read_scan_page(
         OcrError: Tesseract failed or timed out.
     """
     ocr, omr, definition = ocr or OcrSettings(), omr or OmrSettings(), definition or form_v1()
-    identified, page = identify_and_register(image, dpi_hint, definition)
+    registration = registration or RegistrationSettings()
+    identified, page = identify_and_register(image, dpi_hint, definition, registration)
     number = identified.identity.page
     page_fields = definition.page_fields(number)
     ink = separate_ink(page, number, definition, ocr, omr)
-    photographed = page.evenness < EVEN_PAPER_MIN  # its light had to be flattened
-    zones = prepare_zones(page_fields, page, ink, definition.pages[number - 1], ocr, photographed)
-    aligned = realign_zones(page_fields, page, number, definition)
+    photographed = page.evenness < registration.even_paper_min  # its light had to be flattened
+    zones = prepare_zones(page_fields, page, ink, definition.pages[number - 1], ocr, photographed, registration)
+    aligned = realign_zones(page_fields, page, number, definition, registration)
     combs = read_comb_fields([aligned[f.name][0] for f in page_fields if f.kind in COMB_KINDS], page,
-                             ink.ocr_image, comb_ink(page, ink, ocr, photographed), ocr)
+                             ink.ocr_image, comb_ink(page, ink, ocr, photographed), ocr, registration)
     with ThreadPoolExecutor(max_workers=3) as pool:
         text_job = pool.submit(ocr_strip, zones.text_strip, ocr, ocr.language)
         mail_job = pool.submit(ocr_strip, zones.mail_strip, ocr, ocr.email_language)
         comb_job = pool.submit(ocr_strip, combs.strip, ocr, ocr.language, DIGITS_CONFIG)
-        fields, unstreaked = read_marks(page_fields, aligned, page, ink, omr)  # OMR runs while tesseract works
+        # OMR runs while tesseract works
+        fields, unstreaked = read_marks(page_fields, aligned, page, ink, omr, registration)
         text_words, mail_words, comb_words = text_job.result(), mail_job.result(), comb_job.result()
     fields.update(zones.decided | combs.decided)
     text_pairs = [*zip(zones.text_fields, words_by_slot(text_words, zones.text_strip.slots), strict=True),
                   *zip(zones.mail_fields, words_by_slot(mail_words, zones.mail_strip.slots), strict=True)]
     hands = judge_hands(text_pairs, combs, ink.writing, definition, page.px_per_pt, ocr)
-    fields.update(text_fields_read(text_pairs, hands, fields.get("class_level"), page, ocr))
-    fields.update(comb_fields_read(combs, comb_words, hands, aligned, ocr))
+    fields.update(text_fields_read(text_pairs, hands, fields.get("class_level"), page, ocr, registration))
+    fields.update(comb_fields_read(combs, comb_words, hands, aligned, ocr, registration))
     hold_foreign_ink(fields, ink.reached, ink.dropped | unstreaked, combs, omr)
     log.debug("page %d read: %d fields, residual %.2f pt, %d text and %d comb zones OCR'd",
               number, len(fields), page.residual_pt, len(text_pairs), len(combs.fields))
@@ -209,21 +207,22 @@ def read_scan_page(
                           hands.page_by_hand)
 
 
-def identify_and_register(image: np.ndarray, dpi_hint: float | None, definition: FormDefinition
-                          ) -> tuple[IdentifiedPage, RegisteredPage]:
+def identify_and_register(image: np.ndarray, dpi_hint: float | None, definition: FormDefinition,
+                          registration: RegistrationSettings | None = None) -> tuple[IdentifiedPage, RegisteredPage]:
     """Find the page by its QR codes and register it to the form's geometry.
 
-    A file's stated resolution farther than ``DPI_HINT_TOLERANCE`` from the one measured on the QR codes
-    is ignored (a phone's nominal 72 dpi is not the page's resolution).
+    A file's stated resolution farther than ``registration.dpi_hint_tolerance`` from the one measured on the
+    QR codes is ignored (a phone's nominal 72 dpi is not the page's resolution).
 
     Raises:
         PageNotIdentifiedError: No QR code of ours on the page.
         RegistrationError: The anchors could not be found or do not agree.
     """
-    identified = find_page(image, definition)
-    if dpi_hint and abs(dpi_hint - identified.dpi_estimate) > DPI_HINT_TOLERANCE * identified.dpi_estimate:
+    registration = registration or RegistrationSettings()
+    identified = find_page(image, definition, registration)
+    if dpi_hint and abs(dpi_hint - identified.dpi_estimate) > registration.dpi_hint_tolerance * identified.dpi_estimate:
         dpi_hint = None
-    return identified, register_page(identified, dpi_hint, definition)
+    return identified, register_page(identified, dpi_hint, definition, registration)
 
 
 @dataclass(frozen=True)
@@ -284,7 +283,7 @@ class TextZones:
 
 
 def prepare_zones(page_fields: Sequence[Field], page: RegisteredPage, ink: PageInk, layout: PageLayout,
-                  ocr: OcrSettings, photographed: bool) -> TextZones:
+                  ocr: OcrSettings, photographed: bool, registration: RegistrationSettings) -> TextZones:
     """Stack the page's inked text and e-mail zones, each kind in its strip.
 
     A photographed page's letters are sharpened for tesseract first
@@ -294,14 +293,14 @@ def prepare_zones(page_fields: Sequence[Field], page: RegisteredPage, ink: PageI
     image = sharpen_for_ocr(ink.ocr_image, page.px_per_pt, ocr) if photographed else ink.ocr_image
     marks = layout.qr_codes + layout.anchors
     text_strip, text_fields, decided_text = read_text_fields(
-        [f for f in page_fields if f.kind is FieldKind.TEXT], page, image, ink.text_mask, ocr, marks)
+        [f for f in page_fields if f.kind is FieldKind.TEXT], page, image, ink.text_mask, ocr, marks, registration)
     mail_strip, mail_fields, decided_mail = read_text_fields(
-        [f for f in page_fields if f.kind is FieldKind.EMAIL], page, image, ink.text_mask, ocr, marks)
+        [f for f in page_fields if f.kind is FieldKind.EMAIL], page, image, ink.text_mask, ocr, marks, registration)
     return TextZones(text_strip, text_fields, mail_strip, mail_fields, decided_text | decided_mail)
 
 
-def realign_zones(page_fields: Sequence[Field], page: RegisteredPage, number: int, definition: FormDefinition
-                  ) -> dict[str, tuple[Field, float]]:
+def realign_zones(page_fields: Sequence[Field], page: RegisteredPage, number: int, definition: FormDefinition,
+                  registration: RegistrationSettings) -> dict[str, tuple[Field, float]]:
     """Each tick box and comb moved onto its own printed place, with its position quality.
 
     Returns:
@@ -309,7 +308,8 @@ def realign_zones(page_fields: Sequence[Field], page: RegisteredPage, number: in
         (:func:`pipeline.reading.realign.realign_field`).
     """
     template = blank_page_image(number, page.dpi, definition.version)
-    return {f.name: realign_field(f, page.image, template, page.px_per_pt, page.residual_pt)
+    return {f.name: realign_field(f, page.image, template, page.px_per_pt, page.residual_pt,
+                                  registration=registration)
             for f in page_fields if f.is_tick or f.kind in COMB_KINDS}
 
 
@@ -325,7 +325,8 @@ def comb_ink(page: RegisteredPage, ink: PageInk, ocr: OcrSettings, photographed:
 
 
 def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, float]], page: RegisteredPage,
-               ink: PageInk, omr: OmrSettings) -> tuple[dict[str, ExtractedField], set[str]]:
+               ink: PageInk, omr: OmrSettings, registration: RegistrationSettings
+               ) -> tuple[dict[str, ExtractedField], set[str]]:
     """OMR: every tick question and signature of the page, each read once.
 
     A choice or flag whose only foreign ink is a streak through empty boxes is read without the streak
@@ -347,9 +348,9 @@ def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, flo
                                                                                        omr):
                 mask = ink.mask & (1 - band)
                 unstreaked.add(f.name)
-            fields[f.name] = read_ticks(box_field, mask, s, omr, box_quality, page.image, ink.levels)
+            fields[f.name] = read_ticks(box_field, mask, s, omr, box_quality, page.image, ink.levels, registration)
         elif f.kind is FieldKind.SIGNATURE:
-            fields[f.name] = read_signature(f, ink.writing, s, omr, page.quality)
+            fields[f.name] = read_signature(f, ink.writing, s, omr, page.quality, registration)
     return fields, unstreaked
 
 
@@ -369,7 +370,7 @@ def judge_hands(text_pairs: Sequence[tuple[Field, list[Word]]], combs: CombStrip
 
     Block capitals can stand as straight as type; digits written one per cell rarely do.
     """
-    zones = {f.name: zone_ink(writing, f, definition, px_per_pt) for f, _ in text_pairs}
+    zones = {f.name: zone_ink(writing, f, definition, px_per_pt, ocr) for f, _ in text_pairs}
     agreements = {name: baseline_agreement(zone, px_per_pt, ocr.icr) for name, zone in zones.items()}
     measured = [a for a in (*agreements.values(), *combs.agreements) if a is not None]
     page_agreement = float(np.median(measured)) if measured else None
@@ -378,7 +379,8 @@ def judge_hands(text_pairs: Sequence[tuple[Field, list[Word]]], combs: CombStrip
 
 
 def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], hands: Hands, class_level: ExtractedField | None,
-                     page: RegisteredPage, ocr: OcrSettings) -> dict[str, ExtractedField]:
+                     page: RegisteredPage, ocr: OcrSettings, registration: RegistrationSettings
+                     ) -> dict[str, ExtractedField]:
     """Text and e-mail fields from their words: repairs, caps, and the handwriting hold.
 
     Args:
@@ -387,6 +389,7 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], hands: Hand
         class_level: The class level as read by OMR, which the class line is checked against.
         page: The registered page (scale and quality).
         ocr: Thresholds.
+        registration: What the position quality costs the confidence.
     """
     fields: dict[str, ExtractedField] = {}
     for f, read in text_pairs:
@@ -403,20 +406,22 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], hands: Hand
                 not hands.page_by_hand and typed_as_read(hands.zones[f.name], words, page.px_per_pt, ocr)):
             confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop
             doubt = (Doubt.HANDWRITTEN_FORM if hands.page_by_hand else Doubt.HANDWRITTEN) if value is not None else None
-        fields[f.name] = ExtractedField(name=f.name, value=value, confidence=with_quality(confidence, page.quality),
+        fields[f.name] = ExtractedField(name=f.name, value=value,
+                                        confidence=with_quality(confidence, page.quality, registration),
                                         source=Source.OCR, page=f.page, zone=zone_box(f), doubt=doubt)
     return fields
 
 
 def comb_fields_read(combs: CombStrip, comb_words: Sequence[Word], hands: Hands,
-                     aligned: dict[str, tuple[Field, float]], ocr: OcrSettings) -> dict[str, ExtractedField]:
+                     aligned: dict[str, tuple[Field, float]], ocr: OcrSettings,
+                     registration: RegistrationSettings) -> dict[str, ExtractedField]:
     """Comb fields from tesseract's digits and the digit model's, judged typed or handwritten per comb."""
     fields: dict[str, ExtractedField] = {}
     for f, words, cells, probabilities, agreement in zip(combs.fields, words_by_slot(comb_words, combs.strip.slots),
                                                          combs.cells, combs.probabilities, combs.agreements,
                                                          strict=True):
         typed = not looks_handwritten(agreement, hands.page_agreement, ocr.icr)
-        fields[f.name] = comb_field(f, words, cells, probabilities, aligned[f.name][1], ocr, typed)
+        fields[f.name] = comb_field(f, words, cells, probabilities, aligned[f.name][1], ocr, typed, registration)
     return fields
 
 

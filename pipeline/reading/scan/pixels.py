@@ -156,7 +156,8 @@ def grey_levels(image: np.ndarray) -> GreyLevels:
 
 
 def scaled(crop: np.ndarray, factor: float) -> np.ndarray:
-    """``crop`` resized by ``factor`` (cubic when enlarging, area when shrinking); the crop itself when the factor is within 1 %."""
+    """``crop`` resized by ``factor`` (cubic when enlarging, area when shrinking); the crop itself when the factor
+    is within 1 %."""
     if abs(factor - 1.0) < 0.01:
         return crop
     interpolation = cv2.INTER_CUBIC if factor > 1.0 else cv2.INTER_AREA

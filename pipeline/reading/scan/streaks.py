@@ -33,7 +33,8 @@ from pipeline.settings import OcrSettings, OmrSettings
 log = logging.getLogger(__name__)
 
 
-def zone_ink(mask: np.ndarray, field: Field, definition: FormDefinition, px_per_pt: float) -> np.ndarray:
+def zone_ink(mask: np.ndarray, field: Field, definition: FormDefinition, px_per_pt: float,
+             ocr: OcrSettings | None = None) -> np.ndarray:
     """The ink of a text zone's writing area (:func:`text_rect`: no dotted baseline, no registration mark).
 
     Args:
@@ -41,12 +42,13 @@ def zone_ink(mask: np.ndarray, field: Field, definition: FormDefinition, px_per_
         field: A text or e-mail field of that page.
         definition: The form, whose page layout gives the registration marks.
         px_per_pt: The mask's scale.
+        ocr: The writing area's margins (:func:`text_rect`).
 
     Returns:
         A view of ``mask`` over the zone.
     """
     layout = definition.pages[field.page - 1]
-    return crop_rect(mask, text_rect(field, layout.qr_codes + layout.anchors), px_per_pt)
+    return crop_rect(mask, text_rect(field, layout.qr_codes + layout.anchors, ocr), px_per_pt)
 
 
 def streak_drop_areas(field: Field, definition: FormDefinition, omr: OmrSettings,
@@ -71,7 +73,7 @@ def streak_drop_areas(field: Field, definition: FormDefinition, omr: OmrSettings
     """
     if field.kind in TEXT_KINDS:
         layout = definition.pages[field.page - 1]
-        area = text_rect(field, layout.qr_codes + layout.anchors)
+        area = text_rect(field, layout.qr_codes + layout.anchors, ocr)
         return (area,), area, omr.streak_clearance_pt
     if field.kind in COMB_KINDS:
         m = ocr.icr.cell_margin_pt
@@ -102,8 +104,8 @@ def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, crossed: Collectio
         The ink without those streaks (``mask`` itself when none was dropped), and the names of the fields
         they were dropped from: no other foreign mark reaches these, so they are read as if never crossed.
     """
-    candidates = [(f, areas) for f in definition.page_fields(page) if f.name in crossed
-                  and (areas := streak_drop_areas(f, definition, omr, ocr)) is not None]
+    candidates = [(f, found) for f in definition.page_fields(page) if f.name in crossed
+                  and (found := streak_drop_areas(f, definition, omr, ocr)) is not None]
     if not candidates:
         return mask, set()
     # A streak is found off the printed form: bridged where it crosses a zone's dotted line (``streak_gap_pt``),

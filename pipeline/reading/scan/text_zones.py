@@ -21,7 +21,7 @@ from pipeline.reading.scan.hand import typed_rendering_match
 from pipeline.reading.scan.pixels import crop_rect, ink_area_pt2, scaled
 from pipeline.reading.scan.strips import Strip, Word, stack_zones
 from pipeline.reading.scan.zones import empty_field, text_rect
-from pipeline.settings import OcrSettings
+from pipeline.settings import OcrSettings, RegistrationSettings
 from schemas.extraction import ExtractedField
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,7 @@ def read_text_fields(
     mask: np.ndarray,
     ocr: OcrSettings,
     marks: Sequence[Rect] = (),
+    registration: RegistrationSettings | None = None,
 ) -> tuple[Strip, list[Field], dict[str, ExtractedField]]:
     """Prepare the text strip: empty zones are answered at once, inked ones are stacked.
 
@@ -56,6 +57,7 @@ def read_text_fields(
         mask: Its ink mask.
         ocr: Thresholds and scales.
         marks: Printed registration marks of the page (pt), cut out of the zones they overlap.
+        registration: What the position quality costs an empty zone's confidence.
 
     Returns:
         The strip to OCR, the fields in its slot order, and the already-decided empty fields.
@@ -66,9 +68,9 @@ def read_text_fields(
     inked: list[Field] = []
     crops: list[np.ndarray] = []
     for f in fields:
-        rect = text_rect(f, marks)
+        rect = text_rect(f, marks, ocr)
         if ink_area_pt2(mask, rect, s) < ocr.zone_ink_min_pt2:
-            decided[f.name] = empty_field(f, page.quality)
+            decided[f.name] = empty_field(f, page.quality, ocr, registration)
             continue
         inked.append(f)
         crops.append(scaled(crop_rect(ocr_image, rect, s), factor))

@@ -1,0 +1,109 @@
+"""What the nightly flows share: the I/O retry policy, the common tasks, the forms' settling, the alert hook.
+
+Both runs, the inbox folder's (``flows.nightly``) and the shared mailbox's
+(``flows.mail_intake``), open the database, ingest and read documents the same way
+and end the same way; they import these from here so that neither flow imports the
+other (issue 15: the two modules used to import each other). Tasks pass paths, ids
+and small records, never open clients, PDFs or images (PrefectHQ/prefect#16042).
+Retries, with exponential backoff, are on the I/O tasks only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+from sqlalchemy import text
+
+from pipeline.reading.document import DocumentReading
+from pipeline.runs.alerts import AlertStatus, describe_failure, send_alert
+from pipeline.settings import Settings
+from pipeline.stages import (
+    FileResult,
+    FormGroup,
+    RunContext,
+    group_forms,
+    read_file,
+    receive_file,
+    record_duplicate,
+    record_failure,
+    run_context,
+)
+from schemas.document import ReceivedDocument
+
+ProgressCallback = Callable[[str], None]
+"""Called with a short, anonymous label after each file or message (for a progress bar)."""
+
+IO_RETRIES = 3
+IO_BACKOFF = exponential_backoff(backoff_factor=5)
+"""Waits before the 1st, 2nd and 3rd retry of an I/O task: 5, 10 and 20 s (35 s in all), long enough
+for a database, IMAP or SMTP server restarting at night, short enough to end the run within minutes."""
+IO_JITTER = 0.2
+"""Each wait varies by up to ±20 % so that tasks failing together do not retry together."""
+
+
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
+def connect_task(settings: Settings) -> None:
+    """Open the database and check it answers (I/O: retried with backoff).
+
+    A context whose opening failed is not kept (:func:`pipeline.stages.run_context`), so a
+    retry opens it afresh; an open one checks out a live connection from its pool.
+    """
+    with run_context(settings).store.session() as session:
+        session.execute(text("SELECT 1"))
+
+
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
+def receive_task(settings: Settings, path: Path, source: str) -> ReceivedDocument | FileResult:
+    """Ingest one file (I/O: retried with backoff)."""
+    return receive_file(run_context(settings), path, source)
+
+
+@task(cache_policy=NO_CACHE)
+def read_task(settings: Settings, doc: ReceivedDocument) -> DocumentReading:
+    """Read one document's pages."""
+    return read_file(run_context(settings), doc)
+
+
+def settle_forms(ctx: RunContext, run_id: int, readings: list[DocumentReading], duplicates: list[ReceivedDocument],
+                 decide: Callable[[FormGroup], list[FileResult]]) -> list[FileResult]:
+    """The second half of every run: quarantine what failed, decide each form, then record duplicates.
+
+    Duplicates are recorded last, once the first copy of their content is. ``decide``
+    is the run's decision task for one form (the mailbox run adds its sender check).
+    """
+    groups, failures = group_forms(readings)
+    results = [record_failure(ctx, run_id, failed) for failed in failures]
+    for group in groups:
+        results.extend(decide(group))
+    results.extend(record_duplicate(ctx, run_id, doc) for doc in duplicates)
+    return results
+
+
+def alert_staff(flow: Any, flow_run: Any, state: Any) -> None:  # noqa: ANN401 - Prefect's hook signature
+    """Failure hook of the nightly flows: e-mail staff once (``CLAS_ALERTS__*``), without personal data.
+
+    Prefect calls it once, when the run enters its final Failed state. It never raises:
+    a failing alert must not hide the run's own error.
+
+    Args:
+        flow: The flow that failed.
+        flow_run: Its run (name and id are put in the alert).
+        state: The Failed state (its exception's code or type is put in the alert, never its message).
+    """
+    try:
+        settings = Settings()
+        error = state.result(raise_on_failure=False)
+        failure = describe_failure(flow.name, str(flow_run.name), str(flow_run.id), datetime.now(UTC),
+                                   error if isinstance(error, BaseException) else None)
+        status = send_alert(settings.alerts, settings.mail.smtp, failure)
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        get_run_logger().warning("staff alert not sent: %s", type(exc).__name__)
+        return
+    if status is not AlertStatus.DISABLED:
+        get_run_logger().info("staff alert: %s", status.value)

@@ -1,0 +1,201 @@
+"""Configuration: one pydantic-settings model, environment variables prefixed ``CLAS_``.
+
+The sections of the reading and deciding stages live in ``pipeline.settings.reading`` and
+``pipeline.settings.deciding``; the others, and the model itself, here.
+
+Nested sections use ``__`` in variable names, e.g. ``CLAS_OMR__TICKED_MIN=0.2``.
+Stages receive only the section they need; settings are frozen, nobody mutates
+them in place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pipeline.settings.deciding import StructureSettings
+from pipeline.settings.reading import (
+    IcrSettings,
+    OcrSettings,
+    OmrSettings,
+    RegistrationSettings,
+    ScanSettings,
+    TextLayerSettings,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+class SmtpSettings(BaseModel):
+    """The SMTP server that sends replies to schools (``CLAS_MAIL__SMTP__*``).
+
+    Replies are off by default (``enabled``); see ``pipeline.intake.replies``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled: bool = False
+    host: str = ""
+    port: int | None = None
+    """Defaults to 465 for ``tls``, 587 for ``starttls``, 25 for ``none``."""
+    security: Literal["tls", "starttls", "none"] = "starttls"
+    user: str = ""
+    password: SecretStr = SecretStr("")
+    ca_file: Path | None = None
+    """Extra CA certificate (PEM) to trust, for a server with a private certificate."""
+    sender: str = ""
+    """The ``From`` address of replies, e.g. ``clas@ville-argenteuil.example``."""
+    timeout_s: float = 30.0
+
+
+class MailSettings(BaseModel):
+    """The shared mailbox read by ``clas-referrals mail`` (``CLAS_MAIL__*``).
+
+    ``source`` picks where messages come from: an IMAP mailbox (``imap``), a folder
+    of ``.eml`` files (``eml``) or a Maildir (``maildir``), the last two at ``path``.
+    Limits bound one run's memory and reject abuse; defaults are documented per field.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Literal["imap", "eml", "maildir"] = "imap"
+    path: Path | None = None
+    """Folder of ``.eml`` files or Maildir, for ``eml`` and ``maildir`` sources."""
+    host: str = ""
+    port: int | None = None
+    """Defaults to 993 for ``tls``, 143 for ``starttls`` and ``none``."""
+    security: Literal["tls", "starttls", "none"] = "tls"
+    """``none`` is accepted only for a loopback host (tests, a local bridge)."""
+    user: str = ""
+    password: SecretStr = SecretStr("")
+    ca_file: Path | None = None
+    """Extra CA certificate (PEM) to trust, for a server with a private certificate."""
+    folder: str = "INBOX"
+    processed_folder: str = "Traités"
+    quarantine_folder: str = "Quarantaine"
+    after: Literal["move", "flag"] = "move"
+    """``move`` files each message in its folder; ``flag`` leaves it and sets a keyword."""
+    timeout_s: float = 60.0
+    """Socket timeout of one IMAP command, in seconds."""
+    max_message_bytes: int = 25 * 1024 * 1024
+    """Largest message read (25 MiB: the sending limit of the common webmails)."""
+    max_attachments: int = 30
+    """Most attachments in one message; beyond, the message is quarantined whole."""
+    max_nesting: int = 5
+    """Deepest chain of forwarded messages (``message/rfc822``) opened."""
+    decoration_max_side_px: int = 600
+    """An image whose longer side is under this many pixels cannot hold a readable A4
+    page (A4 is 842 px long at 72 dpi) and is taken as a logo or decoration."""
+    smtp: SmtpSettings = SmtpSettings()
+
+
+class LimitSettings(BaseModel):
+    """Bounds on the reading of one document (``CLAS_LIMITS__*``).
+
+    Defaults: the slowest legitimate document measured (a two-page 300 dpi grey
+    scan, all three Tesseract calls per page) reads in about 15 s on a 2-core
+    machine, so 180 s leaves a wide margin while still ending a hung reader within
+    a night's run. 3 GiB of address space covers the largest accepted image
+    (``CLAS_SCAN__MAX_PIXELS`` = 60 Mpx, 60 MB grey + copies) and OpenCV's arenas.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    document_timeout_s: float = 180.0
+    """Wall-clock seconds one document may take to read; 0 disables the worker process."""
+    document_memory_mib: int = 3072
+    """Address space of the reading worker in MiB (``RLIMIT_AS``); 0 for no memory limit."""
+
+
+class RetentionSettings(BaseModel):
+    """How long personal data is kept (``CLAS_RETENTION__*``), enforced by ``pipeline.privacy.retention``.
+
+    Defaults are the city's proposal, to be confirmed by its data protection officer:
+    originals are only needed while a person may check the reading against the paper
+    (30 days after the decision); files that never became a form are kept 90 days for
+    the school to resend; referrals not enrolled are kept to the end of the school year
+    (the French school calendar ends in early July) plus 60 days for late enrolments
+    and the carriers' yearly report (CNIL, *référentiel relatif aux traitements de
+    données à caractère personnel mis en œuvre dans le cadre de l'accueil des enfants*,
+    keeps records no longer than the activity's year unless a text requires more).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    originals_days: int = 30
+    """Days after a form is decided (routed, waiting list, rejected, duplicate) before its files go."""
+    quarantine_days: int = 90
+    """Days after reception before a quarantined or duplicate file goes."""
+    grace_days: int = 60
+    """Days after the end of the school year before referrals not enrolled are deleted whole."""
+    school_year_end_month: int = 7
+    school_year_end_day: int = 4
+    """Last day of the school year (month, day) in its second calendar year."""
+
+
+class AlertSettings(BaseModel):
+    """The e-mail sent to staff when a nightly run fails (``CLAS_ALERTS__*``), see ``pipeline.runs.alerts``.
+
+    Off while ``staff_address`` is empty. Sent through the SMTP server of the replies
+    (``CLAS_MAIL__SMTP__*``: host, port, security, login and ``sender``), whether or not
+    replies to schools are enabled.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    staff_address: str = ""
+    """Where the alert goes, e.g. the CLAS team's shared address; empty for no alert."""
+    connect_attempts: int = 3
+    """Tries to reach the SMTP server; a try that delivered part of the message is never repeated."""
+    backoff_s: float = 10.0
+    """Wait before the second try, doubled before each next one (10 s, 20 s: a server restarting)."""
+
+
+class Settings(BaseSettings):
+    """All settings of the product.
+
+    Attributes:
+        environment: ``development`` (default) or ``production``; production refuses
+            the placeholder secret.
+        database_url: SQLAlchemy URL; SQLite file by default, PostgreSQL by URL.
+        data_dir: Where received files, quarantined files and crops are stored.
+        inbox_dir: Folder read by ``clas-referrals run`` when none is given.
+        directory_file: The school and carrier directory (TOML).
+        school_year: Year the referrals are for, ``AAAA-AAAA``.
+        secret_key: Secret for signed cookies (review desk).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CLAS_", env_nested_delimiter="__", frozen=True)
+
+    environment: str = "development"
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{PROJECT_DIR / 'var' / 'clas.sqlite3'}")
+    data_dir: Path = PROJECT_DIR / "var" / "data"
+    inbox_dir: Path = PROJECT_DIR / "samples" / "inbox"
+    directory_file: Path = PACKAGE_DIR / "config" / "directory.toml"
+    school_year: str = "2026-2027"
+    secret_key: str = "dev-only-change-me"
+    omr: OmrSettings = OmrSettings()
+    ocr: OcrSettings = OcrSettings()
+    scan: ScanSettings = ScanSettings()
+    text_layer: TextLayerSettings = TextLayerSettings()
+    registration: RegistrationSettings = RegistrationSettings()
+    structure: StructureSettings = StructureSettings()
+    mail: MailSettings = MailSettings()
+    limits: LimitSettings = LimitSettings()
+    retention: RetentionSettings = RetentionSettings()
+    alerts: AlertSettings = AlertSettings()
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        if self.environment != "development" and self.secret_key == "dev-only-change-me":
+            raise ValueError("CLAS_SECRET_KEY must be set outside development")
+        return self
+
+
+__all__ = ["PACKAGE_DIR", "PROJECT_DIR", "AlertSettings", "IcrSettings", "LimitSettings", "MailSettings", "OcrSettings",
+           "OmrSettings", "RegistrationSettings", "RetentionSettings", "ScanSettings", "Settings", "SmtpSettings",
+           "StructureSettings", "TextLayerSettings"]

@@ -1,0 +1,506 @@
+"""Settings of the reading stage: OMR, ICR, OCR, scan rasterising, the text layer, registration.
+
+Every threshold a reader decides on, with its unit and the measurement or source of its value.
+Sections of :class:`pipeline.settings.Settings` (``CLAS_OMR__*``, ``CLAS_OCR__*``, ``CLAS_SCAN__*``,
+``CLAS_TEXT_LAYER__*``, ``CLAS_REGISTRATION__*``).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class OmrSettings(BaseModel):
+    """Tick-box decision bands on the fill ratio (dark share of the box interior).
+
+    The interior is the box inset by ``inset_pt`` so that the printed outline and a
+    small registration error do not count as ink. Bands: at or below ``empty_max`` empty,
+    up to ``ticked_min`` unsure (review), up to ``cancelled_min`` ticked, above it the box
+    is filled (a correction: the printed rule says a blackened box is cancelled).
+
+    Calibrated on this form's own renderings scanned by ``samples.scanner`` (300 dpi grey
+    JPEG and 200 dpi black and white, skew up to 3°; ``tests/pipeline/reading/scan/test_omr_calibration.py``,
+    and 1,500 boxes over 8 random forms in four scan modes while developing):
+
+    * empty boxes: fill 0.000 (max 0.000), so ``empty_max`` = 0.04 leaves room for dust;
+    * typed "X" (Helvetica-Bold 10 pt): 0.45-0.55; ``ticked_min`` = 0.10 still accepts a thin
+      hand-drawn cross (TeleForm uses 25 %/40 % and queXF 15-40 % on larger boxes);
+    * blackened boxes: 0.91-1.00; ``cancelled_min`` = 0.70 sits between the heaviest tick (0.55)
+      and the lightest fill (0.91), nearer ticks because hand fills are less complete than ours;
+    * signatures (ink share of the zone inset by ``signature_inset_pt``): blank 0.000, drawn
+      scribble 0.011-0.026; ``signature_ink_min`` = 0.004 is a third of the faintest.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    inset_pt: float = 1.8
+    empty_max: float = 0.04
+    ticked_min: float = 0.10
+    cancelled_min: float = 0.70
+    cancelled_darkness_min: float = 0.68
+    """Mean darkness (0 paper, 1 ink) a box in the cancelled fill band must reach to be cancelled; below it
+    the fill was inflated by blur and the box is a tick. Measured (issue 3) on 300 dpi grey, 200 dpi black
+    and white and phone photos at 180-250 dpi: typed crosses 0.45-0.55, blackened boxes 0.81-1.00."""
+    cancelled_darkness_unsure: float = 0.60
+    """Between this and ``cancelled_darkness_min`` a box in the cancelled fill band is unsure (review)."""
+    blurred_tick_fill_max: float = 0.90
+    """Highest fill a blurred cross reaches (0.6-0.7 measured, issue 3): a box inked over more than this
+    share yet not dark enough to be cancelled is neither a clear tick nor a clear correction, so a person
+    decides (a HEIC photo's shadowed, fully inked "Autre" box was read as ticked at 0.98 confidence)."""
+    foreign_template_tolerance_pt: float = 2.0
+    """Growth of the blank form's printed ink before it is compared with a page (``pipeline.reading.scan.foreign_ink``):
+    registration residuals are 0.05-1 pt on scans and photos (``pipeline.reading.register``) plus toner spread."""
+    foreign_zone_margin_pt: float = 4.0
+    """How far a value's ink may stray out of its zone or box and still be a value: a hand-drawn
+    overflowing cross reaches 0.35 of a 10-pt box (3.5 pt) past its edge (``samples.scanner.draw_hand_mark``)."""
+    foreign_group_pt: float = 2.0
+    """Strokes closer than this (pt) are one mark: a stamp's letters and rings, a signature's loops."""
+    foreign_merge_pt: float = 10.0
+    """Foreign marks closer than this (pt) are parts of one mark, covered by one convex hull: the arcs a
+    stamp's unevenly inked ring breaks into are a few points apart; zones are 17 pt tall."""
+    foreign_hull_max_pt: float = 200.0
+    """Longest side (pt) of a foreign mark covered by its convex hull: a school stamp is at most 60 mm
+    (170 pt), a signature about 120 pt; anything longer is a streak or a line and covers only its ink."""
+    streak_min_pt: float = 80.0
+    """Shortest vertical run of ink taken for a copier's streak (``pipeline.reading.scan.foreign_ink.streaks``): the
+    form's tallest printed vertical line is a signature box's side (60 pt) and no handwritten or typed
+    stroke is 28 mm tall; a drum scratch runs the page's length."""
+    streak_min_horizontal_pt: float = 150.0
+    """Same, horizontally, without bridging gaps: longer, because a typed line's letters touch once reduced
+    (a word is up to about 60 pt wide) and a handwritten line may run unbroken."""
+    streak_gap_pt: float = 6.0
+    """Gaps bridged along a streak before it is measured: a faint streak thresholded to black and white
+    breaks into dashes a few points apart."""
+    streak_max_width_pt: float = 3.0
+    """Widest streak: a drum scratch or a dirty fax sensor draws lines 0.3-1 pt wide; a wider dark band is
+    a shadow's edge in a photo, which flattening (``pipeline.reading.register.flatten_illumination``) leaves faint."""
+    streak_clearance_pt: float = 4.0
+    """A vertical streak is dropped out of a text zone only where no writing lies within this of it
+    (``pipeline.reading.scan.foreign_ink.streak_clear_of_writing``): wider than a word space at 10 pt (2.8 pt)."""
+    streak_run_on_pt: float = 100.0
+    """Gaps a found streak is run on through, along its own axis, when tick boxes are cleared of it
+    (``pipeline.reading.scan.foreign_ink.streak_band``): a faint streak is found in pieces, and a copier's streak runs
+    the length of the page. On a photocopy of seed 2026 (form 23), the piece inside an empty box was not
+    found, and without it 0.046 of the box stayed inked, in the unsure band."""
+    comb_streak_clearance_pt: float = 1.0
+    """A streak is dropped out of a comb only where no digit lies within this of it inside the cells it
+    crosses: a cell's interior is 10 pt wide and its digit 5-7 pt, so a text zone's clearance would never
+    be met; a digit hidden under the streak leaves its cell empty and the comb incomplete."""
+    streak_faint_share: float = 0.2
+    """A pixel darker than paper by this share of the paper-to-ink range counts towards a streak: a copier's
+    streak is often lighter than toner and only partly under the ink threshold along its length."""
+    foreign_ink_min_pt2: float = 6.0
+    """Ink (pt², specks removed) a mark must have outside every zone, box and printed line to be foreign
+    (a stamp, a stray signature, a toner streak). Measured (issue 3): clean scans, photos and hand-marked
+    pages leave under 2 pt² per mark there; a round stamp's ring alone is several hundred, a streak 30+."""
+    foreign_ink_confidence: float = 0.30
+    """Confidence of a field that foreign ink reaches: below every review threshold, so a person sees its crop."""
+    stamp_fields: tuple[str, ...] = ("referrer_signature",)
+    """Fields where a stamp is expected ink, not foreign: the form asks for "Signature ou cachet de l'école"."""
+    foreign_stroke_max_pt: float = 4.0
+    """Thickest stroke of a foreign mark: stamp and pen strokes are 0.5-1.5 pt, a streak under 1 pt."""
+    foreign_blot_min_pt2: float = 150.0
+    """Solid ink (thicker than ``foreign_stroke_max_pt``) over this area makes a blot, not a foreign mark:
+    a photo's shadow edge left by flattening is a band 10-20 pt wide and hundreds of points long
+    (measured on a HEIC photo, issue 3); a blackened 10-pt tick box is 100 pt²."""
+    speck_max_pt2: float = 2.0
+    """Largest blot taken for a toner speck when isolated (``pipeline.reading.scan.foreign_ink.drop_isolated_specks``):
+    photocopy specks measure 0.3-1.7 pt² at 200-300 dpi; a typed period 0.8-1.3 pt², always beside letters."""
+    speck_isolation_pt: float = 6.0
+    """A speck farther than this from any larger ink is dropped before text is read: a word space is about
+    3 pt, the dot of an ``i`` or an accent sits 1-2 pt from its letter (10-pt values)."""
+    signature_ink_min: float = 0.004
+    """Dark share of a signature zone above which a signature is present."""
+    signature_inset_pt: float = 3.0
+    """Inset of the signature box before measuring ink, so its printed frame never counts."""
+    unsure_confidence: float = 0.35
+    """Confidence of a tick field with a box in the unsure band: below every review threshold."""
+    rule_violation_confidence: float = 0.40
+    """Confidence of a tick field whose ticks break its ``ChoiceRule`` (e.g. two levels ticked)."""
+    box_edge_confidence: float = 0.5
+    """Confidence (0-1) of a tick field whose weakest box lies right on a band edge (``omr.box_margin`` 0): a
+    coin toss. The field's confidence is ``box_edge_confidence + box_margin_weight * margin``, 1.0 for a box
+    clear of every edge (margin 1), before the position quality. Not measured: set by hand in 8e4fa0e."""
+    box_margin_weight: float = 0.5
+    """Confidence a tick field gains per unit of its weakest box's margin (0-1), see ``box_edge_confidence``.
+    Not measured: set by hand in 8e4fa0e."""
+    signature_edge_confidence: float = 0.5
+    """Confidence (0-1) of a signature zone whose ink share is exactly ``signature_ink_min``: a coin toss; it
+    grows by ``signature_margin_weight`` times ``(ratio - 1) / signature_ratio_span``, the ratio being the
+    share over ``signature_ink_min`` (or its inverse when under it). Not measured: set by hand in 8e4fa0e."""
+    signature_margin_weight: float = 0.5
+    """See ``signature_edge_confidence``. Not measured: set by hand in 8e4fa0e."""
+    signature_ratio_span: float = 2.0
+    """Ratio span (dimensionless) over which a signature's confidence rises from ``signature_edge_confidence``
+    to its ceiling: 2 puts the ceiling at three times ``signature_ink_min`` (or a third of it). Not measured:
+    set by hand in 8e4fa0e."""
+    signature_confidence_max: float = 0.98
+    """Highest confidence (0-1) of a signature read from a scan, before the position quality: ink alone never
+    proves a signature (a smudge, a stray stroke). Not measured: set by hand in 8e4fa0e."""
+    template_ink_grey_max: int = 200
+    """Grey level (0-255) under which a pixel of the blank form, rendered at ``foreign_ink.WORK_DPI`` (100 dpi),
+    is printed ink before being grown by ``foreign_template_tolerance_pt``
+    (``pipeline.reading.scan.foreign_ink.template_ink``): the rendering's paper is 255 and its print 0, and a
+    light threshold keeps the anti-aliased edges of thin rules. Not measured: set by hand in 6b7dcad."""
+    streak_piece_pt: float = 8.0
+    """Shortest piece (PDF points) of a found streak that tells its axis (``foreign_ink.streak_band``): longer
+    than a streak is wide (``streak_max_width_pt``, 3 pt). Not measured: set by hand in 423235d."""
+    streak_run_pt: float = 14.0
+    """Shortest straight run of ink (PDF points) taken for a streak's own at the page's scale
+    (``foreign_ink.streak_band``): longer than a tick box (10 pt), so that nothing drawn inside a box counts,
+    only a line that goes on past its edges. Not measured: set by hand in 423235d, from the box's size."""
+    streak_thick_share_max: float = 0.5
+    """Share (0-1) of a line's length over which it may be thicker than ``streak_max_width_pt`` and still be a
+    streak (``foreign_ink.streaks``): a streak is thick only where it crosses printed words and boxes; thicker
+    along more of its length it is a band (a photo's shadow edge). Not measured: set by hand in 5488155."""
+    streak_hull_px: int = 11
+    """Width in pixels at ``foreign_ink.WORK_DPI`` (100 dpi, so 7.9 pt) round a straight line within which a
+    mark's hull is the line itself (``foreign_ink.foreign_marks``): marks are grouped ``foreign_group_pt``
+    (2 pt) round their ink, and a streak skewed by a copy drifts a few pixels more. Not measured: set by hand
+    in edf0a18."""
+    streak_widen_px: int = 5
+    """Width in pixels at ``foreign_ink.WORK_DPI`` (100 dpi) of the line ink is widened by across its axis before
+    a streak is looked for (``foreign_ink.streaks``: two pixels each side, as a streak on a copy skewed by 2°
+    drifts 4 px over ``streak_min_pt``); a found line is thick where it is wider than the widest streak
+    (``streak_max_width_pt``) plus this. Not measured: set by hand in 6b7dcad."""
+    streak_exclusion_px: int = 7
+    """Side in pixels at ``foreign_ink.WORK_DPI`` (100 dpi; 3 px each side, about 2 pt) of the square round a
+    streak's ink that is taken out of the other foreign ink (``foreign_ink.foreign_marks``), so that a streak
+    never joins the values it crosses into one mark. Not measured: set by hand in 6b7dcad."""
+    foreign_mark_margin_pt: float = 3.0
+    """Space (PDF points) round the anchors and QR codes left out of the foreign-ink search
+    (``foreign_ink.value_areas``): their print spreads, and their codes differ per copy. Not measured: set by
+    hand in 6b7dcad."""
+    foreign_page_edge_pt: float = 14.0
+    """Band (PDF points) along the page's edges left out of the foreign-ink search: nothing is printed there
+    (anchors start 18 pt in) and a registered page's border repeats the scan's edge pixels
+    (``BORDER_REPLICATE``), dark on some scans. Not measured: set by hand in 6b7dcad."""
+    streak_width_slack_pt: float = 1.0
+    """How much wider (PDF points) than ``streak_max_width_pt`` a piece of streak in a zone may be and still be
+    dropped out of it (``foreign_ink.streak_clear_of_writing``): its anti-aliased rim at the page's scale. Not
+    measured: set by hand in edf0a18."""
+
+
+class IcrSettings(BaseModel):
+    """Handwriting rules of the scan reader: the comb-cell digit model (``pipeline.reading.scan``) and how sure a
+    handwritten text zone must be (``pipeline.reading.scan``). Measured on ``samples.handwriting`` (issue 3).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    cell_margin_pt: float = 4.0
+    """A comb cell is cut out with this margin each side, so a digit written across its edge stays whole."""
+    outline_run_share: float = 0.6
+    """A straight ink run at least this share of a cell's side, near a printed edge, is the outline."""
+    outline_tolerance_pt: float = 1.5
+    """How far from its printed place an outline may lie after registration (residuals measure under 1 pt)."""
+    speck_max_pt2: float = 0.3
+    """Ink blobs up to this area are dust, not writing (a 2×2-px speck at 200 dpi is 0.52 pt²: kept)."""
+    fragment_share: float = 0.15
+    """Within a cell, a blob under this share of the largest one is a neighbour's overflow and is dropped."""
+    separator_ink_share: float = 0.5
+    """A comb blob with at least this share of its ink in the printed gap between two cells is the date's "/"
+    (blurred onto the next cell's edge by a phone photo, it made tesseract read a right date at confidence 0:
+    photo_jpeg 2 of seed 2026, issue 3); a digit written across an edge keeps most of its ink in its cell."""
+    comb_ink_growth: float = 0.5
+    """A comb's ink is grown this share of the way from the ink threshold to the paper's grey
+    (``pipeline.reading.scan.pixels.grow_ink``). Measured on 624 comb cells of 12 photographed handwritten forms
+    (issue 3, seed 2026): the digit model read 68 % right on Otsu's mask, 85 % at 0.3, 87 % at 0.5, 82 % at
+    0.65. Photographed pages only (their light was flattened): on 634 cells of 12 scanned forms, 0.5 lowered
+    the share from 94 % to 91 %."""
+    stroke_px: float = 5.0
+    """Pen width every digit is brought to in the 32×32 bitmap before the 8×8 counts (``pipeline.reading.scan``).
+    Of 0, 5 and 7 px, 5 read most handwritten comb cells right (issue 3, 1,174 cells)."""
+    score_temperature: float = 0.25
+    """Softmax temperature turning the digit SVM's one-versus-rest scores (about 0-9) into probabilities."""
+    agree_probability_min: float = 0.5
+    """The model must give tesseract's digit at least this probability for a comb cell to be accepted."""
+    tesseract_confidence_min: float = 0.5
+    """And tesseract's confidence must reach this."""
+    typed_digit_confidence_min: float = 0.80
+    """On a typed comb (digits on one baseline, page typed), tesseract's digits are accepted without the
+    model when its confidence reaches this: typed combs read 34/34 right on 200 dpi black-and-white scans
+    (issue 3), where the model, trained for handwriting, misread blurred typed photo digits at 0.98."""
+    disagree_confidence: float = 0.20
+    """Confidence of a comb whose cell the two readers do not agree on: below every review threshold."""
+    letter_height_share: float = 0.4
+    """Blobs of a text zone at least this share of the tallest one count as letters (dots and commas do not)."""
+    baseline_tolerance_pt: float = 0.6
+    """A letter whose bottom is within this of the zone's common bottom stands on the baseline."""
+    typed_zone_agreement_min: float = 0.75
+    """A text zone whose letters stand on one baseline less often than this is handwritten. Measured
+    (issue 3) on 100 typed zones (300 dpi grey, 200 dpi black and white, phone photos): 0.75-1.00, median
+    0.96-1.00; on 91 handwritten zones of ``samples.handwriting``: 0.22-1.00, median 0.62-0.67."""
+    typed_page_agreement_min: float = 0.85
+    """A page whose text zones' and combs' median agreement is under this was filled by hand. Measured
+    (issue 3) on 12 typed pages (300 dpi grey, 200 dpi black and white, phone photos): 0.99-1.00; on 14
+    handwritten pages (five hands, scans and photos): 0.37-0.77."""
+    typed_rendering_tolerance_pt: float = 0.4
+    """Ink of a zone and of its typed rendering within this distance of each other count as met
+    (:func:`pipeline.reading.scan.hand.typed_rendering_match`); about the blur of a phone photo's registered page."""
+    typed_rendering_match_min: float = 0.85
+    """A zone whose ink its own reading, typed in the form's font, matches at least this well (f-measure)
+    is typed, whatever its baseline agreement. Measured (issue 3, seed 2026) at 0.4 pt: the 7 typed JPEG photo
+    zones under ``typed_zone_agreement_min``, as read, 0.90-0.95; 100 typed photo zones given their true value
+    0.89-1.00; 262 handwritten zones (scans and photos) given their true value, their best case, at most 0.81."""
+    typed_rendering_size_tolerance_pt: float = 1.5
+    """And the zone's ink must be as wide and as tall as the rendering's to within this (PDF points):
+    those 7 typed zones were within 0.8 pt."""
+    handwritten_text_confidence: float = 0.35
+    """Highest confidence of a handwritten text zone. Tesseract reads handwriting fonts wrong at 0.6-0.94
+    word confidence (``RENARD`` for ``BENARD`` at 0.94, issue 3): no confidence of its own makes a handwritten
+    name safe, so a person reads it from its crop."""
+    agreement_letters_min: int = 3
+    """Fewest blobs, and then fewest letters, a zone or comb must hold for its baseline agreement to be measured
+    (``pipeline.reading.scan.hand.baseline_agreement``; with fewer it is unmeasured, too few to tell a hand
+    from type). Not measured: set by hand in 8df286b."""
+    rendering_ink_grey_max: int = 128
+    """Grey level (0-255) under which a pixel of a zone's reading typed again in the value font and rasterised
+    (``pipeline.reading.scan.hand.typed_rendering_match``) is ink: the middle of its anti-aliased edge, black
+    print on white paper. Not measured: set by hand in 2f85496."""
+
+
+class OcrSettings(BaseModel):
+    """Tesseract options and ink thresholds for zone reading (``pipeline.reading.scan``).
+
+    Three tesseract calls per page, run side by side: all text zones stacked in one strip
+    (``language``), all e-mail zones in another (``email_language``), all combs in a third
+    (digits whitelist). Thresholds measured on this form's renderings scanned by
+    ``samples.scanner`` (``tests/pipeline/reading/scan/test_omr_calibration.py``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    language: str = "fra"
+    text_confidence_min: float = 0.60
+    """Below this word confidence (0-1) a text field goes to review."""
+    timeout_s: float = 60.0
+    """Hard limit for one tesseract call, in seconds."""
+    photo_sharpen_sigma_pt: float = 0.8
+    """Radius (Gaussian sigma, in pt at the page's scale) of the unsharp mask applied to a photographed page's
+    text before OCR (``read_scan.sharpen_for_ocr``). Measured on 5 HEIC photos of seed 2026 (issue 3): unsharpened,
+    ``Coliège`` for ``Collège``, ``Se B`` for ``5e B``, ``CM1 8`` for ``CM1 B``, ``Français.`` for ``Français,``;
+    at 0.8 pt and ``photo_sharpen_amount`` 1.0, all four right. 0.5 pt and 0.8 amount fixed three of them."""
+    photo_sharpen_amount: float = 1.0
+    """Weight of the unsharp mask: the page plus this much of (page − its blur)."""
+    email_confidence_min: float = 0.80
+    """Tesseract word confidence an e-mail address needs to pass review on its own (the text threshold
+    applies to the rescaled confidence, see ``read_scan.email_confidence``). An address is wrong for one
+    lost dot, and a dot is a few pixels: ``danieljacquot@gmail.com`` was read for ``daniel.jacquot@…`` at
+    0.65 on a phone photo (issue 3). An address spelled by its owner's confident name is still vouched for
+    (``pipeline.deciding.crosscheck``)."""
+    email_language: str = "eng"
+    """Language for e-mail zones: measured on 10 renderings, ``eng`` keeps the dot of ``t.etienne@…`` and
+    ``j.valentin@…`` that ``fra`` drops or reads as a hyphen."""
+    psm: int = 6
+    """Tesseract page segmentation mode for the stacked strips: 6 = one uniform block of lines."""
+    zone_ink_min_pt2: float = 0.6
+    """Ink area (pt², specks of one pixel removed) at or above which a text zone is written in.
+    Measured: blank zones 0.0; a lone typed period 0.78-1.32 pt²; a 2×2-px speck at 200 dpi is 0.52 pt²."""
+    cell_ink_min: float = 0.02
+    """Dark share of a comb cell interior at or above which the cell holds a character.
+    Measured: empty cells 0.000, typed digits 0.066 ("1") to 0.18."""
+    comb_inset_pt: float = 1.8
+    """Inset of a comb cell before OCR, so its printed outline (0.6 pt) is cut away."""
+    text_ocr_dpi: float = 400.0
+    """Text and e-mail crops are resampled to this resolution before OCR. At the scan's own 300 dpi
+    the 10-pt values are 21 px tall and ``fra`` drops the ``1`` of ``CM1 B``; at 400 dpi it does not,
+    for about 10 % more time (measured on the test renderings, 300 dpi grey and 200 dpi black and white)."""
+    comb_digit_gap_pt: float = 3.0
+    """White space between two comb digits laid side by side for tesseract (typed digits of 11 pt stand
+    about 3 pt apart in their cells; whole cells between them make tesseract's confidence fall to 0)."""
+    comb_ocr_dpi_min: float = 300.0
+    """Comb strips from scans below this resolution are upscaled to it before OCR (digits read right
+    at 300 dpi on every rendering measured)."""
+    strip_gap_pt: float = 6.0
+    """White space between stacked zones in a strip, in pt at the page scale."""
+    empty_zone_confidence: float = 0.97
+    """Confidence (0-1) of a text, e-mail or comb zone without ink (``pipeline.reading.scan.zones.empty_field``),
+    before the position quality: the blank value is all but sure, yet ink fainter than the ink threshold may
+    have been missed. Not measured: set by hand in 8e4fa0e."""
+    text_zone_margin_pt: float = 1.0
+    """Left and right margins (PDF points) of a text zone left out of its writing area
+    (``pipeline.reading.scan.zones.text_rect``): ink there is not measured nor read. Not measured: set by hand
+    in 8e4fa0e."""
+    text_zone_baseline_pt: float = 1.3
+    """Band (PDF points) at the bottom of a text zone left out of its writing area: the printed dotted baseline
+    (0.5 pt pen, ``pipeline.form.render``) plus registration residuals (0.05-1 pt). Not measured: set by hand
+    in 8e4fa0e."""
+    text_zone_mark_gap_pt: float = 2.0
+    """Space (PDF points) kept between a text zone's writing area and a printed QR code or anchor it runs into
+    (page 2's "Prénom" line ends under the top-right QR code, whose modules read as letters). Not measured: set
+    by hand in 59a1dca."""
+    unread_confidence: float = 0.20
+    """Confidence of a zone with ink where nothing (or the wrong number of digits) was read, and the cap
+    on a value that fails its own syntax (date, phone, postcode, e-mail; ``read_scan.validator_cap``)."""
+    min_text_dpi: float = 150.0
+    """Coarsest resolution (px per inch, on either axis of the file as received) at which text zones are
+    trusted. A fax's 100 lines per inch leave a 9-pt capital 12 px tall: on the ``fax_200x100`` kind,
+    3 values in 5 forms were read wrong at 0.73-0.81 (``Lémaitre``, ``Mrne``, an address's lost dot,
+    issue 3), so below this every text and e-mail zone goes to a person; combs and ticks are not
+    affected (the digit model and the OMR bands still read them)."""
+    keep_crops: bool = True
+    """Keep a PNG crop of every field of a scanned page for the review desk (``pipeline.reading.crops``)."""
+    crop_dpi: float = 150.0
+    """Resolution of the kept crops: enough to read a handwritten letter, a few kilobytes a field."""
+    icr: IcrSettings = IcrSettings()
+    """Comb-cell digit model and handwritten-zone rules (``pipeline.reading.scan``)."""
+
+
+class ScanSettings(BaseModel):
+    """Rasterisation of image-only PDF pages."""
+
+    model_config = ConfigDict(frozen=True)
+
+    raster_dpi: int = 200
+    """DPI at which image-only PDF pages without a known resolution are rasterised."""
+    max_pixels: int = 60_000_000
+    """Largest image accepted, in pixels (about A4 at 1200 dpi)."""
+    raster_dpi_min: float = 100.0
+    """Coarsest resolution (px per inch) an image-only PDF page is rasterised at when its biggest image states
+    its own (``pipeline.reading.extract``): 100 dpi is the coarsest the readers are built for
+    (``RegistrationSettings.local_fit_error_pt``). Not measured: set by hand in ea439bb."""
+    raster_dpi_max: float = 300.0
+    """Finest resolution (px per inch) such a page is rasterised at: the resolution of the grey scans the
+    thresholds were measured on; finer only costs time. Not measured: set by hand in ea439bb."""
+
+
+class TextLayerSettings(BaseModel):
+    """Born-digital PDF pages (``CLAS_TEXT_LAYER__*``), read by ``pipeline.reading.pdf``: when a page's text layer
+    is trusted, and the tolerances, in PDF points, that place a character or a drawing in a zone or a box."""
+
+    model_config = ConfigDict(frozen=True)
+
+    image_cover_min: float = 0.5
+    """Share (0-1) of the page area covered by images from which a page is read as a scan, even if it has a
+    (possibly invisible OCR) text layer. Not measured: set by hand in ea439bb."""
+    tick_inset_pt: float = 1.0
+    """Inset (PDF points) of a tick box before looking for a character in it: the box's printed outline is not
+    a tick. Not measured: set by hand in ea439bb."""
+    tick_drawing_slack_pt: float = 0.5
+    """How far (PDF points) a drawn tick (a vector curve or line) may reach past that inset interior and still
+    lie in the box. Not measured: set by hand in ea439bb."""
+    signature_inset_pt: float = 2.0
+    """Inset (PDF points) of a signature zone before looking for a drawing or characters in it. Not measured:
+    set by hand in ea439bb."""
+    line_pt: float = 3.0
+    """Words of a zone whose tops round to the same multiple of this (PDF points) are one line, read left to
+    right. Not measured: set by hand in ea439bb."""
+
+
+class RegistrationSettings(BaseModel):
+    """Finding the form on a scanned image (``CLAS_REGISTRATION__*``): square pixels and one page per image
+    (``pipeline.reading.normalise``), identification by the anchors when no QR code reads
+    (``pipeline.reading.anchors``), registration on the template (``pipeline.reading.register``), local
+    re-alignment of boxes and combs (``pipeline.reading.realign``), and what a zone's position quality costs
+    its confidence (``pipeline.reading.scan.zones.with_quality``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    aspect_tolerance: float = 0.04
+    """Pixel aspect (x resolution over y resolution) within this share of 1 is taken as square. Scanners
+    state equal resolutions; our QR codes measure 0.98-1.02 on square scans and photos (skew, blur, JPEG),
+    and a fax is 2.0 (ITU-T T.4 standard mode: 8 dots/mm across, 3.85 lines/mm down). Source: 6b7dcad."""
+    max_page_overlap: float = 0.2
+    """Two page outlines overlapping by more than this share (0-1) of the smaller one are not two sheets side
+    by side but one sheet with two different codes: the image is left whole (``identify_page`` then says so).
+    Not measured: set by hand in 6b7dcad."""
+    dpi_hint_tolerance: float = 0.15
+    """A file's stated resolution farther than this share (0-1) from the one measured on the QR codes is
+    ignored (``pipeline.reading.scan.page.identify_and_register``): phones write 72 dpi in every photo
+    (issue 3), and a photo of a page is 150-250 dpi on the paper. Source: 8843e18 (its regression test)."""
+    candidate_min_solidity: float = 0.6
+    """Smallest blob area / bounding-box area (0-1) of an anchor candidate (``anchors.anchor_candidates``): a
+    solid square turned by 10° fills 0.74 of its box (``anchor_min_fill``), a letter rarely more than 0.5.
+    Not measured: set by hand in 555632c, from that geometry."""
+    candidate_aspect_min: float = 0.6
+    """Smallest blob width / height of an anchor candidate: a square seen in a 20° perspective stays well
+    inside 0.6-1.6. Not measured: set by hand in 555632c."""
+    candidate_aspect_max: float = 1.6
+    """Largest blob width / height of an anchor candidate (see ``candidate_aspect_min``)."""
+    candidate_min_side_px: int = 8
+    """Smallest blob side (pixels of the image as received) of an anchor candidate: a 14-pt anchor is 19 px
+    even at 100 dpi. Not measured: set by hand in 555632c."""
+    candidate_page_side_divisor: int = 8
+    """A candidate's longer side must not exceed the image's shorter side divided by this: an anchor (14 pt)
+    is a fortieth of an A4 page's width, so bigger blobs are a desk's edge or a shadow. Not measured: set by
+    hand in 555632c."""
+    fifth_anchor_tolerance_pt: float = 8.0
+    """Largest distance (PDF points) between the fifth (off-centre) anchor's predicted place and a candidate,
+    which tells the page's orientation (``anchors.fit_anchor_layout``). Not measured: set by hand in
+    555632c."""
+    anchor_side_share_min: float = 0.7
+    """The four corner anchor candidates' sides must be within this share (0-1) of each other: anchors are
+    equal, and a photo's perspective makes the far ones up to a fifth smaller. Not measured: set by hand in
+    555632c."""
+    anchor_search_pt: float = 18.0
+    """Half-side (PDF points) of the square searched around each predicted anchor centre
+    (``register.locate_anchors``). QR corners from zxing are within a pixel or two, so the prediction is off
+    by well under 5 pt even at 3° skew; 18 pt leaves room for a sheet slightly stretched by the feeder without
+    reaching any printed text (nearest is 22 pt). Source: 2320661, from the form's geometry."""
+    anchor_area_min_share: float = 0.55
+    """Smallest blob area accepted as an anchor, as a share of the anchor's area projected through the QR
+    homography: blur, threshold and toner spread change it. Not measured: set by hand in 2320661."""
+    anchor_area_max_share: float = 1.6
+    """Largest blob area accepted as an anchor, as a share of its projected area (see
+    ``anchor_area_min_share``). Not measured: set by hand in 2320661."""
+    anchor_min_fill: float = 0.80
+    """Smallest blob area / bounding-box area, as a share of what a solid square turned by the page's skew
+    fills (``1 / (|cos| + |sin|)²``: 0.90 at 3°, 0.74 at 10°; issue 3 asks for skew up to 10°). Source:
+    f3f1d32, from that geometry."""
+    anchor_aspect_min: float = 0.7
+    """Smallest blob width / height, over the projected anchor's, accepted as an anchor. Not measured: set by
+    hand in f3f1d32."""
+    anchor_aspect_max: float = 1.4
+    """Largest blob width / height, over the projected anchor's, accepted as an anchor. Not measured: set by
+    hand in f3f1d32."""
+    anchor_min_contrast: int = 60
+    """Grey levels (0-255) between the darkest and lightest pixel of a search window below which it holds no
+    anchor (paper alone) and the page's own ink threshold is used: printed black is about 35 and paper 240 on
+    scans, 60 and 200 in a dim photo. Source: f3f1d32."""
+    min_anchors: int = 3
+    """Fewer anchors found than this (of five) and the anchor fit is not trusted: the page is probably cropped
+    or folded, and registration falls back on the form's features. Not measured: set by hand in 2320661."""
+    even_paper_min: float = 0.90
+    """Darkest/lightest paper level (0-1) above which a page is left as it is, below which its light is
+    flattened and it is read as a photo. Simulated flatbed scans measure 0.96-1.0 (noise only); phone photos
+    0.45-0.85 (gradient, vignette, shadow). Source: 72e1e76."""
+    feature_ratio: float = 0.8
+    """Lowe's ratio test on ORB matches with the blank form (``register.register_by_features``): a match is
+    kept when clearly better than the second best. Source: Lowe 2004 (0.8), taken in e33e166."""
+    feature_ransac_px: float = 3.0
+    """RANSAC inlier distance in pixels at ``register.FEATURE_DPI`` (100 dpi, so 2.2 pt): a label is 9 pt tall.
+    Not measured: set by hand in e33e166."""
+    feature_min_inliers: int = 40
+    """Fewer RANSAC inliers than this and the feature homography is refused: a wrong fit on a few repeated
+    labels ("Nom", "Prénom") agrees with 10-20 points, a right one with several hundred (measured on photos,
+    e33e166)."""
+    feature_qr_agreement_pt: float = 40.0
+    """Largest distance (PDF points) between where the QR codes and the feature homography put the page's
+    corners: the QR codes are measured, so a feature fit that disagrees with them is wrong, whatever its
+    inliers. Not measured: set by hand in e33e166."""
+    max_residual_pt: float = 2.5
+    """Largest RMS position error (PDF points) accepted; a page's position quality is 0 there. Zones are 17 pt
+    tall and tick boxes 10 pt with a 1.8 pt inset; beyond 2.5 pt box interiors start to include their outline.
+    Measured residuals on simulated scans are 0.05-0.3 pt (``tests/pipeline/reading/test_register.py``).
+    Source: 2320661."""
+    local_search_pt: float = 2.5
+    """Largest local shift (PDF points) searched when a box or comb is re-aligned (``realign.fit_zone``): no
+    zone of an accepted page is expected further than ``max_residual_pt``; neighbouring boxes and comb cells
+    are 17 pt apart or more, so no other box's outline can be mistaken for this one's. Source: e698210, from
+    the form's geometry."""
+    local_peak_min: float = 0.55
+    """Correlation (normalised, -1 to 1) a peak must reach to move a zone. Measured on this form: empty and
+    ticked boxes 0.75-0.95 on scans and photos; a blackened box 0.2-0.5 (its interior is the whole signal).
+    Source: e698210."""
+    local_fit_error_pt: float = 0.25
+    """Position error (PDF points) left after a clear local match: a pixel at 100 dpi, the coarsest
+    resolution read. Source: e698210."""
+    quality_floor: float = 0.7
+    """Share (0-1) of a reader's confidence a zone keeps at position quality 0
+    (``pipeline.reading.scan.zones.with_quality``: ``confidence * (quality_floor + quality_weight * quality)``):
+    the worst accepted registration costs 30 %. Not measured: set by hand in 8e4fa0e."""
+    quality_weight: float = 0.3
+    """Share of a reader's confidence that depends on position quality, see ``quality_floor``. Not measured:
+    set by hand in 8e4fa0e."""

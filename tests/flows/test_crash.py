@@ -1,0 +1,127 @@
+"""Crash safety of a real ``clas-referrals run``: SIGKILL at several points, run again, nothing lost or doubled.
+
+The kill comes from the process itself at a named point (``CLAS_TEST_KILL_AT``, see
+``pipeline.stages.crash_point``), which is the same to the database and the files as
+a kill from outside, but lands at the same step every time. Also: two runs at once
+never process the same document (the run lock), and the second says so in French.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from pipeline.deciding.directory import load_directory
+from pipeline.settings import Settings
+from pipeline.store import DocumentRow, ReceiptRow, ReferralRow, RunAlreadyActiveError, Store
+from tests.conftest import SAMPLES_INBOX, SAMPLES_TRUTH
+
+# One form in two image files (page 1 then page 2), a duplicate, a quarantine, reviews, routings.
+CRASH_INBOX = ("fillable-0000.pdf", "invalid_no_agreement-0000.pdf", "invalid_page2_missing-0000.pdf",
+               "not_the_form-0000.pdf", "scan_300_grey_jpeg-0000-p1.jpg", "scan_300_grey_jpeg-0000-p2.jpg",
+               "text_pdf-0000.pdf", "text_pdf-0000_renvoi.pdf")
+
+
+@pytest.fixture(scope="module")
+def prefect_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One Prefect home for every CLI run of the module (the temporary server migrates its database once)."""
+    return tmp_path_factory.mktemp("prefect")
+
+
+def _cli(args: list[str], db: str, data: Path, prefect_home: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in its own session; once it exits (or is killed), end what it left behind.
+
+    A SIGKILLed run cannot stop the temporary Prefect server it started, which would
+    keep the output pipes open: output goes to files and the session is killed after.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAS_"))}
+    env |= {"CLAS_DATABASE_URL": db, "CLAS_DATA_DIR": str(data), "PREFECT_HOME": str(prefect_home), **extra}
+    out_path, err_path = data.parent / "cli.out", data.parent / "cli.err"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "flows.cli", *args], stdout=out, stderr=err, env=env,
+                                start_new_session=True)
+        try:
+            code = proc.wait(timeout=300)
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    return subprocess.CompletedProcess(proc.args, code, out_path.read_text(), err_path.read_text())
+
+
+def _inbox(tmp_path: Path) -> Path:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in CRASH_INBOX:
+        shutil.copy(SAMPLES_INBOX / name, inbox / name)
+    return inbox
+
+
+@pytest.mark.prefect_server  # each run of the command starts Prefect's temporary server
+@pytest.mark.parametrize("point", ["after_ingest:3", "mid_extraction:4", "before_record:2"])
+def test_a_run_killed_then_rerun_accounts_for_every_file_once(point: str, tmp_path: Path,
+                                                              prefect_home: Path) -> None:
+    inbox = _inbox(tmp_path)
+    db, data = f"sqlite:///{tmp_path / 'clas.sqlite3'}", tmp_path / "data"
+
+    killed = _cli(["run", "--inbox", str(inbox), "--json"], db, data, prefect_home, CLAS_TEST_KILL_AT=point)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    rerun = _cli(["run", "--inbox", str(inbox), "--json"], db, data, prefect_home)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+
+    store = Store(db)
+    with store.session() as s:
+        receipts = Counter(r.original_name for r in s.scalars(select(ReceiptRow)))
+        outcomes = {r.original_name: r.outcome for r in s.scalars(select(ReceiptRow))}
+        forms = Counter(r.form_id for r in s.scalars(select(ReferralRow)))
+        documents = s.scalar(select(func.count()).select_from(DocumentRow))
+    places = store.places_used(Settings().school_year)
+    routed = store.places_used()
+    store.close()
+    # Every file accounted for exactly once, across the killed run and the rerun.
+    assert receipts == Counter(CRASH_INBOX)
+    assert documents == len(CRASH_INBOX) - 1  # the "renvoi" is the same content as text_pdf-0000.pdf
+    assert all(n == 1 for n in forms.values())
+    # Each file ends where a clean run puts it (scans may go to a person for a doubtful reading only).
+    import json
+
+    for name in CRASH_INBOX:
+        truth = json.loads((SAMPLES_TRUTH / f"{name}.json").read_text(encoding="utf-8"))
+        if name.startswith("scan_") and outcomes[name] == "review":
+            continue
+        assert outcomes[name] == truth["expected_outcome"], name
+    # Places: counted from routed referrals, never more than a carrier has.
+    directory = load_directory(Settings().directory_file)
+    for carrier_id, used in places.items():
+        assert used <= directory.carrier(carrier_id).places
+    assert places == routed
+
+
+def test_two_runs_at_once_never_share_the_database(tmp_path: Path, prefect_home: Path) -> None:
+    inbox = _inbox(tmp_path)
+    db, data = f"sqlite:///{tmp_path / 'clas.sqlite3'}", tmp_path / "data"
+    holder = Store(db)
+    # This test process plays the first run: it holds the run lock as a run does.
+    with holder.exclusive_run():
+        with pytest.raises(RunAlreadyActiveError):
+            with Store(db).exclusive_run():
+                pass
+        second = _cli(["run", "--inbox", str(inbox)], db, data, prefect_home)
+    assert second.returncode == 3
+    assert "Une autre exécution est déjà en cours" in second.stderr
+    assert "Traceback" not in second.stderr
+    with holder.session() as s:
+        assert s.scalar(select(func.count()).select_from(ReceiptRow)) == 0  # it processed nothing
+    # Once the first run is over, the lock is free again.
+    with holder.exclusive_run():
+        pass
+    holder.close()

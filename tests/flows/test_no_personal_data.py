@@ -1,0 +1,84 @@
+"""No personal data outside the database: logs, Prefect logs and artifacts, the summary, file modes.
+
+Runs the whole nightly flow on forms carrying distinctive invented names, phone
+numbers and addresses (``tests/support/distinctive_forms.py``), with every logger at DEBUG, then
+searches every captured line, every log the Prefect server received and every
+artifact for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from flows.nightly import nightly
+from pipeline.settings import Settings
+from pipeline.store import DocumentRow, ReferralRow, Store
+from schemas.directory import Directory
+from tests.support.distinctive_forms import PUPIL_SURNAME, find_secrets, write_distinctive_inbox
+
+
+def test_personal_data_never_reaches_logs_artifacts_or_summary(
+        harness: None, tmp_path: Path, settings: Settings, directory: Directory,
+        caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> None:
+    files = write_distinctive_inbox(tmp_path / "inbox", directory)
+    caplog.set_level(logging.DEBUG)
+    for name in ("prefect", "pipeline", "flows"):
+        caplog.set_level(logging.DEBUG, logger=name)
+
+    summary = nightly(str(tmp_path / "inbox"))
+
+    # The run did handle the personal data (else the search proves nothing).
+    assert summary["received"] == len(files) and summary["balanced"]
+    store = Store(settings.database_url)
+    with store.session() as s:
+        surnames = [r.data["pupil"]["surname"] for r in s.scalars(select(ReferralRow))]
+        names = [d.original_name for d in s.scalars(select(DocumentRow))]
+    store.close()
+    assert PUPIL_SURNAME in surnames and any(PUPIL_SURNAME in n for n in names)
+    assert summary["routed"] == 1 and summary["review"] == 2 and summary["duplicate"] == 1
+
+    lines = [r.getMessage() for r in caplog.records]
+    lines += [r.exc_text or "" for r in caplog.records]
+    # The capture sees the pipeline's own debug-level loggers and the flow's logger.
+    assert any(line.startswith("routing: routed to") for line in lines), lines
+    assert any(line.startswith("run ") for line in lines), lines
+    out, err = capfd.readouterr()
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        prefect_logs = [log.message for log in client.read_logs()]
+        artifacts = [str(a.data) + str(a.description) for a in client.read_artifacts()]
+    assert prefect_logs and artifacts
+    from pipeline.stages import RunSummary
+
+    run = RunSummary(int(summary["received"]), {k: int(v) for k, v in summary.items()  # type: ignore[call-overload]
+                                                if k in ("routed", "waiting_list", "review", "quarantined",
+                                                         "duplicate")},
+                     int(summary["already_processed"]), dict(summary["reasons"]))  # type: ignore[call-overload]
+    places = {"caplog": "\n".join(lines), "stdout": out, "stderr": err, "prefect logs": "\n".join(prefect_logs),
+              "artifacts": "\n".join(artifacts), "summary": repr(summary) + run.line() + run.markdown()}
+    leaks = {where: find_secrets(text) for where, text in places.items() if find_secrets(text)}
+    assert not leaks, leaks
+
+
+def test_stored_files_and_database_are_owner_only(harness: None, tmp_path: Path, settings: Settings,
+                                                  directory: Directory) -> None:
+    write_distinctive_inbox(tmp_path / "inbox", directory)
+    nightly(str(tmp_path / "inbox"))
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    db = Path(settings.database_url.removeprefix("sqlite:///"))
+    assert mode(db) == 0o600
+    assert mode(settings.data_dir) == 0o700
+    originals = settings.data_dir / "originals"
+    assert mode(originals) == 0o700
+    kept = list(originals.iterdir())
+    assert len(kept) == 3  # three distinct contents
+    assert {mode(p) for p in kept} == {0o600}

@@ -1,0 +1,58 @@
+"""The family's rights (``pipeline.privacy.subject_rights``): subject access exports everything, erasure
+removes it everywhere.
+
+Data comes from the pipeline stages run directly on the distinctive forms of
+``tests/support/distinctive_forms.py`` (the ``loaded`` fixture).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import select
+
+from pipeline.privacy.subject_rights import erase, subject_access
+from pipeline.settings import Settings
+from pipeline.store import AuditRow, RetentionCountRow, Store
+from schemas.directory import Directory
+from tests.support.distinctive_forms import (
+    PUPIL_FIRST_NAME,
+    PUPIL_SURNAME,
+    distinctive_birth_date,
+    dump_tables,
+    find_secrets,
+)
+
+
+def test_subject_access_exports_everything_then_erase_removes_it_everywhere(
+        loaded: Store, settings: Settings, directory: Directory, tmp_path: Path) -> None:
+    store = loaded
+    birth = distinctive_birth_date(directory)
+    out = tmp_path / "export"
+    found = subject_access(store, PUPIL_SURNAME.lower(), PUPIL_FIRST_NAME, birth, settings.secret_key, out, "agent1")
+    assert len(found.form_ids) == 3  # routed, already referred, invalid (found by its reading)
+    data = json.loads((out / "donnees.json").read_text(encoding="utf-8"))
+    assert {o["statut"] for o in data["orientations"]} == {"routed", "review"}
+    assert any(f["champ"] == "pupil_address" for f in data["lectures"])
+    assert data["journal"] and len(data["receptions"]) == 4
+    assert len(list((out / "fichiers").iterdir())) == 3
+    assert (out.stat().st_mode & 0o077) == 0
+
+    assert PUPIL_SURNAME in dump_tables(store)
+    crop = settings.data_dir / "crops" / found.form_ids[0] / "p1" / "pupil_surname.png"
+    crop.parent.mkdir(parents=True, exist_ok=True)
+    crop.write_bytes(b"png")  # a field crop, as pipeline.reading.crops stores them for scans
+    erased = erase(store, PUPIL_SURNAME, PUPIL_FIRST_NAME.upper(), birth, settings.secret_key, "agent1",
+                   settings.school_year, settings.data_dir)
+    assert not crop.parent.parent.exists()
+    assert erased.form_ids == found.form_ids
+    dump = dump_tables(store)
+    assert find_secrets(dump) == []  # no row anywhere still holds the pupil or the guardian
+    assert list((settings.data_dir / "originals").iterdir()) == []
+    with store.session() as s:
+        actions = set(s.scalars(select(AuditRow.action)))
+        counts = {r.category: r.count for r in s.scalars(select(RetentionCountRow))}
+    assert {"subject_access", "subject_erased"} <= actions
+    assert counts == {"erased_on_request": 3}
+    store.close()

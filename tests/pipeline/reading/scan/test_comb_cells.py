@@ -1,0 +1,70 @@
+"""Comb cells (``pipeline.reading.scan.comb_cells``): each cell's own ink, without the printed outline."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.form.definition import form_v1
+from pipeline.reading.scan.comb_cells import comb_cells_ink
+from pipeline.settings import IcrSettings
+from samples.generator import generate_documents
+from samples.kinds import SampleKind
+
+ICR = IcrSettings()
+PX_PER_PT = 300 / 72
+
+
+def _blank_comb(kind_name: str = "pupil_birth_date") -> tuple[np.ndarray, object]:
+    """The page mask (0/1) at 300 dpi with one comb's printed outline drawn, 0.6 pt wide."""
+    field = form_v1().field(kind_name)
+    mask = np.zeros((int(842 * PX_PER_PT), int(596 * PX_PER_PT)), np.uint8)
+    w = max(1, round(0.6 * PX_PER_PT))
+    for c in field.cells:
+        x0, y0, x1, y1 = (round(v * PX_PER_PT) for v in (c.x0, c.top, c.x1, c.bottom))
+        mask[y0:y0 + w, x0:x1 + w] = mask[y1:y1 + w, x0:x1 + w] = 1
+        mask[y0:y1 + w, x0:x0 + w] = mask[y0:y1 + w, x1:x1 + w] = 1
+    return mask, field
+
+
+def _blob(mask: np.ndarray, x_pt: float, y_pt: float, w_pt: float, h_pt: float) -> None:
+    """A solid 'digit' (a ring) centred at (x_pt, y_pt)."""
+    x0, y0 = round((x_pt - w_pt / 2) * PX_PER_PT), round((y_pt - h_pt / 2) * PX_PER_PT)
+    x1, y1 = round((x_pt + w_pt / 2) * PX_PER_PT), round((y_pt + h_pt / 2) * PX_PER_PT)
+    mask[y0:y1, x0:x1] = 1
+    t = round(1.0 * PX_PER_PT)
+    mask[y0 + t:y1 - t, x0 + t:x1 - t] = 0
+
+
+def test_outline_is_not_ink_and_a_digit_across_an_edge_stays_whole() -> None:
+    mask, field = _blank_comb()
+    cells = field.cells  # type: ignore[attr-defined]
+    assert all(c.area_pt2 == 0 for c in comb_cells_ink(mask, field, PX_PER_PT, ICR))  # type: ignore[arg-type]
+    # Cell 0 holds a digit written across its right edge; cell 3 one inside.
+    _blob(mask, cells[0].x1 - 1.0, cells[0].center[1], 6.0, 10.0)
+    _blob(mask, cells[3].center[0], cells[3].center[1], 6.0, 10.0)
+    ink = comb_cells_ink(mask, field, PX_PER_PT, ICR)  # type: ignore[arg-type]
+    areas = [round(c.area_pt2) for c in ink]
+    # The crossing digit stays in its cell, losing only the pixels on the printed line.
+    assert areas[3] > 20 and areas[0] >= 0.7 * areas[3]
+    assert [i for i, a in enumerate(areas) if a] == [0, 3]
+
+
+@pytest.mark.timeout(120)
+def test_a_dates_slash_blurred_onto_a_cell_is_not_read_as_ink() -> None:
+    """photo_jpeg 2 of seed 2026: the printed "/" of two dates reached the next cell on the photo, was laid
+    beside the digits for tesseract, and the right dates were read at confidence 0 (sent to a person)."""
+    from pipeline.deciding.directory import load_directory
+    from pipeline.reading.scan.page import read_scan_page
+    from pipeline.settings import Settings
+
+    settings = Settings()
+    doc = generate_documents(SampleKind.PHOTO_JPEG, 2, 2026, load_directory(settings.directory_file))[0]
+    grey = np.asarray(Image.open(io.BytesIO(doc.data)).convert("L"))
+    fields = read_scan_page(grey, None, settings.ocr, settings.omr).fields
+    for name in ("referral_date", "pupil_birth_date"):
+        assert fields[name].value == doc.truth["values"][name]  # type: ignore[index]
+        assert fields[name].confidence >= settings.ocr.text_confidence_min

@@ -1,0 +1,57 @@
+"""Tick boxes (``pipeline.reading.scan.omr``): the states ``tick_state`` gives, a blurred cross and a fill among them,
+and confidence margins that agree with those states (issue 3: blurred photo ticks)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from pipeline.reading.scan.omr import box_margin, tick_state
+from pipeline.reading.scan.pixels import GreyLevels
+from pipeline.settings import OmrSettings
+from schemas.extraction import TickState
+
+OMR = OmrSettings()
+
+
+def test_blurred_photo_tick_on_the_cancelled_fill_edge_is_a_clear_tick() -> None:
+    # Measured on photo_jpeg-0002 p1: typed crosses at fill 0.68-0.71, darkness about 0.5.
+    for fill in (0.68, 0.70, 0.71):
+        assert tick_state(fill, OMR, 0.50) is TickState.TICKED
+        assert box_margin(fill, OMR, 0.50) == 1.0
+    # Without darkness the same fill sits on the cancelled edge: no margin.
+    assert box_margin(0.70, OMR) == 0.0
+
+
+def test_darkness_near_its_edge_leaves_little_margin() -> None:
+    assert box_margin(0.72, OMR, 0.59) < 0.2
+    assert tick_state(0.72, OMR, 0.62) is TickState.UNSURE
+    assert box_margin(0.95, OMR, 0.95) > 0.9 and tick_state(0.95, OMR, 0.95) is TickState.CANCELLED
+
+
+def test_a_clear_margin_means_a_small_step_does_not_change_the_state() -> None:
+    step = 0.01
+    checked = 0
+    for fill, dark in itertools.product(np.arange(0.0, 1.0, 0.005), np.arange(0.0, 1.0, 0.01)):
+        if box_margin(float(fill), OMR, float(dark)) < 0.5:
+            continue
+        state = tick_state(float(fill), OMR, float(dark))
+        for df, dd in itertools.product((-step, 0, step), (-step, 0, step)):
+            assert tick_state(float(fill + df), OMR, float(dark + dd)) is state, (fill, dark, df, dd)
+        checked += 1
+    assert checked > 5000
+
+
+def test_blurred_cross_is_a_tick_and_a_fill_is_a_correction() -> None:
+    omr = OmrSettings()
+    levels = GreyLevels(paper=250.0, ink=30.0)
+    cross = np.full((20, 20), 250.0)
+    cross[:, :] -= 0.5 * 220  # half the ink of a solid box, spread by blur
+    assert tick_state(0.68, omr, levels.darkness(cross)) is TickState.TICKED
+    assert tick_state(0.95, omr, levels.darkness(np.full((20, 20), 40.0))) is TickState.CANCELLED
+    assert tick_state(0.95, omr, 0.64) is TickState.UNSURE
+    # Fully inked but only mid-dark (a shadowed box in a HEIC photo): a person decides, never a tick.
+    assert tick_state(1.0, omr, 0.50) is TickState.UNSURE
+    assert tick_state(0.75, omr, 0.50) is TickState.TICKED  # a blurred cross
+    assert tick_state(0.95, omr) is TickState.CANCELLED  # no grey page given: the fill alone decides

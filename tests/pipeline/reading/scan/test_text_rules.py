@@ -1,0 +1,176 @@
+"""Text rules (``pipeline.reading.scan.text_rules``): repairs of a reading and caps on its confidence.
+
+Each rule is a small named function; a reading a rule doubts goes to a person. The values are
+readings seen on the benchmark's scans, photos and photocopies (issue 3).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.form.definition import FieldKind, form_v1
+from pipeline.reading.scan.strips import Word
+from pipeline.reading.scan.text_rules import (
+    class_line_cap,
+    class_line_confidence,
+    drop_speck_words,
+    email_confidence,
+    letter_case_cap,
+    person_name_cap,
+    reading_cap,
+    repair_reading,
+    stray_punctuation_cap,
+    validator_cap,
+)
+from pipeline.settings import OcrSettings, Settings
+from schemas.extraction import ExtractedField, Source, ZoneBox
+
+
+@pytest.mark.parametrize(("kind", "value", "ok"), [
+    (FieldKind.DATE, "14/03/2016", True), (FieldKind.DATE, "31/02/2016", False),
+    (FieldKind.PHONE, "0612345678", True), (FieldKind.PHONE, "061234567", False),
+    (FieldKind.POSTCODE, "95100", True), (FieldKind.POSTCODE, "9510", False),
+    (FieldKind.EMAIL, "l.leconte@ac-versailles.fr", True), (FieldKind.EMAIL, "|.leconte@ac-versailles", False),
+    (FieldKind.TEXT, "anything", True),
+])
+def test_a_value_failing_its_own_syntax_cannot_stay_confident(kind: FieldKind, value: str, ok: bool) -> None:
+    ocr = OcrSettings()
+    assert (validator_cap(kind, value, ocr) == 1.0) is ok
+    assert validator_cap(kind, value, ocr) < ocr.text_confidence_min or ok
+
+
+@pytest.mark.parametrize(("read", "value", "ok"), [
+    ("CM1 B - M. Lamy", "CM1 B - M. Lamy", True),
+    ("CM1B - M. Lamy", "CM1 B - M. Lamy", True),  # the lost space comes back: levels are a closed list
+    ("CP À - Mme Le Roux", "CP A - Mme Le Roux", True),
+    ("5e3", "5e3", True), ("6ème 2 - Mme Roux", "6ème 2 - Mme Roux", True), ("CE2", "CE2", True),
+    ("Se B - M. Delaunay", "Se B - M. Delaunay", False),  # "5e" misread: no level leads the line
+    ("CMI C - Me Rivière", "CMI C - Me Rivière", False),
+    ("CM1 8 - M. Marchand", "CM1 8 - M. Marchand", False),  # 8 or B: a person decides
+    ("CP B-M. Morvan", "CP B - M. Morvan", True),  # the spaces lost around the dash (pdf_wrong_order 17)
+    ("CM2-Mme Dupont-Martin", "CM2 - Mme Dupont-Martin", True),  # a hyphenated name is left alone
+    ("6e-B - M. Guilbert", "6e-B - M. Guilbert", True),  # not a dash before a teacher: left as read
+])
+def test_a_class_line_must_lead_with_a_level_and_an_unambiguous_division(read: str, value: str, ok: bool) -> None:
+    ocr = OcrSettings()
+    assert repair_reading("class_name", read) == value
+    assert (class_line_cap("class_name", value, ocr) == 1.0) is ok
+    assert class_line_cap("pupil_address", "Se B", ocr) == 1.0  # other fields are not class lines
+
+
+def test_an_address_needs_more_confidence_than_a_name() -> None:
+    ocr = OcrSettings()
+    # Read at 0.65 with its dot lost ("danieljacquot@gmail.com"): a name would pass, an address does not.
+    assert 0.65 >= ocr.text_confidence_min > email_confidence(0.65, ocr)
+    assert email_confidence(ocr.email_confidence_min, ocr) == ocr.email_confidence_min
+    assert email_confidence(0.79, ocr) < ocr.text_confidence_min <= email_confidence(0.80, ocr)
+
+
+def _level(ticked: list[str], confidence: float) -> ExtractedField:
+    return ExtractedField(name="class_level", value=ticked, confidence=confidence, source=Source.OMR, page=1,
+                          zone=ZoneBox(x0=0, top=0, x1=10, bottom=10))
+
+
+@pytest.mark.parametrize(("ticked", "tick_confidence", "expected"), [
+    (["CM1"], 0.98, 0.72),   # the level word is confirmed by the tick: the division letter decides
+    (["CM2"], 0.98, 0.50),   # another level ticked: the line keeps its weakest word
+    (["CM1", "CM2"], 0.98, 0.50),
+    (["CM1"], 0.55, 0.50),   # a doubtful tick confirms nothing
+])
+def test_the_ticked_level_confirms_the_level_word_of_the_class_line(
+        ticked: list[str], tick_confidence: float, expected: float) -> None:
+    # As read on a HEIC photo (issue 3): the short level word is tesseract's least sure.
+    words = [Word(text, conf, i * 50, 10.0) for i, (text, conf) in
+             enumerate([("CM1", 0.50), ("A", 0.72), ("-", 0.86), ("Mme", 0.95), ("Germain", 0.95)])]
+    assert class_line_confidence(words, _level(ticked, tick_confidence), 0.60) == expected
+    assert class_line_confidence(words, None, 0.60) == 0.50
+
+
+@pytest.mark.parametrize(("read", "expected"), [
+    ([("CM2", 0.45), ("C", 0.45), ("-", 0.89), ("Mme", 0.96), ("Costa", 0.96)], 0.89),  # doubt at the break
+    ([("CM2B", 0.67), ("-", 0.87), ("Mme", 0.96), ("Pierre", 0.96)], 0.87),  # the break lost
+    ([("CM2", 0.90), ("À", 0.69), ("-", 0.90), ("M.", 0.95), ("Gilbert", 0.96)], 0.90),  # doubt on the accent
+    ([("CM2", 0.90), ("C", 0.45), ("-", 0.89), ("Mme", 0.96), ("Costa", 0.96)], 0.45),  # the letter's own doubt
+    ([("CM2", 0.45), ("S", 0.45), ("-", 0.89), ("Mme", 0.96), ("Costa", 0.96)], 0.45),  # S or 5: a person
+    ([("CM2S", 0.67), ("-", 0.87), ("Mme", 0.96), ("Pierre", 0.96)], 0.67),
+    ([("CM2", 0.45), ("C", 0.45), ("-", 0.89), ("Mme", 0.96), ("Costa", 0.40)], 0.40),  # the name still counts
+])
+def test_a_division_is_settled_when_tesseract_doubted_only_the_break_or_the_accent(
+        read: list[tuple[str, float]], expected: float) -> None:
+    """Class lines of phone photos, seed 2027 (issue 3): each read right, each under the threshold before."""
+    words = [Word(text, conf, i * 50, 10.0) for i, (text, conf) in enumerate(read)]
+    assert class_line_confidence(words, _level(["CM2"], 0.98), 0.60) == expected
+    assert class_line_confidence(words, _level(["CM1"], 0.98), 0.60) == min(c for _, c in read)
+
+
+@pytest.mark.parametrize(("read", "value"), [
+    ("2. rue Boulay", "2, rue Boulay"), ("12 bis. avenue Foch", "12 bis, avenue Foch"),
+    ("2, rue Boulay", "2, rue Boulay"), ("2 rue Boulay", "2 rue Boulay"),
+    ("Bât. C, 4 rue Paul Vaillant", "Bât. C, 4 rue Paul Vaillant"), ("3.5 km", "3.5 km"),
+])
+def test_a_period_after_a_house_number_is_the_comma_ocr_lost(read: str, value: str) -> None:
+    assert repair_reading("pupil_address", read) == value
+    assert repair_reading("observations", "2. rue Boulay") == "2. rue Boulay"  # only addresses are repaired so
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("Corinne:", False),  # a speck beside the name, once a streak was dropped out (photocopy, 0.91)
+    ("BAUDRY 1", False), ("1van", False), ("MICHEL |", False),
+    ("Jean-Luc", True), ("N’Diaye", True), ("DA SILVA", True), ("Ana-María", True), ("Le Roux", True),
+])
+def test_a_persons_name_holds_letters_spaces_hyphens_and_apostrophes_only(value: str, ok: bool) -> None:
+    ocr = OcrSettings()
+    assert (person_name_cap("guardian1_first_name", value, ocr) == 1.0) is ok
+    assert person_name_cap("pupil_address", "3, rue Boulay", ocr) == 1.0  # other fields are not names
+
+
+@pytest.mark.parametrize(("name", "value", "ok"), [
+    # Photocopies of seed 2026 (issue 3): toner specks glued to a word, read as punctuation at 0.77-0.92.
+    ("pupil_address", "29, chemin Anaïs Marin.", False), ("referrer_name", ".M. Humbert, directeur(trice)", False),
+    ("referrer_name", "Mme Dumont; directeur(trice)", False), ("pupil_address", "585; rue Jean Jaurès", False),
+    ("class_name", "CP B - Mme Lamy :", False),
+    ("pupil_address", "Bât. C, 4 rue Paul Vaillant", True), ("referrer_name", "M. Humbert, directeur(trice)", True),
+    ("class_name", "CE1 A - M. Lamy", True), ("home_languages", "Tamoul, français", True),
+    ("observations", "Besoin d'un cadre calme.", True),  # sentences end with a period
+])
+def test_punctuation_where_a_field_never_has_any_is_a_speck_for_a_person(name: str, value: str, ok: bool) -> None:
+    assert (stray_punctuation_cap(name, value, OcrSettings()) == 1.0) is ok
+
+
+@pytest.mark.parametrize(("name", "value", "ok"), [
+    ("guardian2_first_name", "LUC", False),  # photocopy of seed 2026 (issue 3), read for "Luc" at 0.71
+    ("guardian2_first_name", "Luc", False), ("pupil_surname", "LE ROUX", False),
+    ("pupil_first_name", "Jean-Luc", False), ("pupil_surname", "ZOUZOU", False),
+    ("pupil_first_name", "Lucas", True), ("pupil_surname", "DUVAL", True), ("pupil_first_name", "Léo", True),
+    ("pupil_first_name", "L", True), ("class_name", "CP B - M. Roux", True),  # not a person's name field
+])
+def test_a_name_whose_case_only_height_tells_goes_to_a_person(name: str, value: str, ok: bool) -> None:
+    assert (letter_case_cap(name, value, OcrSettings()) == 1.0) is ok
+
+
+def test_a_reading_is_capped_by_its_kinds_syntax_and_by_what_its_field_holds() -> None:
+    ocr, form = OcrSettings(), form_v1()
+    assert reading_cap(form.field("pupil_address"), "29, chemin Anaïs Marin", ocr) == 1.0
+    assert reading_cap(form.field("pupil_address"), "29, chemin Anaïs Marin.", ocr) == ocr.unread_confidence
+    assert reading_cap(form.field("guardian1_first_name"), "Corinne:", ocr) == ocr.unread_confidence
+    assert reading_cap(form.field("guardian1_first_name"), "LUC", ocr) == ocr.unread_confidence
+    assert reading_cap(form.field("class_name"), "Se B - M. Lamy", ocr) == ocr.unread_confidence
+    assert reading_cap(form.field("referrer_email"), "j.lamy@ac-versailles", ocr) < ocr.text_confidence_min
+
+
+def test_lone_punctuation_at_the_ends_of_a_text_is_a_speck() -> None:
+    def words(*texts: str) -> list[Word]:
+        return [Word(text, 0.9, 10 * i, 5.0) for i, text in enumerate(texts)]
+
+    assert [w.text for w in drop_speck_words(words("72,", "boulevard", "Riou", "."))] == ["72,", "boulevard", "Riou"]
+    assert [w.text for w in drop_speck_words(words(":", "CP", "B", "-", "M.", "Lamy", ".", ":"))] == [
+        "CP", "B", "-", "M.", "Lamy"]
+    assert [w.text for w in drop_speck_words(words("Corinne", "|"))] == ["Corinne", "|"]  # maybe an I: a person
+    assert drop_speck_words(words(".", ",")) == []
+
+
+@pytest.mark.parametrize(("value", "ok"), [("RAMOS ‘", False), ("Corinne: |", False), ("£E Jules Verne", False),
+                                           ("Changement d'école en cours d'année", True), ("CM1 B - Mme Rey", True)])
+def test_specks_read_as_bars_or_quotes_send_a_text_to_a_person(value: str, ok: bool) -> None:
+    ocr = Settings().ocr
+    assert (validator_cap(FieldKind.TEXT, value, ocr) >= ocr.text_confidence_min) is ok

@@ -1,0 +1,144 @@
+"""The run's stages without Prefect: duplicates of pupils and files, places counted in the store."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from pipeline.form.render import Rendering, render_form
+from pipeline.settings import Settings
+from pipeline.stages import (
+    SKIPPED,
+    RunContext,
+    decide_and_record,
+    group_forms,
+    is_duplicate,
+    read_file,
+    receive_file,
+    record_duplicate,
+    summarise,
+)
+from samples.generator import generate_documents
+from samples.kinds import SampleKind
+from schemas.directory import Directory
+
+
+def _run(ctx: RunContext, inbox: Path) -> list:  # noqa: ANN001
+    """One run over ``inbox`` in the nightly flow's order, without Prefect."""
+    run_id = ctx.store.start_run("test")
+    results, readings, duplicates, seen = [], [], [], set()
+    for path in sorted(inbox.iterdir()):
+        received = receive_file(ctx, path, "test")
+        if not hasattr(received, "stored_path"):
+            results.append(received)
+        elif is_duplicate(ctx, received, seen):
+            duplicates.append(received)
+        else:
+            seen.add(received.sha256)
+            readings.append(read_file(ctx, received))
+    groups, failures = group_forms(readings)
+    assert failures == []
+    for group in groups:
+        results.extend(decide_and_record(ctx, run_id, group))
+    results.extend(record_duplicate(ctx, run_id, doc) for doc in duplicates)
+    return results
+
+
+def _render(values: dict, serial: str) -> bytes:  # noqa: ANN001
+    buf = io.BytesIO()
+    render_form(buf, serial, Rendering.FILLED, values, signature_seed=1)
+    return buf.getvalue()
+
+
+def test_same_pupil_twice_in_a_year_goes_to_staff_not_to_a_second_carrier(
+        tmp_path: Path, settings: Settings, directory: Directory) -> None:
+    values = dict(generate_documents(SampleKind.TEXT_PDF, 0, 31, directory)[0].truth["values"])
+    ctx = RunContext(settings)
+    first, second = tmp_path / "run1", tmp_path / "run2"
+    first.mkdir()
+    second.mkdir()
+    (first / "fiche.pdf").write_bytes(_render(values, "FO-2026-500001"))
+    again = dict(values, pupil_surname=values["pupil_surname"].lower(), observations="Nouvelle fiche.")
+    (second / "fiche-bis.pdf").write_bytes(_render(again, "FO-2026-500002"))  # another copy, same pupil
+
+    [r1] = _run(ctx, first)
+    [r2] = _run(ctx, second)
+    assert r1.outcome in {"routed", "waiting_list"}
+    assert r2.outcome == "review"
+    assert r2.reason_codes == ("pupil_already_referred",)
+    ctx.close()
+
+
+def test_rerun_skips_and_copies_are_duplicates(tmp_path: Path, settings: Settings, directory: Directory) -> None:
+    doc = generate_documents(SampleKind.TEXT_PDF, 1, 31, directory)[0]
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "a.pdf").write_bytes(doc.data)
+    (inbox / "b.pdf").write_bytes(doc.data)
+    ctx = RunContext(settings)
+    summary = summarise(_run(ctx, inbox))
+    assert summary.received == 2 and summary.balanced
+    assert summary.counts.get("duplicate") == 1
+    again = summarise(_run(ctx, inbox))
+    assert (again.received, again.already_processed) == (0, 2)
+    assert all(r.outcome == SKIPPED for r in _run(ctx, inbox))
+    ctx.close()
+
+
+def test_places_run_out_and_the_next_carrier_or_waiting_list_takes_over(
+        tmp_path: Path, settings: Settings, directory: Directory) -> None:
+    """Fill the first carrier's places through the store: the routing moves on, never overbooks."""
+    values = dict(generate_documents(SampleKind.TEXT_PDF, 2, 31, directory)[0].truth["values"])
+    ctx = RunContext(settings)
+    inbox = tmp_path / "first"
+    inbox.mkdir()
+    (inbox / "f.pdf").write_bytes(_render(values, "FO-2026-600000"))
+    [result] = _run(ctx, inbox)
+    assert result.outcome == "routed"  # seed chosen so that this school and level have carriers
+    carrier = directory.carrier(result.carrier_id)
+    carriers_seen = [carrier.id]
+    for i in range(1, carrier.places + 1):
+        inbox = tmp_path / f"run{i}"
+        inbox.mkdir()
+        pupil = dict(values, pupil_first_name=f"Prenom{i:03d}", p2_pupil_first_name=f"Prenom{i:03d}")
+        (inbox / "f.pdf").write_bytes(_render(pupil, f"FO-2026-6{i:05d}"))
+        [r] = _run(ctx, inbox)
+        carriers_seen.append(r.carrier_id or r.outcome)
+    used = ctx.store.places_used(settings.school_year)
+    assert used[carrier.id] == carrier.places  # exactly full, never more
+    assert carriers_seen[-1] != carrier.id  # the last one went elsewhere or to the waiting list
+    ctx.close()
+
+
+
+def test_page_2_in_a_separate_file_of_the_same_run_is_assembled_into_one_referral(
+        tmp_path: Path, settings: Settings, directory: Directory) -> None:
+    """Pages are assembled by their serial across the run's files, never by file name or order."""
+    import hashlib
+    from datetime import datetime
+
+    from pipeline.deciding.decide import pupil_key
+    from samples.generator import write_text_pdf
+
+    doc = generate_documents(SampleKind.TEXT_PDF, 2, 31, directory)[0]
+    values, serial = dict(doc.truth["values"]), str(doc.truth["form_id"])
+    page2, page1 = write_text_pdf(values, serial, 5, pages=(2,)), write_text_pdf(values, serial, 5, pages=(1,))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    # Page 2 comes first in the inbox's order, and another form's file sits between the two pages.
+    (inbox / "a-page2.pdf").write_bytes(page2)
+    (inbox / "b-autre.pdf").write_bytes(generate_documents(SampleKind.TEXT_PDF, 3, 31, directory)[0].data)
+    (inbox / "c-page1.pdf").write_bytes(page1)
+    ctx = RunContext(settings)
+
+    results = {r.sha256: r for r in _run(ctx, inbox)}
+
+    assert len(results) == 3
+    ours = [results[hashlib.sha256(data).hexdigest()] for data in (page2, page1)]
+    assert ours[0].outcome == ours[1].outcome == "routed"  # seed chosen so that this school has carriers
+    assert ours[0].carrier_id == ours[1].carrier_id is not None
+    assert not any("missing_page" in r.reason_codes for r in results.values())
+    birth = datetime.strptime(str(values["pupil_birth_date"]), "%d/%m/%Y").date()
+    key = pupil_key(str(values["pupil_surname"]), str(values["pupil_first_name"]), birth, settings.secret_key)
+    assert ctx.store.pupil_already_referred(key, settings.school_year) == serial  # one referral, this pupil
+    ctx.close()
