@@ -26,9 +26,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
+from pipeline.deciding.assemble import pair_by_pupil
 from pipeline.deciding.decide import Decision, decide_form
 from pipeline.deciding.directory import load_directory
 from pipeline.errors import ClasError
+from pipeline.form.definition import is_shared_serial
 from pipeline.intake.ingest import ingest_file
 from pipeline.reading.document import DocumentReading, Reason, read_received
 from pipeline.reading.extract import PageResult
@@ -201,6 +203,10 @@ class FormGroup:
 def group_forms(readings: Iterable[DocumentReading]) -> tuple[list[FormGroup], list[DocumentReading]]:
     """Gather readings by form serial (pages are assembled by QR, never by scan order).
 
+    Files of the shared serial (the fillable PDF's) are each their own form, except a file holding only
+    page 1 and one holding only page 2 that name the same pupil, and no other such file does
+    (:func:`pipeline.deciding.assemble.pair_by_pupil`): they are one form.
+
     Returns:
         ``(groups, failures)``: one group per form serial, and the readings that failed
         (their ``failure`` says why).
@@ -212,6 +218,11 @@ def group_forms(readings: Iterable[DocumentReading]) -> tuple[list[FormGroup], l
             failures.append(reading)
         else:
             by_form.setdefault(reading.form_ids[0], []).append(reading)
+    # A shared serial's page 1 and page 2 scanned to two files: paired by the pupil they name.
+    singles = {key: [p for r in rs for p in r.pages] for key, rs in by_form.items()
+               if is_shared_serial(key.partition("@")[0])}
+    for first, second in pair_by_pupil(singles):
+        by_form[first] += by_form.pop(second)
     return [FormGroup(form_id, tuple(rs)) for form_id, rs in by_form.items()], failures
 
 

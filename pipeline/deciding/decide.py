@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from pipeline.deciding.assemble import assemble_form
 from pipeline.deciding.crosscheck import cross_check, hold_handwritten_form
+from pipeline.deciding.fields import fold_person_name
 from pipeline.deciding.route import route_referral
 from pipeline.deciding.towns import load_towns
 from pipeline.deciding.validate import parse_school_year, validate_referral
@@ -60,17 +60,6 @@ class Decision:
         if self.form is None or not self.form.fields:
             return 1.0
         return min(f.confidence for f in self.form.fields.values())
-
-
-def fold_person_name(text: str) -> str:
-    """A person's name as the pupil key and subject-access searches compare it: ASCII, case-folded, hyphens
-    as spaces, spaces collapsed (``"Jean-Luc  DA SILVA"`` → ``"jean luc da silva"``).
-
-    Not :func:`pipeline.deciding.crosscheck.fold` (letters and digits only, to compare readings) nor
-    :func:`pipeline.deciding.directory.fold` (punctuation as spaces, to match school names).
-    """
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join(text.casefold().replace("-", " ").split())
 
 
 def pupil_key(surname: str, first_name: str, birth_date: date, secret: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Mapping
 
 from pipeline.form.definition import Field, FieldKind, Rect
@@ -67,3 +68,14 @@ def clean_text_value(kind: FieldKind, text: str | None) -> str | None:
     if value and kind is FieldKind.EMAIL:
         value = value.replace(" ", "").lower()
     return value or None
+
+
+def fold_person_name(text: str) -> str:
+    """A person's name as the pupil key and subject-access searches compare it: ASCII, case-folded, hyphens
+    as spaces, spaces collapsed (``"Jean-Luc  DA SILVA"`` → ``"jean luc da silva"``).
+
+    Not :func:`pipeline.deciding.crosscheck.fold` (letters and digits only, to compare readings) nor
+    :func:`pipeline.deciding.directory.fold` (punctuation as spaces, to match school names).
+    """
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(text.casefold().replace("-", " ").split())

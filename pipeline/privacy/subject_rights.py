@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import inspect, or_, select, text
 from sqlalchemy.orm import Session
 
-from pipeline.deciding.decide import fold_person_name, pupil_key
+from pipeline.deciding.decide import pupil_key
+from pipeline.deciding.fields import fold_person_name
 from pipeline.privacy.retention import add_anonymous_count, delete_forms, unlink_all
 from pipeline.store import AuditRow, DocumentRow, FieldResultRow, ReceiptRow, ReferralRow, ReviewItemRow, Store
 

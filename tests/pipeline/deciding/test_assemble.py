@@ -92,3 +92,58 @@ def test_fillable_copies_share_a_serial_but_stay_apart(tmp_path: Path, settings:
     readings = [_reading(tmp_path, d.name, d.data, settings) for d in docs]
     groups, _ = group_forms(readings)
     assert len(groups) == 2
+
+
+def _filled(values: dict, serial: str) -> bytes:  # noqa: ANN001
+    from pipeline.form.render import Rendering, render_form
+
+    buf = io.BytesIO()
+    render_form(buf, serial, Rendering.FILLED, values, signature_seed=1)
+    return buf.getvalue()
+
+
+SHARED = "FO-2026-N00001"
+"""The fillable PDF's serial, which every school shares."""
+
+
+def test_a_shared_serials_pages_in_two_files_are_paired_by_the_pupil_they_name(
+        tmp_path: Path, settings: Settings, directory: Directory) -> None:
+    # Issue 16: two teachers print the fillable form and scan each page to its own file; four files, one serial.
+    pupils = [generate_documents(SampleKind.TEXT_PDF, i, 41, directory)[0].truth["values"] for i in (0, 1)]
+    files = {f"{n}-p{p}.pdf": _pages(_filled(dict(v), SHARED), [p - 1]) for n, v in enumerate(pupils) for p in (1, 2)}
+    readings = [_reading(tmp_path, name, data, settings) for name, data in files.items()]
+
+    groups, failures = group_forms(readings)
+
+    assert not failures and len(groups) == 2
+    for group, values in zip(groups, pupils, strict=True):
+        decision = decide_form(group.pages, settings, directory, {}, lambda _k, _y: None)
+        assert decision.form.pages_found == [1, 2]
+        assert decision.form.fields["pupil_surname"].value == values["pupil_surname"]
+        assert decision.form.fields["guardian1_phone"].value == values["guardian1_phone"]
+        assert decision.outcome in {Outcome.ROUTED, Outcome.WAITING_LIST}
+
+
+def test_a_page_two_files_could_complete_is_not_paired(tmp_path: Path, settings: Settings,
+                                                       directory: Directory) -> None:
+    # Two page-1 files name the same pupil (sent twice, or twins' forms): the page 2 pairs with neither.
+    values = generate_documents(SampleKind.TEXT_PDF, 2, 41, directory)[0].truth["values"]
+    filled = _filled(dict(values), SHARED)
+    readings = [_reading(tmp_path, "a-p1.pdf", _pages(filled, [0]), settings),
+                _reading(tmp_path, "b-p1.pdf", _pages(_filled({**values, "observations": "Copie."}, SHARED), [0]),
+                         settings),
+                _reading(tmp_path, "a-p2.pdf", _pages(filled, [1]), settings)]
+
+    groups, _ = group_forms(readings)
+
+    assert len(groups) == 3 and all(len(g.readings) == 1 for g in groups)
+
+
+def test_pages_naming_different_pupils_stay_apart(tmp_path: Path, settings: Settings, directory: Directory) -> None:
+    first, second = (generate_documents(SampleKind.TEXT_PDF, i, 41, directory)[0].truth["values"] for i in (3, 4))
+    readings = [_reading(tmp_path, "x-p1.pdf", _pages(_filled(dict(first), SHARED), [0]), settings),
+                _reading(tmp_path, "y-p2.pdf", _pages(_filled(dict(second), SHARED), [1]), settings)]
+
+    groups, _ = group_forms(readings)
+
+    assert len(groups) == 2
