@@ -71,9 +71,14 @@ lint: venv
 # Issue 3 asks for a hard corpus of at least 300 forms: 25 of each of its 12 kinds, two read at a time.
 BENCH_HARD_PER_KIND := 25
 
+# The independent generator's corpus with truth (issue 16), beside the project's own kinds when it is there.
+DEVSET := ../shared/devset
+
 bench: hand-fonts venv
 	$(VENV)/bin/clas-referrals bench --kinds base --per-kind 10
 	$(VENV)/bin/clas-referrals bench --kinds hard --per-kind $(BENCH_HARD_PER_KIND) --workers 2
+	@if [ -d $(DEVSET)/truth ]; then $(VENV)/bin/clas-referrals bench --corpus $(DEVSET) --workers 2; \
+	else echo "No corpus at $(DEVSET): the independent corpus is left out (DEVSET=dir to point at one)."; fi
 
 web: venv
 	$(VENV)/bin/clas-referrals web

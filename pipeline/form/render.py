@@ -210,15 +210,17 @@ def _draw_signature(c: Canvas, rect: Rect, rng: random.Random) -> None:
 
 def _add_acroform_field(c: Canvas, field: Field, value: object, rng: random.Random) -> None:
     form = c.acroForm
-    # A transparent background: the printed baseline and comb cells stay visible under the field.
-    common = {"borderWidth": 0, "fillColor": None, "textColor": black, "forceBorder": False}
+    # A transparent background: the printed baseline and comb cells stay visible under the field. No border
+    # colour (/MK /BC) either: a viewer that draws it prints a second border inside the printed box or zone,
+    # which a 1-bit scan, a fax or a phone photo thickens into the box (issue 16: empty boxes read as ticked).
+    common = {"borderWidth": 0, "borderColor": None, "fillColor": None, "textColor": black, "forceBorder": False}
     if field.is_tick:
         chosen = _chosen_options(value)
         for box in field.boxes:
             r = box.rect
             name = field.name if field.kind is FieldKind.FLAG else f"{field.name}.{box.option}"
             form.checkbox(name=name, tooltip=box.label, x=r.x0 + 0.5, y=_y(r.bottom) + 0.5, size=r.width - 1,
-                          checked=box.option in chosen, buttonStyle="cross", borderWidth=0,
+                          checked=box.option in chosen, buttonStyle="cross", borderWidth=0, borderColor=None,
                           fillColor=white, textColor=black)
     elif field.kind is FieldKind.SIGNATURE:
         # No AcroForm field: families sign with a PDF reader's "fill and sign" ink,

@@ -47,6 +47,17 @@ class OmrSettings(BaseModel):
     """Highest fill a blurred cross reaches (0.6-0.7 measured, issue 3): a box inked over more than this
     share yet not dark enough to be cancelled is neither a clear tick nor a clear correction, so a person
     decides (a HEIC photo's shadowed, fully inked "Autre" box was read as ticked at 0.98 confidence)."""
+    frame_ring_min: float = 0.15
+    """Ink share (0-1) a one-pixel ring at a box interior's edge must reach, as the ``frame_quantile`` over the
+    page's boxes, to be taken as the blank form's own ink (``omr.blank_frame_px``). Not fitted on a labelled
+    set: set by hand between the print copies' empty rings (0.00) and the printed fillable form's (0.26-1.00 on
+    the independent corpus's typed scans)."""
+    frame_quantile: float = 0.25
+    """Quantile over a page's boxes of each edge ring's ink share taken as the blank box's look: a quarter of
+    the boxes are empty on every page (page 2 has ten, a form ticks at most half of them)."""
+    frame_max_pt: float = 1.5
+    """Widest frame left out of a box interior, in PDF points: leaves a core of at least 3.4 pt of the
+    6.4 pt interior, where every tick crosses."""
     foreign_template_tolerance_pt: float = 2.0
     """Growth of the blank form's printed ink before it is compared with a page (``pipeline.reading.scan.foreign_ink``):
     registration residuals are 0.05-1 pt on scans and photos (``pipeline.reading.register``) plus toner spread."""

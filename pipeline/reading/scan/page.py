@@ -51,7 +51,7 @@ from pipeline.reading.scan.foreign_ink import (
     streak_band,
 )
 from pipeline.reading.scan.hand import baseline_agreement, looks_handwritten
-from pipeline.reading.scan.omr import boxes_hold_only_streaks, read_signature, read_ticks
+from pipeline.reading.scan.omr import blank_frame_px, boxes_hold_only_streaks, read_signature, read_ticks
 from pipeline.reading.scan.pixels import (
     GreyLevels,
     crop_rect,
@@ -338,6 +338,9 @@ def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, flo
     s = page.px_per_pt
     streaked = [f for f in page_fields if f.is_tick and f.name in ink.crossed]
     band = streak_band(ink.foreign.streaks, ink.mask, s, omr) if streaked else None
+    # The blank box's own look on this page (a printed fillable form inks its widget border inside the box).
+    frame_px = blank_frame_px([b for f in page_fields if f.is_tick for b in aligned[f.name][0].boxes], ink.mask, s,
+                              omr)
     fields: dict[str, ExtractedField] = {}
     unstreaked: set[str] = set()
     for f in page_fields:
@@ -348,7 +351,8 @@ def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, flo
                                                                                        omr):
                 mask = ink.mask & (1 - band)
                 unstreaked.add(f.name)
-            fields[f.name] = read_ticks(box_field, mask, s, omr, box_quality, page.image, ink.levels, registration)
+            fields[f.name] = read_ticks(box_field, mask, s, omr, box_quality, page.image, ink.levels, registration,
+                                        frame_px)
         elif f.kind is FieldKind.SIGNATURE:
             fields[f.name] = read_signature(f, ink.writing, s, omr, page.quality, registration)
     return fields, unstreaked

@@ -55,3 +55,51 @@ def test_blurred_cross_is_a_tick_and_a_fill_is_a_correction() -> None:
     assert tick_state(1.0, omr, 0.50) is TickState.UNSURE
     assert tick_state(0.75, omr, 0.50) is TickState.TICKED  # a blurred cross
     assert tick_state(0.95, omr) is TickState.CANCELLED  # no grey page given: the fill alone decides
+
+
+def _page_with_boxes(frame_px: int, ticked: str | None, dpi: float = 200.0) -> tuple[np.ndarray, float]:
+    """A page's ink mask where every class-level box interior carries a frame ``frame_px`` wide along its edge
+    (the printed fillable form's widget border), and the box ``ticked`` a cross through its middle."""
+    import cv2
+
+    from pipeline.form.definition import form_v1
+    from pipeline.reading.scan.pixels import box_px
+
+    s = dpi / 72.0
+    mask = np.zeros((int(842 * s), int(596 * s)), np.uint8)
+    for box in form_v1().field("class_level").boxes:
+        x0, y0, x1, y1 = box_px(box.rect.inset(OMR.inset_pt), s, mask.shape)
+        if frame_px:
+            mask[y0:y1, x0:x1] = 1
+            mask[y0 + frame_px:y1 - frame_px, x0 + frame_px:x1 - frame_px] = 0
+        if box.option == ticked:
+            cv2.line(mask, (x0, y0), (x1 - 1, y1 - 1), 1, max(1, round(0.8 * s)))
+            cv2.line(mask, (x0, y1 - 1), (x1 - 1, y0), 1, max(1, round(0.8 * s)))
+    return mask, s
+
+
+def test_the_printed_fillable_forms_box_border_is_the_blank_look_not_a_tick() -> None:
+    from pipeline.form.definition import form_v1
+    from pipeline.reading.scan.omr import blank_frame_px, read_ticks
+
+    field = form_v1().field("class_level")
+    mask, s = _page_with_boxes(frame_px=2, ticked="CM1")
+
+    frame = blank_frame_px(field.boxes, mask, s, OMR)
+    assert frame == 3  # two inked rings and one of margin
+    assert read_ticks(field, mask, s, OMR, 1.0, frame_px=frame).value == ["CM1"]
+    # Read as the print copies are, every framed box looks ticked: the issue 16 failure.
+    unframed = read_ticks(field, mask, s, OMR, 1.0).value
+    assert set(unframed) >= {b.option for b in field.boxes} - {"CM1"}  # type: ignore[arg-type]
+
+
+def test_a_print_copys_blank_boxes_leave_no_frame() -> None:
+    from pipeline.form.definition import form_v1
+    from pipeline.reading.scan.omr import blank_frame_px
+
+    field = form_v1().field("class_level")
+    for ticked in (None, "CP"):
+        mask, s = _page_with_boxes(frame_px=0, ticked=ticked)
+        assert blank_frame_px(field.boxes, mask, s, OMR) == 0
+
+
