@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flows.argparse_fr import use_french
 from pipeline.settings import PROJECT_DIR
 
 if TYPE_CHECKING:
@@ -430,24 +431,26 @@ def _add_pupil_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
+    use_french()
     parser = argparse.ArgumentParser(prog="clas-referrals", description="Fiches d'orientation CLAS")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, title="commandes", metavar="COMMANDE")
     run = sub.add_parser("run", help="traiter un dossier de réception")
     run.add_argument("--inbox", help="dossier à lire (défaut : CLAS_INBOX_DIR ou samples/inbox)")
     run.add_argument("--json", action="store_true", help="afficher le compte en JSON")
     run.set_defaults(func=cmd_run)
     samples = sub.add_parser("samples", help="générer un corpus d'exemples avec vérité terrain")
-    samples.add_argument("--out", default="samples/corpus/inbox")
+    samples.add_argument("--out", default="samples/corpus/inbox", help="dossier où écrire les fiches")
     samples.add_argument("--truth", help="dossier de la vérité terrain (défaut : <out>_truth)")
-    samples.add_argument("--per-kind", type=int, default=5)
-    samples.add_argument("--seed", type=int, default=2026)
+    samples.add_argument("--per-kind", type=int, default=5, help="fiches par type (défaut : 5)")
+    samples.add_argument("--seed", type=int, default=2026, help="graine du tirage (défaut : 2026)")
     samples.add_argument("--kinds", nargs="*", help="types à générer (défaut : tous)")
     samples.set_defaults(func=cmd_samples)
     bench = sub.add_parser("bench", help="mesurer précision et vitesse par type de document")
-    bench.add_argument("--per-kind", type=int, default=10)
-    bench.add_argument("--seed", type=int, default=2026)
-    bench.add_argument("--kinds", nargs="*", help="types, ou groupes : base (PDF, scans, invalides), hard (issue 3)")
-    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--per-kind", type=int, default=10, help="fiches générées par type (défaut : 10)")
+    bench.add_argument("--seed", type=int, default=2026, help="graine du tirage (défaut : 2026)")
+    bench.add_argument("--kinds", nargs="*", help="types, ou groupes : base (PDF, scans, invalides), "
+                                                  "hard (photos, copies, fax, écriture manuscrite)")
+    bench.add_argument("--json", action="store_true", help="afficher les chiffres en JSON")
     bench.add_argument("--corpus", help="dossier d'un corpus avec vérité (inbox/ et truth/, p. ex. ../shared/devset) "
                                          "à mesurer à la place des types générés")
     bench.add_argument("--workers", type=int, default=1,
@@ -456,10 +459,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="planche contact (PNG) des 30 champs les moins sûrs")
     bench.set_defaults(func=cmd_bench)
     form = sub.add_parser("form", help="écrire la fiche imprimable et la fiche remplissable")
-    form.add_argument("--out", default="var/forms")
+    form.add_argument("--out", default="var/forms", help="dossier où écrire les fiches (défaut : var/forms)")
     form.add_argument("--copies", type=int, default=1, help="exemplaires imprimables (numéros de série distincts)")
-    form.add_argument("--series", default="2026")
-    form.add_argument("--fillable-serial", type=int, default=1)
+    form.add_argument("--series", default="2026", help="année des numéros de série (défaut : 2026)")
+    form.add_argument("--fillable-serial", type=int, default=1, help="numéro de la fiche remplissable (défaut : 1)")
     form.set_defaults(func=cmd_form)
     mail = sub.add_parser("mail", help="lire la boîte partagée (IMAP, dossier .eml ou Maildir ; CLAS_MAIL__*)")
     mail.add_argument("--eml", help="lire ce dossier de fichiers .eml au lieu de la boîte IMAP")
@@ -473,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--port", type=int, help="port (défaut : CLAS_WEB_PORT ou 8000)")
     web.set_defaults(func=cmd_web)
     admin = sub.add_parser("create-admin", help="créer un compte administrateur du bureau de vérification")
-    admin.add_argument("--username", default="admin")
+    admin.add_argument("--username", default="admin", help="identifiant du compte (défaut : admin)")
     admin.add_argument("--password-stdin", action="store_true", help="lire le mot de passe sur l'entrée standard")
     admin.set_defaults(func=cmd_create_admin)
     purge_p = sub.add_parser("purge", help="appliquer les durées de conservation (CLAS_RETENTION__*)")

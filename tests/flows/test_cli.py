@@ -78,3 +78,20 @@ def test_the_mail_command_reads_a_maildir(harness: None, tmp_path: Path, setting
     assert report["mail"]["all_filed"] is True and code == 0
     assert len(list((root / ".Quarantaine" / "cur").iterdir())) == 1
     assert list((root / "new").iterdir()) == []
+
+
+def test_the_command_lines_own_words_are_french(capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 17: argparse's usage line, headings, --help and errors were English.
+    from flows.cli import main
+
+    for argv in (["--help"], ["bench", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        out = capsys.readouterr().out
+        assert out.startswith("utilisation : clas-referrals")
+        assert "afficher cette aide et quitter" in out and "show this help" not in out
+    with pytest.raises(SystemExit) as exited:
+        main(["inconnue"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert "clas-referrals : erreur : argument COMMANDE : choix invalide : 'inconnue'" in err
