@@ -94,6 +94,10 @@ class HandFontsMissingError(RuntimeError):
         super().__init__(f"handwriting fonts missing: run `apt-get install -y {' '.join(self.packages)}` "
                          "(the Makefile's TEST_APT_PACKAGES lists them)")
 
+    def __reduce__(self) -> tuple[type[HandFontsMissingError], tuple[tuple[str, ...]]]:
+        """Pickle from the packages, not the message: the benchmark's worker processes send it back whole."""
+        return (type(self), (self.packages,))
+
 
 def missing_font_packages() -> list[str]:
     """Debian packages of :data:`HAND_FONTS` whose font file is not installed."""

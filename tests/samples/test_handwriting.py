@@ -41,3 +41,14 @@ def test_generator_writes_by_hand_with_ground_truth() -> None:
     assert p1["ticks"] in ("hand", "typed")
     # Same seed, same bytes.
     assert _documents(SampleKind.SCAN_HANDWRITTEN, 0)[0].data == docs[0].data
+
+
+def test_the_missing_fonts_error_crosses_a_process_boundary_whole() -> None:
+    import pickle
+
+    from samples.handwriting import HandFontsMissingError
+
+    error = pickle.loads(pickle.dumps(HandFontsMissingError(["fonts-breip", "fonts-humor-sans"])))
+
+    assert error.packages == ("fonts-breip", "fonts-humor-sans")
+    assert str(error).startswith("handwriting fonts missing: run `apt-get install -y fonts-breip fonts-humor-sans`")
