@@ -142,7 +142,8 @@ def blank_frame_px(boxes: Sequence[TickBox], mask: np.ndarray, px_per_pt: float,
     (benchmark JSON, base and hard kinds, identical). On the independent corpus (``bench --corpus
     ../shared/devset``): tick boxes right on typed forms 89.9 % → 99.8 % (DejaVu) and 88.3 % → 94.8 %
     (Liberation), boxes read wrong at or above the review threshold 28 → 7 (all on one phone photo whose
-    frame is wider on one side than the trimmed rings), handwritten forms unchanged (98.4 %).
+    frame is wider on one side than the trimmed rings; :func:`frame_runs_deeper` sends that page's boxes to a
+    person: 0), handwritten forms unchanged (98.4 %).
 
     Args:
         boxes: Every tick box of the page, realigned (PDF points).
@@ -165,10 +166,28 @@ def blank_frame_px(boxes: Sequence[TickBox], mask: np.ndarray, px_per_pt: float,
     return min(most, frame + 1) if frame else 0
 
 
+def frame_runs_deeper(boxes: Sequence[TickBox], mask: np.ndarray, px_per_pt: float, omr: OmrSettings) -> bool:
+    """Whether the blank box's own ink runs deeper into the interior than ``omr.frame_max_pt``.
+
+    The same measure as :func:`blank_frame_px`, one ring further: when even the ring past the widest frame
+    is inked on the page's blank box (its ``omr.frame_quantile`` reaches ``omr.frame_ring_min``), trimming
+    cannot give the boxes their blank look back (a border photographed thick on one side, a shadow), and no
+    box of the page is read with confidence (:func:`read_ticks`, ``blank_unsure``). Measured: on the
+    independent corpus one page, the phone photo ``r0005-phone-typed-liberation`` p1, whose 7 boxes read
+    wrong at 0.95 now go to a person; on the project's own kinds no page (benchmark JSON identical).
+    """
+    most = max(1, round(omr.frame_max_pt * px_per_pt))
+    profiles = [ring_coverage(crop_rect(mask, b.rect.inset(omr.inset_pt), px_per_pt), most + 1) for b in boxes]
+    if not profiles or min(len(p) for p in profiles) <= most:
+        return False
+    blank = np.quantile(np.stack([p[:most + 1] for p in profiles]), omr.frame_quantile, axis=0)
+    return bool(np.all(blank >= omr.frame_ring_min))
+
+
 def read_ticks(
     field: Field, mask: np.ndarray, px_per_pt: float, omr: OmrSettings, quality: float,
     grey: np.ndarray | None = None, levels: GreyLevels | None = None,
-    registration: RegistrationSettings | None = None, frame_px: int = 0,
+    registration: RegistrationSettings | None = None, frame_px: int = 0, blank_unsure: bool = False,
 ) -> ExtractedField:
     """Read a choice or flag field by the fill ratio of each box interior.
 
@@ -183,6 +202,8 @@ def read_ticks(
         registration: What the position quality costs the confidence (:func:`with_quality`).
         frame_px: Pixels of each box interior's edge that the blank form itself inks on this page
             (:func:`blank_frame_px`), left out of the fill: 0 for the print copies.
+        blank_unsure: The page's blank box is inked deeper than any frame (:func:`frame_runs_deeper`):
+            every box of the page is unsure.
 
     Returns:
         The field with value ``list[str]`` of ticked options in form order (``bool`` for a
@@ -199,7 +220,7 @@ def read_ticks(
     ticked = [b.option for b in field.boxes if states[b.option] is TickState.TICKED]
     confidence = omr.box_edge_confidence + omr.box_margin_weight * min(box_margin(fills[opt], omr, dark[opt])
                                                                         for opt in fills)
-    if any(s is TickState.UNSURE for s in states.values()):
+    if any(s is TickState.UNSURE for s in states.values()) or blank_unsure:
         confidence = min(confidence, omr.unsure_confidence)
     if not _rule_ok(field.rule, len(ticked)) and (field.required or ticked):
         confidence = min(confidence, omr.rule_violation_confidence)

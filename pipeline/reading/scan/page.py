@@ -51,7 +51,13 @@ from pipeline.reading.scan.foreign_ink import (
     streak_band,
 )
 from pipeline.reading.scan.hand import baseline_agreement, looks_handwritten
-from pipeline.reading.scan.omr import blank_frame_px, boxes_hold_only_streaks, read_signature, read_ticks
+from pipeline.reading.scan.omr import (
+    blank_frame_px,
+    boxes_hold_only_streaks,
+    frame_runs_deeper,
+    read_signature,
+    read_ticks,
+)
 from pipeline.reading.scan.pixels import (
     GreyLevels,
     crop_rect,
@@ -339,8 +345,9 @@ def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, flo
     streaked = [f for f in page_fields if f.is_tick and f.name in ink.crossed]
     band = streak_band(ink.foreign.streaks, ink.mask, s, omr) if streaked else None
     # The blank box's own look on this page (a printed fillable form inks its widget border inside the box).
-    frame_px = blank_frame_px([b for f in page_fields if f.is_tick for b in aligned[f.name][0].boxes], ink.mask, s,
-                              omr)
+    boxes = [b for f in page_fields if f.is_tick for b in aligned[f.name][0].boxes]
+    frame_px = blank_frame_px(boxes, ink.mask, s, omr)
+    blank_unsure = frame_runs_deeper(boxes, ink.mask, s, omr)
     fields: dict[str, ExtractedField] = {}
     unstreaked: set[str] = set()
     for f in page_fields:
@@ -352,7 +359,7 @@ def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, flo
                 mask = ink.mask & (1 - band)
                 unstreaked.add(f.name)
             fields[f.name] = read_ticks(box_field, mask, s, omr, box_quality, page.image, ink.levels, registration,
-                                        frame_px)
+                                        frame_px, blank_unsure)
         elif f.kind is FieldKind.SIGNATURE:
             fields[f.name] = read_signature(f, ink.writing, s, omr, page.quality, registration)
     return fields, unstreaked

@@ -103,3 +103,19 @@ def test_a_print_copys_blank_boxes_leave_no_frame() -> None:
         assert blank_frame_px(field.boxes, mask, s, OMR) == 0
 
 
+
+
+
+def test_a_page_whose_blank_boxes_are_inked_deeper_than_any_frame_reads_no_box_with_confidence() -> None:
+    # Issue 16: a phone photo whose box borders ran deeper than the widest frame left 0.2-0.4 in every empty
+    # box, and 7 boxes were read ticked at 0.95.
+    from pipeline.form.definition import form_v1
+    from pipeline.reading.scan.omr import frame_runs_deeper, read_ticks
+
+    field = form_v1().field("class_level")
+    deep, s = _page_with_boxes(frame_px=7, ticked="CE2")  # 7 px at 200 dpi: 2.5 pt, over frame_max_pt
+    assert frame_runs_deeper(field.boxes, deep, s, OMR)
+    assert read_ticks(field, deep, s, OMR, 1.0, frame_px=5, blank_unsure=True).confidence <= OMR.unsure_confidence
+    for frame_px in (0, 2):
+        mask, s = _page_with_boxes(frame_px=frame_px, ticked="CE2")
+        assert not frame_runs_deeper(field.boxes, mask, s, OMR)
