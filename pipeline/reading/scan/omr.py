@@ -154,16 +154,7 @@ def blank_frame_px(boxes: Sequence[TickBox], mask: np.ndarray, px_per_pt: float,
     Returns:
         The frame's width in pixels at the page's DPI (0 when the blank box is blank).
     """
-    most = max(1, round(omr.frame_max_pt * px_per_pt))
-    profiles = [ring_coverage(crop_rect(mask, b.rect.inset(omr.inset_pt), px_per_pt), most) for b in boxes]
-    depth = min((len(p) for p in profiles), default=0)
-    if not depth:
-        return 0
-    blank = np.quantile(np.stack([p[:depth] for p in profiles]), omr.frame_quantile, axis=0)
-    frame = 0
-    while frame < depth and blank[frame] >= omr.frame_ring_min:
-        frame += 1
-    return min(most, frame + 1) if frame else 0
+    return frame_from_rings(blank_rings(boxes, mask, px_per_pt, omr), px_per_pt, omr)
 
 
 def frame_runs_deeper(boxes: Sequence[TickBox], mask: np.ndarray, px_per_pt: float, omr: OmrSettings) -> bool:
@@ -176,12 +167,34 @@ def frame_runs_deeper(boxes: Sequence[TickBox], mask: np.ndarray, px_per_pt: flo
     independent corpus one page, the phone photo ``r0005-phone-typed-liberation`` p1, whose 7 boxes read
     wrong at 0.95 now go to a person; on the project's own kinds no page (benchmark JSON identical).
     """
+    return deeper_from_rings(blank_rings(boxes, mask, px_per_pt, omr), px_per_pt, omr)
+
+
+def blank_rings(boxes: Sequence[TickBox], mask: np.ndarray, px_per_pt: float, omr: OmrSettings) -> np.ndarray:
+    """The page's blank box, ring by ring: the ``omr.frame_quantile`` over ``boxes`` of each edge ring's ink
+    share (:func:`ring_coverage`), one ring past the widest frame (``omr.frame_max_pt``) when the boxes are
+    that deep. Measured once per page; :func:`frame_from_rings` and :func:`deeper_from_rings` read it."""
     most = max(1, round(omr.frame_max_pt * px_per_pt))
     profiles = [ring_coverage(crop_rect(mask, b.rect.inset(omr.inset_pt), px_per_pt), most + 1) for b in boxes]
-    if not profiles or min(len(p) for p in profiles) <= most:
-        return False
-    blank = np.quantile(np.stack([p[:most + 1] for p in profiles]), omr.frame_quantile, axis=0)
-    return bool(np.all(blank >= omr.frame_ring_min))
+    depth = min((len(p) for p in profiles), default=0)
+    if not depth:
+        return np.zeros(0)
+    return np.quantile(np.stack([p[:depth] for p in profiles]), omr.frame_quantile, axis=0)
+
+
+def frame_from_rings(blank: np.ndarray, px_per_pt: float, omr: OmrSettings) -> int:
+    """The frame :func:`blank_frame_px` describes, from the page's :func:`blank_rings`."""
+    most = max(1, round(omr.frame_max_pt * px_per_pt))
+    frame = 0
+    while frame < min(most, len(blank)) and blank[frame] >= omr.frame_ring_min:
+        frame += 1
+    return min(most, frame + 1) if frame else 0
+
+
+def deeper_from_rings(blank: np.ndarray, px_per_pt: float, omr: OmrSettings) -> bool:
+    """Whether the blank box is inked past the widest frame (:func:`frame_runs_deeper`), from :func:`blank_rings`."""
+    most = max(1, round(omr.frame_max_pt * px_per_pt))
+    return len(blank) > most and bool(np.all(blank[:most + 1] >= omr.frame_ring_min))
 
 
 def read_ticks(

@@ -52,9 +52,10 @@ from pipeline.reading.scan.foreign_ink import (
 )
 from pipeline.reading.scan.hand import baseline_agreement, looks_handwritten
 from pipeline.reading.scan.omr import (
-    blank_frame_px,
+    blank_rings,
     boxes_hold_only_streaks,
-    frame_runs_deeper,
+    deeper_from_rings,
+    frame_from_rings,
     read_signature,
     read_ticks,
 )
@@ -346,8 +347,8 @@ def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, flo
     band = streak_band(ink.foreign.streaks, ink.mask, s, omr) if streaked else None
     # The blank box's own look on this page (a printed fillable form inks its widget border inside the box).
     boxes = [b for f in page_fields if f.is_tick for b in aligned[f.name][0].boxes]
-    frame_px = blank_frame_px(boxes, ink.mask, s, omr)
-    blank_unsure = frame_runs_deeper(boxes, ink.mask, s, omr)
+    blank = blank_rings(boxes, ink.mask, s, omr)  # measured once, read twice
+    frame_px, blank_unsure = frame_from_rings(blank, s, omr), deeper_from_rings(blank, s, omr)
     fields: dict[str, ExtractedField] = {}
     unstreaked: set[str] = set()
     for f in page_fields:
