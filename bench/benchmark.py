@@ -36,6 +36,7 @@ least confident of them with their values (the contact sheet of issue 3).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import statistics
 import subprocess
 import tempfile
@@ -102,6 +103,7 @@ class KindFigures:
     accepted_fields: int = 0
     accepted_wrong: int = 0
     fields_to_check: list[int] = dc_field(default_factory=list)
+    scored: list[tuple[float, bool]] = dc_field(default_factory=list, repr=False)
     crops: list[tuple[float, str, bytes]] = dc_field(default_factory=list, repr=False)
 
     @property
@@ -150,8 +152,9 @@ class KindFigures:
 
     def as_dict(self) -> dict[str, object]:
         """JSON form, with the derived ratios (crops left out)."""
-        data = {k: v for k, v in asdict(self).items() if k != "crops"}
-        return {**data, "wrong_confident_per_10k": self.wrong_confident_per_10k,
+        data = {k: v for k, v in asdict(self).items() if k not in ("crops", "scored")}
+        return {**data, "reliability": [band.as_dict() for band in reliability_table(self.scored)],
+                "wrong_confident_per_10k": self.wrong_confident_per_10k,
                 "accepted_wrong_per_10k": self.accepted_wrong_per_10k,
                 "median_fields_to_check": self.median_fields_to_check, "field_accuracy": self.field_accuracy,
                 "tick_accuracy": self.tick_accuracy,
@@ -176,18 +179,24 @@ def _town_designated(value: RawValue) -> RawValue:
     return next((f"town:{t.name}" for t in load_towns() if squeeze(t.name) == squeeze(value)), value)
 
 
-def _bare_tesseract_seconds(image_paths: Sequence[Path]) -> float:
-    """Time ``tesseract IMAGE - -l fra`` (default page segmentation) on each image, in seconds."""
+def bare_tesseract_seconds(image_paths: Sequence[Path]) -> float:
+    """Time ``tesseract IMAGE - -l fra`` (default page segmentation), single-threaded, on each image, in seconds.
+
+    The speed reference of issue 16: a bare single-thread Tesseract (``OMP_THREAD_LIMIT=1``) on the same page,
+    timed in the same run, one page after another.
+    """
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     total = 0.0
     for path in image_paths:
         start = time.perf_counter()
-        subprocess.run(["tesseract", str(path), "-", "-l", "fra"], check=True, capture_output=True)
+        subprocess.run(["tesseract", str(path), "-", "-l", "fra"], check=True, capture_output=True, env=env)
         total += time.perf_counter() - start
     return total
 
 
-def _page_images(paths: Sequence[Path], work: Path) -> list[Path]:
-    """The scanned pages of ``paths`` as PNG files (what the bare tesseract call reads)."""
+def page_images(paths: Sequence[Path], work: Path) -> list[Path]:
+    """The scanned pages of ``paths`` as PNG files (what the bare tesseract call reads); a PDF page with no
+    image (born digital) has none."""
     import pdfplumber
     from PIL import Image, ImageSequence
     from pillow_heif import register_heif_opener
@@ -199,6 +208,8 @@ def _page_images(paths: Sequence[Path], work: Path) -> list[Path]:
         if path.suffix == ".pdf":
             with pdfplumber.open(path) as pdf:
                 for i, page in enumerate(pdf.pages):
+                    if not page.images:
+                        continue
                     target = work / f"{path.stem}-{i}.png"
                     biggest = max(page.images, key=lambda im: float(im["width"]))
                     dpi = float(biggest["srcsize"][0]) / (float(biggest["width"]) / 72.0)
@@ -247,8 +258,8 @@ def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings, w
             figures.add(form_figures)
             scan_paths += paths
         if scan_paths:
-            images = _page_images(scan_paths, work)
-            figures.reference_seconds = _bare_tesseract_seconds(images)
+            images = page_images(scan_paths, work)
+            figures.reference_seconds = bare_tesseract_seconds(images)
             figures.reference_pages = len(images)
     return figures
 
@@ -322,6 +333,7 @@ def score_form(decision: Decision, values: dict[str, RawValue], pages: Sequence[
             got, want = _town_designated(got), _town_designated(want)
         figures.fields += 1
         figures.fields_exact += got == want
+        figures.scored.append((decision.form.fields[field.name].confidence, got == want))
         figures.wrong_confident += got != want and decision.form.fields[field.name].confidence >= threshold
         if decided_without_person:
             figures.accepted_fields += 1
@@ -341,6 +353,69 @@ def score_form(decision: Decision, values: dict[str, RawValue], pages: Sequence[
         figures.routed += 1
         figures.misroutes += wrong_critical
     return figures
+
+
+RELIABILITY_BANDS = 10
+"""Bands of the reliability table (0.1 of confidence each)."""
+
+
+@dataclass(frozen=True)
+class ReliabilityBand:
+    """One row of a reliability table: the fields whose final confidence falls in ``[low, high)``.
+
+    Attributes:
+        low: The band's lower confidence (0-1).
+        high: Its upper confidence (1.0 is in the last band).
+        fields: Fields in the band.
+        mean_confidence: Their mean confidence (``None`` when the band is empty).
+        share_right: The share of them read right (``None`` when empty).
+    """
+
+    low: float
+    high: float
+    fields: int
+    mean_confidence: float | None
+    share_right: float | None
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return asdict(self)
+
+
+def reliability_table(scored: Sequence[tuple[float, bool]], bands: int = RELIABILITY_BANDS) -> list[ReliabilityBand]:
+    """Confidence band → share of fields right: how far the readers' confidence can be taken at its word.
+
+    A calibrated confidence of 0.9 is right 9 times in 10. Share and mean confidence per band are
+    scikit-learn's :func:`sklearn.calibration.calibration_curve` (uniform bins); the counts are the same bins'.
+
+    Args:
+        scored: ``(final confidence 0-1, read right)`` per field scored.
+        bands: Equal-width bands over 0-1.
+
+    Returns:
+        One band per ``1/bands`` of confidence, empty ones included.
+    """
+    from sklearn.calibration import calibration_curve
+
+    edges = np.linspace(0.0, 1.0, bands + 1)
+    if not scored:
+        return [ReliabilityBand(float(lo), float(hi), 0, None, None) for lo, hi in zip(edges, edges[1:], strict=False)]
+    confidence = np.clip(np.array([c for c, _ in scored], dtype=float), 0.0, 1.0)
+    right = np.array([r for _, r in scored], dtype=int)
+    # calibration_curve's own binning: searchsorted on the inner edges, so 1.0 falls in the last band
+    index = np.searchsorted(edges[1:-1], confidence, side="right")
+    counts = np.bincount(index, minlength=bands)
+    share, mean = calibration_curve(right, confidence, n_bins=bands, strategy="uniform", pos_label=1)
+    filled = iter(zip(share, mean, strict=True))
+    out = []
+    for i in range(bands):
+        if counts[i]:
+            s, m = next(filled)
+            out.append(ReliabilityBand(float(edges[i]), float(edges[i + 1]), int(counts[i]), round(float(m), 4),
+                                       round(float(s), 4)))
+        else:
+            out.append(ReliabilityBand(float(edges[i]), float(edges[i + 1]), 0, None, None))
+    return out
 
 
 SHEET_FORMS = 2

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.benchmark import KindFigures, score_form
+from bench.benchmark import KindFigures, bare_tesseract_seconds, page_images, score_form
 from pipeline.deciding.decide import Decision, decide_form
 from pipeline.deciding.directory import load_directory
 from pipeline.deciding.validate import validate_referral
@@ -89,13 +89,16 @@ def load_corpus(root: Path) -> list[CorpusReferral]:
 
 @dataclass(frozen=True)
 class ReferralResult:
-    """What the run made of one referral: its decisions (one per form its pages fell in) and reading time."""
+    """What the run made of one referral: its decisions (one per form its pages fell in), reading time, and the
+    time of the speed reference on its image pages (:func:`bench.benchmark.bare_tesseract_seconds`)."""
 
     referral: CorpusReferral
     decisions: tuple[Decision, ...]
     quarantined: bool
     pages: int
     seconds_reading: float
+    reference_seconds: float = 0.0
+    reference_pages: int = 0
 
 
 def read_corpus(root: Path, settings: Settings, workers: int = 1) -> list[ReferralResult]:
@@ -123,6 +126,7 @@ def read_corpus(root: Path, settings: Settings, workers: int = 1) -> list[Referr
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             timed_readings = list(pool.map(timed, docs))
+        reference = {name: _reference(root / "inbox" / name, Path(tmp)) for name in by_file}
     readings = [r for r, _ in timed_readings]
     seconds = {name_of[r.doc.sha256]: s for r, s in timed_readings}
     groups, failures = group_forms(readings)
@@ -134,7 +138,14 @@ def read_corpus(root: Path, settings: Settings, workers: int = 1) -> list[Referr
     failed = {by_file[name_of[r.doc.sha256]].id for r in failures}
     pages = {name_of[r.doc.sha256]: len(r.pages) or 1 for r in readings}
     return [ReferralResult(r, tuple(decisions[r.id]), r.id in failed, sum(pages[n] for n in r.files),
-                           sum(seconds[n] for n in r.files)) for r in referrals]
+                           sum(seconds[n] for n in r.files), sum(reference[n][0] for n in r.files),
+                           sum(reference[n][1] for n in r.files)) for r in referrals]
+
+
+def _reference(path: Path, work: Path) -> tuple[float, int]:
+    """Seconds of the bare single-thread Tesseract reference on a file's image pages, and their count."""
+    images = page_images([path], work)
+    return (bare_tesseract_seconds(images), len(images)) if images else (0.0, 0)
 
 
 def expected_valid(referral: CorpusReferral, directory: Directory, settings: Settings) -> bool:
@@ -183,7 +194,11 @@ def figures_by(results: Iterable[ReferralResult], key: str, directory: Directory
         figures = score_referral(result, directory, settings)
         if label not in groups:
             groups[label] = KindFigures(label, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, None, 0)
-        groups[label].add(figures)
+        group = groups[label]
+        group.add(figures)
+        if result.reference_pages:  # the reference is summed here: add() keeps a kind's own
+            group.reference_seconds = (group.reference_seconds or 0.0) + result.reference_seconds
+            group.reference_pages += result.reference_pages
     return [groups[k] for k in sorted(groups)]
 
 

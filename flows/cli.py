@@ -193,6 +193,24 @@ def _figures_table(title: str, figures: list) -> object:  # a rich Table of benc
     return table
 
 
+def _reliability_table(title: str, figures: list) -> object:  # a rich Table of bench.benchmark.ReliabilityBand
+    """The reliability table of the figures' ``all`` row (or of every row summed): confidence band → share right."""
+    from rich.table import Table
+
+    from bench.benchmark import reliability_table
+
+    scored = [pair for f in figures if f.kind == "all" for pair in f.scored] or [
+        pair for f in figures for pair in f.scored]
+    table = Table(title=title)
+    for col in ("confiance", "champs", "confiance moyenne", "part juste"):
+        table.add_column(col, justify="right")
+    for band in reliability_table(scored):
+        table.add_row(f"{band.low:.1f}–{band.high:.1f}", str(band.fields),
+                      "-" if band.mean_confidence is None else f"{band.mean_confidence:.2f}",
+                      "-" if band.share_right is None else f"{band.share_right:.2%}")
+    return table
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Benchmark readers per kind against ground truth, or score a corpus folder with truth (``--corpus``)."""
     _require_samples_extra()
@@ -209,6 +227,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             print(json.dumps({"corpus": str(args.corpus), "groups": [f.as_dict() for f in figures]}, indent=1))
             return 0
         console.print(_figures_table(f"Corpus {args.corpus} (par profil, écriture et format)", figures))
+        console.print(_reliability_table("Fiabilité de la confiance (tous les champs du corpus)", figures))
         return 0
     kinds = kinds_named(args.kinds) if args.kinds else None
     figures = (run_bench(args.per_kind, args.seed, Settings(), kinds, workers=args.workers) if kinds
@@ -223,6 +242,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(json.dumps({"kinds": [f.as_dict() for f in figures], "reference": reference}, indent=1))
         return 0
     console.print(_figures_table(f"Benchmark ({args.per_kind} fiche(s) par type, graine {args.seed})", figures))
+    console.print(_reliability_table("Fiabilité de la confiance (tous les champs, tous les types)", figures))
     console.print(f"Référence (médianes sur les scans) : {reference}")
     if sheet is not None:
         console.print(f"Planche des 30 champs les moins sûrs : {args.sheet}")

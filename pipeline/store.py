@@ -109,7 +109,13 @@ class ReceiptRow(Base):
 
 
 class FieldResultRow(Base):
-    """One extracted field of a document (value, confidence, source, zone)."""
+    """One extracted field of a document (value, confidence, source, zone), and its evidence.
+
+    ``evidence`` is ``{"readings": [{"reader", "value", "score"}, ...], "rules": [name, ...]}``: what each
+    reader read before any rule, and the rules that changed, held or vouched for the value
+    (``ExtractedField.readings`` and ``.rules``; :data:`pipeline.reading.rules.FIELD_RULES`). Personal data
+    like the value: erased with it (``pipeline.privacy``).
+    """
 
     __tablename__ = "field_results"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -120,6 +126,7 @@ class FieldResultRow(Base):
     source: Mapped[str] = mapped_column(String(20))
     page: Mapped[int] = mapped_column(Integer)
     zone: Mapped[dict[str, float]] = mapped_column(JSON)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class ReferralRow(Base):
@@ -414,7 +421,8 @@ class Store:
                 self._add_document(s, run_id, doc, outcome, reasons_json, form_id)
             for f in fields:
                 s.add(FieldResultRow(form_id=form_id, name=f["name"], value=f["value"], confidence=f["confidence"],
-                                     source=f["source"], page=f["page"], zone=f["zone"]))
+                                     source=f["source"], page=f["page"], zone=f["zone"],
+                                     evidence={"readings": f.get("readings", []), "rules": f.get("rules", [])}))
             if referral is not None:
                 s.add(ReferralRow(form_id=form_id, status=outcome.value, pupil_key=referral["pupil_key"],
                                   school_year=referral["school_year"], school_id=referral["school_id"],

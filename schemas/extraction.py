@@ -55,6 +55,33 @@ class Doubt(StrEnum):
     IMPOSSIBLE_DATE = "impossible_date"  # a date read is impossible for the form, so every comb is doubted
 
 
+class Reader(StrEnum):
+    """Who read a value in a field's zone (one field may have several readers)."""
+
+    ACROFORM = "acroform"
+    TEXT_LAYER = "text_layer"
+    TESSERACT = "tesseract"
+    PPOCR = "ppocr"  # PP-OCRv6's recogniser, the second text reader (pipeline.reading.scan.second_reader)
+    DIGIT_MODEL = "digit_model"
+    OMR = "omr"
+
+
+class ReaderReading(BaseModel):
+    """What one reader read in a field's zone, before any rule changed or held it.
+
+    Attributes:
+        reader: Who read it.
+        value: The value as read, in the field's raw shape for text (``None`` when it read nothing).
+        score: The reader's own score, 0-1, as it gave it (not calibrated; ``None`` when it gives none).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    reader: Reader
+    value: str | None
+    score: float | None = None
+
+
 class ZoneBox(BaseModel):
     """Where a field lies on its page, in PDF points (top-left origin)."""
 
@@ -79,6 +106,9 @@ class ExtractedField(BaseModel):
         ticks: For tick fields, the OMR state of each option (option → state).
         fill_ratios: For tick fields read by OMR, dark-pixel share of each box interior.
         doubt: Why the field was held under the review threshold beyond its OCR confidence, if it was.
+        readings: What each reader read in the zone, before any rule (evidence kept beside the decision).
+        rules: The reading rules that changed, held or vouched for the value, in the order they acted (keys
+            of :data:`pipeline.reading.rules.FIELD_RULES`, which says each one's effect in French).
         model_digits: For a comb read from a scan: the digit model's own reading (``pipeline.reading.scan``), one digit
             per inked cell left to right, whatever value was kept (tesseract's when it read one digit per
             cell). An independent reading a cross-check may weigh (``pipeline.deciding.crosscheck.vouch_town``);
@@ -96,6 +126,8 @@ class ExtractedField(BaseModel):
     ticks: dict[str, TickState] = Field(default_factory=dict)
     fill_ratios: dict[str, float] = Field(default_factory=dict)
     doubt: Doubt | None = None
+    readings: tuple[ReaderReading, ...] = ()
+    rules: tuple[str, ...] = ()
     model_digits: str | None = None
 
 

@@ -40,6 +40,7 @@ from schemas.document import Outcome
 from schemas.extraction import FormValues, RawValue
 from schemas.referral import RouteOutcome, ValidationIssue
 from web.audit import audit_form
+from web.evidence import evidence_lines_fr
 from web.models import CorrectionRow
 from web.rejection import NOTICE_LABELS_FR, NoticeStatus, plan_notice, record_claim, send_notice
 
@@ -145,6 +146,8 @@ class FieldView:
         corrected_by: Who corrected the field when it was approved (``value`` is then the correction).
         machine_display: The machine's reading in words, when ``value`` is a correction.
         verified: The reviewer ticked « Vérifié » on it in a submission shown again.
+        evidence_fr: What each reader read and what each rule did, in French, for the « Pourquoi » panel
+            (:func:`evidence_lines_fr`).
     """
 
     name: str
@@ -161,6 +164,7 @@ class FieldView:
     corrected_by: str | None = None
     machine_display: str | None = None
     verified: bool = False
+    evidence_fr: tuple[str, ...] = ()
 
     @property
     def text_value(self) -> str:
@@ -294,7 +298,8 @@ def load_form(s: Session, form_id: str, confidence_min: float) -> FormView | Non
         confidence = row.confidence if row else 0.0
         source = row.source if row else "none"
         view = FieldView(f.name, label_fr(f.name), f.kind.value, f.page, f.rect, value, confidence, source,
-                         tuple(by_field.get(f.name, ())), f.name in doubtful, _options(f, value))
+                         tuple(by_field.get(f.name, ())), f.name in doubtful, _options(f, value),
+                         evidence_fr=evidence_lines_fr(row.evidence if row else None))
         if f.name in corrections:
             fixed = corrections[f.name]
             view = replace(view, value=fixed.corrected_value, options=_options(f, fixed.corrected_value),

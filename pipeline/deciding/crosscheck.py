@@ -227,7 +227,8 @@ def doubt_name_near_misses(fields: dict[str, ExtractedField], threshold: float,
             continue
         for name, f in ((first, a), (second, b)):
             if f.source is Source.OCR:  # a typed AcroForm value is what the teacher wrote, misread or not
-                fields[name] = _lowered(f, doubt, Doubt.NAME_CONFLICT)  # an earlier cause stays the one told
+                # an earlier cause stays the one told
+                fields[name] = _lowered(f, doubt, Doubt.NAME_CONFLICT, "name_conflict")
 
 
 OCR_VALUE_KINDS = (FieldKind.TEXT, FieldKind.EMAIL, FieldKind.DATE, FieldKind.PHONE, FieldKind.POSTCODE)
@@ -258,20 +259,25 @@ def hold_handwritten_form(form: ExtractedForm, cap: float, definition: FormDefin
     if not by_hand:
         return form
     kinds = {f.name: f.kind for f in (definition or form_v1()).fields}
-    fields = {name: (f.model_copy(update={"confidence": min(f.confidence, cap), "doubt": Doubt.HANDWRITTEN_FORM})
+    fields = {name: (f.model_copy(update={"confidence": min(f.confidence, cap), "doubt": Doubt.HANDWRITTEN_FORM,
+                                          "rules": (*f.rules, "handwriting_hold")})
                      if f.page not in by_hand and f.source is Source.OCR and f.value is not None
                      and kinds.get(name) in OCR_VALUE_KINDS else f)
               for name, f in form.fields.items()}
     return form.model_copy(update={"fields": fields})
 
 
-def _lowered(field: ExtractedField, confidence: float, doubt: Doubt | None = None) -> ExtractedField:
+def _lowered(field: ExtractedField, confidence: float, doubt: Doubt | None = None, rule: str = "") -> ExtractedField:
     """The field at ``confidence`` at most, with ``doubt`` as its cause unless it already had one."""
-    return field.model_copy(update={"confidence": min(field.confidence, confidence), "doubt": field.doubt or doubt})
+    return field.model_copy(update={"confidence": min(field.confidence, confidence), "doubt": field.doubt or doubt,
+                                    "rules": (*field.rules, rule) if rule else field.rules})
 
 
-def _raised(field: ExtractedField, confidence: float) -> ExtractedField:
-    return field.model_copy(update={"confidence": max(field.confidence, confidence)})
+def _raised(field: ExtractedField, confidence: float, rule: str) -> ExtractedField:
+    """The field at ``confidence`` at least, ``rule`` recorded when it raised it."""
+    if confidence <= field.confidence:
+        return field  # nothing to raise: the rule did not act
+    return field.model_copy(update={"confidence": confidence, "rules": (*field.rules, rule)})
 
 
 def cross_check(form: ExtractedForm, threshold: float, directory: Directory | None = None,
@@ -315,13 +321,13 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
         best = max(a.confidence, b.confidence)
         spelled = all(PERSON_NAME_RE.fullmatch(v) for v in (a.value, b.value))  # "MICHEL |" folds to "michel"
         if spelled and _same_name(a.value, b.value) and fold(a.value) and best >= threshold:
-            fields[first], fields[second] = _raised(a, best), _raised(b, best)
+            fields[first], fields[second] = _raised(a, best, "repeat_agrees"), _raised(b, best, "repeat_agrees")
         elif min(a.confidence, b.confidence) >= threshold and not _same_name(a.value, b.value):
             # Two confident readings of one name that differ (often by an accent: "Anais" at 0.90 against
             # "Anaïs", phone photo, issue 3): at least one is wrong, and only a person can tell which.
             doubt = min(a.confidence, b.confidence, threshold * structure.repeat_conflict_share)
-            fields[first] = _lowered(a, doubt, Doubt.REPEAT_CONFLICT)
-            fields[second] = _lowered(b, doubt, Doubt.REPEAT_CONFLICT)
+            fields[first] = _lowered(a, doubt, Doubt.REPEAT_CONFLICT, "repeat_conflict")
+            fields[second] = _lowered(b, doubt, Doubt.REPEAT_CONFLICT, "repeat_conflict")
     for email_name, owner_names in EMAIL_OWNERS.items():
         email = fields.get(email_name)
         if email is None or email.source is not Source.OCR or not isinstance(email.value, str):
@@ -334,7 +340,7 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
         if domain.lower() not in KNOWN_EMAIL_DOMAINS or not witnesses:
             continue
         if local_part_spelled_by(local, [str(o.value) for o in witnesses], structure):
-            fields[email_name] = _raised(email, min(o.confidence for o in witnesses))
+            fields[email_name] = _raised(email, min(o.confidence for o in witnesses), "email_owner")
     doubt_name_near_misses(fields, threshold, structure)
     if school_year is not None:
         doubt_combs_of_impossible_dates(fields, threshold, school_year, today or date.today(), structure,
@@ -407,7 +413,8 @@ def vouch_school(fields: dict[str, ExtractedField], directory: Directory, thresh
         return  # words read beyond the school's name: another school that shares its name ("… de Sannois")
     confidence = min(structure.vouched_confidence, level_field.confidence)
     fields["school_name"] = school.model_copy(update={"value": found.name,
-                                                      "confidence": max(school.confidence, confidence)})
+                                                      "confidence": max(school.confidence, confidence),
+                                                      "rules": (*school.rules, "vouch_school")})
 
 
 def vouch_town(fields: dict[str, ExtractedField], towns: tuple[Town, ...],
@@ -443,9 +450,11 @@ def vouch_town(fields: dict[str, ExtractedField], towns: tuple[Town, ...],
     capitals = bool(letters) and all(ch.isupper() for ch in letters)
     name = match.town.name.upper() if capitals else match.town.name
     fields["pupil_town"] = town.model_copy(update={"value": name,
-                                                   "confidence": max(town.confidence, structure.vouched_confidence)})
+                                                   "confidence": max(town.confidence, structure.vouched_confidence),
+                                                   "rules": (*town.rules, "vouch_town")})
     fields["pupil_postcode"] = postcode.model_copy(
-        update={"value": match.town.postcode, "confidence": max(postcode.confidence, structure.vouched_confidence)})
+        update={"value": match.town.postcode, "confidence": max(postcode.confidence, structure.vouched_confidence),
+                "rules": (*postcode.rules, "vouch_town")})
 
 
 SCHOOL_YEAR_DATES = ("referral_date", "referrer_date", "family_date")
@@ -518,4 +527,5 @@ def doubt_combs_of_impossible_dates(fields: dict[str, ExtractedField], threshold
     for name, f in fields.items():
         if f.source is Source.OCR and definition.field(name).is_comb and f.confidence >= threshold:
             fields[name] = f.model_copy(update={"confidence": structure.impossible_date_confidence,
-                                                "doubt": Doubt.IMPOSSIBLE_DATE})
+                                                "doubt": Doubt.IMPOSSIBLE_DATE,
+                                                "rules": (*f.rules, "impossible_date")})

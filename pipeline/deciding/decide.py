@@ -25,6 +25,7 @@ from pipeline.deciding.validate import parse_school_year, validate_referral
 from pipeline.form.definition import PAGE_COUNT, FormDefinition, form_v1
 from pipeline.reading.document import Reason
 from pipeline.reading.extract import PageResult
+from pipeline.reading.rules import cause_fr
 from pipeline.settings import Settings
 from schemas.directory import Directory
 from schemas.document import Outcome
@@ -88,14 +89,16 @@ DOUBT_REASONS_FR: dict[Doubt, str] = {
 
 
 def confidence_reasons(form: ExtractedForm, threshold: float) -> list[Reason]:
-    """Fields read with a confidence under ``threshold`` (0-1), as review reasons saying why in French."""
+    """Fields read with a confidence under ``threshold`` (0-1), as review reasons saying why in French: the
+    field's cause of doubt, else its last cap or hold (:func:`pipeline.reading.rules.cause_fr`), else its
+    confidence."""
     definition = form_v1()
     reasons = []
     for name, f in form.fields.items():
         if f.source is not Source.NONE and f.confidence < threshold:
             label = definition.field(name).label or name
             why = DOUBT_REASONS_FR.get(f.doubt) if f.doubt else None
-            why = why or f"lecture incertaine ({f.confidence:.0%}), à vérifier."
+            why = why or cause_fr(f.rules) or f"lecture incertaine ({f.confidence:.0%}), à vérifier."
             reasons.append(Reason("low_confidence", f"« {label} » : {why}", name))
     return reasons
 

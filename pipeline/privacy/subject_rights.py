@@ -102,7 +102,7 @@ def subject_access(store: Store, surname: str, first_name: str, birth_date: date
                               "structure": r.carrier_id, "donnees": r.data, "cree_le": r.created_at}
                              for r in s.scalars(select(ReferralRow).where(ReferralRow.form_id.in_(forms)))],
             "lectures": [{"fiche": f.form_id, "champ": f.name, "valeur": f.value, "confiance": f.confidence,
-                          "source": f.source, "page": f.page}
+                          "source": f.source, "page": f.page, "lectures_et_regles": f.evidence}
                          for f in s.scalars(select(FieldResultRow).where(FieldResultRow.form_id.in_(forms)))],
             "documents": [{"sha256": d.sha256, "nom_recu": d.original_name, "type": d.media_type,
                            "recu_le": d.received_at, "issue": d.status, "motifs": d.reasons,

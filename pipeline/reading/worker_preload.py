@@ -4,7 +4,8 @@ Imported (not called) by the forkserver of :mod:`pipeline.reading.limits`: it im
 the comb digit model (:func:`pipeline.reading.scan.digit_model.digit_model`, about a second) with the default settings,
 which
 each worker would otherwise do again for every document. A worker run with other ICR settings trains
-its own model on first use, as before.
+its own model on first use, as before. The second text reader's recogniser
+(:mod:`pipeline.reading.scan.second_reader`, about 1.5 s to load and check) is loaded here too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import pipeline.deciding.decide  # noqa: F401 - imported for the forkserver to hold
 import pipeline.reading.extract  # noqa: F401 - imported for the forkserver to hold
 from pipeline.reading.scan.digit_model import digit_model
+from pipeline.reading.scan.second_reader import warm_up
 from pipeline.settings import IcrSettings
 
 digit_model(IcrSettings().stroke_px)
+warm_up()

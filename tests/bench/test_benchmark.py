@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.benchmark import _school_designated, _town_designated, bench_kind
+from bench.benchmark import _school_designated, _town_designated, bench_kind, reliability_table
 from pipeline.settings import Settings
 from samples.kinds import SampleKind
 from schemas.directory import Directory
@@ -49,3 +49,21 @@ def test_a_tick_box_under_a_stamp_is_counted_for_a_person_not_as_read_wrong(sett
     figures = bench_kind(SampleKind.SCAN_STAMPED, 1, 7, settings)
     assert figures.ticks == 46 and figures.ticks_right == 45
     assert figures.ticks_to_person == 1 and figures.ticks_wrong_confident == 0
+
+
+def test_the_reliability_table_gives_the_share_right_per_confidence_band() -> None:
+    scored = [(0.05, False), (0.15, False), (0.15, True), (0.95, True), (1.0, True), (0.97, False)]
+
+    table = reliability_table(scored)
+
+    assert len(table) == 10 and [b.fields for b in table] == [1, 2, 0, 0, 0, 0, 0, 0, 0, 3]
+    assert table[0].share_right == 0.0 and table[1].share_right == 0.5 and table[2].share_right is None
+    assert table[9].share_right == round(2 / 3, 4) and table[9].mean_confidence == round((0.95 + 1.0 + 0.97) / 3, 4)
+    assert reliability_table([(1.0, True)])[9].share_right == 1.0  # one class only
+    assert all(b.fields == 0 for b in reliability_table([]))
+
+
+def test_digital_forms_are_scored_into_the_top_band(settings: Settings) -> None:
+    figures = bench_kind(SampleKind.TEXT_PDF, 1, 7, settings)
+    bands = figures.as_dict()["reliability"]
+    assert bands[-1]["fields"] == figures.fields and bands[-1]["share_right"] == 1.0  # type: ignore[index]

@@ -237,3 +237,29 @@ def test_a_crop_kept_by_the_scan_reader_is_served_as_is(fresh_demo: DemoData) ->
         assert r.status_code == 200 and r.content == png
         other = client.get(f"/review/{form}/crop/pupil_first_name")  # nothing kept: cut from the page
         assert other.status_code == 200 and other.content.startswith(b"\x89PNG") and other.content != png
+
+
+def test_the_form_page_shows_what_each_reader_read_and_which_rule_held_the_field(fresh_demo: DemoData) -> None:
+    from sqlalchemy import update
+
+    from pipeline.reading.rules import FIELD_RULES
+    from pipeline.store import FieldResultRow
+    from web.main import create_app
+
+    form = fresh_demo.forms["invalid_unknown_school-2"]
+    store = Store(fresh_demo.settings.database_url)
+    with store.session() as s:
+        stored = s.scalar(select(FieldResultRow.evidence).where(FieldResultRow.form_id == form,
+                                                                 FieldResultRow.name == "pupil_surname"))
+        assert stored == {"readings": [], "rules": []}  # a born-digital form: its AcroForm value, no rule
+        s.execute(update(FieldResultRow).where(FieldResultRow.form_id == form, FieldResultRow.name == "pupil_surname")
+                  .values(evidence={"readings": [{"reader": "tesseract", "value": "MARTlN", "score": 0.41},
+                                                 {"reader": "ppocr", "value": None, "score": None}],
+                                    "rules": ["readers_differ"]}))
+    store.close()
+    with TestClient(create_app(fresh_demo.settings)) as client:
+        login(client, "agent")
+        page = html.unescape(client.get(f"/review/{quote(form, safe='')}").text)
+    assert "Pourquoi cette confiance" in page
+    assert "Tesseract a lu « MARTlN » (41%)." in page and "PP-OCRv6 n'a rien lu." in page
+    assert f"Règle : {FIELD_RULES['readers_differ'].fr}" in page

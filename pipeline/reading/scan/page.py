@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from pipeline.deciding.fields import clean_text_value
 from pipeline.form.definition import (
     Field,
     FieldKind,
@@ -69,15 +70,17 @@ from pipeline.reading.scan.pixels import (
     scaled,
     sharpen_for_ocr,
 )
+from pipeline.reading.scan.second_reader import LineReading, read_lines
 from pipeline.reading.scan.streaks import drop_clear_streaks, zone_ink
-from pipeline.reading.scan.strips import DIGITS_CONFIG, Strip, Word, ocr_strip, words_by_slot
+from pipeline.reading.scan.strips import DIGITS_CONFIG, Strip, Word, ocr_strip, strip_crops, words_by_slot
 from pipeline.reading.scan.text_rules import (
     CLASS_LETTER_FIELDS,
+    caps_that_bite,
     class_line_confidence,
+    drop_speck_tokens,
     drop_speck_words,
     email_confidence,
     fix_email,
-    reading_cap,
     repair_reading,
     text_value,
     words_confidence,
@@ -85,7 +88,7 @@ from pipeline.reading.scan.text_rules import (
 from pipeline.reading.scan.text_zones import read_text_fields, typed_as_read
 from pipeline.reading.scan.zones import COMB_KINDS, with_quality, zone_box
 from pipeline.settings import OcrSettings, OmrSettings, RegistrationSettings
-from schemas.extraction import Doubt, ExtractedField, Source
+from schemas.extraction import Doubt, ExtractedField, Reader, ReaderReading, Source, normalise_text
 
 log = logging.getLogger(__name__)
 
@@ -192,18 +195,20 @@ def read_scan_page(
     aligned = realign_zones(page_fields, page, number, definition, registration)
     combs = read_comb_fields([aligned[f.name][0] for f in page_fields if f.kind in COMB_KINDS], page,
                              ink.ocr_image, comb_ink(page, ink, ocr, photographed), ocr, registration)
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:
         text_job = pool.submit(ocr_strip, zones.text_strip, ocr, ocr.language)
         mail_job = pool.submit(ocr_strip, zones.mail_strip, ocr, ocr.email_language)
         comb_job = pool.submit(ocr_strip, combs.strip, ocr, ocr.language, DIGITS_CONFIG)
+        second_job = pool.submit(read_lines, [*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)])
         # OMR runs while tesseract works
         fields, unstreaked = read_marks(page_fields, aligned, page, ink, omr, registration)
         text_words, mail_words, comb_words = text_job.result(), mail_job.result(), comb_job.result()
+        second = second_job.result()
     fields.update(zones.decided | combs.decided)
     text_pairs = [*zip(zones.text_fields, words_by_slot(text_words, zones.text_strip.slots), strict=True),
                   *zip(zones.mail_fields, words_by_slot(mail_words, zones.mail_strip.slots), strict=True)]
     hands = judge_hands(text_pairs, combs, ink.writing, definition, page.px_per_pt, ocr)
-    fields.update(text_fields_read(text_pairs, hands, fields.get("class_level"), page, ocr, registration))
+    fields.update(text_fields_read(text_pairs, second, hands, fields.get("class_level"), page, ocr, registration))
     fields.update(comb_fields_read(combs, comb_words, hands, aligned, ocr, registration))
     hold_foreign_ink(fields, ink.reached, ink.dropped | unstreaked, combs, omr)
     log.debug("page %d read: %d fields, residual %.2f pt, %d text and %d comb zones OCR'd",
@@ -390,13 +395,15 @@ def judge_hands(text_pairs: Sequence[tuple[Field, list[Word]]], combs: CombStrip
     return Hands(zones, agreements, page_agreement, page_by_hand)
 
 
-def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], hands: Hands, class_level: ExtractedField | None,
-                     page: RegisteredPage, ocr: OcrSettings, registration: RegistrationSettings
-                     ) -> dict[str, ExtractedField]:
+def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Sequence[LineReading], hands: Hands,
+                     class_level: ExtractedField | None, page: RegisteredPage, ocr: OcrSettings,
+                     registration: RegistrationSettings) -> dict[str, ExtractedField]:
     """Text and e-mail fields from their words: repairs, caps, and the handwriting hold.
 
     Args:
         text_pairs: Each inked text or e-mail field with the words tesseract read in it.
+        second: The second reader's reading of each of those zones, in the same order
+            (:func:`pipeline.reading.scan.second_reader.read_lines`).
         hands: The zones' and the page's hands (:func:`judge_hands`).
         class_level: The class level as read by OMR, which the class line is checked against.
         page: The registered page (scale and quality).
@@ -404,24 +411,61 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], hands: Hand
         registration: What the position quality costs the confidence.
     """
     fields: dict[str, ExtractedField] = {}
-    for f, read in text_pairs:
+    for (f, read), line in zip(text_pairs, second, strict=True):
+        readings = (ReaderReading(reader=Reader.TESSERACT, value=text_value(f.kind, read),
+                                  score=round(words_confidence(read), 4) if read else None),
+                    ReaderReading(reader=Reader.PPOCR, value=clean_text_value(f.kind, line.text),
+                                  score=round(line.score, 4) if line.text else None))
+        rules: list[str] = []
         words = drop_speck_words(read) if f.kind is FieldKind.TEXT else read
+        if len(words) != len(read):
+            rules.append("drop_speck_words")
         value = repair_reading(f.name, text_value(f.kind, words))
+        if value != text_value(f.kind, words):
+            rules.append("repair_reading")
         confidence = words_confidence(words) if value else ocr.unread_confidence
         if value and f.name in CLASS_LETTER_FIELDS:
             confidence = class_line_confidence(words, class_level, ocr.text_confidence_min)
         if f.kind is FieldKind.EMAIL:
-            value, confidence = fix_email(value), email_confidence(confidence, ocr)
-        confidence = min(confidence, reading_cap(f, value, ocr))
+            fixed = fix_email(value)
+            rules += ["fix_email"] if fixed != value else []
+            value, confidence = fixed, email_confidence(confidence, ocr)
+        second_value = readings[1].value if f.kind is FieldKind.EMAIL else drop_speck_tokens(readings[1].value)
+        second_value = repair_reading(f.name, second_value)
+        second_value = fix_email(second_value) if f.kind is FieldKind.EMAIL else second_value
+        confidence, verdict = readers_verdict(value, second_value, confidence, ocr)
+        rules.append(verdict)
+        for name, cap in caps_that_bite(f, value, ocr):
+            confidence = min(confidence, cap)
+            rules.append(name)
         doubt = None
         if looks_handwritten(hands.agreements[f.name], hands.page_agreement, ocr.icr) and not (
                 not hands.page_by_hand and typed_as_read(hands.zones[f.name], words, page.px_per_pt, ocr)):
             confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop
             doubt = (Doubt.HANDWRITTEN_FORM if hands.page_by_hand else Doubt.HANDWRITTEN) if value is not None else None
+            rules.append("handwriting_hold")
         fields[f.name] = ExtractedField(name=f.name, value=value,
                                         confidence=with_quality(confidence, page.quality, registration),
-                                        source=Source.OCR, page=f.page, zone=zone_box(f), doubt=doubt)
+                                        source=Source.OCR, page=f.page, zone=zone_box(f), doubt=doubt,
+                                        readings=readings, rules=tuple(rules))
     return fields
+
+
+def readers_verdict(first: str | None, second: str | None, confidence: float, ocr: OcrSettings
+                    ) -> tuple[float, str]:
+    """Weigh tesseract's reading of a zone against the second reader's (both after the field's repairs).
+
+    Two independent readers that read the same characters are stronger evidence than either one's score
+    (issue 16): agreeing, the confidence is raised to ``ocr.readers_agree_confidence``; differing, it is
+    held under the review threshold at ``ocr.readers_differ_confidence``, whatever tesseract's own score.
+    Values are compared after :func:`schemas.extraction.normalise_text` (white space, Unicode form).
+
+    Returns:
+        The confidence (0-1) and the verdict's rule name: ``readers_agree`` or ``readers_differ``.
+    """
+    if normalise_text(first) == normalise_text(second):
+        return max(confidence, ocr.readers_agree_confidence), "readers_agree"
+    return min(confidence, ocr.readers_differ_confidence), "readers_differ"
 
 
 def comb_fields_read(combs: CombStrip, comb_words: Sequence[Word], hands: Hands,

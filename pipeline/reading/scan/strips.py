@@ -81,6 +81,11 @@ def stack_zones(crops: Sequence[np.ndarray], gap_px: int, pad_px: int) -> Strip:
     return Strip(strip, tuple(slots))
 
 
+def strip_crops(strip: Strip) -> list[np.ndarray]:
+    """The crops a strip was stacked from, in slot order (full strip width, white padding included)."""
+    return [strip.image[top:bottom] for top, bottom in strip.slots]
+
+
 def ocr_strip(strip: Strip, ocr: OcrSettings, language: str, config: str = "") -> list[Word]:
     """Run one tesseract ``image_to_data`` call on a strip.
 

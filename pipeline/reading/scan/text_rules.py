@@ -51,6 +51,19 @@ def drop_speck_words(words: Sequence[Word]) -> list[Word]:
     return kept
 
 
+def drop_speck_tokens(text: str | None) -> str | None:
+    """The second reader's line without lone punctuation marks at either end: :func:`drop_speck_words` on its
+    white-space separated tokens, so both readers are weighed after the same repair."""
+    if text is None:
+        return None
+    tokens = text.split()
+    while tokens and set(tokens[-1]) <= SPECK_PUNCTUATION:
+        tokens.pop()
+    while tokens and set(tokens[0]) <= SPECK_PUNCTUATION:
+        tokens.pop(0)
+    return " ".join(tokens) or None
+
+
 SPECK_PUNCTUATION = frozenset(".,:;'’")
 
 
@@ -215,7 +228,15 @@ TEXT_CAPS: tuple[Callable[[str, str | None, OcrSettings], float], ...] = (
 def reading_cap(field: Field, value: str | None, ocr: OcrSettings) -> float:
     """The highest confidence a text or e-mail reading may keep: its kind's syntax (:func:`validator_cap`)
     and each of :data:`TEXT_CAPS`."""
-    return min(validator_cap(field.kind, value, ocr), *(cap(field.name, value, ocr) for cap in TEXT_CAPS))
+    return min((1.0, *(cap for _, cap in caps_that_bite(field, value, ocr))))
+
+
+def caps_that_bite(field: Field, value: str | None, ocr: OcrSettings) -> list[tuple[str, float]]:
+    """The caps under 1.0 on a reading, by rule name (the function's name, a key of
+    :data:`pipeline.reading.rules.FIELD_RULES`), in :func:`validator_cap`, :data:`TEXT_CAPS` order."""
+    caps = [(validator_cap.__name__, validator_cap(field.kind, value, ocr)),
+            *((cap.__name__, cap(field.name, value, ocr)) for cap in TEXT_CAPS)]
+    return [(name, cap) for name, cap in caps if cap < 1.0]
 
 
 def repair_reading(name: str, value: str | None) -> str | None:

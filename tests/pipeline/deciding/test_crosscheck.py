@@ -132,6 +132,7 @@ def test_a_handwritten_school_read_close_to_one_school_is_vouched_with_its_offic
     school = checked.fields["school_name"]
     assert school.value == "Collège Paul Vaillant-Couturier" and school.confidence == 0.9
     assert match_school(str(school.value), directory).school_id == "clg-paul-vaillant-couturier"
+    assert school.rules == ("vouch_school",)  # the desk says why the value is not what was read
 
 
 @pytest.mark.parametrize(("read", "level"), [
@@ -181,9 +182,11 @@ def test_town_and_postcode_vouch_for_each_other_only_when_they_agree(town: str, 
     if vouched is None:
         assert checked.fields["pupil_town"].confidence == 0.35 and checked.fields["pupil_town"].value == town
         assert checked.fields["pupil_postcode"].confidence == 0.2
+        assert checked.fields["pupil_town"].rules == ()
     else:
         assert checked.fields["pupil_town"].value == vouched and checked.fields["pupil_town"].confidence == 0.9
         assert checked.fields["pupil_postcode"].confidence == 0.9
+        assert checked.fields["pupil_town"].rules == checked.fields["pupil_postcode"].rules == ("vouch_town",)
 
 
 def test_a_confident_misspelt_town_is_spelled_by_the_lexicon_when_its_postcode_agrees() -> None:

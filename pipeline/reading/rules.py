@@ -1,0 +1,118 @@
+"""The reading rules, in one table: what each does, to which fields, and what staff are told.
+
+Every rule that changes, holds or vouches for a field's value records its name in
+``ExtractedField.rules`` (:class:`schemas.extraction.ExtractedField`), beside what each reader read
+(``ExtractedField.readings``). This table is where a name leads: the rule's effect, the field kinds it
+acts on, the function that implements it (its docstring gives its figures), and the French sentence the
+review desk shows. :func:`cause_fr` picks the sentence that explains a doubtful field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Effect(StrEnum):
+    """What a rule does to a field."""
+
+    REPAIR = "repair"  # rewrites the value as read into the shape the field holds
+    EVIDENCE = "evidence"  # raises the confidence: another reading or a lexicon agrees
+    CAP = "cap"  # holds the value under the review threshold: its shape says it was misread
+    HOLD = "hold"  # holds the value under the review threshold: the evidence is missing or conflicting
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One reading rule.
+
+    Attributes:
+        effect: What it does.
+        kinds: Field kinds (``FieldKind`` values) or field names it acts on.
+        where: The function implementing it (its docstring states what it fixes, what it costs, and the figures).
+        fr: What staff are told when it is why a field is shown to them (French, no value quoted).
+    """
+
+    effect: Effect
+    kinds: tuple[str, ...]
+    where: str
+    fr: str
+
+
+FIELD_RULES: dict[str, FieldRule] = {
+    "drop_speck_words": FieldRule(
+        Effect.REPAIR, ("text",), "pipeline.reading.scan.text_rules.drop_speck_words",
+        "un signe isolé au bord de la zone a été ignoré (poussière)."),
+    "repair_reading": FieldRule(
+        Effect.REPAIR, ("class_name", "pupil_address"), "pipeline.reading.scan.text_rules.READING_REPAIRS",
+        "la lecture a été remise dans la forme du champ (classe, numéro de rue)."),
+    "fix_email": FieldRule(
+        Effect.REPAIR, ("email",), "pipeline.reading.scan.text_rules.fix_email",
+        "adresse e-mail corrigée (« l » lu « | », point d'un domaine connu)."),
+    "readers_agree": FieldRule(
+        Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.page.readers_verdict",
+        "les deux lecteurs (Tesseract et PP-OCRv6) lisent la même chose."),
+    "readers_differ": FieldRule(
+        Effect.HOLD, ("text", "email"), "pipeline.reading.scan.page.readers_verdict",
+        "les deux lecteurs (Tesseract et PP-OCRv6) ne lisent pas la même chose : comparer avec l'image."),
+    "validator_cap": FieldRule(
+        Effect.CAP, ("date", "phone", "postcode", "email", "text"), "pipeline.reading.scan.text_rules.validator_cap",
+        "la valeur lue n'a pas la forme attendue (date, téléphone, code postal, e-mail, caractère parasite)."),
+    "class_line_cap": FieldRule(
+        Effect.CAP, ("class_name",), "pipeline.reading.scan.text_rules.class_line_cap",
+        "la ligne de classe ne commence pas par un niveau ou sa division se confond (8 et B, 0 et O)."),
+    "person_name_cap": FieldRule(
+        Effect.CAP, ("person names",), "pipeline.reading.scan.text_rules.person_name_cap",
+        "le nom lu contient un signe qu'un nom ne contient pas."),
+    "letter_case_cap": FieldRule(
+        Effect.CAP, ("person names",), "pipeline.reading.scan.text_rules.letter_case_cap",
+        "majuscules et minuscules de même forme (c, o, s, u, v, x, z) : vérifier la casse du nom."),
+    "stray_punctuation_cap": FieldRule(
+        Effect.CAP, ("pupil_address", "referrer_name", "class_name", "home_languages", "pupil_town"),
+        "pipeline.reading.scan.text_rules.stray_punctuation_cap",
+        "un signe de ponctuation est lu là où ce champ n'en a jamais (poussière ?)."),
+    "handwriting_hold": FieldRule(
+        Effect.HOLD, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.hand.looks_handwritten",
+        "écrit à la main, à lire sur l'image et à saisir."),
+    "repeat_agrees": FieldRule(
+        Effect.EVIDENCE, ("pupil names",), "pipeline.deciding.crosscheck.cross_check",
+        "le nom est lu pareil en page 1 et en page 2."),
+    "repeat_conflict": FieldRule(
+        Effect.HOLD, ("pupil names",), "pipeline.deciding.crosscheck.cross_check",
+        "le nom n'est pas lu pareil en page 1 et en page 2."),
+    "email_owner": FieldRule(
+        Effect.EVIDENCE, ("email",), "pipeline.deciding.crosscheck.local_part_spelled_by",
+        "l'adresse e-mail s'écrit avec le nom de sa ou son titulaire, lu avec confiance."),
+    "name_conflict": FieldRule(
+        Effect.HOLD, ("person names", "email"), "pipeline.deciding.crosscheck.doubt_name_near_misses",
+        "un autre champ écrit ce nom un peu autrement."),
+    "vouch_school": FieldRule(
+        Effect.EVIDENCE, ("school_name",), "pipeline.deciding.crosscheck.vouch_school",
+        "l'école a été reconnue dans l'annuaire et son nom officiel remplace la lecture."),
+    "vouch_town": FieldRule(
+        Effect.EVIDENCE, ("pupil_town", "pupil_postcode"), "pipeline.deciding.crosscheck.vouch_town",
+        "la commune et son code postal se confirment l'un l'autre (liste des communes)."),
+    "impossible_date": FieldRule(
+        Effect.HOLD, ("date", "phone", "postcode"), "pipeline.deciding.crosscheck.doubt_combs_of_impossible_dates",
+        "une date lue sur la fiche est impossible : vérifier toutes les cases de chiffres."),
+}
+"""Rule name → the rule. Names are those recorded in ``ExtractedField.rules``."""
+
+
+def cause_fr(rules: Sequence[str]) -> str | None:
+    """The French sentence that explains a doubtful field: its last cap or hold, else ``None``.
+
+    Args:
+        rules: The field's ``ExtractedField.rules``, in the order they acted.
+    """
+    for name in reversed(rules):
+        rule = FIELD_RULES.get(name)
+        if rule is not None and rule.effect in (Effect.CAP, Effect.HOLD):
+            return rule.fr
+    return None
+
+
+def rules_fr(rules: Sequence[str]) -> list[str]:
+    """Each recorded rule's French sentence, in order (unknown names are shown as they are)."""
+    return [FIELD_RULES[n].fr if n in FIELD_RULES else n for n in rules]

@@ -1,0 +1,152 @@
+"""The second text reader: PP-OCRv6's recogniser, run on the same zone crops as tesseract.
+
+Two independent readers that agree are stronger evidence than one reader's score (issue 16). The
+recogniser is the ONNX model that ships inside the ``rapidocr`` wheel (Apache-2.0),
+``rapidocr/models/PP-OCRv6_rec_small.onnx``: it is loaded from that file, its SHA-256 is checked against
+:data:`MODEL_SHA256` first, and nothing is ever downloaded (its character list is stored inside the
+model, so rapidocr never looks for a dictionary file). Only the recogniser runs: each text zone of this
+form is one line (17 pt high), so no detector is needed.
+
+Crops are ``uint8`` grey arrays at any resolution (the scan reader gives them at ``OcrSettings.text_ocr_dpi``,
+paper white, ink dark). One engine is built per process, single-threaded, and reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import ClasError
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "PP-OCRv6_rec_small.onnx"
+"""The recogniser inside the rapidocr wheel's ``models/`` folder."""
+MODEL_SHA256 = "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"
+"""SHA-256 of :data:`MODEL_FILE` as shipped in rapidocr 3.10.0 (``constraints.txt``); an upgrade that changes
+the model is a deliberate commit that re-runs the benchmark."""
+INK_PAD_FRACTION = 0.25
+"""Paper kept around a zone's ink before recognition, as a share of the ink's height: the recogniser was
+trained on line crops with a little margin, and a crop cut at the ink loses its first and last letters."""
+INK_GREY_MAX = 160
+"""Grey level (0-255) under which a pixel of a crop counts as ink when trimming it to its writing (the
+crops are ``paper_to_white`` pages: paper is 255)."""
+
+
+class SecondReaderError(ClasError):
+    """The second reader's model is missing or is not the file this version was measured with.
+
+    Attributes:
+        path: Where the model was looked for.
+    """
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass(frozen=True)
+class LineReading:
+    """What the second reader read on one zone.
+
+    Attributes:
+        text: The line as read (``""`` when nothing was read).
+        score: The recogniser's mean character probability, 0-1 (not calibrated).
+    """
+
+    text: str
+    score: float
+
+
+def model_path() -> Path:
+    """The bundled recogniser's path inside the installed rapidocr package.
+
+    Raises:
+        SecondReaderError: rapidocr is not installed, the file is missing, or its SHA-256 differs.
+    """
+    try:
+        import rapidocr
+    except ImportError as exc:
+        raise SecondReaderError("the rapidocr package is not installed (make venv installs it)",
+                                Path("rapidocr")) from exc
+    path = Path(rapidocr.__file__).parent / "models" / MODEL_FILE
+    if not path.is_file():
+        raise SecondReaderError(f"{MODEL_FILE} is missing from the rapidocr package", path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != MODEL_SHA256:
+        raise SecondReaderError(f"{MODEL_FILE} has SHA-256 {digest}, expected {MODEL_SHA256}", path)
+    return path
+
+
+_lock = threading.Lock()
+
+
+@cache
+def _engine() -> Any:
+    """The recogniser, built once per process (about 0.3 s), single-threaded."""
+    from rapidocr import RapidOCR
+
+    path = model_path()
+    logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+    return RapidOCR(params={
+        "Global.use_det": False, "Global.use_cls": False, "Global.log_level": "error",
+        "Rec.model_path": str(path),
+        "EngineConfig.onnxruntime.intra_op_num_threads": 1,
+        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+    })
+
+
+def warm_up() -> None:
+    """Load and check the model now, and run it once (its first run allocates), so that a forked worker starts warm.
+
+    Raises:
+        SecondReaderError: The model is missing or is not the measured one.
+    """
+    blank = np.full((48, 96), 255, dtype=np.uint8)
+    blank[16:32, 16:80] = 0
+    read_lines([blank])
+
+
+def trim_to_ink(crop: np.ndarray) -> np.ndarray | None:
+    """The crop cut to its ink's bounding box plus :data:`INK_PAD_FRACTION` of its height; ``None`` if blank."""
+    rows, cols = np.nonzero(crop < INK_GREY_MAX)
+    if not len(rows):
+        return None
+    pad = max(2, round(INK_PAD_FRACTION * (rows.max() - rows.min() + 1)))
+    top, bottom = max(0, rows.min() - pad), min(crop.shape[0], rows.max() + pad + 1)
+    left, right = max(0, cols.min() - pad), min(crop.shape[1], cols.max() + pad + 1)
+    return crop[top:bottom, left:right]
+
+
+def read_lines(crops: Sequence[np.ndarray]) -> list[LineReading]:
+    """Read each crop as one line of text.
+
+    Args:
+        crops: ``uint8`` grey zone crops, paper white, any size.
+
+    Returns:
+        One reading per crop, in order (an empty reading for a blank crop).
+
+    Raises:
+        SecondReaderError: The model is missing or is not the measured one.
+    """
+    trimmed = [trim_to_ink(c) for c in crops]
+    inked = [(i, t) for i, t in enumerate(trimmed) if t is not None and t.shape[0] >= 4 and t.shape[1] >= 4]
+    out = [LineReading("", 0.0)] * len(crops)
+    if not inked:
+        return out
+    engine = _engine()
+    with _lock:  # one session per process, called from the page's reader threads
+        result = engine.recognize_txt([np.ascontiguousarray(np.repeat(t[:, :, None], 3, axis=2)) for _, t in inked])
+    texts, scores = result.txts or (), result.scores or ()
+    for (i, _), text, score in zip(inked, texts, scores, strict=False):
+        out[i] = LineReading(str(text).strip(), float(score))
+    return out

@@ -1,0 +1,93 @@
+"""The second text reader (PP-OCRv6's bundled recogniser) and how its reading weighs on a field's confidence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.form.definition import FieldKind, form_v1
+from pipeline.reading.rules import FIELD_RULES
+from pipeline.reading.scan import second_reader
+from pipeline.reading.scan.page import read_scan_page, readers_verdict
+from pipeline.reading.scan.second_reader import SecondReaderError, model_path, read_lines, trim_to_ink
+from pipeline.settings import OcrSettings
+from samples.scanner import render_filled_pdf
+from schemas.extraction import Reader
+from tests.pipeline.reading.scan.test_page import FORM_ID, VALUES, _scan, expected_value
+
+# DejaVu Sans comes from fonts-dejavu-core (Makefile HAND_FONT_PACKAGES), so the crops do not depend on fontconfig.
+DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+
+
+def _line(text: str, height_px: int = 94, size_px: int = 56) -> np.ndarray:
+    """A text zone as the scan reader gives it: one line on white, 400 dpi-like scale."""
+    image = Image.new("L", (2200, height_px), 255)
+    ImageDraw.Draw(image).text((40, (height_px - size_px) // 2), text, font=ImageFont.truetype(str(DEJAVU), size_px),
+                               fill=0)
+    return np.asarray(image)
+
+
+def test_the_bundled_model_is_found_and_checked() -> None:
+    path = model_path()
+    assert path.name == "PP-OCRv6_rec_small.onnx" and path.parent.parent.name == "rapidocr"
+
+
+def test_a_model_that_is_not_the_measured_one_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(second_reader, "MODEL_SHA256", "0" * 64)
+    with pytest.raises(SecondReaderError, match="SHA-256"):
+        model_path()
+
+
+def test_french_lines_are_read_letter_for_letter() -> None:
+    texts = ["LEFÈVRE", "Noémie", "Mme Dupont (CM1)", "helene.lefevre@example.fr", "12 rue Paul Vaillant-Couturier"]
+
+    readings = read_lines([_line(t) for t in texts])
+
+    assert [r.text for r in readings] == texts
+    assert all(0.9 <= r.score <= 1.0 for r in readings)
+
+
+def test_a_blank_zone_reads_nothing_and_keeps_its_place() -> None:
+    blank = np.full((94, 800), 255, dtype=np.uint8)
+
+    readings = read_lines([blank, _line("Argenteuil"), blank])
+
+    assert [r.text for r in readings] == ["", "Argenteuil", ""]
+    assert readings[0].score == 0.0
+    assert trim_to_ink(blank) is None
+
+
+def test_agreeing_readers_raise_and_differing_readers_hold() -> None:
+    ocr = OcrSettings()
+
+    agreed, verdict = readers_verdict("Noémie", " Noémie ", 0.41, ocr)
+    assert (agreed, verdict) == (ocr.readers_agree_confidence, "readers_agree")
+    assert readers_verdict("Noémie", "Noémie", 0.99, ocr) == (0.99, "readers_agree")  # never lowered by agreeing
+
+    held, verdict = readers_verdict("LUCas", "Lucas", 0.94, ocr)
+    assert verdict == "readers_differ" and held == ocr.readers_differ_confidence < ocr.text_confidence_min
+    assert readers_verdict("Lucas", None, 0.94, ocr)[1] == "readers_differ"  # one reader read nothing
+
+
+@pytest.fixture(scope="module")
+def scanned_page_1() -> dict:
+    pdf = render_filled_pdf(VALUES, FORM_ID, signature_seed=7)
+    return read_scan_page(_scan(pdf, 1, 300, "grey", 1.2, seed=310)).fields
+
+
+def test_each_text_field_keeps_both_readings_and_the_rules_that_acted(scanned_page_1: dict) -> None:
+    definition = form_v1()
+    for name, f in scanned_page_1.items():
+        field = definition.field(name)
+        assert set(f.rules) <= set(FIELD_RULES), f"{name}: unknown rules {set(f.rules) - set(FIELD_RULES)}"
+        if field.kind not in (FieldKind.TEXT, FieldKind.EMAIL) or f.value is None:
+            continue
+        assert [r.reader for r in f.readings] == [Reader.TESSERACT, Reader.PPOCR]
+        assert {"readers_agree", "readers_differ"} & set(f.rules)
+    surname = scanned_page_1["pupil_surname"]
+    assert surname.value == expected_value(definition.field("pupil_surname"), VALUES) == "LEFÈVRE"
+    assert [r.value for r in surname.readings] == ["LEFÈVRE", "LEFÈVRE"]
+    assert "readers_agree" in surname.rules and surname.confidence >= 0.9
