@@ -54,6 +54,7 @@ from pipeline.deciding.decide import Decision, decide_form
 from pipeline.deciding.directory import load_directory, match_school
 from pipeline.deciding.fields import clean_text_value
 from pipeline.deciding.towns import load_towns, squeeze
+from pipeline.deciding.validate import parse_school_year
 from pipeline.errors import ClasError
 from pipeline.form.definition import FieldKind, FormDefinition, form_v1
 from pipeline.intake.ingest import ingest_file
@@ -177,6 +178,16 @@ def _town_designated(value: RawValue) -> RawValue:
     if not isinstance(value, str) or not value:
         return value
     return next((f"town:{t.name}" for t in load_towns() if squeeze(t.name) == squeeze(value)), value)
+
+
+def _school_year_designated(value: RawValue) -> RawValue:
+    """The school year a written year designates (``2026-2027``, ``2026/2027``, ``2026 2027`` and ``2026-27`` are one:
+    :func:`pipeline.deciding.validate.parse_school_year`), or the text when it designates none. The referral
+    keeps the parsed year, so a dash read as a space on a phone photo changes nothing the carrier receives."""
+    if not isinstance(value, str):
+        return value
+    years = parse_school_year(value)
+    return f"year:{years[0]}-{years[1]}" if years else value
 
 
 def bare_tesseract_seconds(image_paths: Sequence[Path]) -> float:
@@ -331,6 +342,8 @@ def score_form(decision: Decision, values: dict[str, RawValue], pages: Sequence[
             got, want = _school_designated(got, directory), _school_designated(want, directory)
         if field.name == "pupil_town":
             got, want = _town_designated(got), _town_designated(want)
+        if field.name == "school_year":
+            got, want = _school_year_designated(got), _school_year_designated(want)
         figures.fields += 1
         figures.fields_exact += got == want
         figures.scored.append((decision.form.fields[field.name].confidence, got == want))

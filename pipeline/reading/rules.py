@@ -65,9 +65,6 @@ FIELD_RULES: dict[str, FieldRule] = {
     "person_name_cap": FieldRule(
         Effect.CAP, ("person names",), "pipeline.reading.scan.text_rules.person_name_cap",
         "le nom lu contient un signe qu'un nom ne contient pas."),
-    "letter_case_cap": FieldRule(
-        Effect.CAP, ("person names",), "pipeline.reading.scan.text_rules.letter_case_cap",
-        "majuscules et minuscules de même forme (c, o, s, u, v, x, z) : vérifier la casse du nom."),
     "stray_punctuation_cap": FieldRule(
         Effect.CAP, ("pupil_address", "referrer_name", "class_name", "home_languages", "pupil_town"),
         "pipeline.reading.scan.text_rules.stray_punctuation_cap",

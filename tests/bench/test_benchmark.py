@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from bench.benchmark import _school_designated, _town_designated, bench_kind, reliability_table
+from bench.benchmark import (
+    _school_designated,
+    _school_year_designated,
+    _town_designated,
+    bench_kind,
+    reliability_table,
+)
 from pipeline.settings import Settings
 from samples.kinds import SampleKind
 from schemas.directory import Directory
@@ -49,6 +55,12 @@ def test_a_tick_box_under_a_stamp_is_counted_for_a_person_not_as_read_wrong(sett
     figures = bench_kind(SampleKind.SCAN_STAMPED, 1, 7, settings)
     assert figures.ticks == 46 and figures.ticks_right == 45
     assert figures.ticks_to_person == 1 and figures.ticks_wrong_confident == 0
+
+
+def test_a_school_year_is_scored_by_the_year_it_designates() -> None:
+    assert _school_year_designated("2026 2027") == _school_year_designated("2026-2027") == "year:2026-2027"
+    assert _school_year_designated("2026-27") == "year:2026-2027"
+    assert _school_year_designated("2026-2028") == "2026-2028"  # not a school year: stays text, and wrong
 
 
 def test_the_reliability_table_gives_the_share_right_per_confidence_band() -> None:

@@ -171,32 +171,6 @@ def stray_punctuation_cap(name: str, value: str | None, ocr: OcrSettings) -> flo
     return ocr.unread_confidence
 
 
-SAME_SHAPE_LETTERS = frozenset("cosuvwxzç")
-
-
-"""Small letters drawn as their capital made smaller: only the letter's height tells ``c`` from ``C``."""
-
-
-NAME_WORD_RE = re.compile(r"[^\s'’-]+")
-
-
-def letter_case_cap(name: str, value: str | None, ocr: OcrSettings) -> float:
-    """The highest confidence a person's name may keep when its case cannot be read (1.0 otherwise).
-
-    When every letter of a word after its first is one of :data:`SAME_SHAPE_LETTERS` (``Luc``, ``Roux``),
-    tesseract tells capitals from small letters by height alone, and a speckled copy moves it: ``LUC`` for
-    ``Luc`` at 0.71 on a photocopy of seed 2026 (issue 3). Such a name, in either case, is kept as read at
-    ``ocr.unread_confidence`` for a person to confirm. Of Faker's French names, ``Luc`` (of 215 first names)
-    and ``Roux`` (of 400 surnames) are such names.
-    """
-    if value is None or name not in PERSON_NAME_FIELDS:
-        return 1.0
-    for word in NAME_WORD_RE.findall(value):
-        if len(word) > 1 and all(ch in SAME_SHAPE_LETTERS for ch in word[1:].lower()):
-            return ocr.unread_confidence
-    return 1.0
-
-
 NUMBER_PERIOD_RE = re.compile(r"^(\d+(?: ?(?:bis|ter|[A-Da-d]))?)\. (?=\D)")
 
 
@@ -219,7 +193,7 @@ READING_REPAIRS: dict[str, Callable[[str], str]] = {
 
 
 TEXT_CAPS: tuple[Callable[[str, str | None, OcrSettings], float], ...] = (
-    class_line_cap, person_name_cap, letter_case_cap, stray_punctuation_cap)
+    class_line_cap, person_name_cap, stray_punctuation_cap)
 
 
 """Caps on a text reading by what its field holds (each 1.0 for the fields it does not concern)."""

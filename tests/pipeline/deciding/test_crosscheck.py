@@ -70,6 +70,16 @@ def test_page_two_name_confirms_page_one_and_the_reverse() -> None:
     assert checked.fields["pupil_first_name"].confidence == 0.50  # two doubtful readings prove nothing
 
 
+def test_a_repeat_does_not_vouch_for_a_reading_its_own_readers_dispute() -> None:
+    # Devset phone photo: tesseract read "jules", PP-OCRv6 "Jules"; page 2's confident "Jules" raised "jules" to 0.92.
+    form = _form(pupil_first_name=("jules", 0.45), p2_pupil_first_name=("Jules", 0.92))
+    form.fields["pupil_first_name"] = form.fields["pupil_first_name"].model_copy(update={"rules": ("readers_differ",)})
+    checked = cross_check(form, THRESHOLD)
+    assert checked.fields["pupil_first_name"].confidence == 0.45
+    assert checked.fields["pupil_first_name"].rules == ("readers_differ",)
+    assert checked.fields["p2_pupil_first_name"].confidence == 0.92
+
+
 def test_a_doubtful_repeat_that_disagrees_is_left_alone() -> None:
     form = _form(pupil_surname=("LEFÈVRE", 0.93), p2_pupil_surname=("LEFEVRE", 0.55),
                  pupil_first_name=("Inès", 0.90), p2_pupil_first_name=("Ines", 0.40))

@@ -18,7 +18,7 @@ def test_every_rule_points_at_the_code_that_implements_it() -> None:
 
 
 def test_the_cause_told_is_the_last_cap_or_hold() -> None:
-    assert cause_fr(["readers_agree", "letter_case_cap"]) == FIELD_RULES["letter_case_cap"].fr
+    assert cause_fr(["readers_agree", "person_name_cap"]) == FIELD_RULES["person_name_cap"].fr
     assert cause_fr(["readers_differ", "repair_reading"]) == FIELD_RULES["readers_differ"].fr
     assert cause_fr(["repair_reading", "readers_agree"]) is None  # nothing held it
     assert rules_fr(["fix_email", "unknown_rule"]) == [FIELD_RULES["fix_email"].fr, "unknown_rule"]

@@ -15,7 +15,6 @@ from pipeline.reading.scan.text_rules import (
     class_line_confidence,
     drop_speck_words,
     email_confidence,
-    letter_case_cap,
     person_name_cap,
     reading_cap,
     repair_reading,
@@ -137,23 +136,12 @@ def test_punctuation_where_a_field_never_has_any_is_a_speck_for_a_person(name: s
     assert (stray_punctuation_cap(name, value, OcrSettings()) == 1.0) is ok
 
 
-@pytest.mark.parametrize(("name", "value", "ok"), [
-    ("guardian2_first_name", "LUC", False),  # photocopy of seed 2026 (issue 3), read for "Luc" at 0.71
-    ("guardian2_first_name", "Luc", False), ("pupil_surname", "LE ROUX", False),
-    ("pupil_first_name", "Jean-Luc", False), ("pupil_surname", "ZOUZOU", False),
-    ("pupil_first_name", "Lucas", True), ("pupil_surname", "DUVAL", True), ("pupil_first_name", "Léo", True),
-    ("pupil_first_name", "L", True), ("class_name", "CP B - M. Roux", True),  # not a person's name field
-])
-def test_a_name_whose_case_only_height_tells_goes_to_a_person(name: str, value: str, ok: bool) -> None:
-    assert (letter_case_cap(name, value, OcrSettings()) == 1.0) is ok
-
-
 def test_a_reading_is_capped_by_its_kinds_syntax_and_by_what_its_field_holds() -> None:
     ocr, form = OcrSettings(), form_v1()
     assert reading_cap(form.field("pupil_address"), "29, chemin Anaïs Marin", ocr) == 1.0
     assert reading_cap(form.field("pupil_address"), "29, chemin Anaïs Marin.", ocr) == ocr.unread_confidence
     assert reading_cap(form.field("guardian1_first_name"), "Corinne:", ocr) == ocr.unread_confidence
-    assert reading_cap(form.field("guardian1_first_name"), "LUC", ocr) == ocr.unread_confidence
+    assert reading_cap(form.field("guardian1_first_name"), "LUC", ocr) == 1.0  # its case is the two readers' call
     assert reading_cap(form.field("class_name"), "Se B - M. Lamy", ocr) == ocr.unread_confidence
     assert reading_cap(form.field("referrer_email"), "j.lamy@ac-versailles", ocr) < ocr.text_confidence_min
 
