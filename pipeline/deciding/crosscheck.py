@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -80,6 +80,12 @@ DEFAULT_STRUCTURE = StructureSettings()
 _LOCAL_TOKEN = re.compile(r"[a-z]+|[0-9]+")
 _NAME_SEPARATORS = re.compile(r"[\s,()'’-]+")
 """What separates the words of a written name or role: spaces, hyphens, apostrophes, commas, parentheses."""
+
+
+def fix_email(value: str | None) -> str | None:
+    """Undo the confusions measured on e-mails: an ``l`` read as ``|`` (never valid in an address), and
+    a dot lost or doubled in a known domain (:func:`repair_domain_dots`)."""
+    return repair_domain_dots(value.replace("|", "l")) if value else value
 
 
 def fold(text: str) -> str:
@@ -287,6 +293,47 @@ def _repeat_raised(field: ExtractedField, confidence: float) -> ExtractedField:
     return field if "readers_differ" in field.rules else _raised(field, confidence, "repeat_agrees")
 
 
+def alternative_readings(field: ExtractedField) -> list[str]:
+    """The field's value, then each reader's own reading of its zone that differs from it (e-mails with
+    :func:`pipeline.reading.scan.text_rules.fix_email`), in order, each once: the spellings a witness may choose from
+    when the two readers differ."""
+    out = [field.value] if isinstance(field.value, str) else []
+    for reading in field.readings:
+        value = fix_email(reading.value) if reading.value and "@" in reading.value else reading.value
+        if value and value not in out:
+            out.append(value)
+    return out
+
+
+def vouch_email(fields: dict[str, ExtractedField], email_name: str, owner_names: Sequence[str], threshold: float,
+                structure: StructureSettings = DEFAULT_STRUCTURE) -> None:
+    """Vouch, in place, for a doubtful e-mail address on a known domain spelled by its owner's confident names.
+
+    The address's reading and, when its two readers differ, the other reader's (:func:`alternative_readings`) are
+    tried in order; the first on a domain of :data:`KNOWN_EMAIL_DOMAINS` whose local part its owner's name
+    fields spell (:func:`local_part_spelled_by`, each field read at ``threshold`` or more) is kept, at the lowest
+    confidence of those fields. Devset at c385a7c: tesseract's ``adele.poulains9@free.fr`` beside PP-OCRv6's
+    ``adele.poulain59@free.fr`` and a confident ``Poulain``; the other reader's spelling is taken only when
+    the owner's own name spells it.
+    """
+    email = fields.get(email_name)
+    if email is None or email.source is not Source.OCR or email.confidence >= threshold:
+        return
+    owners = [fields[n] for n in owner_names if n in fields and isinstance(fields[n].value, str)]
+    witnesses = [o for o in owners if o.confidence >= threshold]
+    if not witnesses:
+        return
+    for candidate in alternative_readings(email):
+        if candidate.count("@") != 1:
+            continue
+        local, domain = candidate.split("@")
+        if domain.lower() in KNOWN_EMAIL_DOMAINS and local_part_spelled_by(local, [str(o.value) for o in witnesses],
+                                                                          structure):
+            raised = _raised(email, min(o.confidence for o in witnesses), "email_owner")
+            fields[email_name] = raised.model_copy(update={"value": candidate}) if candidate != email.value else raised
+            return
+
+
 def cross_check(form: ExtractedForm, threshold: float, directory: Directory | None = None,
                 towns: tuple[Town, ...] = (), structure: StructureSettings | None = None,
                 school_year: tuple[int, int] | None = None, today: date | None = None,
@@ -337,18 +384,7 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
             fields[first] = _lowered(a, doubt, Doubt.REPEAT_CONFLICT, "repeat_conflict")
             fields[second] = _lowered(b, doubt, Doubt.REPEAT_CONFLICT, "repeat_conflict")
     for email_name, owner_names in EMAIL_OWNERS.items():
-        email = fields.get(email_name)
-        if email is None or email.source is not Source.OCR or not isinstance(email.value, str):
-            continue
-        if email.confidence >= threshold or email.value.count("@") != 1:
-            continue
-        local, domain = email.value.split("@")
-        owners = [fields[n] for n in owner_names if n in fields and isinstance(fields[n].value, str)]
-        witnesses = [o for o in owners if o.confidence >= threshold]
-        if domain.lower() not in KNOWN_EMAIL_DOMAINS or not witnesses:
-            continue
-        if local_part_spelled_by(local, [str(o.value) for o in witnesses], structure):
-            fields[email_name] = _raised(email, min(o.confidence for o in witnesses), "email_owner")
+        vouch_email(fields, email_name, owner_names, threshold, structure)
     doubt_name_near_misses(fields, threshold, structure)
     if school_year is not None:
         doubt_combs_of_impossible_dates(fields, threshold, school_year, today or date.today(), structure,
@@ -392,7 +428,9 @@ def vouch_school(fields: dict[str, ExtractedField], directory: Directory, thresh
     score and margin; the ticked class level, read confidently by OMR (an independent witness), must be
     one the school teaches (CP-CM2 an école élémentaire, 6e-3e a collège), and the name must not name
     another town of the lexicon (``"Jules Ferry de Bezons"``). The field then holds the directory's
-    official name, at the lower of the level's confidence and ``structure.vouched_confidence``.
+    official name, at the lower of the level's confidence and ``structure.vouched_confidence``. The name as read
+    is tried first, then the other reader's reading when the two differ (:func:`alternative_readings`; devset at
+    c385a7c: tesseract's ``CE Héenr Barbusse`` beside PP-OCRv6's ``EE Henri Barbusse``).
 
     Args:
         fields: Field name → extracted field of the assembled form; updated in place.
@@ -410,15 +448,19 @@ def vouch_school(fields: dict[str, ExtractedField], directory: Directory, thresh
         return
     level = ClassLevel(level_field.value[0])
     strict = SchoolMatchSettings(min_score=structure.school_min_score, ambiguity_margin=structure.school_margin)
-    match = match_school(school.value, directory, strict)
-    if match.school_id is None:
+    for candidate in alternative_readings(school):  # the value, then the other reader's spelling
+        match = match_school(candidate, directory, strict)
+        if match.school_id is None:
+            continue
+        found = directory.school(match.school_id)
+        if not found.offers(level) or names_another_town(candidate, directory.city, towns, structure.town_min_score,
+                                                         structure.town_words_max, structure.town_letters_min):
+            continue
+        if read_coverage(candidate, (found.name, *found.aliases)) < structure.school_read_coverage_min:
+            continue  # words read beyond the school's name: another school that shares its name ("… de Sannois")
+        break
+    else:
         return
-    found = directory.school(match.school_id)
-    if not found.offers(level) or names_another_town(school.value, directory.city, towns, structure.town_min_score,
-                                                     structure.town_words_max, structure.town_letters_min):
-        return
-    if read_coverage(school.value, (found.name, *found.aliases)) < structure.school_read_coverage_min:
-        return  # words read beyond the school's name: another school that shares its name ("… de Sannois")
     confidence = min(structure.vouched_confidence, level_field.confidence)
     fields["school_name"] = school.model_copy(update={"value": found.name,
                                                       "confidence": max(school.confidence, confidence),

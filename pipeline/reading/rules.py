@@ -48,7 +48,7 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.REPAIR, ("class_name", "pupil_address"), "pipeline.reading.scan.text_rules.READING_REPAIRS",
         "la lecture a été remise dans la forme du champ (classe, numéro de rue)."),
     "fix_email": FieldRule(
-        Effect.REPAIR, ("email",), "pipeline.reading.scan.text_rules.fix_email",
+        Effect.REPAIR, ("email",), "pipeline.deciding.crosscheck.fix_email",
         "adresse e-mail corrigée (« l » lu « | », point d'un domaine connu)."),
     "readers_agree": FieldRule(
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.page.readers_verdict",
@@ -56,6 +56,9 @@ FIELD_RULES: dict[str, FieldRule] = {
     "readers_differ": FieldRule(
         Effect.HOLD, ("text", "email"), "pipeline.reading.scan.page.readers_verdict",
         "les deux lecteurs (Tesseract et PP-OCRv6) ne lisent pas la même chose : comparer avec l'image."),
+    "second_reading_shown": FieldRule(
+        Effect.REPAIR, ("text", "email"), "pipeline.reading.scan.page.text_fields_read",
+        "les lecteurs diffèrent et seule la lecture de PP-OCRv6 a la forme du champ : c'est elle qui est proposée."),
     "validator_cap": FieldRule(
         Effect.CAP, ("date", "phone", "postcode", "email", "text"), "pipeline.reading.scan.text_rules.validator_cap",
         "la valeur lue n'a pas la forme attendue (date, téléphone, code postal, e-mail, caractère parasite)."),

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from pipeline.deciding.crosscheck import fix_email
 from pipeline.deciding.fields import clean_text_value
 from pipeline.form.definition import (
     Field,
@@ -80,7 +81,6 @@ from pipeline.reading.scan.text_rules import (
     drop_speck_tokens,
     drop_speck_words,
     email_confidence,
-    fix_email,
     repair_reading,
     text_value,
     words_confidence,
@@ -398,7 +398,10 @@ def judge_hands(text_pairs: Sequence[tuple[Field, list[Word]]], combs: CombStrip
 def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Sequence[LineReading], hands: Hands,
                      class_level: ExtractedField | None, page: RegisteredPage, ocr: OcrSettings,
                      registration: RegistrationSettings) -> dict[str, ExtractedField]:
-    """Text and e-mail fields from their words: repairs, caps, and the handwriting hold.
+    """Text and e-mail fields from their words: repairs, the two readers' verdict, caps, and the handwriting hold.
+
+    When the readers differ and only the second reader's reading passes the field's caps (``Lucas |`` beside
+    ``Lucas``), that reading is the value shown to the person who decides; the field stays held either way.
 
     Args:
         text_pairs: Each inked text or e-mail field with the words tesseract read in it.
@@ -435,6 +438,10 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
         second_value = fix_email(second_value) if f.kind is FieldKind.EMAIL else second_value
         confidence, verdict = readers_verdict(value, second_value, confidence, ocr)
         rules.append(verdict)
+        if verdict == "readers_differ" and second_value and caps_that_bite(f, value, ocr) and not caps_that_bite(
+                f, second_value, ocr):
+            value = second_value  # shown to the person who decides: the reading that has the field's shape
+            rules.append("second_reading_shown")
         for name, cap in caps_that_bite(f, value, ocr):
             confidence = min(confidence, cap)
             rules.append(name)

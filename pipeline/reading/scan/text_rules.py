@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from pipeline.deciding.crosscheck import repair_domain_dots
 from pipeline.deciding.fields import PERSON_NAME_FIELDS, PERSON_NAME_RE, clean_text_value
 from pipeline.form.definition import (
     CLASS_LEVELS,
@@ -223,12 +222,6 @@ EMAIL_RE = re.compile(r"^[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]
 
 
 """What a readable e-mail address looks like once lowercased and without spaces."""
-
-
-def fix_email(value: str | None) -> str | None:
-    """Undo the confusions measured on e-mails: an ``l`` read as ``|`` (never valid in an address), and
-    a dot lost or doubled in a known domain (:func:`pipeline.deciding.crosscheck.repair_domain_dots`)."""
-    return repair_domain_dots(value.replace("|", "l")) if value else value
 
 
 def email_confidence(confidence: float, ocr: OcrSettings) -> float:

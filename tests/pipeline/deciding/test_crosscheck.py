@@ -12,7 +12,7 @@ from pipeline.deciding.directory import load_directory, match_school
 from pipeline.deciding.towns import load_towns, names_another_town
 from pipeline.settings import Settings
 from schemas.directory import Directory
-from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Source, ZoneBox
+from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Reader, ReaderReading, Source, ZoneBox
 
 THRESHOLD = 0.60
 
@@ -337,3 +337,47 @@ def test_a_near_miss_keeps_the_cause_of_doubt_already_found() -> None:
     checked = cross_check(form, THRESHOLD).fields
     assert checked["guardian1_surname"].doubt is Doubt.HANDWRITTEN_FORM  # "fiche remplie à la main" still
     assert checked["guardian1_email"].doubt is Doubt.NAME_CONFLICT and checked["guardian1_email"].confidence < 0.6
+
+
+def _with_readings(field: ExtractedField, tesseract: str, ppocr: str) -> ExtractedField:
+    return field.model_copy(update={"rules": ("readers_differ",), "readings": (
+        ReaderReading(reader=Reader.TESSERACT, value=tesseract, score=0.9),
+        ReaderReading(reader=Reader.PPOCR, value=ppocr, score=0.99))})
+
+
+def test_the_owner_of_an_email_chooses_between_its_two_readings() -> None:
+    # Devset, 200 dpi black and white: tesseract "adele.poulains9@free.fr", PP-OCRv6 "adele.poulain59@free.fr".
+    form = _form(guardian1_email=("adele.poulains9@free.fr", 0.45), guardian1_surname=("Poulain", 0.95),
+                 guardian1_first_name=("Adèle", 0.95))
+    form.fields["guardian1_email"] = _with_readings(form.fields["guardian1_email"], "adele.poulains9@free.fr",
+                                                    "adele.poulain59@free.fr")
+
+    email = cross_check(form, THRESHOLD).fields["guardian1_email"]
+
+    assert (email.value, email.confidence) == ("adele.poulain59@free.fr", 0.95)
+    assert email.rules == ("readers_differ", "email_owner")
+    assert [r.value for r in email.readings] == ["adele.poulains9@free.fr", "adele.poulain59@free.fr"]  # kept
+
+
+def test_an_email_neither_reading_of_which_its_owner_spells_stays_with_a_person() -> None:
+    form = _form(guardian1_email=("adele.poulains9@free.fr", 0.45), guardian1_surname=("Poulain", 0.95),
+                 guardian1_first_name=("Adèle", 0.95))
+    form.fields["guardian1_email"] = _with_readings(form.fields["guardian1_email"], "adele.poulains9@free.fr",
+                                                    "adele.pou1ains9@free.fr")
+
+    email = cross_check(form, THRESHOLD).fields["guardian1_email"]
+
+    assert (email.value, email.confidence) == ("adele.poulains9@free.fr", 0.45)
+
+
+def test_the_directory_chooses_between_the_two_readings_of_a_school(directory: Directory) -> None:
+    # Devset fax: tesseract "CE Héenr Barbusse", PP-OCRv6 "EE Henri Barbusse" (an école élémentaire, CP ticked).
+    form = _school_form("CE Héenr Barbusse", "CP")
+    form.fields["school_name"] = _with_readings(form.fields["school_name"], "CE Héenr Barbusse", "EE Henri Barbusse")
+    assert cross_check(_school_form("CE Héenr Barbusse", "CP"), THRESHOLD, directory).fields[
+        "school_name"].confidence == 0.35  # the first reading alone vouches for nothing
+
+    school = cross_check(form, THRESHOLD, directory, load_towns()).fields["school_name"]
+
+    assert school.value == directory.school(match_school("EE Henri Barbusse", directory).school_id or "").name
+    assert school.confidence == 0.9 and school.rules[-1] == "vouch_school"

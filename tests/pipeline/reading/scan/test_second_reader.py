@@ -91,3 +91,33 @@ def test_each_text_field_keeps_both_readings_and_the_rules_that_acted(scanned_pa
     assert surname.value == expected_value(definition.field("pupil_surname"), VALUES) == "LEFÈVRE"
     assert [r.value for r in surname.readings] == ["LEFÈVRE", "LEFÈVRE"]
     assert "readers_agree" in surname.rules and surname.confidence >= 0.9
+
+
+def _text_field(name: str, tesseract: str, ppocr: str, ppocr_score: float = 0.99):
+    from types import SimpleNamespace
+
+    from pipeline.reading.scan.page import Hands, text_fields_read
+    from pipeline.reading.scan.second_reader import LineReading
+    from pipeline.reading.scan.strips import Word
+    from pipeline.settings import RegistrationSettings
+
+    field = form_v1().field(name)
+    words = [Word(w, 0.93, 10 * i, 5.0) for i, w in enumerate(tesseract.split())]
+    hands = Hands({}, {name: None}, None, False)
+    page = SimpleNamespace(quality=1.0, px_per_pt=400 / 72)
+    return text_fields_read([(field, words)], [LineReading(ppocr, ppocr_score)], hands, None, page,  # type: ignore[arg-type]
+                            OcrSettings(), RegistrationSettings())[name]
+
+
+def test_the_reading_with_the_fields_shape_is_the_one_shown_when_the_readers_differ() -> None:
+    # Devset photocopy: a streak beside "Lucas" read "Lucas |" by tesseract, "Lucas" by PP-OCRv6.
+    held = _text_field("p2_pupil_first_name", "Lucas |", "Lucas")
+    assert held.value == "Lucas" and held.confidence < OcrSettings().text_confidence_min
+    assert held.rules[:2] == ("readers_differ", "second_reading_shown")
+    assert [r.value for r in held.readings] == ["Lucas |", "Lucas"]
+
+    kept = _text_field("pupil_first_name", "Anaïs", "Anais")  # both have a name's shape: tesseract's stays
+    assert kept.value == "Anaïs" and kept.rules == ("readers_differ",)
+
+    agreed = _text_field("pupil_first_name", "Anaïs", "Anaïs")
+    assert agreed.value == "Anaïs" and agreed.confidence == OcrSettings().readers_agree_confidence
