@@ -9,7 +9,7 @@ are closed before returning.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -30,13 +30,16 @@ from pipeline.form.definition import FieldKind, FormDefinition, PageIdentity, Re
 from pipeline.reading.crops import store_crops
 from pipeline.reading.normalise import split_pages, square_pixels
 from pipeline.reading.pdf import (
+    WidgetValue,
     acroform_widget_values,
     identify_text_page,
     is_scanned_page,
     read_acroform_page,
     read_text_layer_page,
+    xfa_datasets,
 )
 from pipeline.reading.scan.page import ScanPageResult, read_scan_page
+from pipeline.reading.text_register import label_words, register_text_layer
 from pipeline.settings import Settings
 from schemas.document import MediaType
 from schemas.extraction import Doubt, ExtractedField, Source
@@ -217,6 +220,8 @@ def _open_pdf_reader(path: Path) -> PdfReader:
 def _read_pdf(path: Path, settings: Settings, definition: FormDefinition) -> Iterator[PageResult]:
     reader = _open_pdf_reader(path)
     has_acroform = bool(reader.get_fields())
+    acroform = reader.root_object.get("/AcroForm") if has_acroform else None
+    xfa = xfa_datasets(acroform.get_object() if acroform is not None else None)
     try:
         pdf = pdfplumber.open(path, password="")
     except Exception as exc:  # pdfminer raises many unrelated types on broken files
@@ -226,7 +231,7 @@ def _read_pdf(path: Path, settings: Settings, definition: FormDefinition) -> Ite
         for index, page in enumerate(pdf.pages):
             try:
                 # A scanned PDF page may hold several pages of the form (an A3 scan): number results in order.
-                for result in _read_pdf_page(index, page, reader, has_acroform, settings, definition):
+                for result in _read_pdf_page(index, page, reader, has_acroform, settings, definition, xfa):
                     yield replace(result, index=count)
                     count += 1
             finally:
@@ -234,22 +239,37 @@ def _read_pdf(path: Path, settings: Settings, definition: FormDefinition) -> Ite
 
 
 def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, has_acroform: bool,
-                   settings: Settings, definition: FormDefinition) -> list[PageResult]:
+                   settings: Settings, definition: FormDefinition,
+                   xfa: Mapping[str, str] | None = None) -> list[PageResult]:
+    """Read one PDF page: AcroForm values and the registered text layer, or the rendered page as a scan.
+
+    The text layer is read only once registered to the form's printed labels
+    (:func:`pipeline.reading.text_register.register_text_layer`): a page whose labels do not place it (too few,
+    disagreeing, a stretch that is not a similarity) is rasterised and read as a scan, its AcroForm values (if
+    any) still overriding what the scan read.
+    """
     images = [Rect(float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])) for i in page.images]
     identity = None if is_scanned_page(float(page.width), float(page.height), images, settings.text_layer) else \
         identify_text_page(page.extract_text() or "")
+    widgets: dict[str, WidgetValue] = {}
+    if identity is not None and has_acroform:
+        widgets = acroform_widget_values([a.get_object() for a in reader.pages[index].get("/Annots", [])], xfa)
+    from_widgets = any(w.value for w in widgets.values()) and identity is not None
     if identity is not None and identity.version == definition.version:
         fields = definition.page_fields(identity.page)
         words = page.extract_words()
-        graphics = list(page.curves) + list(page.lines)
-        from_text = read_text_layer_page(words, page.chars, graphics, fields, settings.text_layer)
-        if has_acroform:
-            widgets = acroform_widget_values([a.get_object() for a in reader.pages[index].get("/Annots", [])])
-            if any(widgets.values()):
+        registration = register_text_layer(words, definition, identity.page, settings.text_layer)
+        if registration is not None:
+            graphics = list(page.curves) + list(page.lines)
+            from_text = read_text_layer_page(registration.transform(words), registration.transform(page.chars),
+                                             registration.transform(graphics), fields, settings.text_layer,
+                                             label_words(definition, identity.page))
+            if from_widgets:
                 # Widget values override the text layer; signatures stay read from the drawing.
                 return [PageReading(index, identity, Source.ACROFORM,
-                                    {**from_text, **read_acroform_page(widgets, fields)})]
-        return [PageReading(index, identity, Source.TEXT_LAYER, from_text)]
+                                    {**from_text, **read_acroform_page(widgets, fields, settings.text_layer)})]
+            return [PageReading(index, identity, Source.TEXT_LAYER, from_text)]
+        logger.info("page %d: text layer not registered to the form's labels, read as a scan", index + 1)
     # No usable text layer: rasterise at the embedded image's own resolution when known.
     dpi = float(settings.scan.raster_dpi)
     if page.images:
@@ -258,4 +278,10 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
         dpi = min(settings.scan.raster_dpi_max,
                   max(settings.scan.raster_dpi_min, src_w / (float(biggest["width"]) / 72.0)))
     pil = page.to_image(resolution=dpi).original.convert("L")
-    return _read_image_pages(index, np.asarray(pil), dpi, settings, definition)
+    results = _read_image_pages(index, np.asarray(pil), dpi, settings, definition)
+    if from_widgets and identity is not None:
+        fields = definition.page_fields(identity.page)
+        results = [replace(r, source=Source.ACROFORM, fields={**r.fields, **read_acroform_page(
+                       widgets, fields, settings.text_layer)})
+                   if isinstance(r, PageReading) and r.identity.page == identity.page else r for r in results]
+    return results
