@@ -219,9 +219,12 @@ def _open_pdf_reader(path: Path) -> PdfReader:
 
 def _read_pdf(path: Path, settings: Settings, definition: FormDefinition) -> Iterator[PageResult]:
     reader = _open_pdf_reader(path)
-    has_acroform = bool(reader.get_fields())
-    acroform = reader.root_object.get("/AcroForm") if has_acroform else None
-    xfa = xfa_datasets(acroform.get_object() if acroform is not None else None)
+    # Not ``reader.get_fields()``: pypdf's field summary fails on a value stored as a UTF-16 text stream
+    # (UnicodeDecodeError, issue 16); the widgets are read through the field tree page by page instead.
+    acroform = reader.root_object.get("/AcroForm")
+    acroform = acroform.get_object() if acroform is not None else None
+    has_acroform = isinstance(acroform, Mapping) and bool(acroform.get("/Fields"))
+    xfa = xfa_datasets(acroform) if has_acroform else {}
     try:
         pdf = pdfplumber.open(path, password="")
     except Exception as exc:  # pdfminer raises many unrelated types on broken files
