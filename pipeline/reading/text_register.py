@@ -16,6 +16,13 @@ page's points to the form's; the fit is accepted only when enough labels agree c
 (:class:`pipeline.settings.TextLayerSettings`). Otherwise the caller reads the page as a
 scan.
 
+Measured (issue 16): the project's own 20 fillable and 20 text PDFs (seed 2026) register as the
+identity, residual under 1e-13 pt, every paired label an inlier (111-116 pairs on page 1, 52 on
+page 2); so do the devset's ``digital`` and ``printed`` PDFs (116/52 and 113/52 pairs). The same
+forms with a MediaBox offset, a CropBox inside a larger page, fit to Letter or shifted 6 pt register
+with the applied transform (``tests/pipeline/reading/test_text_register.py``); squeezed on one axis
+only, they do not, and are read as scans.
+
 Units: PDF points throughout, top-left origin (pdfplumber's ``x0, top, x1, bottom``).
 """
 

@@ -405,8 +405,8 @@ class TextLayerSettings(BaseModel):
     register_min_labels: int = 8
     """Fewest printed label words (and the footer) that must agree on one similarity transform before the
     text layer is trusted (``pipeline.reading.text_register``); fewer, and the page is read as a scan. A page
-    of form v1 prints about 70 (page 1) and 45 (page 2) words that occur once; a page keeping a sixth of
-    them still registers. Not fitted: set by hand (issue 16)."""
+    of form v1 pairs 111-116 (page 1) and 52 (page 2) label words on our samples and the devset's PDFs; a page
+    keeping a sixth of page 2's still registers. Not fitted: set by hand (issue 16)."""
     register_ransac_pt: float = 2.0
     """RANSAC reprojection threshold (PDF points, form frame) of the label-to-form fit: a label word whose
     centre lands further than this from its printed place is an outlier. Word centres of the blank form

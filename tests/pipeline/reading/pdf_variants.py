@@ -198,3 +198,21 @@ def set_values(data: bytes, values: Mapping[str, str]) -> bytes:
             if name in values:
                 widget[NameObject("/V")] = TextStringObject(values[name])
     return _rewrite(data, edit)
+
+
+def flattened(data: bytes) -> bytes:
+    """A filled fillable PDF flattened by PDFium (what Chrome's "print to PDF" keeps of a filled form): each
+    widget's appearance drawn into the page content, no annotation and no AcroForm left."""
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(data)
+    try:
+        pdf.init_forms()
+        for page in pdf:
+            page.flatten()
+            page.close()
+        out = io.BytesIO()
+        pdf.save(out)
+    finally:
+        pdf.close()
+    return out.getvalue()
