@@ -34,6 +34,7 @@ from pipeline.reading.pdf import (
     acroform_widget_values,
     identify_text_page,
     is_scanned_page,
+    names_form_fields,
     read_acroform_page,
     read_text_layer_page,
     xfa_datasets,
@@ -254,10 +255,12 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
     images = [Rect(float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])) for i in page.images]
     identity = None if is_scanned_page(float(page.width), float(page.height), images, settings.text_layer) else \
         identify_text_page(page.extract_text() or "")
+    # AcroForm values do not depend on where the page's text lies: read them even when the text layer does not
+    # identify the page (a page turned by /Rotate 180, whose text pdfminer reads backwards).
     widgets: dict[str, WidgetValue] = {}
-    if identity is not None and has_acroform:
+    if has_acroform:
         widgets = acroform_widget_values([a.get_object() for a in reader.pages[index].get("/Annots", [])], xfa)
-    from_widgets = any(w.value for w in widgets.values()) and identity is not None
+    from_widgets = any(w.value for w in widgets.values()) and names_form_fields(widgets, definition)
     if identity is not None and identity.version == definition.version:
         fields = definition.page_fields(identity.page)
         words = page.extract_words()
@@ -282,9 +285,11 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
                   max(settings.scan.raster_dpi_min, src_w / (float(biggest["width"]) / 72.0)))
     pil = page.to_image(resolution=dpi).original.convert("L")
     results = _read_image_pages(index, np.asarray(pil), dpi, settings, definition)
-    if from_widgets and identity is not None:
-        fields = definition.page_fields(identity.page)
-        results = [replace(r, source=Source.ACROFORM, fields={**r.fields, **read_acroform_page(
-                       widgets, fields, settings.text_layer)})
-                   if isinstance(r, PageReading) and r.identity.page == identity.page else r for r in results]
+    if from_widgets and len(results) == 1 and isinstance(results[0], PageReading):
+        # The page as the scan reader identified it (QR codes); its widget values override what was read on the
+        # rendering, which does not draw form fields. Signatures stay read from the drawing.
+        page_reading = results[0]
+        fields = definition.page_fields(page_reading.identity.page)
+        results = [replace(page_reading, source=Source.ACROFORM, fields={
+            **page_reading.fields, **read_acroform_page(widgets, fields, settings.text_layer)})]
     return results

@@ -31,7 +31,7 @@ from pypdf.errors import PdfReadError
 from pypdf.generic import ArrayObject, NameObject, StreamObject, create_string_object
 
 from pipeline.deciding.fields import clean_text_value, empty_value, make_field, tick_value
-from pipeline.form.definition import Field, FieldKind, PageIdentity, Rect
+from pipeline.form.definition import Field, FieldKind, FormDefinition, PageIdentity, Rect
 from pipeline.form.render import comb_runs
 from pipeline.reading.text_register import LabelWord, label_in_zone
 from pipeline.settings import TextLayerSettings
@@ -296,6 +296,13 @@ def acroform_widget_values(annotations: Sequence[Mapping[str, Any]],
                 doubt = Doubt.XFA_CONFLICT
             values[name] = WidgetValue(text, doubt)
     return values
+
+
+def names_form_fields(widgets: Mapping[str, WidgetValue], definition: FormDefinition) -> bool:
+    """Whether the widgets are the form's own fields (``pupil_surname``, ``class_level.CE2``…): another fillable
+    PDF's values must not stand for ours, as empty fields."""
+    names = {f.name for f in definition.fields}
+    return any(key.split(".", 1)[0] in names for key in widgets)
 
 
 def comb_value(field: Field, runs: Sequence[str]) -> tuple[str | None, Doubt | None]:

@@ -73,6 +73,12 @@ def shifted(data: bytes, dx: float = 6.0, dy: float = -6.0) -> bytes:
     return _rewrite(data, _pages(lambda page: page.add_transformation(Transformation().translate(dx, dy))))
 
 
+def turned(data: bytes, angle: int = 90) -> bytes:
+    """Every page turned by ``/Rotate`` (a page saved in landscape): the viewer turns it, the text layer's
+    coordinates turn with it."""
+    return _rewrite(data, _pages(lambda page: page.rotate(angle)))
+
+
 def stretched(data: bytes, sx: float = 0.85) -> bytes:
     """The content squeezed horizontally only: no similarity places it, so the page must be read as a scan."""
     return _rewrite(data, _pages(lambda page: page.add_transformation(Transformation().scale(sx, 1.0))))
@@ -216,3 +222,23 @@ def flattened(data: bytes) -> bytes:
     finally:
         pdf.close()
     return out.getvalue()
+
+
+def printed_by_cairo(data: bytes, paper: str | None = None) -> bytes:
+    """The PDF "printed to PDF" by poppler's ``pdftocairo`` (Debian ``poppler-utils``), which re-encodes every
+    text in embedded subset fonts (Liberation Sans for Helvetica) and, with ``paper="letter"``, fits the A4 page
+    to Letter. Raises ``FileNotFoundError`` when the tool is not installed."""
+    import shutil
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    tool = shutil.which("pdftocairo")
+    if tool is None:
+        raise FileNotFoundError("pdftocairo")
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.pdf", Path(tmp) / "out.pdf"
+        src.write_bytes(data)
+        subprocess.run([tool, "-pdf", *(["-paper", paper] if paper else []), str(src), str(dst)], check=True,
+                       capture_output=True, timeout=60)
+        return dst.read_bytes()

@@ -4,6 +4,7 @@ form by its printed labels before its zones are cut, or read as a scan when it c
 from __future__ import annotations
 
 import io
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +31,7 @@ GEOMETRIES: dict[str, Callable[[bytes], bytes]] = {
     "cropbox_inside": v.cropbox_inside,
     "fit_to_letter": v.fit_to_letter,
     "shifted_6pt": v.shifted,
+    "turned_90": v.turned,
 }
 
 
@@ -100,6 +102,17 @@ def test_a_page_no_similarity_places_is_read_as_a_scan(tmp_path: Path, settings:
     assert decision.form.fields["pupil_birth_date"].value == truth["pupil_birth_date"]
 
 
+def test_a_fillable_page_turned_upside_down_keeps_its_acroform_values(tmp_path: Path, settings: Settings,
+                                                                    directory: Directory) -> None:
+    """/Rotate 180: pdfminer reads the text backwards, so neither footer nor labels place the page; the scan
+    reader identifies it by its QR codes and the widget values, which no geometry moves, are read."""
+    doc = generate_documents(SampleKind.FILLABLE, 5, 16, directory)[0]
+    reading = _read(tmp_path, v.turned(doc.data, 180), settings)
+    assert reading.failure is None
+    assert {p.source for p in reading.pages} == {Source.ACROFORM}
+    _assert_read_exactly(reading, doc.truth["values"], settings, directory)
+
+
 def test_too_few_labels_do_not_register(directory: Directory) -> None:
     doc = generate_documents(SampleKind.TEXT_PDF, 0, 16, directory)[0]
     with pdfplumber.open(io.BytesIO(doc.data)) as pdf:
@@ -166,3 +179,18 @@ def test_label_centres_match_the_blank_form(directory: Directory) -> None:
 
 def test_comb_kinds_are_in_the_definition() -> None:
     assert {f.kind for f in form_v1().fields if f.is_comb} == {FieldKind.DATE, FieldKind.PHONE, FieldKind.POSTCODE}
+
+
+@pytest.mark.skipif(shutil.which("pdftocairo") is None, reason="poppler-utils (pdftocairo) not installed")
+@pytest.mark.parametrize("paper", [None, "letter"])
+@pytest.mark.parametrize("maker", ["text_pdf", "flattened"])
+def test_a_form_printed_to_pdf_by_cairo_is_read_exactly(paper: str | None, maker: str, tmp_path: Path,
+                                                        settings: Settings, directory: Directory) -> None:
+    """A real print driver's output: fonts re-embedded (Liberation Sans, metrics a point off Helvetica's on long
+    labels), on A4 or fitted to Letter; registered (residual about 0.06 pt) and read exactly."""
+    kind, make, _ = MAKERS[maker]
+    doc = generate_documents(kind, 4, 16, directory)[0]
+    reading = _read(tmp_path, v.printed_by_cairo(make(doc.data), paper), settings)
+    assert reading.failure is None
+    assert {p.source for p in reading.pages} == {Source.TEXT_LAYER}
+    _assert_read_exactly(reading, doc.truth["values"], settings, directory)
