@@ -230,6 +230,31 @@ def _same_text(a: str, b: str) -> bool:
     return (normalise_text(a) or "") == (normalise_text(b) or "")
 
 
+def _button_values(widget: Mapping[str, Any], name: str, raw: Any, xfa: Mapping[str, str] | None
+                   ) -> list[tuple[str, WidgetValue]]:
+    """A check box or radio widget's readings: under its field's name, and under ``name.state`` for its on-state.
+
+    Ticked is what the widget shows (``/AS``), else what its value (``/V``) selects; the two disagreeing hold it
+    (``CHECKBOX_CONFLICT``), as does an XFA value saying otherwise (``XFA_CONFLICT``).
+    """
+    on_states = _on_states(widget)
+    state = widget.get("/AS")
+    ticked = (str(state) not in OFF_STATES) if state is not None else \
+        (raw is not None and _ticked_by_value(raw, on_states))
+    doubt = None
+    if state is not None and raw is not None and _ticked_by_value(raw, on_states) != ticked:
+        doubt = Doubt.CHECKBOX_CONFLICT
+    out = []
+    for key in [name] + [f"{name}.{s}" for s in on_states[:1] if not name.endswith(f".{s}")]:
+        xfa_text = _xfa_lookup(xfa, key) if xfa else None
+        key_doubt = doubt
+        if key_doubt is None and xfa_text is not None and \
+                (xfa_text.lower() in _XFA_TRUE or (bool(on_states) and xfa_text == on_states[0])) != ticked:
+            key_doubt = Doubt.XFA_CONFLICT
+        out.append((key, WidgetValue(ticked, key_doubt)))
+    return out
+
+
 def acroform_widget_values(annotations: Sequence[Mapping[str, Any]],
                            xfa: Mapping[str, str] | None = None) -> dict[str, WidgetValue]:
     """Values of a page's AcroForm widgets, read through the whole field tree.
@@ -267,25 +292,11 @@ def acroform_widget_values(annotations: Sequence[Mapping[str, Any]],
         if field_type == "/Btn":
             if flags & _PUSHBUTTON_FLAG:
                 continue
-            on_states = _on_states(annot)
-            state = annot.get("/AS")
-            ticked = (str(state) not in OFF_STATES) if state is not None else \
-                (raw is not None and _ticked_by_value(raw, on_states))
-            doubt = None
-            if state is not None and raw is not None and _ticked_by_value(raw, on_states) != ticked:
-                doubt = Doubt.CHECKBOX_CONFLICT
-            keys = [name] + [f"{name}.{s}" for s in on_states[:1] if not name.endswith(f".{s}")]
-            for key in keys:
-                xfa_text = _xfa_lookup(xfa, key) if xfa else None
-                key_doubt = doubt
-                if key_doubt is None and xfa_text is not None and \
-                        (xfa_text.lower() in _XFA_TRUE or (bool(on_states) and xfa_text == on_states[0])) != ticked:
-                    key_doubt = Doubt.XFA_CONFLICT
+            for key, reading in _button_values(annot, name, raw, xfa):
                 earlier = values.get(key)
                 if earlier is not None and isinstance(earlier.value, bool):  # one field, several widgets
-                    values[key] = WidgetValue(earlier.value or ticked, earlier.doubt or key_doubt)
-                else:
-                    values[key] = WidgetValue(ticked, key_doubt)
+                    reading = WidgetValue(earlier.value or bool(reading.value), earlier.doubt or reading.doubt)
+                values[key] = reading
         elif field_type in ("/Tx", "/Ch"):
             try:
                 text, doubt = value_text(raw), None

@@ -234,3 +234,14 @@ def test_an_undecodable_value_is_held_not_quarantined() -> None:
     assert values["pupil_surname"] == WidgetValue("", Doubt.UNREADABLE_VALUE)
     field = read_acroform_page(values, [form_v1().field("pupil_surname")])["pupil_surname"]
     assert field.doubt is Doubt.UNREADABLE_VALUE and field.value is None and field.confidence < 0.6
+
+
+@pytest.mark.xfail(strict=True, reason="pipeline.deciding.crosscheck raises a held pupil surname back to 1.0 when "
+                                       "its page-2 repeat agrees (_raised ignores the field's doubt); not this "
+                                       "branch's file")
+def test_an_xfa_conflict_on_a_repeated_name_still_goes_to_a_person(tmp_path: Path, settings: Settings,
+                                                                   directory: Directory) -> None:
+    doc = generate_documents(SampleKind.FILLABLE, 1, 21, directory)[0]
+    decision = _decide(tmp_path, pdf_variants.with_xfa(doc.data, {"pupil_surname": "AUTRENOM"}), settings,
+                       directory)
+    _held_reason(decision, "pupil_surname", Doubt.XFA_CONFLICT)
