@@ -242,3 +242,44 @@ def printed_by_cairo(data: bytes, paper: str | None = None) -> bytes:
         subprocess.run([tool, "-pdf", *(["-paper", paper] if paper else []), str(src), str(dst)], check=True,
                        capture_output=True, timeout=60)
         return dst.read_bytes()
+
+
+def vector_ticks(values: Mapping[str, Any], form_id: str) -> bytes:
+    """The filled form printed to PDF with every tick drawn as a vector check mark (two strokes, no text), as
+    drivers that outline glyphs print it; the other values as text (``Rendering.FILLED``)."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    from pipeline.form.definition import FieldKind, form_v1
+    from pipeline.form.render import Rendering, render_form
+
+    definition = form_v1()
+    ticks = {f.name for f in definition.fields if f.is_tick}
+    base = io.BytesIO()
+    render_form(base, form_id, Rendering.FILLED, {k: ([] if k in ticks and v not in (True, False) else
+                                                      False if k in ticks else v) for k, v in values.items()})
+    overlay = io.BytesIO()
+    c = Canvas(overlay, pagesize=(A4_W, A4_H))
+    for page in (1, 2):
+        c.setLineWidth(1.0)
+        for field in definition.page_fields(page):
+            if not field.is_tick:
+                continue
+            value = values.get(field.name)
+            chosen = {"yes"} if value is True else set(value) if isinstance(value, list) else set()
+            for box in field.boxes:
+                if box.option in chosen or (field.kind is FieldKind.FLAG and value is True):
+                    r = box.rect
+                    path = c.beginPath()
+                    path.moveTo(r.x0 + 2.5, A4_H - (r.top + 5.5))
+                    path.lineTo(r.x0 + 4.3, A4_H - (r.bottom - 2.5))
+                    path.lineTo(r.x1 - 2.3, A4_H - (r.top + 2.5))
+                    c.drawPath(path, stroke=1, fill=0)
+        c.showPage()
+    c.save()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(base.getvalue())))
+    marks = PdfReader(io.BytesIO(overlay.getvalue()))
+    for page, mark in zip(writer.pages, marks.pages, strict=True):
+        page.merge_page(mark)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

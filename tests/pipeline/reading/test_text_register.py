@@ -194,3 +194,14 @@ def test_a_form_printed_to_pdf_by_cairo_is_read_exactly(paper: str | None, maker
     assert reading.failure is None
     assert {p.source for p in reading.pages} == {Source.TEXT_LAYER}
     _assert_read_exactly(reading, doc.truth["values"], settings, directory)
+
+
+@pytest.mark.parametrize("geometry", [*GEOMETRIES, "as_made"])
+def test_vector_check_marks_read_after_the_page_moved(geometry: str, tmp_path: Path, settings: Settings,
+                                                      directory: Directory) -> None:
+    """Ticks drawn as vector strokes, no text and no form field, on a page in any geometry: every box right."""
+    doc = generate_documents(SampleKind.TEXT_PDF, 6, 16, directory)[0]
+    data = v.vector_ticks(doc.truth["values"], str(doc.truth["form_id"]))
+    reading = _read(tmp_path, GEOMETRIES[geometry](data) if geometry in GEOMETRIES else data, settings)
+    assert {p.source for p in reading.pages} == {Source.TEXT_LAYER}
+    _assert_read_exactly(reading, doc.truth["values"], settings, directory)
