@@ -20,6 +20,7 @@ module, and every value is read as before (issue 16).
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -36,6 +37,8 @@ from pipeline.form.render import comb_runs
 from pipeline.reading.text_register import LabelWord, label_in_zone
 from pipeline.settings import TextLayerSettings
 from schemas.extraction import Doubt, ExtractedField, Source, TickState, format_comb, normalise_text
+
+logger = logging.getLogger(__name__)
 
 _COMB_SEPARATORS = "/-. "
 """Characters that may separate a comb's groups when typed (``5/6/2018``); kept to split them, then dropped."""
@@ -184,16 +187,17 @@ def xfa_datasets(acroform: Mapping[str, Any] | None) -> dict[str, str]:
         return {}
     try:
         if isinstance(xfa, ArrayObject):
-            packets = [xfa[i + 1].get_object() for i in range(0, len(xfa) - 1, 2)
-                       if str(xfa[i]) in ("datasets", "xdp:xdp")]
+            packets = [xfa[i + 1].get_object() for i in range(0, len(xfa) - 1, 2) if str(xfa[i]) == "datasets"]
             data = b"".join(p.get_data() for p in packets if isinstance(p, StreamObject))
         elif isinstance(xfa, StreamObject):
-            data = xfa.get_data()
+            data = xfa.get_data()  # the whole XDP document
         else:
             return {}
-        root = ElementTree.fromstring(data) if data.lstrip().startswith(b"<xdp") else \
-            ElementTree.fromstring(b"<xfa-root>" + data + b"</xfa-root>")
-    except (ElementTree.ParseError, PdfReadError, NotImplementedError, ValueError, zlib.error):
+        if not data.strip():
+            return {}
+        root = ElementTree.fromstring(data)
+    except (ElementTree.ParseError, PdfReadError, NotImplementedError, ValueError, zlib.error) as exc:
+        logger.warning("XFA packet cannot be parsed (%s): AcroForm values read alone", type(exc).__name__)
         return {}
     values: dict[str, str] = {}
     for top in root.iter():

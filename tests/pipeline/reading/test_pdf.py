@@ -19,6 +19,7 @@ from pipeline.reading.pdf import (
     comb_value,
     read_acroform_page,
     read_text_layer_page,
+    xfa_datasets,
 )
 from pipeline.settings import Settings
 from samples.generator import generate_documents
@@ -245,3 +246,29 @@ def test_an_xfa_conflict_on_a_repeated_name_still_goes_to_a_person(tmp_path: Pat
     decision = _decide(tmp_path, pdf_variants.with_xfa(doc.data, {"pupil_surname": "AUTRENOM"}), settings,
                        directory)
     _held_reason(decision, "pupil_surname", Doubt.XFA_CONFLICT)
+
+
+def _stream(data: bytes):  # noqa: ANN202
+    from pypdf.generic import DecodedStreamObject
+
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    return stream
+
+
+def test_xfa_datasets_from_a_whole_xdp_stream_and_from_packets() -> None:
+    from pypdf.generic import ArrayObject, NameObject, TextStringObject
+
+    datasets = (b'<xfa:datasets xmlns:xfa="http://www.xfa.org/schema/xfa-data/1.0/"><xfa:data><form1>'
+                b"<pupil_surname>MARTIN</pupil_surname><class_level><CE2>1</CE2></class_level>"
+                b"</form1></xfa:data></xfa:datasets>")
+    xdp = (b'<?xml version="1.0" encoding="UTF-8"?><xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/">'
+           b"<template/>" + datasets + b"</xdp:xdp>")
+    expected = {"form1.pupil_surname": "MARTIN", "form1.class_level.CE2": "1"}
+    assert xfa_datasets({"/XFA": _stream(xdp)}) == expected
+    packets = ArrayObject([TextStringObject("preamble"), _stream(b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/">'),
+                           TextStringObject("datasets"), _stream(datasets),
+                           TextStringObject("postamble"), _stream(b"</xdp:xdp>")])
+    assert xfa_datasets({"/XFA": packets}) == expected
+    assert xfa_datasets({"/XFA": _stream(b"<xdp:xdp broken")}) == {}
+    assert xfa_datasets({NameObject("/Fields"): ArrayObject()}) == {}
