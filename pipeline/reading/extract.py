@@ -8,6 +8,7 @@ are closed before returning.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pdfplumber
 from PIL import Image, ImageOps, ImageSequence
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 from pypdf.errors import FileNotDecryptedError, PdfReadError
 
 from pipeline.errors import (
@@ -218,6 +219,32 @@ def _open_pdf_reader(path: Path) -> PdfReader:
     return reader
 
 
+def _unrotated(reader: PdfReader) -> io.BytesIO | None:
+    """The document with every page's ``/Rotate`` set to 0, or ``None`` when no page is turned.
+
+    ``/Rotate`` only tells a viewer how to show the page; the content keeps the form's own coordinates. pdfminer
+    applies it, and reads the words of a page turned by 180 or 270 degrees backwards or letter by letter, so
+    neither the footer nor the labels are found (issue 16). Unturned, the text layer reads as made; the
+    registration (:mod:`pipeline.reading.text_register`) still places it, and the scan reader, if it comes to
+    that, finds any orientation by the QR codes.
+
+    Raises:
+        UnreadableDocumentError: pypdf cannot write the copy.
+    """
+    if not any(page.rotation % 360 for page in reader.pages):
+        return None
+    try:
+        writer = PdfWriter(clone_from=reader)
+        for page in writer.pages:
+            page.rotation = 0
+        out = io.BytesIO()
+        writer.write(out)
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise UnreadableDocumentError(f"PDF cannot be unrotated: {type(exc).__name__}") from exc
+    out.seek(0)
+    return out
+
+
 def _read_pdf(path: Path, settings: Settings, definition: FormDefinition) -> Iterator[PageResult]:
     reader = _open_pdf_reader(path)
     # Not ``reader.get_fields()``: pypdf's field summary fails on a value stored as a UTF-16 text stream
@@ -227,7 +254,7 @@ def _read_pdf(path: Path, settings: Settings, definition: FormDefinition) -> Ite
     has_acroform = isinstance(acroform, Mapping) and bool(acroform.get("/Fields"))
     xfa = xfa_datasets(acroform) if has_acroform else {}
     try:
-        pdf = pdfplumber.open(path, password="")
+        pdf = pdfplumber.open(_unrotated(reader) or path, password="")
     except Exception as exc:  # pdfminer raises many unrelated types on broken files
         raise UnreadableDocumentError(f"PDF cannot be opened: {type(exc).__name__}") from exc
     with pdf:
