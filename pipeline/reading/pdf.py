@@ -110,7 +110,8 @@ def _inherited(node: Mapping[str, Any], key: str) -> Any:
 def field_name(widget: Mapping[str, Any]) -> str | None:
     """The fully qualified name of a widget's field: the partial names (``/T``) of its ancestors joined by dots
     (``class_level`` → ``CE2`` gives ``class_level.CE2``). ``None`` when no node has a name."""
-    parts = [str(n["/T"]) for n in _parents(widget) if "/T" in n]
+    parts = [decode_text_stream(t) if isinstance(t := n["/T"], bytes) else str(t) for n in _parents(widget)
+             if "/T" in n]
     return ".".join(reversed(parts)) if parts else None
 
 
@@ -285,13 +286,14 @@ def acroform_widget_values(annotations: Sequence[Mapping[str, Any]],
     """
     values: dict[str, WidgetValue] = {}
     for annot in annotations:
-        if annot.get("/Subtype") != "/Widget":
+        if not isinstance(annot, Mapping) or annot.get("/Subtype") != "/Widget":
             continue
         name = field_name(annot)
         field_type = _inherited(annot, "/FT")
         if name is None or field_type is None:
             continue
-        flags = int(_inherited(annot, "/Ff") or 0)
+        flags = _inherited(annot, "/Ff")
+        flags = flags if isinstance(flags, int) else 0  # a damaged /Ff reads as no flag
         raw = _inherited(annot, "/V")
         if field_type == "/Btn":
             if flags & _PUSHBUTTON_FLAG:
