@@ -378,7 +378,9 @@ class ScanSettings(BaseModel):
 
 class TextLayerSettings(BaseModel):
     """Born-digital PDF pages (``CLAS_TEXT_LAYER__*``), read by ``pipeline.reading.pdf``: when a page's text layer
-    is trusted, and the tolerances, in PDF points, that place a character or a drawing in a zone or a box."""
+    is trusted, how it is registered to the form's printed labels (``pipeline.reading.text_register``), the
+    tolerances, in PDF points, that place a character or a drawing in a zone or a box, and the confidence of a
+    value held for a person."""
 
     model_config = ConfigDict(frozen=True)
 
