@@ -53,6 +53,11 @@ class Doubt(StrEnum):
     REPEAT_CONFLICT = "repeat_conflict"  # the name and its page-2 repeat were read differently
     NAME_CONFLICT = "name_conflict"  # another field spells the same name a letter or two apart
     IMPOSSIBLE_DATE = "impossible_date"  # a date read is impossible for the form, so every comb is doubted
+    CHECKBOX_CONFLICT = "checkbox_conflict"  # a PDF check box's value (/V) and its look (/AS) disagree
+    XFA_CONFLICT = "xfa_conflict"  # the PDF's AcroForm value and its XFA datasets value disagree
+    LABEL_TEXT = "label_text"  # the zone holds a printed label of the form: the page is not where it should be
+    COMB_SHAPE = "comb_shape"  # a comb's characters do not make a value of its kind (a date typed 5/6/18)
+    UNREADABLE_VALUE = "unreadable_value"  # a PDF form value that cannot be decoded as text
 
 
 class Reader(StrEnum):

@@ -82,6 +82,13 @@ DOUBT_REASONS_FR: dict[Doubt, str] = {
     Doubt.NAME_CONFLICT: "un autre champ (adresse e-mail, ligne de classe, nom d'un parent) écrit ce nom "
                          "un peu autrement, choisir la bonne orthographe.",
     Doubt.IMPOSSIBLE_DATE: "une date lue sur la fiche est impossible, vérifier toutes les cases de chiffres.",
+    Doubt.CHECKBOX_CONFLICT: "dans le PDF, la case affichée et la valeur enregistrée ne concordent pas, "
+                             "vérifier quelle case l'école a cochée.",
+    Doubt.XFA_CONFLICT: "le PDF contient deux jeux de valeurs (AcroForm et XFA) qui ne concordent pas, "
+                        "vérifier la valeur sur la fiche.",
+    Doubt.LABEL_TEXT: "la zone contient un texte imprimé de la fiche (page décalée), à lire sur l'image.",
+    Doubt.COMB_SHAPE: "valeur tapée dans un format inattendu (par exemple 5/6/2018), vérifier les chiffres.",
+    Doubt.UNREADABLE_VALUE: "valeur du formulaire PDF illisible, à lire sur la fiche.",
 }
 
 

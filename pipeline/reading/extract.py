@@ -8,15 +8,16 @@ are closed before returning.
 
 from __future__ import annotations
 
+import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pdfplumber
 from PIL import Image, ImageOps, ImageSequence
-from pypdf import PdfReader
+from pypdf import PdfReader, PdfWriter
 from pypdf.errors import FileNotDecryptedError, PdfReadError
 
 from pipeline.errors import (
@@ -30,13 +31,17 @@ from pipeline.form.definition import FieldKind, FormDefinition, PageIdentity, Re
 from pipeline.reading.crops import store_crops
 from pipeline.reading.normalise import split_pages, square_pixels
 from pipeline.reading.pdf import (
+    WidgetValue,
     acroform_widget_values,
     identify_text_page,
     is_scanned_page,
+    names_form_fields,
     read_acroform_page,
     read_text_layer_page,
+    xfa_datasets,
 )
 from pipeline.reading.scan.page import ScanPageResult, read_scan_page
+from pipeline.reading.text_register import label_words, register_text_layer
 from pipeline.settings import Settings
 from schemas.document import MediaType
 from schemas.extraction import Doubt, ExtractedField, Source
@@ -214,11 +219,42 @@ def _open_pdf_reader(path: Path) -> PdfReader:
     return reader
 
 
+def _unrotated(reader: PdfReader) -> io.BytesIO | None:
+    """The document with every page's ``/Rotate`` set to 0, or ``None`` when no page is turned.
+
+    ``/Rotate`` only tells a viewer how to show the page; the content keeps the form's own coordinates. pdfminer
+    applies it, and reads the words of a page turned by 180 or 270 degrees backwards or letter by letter, so
+    neither the footer nor the labels are found (issue 16). Unturned, the text layer reads as made; the
+    registration (:mod:`pipeline.reading.text_register`) still places it, and the scan reader, if it comes to
+    that, finds any orientation by the QR codes.
+
+    Raises:
+        UnreadableDocumentError: pypdf cannot write the copy.
+    """
+    if not any(page.rotation % 360 for page in reader.pages):
+        return None
+    try:
+        writer = PdfWriter(clone_from=reader)
+        for page in writer.pages:
+            page.rotation = 0
+        out = io.BytesIO()
+        writer.write(out)
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise UnreadableDocumentError(f"PDF cannot be unrotated: {type(exc).__name__}") from exc
+    out.seek(0)
+    return out
+
+
 def _read_pdf(path: Path, settings: Settings, definition: FormDefinition) -> Iterator[PageResult]:
     reader = _open_pdf_reader(path)
-    has_acroform = bool(reader.get_fields())
+    # Not ``reader.get_fields()``: pypdf's field summary fails on a value stored as a UTF-16 text stream
+    # (UnicodeDecodeError, issue 16); the widgets are read through the field tree page by page instead.
+    acroform = reader.root_object.get("/AcroForm")
+    acroform = acroform.get_object() if acroform is not None else None
+    has_acroform = isinstance(acroform, Mapping) and bool(acroform.get("/Fields"))
+    xfa = xfa_datasets(acroform) if has_acroform else {}
     try:
-        pdf = pdfplumber.open(path, password="")
+        pdf = pdfplumber.open(_unrotated(reader) or path, password="")
     except Exception as exc:  # pdfminer raises many unrelated types on broken files
         raise UnreadableDocumentError(f"PDF cannot be opened: {type(exc).__name__}") from exc
     with pdf:
@@ -226,7 +262,7 @@ def _read_pdf(path: Path, settings: Settings, definition: FormDefinition) -> Ite
         for index, page in enumerate(pdf.pages):
             try:
                 # A scanned PDF page may hold several pages of the form (an A3 scan): number results in order.
-                for result in _read_pdf_page(index, page, reader, has_acroform, settings, definition):
+                for result in _read_pdf_page(index, page, reader, has_acroform, settings, definition, xfa):
                     yield replace(result, index=count)
                     count += 1
             finally:
@@ -234,22 +270,39 @@ def _read_pdf(path: Path, settings: Settings, definition: FormDefinition) -> Ite
 
 
 def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, has_acroform: bool,
-                   settings: Settings, definition: FormDefinition) -> list[PageResult]:
+                   settings: Settings, definition: FormDefinition,
+                   xfa: Mapping[str, str] | None = None) -> list[PageResult]:
+    """Read one PDF page: AcroForm values and the registered text layer, or the rendered page as a scan.
+
+    The text layer is read only once registered to the form's printed labels
+    (:func:`pipeline.reading.text_register.register_text_layer`): a page whose labels do not place it (too few,
+    disagreeing, a stretch that is not a similarity) is rasterised and read as a scan, its AcroForm values (if
+    any) still overriding what the scan read.
+    """
     images = [Rect(float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])) for i in page.images]
     identity = None if is_scanned_page(float(page.width), float(page.height), images, settings.text_layer) else \
         identify_text_page(page.extract_text() or "")
+    # AcroForm values do not depend on where the page's text lies: read them even when the text layer does not
+    # identify the page (a page turned by /Rotate 180, whose text pdfminer reads backwards).
+    widgets: dict[str, WidgetValue] = {}
+    if has_acroform:
+        widgets = acroform_widget_values([a.get_object() for a in reader.pages[index].get("/Annots", [])], xfa)
+    from_widgets = any(w.value for w in widgets.values()) and names_form_fields(widgets, definition)
     if identity is not None and identity.version == definition.version:
         fields = definition.page_fields(identity.page)
         words = page.extract_words()
-        graphics = list(page.curves) + list(page.lines)
-        from_text = read_text_layer_page(words, page.chars, graphics, fields, settings.text_layer)
-        if has_acroform:
-            widgets = acroform_widget_values([a.get_object() for a in reader.pages[index].get("/Annots", [])])
-            if any(widgets.values()):
+        registration = register_text_layer(words, definition, identity.page, settings.text_layer)
+        if registration is not None:
+            graphics = list(page.curves) + list(page.lines)
+            from_text = read_text_layer_page(registration.transform(words), registration.transform(page.chars),
+                                             registration.transform(graphics), fields, settings.text_layer,
+                                             label_words(definition, identity.page))
+            if from_widgets:
                 # Widget values override the text layer; signatures stay read from the drawing.
                 return [PageReading(index, identity, Source.ACROFORM,
-                                    {**from_text, **read_acroform_page(widgets, fields)})]
-        return [PageReading(index, identity, Source.TEXT_LAYER, from_text)]
+                                    {**from_text, **read_acroform_page(widgets, fields, settings.text_layer)})]
+            return [PageReading(index, identity, Source.TEXT_LAYER, from_text)]
+        logger.info("page %d: text layer not registered to the form's labels, read as a scan", index + 1)
     # No usable text layer: rasterise at the embedded image's own resolution when known.
     dpi = float(settings.scan.raster_dpi)
     if page.images:
@@ -258,4 +311,12 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
         dpi = min(settings.scan.raster_dpi_max,
                   max(settings.scan.raster_dpi_min, src_w / (float(biggest["width"]) / 72.0)))
     pil = page.to_image(resolution=dpi).original.convert("L")
-    return _read_image_pages(index, np.asarray(pil), dpi, settings, definition)
+    results = _read_image_pages(index, np.asarray(pil), dpi, settings, definition)
+    if from_widgets and len(results) == 1 and isinstance(results[0], PageReading):
+        # The page as the scan reader identified it (QR codes); its widget values override what was read on the
+        # rendering, which does not draw form fields. Signatures stay read from the drawing.
+        page_reading = results[0]
+        fields = definition.page_fields(page_reading.identity.page)
+        results = [replace(page_reading, source=Source.ACROFORM, fields={
+            **page_reading.fields, **read_acroform_page(widgets, fields, settings.text_layer)})]
+    return results

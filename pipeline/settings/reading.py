@@ -389,7 +389,9 @@ class ScanSettings(BaseModel):
 
 class TextLayerSettings(BaseModel):
     """Born-digital PDF pages (``CLAS_TEXT_LAYER__*``), read by ``pipeline.reading.pdf``: when a page's text layer
-    is trusted, and the tolerances, in PDF points, that place a character or a drawing in a zone or a box."""
+    is trusted, how it is registered to the form's printed labels (``pipeline.reading.text_register``), the
+    tolerances, in PDF points, that place a character or a drawing in a zone or a box, and the confidence of a
+    value held for a person."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -408,6 +410,37 @@ class TextLayerSettings(BaseModel):
     line_pt: float = 3.0
     """Words of a zone whose tops round to the same multiple of this (PDF points) are one line, read left to
     right. Not measured: set by hand in ea439bb."""
+    held_confidence: float = 0.2
+    """Confidence (0-1) given to a value the PDF itself contradicts or that is not where it should be (``/V``
+    against ``/AS``, AcroForm against XFA, a label inside a zone, a comb date in an unexpected shape): under
+    ``OcrSettings.text_confidence_min`` (0.60) so that a person decides, with the cause as its ``Doubt``.
+    The same value as ``OcrSettings.unread_confidence``; issue 16."""
+    register_min_labels: int = 8
+    """Fewest printed label words (and the footer) that must agree on one similarity transform before the
+    text layer is trusted (``pipeline.reading.text_register``); fewer, and the page is read as a scan. A page
+    of form v1 pairs 111-116 (page 1) and 52 (page 2) label words on our samples and the devset's PDFs; a page
+    keeping a sixth of page 2's still registers. Not fitted: set by hand (issue 16)."""
+    register_ransac_pt: float = 2.0
+    """RANSAC reprojection threshold (PDF points, form frame) of the label-to-form fit: a label word whose
+    centre lands further than this from its printed place is an outlier. Word centres of the blank form
+    land within 0.3 pt of the definition's (pdfminer and ReportLab share the AFM widths); a word in another
+    font of the same metrics class moves its centre by up to a point. Issue 16."""
+    register_max_rms_pt: float = 1.0
+    """Largest root-mean-square residual (PDF points) of the inliers of an accepted fit; above it the page
+    is read as a scan. Our own pages: 0.0-0.1 pt in every geometry tested (tests/pipeline/reading/
+    test_text_register.py); issue 16."""
+    register_min_inlier_share: float = 0.6
+    """Smallest share (0-1) of the matched label words that must be inliers of the fit: a page whose labels
+    disagree (a non-uniform stretch, a collage) is read as a scan. Not fitted: set by hand (issue 16)."""
+    register_scale_min: float = 0.5
+    """Smallest accepted scale of the page to the form (A4 printed on Letter "fit to page" is 0.94, on A5
+    0.71); below, the page is read as a scan. Issue 16."""
+    register_scale_max: float = 2.0
+    """Largest accepted scale of the page to the form (A4 on A3 is 1.41). Issue 16."""
+    label_match_pt: float = 4.0
+    """A word of a text zone that spells a printed label word and lies within this distance (PDF points,
+    form frame) of that label's place is the label, not a value: the field is held (``Doubt.LABEL_TEXT``).
+    Issue 16 (surname read as « X par Enseignant(e) »)."""
 
 
 class RegistrationSettings(BaseModel):
