@@ -280,9 +280,11 @@ def _lowered(field: ExtractedField, confidence: float, doubt: Doubt | None = Non
 
 
 def _raised(field: ExtractedField, confidence: float, rule: str) -> ExtractedField:
-    """The field at ``confidence`` at least, ``rule`` recorded when it raised it."""
-    if confidence <= field.confidence:
-        return field  # nothing to raise: the rule did not act
+    """The field at ``confidence`` at least, ``rule`` recorded when it raised it. A field a reader held with a cause
+    (:class:`schemas.extraction.Doubt`: an AcroForm value its XFA contradicts, a stamp over the zone…) is never
+    raised: a witness vouches for a reading, not for a conflict only a person can settle."""
+    if confidence <= field.confidence or field.doubt is not None:
+        return field  # nothing to raise, or not ours to raise
     return field.model_copy(update={"confidence": confidence, "rules": (*field.rules, rule)})
 
 

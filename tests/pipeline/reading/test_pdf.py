@@ -237,9 +237,6 @@ def test_an_undecodable_value_is_held_not_quarantined() -> None:
     assert field.doubt is Doubt.UNREADABLE_VALUE and field.value is None and field.confidence < 0.6
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline.deciding.crosscheck raises a held pupil surname back to 1.0 when "
-                                       "its page-2 repeat agrees (_raised ignores the field's doubt); not this "
-                                       "branch's file")
 def test_an_xfa_conflict_on_a_repeated_name_still_goes_to_a_person(tmp_path: Path, settings: Settings,
                                                                    directory: Directory) -> None:
     doc = generate_documents(SampleKind.FILLABLE, 1, 21, directory)[0]
