@@ -8,6 +8,9 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-fra python3-venv python3-pip poppler
 # The comb digit model learns from the digits of these hand-like fonts (pipeline/reading/scan/ ICR_TRAINING_FONTS).
 ICR_FONT_PACKAGES := fonts-bwht fonts-dancingscript fonts-comic-neue
 APT_PACKAGES += $(ICR_FONT_PACKAGES)
+# The forms, the blank template and verification by synthesis embed this package's Liberation Sans (pipeline/form/fonts.py).
+FORM_FONT_PACKAGES := fonts-liberation
+APT_PACKAGES += $(FORM_FONT_PACKAGES)
 # The review desk's browser tests drive Debian's chromium (Playwright cannot download its own here).
 TEST_APT_PACKAGES := chromium
 # The store's PostgreSQL tests start a throwaway cluster on loopback (tests/support/postgres.py).
@@ -23,7 +26,7 @@ TEST_APT_PACKAGES += $(HAND_FONT_PACKAGES)
 
 system:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx fra \
-	    || ! python3 -c 'import venv, ensurepip' 2>/dev/null || ! dpkg -s $(ICR_FONT_PACKAGES) >/dev/null 2>&1; then \
+	    || ! python3 -c 'import venv, ensurepip' 2>/dev/null || ! dpkg -s $(ICR_FONT_PACKAGES) $(FORM_FONT_PACKAGES) >/dev/null 2>&1; then \
 	  echo "Installing Debian packages: $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
 	fi

@@ -22,7 +22,16 @@ from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 
-from pipeline.form.definition import CLASS_LEVELS, CRITERIA_FIELDS, CRITERIA_GROUPS, RELATIONSHIPS, FieldKind, form_v1
+from pipeline.form.definition import (
+    CLASS_LEVELS,
+    CRITERIA_FIELDS,
+    CRITERIA_GROUPS,
+    RELATIONSHIPS,
+    VALUE_FONT_SIZE_PT,
+    FieldKind,
+    form_v1,
+)
+from pipeline.form.fonts import BOLD_FONT, VALUE_FONT, form_font, register_form_fonts
 from pipeline.form.render import Rendering, render_form
 from samples.kinds import COPY_KINDS, HANDWRITTEN_KINDS, IMAGE_KINDS, SCAN_KINDS, SampleKind
 from schemas.directory import Directory
@@ -72,8 +81,9 @@ def _fits(text: str, name: str) -> bool:
     """Whether ``text`` fits field ``name``'s zone at the value font (no silent truncation)."""
     from reportlab.pdfbase import pdfmetrics
 
+    form_font(VALUE_FONT)
     rect = form_v1().field(name).rect
-    return pdfmetrics.stringWidth(text, "Helvetica", 10) <= rect.width - 8
+    return pdfmetrics.stringWidth(text, VALUE_FONT, VALUE_FONT_SIZE_PT) <= rect.width - 8
 
 
 def _fake_phone(rng: random.Random) -> str:
@@ -264,14 +274,15 @@ def write_text_pdf(values: FormValues, form_id: str, seed: int, pages: Sequence[
 
 
 def write_not_the_form(seed: int) -> bytes:
-    """A one-page PDF that is not the form (a school newsletter)."""
+    """A one-page PDF that is not the form (a school newsletter), in the form's embedded font."""
     from reportlab.pdfgen.canvas import Canvas
 
+    register_form_fonts()
     buf = io.BytesIO()
-    c = Canvas(buf, invariant=1)
-    c.setFont("Helvetica-Bold", 16)
+    c = Canvas(buf, invariant=1, initialFontName=VALUE_FONT)
+    c.setFont(BOLD_FONT, 16)
     c.drawString(72, 760, "Lettre d'information de l'école")
-    c.setFont("Helvetica", 11)
+    c.setFont(VALUE_FONT, 11)
     rng = random.Random(seed)
     for i, line in enumerate(rng.sample([
         "La kermesse aura lieu le samedi 13 juin.", "Pensez à marquer les vêtements de vos enfants.",

@@ -10,10 +10,16 @@ Three renderings of :func:`pipeline.form.definition.form_v1`:
 All geometry comes from the definition (PDF points, top-left origin); this module
 only flips y for ReportLab. Every page carries its QR codes and a footer line
 repeating the QR payload in the text layer.
+
+All text is set in the form's one typeface, Liberation Sans, embedded from its font files
+(:mod:`pipeline.form.fonts`): a rendering looks the same on every machine. The fillable form's
+text widgets are finished by :mod:`pipeline.form.widgets` (their font embedded whole, their stored
+appearances drawn one glyph per comb cell).
 """
 
 from __future__ import annotations
 
+import io
 import random
 from enum import StrEnum
 from pathlib import Path
@@ -39,10 +45,14 @@ from pipeline.form.definition import (
     Rect,
     form_v1,
 )
+from pipeline.form.fonts import BOLD_FONT, VALUE_FONT, register_form_fonts
+from pipeline.form.widgets import finish_text_widgets
 from schemas.extraction import FormValues
 
-VALUE_FONT = "Helvetica"
 TICK_MARK = "X"
+ACROFORM_STANDIN_FONT = "Helvetica"
+"""The font ReportLab's AcroForm is given (it takes only the standard 14 fonts): every text widget written
+with it is re-expressed in the embedded form font by :func:`pipeline.form.widgets.finish_text_widgets`."""
 
 
 class Rendering(StrEnum):
@@ -79,14 +89,17 @@ def render_form(
 
     Raises:
         KeyError: ``values`` names a field the form does not have.
+        pipeline.form.fonts.FormFontMissingError: The form's font (``fonts-liberation``) is not installed.
     """
     definition = definition or form_v1()
     values = values or {}
     unknown = set(values) - {f.name for f in definition.fields}
     if unknown:
         raise KeyError(f"unknown field(s): {sorted(unknown)}")
-    target = str(out) if isinstance(out, Path) else out
-    c = Canvas(target, pagesize=(PAGE_WIDTH_PT, PAGE_HEIGHT_PT), invariant=1)
+    register_form_fonts()
+    buf = io.BytesIO()
+    # The initial font too: ReportLab lists its default (Helvetica) in every page's resources otherwise.
+    c = Canvas(buf, pagesize=(PAGE_WIDTH_PT, PAGE_HEIGHT_PT), invariant=1, initialFontName=VALUE_FONT)
     c.setTitle("Fiche d'orientation CLAS")
     c.setAuthor("Ville - CLAS")
     rng = random.Random(signature_seed)
@@ -102,6 +115,11 @@ def render_form(
                 _draw_value(c, field, values.get(field.name), rng)
         c.showPage()
     c.save()
+    pdf = finish_text_widgets(buf.getvalue()) if rendering is Rendering.FILLABLE else buf.getvalue()
+    if isinstance(out, Path):
+        out.write_bytes(pdf)
+    else:
+        out.write(pdf)
 
 
 def _draw_marks(c: Canvas, definition: FormDefinition, identity: PageIdentity) -> None:
@@ -113,10 +131,11 @@ def _draw_marks(c: Canvas, definition: FormDefinition, identity: PageIdentity) -
     for q in layout.qr_codes:
         widget = QrCodeWidget(payload, barLevel="M", barBorder=2)
         x0, y0, x1, y1 = widget.getBounds()
-        d = Drawing(q.width, q.height, transform=[q.width / (x1 - x0), 0, 0, q.height / (y1 - y0), 0, 0])
+        d = Drawing(q.width, q.height, transform=[q.width / (x1 - x0), 0, 0, q.height / (y1 - y0), 0, 0],
+                    initialFontName=VALUE_FONT)  # else the drawing's state names Helvetica, unembedded
         d.add(widget)
         renderPDF.draw(d, c, q.x0, _y(q.bottom))
-    c.setFont("Helvetica", 6.5)
+    c.setFont(VALUE_FONT, 6.5)
     c.drawCentredString(PAGE_WIDTH_PT / 2, _y(FOOTER_BASELINE_PT), f"{payload}")
 
 
@@ -125,7 +144,7 @@ def _draw_static(c: Canvas, definition: FormDefinition, page: int) -> None:
     for t in definition.texts:
         if t.page != page:
             continue
-        c.setFont("Helvetica-Bold" if t.bold else "Helvetica", t.size)
+        c.setFont(BOLD_FONT if t.bold else VALUE_FONT, t.size)
         c.drawString(t.x_pt, _y(t.baseline_pt), t.text)
 
 
@@ -181,7 +200,7 @@ def _draw_value(c: Canvas, field: Field, value: object, rng: random.Random) -> N
             c.drawCentredString(cx, _y(cell.bottom - 4.5), ch)
     elif field.is_tick:
         chosen = _chosen_options(value)
-        c.setFont("Helvetica-Bold", VALUE_FONT_SIZE_PT)
+        c.setFont(BOLD_FONT, VALUE_FONT_SIZE_PT)
         for box in field.boxes:
             if box.option in chosen:
                 cx, _ = box.rect.center
@@ -229,18 +248,20 @@ def _add_acroform_field(c: Canvas, field: Field, value: object, rng: random.Rand
             _draw_signature(c, field.rect, rng)
     elif field.is_comb:
         # One comb text field per run of adjacent cells (JJ, MM, AAAA; phone pairs), so typed
-        # digits sit in the printed cells: named ``name.0``, ``name.1``… in reading order.
+        # digits sit in the printed cells: named ``name.0``, ``name.1``… in reading order. Comb flag
+        # and MaxLen = the run's cell count make a viewer cut the widget into those cells; the stored
+        # appearance does the same (pipeline.form.widgets).
         digits = "".join(ch for ch in str(value or "") if ch.isdigit())
         for i, run in enumerate(comb_runs(field)):
             part, digits = digits[:len(run)], digits[len(run):]
             form.textfield(name=f"{field.name}.{i}", tooltip=field.label, x=run[0].x0, y=_y(run[0].bottom),
                            width=run[-1].x1 - run[0].x0, height=run[0].height, value=part, maxlen=len(run),
-                           fieldFlags="comb", fontName=VALUE_FONT, fontSize=VALUE_FONT_SIZE_PT + 1, **common)
+                           fieldFlags="comb", fontName=ACROFORM_STANDIN_FONT, fontSize=VALUE_FONT_SIZE_PT + 1, **common)
     else:
         r = field.rect
         form.textfield(name=field.name, tooltip=field.label, x=r.x0, y=_y(r.bottom), width=r.width,
-                       height=r.height, value=str(value or ""), fontName=VALUE_FONT, fontSize=VALUE_FONT_SIZE_PT,
-                       **common)
+                       height=r.height, value=str(value or ""), fontName=ACROFORM_STANDIN_FONT,
+                       fontSize=VALUE_FONT_SIZE_PT, **common)
 
 
 def comb_runs(field: Field) -> list[tuple[Rect, ...]]:

@@ -1,7 +1,8 @@
 """The blank form page as an image: what the feature-based registration matches a photo against.
 
 The blank print rendering of :mod:`pipeline.form.render` is rasterised with pypdfium2 at the
-resolution asked for. The QR codes carry each copy's serial, so they differ from copy to copy:
+resolution asked for; its labels are set in the form's embedded font (:mod:`pipeline.form.fonts`),
+so the template is the same on every machine. The QR codes carry each copy's serial, so they differ from copy to copy:
 :func:`template_mask` leaves them (and the footer that prints the serial) out of any matching.
 """
 

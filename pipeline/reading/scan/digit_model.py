@@ -38,6 +38,7 @@ from reportlab.pdfgen.canvas import Canvas
 from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
+from pipeline.form.fonts import VALUE_FONT, form_font
 from pipeline.form.template_image import rasterise_pdf_page
 from pipeline.settings import IcrSettings
 
@@ -144,18 +145,26 @@ TYPED_DIGIT_SIZES_PT = (10.0, 11.0, 12.0)
 (``pipeline.form.render``), and other PDF tools fill a comb at 10-12 pt."""
 
 
-def typed_digits(font: str = "Helvetica") -> tuple[list[np.ndarray], list[int]]:
+def typed_digits(font: str = VALUE_FONT) -> tuple[list[np.ndarray], list[int]]:
     """Bitmaps of the digits 0-9 typed in the form's value font, rendered with ReportLab and pypdfium2.
 
     load_digits holds only handwriting; its writers' ``6`` and ``5`` are far from Helvetica's (typed
     cells read 84-87 % right without these, issue 3). Each digit is rendered at the sizes of
-    :data:`TYPED_DIGIT_SIZES_PT` at 200 and 300 dpi, and once more thickened by a pixel (toner spread).
+    :data:`TYPED_DIGIT_SIZES_PT` at 200 and 300 dpi, and once more thickened by a pixel (toner spread),
+    in the form's embedded font file (:mod:`pipeline.form.fonts`), so the model is the same on every machine.
+
+    Args:
+        font: Face of :mod:`pipeline.form.fonts`.
 
     Returns:
         0/1 bitmaps cropped to their ink, and their digits.
+
+    Raises:
+        pipeline.form.fonts.FormFontMissingError: The form's font is not installed.
     """
+    form_font(font)
     buf = io.BytesIO()
-    canvas = Canvas(buf, pagesize=(40 * 10, 20 * len(TYPED_DIGIT_SIZES_PT)), invariant=1)
+    canvas = Canvas(buf, pagesize=(40 * 10, 20 * len(TYPED_DIGIT_SIZES_PT)), invariant=1, initialFontName=font)
     for row, size in enumerate(TYPED_DIGIT_SIZES_PT):
         canvas.setFont(font, size)
         for d in range(10):

@@ -165,15 +165,18 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
     drop_blots(extra, px_per_pt, omr)
     # Streaks are looked for on all the ink: where they cross printed text they would break into dashes.
     lines = streaks((faint if faint is not None else mask > 0).astype(np.uint8), px_per_pt, omr)
-    lines &= ~template.astype(np.uint8)
     # A level line shorter than a stamp (its frame, a signature's underline) is foreign all the same, and also
     # joins the ink around it, so that a stamp's frame makes part of its hull. An upright line is a streak
     # whatever its length (a faint one is seen in pieces; a stamp's sides are shorter than ``streak_min_pt``).
+    # Each line is judged whole, before the printed form is taken out of it: the piece of an upright streak
+    # left between two printed lines of text can be wider than tall (issue 16: it became a mark at the title
+    # once the title's glyphs changed by a pixel).
     count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    lines &= ~template.astype(np.uint8)
     longest = omr.foreign_hull_max_pt * px_per_pt
     short = [i for i in range(1, count)
              if stats[i, cv2.CC_STAT_HEIGHT] <= stats[i, cv2.CC_STAT_WIDTH] <= longest]
-    short_lines = np.isin(labels, short).astype(np.uint8) if short else np.zeros_like(lines)
+    short_lines = (np.isin(labels, short) & (lines > 0)).astype(np.uint8) if short else np.zeros_like(lines)
     lines[short_lines > 0] = 0
     extra[short_lines > 0] = 1
     # Streaks are marks of their own; taken out, they cannot join the values they cross into one hull.

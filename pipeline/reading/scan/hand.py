@@ -18,7 +18,7 @@ import numpy as np
 from reportlab.pdfgen.canvas import Canvas
 
 from pipeline.form.definition import VALUE_FONT_SIZE_PT
-from pipeline.form.render import VALUE_FONT
+from pipeline.form.fonts import VALUE_FONT, can_encode
 from pipeline.form.template_image import rasterise_pdf_page
 from pipeline.settings import IcrSettings
 
@@ -84,8 +84,9 @@ def typed_rendering_match(zone_mask: np.ndarray, text: str, px_per_pt: float, ic
     """Verification by synthesis: the zone's reading typed again in the form's font, laid over its ink.
 
     A zone filled in the fillable PDF holds its value set in one known font at one known size
-    (``pipeline.form.render``: Helvetica, 10 pt). Typing tesseract's reading the same way and sliding
-    it over the zone, typed ink is met letter for letter, to within the blur of a phone photo; no
+    (``pipeline.form.render``: Liberation Sans, Helvetica's metrics, 10 pt). Typing tesseract's reading the
+    same way, in that font's embedded file (:mod:`pipeline.form.fonts`, the same on every machine), and
+    sliding it over the zone, typed ink is met letter for letter, to within the blur of a phone photo; no
     hand writes a string as Helvetica at 10 pt, so handwriting is not (issue 3, seed 2026: 100 typed zones of
     phone photos, given their true value, 0.89-1.00; 262 handwritten zones of scans and photos, given their
     true value, at most 0.81; see ``IcrSettings.typed_rendering_match_min``).
@@ -97,28 +98,30 @@ def typed_rendering_match(zone_mask: np.ndarray, text: str, px_per_pt: float, ic
         text: The zone's reading, words joined by spaces.
         px_per_pt: The mask's scale, pixels per PDF point.
         icr: Tolerances and ``rendering_ink_grey_max``.
-        font: ReportLab standard font name the form types values in.
+        font: Face of :mod:`pipeline.form.fonts` the form types values in.
         size_pt: Its size in PDF points.
 
     Returns:
         The match, or ``None`` when there is nothing to compare (no ink, no printable reading, or a
-        reading the font cannot encode).
+        reading the font has no glyph for).
+
+    Raises:
+        pipeline.form.fonts.FormFontMissingError: The form's font is not installed.
     """
     ink = zone_mask.astype(np.uint8)
-    if not text.strip() or not ink.any():
+    if not text.strip() or not ink.any() or not can_encode(text, font):
         return None
     pad_px = round(RENDERING_PAD_PT * px_per_pt)
     padded = np.pad(ink, pad_px)
     height_pt, width_pt = padded.shape[0] / px_per_pt, padded.shape[1] / px_per_pt
     buf = io.BytesIO()
-    canvas = Canvas(buf, pagesize=(width_pt, height_pt), invariant=1)
-    try:
-        canvas.setFont(font, size_pt)
-        canvas.drawString(RENDERING_PAD_PT, (height_pt - size_pt) / 2, text)
-        canvas.showPage()
-        canvas.save()
-    except (UnicodeEncodeError, KeyError):
-        return None
+    # Uncompressed: the PDF lives for one rasterisation, and compressing its embedded font subset cost a
+    # fifth of the call (2 of 10 ms of CPU, issue 16).
+    canvas = Canvas(buf, pagesize=(width_pt, height_pt), invariant=1, initialFontName=font, pageCompression=0)
+    canvas.setFont(font, size_pt)
+    canvas.drawString(RENDERING_PAD_PT, (height_pt - size_pt) / 2, text)
+    canvas.showPage()
+    canvas.save()
     rendered = rasterise_pdf_page(buf.getvalue(), 1, px_per_pt * 72.0) < icr.rendering_ink_grey_max
     rows, cols = np.nonzero(rendered)
     if not len(rows):

@@ -29,6 +29,7 @@ from samples.generator import generate_documents
 from samples.handwriting import HAND_FONTS, require_hand_fonts
 from samples.kinds import SampleKind
 from schemas.directory import Directory
+from tests.support.pdf_fonts import drawn_fonts
 
 ICR = IcrSettings()
 PX_PER_PT = 300 / 72
@@ -107,3 +108,22 @@ def test_font_digits_are_seeded_labelled_and_distorted() -> None:
     drawn, first_copy = bitmaps[0], bitmaps[1]  # the first font's 0, as drawn and distorted
     assert drawn.shape != first_copy.shape or not np.array_equal(drawn, first_copy)
     assert all(b.any() and b[0].any() and b[:, 0].any() for b in bitmaps)  # cropped to their ink
+
+
+def test_the_typed_training_digits_are_drawn_in_the_forms_embedded_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 16: the typed digits were drawn in a non-embedded "Helvetica", whatever each machine maps it to.
+    import pipeline.reading.scan.digit_model as digit_model
+
+    drawn: list[bytes] = []
+    rasterise = digit_model.rasterise_pdf_page
+
+    def spy(pdf: bytes, page: int, dpi: float) -> np.ndarray:
+        drawn.append(pdf)
+        return rasterise(pdf, page, dpi)
+
+    monkeypatch.setattr(digit_model, "rasterise_pdf_page", spy)
+    bitmaps, labels = digit_model.typed_digits()
+
+    assert sorted(set(labels)) == list(range(10)) and all(b.any() for b in bitmaps)
+    assert drawn and all([(f.base_font, f.embedded) for f in drawn_fonts(pdf)] == [("/AAAAAA+LiberationSans", True)]
+                         for pdf in drawn)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from PIL import Image, ImageOps
 
 from pipeline.form.definition import form_v1
@@ -16,6 +17,7 @@ from pipeline.settings import IcrSettings
 from samples.generator import generate_documents
 from samples.handwriting import require_hand_fonts
 from samples.kinds import SampleKind
+from tests.support.pdf_fonts import drawn_fonts
 
 ICR = IcrSettings()
 PX_PER_PT = 300 / 72
@@ -62,7 +64,7 @@ def _text_zones(kind: SampleKind, index: int) -> list[tuple[str, np.ndarray, flo
 
 def test_typed_zones_match_their_value_typed_again_and_handwritten_ones_do_not() -> None:
     """Verification by synthesis (issue 3). The hand is given its true value, its most favourable case."""
-    typed = _text_zones(SampleKind.PHOTO_JPEG, 11)  # blurred phone photo; three zones fail the baseline test
+    typed = _text_zones(SampleKind.PHOTO_JPEG, 11)  # blurred phone photo; a zone fails the baseline test
     hand = _text_zones(SampleKind.SCAN_HANDWRITTEN, 2)
     typed_matches = {name: typed_rendering_match(m, value, s, ICR) for name, m, s, value in typed}
     hand_matches = {name: typed_rendering_match(m, value, s, ICR) for name, m, s, value in hand}
@@ -70,10 +72,33 @@ def test_typed_zones_match_their_value_typed_again_and_handwritten_ones_do_not()
     assert len(typed_matches) >= 15 and len(hand_matches) >= 15
     assert [n for n, m in typed_matches.items() if m is None or not m.typed(ICR)] == []
     assert [n for n, m in hand_matches.items() if m is not None and m.typed(ICR)] == []
-    # The zones that blur pulls off one baseline are the ones this settles.
+    # The zones that blur pulls off one baseline are the ones this settles (home_languages stood on one
+    # baseline once the form's font was embedded, issue 16; referrer_name still does not).
     lowered = [n for n, m, s, _ in typed if (baseline_agreement(m, s, ICR) or 1.0) < ICR.typed_zone_agreement_min]
-    assert {"referrer_name", "home_languages"} <= set(lowered)
+    assert "referrer_name" in lowered
     # A reading that is not what the zone holds does not match either.
     name, mask, s, value = next(z for z in typed if z[0] == "referrer_name")
     wrong = typed_rendering_match(mask, value.replace("Becker", "Bekker Lopez"), s, ICR)
     assert wrong is not None and not wrong.typed(ICR)
+
+
+def test_the_typed_rendering_embeds_the_forms_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 16: the synthesis drew a non-embedded "Helvetica", whatever each machine maps that name to.
+    import pipeline.reading.scan.hand as hand
+
+    drawn: list[bytes] = []
+    rasterise = hand.rasterise_pdf_page
+
+    def spy(pdf: bytes, page: int, dpi: float) -> np.ndarray:
+        drawn.append(pdf)
+        return rasterise(pdf, page, dpi)
+
+    monkeypatch.setattr(hand, "rasterise_pdf_page", spy)
+    zone = np.zeros((80, 400), np.uint8)
+    zone[25:55, 10:390] = 1
+
+    assert typed_rendering_match(zone, "Lefèvre", PX_PER_PT, ICR) is not None
+    assert typed_rendering_match(zone, "王芳", PX_PER_PT, ICR) is None  # no glyph in the form's font
+    assert len(drawn) == 1
+    fonts = drawn_fonts(drawn[0])
+    assert [(f.base_font, f.embedded) for f in fonts] == [("/AAAAAA+LiberationSans", True)]

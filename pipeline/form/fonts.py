@@ -1,0 +1,112 @@
+"""The one typeface the forms and the readers' synthesis draw text in, embedded from its font files.
+
+ReportLab's standard "Helvetica" is never embedded: each renderer maps it to a font the machine happens to
+have (``fc-match Helvetica`` gives Liberation Sans with ``fonts-liberation``, else DejaVu Sans or Nimbus Sans),
+so the printed form, the blank template the reader compares pages with (:mod:`pipeline.form.template_image`)
+and verification by synthesis (``pipeline.reading.scan.hand``, ``pipeline.reading.scan.digit_model``) changed
+with the machine (issue 16, "reproducible results"). Every one of them now draws with Liberation Sans, read
+from the files of the Debian package ``fonts-liberation`` (the Makefile's ``APT_PACKAGES``) and embedded in
+every PDF drawn with it. Liberation Sans has Helvetica's advance widths (it is metric-compatible with Arial,
+whose widths are Helvetica's), so the form's layout and the reader's zones do not move: every printed label is
+as wide as in Helvetica to 0.05 pt (``tests/pipeline/form``), the text layer's characters lie where they did to
+0.05 pt, and both pages rendered at 100 dpi before and after moved by under 0.1 px (issue 16).
+
+The regular face types values and labels; the bold face the bold labels and a typed tick mark. Both are one
+family from one package: the regular file alone would change what the bold labels and ticks look like.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+FORM_FONT_PACKAGE = "fonts-liberation"
+"""Debian package holding :data:`FORM_FONT_FILES` (installed by ``make system``)."""
+FORM_FONT_DIR = Path("/usr/share/fonts/truetype/liberation")
+"""Where ``fonts-liberation`` installs its TrueType files."""
+VALUE_FONT = "LiberationSans"
+"""ReportLab name of the regular face: labels, typed values (comb digits at 11 pt, text at 10 pt)."""
+BOLD_FONT = "LiberationSans-Bold"
+"""ReportLab name of the bold face: bold labels and the typed tick mark."""
+FORM_FONT_FILES: dict[str, Path] = {
+    VALUE_FONT: FORM_FONT_DIR / "LiberationSans-Regular.ttf",
+    BOLD_FONT: FORM_FONT_DIR / "LiberationSans-Bold.ttf",
+}
+"""Font file of each ReportLab name."""
+
+
+class FormFontMissingError(RuntimeError):
+    """A font file of the form is not installed: nothing is drawn rather than drawn in a machine's fallback.
+
+    An installation fault, not a document's: it is not a :class:`~pipeline.errors.ClasError`, so no reader
+    turns it into a page that is "not the form".
+
+    Attributes:
+        path: The missing font file.
+        package: Debian package that installs it.
+    """
+
+    def __init__(self, path: Path, package: str = FORM_FONT_PACKAGE) -> None:
+        """Create the error; see the class docstring for the attributes."""
+        self.path = path
+        self.package = package
+        super().__init__(
+            f"police du formulaire absente : {path} ; installer le paquet Debian {package} "
+            f"(`make system` ou `apt-get install -y {package}`) / form font missing: {path}; "
+            f"install the Debian package {package} (`make system` or `apt-get install -y {package}`)")
+
+    def __reduce__(self) -> tuple[type[FormFontMissingError], tuple[Path, str]]:
+        """Pickle from the attributes, so a worker process sends the error back whole."""
+        return (type(self), (self.path, self.package))
+
+
+@cache
+def _register(name: str, path: Path) -> TTFont:
+    font = TTFont(name, str(path))
+    pdfmetrics.registerFont(font)
+    return font
+
+
+def form_font(name: str = VALUE_FONT) -> TTFont:
+    """Register the form's face ``name`` with ReportLab (once per process) and return it.
+
+    Call it before drawing or measuring with :data:`VALUE_FONT` or :data:`BOLD_FONT`
+    (``Canvas.setFont``, ``pdfmetrics.stringWidth``).
+
+    Args:
+        name: :data:`VALUE_FONT` or :data:`BOLD_FONT`.
+
+    Returns:
+        The registered ReportLab font (its ``face`` gives metrics in 1/1000 em).
+
+    Raises:
+        FormFontMissingError: The face's file is not installed.
+        KeyError: ``name`` is not a face of the form.
+    """
+    path = FORM_FONT_FILES[name]
+    if not path.is_file():
+        raise FormFontMissingError(path)
+    return _register(name, path)
+
+
+def register_form_fonts() -> None:
+    """Register every face of :data:`FORM_FONT_FILES` with ReportLab.
+
+    Raises:
+        FormFontMissingError: A face's file is not installed.
+    """
+    for name in FORM_FONT_FILES:
+        form_font(name)
+
+
+def can_encode(text: str, name: str = VALUE_FONT) -> bool:
+    """Whether face ``name`` has a glyph for every character of ``text`` (registering it if needed).
+
+    Raises:
+        FormFontMissingError: The face's file is not installed.
+    """
+    glyphs = form_font(name).face.charToGlyph
+    return all(ord(ch) in glyphs for ch in text)
