@@ -47,7 +47,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows.nightly import nightly
+    from pipeline.form.fonts import FormFontMissingError
     from pipeline.intake.ingest import list_inbox
+    from pipeline.reading.scan.second_reader import SecondReaderError
     from pipeline.settings import Settings
     from pipeline.store import RunAlreadyActiveError
 
@@ -70,6 +72,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         except RunAlreadyActiveError as exc:  # lost the race after the check above
             print(exc.reason_fr, file=sys.stderr)
             return 3
+        except (FormFontMissingError, SecondReaderError) as exc:  # the installation, not a document
+            print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
+            return 4
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=1))
     else:

@@ -31,9 +31,11 @@ from pipeline.deciding.decide import Decision, decide_form
 from pipeline.deciding.directory import load_directory
 from pipeline.errors import ClasError
 from pipeline.form.definition import is_shared_serial
+from pipeline.form.fonts import register_form_fonts
 from pipeline.intake.ingest import ingest_file
 from pipeline.reading.document import DocumentReading, Reason, read_received
 from pipeline.reading.extract import PageResult
+from pipeline.reading.scan.second_reader import model_path
 from pipeline.settings import Settings
 from pipeline.store import Store
 from schemas.directory import Directory
@@ -132,11 +134,30 @@ def run_context(settings: Settings) -> RunContext:
     """The run context for these settings, opened once per process and reused.
 
     Tasks receive the (small, frozen) settings and look their context up here,
-    so that no open client crosses a task boundary.
+    so that no open client crosses a task boundary. The first time, the readers' installed parts are checked
+    (:func:`check_readers_installed`), so a broken installation stops the run before any document is read
+    instead of quarantining every scan.
+
+    Raises:
+        FormFontMissingError: The form's font is not installed.
+        SecondReaderError: The second reader's model is missing or not the measured one.
     """
     if settings not in _CONTEXTS:
+        check_readers_installed()
         _CONTEXTS[settings] = RunContext(settings)
     return _CONTEXTS[settings]
+
+
+def check_readers_installed() -> None:
+    """Check what the readers need from the installation: the form's embedded font (verification by synthesis,
+    the blank form) and the second reader's model (its SHA-256).
+
+    Raises:
+        FormFontMissingError: The form's font is not installed (``pipeline.form.fonts``).
+        SecondReaderError: The second reader's model is missing or not the measured one.
+    """
+    register_form_fonts()
+    model_path()
 
 
 def close_run_contexts() -> None:
