@@ -253,8 +253,9 @@ def find_page(image: np.ndarray, definition: FormDefinition | None = None,
         PageNotIdentifiedError: The QR path failed for a reason other than "no code of ours" (two
             different codes, an unknown version), or both paths failed: the QR path's error is raised.
     """
+    registration = registration or RegistrationSettings()
     try:
-        return identify_page(image, definition)
+        return identify_page(image, definition, registration.identification)
     except NoFormCodeError as error:
         try:
             page = identify_by_anchors(image, definition, registration)

@@ -28,7 +28,7 @@ from pipeline.errors import (
 )
 from pipeline.form.definition import FieldKind, FormDefinition, PageIdentity, Rect, form_v1
 from pipeline.reading.crops import store_crops
-from pipeline.reading.normalise import split_pages, square_pixels
+from pipeline.reading.normalise import grey_array, split_pages, square_pixels, stated_resolution
 from pipeline.reading.pdf import (
     acroform_widget_values,
     identify_text_page,
@@ -166,9 +166,25 @@ def _keep_doubtful_crops(result: ScanPageResult, settings: Settings) -> None:
         logger.warning("page of an unsafe form serial: no crop kept")
 
 
+EXIF_ORIENTATION_TAG = 0x0112
+EXIF_SWAPS_AXES = frozenset({5, 6, 7, 8})
+"""EXIF orientations whose transpose turns the image a quarter turn (its columns become rows)."""
+
+
 def _image_pages(path: Path, media_type: MediaType, settings: Settings
                  ) -> Iterator[tuple[np.ndarray, float | None, float | None]]:
-    """Yield ``(grey uint8 array, dpi or None, coarser stated dpi or None)`` for each frame of an image file."""
+    """Yield ``(grey uint8 array, dpi or None, coarser stated dpi or None)`` for each frame of an image file.
+
+    Each frame is turned upright by its EXIF orientation, made grey whatever its pixel format
+    (:func:`pipeline.reading.normalise.grey_array`: 16-bit scaled, transparency on white), and given square
+    pixels when the file states two different resolutions, with or without a unit
+    (:func:`pipeline.reading.normalise.stated_resolution`; a 200 × 100 dpi fax).
+
+    Raises:
+        UnsupportedMediaTypeError: A HEIC image without pillow-heif.
+        ImageTooLargeError: A frame above ``settings.scan.max_pixels``.
+        UnreadableDocumentError: The image cannot be decoded.
+    """
     if media_type is MediaType.HEIC:
         try:
             from pillow_heif import register_heif_opener
@@ -185,18 +201,21 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
                 if frame.width * frame.height > settings.scan.max_pixels:
                     raise ImageTooLargeError(f"image of {frame.width}x{frame.height} px over the limit",
                                              pixels=frame.width * frame.height)
-                dpi: tuple[float, float] = frame.info.get("dpi") or (0.0, 0.0)  # none stated: (0, 0)
-                upright = ImageOps.exif_transpose(frame.copy())
-                grey = np.asarray(upright.convert("L"))
-                if min(dpi) > 1:
-                    # A fax states 200 x 100 dpi: make pixels square before anything measures them.
-                    # (EXIF turns that swap the axes come from phones, which state equal resolutions.)
-                    grey = square_pixels(grey, float(dpi[0]), float(dpi[1]), settings.registration)
-                stated = min(dpi) > 1
+                stated = stated_resolution(frame.info)
+                copy = frame.copy()
+                if stated is not None and copy.getexif().get(EXIF_ORIENTATION_TAG) in EXIF_SWAPS_AXES:
+                    stated = replace(stated, x=stated.y, y=stated.x)  # the turn makes columns of the rows
+                grey = grey_array(ImageOps.exif_transpose(copy))
+                if stated is not None:
+                    # A fax states 200 x 100 dpi (or 200 x 100 without a unit): make pixels square before
+                    # anything measures them.
+                    grey = square_pixels(grey, stated.x, stated.y, settings.registration)
+                per_inch = stated is not None and stated.per_inch
                 # Only a fax states two resolutions; a phone's equal 72 dpi says nothing of the page, whose
                 # real resolution the QR codes measure (ScanPageResult.dpi).
-                coarsest = float(min(dpi)) if stated and abs(float(dpi[0]) - float(dpi[1])) > 1 else None
-                yield grey, (float(max(dpi)) if stated else None), coarsest
+                coarsest = (min(stated.x, stated.y) if stated is not None and per_inch and abs(stated.x - stated.y) > 1
+                            else None)
+                yield grey, (max(stated.x, stated.y) if stated is not None and per_inch else None), coarsest
     except (OSError, SyntaxError, ValueError) as exc:
         raise UnreadableDocumentError(f"image cannot be decoded: {type(exc).__name__}") from exc
 

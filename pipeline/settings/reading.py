@@ -399,6 +399,35 @@ class TextLayerSettings(BaseModel):
     right. Not measured: set by hand in ea439bb."""
 
 
+class IdentificationSettings(BaseModel):
+    """Standard transforms retried before a page is declared not the form (``CLAS_REGISTRATION__IDENTIFICATION__*``;
+    issue 16): a QR code that does not decode on the image as received is looked for again on the image with its
+    contrast stretched, then sharpened (``pipeline.reading.identify.decode_our_codes``), and on the image stretched
+    2× along either axis (``pipeline.reading.normalise.split_pages``: a fax at 200 × 100 dpi saved without its
+    resolution, upright or sideways). Each retry runs only when the one before found no code of ours.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    contrast_low_quantile: float = 0.01
+    """Share (0-1) of the darkest pixels mapped to black when the contrast is stretched: a 16-bit scan using a
+    fraction of its range, or a dim photo, decodes once its ink and paper span the grey scale. Not measured:
+    a percentile stretch's usual 1 %."""
+    contrast_high_quantile: float = 0.99
+    """Share (0-1) of the pixels under the level mapped to white (see ``contrast_low_quantile``)."""
+    sharpen_sigma_px: float = 2.0
+    """Gaussian sigma (pixels of the image as received) of the unsharp mask tried on a blurred page. Measured on
+    ``samples.scanner.simulate_photo`` pages (12-megapixel frame, tilt 15°): codes decode as received up to a
+    blur of about 2.5 px, after this mask up to 3-3.5 px; sigma 2 and 4 px do as well (``test_identify.py``)."""
+    sharpen_amount: float = 2.0
+    """Weight of the unsharp mask (``image + amount × (image − blurred)``): 1, 2 and 4 decode the same blurred
+    photos at blur 3 px, 2 and 4 more of them at 3.5 px than 1 (same measurement as ``sharpen_sigma_px``)."""
+    stretches: tuple[float, ...] = (2.0,)
+    """Stretch factors tried along the rows, then along the columns, of an image whose codes do not decode: a
+    standard-mode fax has half the rows (ITU-T T.4: 3.85 lines/mm against 8 dots/mm), and sent sideways half the
+    columns; its QR modules are then 1.3 px on the coarse axis, too few for the decoder."""
+
+
 class RegistrationSettings(BaseModel):
     """Finding the form on a scanned image (``CLAS_REGISTRATION__*``): square pixels and one page per image
     (``pipeline.reading.normalise``), identification by the anchors when no QR code reads
@@ -409,6 +438,8 @@ class RegistrationSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    identification: IdentificationSettings = IdentificationSettings()
+    """The standard transforms retried before a page is declared not the form."""
     aspect_tolerance: float = 0.04
     """Pixel aspect (x resolution over y resolution) within this share of 1 is taken as square. Scanners
     state equal resolutions; our QR codes measure 0.98-1.02 on square scans and photos (skew, blur, JPEG),
