@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pdfplumber
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps, ImageSequence
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError, PdfReadError
@@ -96,12 +98,12 @@ def read_document(path: Path, media_type: MediaType, settings: Settings,
     Raises:
         UnsupportedMediaTypeError: Not a PDF or a supported image.
         EncryptedPdfError: A PDF protected by a password other than the empty one.
-        UnreadableDocumentError: A truncated or corrupt file.
+        UnreadableDocumentError: A truncated or corrupt file of which no page of the form could be read.
         ImageTooLargeError: An image above ``settings.scan.max_pixels``.
     """
     definition = definition or form_v1()
     if media_type is MediaType.PDF:
-        return list(_read_pdf(path, settings, definition))
+        return _retry_pdf_pages_rendered(path, settings, definition)
     if media_type in (MediaType.JPEG, MediaType.PNG, MediaType.TIFF, MediaType.HEIC):
         results: list[PageResult] = []
         for grey, dpi, coarsest_dpi in _image_pages(path, media_type, settings):
@@ -166,9 +168,167 @@ def _keep_doubtful_crops(result: ScanPageResult, settings: Settings) -> None:
         logger.warning("page of an unsafe form serial: no crop kept")
 
 
+DAMAGED_PDF_FR = ("PDF endommagé : aucune page de la fiche n'a pu y être lue, même après réparation. "
+                  "Demander à l'école de renvoyer la fiche (scannée à nouveau ou enregistrée une nouvelle fois).")
+
+
+def _retry_pdf_pages_rendered(path: Path, settings: Settings, definition: FormDefinition) -> list[PageResult]:
+    """Read a PDF; pages not identified are rendered again by PDFium at their true size and read as images.
+
+    The PDF reader (:func:`_read_pdf`) rasterises a scanned page in the page's user units, so a page that states
+    ``/UserUnit`` (its MediaBox in units of, say, 10 pt) came out 248 px wide and was declared not the form; a
+    damaged file that pypdf or pdfminer cannot parse may still render (issue 16). Here, when a page is not
+    identified or the file cannot be parsed, the pages are rendered again by :func:`_render_pdf_page` and read
+    by the image reader; a re-read page replaces the first reading only when it is identified.
+
+    Returns:
+        One result per page, in document order (see :func:`read_document`).
+
+    Raises:
+        UnreadableDocumentError: The file is damaged (pypdf cannot parse it strictly, or not at all) and no page
+            of the form could be read from it, rendered or not: its reason says the file is damaged, never that it
+            is not the form.
+        EncryptedPdfError: A PDF protected by a password other than the empty one.
+    """
+    damaged: UnreadableDocumentError | None = None
+    try:
+        results = list(_read_pdf(path, settings, definition))
+    except UnreadableDocumentError as error:
+        damaged, results = error, []
+    if results and all(isinstance(r, PageReading) for r in results):
+        return results
+    try:
+        retried = _reread_rendered(path, results, settings, definition)
+    except (pdfium.PdfiumError, OSError):  # PDFium cannot open it either
+        retried = results
+    if not any(isinstance(r, PageReading) for r in retried):
+        damage = damaged_pdf(path) if damaged is None else str(damaged)
+        if damage is not None:
+            raise UnreadableDocumentError(f"damaged PDF, no page of the form read: {damage}",
+                                          reason_fr=DAMAGED_PDF_FR)
+    elif damaged is not None:
+        logger.info("damaged PDF: its pages were read from PDFium's rendering")
+    return retried
+
+
+def _reread_rendered(path: Path, results: list[PageResult], settings: Settings, definition: FormDefinition
+                     ) -> list[PageResult]:
+    """``results`` with each unidentified page replaced by its PDFium rendering's reading when that identifies it;
+    every page re-read when ``results`` are not one per PDF page (the file did not parse, or a page held several
+    pages of the form), kept only when more pages are identified so. Results are numbered again in order.
+
+    Raises:
+        pypdfium2.PdfiumError: PDFium cannot open the file.
+    """
+    pdf = pdfium.PdfDocument(path)
+    try:
+        units = _user_units(path, len(pdf))
+        retried: list[PageResult] = []
+        if len(pdf) == len(results):
+            for number, result in enumerate(results):
+                again = (_read_image_pages(len(retried), *_render_pdf_page(pdf[number], units[number], settings),
+                                           settings, definition)
+                         if isinstance(result, UnidentifiedPage) else [])
+                retried += again if any(isinstance(r, PageReading) for r in again) else [result]
+        else:
+            for number in range(len(pdf)):
+                retried += _read_image_pages(len(retried), *_render_pdf_page(pdf[number], units[number], settings),
+                                             settings, definition)
+            if sum(isinstance(r, PageReading) for r in retried) <= sum(isinstance(r, PageReading) for r in results):
+                retried = results
+    finally:
+        pdf.close()
+    return [replace(r, index=i) for i, r in enumerate(retried)]
+
+
+def _user_units(path: Path, page_count: int) -> list[float]:
+    """Each page's ``/UserUnit`` (PDF points per user unit; 1.0 when absent, or when pypdf cannot tell).
+
+    PDFium renders in user units and does not apply ``/UserUnit`` (ISO 32000-1, 14.11.2, table 30): pypdf reads it.
+    """
+    try:
+        pages = PdfReader(path, strict=False).pages
+        units = [float(page.user_unit) for page in pages]
+    except Exception:  # noqa: BLE001 - a damaged file: its pages are rendered at their stated size
+        return [1.0] * page_count
+    units = [u if u > 0 else 1.0 for u in units]
+    return units if len(units) == page_count else [1.0] * page_count
+
+
+def _render_pdf_page(page: pdfium.PdfPage, user_unit: float, settings: Settings) -> tuple[np.ndarray, float]:
+    """Render one PDF page with PDFium at its true size: ``(grey uint8 array, dpi)``.
+
+    The resolution is the biggest image's own (its pixels over its drawn width in inches, the width in user units
+    times ``user_unit`` / 72), within ``settings.scan.raster_dpi_min``-``raster_dpi_max``; ``raster_dpi`` when
+    the page holds no image. Pixels are made grey by :func:`pipeline.reading.normalise.grey_array`.
+
+    Raises:
+        ImageTooLargeError: The rendering would exceed ``settings.scan.max_pixels``.
+    """
+    width_uu, height_uu = page.get_size()
+    dpi = float(settings.scan.raster_dpi)
+    images = list(page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)))
+    sized = [(image.get_px_size()[0], image.get_bounds()) for image in images]
+    sized = [(px, b) for px, b in sized if px > 0 and b[2] - b[0] > 0]
+    if sized:
+        px, (left, _, right, _) = max(sized, key=lambda s: s[0] * (s[1][2] - s[1][0]))
+        native = px / ((right - left) * user_unit / 72.0)
+        dpi = min(settings.scan.raster_dpi_max, max(settings.scan.raster_dpi_min, native))
+    scale = dpi * user_unit / 72.0
+    pixels = int(width_uu * scale) * int(height_uu * scale)
+    if pixels > settings.scan.max_pixels:
+        raise ImageTooLargeError(f"PDF page rendering of {pixels} px over the limit", pixels=pixels)
+    bitmap = page.render(scale=scale)
+    try:
+        grey = grey_array(bitmap.to_pil())
+    finally:
+        bitmap.close()
+    return grey, dpi
+
+
+class _Repairs(logging.Handler):
+    """Counts the warnings pypdf logs while it repairs a file (``Object ID 5,0 ref repaired``, ``incorrect
+    startxref pointer``): pypdf tells a repair only so."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def damaged_pdf(path: Path) -> str | None:
+    """Why a PDF is damaged, or ``None`` when pypdf parses it, every page's content included, without repair.
+
+    Damaged means pypdf's strict parser refuses it, or its lenient parser had to repair it (a cross-reference
+    table pointing at the wrong bytes, a missing trailer). An encrypted file is not damaged.
+
+    Returns:
+        The kind of damage in English (for logs), or ``None``.
+    """
+    repairs = _Repairs()
+    pypdf_log = logging.getLogger("pypdf")
+    pypdf_log.addHandler(repairs)
+    try:
+        reader = PdfReader(path, strict=True)
+        for page in reader.pages:
+            contents = page.get_contents()
+            if contents is not None:
+                contents.get_data()
+    except (FileNotDecryptedError, NotImplementedError):
+        return None  # encrypted: told apart by _open_pdf_reader, not damaged
+    except Exception as error:  # noqa: BLE001 - pypdf raises many types on a damaged file
+        return f"refused by pypdf's strict parser ({type(error).__name__})"
+    finally:
+        pypdf_log.removeHandler(repairs)
+    return f"{repairs.count} repair(s) by pypdf" if repairs.count else None
+
+
 EXIF_ORIENTATION_TAG = 0x0112
 EXIF_SWAPS_AXES = frozenset({5, 6, 7, 8})
 """EXIF orientations whose transpose turns the image a quarter turn (its columns become rows)."""
+
 
 
 def _image_pages(path: Path, media_type: MediaType, settings: Settings

@@ -3,8 +3,9 @@
 A scenario file, by kind of input: 16-bit, transparent, palette and 1-bit images; a fax whose rows are
 halved, stating its resolution with a unit, without one, or not at all, upright or sideways; a blurred phone
 photo stored turned with its EXIF orientation. Each is made from the project's own rendering of the form and
-must be identified as its page, never declared "not the form". Most tests identify only (a fake page reader
-reports the identity it found, so they stay fast); two read the page through and check its values.
+must be identified as its page, never declared "not the form". Most tests identify only (the
+``identify_only`` fixture's page reader reports the identity it found, so they stay fast); two read the
+page through and check its values.
 """
 
 from __future__ import annotations
@@ -21,11 +22,9 @@ from PIL import Image, ImageOps
 
 from pipeline.form.definition import PageIdentity
 from pipeline.reading import extract
-from pipeline.reading.anchors import find_page
 from pipeline.reading.extract import PageReading, UnidentifiedPage, read_document
 from pipeline.reading.identify import decode_our_codes
 from pipeline.reading.normalise import decode_with_stretches, grey_array
-from pipeline.reading.scan.page import ScanPageResult
 from pipeline.settings import Settings
 from samples.copies import fax_page
 from samples.scanner import rasterise_pdf_page, render_filled_pdf, simulate_photo, simulate_scan
@@ -46,16 +45,6 @@ def pdf() -> bytes:
 def scan(pdf: bytes) -> np.ndarray:
     """Page 1 scanned in grey at 200 dpi, skewed 1°: ``uint8`` array."""
     return np.asarray(simulate_scan(pdf, 200, page=1, skew_deg=1.0, jpeg_quality=None, rng=random.Random(7)))
-
-
-@pytest.fixture
-def identify_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Replace the page reader by identification alone: the page's identity, no field read."""
-    def identify(image: np.ndarray, dpi_hint: float | None, ocr: object, omr: object, definition: object,
-                 registration: object) -> ScanPageResult:
-        page = find_page(image, definition, registration)  # type: ignore[arg-type]
-        return ScanPageResult(page.identity, page.quarter_turns, page.dpi_estimate, 0.0, 0, {})
-    monkeypatch.setattr(extract, "read_scan_page", identify)
 
 
 def _save(tmp_path: Path, image: Image.Image, fmt: str, **params: object) -> Path:
