@@ -53,6 +53,7 @@ class Doubt(StrEnum):
     REPEAT_CONFLICT = "repeat_conflict"  # the name and its page-2 repeat were read differently
     NAME_CONFLICT = "name_conflict"  # another field spells the same name a letter or two apart
     IMPOSSIBLE_DATE = "impossible_date"  # a date read is impossible for the form, so every comb is doubted
+    FORM_CODE_UNREAD = "form_code_unread"  # a page found by its anchors and layout, its QR codes and footer unread
 
 
 class ZoneBox(BaseModel):

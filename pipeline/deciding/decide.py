@@ -81,6 +81,9 @@ DOUBT_REASONS_FR: dict[Doubt, str] = {
     Doubt.NAME_CONFLICT: "un autre champ (adresse e-mail, ligne de classe, nom d'un parent) écrit ce nom "
                          "un peu autrement, choisir la bonne orthographe.",
     Doubt.IMPOSSIBLE_DATE: "une date lue sur la fiche est impossible, vérifier toutes les cases de chiffres.",
+    Doubt.FORM_CODE_UNREAD: "page reconnue à sa mise en page, mais ni son code QR ni son numéro imprimé ne "
+                            "sont lisibles : vérifier sur l'image de quelle fiche et de quelle page il s'agit, "
+                            "puis la valeur.",
 }
 
 

@@ -30,6 +30,7 @@ from pipeline.errors import (
 )
 from pipeline.form.definition import FieldKind, FormDefinition, PageIdentity, Rect, form_v1
 from pipeline.reading.crops import store_crops
+from pipeline.reading.identify import UNREAD_SERIAL
 from pipeline.reading.normalise import grey_array, split_pages, square_pixels, stated_resolution
 from pipeline.reading.pdf import (
     acroform_widget_values,
@@ -136,6 +137,8 @@ def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: 
         return UnidentifiedPage(index, exc)
     if min(result.dpi / upsampled, coarsest_dpi or result.dpi) < settings.ocr.min_text_dpi:
         result = doubt_text_zones(result, settings.ocr.unread_confidence)
+    if result.identity.form_id == UNREAD_SERIAL:
+        result = doubt_every_field(result, settings.ocr.unread_confidence, Doubt.FORM_CODE_UNREAD)
     _keep_doubtful_crops(result, settings)
     return PageReading(index, result.identity, Source.OCR, dict(result.fields), result.handwritten)
 
@@ -146,6 +149,15 @@ def doubt_text_zones(result: ScanPageResult, cap: float) -> ScanPageResult:
     kinds = {f.name: f.kind for f in form_v1().page_fields(result.identity.page)}
     fields = {name: (f.model_copy(update={"confidence": min(f.confidence, cap), "doubt": Doubt.LOW_RESOLUTION})
                      if kinds.get(name) in (FieldKind.TEXT, FieldKind.EMAIL) and f.value is not None else f)
+              for name, f in result.fields.items()}
+    return replace(result, fields=fields)
+
+
+def doubt_every_field(result: ScanPageResult, cap: float, doubt: Doubt) -> ScanPageResult:
+    """The page with every field's confidence capped at ``cap`` (0-1) and marked ``doubt``: a page found by its
+    anchors and printed layout whose QR codes and footer are unreadable goes to a person whole, so that they check
+    which form and page it is (``pipeline.reading.anchors.identify_by_anchors``)."""
+    fields = {name: f.model_copy(update={"confidence": min(f.confidence, cap), "doubt": doubt})
               for name, f in result.fields.items()}
     return replace(result, fields=fields)
 

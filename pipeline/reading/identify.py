@@ -34,6 +34,12 @@ from pipeline.form.definition import (
 )
 from pipeline.settings.reading import IdentificationSettings
 
+UNREAD_SERIAL = "FO-0000-N00000"
+"""Serial given to a page found by its anchors and printed layout whose QR codes and footer cannot be read
+(``pipeline.reading.anchors.identify_by_anchors``). It is a shared serial (``N…``), so such a page is assembled
+within its own file, or paired with another by the pupil it names, never with another copy's pages; every field
+it gives is held for a person (``Doubt.FORM_CODE_UNREAD``)."""
+
 QR_QUIET_MODULES = 2
 """Quiet zone drawn around each QR symbol, in modules (``barBorder=2`` in ``pipeline.form.render``)."""
 

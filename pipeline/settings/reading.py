@@ -426,6 +426,17 @@ class IdentificationSettings(BaseModel):
     """Stretch factors tried along the rows, then along the columns, of an image whose codes do not decode: a
     standard-mode fax has half the rows (ITU-T T.4: 3.85 lines/mm against 8 dots/mm), and sent sideways half the
     columns; its QR modules are then 1.3 px on the coarse axis, too few for the decoder."""
+    layout_dpi: float = 50.0
+    """Resolution (px per inch) at which a page found by its anchors, whose QR codes and footer are unreadable, is
+    compared with each blank page of the form (``pipeline.reading.anchors.match_layout``): the printed labels and
+    frames are 1-3 mm apart, which 50 dpi (2 px per mm) still separates, and the comparison costs a few ms."""
+    layout_match_min: float = 0.5
+    """Share (0-1) of the blank page's printed ink that must be found inked on such a page for it to be taken as
+    that page of the form and sent to a person, rather than to quarantine. Measured (issue 16) on the project's
+    own renderings with their QR codes and footer blotted out (``samples.scanner`` scans at 200 and 300 dpi, grey
+    and black and white, turned; ``samples.copies`` faxes): 0.74-0.91 on the right page, 0.22-0.26 on the other
+    page of the form, 0.22-0.27 on a blank sheet carrying the five anchors and lines of text. Phone photos were
+    not measured: on the one tried, the anchors' fit scored 0.25 on both pages, so such a photo stays quarantined."""
 
 
 class RegistrationSettings(BaseModel):
