@@ -8,8 +8,9 @@ fed, and the corners give the first estimate of where the template lies in the i
 (``pipeline.reading.register`` refines it with the anchors).
 
 A code that does not decode on the image as received is looked for again after standard photometric
-transforms (:func:`decode_our_codes`: contrast stretched, then sharpened), so that a blurred phone photo
-or a dim 16-bit scan is not declared "not the form" while a plain decoder reads it once transformed (issue 16).
+transforms (:func:`decode_our_codes`: contrast stretched, sharpened, smoothed), so that a blurred phone photo,
+a dim 16-bit scan or a noisy 1-bit fax is not declared "not the form", or registered on one code, while a plain
+decoder reads its codes once transformed (issue 16).
 """
 
 from __future__ import annotations
@@ -195,14 +196,30 @@ def sharpen(image: np.ndarray, settings: IdentificationSettings | None = None) -
     return np.clip(f + settings.sharpen_amount * (f - blurred), 0, 255).astype(np.uint8)
 
 
+def smooth(image: np.ndarray, settings: IdentificationSettings | None = None) -> np.ndarray:
+    """The grey image through a Gaussian blur of ``smooth_sigma_px``: the flipped and dithered pixels of a 1-bit
+    fax or scan break a QR symbol's modules, which a blur of about one pixel joins again.
+
+    Args:
+        image: ``uint8`` grey array.
+        settings: ``smooth_sigma_px`` (pixels).
+
+    Returns:
+        A new ``uint8`` array of the same shape.
+    """
+    settings = settings or IdentificationSettings()
+    return cv2.GaussianBlur(image, (0, 0), settings.smooth_sigma_px)
+
+
 PhotometricTransform = Callable[[np.ndarray, IdentificationSettings], np.ndarray]
 
 PHOTOMETRIC_RETRIES: tuple[tuple[str, PhotometricTransform], ...] = (
     ("contrast", stretch_contrast),
     ("sharpened", lambda image, settings: sharpen(stretch_contrast(image, settings), settings)),
+    ("smoothed", smooth),
 )
-"""Transforms tried, in order, on an image where no code of ours decodes as received. Each keeps the image's
-geometry, so the corners found on it are corners in the image as received."""
+"""Transforms tried, in order, on an image where the codes of ours do not all decode as received. Each keeps the
+image's geometry, so the corners found on it are corners in the image as received."""
 
 
 def _variants(image: np.ndarray, settings: IdentificationSettings) -> Iterator[tuple[str, np.ndarray]]:
@@ -224,31 +241,55 @@ def _read(image: np.ndarray) -> Decoding:
     return Decoding(tuple(codes), len(barcodes))
 
 
-def decode_our_codes(image: np.ndarray, settings: IdentificationSettings | None = None) -> Decoding:
+def _centre(code: DecodedCode) -> Point:
+    return (sum(x for x, _ in code.corners_px) / 4, sum(y for _, y in code.corners_px) / 4)
+
+
+def _is_new(code: DecodedCode, found: Sequence[DecodedCode]) -> bool:
+    """Whether ``code`` is another symbol than those found: its centre lies outside each of theirs."""
+    cx, cy = _centre(code)
+    for other in found:
+        ox, oy = _centre(other)
+        side = float(np.hypot(other.corners_px[1][0] - other.corners_px[0][0],
+                              other.corners_px[1][1] - other.corners_px[0][1]))
+        if np.hypot(cx - ox, cy - oy) < side / 2:
+            return False
+    return True
+
+
+def decode_our_codes(image: np.ndarray, settings: IdentificationSettings | None = None,
+                     definition: FormDefinition | None = None) -> Decoding:
     """Every QR code of ours in a grey image (zxing-cpp), retrying standard transforms before giving up.
 
-    The image is decoded as received; when no code of ours is found, again after each of
-    :data:`PHOTOMETRIC_RETRIES` (contrast stretched; then sharpened), until one finds a code of ours.
-    Retries cost nothing on a page whose codes decode as received.
+    The image is decoded as received; while fewer codes of ours are found than their page carries (two), it is
+    decoded again after each of :data:`PHOTOMETRIC_RETRIES` (contrast stretched; sharpened; smoothed), and the
+    symbols each pass adds are kept. Retries cost nothing on a page whose codes all decode as received; a second
+    code makes the first estimate of the page's place (``pipeline.reading.register``) hold at its far corners.
 
     Args:
         image: ``uint8`` grey array ``(height_px, width_px)``.
         settings: The transforms' parameters.
+        definition: Form geometry (how many codes a page carries); version 1 by default.
 
     Returns:
-        The codes of ours found by the first pass that found any (corners in ``image``'s pixels), with the
-        number of barcodes that pass saw; no code and the most barcodes any pass saw when none is ours.
+        The codes of ours found (corners in ``image``'s pixels), with the most barcodes (ours or not) one pass saw.
     """
     settings = settings or IdentificationSettings()
+    definition = definition or form_v1()
+    found: list[DecodedCode] = []
     barcodes_found = 0
     for name, variant in _variants(image, settings):
         decoding = _read(variant)
-        if decoding.codes:
-            if name != "as received":
-                log.info("QR codes decoded once the image was %s", name)
-            return decoding
         barcodes_found = max(barcodes_found, decoding.barcodes_found)
-    return Decoding((), barcodes_found)
+        added = [c for c in decoding.codes if _is_new(c, found)]
+        if added and name != "as received":
+            log.info("%d QR code(s) decoded once the image was %s", len(added), name)
+        found += added
+        wanted = {len(definition.pages[c.identity.page - 1].qr_codes) if 1 <= c.identity.page <= len(definition.pages)
+                  else 1 for c in found}
+        if found and len(found) >= max(wanted):
+            break
+    return Decoding(tuple(found), barcodes_found)
 
 
 def identify_page(image: np.ndarray, definition: FormDefinition | None = None,
@@ -272,7 +313,7 @@ def identify_page(image: np.ndarray, definition: FormDefinition | None = None,
     if image.ndim != 2 or image.dtype != np.uint8:
         raise PageNotIdentifiedError(f"expected a 2-D uint8 grey image, got {image.dtype} {image.shape}")
     definition = definition or form_v1()
-    decoding = decode_our_codes(image, settings)
+    decoding = decode_our_codes(image, settings, definition)
     found = decoding.barcodes_found
     ours = decoding.codes
     if not ours:

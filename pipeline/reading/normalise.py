@@ -211,11 +211,12 @@ class _Code:
     version: int
 
 
-def _decode(image: np.ndarray, settings: IdentificationSettings | None = None) -> list[_Code]:
+def _decode(image: np.ndarray, settings: IdentificationSettings | None = None,
+            definition: FormDefinition | None = None) -> list[_Code]:
     """Every QR code of ours in the image, whatever its orientation, standard transforms retried
     (:func:`pipeline.reading.identify.decode_our_codes`)."""
     return [_Code(c.identity, np.array(c.corners_px, np.float64), c.version)
-            for c in decode_our_codes(image, settings).codes]
+            for c in decode_our_codes(image, settings, definition).codes]
 
 
 def stretched(image: np.ndarray, factor: float, axis: int) -> np.ndarray:

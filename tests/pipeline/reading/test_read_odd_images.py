@@ -1,7 +1,8 @@
 """Image files whose pages a plain QR decoder reads once a standard transform is applied (issue 16, item 6).
 
 A scenario file, by kind of input: 16-bit, transparent, palette and 1-bit images; a fax whose rows are
-halved, stating its resolution with a unit, without one, or not at all, upright or sideways; a blurred phone
+halved, stating its resolution with a unit, without one, or not at all, upright or sideways, or whose pixels a
+noisy line flipped; a blurred phone
 photo stored turned with its EXIF orientation. Each is made from the project's own rendering of the form and
 must be identified as its page, never declared "not the form". Most tests identify only (the
 ``identify_only`` fixture's page reader reports the identity it found, so they stay fast); two read the
@@ -158,6 +159,21 @@ def test_a_fax_with_half_its_rows_is_identified(name: str, fax: Image.Image, tmp
     path = _save(tmp_path, fax.rotate(90 * turns, expand=True) if turns else fax, fmt, **params)
 
     assert _identities(path, MediaType.TIFF if fmt == "TIFF" else MediaType.PNG, settings) == [PAGE_1]
+
+
+@pytest.mark.usefixtures("identify_only")
+def test_a_fax_with_flipped_pixels_is_identified_on_both_its_codes(fax: Image.Image, tmp_path: Path,
+                                                                   settings: Settings) -> None:
+    # A noisy line flips pixels: 3 % of them here, enough to break every module of a plain decoder's codes.
+    pixels = np.asarray(fax.convert("L"))
+    flipped = np.where(np.random.default_rng(5).random(pixels.shape) < 0.03, 255 - pixels, pixels).astype(np.uint8)
+    noisy = Image.fromarray(flipped).convert("1")
+    path = _save(tmp_path, noisy, "TIFF", dpi=(200, 100), compression="group4")
+    square = np.repeat(np.asarray(noisy.convert("L")), 2, axis=0)
+    assert sum(PageIdentity.parse(b.text) is not None for b in zxingcpp.read_barcodes(square)) < 2  # plain decoder
+
+    assert _identities(path, MediaType.TIFF, settings) == [PAGE_1]
+    assert len(decode_our_codes(square).codes) == 2
 
 
 @pytest.mark.parametrize("turns", [0, 1])

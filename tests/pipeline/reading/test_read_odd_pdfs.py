@@ -73,6 +73,38 @@ def test_a_scan_pdf_in_user_units_or_with_an_odd_mediabox_is_identified(
     assert damaged_pdf(path) is None  # redrawn, not damaged
 
 
+@pytest.mark.usefixtures("identify_only")
+def test_a_fax_image_drawn_at_twice_its_height_in_a_pdf_is_identified(scan_pdf: bytes, tmp_path: Path,
+                                                                       settings: Settings) -> None:
+    # A fax at 200 x 100 dpi put in a PDF: its image has half the rows and is drawn at non-square scale.
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_faxed(scan_pdf))))
+    for page in writer.pages:
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+        page.add_transformation(Transformation().scale(1.0, 2.0))
+        page.mediabox = RectangleObject([0, 0, width, 2 * height])
+    path = tmp_path / "fax.pdf"
+    with path.open("wb") as out:
+        writer.write(out)
+
+    assert _identities(path, settings) == PAGES
+
+
+def _faxed(pdf: bytes) -> bytes:
+    """The scan PDF's pages with half their rows, 1-bit, each in a PDF page of half the height."""
+    from PIL import Image
+
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = []
+    for page in reader.pages:
+        [image] = page.images
+        grey = image.image.convert("L")
+        pages.append(grey.resize((grey.width, grey.height // 2), Image.Resampling.BOX).point(
+            lambda v: 0 if v < 150 else 255).convert("1"))
+    out = io.BytesIO()
+    pages[0].save(out, format="PDF", resolution=200.0, save_all=True, append_images=pages[1:])
+    return out.getvalue()
+
+
 def _break_xref(pdf: bytes) -> bytes:
     """Every cross-reference entry pointing at byte 1: pypdf's parser gives up, PDFium rebuilds the table."""
     return re.sub(rb"\d{10} 00000 n", b"0000000001 00000 n", pdf)
