@@ -226,8 +226,8 @@ def stretched(image: np.ndarray, factor: float, axis: int) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
 
 
-def decode_with_stretches(image: np.ndarray, settings: IdentificationSettings | None = None
-                          ) -> tuple[np.ndarray, list[_Code], float]:
+def decode_with_stretches(image: np.ndarray, settings: IdentificationSettings | None = None,
+                          definition: FormDefinition | None = None) -> tuple[np.ndarray, list[_Code], float]:
     """Our codes in the image as received, else in the image stretched along its rows, then its columns.
 
     A standard-mode fax saved without its resolution has half the rows of its page (half the columns when it
@@ -238,6 +238,7 @@ def decode_with_stretches(image: np.ndarray, settings: IdentificationSettings | 
     Args:
         image: ``uint8`` grey array.
         settings: The stretch factors and the photometric retries.
+        definition: Form geometry (how many codes a page carries); version 1 by default.
 
     Returns:
         ``(image, codes, stretch)``: the image the codes were found on (the input itself, or a stretched
@@ -245,13 +246,13 @@ def decode_with_stretches(image: np.ndarray, settings: IdentificationSettings | 
         when it was not).
     """
     settings = settings or IdentificationSettings()
-    codes = _decode(image, settings)
+    codes = _decode(image, settings, definition)
     if codes:
         return image, codes, 1.0
     for factor in settings.stretches:
         for axis in (0, 1):
             candidate = stretched(image, factor, axis)
-            codes = _decode(candidate, settings)
+            codes = _decode(candidate, settings, definition)
             if codes:
                 log.debug("QR codes decoded once the image was stretched %.1fx along axis %d", factor, axis)
                 return candidate, codes, factor
@@ -380,7 +381,7 @@ def split_pages(image: np.ndarray, dpi: float | None, definition: FormDefinition
     """
     definition = definition or form_v1()
     registration = registration or RegistrationSettings()
-    image, codes, upsampled = decode_with_stretches(image, registration.identification)
+    image, codes, upsampled = decode_with_stretches(image, registration.identification, definition)
     if not codes:
         return [PageImage(image, dpi)]
     aspect = qr_aspect([c.corners for c in codes])
@@ -389,7 +390,7 @@ def split_pages(image: np.ndarray, dpi: float | None, definition: FormDefinition
         image = square_pixels(image, aspect, 1.0, registration)
         upsampled *= max(aspect, 1.0 / aspect)
         dpi = None  # the file's single figure no longer describes both axes
-        codes = _decode(image, registration.identification)
+        codes = _decode(image, registration.identification, definition)
         if not codes:
             return [PageImage(image, dpi, upsampled=upsampled)]
     groups: dict[PageIdentity, list[_Code]] = {}
