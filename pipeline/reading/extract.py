@@ -210,7 +210,7 @@ def _retry_pdf_pages_rendered(path: Path, settings: Settings, definition: FormDe
     if results and all(isinstance(r, PageReading) for r in results):
         return results
     try:
-        retried = _reread_rendered(path, results, settings, definition)
+        retried = _reread_rendered(path, results, settings, definition, every_page=damaged is not None)
     except (pdfium.PdfiumError, OSError):  # PDFium cannot open it either
         retried = results
     if not any(isinstance(r, PageReading) for r in retried):
@@ -223,11 +223,14 @@ def _retry_pdf_pages_rendered(path: Path, settings: Settings, definition: FormDe
     return retried
 
 
-def _reread_rendered(path: Path, results: list[PageResult], settings: Settings, definition: FormDefinition
-                     ) -> list[PageResult]:
+def _reread_rendered(path: Path, results: list[PageResult], settings: Settings, definition: FormDefinition,
+                     every_page: bool) -> list[PageResult]:
     """``results`` with each unidentified page replaced by its PDFium rendering's reading when that identifies it;
     every page re-read when ``results`` are not one per PDF page (the file did not parse, or a page held several
     pages of the form), kept only when more pages are identified so. Results are numbered again in order.
+
+    Without ``every_page`` (a file that parsed), only the pages stating a ``/UserUnit`` other than 1 are rendered
+    again: the others would render as the PDF reader rendered them (pdfplumber rasterises with PDFium too).
 
     Raises:
         pypdfium2.PdfiumError: PDFium cannot open the file.
@@ -240,7 +243,7 @@ def _reread_rendered(path: Path, results: list[PageResult], settings: Settings, 
             for number, result in enumerate(results):
                 again = (_read_image_pages(len(retried), *_render_pdf_page(pdf[number], units[number], settings),
                                            settings, definition)
-                         if isinstance(result, UnidentifiedPage) else [])
+                         if isinstance(result, UnidentifiedPage) and (every_page or units[number] != 1.0) else [])
                 retried += again if any(isinstance(r, PageReading) for r in again) else [result]
         else:
             for number in range(len(pdf)):
