@@ -58,6 +58,7 @@ class Doubt(StrEnum):
     LABEL_TEXT = "label_text"  # the zone holds a printed label of the form: the page is not where it should be
     COMB_SHAPE = "comb_shape"  # a comb's characters do not make a value of its kind (a date typed 5/6/18)
     UNREADABLE_VALUE = "unreadable_value"  # a PDF form value that cannot be decoded as text
+    FORM_CODE_UNREAD = "form_code_unread"  # a page found by its anchors and layout, its QR codes and footer unread
 
 
 class Reader(StrEnum):

@@ -33,6 +33,7 @@ from PIL import Image, ImageDraw, ImageOps, ImageSequence
 from pipeline.errors import ClasError
 from pipeline.form.definition import PAGE_COUNT, PAGE_HEIGHT_PT, PAGE_WIDTH_PT, Rect
 from pipeline.reading.anchors import find_page
+from pipeline.reading.normalise import grey_array
 from pipeline.reading.pdf import identify_text_page
 from pipeline.reading.register import register_page
 
@@ -112,7 +113,7 @@ def _image_pages(path: Path, dpi: float) -> Iterator[tuple[int | None, PageImage
                 logger.warning("page image too large to show: %d px", frame.width * frame.height)
                 continue
             src_dpi = frame.info.get("dpi", (SCAN_RASTER_DPI, SCAN_RASTER_DPI))[0] or SCAN_RASTER_DPI
-            grey = np.asarray(ImageOps.exif_transpose(frame.copy()).convert("L"))
+            grey = grey_array(ImageOps.exif_transpose(frame.copy()))  # 16-bit scaled, transparency on white
             found = _register(grey, dpi)
             yield found if found else (None, _unaligned(grey, float(src_dpi), dpi))
 

@@ -35,8 +35,17 @@ from pipeline.form.definition import (
     PageIdentity,
     form_v1,
 )
-from pipeline.reading.identify import IdentifiedPage, QrSighting, identify_page, rotate_point, template_corners
+from pipeline.form.template_image import blank_page_image, template_mask
+from pipeline.reading.identify import (
+    UNREAD_SERIAL,
+    IdentifiedPage,
+    QrSighting,
+    identify_page,
+    rotate_point,
+    template_corners,
+)
 from pipeline.settings import RegistrationSettings
+from pipeline.settings.reading import IdentificationSettings
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +210,56 @@ def read_footer(image: np.ndarray, h: np.ndarray, language: str = "eng") -> Page
     return PageIdentity.parse(f"CLASFO|v{m['version']}|{form_id}|p{m['page']}/{m['count']}")
 
 
+def match_layout(upright: np.ndarray, h: np.ndarray, definition: FormDefinition,
+                 settings: IdentificationSettings | None = None) -> dict[int, float]:
+    """How much of each blank page's printed ink (labels, frames, boxes) is inked on an upright page.
+
+    The page is warped into the template frame at ``settings.layout_dpi``, its ink found by Otsu's threshold
+    and grown by one pixel (registration error, toner spread); the share of each blank page's ink pixels
+    (:func:`pipeline.form.template_image.blank_page_image`, QR codes and footer left out) that fall on ink is
+    that page's score. What was written on the page only adds ink, so the right page scores near 1.
+
+    Args:
+        upright: Upright ``uint8`` grey page.
+        h: Homography template pt → ``upright`` px.
+        definition: Form geometry (its page count).
+        settings: ``layout_dpi``.
+
+    Returns:
+        Page number → share (0-1) of that blank page's ink found on the page.
+    """
+    settings = settings or IdentificationSettings()
+    s = settings.layout_dpi / 72.0
+    size = (int(round(PAGE_WIDTH_PT * s)), int(round(PAGE_HEIGHT_PT * s)))
+    out_to_image = h @ np.diag([1.0 / s, 1.0 / s, 1.0])
+    warped = cv2.warpPerspective(upright, out_to_image, size, flags=cv2.INTER_AREA | cv2.WARP_INVERSE_MAP,
+                                 borderValue=255)
+    _, ink = cv2.threshold(warped, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = cv2.dilate(ink, np.ones((3, 3), np.uint8))
+    scores = {}
+    for number in range(1, len(definition.pages) + 1):
+        blank = blank_page_image(number, settings.layout_dpi, definition.version)
+        printed = (blank < 128) & (template_mask(number, settings.layout_dpi, definition) > 0)
+        scores[number] = float(ink[: printed.shape[0], : printed.shape[1]][printed].mean()) if printed.any() else 0.0
+    return scores
+
+
+def _identity_from_layout(upright: np.ndarray, h: np.ndarray, definition: FormDefinition,
+                          settings: IdentificationSettings) -> PageIdentity:
+    """The page whose printed layout the page shows best, under :data:`UNREAD_SERIAL`.
+
+    Raises:
+        PageNotIdentifiedError: No blank page's ink is found at ``settings.layout_match_min`` or more.
+    """
+    scores = match_layout(upright, h, definition, settings)
+    number = max(scores, key=lambda n: scores[n])
+    if scores[number] < settings.layout_match_min:
+        raise PageNotIdentifiedError(f"anchors found, footer unreadable, layout matches {scores[number]:.2f} at best")
+    log.info("page %d found by its anchors and printed layout (%.2f); its QR codes and footer are unreadable",
+             number, scores[number])
+    return PageIdentity(UNREAD_SERIAL, definition.version, number, len(definition.pages))
+
+
 def identify_by_anchors(image: np.ndarray, definition: FormDefinition | None = None,
                         registration: RegistrationSettings | None = None) -> IdentifiedPage:
     """Identify, turn upright and locate a page from its anchors and printed footer.
@@ -214,18 +273,23 @@ def identify_by_anchors(image: np.ndarray, definition: FormDefinition | None = N
         The page as :func:`pipeline.reading.identify.identify_page` returns it; its ``qr_codes`` hold the QR
         corners where the anchors put them (predicted, not decoded).
 
+    When the footer cannot be read either, the page is still the form's if its printed layout matches one of the
+    blank pages (:func:`match_layout`): it is given that page number and the serial
+    :data:`pipeline.reading.identify.UNREAD_SERIAL`, so that it goes to a person, never to quarantine (issue 16).
+
     Raises:
-        PageNotIdentifiedError: The anchors do not fit the form's layout, or the footer cannot be
-            read as one of our payloads, or names a page or version the definition does not have.
+        PageNotIdentifiedError: The anchors do not fit the form's layout, or neither the footer nor the printed
+            layout identifies the page, or the footer names a page or version the definition does not have.
     """
     definition = definition or form_v1()
+    registration = registration or RegistrationSettings()
     h, quarter_turns = fit_anchor_layout(anchor_candidates(image, registration), definition, registration)
     height, width = image.shape
     upright = np.ascontiguousarray(np.rot90(image, quarter_turns)) if quarter_turns else image
     h_up = _turned_homography(h, width, height, quarter_turns) if quarter_turns else h
     identity = read_footer(upright, h_up)
     if identity is None:
-        raise PageNotIdentifiedError("anchors found but the printed footer could not be read")
+        identity = _identity_from_layout(upright, h_up, definition, registration.identification)
     if not 1 <= identity.page <= len(definition.pages) or identity.version != definition.version:
         raise PageNotIdentifiedError(f"footer says version {identity.version} page {identity.page}")
     sightings = []
@@ -253,8 +317,9 @@ def find_page(image: np.ndarray, definition: FormDefinition | None = None,
         PageNotIdentifiedError: The QR path failed for a reason other than "no code of ours" (two
             different codes, an unknown version), or both paths failed: the QR path's error is raised.
     """
+    registration = registration or RegistrationSettings()
     try:
-        return identify_page(image, definition)
+        return identify_page(image, definition, registration.identification)
     except NoFormCodeError as error:
         try:
             page = identify_by_anchors(image, definition, registration)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pdfplumber
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps, ImageSequence
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import FileNotDecryptedError, PdfReadError
@@ -29,7 +31,8 @@ from pipeline.errors import (
 )
 from pipeline.form.definition import FieldKind, FormDefinition, PageIdentity, Rect, form_v1
 from pipeline.reading.crops import store_crops
-from pipeline.reading.normalise import split_pages, square_pixels
+from pipeline.reading.identify import UNREAD_SERIAL
+from pipeline.reading.normalise import grey_array, split_pages, square_pixels, stated_resolution
 from pipeline.reading.pdf import (
     WidgetValue,
     acroform_widget_values,
@@ -101,12 +104,12 @@ def read_document(path: Path, media_type: MediaType, settings: Settings,
     Raises:
         UnsupportedMediaTypeError: Not a PDF or a supported image.
         EncryptedPdfError: A PDF protected by a password other than the empty one.
-        UnreadableDocumentError: A truncated or corrupt file.
+        UnreadableDocumentError: A truncated or corrupt file of which no page of the form could be read.
         ImageTooLargeError: An image above ``settings.scan.max_pixels``.
     """
     definition = definition or form_v1()
     if media_type is MediaType.PDF:
-        return list(_read_pdf(path, settings, definition))
+        return _retry_pdf_pages_rendered(path, settings, definition)
     if media_type in (MediaType.JPEG, MediaType.PNG, MediaType.TIFF, MediaType.HEIC):
         results: list[PageResult] = []
         for grey, dpi, coarsest_dpi in _image_pages(path, media_type, settings):
@@ -139,6 +142,8 @@ def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: 
         return UnidentifiedPage(index, exc)
     if min(result.dpi / upsampled, coarsest_dpi or result.dpi) < settings.ocr.min_text_dpi:
         result = doubt_text_zones(result, settings.ocr.unread_confidence)
+    if result.identity.form_id == UNREAD_SERIAL:
+        result = doubt_every_field(result, settings.ocr.unread_confidence, Doubt.FORM_CODE_UNREAD)
     _keep_doubtful_crops(result, settings)
     return PageReading(index, result.identity, Source.OCR, dict(result.fields), result.handwritten)
 
@@ -149,6 +154,15 @@ def doubt_text_zones(result: ScanPageResult, cap: float) -> ScanPageResult:
     kinds = {f.name: f.kind for f in form_v1().page_fields(result.identity.page)}
     fields = {name: (f.model_copy(update={"confidence": min(f.confidence, cap), "doubt": Doubt.LOW_RESOLUTION})
                      if kinds.get(name) in (FieldKind.TEXT, FieldKind.EMAIL) and f.value is not None else f)
+              for name, f in result.fields.items()}
+    return replace(result, fields=fields)
+
+
+def doubt_every_field(result: ScanPageResult, cap: float, doubt: Doubt) -> ScanPageResult:
+    """The page with every field's confidence capped at ``cap`` (0-1) and marked ``doubt``: a page found by its
+    anchors and printed layout whose QR codes and footer are unreadable goes to a person whole, so that they check
+    which form and page it is (``pipeline.reading.anchors.identify_by_anchors``)."""
+    fields = {name: f.model_copy(update={"confidence": min(f.confidence, cap), "doubt": doubt})
               for name, f in result.fields.items()}
     return replace(result, fields=fields)
 
@@ -171,9 +185,186 @@ def _keep_doubtful_crops(result: ScanPageResult, settings: Settings) -> None:
         logger.warning("page of an unsafe form serial: no crop kept")
 
 
+DAMAGED_PDF_FR = ("PDF endommagé : aucune page de la fiche n'a pu y être lue, même après réparation. "
+                  "Demander à l'école de renvoyer la fiche (scannée à nouveau ou enregistrée une nouvelle fois).")
+
+
+def _retry_pdf_pages_rendered(path: Path, settings: Settings, definition: FormDefinition) -> list[PageResult]:
+    """Read a PDF; pages not identified are rendered again by PDFium at their true size and read as images.
+
+    The PDF reader (:func:`_read_pdf`) rasterises a scanned page in the page's user units, so a page that states
+    ``/UserUnit`` (its MediaBox in units of, say, 10 pt) came out 248 px wide and was declared not the form; a
+    damaged file that pypdf or pdfminer cannot parse may still render (issue 16). Here, when a page is not
+    identified or the file cannot be parsed, the pages are rendered again by :func:`_render_pdf_page` and read
+    by the image reader; a re-read page replaces the first reading only when it is identified.
+
+    Returns:
+        One result per page, in document order (see :func:`read_document`).
+
+    Raises:
+        UnreadableDocumentError: The file is damaged (pypdf cannot parse it strictly, or not at all) and no page
+            of the form could be read from it, rendered or not: its reason says the file is damaged, never that it
+            is not the form.
+        EncryptedPdfError: A PDF protected by a password other than the empty one.
+    """
+    damaged: UnreadableDocumentError | None = None
+    try:
+        results = list(_read_pdf(path, settings, definition))
+    except UnreadableDocumentError as error:
+        damaged, results = error, []
+    if results and all(isinstance(r, PageReading) for r in results):
+        return results
+    try:
+        retried = _reread_rendered(path, results, settings, definition, every_page=damaged is not None)
+    except (pdfium.PdfiumError, OSError):  # PDFium cannot open it either
+        retried = results
+    if not any(isinstance(r, PageReading) for r in retried):
+        damage = damaged_pdf(path) if damaged is None else str(damaged)
+        if damage is not None:
+            raise UnreadableDocumentError(f"damaged PDF, no page of the form read: {damage}",
+                                          reason_fr=DAMAGED_PDF_FR)
+    elif damaged is not None:
+        logger.info("damaged PDF: its pages were read from PDFium's rendering")
+    return retried
+
+
+def _reread_rendered(path: Path, results: list[PageResult], settings: Settings, definition: FormDefinition,
+                     every_page: bool) -> list[PageResult]:
+    """``results`` with each unidentified page replaced by its PDFium rendering's reading when that identifies it;
+    every page re-read when ``results`` are not one per PDF page (the file did not parse, or a page held several
+    pages of the form), kept only when more pages are identified so. Results are numbered again in order.
+
+    Without ``every_page`` (a file that parsed), only the pages stating a ``/UserUnit`` other than 1 are rendered
+    again: the others would render as the PDF reader rendered them (pdfplumber rasterises with PDFium too).
+
+    Raises:
+        pypdfium2.PdfiumError: PDFium cannot open the file.
+    """
+    pdf = pdfium.PdfDocument(path)
+    try:
+        units = _user_units(path, len(pdf))
+        retried: list[PageResult] = []
+        if len(pdf) == len(results):
+            for number, result in enumerate(results):
+                again = (_read_image_pages(len(retried), *_render_pdf_page(pdf[number], units[number], settings),
+                                           settings, definition)
+                         if isinstance(result, UnidentifiedPage) and (every_page or units[number] != 1.0) else [])
+                retried += again if any(isinstance(r, PageReading) for r in again) else [result]
+        else:
+            for number in range(len(pdf)):
+                retried += _read_image_pages(len(retried), *_render_pdf_page(pdf[number], units[number], settings),
+                                             settings, definition)
+            if sum(isinstance(r, PageReading) for r in retried) <= sum(isinstance(r, PageReading) for r in results):
+                retried = results
+    finally:
+        pdf.close()
+    return [replace(r, index=i) for i, r in enumerate(retried)]
+
+
+def _user_units(path: Path, page_count: int) -> list[float]:
+    """Each page's ``/UserUnit`` (PDF points per user unit; 1.0 when absent, or when pypdf cannot tell).
+
+    PDFium renders in user units and does not apply ``/UserUnit`` (ISO 32000-1, 14.11.2, table 30): pypdf reads it.
+    """
+    try:
+        pages = PdfReader(path, strict=False).pages
+        units = [float(page.user_unit) for page in pages]
+    except Exception:  # noqa: BLE001 - a damaged file: its pages are rendered at their stated size
+        return [1.0] * page_count
+    units = [u if u > 0 else 1.0 for u in units]
+    return units if len(units) == page_count else [1.0] * page_count
+
+
+def _render_pdf_page(page: pdfium.PdfPage, user_unit: float, settings: Settings) -> tuple[np.ndarray, float]:
+    """Render one PDF page with PDFium at its true size: ``(grey uint8 array, dpi)``.
+
+    The resolution is the biggest image's own (its pixels over its drawn width in inches, the width in user units
+    times ``user_unit`` / 72), within ``settings.scan.raster_dpi_min``-``raster_dpi_max``; ``raster_dpi`` when
+    the page holds no image. Pixels are made grey by :func:`pipeline.reading.normalise.grey_array`.
+
+    Raises:
+        ImageTooLargeError: The rendering would exceed ``settings.scan.max_pixels``.
+    """
+    width_uu, height_uu = page.get_size()
+    dpi = float(settings.scan.raster_dpi)
+    images = list(page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)))
+    sized = [(image.get_px_size()[0], image.get_bounds()) for image in images]
+    sized = [(px, b) for px, b in sized if px > 0 and b[2] - b[0] > 0]
+    if sized:
+        px, (left, _, right, _) = max(sized, key=lambda s: s[0] * (s[1][2] - s[1][0]))
+        native = px / ((right - left) * user_unit / 72.0)
+        dpi = min(settings.scan.raster_dpi_max, max(settings.scan.raster_dpi_min, native))
+    scale = dpi * user_unit / 72.0
+    pixels = int(width_uu * scale) * int(height_uu * scale)
+    if pixels > settings.scan.max_pixels:
+        raise ImageTooLargeError(f"PDF page rendering of {pixels} px over the limit", pixels=pixels)
+    bitmap = page.render(scale=scale)
+    try:
+        grey = grey_array(bitmap.to_pil())
+    finally:
+        bitmap.close()
+    return grey, dpi
+
+
+class _Repairs(logging.Handler):
+    """Counts the warnings pypdf logs while it repairs a file (``Object ID 5,0 ref repaired``, ``incorrect
+    startxref pointer``): pypdf tells a repair only so."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def damaged_pdf(path: Path) -> str | None:
+    """Why a PDF is damaged, or ``None`` when pypdf parses it, every page's content included, without repair.
+
+    Damaged means pypdf's strict parser refuses it, or its lenient parser had to repair it (a cross-reference
+    table pointing at the wrong bytes, a missing trailer). An encrypted file is not damaged.
+
+    Returns:
+        The kind of damage in English (for logs), or ``None``.
+    """
+    repairs = _Repairs()
+    pypdf_log = logging.getLogger("pypdf")
+    pypdf_log.addHandler(repairs)
+    try:
+        reader = PdfReader(path, strict=True)
+        for page in reader.pages:
+            contents = page.get_contents()
+            if contents is not None:
+                contents.get_data()
+    except (FileNotDecryptedError, NotImplementedError):
+        return None  # encrypted: told apart by _open_pdf_reader, not damaged
+    except Exception as error:  # noqa: BLE001 - pypdf raises many types on a damaged file
+        return f"refused by pypdf's strict parser ({type(error).__name__})"
+    finally:
+        pypdf_log.removeHandler(repairs)
+    return f"{repairs.count} repair(s) by pypdf" if repairs.count else None
+
+
+EXIF_ORIENTATION_TAG = 0x0112
+EXIF_SWAPS_AXES = frozenset({5, 6, 7, 8})
+"""EXIF orientations whose transpose turns the image a quarter turn (its columns become rows)."""
+
+
+
 def _image_pages(path: Path, media_type: MediaType, settings: Settings
                  ) -> Iterator[tuple[np.ndarray, float | None, float | None]]:
-    """Yield ``(grey uint8 array, dpi or None, coarser stated dpi or None)`` for each frame of an image file."""
+    """Yield ``(grey uint8 array, dpi or None, coarser stated dpi or None)`` for each frame of an image file.
+
+    Each frame is turned upright by its EXIF orientation, made grey whatever its pixel format
+    (:func:`pipeline.reading.normalise.grey_array`: 16-bit scaled, transparency on white), and given square
+    pixels when the file states two different resolutions, with or without a unit
+    (:func:`pipeline.reading.normalise.stated_resolution`; a 200 × 100 dpi fax).
+
+    Raises:
+        UnsupportedMediaTypeError: A HEIC image without pillow-heif.
+        ImageTooLargeError: A frame above ``settings.scan.max_pixels``.
+        UnreadableDocumentError: The image cannot be decoded.
+    """
     if media_type is MediaType.HEIC:
         try:
             from pillow_heif import register_heif_opener
@@ -190,18 +381,21 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
                 if frame.width * frame.height > settings.scan.max_pixels:
                     raise ImageTooLargeError(f"image of {frame.width}x{frame.height} px over the limit",
                                              pixels=frame.width * frame.height)
-                dpi: tuple[float, float] = frame.info.get("dpi") or (0.0, 0.0)  # none stated: (0, 0)
-                upright = ImageOps.exif_transpose(frame.copy())
-                grey = np.asarray(upright.convert("L"))
-                if min(dpi) > 1:
-                    # A fax states 200 x 100 dpi: make pixels square before anything measures them.
-                    # (EXIF turns that swap the axes come from phones, which state equal resolutions.)
-                    grey = square_pixels(grey, float(dpi[0]), float(dpi[1]), settings.registration)
-                stated = min(dpi) > 1
+                stated = stated_resolution(frame.info)
+                copy = frame.copy()
+                if stated is not None and copy.getexif().get(EXIF_ORIENTATION_TAG) in EXIF_SWAPS_AXES:
+                    stated = replace(stated, x=stated.y, y=stated.x)  # the turn makes columns of the rows
+                grey = grey_array(ImageOps.exif_transpose(copy))
+                if stated is not None:
+                    # A fax states 200 x 100 dpi (or 200 x 100 without a unit): make pixels square before
+                    # anything measures them.
+                    grey = square_pixels(grey, stated.x, stated.y, settings.registration)
+                per_inch = stated is not None and stated.per_inch
                 # Only a fax states two resolutions; a phone's equal 72 dpi says nothing of the page, whose
                 # real resolution the QR codes measure (ScanPageResult.dpi).
-                coarsest = float(min(dpi)) if stated and abs(float(dpi[0]) - float(dpi[1])) > 1 else None
-                yield grey, (float(max(dpi)) if stated else None), coarsest
+                coarsest = (min(stated.x, stated.y) if stated is not None and per_inch and abs(stated.x - stated.y) > 1
+                            else None)
+                yield grey, (max(stated.x, stated.y) if stated is not None and per_inch else None), coarsest
     except (OSError, SyntaxError, ValueError) as exc:
         raise UnreadableDocumentError(f"image cannot be decoded: {type(exc).__name__}") from exc
 

@@ -6,13 +6,20 @@ Each page carries two QR codes (top-right and bottom-left, see
 orientation; the orientation, rounded to a quarter turn, tells how the sheet was
 fed, and the corners give the first estimate of where the template lies in the image
 (``pipeline.reading.register`` refines it with the anchors).
+
+A code that does not decode on the image as received is looked for again after standard photometric
+transforms (:func:`decode_our_codes`: contrast stretched, sharpened, smoothed), so that a blurred phone photo,
+a dim 16-bit scan or a noisy 1-bit fax is not declared "not the form", or registered on one code, while a plain
+decoder reads its codes once transformed (issue 16).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import zxingcpp
 
@@ -26,9 +33,18 @@ from pipeline.form.definition import (
     Rect,
     form_v1,
 )
+from pipeline.settings.reading import IdentificationSettings
+
+UNREAD_SERIAL = "FO-0000-N00000"
+"""Serial given to a page found by its anchors and printed layout whose QR codes and footer cannot be read
+(``pipeline.reading.anchors.identify_by_anchors``). It is a shared serial (``N…``), so such a page is assembled
+within its own file, or paired with another by the pupil it names, never with another copy's pages; every field
+it gives is held for a person (``Doubt.FORM_CODE_UNREAD``)."""
 
 QR_QUIET_MODULES = 2
 """Quiet zone drawn around each QR symbol, in modules (``barBorder=2`` in ``pipeline.form.render``)."""
+
+log = logging.getLogger(__name__)
 
 Point = tuple[float, float]
 Quad = tuple[Point, Point, Point, Point]
@@ -120,13 +136,171 @@ def symbol_version(barcode: zxingcpp.Barcode) -> int:
         return 3
 
 
-def identify_page(image: np.ndarray, definition: FormDefinition | None = None) -> IdentifiedPage:
+@dataclass(frozen=True)
+class DecodedCode:
+    """One of our QR codes decoded in an image.
+
+    Attributes:
+        identity: What its payload says.
+        corners_px: Symbol corners in the image's pixels: top-left, top-right, bottom-right, bottom-left
+            of the symbol (zxing-cpp's order).
+        orientation_deg: The symbol's rotation as zxing-cpp reports it (0, 90, 180 or -90, plus the skew).
+        version: QR symbol version.
+    """
+
+    identity: PageIdentity
+    corners_px: Quad
+    orientation_deg: float
+    version: int
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """What a decoding pass found: our codes, and how many barcodes there were in all (ours or not)."""
+
+    codes: tuple[DecodedCode, ...]
+    barcodes_found: int
+
+
+def stretch_contrast(image: np.ndarray, settings: IdentificationSettings | None = None) -> np.ndarray:
+    """The grey image with its ``contrast_low_quantile`` level mapped to 0 and ``contrast_high_quantile`` to 255.
+
+    Args:
+        image: ``uint8`` grey array.
+        settings: The two quantiles (0-1).
+
+    Returns:
+        A new ``uint8`` array of the same shape (the image itself when it is uniform).
+    """
+    settings = settings or IdentificationSettings()
+    low, high = np.quantile(image[::4, ::4], (settings.contrast_low_quantile, settings.contrast_high_quantile))
+    if high - low < 1:
+        return image
+    scaled = (image.astype(np.float32) - float(low)) * (255.0 / float(high - low))
+    return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
+def sharpen(image: np.ndarray, settings: IdentificationSettings | None = None) -> np.ndarray:
+    """The grey image through an unsharp mask (``image + amount × (image − gaussian(image, sigma))``).
+
+    Args:
+        image: ``uint8`` grey array.
+        settings: ``sharpen_sigma_px`` (pixels) and ``sharpen_amount``.
+
+    Returns:
+        A new ``uint8`` array of the same shape.
+    """
+    settings = settings or IdentificationSettings()
+    f = image.astype(np.float32)
+    blurred = cv2.GaussianBlur(f, (0, 0), settings.sharpen_sigma_px)
+    return np.clip(f + settings.sharpen_amount * (f - blurred), 0, 255).astype(np.uint8)
+
+
+def smooth(image: np.ndarray, settings: IdentificationSettings | None = None) -> np.ndarray:
+    """The grey image through a Gaussian blur of ``smooth_sigma_px``: the flipped and dithered pixels of a 1-bit
+    fax or scan break a QR symbol's modules, which a blur of about one pixel joins again.
+
+    Args:
+        image: ``uint8`` grey array.
+        settings: ``smooth_sigma_px`` (pixels).
+
+    Returns:
+        A new ``uint8`` array of the same shape.
+    """
+    settings = settings or IdentificationSettings()
+    return cv2.GaussianBlur(image, (0, 0), settings.smooth_sigma_px)
+
+
+PhotometricTransform = Callable[[np.ndarray, IdentificationSettings], np.ndarray]
+
+PHOTOMETRIC_RETRIES: tuple[tuple[str, PhotometricTransform], ...] = (
+    ("contrast", stretch_contrast),
+    ("sharpened", lambda image, settings: sharpen(stretch_contrast(image, settings), settings)),
+    ("smoothed", smooth),
+)
+"""Transforms tried, in order, on an image where the codes of ours do not all decode as received. Each keeps the
+image's geometry, so the corners found on it are corners in the image as received."""
+
+
+def _variants(image: np.ndarray, settings: IdentificationSettings) -> Iterator[tuple[str, np.ndarray]]:
+    yield "as received", image
+    for name, transform in PHOTOMETRIC_RETRIES:
+        yield name, transform(image, settings)
+
+
+def _read(image: np.ndarray) -> Decoding:
+    barcodes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
+    codes = []
+    for b in barcodes:
+        identity = PageIdentity.parse(b.text)
+        if identity is None:
+            continue
+        p = b.position
+        corners = tuple((float(pt.x), float(pt.y)) for pt in (p.top_left, p.top_right, p.bottom_right, p.bottom_left))
+        codes.append(DecodedCode(identity, corners, float(b.orientation), symbol_version(b)))  # type: ignore[arg-type]
+    return Decoding(tuple(codes), len(barcodes))
+
+
+def _centre(code: DecodedCode) -> Point:
+    return (sum(x for x, _ in code.corners_px) / 4, sum(y for _, y in code.corners_px) / 4)
+
+
+def _is_new(code: DecodedCode, found: Sequence[DecodedCode]) -> bool:
+    """Whether ``code`` is another symbol than those found: its centre lies outside each of theirs."""
+    cx, cy = _centre(code)
+    for other in found:
+        ox, oy = _centre(other)
+        side = float(np.hypot(other.corners_px[1][0] - other.corners_px[0][0],
+                              other.corners_px[1][1] - other.corners_px[0][1]))
+        if np.hypot(cx - ox, cy - oy) < side / 2:
+            return False
+    return True
+
+
+def decode_our_codes(image: np.ndarray, settings: IdentificationSettings | None = None,
+                     definition: FormDefinition | None = None) -> Decoding:
+    """Every QR code of ours in a grey image (zxing-cpp), retrying standard transforms before giving up.
+
+    The image is decoded as received; while fewer codes of ours are found than their page carries (two), it is
+    decoded again after each of :data:`PHOTOMETRIC_RETRIES` (contrast stretched; sharpened; smoothed), and the
+    symbols each pass adds are kept. Retries cost nothing on a page whose codes all decode as received; a second
+    code makes the first estimate of the page's place (``pipeline.reading.register``) hold at its far corners.
+
+    Args:
+        image: ``uint8`` grey array ``(height_px, width_px)``.
+        settings: The transforms' parameters.
+        definition: Form geometry (how many codes a page carries); version 1 by default.
+
+    Returns:
+        The codes of ours found (corners in ``image``'s pixels), with the most barcodes (ours or not) one pass saw.
+    """
+    settings = settings or IdentificationSettings()
+    definition = definition or form_v1()
+    found: list[DecodedCode] = []
+    barcodes_found = 0
+    for name, variant in _variants(image, settings):
+        decoding = _read(variant)
+        barcodes_found = max(barcodes_found, decoding.barcodes_found)
+        added = [c for c in decoding.codes if _is_new(c, found)]
+        if added and name != "as received":
+            log.info("%d QR code(s) decoded once the image was %s", len(added), name)
+        found += added
+        wanted = {len(definition.pages[c.identity.page - 1].qr_codes) if 1 <= c.identity.page <= len(definition.pages)
+                  else 1 for c in found}
+        if found and len(found) >= max(wanted):
+            break
+    return Decoding(tuple(found), barcodes_found)
+
+
+def identify_page(image: np.ndarray, definition: FormDefinition | None = None,
+                  settings: IdentificationSettings | None = None) -> IdentifiedPage:
     """Read the page's QR codes, identify it and turn it upright.
 
     Args:
         image: Scanned page, ``uint8`` grey array ``(height_px, width_px)`` in any of the four
             quarter-turn orientations (plus a small skew).
         definition: Form geometry (QR rectangles in pt); defaults to version 1.
+        settings: The transforms retried when no code decodes as received (:func:`decode_our_codes`).
 
     Returns:
         The identity, the upright image (a new array unless no turn was needed), the QR
@@ -139,48 +313,43 @@ def identify_page(image: np.ndarray, definition: FormDefinition | None = None) -
     if image.ndim != 2 or image.dtype != np.uint8:
         raise PageNotIdentifiedError(f"expected a 2-D uint8 grey image, got {image.dtype} {image.shape}")
     definition = definition or form_v1()
-    barcodes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)  # type: ignore[arg-type]
-    parsed = [(b, PageIdentity.parse(b.text)) for b in barcodes]
-    ours = [(b, ident) for b, ident in parsed if ident is not None]
+    decoding = decode_our_codes(image, settings, definition)
+    found = decoding.barcodes_found
+    ours = decoding.codes
     if not ours:
-        raise NoFormCodeError(f"none of {len(barcodes)} barcode(s) is a CLAS form code", codes_found=len(barcodes))
-    identities = {ident for _, ident in ours}
+        raise NoFormCodeError(f"none of {found} barcode(s) is a CLAS form code", codes_found=found)
+    identities = {c.identity for c in ours}
     if len(identities) > 1:
         raise PageNotIdentifiedError(
             f"{len(identities)} different CLAS identities on one page",
-            codes_found=len(barcodes),
+            codes_found=found,
             reason_fr="Page ambiguë : deux codes QR différents sur la même page. Rescanner les pages une par une.",
         )
     identity = next(iter(identities))
     if not 1 <= identity.page <= len(definition.pages) or identity.version != definition.version:
         raise PageNotIdentifiedError(
             f"QR says version {identity.version} page {identity.page}, definition is version {definition.version}",
-            codes_found=len(barcodes),
+            codes_found=found,
             reason_fr="Version de fiche inconnue : utiliser la fiche d'orientation en vigueur.",
         )
 
     # zxing's orientation is the symbol's rotation in degrees (0, 90, 180, -90 plus skew); turning the
     # image by that many quarter turns counter-clockwise brings the symbol, hence the page, upright.
-    quarter_turns = quarter_turns_from_orientations([float(b.orientation) for b, _ in ours])
+    quarter_turns = quarter_turns_from_orientations([c.orientation_deg for c in ours])
     height, width = image.shape
     upright = np.ascontiguousarray(np.rot90(image, quarter_turns)) if quarter_turns else image
 
     qr_rects = definition.pages[identity.page - 1].qr_codes
     upright_w, upright_h = (width, height) if quarter_turns % 2 == 0 else (height, width)
     sightings: list[QrSighting] = []
-    for barcode, _ in ours:
-        p = barcode.position
-        corners = tuple(
-            rotate_point(float(pt.x), float(pt.y), width, height, quarter_turns)
-            for pt in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
-        )
+    for code in ours:
+        corners = tuple(rotate_point(x, y, width, height, quarter_turns) for x, y in code.corners_px)
         cx = sum(c[0] for c in corners) / 4 / upright_w
         cy = sum(c[1] for c in corners) / 4 / upright_h
         # Which printed QR is it? The one whose centre (as a share of the page) is nearest.
         rect = min(qr_rects,
                    key=lambda r: (r.center[0] / PAGE_WIDTH_PT - cx) ** 2 + (r.center[1] / PAGE_HEIGHT_PT - cy) ** 2)
-        version = symbol_version(barcode)
-        sightings.append(QrSighting(corners, template_corners(rect, version), version))  # type: ignore[arg-type]
+        sightings.append(QrSighting(corners, template_corners(rect, code.version), code.version))  # type: ignore[arg-type]
 
     dpi_estimate = float(np.median([_sighting_dpi(s) for s in sightings]))
     return IdentifiedPage(identity, upright, quarter_turns, tuple(sightings), dpi_estimate)

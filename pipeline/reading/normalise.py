@@ -11,33 +11,145 @@ expect, both from issue 3:
   with the template geometry of ``pipeline.form.definition`` (where the QR codes are printed on the
   page) so that each page is read as if it had come alone (:func:`split_pages`).
 
-Everything here works on plain ``uint8`` grey arrays; resolutions are in pixels per inch.
+Before either, a received image is turned into one ``uint8`` grey array whatever its pixel format
+(:func:`grey_array`: 16-bit samples scaled, not clipped; transparent paper composited onto white; 1-bit and
+palette images through their palette), and what the file says of its pixels' shape is read whatever the
+unit (:func:`stated_resolution`) (issue 16: a 16-bit PNG turned white and a transparent PNG black, and
+both were quarantined as not the form).
+
+Everything else here works on plain ``uint8`` grey arrays; resolutions are in pixels per inch.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
-import zxingcpp
+from PIL import Image
 
 from pipeline.form.definition import PAGE_HEIGHT_PT, PAGE_WIDTH_PT, FormDefinition, PageIdentity, Rect, form_v1
-from pipeline.reading.identify import symbol_version, template_corners
+from pipeline.reading.identify import decode_our_codes, template_corners
 from pipeline.settings import RegistrationSettings
+from pipeline.settings.reading import IdentificationSettings
 
 log = logging.getLogger(__name__)
 
 # The square-pixel tolerance and the largest overlap of two pages are in ``RegistrationSettings``.
-FAX_STRETCH = 2.0
-"""Vertical stretch tried on an image where no QR code decodes as it is: a standard-mode fax saved
-without its resolution has QR modules 1.3 px tall at 100 lines per inch, too few for the decoder."""
 PAGE_MARGIN_PT = 14.0
 """Paper kept around a page's template outline when it is cut out of a several-page image. Our
 anchors are printed 18 pt from the edge and the registration searches 18 pt around them, so 14 pt
 keeps every mark of the page while staying off the neighbouring sheet's anchors (36 pt away or more)."""
+
+
+SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+"""Pillow's modes of 16-bit unsigned samples (PNG and TIFF greyscale at 16 bits per sample)."""
+
+
+def _full_scale(image: Image.Image, values: np.ndarray) -> float:
+    """The sample value that means white in an integer or float image (16-bit: 65535)."""
+    if image.mode in SIXTEEN_BIT_MODES:
+        return 65535.0
+    bits = getattr(image, "tag_v2", {}).get(258) if image.format == "TIFF" else None  # BitsPerSample
+    if isinstance(bits, tuple):
+        bits = bits[0] if bits else None
+    if isinstance(bits, int) and 1 <= bits <= 32:
+        return float(2 ** bits - 1)
+    peak = float(values.max()) if values.size else 0.0
+    for full in (1.0, 255.0, 65535.0) if image.mode == "F" else (255.0, 65535.0):
+        if peak <= full:
+            return full
+    return peak
+
+
+def grey_array(image: Image.Image) -> np.ndarray:
+    """A received image as one ``uint8`` grey array, whatever its pixel format.
+
+    * 16-bit and 32-bit greyscale (``I;16``, ``I``) and float (``F``) samples are scaled from their full
+      range (65535 for 16 bits, the file's BitsPerSample when a TIFF states it) to 0-255: Pillow's own
+      ``convert("L")`` clips them at 255, which turns a 16-bit scan white;
+    * an image with transparency (an alpha channel, or a palette or grey level marked transparent) is
+      composited onto white paper: its transparent pixels would otherwise take their hidden colour,
+      usually black;
+    * anything else (1-bit, palette, RGB, CMYK) goes through Pillow's ``convert("L")`` (ITU-R 601 luma).
+
+    Args:
+        image: A Pillow image (one frame).
+
+    Returns:
+        ``uint8`` array ``(height_px, width_px)``.
+
+    Raises:
+        ValueError: Pillow cannot convert the image's mode to grey.
+    """
+    if image.mode in SIXTEEN_BIT_MODES or image.mode in ("I", "F"):
+        values = np.asarray(image).astype(np.float64)
+        scaled = values * (255.0 / max(_full_scale(image, values), 1e-9))
+        return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
+    if "A" in image.mode or "a" in image.mode or "transparency" in image.info:
+        paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(paper, image.convert("RGBA")).convert("L"))
+    return np.asarray(image.convert("L"))
+
+
+@dataclass(frozen=True)
+class StatedResolution:
+    """What an image file says of the size of its pixels.
+
+    Attributes:
+        x: Resolution across (pixels per unit).
+        y: Resolution down (pixels per unit).
+        per_inch: Whether the unit is a length, the values then in pixels per inch; otherwise only their
+            ratio means something (a TIFF without ResolutionUnit, a PNG pHYs or a JFIF density of unit 0).
+    """
+
+    x: float
+    y: float
+    per_inch: bool
+
+    @property
+    def aspect(self) -> float:
+        """Pixel aspect, x resolution over y resolution (2.0 for a fax at 200 × 100 dpi)."""
+        return self.x / self.y
+
+
+def _pair(value: object) -> tuple[float, float] | None:
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        return None
+    try:
+        x, y = float(value[0]), float(value[1])
+    except (TypeError, ValueError):
+        return None
+    return (x, y) if x > 0 and y > 0 else None
+
+
+def stated_resolution(info: Mapping[Any, Any]) -> StatedResolution | None:
+    """The resolution an image file states, from Pillow's ``Image.info``.
+
+    Pillow puts a resolution in inches or centimetres in ``dpi`` (converted to inches); one without a unit
+    in ``resolution`` (TIFF), ``aspect`` (PNG) or ``jfif_density`` with ``jfif_unit`` 0 (JPEG). A unit-less
+    pair still tells the pixels' shape: a fax whose TIFF says 200 × 100 without a unit has pixels twice as tall
+    as wide. Values of 1 or less per inch are no statement (Pillow reads an absent figure as 0 or 1).
+
+    Args:
+        info: ``Image.info`` of a frame.
+
+    Returns:
+        The stated resolution, or ``None`` when the file states none.
+    """
+    dpi = _pair(info.get("dpi"))
+    if dpi is not None and min(dpi) > 1:
+        return StatedResolution(dpi[0], dpi[1], True)
+    for key in ("resolution", "aspect", "jfif_density"):
+        if key == "jfif_density" and info.get("jfif_unit") != 0:
+            continue
+        pair = _pair(info.get(key))
+        if pair is not None:
+            return StatedResolution(pair[0], pair[1], False)
+    return None
 
 
 @dataclass(frozen=True)
@@ -99,18 +211,52 @@ class _Code:
     version: int
 
 
-def _decode(image: np.ndarray) -> list[_Code]:
-    """Every QR code of ours in the image (zxing-cpp), whatever its orientation."""
-    out = []
-    for b in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode):  # type: ignore[arg-type]
-        ident = PageIdentity.parse(b.text)
-        if ident is None:
-            continue
-        p = b.position
-        corners = np.array([(pt.x, pt.y) for pt in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)],
-                           np.float64)
-        out.append(_Code(ident, corners, symbol_version(b)))
-    return out
+def _decode(image: np.ndarray, settings: IdentificationSettings | None = None,
+            definition: FormDefinition | None = None) -> list[_Code]:
+    """Every QR code of ours in the image, whatever its orientation, standard transforms retried
+    (:func:`pipeline.reading.identify.decode_our_codes`)."""
+    return [_Code(c.identity, np.array(c.corners_px, np.float64), c.version)
+            for c in decode_our_codes(image, settings, definition).codes]
+
+
+def stretched(image: np.ndarray, factor: float, axis: int) -> np.ndarray:
+    """The image resampled ``factor`` times longer along ``axis`` (0: more rows, 1: more columns), bicubic."""
+    h, w = image.shape[:2]
+    size = (w, int(round(h * factor))) if axis == 0 else (int(round(w * factor)), h)
+    return cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+
+
+def decode_with_stretches(image: np.ndarray, settings: IdentificationSettings | None = None,
+                          definition: FormDefinition | None = None) -> tuple[np.ndarray, list[_Code], float]:
+    """Our codes in the image as received, else in the image stretched along its rows, then its columns.
+
+    A standard-mode fax saved without its resolution has half the rows of its page (half the columns when it
+    was sent sideways): its QR modules are too short for the decoder until that axis is stretched back
+    (``IdentificationSettings.stretches``). Each image is decoded with the photometric retries of
+    :func:`pipeline.reading.identify.decode_our_codes`.
+
+    Args:
+        image: ``uint8`` grey array.
+        settings: The stretch factors and the photometric retries.
+        definition: Form geometry (how many codes a page carries); version 1 by default.
+
+    Returns:
+        ``(image, codes, stretch)``: the image the codes were found on (the input itself, or a stretched
+        copy), the codes (empty when none of ours decodes), and the factor the image was stretched by (1.0
+        when it was not).
+    """
+    settings = settings or IdentificationSettings()
+    codes = _decode(image, settings, definition)
+    if codes:
+        return image, codes, 1.0
+    for factor in settings.stretches:
+        for axis in (0, 1):
+            candidate = stretched(image, factor, axis)
+            codes = _decode(candidate, settings, definition)
+            if codes:
+                log.debug("QR codes decoded once the image was stretched %.1fx along axis %d", factor, axis)
+                return candidate, codes, factor
+    return image, [], 1.0
 
 
 def qr_aspect(corners: Sequence[np.ndarray]) -> float:
@@ -235,22 +381,16 @@ def split_pages(image: np.ndarray, dpi: float | None, definition: FormDefinition
     """
     definition = definition or form_v1()
     registration = registration or RegistrationSettings()
-    codes = _decode(image)
-    upsampled = 1.0
+    image, codes, upsampled = decode_with_stretches(image, registration.identification, definition)
     if not codes:
-        stretched = cv2.resize(image, (image.shape[1], int(round(image.shape[0] * FAX_STRETCH))),
-                               interpolation=cv2.INTER_CUBIC)
-        codes = _decode(stretched)
-        if not codes:
-            return [PageImage(image, dpi)]
-        image, upsampled = stretched, FAX_STRETCH
+        return [PageImage(image, dpi)]
     aspect = qr_aspect([c.corners for c in codes])
     if abs(aspect - 1.0) > registration.aspect_tolerance:
         log.debug("QR codes measure a pixel aspect of %.2f: resampling", aspect)
         image = square_pixels(image, aspect, 1.0, registration)
         upsampled *= max(aspect, 1.0 / aspect)
         dpi = None  # the file's single figure no longer describes both axes
-        codes = _decode(image)
+        codes = _decode(image, registration.identification, definition)
         if not codes:
             return [PageImage(image, dpi, upsampled=upsampled)]
     groups: dict[PageIdentity, list[_Code]] = {}

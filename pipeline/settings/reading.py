@@ -446,6 +446,52 @@ class TextLayerSettings(BaseModel):
     Issue 16 (surname read as « X par Enseignant(e) »)."""
 
 
+class IdentificationSettings(BaseModel):
+    """Standard transforms retried before a page is declared not the form (``CLAS_REGISTRATION__IDENTIFICATION__*``;
+    issue 16): while a page's QR codes do not all decode on the image as received, they are looked for again on the
+    image with its contrast stretched, sharpened, then smoothed (``pipeline.reading.identify.decode_our_codes``);
+    when none decodes, on the image stretched 2× along either axis (``pipeline.reading.normalise.split_pages``: a
+    fax at 200 × 100 dpi saved without its resolution, upright or sideways). Retries run only when needed.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    contrast_low_quantile: float = 0.01
+    """Share (0-1) of the darkest pixels mapped to black when the contrast is stretched: a 16-bit scan using a
+    fraction of its range, or a dim photo, decodes once its ink and paper span the grey scale. Not measured:
+    a percentile stretch's usual 1 %."""
+    contrast_high_quantile: float = 0.99
+    """Share (0-1) of the pixels under the level mapped to white (see ``contrast_low_quantile``)."""
+    sharpen_sigma_px: float = 2.0
+    """Gaussian sigma (pixels of the image as received) of the unsharp mask tried on a blurred page. Measured on
+    ``samples.scanner.simulate_photo`` pages (12-megapixel frame, tilt 15°): codes decode as received up to a
+    blur of about 2.5 px, after this mask up to 3-3.5 px; sigma 2 and 4 px do as well (``test_identify.py``)."""
+    sharpen_amount: float = 2.0
+    """Weight of the unsharp mask (``image + amount × (image − blurred)``): 1, 2 and 4 decode the same blurred
+    photos at blur 3 px, 2 and 4 more of them at 3.5 px than 1 (same measurement as ``sharpen_sigma_px``)."""
+    smooth_sigma_px: float = 1.0
+    """Gaussian sigma (pixels) of the blur tried on a page whose codes do not all decode: it joins the modules a
+    1-bit fax's flipped or dithered pixels break. Measured (issue 16): ``samples.copies`` faxes of both pages (8) with
+    3 % of their pixels flipped decode 0 of their 16 codes as received, 16 with this blur (6 at 6 %); on the
+    independent corpus, one fax page decoded its second code only so, and was then registered on its five
+    anchors instead of failing."""
+    stretches: tuple[float, ...] = (2.0,)
+    """Stretch factors tried along the rows, then along the columns, of an image whose codes do not decode: a
+    standard-mode fax has half the rows (ITU-T T.4: 3.85 lines/mm against 8 dots/mm), and sent sideways half the
+    columns; its QR modules are then 1.3 px on the coarse axis, too few for the decoder."""
+    layout_dpi: float = 50.0
+    """Resolution (px per inch) at which a page found by its anchors, whose QR codes and footer are unreadable, is
+    compared with each blank page of the form (``pipeline.reading.anchors.match_layout``): the printed labels and
+    frames are 1-3 mm apart, which 50 dpi (2 px per mm) still separates, and the comparison costs a few ms."""
+    layout_match_min: float = 0.5
+    """Share (0-1) of the blank page's printed ink that must be found inked on such a page for it to be taken as
+    that page of the form and sent to a person, rather than to quarantine. Measured (issue 16) on the project's
+    own renderings with their QR codes and footer blotted out (``samples.scanner`` scans at 200 and 300 dpi, grey
+    and black and white, turned; ``samples.copies`` faxes): 0.74-0.91 on the right page, 0.22-0.26 on the other
+    page of the form, 0.22-0.27 on a blank sheet carrying the five anchors and lines of text. Phone photos were
+    not measured: on the one tried, the anchors' fit scored 0.25 on both pages, so such a photo stays quarantined."""
+
+
 class RegistrationSettings(BaseModel):
     """Finding the form on a scanned image (``CLAS_REGISTRATION__*``): square pixels and one page per image
     (``pipeline.reading.normalise``), identification by the anchors when no QR code reads
@@ -456,6 +502,8 @@ class RegistrationSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    identification: IdentificationSettings = IdentificationSettings()
+    """The standard transforms retried before a page is declared not the form."""
     aspect_tolerance: float = 0.04
     """Pixel aspect (x resolution over y resolution) within this share of 1 is taken as square. Scanners
     state equal resolutions; our QR codes measure 0.98-1.02 on square scans and photos (skew, blur, JPEG),
