@@ -137,6 +137,37 @@ class ForeignInk:
         return fields_touched(grown, definition.page_fields(page), WORK_DPI / 72.0, omr.stamp_fields)
 
 
+def _split_lines(extra: np.ndarray, mask: np.ndarray, template: np.ndarray, px_per_pt: float, omr: OmrSettings,
+                 faint: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The page's straight lines, as streaks and as short level lines (a stamp's frame, an underline).
+
+    ``extra`` (the ink not in the template, 0/1 ``uint8``) is updated in place: short lines join it, and the ink
+    around streaks leaves it (:func:`foreign_marks`).
+
+    Returns:
+        The streaks and the short lines, ``uint8`` 0/1 masks of the page's shape.
+    """
+    # Streaks are looked for on all the ink: where they cross printed text they would break into dashes.
+    lines = streaks((faint if faint is not None else mask > 0).astype(np.uint8), px_per_pt, omr)
+    # A level line shorter than a stamp (its frame, a signature's underline) is foreign all the same, and also
+    # joins the ink around it, so that a stamp's frame makes part of its hull. An upright line is a streak
+    # whatever its length (a faint one is seen in pieces; a stamp's sides are shorter than ``streak_min_pt``).
+    # Each line is judged whole, before the printed form is taken out of it: the piece of an upright streak
+    # left between two printed lines of text can be wider than tall (issue 16: it became a mark at the title
+    # once the title's glyphs changed by a pixel).
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    lines &= ~template.astype(np.uint8)
+    longest = omr.foreign_hull_max_pt * px_per_pt
+    short = [i for i in range(1, count)
+             if stats[i, cv2.CC_STAT_HEIGHT] <= stats[i, cv2.CC_STAT_WIDTH] <= longest]
+    short_lines = (np.isin(labels, short) & (lines > 0)).astype(np.uint8) if short else np.zeros_like(lines)
+    lines[short_lines > 0] = 0
+    extra[short_lines > 0] = 1
+    # Streaks are marks of their own; taken out, they cannot join the values they cross into one hull.
+    extra[cv2.dilate(lines, np.ones((omr.streak_exclusion_px, omr.streak_exclusion_px), np.uint8)) > 0] = 0
+    return lines, short_lines
+
+
 def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_per_pt: float,
                   omr: OmrSettings, faint: np.ndarray | None = None) -> ForeignInk:
     """Marks of ink that are neither printed nor a value: stamps, stray signatures, streaks.
@@ -163,24 +194,8 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
     # Stamps, signatures and streaks are strokes; a wide dark blot is a shadow's edge left by flattening a
     # photo (or a blackened box, a value): whatever holds a large solid part is no foreign mark.
     drop_blots(extra, px_per_pt, omr)
-    # Streaks are looked for on all the ink: where they cross printed text they would break into dashes.
-    lines = streaks((faint if faint is not None else mask > 0).astype(np.uint8), px_per_pt, omr)
-    # A level line shorter than a stamp (its frame, a signature's underline) is foreign all the same, and also
-    # joins the ink around it, so that a stamp's frame makes part of its hull. An upright line is a streak
-    # whatever its length (a faint one is seen in pieces; a stamp's sides are shorter than ``streak_min_pt``).
-    # Each line is judged whole, before the printed form is taken out of it: the piece of an upright streak
-    # left between two printed lines of text can be wider than tall (issue 16: it became a mark at the title
-    # once the title's glyphs changed by a pixel).
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-    lines &= ~template.astype(np.uint8)
+    lines, short_lines = _split_lines(extra, mask, template, px_per_pt, omr, faint)
     longest = omr.foreign_hull_max_pt * px_per_pt
-    short = [i for i in range(1, count)
-             if stats[i, cv2.CC_STAT_HEIGHT] <= stats[i, cv2.CC_STAT_WIDTH] <= longest]
-    short_lines = (np.isin(labels, short) & (lines > 0)).astype(np.uint8) if short else np.zeros_like(lines)
-    lines[short_lines > 0] = 0
-    extra[short_lines > 0] = 1
-    # Streaks are marks of their own; taken out, they cannot join the values they cross into one hull.
-    extra[cv2.dilate(lines, np.ones((omr.streak_exclusion_px, omr.streak_exclusion_px), np.uint8)) > 0] = 0
     radius = max(1, int(round(omr.foreign_group_pt * px_per_pt)))
     grouped = cv2.dilate(extra, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))
     count, labels = cv2.connectedComponents(grouped, connectivity=8)
