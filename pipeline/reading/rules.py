@@ -57,8 +57,9 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.HOLD, ("text", "email"), "pipeline.reading.scan.page.readers_verdict",
         "les deux lecteurs (Tesseract et PP-OCRv6) ne lisent pas la même chose : comparer avec l'image."),
     "second_reading_shown": FieldRule(
-        Effect.REPAIR, ("text", "email"), "pipeline.reading.scan.page.text_fields_read",
-        "les lecteurs diffèrent et seule la lecture de PP-OCRv6 a la forme du champ : c'est elle qui est proposée."),
+        Effect.REPAIR, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.page.text_fields_read",
+        "les lecteurs diffèrent : la lecture proposée est celle qui a la forme du champ, ou, pour des chiffres, "
+        "celle sur laquelle les deux autres lecteurs s'accordent."),
     "validator_cap": FieldRule(
         Effect.CAP, ("date", "phone", "postcode", "email", "text"), "pipeline.reading.scan.text_rules.validator_cap",
         "la valeur lue n'a pas la forme attendue (date, téléphone, code postal, e-mail, caractère parasite)."),

@@ -28,7 +28,7 @@ from pipeline.reading.scan.strips import Strip, Word, stack_zones
 from pipeline.reading.scan.text_rules import validator_cap, words_confidence
 from pipeline.reading.scan.zones import cell_interior, empty_field, with_quality, zone_box
 from pipeline.settings import OcrSettings, RegistrationSettings
-from schemas.extraction import ExtractedField, Source, format_comb
+from schemas.extraction import ExtractedField, Reader, ReaderReading, Source, format_comb
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def read_comb_fields(
 
 def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probabilities: np.ndarray,
                quality: float, ocr: OcrSettings, typed: bool = False,
-               registration: RegistrationSettings | None = None) -> ExtractedField:
+               registration: RegistrationSettings | None = None, second: str | None = None) -> ExtractedField:
     """Decide a comb's value and confidence from tesseract's words and the digit model, cell by cell.
 
     Tesseract's digits are placed in the inked cells left to right when it read exactly one per
@@ -147,9 +147,14 @@ def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probab
         quality: Position quality 0-1 of the comb (``pipeline.reading.realign``).
         ocr: Thresholds.
         typed: The comb's digits and its page stand on one baseline (``pipeline.reading.scan.hand.looks_handwritten``
-            says no): tesseract alone decides when it reads one digit per inked cell at
-            ``icr.typed_digit_confidence_min`` or more.
+            says no): tesseract decides when it reads one digit per inked cell at
+            ``icr.typed_digit_confidence_min`` or more and a second reader reads the same digits, the digit
+            model or PP-OCRv6 (``second``); when neither does, the comb goes to a person at
+            ``icr.disagree_confidence``. ``make test`` at 85e3626: a 300 dpi 1-bit TIFF's typed phone
+            ``0772842905`` was read ``…908`` by tesseract at 0.80, ``…905`` by the model, and routed.
         registration: What the position quality costs the confidence.
+        second: The second text reader's digits on the comb's row (``pipeline.reading.scan.second_reader``),
+            or ``None`` when it read none.
 
     Returns:
         The extracted field (canonical comb value, source OCR), with the model's own digits in
@@ -158,15 +163,25 @@ def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probab
     read = "".join(ch for w in words for ch in w.text if ch.isdigit())
     per_cell: list[str | None] = list(read) if len(read) == len(cells) else [None] * len(cells)
     votes = [agree(t, words_confidence(words), p, ocr.icr) for t, p in zip(per_cell, probabilities, strict=True)]
+    model = "".join(str(int(np.argmax(p))) for p in probabilities) or None
+    rules: list[str] = []
     if typed and all(per_cell) and words_confidence(words) >= ocr.icr.typed_digit_confidence_min:
         # Typed digits are tesseract's strength and outside the model's training (handwriting): on phone
-        # photos the model read a blurred typed 7 as 9 at 0.98 (issue 3), so it only vouches for writing.
-        votes = [CellVote(t, words_confidence(words), True) for t in per_cell if t is not None]
+        # photos the model read a blurred typed 7 as 9 at 0.98 (issue 3). Either second reader may vouch.
+        witnessed = read in (model, second)
+        rules.append("readers_agree" if witnessed else "readers_differ")
+        shown = per_cell if witnessed or model != second or not model else list(model)  # the two others agree
+        rules += [] if shown is per_cell else ["second_reading_shown"]
+        votes = [CellVote(t, words_confidence(words) if witnessed else ocr.icr.disagree_confidence, witnessed)
+                 for t in shown if t is not None]
     value = format_comb(field.kind, "".join(v.digit for v in votes))
     confidence = min((v.confidence for v in votes), default=ocr.unread_confidence) if value else ocr.unread_confidence
     if len(cells) != len(field.cells):
         confidence = min(confidence, ocr.unread_confidence)  # a part-filled comb
     confidence = min(confidence, validator_cap(field.kind, value, ocr))
-    model = "".join(str(int(np.argmax(p))) for p in probabilities) or None
+    readings = (ReaderReading(reader=Reader.TESSERACT, value=read or None, score=round(words_confidence(words), 4)),
+                ReaderReading(reader=Reader.DIGIT_MODEL, value=model),
+                ReaderReading(reader=Reader.PPOCR, value=second))
     return ExtractedField(name=field.name, value=value, confidence=with_quality(confidence, quality, registration),
-                          source=Source.OCR, page=field.page, zone=zone_box(field), model_digits=model)
+                          source=Source.OCR, page=field.page, zone=zone_box(field), model_digits=model,
+                          readings=readings, rules=tuple(rules))

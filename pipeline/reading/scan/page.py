@@ -199,17 +199,20 @@ def read_scan_page(
         text_job = pool.submit(ocr_strip, zones.text_strip, ocr, ocr.language)
         mail_job = pool.submit(ocr_strip, zones.mail_strip, ocr, ocr.email_language)
         comb_job = pool.submit(ocr_strip, combs.strip, ocr, ocr.language, DIGITS_CONFIG)
-        second_job = pool.submit(read_lines, [*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)])
+        second_job = pool.submit(read_lines, [*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip),
+                                              *strip_crops(combs.strip)])
         # OMR runs while tesseract works
         fields, unstreaked = read_marks(page_fields, aligned, page, ink, omr, registration)
         text_words, mail_words, comb_words = text_job.result(), mail_job.result(), comb_job.result()
         second = second_job.result()
+    second_combs = second[len(zones.text_fields) + len(zones.mail_fields):]
     fields.update(zones.decided | combs.decided)
     text_pairs = [*zip(zones.text_fields, words_by_slot(text_words, zones.text_strip.slots), strict=True),
                   *zip(zones.mail_fields, words_by_slot(mail_words, zones.mail_strip.slots), strict=True)]
     hands = judge_hands(text_pairs, combs, ink.writing, definition, page.px_per_pt, ocr)
-    fields.update(text_fields_read(text_pairs, second, hands, fields.get("class_level"), page, ocr, registration))
-    fields.update(comb_fields_read(combs, comb_words, hands, aligned, ocr, registration))
+    fields.update(text_fields_read(text_pairs, second[:len(text_pairs)], hands, fields.get("class_level"), page, ocr,
+                                   registration))
+    fields.update(comb_fields_read(combs, comb_words, second_combs, hands, aligned, ocr, registration))
     hold_foreign_ink(fields, ink.reached, ink.dropped | unstreaked, combs, omr)
     log.debug("page %d read: %d fields, residual %.2f pt, %d text and %d comb zones OCR'd",
               number, len(fields), page.residual_pt, len(text_pairs), len(combs.fields))
@@ -475,16 +478,19 @@ def readers_verdict(first: str | None, second: str | None, confidence: float, oc
     return min(confidence, ocr.readers_differ_confidence), "readers_differ"
 
 
-def comb_fields_read(combs: CombStrip, comb_words: Sequence[Word], hands: Hands,
+def comb_fields_read(combs: CombStrip, comb_words: Sequence[Word], second: Sequence[LineReading], hands: Hands,
                      aligned: dict[str, tuple[Field, float]], ocr: OcrSettings,
                      registration: RegistrationSettings) -> dict[str, ExtractedField]:
-    """Comb fields from tesseract's digits and the digit model's, judged typed or handwritten per comb."""
+    """Comb fields from tesseract's digits, the digit model's and the second reader's, judged typed or handwritten
+    per comb (``second``: the second reader's reading of each comb row, in the strip's slot order)."""
     fields: dict[str, ExtractedField] = {}
-    for f, words, cells, probabilities, agreement in zip(combs.fields, words_by_slot(comb_words, combs.strip.slots),
-                                                         combs.cells, combs.probabilities, combs.agreements,
-                                                         strict=True):
+    for f, words, cells, probabilities, agreement, line in zip(
+            combs.fields, words_by_slot(comb_words, combs.strip.slots), combs.cells, combs.probabilities,
+            combs.agreements, second, strict=True):
         typed = not looks_handwritten(agreement, hands.page_agreement, ocr.icr)
-        fields[f.name] = comb_field(f, words, cells, probabilities, aligned[f.name][1], ocr, typed, registration)
+        digits = "".join(ch for ch in line.text if ch.isdigit()) or None
+        fields[f.name] = comb_field(f, words, cells, probabilities, aligned[f.name][1], ocr, typed, registration,
+                                    digits)
     return fields
 
 

@@ -78,13 +78,16 @@ def test_handwritten_form_goes_to_review_with_its_doubtful_fields_and_crops(
     written = {name for name, value in docs[0].truth["values"].items()  # type: ignore[union-attr]
                if value and form_v1().field(name).kind in (FieldKind.TEXT, FieldKind.EMAIL)}
     # The form's structure vouches for the town and postcode (pipeline.deciding.crosscheck.vouch_town): read
-    # "Argenteuil" in the text zone and "95100" in the comb, they agree with the towns lexicon.
-    assert written - {"pupil_town"} <= doubtful
+    # "Argenteuil" in the text zone and "95100" in the comb, they agree with the towns lexicon. It vouches for the
+    # school too (vouch_school): tesseract's "Écde dérentaire Paul Langevin" designates no school, PP-OCRv6's
+    # "Ecote élémentaire Paul Lansevin" designates one école élémentaire, of the ticked level.
+    assert written - {"pupil_town", "school_name"} <= doubtful
     truth = docs[0].truth["values"]
-    for name in ("pupil_town", "pupil_postcode"):
+    for name in ("pupil_town", "pupil_postcode", "school_name"):
         assert name not in doubtful and decision.form is not None
         assert decision.form.fields[name].value == truth[name]  # type: ignore[index]
-    assert {"pupil_surname", "pupil_first_name", "school_name", "guardian1_surname"} <= doubtful
+    assert decision.form.fields["school_name"].rules[-1] == "vouch_school"
+    assert {"pupil_surname", "pupil_first_name", "guardian1_surname"} <= doubtful
     form_id = docs[0].truth["form_id"]
     kept = {p.stem for p in (settings.data_dir / "crops" / str(form_id)).glob("p*/*.png")}
     assert doubtful <= kept

@@ -22,8 +22,11 @@ def test_typed_comb_is_read_by_tesseract_and_handwriting_needs_both_readers() ->
         model[cell, int(digit)] = 0.98
     cells = list(range(8))
 
-    typed = comb_field(field, words, cells, model, 1.0, ocr, typed=True)
+    typed = comb_field(field, words, cells, model, 1.0, ocr, typed=True, second="13062018")  # PP-OCRv6 agrees
     assert typed.value == "13/06/2018" and typed.confidence >= ocr.text_confidence_min
+    assert typed.rules == ("readers_agree",)
+    alone = comb_field(field, words, cells, model, 1.0, ocr, typed=True)  # no second reader vouches
+    assert alone.value == "13/06/2018" and alone.confidence < ocr.text_confidence_min
 
     written = comb_field(field, words, cells, model, 1.0, ocr, typed=False)
     assert written.confidence < ocr.text_confidence_min  # handwriting: the two readers must agree
@@ -31,3 +34,26 @@ def test_typed_comb_is_read_by_tesseract_and_handwriting_needs_both_readers() ->
 
     doubtful = comb_field(field, [Word("13062018", 0.5, 0, 0)], cells, model, 1.0, ocr, typed=True)
     assert doubtful.confidence < ocr.text_confidence_min
+
+
+def test_a_typed_digit_both_other_readers_read_otherwise_goes_to_a_person_with_their_reading() -> None:
+    """make test at 85e3626: scan_300_bw_tiff-0000's typed phone 0772842905 read ...908 by tesseract at 0.80,
+    ...905 by the digit model and by PP-OCRv6; it was routed with the wrong number."""
+    from pipeline.reading.scan.combs import comb_field
+    from pipeline.reading.scan.strips import Word
+    from pipeline.settings import OcrSettings
+    from schemas.extraction import Reader
+
+    ocr = OcrSettings()
+    field = form_v1().field("guardian1_phone")
+    model = np.full((10, 10), 0.002)
+    for cell, digit in enumerate("0772842905"):
+        model[cell, int(digit)] = 0.98
+
+    phone = comb_field(field, [Word("0772842908", 0.80, 0, 0)], list(range(10)), model, 1.0, ocr, typed=True,
+                       second="0772842905")
+
+    assert phone.confidence < ocr.text_confidence_min
+    assert phone.value == "0772842905" and phone.rules == ("readers_differ", "second_reading_shown")
+    assert {r.reader: r.value for r in phone.readings} == {
+        Reader.TESSERACT: "0772842908", Reader.DIGIT_MODEL: "0772842905", Reader.PPOCR: "0772842905"}
