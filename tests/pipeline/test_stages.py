@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from pipeline.form.render import Rendering, render_form
 from pipeline.settings import Settings
 from pipeline.stages import (
@@ -142,3 +144,15 @@ def test_page_2_in_a_separate_file_of_the_same_run_is_assembled_into_one_referra
     key = pupil_key(str(values["pupil_surname"]), str(values["pupil_first_name"]), birth, settings.secret_key)
     assert ctx.store.pupil_already_referred(key, settings.school_year) == serial  # one referral, this pupil
     ctx.close()
+
+
+def test_a_run_stops_before_reading_when_the_second_readers_model_is_not_the_measured_one(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.reading.scan import second_reader
+    from pipeline.stages import _CONTEXTS, run_context
+
+    monkeypatch.setattr(second_reader, "MODEL_SHA256", "0" * 64)
+    with pytest.raises(second_reader.SecondReaderError) as caught:
+        run_context(settings)
+    assert settings not in _CONTEXTS  # nothing opened, nothing read
+    assert "make venv" in caught.value.reason_fr and "PP-OCRv6" in caught.value.reason_fr
