@@ -9,7 +9,7 @@ viewer types a field's value with.
 from __future__ import annotations
 
 import io
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
@@ -73,3 +73,16 @@ def _embedded(font: DictionaryObject) -> bool:
         return all(_embedded(d.get_object()) for d in font["/DescendantFonts"])
     descriptor = font.get("/FontDescriptor")
     return descriptor is not None and any(k in descriptor.get_object() for k in FONT_FILE_KEYS)
+
+
+def record_rasterised_pdfs(monkeypatch: Any, module: Any) -> list[bytes]:
+    """Spy on ``module.rasterise_pdf_page``: the list it returns fills with every PDF the module rasterises."""
+    drawn: list[bytes] = []
+    rasterise = module.rasterise_pdf_page
+
+    def spy(pdf: bytes, page: int, dpi: float) -> Any:
+        drawn.append(pdf)
+        return rasterise(pdf, page, dpi)
+
+    monkeypatch.setattr(module, "rasterise_pdf_page", spy)
+    return drawn

@@ -29,7 +29,7 @@ from samples.generator import generate_documents
 from samples.handwriting import HAND_FONTS, require_hand_fonts
 from samples.kinds import SampleKind
 from schemas.directory import Directory
-from tests.support.pdf_fonts import drawn_fonts
+from tests.support.pdf_fonts import drawn_fonts, record_rasterised_pdfs
 
 ICR = IcrSettings()
 PX_PER_PT = 300 / 72
@@ -114,14 +114,7 @@ def test_the_typed_training_digits_are_drawn_in_the_forms_embedded_font(monkeypa
     # Issue 16: the typed digits were drawn in a non-embedded "Helvetica", whatever each machine maps it to.
     import pipeline.reading.scan.digit_model as digit_model
 
-    drawn: list[bytes] = []
-    rasterise = digit_model.rasterise_pdf_page
-
-    def spy(pdf: bytes, page: int, dpi: float) -> np.ndarray:
-        drawn.append(pdf)
-        return rasterise(pdf, page, dpi)
-
-    monkeypatch.setattr(digit_model, "rasterise_pdf_page", spy)
+    drawn = record_rasterised_pdfs(monkeypatch, digit_model)
     bitmaps, labels = digit_model.typed_digits()
 
     assert sorted(set(labels)) == list(range(10)) and all(b.any() for b in bitmaps)

@@ -17,7 +17,7 @@ from pipeline.settings import IcrSettings
 from samples.generator import generate_documents
 from samples.handwriting import require_hand_fonts
 from samples.kinds import SampleKind
-from tests.support.pdf_fonts import drawn_fonts
+from tests.support.pdf_fonts import drawn_fonts, record_rasterised_pdfs
 
 ICR = IcrSettings()
 PX_PER_PT = 300 / 72
@@ -86,14 +86,7 @@ def test_the_typed_rendering_embeds_the_forms_font(monkeypatch: pytest.MonkeyPat
     # Issue 16: the synthesis drew a non-embedded "Helvetica", whatever each machine maps that name to.
     import pipeline.reading.scan.hand as hand
 
-    drawn: list[bytes] = []
-    rasterise = hand.rasterise_pdf_page
-
-    def spy(pdf: bytes, page: int, dpi: float) -> np.ndarray:
-        drawn.append(pdf)
-        return rasterise(pdf, page, dpi)
-
-    monkeypatch.setattr(hand, "rasterise_pdf_page", spy)
+    drawn = record_rasterised_pdfs(monkeypatch, hand)
     zone = np.zeros((80, 400), np.uint8)
     zone[25:55, 10:390] = 1
 
