@@ -21,7 +21,7 @@ from pipeline.deciding.crosscheck import cross_check, hold_handwritten_form
 from pipeline.deciding.fields import fold_person_name
 from pipeline.deciding.route import route_referral
 from pipeline.deciding.towns import load_towns
-from pipeline.deciding.validate import parse_school_year, validate_referral
+from pipeline.deciding.validate import label_fr, parse_school_year, validate_referral
 from pipeline.form.definition import PAGE_COUNT, FormDefinition, form_v1
 from pipeline.reading.document import Reason
 from pipeline.reading.extract import PageResult
@@ -106,7 +106,7 @@ def confidence_reasons(form: ExtractedForm, threshold: float) -> list[Reason]:
     reasons = []
     for name, f in form.fields.items():
         if f.source is not Source.NONE and f.confidence < threshold:
-            label = definition.field(name).label or name
+            label = definition.field(name).label or label_fr(name)  # a box group prints no label of its own
             why = DOUBT_REASONS_FR.get(f.doubt) if f.doubt else None
             why = why or cause_fr(f.rules) or f"lecture incertaine ({f.confidence:.0%}), à vérifier."
             reasons.append(Reason("low_confidence", f"« {label} » : {why}", name))

@@ -41,3 +41,14 @@ def test_staff_are_told_why_a_field_is_held_not_only_its_score() -> None:
     assert reasons["pupil_first_name"] == f"« Prénom » : {FIELD_RULES['readers_differ'].fr}"
     assert reasons["pupil_surname"] == "« Nom » : lecture incertaine (30%), à vérifier."
     assert "LUCas" not in reasons["pupil_first_name"]
+
+
+def test_a_box_group_with_no_printed_label_is_named_in_french_not_by_its_id() -> None:
+    zone = ZoneBox(x0=0, top=0, x1=10, bottom=10)
+    held = ExtractedField(name="criteria_method", value=["methode"], confidence=0.3, source=Source.OMR, page=1,
+                          zone=zone)
+
+    (reason,) = confidence_reasons(_form(criteria_method=held), 0.6)
+
+    assert reason.message_fr.startswith("« Critères – Méthodologie et organisation » :")
+    assert "criteria_method" not in reason.message_fr
