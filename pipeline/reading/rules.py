@@ -55,7 +55,8 @@ FIELD_RULES: dict[str, FieldRule] = {
         "les deux lecteurs (Tesseract et PP-OCRv6) lisent la même chose."),
     "readers_differ": FieldRule(
         Effect.HOLD, ("text", "email"), "pipeline.reading.scan.page.readers_verdict",
-        "les deux lecteurs (Tesseract et PP-OCRv6) ne lisent pas la même chose : comparer avec l'image."),
+        "les lecteurs (Tesseract et PP-OCRv6, et le modèle de chiffres pour des chiffres) ne lisent pas la même "
+        "chose : comparer avec l'image."),
     "second_reading_shown": FieldRule(
         Effect.REPAIR, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.page.text_fields_read",
         "les lecteurs diffèrent : la lecture proposée est celle qui a la forme du champ, ou, pour des chiffres, "
