@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse, Response
 
+import web.desk_models  # noqa: F401 - registers the desk workflow tables (issue 17) likewise
 import web.models  # noqa: F401 - registers the web tables on Base before the store creates them
 from pipeline.deciding.directory import load_directory
 from pipeline.settings import Settings

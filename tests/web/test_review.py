@@ -188,7 +188,7 @@ def test_carrier_acknowledges_and_enrols(client: TestClient, demo: DemoData) -> 
     assert client.post(f"{base}/acknowledge", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     assert "Prise en compte" in client.get(base).text
     assert client.post(f"{base}/outcome", data={"csrf_token": token, "outcome": "nope"}).status_code == 422
-    assert client.post(f"{base}/outcome", data={"csrf_token": token, "outcome": "enrolled"},
+    assert client.post(f"{base}/outcome", data={"csrf_token": token, "outcome": "enrolled", "confirmed": "1"},
                        follow_redirects=False).status_code == 303
     assert "Inscrit(e)" in client.get(base).text
     assert "Inscrit(e)" in client.get(f"/carriers/{demo.carrier_id}/export.csv").text

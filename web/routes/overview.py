@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 from starlette.responses import Response
 
 from pipeline.store import ReferralRow, ReviewItemRow, RunRow
 from schemas.document import OUTCOME_LABELS_FR, Outcome
-from web.carrier_queue import places_by_carrier, to_reorient
+from web.carrier_queue import places_by_carrier, settle_refusals, to_reorient
 from web.deps import ServicesDep, StaffDep, render
 from web.review import ReviewStatus
 
@@ -19,6 +21,7 @@ RUNS_SHOWN = 10
 @router.get("/overview")
 def overview(request: Request, services: ServicesDep, user: StaffDep) -> Response:
     """Counts only: no personal data on this page."""
+    settle_refusals(services.store, timedelta(seconds=services.web.followup_undo_s))
     with services.store.session() as s:
         runs = s.scalars(select(RunRow).order_by(RunRow.started_at.desc(), RunRow.id.desc()).limit(RUNS_SHOWN)).all()
         review_counts = dict(s.execute(select(ReviewItemRow.status, func.count()).group_by(ReviewItemRow.status)).all())
