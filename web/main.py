@@ -26,7 +26,7 @@ from pipeline.settings import Settings
 from pipeline.store import Store
 from web.deps import LoginRequired, Services, csrf_token, optional_user
 from web.images import PageCache
-from web.routes import admin, auth, carriers, overview, referrals, review
+from web.routes import admin, auth, carriers, overview, quarantine, referrals, review
 from web.settings import WebSettings
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, web_settings: WebSettings | Non
         return Response(str(exc.detail), status_code=exc.status_code)
 
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
-    for module in (auth, overview, review, referrals, carriers, admin):
+    for module in (auth, overview, review, referrals, carriers, admin, quarantine):
         app.include_router(module.router)
 
     return app
