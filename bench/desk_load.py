@@ -198,7 +198,8 @@ def run_load(settings: Settings, base: str, accounts: list[str], password: str, 
     report = LoadReport(len(accounts), duration_s)
     lock = threading.Lock()
     clock: dict[str, float] = {}
-    start = threading.Barrier(len(accounts), action=lambda: clock.__setitem__("deadline", time.monotonic() + duration_s))
+    start = threading.Barrier(len(accounts),
+                              action=lambda: clock.__setitem__("deadline", time.monotonic() + duration_s))
     shares = [forms[i::len(accounts)] for i in range(len(accounts))]
     threads = [threading.Thread(target=_reviewer, args=(base, name, password, share, school, start, clock, report,
                                                         lock))
