@@ -3,11 +3,21 @@
 A carrier sees the pupil's name and class, the school, the guardians' names and phones,
 the languages spoken at home and the referral criteria. It never sees the pupil's
 address, birth date, observations or the form images. Its follow-up (acknowledged,
-enrolled, declined) is kept in ``carrier_followups``. An enrolled pupil's referral stays
-``routed``, so :meth:`pipeline.store.Store.places_used` keeps counting the place; a declined
-one becomes ``declined`` (:meth:`pipeline.store.Store.decline_referral`) in the same
-transaction: the place is freed, the referral stays in the carrier's queue (marked, no
-more actions) and staff see it to re-orient (:func:`to_reorient`).
+enrolled, declined) is kept in ``carrier_followups``, each outcome with its reason and
+undo in ``carrier_outcome_events`` (issue 17).
+
+Outcomes are confirmed, a refusal needs a reason (:data:`REFUSAL_REASONS_FR`, plus free
+text), and either can be undone by the carrier or staff within ``CLAS_WEB_FOLLOWUP_UNDO_S``
+(a day). **The place is freed only when a refusal stands**: while it can still be undone
+the referral stays ``routed``, so :meth:`pipeline.store.Store.places_used` keeps counting
+the place and an undo never finds it given to someone else. Once the window has passed,
+:func:`settle_refusals` marks the referral ``declined``
+(:meth:`pipeline.store.Store.decline_referral`): the place is freed, the referral stays in
+the carrier's queue (marked, no more actions) and staff see it to re-orient
+(:func:`to_reorient`). The desk settles refusals whenever it reads places (queue,
+overview, approval); the nightly run, which does not, counts a refusal not yet settled as
+a place taken: it may leave a place unused a little longer, never give it twice.
+An enrolled pupil's referral stays ``routed``: its place stays counted.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import phonenumbers
 from sqlalchemy import select
@@ -27,7 +37,20 @@ from pipeline.store import REFERRAL_DECLINED, ReferralRow, Store, utcnow
 from schemas.directory import ClassLevel, Directory
 from schemas.document import Outcome
 from web.audit import audit_form
+from web.desk_models import CarrierOutcomeEventRow
 from web.models import FOLLOW_UP_LABELS_FR, CarrierFollowUpRow, FollowUpOutcome
+
+REFUSAL_REASONS_FR: dict[str, str] = {
+    "family_declined": "La famille ne souhaite pas l'accompagnement",
+    "family_unreachable": "Famille injoignable",
+    "schedule": "Horaires ou lieu incompatibles pour la famille",
+    "already_supported": "Élève déjà accompagné(e) ailleurs",
+    "not_our_public": "Élève hors du public de la structure (niveau, secteur)",
+    "other": "Autre motif (à préciser)",
+}
+"""Why a carrier refuses a referral: a short list, each refusal's code audited; ``other`` needs a text."""
+MAX_REASON_TEXT = 500
+"""Characters kept of a refusal's free text (a sentence or two for staff)."""
 
 CRITERIA_LABELS_FR: dict[str, str] = {code: label for _, options in CRITERIA_GROUPS for code, label in options}
 RELATIONSHIP_LABELS_FR: dict[str, str] = dict(RELATIONSHIPS)
@@ -71,6 +94,9 @@ class QueueRow:
         state: Follow-up state in French.
         acknowledged: Whether the carrier acknowledged it.
         outcome: Enrolled / declined, when decided.
+        undo_until: Until when the outcome can be undone (``None`` when there is nothing to undo).
+        reason: The refusal's reason in French (list label, then the free text).
+        place_freed: Whether the place was given back (a refusal that stands).
     """
 
     referral_id: int
@@ -86,17 +112,43 @@ class QueueRow:
     state: str
     acknowledged: bool
     outcome: str | None
+    undo_until: datetime | None = None
+    reason: str = ""
+    place_freed: bool = False
 
 
-def _state(follow: CarrierFollowUpRow | None) -> str:
+def _state(follow: CarrierFollowUpRow | None, status: str) -> str:
     if follow is None or follow.acknowledged_at is None and follow.outcome is None:
         return "Nouvelle"
+    if follow.outcome == FollowUpOutcome.DECLINED.value and status == Outcome.ROUTED.value:
+        return "Refus en attente (annulable)"
     if follow.outcome:
         return FOLLOW_UP_LABELS_FR[FollowUpOutcome(follow.outcome)]
     return "Prise en compte"
 
 
-def _row(r: ReferralRow, follow: CarrierFollowUpRow | None, directory: Directory) -> QueueRow:
+def _aware(at: datetime) -> datetime:
+    """SQLite returns naive datetimes: they were written in UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=utcnow().tzinfo)
+
+
+def _current_event(s: Session, referral_id: int) -> CarrierOutcomeEventRow | None:
+    """The referral's latest outcome not undone, if any."""
+    return s.scalar(select(CarrierOutcomeEventRow).where(
+        CarrierOutcomeEventRow.referral_id == referral_id, CarrierOutcomeEventRow.undone_at.is_(None))
+        .order_by(CarrierOutcomeEventRow.id.desc()).limit(1))
+
+
+def _reason_fr(event: CarrierOutcomeEventRow | None) -> str:
+    if event is None or event.reason_code is None:
+        return ""
+    label = REFUSAL_REASONS_FR.get(event.reason_code, event.reason_code)
+    return f"{label} : {event.reason_text}" if event.reason_text else label
+
+
+def _row(r: ReferralRow, follow: CarrierFollowUpRow | None, directory: Directory,
+         event: CarrierOutcomeEventRow | None = None, undo_window: timedelta | None = None,
+         now: datetime | None = None) -> QueueRow:
     data = r.data
     pupil = data.get("pupil", {})
     guardians = tuple(GuardianContact(" ".join(x for x in (g.get("first_name"), g.get("surname")) if x),
@@ -111,32 +163,46 @@ def _row(r: ReferralRow, follow: CarrierFollowUpRow | None, directory: Directory
         school = directory.school(r.school_id).name
     except KeyError:
         school = r.school_id
+    undo_until = None
+    if event is not None and undo_window is not None and r.status == Outcome.ROUTED.value:
+        until = _aware(event.at) + undo_window
+        undo_until = until if until > (now or utcnow()) else None
     return QueueRow(r.id, r.form_id, r.created_at, f"{pupil.get('first_name', '')} {pupil.get('surname', '')}".strip(),
                     ClassLevel(r.class_level).label_fr, school, guardians, data.get("home_languages") or "",
                     "" if interpreter is None else ("oui" if interpreter else "non"), tuple(criteria),
-                    _state(follow), bool(follow and follow.acknowledged_at), follow.outcome if follow else None)
+                    _state(follow, r.status), bool(follow and follow.acknowledged_at),
+                    follow.outcome if follow else None, undo_until, _reason_fr(event),
+                    r.status == REFERRAL_DECLINED)
 
 
 IN_QUEUE = (Outcome.ROUTED.value, REFERRAL_DECLINED)
 """Referral statuses a carrier sees in its queue: routed to it, or declined by it and not yet re-oriented."""
 
 
-def carrier_queue(s: Session, carrier_id: str, directory: Directory) -> list[QueueRow]:
-    """Referrals routed to ``carrier_id`` (declined ones included, marked), oldest first."""
+def carrier_queue(s: Session, carrier_id: str, directory: Directory,
+                  undo_window: timedelta | None = None) -> list[QueueRow]:
+    """Referrals routed to ``carrier_id`` (declined ones included, marked), oldest first.
+
+    ``undo_window``: how long an outcome can be undone (``CLAS_WEB_FOLLOWUP_UNDO_S``); rows say until when.
+    """
     rows = s.execute(select(ReferralRow, CarrierFollowUpRow)
                      .outerjoin(CarrierFollowUpRow, CarrierFollowUpRow.referral_id == ReferralRow.id)
                      .where(ReferralRow.carrier_id == carrier_id, ReferralRow.status.in_(IN_QUEUE))
                      .order_by(ReferralRow.created_at, ReferralRow.id)).all()
-    return [_row(r, f, directory) for r, f in rows]
+    now = utcnow()
+    return [_row(r, f, directory, _current_event(s, r.id), undo_window, now) for r, f in rows]
 
 
-def carrier_referral(s: Session, carrier_id: str, referral_id: int, directory: Directory) -> QueueRow | None:
+def carrier_referral(s: Session, carrier_id: str, referral_id: int, directory: Directory,
+                     undo_window: timedelta | None = None) -> QueueRow | None:
     """One referral of the carrier's queue; ``None`` when it is not in that carrier's queue."""
     found = s.execute(select(ReferralRow, CarrierFollowUpRow)
                       .outerjoin(CarrierFollowUpRow, CarrierFollowUpRow.referral_id == ReferralRow.id)
                       .where(ReferralRow.id == referral_id, ReferralRow.carrier_id == carrier_id,
                              ReferralRow.status.in_(IN_QUEUE))).first()
-    return _row(found[0], found[1], directory) if found else None
+    if not found:
+        return None
+    return _row(found[0], found[1], directory, _current_event(s, found[0].id), undo_window)
 
 
 def _follow_up(s: Session, carrier_id: str, referral_id: int) -> tuple[ReferralRow, CarrierFollowUpRow] | None:
@@ -164,25 +230,124 @@ def acknowledge(store: Store, carrier_id: str, referral_id: int, actor: str) -> 
     return True
 
 
-def set_outcome(store: Store, carrier_id: str, referral_id: int, outcome: FollowUpOutcome, actor: str) -> bool:
-    """Record that the pupil enrolled or declined (acknowledges too); ``False`` when not in the queue.
+class OutcomeError(ValueError):
+    """An outcome that cannot be recorded as asked; ``message_fr`` says why, for the page."""
 
-    Declined frees the place in the same transaction (:meth:`pipeline.store.Store.decline_referral`);
-    a declined referral takes no further follow-up.
+    def __init__(self, message_fr: str) -> None:
+        """Create the error with its French message."""
+        super().__init__(message_fr)
+        self.message_fr = message_fr
+
+
+@dataclass(frozen=True)
+class OutcomeRecorded:
+    """A recorded outcome and until when it can be undone.
+
+    Attributes:
+        form_id: The form serial (for the message).
+        outcome: Enrolled or declined.
+        undo_until: End of the undo window (UTC); for a refusal, when the place will be freed.
     """
+
+    form_id: str
+    outcome: FollowUpOutcome
+    undo_until: datetime
+
+
+def set_outcome(store: Store, carrier_id: str, referral_id: int, outcome: FollowUpOutcome, actor: str, *,
+                undo_window: timedelta, reason_code: str | None = None, reason_text: str = "",
+                now: datetime | None = None) -> OutcomeRecorded | None:
+    """Record that the pupil enrolled or was refused (acknowledges too); ``None`` when not in the queue.
+
+    A refusal does not free the place yet: :func:`settle_refusals` does once ``undo_window`` has
+    passed without an undo. A referral that already has an outcome takes no other one until
+    that one is undone.
+
+    Args:
+        store: The store.
+        carrier_id: The carrier (every query is filtered by it).
+        referral_id: The referral's row id.
+        outcome: Enrolled or declined.
+        actor: Username, for the follow-up and the audit trail.
+        undo_window: How long the outcome can be undone (``CLAS_WEB_FOLLOWUP_UNDO_S``).
+        reason_code: For a refusal, a key of :data:`REFUSAL_REASONS_FR` (required).
+        reason_text: Free text; required when ``reason_code`` is ``other``; cut to :data:`MAX_REASON_TEXT`.
+        now: The current time (tests); UTC now when omitted.
+
+    Raises:
+        OutcomeError: A refusal without a known reason, or a referral that already has an outcome.
+    """
+    text_ = " ".join(reason_text.split())[:MAX_REASON_TEXT]
+    if outcome is FollowUpOutcome.DECLINED:
+        if reason_code not in REFUSAL_REASONS_FR:
+            raise OutcomeError("Indiquer le motif du refus (choisir dans la liste).")
+        if reason_code == "other" and not text_:
+            raise OutcomeError("Motif « Autre » : préciser le motif du refus.")
+    else:
+        reason_code, text_ = None, ""
+    now = now or utcnow()
     with store.session() as s:
         found = _follow_up(s, carrier_id, referral_id)
         if found is None:
-            return False
+            return None
         r, follow = found
-        now = utcnow()
+        if follow.outcome is not None:
+            raise OutcomeError("Un suivi est déjà enregistré pour cette orientation : l'annuler d'abord.")
         if follow.acknowledged_at is None:
             follow.acknowledged_at, follow.acknowledged_by = now, actor
         follow.outcome, follow.outcome_at, follow.outcome_by = outcome.value, now, actor
-        if outcome is FollowUpOutcome.DECLINED and not store.decline_referral(s, r.id, carrier_id):
-            raise RuntimeError(f"referral {r.id} left {carrier_id}'s queue during the follow-up")
-        audit_form(s, actor, f"carrier_{outcome.value}", r.form_id, f"carrier {carrier_id}")
-    return True
+        s.add(CarrierOutcomeEventRow(referral_id=r.id, outcome=outcome.value, reason_code=reason_code,
+                                     reason_text=text_ or None, at=now, actor=actor))
+        audit_form(s, actor, f"carrier_{outcome.value}", r.form_id,
+                   f"carrier {carrier_id}" + (f"; reason {reason_code}" if reason_code else ""))
+        form_id = r.form_id
+    return OutcomeRecorded(form_id, outcome, now + undo_window)
+
+
+def undo_outcome(store: Store, carrier_id: str, referral_id: int, actor: str, *, undo_window: timedelta,
+                 now: datetime | None = None) -> str | None:
+    """Undo the referral's outcome while its window is open; the form serial, or ``None`` when nothing to undo.
+
+    A refusal is undone before its place was ever freed (the referral is still ``routed``),
+    so undoing never takes a place back from someone else.
+    """
+    now = now or utcnow()
+    with store.session() as s:
+        r = s.scalar(select(ReferralRow).where(ReferralRow.id == referral_id, ReferralRow.carrier_id == carrier_id,
+                                               ReferralRow.status == Outcome.ROUTED.value))
+        event = _current_event(s, referral_id) if r is not None else None
+        if r is None or event is None or event.settled_at is not None or _aware(event.at) + undo_window <= now:
+            return None
+        event.undone_at, event.undone_by = now, actor
+        follow = s.scalar(select(CarrierFollowUpRow).where(CarrierFollowUpRow.referral_id == r.id))
+        if follow is not None:
+            follow.outcome, follow.outcome_at, follow.outcome_by = None, None, None
+        audit_form(s, actor, f"carrier_{event.outcome}_undone", r.form_id, f"carrier {carrier_id}")
+        return r.form_id
+
+
+def settle_refusals(store: Store, undo_window: timedelta, now: datetime | None = None) -> int:
+    """Free the places of refusals whose undo window has passed; returns how many were settled.
+
+    Each settled refusal marks its referral ``declined`` (:meth:`pipeline.store.Store.decline_referral`)
+    in one transaction with its event and an audit entry. Idempotent: run it before reading places.
+    """
+    now = now or utcnow()
+    settled = 0
+    with store.session() as s:
+        events = s.scalars(select(CarrierOutcomeEventRow).where(
+            CarrierOutcomeEventRow.outcome == FollowUpOutcome.DECLINED.value,
+            CarrierOutcomeEventRow.undone_at.is_(None), CarrierOutcomeEventRow.settled_at.is_(None),
+            CarrierOutcomeEventRow.at <= now - undo_window)).all()
+        for event in events:
+            r = s.get(ReferralRow, event.referral_id)
+            if r is None or r.carrier_id is None:
+                continue
+            event.settled_at = now
+            if store.decline_referral(s, r.id, r.carrier_id):
+                settled += 1
+                audit_form(s, "desk", "carrier_declined_settled", r.form_id, f"carrier {r.carrier_id}")
+    return settled
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,14 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse, Response
 
+import web.desk_models  # noqa: F401 - registers the desk workflow tables (issue 17) likewise
 import web.models  # noqa: F401 - registers the web tables on Base before the store creates them
 from pipeline.deciding.directory import load_directory
 from pipeline.settings import Settings
 from pipeline.store import Store
 from web.deps import LoginRequired, Services, csrf_token, optional_user
 from web.images import PageCache
-from web.routes import admin, auth, carriers, overview, referrals, review
+from web.routes import admin, auth, carriers, overview, quarantine, referrals, review
 from web.settings import WebSettings
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def create_app(settings: Settings | None = None, web_settings: WebSettings | Non
         return Response(str(exc.detail), status_code=exc.status_code)
 
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
-    for module in (auth, overview, review, referrals, carriers, admin):
+    for module in (auth, overview, review, referrals, carriers, admin, quarantine):
         app.include_router(module.router)
 
     return app

@@ -9,7 +9,8 @@ while a doubtful field is not verified: the reviewer ticks « Vérifié » besid
 keyboard's Enter does) or corrects it, so no machine reading in doubt, a handwritten one
 above all, is routed without a person having compared it with its image (issue 3). A
 rejection's reason goes to the school that mailed the form when replies are on
-(:mod:`web.rejection`).
+(:mod:`web.rejection`). Agreements and signatures are taken from the image, never typed,
+and a page that never arrived cannot be typed in (:mod:`web.consent`, issue 17).
 
 Review item statuses: ``open`` → ``approved`` | ``rejected`` | ``duplicate``, or ``set_aside``
 (waiting for a supervisor). Staff decide open forms; a set-aside form leaves the staff's
@@ -40,6 +41,15 @@ from schemas.document import Outcome
 from schemas.extraction import FormValues, RawValue
 from schemas.referral import RouteOutcome, ValidationIssue
 from web.audit import audit_form
+from web.consent import (
+    CONSENT_FIELDS,
+    ClaimView,
+    claims,
+    confirmed_values,
+    forged_consents,
+    missing_pages,
+    pending_fields,
+)
 from web.evidence import evidence_lines_fr
 from web.models import CorrectionRow
 from web.rejection import NOTICE_LABELS_FR, NoticeStatus, plan_notice, record_claim, send_notice
@@ -148,6 +158,8 @@ class FieldView:
         verified: The reviewer ticked « Vérifié » on it in a submission shown again.
         evidence_fr: What each reader read and what each rule did, in French, for the « Pourquoi » panel
             (:func:`evidence_lines_fr`).
+        consent: An agreement or signature: confirmed from the image, never ticked by hand (:mod:`web.consent`).
+        unreceived: On a page that never arrived: nothing to verify, nothing to type.
     """
 
     name: str
@@ -165,6 +177,8 @@ class FieldView:
     machine_display: str | None = None
     verified: bool = False
     evidence_fr: tuple[str, ...] = ()
+    consent: bool = False
+    unreceived: bool = False
 
     @property
     def text_value(self) -> str:
@@ -210,6 +224,8 @@ class FormView:
         review_status: The review item's status, or ``None`` when the form never went to review.
         referral: The referral row's status and carrier, when one exists.
         pages: Form page numbers received.
+        missing_pages: Form pages that never arrived (their fields cannot be typed in).
+        claims: Misread claims on its consent fields (:mod:`web.consent`).
     """
 
     form_id: str
@@ -220,16 +236,33 @@ class FormView:
     referral_status: str | None = None
     carrier_id: str | None = None
     pages: list[int] = field(default_factory=list)
+    missing_pages: list[int] = field(default_factory=list)
+    claims: list[ClaimView] = field(default_factory=list)
 
     @property
     def doubtful(self) -> list[FieldView]:
-        """Fields the reviewer must look at, in form order."""
-        return [f for f in self.fields if f.doubtful]
+        """Fields the reviewer must look at, in form order (none of a page not received)."""
+        return [f for f in self.fields if f.doubtful and not f.unreceived]
 
     @property
     def others(self) -> list[FieldView]:
-        """Fields read without doubt (still correctable)."""
-        return [f for f in self.fields if not f.doubtful]
+        """Fields read without doubt (still correctable, except agreements and signatures)."""
+        return [f for f in self.fields if not f.doubtful and not f.unreceived]
+
+    @property
+    def unreceived(self) -> list[FieldView]:
+        """Fields of the pages that never arrived."""
+        return [f for f in self.fields if f.unreceived]
+
+    @property
+    def absent_consents(self) -> list[FieldView]:
+        """Agreements and signatures the image shows missing (on pages received)."""
+        return [f for f in self.fields if f.consent and not f.unreceived and not f.value]
+
+    @property
+    def pending_claims(self) -> list[ClaimView]:
+        """Misread claims still waiting for an admin."""
+        return [c for c in self.claims if c.status == "pending"]
 
     @property
     def decidable(self) -> bool:
@@ -291,6 +324,8 @@ def load_form(s: Session, form_id: str, confidence_min: float) -> FormView | Non
         else:
             form_reasons.append(str(r["message_fr"]))
     doubtful = doubtful_names(rows.values(), reasons, confidence_min)
+    missing = missing_pages(rows.values())
+    confirmed = confirmed_values(s, form_id)
     fields = []
     for f in form_v1().fields:
         row = rows.get(f.name)
@@ -299,16 +334,21 @@ def load_form(s: Session, form_id: str, confidence_min: float) -> FormView | Non
         source = row.source if row else "none"
         view = FieldView(f.name, label_fr(f.name), f.kind.value, f.page, f.rect, value, confidence, source,
                          tuple(by_field.get(f.name, ())), f.name in doubtful, _options(f, value),
-                         evidence_fr=evidence_lines_fr(row.evidence if row else None))
+                         evidence_fr=evidence_lines_fr(row.evidence if row else None),
+                         consent=f.name in CONSENT_FIELDS, unreceived=f.page in missing)
         if f.name in corrections:
             fixed = corrections[f.name]
             view = replace(view, value=fixed.corrected_value, options=_options(f, fixed.corrected_value),
                            corrected_by=fixed.actor, machine_display=view.display)
+        elif f.name in confirmed:  # a misread consent an admin confirmed: shown as approval will use it
+            view = replace(view, value=confirmed[f.name], options=_options(f, confirmed[f.name]),
+                           corrected_by="erreur de lecture confirmée", machine_display=view.display)
         fields.append(view)
     pages = sorted({f.page for f in fields if f.source != "none"})
     return FormView(form_id, [DocumentView(d.sha256, d.original_name, d.media_type, d.status) for d in docs],
                     fields, form_reasons, item.status if item else None,
-                    referral.status if referral else None, referral.carrier_id if referral else None, pages)
+                    referral.status if referral else None, referral.carrier_id if referral else None, pages,
+                    missing, claims(s, form_id))
 
 
 # --- corrections ----------------------------------------------------------------
@@ -395,7 +435,47 @@ class NotDecidable:
     status: str | None
 
 
-ApproveResult = Approved | Unverified | StillInvalid | SamePupil | NotDecidable
+@dataclass(frozen=True)
+class PageMissing:
+    """A page of the form never arrived: nothing of it can be typed in; ask the school (nothing written)."""
+
+    pages: tuple[int, ...]
+
+    @property
+    def message_fr(self) -> str:
+        """What the page tells the reviewer."""
+        listed = ", ".join(str(p) for p in self.pages)
+        return (f"Page {listed} non reçue : ses champs ne peuvent pas être saisis à la main. "
+                "Demander la page manquante à l'école.")
+
+
+@dataclass(frozen=True)
+class ConsentNotFromImage:
+    """The submission ticks or unticks an agreement or a signature against the image (nothing written).
+
+    Attributes:
+        fields: The consent fields concerned, in form order.
+        values: What the reviewer submitted.
+        pending: Whether a misread claim on the form still waits for an admin (rather than a forged value).
+    """
+
+    fields: tuple[str, ...]
+    values: FormValues
+    pending: bool = False
+
+    @property
+    def message_fr(self) -> str:
+        """What the page tells the reviewer."""
+        names = ", ".join(f"« {label_fr(n)} »" for n in self.fields)
+        if self.pending:
+            return (f"Erreur de lecture signalée sur {names} : un(e) administrateur(trice) doit la confirmer "
+                    "avant que la fiche soit orientée.")
+        return (f"Les accords et signatures se confirment d'après l'image, ils ne se cochent pas à la main : {names}. "
+                "Si la machine a mal lu, signaler l'erreur de lecture (avec le motif) ; sinon renvoyer la fiche "
+                "à l'école.")
+
+
+ApproveResult = Approved | Unverified | StillInvalid | SamePupil | NotDecidable | PageMissing | ConsentNotFromImage
 
 
 def _decidable_item(s: Session, form_id: str, supervisor: bool) -> ReviewItemRow | None:
@@ -437,7 +517,19 @@ def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], dir
             current = s.scalar(select(ReviewItemRow.status).where(ReviewItemRow.form_id == form_id))
             return NotDecidable(current)
         rows = {r.name: r for r in s.scalars(select(FieldResultRow).where(FieldResultRow.form_id == form_id))}
+        missing = missing_pages(rows.values())
+        if missing:
+            return PageMissing(tuple(missing))
         machine: FormValues = {name: r.value for name, r in rows.items()}
+        awaiting_admin = pending_fields(s, form_id)
+        if awaiting_admin:
+            return ConsentNotFromImage(tuple(n for n in CONSENT_FIELDS if n in awaiting_admin),
+                                       {**machine, **corrections}, pending=True)
+        confirmed = confirmed_values(s, form_id)
+        forged = forged_consents(corrections, machine, confirmed)
+        if forged:
+            return ConsentNotFromImage(tuple(forged), {**machine, **corrections})
+        corrections = {**{n: v for n, v in corrections.items() if n not in CONSENT_FIELDS}, **confirmed}
         values: FormValues = {**machine, **corrections}
         acted_on = set(verified) | {n for n, v in corrections.items() if machine.get(n) != v}
         doubtful = doubtful_names(rows.values(), item.reasons, settings.ocr.text_confidence_min)
@@ -476,6 +568,7 @@ def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], dir
         audit_form(s, actor, "review_approved", form_id,
                    f"outcome {outcome.value}; carrier {route.carrier_id or '-'}; "
                    f"corrected: {','.join(changed) or '-'}; verified: {','.join(sorted(doubtful)) or '-'}"
+                   + (f"; consent misread confirmed: {','.join(sorted(confirmed))}" if confirmed else "")
                    + ("; same pupil confirmed" if earlier else ""))
     logger.info("form approved: outcome=%s carrier=%s corrected=%d", outcome.value, route.carrier_id, len(changed))
     return Approved(outcome, route.carrier_id, route.reason_fr)
@@ -574,9 +667,9 @@ def with_submission(view: FormView, values: Mapping[str, RawValue], issues: Sequ
     definition = form_v1()
     fields = []
     for f in view.fields:
-        value = values.get(f.name, f.value)
+        value = f.value if f.consent or f.unreceived else values.get(f.name, f.value)  # never as submitted
         fields.append(FieldView(f.name, f.label, f.kind, f.page, f.rect, value, f.confidence, f.source,
                                 tuple(by_field.get(f.name, ())), f.doubtful or f.name in by_field,
-                                _options(definition.field(f.name), value), verified=f.name in verified))
-    return FormView(view.form_id, view.documents, fields, view.form_reasons_fr, view.review_status,
-                    view.referral_status, view.carrier_id, view.pages)
+                                _options(definition.field(f.name), value), verified=f.name in verified,
+                                consent=f.consent, unreceived=f.unreceived))
+    return replace(view, fields=fields)

@@ -22,6 +22,8 @@ class WebSettings(BaseSettings):
         page_dpi: Resolution at which form pages are shown (pixels per inch).
         crop_dpi: Resolution of field crops: 150 dpi keeps handwriting legible at 1:1.
         image_cache_forms: How many forms' page images are kept in memory (bounded cache).
+        followup_undo_s: Seconds during which a carrier's « Inscrit(e) » or « Refus » can be undone;
+            a refusal frees its place only once this has passed (issue 17: "an undo within a day").
     """
 
     model_config = SettingsConfigDict(env_prefix="CLAS_WEB_", frozen=True)
@@ -33,3 +35,4 @@ class WebSettings(BaseSettings):
     page_dpi: int = 100
     crop_dpi: int = 150
     image_cache_forms: int = 8
+    followup_undo_s: int = 24 * 3600

@@ -17,6 +17,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, select
 
 import pipeline.intake.mail_store  # noqa: F401 - every table registered, as the migrations expect
+import web.desk_models  # noqa: F401
 import web.models  # noqa: F401
 from flows.nightly import nightly
 from pipeline.settings import Settings

@@ -30,7 +30,7 @@ from web.models import Role
 PASSWORD = "correct-horse-battery"
 SEED = 515
 KINDS = (SampleKind.TEXT_PDF, SampleKind.TEXT_PDF, SampleKind.INVALID_UNKNOWN_SCHOOL,
-         SampleKind.INVALID_NO_AGREEMENT, SampleKind.INVALID_NO_CRITERION)
+         SampleKind.INVALID_NO_AGREEMENT, SampleKind.INVALID_NO_CRITERION, SampleKind.INVALID_PAGE2_MISSING)
 _CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from urllib.parse import quote
 
 from fastapi.testclient import TestClient
@@ -112,34 +113,36 @@ def test_approve_with_remaining_errors_changes_nothing(client: TestClient, demo:
 
 def test_approval_waits_until_every_doubtful_field_is_verified_or_corrected(fresh_demo: DemoData) -> None:
     # Issue 3: a reading in doubt is never routed without a person having compared it with its image.
-    form_id = fresh_demo.forms["invalid_no_agreement-3"]
+    form_id = fresh_demo.forms["invalid_unknown_school-2"]
     url = f"/review/{quote(form_id, safe='')}"
+    level = fresh_demo.truths[form_id]["values"]["class_level"][0]  # type: ignore[index]
+    school = _school_with_places(fresh_demo, level)
     with TestClient(create_app(fresh_demo.settings)) as client:
         token = login(client, "agent")
         page = html.unescape(client.get(url).text)
-        assert 'name="v.agreement_data_sharing"' in page and "Vérifié d'après l'image" in page
+        assert 'name="v.school_name"' in page and "Vérifié d'après l'image" in page
         assert 'name="v.pupil_surname"' not in page  # fields read without doubt have no box
 
-        untouched = {"csrf_token": token, "p.agreement_data_sharing": "1", "p.pupil_surname": "1",
-                     "f.pupil_surname": "MARTINEZ-TEST"}
+        machine = re.search(r'id="in-school_name" name="f.school_name" value="([^"]*)"', page)
+        assert machine is not None
+        untouched = {"csrf_token": token, "p.school_name": "1", "f.school_name": machine.group(1),
+                     "p.pupil_surname": "1", "f.pupil_surname": "MARTINEZ-TEST"}
         r = client.post(f"{url}/approve", data=untouched)
         assert r.status_code == 422
         shown = html.unescape(r.text)
-        assert ("Champs douteux pas encore vérifiés : « Accord de la famille pour la transmission des "
-                "informations »") in shown
+        assert "Champs douteux pas encore vérifiés : " in shown and "« École ou collège »" in shown
         assert 'value="MARTINEZ-TEST"' in shown  # what the reviewer typed is shown again, not lost
         assert _state(fresh_demo, form_id)[:3] == ("open", None, ["review"])
 
-        # Ticking the box (as Enter does) verifies it; the agreement is still missing, so validation speaks next.
-        r = client.post(f"{url}/approve", data={**untouched, "v.agreement_data_sharing": "1"})
+        # Ticking the box (as Enter does) verifies it; the school is still unknown, so validation speaks next.
+        r = client.post(f"{url}/approve", data={**untouched, "v.school_name": "1"})
         assert r.status_code == 422 and "toujours pas valide" in r.text
-        assert 'name="v.agreement_data_sharing" value="1" checked' in r.text  # the tick is kept
+        assert 'name="v.school_name" value="1" checked' in r.text  # the tick is kept
         assert _state(fresh_demo, form_id)[:3] == ("open", None, ["review"])
 
         # Correcting the field verifies it too.
         del untouched["p.pupil_surname"], untouched["f.pupil_surname"]
-        r = client.post(f"{url}/approve", data={**untouched, "f.agreement_data_sharing": "yes"},
-                        follow_redirects=False)
+        r = client.post(f"{url}/approve", data={**untouched, "f.school_name": school}, follow_redirects=False)
         assert r.status_code == 303, html.unescape(r.text)[:3000]
         assert _state(fresh_demo, form_id)[0] == "approved"
     store = Store(fresh_demo.settings.database_url)
@@ -147,7 +150,7 @@ def test_approval_waits_until_every_doubtful_field_is_verified_or_corrected(fres
         detail = s.scalar(select(AuditRow.detail).where(AuditRow.action == "review_approved",
                                                         AuditRow.detail.contains(form_id)))
     store.close()
-    assert "verified: agreement_data_sharing" in str(detail)  # who verified what stays in the audit trail
+    assert "verified: school_name" in str(detail)  # who verified what stays in the audit trail
 
 
 def test_set_aside_then_the_supervisor_rejects_with_reason(client: TestClient, demo: DemoData) -> None:
@@ -188,7 +191,7 @@ def test_carrier_acknowledges_and_enrols(client: TestClient, demo: DemoData) -> 
     assert client.post(f"{base}/acknowledge", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     assert "Prise en compte" in client.get(base).text
     assert client.post(f"{base}/outcome", data={"csrf_token": token, "outcome": "nope"}).status_code == 422
-    assert client.post(f"{base}/outcome", data={"csrf_token": token, "outcome": "enrolled"},
+    assert client.post(f"{base}/outcome", data={"csrf_token": token, "outcome": "enrolled", "confirmed": "1"},
                        follow_redirects=False).status_code == 303
     assert "Inscrit(e)" in client.get(base).text
     assert "Inscrit(e)" in client.get(f"/carriers/{demo.carrier_id}/export.csv").text

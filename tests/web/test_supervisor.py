@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from pipeline.store import ReviewItemRow, Store
 from tests.web.conftest import DemoData, login
+from tests.web.test_review import _school_with_places
 from web.main import create_app
 
 
@@ -23,8 +24,11 @@ def _status(demo: DemoData, form_id: str) -> str | None:
 
 
 def test_only_a_supervisor_sees_and_decides_set_aside_forms(fresh_demo: DemoData) -> None:
-    form_id = fresh_demo.forms["invalid_no_agreement-3"]
+    # A school to correct, not a consent: agreements are never ticked by hand (issue 17, tests/web/test_consent.py).
+    form_id = fresh_demo.forms["invalid_unknown_school-2"]
     url = f"/review/{quote(form_id, safe='')}"
+    level = fresh_demo.truths[form_id]["values"]["class_level"][0]  # type: ignore[index]
+    school = _school_with_places(fresh_demo, level)
     app = create_app(fresh_demo.settings)
     with TestClient(app) as staff, TestClient(app) as supervisor:
         token = login(staff, "agent")
@@ -33,8 +37,7 @@ def test_only_a_supervisor_sees_and_decides_set_aside_forms(fresh_demo: DemoData
         page = html.unescape(staff.get(url).text)
         assert 'id="supervisor-only"' in page and 'id="approve"' not in page  # seen, not decidable
         refused = [
-            staff.post(f"{url}/approve", data={"csrf_token": token, "p.agreement_orientation": "1",
-                                               "f.agreement_orientation": "yes"}),
+            staff.post(f"{url}/approve", data={"csrf_token": token, "p.school_name": "1", "f.school_name": school}),
             staff.post(f"{url}/reject", data={"csrf_token": token, "reason": "Signature manquante."}),
             staff.post(f"{url}/duplicate", data={"csrf_token": token, "duplicate_of": fresh_demo.forms["text_pdf-0"]}),
         ]
@@ -48,8 +51,8 @@ def test_only_a_supervisor_sees_and_decides_set_aside_forms(fresh_demo: DemoData
         assert queue.status_code == 200 and form_id in queue.text
         form_page = supervisor.get(url).text
         assert 'id="approve"' in form_page and 'action="' + url + '/reject"' in form_page
-        r = supervisor.post(f"{url}/approve", data={"csrf_token": admin_token, "p.agreement_data_sharing": "1",
-                                                    "f.agreement_data_sharing": "yes"}, follow_redirects=False)
+        r = supervisor.post(f"{url}/approve", data={"csrf_token": admin_token, "p.school_name": "1",
+                                                    "f.school_name": school}, follow_redirects=False)
         assert r.status_code == 303, html.unescape(r.text)
         assert "validée et orientée" in html.unescape(supervisor.get(r.headers["location"]).text)
         assert _status(fresh_demo, form_id) == "approved"

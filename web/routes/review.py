@@ -4,6 +4,11 @@ Every view of a form and every decision is written to the audit trail. Images (p
 crops) are for staff only, like the form page itself. A form set aside leaves the staff's
 list for the supervisor queue (``/review/supervisor``): only a supervisor (an admin account)
 sees that queue and decides those forms; staff asking to decide one get 403.
+
+Agreements and signatures are confirmed from the image, never ticked by hand; a misread one
+is claimed with a reason and confirmed by an admin before routing; a form missing a page or
+a consent is returned to the school (``/return``), which reuses the rejection's notice
+(:mod:`web.consent`, issue 17).
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from pipeline.form.definition import MARGIN_PT, PAGE_WIDTH_PT, Rect, form_v1
 from pipeline.reading.crops import crop_path
 from pipeline.store import DocumentRow, ReviewItemRow
 from web.audit import audit_form
-from web.deps import CsrfDep, CurrentUser, Services, ServicesDep, StaffDep, SupervisorDep, render
+from web.consent import ClaimError, claim_misread, decide_claim, return_reason_fr
+from web.deps import AdminDep, CsrfDep, CurrentUser, Services, ServicesDep, StaffDep, SupervisorDep, render
 from web.images import crop_png, outlined_page_png
 from web.rejection import PLAN_LABELS_FR, plan_notice
 from web.review import (
@@ -29,14 +35,17 @@ from web.review import (
     REVIEW_STATUS_LABELS_FR,
     SOURCE_LABELS_FR,
     Approved,
+    ConsentNotFromImage,
     FormView,
     NotDecidable,
+    PageMissing,
     Rejected,
     ReviewStatus,
     SamePupil,
     StillInvalid,
     Unverified,
     approve,
+    decidable_by,
     load_form,
     mark_duplicate,
     parse_corrections,
@@ -109,6 +118,7 @@ def _form_page(request: Request, services: Services, user: CurrentUser, view: Fo
         "next_form": _next_form(services, view.form_id), "notice_plan": _notice_plan(services, view),
         "may_decide": view.decidable_by(user.is_supervisor),
         "supervisor_only": view.review_status == ReviewStatus.SET_ASIDE.value and not user.is_supervisor,
+        "consent_fields": [f for f in view.fields if f.consent and not f.unreceived],
     }, user, status_code)
 
 
@@ -216,9 +226,17 @@ async def approve_form(request: Request, services: ServicesDep, user: StaffDep, 
         return _form_page(request, services, user, with_submission(view, result.values, (), verified),
                           status_code=409, same_pupil=result.earlier_form_id,
                           error=f"Cet(te) élève a déjà une orientation cette année (fiche {result.earlier_form_id}).")
+    if isinstance(result, PageMissing):
+        return _form_page(request, services, user, view, status_code=422, error=result.message_fr)
+    if isinstance(result, ConsentNotFromImage):
+        return _form_page(request, services, user, with_submission(view, result.values, (), verified),
+                          status_code=409 if result.pending else 422, error=result.message_fr)
     if isinstance(result, StillInvalid):
+        hint = (" Un accord ou une signature manque sur l'image : renvoyer la fiche à l'école."
+                if view.absent_consents else "")
         return _form_page(request, services, user, with_submission(view, result.values, result.issues, verified),
-                          status_code=422, error="La fiche n'est toujours pas valide : corriger les champs signalés.")
+                          status_code=422, error="La fiche n'est toujours pas valide : corriger les champs signalés."
+                          + hint)
     raise HTTPException(status_code=500, detail="unexpected approval result")
 
 
@@ -262,3 +280,58 @@ def set_aside_form(request: Request, services: ServicesDep, user: StaffDep, form
         raise HTTPException(status_code=409, detail="Seule une fiche à vérifier peut être mise de côté.")
     request.session[FLASH] = f"Fiche {form_id} mise de côté pour un(e) responsable."
     return RedirectResponse("/review", status_code=303)
+
+
+@router.post("/{form_id}/return", dependencies=[CsrfDep])
+def return_to_school(request: Request, services: ServicesDep, user: StaffDep, form_id: str,
+                     cause: Annotated[str, Form()]) -> Response:
+    """Return a form to its school for a page that never arrived or an agreement or signature the image lacks.
+
+    The reason is written from the form's state (pages not received, consents the image shows
+    empty), never typed, and goes through the rejection's path (:func:`web.review.reject`): the
+    school is told when replies are on, at most once.
+    """
+    before = _guard(services, user, form_id)
+    view = _load(services, form_id)
+    try:
+        reason = return_reason_fr(cause, view.missing_pages, [f.name for f in view.absent_consents])
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail="Rien à demander à l'école pour cette fiche.") from exc
+    result = reject(services.store, form_id, reason, user.username, services.settings.mail.smtp,
+                    supervisor=user.is_supervisor)
+    if not isinstance(result, Rejected):
+        raise HTTPException(status_code=409, detail="Cette fiche n'est plus en attente de vérification.")
+    services.pages.forget(form_id)
+    request.session[FLASH] = f"Fiche {form_id} renvoyée à l'école : {reason} {result.notice_fr}"
+    return RedirectResponse(_list_after(before), status_code=303)
+
+
+@router.post("/{form_id}/consent-claim", dependencies=[CsrfDep])
+def consent_claim(request: Request, services: ServicesDep, user: StaffDep, form_id: str,
+                  field: Annotated[str, Form()], reason: Annotated[str, Form()] = "") -> Response:
+    """Record that the machine misread an agreement or a signature; the form waits for an admin's confirmation."""
+    _guard(services, user, form_id)
+    try:
+        claim_misread(services.store, form_id, field, reason, user.username, decidable_by(user.is_supervisor))
+    except ClaimError as exc:
+        return _form_page(request, services, user, _load(services, form_id), status_code=422, error=exc.message_fr)
+    label = next(f.label for f in _load(services, form_id).fields if f.name == field)
+    request.session[FLASH] = (f"Erreur de lecture signalée sur « {label} » : la fiche attend la confirmation "
+                              "d'un(e) administrateur(trice) (mises de côté).")
+    return RedirectResponse(_form_url(form_id), status_code=303)
+
+
+@router.post("/{form_id}/consent-claim/{claim_id}", dependencies=[CsrfDep])
+def consent_claim_decision(request: Request, services: ServicesDep, user: AdminDep, form_id: str, claim_id: int,
+                           decision: Annotated[str, Form()]) -> Response:
+    """An admin (not the claimant) confirms or refuses a misread claim."""
+    if decision not in ("confirm", "refuse"):
+        raise HTTPException(status_code=422, detail="Décision inconnue.")
+    try:
+        claim = decide_claim(services.store, form_id, claim_id, decision == "confirm", user.username)
+    except ClaimError as exc:
+        return _form_page(request, services, user, _load(services, form_id), status_code=422, error=exc.message_fr)
+    services.pages.forget(form_id)
+    request.session[FLASH] = f"Erreur de lecture sur « {claim.label} » {claim.status_fr}."
+    return RedirectResponse(_form_url(form_id), status_code=303)
+

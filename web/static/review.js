@@ -10,7 +10,11 @@
   if (!approve) { return; }
 
   function blockOf(el) { return el && el.closest ? el.closest(".field-block") : null; }
-  function firstInput(block) { return block.querySelector("input.value, input[type=checkbox]:not(.verify)"); }
+  // Agreements and signatures are confirmed from the image, never ticked by hand: their boxes are
+  // disabled, so the focus goes to their « Confirmé d'après l'image » box instead.
+  function firstInput(block) {
+    return block.querySelector("input.value:not([disabled]), input[type=checkbox]:not(.verify):not([disabled]), input.verify");
+  }
   function markVerified(block) {
     var box = block && block.querySelector("input.verify");
     if (box) { box.checked = true; }
@@ -44,8 +48,8 @@
       focusBlock(i + 1 < list.length ? list[i + 1] : null);
       return;
     }
-    if (/^[1-9]$/.test(e.key) && e.target.type === "checkbox") {
-      var boxes = block.querySelectorAll("input[type=checkbox]:not(.verify)");
+    if (/^[1-9]$/.test(e.key) && e.target.type === "checkbox" && !e.target.classList.contains("verify")) {
+      var boxes = block.querySelectorAll("input[type=checkbox]:not(.verify):not([disabled])");
       var n = parseInt(e.key, 10) - 1;
       if (n < boxes.length) {
         e.preventDefault(); boxes[n].checked = !boxes[n].checked; boxes[n].focus(); markVerified(block);
