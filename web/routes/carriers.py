@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from web.audit import audit_form
 from web.carrier_queue import acknowledge, carrier_queue, carrier_referral, places_by_carrier, queue_csv, set_outcome
-from web.deps import CarrierAccessDep, CsrfDep, ServicesDep, render
+from web.deps import CarrierAccessDep, CsrfDep, DbId, ServicesDep, render
 from web.models import FollowUpOutcome
 
 router = APIRouter(prefix="/carriers/{carrier_id}")
@@ -40,7 +40,7 @@ def queue_page(request: Request, services: ServicesDep, user: CarrierAccessDep, 
 
 @router.get("/referrals/{referral_id}")
 def referral_page(request: Request, services: ServicesDep, user: CarrierAccessDep, carrier_id: str,
-                  referral_id: int) -> Response:
+                  referral_id: DbId) -> Response:
     """One referral of the queue (audited view)."""
     with services.store.session() as s:
         row = carrier_referral(s, carrier_id, referral_id, services.directory)
@@ -53,7 +53,7 @@ def referral_page(request: Request, services: ServicesDep, user: CarrierAccessDe
 
 @router.post("/referrals/{referral_id}/acknowledge", dependencies=[CsrfDep])
 def acknowledge_referral(services: ServicesDep, user: CarrierAccessDep, carrier_id: str,
-                         referral_id: int) -> Response:
+                         referral_id: DbId) -> Response:
     """Mark as received."""
     if not acknowledge(services.store, carrier_id, referral_id, user.username):
         raise HTTPException(status_code=404, detail="Orientation introuvable dans cette file.")
@@ -61,7 +61,7 @@ def acknowledge_referral(services: ServicesDep, user: CarrierAccessDep, carrier_
 
 
 @router.post("/referrals/{referral_id}/outcome", dependencies=[CsrfDep])
-def referral_outcome(services: ServicesDep, user: CarrierAccessDep, carrier_id: str, referral_id: int,
+def referral_outcome(services: ServicesDep, user: CarrierAccessDep, carrier_id: str, referral_id: DbId,
                      outcome: Annotated[str, Form()]) -> Response:
     """Mark the pupil enrolled or declined."""
     try:
