@@ -117,15 +117,19 @@ def create_app(settings: Settings | None = None, web_settings: WebSettings | Non
 
     @app.exception_handler(StarletteHTTPException)
     async def error_page(request: Request, exc: StarletteHTTPException) -> Response:
-        return _error_page(request, services, exc.status_code, _french(exc.status_code, exc.detail),
-                           dict(exc.headers or {}))
+        message = _french(exc.status_code, exc.detail)
+        # A route's own refusal (its French detail) is audited; a path no route serves (a browser's
+        # /favicon.ico, a typo) is not, or every page load would write to the audit log.
+        from_route = message == exc.detail
+        return _error_page(request, services, exc.status_code, message, dict(exc.headers or {}),
+                           audit=exc.status_code == 403 or from_route)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         # A path id that is not an id names nothing (404); a missing or malformed form field is a 422.
         in_path = any(err.get("loc", ("",))[0] == "path" for err in exc.errors())
         status = 404 if in_path else 422
-        return _error_page(request, services, status, ERROR_MESSAGES_FR[status], {})
+        return _error_page(request, services, status, ERROR_MESSAGES_FR[status], {}, audit=in_path)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:
@@ -171,14 +175,19 @@ def _audit_refusal(request: Request, services: Services, status: int, username: 
                        detail=f"status {status}; {request.method} {path}; address {client_address(request)}"))
 
 
-def _error_page(request: Request, services: Services, status: int, message: str, headers: dict[str, str]) -> Response:
-    """The French error page, with the user's menu when signed in; refusals of a signed-in user audited."""
+def _error_page(request: Request, services: Services, status: int, message: str, headers: dict[str, str], *,
+                audit: bool) -> Response:
+    """The French error page, with the user's menu when signed in.
+
+    Args:
+        audit: Whether a 403 or 404 of a signed-in user is recorded (``access_refused``).
+    """
     try:
         user = optional_user(request, services)
     except Exception:  # noqa: BLE001 - the database itself may be what failed: the page is still shown
         logger.exception("error page without user (session lookup failed)")
         return _plain_error_page(services, status, message, headers)
-    if user is not None and status in AUDITED_REFUSALS:
+    if audit and user is not None and status in AUDITED_REFUSALS:
         _audit_refusal(request, services, status, user.username)
     return services.templates.TemplateResponse(
         request, "error.html", {"user": user, "csrf_token": csrf_token(request), "csrf_field": "csrf_token",

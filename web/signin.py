@@ -59,8 +59,8 @@ def typed_name(username: str) -> str:
     return cleaned[:MAX_ACTOR_CHARS] or "(vide)"
 
 
-def sign_in(store: Store, username: str, password: str, address: str,
-            web: WebSettings) -> SignedIn | WrongCredentials | Throttled:
+def sign_in(store: Store, username: str, password: str, address: str, web: WebSettings, *,
+            previous_token: str | None = None) -> SignedIn | WrongCredentials | Throttled:
     """Check credentials unless the account name or the address is throttled; open a session on success.
 
     Args:
@@ -69,6 +69,7 @@ def sign_in(store: Store, username: str, password: str, address: str,
         password: As typed.
         address: Client address.
         web: Throttling thresholds and session lifetimes.
+        previous_token: The session this browser had, ended when a new one opens.
 
     Returns:
         The outcome; every one is audited with the typed username and the address.
@@ -92,6 +93,8 @@ def sign_in(store: Store, username: str, password: str, address: str,
             logger.info("login failed%s", " (lock set)" if failure.newly_locked else "")
             return WrongCredentials()
         throttle.clear_account(s, row.username)
+        if previous_token:
+            revoke(s, previous_token)
         token = open_session(s, row.id, address, web)
         s.add(AuditRow(actor=row.username, action="login", detail=f"address {address}"))
         return SignedIn(CurrentUser(row.id, row.username, Role(row.role), row.carrier_id), token)

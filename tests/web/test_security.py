@@ -363,8 +363,10 @@ def test_refused_accesses_are_audited_with_who_and_where(fresh_client: TestClien
     assert fresh_client.get(f"/carriers/{fresh_demo.carrier_id}").status_code == 403
     assert fresh_client.get(f"/carriers/{fresh_demo.other_carrier_id}/referrals/{fresh_demo.referral_id}"
                             ).status_code == 404
+    assert fresh_client.get(f"/carriers/{fresh_demo.other_carrier_id}/referrals/{'9' * 23}").status_code == 404
+    assert fresh_client.get("/favicon.ico").status_code == 404  # a path no route serves: not a refusal
     refused = _audits(fresh_demo, "access_refused")
-    assert [a.actor for a in refused] == ["autre", "autre"]
+    assert [a.actor for a in refused] == ["autre", "autre", "autre"]
     assert "status 403" in refused[0].detail and f"/carriers/{fresh_demo.carrier_id}" in refused[0].detail
     assert "status 404" in refused[1].detail and f"/referrals/{fresh_demo.referral_id}" in refused[1].detail
     assert all("address testclient" in a.detail for a in refused)

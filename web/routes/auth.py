@@ -55,7 +55,9 @@ def login_page(request: Request, services: ServicesDep, next: str | None = None)
 def login(request: Request, services: ServicesDep, username: Annotated[str, Form()],
           password: Annotated[str, Form()], next: Annotated[str, Form()] = "") -> Response:  # noqa: A002
     """Check the credentials (throttled, audited); on success start a fresh server-side session."""
-    outcome = sign_in(services.store, username, password, client_address(request), services.web)
+    previous = request.session.get(SESSION_TOKEN)
+    outcome = sign_in(services.store, username, password, client_address(request), services.web,
+                      previous_token=previous if isinstance(previous, str) else None)
     if isinstance(outcome, Throttled):
         return render(request, services, "login.html",
                       {"next": _safe_next(next) or "", "error": outcome.refusal.message_fr}, status_code=429,
