@@ -402,16 +402,27 @@ _CSV_HEADER = ("Fiche", "Reçue le", "Élève", "Niveau", "Établissement", "Res
                "Interprète", "Critères", "Suivi")
 
 
+FORMULA_STARTS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+"""Characters that make a spreadsheet read a cell as a formula (OWASP CSV Injection: = + - @, tab, carriage
+return), with the line feed and the full-width forms some spreadsheets fold to ASCII."""
+
+
 def _cell(value: str) -> str:
-    """Neutralise spreadsheet formulas (OWASP CSV injection): a leading = + - @ becomes text."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """Neutralise spreadsheet formulas (OWASP CSV injection): a cell whose first non-blank character starts a
+    formula begins with ``'``, which spreadsheets show as text."""
+    return f"'{value}" if value.lstrip(" ")[:1] in FORMULA_STARTS or value[:1] in FORMULA_STARTS else value
 
 
 def queue_csv(rows: Sequence[QueueRow]) -> str:
-    """The queue as CSV for a French spreadsheet: ``;`` separated, UTF-8 with BOM."""
+    """The queue as CSV for a French spreadsheet: ``;`` separated, UTF-8 with BOM.
+
+    Every data cell is quoted, so a comma or a tab inside a value never starts a new cell in a spreadsheet
+    set to another separator (where a value such as ``Dupont,=1+1`` would otherwise put ``=1+1`` in a cell
+    of its own); the header is constant text.
+    """
     buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n")
-    writer.writerow(_CSV_HEADER)
+    csv.writer(buf, delimiter=";", lineterminator="\r\n").writerow(_CSV_HEADER)
+    writer = csv.writer(buf, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     for r in rows:
         g = list(r.guardians) + [GuardianContact("", "", "", "")] * (2 - len(r.guardians))
         cells = [r.form_id, r.routed_at.strftime("%d/%m/%Y"), r.pupil, r.class_level, r.school,

@@ -3,6 +3,10 @@
 Every route states what it needs with ``Depends``: an anonymous visitor meets
 :class:`LoginRequired` (turned into a redirect to the login page by ``main``), a user
 without the role gets 403, and every POST goes through :func:`csrf_protect`.
+
+The cookie names a server-side session (:mod:`web.sessions`): a user is signed in only while
+that session is neither revoked, idle nor too old. Path ids are bounded (:data:`DbId`), so a
+23-digit id is a 404 page, not a database overflow.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
@@ -20,11 +24,16 @@ from schemas.directory import Directory
 from web.images import PageCache
 from web.models import Role, UserRow
 from web.security import csrf_matches, new_csrf_token
+from web.sessions import resolve
 from web.settings import WebSettings
 
-SESSION_USER = "uid"
+SESSION_TOKEN = "sid"
 SESSION_CSRF = "csrf"
 CSRF_FIELD = "csrf_token"
+MAX_DB_ID = 2**63 - 1
+"""Largest row id a database integer holds (SQLite and PostgreSQL ``bigint``)."""
+DbId = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
+"""A row id in a URL: outside 1 … 2^63 − 1 it is refused before any query (a French 404 page)."""
 
 
 class LoginRequired(Exception):
@@ -102,14 +111,20 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (uvicorn runs without proxy headers)."""
+    return request.client.host if request.client else "inconnue"
+
+
 def optional_user(request: Request, services: ServicesDep) -> CurrentUser | None:
-    """The signed-in, still active user, or ``None``; a stale session is cleared."""
-    uid = request.session.get(SESSION_USER)
-    if uid is None:
+    """The signed-in, still active user, or ``None``; a revoked, idle or expired session is cleared."""
+    token = request.session.get(SESSION_TOKEN)
+    if not isinstance(token, str):
         return None
     with services.store.session() as s:
-        row = s.get(UserRow, uid)
-        if row is None or not row.active:
+        valid = resolve(s, token, services.web)
+        row: UserRow | None = valid.user if valid else None
+        if row is None:
             request.session.clear()
             return None
         return CurrentUser(row.id, row.username, Role(row.role), row.carrier_id)
@@ -199,9 +214,11 @@ CsrfDep = Depends(csrf_protect)
 
 
 def render(request: Request, services: Services, template: str, context: dict[str, Any],
-           user: CurrentUser | None = None, status_code: int = 200) -> HTMLResponse:
+           user: CurrentUser | None = None, status_code: int = 200,
+           headers: dict[str, str] | None = None) -> HTMLResponse:
     """Render a page with what every page needs (user, CSRF token, directory names)."""
     base = {"user": user, "csrf_token": csrf_token(request), "csrf_field": CSRF_FIELD,
             "carrier_names": {c.id: c.name for c in services.directory.carriers},
             "school_names": {s.id: s.name for s in services.directory.schools}}
-    return services.templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
+    return services.templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code,
+                                               headers=headers)

@@ -2,7 +2,8 @@
 
 * ``users``: accounts with an argon2 hash and a role (staff, admin, carrier bound to one carrier id);
 * ``corrections``: what a reviewer changed, field by field (machine value kept beside the new one);
-* ``carrier_followups``: what a carrier did with a referral routed to it (acknowledged, enrolled, declined).
+* ``carrier_followups``: what a carrier did with a referral routed to it (acknowledged, enrolled, declined);
+* ``web_sessions`` and ``login_throttle`` (declared in :mod:`web.auth_models`): sign-in.
 
 Follow-ups live apart from ``referrals.status`` on purpose: ``Store.places_used`` counts
 referrals whose status is ``routed``, so a carrier's enrolment must not change that status.
@@ -19,6 +20,7 @@ from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pipeline.store import Base, utcnow
+from web.auth_models import LoginThrottleRow, WebSessionRow  # noqa: F401 - the sign-in tables, registered here too
 
 
 class Role(StrEnum):

@@ -5,7 +5,7 @@
 
 1. *read*: every field of ``form_v1()`` is read by its kind (required check,
    shape, JJ/MM/AAAA dates, French phones → E.164, e-mails, postcode, tick-box
-   rules and option codes);
+   rules and option codes, people's names as letters only);
 2. *cross-field rules*: criteria, family agreements and signatures, school in
    the directory and level taught there, pupil's age for the level, dates in
    the school year, page 2 names agreeing with page 1, guardian 2 complete;
@@ -26,6 +26,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline.deciding.directory import DEFAULT_MATCH_SETTINGS, MatchStatus, SchoolMatchSettings, fold, match_school
+from pipeline.deciding.fields import PERSON_NAME_FIELDS, PERSON_NAME_RE
 from pipeline.form.definition import CRITERIA_FIELDS, ChoiceRule, Field, FieldKind, form_v1
 from schemas.directory import ClassLevel, Directory
 from schemas.extraction import FormValues, RawValue, normalise_text
@@ -196,6 +197,13 @@ class _Reader:
         value = normalise_text(raw)
         if value is None and f.required:
             self._missing(f)
+        if value is not None and f.name in PERSON_NAME_FIELDS and not PERSON_NAME_RE.fullmatch(value):
+            # The check the scan reader makes (pipeline.reading.scan.text_rules.person_name_cap), here for every
+            # source: a fillable PDF's or a text layer's value is what someone typed, markup included (issue 17).
+            self.add(f.name, IssueCode.INVALID_VALUE,
+                     f"{label_fr(f.name)} : caractères inattendus pour un nom (seuls les lettres, espaces, traits "
+                     "d'union et apostrophes sont permis) ; vérifier la fiche.")
+            return None
         return value
 
     def date(self, f: Field) -> date | None:

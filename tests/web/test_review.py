@@ -206,7 +206,11 @@ def test_admin_creates_a_carrier_account(client: TestClient, demo: DemoData) -> 
                                           "role": "carrier", "carrier_id": ""})
     assert r.status_code == 422
     r = client.post("/admin/users", data={"csrf_token": token, "username": "nouvelle", "password": "x" * 14,
-                                          "role": "carrier", "carrier_id": demo.carrier_id}, follow_redirects=False)
+                                          "role": "carrier", "carrier_id": demo.carrier_id})
+    assert r.status_code == 422 and "facile à deviner" in r.text  # a repeat (issue 17)
+    r = client.post("/admin/users", data={"csrf_token": token, "username": "nouvelle",
+                                          "password": "Tortue-Lanterne-Ocre-58", "role": "carrier",
+                                          "carrier_id": demo.carrier_id}, follow_redirects=False)
     assert r.status_code == 303
     assert "nouvelle" in client.get("/admin/users").text
 

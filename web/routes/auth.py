@@ -1,20 +1,26 @@
-"""Sign in and out; the home page sends each role to its own start page."""
+"""Sign in (throttled, :mod:`web.signin`) and out; the home page sends each role to its own start page."""
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from pipeline.store import AuditRow
-from web.accounts import authenticate
-from web.deps import SESSION_CSRF, SESSION_USER, CsrfDep, CurrentUser, ServicesDep, UserDep, optional_user, render
-from web.models import Role
+from web.deps import (
+    SESSION_CSRF,
+    SESSION_TOKEN,
+    CsrfDep,
+    CurrentUser,
+    ServicesDep,
+    UserDep,
+    client_address,
+    optional_user,
+    render,
+)
 from web.security import new_csrf_token
+from web.signin import Throttled, WrongCredentials, sign_in, sign_out
 
-logger = logging.getLogger(__name__)
 router = APIRouter()
 
 
@@ -48,32 +54,28 @@ def login_page(request: Request, services: ServicesDep, next: str | None = None)
 @router.post("/login", dependencies=[CsrfDep])
 def login(request: Request, services: ServicesDep, username: Annotated[str, Form()],
           password: Annotated[str, Form()], next: Annotated[str, Form()] = "") -> Response:  # noqa: A002
-    """Check the credentials; on success start a fresh session (new CSRF token)."""
-    with services.store.session() as s:
-        row = authenticate(s, username, password)
-        if row is None:
-            s.add(AuditRow(actor="anonymous", action="login_failed", detail=""))
-            user = None
-        else:
-            s.add(AuditRow(actor=row.username, action="login", detail=""))
-            user = CurrentUser(row.id, row.username, Role(row.role), row.carrier_id)
-    if user is None:
-        logger.info("login failed")
+    """Check the credentials (throttled, audited); on success start a fresh server-side session."""
+    previous = request.session.get(SESSION_TOKEN)
+    outcome = sign_in(services.store, username, password, client_address(request), services.web,
+                      previous_token=previous if isinstance(previous, str) else None)
+    if isinstance(outcome, Throttled):
         return render(request, services, "login.html",
-                      {"next": _safe_next(next) or "", "error": "Identifiant ou mot de passe incorrect."},
+                      {"next": _safe_next(next) or "", "error": outcome.refusal.message_fr}, status_code=429,
+                      headers={"Retry-After": str(outcome.refusal.retry_after_s)})
+    if isinstance(outcome, WrongCredentials):
+        return render(request, services, "login.html", {"next": _safe_next(next) or "", "error": outcome.message_fr},
                       status_code=401)
     request.session.clear()  # no session fixation: everything from before sign-in is dropped
-    request.session[SESSION_USER] = user.id
+    request.session[SESSION_TOKEN] = outcome.token
     request.session[SESSION_CSRF] = new_csrf_token()
-    return RedirectResponse(_safe_next(next) or start_page(user), status_code=303)
+    return RedirectResponse(_safe_next(next) or start_page(outcome.user), status_code=303)
 
 
 @router.post("/logout", dependencies=[CsrfDep])
 def logout(request: Request, services: ServicesDep) -> Response:
-    """End the session."""
-    user = optional_user(request, services)
-    if user is not None:
-        with services.store.session() as s:
-            s.add(AuditRow(actor=user.username, action="logout", detail=""))
+    """End the session, on the server too: a copy of the cookie opens nothing afterwards."""
+    token = request.session.get(SESSION_TOKEN)
+    sign_out(services.store, token if isinstance(token, str) else None, optional_user(request, services),
+             client_address(request))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

@@ -31,7 +31,7 @@ from web.carrier_queue import (
     settle_refusals,
     undo_outcome,
 )
-from web.deps import CarrierAccessDep, CsrfDep, Services, ServicesDep, render
+from web.deps import CarrierAccessDep, CsrfDep, DbId, Services, ServicesDep, render
 from web.models import FollowUpOutcome
 
 router = APIRouter(prefix="/carriers/{carrier_id}")
@@ -72,7 +72,7 @@ def queue_page(request: Request, services: ServicesDep, user: CarrierAccessDep, 
 
 @router.get("/referrals/{referral_id}")
 def referral_page(request: Request, services: ServicesDep, user: CarrierAccessDep, carrier_id: str,
-                  referral_id: int) -> Response:
+                  referral_id: DbId) -> Response:
     """One referral of the queue (audited view)."""
     with services.store.session() as s:
         row = carrier_referral(s, carrier_id, referral_id, services.directory, undo_window(services))
@@ -85,7 +85,7 @@ def referral_page(request: Request, services: ServicesDep, user: CarrierAccessDe
 
 @router.post("/referrals/{referral_id}/acknowledge", dependencies=[CsrfDep])
 def acknowledge_referral(services: ServicesDep, user: CarrierAccessDep, carrier_id: str,
-                         referral_id: int) -> Response:
+                         referral_id: DbId) -> Response:
     """Mark as received."""
     if not acknowledge(services.store, carrier_id, referral_id, user.username):
         raise HTTPException(status_code=404, detail="Orientation introuvable dans cette file.")
@@ -114,14 +114,14 @@ def _confirm_page(request: Request, services: Services, user: CarrierAccessDep, 
 
 @router.get("/referrals/{referral_id}/outcome/{outcome}")
 def confirm_outcome(request: Request, services: ServicesDep, user: CarrierAccessDep, carrier_id: str,
-                    referral_id: int, outcome: str) -> Response:
+                    referral_id: DbId, outcome: str) -> Response:
     """The confirmation page of « Inscrit(e) » or « Refus » (a refusal asks its reason)."""
     return _confirm_page(request, services, user, carrier_id, referral_id, _chosen(outcome))
 
 
 @router.post("/referrals/{referral_id}/outcome", dependencies=[CsrfDep])
 def referral_outcome(request: Request, services: ServicesDep, user: CarrierAccessDep, carrier_id: str,
-                     referral_id: int, outcome: Annotated[str, Form()], confirmed: Annotated[str, Form()] = "",
+                     referral_id: DbId, outcome: Annotated[str, Form()], confirmed: Annotated[str, Form()] = "",
                      reason_code: Annotated[str, Form()] = "", reason_text: Annotated[str, Form()] = "") -> Response:
     """Record the confirmed outcome; back to the queue with what was recorded and until when it can be undone."""
     chosen = _chosen(outcome)
@@ -149,7 +149,7 @@ def referral_outcome(request: Request, services: ServicesDep, user: CarrierAcces
 
 @router.post("/referrals/{referral_id}/undo", dependencies=[CsrfDep])
 def undo_referral_outcome(request: Request, services: ServicesDep, user: CarrierAccessDep, carrier_id: str,
-                          referral_id: int) -> Response:
+                          referral_id: DbId) -> Response:
     """Undo the outcome while its window is open (409 once it stands)."""
     form_id = undo_outcome(services.store, carrier_id, referral_id, user.username, undo_window=undo_window(services))
     if form_id is None:

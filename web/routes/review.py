@@ -27,7 +27,7 @@ from pipeline.reading.crops import crop_path
 from pipeline.store import DocumentRow, ReviewItemRow
 from web.audit import audit_form
 from web.consent import ClaimError, claim_misread, decide_claim, return_reason_fr
-from web.deps import AdminDep, CsrfDep, CurrentUser, Services, ServicesDep, StaffDep, SupervisorDep, render
+from web.deps import AdminDep, CsrfDep, CurrentUser, DbId, Services, ServicesDep, StaffDep, SupervisorDep, render
 from web.images import crop_png, outlined_page_png
 from web.rejection import PLAN_LABELS_FR, plan_notice
 from web.review import (
@@ -322,7 +322,7 @@ def consent_claim(request: Request, services: ServicesDep, user: StaffDep, form_
 
 
 @router.post("/{form_id}/consent-claim/{claim_id}", dependencies=[CsrfDep])
-def consent_claim_decision(request: Request, services: ServicesDep, user: AdminDep, form_id: str, claim_id: int,
+def consent_claim_decision(request: Request, services: ServicesDep, user: AdminDep, form_id: str, claim_id: DbId,
                            decision: Annotated[str, Form()]) -> Response:
     """An admin (not the claimant) confirms or refuses a misread claim."""
     if decision not in ("confirm", "refuse"):

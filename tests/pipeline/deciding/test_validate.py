@@ -322,6 +322,23 @@ def test_page2_name_mismatch(directory: Directory) -> None:
     assert "Benali" not in outcome.issues[0].message_fr
 
 
+@pytest.mark.parametrize("name", ["pupil_surname", "pupil_first_name", "guardian1_surname", "guardian1_first_name",
+                                  "p2_pupil_surname"])
+@pytest.mark.parametrize("written", ["<svg/onload=alert(4)>", "=HYPERLINK(\"http://x\")", "Benali2", "Benali;",
+                                     "@Benali"])
+def test_person_name_holds_letters_only_whatever_the_source(directory: Directory, name: str, written: str) -> None:
+    # Issue 17: a fillable PDF's value skipped the check the scan reader makes; validation now makes it for all.
+    outcome = validate(directory, **{name: written})
+    assert not outcome.is_valid
+    assert (name, "invalid_value") in codes(outcome)
+    assert all(written not in i.message_fr for i in outcome.issues)  # never quoted
+
+
+@pytest.mark.parametrize("written", ["N'Diaye", "Da Silva-Lopes", "Lê", "O’Connor", "Ñúñez", "Nguyễn Thị"])
+def test_real_names_pass_the_name_check(directory: Directory, written: str) -> None:
+    assert validate(directory, guardian1_surname=written).is_valid
+
+
 def test_guardian2_partly_filled_needs_phone(directory: Directory) -> None:
     outcome = validate(directory, guardian2_surname="Benali", guardian2_relationship=["pere"])
     assert codes(outcome) == {("guardian2_phone", "guardian_incomplete")}
