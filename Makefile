@@ -11,6 +11,9 @@ APT_PACKAGES += $(ICR_FONT_PACKAGES)
 # The forms, the blank template and verification by synthesis embed this package's Liberation Sans (pipeline/form/fonts.py).
 FORM_FONT_PACKAGES := fonts-liberation
 APT_PACKAGES += $(FORM_FONT_PACKAGES)
+# The given-name lexicon that chooses between the two readers of a first name (pipeline/reading/lexicon.py).
+LEXICON_PACKAGES := hunspell-fr-comprehensive
+APT_PACKAGES += $(LEXICON_PACKAGES)
 # The review desk's browser tests drive Debian's chromium (Playwright cannot download its own here).
 TEST_APT_PACKAGES := chromium
 # The store's PostgreSQL tests start a throwaway cluster on loopback (tests/support/postgres.py).
@@ -26,7 +29,7 @@ TEST_APT_PACKAGES += $(HAND_FONT_PACKAGES)
 
 system:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx fra \
-	    || ! python3 -c 'import venv, ensurepip' 2>/dev/null || ! dpkg -s $(ICR_FONT_PACKAGES) $(FORM_FONT_PACKAGES) >/dev/null 2>&1; then \
+	    || ! python3 -c 'import venv, ensurepip' 2>/dev/null || ! dpkg -s $(ICR_FONT_PACKAGES) $(FORM_FONT_PACKAGES) $(LEXICON_PACKAGES) >/dev/null 2>&1; then \
 	  echo "Installing Debian packages: $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES); \
 	fi

@@ -49,8 +49,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.nightly import nightly
     from pipeline.form.fonts import FormFontMissingError
     from pipeline.intake.ingest import list_inbox
+    from pipeline.reading.lexicon import LexiconMissingError
     from pipeline.reading.scan.second_reader import SecondReaderError
     from pipeline.settings import Settings
+    from pipeline.stages import check_readers_installed
     from pipeline.store import RunAlreadyActiveError
 
     settings = Settings()
@@ -63,6 +65,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if (busy := _run_already_active(settings.database_url)) is not None:
         print(busy, file=sys.stderr)
         return 3
+    try:  # before Prefect starts, so that the message is all the user sees
+        check_readers_installed(settings)
+    except (FormFontMissingError, SecondReaderError, LexiconMissingError) as exc:  # the installation
+        print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
+        return 4
     console = Console(stderr=True)
     columns = (TextColumn("Lecture des fiches"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, disable=args.json or not console.is_terminal) as progress:
@@ -72,7 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         except RunAlreadyActiveError as exc:  # lost the race after the check above
             print(exc.reason_fr, file=sys.stderr)
             return 3
-        except (FormFontMissingError, SecondReaderError) as exc:  # the installation, not a document
+        except (FormFontMissingError, SecondReaderError, LexiconMissingError) as exc:  # the installation
             print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
             return 4
     if args.json:

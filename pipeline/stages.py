@@ -35,6 +35,7 @@ from pipeline.form.fonts import register_form_fonts
 from pipeline.intake.ingest import ingest_file
 from pipeline.reading.document import DocumentReading, Reason, read_received
 from pipeline.reading.extract import PageResult
+from pipeline.reading.lexicon import first_names
 from pipeline.reading.scan.second_reader import model_path
 from pipeline.settings import Settings
 from pipeline.store import Store
@@ -141,23 +142,29 @@ def run_context(settings: Settings) -> RunContext:
     Raises:
         FormFontMissingError: The form's font is not installed.
         SecondReaderError: The second reader's model is missing or not the measured one.
+        LexiconMissingError: The given-name lexicon is not installed.
     """
     if settings not in _CONTEXTS:
-        check_readers_installed()
+        check_readers_installed(settings)
         _CONTEXTS[settings] = RunContext(settings)
     return _CONTEXTS[settings]
 
 
-def check_readers_installed() -> None:
+def check_readers_installed(settings: Settings | None = None) -> None:
     """Check what the readers need from the installation: the form's embedded font (verification by synthesis,
-    the blank form) and the second reader's model (its SHA-256).
+    the blank form), the second reader's model (its SHA-256) and the given-name lexicon.
+
+    Args:
+        settings: Where the lexicon is (``settings.ocr.first_names_file``); the defaults when not given.
 
     Raises:
         FormFontMissingError: The form's font is not installed (``pipeline.form.fonts``).
         SecondReaderError: The second reader's model is missing or not the measured one.
+        LexiconMissingError: The given-name lexicon is missing or holds too few names (``pipeline.reading.lexicon``).
     """
     register_form_fonts()
     model_path()
+    first_names((settings or Settings()).ocr.first_names_file)
 
 
 def close_run_contexts() -> None:

@@ -57,6 +57,21 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.HOLD, ("text", "email"), "pipeline.reading.scan.page.readers_verdict",
         "les lecteurs (Tesseract et PP-OCRv6, et le modèle de chiffres pour des chiffres) ne lisent pas la même "
         "chose : comparer avec l'image."),
+    "readers_agree_edges": FieldRule(
+        Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.choices.choose_reading",
+        "les deux lecteurs lisent la même chose, à un signe parasite près au début ou à la fin (tache, trait), "
+        "qui est retiré."),
+    "first_name_lexicon": FieldRule(
+        Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
+        "les lecteurs diffèrent ; une seule des deux lectures est un prénom du lexique français : c'est elle qui "
+        "est retenue."),
+    "class_level_chooses": FieldRule(
+        Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
+        "les lecteurs diffèrent sur le niveau de la classe ; la lecture retenue commence par le niveau coché."),
+    "email_domain_lexicon": FieldRule(
+        Effect.EVIDENCE, ("email",), "pipeline.reading.scan.choices.choose_reading",
+        "les lecteurs diffèrent sur le domaine de l'adresse ; une seule des deux lectures est sur un domaine "
+        "connu : c'est elle qui est retenue."),
     "second_reading_shown": FieldRule(
         Effect.REPAIR, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.page.text_fields_read",
         "les lecteurs diffèrent : la lecture proposée est celle qui a la forme du champ, ou, pour des chiffres, "

@@ -7,6 +7,8 @@ Sections of :class:`pipeline.settings.Settings` (``CLAS_OMR__*``, ``CLAS_OCR__*`
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict
 
 # Identification and registration live in their own module; re-exported here for the readers that import them.
@@ -50,6 +52,17 @@ class OmrSettings(BaseModel):
     """Highest fill a blurred cross reaches (0.6-0.7 measured, issue 3): a box inked over more than this
     share yet not dark enough to be cancelled is neither a clear tick nor a clear correction, so a person
     decides (a HEIC photo's shadowed, fully inked "Autre" box was read as ticked at 0.98 confidence)."""
+    core_cut: float = 0.25
+    """Share of a box interior's height and width left out on each side to measure its centre (``omr.core_share``):
+    the centre is the middle half, 3.2 pt of the 6.4 pt interior, where every tick crosses."""
+    core_empty_max: float = 0.04
+    """Highest ink share (0-1) of a box interior's centre at which its ink is at the rim only, not a tick
+    (``omr.tick_state``). Measured at 10be5cb on the independent devset: the 525 ticked boxes (typed glyphs,
+    crosses, check marks, crosses running out of the box) ink 0.067-1.0 of the centre (5th percentile 0.23), while
+    the 54 empty boxes filled over ``empty_max`` by faxes, photocopies, 1-bit scans and phone shadows ink 0.000 of
+    it but 9 (0.020-0.033 on a fax and a photocopy; 0.09-0.33 on two phone photos, whose shadows reach the centre).
+    The project's own scans and photos (seed 2026, 2 forms per image kind): the 334 ticked boxes ink 0.18-1.0 of
+    the centre, and no empty box fills over ``empty_max``."""
     frame_ring_min: float = 0.15
     """Ink share (0-1) a one-pixel ring at a box interior's edge must reach, as the ``frame_quantile`` over the
     page's boxes, to be taken as the blank form's own ink (``omr.blank_frame_px``). Not fitted on a labelled
@@ -103,6 +116,9 @@ class OmrSettings(BaseModel):
     streak_faint_share: float = 0.2
     """A pixel darker than paper by this share of the paper-to-ink range counts towards a streak: a copier's
     streak is often lighter than toner and only partly under the ink threshold along its length."""
+    streak_paper_ink_min: float = 0.02
+    """Share (0-1) of a line's pixels on blank paper that must be ink for the line to be a streak the readers see
+    (``pipeline.reading.scan.foreign_ink._unseen_lines``); a fainter line reaches no field."""
     foreign_ink_min_pt2: float = 6.0
     """Ink (pt², specks removed) a mark must have outside every zone, box and printed line to be foreign
     (a stamp, a stray signature, a toner streak). Measured (issue 3): clean scans, photos and hand-marked
@@ -302,6 +318,14 @@ class OcrSettings(BaseModel):
     ``text_confidence_min``, so a person reads it. Devset, typed forms: of 45 differing zones, tesseract
     was right on 10 and wrong on 35 (PP-OCRv6 right on 28 of those); own scans and photos: of 33, tesseract
     right on 2, PP-OCRv6 on 20."""
+    readers_chosen_confidence: float = 0.80
+    """Confidence (0-1) of a zone whose two readers differ when a witness of the field chooses one reading
+    (``pipeline.reading.scan.choices``: the given-name lexicon, the ticked class level, a known mail domain). Above
+    ``text_confidence_min``, under ``readers_agree_confidence``: measured at 10be5cb on both corpora, the witnesses
+    chose right 11 of 11 typed zones and 37 of 39 handwritten ones (those stay under the handwriting hold)."""
+    first_names_file: Path = Path("/usr/share/hunspell/fr_FR.dic")
+    """The French Hunspell dictionary whose ``po:prn`` entries are the given-name lexicon (Debian package
+    ``hunspell-fr-comprehensive``; ``pipeline.reading.lexicon``)."""
     timeout_s: float = 60.0
     """Hard limit for one tesseract call, in seconds."""
     photo_sharpen_sigma_pt: float = 0.8

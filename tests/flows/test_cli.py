@@ -43,6 +43,22 @@ def test_run_json_is_clean_and_balanced(tmp_path: Path) -> None:
     assert truth["values"]["pupil_surname"] not in output
 
 
+@pytest.mark.prefect_server
+def test_a_missing_lexicon_stops_the_run_before_any_document_with_what_to_install(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLES_INBOX / "text_pdf-0000.pdf", inbox / "text_pdf-0000.pdf")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAS_"))}
+    env |= {"CLAS_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "CLAS_DATA_DIR": str(tmp_path / "data"),
+            "PREFECT_HOME": str(tmp_path / "prefect"), "CLAS_OCR__FIRST_NAMES_FILE": str(tmp_path / "absent.dic")}
+    proc = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--inbox", str(inbox), "--json"],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 4, proc.stderr[-2000:]
+    assert "lexique des prénoms" in proc.stderr and "hunspell-fr-comprehensive" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (inbox / "text_pdf-0000.pdf").exists()  # nothing was taken in
+
+
 def test_missing_inbox_says_so_in_french(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLAS_")}
     env["CLAS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"

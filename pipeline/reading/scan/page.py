@@ -43,8 +43,10 @@ from pipeline.form.definition import (
 from pipeline.form.template_image import blank_page_image
 from pipeline.reading.anchors import find_page
 from pipeline.reading.identify import IdentifiedPage
+from pipeline.reading.lexicon import first_names
 from pipeline.reading.realign import realign_field
 from pipeline.reading.register import RegisteredPage, register_page
+from pipeline.reading.scan.choices import choose_reading
 from pipeline.reading.scan.combs import CombStrip, comb_field, read_comb_fields
 from pipeline.reading.scan.foreign_ink import (
     ForeignInk,
@@ -403,8 +405,13 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
                      registration: RegistrationSettings) -> dict[str, ExtractedField]:
     """Text and e-mail fields from their words: repairs, the two readers' verdict, caps, and the handwriting hold.
 
-    When the readers differ and only the second reader's reading passes the field's caps (``Lucas |`` beside
-    ``Lucas``), that reading is the value shown to the person who decides; the field stays held either way.
+    When the readers differ, a witness of the field may choose one reading (:func:`choices.choose_reading`: edge
+    marks, the given-name lexicon, the ticked level, a known mail domain). Otherwise, when only the second reader's
+    reading passes the field's caps, that reading is the value shown to the person who decides; the field stays
+    held.
+
+    Raises:
+        LexiconMissingError: The given-name lexicon is not installed (``ocr.first_names_file``).
 
     Args:
         text_pairs: Each inked text or e-mail field with the words tesseract read in it.
@@ -417,6 +424,7 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
         registration: What the position quality costs the confidence.
     """
     fields: dict[str, ExtractedField] = {}
+    names = first_names(ocr.first_names_file)
     for (f, read), line in zip(text_pairs, second, strict=True):
         readings = (ReaderReading(reader=Reader.TESSERACT, value=text_value(f.kind, read),
                                   score=round(words_confidence(read), 4) if read else None),
@@ -441,7 +449,11 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
         second_value = fix_email(second_value) if f.kind is FieldKind.EMAIL else second_value
         confidence, verdict = readers_verdict(value, second_value, confidence, ocr)
         rules.append(verdict)
-        if verdict == "readers_differ" and second_value and caps_that_bite(f, value, ocr) and not caps_that_bite(
+        choice = None if verdict == "readers_agree" else choose_reading(f, value, second_value, class_level, names, ocr)
+        if choice is not None:
+            value, confidence = choice.value, choice.confidence
+            rules.append(choice.rule)
+        elif verdict == "readers_differ" and second_value and caps_that_bite(f, value, ocr) and not caps_that_bite(
                 f, second_value, ocr):
             value = second_value  # shown to the person who decides: the reading that has the field's shape
             rules.append("second_reading_shown")

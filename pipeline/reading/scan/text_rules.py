@@ -198,12 +198,6 @@ TEXT_CAPS: tuple[Callable[[str, str | None, OcrSettings], float], ...] = (
 """Caps on a text reading by what its field holds (each 1.0 for the fields it does not concern)."""
 
 
-def reading_cap(field: Field, value: str | None, ocr: OcrSettings) -> float:
-    """The highest confidence a text or e-mail reading may keep: its kind's syntax (:func:`validator_cap`)
-    and each of :data:`TEXT_CAPS`."""
-    return min((1.0, *(cap for _, cap in caps_that_bite(field, value, ocr))))
-
-
 def caps_that_bite(field: Field, value: str | None, ocr: OcrSettings) -> list[tuple[str, float]]:
     """The caps under 1.0 on a reading, by rule name (the function's name, a key of
     :data:`pipeline.reading.rules.FIELD_RULES`), in :func:`validator_cap`, :data:`TEXT_CAPS` order."""

@@ -110,14 +110,36 @@ def _text_field(name: str, tesseract: str, ppocr: str, ppocr_score: float = 0.99
 
 
 def test_the_reading_with_the_fields_shape_is_the_one_shown_when_the_readers_differ() -> None:
-    # Devset photocopy: a streak beside "Lucas" read "Lucas |" by tesseract, "Lucas" by PP-OCRv6.
-    held = _text_field("p2_pupil_first_name", "Lucas |", "Lucas")
-    assert held.value == "Lucas" and held.confidence < OcrSettings().text_confidence_min
+    # A noise mark inside a name, read by tesseract only: PP-OCRv6's reading has a name's shape and is shown, held.
+    held = _text_field("p2_pupil_surname", "BOU|LANGER", "BOULANGER")
+    assert held.value == "BOULANGER" and held.confidence < OcrSettings().text_confidence_min
     assert held.rules[:2] == ("readers_differ", "second_reading_shown")
-    assert [r.value for r in held.readings] == ["Lucas |", "Lucas"]
+    assert [r.value for r in held.readings] == ["BOU|LANGER", "BOULANGER"]
 
-    kept = _text_field("pupil_first_name", "Anaïs", "Anais")  # both have a name's shape: tesseract's stays
-    assert kept.value == "Anaïs" and kept.rules == ("readers_differ",)
+    kept = _text_field("guardian1_surname", "LÉVÉQUE", "LÉVÊQUE")  # both have a name's shape: tesseract's stays
+    assert kept.value == "LÉVÉQUE" and kept.rules == ("readers_differ",)
+    assert kept.confidence < OcrSettings().text_confidence_min
 
     agreed = _text_field("pupil_first_name", "Anaïs", "Anaïs")
     assert agreed.value == "Anaïs" and agreed.confidence == OcrSettings().readers_agree_confidence
+
+
+def test_a_witness_of_the_field_chooses_between_differing_readers() -> None:
+    # Devset photocopy: a streak beside "Lucas" read "Lucas |" by tesseract, "Lucas" by PP-OCRv6: one reading once
+    # the mark at its end is dropped.
+    edges = _text_field("p2_pupil_first_name", "Lucas |", "Lucas")
+    assert (edges.value, edges.confidence) == ("Lucas", OcrSettings().readers_agree_confidence)
+    assert edges.rules == ("readers_differ", "readers_agree_edges")
+    # Devset shrunk print: only PP-OCRv6's reading is a given name of the lexicon.
+    named = _text_field("pupil_first_name", "Maëélys", "Maëlys")
+    assert (named.value, named.confidence) == ("Maëlys", OcrSettings().readers_chosen_confidence)
+    assert named.rules == ("readers_differ", "first_name_lexicon")
+    assert [r.value for r in named.readings] == ["Maëélys", "Maëlys"]
+
+
+def test_the_second_readers_full_width_marks_are_the_ones_tesseract_gives() -> None:
+    from pipeline.reading.scan.second_reader import line_text
+
+    assert line_text(" ： ") == ":"  # a speck on an empty devset zone, beside tesseract's nothing
+    assert line_text("Lucas，") == "Lucas,"
+    assert line_text("Mae\u0308lys LÉVÊQUE") == "Maëlys LÉVÊQUE"  # accents kept, composed

@@ -11,12 +11,12 @@ import pytest
 from pipeline.form.definition import FieldKind, form_v1
 from pipeline.reading.scan.strips import Word
 from pipeline.reading.scan.text_rules import (
+    caps_that_bite,
     class_line_cap,
     class_line_confidence,
     drop_speck_words,
     email_confidence,
     person_name_cap,
-    reading_cap,
     repair_reading,
     stray_punctuation_cap,
     validator_cap,
@@ -138,12 +138,17 @@ def test_punctuation_where_a_field_never_has_any_is_a_speck_for_a_person(name: s
 
 def test_a_reading_is_capped_by_its_kinds_syntax_and_by_what_its_field_holds() -> None:
     ocr, form = OcrSettings(), form_v1()
-    assert reading_cap(form.field("pupil_address"), "29, chemin Anaïs Marin", ocr) == 1.0
-    assert reading_cap(form.field("pupil_address"), "29, chemin Anaïs Marin.", ocr) == ocr.unread_confidence
-    assert reading_cap(form.field("guardian1_first_name"), "Corinne:", ocr) == ocr.unread_confidence
-    assert reading_cap(form.field("guardian1_first_name"), "LUC", ocr) == 1.0  # its case is the two readers' call
-    assert reading_cap(form.field("class_name"), "Se B - M. Lamy", ocr) == ocr.unread_confidence
-    assert reading_cap(form.field("referrer_email"), "j.lamy@ac-versailles", ocr) < ocr.text_confidence_min
+
+    def cap(field: str, value: str) -> list[tuple[str, float]]:
+        return caps_that_bite(form.field(field), value, ocr)
+
+    assert cap("pupil_address", "29, chemin Anaïs Marin") == []
+    assert cap("pupil_address", "29, chemin Anaïs Marin.") == [("stray_punctuation_cap", ocr.unread_confidence)]
+    assert cap("guardian1_first_name", "Corinne:") == [("person_name_cap", ocr.unread_confidence)]
+    assert cap("guardian1_first_name", "LUC") == []  # its case is the two readers' call
+    assert cap("class_name", "Se B - M. Lamy") == [("class_line_cap", ocr.unread_confidence)]
+    [(name, value)] = cap("referrer_email", "j.lamy@ac-versailles")
+    assert name == "validator_cap" and value < ocr.text_confidence_min
 
 
 def test_lone_punctuation_at_the_ends_of_a_text_is_a_speck() -> None:

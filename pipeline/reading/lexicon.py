@@ -1,0 +1,114 @@
+"""A lexicon of French given names, which chooses between two readers' readings of a first name.
+
+The names are the entries that the French Hunspell dictionary of the Dicollecte project (Grammalecte, MPL-2.0)
+tags ``po:prn`` (prénom): 2,832 in version 7.0 (Debian package ``hunspell-fr-comprehensive`` 1:7.0-1, installed by
+``make system``). The dictionary is read from the installation, never downloaded.
+
+A lexicon never rejects a reading (a pupil's name need not be in it); it only chooses, when the two readers of a
+zone differ and exactly one of them spells a name of the lexicon (:func:`pipeline.reading.scan.choices.choose_reading`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+FIRST_NAMES_PACKAGE = "hunspell-fr-comprehensive"
+"""Debian package that installs :data:`FIRST_NAMES_DICTIONARY`."""
+
+FIRST_NAME_TAG = "po:prn"
+"""Grammalecte's tag of a given name (``Jules/L'D'Q' po:prn is:mas is:inv``)."""
+
+FIRST_NAMES_MIN = 1000
+"""Fewest given names a dictionary must hold to be the one measured (2,832 in version 7.0): a smaller file is another
+dictionary (a spelling list without tags), and choosing with it would not be the measured mechanism."""
+
+_WORD_SPLIT = re.compile(r"[\s\-]+")
+
+
+class LexiconMissingError(RuntimeError):
+    """The given-name dictionary is not installed, or is not one that tags given names.
+
+    An installation fault, not a document's (as ``pipeline.form.fonts.FormFontMissingError``): the run stops
+    with what to install rather than read names differently from the measured installation.
+
+    Attributes:
+        path: The dictionary file looked for.
+        package: Debian package that installs it.
+    """
+
+    def __init__(self, path: Path, package: str = FIRST_NAMES_PACKAGE) -> None:
+        """Create the error; see the class docstring for the attributes."""
+        self.path = path
+        self.package = package
+        super().__init__(
+            f"lexique des prénoms absent ou incomplet : {path} ; installer le paquet Debian {package} "
+            f"(`make system` ou `apt-get install -y {package}`) / given-name lexicon missing or incomplete: "
+            f"{path}; install the Debian package {package}")
+
+    def __reduce__(self) -> tuple[type[LexiconMissingError], tuple[Path, str]]:
+        """Pickle from the attributes, so a worker process sends the error back whole."""
+        return (type(self), (self.path, self.package))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """A set of words, each as the dictionary writes it (``Maëlys``), and where it came from.
+
+    Attributes:
+        words: The entries, case and accents as written.
+        source: The file they were read from.
+    """
+
+    words: frozenset[str]
+    source: Path
+
+    def spells(self, value: str | None) -> bool:
+        """Whether every word of ``value`` (split at spaces and hyphens: ``Jean-Luc``) is an entry, written as the
+        dictionary writes it or all in capitals (``JULES``). ``jules`` is not ``Jules``: a name typed in lower
+        case is no name's spelling, and case is what the two readers disagree on (``jules``/``Jules``)."""
+        if not value:
+            return False
+        words = [w for w in _WORD_SPLIT.split(value.strip()) if w]
+        return bool(words) and all(w in self.words or (w.isupper() and w.capitalize() in self.words) for w in words)
+
+
+def read_tagged_entries(text: str, tag: str) -> frozenset[str]:
+    """The entries of a Hunspell ``.dic`` text whose tags include ``tag`` (the first line, a count, is skipped).
+
+    Args:
+        text: The dictionary's text.
+        tag: A morphological tag, ``po:prn``.
+
+    Returns:
+        The entries' words, without their ``/flags``.
+    """
+    out = set()
+    for line in text.splitlines()[1:]:
+        if tag in line.split()[1:]:
+            out.add(line.split()[0].split("/")[0])
+    return frozenset(out)
+
+
+@cache
+def first_names(path: Path) -> Lexicon:
+    """The given-name lexicon of the Hunspell dictionary at ``path`` (``OcrSettings.first_names_file``), read once
+    per process.
+
+    Raises:
+        LexiconMissingError: The file is missing, unreadable, or holds fewer than :data:`FIRST_NAMES_MIN` names.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LexiconMissingError(path) from exc
+    words = read_tagged_entries(text, FIRST_NAME_TAG)
+    if len(words) < FIRST_NAMES_MIN:
+        raise LexiconMissingError(path)
+    log.info("given-name lexicon: %d names from %s", len(words), path)
+    return Lexicon(words, path)

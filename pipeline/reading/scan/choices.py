@@ -1,0 +1,145 @@
+"""When the two readers of a text zone differ, the field's own knowledge may choose between their readings.
+
+Each witness below knows something about what its field holds that neither reader used: values never begin or end
+with a lone mark, a given name is usually one of the lexicon's, a class line begins with the level ticked beside
+it, and a school mail address is on a known domain. A witness chooses only when exactly one of the two readings
+passes it and the readings agree everywhere else; otherwise the field stays held for a person
+(``OcrSettings.readers_differ_confidence``).
+
+Measured on both corpora at 10be5cb, from the readings each field records (``ExtractedField.readings``):
+the independent devset (``bench --corpus ../shared/devset``) and the project's own scans (seed 2026, 3 forms per
+image kind), every zone whose readers differ:
+
+=====================  ===================================  ======================================
+witness                devset: right / chosen               own scans: right / chosen
+=====================  ===================================  ======================================
+edge marks             typed 9/9, handwritten 5/5            typed 5/5, handwritten 1/1
+given-name lexicon     typed 7/7, handwritten 21/22          typed 1/1, handwritten 13/13
+class level            typed 2/2, handwritten 2/2            typed 1/1 (tails equal), handwritten 0
+mail domain            typed 1/1, handwritten 1/2            none differed so
+=====================  ===================================  ======================================
+
+The one handwritten given name chosen wrong (``Jude`` for *Jade*, PP-OCRv6 read ``Jale``) and the handwritten
+address chosen wrong (both readers lost the same dot) stay under the handwriting hold, which caps every
+handwritten zone whatever its witnesses (``pipeline.reading.scan.page.text_fields_read``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pipeline.deciding.crosscheck import KNOWN_EMAIL_DOMAINS
+from pipeline.form.definition import CLASS_LEVELS, Field, FieldKind
+from pipeline.reading.lexicon import Lexicon
+from pipeline.reading.scan.text_rules import CLASS_LETTER_FIELDS
+from pipeline.settings import OcrSettings
+from schemas.extraction import ExtractedField, normalise_text
+
+FREE_TEXT_FIELDS = ("observations", "criteria_other_text")
+"""Fields of sentences, which may end with a full stop: no edge mark is dropped from them."""
+
+FIRST_NAME_FIELDS = ("pupil_first_name", "p2_pupil_first_name", "guardian1_first_name", "guardian2_first_name")
+"""Fields that hold one given name (or a compound ``Jean-Luc``)."""
+
+_EDGE_MARKS = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A reading a witness chose between two differing readers.
+
+    Attributes:
+        value: The chosen reading, as it will be shown and routed.
+        confidence: 0-1: ``ocr.readers_agree_confidence`` when the readings are the same once edge marks are
+            dropped, else ``ocr.readers_chosen_confidence``.
+        rule: The witness's rule name (a key of ``pipeline.reading.rules.FIELD_RULES``).
+    """
+
+    value: str
+    confidence: float
+    rule: str
+
+
+def without_edge_marks(value: str | None) -> str | None:
+    """``value`` without the non-alphanumeric characters at its two ends (``(CARRE`` → ``CARRE``, ``Lucas |`` →
+    ``Lucas``, ``2026-2027.`` → ``2026-2027``); ``None`` when nothing is left."""
+    if value is None:
+        return None
+    return _EDGE_MARKS.sub("", value.strip()) or None
+
+
+def choose_reading(field: Field, first: str | None, second: str | None, class_level: ExtractedField | None,
+                   names: Lexicon, ocr: OcrSettings) -> Choice | None:
+    """The reading a witness of ``field`` chooses when tesseract's (``first``) and the second reader's (``second``)
+    differ, both after the field's repairs; ``None`` when no witness chooses (the field stays held).
+
+    Witnesses, in order:
+
+    * ``readers_agree_edges``: the readings are the same once the marks at their ends are dropped (a speck read as
+      ``|``, ``°``, ``.`` by one reader only), for every field but sentences (:data:`FREE_TEXT_FIELDS`);
+    * ``class_level_chooses``: a class line whose readings agree after the level word, when exactly one starts
+      with the level ticked on the page at ``ocr.text_confidence_min`` or more (``CEI B`` / ``CE1 B``);
+    * ``first_name_lexicon``: a given name, when exactly one reading is spelled by the lexicon (``Maëélys`` /
+      ``Maëlys``, ``jules`` / ``Jules``);
+    * ``email_domain_lexicon``: an address whose local parts agree, when exactly one reading is on a domain of
+      ``KNOWN_EMAIL_DOMAINS`` (``ac-versaitles.fr`` / ``ac-versailles.fr``).
+
+    Args:
+        field: The form field (``field.name``, ``field.kind``).
+        first: Tesseract's reading, after the field's repairs.
+        second: The second reader's, after the same repairs.
+        class_level: The page's class level as OMR read it, if on this page.
+        names: The given-name lexicon (:func:`pipeline.reading.lexicon.first_names`).
+        ocr: ``readers_agree_confidence``, ``readers_chosen_confidence``, ``text_confidence_min``.
+    """
+    if not first or not second:
+        return None
+    if field.name not in FREE_TEXT_FIELDS:
+        a, b = without_edge_marks(first), without_edge_marks(second)
+        if a and normalise_text(a) == normalise_text(b):
+            return Choice(a, ocr.readers_agree_confidence, "readers_agree_edges")
+    picked: str | None = None
+    rule = ""
+    if field.name in CLASS_LETTER_FIELDS:
+        picked, rule = _by_class_level(first, second, class_level, ocr), "class_level_chooses"
+    elif field.name in FIRST_NAME_FIELDS:
+        picked, rule = _one_of(first, second, names.spells), "first_name_lexicon"
+    elif field.kind is FieldKind.EMAIL:
+        picked, rule = _by_mail_domain(first, second), "email_domain_lexicon"
+    return Choice(picked, ocr.readers_chosen_confidence, rule) if picked else None
+
+
+def _one_of(first: str, second: str, passes: Callable[[str], bool]) -> str | None:
+    """The one reading ``passes`` accepts, ``None`` when it accepts both or neither."""
+    a, b = passes(first), passes(second)
+    return (first if a else second) if a != b else None
+
+
+def _by_class_level(first: str, second: str, class_level: ExtractedField | None, ocr: OcrSettings) -> str | None:
+    """The class line starting with the confidently ticked level, when the two agree after their first word."""
+    ticked = class_level.value if class_level is not None and isinstance(class_level.value, list) else []
+    if len(ticked) != 1 or class_level is None or class_level.confidence < ocr.text_confidence_min:
+        return None
+    printed = dict(CLASS_LEVELS)[ticked[0]].casefold()
+    if normalise_text(_split_level(first)[1]) != normalise_text(_split_level(second)[1]):
+        return None
+    return _one_of(first, second, lambda v: _split_level(v)[0].casefold() == printed)
+
+
+_LEVEL_HEAD = re.compile(r"^\s*(\S+?)(?:(?<=\d)(?=[A-Z]\b)|\s+|$)(.*)$")
+
+
+def _split_level(line: str) -> tuple[str, str]:
+    """A class line's level word and the rest (``CM2 B - M. Roux`` → ``CM2``, ``B - M. Roux``)."""
+    match = _LEVEL_HEAD.match(line)
+    return (match.group(1), match.group(2)) if match else (line, "")
+
+
+def _by_mail_domain(first: str, second: str) -> str | None:
+    """The address on a known domain, when the two have the same local part (compared in lower case)."""
+    parts = [v.lower().split("@") for v in (first, second)]
+    if any(len(p) != 2 for p in parts) or parts[0][0] != parts[1][0]:
+        return None
+    return _one_of(first, second, lambda v: v.lower().split("@")[1] in KNOWN_EMAIL_DOMAINS)

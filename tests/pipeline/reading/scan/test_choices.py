@@ -1,0 +1,110 @@
+"""Witnesses that choose between two differing readers of a text zone (``pipeline.reading.scan.choices``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.form.definition import Field, form_v1
+from pipeline.reading.lexicon import (
+    FIRST_NAMES_MIN,
+    Lexicon,
+    LexiconMissingError,
+    first_names,
+    read_tagged_entries,
+)
+from pipeline.reading.scan.choices import choose_reading, without_edge_marks
+from pipeline.settings import OcrSettings, Settings
+from schemas.extraction import ExtractedField, Source, ZoneBox
+
+OCR = OcrSettings()
+FIELDS: dict[str, Field] = {f.name: f for f in form_v1().fields}
+
+
+@pytest.fixture(scope="module")
+def names() -> Lexicon:
+    return first_names(Settings().ocr.first_names_file)
+
+
+def level(code: str, confidence: float = 0.9) -> ExtractedField:
+    return ExtractedField(name="class_level", value=[code], confidence=confidence, source=Source.OMR, page=1,
+                          zone=ZoneBox(x0=0, top=0, x1=1, bottom=1))
+
+
+def test_the_installed_dictionary_gives_the_measured_given_names(names: Lexicon) -> None:
+    assert len(names.words) >= FIRST_NAMES_MIN
+    for name in ("Maëlys", "Anaïs", "Jules", "Fatoumata", "Ibrahim", "Timéo"):
+        assert names.spells(name), name
+    assert names.spells("JULES") and names.spells("Jean-Luc")
+    assert not names.spells("jules") and not names.spells("Maëélys") and not names.spells("")
+
+
+def test_only_entries_tagged_as_given_names_are_read() -> None:
+    text = "3\nJules/L'D'Q' po:prn is:mas is:inv\njules/L'D'Q' po:nom is:mas is:inv\nDupont/L'D'Q' po:patr is:epi\n"
+    assert read_tagged_entries(text, "po:prn") == frozenset({"Jules"})
+
+
+def test_a_missing_or_untagged_dictionary_stops_with_what_to_install(tmp_path: Path) -> None:
+    with pytest.raises(LexiconMissingError, match="hunspell-fr-comprehensive"):
+        first_names(tmp_path / "absent.dic")
+    plain = tmp_path / "plain.dic"
+    plain.write_text("2\nJules\nLucas\n", encoding="utf-8")  # a spelling list without tags
+    with pytest.raises(LexiconMissingError):
+        first_names(plain)
+
+
+@pytest.mark.parametrize(("field", "first", "second", "value", "rule"), [
+    ("pupil_first_name", "Maëélys", "Maëlys", "Maëlys", "first_name_lexicon"),
+    ("pupil_first_name", "jules", "Jules", "Jules", "first_name_lexicon"),
+    ("guardian1_first_name", "Anaïs", "Anais", "Anaïs", "first_name_lexicon"),
+    ("pupil_address", "49, avenue Breton |", "49, avenue Breton", "49, avenue Breton", "readers_agree_edges"),
+    ("guardian1_surname", "(CARRE", "CARRE", "CARRE", "readers_agree_edges"),
+    ("school_year", "2026-2027", "2026-2027.", "2026-2027", "readers_agree_edges"),
+    ("referrer_email", "celina.renault@ac-versaitles.fr", "celina.renault@ac-versailles.fr",
+     "celina.renault@ac-versailles.fr", "email_domain_lexicon"),
+])
+def test_a_witness_chooses_the_one_reading_it_knows(names: Lexicon, field: str, first: str, second: str, value: str,
+                                                    rule: str) -> None:
+    choice = choose_reading(FIELDS[field], first, second, None, names, OCR)
+    assert choice is not None
+    assert (choice.value, choice.rule) == (value, rule)
+    expected = OCR.readers_agree_confidence if rule == "readers_agree_edges" else OCR.readers_chosen_confidence
+    assert choice.confidence == expected >= OCR.text_confidence_min
+
+
+@pytest.mark.parametrize(("first", "second", "ticked", "value"), [
+    ("CEI B", "CE1 B", "CE1", "CE1 B"),
+    ("CM28B", "CM2 B", "CM2", "CM2 B"),
+    ("CM B - M. Morin", "CM1 B - M. Morin", "CM1", "CM1 B - M. Morin"),
+])
+def test_the_ticked_level_chooses_the_class_line_that_begins_with_it(names: Lexicon, first: str, second: str,
+                                                                     ticked: str, value: str) -> None:
+    choice = choose_reading(FIELDS["class_name"], first, second, level(ticked), names, OCR)
+    assert choice is not None and (choice.value, choice.rule) == (value, "class_level_chooses")
+
+
+@pytest.mark.parametrize(("field", "first", "second", "class_level"), [
+    ("pupil_first_name", "Lara", "Léna", None),  # both are names: a person decides
+    ("pupil_first_name", "Xqzt", "Qxzt", None),  # neither is
+    ("pupil_first_name", "Lucas", None, None),  # one reader read nothing
+    ("class_name", "CEI B", "CE1 C", "CE1"),  # they differ after the level too
+    ("class_name", "CEI B", "CE1 B", None),  # no level ticked
+    ("referrer_email", "a.remy@ac-versaitles.fr", "a.remi@ac-versailles.fr", None),  # local parts differ
+    ("referrer_email", "a.remy@gmail.com", "a.remy@orange.fr", None),  # both domains known
+    ("observations", "Élève discret.", "Élève discret", None),  # a sentence may end with a full stop
+])
+def test_no_witness_chooses_when_it_cannot_tell(names: Lexicon, field: str, first: str, second: str | None,
+                                                class_level: str | None) -> None:
+    ticked = level(class_level) if class_level else None
+    assert choose_reading(FIELDS[field], first, second, ticked, names, OCR) is None
+
+
+def test_a_level_ticked_without_confidence_chooses_nothing(names: Lexicon) -> None:
+    assert choose_reading(FIELDS["class_name"], "CEI B", "CE1 B", level("CE1", 0.4), names, OCR) is None
+
+
+def test_edge_marks_go_from_both_ends_only() -> None:
+    assert without_edge_marks("° M. David, cpe |") == "M. David, cpe"
+    assert without_edge_marks(" | ") is None
+    assert without_edge_marks("Jean-Luc") == "Jean-Luc"
