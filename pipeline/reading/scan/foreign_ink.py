@@ -137,8 +137,27 @@ class ForeignInk:
         return fields_touched(grown, definition.page_fields(page), WORK_DPI / 72.0, omr.stamp_fields)
 
 
+def _unseen_lines(labels: np.ndarray, count: int, mask: np.ndarray, template: np.ndarray, areas: np.ndarray,
+                  omr: OmrSettings) -> np.ndarray:
+    """Labels of the lines found on the faint mask that the readers never see: on the blank paper they cross (off
+    the printed form and every value area), under ``omr.streak_paper_ink_min`` of their pixels are ink.
+
+    Readers see only the ink mask: the text readers a page whitened outside it, OMR and combs its fill. A copier's
+    streak lighter than the ink threshold all along its length changes no reading, yet it reached every field of
+    its column (issue 16, devset photocopies: 16 typed fields held as « encre étrangère », each read right by both
+    readers). A line of letters' strokes that the gap bridging joined across rows is no ink on paper either.
+    """
+    paper = (~template & ~areas).ravel()
+    flat = labels.ravel()
+    on_paper = np.bincount(flat[paper], minlength=count).astype(np.float64)
+    inked = np.bincount(flat[paper & (mask.ravel() > 0)], minlength=count)
+    share = inked / np.maximum(on_paper, 1.0)
+    unseen = np.nonzero(share < omr.streak_paper_ink_min)[0]
+    return unseen[unseen > 0]
+
+
 def _split_lines(extra: np.ndarray, mask: np.ndarray, template: np.ndarray, px_per_pt: float, omr: OmrSettings,
-                 faint: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                 faint: np.ndarray | None, areas: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The page's straight lines, as streaks and as short level lines (a stamp's frame, an underline).
 
     ``extra`` (the ink not in the template, 0/1 ``uint8``) is updated in place: short lines join it, and the ink
@@ -156,6 +175,8 @@ def _split_lines(extra: np.ndarray, mask: np.ndarray, template: np.ndarray, px_p
     # left between two printed lines of text can be wider than tall (issue 16: it became a mark at the title
     # once the title's glyphs changed by a pixel).
     count, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    if count > 1 and faint is not None and areas is not None:
+        lines[np.isin(labels, _unseen_lines(labels, count, mask, template, areas, omr))] = 0
     lines &= ~template.astype(np.uint8)
     longest = omr.foreign_hull_max_pt * px_per_pt
     short = [i for i in range(1, count)
@@ -194,7 +215,7 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
     # Stamps, signatures and streaks are strokes; a wide dark blot is a shadow's edge left by flattening a
     # photo (or a blackened box, a value): whatever holds a large solid part is no foreign mark.
     drop_blots(extra, px_per_pt, omr)
-    lines, short_lines = _split_lines(extra, mask, template, px_per_pt, omr, faint)
+    lines, short_lines = _split_lines(extra, mask, template, px_per_pt, omr, faint, areas)
     longest = omr.foreign_hull_max_pt * px_per_pt
     radius = max(1, int(round(omr.foreign_group_pt * px_per_pt)))
     grouped = cv2.dilate(extra, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))

@@ -29,12 +29,17 @@ from schemas.extraction import ExtractedField, RawValue, Source, TickState
 log = logging.getLogger(__name__)
 
 
-def tick_state(fill: float, omr: OmrSettings, darkness: float | None = None) -> TickState:
+def tick_state(fill: float, omr: OmrSettings, darkness: float | None = None, core: float | None = None) -> TickState:
     """Band of a fill ratio (see ``OmrSettings`` for the bands and where they come from).
 
     ``darkness`` (the box's mean darkness, :meth:`GreyLevels.darkness`) confirms a fill in the
     cancelled band: a cross blurred by a phone photo fills 0.6-0.7 of the box once thresholded but
     keeps a darkness of 0.45-0.55, while a blackened box stays above 0.8.
+
+    ``core`` (the ink share of the interior's centre, :func:`core_share`) tells a tick from ink at the rim: every
+    tick, cross or check mark crosses the centre of its box, while a frame thickened by a 1-bit scan, a fax's
+    or a copier's noise along the border and a shadow's edge stay at the rim (``omr.core_empty_max``). A box in
+    the unsure band with no ink at its centre is empty; a box in the ticked band with none is unsure.
     """
     if fill >= omr.cancelled_min and darkness is not None and darkness < omr.cancelled_darkness_min:
         if darkness >= omr.cancelled_darkness_unsure or fill > omr.blurred_tick_fill_max:
@@ -42,11 +47,20 @@ def tick_state(fill: float, omr: OmrSettings, darkness: float | None = None) -> 
         return TickState.TICKED
     if fill >= omr.cancelled_min:
         return TickState.CANCELLED
+    rim_only = core is not None and core <= omr.core_empty_max
     if fill >= omr.ticked_min:
-        return TickState.TICKED
+        return TickState.UNSURE if rim_only else TickState.TICKED
     if fill > omr.empty_max:
-        return TickState.UNSURE
+        return TickState.EMPTY if rim_only else TickState.UNSURE
     return TickState.EMPTY
+
+
+def core_share(interior: np.ndarray, omr: OmrSettings) -> float:
+    """Ink share (0-1) of a box interior's centre: the interior (0/1, frame already left out) without
+    ``omr.core_cut`` of its height and width on each side. 0 for an empty crop."""
+    h, w = interior.shape[:2]
+    dy, dx = int(h * omr.core_cut), int(w * omr.core_cut)
+    return _share(interior[dy:h - dy, dx:w - dx])
 
 
 def _band_margin(fill: float, omr: OmrSettings) -> float:
@@ -68,7 +82,7 @@ def _band_margin(fill: float, omr: OmrSettings) -> float:
     return min(1.0, nearest / max(1e-6, omr.empty_max))
 
 
-def box_margin(fill: float, omr: OmrSettings, darkness: float | None = None) -> float:
+def box_margin(fill: float, omr: OmrSettings, darkness: float | None = None, core: float | None = None) -> float:
     """How far a box is from changing state, 0 (on an edge) to 1 (clear), as :func:`tick_state` decides it.
 
     A typed cross blurred by a phone photo fills 0.6-0.7 of its box once thresholded, right on the
@@ -81,7 +95,16 @@ def box_margin(fill: float, omr: OmrSettings, darkness: float | None = None) -> 
         fill: The box interior's fill ratio (0-1).
         omr: Bands (``OmrSettings``).
         darkness: The interior's mean darkness (0-1, :meth:`GreyLevels.darkness`), if measured.
+        core: The ink share of the interior's centre (:func:`core_share`), if measured: in the unsure and ticked
+            fill bands it decides, so its distance to ``core_empty_max`` is the margin there.
     """
+    if core is not None and omr.empty_max < fill < omr.cancelled_min:
+        # The centre decides between empty and ticked here (:func:`tick_state`): its distance to
+        # ``core_empty_max``, over it, is the margin of a box empty for want of it, and bounds a tick's.
+        core_margin = min(1.0, abs(core - omr.core_empty_max) / max(1e-6, omr.core_empty_max))
+        if core <= omr.core_empty_max:
+            return core_margin
+        return min(core_margin, box_margin(fill, omr, darkness))
     fill_margin = _band_margin(fill, omr)
     if darkness is None or fill < omr.ticked_min:
         return fill_margin
@@ -214,7 +237,7 @@ def read_ticks(
     grey: np.ndarray | None = None, levels: GreyLevels | None = None,
     registration: RegistrationSettings | None = None, frame_px: int = 0, blank_unsure: bool = False,
 ) -> ExtractedField:
-    """Read a choice or flag field by the fill ratio of each box interior.
+    """Read a choice or flag field by the fill ratio of each box interior and the ink at its centre.
 
     Args:
         field: A ``CHOICE`` or ``FLAG`` field (``field.boxes`` in pt).
@@ -237,14 +260,16 @@ def read_ticks(
         when the group's ``ChoiceRule`` is broken, else grows with the distance to the band edges
         (``omr.box_edge_confidence`` on an edge).
     """
-    fills = {b.option: _share(inside_frame(crop_rect(mask, b.rect.inset(omr.inset_pt), px_per_pt), frame_px))
-             for b in field.boxes}
+    interiors = {b.option: inside_frame(crop_rect(mask, b.rect.inset(omr.inset_pt), px_per_pt), frame_px)
+                 for b in field.boxes}
+    fills = {opt: _share(interior) for opt, interior in interiors.items()}
+    cores = {opt: core_share(interior, omr) for opt, interior in interiors.items()}
     dark = {b.option: (levels.darkness(inside_frame(crop_rect(grey, b.rect.inset(omr.inset_pt), px_per_pt), frame_px))
                        if grey is not None and levels is not None else None) for b in field.boxes}
-    states = {opt: tick_state(f, omr, dark[opt]) for opt, f in fills.items()}
+    states = {opt: tick_state(f, omr, dark[opt], cores[opt]) for opt, f in fills.items()}
     ticked = [b.option for b in field.boxes if states[b.option] is TickState.TICKED]
-    confidence = omr.box_edge_confidence + omr.box_margin_weight * min(box_margin(fills[opt], omr, dark[opt])
-                                                                        for opt in fills)
+    confidence = omr.box_edge_confidence + omr.box_margin_weight * min(
+        box_margin(fills[opt], omr, dark[opt], cores[opt]) for opt in fills)
     if any(s is TickState.UNSURE for s in states.values()) or blank_unsure:
         confidence = min(confidence, omr.unsure_confidence)
     if not _rule_ok(field.rule, len(ticked)) and (field.required or ticked):

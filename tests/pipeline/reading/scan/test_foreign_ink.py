@@ -164,3 +164,25 @@ def test_an_isolated_speck_is_dropped_and_the_dot_of_an_i_stays() -> None:
     assert cleaned[250:253, 250:253].sum() == 0
     assert cleaned[94:97, 101:104].all() and cleaned[100:130, 100:104].all()
     assert mask[250:253, 250:253].all()  # the input is left as it was
+
+
+@pytest.mark.parametrize(("dark_share", "reaches"), [(0.0, False), (0.3, True), (1.0, True)])
+def test_a_streak_lighter_than_the_ink_threshold_reaches_no_field(dark_share: float, reaches: bool) -> None:
+    """A copier's streak the ink mask never keeps (grey 170 on white) changes no reading: it once held every field
+    of its column (issue 16). One dark for part of its length (toner dashes) still reaches them."""
+    definition = form_v1()
+    grey = _blank(1)
+    x = int(round(300 * S))
+    top, bottom = int(20 * S), int((842 - 20) * S)
+    grey[top:bottom, x:x + 3] = 170
+    dash = int(20 * S)
+    for k, y in enumerate(range(top, bottom, dash)):
+        if k % 10 < round(dark_share * 10):  # the first tenths of every ten dashes are toner-dark
+            grey[y:y + dash, x:x + 3] = 60
+
+    mask = ink_mask(grey)
+    found = foreign_ink(mask, definition, 1, OMR, grey)
+
+    assert bool(mask[top:bottom, x:x + 3].any()) is (dark_share > 0)
+    reached = found.fields_reached(definition, 1, OMR)
+    assert ("pupil_surname" in reached) is reaches, reached
