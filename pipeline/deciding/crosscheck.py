@@ -295,6 +295,36 @@ def _repeat_raised(field: ExtractedField, confidence: float) -> ExtractedField:
     return field if "readers_differ" in field.rules else _raised(field, confidence, "repeat_agrees")
 
 
+SURNAME_FIELDS = ("pupil_surname", "p2_pupil_surname", "guardian1_surname", "guardian2_surname")
+"""Fields that hold a surname of the pupil's family: a guardian often bears the pupil's."""
+
+
+def choose_surname_by_family(fields: dict[str, ExtractedField], structure: StructureSettings = DEFAULT_STRUCTURE
+                             ) -> None:
+    """Choose, in place, between the two readings of a surname whose readers differ, by the form's other surnames.
+
+    When exactly one of the zone's two readings is, letter for letter, a surname both readers agreed on in
+    another field of :data:`SURNAME_FIELDS` (``LÉVÉQUE`` / ``LÉVÊQUE`` beside the pupil's agreed ``LÉVÊQUE``), that
+    reading is the value at ``structure.surname_chosen_confidence``, rule ``surname_family_chooses``. A field
+    held with a cause (handwriting, foreign ink) keeps its hold. Measured at 815c8ce: on the devset, typed zones
+    3 of 3 right (two already settled by their edge marks); handwritten 12 of 14 on both corpora, where the
+    agreed surname was itself misread (``BOUVER``).
+    """
+    agreed = {name: f.value for name in SURNAME_FIELDS if (f := fields.get(name)) is not None
+              and "readers_agree" in f.rules and isinstance(f.value, str)}
+    for name in SURNAME_FIELDS:
+        field = fields.get(name)
+        if field is None or field.doubt is not None or "readers_differ" not in field.rules:
+            continue
+        others = {v for n, v in agreed.items() if n != name}
+        readings = {r.value for r in field.readings if r.value}
+        hits = readings & others
+        if len(readings) == 2 and len(hits) == 1:
+            fields[name] = field.model_copy(update={
+                "value": hits.pop(), "confidence": max(field.confidence, structure.surname_chosen_confidence),
+                "rules": (*field.rules, "surname_family_chooses")})
+
+
 def alternative_readings(field: ExtractedField) -> list[str]:
     """The field's value, then each reader's own reading of its zone that differs from it (e-mails with
     :func:`pipeline.reading.scan.text_rules.fix_email`), in order, each once: the spellings a witness may choose from
@@ -352,6 +382,8 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
       lowest confidence of those name fields.
     * Two fields that write the same names (:data:`NAME_WITNESS_PAIRS`) and spell one of them a letter or two
       apart both fall under ``threshold`` (:func:`doubt_name_near_misses`).
+    * A surname whose two readers differ takes the reading another surname field of the form agreed on
+      (:func:`choose_surname_by_family`).
 
     Args:
         form: The assembled form; confidences are 0-1.
@@ -385,6 +417,7 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
             doubt = min(a.confidence, b.confidence, threshold * structure.repeat_conflict_share)
             fields[first] = _lowered(a, doubt, Doubt.REPEAT_CONFLICT, "repeat_conflict")
             fields[second] = _lowered(b, doubt, Doubt.REPEAT_CONFLICT, "repeat_conflict")
+    choose_surname_by_family(fields, structure)
     for email_name, owner_names in EMAIL_OWNERS.items():
         vouch_email(fields, email_name, owner_names, threshold, structure)
     doubt_name_near_misses(fields, threshold, structure)

@@ -72,6 +72,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.EVIDENCE, ("email",), "pipeline.reading.scan.choices.choose_reading",
         "les lecteurs diffèrent sur le domaine de l'adresse ; une seule des deux lectures est sur un domaine "
         "connu : c'est elle qui est retenue."),
+    "surname_family_chooses": FieldRule(
+        Effect.EVIDENCE, ("text",), "pipeline.deciding.crosscheck.choose_surname_by_family",
+        "les lecteurs diffèrent ; une seule des deux lectures est le nom de famille lu sans désaccord dans un "
+        "autre champ de la fiche : c'est elle qui est retenue."),
     "second_reading_shown": FieldRule(
         Effect.REPAIR, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.page.text_fields_read",
         "les lecteurs diffèrent : la lecture proposée est celle qui a la forme du champ, ou, pour des chiffres, "

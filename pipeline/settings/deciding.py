@@ -46,6 +46,11 @@ class StructureSettings(BaseModel):
     town_letters_min: int = 4
     """Fewest letters of such a word or run of words compared with the towns: shorter ones (``de``, ``la``)
     match parts of too many names. Not measured: set by hand in db4d160."""
+    surname_chosen_confidence: float = 0.80
+    """Confidence (0-1) of a surname whose two readers differ when exactly one of their readings is the spelling
+    both readers agreed on in another surname field of the form (``crosscheck.choose_surname_by_family``). As
+    ``OcrSettings.readers_chosen_confidence``: above the review threshold, under two readers' agreement. Measured
+    at 815c8ce: typed 3/3 right on the devset; handwritten 12/14 on both corpora (held by the handwriting hold)."""
     vouched_confidence: float = 0.9
     """Confidence (0-1) given to a vouched value, never above its witnesses'. Not measured: set by hand in
     db4d160."""

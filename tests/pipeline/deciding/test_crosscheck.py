@@ -10,7 +10,7 @@ from pipeline.deciding.crosscheck import cross_check, hold_handwritten_form, loc
 from pipeline.deciding.decide import confidence_reasons
 from pipeline.deciding.directory import load_directory, match_school
 from pipeline.deciding.towns import load_towns, names_another_town
-from pipeline.settings import Settings
+from pipeline.settings import Settings, StructureSettings
 from schemas.directory import Directory
 from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Reader, ReaderReading, Source, ZoneBox
 
@@ -374,3 +374,39 @@ def test_the_directory_chooses_between_the_two_readings_of_a_school(directory: D
 
     assert school.value == directory.school(match_school("EE Henri Barbusse", directory).school_id or "").name
     assert school.confidence == 0.9 and school.rules[-1] == "vouch_school"
+
+
+def _read(name: str, value: str, confidence: float, tesseract: str, ppocr: str, doubt: Doubt | None = None
+          ) -> ExtractedField:
+    verdict = "readers_agree" if tesseract == ppocr else "readers_differ"
+    return _field(name, value, confidence).model_copy(update={
+        "readings": (ReaderReading(reader=Reader.TESSERACT, value=tesseract),
+                     ReaderReading(reader=Reader.PPOCR, value=ppocr)),
+        "rules": (verdict,), "doubt": doubt})
+
+
+def _surnames(**fields: ExtractedField) -> ExtractedForm:
+    return ExtractedForm(form_id="FO-2026-000001", version=1, pages_found=[1, 2], fields=fields,
+                         page_sources={1: Source.OCR, 2: Source.OCR})
+
+
+def test_a_surname_whose_readers_differ_takes_the_reading_the_familys_other_surname_agrees_on() -> None:
+    # Devset photocopy: the guardian's zone read LÉVÉQUE by tesseract, LÉVÊQUE by PP-OCRv6; the pupil's, LÉVÊQUE by
+    # both (held there by a streak, which is that zone's concern, not this one's).
+    form = _surnames(
+        pupil_surname=_read("pupil_surname", "LÉVÊQUE", 0.30, "LÉVÊQUE", "LÉVÊQUE", Doubt.FOREIGN_INK),
+        guardian1_surname=_read("guardian1_surname", "LÉVÉQUE", 0.45, "LÉVÉQUE", "LÉVÊQUE"))
+    out = cross_check(form, THRESHOLD).fields["guardian1_surname"]
+    assert (out.value, out.confidence) == ("LÉVÊQUE", StructureSettings().surname_chosen_confidence)
+    assert out.rules[-1] == "surname_family_chooses"
+
+
+@pytest.mark.parametrize("guardian", [
+    _read("guardian1_surname", "MARTEL", 0.45, "MARTEL", "MARTET"),  # neither reading is the pupil's
+    _read("guardian1_surname", "DUVAL", 0.34, "DUAL", "DUVAL", Doubt.HANDWRITTEN),  # held by the hand: stays held
+])
+def test_no_surname_is_chosen_without_a_family_witness_or_against_a_hold(guardian: ExtractedField) -> None:
+    form = _surnames(pupil_surname=_read("pupil_surname", "DUVAL", 0.95, "DUVAL", "DUVAL"), guardian1_surname=guardian)
+    out = cross_check(form, THRESHOLD).fields["guardian1_surname"]
+    assert (out.value, out.confidence) == (guardian.value, guardian.confidence)
+    assert "surname_family_chooses" not in out.rules
