@@ -18,6 +18,8 @@ from flows.argparse_fr import use_french
 from pipeline.settings import PROJECT_DIR
 
 if TYPE_CHECKING:
+    from pipeline.settings import Settings
+    from pipeline.store import Store
     from samples.kinds import SampleKind
 
 _PREFECT_DEFAULTS = {
@@ -51,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.intake.ingest import list_inbox
     from pipeline.reading.scan.second_reader import SecondReaderError
     from pipeline.settings import Settings
-    from pipeline.store import RunAlreadyActiveError
+    from pipeline.store import DatabaseLockedError, RunAlreadyActiveError
 
     settings = Settings()
     inbox = Path(args.inbox) if args.inbox else settings.inbox_dir
@@ -60,7 +62,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"Dossier introuvable : {inbox}", file=sys.stderr)
         return 2
-    if (busy := _run_already_active(settings.database_url)) is not None:
+    try:
+        busy = _run_already_active(settings)
+    except DatabaseLockedError as exc:
+        print(exc.reason_fr, file=sys.stderr)
+        return 5
+    if busy is not None:
         print(busy, file=sys.stderr)
         return 3
     console = Console(stderr=True)
@@ -75,6 +82,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         except (FormFontMissingError, SecondReaderError) as exc:  # the installation, not a document
             print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
             return 4
+        except DatabaseLockedError as exc:  # a backup or another program held the database too long
+            print(exc.reason_fr, file=sys.stderr)
+            return 5
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=1))
     else:
@@ -82,15 +92,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if summary["balanced"] else 1
 
 
-def _run_already_active(database_url: str) -> str | None:
+def _run_already_active(settings: Settings) -> str | None:
     """The French message if another run holds the database's run lock now, else ``None``.
 
     Checked before starting Prefect so that the common case gets a clean message and
     exit code 3; the flow takes the lock itself too, which settles a race.
-    """
-    from pipeline.store import RunAlreadyActiveError, Store
 
-    store = Store(database_url)
+    Raises:
+        pipeline.store.DatabaseLockedError: The database stayed locked past ``CLAS_DATABASE__BUSY_TIMEOUT_S``.
+    """
+    from pipeline.store import RunAlreadyActiveError
+
+    store = _store(settings)
     try:
         with store.exclusive_run():
             return None
@@ -98,6 +111,13 @@ def _run_already_active(database_url: str) -> str | None:
         return exc.reason_fr
     finally:
         store.close()
+
+
+def _store(settings: Settings) -> Store:
+    """The store of ``CLAS_DATABASE_URL``, waiting for locks as long as ``CLAS_DATABASE__BUSY_TIMEOUT_S`` says."""
+    from pipeline.store import Store
+
+    return Store(settings.database_url, settings.database.busy_timeout_s)
 
 
 def _print_summary(summary: dict[str, object], settings: object) -> None:
@@ -278,6 +298,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
     from pipeline.intake.mailbox import MailSourceError
     from pipeline.runs.mail import MailRunSummary
     from pipeline.settings import Settings
+    from pipeline.store import DatabaseLockedError
 
     settings = Settings()
     try:
@@ -285,6 +306,9 @@ def cmd_mail(args: argparse.Namespace) -> int:
     except MailSourceError as exc:
         print(f"Boîte aux lettres inaccessible : {exc}", file=sys.stderr)
         return 2
+    except DatabaseLockedError as exc:
+        print(exc.reason_fr, file=sys.stderr)
+        return 5
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=1))
     else:
@@ -325,7 +349,6 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
     from pipeline.deciding.directory import load_directory
     from pipeline.settings import Settings
-    from pipeline.store import Store
     from web.accounts import AccountError, create_user
     from web.models import Role
 
@@ -337,7 +360,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
             print("Les deux mots de passe diffèrent.", file=sys.stderr)
             return 2
     settings = Settings()
-    store = Store(settings.database_url)
+    store = _store(settings)
     try:
         with store.session() as s:
             create_user(s, load_directory(settings.directory_file), args.username, password, Role.ADMIN,
@@ -367,10 +390,9 @@ def cmd_purge(args: argparse.Namespace) -> int:
     """Apply the retention rules (``CLAS_RETENTION__*``), or list what they would delete."""
     from pipeline.privacy.retention import purge
     from pipeline.settings import Settings
-    from pipeline.store import Store
 
     settings = Settings()
-    store = Store(settings.database_url)
+    store = _store(settings)
     try:
         report = purge(store, settings.retention, dry_run=args.dry_run, actor=args.actor,
                        data_dir=settings.data_dir)
@@ -384,10 +406,9 @@ def cmd_subject_access(args: argparse.Namespace) -> int:
     """Export everything held about one pupil (audited)."""
     from pipeline.privacy.subject_rights import subject_access
     from pipeline.settings import Settings
-    from pipeline.store import Store
 
     settings = Settings()
-    store = Store(settings.database_url)
+    store = _store(settings)
     try:
         found = subject_access(store, args.surname, args.first_name, args.birth_date, settings.secret_key,
                                Path(args.out), args.actor)
@@ -405,13 +426,12 @@ def cmd_erase(args: argparse.Namespace) -> int:
     """Erase everything held about one pupil, everywhere (audited)."""
     from pipeline.privacy.subject_rights import erase
     from pipeline.settings import Settings
-    from pipeline.store import Store
 
     if not args.yes:
         print("Effacement définitif : relancer avec --yes pour confirmer.", file=sys.stderr)
         return 2
     settings = Settings()
-    store = Store(settings.database_url)
+    store = _store(settings)
     try:
         found = erase(store, args.surname, args.first_name, args.birth_date, settings.secret_key, args.actor,
                       settings.school_year, settings.data_dir)

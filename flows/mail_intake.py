@@ -25,6 +25,7 @@ from flows.tasks import (
     connect_task,
     read_task,
     receive_task,
+    retry_on_io_only,
     settle_forms,
 )
 from pipeline.deciding.decide import Decision
@@ -56,7 +57,8 @@ from schemas.document import ReceivedDocument
 FLOW_NAME = "clas-mail"
 
 
-@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER,
+      retry_condition_fn=retry_on_io_only, cache_policy=NO_CACHE)
 def list_task(settings: Settings) -> list[MessageRef]:
     """The messages present in the inbox now (I/O: retried with backoff)."""
     try:
@@ -66,7 +68,8 @@ def list_task(settings: Settings) -> list[MessageRef]:
         raise
 
 
-@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER,
+      retry_condition_fn=retry_on_io_only, cache_policy=NO_CACHE)
 def receive_message_task(settings: Settings, run_id: int, ref: MessageRef) -> MessageIntake:
     """Fetch, parse and record one message; spool its documents (I/O: retried with backoff)."""
     ctx = run_context(settings)
@@ -89,7 +92,8 @@ def decide_checked_task(settings: Settings, run_id: int, group: FormGroup,
     return decide_and_record(run_context(settings), run_id, group, check)
 
 
-@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER,
+      retry_condition_fn=retry_on_io_only, cache_policy=NO_CACHE)
 def settle_task(settings: Settings, intake: MessageIntake) -> MessageResult:
     """Settle one message, reply at most once, file it (I/O: retried with backoff; settling twice is harmless)."""
     ctx = run_context(settings)

@@ -10,6 +10,7 @@ Retries, with exponential backoff, are on the I/O tasks only.
 
 from __future__ import annotations
 
+import imaplib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,13 +20,16 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 from sqlalchemy import text
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
+from pipeline.intake.mailbox import MailSourceError
 from pipeline.reading.document import DocumentReading
 from pipeline.runs.alerts import AlertStatus, describe_failure, send_alert
 from pipeline.settings import Settings
 from pipeline.stages import (
     FileResult,
     FormGroup,
+    IngestIOError,
     RunContext,
     group_forms,
     read_file,
@@ -45,9 +49,31 @@ IO_BACKOFF = exponential_backoff(backoff_factor=5)
 for a database, IMAP or SMTP server restarting at night, short enough to end the run within minutes."""
 IO_JITTER = 0.2
 """Each wait varies by up to ±20 % so that tasks failing together do not retry together."""
+IO_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # file system, sockets, TLS, SMTP (smtplib.SMTPException is an OSError)
+    IngestIOError, MailSourceError,  # the project's I/O errors
+    imaplib.IMAP4.error,  # IMAP protocol errors and dropped connections (IMAP4.abort); imap-tools wraps these
+    OperationalError, InterfaceError, DisconnectionError,  # the database server unreachable or gone
+)
+"""Errors an I/O task retries: faults of the outside world that may pass. Anything else (a parse error, a
+programming error, a database lock held past its bound, ``pipeline.store.DatabaseLockedError``) fails at once:
+retrying it would only repeat it (issue 17: a mail parse error was retried three times like a network fault)."""
 
 
-@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
+def retry_on_io_only(_task: Any, _task_run: Any, state: Any) -> bool:  # noqa: ANN401 - Prefect's hook signature
+    """``retry_condition_fn`` of the I/O tasks: retry only when the failure is one of :data:`IO_ERRORS`.
+
+    Prefect calls it with the task, its run and the Failed state; the state's exception decides.
+    """
+    try:
+        error = state.result(raise_on_failure=False)
+    except Exception:  # noqa: BLE001 - an unreadable result is not an I/O fault
+        return False
+    return isinstance(error, IO_ERRORS)
+
+
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER,
+      retry_condition_fn=retry_on_io_only, cache_policy=NO_CACHE)
 def connect_task(settings: Settings) -> None:
     """Open the database and check it answers (I/O: retried with backoff).
 
@@ -58,7 +84,8 @@ def connect_task(settings: Settings) -> None:
         session.execute(text("SELECT 1"))
 
 
-@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER,
+      retry_condition_fn=retry_on_io_only, cache_policy=NO_CACHE)
 def receive_task(settings: Settings, path: Path, source: str) -> ReceivedDocument | FileResult:
     """Ingest one file (I/O: retried with backoff)."""
     return receive_file(run_context(settings), path, source)

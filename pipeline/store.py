@@ -34,9 +34,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from pipeline.errors import ClasError
+from pipeline.settings import DatabaseSettings
 from schemas.document import Outcome, ReceivedDocument
 
 REFERRAL_DECLINED = "declined"
@@ -55,6 +57,43 @@ class RunAlreadyActiveError(ClasError):
         "Une autre exécution est déjà en cours sur cette base : celle-ci s'arrête sans rien traiter. "
         "Relancer après la fin de l'autre exécution (les fichiers restent dans le dossier de réception)."
     )
+
+
+class DatabaseLockedError(ClasError):
+    """Another connection held a lock past the bounded wait (``CLAS_DATABASE__BUSY_TIMEOUT_S``); nothing of the
+    current transaction was written and the run stops.
+
+    Attributes:
+        waited_s: The bound that was reached, in seconds.
+    """
+
+    code: ClassVar[str] = "database_locked"
+
+    def __init__(self, waited_s: float) -> None:
+        """Create the error for a wait of ``waited_s`` seconds (English message for logs, French for staff)."""
+        super().__init__(
+            f"the database stayed locked by another connection for more than {waited_s:g} s "
+            "(CLAS_DATABASE__BUSY_TIMEOUT_S); the transaction was rolled back, nothing half-written",
+            reason_fr=(f"La base de données est restée verrouillée plus de {waited_s:g} s par un autre programme "
+                       "(une sauvegarde ?) : l'exécution s'est arrêtée proprement, sans rien enregistrer à moitié ; "
+                       "les fichiers non traités seront repris à la prochaine exécution. Si cela se répète, "
+                       "décaler la sauvegarde ou allonger CLAS_DATABASE__BUSY_TIMEOUT_S."))
+        self.waited_s = waited_s
+
+
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_PG_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def is_lock_timeout(exc: OperationalError) -> bool:
+    """Whether a database error is a lock not obtained in time (SQLite ``SQLITE_BUSY``/``SQLITE_LOCKED``,
+    PostgreSQL ``lock_not_available``), as opposed to a connection fault."""
+    orig = exc.orig
+    if getattr(orig, "sqlite_errorcode", None) in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return True
+    if getattr(orig, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+        return True
+    return "database is locked" in str(orig) or "database table is locked" in str(orig)
 
 
 def utcnow() -> datetime:
@@ -181,21 +220,34 @@ class RetentionCountRow(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, busy_timeout_s: float = DatabaseSettings().busy_timeout_s) -> Engine:
     """Create the engine; for SQLite, create the file's folder and keep it owner-only.
+
+    Args:
+        url: SQLAlchemy database URL.
+        busy_timeout_s: Longest wait for another connection's lock, in seconds (SQLite's ``busy_timeout``,
+            PostgreSQL's ``lock_timeout``; ``DatabaseSettings.busy_timeout_s``).
 
     Raises:
         sqlalchemy.exc.ArgumentError: The URL is malformed.
+        DatabaseLockedError: Another connection held a lock past ``busy_timeout_s`` while missing tables
+            were created.
     """
-    engine = create_engine(url, future=True)
+    timeout_ms = max(1, round(busy_timeout_s * 1000))
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql"):
+        connect_args["options"] = f"-c lock_timeout={timeout_ms}"
+    # Parameters never appear in errors or logs: they hold names and file names (issue 17).
+    engine = create_engine(url, future=True, hide_parameters=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
+
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            # SQLite's busy handler retries a held lock until this bound, then the statement fails.
+            cursor.execute(f"PRAGMA busy_timeout={timeout_ms}")
+            cursor.close()
+
         event.listen(engine, "connect", _sqlite_pragmas)
         db_path = engine.url.database
         if db_path and db_path != ":memory:":
@@ -203,7 +255,13 @@ def make_engine(url: str) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             path.touch(mode=0o600, exist_ok=True)
             os.chmod(path, 0o600)
-    Base.metadata.create_all(engine)
+    try:
+        Base.metadata.create_all(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        if is_lock_timeout(exc):
+            raise DatabaseLockedError(busy_timeout_s) from None
+        raise
     return engine
 
 
@@ -232,17 +290,28 @@ class Store:
 
     Args:
         url: SQLAlchemy database URL.
+        busy_timeout_s: Longest wait for another connection's lock, in seconds (see :func:`make_engine`).
     """
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, busy_timeout_s: float = DatabaseSettings().busy_timeout_s) -> None:
+        self.busy_timeout_s = busy_timeout_s
+        self.engine = make_engine(url, busy_timeout_s)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        with self._sessions.begin() as session:
-            yield session
+        """A session in one transaction: committed on success, rolled back on error.
+
+        Raises:
+            DatabaseLockedError: Another connection held a lock past ``busy_timeout_s`` (rolled back).
+        """
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            if is_lock_timeout(exc):
+                raise DatabaseLockedError(self.busy_timeout_s) from None
+            raise
 
     def close(self) -> None:
         """Release the connection pool."""
