@@ -275,16 +275,26 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_form(args: argparse.Namespace) -> int:
-    """Write the blank print form and the fillable form."""
+    """Write print copies (each with a new serial, allocated in the database) and the fillable form."""
     from pipeline.form.render import Rendering, render_form
+    from pipeline.form.serials import allocate_print_serials
+    from pipeline.settings import Settings
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for i in range(args.copies):
-        render_form(out / f"fiche-orientation-CLAS-imprimable-{i + 1:03d}.pdf", f"FO-{args.series}-{i + 1:06d}")
+    serials: list[str] = []
+    if args.copies > 0:
+        store = _store(Settings())
+        try:
+            serials = allocate_print_serials(store, args.series, args.copies)
+        finally:
+            store.close()
+    for serial in serials:  # named by serial: a second batch never overwrites the first
+        render_form(out / f"fiche-orientation-CLAS-imprimable-{serial}.pdf", serial)
     render_form(out / "fiche-orientation-CLAS-remplissable.pdf", f"FO-{args.series}-N{args.fillable_serial:05d}",
                 Rendering.FILLABLE)
-    print(f"Fiches écrites dans {out}")
+    first = f" (numéros {serials[0]} à {serials[-1]})" if serials else ""
+    print(f"{len(serials)} fiche(s) imprimable(s){first} et la fiche remplissable écrites dans {out}")
     return 0
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,7 +36,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from pipeline.errors import ClasError
@@ -105,6 +107,17 @@ class Base(DeclarativeBase):
     """Declarative base of every table."""
 
 
+class RunStatus(StrEnum):
+    """Where a run stands (``runs.status``)."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    """Stopped by an error it recorded (``end_reason``); its files are taken again by the next run."""
+    CRASHED = "crashed"
+    """Ended without recording its end (killed, machine stopped); marked so by the next run (issue 17)."""
+
+
 class RunRow(Base):
     """One run of the pipeline over a source."""
 
@@ -114,6 +127,36 @@ class RunRow(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.RUNNING.value,
+                                        server_default=RunStatus.FINISHED.value)
+    """A :class:`RunStatus` value (rows older than migration 0003 read ``finished``)."""
+    end_reason: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    """Why a failed or crashed run ended, in French (no personal data)."""
+
+
+class FormSerialRow(Base):
+    """The last serial number allocated to printed forms of a series (``FO-<series>-<number>``), so that every
+    print batch gets new serials, for ever (issue 17: each call restarted at 1)."""
+
+    __tablename__ = "form_serials"
+    series: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+@dataclass(frozen=True)
+class InterruptedRun:
+    """A run found unfinished when the next one starts (see :meth:`Store.close_interrupted_runs`).
+
+    Attributes:
+        run_id: Its row.
+        source: What it was reading (a folder or a mailbox, no personal data).
+        started_at: When it started.
+    """
+
+    run_id: int
+    source: str
+    started_at: datetime
 
 
 class DocumentRow(Base):
@@ -360,7 +403,7 @@ class Store:
     def start_run(self, source: str) -> int:
         """Record a run's start; returns its id."""
         with self.session() as s:
-            run = RunRow(source=source)
+            run = RunRow(source=source, status=RunStatus.RUNNING.value)
             s.add(run)
             s.flush()
             return run.id
@@ -371,6 +414,64 @@ class Store:
             run = s.get_one(RunRow, run_id)
             run.finished_at = utcnow()
             run.counts = dict(counts)
+            run.status = RunStatus.FINISHED.value
+
+    def fail_run(self, run_id: int, reason_fr: str) -> None:
+        """Record that a run stopped on an error (``reason_fr``: French, no personal data)."""
+        with self.session() as s:
+            run = s.get_one(RunRow, run_id)
+            run.finished_at, run.status, run.end_reason = utcnow(), RunStatus.FAILED.value, reason_fr[:1000]
+
+    def close_interrupted_runs(self, reason_fr: str) -> list[InterruptedRun]:
+        """Mark ``crashed`` every run that never recorded its end, and return them.
+
+        Call it only under :meth:`exclusive_run`: no other run is active then, so an unfinished
+        row is one whose process died (SIGKILL, power cut) before it could say so.
+        """
+        with self.session() as s:
+            rows = s.scalars(select(RunRow).where(RunRow.finished_at.is_(None)).order_by(RunRow.id)).all()
+            now = utcnow()
+            for run in rows:
+                run.finished_at, run.status, run.end_reason = now, RunStatus.CRASHED.value, reason_fr[:1000]
+            return [InterruptedRun(r.id, r.source, r.started_at) for r in rows]
+
+    # --- printed form serials -----------------------------------------------------
+    def allocate_form_serials(self, series: str, count: int, highest_used: Callable[[Sequence[str]], int]
+                              ) -> range:
+        """Allocate ``count`` new serial numbers of ``series``, never given before (one transaction).
+
+        The counter starts above the highest number already received for the series (forms printed
+        before serials were kept), which ``highest_used`` reads from the recorded form ids.
+
+        Args:
+            series: The series, e.g. ``"2026"``.
+            count: How many numbers (at least 1).
+            highest_used: Recorded form ids → the highest number of the series among them (0 if none).
+
+        Returns:
+            The numbers, consecutive.
+
+        Raises:
+            ValueError: ``count`` is below 1.
+        """
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        for _attempt in range(3):
+            try:
+                with self.session() as s:
+                    # Write first: the row is locked before it is read, so two allocations never overlap.
+                    last = s.execute(update(FormSerialRow).where(FormSerialRow.series == series)
+                                     .values(last_number=FormSerialRow.last_number + count)
+                                     .returning(FormSerialRow.last_number)).scalar_one_or_none()
+                    if last is None:
+                        ids = s.scalars(select(DocumentRow.form_id).where(DocumentRow.form_id.is_not(None))).all()
+                        last = highest_used([i for i in ids if i]) + count
+                        s.add(FormSerialRow(series=series, last_number=last))
+                        s.flush()
+                    return range(last - count + 1, last + 1)
+            except IntegrityError:
+                continue  # another allocation created the series' row first: take from it
+        raise RuntimeError(f"could not allocate form serials of series {series}")
 
     # --- lookups ----------------------------------------------------------------
     def already_received(self, source: str, original_name: str, sha256: str) -> bool:
