@@ -24,7 +24,14 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from pipeline.intake.mailbox import MailSourceError
 from pipeline.reading.document import DocumentReading
-from pipeline.runs.alerts import AlertStatus, describe_failure, send_alert
+from pipeline.runs.alerts import (
+    INTERRUPTED_REASON_FR,
+    AlertStatus,
+    describe_crash,
+    describe_failure,
+    describe_interrupted,
+    send_alert,
+)
 from pipeline.settings import Settings
 from pipeline.stages import (
     FileResult,
@@ -38,6 +45,7 @@ from pipeline.stages import (
     record_failure,
     run_context,
 )
+from pipeline.store import DatabaseLockedError
 from schemas.document import ReceivedDocument
 
 ProgressCallback = Callable[[str], None]
@@ -113,24 +121,62 @@ def settle_forms(ctx: RunContext, run_id: int, readings: list[DocumentReading], 
 
 
 def alert_staff(flow: Any, flow_run: Any, state: Any) -> None:  # noqa: ANN401 - Prefect's hook signature
-    """Failure hook of the nightly flows: e-mail staff once (``CLAS_ALERTS__*``), without personal data.
+    """Failure and crash hook of the nightly flows: e-mail staff once (``CLAS_ALERTS__*``), without personal data.
 
-    Prefect calls it once, when the run enters its final Failed state. It never raises:
-    a failing alert must not hide the run's own error.
+    Prefect calls it once, when the run enters its final Failed state (``on_failure``) or its Crashed state
+    (``on_crashed``: a signal such as SIGTERM, an interpreter exit; issue 17: a crashed run sent nothing).
+    A run killed outright (SIGKILL) runs no hook: the next run finds it (:func:`close_interrupted_runs`).
+    It never raises: a failing alert must not hide the run's own error.
 
     Args:
         flow: The flow that failed.
         flow_run: Its run (name and id are put in the alert).
-        state: The Failed state (its exception's code or type is put in the alert, never its message).
+        state: The Failed or Crashed state (its exception's code or type is put in the alert, never its message).
     """
     try:
         settings = Settings()
-        error = state.result(raise_on_failure=False)
-        failure = describe_failure(flow.name, str(flow_run.name), str(flow_run.id), datetime.now(UTC),
-                                   error if isinstance(error, BaseException) else None)
+        now = datetime.now(UTC)
+        if state.is_crashed():
+            failure = describe_crash(flow.name, str(flow_run.name), str(flow_run.id), now)
+        else:
+            error = state.result(raise_on_failure=False)
+            failure = describe_failure(flow.name, str(flow_run.name), str(flow_run.id), now,
+                                       error if isinstance(error, BaseException) else None)
         status = send_alert(settings.alerts, settings.mail.smtp, failure)
     except Exception as exc:  # noqa: BLE001 - see the docstring
         get_run_logger().warning("staff alert not sent: %s", type(exc).__name__)
         return
     if status is not AlertStatus.DISABLED:
         get_run_logger().info("staff alert: %s", status.value)
+
+
+def close_interrupted_runs(ctx: RunContext, flow_name: str) -> int:
+    """What a killed run left in the database: mark its ``runs`` row crashed and alert staff for it.
+
+    Call under the run lock (``Store.exclusive_run``), before the run's own start. Never raises for the
+    alert (see :func:`pipeline.runs.alerts.send_alert`).
+
+    Returns:
+        How many interrupted runs were found.
+    """
+    interrupted = ctx.store.close_interrupted_runs(INTERRUPTED_REASON_FR)
+    for run in interrupted:
+        get_run_logger().warning("run %s: found unfinished (killed); marked crashed", run.run_id)
+        send_alert(ctx.settings.alerts, ctx.settings.mail.smtp,
+                   describe_interrupted(flow_name, run.run_id, run.started_at))
+    return len(interrupted)
+
+
+def record_run_failure(ctx: RunContext, run_id: int, error: BaseException) -> None:
+    """Record that run ``run_id`` stopped on ``error`` (its French reason, never its message); best effort.
+
+    A database lock past its bound is not recorded (the write would wait as long again): the next run marks
+    the row instead.
+    """
+    if isinstance(error, DatabaseLockedError):
+        return
+    reason = describe_failure("", "", "", datetime.now(UTC), error).reason_fr
+    try:
+        ctx.store.fail_run(run_id, reason)
+    except Exception as exc:  # noqa: BLE001 - the run's own error is the one to report
+        get_run_logger().warning("run %s: failure not recorded (%s)", run_id, type(exc).__name__)
