@@ -55,8 +55,8 @@ _IMAGE_TYPES = frozenset({MediaType.JPEG, MediaType.PNG, MediaType.TIFF, MediaTy
 HEADER_ERRORS = (ValueError, LookupError, TypeError, IndexError, AttributeError)
 """What the stdlib header parser raises on headers it cannot decode: ``UnicodeDecodeError`` (a ``ValueError``) for
 RFC 2231 sections in UTF-16 with an odd byte count (issue 17), ``LookupError`` for unknown charsets, and
-``IndexError``/``AttributeError``/``TypeError`` from known bugs of ``email._header_value_parser``
-(CPython gh-102988, gh-105802)."""
+``IndexError``/``AttributeError``/``TypeError``, which ``email._header_value_parser`` has raised on malformed
+headers in several CPython releases."""
 NAME_UNDECODABLE_FR = ("Nom de la pièce jointe illisible (encodage invalide, message abîmé) : le message est gardé "
                        "en quarantaine ; demander à l'école de renvoyer la fiche avec un nom simple (ex. fiche.pdf).")
 
