@@ -14,10 +14,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flows.argparse_fr import use_french
+from flows.argparse_fr import entier, use_french
 from pipeline.settings import PROJECT_DIR
 
 if TYPE_CHECKING:
+    from pipeline.settings import Settings
+    from pipeline.store import Store
     from samples.kinds import SampleKind
 
 _PREFECT_DEFAULTS = {
@@ -40,6 +42,18 @@ def _quiet_prefect() -> None:
     Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
 
 
+def _start_prefect() -> None:
+    """Stop what killed commands left (their temporary Prefect servers), then start and record this one's.
+
+    See :mod:`flows.temporary_server` (issue 17: a killed run left a 230 MB server running for ever).
+    """
+    from flows.temporary_server import start_temporary_server, stop_orphaned_servers
+
+    home = Path(os.environ["PREFECT_HOME"]).expanduser()
+    stop_orphaned_servers(home)
+    start_temporary_server(home)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Process an inbox folder and print its accounting."""
     _quiet_prefect()
@@ -53,7 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.reading.scan.second_reader import SecondReaderError
     from pipeline.settings import Settings
     from pipeline.stages import check_readers_installed
-    from pipeline.store import RunAlreadyActiveError
+    from pipeline.store import DatabaseLockedError, RunAlreadyActiveError
 
     settings = Settings()
     inbox = Path(args.inbox) if args.inbox else settings.inbox_dir
@@ -62,7 +76,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"Dossier introuvable : {inbox}", file=sys.stderr)
         return 2
-    if (busy := _run_already_active(settings.database_url)) is not None:
+    try:
+        busy = _run_already_active(settings)
+    except DatabaseLockedError as exc:
+        print(exc.reason_fr, file=sys.stderr)
+        return 5
+    if busy is not None:
         print(busy, file=sys.stderr)
         return 3
     try:  # before Prefect starts, so that the message is all the user sees
@@ -70,6 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (FormFontMissingError, SecondReaderError, LexiconMissingError) as exc:  # the installation
         print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
         return 4
+    _start_prefect()
     console = Console(stderr=True)
     columns = (TextColumn("Lecture des fiches"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, disable=args.json or not console.is_terminal) as progress:
@@ -82,6 +102,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         except (FormFontMissingError, SecondReaderError, LexiconMissingError) as exc:  # the installation
             print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
             return 4
+        except DatabaseLockedError as exc:  # a backup or another program held the database too long
+            print(exc.reason_fr, file=sys.stderr)
+            return 5
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=1))
     else:
@@ -89,15 +112,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if summary["balanced"] else 1
 
 
-def _run_already_active(database_url: str) -> str | None:
+def _run_already_active(settings: Settings) -> str | None:
     """The French message if another run holds the database's run lock now, else ``None``.
 
     Checked before starting Prefect so that the common case gets a clean message and
     exit code 3; the flow takes the lock itself too, which settles a race.
-    """
-    from pipeline.store import RunAlreadyActiveError, Store
 
-    store = Store(database_url)
+    Raises:
+        pipeline.store.DatabaseLockedError: The database stayed locked past ``CLAS_DATABASE__BUSY_TIMEOUT_S``.
+    """
+    from pipeline.store import RunAlreadyActiveError
+
+    store = _store(settings)
     try:
         with store.exclusive_run():
             return None
@@ -105,6 +131,13 @@ def _run_already_active(database_url: str) -> str | None:
         return exc.reason_fr
     finally:
         store.close()
+
+
+def _store(settings: Settings) -> Store:
+    """The store of ``CLAS_DATABASE_URL``, waiting for locks as long as ``CLAS_DATABASE__BUSY_TIMEOUT_S`` says."""
+    from pipeline.store import Store
+
+    return Store(settings.database_url, settings.database.busy_timeout_s)
 
 
 def _print_summary(summary: dict[str, object], settings: object) -> None:
@@ -262,16 +295,26 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_form(args: argparse.Namespace) -> int:
-    """Write the blank print form and the fillable form."""
+    """Write print copies (each with a new serial, allocated in the database) and the fillable form."""
     from pipeline.form.render import Rendering, render_form
+    from pipeline.form.serials import allocate_print_serials
+    from pipeline.settings import Settings
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for i in range(args.copies):
-        render_form(out / f"fiche-orientation-CLAS-imprimable-{i + 1:03d}.pdf", f"FO-{args.series}-{i + 1:06d}")
+    serials: list[str] = []
+    if args.copies > 0:
+        store = _store(Settings())
+        try:
+            serials = allocate_print_serials(store, args.series, args.copies)
+        finally:
+            store.close()
+    for serial in serials:  # named by serial: a second batch never overwrites the first
+        render_form(out / f"fiche-orientation-CLAS-imprimable-{serial}.pdf", serial)
     render_form(out / "fiche-orientation-CLAS-remplissable.pdf", f"FO-{args.series}-N{args.fillable_serial:05d}",
                 Rendering.FILLABLE)
-    print(f"Fiches écrites dans {out}")
+    first = f" (numéros {serials[0]} à {serials[-1]})" if serials else ""
+    print(f"{len(serials)} fiche(s) imprimable(s){first} et la fiche remplissable écrites dans {out}")
     return 0
 
 
@@ -285,13 +328,18 @@ def cmd_mail(args: argparse.Namespace) -> int:
     from pipeline.intake.mailbox import MailSourceError
     from pipeline.runs.mail import MailRunSummary
     from pipeline.settings import Settings
+    from pipeline.store import DatabaseLockedError
 
     settings = Settings()
+    _start_prefect()
     try:
         summary = mail_intake()
     except MailSourceError as exc:
         print(f"Boîte aux lettres inaccessible : {exc}", file=sys.stderr)
         return 2
+    except DatabaseLockedError as exc:
+        print(exc.reason_fr, file=sys.stderr)
+        return 5
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=1))
     else:
@@ -332,7 +380,6 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
     from pipeline.deciding.directory import load_directory
     from pipeline.settings import Settings
-    from pipeline.store import Store
     from web.accounts import AccountError, create_user
     from web.models import Role
 
@@ -344,7 +391,7 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
             print("Les deux mots de passe diffèrent.", file=sys.stderr)
             return 2
     settings = Settings()
-    store = Store(settings.database_url)
+    store = _store(settings)
     try:
         with store.session() as s:
             create_user(s, load_directory(settings.directory_file), args.username, password, Role.ADMIN,
@@ -370,14 +417,24 @@ def _birth_date(text: str) -> date:
         raise argparse.ArgumentTypeError("date de naissance attendue au format JJ/MM/AAAA") from None
 
 
+def _series(text: str) -> str:
+    """A series of form serials: four digits (argparse type).
+
+    Raises:
+        argparse.ArgumentTypeError: Anything else.
+    """
+    if len(text) != 4 or not text.isdigit():
+        raise argparse.ArgumentTypeError("année attendue en quatre chiffres, p. ex. 2026")
+    return text
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
     """Apply the retention rules (``CLAS_RETENTION__*``), or list what they would delete."""
     from pipeline.privacy.retention import purge
     from pipeline.settings import Settings
-    from pipeline.store import Store
 
     settings = Settings()
-    store = Store(settings.database_url)
+    store = _store(settings)
     try:
         report = purge(store, settings.retention, dry_run=args.dry_run, actor=args.actor,
                        data_dir=settings.data_dir)
@@ -391,10 +448,9 @@ def cmd_subject_access(args: argparse.Namespace) -> int:
     """Export everything held about one pupil (audited)."""
     from pipeline.privacy.subject_rights import subject_access
     from pipeline.settings import Settings
-    from pipeline.store import Store
 
     settings = Settings()
-    store = Store(settings.database_url)
+    store = _store(settings)
     try:
         found = subject_access(store, args.surname, args.first_name, args.birth_date, settings.secret_key,
                                Path(args.out), args.actor)
@@ -412,13 +468,12 @@ def cmd_erase(args: argparse.Namespace) -> int:
     """Erase everything held about one pupil, everywhere (audited)."""
     from pipeline.privacy.subject_rights import erase
     from pipeline.settings import Settings
-    from pipeline.store import Store
 
     if not args.yes:
         print("Effacement définitif : relancer avec --yes pour confirmer.", file=sys.stderr)
         return 2
     settings = Settings()
-    store = Store(settings.database_url)
+    store = _store(settings)
     try:
         found = erase(store, args.surname, args.first_name, args.birth_date, settings.secret_key, args.actor,
                       settings.school_year, settings.data_dir)
@@ -455,78 +510,101 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def _add_pupil_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--surname", required=True, help="nom de l'élève")
-    parser.add_argument("--first-name", required=True, help="prénom de l'élève")
-    parser.add_argument("--birth-date", required=True, type=_birth_date, help="date de naissance JJ/MM/AAAA")
-    parser.add_argument("--actor", required=True, help="qui fait la demande (journalisé)")
+    parser.add_argument("--surname", required=True, metavar="NOM", help="nom de l'élève")
+    parser.add_argument("--first-name", required=True, metavar="PRÉNOM", help="prénom de l'élève")
+    parser.add_argument("--birth-date", required=True, type=_birth_date, metavar="JJ/MM/AAAA",
+                        help="date de naissance de l'élève")
+    parser.add_argument("--actor", required=True, metavar="QUI", help="qui fait la demande (inscrit au journal)")
+
+
+def _command(sub: argparse._SubParsersAction, name: str, help_fr: str, details_fr: str = ""  # type: ignore[type-arg]
+             ) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` starts with its French description (``help_fr``, then ``details_fr``)."""
+    description = help_fr[0].upper() + help_fr[1:] + "." + (f" {details_fr}" if details_fr else "")
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help_fr, description=description)
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The command-line parser."""
+    """The command-line parser: every subcommand and option with its French help and French value names."""
     use_french()
-    parser = argparse.ArgumentParser(prog="clas-referrals", description="Fiches d'orientation CLAS")
+    parser = argparse.ArgumentParser(prog="clas-referrals", description="Fiches d'orientation CLAS : lecture, "
+                                     "orientation et suivi. Chaque commande a son aide : clas-referrals COMMANDE -h.")
     sub = parser.add_subparsers(dest="command", required=True, title="commandes", metavar="COMMANDE")
-    run = sub.add_parser("run", help="traiter un dossier de réception")
-    run.add_argument("--inbox", help="dossier à lire (défaut : CLAS_INBOX_DIR ou samples/inbox)")
+    run = _command(sub, "run", "traiter un dossier de réception",
+                   "Chaque fichier finit orienté, en liste d'attente, à vérifier, en quarantaine ou en doublon.")
+    run.add_argument("--inbox", metavar="DOSSIER", help="dossier à lire (défaut : CLAS_INBOX_DIR ou samples/inbox)")
     run.add_argument("--json", action="store_true", help="afficher le compte en JSON")
     run.set_defaults(func=cmd_run)
-    samples = sub.add_parser("samples", help="générer un corpus d'exemples avec vérité terrain")
-    samples.add_argument("--out", default="samples/corpus/inbox", help="dossier où écrire les fiches")
-    samples.add_argument("--truth", help="dossier de la vérité terrain (défaut : <out>_truth)")
-    samples.add_argument("--per-kind", type=int, default=5, help="fiches par type (défaut : 5)")
-    samples.add_argument("--seed", type=int, default=2026, help="graine du tirage (défaut : 2026)")
-    samples.add_argument("--kinds", nargs="*", help="types à générer (défaut : tous)")
+    samples = _command(sub, "samples", "générer un corpus d'exemples avec vérité terrain")
+    samples.add_argument("--out", default="samples/corpus/inbox", metavar="DOSSIER",
+                         help="dossier où écrire les fiches (défaut : samples/corpus/inbox)")
+    samples.add_argument("--truth", metavar="DOSSIER", help="dossier de la vérité terrain (défaut : <out>_truth)")
+    samples.add_argument("--per-kind", type=entier, default=5, metavar="N", help="fiches par type (défaut : 5)")
+    samples.add_argument("--seed", type=entier, default=2026, metavar="GRAINE", help="graine du tirage (défaut : 2026)")
+    samples.add_argument("--kinds", nargs="*", metavar="TYPE", help="types à générer (défaut : tous)")
     samples.set_defaults(func=cmd_samples)
-    bench = sub.add_parser("bench", help="mesurer précision et vitesse par type de document")
-    bench.add_argument("--per-kind", type=int, default=10, help="fiches générées par type (défaut : 10)")
-    bench.add_argument("--seed", type=int, default=2026, help="graine du tirage (défaut : 2026)")
-    bench.add_argument("--kinds", nargs="*", help="types, ou groupes : base (PDF, scans, invalides), "
-                                                  "hard (photos, copies, fax, écriture manuscrite)")
+    bench = _command(sub, "bench", "mesurer précision et vitesse par type de document")
+    bench.add_argument("--per-kind", type=entier, default=10, metavar="N",
+                       help="fiches générées par type (défaut : 10)")
+    bench.add_argument("--seed", type=entier, default=2026, metavar="GRAINE", help="graine du tirage (défaut : 2026)")
+    bench.add_argument("--kinds", nargs="*", metavar="TYPE", help="types, ou groupes : base (PDF, scans, invalides), "
+                                                                  "hard (photos, copies, fax, écriture manuscrite)")
     bench.add_argument("--json", action="store_true", help="afficher les chiffres en JSON")
-    bench.add_argument("--corpus", help="dossier d'un corpus avec vérité (inbox/ et truth/, p. ex. ../shared/devset) "
-                                         "à mesurer à la place des types générés")
-    bench.add_argument("--workers", type=int, default=1,
-                       help="fiches traitées en parallèle (les temps incluent alors la concurrence)")
+    bench.add_argument("--corpus", metavar="DOSSIER",
+                       help="dossier d'un corpus avec vérité (inbox/ et truth/, p. ex. ../shared/devset) "
+                            "à mesurer à la place des types générés")
+    bench.add_argument("--workers", type=entier, default=1, metavar="N",
+                       help="fiches traitées en parallèle (les temps incluent alors la concurrence ; défaut : 1)")
     bench.add_argument("--sheet", default=str(PROJECT_DIR / "var" / "bench" / "least-confident-fields.png"),
-                       help="planche contact (PNG) des 30 champs les moins sûrs")
+                       metavar="FICHIER", help="planche contact (PNG) des 30 champs les moins sûrs")
     bench.set_defaults(func=cmd_bench)
-    form = sub.add_parser("form", help="écrire la fiche imprimable et la fiche remplissable")
-    form.add_argument("--out", default="var/forms", help="dossier où écrire les fiches (défaut : var/forms)")
-    form.add_argument("--copies", type=int, default=1, help="exemplaires imprimables (numéros de série distincts)")
-    form.add_argument("--series", default="2026", help="année des numéros de série (défaut : 2026)")
-    form.add_argument("--fillable-serial", type=int, default=1, help="numéro de la fiche remplissable (défaut : 1)")
+    form = _command(sub, "form", "écrire la fiche imprimable et la fiche remplissable",
+                    "Chaque exemplaire imprimable reçoit un numéro de série jamais donné auparavant, tenu par la "
+                    "base de données.")
+    form.add_argument("--out", default="var/forms", metavar="DOSSIER",
+                      help="dossier où écrire les fiches (défaut : var/forms)")
+    form.add_argument("--copies", type=entier, default=1, metavar="N",
+                      help="exemplaires imprimables, chacun avec un nouveau numéro de série (défaut : 1)")
+    form.add_argument("--series", default="2026", type=_series, metavar="ANNÉE",
+                      help="année des numéros de série, quatre chiffres (défaut : 2026)")
+    form.add_argument("--fillable-serial", type=entier, default=1, metavar="N",
+                      help="numéro de la fiche remplissable, partagé par tous ses exemplaires (défaut : 1)")
     form.set_defaults(func=cmd_form)
-    mail = sub.add_parser("mail", help="lire la boîte partagée (IMAP, dossier .eml ou Maildir ; CLAS_MAIL__*)")
-    mail.add_argument("--eml", help="lire ce dossier de fichiers .eml au lieu de la boîte IMAP")
-    mail.add_argument("--maildir", help="lire ce Maildir au lieu de la boîte IMAP")
+    mail = _command(sub, "mail", "lire la boîte partagée (IMAP, dossier .eml ou Maildir ; CLAS_MAIL__*)")
+    mail.add_argument("--eml", metavar="DOSSIER", help="lire ce dossier de fichiers .eml au lieu de la boîte IMAP")
+    mail.add_argument("--maildir", metavar="DOSSIER", help="lire ce Maildir au lieu de la boîte IMAP")
     mail.add_argument("--json", action="store_true", help="afficher le compte en JSON")
     mail.set_defaults(func=cmd_mail)
-    serve = sub.add_parser("serve", help="servir le déploiement nocturne (02:00, Europe/Paris)")
+    serve = _command(sub, "serve", "servir le déploiement nocturne (02:00, Europe/Paris)",
+                     "Demande un serveur Prefect dans PREFECT_API_URL.")
     serve.set_defaults(func=cmd_serve)
-    web = sub.add_parser("web", help="démarrer le bureau de vérification (page web)")
-    web.add_argument("--host", help="adresse d'écoute (défaut : CLAS_WEB_HOST ou 127.0.0.1)")
-    web.add_argument("--port", type=int, help="port (défaut : CLAS_WEB_PORT ou 8000)")
+    web = _command(sub, "web", "démarrer le bureau de vérification (page web)")
+    web.add_argument("--host", metavar="ADRESSE", help="adresse d'écoute (défaut : CLAS_WEB_HOST ou 127.0.0.1)")
+    web.add_argument("--port", type=entier, metavar="PORT", help="port (défaut : CLAS_WEB_PORT ou 8000)")
     web.set_defaults(func=cmd_web)
-    admin = sub.add_parser("create-admin", help="créer un compte administrateur du bureau de vérification")
-    admin.add_argument("--username", default="admin", help="identifiant du compte (défaut : admin)")
+    admin = _command(sub, "create-admin", "créer un compte administrateur du bureau de vérification")
+    admin.add_argument("--username", default="admin", metavar="IDENTIFIANT",
+                       help="identifiant du compte (défaut : admin)")
     admin.add_argument("--password-stdin", action="store_true", help="lire le mot de passe sur l'entrée standard")
     admin.set_defaults(func=cmd_create_admin)
-    purge_p = sub.add_parser("purge", help="appliquer les durées de conservation (CLAS_RETENTION__*)")
+    purge_p = _command(sub, "purge", "appliquer les durées de conservation (CLAS_RETENTION__*)")
     purge_p.add_argument("--dry-run", action="store_true", help="compter sans rien supprimer")
-    purge_p.add_argument("--actor", default="purge", help="auteur inscrit au journal")
+    purge_p.add_argument("--actor", default="purge", metavar="QUI", help="auteur inscrit au journal (défaut : purge)")
     purge_p.set_defaults(func=cmd_purge)
-    access = sub.add_parser("subject-access", help="exporter tout ce qui est détenu sur un élève (droit d'accès)")
+    access = _command(sub, "subject-access", "exporter tout ce qui est détenu sur un élève (droit d'accès)")
     _add_pupil_arguments(access)
-    access.add_argument("--out", required=True, help="dossier d'export (vide ou absent)")
+    access.add_argument("--out", required=True, metavar="DOSSIER", help="dossier d'export (vide ou absent)")
     access.set_defaults(func=cmd_subject_access)
-    erase_p = sub.add_parser("erase", help="effacer tout ce qui est détenu sur un élève (droit à l'effacement)")
+    erase_p = _command(sub, "erase", "effacer tout ce qui est détenu sur un élève (droit à l'effacement)")
     _add_pupil_arguments(erase_p)
     erase_p.add_argument("--yes", action="store_true", help="confirmer l'effacement définitif")
     erase_p.set_defaults(func=cmd_erase)
-    migrate_p = sub.add_parser("migrate", help="mettre à jour le schéma de la base (migrations Alembic)")
+    migrate_p = _command(sub, "migrate", "mettre à jour le schéma de la base (migrations Alembic)",
+                         "Base de CLAS_DATABASE_URL.")
     migrate_p.set_defaults(func=cmd_migrate)
-    record = sub.add_parser("record-of-processing", help="registre des traitements (RGPD art. 30), en Markdown")
-    record.add_argument("--out", help="fichier à écrire (défaut : la sortie standard)")
+    record = _command(sub, "record-of-processing", "registre des traitements (RGPD art. 30), en Markdown")
+    record.add_argument("--out", metavar="FICHIER", help="fichier à écrire (défaut : la sortie standard)")
     record.set_defaults(func=cmd_record_of_processing)
     return parser
 

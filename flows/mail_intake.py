@@ -22,9 +22,12 @@ from flows.tasks import (
     IO_RETRIES,
     ProgressCallback,
     alert_staff,
+    close_interrupted_runs,
     connect_task,
     read_task,
     receive_task,
+    record_run_failure,
+    retry_on_io_only,
     settle_forms,
 )
 from pipeline.deciding.decide import Decision
@@ -44,6 +47,7 @@ from pipeline.settings import Settings
 from pipeline.stages import (
     FileResult,
     FormGroup,
+    RunContext,
     RunSummary,
     close_run_contexts,
     decide_and_record,
@@ -56,7 +60,8 @@ from schemas.document import ReceivedDocument
 FLOW_NAME = "clas-mail"
 
 
-@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER,
+      retry_condition_fn=retry_on_io_only, cache_policy=NO_CACHE)
 def list_task(settings: Settings) -> list[MessageRef]:
     """The messages present in the inbox now (I/O: retried with backoff)."""
     try:
@@ -66,7 +71,8 @@ def list_task(settings: Settings) -> list[MessageRef]:
         raise
 
 
-@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER,
+      retry_condition_fn=retry_on_io_only, cache_policy=NO_CACHE)
 def receive_message_task(settings: Settings, run_id: int, ref: MessageRef) -> MessageIntake:
     """Fetch, parse and record one message; spool its documents (I/O: retried with backoff)."""
     ctx = run_context(settings)
@@ -89,7 +95,8 @@ def decide_checked_task(settings: Settings, run_id: int, group: FormGroup,
     return decide_and_record(run_context(settings), run_id, group, check)
 
 
-@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER,
+      retry_condition_fn=retry_on_io_only, cache_policy=NO_CACHE)
 def settle_task(settings: Settings, intake: MessageIntake) -> MessageResult:
     """Settle one message, reply at most once, file it (I/O: retried with backoff; settling twice is harmless)."""
     ctx = run_context(settings)
@@ -100,7 +107,8 @@ def settle_task(settings: Settings, intake: MessageIntake) -> MessageResult:
         raise
 
 
-@flow(name=FLOW_NAME, log_prints=False, validate_parameters=False, on_failure=[alert_staff])
+@flow(name=FLOW_NAME, log_prints=False, validate_parameters=False, on_failure=[alert_staff],
+      on_crashed=[alert_staff])
 def mail_intake(progress: ProgressCallback | None = None) -> dict[str, object]:
     """Process every message of the shared inbox (``CLAS_MAIL__*``) and return the run's accounting.
 
@@ -120,49 +128,61 @@ def mail_intake(progress: ProgressCallback | None = None) -> dict[str, object]:
     ctx = run_context(settings)
     try:
         with ctx.store.exclusive_run():  # never beside a folder run or another mailbox run
+            close_interrupted_runs(ctx, FLOW_NAME)
             refs = list_task(settings)
             run_id = ctx.store.start_run(mail_source(settings.mail).label)
             logger.info("run %s: %d message(s) in the mailbox", run_id, len(refs))
-            intakes = [receive_message_task(settings, run_id, ref) for ref in refs]
-
-            results: list[FileResult] = []
-            readings: list[DocumentReading] = []
-            duplicates: list[ReceivedDocument] = []
-            seen: set[str] = set()
-            senders: dict[str, list[SenderMatch]] = {}
-            for intake in intakes:
-                for path in intake.documents:
-                    received = receive_task(settings, path, intake.source)
-                    if isinstance(received, FileResult):
-                        results.append(received)
-                    elif is_duplicate(ctx, received, seen):
-                        duplicates.append(received)
-                    else:
-                        seen.add(received.sha256)
-                        senders.setdefault(received.sha256, []).append(intake.sender)
-                        readings.append(read_task(settings, received))
-                if progress:
-                    progress("message")
-
-            def decide(group: FormGroup) -> list[FileResult]:
-                group_senders = [m for r in group.readings for m in senders.get(r.doc.sha256, [])]
-                return decide_checked_task(settings, run_id, group, group_senders)
-
-            results += settle_forms(ctx, run_id, readings, duplicates, decide)
-
-            messages = [settle_task(settings, intake) for intake in intakes
-                        if intake.action is not IntakeAction.COPY]
-            messages += [settle_task(settings, intake) for intake in intakes if intake.action is IntakeAction.COPY]
-
-            summary: RunSummary = summarise(results)
-            mail = summarise_messages(messages)
-            report = {**summary.as_dict(), "mail": mail.as_dict()}
-            ctx.store.finish_run(run_id, report)
-            logger.info("run %s: %s", run_id, report)
-            create_markdown_artifact(key="clas-mail-summary",
-                                     markdown=summary.markdown() + f"\n## Messages\n\n{mail.line()}\n",
-                                     description="Compte de la lecture de la boîte partagée CLAS")
-            return report
+            try:
+                return _run_messages(settings, ctx, run_id, refs, progress)
+            except Exception as exc:
+                record_run_failure(ctx, run_id, exc)
+                raise
     finally:
         close_mail_sources()
         close_run_contexts()
+
+
+def _run_messages(settings: Settings, ctx: RunContext, run_id: int, refs: list[MessageRef],
+                  progress: ProgressCallback | None) -> dict[str, object]:
+    """The stages of one mailbox run, in order, for the run ``run_id`` (under the run lock)."""
+    logger = get_run_logger()
+    intakes = [receive_message_task(settings, run_id, ref) for ref in refs]
+
+    results: list[FileResult] = []
+    readings: list[DocumentReading] = []
+    duplicates: list[ReceivedDocument] = []
+    seen: set[str] = set()
+    senders: dict[str, list[SenderMatch]] = {}
+    for intake in intakes:
+        for path in intake.documents:
+            received = receive_task(settings, path, intake.source)
+            if isinstance(received, FileResult):
+                results.append(received)
+            elif is_duplicate(ctx, received, seen):
+                duplicates.append(received)
+            else:
+                seen.add(received.sha256)
+                senders.setdefault(received.sha256, []).append(intake.sender)
+                readings.append(read_task(settings, received))
+        if progress:
+            progress("message")
+
+    def decide(group: FormGroup) -> list[FileResult]:
+        group_senders = [m for r in group.readings for m in senders.get(r.doc.sha256, [])]
+        return decide_checked_task(settings, run_id, group, group_senders)
+
+    results += settle_forms(ctx, run_id, readings, duplicates, decide)
+
+    messages = [settle_task(settings, intake) for intake in intakes
+                if intake.action is not IntakeAction.COPY]
+    messages += [settle_task(settings, intake) for intake in intakes if intake.action is IntakeAction.COPY]
+
+    summary: RunSummary = summarise(results)
+    mail = summarise_messages(messages)
+    report = {**summary.as_dict(), "mail": mail.as_dict()}
+    ctx.store.finish_run(run_id, report)
+    logger.info("run %s: %s", run_id, report)
+    create_markdown_artifact(key="clas-mail-summary",
+                             markdown=summary.markdown() + f"\n## Messages\n\n{mail.line()}\n",
+                             description="Compte de la lecture de la boîte partagée CLAS")
+    return report

@@ -17,7 +17,16 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.mail_intake import mail_intake
-from flows.tasks import ProgressCallback, alert_staff, connect_task, read_task, receive_task, settle_forms
+from flows.tasks import (
+    ProgressCallback,
+    alert_staff,
+    close_interrupted_runs,
+    connect_task,
+    read_task,
+    receive_task,
+    record_run_failure,
+    settle_forms,
+)
 from pipeline.intake.ingest import list_inbox
 from pipeline.privacy.retention import purge
 from pipeline.settings import Settings
@@ -52,7 +61,8 @@ def purge_task(settings: Settings) -> dict[str, int]:
     return {"originals": report.originals, "forms": report.forms, "documents": report.documents}
 
 
-@flow(name=FLOW_NAME, log_prints=False, validate_parameters=False, on_failure=[alert_staff])
+@flow(name=FLOW_NAME, log_prints=False, validate_parameters=False, on_failure=[alert_staff],
+      on_crashed=[alert_staff])
 def nightly(inbox: str | None = None, progress: ProgressCallback | None = None) -> dict[str, object]:
     """Process every file of the inbox folder and return the run's accounting.
 
@@ -85,8 +95,20 @@ def _process_inbox(settings: Settings, ctx: RunContext, paths: list[Path], sourc
                    progress: ProgressCallback | None) -> dict[str, object]:
     """The body of :func:`nightly`, under the run lock: one run's stages in order."""
     logger = get_run_logger()
+    close_interrupted_runs(ctx, FLOW_NAME)
     run_id = ctx.store.start_run(source)
     logger.info("run %s: %d file(s) in the inbox", run_id, len(paths))
+    try:
+        return _run_stages(settings, ctx, run_id, paths, source, progress)
+    except Exception as exc:
+        record_run_failure(ctx, run_id, exc)
+        raise
+
+
+def _run_stages(settings: Settings, ctx: RunContext, run_id: int, paths: list[Path], source: str,
+                progress: ProgressCallback | None) -> dict[str, object]:
+    """The stages of one folder run, in order, for the run ``run_id``."""
+    logger = get_run_logger()
 
     results: list[FileResult] = []
     readings = []

@@ -10,6 +10,7 @@ Retries, with exponential backoff, are on the I/O tasks only.
 
 from __future__ import annotations
 
+import imaplib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,13 +20,23 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 from sqlalchemy import text
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
+from pipeline.intake.mailbox import MailSourceError
 from pipeline.reading.document import DocumentReading
-from pipeline.runs.alerts import AlertStatus, describe_failure, send_alert
+from pipeline.runs.alerts import (
+    INTERRUPTED_REASON_FR,
+    AlertStatus,
+    describe_crash,
+    describe_failure,
+    describe_interrupted,
+    send_alert,
+)
 from pipeline.settings import Settings
 from pipeline.stages import (
     FileResult,
     FormGroup,
+    IngestIOError,
     RunContext,
     group_forms,
     read_file,
@@ -34,6 +45,7 @@ from pipeline.stages import (
     record_failure,
     run_context,
 )
+from pipeline.store import DatabaseLockedError
 from schemas.document import ReceivedDocument
 
 ProgressCallback = Callable[[str], None]
@@ -45,9 +57,31 @@ IO_BACKOFF = exponential_backoff(backoff_factor=5)
 for a database, IMAP or SMTP server restarting at night, short enough to end the run within minutes."""
 IO_JITTER = 0.2
 """Each wait varies by up to ±20 % so that tasks failing together do not retry together."""
+IO_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # file system, sockets, TLS, SMTP (smtplib.SMTPException is an OSError)
+    IngestIOError, MailSourceError,  # the project's I/O errors
+    imaplib.IMAP4.error,  # IMAP protocol errors and dropped connections (IMAP4.abort); imap-tools wraps these
+    OperationalError, InterfaceError, DisconnectionError,  # the database server unreachable or gone
+)
+"""Errors an I/O task retries: faults of the outside world that may pass. Anything else (a parse error, a
+programming error, a database lock held past its bound, ``pipeline.store.DatabaseLockedError``) fails at once:
+retrying it would only repeat it (issue 17: a mail parse error was retried three times like a network fault)."""
 
 
-@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
+def retry_on_io_only(_task: Any, _task_run: Any, state: Any) -> bool:  # noqa: ANN401 - Prefect's hook signature
+    """``retry_condition_fn`` of the I/O tasks: retry only when the failure is one of :data:`IO_ERRORS`.
+
+    Prefect calls it with the task, its run and the Failed state; the state's exception decides.
+    """
+    try:
+        error = state.result(raise_on_failure=False)
+    except Exception:  # noqa: BLE001 - an unreadable result is not an I/O fault
+        return False
+    return isinstance(error, IO_ERRORS)
+
+
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER,
+      retry_condition_fn=retry_on_io_only, cache_policy=NO_CACHE)
 def connect_task(settings: Settings) -> None:
     """Open the database and check it answers (I/O: retried with backoff).
 
@@ -58,7 +92,8 @@ def connect_task(settings: Settings) -> None:
         session.execute(text("SELECT 1"))
 
 
-@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER, cache_policy=NO_CACHE)
+@task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER,
+      retry_condition_fn=retry_on_io_only, cache_policy=NO_CACHE)
 def receive_task(settings: Settings, path: Path, source: str) -> ReceivedDocument | FileResult:
     """Ingest one file (I/O: retried with backoff)."""
     return receive_file(run_context(settings), path, source)
@@ -86,24 +121,62 @@ def settle_forms(ctx: RunContext, run_id: int, readings: list[DocumentReading], 
 
 
 def alert_staff(flow: Any, flow_run: Any, state: Any) -> None:  # noqa: ANN401 - Prefect's hook signature
-    """Failure hook of the nightly flows: e-mail staff once (``CLAS_ALERTS__*``), without personal data.
+    """Failure and crash hook of the nightly flows: e-mail staff once (``CLAS_ALERTS__*``), without personal data.
 
-    Prefect calls it once, when the run enters its final Failed state. It never raises:
-    a failing alert must not hide the run's own error.
+    Prefect calls it once, when the run enters its final Failed state (``on_failure``) or its Crashed state
+    (``on_crashed``: a signal such as SIGTERM, an interpreter exit; issue 17: a crashed run sent nothing).
+    A run killed outright (SIGKILL) runs no hook: the next run finds it (:func:`close_interrupted_runs`).
+    It never raises: a failing alert must not hide the run's own error.
 
     Args:
         flow: The flow that failed.
         flow_run: Its run (name and id are put in the alert).
-        state: The Failed state (its exception's code or type is put in the alert, never its message).
+        state: The Failed or Crashed state (its exception's code or type is put in the alert, never its message).
     """
     try:
         settings = Settings()
-        error = state.result(raise_on_failure=False)
-        failure = describe_failure(flow.name, str(flow_run.name), str(flow_run.id), datetime.now(UTC),
-                                   error if isinstance(error, BaseException) else None)
+        now = datetime.now(UTC)
+        if state.is_crashed():
+            failure = describe_crash(flow.name, str(flow_run.name), str(flow_run.id), now)
+        else:
+            error = state.result(raise_on_failure=False)
+            failure = describe_failure(flow.name, str(flow_run.name), str(flow_run.id), now,
+                                       error if isinstance(error, BaseException) else None)
         status = send_alert(settings.alerts, settings.mail.smtp, failure)
     except Exception as exc:  # noqa: BLE001 - see the docstring
         get_run_logger().warning("staff alert not sent: %s", type(exc).__name__)
         return
     if status is not AlertStatus.DISABLED:
         get_run_logger().info("staff alert: %s", status.value)
+
+
+def close_interrupted_runs(ctx: RunContext, flow_name: str) -> int:
+    """What a killed run left in the database: mark its ``runs`` row crashed and alert staff for it.
+
+    Call under the run lock (``Store.exclusive_run``), before the run's own start. Never raises for the
+    alert (see :func:`pipeline.runs.alerts.send_alert`).
+
+    Returns:
+        How many interrupted runs were found.
+    """
+    interrupted = ctx.store.close_interrupted_runs(INTERRUPTED_REASON_FR)
+    for run in interrupted:
+        get_run_logger().warning("run %s: found unfinished (killed); marked crashed", run.run_id)
+        send_alert(ctx.settings.alerts, ctx.settings.mail.smtp,
+                   describe_interrupted(flow_name, run.run_id, run.started_at))
+    return len(interrupted)
+
+
+def record_run_failure(ctx: RunContext, run_id: int, error: BaseException) -> None:
+    """Record that run ``run_id`` stopped on ``error`` (its French reason, never its message); best effort.
+
+    A database lock past its bound is not recorded (the write would wait as long again): the next run marks
+    the row instead.
+    """
+    if isinstance(error, DatabaseLockedError):
+        return
+    reason = describe_failure("", "", "", datetime.now(UTC), error).reason_fr
+    try:
+        ctx.store.fail_run(run_id, reason)
+    except Exception as exc:  # noqa: BLE001 - the run's own error is the one to report
+        get_run_logger().warning("run %s: failure not recorded (%s)", run_id, type(exc).__name__)

@@ -115,7 +115,7 @@ class RunContext:
         # Kept files are personal data about minors: owner-only folders (files are 0600, see ingest).
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(settings.data_dir, 0o700)
-        self.store = Store(settings.database_url)
+        self.store = Store(settings.database_url, settings.database.busy_timeout_s)
         self.directory: Directory = load_directory(settings.directory_file)
 
     @property
@@ -205,8 +205,13 @@ def record_duplicate(ctx: RunContext, run_id: int, doc: ReceivedDocument) -> Fil
 
 
 def read_file(ctx: RunContext, doc: ReceivedDocument) -> DocumentReading:
-    """Read a received document's pages (never raises for bad input)."""
+    """Read a received document's pages (never raises for bad input).
+
+    A document whose ingestion already gave it a quarantine reason (``doc.intake_reason``) is not read.
+    """
     crash_point("mid_extraction")
+    if doc.intake_reason is not None:
+        return DocumentReading(doc, failure=Reason(*doc.intake_reason))
     return read_received(doc, ctx.settings)
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -34,9 +36,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from pipeline.errors import ClasError
+from pipeline.settings import DatabaseSettings
 from schemas.document import Outcome, ReceivedDocument
 
 REFERRAL_DECLINED = "declined"
@@ -57,6 +61,43 @@ class RunAlreadyActiveError(ClasError):
     )
 
 
+class DatabaseLockedError(ClasError):
+    """Another connection held a lock past the bounded wait (``CLAS_DATABASE__BUSY_TIMEOUT_S``); nothing of the
+    current transaction was written and the run stops.
+
+    Attributes:
+        waited_s: The bound that was reached, in seconds.
+    """
+
+    code: ClassVar[str] = "database_locked"
+
+    def __init__(self, waited_s: float) -> None:
+        """Create the error for a wait of ``waited_s`` seconds (English message for logs, French for staff)."""
+        super().__init__(
+            f"the database stayed locked by another connection for more than {waited_s:g} s "
+            "(CLAS_DATABASE__BUSY_TIMEOUT_S); the transaction was rolled back, nothing half-written",
+            reason_fr=(f"La base de données est restée verrouillée plus de {waited_s:g} s par un autre programme "
+                       "(une sauvegarde ?) : l'exécution s'est arrêtée proprement, sans rien enregistrer à moitié ; "
+                       "les fichiers non traités seront repris à la prochaine exécution. Si cela se répète, "
+                       "décaler la sauvegarde ou allonger CLAS_DATABASE__BUSY_TIMEOUT_S."))
+        self.waited_s = waited_s
+
+
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_PG_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def is_lock_timeout(exc: OperationalError) -> bool:
+    """Whether a database error is a lock not obtained in time (SQLite ``SQLITE_BUSY``/``SQLITE_LOCKED``,
+    PostgreSQL ``lock_not_available``), as opposed to a connection fault."""
+    orig = exc.orig
+    if getattr(orig, "sqlite_errorcode", None) in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return True
+    if getattr(orig, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+        return True
+    return "database is locked" in str(orig) or "database table is locked" in str(orig)
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
@@ -64,6 +105,17 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     """Declarative base of every table."""
+
+
+class RunStatus(StrEnum):
+    """Where a run stands (``runs.status``)."""
+
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    """Stopped by an error it recorded (``end_reason``); its files are taken again by the next run."""
+    CRASHED = "crashed"
+    """Ended without recording its end (killed, machine stopped); marked so by the next run (issue 17)."""
 
 
 class RunRow(Base):
@@ -75,6 +127,36 @@ class RunRow(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default=RunStatus.RUNNING.value,
+                                        server_default=RunStatus.FINISHED.value)
+    """A :class:`RunStatus` value (rows older than migration 0003 read ``finished``)."""
+    end_reason: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    """Why a failed or crashed run ended, in French (no personal data)."""
+
+
+class FormSerialRow(Base):
+    """The last serial number allocated to printed forms of a series (``FO-<series>-<number>``), so that every
+    print batch gets new serials, for ever (issue 17: each call restarted at 1)."""
+
+    __tablename__ = "form_serials"
+    series: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+@dataclass(frozen=True)
+class InterruptedRun:
+    """A run found unfinished when the next one starts (see :meth:`Store.close_interrupted_runs`).
+
+    Attributes:
+        run_id: Its row.
+        source: What it was reading (a folder or a mailbox, no personal data).
+        started_at: When it started.
+    """
+
+    run_id: int
+    source: str
+    started_at: datetime
 
 
 class DocumentRow(Base):
@@ -181,21 +263,34 @@ class RetentionCountRow(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, busy_timeout_s: float = DatabaseSettings().busy_timeout_s) -> Engine:
     """Create the engine; for SQLite, create the file's folder and keep it owner-only.
+
+    Args:
+        url: SQLAlchemy database URL.
+        busy_timeout_s: Longest wait for another connection's lock, in seconds (SQLite's ``busy_timeout``,
+            PostgreSQL's ``lock_timeout``; ``DatabaseSettings.busy_timeout_s``).
 
     Raises:
         sqlalchemy.exc.ArgumentError: The URL is malformed.
+        DatabaseLockedError: Another connection held a lock past ``busy_timeout_s`` while missing tables
+            were created.
     """
-    engine = create_engine(url, future=True)
+    timeout_ms = max(1, round(busy_timeout_s * 1000))
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql"):
+        connect_args["options"] = f"-c lock_timeout={timeout_ms}"
+    # Parameters never appear in errors or logs: they hold names and file names (issue 17).
+    engine = create_engine(url, future=True, hide_parameters=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
+
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            # SQLite's busy handler retries a held lock until this bound, then the statement fails.
+            cursor.execute(f"PRAGMA busy_timeout={timeout_ms}")
+            cursor.close()
+
         event.listen(engine, "connect", _sqlite_pragmas)
         db_path = engine.url.database
         if db_path and db_path != ":memory:":
@@ -203,7 +298,13 @@ def make_engine(url: str) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             path.touch(mode=0o600, exist_ok=True)
             os.chmod(path, 0o600)
-    Base.metadata.create_all(engine)
+    try:
+        Base.metadata.create_all(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        if is_lock_timeout(exc):
+            raise DatabaseLockedError(busy_timeout_s) from None
+        raise
     return engine
 
 
@@ -232,17 +333,28 @@ class Store:
 
     Args:
         url: SQLAlchemy database URL.
+        busy_timeout_s: Longest wait for another connection's lock, in seconds (see :func:`make_engine`).
     """
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, busy_timeout_s: float = DatabaseSettings().busy_timeout_s) -> None:
+        self.busy_timeout_s = busy_timeout_s
+        self.engine = make_engine(url, busy_timeout_s)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error."""
-        with self._sessions.begin() as session:
-            yield session
+        """A session in one transaction: committed on success, rolled back on error.
+
+        Raises:
+            DatabaseLockedError: Another connection held a lock past ``busy_timeout_s`` (rolled back).
+        """
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            if is_lock_timeout(exc):
+                raise DatabaseLockedError(self.busy_timeout_s) from None
+            raise
 
     def close(self) -> None:
         """Release the connection pool."""
@@ -291,7 +403,7 @@ class Store:
     def start_run(self, source: str) -> int:
         """Record a run's start; returns its id."""
         with self.session() as s:
-            run = RunRow(source=source)
+            run = RunRow(source=source, status=RunStatus.RUNNING.value)
             s.add(run)
             s.flush()
             return run.id
@@ -302,6 +414,64 @@ class Store:
             run = s.get_one(RunRow, run_id)
             run.finished_at = utcnow()
             run.counts = dict(counts)
+            run.status = RunStatus.FINISHED.value
+
+    def fail_run(self, run_id: int, reason_fr: str) -> None:
+        """Record that a run stopped on an error (``reason_fr``: French, no personal data)."""
+        with self.session() as s:
+            run = s.get_one(RunRow, run_id)
+            run.finished_at, run.status, run.end_reason = utcnow(), RunStatus.FAILED.value, reason_fr[:1000]
+
+    def close_interrupted_runs(self, reason_fr: str) -> list[InterruptedRun]:
+        """Mark ``crashed`` every run that never recorded its end, and return them.
+
+        Call it only under :meth:`exclusive_run`: no other run is active then, so an unfinished
+        row is one whose process died (SIGKILL, power cut) before it could say so.
+        """
+        with self.session() as s:
+            rows = s.scalars(select(RunRow).where(RunRow.finished_at.is_(None)).order_by(RunRow.id)).all()
+            now = utcnow()
+            for run in rows:
+                run.finished_at, run.status, run.end_reason = now, RunStatus.CRASHED.value, reason_fr[:1000]
+            return [InterruptedRun(r.id, r.source, r.started_at) for r in rows]
+
+    # --- printed form serials -----------------------------------------------------
+    def allocate_form_serials(self, series: str, count: int, highest_used: Callable[[Sequence[str]], int]
+                              ) -> range:
+        """Allocate ``count`` new serial numbers of ``series``, never given before (one transaction).
+
+        The counter starts above the highest number already received for the series (forms printed
+        before serials were kept), which ``highest_used`` reads from the recorded form ids.
+
+        Args:
+            series: The series, e.g. ``"2026"``.
+            count: How many numbers (at least 1).
+            highest_used: Recorded form ids → the highest number of the series among them (0 if none).
+
+        Returns:
+            The numbers, consecutive.
+
+        Raises:
+            ValueError: ``count`` is below 1.
+        """
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        for _attempt in range(3):
+            try:
+                with self.session() as s:
+                    # Write first: the row is locked before it is read, so two allocations never overlap.
+                    last = s.execute(update(FormSerialRow).where(FormSerialRow.series == series)
+                                     .values(last_number=FormSerialRow.last_number + count)
+                                     .returning(FormSerialRow.last_number)).scalar_one_or_none()
+                    if last is None:
+                        ids = s.scalars(select(DocumentRow.form_id).where(DocumentRow.form_id.is_not(None))).all()
+                        last = highest_used([i for i in ids if i]) + count
+                        s.add(FormSerialRow(series=series, last_number=last))
+                        s.flush()
+                    return range(last - count + 1, last + 1)
+            except IntegrityError:
+                continue  # another allocation created the series' row first: take from it
+        raise RuntimeError(f"could not allocate form serials of series {series}")
 
     # --- lookups ----------------------------------------------------------------
     def already_received(self, source: str, original_name: str, sha256: str) -> bool:

@@ -57,6 +57,8 @@ class ReceivedDocument(BaseModel):
         size_bytes: File size in bytes.
         received_at: When the run picked it up (UTC).
         stored_path: The kept copy under the data directory.
+        intake_reason: ``(code, French reason)`` when ingestion already knows the file must be
+            quarantined without being read (a file name that is not UTF-8); ``None`` otherwise.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -68,6 +70,7 @@ class ReceivedDocument(BaseModel):
     size_bytes: int
     received_at: datetime
     stored_path: Path
+    intake_reason: tuple[str, str] | None = None
 
     @property
     def short_id(self) -> str:
@@ -88,6 +91,11 @@ REASON_LABELS_FR: dict[str, str] = {
     "document_timeout": "lecture trop longue",
     "document_memory": "lecture trop gourmande en mémoire",
     "ingest_io": "fichier illisible à la réception",
+    "file_name_not_utf8": "nom de fichier illisible",
+    "attachment_name_undecodable": "nom de pièce jointe illisible",
+    "message_unreadable": "message illisible",
+    "database_locked": "base de données verrouillée",
+    "run_crashed": "exécution interrompue",
     "run_already_active": "exécution déjà en cours",
     "reply_failed": "réponse à l'école non envoyée",
     "page_not_identified": "page non reconnue",

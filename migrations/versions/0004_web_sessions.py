@@ -1,7 +1,7 @@
 """Review desk sign-in: server-side sessions and failed sign-in counters (issue 17)
 
 Revision ID: 0004
-Revises: 0002 (temporarily: 0003_form_serials is on another branch; set to '0003' when both merge)
+Revises: 0003
 Create Date: 2026-12-10 10:00:00
 """
 

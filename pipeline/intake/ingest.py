@@ -12,6 +12,7 @@ import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipeline.intake.names import decode_fs_name, safe_filename
 from schemas.document import MediaType, ReceivedDocument
 
 _MAGIC: tuple[tuple[bytes, int, MediaType], ...] = (
@@ -27,6 +28,9 @@ CONTAINER_MAGIC: dict[bytes, str] = {b"PK\x03\x04": "zip", b"\xd0\xcf\x11\xe0": 
 Checked before the lenient PDF header search: a zip storing a PDF uncompressed has
 ``%PDF-`` in its first kilobyte, yet is not a PDF."""
 _HEIC_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis")
+NAME_NOT_UTF8_FR = ("Nom de fichier illisible (caractères d'un ancien encodage, pas UTF-8) : le fichier est gardé "
+                    "en quarantaine sans être lu ; le renommer simplement (ex. fiche.pdf) et le redéposer, ou le "
+                    "libérer après vérification.")
 _EXTENSIONS = {MediaType.PDF: ".pdf", MediaType.JPEG: ".jpg", MediaType.PNG: ".png", MediaType.TIFF: ".tif",
                MediaType.HEIC: ".heic", MediaType.UNKNOWN: ".bin"}
 
@@ -70,8 +74,22 @@ def list_inbox(folder: Path) -> list[Path]:
         part.startswith(".") for part in p.relative_to(folder).parts))
 
 
+def received_name(path: Path) -> tuple[str, bool]:
+    """The name a received file is recorded under, and whether its bytes were UTF-8.
+
+    The name goes through :func:`pipeline.intake.names.safe_filename` (NFC, safe characters, at most
+    255 bytes); a name that is not UTF-8 (undecodable bytes from the file system) is decoded from
+    Windows-1252 first. An empty result becomes ``fichier-sans-nom``.
+    """
+    decoded = decode_fs_name(path.name)
+    return safe_filename(decoded.name) or "fichier-sans-nom", decoded.was_utf8
+
+
 def ingest_file(path: Path, source: str, originals_dir: Path, now: datetime | None = None) -> ReceivedDocument:
     """Record one received file and keep a copy of it.
+
+    Its name is recorded as :func:`received_name` makes it; a name that was not UTF-8 sets
+    ``intake_reason`` (code ``file_name_not_utf8``): the file is kept and quarantined, never read.
 
     Args:
         path: The file as received.
@@ -95,12 +113,14 @@ def ingest_file(path: Path, source: str, originals_dir: Path, now: datetime | No
         shutil.copyfile(path, tmp)
         os.chmod(tmp, 0o600)
         os.replace(tmp, stored)  # atomic: a crash never leaves a half-written original
+    name, was_utf8 = received_name(path)
     return ReceivedDocument(
         sha256=digest,
         source=source,
-        original_name=path.name,
+        original_name=name,
         media_type=media_type,
         size_bytes=path.stat().st_size,
         received_at=now or datetime.now(UTC),
         stored_path=stored,
+        intake_reason=None if was_utf8 else ("file_name_not_utf8", NAME_NOT_UTF8_FR),
     )

@@ -31,7 +31,6 @@ import email.policy
 import hashlib
 import io
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
@@ -39,6 +38,7 @@ from email.utils import getaddresses
 from enum import StrEnum
 
 from pipeline.intake.ingest import CONTAINER_MAGIC, detect_media_type
+from pipeline.intake.names import fit_bytes, safe_filename
 from pipeline.settings import MailSettings
 from schemas.directory import Directory
 from schemas.document import MediaType
@@ -52,8 +52,13 @@ _BODY_TYPES = frozenset({"text/plain", "text/html", "text/enriched", "text/calen
 _EXTENSIONS = {MediaType.PDF: ".pdf", MediaType.JPEG: ".jpg", MediaType.PNG: ".png", MediaType.TIFF: ".tif",
                MediaType.HEIC: ".heic", MediaType.UNKNOWN: ".bin"}
 _IMAGE_TYPES = frozenset({MediaType.JPEG, MediaType.PNG, MediaType.TIFF, MediaType.HEIC})
-MAX_FILENAME_CHARS = 180
-"""Longest file name kept (characters); most file systems allow 255 bytes, and accents take two."""
+HEADER_ERRORS = (ValueError, LookupError, TypeError, IndexError, AttributeError)
+"""What the stdlib header parser raises on headers it cannot decode: ``UnicodeDecodeError`` (a ``ValueError``) for
+RFC 2231 sections in UTF-16 with an odd byte count (issue 17), ``LookupError`` for unknown charsets, and
+``IndexError``/``AttributeError``/``TypeError``, which ``email._header_value_parser`` has raised on malformed
+headers in several CPython releases."""
+NAME_UNDECODABLE_FR = ("Nom de la pièce jointe illisible (encodage invalide, message abîmé) : le message est gardé "
+                       "en quarantaine ; demander à l'école de renvoyer la fiche avec un nom simple (ex. fiche.pdf).")
 
 
 class AttachmentStatus(StrEnum):
@@ -122,9 +127,41 @@ class _Found:
 
 # --- Messages ---------------------------------------------------------------------------
 
+_RAW_BOUNDARY = re.compile(r"""(?:^|;)\s*boundary\s*=\s*([^\s";]+)\s*(?:;|$)""", re.IGNORECASE)
+
+
+class ClasMessage(EmailMessage):
+    """:class:`EmailMessage` that finds a boundary holding an apostrophe when it is not quoted.
+
+    RFC 2046 §5.1.1 allows ``'`` in a boundary and RFC 2045 §5.1 in an unquoted parameter value,
+    but both stdlib parameter parsers take an unquoted value with an apostrophe for an RFC 2231
+    ``charset'language'value``: ``boundary=l'ecole`` gives no boundary at all (the multipart body
+    became one ``.bin`` part, issue 17) and ``boundary=a'b'c`` gives ``c``. An extended
+    parameter is written ``boundary*=``, so a plain ``boundary=`` value is taken literally.
+    """
+
+    def get_boundary(self, failobj: object = None) -> object:  # type: ignore[override]  # the stdlib's signature
+        """The ``boundary`` parameter of ``Content-Type``, unquoted; ``failobj`` when there is none."""
+        for name, value in self.raw_items():
+            if name.lower() == "content-type":
+                m = _RAW_BOUNDARY.search(str(value).replace("\r", "").replace("\n", ""))
+                if m and "'" in m.group(1):
+                    return m.group(1)
+                break
+        return super().get_boundary(failobj)
+
+
+_POLICY = email.policy.default.clone(message_factory=ClasMessage)
+
+
 def parse_message(raw: bytes) -> EmailMessage:
-    """Parse a message's bytes with the modern policy (decoded headers, ``EmailMessage`` parts)."""
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    """Parse a message's bytes with the modern policy (decoded headers, ``EmailMessage`` parts).
+
+    Parts are :class:`ClasMessage`, which reads a boundary holding an apostrophe. Parsing never
+    raises for a malformed message (the parser records defects); reading a header may
+    (see :data:`HEADER_ERRORS`).
+    """
+    message = email.message_from_bytes(raw, policy=_POLICY)
     if not isinstance(message, EmailMessage):  # pragma: no cover - policy.default always builds EmailMessage
         raise TypeError("the parser did not build an EmailMessage")
     return message
@@ -166,18 +203,20 @@ def is_automatic(message: Message) -> bool:
 # --- File names -------------------------------------------------------------------------
 
 _ENCODED_WORD = re.compile(r"=\?[^?]+\?[bBqQ]\?[^?]*\?=")
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f/\\]")
 
 
 def decode_filename(part: Message) -> str | None:
     """The part's file name, decoded (RFC 2231 parameters, RFC 2047 encoded words) and sanitised.
 
     Some clients put encoded words inside a quoted ``filename`` parameter (not allowed
-    by RFC 2047 §5 but common); they are decoded too. Path separators and control
-    characters are replaced so that the name is safe as one path component.
+    by RFC 2047 §5 but common); they are decoded too. The name is made safe by
+    :func:`pipeline.intake.names.safe_filename` (NFC, one path component, at most 255 bytes).
 
     Returns:
-        The name, NFC-normalised, or ``None`` when the part has none.
+        The name, or ``None`` when the part has none.
+
+    Raises:
+        UnicodeDecodeError: The ``Content-Type`` header cannot be decoded (see :data:`HEADER_ERRORS`).
     """
     try:
         name = part.get_filename()
@@ -194,20 +233,7 @@ def decode_filename(part: Message) -> str | None:
             name = str(make_header(decode_header(name)))
         except (LookupError, ValueError, UnicodeDecodeError):
             pass
-    return sanitise_filename(name)
-
-
-def sanitise_filename(name: str) -> str | None:
-    """Make a received name safe as one path component (``None`` if nothing is left)."""
-    name = unicodedata.normalize("NFC", name)
-    name = _UNSAFE.sub("_", name).strip().strip(".")
-    if not name:
-        return None
-    if len(name) > MAX_FILENAME_CHARS:
-        stem, dot, ext = name.rpartition(".")
-        ext = ext if dot and len(ext) <= 8 else ""
-        name = name[:MAX_FILENAME_CHARS - len(ext) - 1] + ("." + ext if ext else "")
-    return name
+    return safe_filename(name)
 
 
 # --- Walking a message ------------------------------------------------------------------
@@ -224,8 +250,17 @@ def _payload(part: Message) -> bytes | None:
 
 
 def _walk(part: Message, path: str, nesting: int, settings: MailSettings, out: list[_Found]) -> None:
-    ctype = part.get_content_type()
-    filename = decode_filename(part)
+    try:
+        ctype = part.get_content_type()
+        filename = decode_filename(part)
+        disposition = (part.get_content_disposition() or "").lower()
+    except HEADER_ERRORS:
+        # Its headers cannot be read: keep the part's bytes (if any) as a rejected file; the message
+        # goes to quarantine and the run goes on (issue 17).
+        data = None if part.is_multipart() else _payload(part)
+        out.append(_Found(path or "1", None, "application/octet-stream", nesting, data,
+                          rejected=("attachment_name_undecodable", NAME_UNDECODABLE_FR)))
+        return
     if ctype == "message/rfc822" or (filename or "").lower().endswith(".eml"):
         _walk_forward(part, path, nesting, filename, settings, out)
         return
@@ -233,7 +268,6 @@ def _walk(part: Message, path: str, nesting: int, settings: MailSettings, out: l
         for i, sub in enumerate(part.get_payload(), 1):  # type: ignore[union-attr]
             _walk(sub, f"{path}.{i}" if path else str(i), nesting, settings, out)
         return
-    disposition = (part.get_content_disposition() or "").lower()
     if ctype in _BODY_TYPES and filename is None and disposition != "attachment":
         return  # the message's own text, not a file
     data = _payload(part)
@@ -301,7 +335,7 @@ def _walk_tnef(data: bytes, path: str, nesting: int, filename: str | None, ctype
     for i, (name, body) in enumerate(files, 1):
         if isinstance(name, bytes):
             name = name.decode("cp1252", errors="replace")
-        out.append(_Found(f"{path}.tnef{i}", sanitise_filename(str(name)) if name else None,
+        out.append(_Found(f"{path}.tnef{i}", safe_filename(str(name)) if name else None,
                           "application/octet-stream", nesting, bytes(body or b"")))
 
 
@@ -415,8 +449,7 @@ def _unique_names(candidates: list[AttachmentCandidate]) -> list[AttachmentCandi
         name, n = c.filename, 1
         while name.casefold() in seen:
             n += 1
-            stem, dot, ext = c.filename.rpartition(".")
-            name = f"{stem} ({n}).{ext}" if dot and stem else f"{c.filename} ({n})"
+            name = fit_bytes(c.filename, marker=f" ({n})")  # still a writable name (issue 17)
         seen.add(name.casefold())
         unique.append(c if name == c.filename else replace(c, filename=name))
     return unique

@@ -285,6 +285,22 @@ def _purge_originals(s: Session, expired_files: list[tuple[str, str]], actor: st
     return files
 
 
+QUARANTINED_MAIL_DIR = ("mail", "quarantine")
+"""Where the mail intake keeps the bytes of a message it quarantined (``pipeline.runs.mail.raw_message_path``)."""
+
+
+def _purge_quarantined_mail(data_dir: Path, retention: RetentionSettings, now: datetime) -> int:
+    """Delete kept quarantined messages older than ``retention.quarantine_days`` (by file time); returns how many."""
+    folder = data_dir.joinpath(*QUARANTINED_MAIL_DIR)
+    limit = (now - timedelta(days=retention.quarantine_days)).timestamp()
+    gone = 0
+    for path in sorted(folder.glob("*.eml")) if folder.is_dir() else []:
+        if path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            gone += 1
+    return gone
+
+
 def purge(store: Store, retention: RetentionSettings, *, now: datetime | None = None, dry_run: bool = False,
           actor: str = "purge", data_dir: Path | None = None) -> PurgeReport:
     """Apply both retention rules (one transaction), or say what they would delete.
@@ -318,5 +334,7 @@ def purge(store: Store, retention: RetentionSettings, *, now: datetime | None = 
         files = delete_forms(s, doomed_forms, doomed_shas, actor, "retention_purged", data_dir)
         files.extend(_purge_originals(s, expired_files, actor, data_dir))
     unlink_all(files)
+    if data_dir is not None:
+        report.originals += _purge_quarantined_mail(data_dir, retention, now)
     logger.info("purge: %d original(s), %d form(s), %d document(s)", report.originals, report.forms, report.documents)
     return report

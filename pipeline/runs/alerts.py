@@ -43,6 +43,19 @@ UNEXPECTED_REASON_FR = (
 )
 
 
+CRASHED_REASON_FR = (
+    "Exécution interrompue brutalement (processus arrêté, machine redémarrée ou mémoire épuisée) : les fichiers "
+    "non traités restent où ils étaient et la prochaine exécution les reprendra ; si cela se répète, prévenir "
+    "l'équipe technique."
+)
+INTERRUPTED_REASON_FR = (
+    "Exécution arrêtée sans avoir enregistré sa fin (processus tué ou machine arrêtée) : constaté au démarrage de "
+    "l'exécution suivante, qui a repris les fichiers non traités."
+)
+RUN_CRASHED = "run_crashed"
+"""Error code of a crashed run in alerts and in ``runs.end_reason``'s context."""
+
+
 class AlertStatus(StrEnum):
     """What became of an alert."""
 
@@ -89,6 +102,23 @@ def describe_failure(flow_name: str, run_name: str, run_id: str, failed_at: date
         return RunFailure(flow_name, run_name, run_id, failed_at, error.code, error.reason_fr)
     code = type(error).__name__ if error is not None else "unknown"
     return RunFailure(flow_name, run_name, run_id, failed_at, code, UNEXPECTED_REASON_FR)
+
+
+def describe_crash(flow_name: str, run_name: str, run_id: str, failed_at: datetime) -> RunFailure:
+    """The alert's facts for a run that crashed (Prefect's Crashed state: a signal, an interpreter exit)."""
+    return RunFailure(flow_name, run_name, run_id, failed_at, RUN_CRASHED, CRASHED_REASON_FR)
+
+
+def describe_interrupted(flow_name: str, run_id: int, started_at: datetime) -> RunFailure:
+    """The alert's facts for a run found unfinished by the next one (killed outright: no hook could run).
+
+    Args:
+        flow_name: The flow that found it.
+        run_id: The interrupted run's row in ``runs``.
+        started_at: When it started (the time the alert gives).
+    """
+    return RunFailure(flow_name, f"exécution n° {run_id} de la base", str(run_id), started_at, RUN_CRASHED,
+                      INTERRUPTED_REASON_FR)
 
 
 def alert_text(failure: RunFailure) -> str:

@@ -32,6 +32,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from pipeline.intake.mail import (
+    HEADER_ERRORS,
+    AttachmentCandidate,
     AttachmentStatus,
     SenderMatch,
     SenderStatus,
@@ -154,51 +156,130 @@ def receive_message(ctx: RunContext, mail_store: MailStore, source: MailSource, 
         OSError: A spooled file cannot be written.
     """
     mail = ctx.settings.mail
-    smtp_on = mail.smtp.enabled
     if ref.size_bytes > mail.max_message_bytes:
         return _refuse_too_large(ctx, mail_store, source, run_id, ref)
     raw = source.fetch(ref.key)
     if len(raw) > mail.max_message_bytes:
         return _refuse_too_large(ctx, mail_store, source, run_id, ref)
-    message = parse_message(raw)
-    message_id = message_identity(message, hashlib.sha256(raw).hexdigest())
-    seen = _already_seen(mail_store, message_id, run_id, ref.key, source.label)
+    try:
+        parsed = read_message(raw, ctx)
+    except Exception as exc:  # noqa: BLE001 - parsing is pure: any error is this message's, never the run's
+        return _refuse_unreadable(ctx, mail_store, source, run_id, ref, raw, exc)
+    seen = _already_seen(mail_store, parsed.message_id, run_id, ref.key, source.label)
     if seen is not None:
         return seen
-    sender = sender_address(message)
-    match = match_sender(sender, ctx.directory)
-    automatic = is_automatic(message)
-    reply_due = smtp_on and match.status is SenderStatus.KNOWN and not automatic
-    candidates = extract_attachments(message, mail)
+    message_id, match, candidates = parsed.message_id, parsed.sender_match, parsed.candidates
+    reply_due = mail.smtp.enabled and match.status is SenderStatus.KNOWN and not parsed.automatic
     too_many = too_many_attachments(candidates, mail)
     if too_many is not None:
-        row_id = mail_store.record_refused(run_id, message_id, source.label, len(raw), sender,
+        row_id = mail_store.record_refused(run_id, message_id, source.label, len(raw), parsed.sender,
                                            "too_many_attachments", too_many, sender_status=match.status.value,
                                            reply_due=reply_due)
         return MessageIntake(ref.key, row_id, IntakeAction.REFILE, documents_source(message_id))
-    row_id = mail_store.record_received(run_id, message_id, source.label, len(raw), sender, match.status.value,
-                                        match.school_ids, automatic, candidates)
+    if any(c.status is AttachmentStatus.REJECTED for c in candidates):
+        keep_raw(ctx, message_id, raw)  # the message goes to quarantine: its bytes are kept for staff
+    row_id = mail_store.record_received(run_id, message_id, source.label, len(raw), parsed.sender,
+                                        match.status.value, match.school_ids, parsed.automatic, candidates)
     spool = _spool_dir(ctx, message_id)
     spool.mkdir(parents=True, exist_ok=True, mode=0o700)
     paths = []
     for c in candidates:
         if c.status is AttachmentStatus.DOCUMENT:
-            path = spool / c.filename
+            path = spool / c.filename  # a safe name of at most 255 bytes (pipeline.intake.names)
             _write_private(path, c.data)
             paths.append(path)
     return MessageIntake(ref.key, row_id, IntakeAction.PROCESS, documents_source(message_id), tuple(paths),
                          match, reply_due, spool)
 
 
-def _refuse_too_large(ctx: RunContext, mail_store: MailStore, source: MailSource, run_id: int,
-                      ref: MessageRef) -> MessageIntake:
-    mail = ctx.settings.mail
-    header = parse_message(source.fetch_header(ref.key))
-    message_id = message_identity(header, hashlib.sha256(f"{source.label}#{ref.key}".encode()).hexdigest())
+@dataclass(frozen=True)
+class ParsedMessage:
+    """What the intake needs from a message's bytes.
+
+    Attributes:
+        message_id: Its identity (:func:`pipeline.intake.mail.message_identity`).
+        sender: The ``From`` address.
+        sender_match: The sender in the school directory.
+        automatic: Sent by a machine (never answered).
+        candidates: Its files, classified.
+    """
+
+    message_id: str
+    sender: str
+    sender_match: SenderMatch
+    automatic: bool
+    candidates: list[AttachmentCandidate]
+
+
+def read_message(raw: bytes, ctx: RunContext) -> ParsedMessage:
+    """Parse a message and classify its files (pure: no disk, no network).
+
+    Raises:
+        Exception: Whatever the stdlib parser or an attachment reader raises on a message it cannot read
+            (``UnicodeDecodeError`` in a header, see :data:`pipeline.intake.mail.HEADER_ERRORS`);
+            :func:`receive_message` quarantines the message.
+    """
+    message = parse_message(raw)
+    message_id = message_identity(message, hashlib.sha256(raw).hexdigest())
+    sender = sender_address(message)
+    return ParsedMessage(message_id, sender, match_sender(sender, ctx.directory), is_automatic(message),
+                         extract_attachments(message, ctx.settings.mail))
+
+
+MESSAGE_UNREADABLE_FR = ("Message illisible (en-têtes ou structure MIME invalides) : il n'a pas pu être ouvert et "
+                         "reste en quarantaine, conservé tel quel ; demander à l'école de renvoyer la fiche en "
+                         "pièce jointe d'un nouveau message.")
+
+
+def raw_message_path(data_dir: Path, message_id: str) -> Path:
+    """Where the bytes of a quarantined message are kept (owner-only): ``mail/quarantine/<hash>.eml``."""
+    return data_dir / "mail" / "quarantine" / f"{hashlib.sha256(message_id.encode()).hexdigest()[:24]}.eml"
+
+
+def keep_raw(ctx: RunContext, message_id: str, raw: bytes) -> Path:
+    """Keep a quarantined message's bytes as received (mode 0600), for staff to open; returns the path.
+
+    Raises:
+        OSError: The file cannot be written.
+    """
+    path = raw_message_path(ctx.settings.data_dir, message_id)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".part")
+    _write_private(tmp, raw)
+    os.replace(tmp, path)
+    return path
+
+
+def _refuse_unreadable(ctx: RunContext, mail_store: MailStore, source: MailSource, run_id: int, ref: MessageRef,
+                       raw: bytes, exc: Exception) -> MessageIntake:
+    """Quarantine a message the parser cannot read: its bytes kept, its reason recorded, no reply (the sender's
+    address could not be read either)."""
+    message_id = f"sha256:{hashlib.sha256(raw).hexdigest()}"
+    # The exception's message may quote a header (a name): its type only.
+    logger.warning("message %s: unreadable (%s); quarantined", message_id[7:19], type(exc).__name__)
     seen = _already_seen(mail_store, message_id, run_id, ref.key, source.label)
     if seen is not None:
         return seen
-    sender = sender_address(header)
+    keep_raw(ctx, message_id, raw)
+    row_id = mail_store.record_refused(run_id, message_id, source.label, len(raw), "", "message_unreadable",
+                                       MESSAGE_UNREADABLE_FR)
+    return MessageIntake(ref.key, row_id, IntakeAction.REFILE, documents_source(message_id))
+
+
+def _refuse_too_large(ctx: RunContext, mail_store: MailStore, source: MailSource, run_id: int,
+                      ref: MessageRef) -> MessageIntake:
+    mail = ctx.settings.mail
+    raw_header = source.fetch_header(ref.key)
+    fallback_id = hashlib.sha256(f"{source.label}#{ref.key}".encode()).hexdigest()
+    try:
+        header = parse_message(raw_header)
+        message_id = message_identity(header, fallback_id)
+        sender, automatic = sender_address(header), is_automatic(header)
+    except HEADER_ERRORS:  # an unreadable header: refused all the same, without reply
+        message_id, sender, automatic = f"sha256:{fallback_id}", "", True
+    seen = _already_seen(mail_store, message_id, run_id, ref.key, source.label)
+    if seen is not None:
+        return seen
     match = match_sender(sender, ctx.directory)
     known = match.status is SenderStatus.KNOWN
     reason = (f"Message trop volumineux ({ref.size_bytes / 1_048_576:.1f} Mo, au plus "
@@ -206,7 +287,7 @@ def _refuse_too_large(ctx: RunContext, mail_store: MailStore, source: MailSource
               "les fiches en plusieurs messages ou scannées en 300 dpi au plus.")
     row_id = mail_store.record_refused(run_id, message_id, source.label, ref.size_bytes, sender, "message_too_large",
                                        reason, sender_status=match.status.value,
-                                       reply_due=mail.smtp.enabled and known and not is_automatic(header))
+                                       reply_due=mail.smtp.enabled and known and not automatic)
     return MessageIntake(ref.key, row_id, IntakeAction.REFILE, documents_source(message_id))
 
 

@@ -155,6 +155,23 @@ class AlertSettings(BaseModel):
     """Wait before the second try, doubled before each next one (10 s, 20 s: a server restarting)."""
 
 
+class DatabaseSettings(BaseModel):
+    """How long the store waits for a lock another connection holds (``CLAS_DATABASE__*``), see ``pipeline.store``.
+
+    The wait is bounded so that a run never hangs: past it the run stops cleanly (every transaction is whole or
+    absent) with a French message, and the next run takes the files again.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    busy_timeout_s: float = 300.0
+    """Seconds a statement waits for another connection's lock before the run stops: SQLite's busy timeout
+    (its busy handler retries the lock during this time, https://www.sqlite.org/c3ref/busy_timeout.html) and
+    PostgreSQL's ``lock_timeout``. Source: a night's backup of the database file held the lock over 30 s, the
+    previous fixed value, and failed the run (issue 17); copying a 1 GB SQLite file to a network share at
+    10 MB/s takes about 100 s, and 300 s (5 min) leaves room while still ending a stuck night early."""
+
+
 class Settings(BaseSettings):
     """All settings of the product.
 
@@ -167,6 +184,7 @@ class Settings(BaseSettings):
         directory_file: The school and carrier directory (TOML).
         school_year: Year the referrals are for, ``AAAA-AAAA``.
         secret_key: Secret for signed cookies (review desk).
+        database: Bounded waits on database locks (``CLAS_DATABASE__BUSY_TIMEOUT_S``).
     """
 
     model_config = SettingsConfigDict(env_prefix="CLAS_", env_nested_delimiter="__", frozen=True)
@@ -188,6 +206,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     retention: RetentionSettings = RetentionSettings()
     alerts: AlertSettings = AlertSettings()
+    database: DatabaseSettings = DatabaseSettings()
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
@@ -196,6 +215,8 @@ class Settings(BaseSettings):
         return self
 
 
-__all__ = ["PACKAGE_DIR", "PROJECT_DIR", "AlertSettings", "IcrSettings", "LimitSettings", "MailSettings", "OcrSettings",
-           "OmrSettings", "RegistrationSettings", "RetentionSettings", "ScanSettings", "Settings", "SmtpSettings",
-           "StructureSettings", "TextLayerSettings"]
+__all__ = [
+    "PACKAGE_DIR", "PROJECT_DIR", "AlertSettings", "DatabaseSettings", "IcrSettings", "LimitSettings", "MailSettings",
+    "OcrSettings", "OmrSettings", "RegistrationSettings", "RetentionSettings", "ScanSettings", "Settings",
+    "SmtpSettings", "StructureSettings", "TextLayerSettings",
+]

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 import flows.nightly as nightly_flow
 from flows.mail_intake import mail_intake
@@ -88,3 +89,58 @@ def test_no_alert_without_a_staff_address(on_prefect_server: PrefectServer, sett
 def test_the_mail_flow_alerts_too() -> None:
     assert nightly_flow.alert_staff in mail_intake.on_failure_hooks
     assert nightly_flow.alert_staff in nightly_flow.nightly.on_failure_hooks
+
+
+class _Killed(BaseException):
+    """What a signal handler raises in a run (Prefect turns SIGTERM into such a BaseException): a crash."""
+
+
+def test_a_crashed_run_alerts_staff(on_prefect_server: PrefectServer, settings: Settings, smtp: SmtpSink,
+                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 17: a Crashed run (not Failed) sent no alert.
+    alert_settings(monkeypatch, smtp.port)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+
+    def killed(_folder: Path) -> list[Path]:
+        raise _Killed
+
+    monkeypatch.setattr(nightly_flow, "list_inbox", killed)
+    with pytest.raises(_Killed):
+        nightly_flow.nightly(str(inbox))
+
+    assert len(smtp.messages) == 1
+    body = _body(smtp.messages[0][1])
+    assert "Code de l'erreur : run_crashed" in body
+    assert "Exécution interrompue brutalement" in body
+    assert nightly_flow.alert_staff in mail_intake.on_crashed_hooks
+
+
+def test_a_run_killed_outright_is_marked_crashed_and_alerted_by_the_next_run(
+        on_prefect_server: PrefectServer, settings: Settings, smtp: SmtpSink, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A SIGKILLed run runs no hook and leaves its runs row unfinished: the next run finds it.
+    from pipeline.store import RunRow
+
+    alert_settings(monkeypatch, smtp.port)
+    store = Store(settings.database_url)
+    killed_run = store.start_run("folder:/srv/clas/inbox")  # as the killed process left it
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+
+    summary = nightly_flow.nightly(str(inbox))
+
+    assert summary["balanced"] is True
+    with store.session() as s:
+        rows = {r.id: r for r in s.scalars(select(RunRow))}
+    store.close()
+    killed = rows[killed_run]
+    assert (killed.status, killed.finished_at is not None) == ("crashed", True)
+    assert killed.end_reason is not None and "sans avoir enregistré sa fin" in killed.end_reason
+    assert [r.status for i, r in rows.items() if i != killed_run] == ["finished"]
+    assert len(smtp.messages) == 1
+    body = _body(smtp.messages[0][1])
+    assert "Code de l'erreur : run_crashed" in body and f"exécution n° {killed_run}" in body
+    # Once marked, it is not alerted again.
+    nightly_flow.nightly(str(inbox))
+    assert len(smtp.messages) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -111,3 +112,56 @@ def test_the_command_lines_own_words_are_french(capsys: pytest.CaptureFixture[st
     err = capsys.readouterr().err
     assert exited.value.code == 2
     assert "clas-referrals : erreur : argument COMMANDE : choix invalide : 'inconnue'" in err
+
+
+def _subcommands() -> dict[str, object]:
+    import argparse
+
+    from flows.cli import build_parser
+
+    [group] = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(group.choices)
+
+
+def test_every_subcommand_and_option_has_french_help() -> None:
+    # Issue 17: options without help, English value names (INBOX, PER_KIND), subcommands without description.
+    import argparse
+
+    english = re.compile(r"\b(the|of|to|and|file|folder|default|number|show|output)\b", re.IGNORECASE)
+    for name, parser in _subcommands().items():
+        assert isinstance(parser, argparse.ArgumentParser)
+        assert parser.description and not english.search(parser.description), name
+        for action in parser._actions:
+            assert action.help and not english.search(action.help), (name, action.dest)
+            if action.option_strings and action.nargs != 0:  # an option taking a value names it in French
+                assert action.metavar is not None, (name, action.dest)  # not argparse's English dest, INBOX
+
+
+def test_every_word_argparse_prints_has_its_french() -> None:
+    # Every message this Python's argparse passes through gettext/ngettext, read from its source.
+    import argparse
+    import ast
+    import inspect
+
+    from flows.argparse_fr import ARGPARSE_FR
+
+    messages = {arg.value for node in ast.walk(ast.parse(inspect.getsource(argparse)))
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "ngettext")
+                for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)}
+    assert messages and messages <= ARGPARSE_FR.keys(), sorted(messages - ARGPARSE_FR.keys())
+
+
+def test_wrong_values_are_refused_in_french(capsys: pytest.CaptureFixture[str]) -> None:
+    from flows.cli import main
+
+    for argv, expected in ((["bench", "--per-kind", "x"], "valeur invalide (entier attendu) : 'x'"),
+                           (["form", "--series", "26"], "année attendue en quatre chiffres"),
+                           (["run", "--inbox"], "une valeur attendue")):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        err = capsys.readouterr().err
+        assert exited.value.code == 2 and expected in err, err
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    out = capsys.readouterr().out
+    assert "--inbox DOSSIER" in out and "Traiter un dossier de réception." in out

@@ -8,6 +8,7 @@ never process the same document (the run lock), and the second says so in French
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from flows.temporary_server import ProcessId
 from pipeline.deciding.directory import load_directory
 from pipeline.settings import Settings
 from pipeline.store import DocumentRow, ReceiptRow, ReferralRow, RunAlreadyActiveError, Store
@@ -92,8 +94,6 @@ def test_a_run_killed_then_rerun_accounts_for_every_file_once(point: str, tmp_pa
     assert documents == len(CRASH_INBOX) - 1  # the "renvoi" is the same content as text_pdf-0000.pdf
     assert all(n == 1 for n in forms.values())
     # Each file ends where a clean run puts it (scans may go to a person for a doubtful reading only).
-    import json
-
     for name in CRASH_INBOX:
         truth = json.loads((SAMPLES_TRUTH / f"{name}.json").read_text(encoding="utf-8"))
         if name.startswith("scan_") and outcomes[name] == "review":
@@ -125,3 +125,55 @@ def test_two_runs_at_once_never_share_the_database(tmp_path: Path, prefect_home:
     with holder.exclusive_run():
         pass
     holder.close()
+
+
+@pytest.mark.prefect_server
+@pytest.mark.mail_server  # the staff alert goes to an SMTP server on loopback
+def test_the_next_start_cleans_what_a_killed_run_left(tmp_path: Path, prefect_home: Path) -> None:
+    # Issue 17: a SIGKILLed run left Prefect's temporary server running (about 230 MB) and its runs row
+    # unfinished, and no alert was sent.
+    from flows.temporary_server import ServerRecord, is_our_server, records_dir
+    from pipeline.store import RunRow
+    from tests.support.mail_servers import smtp_server
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copy(SAMPLES_INBOX / "not_the_form-0000.pdf", inbox / "autre.pdf")
+    db, data = f"sqlite:///{tmp_path / 'clas.sqlite3'}", tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAS_"))}
+    env |= {"CLAS_DATABASE_URL": db, "CLAS_DATA_DIR": str(data), "PREFECT_HOME": str(prefect_home),
+            "CLAS_TEST_KILL_AT": "after_ingest:1"}
+    killed = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--inbox", str(inbox)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert killed.wait(timeout=300) == -signal.SIGKILL
+        [path] = records_dir(prefect_home).glob(f"{killed.pid}.json")
+        left = json.loads(path.read_text())
+        record = ServerRecord(_pid(left["owner"]), _pid(left["server"]))
+        assert is_our_server(record.server)  # still running after its command was killed
+
+        with smtp_server() as smtp:
+            rerun = _cli(["run", "--inbox", str(inbox), "--json"], db, data, prefect_home,
+                         CLAS_ALERTS__STAFF_ADDRESS="equipe-clas@ville-argenteuil.example",
+                         CLAS_MAIL__SMTP__HOST="127.0.0.1", CLAS_MAIL__SMTP__PORT=str(smtp.port),
+                         CLAS_MAIL__SMTP__SECURITY="none", CLAS_MAIL__SMTP__SENDER="clas@ville-argenteuil.example")
+            alerts = list(smtp.messages)
+        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        assert not is_our_server(record.server)  # stopped by the next start
+        assert not path.exists()
+        store = Store(db)
+        with store.session() as s:
+            runs = list(s.scalars(select(RunRow).order_by(RunRow.id)))
+        store.close()
+        assert [(r.status, r.finished_at is not None) for r in runs] == [("crashed", True), ("finished", True)]
+        assert len(alerts) == 1 and "run_crashed" in alerts[0][1].get_body(("plain",)).get_content()
+    finally:
+        try:
+            os.killpg(killed.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _pid(value: dict[str, int]) -> ProcessId:
+    """A :class:`ProcessId` from its JSON form."""
+    return ProcessId(**value)

@@ -279,6 +279,25 @@ def test_a_crashed_run_loses_nothing_and_routes_and_replies_once(harness: None, 
     store.close()
 
 
+def test_a_message_with_an_undecodable_attachment_name_is_quarantined_over_imap(
+        harness: None, imap: ImapServer, smtp: SmtpSink, mail_settings: Settings) -> None:
+    # Issue 17: RFC 2231 sections in UTF-16 made the parser raise; the run aborted on every night.
+    broken = b.raw_with_utf16_continued_name(b.sample("text_pdf-0000.pdf"))
+    good = b.attach(b.message("Fiche"), b.sample("fillable-0000.pdf"), "application/pdf", "fiche.pdf")
+    _deliver(imap, [broken, good])
+
+    report = mail_flow.mail_intake()
+
+    assert report["mail"]["statuses"] == {"quarantined": 1, "processed": 1}  # type: ignore[index]
+    folders = _folders(imap)
+    assert folders["INBOX"] == [] and len(folders["Quarantaine"]) == 1 and len(folders["Traités"]) == 1
+    store = Store(mail_settings.database_url)
+    with store.session() as s:
+        codes = s.scalars(select(MailAttachmentRow.reason_code).where(MailAttachmentRow.kind == "rejected")).all()
+    store.close()
+    assert codes == ["attachment_name_undecodable"]
+
+
 def test_starttls_and_refusals(imap: ImapServer, mail_settings: Settings) -> None:
     from pydantic import SecretStr
 

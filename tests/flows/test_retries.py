@@ -95,3 +95,44 @@ def test_an_unreachable_database_fails_the_run_after_four_tries(on_prefect_serve
 
     assert len(calls) == 4  # the first try and three retries
     _assert_growing_waits(calls)
+
+
+@pytest.mark.parametrize("io_task", IO_TASKS, ids=lambda t: t.name)
+def test_io_tasks_retry_io_faults_only(io_task) -> None:  # noqa: ANN001
+    # Issue 17: a mail parse error was retried three times as if it were a network fault.
+    from prefect.states import Failed
+
+    from pipeline.intake.mailbox import MailSourceError
+
+    condition = io_task.retry_condition_fn
+    assert condition is flow_tasks.retry_on_io_only
+    for fault in (ConnectionResetError("reset"), TimeoutError(), MailSourceError("down"),
+                  OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))):
+        assert condition(io_task, None, Failed(data=fault)) is True, fault
+    for bug in (UnicodeDecodeError("utf-16-le", b"\x41", 0, 1, "truncated data"), IndexError(), KeyError("x")):
+        assert condition(io_task, None, Failed(data=bug)) is False, bug
+
+
+def test_a_parse_error_in_an_io_task_is_not_retried(on_prefect_server: PrefectServer, settings: Settings,
+                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[float] = []
+
+    def receive_file(ctx, path, source):  # noqa: ANN001, ANN202
+        calls.append(time.monotonic())
+        raise UnicodeDecodeError("utf-16-le", b"\x41", 0, 1, "truncated data")
+
+    monkeypatch.setattr(flow_tasks, "receive_file", receive_file)
+    task = nightly_flow.receive_task.with_options(retry_delay_seconds=SCALED)
+    with pytest.raises(UnicodeDecodeError):
+        task(Settings(), tmp_path / "fiche.pdf", "folder:test")
+    assert len(calls) == 1
+
+    def failing_disk(ctx, path, source):  # noqa: ANN001, ANN202
+        calls.append(time.monotonic())
+        raise OSError(5, "Input/output error")
+
+    calls.clear()
+    monkeypatch.setattr(flow_tasks, "receive_file", failing_disk)
+    with pytest.raises(OSError):
+        task(Settings(), tmp_path / "fiche.pdf", "folder:test")
+    assert len(calls) == 4  # an I/O fault still gets its three retries

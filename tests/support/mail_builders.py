@@ -163,3 +163,31 @@ def maildir(root: Path, messages: list[bytes]) -> Path:
     for i, raw in enumerate(messages):
         (root / "new" / f"17000000{i:02d}.M{i}P1.test").write_bytes(raw)
     return root
+
+
+def raw_with_utf16_continued_name(data: bytes, sender: str = SCHOOL_SENDER) -> bytes:
+    """A message whose attachment name is RFC 2231 continuation sections in UTF-16 holding bytes that are not
+    valid UTF-16 (an odd byte count: a truncated code unit), as a broken mail client writes them (issue 17).
+
+    The stdlib email parser raises ``UnicodeDecodeError`` when such a header is read.
+    """
+    return raw_with_filename_param(data, "filename*0*=utf-16''%FF%FE%46%00%69%00; filename*1*=%63%00%68%00%65",
+                                   'name="fiche.pdf"', sender)
+
+
+def raw_with_boundary(data: bytes, boundary: str, quoted: bool = False, filename: str = "fiche.pdf",
+                      sender: str = SCHOOL_SENDER) -> bytes:
+    """A message with one PDF attachment whose MIME boundary is ``boundary``, written quoted or not.
+
+    RFC 2046 §5.1.1 allows an apostrophe in a boundary (``bchars``) and RFC 2045 §5.1 in an unquoted token.
+    """
+    import base64
+
+    body = base64.encodebytes(data).decode().replace("\n", "\r\n")
+    param = f'"{boundary}"' if quoted else boundary
+    return (f"From: {sender}\r\nTo: {MAILBOX}\r\nSubject: fiche\r\nMessage-ID: {make_msgid()}\r\n"
+            f"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary={param}\r\n\r\n"
+            f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nBonjour\r\n"
+            f"--{boundary}\r\nContent-Type: application/pdf; name=\"{filename}\"\r\n"
+            f"Content-Disposition: attachment; filename=\"{filename}\"\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n" + body + f"--{boundary}--\r\n").encode()

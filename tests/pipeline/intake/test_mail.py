@@ -228,3 +228,36 @@ def test_sender_reasons(directory: Directory) -> None:
     assert sender_reasons("ee-jules-ferry", [ferry]) == []
     assert [c for c, _ in sender_reasons("clg-claude-monet", [ferry])] == ["sender_school_mismatch"]
     assert [c for c, _ in sender_reasons("ee-jules-ferry", [ferry, unknown])] == ["sender_unknown"]
+
+
+# --- Issue 17: one bad item never stops a run ---------------------------------------------------
+
+def test_an_attachment_name_in_broken_utf16_sections_is_rejected_with_its_reason_not_raised() -> None:
+    # RFC 2231 continuations in UTF-16 with a truncated code unit: the stdlib parser raises UnicodeDecodeError
+    # when the header is read; it aborted the whole mailbox run.
+    raw = b.raw_with_utf16_continued_name(b.sample("text_pdf-0000.pdf"))
+    [part] = _extract(raw)
+    assert part.status is AttachmentStatus.REJECTED
+    assert part.reason_code == "attachment_name_undecodable"
+    assert part.reason_fr is not None and "Nom de la pièce jointe illisible" in part.reason_fr
+    assert part.media_type is MediaType.PDF and part.data == b.sample("text_pdf-0000.pdf")
+
+
+@pytest.mark.parametrize("boundary", ["l'ecole", "=_Part'1", "abc'def'ghi"])
+@pytest.mark.parametrize("quoted", [True, False])
+def test_a_boundary_holding_an_apostrophe_still_separates_the_parts(boundary: str, quoted: bool) -> None:
+    data = b.sample("text_pdf-0000.pdf")
+    [doc] = _documents(b.raw_with_boundary(data, boundary, quoted=quoted))
+    assert (doc.filename, doc.media_type, doc.data) == ("fiche.pdf", MediaType.PDF, data)
+
+
+def test_an_attachment_name_over_255_bytes_is_cut_in_bytes_keeping_its_extension() -> None:
+    name = "報告書" * 34 + "表" + "e\u0301.pdf"  # 103 CJK characters + a decomposed é: 104 characters, 314 bytes
+    assert len(name) < 180 < len(name.encode())
+    msg = b.attach(b.message(), b.sample("text_pdf-0000.pdf"), "application/pdf", name)
+    b.attach(msg, b.sample("not_the_form-0000.pdf"), "application/pdf", name)  # same name: made unique, still cut
+    first, second = _documents(msg)
+    for doc in (first, second):
+        assert len(doc.filename.encode()) <= 255 and doc.filename.endswith(".pdf")
+        assert doc.filename.startswith("報告書報告書")
+    assert first.filename != second.filename and "(2)" in second.filename

@@ -49,3 +49,23 @@ def test_purge_deletes_originals_then_unenrolled_referrals_keeping_counts(loaded
     assert sum(counts.values()) == 2 and all(k.startswith(("referral_", "document_")) for k in counts)
     assert audited >= 2
     store.close()
+
+
+def test_quarantined_mail_kept_raw_is_purged_after_the_quarantine_delay(settings: Settings, tmp_path) -> None:  # noqa: ANN001
+    # Issue 17 keeps the bytes of a quarantined message for staff: personal data, under the quarantine delay.
+    import os
+
+    from pipeline.runs.mail import raw_message_path
+
+    store = Store(settings.database_url)
+    now = datetime.now(UTC)
+    old, recent = raw_message_path(settings.data_dir, "<a@x>"), raw_message_path(settings.data_dir, "<b@x>")
+    old.parent.mkdir(parents=True)
+    for path in (old, recent):
+        path.write_bytes(b"From: x\r\n\r\n")
+    past = (now - timedelta(days=settings.retention.quarantine_days + 1)).timestamp()
+    os.utime(old, (past, past))
+    report = purge(store, settings.retention, now=now, data_dir=settings.data_dir)
+    store.close()
+    assert (old.exists(), recent.exists()) == (False, True)
+    assert report.originals == 1

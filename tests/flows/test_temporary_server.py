@@ -1,0 +1,97 @@
+"""What a killed command left: its temporary Prefect server is stopped by the next command, and nothing else is.
+
+Fake servers are ``python -c 'sleep'`` processes carrying Prefect's server marker on their command line; the
+real case (a ``clas-referrals run`` killed with SIGKILL) is in ``tests/flows/test_crash.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from flows.temporary_server import (
+    SERVER_MARKER,
+    ProcessId,
+    is_alive,
+    is_our_server,
+    process_id,
+    records_dir,
+    stop_orphaned_servers,
+)
+
+
+@pytest.fixture
+def fake_server() -> Iterator[subprocess.Popen[bytes]]:
+    """A process that looks like Prefect's temporary server on its command line."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", SERVER_MARKER])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def _dead_pid() -> ProcessId:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    me = process_id(proc.pid)
+    proc.wait()
+    assert me is not None
+    return me
+
+
+def _record(home: Path, owner: ProcessId, server: ProcessId) -> Path:
+    folder = records_dir(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{owner.pid}.json"
+    path.write_text(json.dumps({"owner": owner.__dict__, "server": server.__dict__}))
+    return path
+
+
+def _wait_gone(proc: subprocess.Popen[bytes]) -> int | None:
+    try:
+        return proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def test_a_server_whose_command_died_is_stopped(tmp_path: Path, fake_server: subprocess.Popen[bytes]) -> None:
+    server = process_id(fake_server.pid)
+    assert server is not None and is_our_server(server)
+    record = _record(tmp_path, _dead_pid(), server)
+
+    assert stop_orphaned_servers(tmp_path) == [fake_server.pid]
+    assert _wait_gone(fake_server) is not None and not is_alive(server)
+    assert not record.exists()
+
+
+def test_a_server_whose_command_still_runs_is_left_alone(tmp_path: Path,
+                                                         fake_server: subprocess.Popen[bytes]) -> None:
+    server, owner = process_id(fake_server.pid), process_id(fake_server.pid)  # its owner: a live process
+    assert server is not None and owner is not None
+    record = _record(tmp_path, owner, server)
+    assert stop_orphaned_servers(tmp_path) == []
+    assert fake_server.poll() is None and record.exists()
+
+
+def test_a_reused_pid_or_another_program_is_never_killed(tmp_path: Path,
+                                                         fake_server: subprocess.Popen[bytes]) -> None:
+    live = process_id(fake_server.pid)
+    assert live is not None
+    reused = ProcessId(live.pid, live.start_ticks - 1)  # the recorded server was an earlier process of that pid
+    record = _record(tmp_path, _dead_pid(), reused)
+    assert stop_orphaned_servers(tmp_path) == []
+    assert fake_server.poll() is None and not record.exists()  # the stale record is forgotten
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])  # no server marker
+    try:
+        other_id = process_id(other.pid)
+        assert other_id is not None
+        _record(tmp_path, _dead_pid(), other_id)
+        assert stop_orphaned_servers(tmp_path) == []
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
