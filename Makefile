@@ -8,8 +8,9 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-fra python3-venv python3-pip poppler
 # The comb digit model learns from the digits of these hand-like fonts (pipeline/reading/scan/ ICR_TRAINING_FONTS).
 ICR_FONT_PACKAGES := fonts-bwht fonts-dancingscript fonts-comic-neue
 APT_PACKAGES += $(ICR_FONT_PACKAGES)
-# The forms, the blank template and verification by synthesis embed this package's Liberation Sans (pipeline/form/fonts.py).
-FORM_FONT_PACKAGES := fonts-liberation
+# The forms, the blank template and verification by synthesis embed this package's Liberation Sans (pipeline/form/fonts.py);
+# synthesis also types a value in DejaVu Sans, the font a desktop PDF viewer prints a field in when it lacks Helvetica's.
+FORM_FONT_PACKAGES := fonts-liberation fonts-dejavu-core
 APT_PACKAGES += $(FORM_FONT_PACKAGES)
 # The given-name lexicon that chooses between the two readers of a first name (pipeline/reading/lexicon.py).
 LEXICON_PACKAGES := hunspell-fr-comprehensive

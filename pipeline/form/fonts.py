@@ -36,6 +36,15 @@ FORM_FONT_FILES: dict[str, Path] = {
     BOLD_FONT: FORM_FONT_DIR / "LiberationSans-Bold.ttf",
 }
 """Font file of each ReportLab name."""
+VIEWER_FONT = "DejaVuSans"
+"""ReportLab name of the sans face a PDF viewer draws a fillable field's Helvetica in when the machine has no
+Helvetica, Arial or Liberation Sans: DejaVu Sans, the default sans of Debian, Ubuntu and Fedora desktops
+(``fc-match Helvetica`` without ``fonts-liberation``). Only verification by synthesis uses it
+(``pipeline.reading.scan.hand``): a typed value printed from such a viewer is typed, in another font."""
+VIEWER_FONT_PACKAGE = "fonts-dejavu-core"
+"""Debian package holding :data:`VIEWER_FONT`'s file."""
+VIEWER_FONT_FILES: dict[str, Path] = {VIEWER_FONT: Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")}
+"""Font file of the viewers' substitute face."""
 
 
 class FormFontMissingError(RuntimeError):
@@ -77,7 +86,7 @@ def form_font(name: str = VALUE_FONT) -> TTFont:
     (``Canvas.setFont``, ``pdfmetrics.stringWidth``).
 
     Args:
-        name: :data:`VALUE_FONT` or :data:`BOLD_FONT`.
+        name: :data:`VALUE_FONT`, :data:`BOLD_FONT` or :data:`VIEWER_FONT`.
 
     Returns:
         The registered ReportLab font (its ``face`` gives metrics in 1/1000 em).
@@ -86,19 +95,22 @@ def form_font(name: str = VALUE_FONT) -> TTFont:
         FormFontMissingError: The face's file is not installed.
         KeyError: ``name`` is not a face of the form.
     """
-    path = FORM_FONT_FILES[name]
+    if name in VIEWER_FONT_FILES:
+        path, package = VIEWER_FONT_FILES[name], VIEWER_FONT_PACKAGE
+    else:
+        path, package = FORM_FONT_FILES[name], FORM_FONT_PACKAGE
     if not path.is_file():
-        raise FormFontMissingError(path)
+        raise FormFontMissingError(path, package)
     return _register(name, path)
 
 
 def register_form_fonts() -> None:
-    """Register every face of :data:`FORM_FONT_FILES` with ReportLab.
+    """Register every face of :data:`FORM_FONT_FILES` and :data:`VIEWER_FONT_FILES` with ReportLab.
 
     Raises:
         FormFontMissingError: A face's file is not installed.
     """
-    for name in FORM_FONT_FILES:
+    for name in (*FORM_FONT_FILES, *VIEWER_FONT_FILES):
         form_font(name)
 
 

@@ -102,7 +102,8 @@ def test_places_run_out_and_the_next_carrier_or_waiting_list_takes_over(
     for i in range(1, carrier.places + 1):
         inbox = tmp_path / f"run{i}"
         inbox.mkdir()
-        pupil = dict(values, pupil_first_name=f"Prenom{i:03d}", p2_pupil_first_name=f"Prenom{i:03d}")
+        first = "Prenom" + "".join("abcdefghij"[int(d)] for d in f"{i:03d}")  # a name is letters only, every source
+        pupil = dict(values, pupil_first_name=first, p2_pupil_first_name=first)
         (inbox / "f.pdf").write_bytes(_render(pupil, f"FO-2026-6{i:05d}"))
         [r] = _run(ctx, inbox)
         carriers_seen.append(r.carrier_id or r.outcome)

@@ -16,6 +16,7 @@ from pipeline.form.definition import (
     Field,
     Rect,
 )
+from pipeline.form.fonts import VALUE_FONT, VIEWER_FONT
 from pipeline.reading.register import RegisteredPage
 from pipeline.reading.scan.hand import typed_rendering_match
 from pipeline.reading.scan.pixels import crop_rect, ink_area_pt2, scaled
@@ -27,16 +28,28 @@ from schemas.extraction import ExtractedField
 log = logging.getLogger(__name__)
 
 
+TYPED_VALUE_FONTS = (VALUE_FONT, VIEWER_FONT)
+"""Faces a fillable field's value is printed in: the form's own (a viewer that uses the field's embedded
+appearance or has Helvetica's metrics: Acrobat, Chrome's PDFium, Firefox's pdf.js) and the desktop sans a viewer
+falls back to (:data:`pipeline.form.fonts.VIEWER_FONT`). Devset at cf90514: a DejaVu Sans print photographed
+(``r0019``) had three typed surnames held as handwriting: ``Tanguy`` in DejaVu Sans 10 pt is 3.6 pt wider than
+in the form's font, past ``IcrSettings.typed_rendering_size_tolerance_pt``."""
+
+
 def typed_as_read(zone: np.ndarray, words: Sequence[Word], px_per_pt: float, ocr: OcrSettings) -> bool:
-    """Whether a text zone's ink (:func:`zone_ink`) is its own reading typed in the form's font.
+    """Whether a text zone's ink (:func:`zone_ink`) is its own reading typed in one of :data:`TYPED_VALUE_FONTS`.
 
     Blur merges a photographed zone's letters into a few blobs, and one descender then pulls its
     baseline agreement under the typed threshold (``Mme Becker, enseignant(e)``, issue 3); typing the
     reading again and laying it over the zone tells type from a hand
     (:func:`pipeline.reading.scan.hand.typed_rendering_match`).
     """
-    match = typed_rendering_match(zone, " ".join(w.text for w in words), px_per_pt, ocr.icr)
-    return match is not None and match.typed(ocr.icr)
+    text = " ".join(w.text for w in words)
+    for font in TYPED_VALUE_FONTS:
+        match = typed_rendering_match(zone, text, px_per_pt, ocr.icr, font)
+        if match is not None and match.typed(ocr.icr):
+            return True
+    return False
 
 
 def read_text_fields(

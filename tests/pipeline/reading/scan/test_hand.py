@@ -95,3 +95,40 @@ def test_the_typed_rendering_embeds_the_forms_font(monkeypatch: pytest.MonkeyPat
     assert len(drawn) == 1
     fonts = drawn_fonts(drawn[0])
     assert [(f.base_font, f.embedded) for f in fonts] == [("/AAAAAA+LiberationSans", True)]
+
+
+def _typed_zone(text: str, font: str, size_pt: float = 10.0) -> np.ndarray:
+    """A text zone's ink mask at ``PX_PER_PT``: ``text`` typed in ``font`` as a viewer prints a field."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    from pipeline.form.fonts import form_font
+    from samples.scanner import rasterise_pdf_page
+
+    form_font(font)
+    buf = io.BytesIO()
+    canvas = Canvas(buf, pagesize=(200, 20))
+    canvas.setFont(font, size_pt)
+    canvas.drawString(6, 6, text)
+    canvas.showPage()
+    canvas.save()
+    page = np.asarray(rasterise_pdf_page(buf.getvalue(), 1, PX_PER_PT * 72).convert("L"))
+    return (page < 128).astype(np.uint8)
+
+
+def test_a_value_a_viewer_printed_in_its_desktop_sans_is_typed_and_handwriting_still_is_not() -> None:
+    """Devset (issue 16): a print from a viewer that drew the fields in DejaVu Sans, photographed, had its typed
+    surnames held as handwriting: the reading typed in the form's font is narrower than the zone's ink."""
+    from pipeline.form.fonts import VALUE_FONT, VIEWER_FONT
+    from pipeline.reading.scan.strips import Word
+    from pipeline.reading.scan.text_zones import typed_as_read
+    from pipeline.settings import OcrSettings
+
+    zone = _typed_zone("Tanguy Boulanger-Lévêque", VIEWER_FONT)
+    in_form_font = typed_rendering_match(zone, "Tanguy Boulanger-Lévêque", PX_PER_PT, ICR, VALUE_FONT)
+    assert in_form_font is not None and not in_form_font.typed(ICR)
+    words = [Word(w, 0.9, 0, 0.0) for w in ("Tanguy", "Boulanger-Lévêque")]
+    assert typed_as_read(zone, words, PX_PER_PT, OcrSettings())
+
+    hand = _text_zones(SampleKind.SCAN_HANDWRITTEN, 2)
+    assert [n for n, m, s, value in hand
+            if (match := typed_rendering_match(m, value, s, ICR, VIEWER_FONT)) is not None and match.typed(ICR)] == []
