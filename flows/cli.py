@@ -61,9 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from flows.nightly import nightly
-    from pipeline.form.fonts import FormFontMissingError
+    from pipeline.installation import MissingInstallError
     from pipeline.intake.ingest import list_inbox
-    from pipeline.reading.lexicon import LexiconMissingError
     from pipeline.reading.scan.second_reader import SecondReaderError
     from pipeline.settings import Settings
     from pipeline.stages import check_readers_installed
@@ -86,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 3
     try:  # before Prefect starts, so that the message is all the user sees
         check_readers_installed(settings)
-    except (FormFontMissingError, SecondReaderError, LexiconMissingError) as exc:  # the installation
+    except (MissingInstallError, SecondReaderError) as exc:  # the installation
         print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
         return 4
     _start_prefect()
@@ -99,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         except RunAlreadyActiveError as exc:  # lost the race after the check above
             print(exc.reason_fr, file=sys.stderr)
             return 3
-        except (FormFontMissingError, SecondReaderError, LexiconMissingError) as exc:  # the installation
+        except (MissingInstallError, SecondReaderError) as exc:  # the installation
             print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
             return 4
         except DatabaseLockedError as exc:  # a backup or another program held the database too long

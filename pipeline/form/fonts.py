@@ -23,6 +23,8 @@ from pathlib import Path
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
+from pipeline.installation import MissingInstallError
+
 FORM_FONT_PACKAGE = "fonts-liberation"
 """Debian package holding :data:`FORM_FONT_FILES` (installed by ``make system``)."""
 FORM_FONT_DIR = Path("/usr/share/fonts/truetype/liberation")
@@ -47,29 +49,12 @@ VIEWER_FONT_FILES: dict[str, Path] = {VIEWER_FONT: Path("/usr/share/fonts/truety
 """Font file of the viewers' substitute face."""
 
 
-class FormFontMissingError(RuntimeError):
-    """A font file of the form is not installed: nothing is drawn rather than drawn in a machine's fallback.
+class FormFontMissingError(MissingInstallError):
+    """A font file of the form is not installed: nothing is drawn rather than drawn in a machine's fallback."""
 
-    An installation fault, not a document's: it is not a :class:`~pipeline.errors.ClasError`, so no reader
-    turns it into a page that is "not the form".
-
-    Attributes:
-        path: The missing font file.
-        package: Debian package that installs it.
-    """
-
-    def __init__(self, path: Path, package: str = FORM_FONT_PACKAGE) -> None:
-        """Create the error; see the class docstring for the attributes."""
-        self.path = path
-        self.package = package
-        super().__init__(
-            f"police du formulaire absente : {path} ; installer le paquet Debian {package} "
-            f"(`make system` ou `apt-get install -y {package}`) / form font missing: {path}; "
-            f"install the Debian package {package} (`make system` or `apt-get install -y {package}`)")
-
-    def __reduce__(self) -> tuple[type[FormFontMissingError], tuple[Path, str]]:
-        """Pickle from the attributes, so a worker process sends the error back whole."""
-        return (type(self), (self.path, self.package))
+    part_fr = "police du formulaire absente"
+    part_en = "form font missing"
+    default_package = FORM_FONT_PACKAGE
 
 
 @cache

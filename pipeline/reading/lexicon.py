@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from pipeline.installation import MissingInstallError
+
 log = logging.getLogger(__name__)
 
 FIRST_NAMES_PACKAGE = "hunspell-fr-comprehensive"
@@ -31,29 +33,13 @@ dictionary (a spelling list without tags), and choosing with it would not be the
 _WORD_SPLIT = re.compile(r"[\s\-]+")
 
 
-class LexiconMissingError(RuntimeError):
-    """The given-name dictionary is not installed, or is not one that tags given names.
+class LexiconMissingError(MissingInstallError):
+    """The given-name dictionary is not installed, or is not one that tags given names: the run stops with what
+    to install rather than read names differently from the measured installation."""
 
-    An installation fault, not a document's (as ``pipeline.form.fonts.FormFontMissingError``): the run stops
-    with what to install rather than read names differently from the measured installation.
-
-    Attributes:
-        path: The dictionary file looked for.
-        package: Debian package that installs it.
-    """
-
-    def __init__(self, path: Path, package: str = FIRST_NAMES_PACKAGE) -> None:
-        """Create the error; see the class docstring for the attributes."""
-        self.path = path
-        self.package = package
-        super().__init__(
-            f"lexique des prénoms absent ou incomplet : {path} ; installer le paquet Debian {package} "
-            f"(`make system` ou `apt-get install -y {package}`) / given-name lexicon missing or incomplete: "
-            f"{path}; install the Debian package {package}")
-
-    def __reduce__(self) -> tuple[type[LexiconMissingError], tuple[Path, str]]:
-        """Pickle from the attributes, so a worker process sends the error back whole."""
-        return (type(self), (self.path, self.package))
+    part_fr = "lexique des prénoms absent ou incomplet"
+    part_en = "given-name lexicon missing or incomplete"
+    default_package = FIRST_NAMES_PACKAGE
 
 
 @dataclass(frozen=True)

@@ -11,31 +11,17 @@ Playwright's own browser download cannot reach its host from these machines.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
+from tests.support.browser import VIEWPORT, chromium, served_desk
 from tests.web.conftest import PASSWORD, DemoData, build_demo
 from tests.web.test_review import _school_with_places
-from web.main import create_app
 
-CHROMIUM = os.environ.get("CLAS_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-VIEWPORT = {"width": 1280, "height": 800}
-
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,33 +32,16 @@ def browser_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
 
 @pytest.fixture(scope="module")
 def base_url(browser_demo: DemoData) -> Iterator[str]:
-    """uvicorn serving the app in a thread on a free loopback port."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(browser_demo.settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    """The desk served on a free loopback port."""
+    with served_desk(browser_demo.settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's chromium, headless, launched by path (never downloaded)."""
-    from playwright.sync_api import sync_playwright
-
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, headless=True,
-                              args=["--no-sandbox", "--disable-dev-shm-usage"])  # root in CI containers
+    """Debian's chromium, headless."""
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _shot(page, name: str) -> None:  # noqa: ANN001 - playwright Page

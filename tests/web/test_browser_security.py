@@ -7,18 +7,13 @@ message; an unknown page and a 23-digit id show French error pages with the menu
 
 from __future__ import annotations
 
-import shutil
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import uvicorn
 
+from tests.support.browser import VIEWPORT, chromium, served_desk
 from tests.web.conftest import PASSWORD, DemoData, build_demo
-from tests.web.test_browser import CHROMIUM, VIEWPORT, _free_port
-from web.main import SESSION_COOKIE, create_app
+from web.main import SESSION_COOKIE
 
 NEW_PASSWORD = "Hibou-Cartable-Menthe-64"
 
@@ -31,33 +26,16 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> DemoData:
 
 @pytest.fixture(scope="module")
 def base_url(demo_db: DemoData) -> Iterator[str]:
-    """uvicorn serving the app in a thread on a free loopback port."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(demo_db.settings), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    """The desk served on a free loopback port."""
+    with served_desk(demo_db.settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's chromium, headless, launched by path (never downloaded)."""
-    from playwright.sync_api import sync_playwright
-
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, headless=True,
-                              args=["--no-sandbox", "--disable-dev-shm-usage"])
+    """Debian's chromium, headless."""
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _sign_in(page, base_url: str, username: str, password: str) -> None:  # noqa: ANN001 - playwright Page
