@@ -340,7 +340,7 @@ class RunSummary:
         """The accounting line, in French, as printed at the end of a run."""
         parts = " + ".join(f"{self.counts.get(o.value, 0)} {OUTCOME_LABELS_FR[o]}" for o in Outcome)
         status = "" if self.balanced else "  /!\\ COMPTE NON ÉQUILIBRÉ"
-        return (f"Fiches reçues : {self.received} = {parts}{status}"
+        return (f"Fichiers reçus : {self.received} = {parts}{status}"
                 f"  (déjà traitées lors d'une exécution précédente : {self.already_processed})")
 
     def markdown(self) -> str:

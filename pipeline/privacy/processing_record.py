@@ -91,7 +91,9 @@ def record_of_processing(settings: Settings, directory: Directory) -> str:
               "## Durées de conservation", "",
               f"- Fichiers d'origine : {r.originals_days} jours après la décision (orientation, liste d'attente, "
               "refus, doublon).",
-              f"- Fichiers en quarantaine et doublons : {r.quarantine_days} jours après réception.",
+              f"- Fichiers en quarantaine et doublons : {r.quarantine_days} jours après réception ; de même pour "
+              "le courriel brut d'un message illisible, gardé tel que reçu pour que le bureau puisse demander "
+              "à l'école de le renvoyer.",
               f"- Fiches non suivies d'une inscription : fin de l'année scolaire ({r.school_year_end_day:02d}/"
               f"{r.school_year_end_month:02d}) + {r.grace_days} jours, puis suppression complète (données, fichiers, "
               "lectures, vérifications).",
@@ -105,7 +107,9 @@ def record_of_processing(settings: Settings, directory: Directory) -> str:
               "- Base de données et fichiers lisibles par leur seul propriétaire (0600/0700).",
               "- Aucun nom, adresse ou téléphone dans les journaux ni dans les comptes d'exécution.",
               "- Doublons d'élèves détectés par une empreinte HMAC-SHA-256 à clé secrète, sans index nominatif.",
-              "- Accès au bureau de vérification par rôle (Ville, structure) ; mots de passe argon2.",
+              "- Accès au bureau de vérification par rôle (Ville, structure) ; mots de passe argon2, d'au moins 12 "
+              "caractères et non communs (zxcvbn) ; connexions freinées puis bloquées après des échecs répétés ; "
+              "sessions côté serveur, révoquées à la déconnexion et après inactivité.",
               f"- Lecture de chaque document bornée ({settings.limits.document_timeout_s:g} s, "
               f"{settings.limits.document_memory_mib} Mio) dans un processus séparé.", ""]
     return "\n".join(lines)

@@ -301,3 +301,17 @@ def replace_settings(settings: Settings, smtp: SmtpSettings) -> Settings:
     """The settings with replies through ``smtp``."""
     return settings.model_copy(update={"mail": MailSettings(smtp=smtp)})
 
+
+
+def test_the_overview_says_how_each_run_ended(intake: tuple[DemoData, dict[str, str]]) -> None:
+    demo, _ = intake
+    store = Store(demo.settings.database_url)
+    store.start_run("nuit")  # killed before it recorded its end
+    reason = "Exécution interrompue sans avoir enregistré sa fin (arrêt de la machine ou du processus)."
+    store.close_interrupted_runs(reason)
+    store.close()
+    with TestClient(create_app(demo.settings)) as client:
+        login(client, "agent")
+        page = html.unescape(client.get("/overview").text)
+    assert "<th>État</th>" in page
+    assert f"interrompue <span class=\"muted\">— {reason}</span>" in page

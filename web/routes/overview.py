@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from pipeline.store import DocumentRow, ReceiptRow, ReferralRow, ReviewItemRow, RunRow
+from pipeline.store import DocumentRow, ReceiptRow, ReferralRow, ReviewItemRow, RunRow, RunStatus
 from schemas.document import OUTCOME_LABELS_FR, Outcome
 from web.carrier_queue import places_by_carrier, settle_refusals, to_reorient
 from web.deps import ServicesDep, StaffDep, render
@@ -24,6 +24,9 @@ from web.review import ReviewStatus
 
 router = APIRouter()
 RUNS_SHOWN = 10
+RUN_STATES_FR = {RunStatus.RUNNING.value: "en cours", RunStatus.FINISHED.value: "terminée",
+                 RunStatus.FAILED.value: "échouée", RunStatus.CRASHED.value: "interrompue"}
+"""How a run stands (``runs.status``), as the overview says it."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def overview(request: Request, services: ServicesDep, user: StaffDep) -> Respons
                                .where(DocumentRow.status != Outcome.DUPLICATE.value)) or 0
     places = places_by_carrier(services.directory, services.store.places_used(services.settings.school_year))
     return render(request, services, "overview.html", {
-        "runs": runs, "outcomes": list(Outcome), "outcome_labels": OUTCOME_LABELS_FR,
+        "runs": runs, "run_states": RUN_STATES_FR, "outcomes": list(Outcome), "outcome_labels": OUTCOME_LABELS_FR,
         "open_reviews": review_counts.get(ReviewStatus.OPEN.value, 0),
         "set_aside": review_counts.get(ReviewStatus.SET_ASIDE.value, 0),
         "waiting_list": waiting or 0, "declined": declined, "places": places,
