@@ -90,7 +90,8 @@ def create_app(settings: Settings | None = None, web_settings: WebSettings | Non
     settings = settings or Settings()
     web_settings = web_settings or WebSettings()
     signing_key = session_signing_key(settings, web_settings)
-    services = Services(settings, web_settings, Store(settings.database_url, settings.database.busy_timeout_s), load_directory(settings.directory_file),
+    store = Store(settings.database_url, settings.database.busy_timeout_s)
+    services = Services(settings, web_settings, store, load_directory(settings.directory_file),
                         PageCache(web_settings.image_cache_forms, web_settings.crop_dpi), _templates())
 
     @asynccontextmanager
