@@ -445,13 +445,14 @@ def cmd_purge(args: argparse.Namespace) -> int:
 
 def cmd_subject_access(args: argparse.Namespace) -> int:
     """Export everything held about one pupil (audited)."""
+    from pipeline.privacy.keys import pupil_hash_key
     from pipeline.privacy.subject_rights import subject_access
     from pipeline.settings import Settings
 
     settings = Settings()
     store = _store(settings)
     try:
-        found = subject_access(store, args.surname, args.first_name, args.birth_date, settings.secret_key,
+        found = subject_access(store, args.surname, args.first_name, args.birth_date, pupil_hash_key(settings),
                                Path(args.out), args.actor)
     except FileExistsError:
         print(f"Le dossier {args.out} n'est pas vide : en choisir un autre.", file=sys.stderr)
@@ -465,6 +466,7 @@ def cmd_subject_access(args: argparse.Namespace) -> int:
 
 def cmd_erase(args: argparse.Namespace) -> int:
     """Erase everything held about one pupil, everywhere (audited)."""
+    from pipeline.privacy.keys import pupil_hash_key
     from pipeline.privacy.subject_rights import erase
     from pipeline.settings import Settings
 
@@ -474,7 +476,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
     settings = Settings()
     store = _store(settings)
     try:
-        found = erase(store, args.surname, args.first_name, args.birth_date, settings.secret_key, args.actor,
+        found = erase(store, args.surname, args.first_name, args.birth_date, pupil_hash_key(settings), args.actor,
                       settings.school_year, settings.data_dir)
     finally:
         store.close()

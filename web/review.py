@@ -34,6 +34,7 @@ from pipeline.deciding.decide import pupil_key
 from pipeline.deciding.route import route_referral
 from pipeline.deciding.validate import label_fr, validate_referral
 from pipeline.form.definition import Field, FieldKind, Rect, form_v1
+from pipeline.privacy.keys import pupil_hash_key
 from pipeline.settings import Settings, SmtpSettings
 from pipeline.store import REFERRAL_DECLINED, DocumentRow, FieldResultRow, ReferralRow, ReviewItemRow, Store
 from schemas.directory import Directory
@@ -541,7 +542,7 @@ def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], dir
             return StillInvalid(validation.issues, values)
         referral = validation.referral
         key = pupil_key(referral.pupil.surname, referral.pupil.first_name, referral.pupil.birth_date,
-                        settings.secret_key)
+                        pupil_hash_key(settings))
         earlier = s.scalar(select(ReferralRow.form_id).where(
             ReferralRow.pupil_key == key, ReferralRow.school_year == referral.school_year,
             ReferralRow.form_id != form_id).limit(1))

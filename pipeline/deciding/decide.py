@@ -23,6 +23,7 @@ from pipeline.deciding.route import route_referral
 from pipeline.deciding.towns import load_towns
 from pipeline.deciding.validate import label_fr, parse_school_year, validate_referral
 from pipeline.form.definition import PAGE_COUNT, FormDefinition, form_v1
+from pipeline.privacy.keys import pupil_hash_key
 from pipeline.reading.document import Reason
 from pipeline.reading.extract import PageResult
 from pipeline.reading.rules import cause_fr
@@ -154,7 +155,7 @@ def decide_form(
         return Decision(Outcome.REVIEW, tuple(reasons), form)
     referral = validation.referral
     key = pupil_key(referral.pupil.surname, referral.pupil.first_name, referral.pupil.birth_date,
-                    settings.secret_key)
+                    pupil_hash_key(settings))
     earlier = earlier_referral(key, referral.school_year)
     if earlier is not None:
         reasons.append(Reason("pupil_already_referred",

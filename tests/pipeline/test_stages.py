@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.form.render import Rendering, render_form
+from pipeline.privacy.keys import pupil_hash_key
 from pipeline.settings import Settings
 from pipeline.stages import (
     SKIPPED,
@@ -142,7 +143,7 @@ def test_page_2_in_a_separate_file_of_the_same_run_is_assembled_into_one_referra
     assert ours[0].carrier_id == ours[1].carrier_id is not None
     assert not any("missing_page" in r.reason_codes for r in results.values())
     birth = datetime.strptime(str(values["pupil_birth_date"]), "%d/%m/%Y").date()
-    key = pupil_key(str(values["pupil_surname"]), str(values["pupil_first_name"]), birth, settings.secret_key)
+    key = pupil_key(str(values["pupil_surname"]), str(values["pupil_first_name"]), birth, pupil_hash_key(settings))
     assert ctx.store.pupil_already_referred(key, settings.school_year) == serial  # one referral, this pupil
     ctx.close()
 

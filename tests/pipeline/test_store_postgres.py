@@ -20,6 +20,7 @@ import pipeline.intake.mail_store  # noqa: F401 - every table registered, as the
 import web.desk_models  # noqa: F401
 import web.models  # noqa: F401
 from flows.nightly import nightly
+from pipeline.privacy.keys import pupil_hash_key
 from pipeline.settings import Settings
 from pipeline.store import Base, ReceiptRow, ReferralRow, RunAlreadyActiveError, Store, migrate
 from tests.conftest import SAMPLES_INBOX
@@ -97,7 +98,7 @@ def test_erasure_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     process_inbox(settings, tmp_path / "inbox")
     store = Store(pg_url)
     assert find_secrets(dump_tables(store))
-    found = erase(store, PUPIL_SURNAME, PUPIL_FIRST_NAME, distinctive_birth_date(directory), settings.secret_key,
+    found = erase(store, PUPIL_SURNAME, PUPIL_FIRST_NAME, distinctive_birth_date(directory), pupil_hash_key(settings),
                   "agent1", settings.school_year)
     assert len(found.form_ids) == 3
     assert find_secrets(dump_tables(store)) == []

@@ -97,7 +97,7 @@ def test_session_key_is_generated_once_owner_only_and_kept(tmp_path: Path) -> No
 
 
 def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
-    from web.secret import SecretKeyError
+    from pipeline.privacy.keys import SecretKeyError
 
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", data_dir=tmp_path / "var" / "data")
     key_file = tmp_path / "var" / "web-session.key"
@@ -111,7 +111,7 @@ def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("key", [SOURCE_KEY, "changeme", "secret", "short-key"])
 @pytest.mark.parametrize("environment", ["development", "production"])
 def test_known_or_weak_secret_is_refused_in_every_mode(tmp_path: Path, key: str, environment: str) -> None:
-    from web.secret import SecretKeyError
+    from pipeline.privacy.keys import SecretKeyError
 
     with pytest.raises((SecretKeyError, ValueError)):
         settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", data_dir=tmp_path / "data",

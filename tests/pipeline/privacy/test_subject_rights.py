@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from pipeline.privacy.keys import pupil_hash_key
 from pipeline.privacy.subject_rights import erase, subject_access
 from pipeline.settings import Settings
 from pipeline.store import AuditRow, RetentionCountRow, Store
@@ -30,7 +31,8 @@ def test_subject_access_exports_everything_then_erase_removes_it_everywhere(
     store = loaded
     birth = distinctive_birth_date(directory)
     out = tmp_path / "export"
-    found = subject_access(store, PUPIL_SURNAME.lower(), PUPIL_FIRST_NAME, birth, settings.secret_key, out, "agent1")
+    found = subject_access(store, PUPIL_SURNAME.lower(), PUPIL_FIRST_NAME, birth, pupil_hash_key(settings), out,
+                           "agent1")
     assert len(found.form_ids) == 3  # routed, already referred, invalid (found by its reading)
     data = json.loads((out / "donnees.json").read_text(encoding="utf-8"))
     assert {o["statut"] for o in data["orientations"]} == {"routed", "review"}
@@ -43,7 +45,7 @@ def test_subject_access_exports_everything_then_erase_removes_it_everywhere(
     crop = settings.data_dir / "crops" / found.form_ids[0] / "p1" / "pupil_surname.png"
     crop.parent.mkdir(parents=True, exist_ok=True)
     crop.write_bytes(b"png")  # a field crop, as pipeline.reading.crops stores them for scans
-    erased = erase(store, PUPIL_SURNAME, PUPIL_FIRST_NAME.upper(), birth, settings.secret_key, "agent1",
+    erased = erase(store, PUPIL_SURNAME, PUPIL_FIRST_NAME.upper(), birth, pupil_hash_key(settings), "agent1",
                    settings.school_year, settings.data_dir)
     assert not crop.parent.parent.exists()
     assert erased.form_ids == found.form_ids
