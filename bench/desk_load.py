@@ -37,6 +37,7 @@ from urllib.parse import quote
 import httpx
 from sqlalchemy import select
 
+from flows.argparse_fr import entier, use_french
 from pipeline.settings import PROJECT_DIR, Settings
 from pipeline.store import AuditRow, DocumentRow, FieldResultRow, ReferralRow, ReviewItemRow, Store
 
@@ -265,10 +266,12 @@ def measure(reviewers: int, duration_s: float, root: Path) -> LoadReport:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: run the load and print the report; exit 1 on any error or lost decision."""
+    use_french()
     parser = argparse.ArgumentParser(prog="desk_load", description="Test de charge du bureau de vérification "
                                      "(boucle locale) : relecteurs simultanés pendant une durée bornée.")
-    parser.add_argument("--reviewers", type=int, default=30, help="relecteurs simultanés (30)")
-    parser.add_argument("--duration", type=float, default=60.0, help="durée de la charge en secondes (60)")
+    parser.add_argument("--reviewers", type=entier, default=30, metavar="N", help="relecteurs simultanés (30)")
+    parser.add_argument("--duration", type=float, default=60.0, metavar="SECONDES",
+                        help="durée de la charge en secondes (60)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="desk-load-") as tmp:
         report = measure(args.reviewers, args.duration, Path(tmp))
