@@ -15,7 +15,7 @@ witness                devset: right / chosen               own scans: right / c
 =====================  ===================================  ======================================
 edge marks             typed 9/9, handwritten 5/5            typed 5/5, handwritten 1/1
 given-name lexicon     typed 7/7, handwritten 21/22          typed 1/1, handwritten 13/13
-class level            typed 2/2, handwritten 2/2            typed 1/1 (tails equal), handwritten 0
+class level            typed 2/2, handwritten 2/2            typed 1/1, handwritten 1/1
 mail domain            typed 1/1, handwritten 1/2            none differed so
 =====================  ===================================  ======================================
 
