@@ -144,8 +144,9 @@ def _unseen_lines(labels: np.ndarray, count: int, mask: np.ndarray, template: np
 
     Readers see only the ink mask: the text readers a page whitened outside it, OMR and combs its fill. A copier's
     streak lighter than the ink threshold all along its length changes no reading, yet it reached every field of
-    its column (issue 16, devset photocopies: 16 typed fields held as « encre étrangère », each read right by both
-    readers). A line of letters' strokes that the gap bridging joined across rows is no ink on paper either.
+    its column (issue 16; devset typed forms at 10be5cb + the witnesses: fields held as « encre étrangère » 16 → 11,
+    each read right by both readers; the project's own kinds unchanged). A line of letters' strokes that the gap
+    bridging joined across rows is no ink on paper either.
     """
     paper = (~template & ~areas).ravel()
     flat = labels.ravel()
