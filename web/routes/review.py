@@ -249,12 +249,23 @@ def reject_form(request: Request, services: ServicesDep, user: StaffDep, form_id
     if not reason:
         return _form_page(request, services, user, _load(services, form_id), status_code=422,
                           error="Indiquer le motif du rejet (il sera transmis à l'école).")
+    return _sent_back(request, services, user, form_id, reason, before, f"Fiche {form_id} rejetée.")
+
+
+def _sent_back(request: Request, services: Services, user: CurrentUser, form_id: str, reason: str,
+               before: str | None, done_fr: str) -> Response:
+    """Reject the form with ``reason`` (the school is told when replies are on) and go back to the list with
+    ``done_fr`` and the notice.
+
+    Raises:
+        HTTPException: 409 when the form is no longer awaiting review.
+    """
     result = reject(services.store, form_id, reason, user.username, services.settings.mail.smtp,
                     supervisor=user.is_supervisor)
     if not isinstance(result, Rejected):
         raise HTTPException(status_code=409, detail="Cette fiche n'est plus en attente de vérification.")
     services.pages.forget(form_id)
-    request.session[FLASH] = f"Fiche {form_id} rejetée. {result.notice_fr}"
+    request.session[FLASH] = f"{done_fr} {result.notice_fr}"
     return RedirectResponse(_list_after(before), status_code=303)
 
 
@@ -297,13 +308,8 @@ def return_to_school(request: Request, services: ServicesDep, user: StaffDep, fo
         reason = return_reason_fr(cause, view.missing_pages, [f.name for f in view.absent_consents])
     except ValueError as exc:
         raise HTTPException(status_code=422, detail="Rien à demander à l'école pour cette fiche.") from exc
-    result = reject(services.store, form_id, reason, user.username, services.settings.mail.smtp,
-                    supervisor=user.is_supervisor)
-    if not isinstance(result, Rejected):
-        raise HTTPException(status_code=409, detail="Cette fiche n'est plus en attente de vérification.")
-    services.pages.forget(form_id)
-    request.session[FLASH] = f"Fiche {form_id} renvoyée à l'école : {reason} {result.notice_fr}"
-    return RedirectResponse(_list_after(before), status_code=303)
+    return _sent_back(request, services, user, form_id, reason, before,
+                      f"Fiche {form_id} renvoyée à l'école : {reason}")
 
 
 @router.post("/{form_id}/consent-claim", dependencies=[CsrfDep])
