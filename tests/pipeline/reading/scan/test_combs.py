@@ -57,3 +57,26 @@ def test_a_typed_digit_both_other_readers_read_otherwise_goes_to_a_person_with_t
     assert phone.value == "0772842905" and phone.rules == ("readers_differ", "second_reading_shown")
     assert {r.reader: r.value for r in phone.readings} == {
         Reader.TESSERACT: "0772842908", Reader.DIGIT_MODEL: "0772842905", Reader.PPOCR: "0772842905"}
+
+
+def test_three_readers_reading_the_same_typed_digits_settle_the_comb_whatever_tesseracts_score() -> None:
+    """Devset photocopy: a typed date read 25092026 by tesseract (its score 0.0), the digit model and PP-OCRv6."""
+    from pipeline.reading.scan.combs import comb_field
+    from pipeline.reading.scan.strips import Word
+    from pipeline.settings import OcrSettings
+
+    ocr = OcrSettings()
+    field = form_v1().field("family_date")
+    model = np.full((8, 10), 0.002)
+    for cell, digit in enumerate("25092026"):
+        model[cell, int(digit)] = 0.98
+    words, cells = [Word("25092026", 0.0, 0, 0)], list(range(8))
+
+    unanimous = comb_field(field, words, cells, model, 1.0, ocr, typed=True, second="25092026")
+    assert unanimous.value == "25/09/2026" and unanimous.confidence == ocr.readers_agree_confidence
+    assert unanimous.rules == ("readers_agree",)
+    # Two of three are no unanimity at a score of 0.0; nor is a hand's comb, the digit model's domain.
+    assert comb_field(field, words, cells, model, 1.0, ocr, typed=True, second="25092028").confidence < \
+        ocr.text_confidence_min
+    assert comb_field(field, words, cells, model, 1.0, ocr, typed=False, second="25092026").confidence < \
+        ocr.text_confidence_min
