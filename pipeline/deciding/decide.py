@@ -22,7 +22,7 @@ from pipeline.deciding.fields import fold_person_name
 from pipeline.deciding.route import route_referral
 from pipeline.deciding.towns import load_towns
 from pipeline.deciding.validate import label_fr, parse_school_year, validate_referral
-from pipeline.form.definition import PAGE_COUNT, FormDefinition, form_v1
+from pipeline.form.definition import PAGE_COUNT, FormDefinition
 from pipeline.privacy.keys import pupil_hash_key
 from pipeline.reading.document import Reason
 from pipeline.reading.extract import PageResult
@@ -102,12 +102,12 @@ DOUBT_REASONS_FR: dict[Doubt, str] = {
 def confidence_reasons(form: ExtractedForm, threshold: float) -> list[Reason]:
     """Fields read with a confidence under ``threshold`` (0-1), as review reasons saying why in French: the
     field's cause of doubt, else its last cap or hold (:func:`pipeline.reading.rules.cause_fr`), else its
-    confidence."""
-    definition = form_v1()
+    confidence. Each field is named by its full French name (:func:`label_fr`): the printed labels repeat
+    (« Prénom », « Courriel », « Téléphone portable » are the pupil's, a guardian's or the referrer's)."""
     reasons = []
     for name, f in form.fields.items():
         if f.source is not Source.NONE and f.confidence < threshold:
-            label = definition.field(name).label or label_fr(name)  # a box group prints no label of its own
+            label = label_fr(name)
             why = DOUBT_REASONS_FR.get(f.doubt) if f.doubt else None
             why = why or cause_fr(f.rules) or f"lecture incertaine ({f.confidence:.0%}), à vérifier."
             reasons.append(Reason("low_confidence", f"« {label} » : {why}", name))

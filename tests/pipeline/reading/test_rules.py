@@ -38,8 +38,8 @@ def test_staff_are_told_why_a_field_is_held_not_only_its_score() -> None:
 
     reasons = {r.field: r.message_fr for r in confidence_reasons(_form(pupil_first_name=held, pupil_surname=bare), 0.6)}
 
-    assert reasons["pupil_first_name"] == f"« Prénom » : {FIELD_RULES['readers_differ'].fr}"
-    assert reasons["pupil_surname"] == "« Nom » : lecture incertaine (30%), à vérifier."
+    assert reasons["pupil_first_name"] == f"« Prénom de l'élève » : {FIELD_RULES['readers_differ'].fr}"
+    assert reasons["pupil_surname"] == "« Nom de l'élève » : lecture incertaine (30%), à vérifier."
     assert "LUCas" not in reasons["pupil_first_name"]
 
 
