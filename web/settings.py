@@ -8,6 +8,7 @@ in an owner-only file beside the data folder (``var/web-session.key``).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -89,3 +90,8 @@ class WebSettings(BaseSettings):
     crop_dpi: int = 150
     image_cache_forms: int = 8
     followup_undo_s: int = 24 * 3600
+
+    @property
+    def followup_undo(self) -> timedelta:
+        """``followup_undo_s`` as a duration."""
+        return timedelta(seconds=self.followup_undo_s)

@@ -12,7 +12,7 @@ queue then says what was recorded and offers « Annuler » until the undo window
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -42,17 +42,12 @@ CONFIRM_LABELS_FR: dict[FollowUpOutcome, str] = {
 }
 
 
-def undo_window(services: Services) -> timedelta:
-    """How long a carrier's outcome can be undone (``CLAS_WEB_FOLLOWUP_UNDO_S``)."""
-    return timedelta(seconds=services.web.followup_undo_s)
-
-
 def _queue_url(carrier_id: str) -> str:
     return f"/carriers/{carrier_id}"
 
 
 def _places(services: ServicesDep, carrier_id: str):  # noqa: ANN202 - a Places record
-    settle_refusals(services.store, undo_window(services))
+    settle_refusals(services.store, services.web.followup_undo)
     used = services.store.places_used(services.settings.school_year)
     return next(p for p in places_by_carrier(services.directory, used) if p.carrier_id == carrier_id)
 
@@ -62,7 +57,7 @@ def queue_page(request: Request, services: ServicesDep, user: CarrierAccessDep, 
     """The carrier's queue with places left (the view is audited, without names)."""
     places = _places(services, carrier_id)  # settles refusals that stand first
     with services.store.session() as s:
-        rows = carrier_queue(s, carrier_id, services.directory, undo_window(services))
+        rows = carrier_queue(s, carrier_id, services.directory, services.web.followup_undo)
         for r in rows:
             audit_form(s, user.username, "carrier_queue_viewed", r.form_id, f"carrier {carrier_id}")
     return render(request, services, "carrier_queue.html",
@@ -75,7 +70,7 @@ def referral_page(request: Request, services: ServicesDep, user: CarrierAccessDe
                   referral_id: DbId) -> Response:
     """One referral of the queue (audited view)."""
     with services.store.session() as s:
-        row = carrier_referral(s, carrier_id, referral_id, services.directory, undo_window(services))
+        row = carrier_referral(s, carrier_id, referral_id, services.directory, services.web.followup_undo)
         if row is None:
             raise HTTPException(status_code=404, detail="Orientation introuvable dans cette file.")
         audit_form(s, user.username, "carrier_referral_viewed", row.form_id, f"carrier {carrier_id}")
@@ -102,7 +97,7 @@ def _chosen(outcome: str) -> FollowUpOutcome:
 def _confirm_page(request: Request, services: Services, user: CarrierAccessDep, carrier_id: str, referral_id: int,
                   chosen: FollowUpOutcome, *, error: str | None = None, status_code: int = 200) -> Response:
     with services.store.session() as s:
-        row = carrier_referral(s, carrier_id, referral_id, services.directory, undo_window(services))
+        row = carrier_referral(s, carrier_id, referral_id, services.directory, services.web.followup_undo)
     if row is None or row.place_freed:
         raise HTTPException(status_code=404, detail="Orientation introuvable dans cette file.")
     hours = services.web.followup_undo_s // 3600
@@ -130,7 +125,7 @@ def referral_outcome(request: Request, services: ServicesDep, user: CarrierAcces
                              error="Confirmer le suivi avant de l'enregistrer.")
     try:
         recorded = set_outcome(services.store, carrier_id, referral_id, chosen, user.username,
-                               undo_window=undo_window(services), reason_code=reason_code or None,
+                               undo_window=services.web.followup_undo, reason_code=reason_code or None,
                                reason_text=reason_text)
     except OutcomeError as exc:
         return _confirm_page(request, services, user, carrier_id, referral_id, chosen, status_code=422,
@@ -151,7 +146,8 @@ def referral_outcome(request: Request, services: ServicesDep, user: CarrierAcces
 def undo_referral_outcome(request: Request, services: ServicesDep, user: CarrierAccessDep, carrier_id: str,
                           referral_id: DbId) -> Response:
     """Undo the outcome while its window is open (409 once it stands)."""
-    form_id = undo_outcome(services.store, carrier_id, referral_id, user.username, undo_window=undo_window(services))
+    form_id = undo_outcome(services.store, carrier_id, referral_id, user.username,
+                           undo_window=services.web.followup_undo)
     if form_id is None:
         raise HTTPException(status_code=409, detail="Ce suivi ne peut plus être annulé (délai dépassé ou déjà annulé).")
     request.session[FLASH] = f"Suivi annulé pour la fiche {form_id} : l'orientation est de nouveau à traiter."

@@ -9,7 +9,6 @@ current holdings show both side by side (:func:`holdings`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
@@ -60,7 +59,7 @@ def holdings(s: Session) -> list[Holding]:
 @router.get("/overview")
 def overview(request: Request, services: ServicesDep, user: StaffDep) -> Response:
     """Counts only: no personal data on this page."""
-    settle_refusals(services.store, timedelta(seconds=services.web.followup_undo_s))
+    settle_refusals(services.store, services.web.followup_undo)
     with services.store.session() as s:
         runs = s.scalars(select(RunRow).order_by(RunRow.started_at.desc(), RunRow.id.desc()).limit(RUNS_SHOWN)).all()
         review_counts = dict(s.execute(select(ReviewItemRow.status, func.count()).group_by(ReviewItemRow.status)).all())
