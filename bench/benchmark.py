@@ -41,7 +41,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from dataclasses import field as dc_field
@@ -104,6 +104,8 @@ class KindFigures:
     accepted_fields: int = 0
     accepted_wrong: int = 0
     fields_to_check: list[int] = dc_field(default_factory=list)
+    stage_seconds: dict[str, float] = dc_field(default_factory=dict)
+    timed_pages: int = 0
     scored: list[tuple[float, bool]] = dc_field(default_factory=list, repr=False)
     crops: list[tuple[float, str, bytes]] = dc_field(default_factory=list, repr=False)
 
@@ -117,7 +119,23 @@ class KindFigures:
         for f in fields(self):
             if f.name in ("kind", "reference_seconds", "reference_pages"):
                 continue
+            if f.name == "stage_seconds":
+                self.stage_seconds = add_stage_seconds(self.stage_seconds, other.stage_seconds)
+                continue
             setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def add_pages_timed(self, pages: Iterable[object]) -> None:
+        """Add the stage times of the scan pages among ``pages`` (``PageReading.stage_seconds``), in place."""
+        for page in pages:
+            seconds = getattr(page, "stage_seconds", None)
+            if seconds:
+                self.stage_seconds = add_stage_seconds(self.stage_seconds, seconds)
+                self.timed_pages += 1
+
+    @property
+    def stage_seconds_per_page(self) -> dict[str, float]:
+        """Stage → wall seconds per scanned page (``timed_pages``), for the per-stage time table."""
+        return {k: v / self.timed_pages for k, v in self.stage_seconds.items()} if self.timed_pages else {}
 
     @property
     def accepted_wrong_per_10k(self) -> float:
@@ -162,6 +180,11 @@ class KindFigures:
                 "auto_share": self.auto_decided / self.forms if self.forms else 0.0,
                 "seconds_per_page": self.seconds_per_page,
                 "reference_seconds_per_page": self.reference_seconds_per_page}
+
+
+def add_stage_seconds(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    """Stage seconds summed stage by stage (a new dict; stages in first-seen order)."""
+    return {k: a.get(k, 0.0) + b.get(k, 0.0) for k in [*a, *(k for k in b if k not in a)]}
 
 
 def _school_designated(value: RawValue, directory: Directory) -> RawValue:
@@ -289,6 +312,7 @@ def _bench_form(kind: SampleKind, i: int, seed: int, settings: Settings, directo
         start = time.perf_counter()
         readings.append(read_received(received, settings, definition))
         figures.seconds_reading += time.perf_counter() - start
+        figures.add_pages_timed(readings[-1].pages)
         figures.pages += len(readings[-1].pages) or 1
         if kind in IMAGE_KINDS:
             scan_paths.append(path)

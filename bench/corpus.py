@@ -99,6 +99,7 @@ class ReferralResult:
     seconds_reading: float
     reference_seconds: float = 0.0
     reference_pages: int = 0
+    pages_read: tuple[object, ...] = ()
 
 
 def read_corpus(root: Path, settings: Settings, workers: int = 1) -> list[ReferralResult]:
@@ -139,7 +140,9 @@ def read_corpus(root: Path, settings: Settings, workers: int = 1) -> list[Referr
     pages = {name_of[r.doc.sha256]: len(r.pages) or 1 for r in readings}
     return [ReferralResult(r, tuple(decisions[r.id]), r.id in failed, sum(pages[n] for n in r.files),
                            sum(seconds[n] for n in r.files), sum(reference[n][0] for n in r.files),
-                           sum(reference[n][1] for n in r.files)) for r in referrals]
+                           sum(reference[n][1] for n in r.files),
+                           tuple(p for reading in readings if name_of[reading.doc.sha256] in r.files
+                                 for p in reading.pages)) for r in referrals]
 
 
 def _reference(path: Path, work: Path) -> tuple[float, int]:
@@ -157,6 +160,7 @@ def score_referral(result: ReferralResult, directory: Directory, settings: Setti
     """The figures of one referral: fields and ticks from the form holding each page, outcome, misroute."""
     referral = result.referral
     figures = KindFigures(referral.id, 1, 0, 0, 0, 0, 0, 0, 0, 0, result.pages, result.seconds_reading, None, 0)
+    figures.add_pages_timed(result.pages_read)
     valid = expected_valid(referral, directory, settings)
     definition = form_v1()
     covered = {p for d in result.decisions if d.form is not None for p in d.form.pages_found}

@@ -255,6 +255,47 @@ def _reliability_table(title: str, figures: list) -> object:  # a rich Table of 
     return table
 
 
+STAGE_LABELS_FR = {
+    "identify_register": "identification et recalage", "ink": "encre (tampons, traînées, poussières)",
+    "zones": "zones de texte", "realign": "recalage fin des cases et peignes", "combs": "peignes (chiffres)",
+    "tick_boxes": "cases à cocher (OMR)",
+    "tesseract_text": "Tesseract : texte", "tesseract_mail": "Tesseract : courriels",
+    "tesseract_combs": "Tesseract : chiffres", "second_reader": "PP-OCRv6 : toutes les zones",
+    "waiting_for_ocr": "attente des deux lecteurs", "hands": "écriture à la main ou tapée",
+    "fields": "choix des valeurs et confiances", "crops": "vignettes pour le bureau",
+}
+"""French names of :class:`pipeline.reading.timing.StageClock` stages, as the per-stage table prints them."""
+
+
+def _stage_table(title: str, figures: list) -> object:  # a rich Table of bench.benchmark.KindFigures
+    """Per-stage wall seconds per scanned page over all rows, beside the bare single-thread Tesseract reference.
+
+    The OCR stages run in threads beside the main thread's stages: « attente des deux lecteurs » is what the
+    page waited for them, and the stages add up to more than the page's time.
+    """
+    from rich.table import Table
+
+    from bench.benchmark import add_stage_seconds
+
+    rows = [f for f in figures if f.kind == "all"] or figures
+    seconds: dict[str, float] = {}
+    for f in rows:
+        seconds = add_stage_seconds(seconds, f.stage_seconds)
+    pages = sum(f.timed_pages for f in rows)
+    ref_seconds = sum(f.reference_seconds or 0.0 for f in rows)
+    ref_pages = sum(f.reference_pages for f in rows if f.reference_seconds)
+    reference = ref_seconds / ref_pages if ref_pages else None
+    table = Table(title=title)
+    for col in ("étape", "s/page", "part de tesseract -l fra seul"):
+        table.add_column(col, justify="right")
+    for name, total in seconds.items():
+        per_page = total / pages
+        table.add_row(STAGE_LABELS_FR.get(name, name), f"{per_page:.3f}",
+                      "-" if reference is None else f"{per_page / reference:.2f}")
+    table.add_row("pages scannées", str(pages), "-" if reference is None else f"référence {reference:.2f} s/page")
+    return table
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Benchmark readers per kind against ground truth, or score a corpus folder with truth (``--corpus``)."""
     _require_samples_extra()
@@ -272,6 +313,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             return 0
         console.print(_figures_table(f"Corpus {args.corpus} (par profil, écriture et format)", figures))
         console.print(_reliability_table("Fiabilité de la confiance (tous les champs du corpus)", figures))
+        console.print(_stage_table("Temps par étape de lecture d'une page scannée (tout le corpus)", figures))
         return 0
     kinds = kinds_named(args.kinds) if args.kinds else None
     figures = (run_bench(args.per_kind, args.seed, Settings(), kinds, workers=args.workers) if kinds
@@ -287,6 +329,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         return 0
     console.print(_figures_table(f"Benchmark ({args.per_kind} fiche(s) par type, graine {args.seed})", figures))
     console.print(_reliability_table("Fiabilité de la confiance (tous les champs, tous les types)", figures))
+    console.print(_stage_table("Temps par étape de lecture d'une page scannée (tous les types)", figures))
     console.print(f"Référence (médianes sur les scans) : {reference}")
     if sheet is not None:
         console.print(f"Planche des 30 champs les moins sûrs : {args.sheet}")

@@ -65,7 +65,7 @@ def rasterise_pdf_page(pdf: bytes | str, page: int, dpi: float) -> np.ndarray:
     return image
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def blank_page_image(page: int, dpi: float, version: int = 1) -> np.ndarray:
     """The blank print page rasterised in grey.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +63,8 @@ class PageReading:
         fields: Field name → extracted field, for this page's fields.
         handwritten: Whether the scan reader judged the page filled by hand (``ScanPageResult.handwritten``);
             always ``False`` for AcroForm and text-layer pages.
+        stage_seconds: Stage name → wall seconds the scan reader spent on the page
+            (``ScanPageResult.stage_seconds``); empty for AcroForm and text-layer pages.
     """
 
     index: int
@@ -70,6 +72,7 @@ class PageReading:
     source: Source
     fields: dict[str, ExtractedField]
     handwritten: bool = False
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,8 @@ def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: 
     if result.identity.form_id == UNREAD_SERIAL:
         result = doubt_every_field(result, settings.ocr.unread_confidence, Doubt.FORM_CODE_UNREAD)
     _keep_doubtful_crops(result, settings)
-    return PageReading(index, result.identity, Source.OCR, dict(result.fields), result.handwritten)
+    return PageReading(index, result.identity, Source.OCR, dict(result.fields), result.handwritten,
+                       result.stage_seconds)
 
 
 def doubt_text_zones(result: ScanPageResult, cap: float) -> ScanPageResult:

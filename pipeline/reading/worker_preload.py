@@ -6,18 +6,41 @@ which
 each worker would otherwise do again for every document. A worker run with other ICR settings trains
 its own model on first use, as before. The second text reader's recogniser
 (:mod:`pipeline.reading.scan.second_reader`, about 1.5 s to load and check) is loaded here too, and so is the
-given-name lexicon (:mod:`pipeline.reading.lexicon`, 86,000 dictionary lines read once, 0.1-0.2 s).
+given-name lexicon (:mod:`pipeline.reading.lexicon`, 86,000 dictionary lines read once, 0.1-0.2 s). So is the
+blank form at the fixed resolutions registration, identification and the foreign-ink test compare pages with
+(:func:`warm_templates`): rendering it and registering its fonts cost every worker 0.4-0.5 s of each document
+(measured with cProfile in a forked worker on a 300 dpi devset page, 2026-12-04).
 """
 
 from __future__ import annotations
 
 import pipeline.deciding.decide  # noqa: F401 - imported for the forkserver to hold
 import pipeline.reading.extract  # noqa: F401 - imported for the forkserver to hold
+from pipeline.form.definition import FormDefinition, form_v1
+from pipeline.form.template_image import blank_page_image
 from pipeline.reading.lexicon import first_names
+from pipeline.reading.register import FEATURE_DPI
 from pipeline.reading.scan.digit_model import digit_model
+from pipeline.reading.scan.foreign_ink import WORK_DPI, template_ink
 from pipeline.reading.scan.second_reader import warm_up
-from pipeline.settings import IcrSettings, OcrSettings
+from pipeline.settings import IcrSettings, OcrSettings, OmrSettings
+from pipeline.settings.registration import IdentificationSettings
+
+
+def warm_templates(definition: FormDefinition, identification: IdentificationSettings, omr: OmrSettings) -> None:
+    """Render and cache the blank form's pages at the fixed resolutions the readers compare pages with.
+
+    Fills the caches of :func:`~pipeline.form.template_image.blank_page_image` at ``FEATURE_DPI`` (registration)
+    and ``identification.layout_dpi`` (a page told by its layout), and of
+    :func:`~pipeline.reading.scan.foreign_ink.template_ink` at ``WORK_DPI`` with ``omr``'s tolerances. A worker
+    with other settings fills its own entries on first use, as before.
+    """
+    for number in range(1, len(definition.pages) + 1):
+        for dpi in (FEATURE_DPI, identification.layout_dpi):
+            blank_page_image(number, dpi, definition.version)
+        template_ink(definition.version, number, WORK_DPI, omr.foreign_template_tolerance_pt, omr.template_ink_grey_max)
 
 digit_model(IcrSettings().stroke_px)
 warm_up()
 first_names(OcrSettings().first_names_file)
+warm_templates(form_v1(), IdentificationSettings(), OmrSettings())

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from bench.corpus import corpus_figures, load_corpus
+from flows.cli import _stage_table
 from pipeline.deciding.directory import load_directory
 from pipeline.settings import Settings
 from samples.generator import SampleKind, generate_documents
@@ -42,6 +44,27 @@ def test_a_corpus_is_scored_per_referral_and_outcome_against_the_validator(tmp_p
     assert everything.expected_outcome_met == 2  # the one without agreement went to review, as its truth says
     assert everything.misroutes == 0 and everything.accepted_wrong == 0 and everything.accepted_fields == 43
     assert figures["profile=printed"].forms == 2
+    assert everything.timed_pages == 0 and everything.stage_seconds == {}  # text layers: no scan stage to time
+
+
+def test_scanned_pages_bring_their_stage_times_to_the_per_stage_table(tmp_path: Path) -> None:
+    _write_corpus(tmp_path, [(SampleKind.SCAN_200_BW_PNG, 0, "flatbed"), (SampleKind.TEXT_PDF, 1, "printed")])
+
+    figures = corpus_figures(tmp_path, Settings(), keys=("all", "profile"))
+
+    everything = next(f for f in figures if f.kind == "all")
+    assert everything.timed_pages == 2  # the scan's two pages; the text PDF's are not scanned
+    per_page = everything.stage_seconds_per_page
+    assert {"identify_register", "ink", "tesseract_text", "second_reader", "waiting_for_ocr"} <= set(per_page)
+    assert all(seconds > 0 for seconds in per_page.values())
+    main_thread = ("identify_register", "ink", "zones", "realign", "combs", "tick_boxes", "waiting_for_ocr", "hands",
+                   "fields")  # one after another inside each page's reading, which the run timed whole
+    assert sum(everything.stage_seconds[k] for k in main_thread) <= everything.seconds_reading
+    console = Console(record=True, width=150)
+    console.print(_stage_table("Temps par étape", figures))
+    text = console.export_text()
+    assert "PP-OCRv6 : toutes les zones" in text and "identification et recalage" in text
+    assert "pages scannées" in text and "│      2 │" in text
 
 
 def test_a_truth_naming_a_missing_file_is_refused(tmp_path: Path) -> None:

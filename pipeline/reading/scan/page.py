@@ -22,9 +22,10 @@ zone; the three calls run side by side.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -89,10 +90,12 @@ from pipeline.reading.scan.text_rules import (
 )
 from pipeline.reading.scan.text_zones import read_text_fields, typed_as_read
 from pipeline.reading.scan.zones import COMB_KINDS, with_quality, zone_box
+from pipeline.reading.timing import StageClock
 from pipeline.settings import OcrSettings, OmrSettings, RegistrationSettings
 from schemas.extraction import Doubt, ExtractedField, Reader, ReaderReading, Source, normalise_text
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ class ScanPageResult:
         handwritten: Whether the page as a whole was judged filled by hand (the median baseline agreement
             of its zones, :func:`pipeline.reading.scan.hand.looks_handwritten`); the form follows its most
             handwritten page (:func:`pipeline.deciding.crosscheck.hold_handwritten_form`).
+        stage_seconds: Stage name → wall seconds spent reading this page (:class:`~pipeline.reading.timing.StageClock`;
+            the OCR stages run in threads beside the others, so the stages add up to more than the page's time).
     """
 
     identity: PageIdentity
@@ -121,6 +126,7 @@ class ScanPageResult:
     fields: dict[str, ExtractedField]
     crops: dict[str, bytes] = field(default_factory=dict)
     handwritten: bool = False
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def field_crops(image: np.ndarray, px_per_pt: float, fields: Sequence[Field], crop_dpi: float) -> dict[str, bytes]:
@@ -188,40 +194,59 @@ def read_scan_page(
     """
     ocr, omr, definition = ocr or OcrSettings(), omr or OmrSettings(), definition or form_v1()
     registration = registration or RegistrationSettings()
-    identified, page = identify_and_register(image, dpi_hint, definition, registration)
+    clock = StageClock()
+    with clock.stage("identify_register"):
+        identified, page = identify_and_register(image, dpi_hint, definition, registration)
     number = identified.identity.page
     page_fields = definition.page_fields(number)
-    ink = separate_ink(page, number, definition, ocr, omr)
+    with clock.stage("ink"):
+        ink = separate_ink(page, number, definition, ocr, omr)
     photographed = page.evenness < registration.even_paper_min  # its light had to be flattened
-    zones = prepare_zones(page_fields, page, ink, definition.pages[number - 1], ocr, photographed, registration)
-    aligned = realign_zones(page_fields, page, number, definition, registration)
-    combs = read_comb_fields([aligned[f.name][0] for f in page_fields if f.kind in COMB_KINDS], page,
-                             ink.ocr_image, comb_ink(page, ink, ocr, photographed), ocr, registration)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        text_job = pool.submit(ocr_strip, zones.text_strip, ocr, ocr.language)
-        mail_job = pool.submit(ocr_strip, zones.mail_strip, ocr, ocr.email_language)
-        comb_job = pool.submit(ocr_strip, combs.strip, ocr, ocr.language, DIGITS_CONFIG)
-        second_job = pool.submit(read_lines, [*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip),
-                                              *strip_crops(combs.strip)])
-        # OMR runs while tesseract works
-        fields, unstreaked = read_marks(page_fields, aligned, page, ink, omr, registration)
-        text_words, mail_words, comb_words = text_job.result(), mail_job.result(), comb_job.result()
-        second = second_job.result()
+    with clock.stage("zones"):
+        zones = prepare_zones(page_fields, page, ink, definition.pages[number - 1], ocr, photographed, registration)
+
+    def timed(stage: str, reader: Callable[..., T], *args: Any) -> T:
+        with clock.stage(stage):
+            return reader(*args)
+
+    # The readers start as soon as their zones are cut; realignment, combs, tick boxes and the desk's crops are
+    # done while they work (Tesseract runs in its own processes, PP-OCRv6 and OpenCV release the GIL).
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        text_job = pool.submit(timed, "tesseract_text", ocr_strip, zones.text_strip, ocr, ocr.language)
+        mail_job = pool.submit(timed, "tesseract_mail", ocr_strip, zones.mail_strip, ocr, ocr.email_language)
+        second_job = pool.submit(timed, "second_reader", read_lines,
+                                 [*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)])
+        crops_job = pool.submit(timed, "crops", field_crops, page.image, page.px_per_pt, page_fields, ocr.crop_dpi
+                                ) if ocr.keep_crops else None
+        with clock.stage("realign"):
+            aligned = realign_zones(page_fields, page, number, definition, registration)
+        with clock.stage("combs"):
+            combs = read_comb_fields([aligned[f.name][0] for f in page_fields if f.kind in COMB_KINDS], page,
+                                     ink.ocr_image, comb_ink(page, ink, ocr, photographed), ocr, registration)
+        comb_job = pool.submit(timed, "tesseract_combs", ocr_strip, combs.strip, ocr, ocr.language, DIGITS_CONFIG)
+        second_comb_job = pool.submit(timed, "second_reader", read_lines, strip_crops(combs.strip))
+        with clock.stage("tick_boxes"):
+            fields, unstreaked = read_marks(page_fields, aligned, page, ink, omr, registration)
+        with clock.stage("waiting_for_ocr"):
+            text_words, mail_words, comb_words = text_job.result(), mail_job.result(), comb_job.result()
+            second = [*second_job.result(), *second_comb_job.result()]
+            crops = crops_job.result() if crops_job is not None else {}
     second_combs = second[len(zones.text_fields) + len(zones.mail_fields):]
     fields.update(zones.decided | combs.decided)
     text_pairs = [*zip(zones.text_fields, words_by_slot(text_words, zones.text_strip.slots), strict=True),
                   *zip(zones.mail_fields, words_by_slot(mail_words, zones.mail_strip.slots), strict=True)]
-    hands = judge_hands(text_pairs, combs, ink.writing, definition, page.px_per_pt, ocr)
-    fields.update(text_fields_read(text_pairs, second[:len(text_pairs)], hands, fields.get("class_level"), page, ocr,
-                                   registration))
-    fields.update(comb_fields_read(combs, comb_words, second_combs, hands, aligned, ocr, registration))
-    hold_foreign_ink(fields, ink.reached, ink.dropped | unstreaked, combs, omr)
+    with clock.stage("hands"):
+        hands = judge_hands(text_pairs, combs, ink.writing, definition, page.px_per_pt, ocr)
+    with clock.stage("fields"):
+        fields.update(text_fields_read(text_pairs, second[:len(text_pairs)], hands, fields.get("class_level"), page,
+                                       ocr, registration))
+        fields.update(comb_fields_read(combs, comb_words, second_combs, hands, aligned, ocr, registration))
+        hold_foreign_ink(fields, ink.reached, ink.dropped | unstreaked, combs, omr)
     log.debug("page %d read: %d fields, residual %.2f pt, %d text and %d comb zones OCR'd",
               number, len(fields), page.residual_pt, len(text_pairs), len(combs.fields))
-    crops = field_crops(page.image, page.px_per_pt, page_fields, ocr.crop_dpi) if ocr.keep_crops else {}
     return ScanPageResult(identified.identity, identified.quarter_turns, page.dpi, page.residual_pt,
                           page.anchors_found, {f.name: fields[f.name] for f in page_fields}, crops,
-                          hands.page_by_hand)
+                          hands.page_by_hand, clock.seconds())
 
 
 def identify_and_register(image: np.ndarray, dpi_hint: float | None, definition: FormDefinition,

@@ -13,6 +13,7 @@ the test pins the reader's behaviour, not tesseract's variance.
 from __future__ import annotations
 
 import random
+import time
 
 import numpy as np
 import pytest
@@ -125,6 +126,24 @@ def test_every_field_matches_ground_truth(filled_pdf: bytes, page: int, dpi: int
     ocr_confidences = [f.confidence for f in result.fields.values() if f.source is Source.OCR]
     # Word confidences are noisy (a lone "B" may score 0.5 though right): judge the page, not each zone.
     assert np.mean(ocr_confidences) >= 0.7
+
+
+def test_stage_times_cover_every_stage_of_a_read_page(filled_pdf: bytes) -> None:
+    image = _scan(filled_pdf, 1, 300, "grey", 0.8, seed=3)
+    start = time.perf_counter()
+    result = read_scan_page(image)
+    wall = time.perf_counter() - start
+
+    stages = result.stage_seconds
+    threads = ("tesseract_text", "tesseract_mail", "tesseract_combs", "second_reader", "crops")
+    main = ("identify_register", "ink", "zones", "realign", "combs", "tick_boxes", "waiting_for_ocr", "hands",
+            "fields")
+    assert set(stages) == set(threads) | set(main)
+    assert all(seconds > 0 for seconds in stages.values()), stages
+    # The main thread's stages run one after another within the call; the readers' threads overlap them, and the
+    # page waits at most for the longest of them (every reader had started before the wait).
+    assert sum(stages[k] for k in main) <= wall
+    assert stages["waiting_for_ocr"] <= max(stages[k] for k in threads)
 
 
 def test_page_upside_down_is_turned_and_read(filled_pdf: bytes) -> None:

@@ -1,0 +1,32 @@
+"""The reading workers' forkserver holds the blank form at the resolutions the readers compare pages with."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.form.definition import PAGE_HEIGHT_PT, PAGE_WIDTH_PT, form_v1
+from pipeline.form.template_image import blank_page_image
+from pipeline.reading.register import FEATURE_DPI
+from pipeline.reading.scan.foreign_ink import WORK_DPI, template_ink
+from pipeline.reading.worker_preload import warm_templates
+from pipeline.settings import OmrSettings
+from pipeline.settings.registration import IdentificationSettings
+
+
+def test_warm_templates_fills_the_caches_the_readers_hit() -> None:
+    definition, identification, omr = form_v1(), IdentificationSettings(), OmrSettings()
+    warm_templates(definition, identification, omr)
+    pages_before, masks_before = blank_page_image.cache_info(), template_ink.cache_info()
+
+    for number in (1, 2):
+        for dpi in (FEATURE_DPI, identification.layout_dpi):
+            image = blank_page_image(number, dpi, definition.version)
+            assert image.shape == (round(PAGE_HEIGHT_PT * dpi / 72), round(PAGE_WIDTH_PT * dpi / 72))
+            assert (image < 128).mean() > 0.01  # the printed form, not a blank raster
+        mask = template_ink(definition.version, number, WORK_DPI, omr.foreign_template_tolerance_pt,
+                            omr.template_ink_grey_max)
+        assert mask.dtype == np.bool_ and mask.any()
+
+    assert blank_page_image.cache_info().hits == pages_before.hits + 4
+    assert blank_page_image.cache_info().misses == pages_before.misses
+    assert template_ink.cache_info().hits == masks_before.hits + 2
