@@ -534,6 +534,28 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify(_args: argparse.Namespace) -> int:
+    """Queue the waiting list's notices and send the due ones to referring teachers (``CLAS_NOTICES__*``)."""
+    from pipeline.deciding.directory import load_directory
+    from pipeline.notices import queue_waiting_list_notices, send_pending
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+
+    settings = Settings()
+    if not settings.notices.enabled:
+        print("Avis aux enseignants désactivés (CLAS_NOTICES__ENABLED=false) : rien n'est envoyé.")
+    store = Store(settings.database_url, settings.database.busy_timeout_s)
+    try:
+        queued = queue_waiting_list_notices(store, settings.school_year)
+        done = send_pending(store, settings.mail.smtp, settings.notices, load_directory(settings.directory_file))
+    finally:
+        store.close()
+    print(f"Avis aux enseignants : {queued} mis en file (liste d'attente), {done.sent} envoyé(s), "
+          f"{done.retry} à réessayer, {done.failed} en échec, {done.uncertain} incertain(s), "
+          f"{done.skipped} non envoyé(s) (établissement non inscrit ou pas d'enseignant).")
+    return 0 if not (done.failed or done.uncertain) else 1
+
+
 def cmd_migrate(_args: argparse.Namespace) -> int:
     """Apply the database migrations (Alembic) to ``CLAS_DATABASE_URL``."""
     from pipeline.settings import Settings
@@ -645,6 +667,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="var/report", metavar="DOSSIER",
                         help="dossier où écrire le bilan (défaut : var/report)")
     report.set_defaults(func=cmd_report)
+    notify = _command(sub, "notify", "envoyer les avis de suite aux enseignants qui ont orienté",
+                      "Seulement aux établissements inscrits sur le bureau ; un avis par changement, jamais deux.")
+    notify.set_defaults(func=cmd_notify)
     record = _command(sub, "record-of-processing", "registre des traitements (RGPD art. 30), en Markdown")
     record.add_argument("--out", metavar="FICHIER", help="fichier à écrire (défaut : la sortie standard)")
     record.set_defaults(func=cmd_record_of_processing)

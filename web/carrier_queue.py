@@ -4,7 +4,8 @@ A carrier sees the pupil's name and class, the school, the guardians' names and 
 the languages spoken at home and the referral criteria. It never sees the pupil's
 address, birth date, observations or the form images. Its follow-up (acknowledged,
 enrolled, declined) is kept in ``carrier_followups``, each outcome with its reason and
-undo in ``carrier_outcome_events`` (issue 17).
+undo in ``carrier_outcome_events`` (issue 17). Each outcome queues the referring teacher's notice
+(:mod:`pipeline.notices`), due once the undo window has passed; undoing cancels it (issue 20).
 
 Outcomes are confirmed, a refusal needs a reason (:data:`REFUSAL_REASONS_FR`, plus free
 text), and either can be undone by the carrier or staff within ``CLAS_WEB_FOLLOWUP_UNDO_S``
@@ -33,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.form.definition import CRITERIA_GROUPS, RELATIONSHIPS
+from pipeline.notices import NoticeOutcome, cancel_notice, enqueue_notice
 from pipeline.store import REFERRAL_DECLINED, ReferralRow, Store, utcnow
 from schemas.directory import ClassLevel, Directory
 from schemas.document import Outcome
@@ -115,6 +117,11 @@ class QueueRow:
     undo_until: datetime | None = None
     reason: str = ""
     place_freed: bool = False
+
+
+def notice_key(event_id: int) -> str:
+    """The outbox key of the teacher's notice of one carrier outcome (:mod:`pipeline.notices`)."""
+    return f"event:{event_id}"
 
 
 def _state(follow: CarrierFollowUpRow | None, status: str) -> str:
@@ -296,8 +303,12 @@ def set_outcome(store: Store, carrier_id: str, referral_id: int, outcome: Follow
         if follow.acknowledged_at is None:
             follow.acknowledged_at, follow.acknowledged_by = now, actor
         follow.outcome, follow.outcome_at, follow.outcome_by = outcome.value, now, actor
-        s.add(CarrierOutcomeEventRow(referral_id=r.id, outcome=outcome.value, reason_code=reason_code,
-                                     reason_text=text_ or None, at=now, actor=actor))
+        event = CarrierOutcomeEventRow(referral_id=r.id, outcome=outcome.value, reason_code=reason_code,
+                                       reason_text=text_ or None, at=now, actor=actor)
+        s.add(event)
+        s.flush()
+        # The referring teacher's notice (issue 20), due once the outcome stands; undoing cancels it.
+        enqueue_notice(s, r, NoticeOutcome(outcome.value), notice_key(event.id), now + undo_window, actor)
         audit_form(s, actor, f"carrier_{outcome.value}", r.form_id,
                    f"carrier {carrier_id}" + (f"; reason {reason_code}" if reason_code else ""))
         form_id = r.form_id
@@ -319,6 +330,7 @@ def undo_outcome(store: Store, carrier_id: str, referral_id: int, actor: str, *,
         if r is None or event is None or event.settled_at is not None or _aware(event.at) + undo_window <= now:
             return None
         event.undone_at, event.undone_by = now, actor
+        cancel_notice(s, notice_key(event.id), actor)
         follow = s.scalar(select(CarrierFollowUpRow).where(CarrierFollowUpRow.referral_id == r.id))
         if follow is not None:
             follow.outcome, follow.outcome_at, follow.outcome_by = None, None, None

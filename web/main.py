@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+import pipeline.notices  # noqa: F401 - registers the teacher notices' tables (issue 20) likewise
 import web.desk_models  # noqa: F401 - registers the desk workflow tables (issue 17) likewise
 import web.models  # noqa: F401 - registers the web tables on Base before the store creates them
 from pipeline.deciding.directory import load_directory
@@ -35,7 +36,7 @@ from pipeline.settings import Settings
 from pipeline.store import AuditRow, Store
 from web.deps import LoginRequired, Services, client_address, csrf_token, optional_user
 from web.images import PageCache
-from web.routes import account, admin, auth, carriers, overview, quarantine, referrals, report, review
+from web.routes import account, admin, auth, carriers, notices, overview, quarantine, referrals, report, review
 from web.secret import session_signing_key
 from web.settings import WebSettings
 
@@ -147,7 +148,7 @@ def create_app(settings: Settings | None = None, web_settings: WebSettings | Non
         return response
 
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
-    for module in (auth, account, overview, review, referrals, carriers, admin, quarantine, report):
+    for module in (auth, account, overview, review, referrals, carriers, admin, quarantine, report, notices):
         app.include_router(module.router)
 
     return app
