@@ -36,7 +36,19 @@ from pipeline.settings import Settings
 from pipeline.store import AuditRow, Store
 from web.deps import LoginRequired, Services, client_address, csrf_token, optional_user
 from web.images import PageCache
-from web.routes import account, admin, auth, carriers, notices, overview, quarantine, referrals, report, review
+from web.routes import (
+    account,
+    admin,
+    auth,
+    carriers,
+    notices,
+    overview,
+    places,
+    quarantine,
+    referrals,
+    report,
+    review,
+)
 from web.secret import session_signing_key
 from web.settings import WebSettings
 
@@ -148,7 +160,7 @@ def create_app(settings: Settings | None = None, web_settings: WebSettings | Non
         return response
 
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
-    for module in (auth, account, overview, review, referrals, carriers, admin, quarantine, report, notices):
+    for module in (auth, account, overview, review, referrals, carriers, admin, quarantine, report, notices, places):
         app.include_router(module.router)
 
     return app
