@@ -34,6 +34,9 @@ ROW_IN = 0.34
 """Height of one bar's line, in inches (room for two lines of a wrapped label at 9 pt)."""
 LABEL_CHARS = 38
 """Characters of a label per line before it wraps (a long school name takes two lines)."""
+LEFT_IN, RIGHT_IN, TOP_IN, BOTTOM_IN = 2.9, 0.45, 0.15, 0.55
+"""Fixed margins in inches (labels at 9 pt: 38 characters are about 2.8 in), so every chart has the same
+scale: none is enlarged because its labels are short."""
 
 
 class ChartFontMissingError(ClasError):
@@ -70,9 +73,18 @@ def _wrap(text: str) -> str:
     return "\n".join(textwrap.wrap(text, LABEL_CHARS)) or text
 
 
+def _figure(rows: int, extra_bottom_in: float = 0.0) -> tuple[plt.Figure, plt.Axes]:
+    """A figure ``WIDTH_IN`` wide with room for ``rows`` bars and the fixed margins."""
+    height = TOP_IN + BOTTOM_IN + extra_bottom_in + ROW_IN * max(1, rows) + 0.2
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
+    fig.subplots_adjust(left=LEFT_IN / WIDTH_IN, right=1 - RIGHT_IN / WIDTH_IN, top=1 - TOP_IN / height,
+                        bottom=(BOTTOM_IN + extra_bottom_in) / height)
+    return fig, ax
+
+
 def _png(fig: plt.Figure, dpi: int) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
 
@@ -89,7 +101,7 @@ def bar_chart(rows: Sequence[Row], settings: ReportSettings) -> bytes:
     """
     family = _use_font(settings.font_file)
     with plt.rc_context({"font.family": family, "font.size": 9}):
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.9 + ROW_IN * max(1, len(rows))))
+        fig, ax = _figure(len(rows))
         y = list(range(len(rows)))[::-1]
         widths = [r.value if r.visible else 0 for r in rows]
         ax.barh(y, widths, color=BAR_COLOUR, height=0.6)
@@ -98,6 +110,7 @@ def bar_chart(rows: Sequence[Row], settings: ReportSettings) -> bytes:
             ax.text(w + top * 0.01, yi, r.text, va="center", ha="left", fontsize=9,
                     color="#222" if r.visible else "#a33")
         ax.set_yticks(y, [_wrap(r.label) for r in rows])
+        ax.set_ylim(-0.6, len(rows) - 0.4)
         ax.set_xlim(0, top * 1.12)
         ax.set_xlabel("Nombre de fiches")
         ax.spines[["top", "right"]].set_visible(False)
@@ -109,7 +122,7 @@ def places_chart(places: Sequence[PlacesRow], settings: ReportSettings) -> bytes
     """Each carrier's capacity as a bar, split into places used and left (a hidden count: capacity only)."""
     family = _use_font(settings.font_file)
     with plt.rc_context({"font.family": family, "font.size": 9}):
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, 1.3 + ROW_IN * max(1, len(places))))
+        fig, ax = _figure(len(places), extra_bottom_in=0.35)
         y = list(range(len(places)))[::-1]
         for yi, p in zip(y, places, strict=True):
             if p.used.visible:
@@ -120,13 +133,14 @@ def places_chart(places: Sequence[PlacesRow], settings: ReportSettings) -> bytes
             ax.text(max(p.capacity, p.used.value if p.used.visible else 0) + 0.5, yi,
                     f"{p.used.text} / {p.capacity}", va="center", ha="left", fontsize=9)
         ax.set_yticks(y, [_wrap(p.name) for p in places])
+        ax.set_ylim(-0.6, len(places) - 0.4)
         top = max([p.capacity for p in places] + [p.used.value for p in places if p.used.visible] + [1])
         ax.set_xlim(0, top * 1.2)
         ax.set_xlabel("Places (utilisées / capacité de l'année)")
         handles = [plt.Rectangle((0, 0), 1, 1, color=USED_COLOUR), plt.Rectangle((0, 0), 1, 1, color=LEFT_COLOUR),
                    plt.Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="#888", hatch="///")]
-        ax.legend(handles, ["utilisées", "restantes", "nombre masqué (< 5 ou s)"], loc="upper center",
-                  bbox_to_anchor=(0.5, -0.18 - 0.1 / max(1, len(places))), ncol=3, frameon=False)
+        fig.legend(handles, ["utilisées", "restantes", "nombre masqué (< 5 ou s)"], loc="lower center",
+                   bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False)
         ax.spines[["top", "right"]].set_visible(False)
         return _png(fig, settings.chart_dpi)
 

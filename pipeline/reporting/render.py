@@ -28,10 +28,11 @@ def suppression_rule_fr(min_cell: int) -> list[str]:
     return [
         "Ce bilan ne contient que des nombres : aucun nom, aucune adresse, aucune donnée d'une famille.",
         f"Secret statistique : un nombre de 1 à {min_cell - 1} n'est jamais affiché ; il apparaît « < {min_cell} ». "
-        "Un zéro est affiché.",
+        "Un zéro est affiché (sauf s'il faut le masquer pour protéger un autre nombre).",
         "Lorsqu'un nombre masqué pourrait être retrouvé par différence avec un total affiché (lignes d'un tableau, "
         "établissements d'un quartier, places utilisées et restantes d'une structure…), un second nombre de la "
-        "même somme est masqué aussi ; il apparaît « s ». Sur les graphiques, un nombre masqué n'a pas de barre.",
+        "même somme est masqué aussi ; il apparaît « s », et ne peut pas davantage être retrouvé. Sur les graphiques, "
+        "un nombre masqué n'a pas de barre.",
     ]
 
 
@@ -87,8 +88,11 @@ def render_pdf(report: YearlyReport, charts: list[Chart], settings: ReportSettin
     bold_file = settings.font_file.with_name(settings.font_file.stem + "-Bold" + settings.font_file.suffix)
     pdfmetrics.registerFont(TTFont(PDF_FONT, str(settings.font_file)))
     pdfmetrics.registerFont(TTFont(PDF_FONT_BOLD, str(bold_file if bold_file.is_file() else settings.font_file)))
+    pdfmetrics.registerFontFamily(PDF_FONT, normal=PDF_FONT, bold=PDF_FONT_BOLD, italic=PDF_FONT,
+                                  boldItalic=PDF_FONT_BOLD)  # so that <b> in a paragraph is DejaVu Sans Bold
     body = ParagraphStyle("body", fontName=PDF_FONT, fontSize=9.5, leading=13)
-    small = ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#444"))
+    small = ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#444444"),
+                           spaceAfter=3)
     h1 = ParagraphStyle("h1", parent=body, fontName=PDF_FONT_BOLD, fontSize=16, leading=20, spaceAfter=6)
     h2 = ParagraphStyle("h2", parent=body, fontName=PDF_FONT_BOLD, fontSize=12, leading=15, spaceBefore=10,
                         spaceAfter=4)
@@ -102,14 +106,17 @@ def render_pdf(report: YearlyReport, charts: list[Chart], settings: ReportSettin
             w_px, h_px = im.size
         return Image(io.BytesIO(chart.png), width=width_pt, height=width_pt * h_px / w_px)
 
-    def grid(rows: list[list[str]]) -> PdfTable:
+    def grid(rows: list[list[str]], bold: list[int]) -> PdfTable:
         t = PdfTable(rows, colWidths=[width_pt * 0.75, width_pt * 0.25], repeatRows=1)
         t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), PDF_FONT, 8.5),
                                ("FONT", (0, 0), (-1, 0), PDF_FONT_BOLD, 8.5),
                                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                                ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
                                ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#cccccc")),
-                               ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]))
+                               ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]
+                              + [("FONT", (0, i), (-1, i), PDF_FONT_BOLD, 8.5) for i in bold]
+                              # a neighbourhood's heading never ends a page without its first school
+                              + [("NOSPLIT", (0, i), (-1, min(i + 1, len(rows) - 1))) for i in bold]))
         return t
 
     story: list[object] = [
@@ -124,20 +131,23 @@ def render_pdf(report: YearlyReport, charts: list[Chart], settings: ReportSettin
                                f"<b>{_decimal_fr(report.median_delay_days)} jours</b>.", body))
     for t in report.tables:
         rows = [["", "Fiches"]]
+        bold: list[int] = []
         current = None
         for r in t.rows:
             if r.group and r.group != current:
                 current = r.group
+                bold.append(len(rows))
                 rows.append([f"Quartier : {r.group}", ""])
             rows.append([("    " if r.group else "") + r.label, r.text])
         if t.total is not None:
+            bold.append(len(rows))
             rows.append(["Total", t.total.text])
         block: list[object] = [Paragraph(t.title, h2)]
         if t.key in by_key:
             block.append(image(by_key[t.key]))
         if t.note:
             block.append(Paragraph(t.note, small))
-        block.append(grid(rows))
+        block.append(grid(rows, bold))
         story.append(KeepTogether(block))
     place_rows = [["Structure", "Capacité", "Utilisées", "Restantes"]]
     place_rows += [[p.name, str(p.capacity), p.used.text, p.left.text] for p in report.places]

@@ -8,8 +8,10 @@ The rule, as the report states it to its readers:
    report prints is an equation between cells (the rows of a table add up to its total; the schools of a
    neighbourhood add up to the neighbourhood; the places used by a carrier plus its places left make its
    capacity...). While some equation would give back a small count, another cell of that equation is hidden
-   too (the smallest shown count of at least ``min_cell``), and reads « s » (« secret », as INSEE marks it).
-   A small count is taken as recoverable when
+   too (the smallest shown count of at least ``min_cell``, or failing one a zero), and reads « s » (« secret »,
+   as INSEE marks it).
+   A hidden « s » must not be recoverable either (a mask one can undo masks nothing). A hidden count is taken
+   as recoverable when
 
    * it is the exact solution of the shown counts (a linear-algebra test over all the equations together:
      the cell's unit vector lies in the row space of the equations restricted to the hidden cells), or
@@ -137,11 +139,12 @@ def suppress(values: Mapping[str, int], equations: Sequence[Equation], *, printe
         return unknown(k) and _is_small(values[k], min_cell)
 
     def hide_one_more(eq: Equation) -> bool:
+        # The smallest shown count of at least min_cell; failing one, a shown zero (« s » hides it as well).
         candidates = [k for k in eq.cells if shown[k] is Shown.VALUE and k not in fixed_set
-                      and values[k] >= min_cell]
+                      and (values[k] >= min_cell or values[k] == 0)]
         if not candidates:
             return False
-        shown[min(candidates, key=lambda k: (values[k], k))] = Shown.SECRET
+        shown[min(candidates, key=lambda k: (values[k] == 0, values[k], k))] = Shown.SECRET
         return True
 
     changed = True
@@ -155,7 +158,8 @@ def suppress(values: Mapping[str, int], equations: Sequence[Equation], *, printe
             continue
         unknowns = [k for k in values if unknown(k)]
         for k in unknowns:
-            if sensitive(k) and _determined(k, unknowns, equations):
+            # A small count must stay unknown; so must a hidden « s » (a mask that can be undone masks nothing).
+            if (sensitive(k) or shown[k] is Shown.SECRET) and _determined(k, unknowns, equations):
                 if any(hide_one_more(eq) for eq in equations if k in eq.cells):
                     changed = True
                     break
@@ -164,6 +168,8 @@ def suppress(values: Mapping[str, int], equations: Sequence[Equation], *, printe
 
 def recoverable_small_cells(values: Mapping[str, int], shown: Mapping[str, Shown], equations: Sequence[Equation],
                             min_cell: int) -> list[str]:
-    """Small cells a reader could compute back from what is shown (empty when the rule held); for tests."""
+    """Hidden cells a reader could compute back from what is shown: small ones, and printed « s » ones (empty
+    when the rule held); for tests."""
     unknowns = [k for k in values if shown[k] is not Shown.VALUE]
-    return [k for k in unknowns if _is_small(values[k], min_cell) and _determined(k, unknowns, equations)]
+    return [k for k in unknowns if (_is_small(values[k], min_cell) or shown[k] is Shown.SECRET)
+            and _determined(k, unknowns, equations)]
