@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.form.definition import CRITERIA_GROUPS, RELATIONSHIPS
 from pipeline.notices import NoticeOutcome, cancel_notice, enqueue_notice
-from pipeline.store import REFERRAL_DECLINED, ReferralRow, Store, utcnow
+from pipeline.store import REFERRAL_DECLINED, REFERRAL_WITHDRAWN, ReferralRow, Store, utcnow
 from schemas.directory import ClassLevel, Directory
 from schemas.document import Outcome
 from web.audit import audit_form
@@ -124,7 +124,12 @@ def notice_key(event_id: int) -> str:
     return f"event:{event_id}"
 
 
+WITHDRAWN_FR = "Parti(e) en cours d'année (place libérée)"
+
+
 def _state(follow: CarrierFollowUpRow | None, status: str) -> str:
+    if status == REFERRAL_WITHDRAWN:
+        return WITHDRAWN_FR
     if follow is None or follow.acknowledged_at is None and follow.outcome is None:
         return "Nouvelle"
     if follow.outcome == FollowUpOutcome.DECLINED.value and status == Outcome.ROUTED.value:
@@ -179,11 +184,12 @@ def _row(r: ReferralRow, follow: CarrierFollowUpRow | None, directory: Directory
                     "" if interpreter is None else ("oui" if interpreter else "non"), tuple(criteria),
                     _state(follow, r.status), bool(follow and follow.acknowledged_at),
                     follow.outcome if follow else None, undo_until, _reason_fr(event),
-                    r.status == REFERRAL_DECLINED)
+                    r.status in (REFERRAL_DECLINED, REFERRAL_WITHDRAWN))
 
 
-IN_QUEUE = (Outcome.ROUTED.value, REFERRAL_DECLINED)
-"""Referral statuses a carrier sees in its queue: routed to it, or declined by it and not yet re-oriented."""
+IN_QUEUE = (Outcome.ROUTED.value, REFERRAL_DECLINED, REFERRAL_WITHDRAWN)
+"""Referral statuses a carrier sees in its queue: routed to it, declined by it and not yet re-oriented, or
+enrolled and gone since (marked)."""
 
 
 def carrier_queue(s: Session, carrier_id: str, directory: Directory,
@@ -335,6 +341,35 @@ def undo_outcome(store: Store, carrier_id: str, referral_id: int, actor: str, *,
         if follow is not None:
             follow.outcome, follow.outcome_at, follow.outcome_by = None, None, None
         audit_form(s, actor, f"carrier_{event.outcome}_undone", r.form_id, f"carrier {carrier_id}")
+        return r.form_id
+
+
+def withdraw_enrolled(store: Store, carrier_id: str, referral_id: int, actor: str, *, undo_window: timedelta,
+                      now: datetime | None = None) -> str | None:
+    """Record that an enrolled pupil left the support during the year: the place is freed (issue 20).
+
+    Only for a referral routed to ``carrier_id`` whose enrolment stands (its undo window has passed). The
+    referral becomes ``withdrawn`` (:data:`pipeline.store.REFERRAL_WITHDRAWN`), so
+    :meth:`pipeline.store.Store.places_used` stops counting it and staff are offered the longest-waiting
+    referral for the place (:mod:`web.places`). The follow-up keeps ``enrolled``. Recorded as an outcome event
+    ``withdrawn`` and audited, in one transaction. Not undoable: the freed place may be given at once.
+
+    Returns:
+        The form serial, or ``None`` when the referral is not an enrolment of that carrier that stands.
+    """
+    now = now or utcnow()
+    with store.session() as s:
+        r = s.scalar(select(ReferralRow).where(ReferralRow.id == referral_id, ReferralRow.carrier_id == carrier_id,
+                                               ReferralRow.status == Outcome.ROUTED.value))
+        follow = s.scalar(select(CarrierFollowUpRow).where(CarrierFollowUpRow.referral_id == referral_id))
+        event = _current_event(s, referral_id) if r is not None else None
+        if (r is None or follow is None or follow.outcome != FollowUpOutcome.ENROLLED.value
+                or (event is not None and _aware(event.at) + undo_window > now)):
+            return None
+        r.status = REFERRAL_WITHDRAWN
+        s.add(CarrierOutcomeEventRow(referral_id=r.id, outcome=REFERRAL_WITHDRAWN, at=now, actor=actor,
+                                     settled_at=now))
+        audit_form(s, actor, "carrier_withdrawn", r.form_id, f"carrier {carrier_id}")
         return r.form_id
 
 

@@ -2,8 +2,9 @@
 
 Places are derived, never stored (:meth:`pipeline.store.Store.places_used`): a carrier's capacity comes from
 the directory (``places``), a place is used by each referral routed to it (followed up or enrolled), and it
-is freed when a refusal stands (:func:`web.carrier_queue.settle_refusals`). So a place frees up when a
-refusal settles or when the directory raises the capacity, and nothing else has to happen for the desk to see it.
+is freed when a refusal stands (:func:`web.carrier_queue.settle_refusals`) or an enrolled pupil leaves
+(:func:`web.carrier_queue.withdraw_enrolled`). So a place frees up when a refusal settles, a pupil leaves or the
+directory raises the capacity, and nothing else has to happen for the desk to see it.
 
 When a carrier has a place left and referrals that it serves (its schools or neighbourhoods, its levels) wait
 on the list, the **longest-waiting** of them (received first, then lowest id) is proposed to staff on the
@@ -23,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.deciding.route import rank_candidates
-from pipeline.store import REFERRAL_DECLINED, DocumentRow, ReferralRow, Store, utcnow
+from pipeline.store import REFERRAL_DECLINED, REFERRAL_WITHDRAWN, DocumentRow, ReferralRow, Store, utcnow
 from schemas.directory import ClassLevel, Directory
 from schemas.document import Outcome
 from web.audit import audit_form
@@ -42,6 +43,7 @@ class CarrierYear:
         enrolled: Of which the pupil is enrolled (place used).
         in_progress: Of which no outcome yet, or a refusal still undoable (place used).
         freed: Of which refused for good (place freed).
+        withdrawn: Of which enrolled, then gone during the year (place freed).
         used: Places used now (``enrolled + in_progress``).
     """
 
@@ -52,6 +54,7 @@ class CarrierYear:
     enrolled: int
     in_progress: int
     freed: int
+    withdrawn: int
     used: int
 
     @property
@@ -65,23 +68,25 @@ def carrier_year(s: Session, directory: Directory, school_year: str) -> list[Car
     rows = s.execute(select(ReferralRow.carrier_id, ReferralRow.status, CarrierFollowUpRow.outcome, func.count())
                      .outerjoin(CarrierFollowUpRow, CarrierFollowUpRow.referral_id == ReferralRow.id)
                      .where(ReferralRow.school_year == school_year, ReferralRow.carrier_id.is_not(None),
-                            ReferralRow.status.in_((Outcome.ROUTED.value, REFERRAL_DECLINED)))
+                            ReferralRow.status.in_((Outcome.ROUTED.value, REFERRAL_DECLINED, REFERRAL_WITHDRAWN)))
                      .group_by(ReferralRow.carrier_id, ReferralRow.status, CarrierFollowUpRow.outcome)).all()
     counts: dict[str, dict[str, int]] = {}
     for cid, status, outcome, n in rows:
-        c = counts.setdefault(str(cid), {"enrolled": 0, "in_progress": 0, "freed": 0})
+        c = counts.setdefault(str(cid), {"enrolled": 0, "in_progress": 0, "freed": 0, "withdrawn": 0})
         if status == REFERRAL_DECLINED:
             c["freed"] += n
+        elif status == REFERRAL_WITHDRAWN:
+            c["withdrawn"] += n
         elif outcome == FollowUpOutcome.ENROLLED.value:
             c["enrolled"] += n
         else:
             c["in_progress"] += n
     out = []
     for carrier in sorted(directory.carriers, key=lambda c: c.name):
-        c = counts.get(carrier.id, {"enrolled": 0, "in_progress": 0, "freed": 0})
+        c = counts.get(carrier.id, {"enrolled": 0, "in_progress": 0, "freed": 0, "withdrawn": 0})
         used = c["enrolled"] + c["in_progress"]
-        out.append(CarrierYear(carrier.id, carrier.name, carrier.places, used + c["freed"], c["enrolled"],
-                               c["in_progress"], c["freed"], used))
+        out.append(CarrierYear(carrier.id, carrier.name, carrier.places, used + c["freed"] + c["withdrawn"],
+                               c["enrolled"], c["in_progress"], c["freed"], c["withdrawn"], used))
     return out
 
 

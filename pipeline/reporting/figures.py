@@ -13,6 +13,7 @@ What the outcomes mean (one per referral of the school year, by its current stat
   the school and the level, all full;
 * ``no_place`` « Sans place (aucune structure pour ce niveau et ce quartier) »: on the waiting list, no
   carrier of the directory serves the school and the level at all;
+* ``withdrawn`` « Inscrit(e) puis parti(e) en cours d'année »: enrolled, then left; the place was freed;
 * ``declined`` « Refusée (famille ou structure) »: the carrier's refusal stands, the place was freed;
 * ``review`` « En vérification par l'équipe »: read and valid but held for a person (a possible duplicate...).
 """
@@ -32,12 +33,13 @@ from pipeline.deciding.route import rank_candidates
 from pipeline.form.definition import CRITERIA_GROUPS
 from pipeline.reporting.suppression import Equation, Shown, label, suppress
 from pipeline.settings import ReportSettings
-from pipeline.store import REFERRAL_DECLINED, ReferralRow
+from pipeline.store import REFERRAL_DECLINED, REFERRAL_WITHDRAWN, ReferralRow
 from schemas.directory import ClassLevel, Directory
 from schemas.document import Outcome
 
 OUTCOME_LABELS_FR: dict[str, str] = {
     "enrolled": "Inscrit(e)",
+    "withdrawn": "Inscrit(e) puis parti(e) en cours d'année",
     "in_progress": "Orientée, suivi en cours",
     "waiting_list": "Liste d'attente (structures complètes)",
     "no_place": "Sans place (aucune structure pour ce niveau et ce quartier)",
@@ -196,6 +198,8 @@ def outcome_of(r: _Referral, directory: Directory) -> str:
         return "enrolled" if r.enrolled_at is not None else "in_progress"
     if r.status == REFERRAL_DECLINED:
         return "declined"
+    if r.status == REFERRAL_WITHDRAWN:
+        return "withdrawn"
     if r.status == Outcome.WAITING_LIST.value:
         try:
             school = directory.school(r.school_id)
@@ -310,12 +314,14 @@ def yearly_report(s: Session, directory: Directory, school_year: str, settings: 
                        Counter(_delay_key(d, bounds).split(":", 1)[1] for d in delays), adds_up=False)
     equations.append(Equation.total(delay_keys, "outcome:enrolled"))
 
-    # Places: used (routed now) + left = capacity (public); used + declined = referrals to the carrier.
+    # Places: used (routed now) + left = capacity (public); used + freed (refused or gone) = referrals to the
+    # carrier.
     place_keys: list[tuple[str, str, str, str]] = []
     fixed: list[str] = []
     for c in carriers:
         used = sum(1 for r in refs if r.carrier_id == c.id and r.status == Outcome.ROUTED.value)
-        declined = sum(1 for r in refs if r.carrier_id == c.id and r.status == REFERRAL_DECLINED)
+        declined = sum(1 for r in refs if r.carrier_id == c.id and r.status in (REFERRAL_DECLINED,
+                                                                                 REFERRAL_WITHDRAWN))
         kc, ku, kl, kd = f"capacity:{c.id}", f"used:{c.id}", f"left:{c.id}", f"declined:{c.id}"
         values.update({kc: c.places, ku: used, kl: c.places - used, kd: declined})
         fixed.append(kc)
@@ -324,7 +330,8 @@ def yearly_report(s: Session, directory: Directory, school_year: str, settings: 
         place_keys.append((c.id, ku, kl, kc))
     equations.append(Equation(tuple((k[1], 1) for k in place_keys)
                               + (("outcome:enrolled", -1), ("outcome:in_progress", -1))))
-    equations.append(Equation(tuple((f"declined:{c.id}", 1) for c in carriers) + (("outcome:declined", -1),)))
+    equations.append(Equation(tuple((f"declined:{c.id}", 1) for c in carriers)
+                              + (("outcome:declined", -1), ("outcome:withdrawn", -1))))
 
     printed = (["total"] + level_keys + criteria_keys + nb_keys + school_keys + carrier_keys + outcome_keys
                + delay_keys + [k for _, ku, kl, kc in place_keys for k in (ku, kl, kc)])

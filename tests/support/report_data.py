@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import web.desk_models  # noqa: F401 - registers the desk tables on Base
 from pipeline.deciding.route import rank_candidates
 from pipeline.form.definition import CRITERIA_GROUPS
-from pipeline.store import REFERRAL_DECLINED, ReferralRow, Store
+from pipeline.store import REFERRAL_DECLINED, REFERRAL_WITHDRAWN, ReferralRow, Store
 from schemas.directory import ClassLevel, Directory
 from web.models import CarrierFollowUpRow
 
@@ -61,6 +61,10 @@ def fill_report_store(store: Store, directory: Directory, *, n: int = 160, seed:
             s.add(row)
             s.flush()
             if status == "routed" and rng.random() < 0.6:
+                if rng.random() < 0.12:  # enrolled, then left during the year: the place is freed
+                    row.status = REFERRAL_WITHDRAWN
+                    if year == school_year:
+                        used[carrier] -= 1
                 s.add(CarrierFollowUpRow(referral_id=row.id, acknowledged_at=created, acknowledged_by="structure",
                                          outcome="enrolled", outcome_at=created + timedelta(days=rng.randint(1, 90)),
                                          outcome_by="structure"))

@@ -132,3 +132,38 @@ def test_the_overview_proposes_and_staff_confirm_carriers_cannot(tmp_path: Path)
         assert done.status_code == 200
         assert "Fiche FO-2026-00010 orientée vers Association Lire et Grandir" in done.text
         assert f'id="proposal-{CARRIER}"' not in done.text
+
+
+def test_an_enrolled_pupil_who_leaves_frees_the_place_and_the_next_one_is_proposed(tmp_path: Path) -> None:
+    from web.carrier_queue import withdraw_enrolled
+
+    settings, store, directory, ids = _build(tmp_path)
+    enrolled_at = T0 + timedelta(days=3)
+    set_outcome(store, CARRIER, ids["routed2"], FollowUpOutcome.ENROLLED, "structure", undo_window=UNDO,
+                now=enrolled_at)
+    # Not while the enrolment can still be undone, not for a pupil not enrolled, not for another carrier.
+    assert withdraw_enrolled(store, CARRIER, ids["routed2"], "structure", undo_window=UNDO,
+                             now=enrolled_at + timedelta(hours=1)) is None
+    assert withdraw_enrolled(store, CARRIER, ids["routed3"], "structure", undo_window=UNDO,
+                             now=enrolled_at + 2 * UNDO) is None
+    assert withdraw_enrolled(store, "asso-plume-cartable", ids["routed2"], "structure", undo_window=UNDO,
+                             now=enrolled_at + 2 * UNDO) is None
+    assert _mine(store, directory)[1] is None
+    assert withdraw_enrolled(store, CARRIER, ids["routed2"], "structure", undo_window=UNDO,
+                             now=enrolled_at + 2 * UNDO) == "FO-2026-00003"
+    places, proposal = _mine(store, directory)
+    assert (places.enrolled, places.withdrawn, places.used, places.left) == (0, 1, 9, 1)
+    assert proposal is not None and proposal.referral_id == ids["w_first"]
+    assert withdraw_enrolled(store, CARRIER, ids["routed2"], "structure", undo_window=UNDO,
+                             now=enrolled_at + 3 * UNDO) is None  # once
+    store.close()
+    with TestClient(create_app(settings)) as client:
+        login(client, "structure")
+        page = client.get(f"/carriers/{CARRIER}")
+        assert "Parti(e) en cours d&#39;année (place libérée)" in page.text
+        token = csrf_of(page.text)
+        no_tick = client.post(f"/carriers/{CARRIER}/referrals/{ids['routed4']}/withdraw", data={"csrf_token": token})
+        assert no_tick.status_code == 422
+        not_enrolled = client.post(f"/carriers/{CARRIER}/referrals/{ids['routed4']}/withdraw",
+                                   data={"csrf_token": token, "confirmed": "1"})
+        assert not_enrolled.status_code == 409

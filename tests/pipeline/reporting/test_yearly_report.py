@@ -69,6 +69,8 @@ def test_every_number_is_the_database_count(built: tuple[Store, YearlyReport, Pa
     _check(report, "outcome:enrolled", enrolled)
     _check(report, "outcome:in_progress", status["routed"] - enrolled)
     _check(report, "outcome:declined", status["declined"])
+    assert status["withdrawn"] > 0
+    _check(report, "outcome:withdrawn", status["withdrawn"])
     _check(report, "outcome:review", status["review"])
     directory = load_directory(Settings().directory_file)
     waiting = _sql(store, "SELECT school_id || '/' || class_level, count(*) FROM referrals "
