@@ -22,13 +22,13 @@ from flows.tasks import (
     alert_staff,
     close_interrupted_runs,
     connect_task,
+    notify_task,
     read_task,
     receive_task,
     record_run_failure,
     settle_forms,
 )
 from pipeline.intake.ingest import list_inbox
-from pipeline.notices import queue_waiting_list_notices, send_pending
 from pipeline.privacy.retention import purge
 from pipeline.settings import Settings
 from pipeline.stages import (
@@ -60,19 +60,6 @@ def purge_task(settings: Settings) -> dict[str, int]:
     """Apply the retention rules after the run (counts only come back)."""
     report = purge(run_context(settings).store, settings.retention, data_dir=settings.data_dir)
     return {"originals": report.originals, "forms": report.forms, "documents": report.documents}
-
-
-@task(cache_policy=NO_CACHE)
-def notify_task(settings: Settings) -> dict[str, int]:
-    """Queue the waiting list's notices and send the due ones to referring teachers (counts only come back).
-
-    No task retries: a notice is claimed before its SMTP conversation, and one not accepted waits for the next run.
-    """
-    ctx = run_context(settings)
-    queued = queue_waiting_list_notices(ctx.store, settings.school_year)
-    sent = send_pending(ctx.store, settings.mail.smtp, settings.notices, ctx.directory)
-    return {"queued": queued, "sent": sent.sent, "retry": sent.retry, "failed": sent.failed,
-            "uncertain": sent.uncertain, "skipped": sent.skipped}
 
 
 @flow(name=FLOW_NAME, log_prints=False, validate_parameters=False, on_failure=[alert_staff],

@@ -7,7 +7,8 @@ and the outcome. Never the family's data (no name, address, phone, guardian, cri
 
 * **Opt-in per school, off by default.** A school receives notices only when staff or an admin ticked it
   on the desk (``school_notice_optins``, page « Avis aux enseignants »). The choice is read when the notice
-  is due: a school that opted out meanwhile receives nothing (its notice ends ``skipped``).
+  is due: a school that opted out meanwhile receives nothing (its notice ends ``skipped``), and a school
+  receives notices of changes made after it opted in only (no backlog when it joins).
 * **One notice per change.** The outbox ``teacher_notices`` has a unique ``change_key`` per outcome change:
   ``event:<id>`` for a carrier's outcome (one row of ``carrier_outcome_events``) and ``waiting:<referral id>``
   for the waiting list. Enqueuing twice is a no-op.
@@ -188,9 +189,16 @@ def set_school_opt_in(store: Store, school_id: str, enabled: bool, actor: str, d
                        detail=f"school {school_id}"))
 
 
-def opted_in_schools(s: Session) -> set[str]:
-    """Schools that receive notices."""
-    return set(s.scalars(select(SchoolNoticeOptInRow.school_id).where(SchoolNoticeOptInRow.enabled.is_(True))))
+def opted_in_schools(s: Session) -> dict[str, datetime]:
+    """Schools that receive notices → since when (UTC)."""
+    rows = s.execute(select(SchoolNoticeOptInRow.school_id, SchoolNoticeOptInRow.changed_at)
+                     .where(SchoolNoticeOptInRow.enabled.is_(True))).all()
+    return {school: _aware(at) for school, at in rows}
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite returns naive datetimes: they were written in UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=utcnow().tzinfo)
 
 
 def initials(first_name: str | None, surname: str | None) -> str:
@@ -317,12 +325,14 @@ def _claim(store: Store, notice_id: int) -> bool:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _content(s: Session, notice: TeacherNoticeRow, directory: Directory, schools: set[str]
+def _content(s: Session, notice: TeacherNoticeRow, directory: Directory, schools: dict[str, datetime]
              ) -> tuple[NoticeContent | None, str, str]:
     """The notice's content, or ``None`` and why it is skipped; and the form serial (for the audit)."""
     r = s.get_one(ReferralRow, notice.referral_id)
     if r.school_id not in schools:
         return None, "school not opted in", r.form_id
+    if _aware(notice.created_at) < schools[r.school_id]:
+        return None, "change before the school opted in", r.form_id
     referrer = r.data.get("referrer") or {}
     if referrer.get("role") not in NOTIFIED_ROLES or not referrer.get("email"):
         return None, "referrer not a professional with an address", r.form_id

@@ -159,7 +159,8 @@ def render_pdf(report: YearlyReport, charts: list[Chart], settings: ReportSettin
                             ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#cccccc"))]))
     story.append(KeepTogether([
         Paragraph("Places par structure", h2), image(by_key["places"]),
-        Paragraph("Places utilisées : orientations en cours ou inscrites ; une place refusée, ou quittée en cours d'année, est libérée.", small),
+        Paragraph("Places utilisées : orientations en cours ou inscrites ; une place refusée, ou quittée en cours "
+                  "d'année, est libérée.", small),
         pt]))
 
     buf = io.BytesIO()

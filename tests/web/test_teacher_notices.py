@@ -163,3 +163,47 @@ def test_staff_opt_a_school_in_and_out_on_the_desk_and_carriers_cannot(client, d
     assert client.post("/notices/no-such-school", data={"csrf_token": token, "enabled": "1"}).status_code == 404
     done = client.post("/notices/ee-jules-ferry", data={"csrf_token": token, "enabled": "0"})
     assert 'id="optin-ee-jules-ferry"><td>École élémentaire Jules Ferry</td><td class="state">non' in done.text
+
+
+@pytest.mark.mail_server
+def test_the_notify_command_queues_the_waiting_list_and_sends_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from flows.cli import main
+
+    url = f"sqlite:///{tmp_path / 'clas.sqlite3'}"
+    store = Store(url)
+    with store.session() as s:
+        _referral(s, 8, OPTED_IN, "waiting_list", None)
+        _referral(s, 9, NOT_OPTED_IN, "waiting_list", None)
+    set_school_opt_in(store, OPTED_IN, True, "agent", load_directory(Settings().directory_file))
+    store.close()
+    monkeypatch.setenv("CLAS_DATABASE_URL", url)
+    assert main(["notify"]) == 0
+    assert "désactivés" in capsys.readouterr().out
+    with smtp_server() as sink:
+        for key, value in {"CLAS_NOTICES__ENABLED": "true", "CLAS_MAIL__SMTP__HOST": "127.0.0.1",
+                           "CLAS_MAIL__SMTP__PORT": str(sink.port), "CLAS_MAIL__SMTP__SECURITY": "none",
+                           "CLAS_MAIL__SMTP__SENDER": "clas@ville.example"}.items():
+            monkeypatch.setenv(key, value)
+        assert main(["notify"]) == 0
+        out = capsys.readouterr().out
+        assert "1 envoyé(s)" in out and "1 non envoyé(s)" in out
+        assert main(["notify"]) == 0
+        assert "0 mis en file (liste d'attente), 0 envoyé(s)" in capsys.readouterr().out
+    assert [rcpt for rcpt, _ in sink.messages] == [["prof8@ecole.example"]]
+
+
+def test_a_school_that_opts_in_receives_no_backlog(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'clas.sqlite3'}")
+    directory = load_directory(Settings().directory_file)
+    with store.session() as s:
+        _referral(s, 10, OPTED_IN, "waiting_list", None)
+    assert queue_waiting_list_notices(store, YEAR) == 1  # queued while the school had not opted in
+    set_school_opt_in(store, OPTED_IN, True, "agent", directory)
+    unused = SmtpSettings(host="127.0.0.1", port=9, security="none", sender="clas@ville.example")
+    done = send_pending(store, unused, NoticeSettings(enabled=True), directory)
+    assert (done.sent, done.skipped) == (0, 1)
+    with store.session() as s:
+        assert s.scalar(select(AuditRow.detail).where(AuditRow.action == "teacher_notice_skipped")).endswith(
+            "change before the school opted in")
+    store.close()
