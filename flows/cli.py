@@ -543,6 +543,62 @@ def cmd_record_of_processing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _school_year(text: str) -> str:
+    """A school year ``AAAA-AAAA`` whose second year follows the first (argparse type).
+
+    Raises:
+        argparse.ArgumentTypeError: Anything else.
+    """
+    first, _, second = text.partition("-")
+    if not (len(first) == len(second) == 4 and first.isdigit() and second.isdigit()
+            and int(second) == int(first) + 1):
+        raise argparse.ArgumentTypeError("année scolaire attendue sous la forme AAAA-AAAA, p. ex. 2026-2027")
+    return text
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the yearly report (HTML and PDF, counts only, small counts hidden) for a school year."""
+    from pipeline.deciding.directory import load_directory
+    from pipeline.reporting.figures import yearly_report
+    from pipeline.reporting.render import write_report
+    from pipeline.settings import Settings
+    from pipeline.store import Store, utcnow
+
+    settings = Settings()
+    year = args.year or settings.school_year
+    store = Store(settings.database_url, settings.database.busy_timeout_s)
+    try:
+        with store.session() as s:
+            report = yearly_report(s, load_directory(settings.directory_file), year, settings.report, utcnow())
+    finally:
+        store.close()
+    files = write_report(report, Path(args.out), settings.report)
+    print(f"Bilan {year} : {report.total.text} fiche(s) ; écrit dans {files.html} et {files.pdf}")
+    return 0
+
+
+def cmd_notify(_args: argparse.Namespace) -> int:
+    """Queue the waiting list's notices and send the due ones to referring teachers (``CLAS_NOTICES__*``)."""
+    from pipeline.deciding.directory import load_directory
+    from pipeline.notices import queue_waiting_list_notices, send_pending
+    from pipeline.settings import Settings
+    from pipeline.store import Store
+
+    settings = Settings()
+    if not settings.notices.enabled:
+        print("Avis aux enseignants désactivés (CLAS_NOTICES__ENABLED=false) : rien n'est envoyé.")
+    store = Store(settings.database_url, settings.database.busy_timeout_s)
+    try:
+        queued = queue_waiting_list_notices(store, settings.school_year)
+        done = send_pending(store, settings.mail.smtp, settings.notices, load_directory(settings.directory_file))
+    finally:
+        store.close()
+    print(f"Avis aux enseignants : {queued} mis en file (liste d'attente), {done.sent} envoyé(s), "
+          f"{done.retry} à réessayer, {done.failed} en échec, {done.uncertain} incertain(s), "
+          f"{done.skipped} non envoyé(s) (établissement non inscrit ou pas d'enseignant).")
+    return 0 if not (done.failed or done.uncertain) else 1
+
+
 def cmd_migrate(_args: argparse.Namespace) -> int:
     """Apply the database migrations (Alembic) to ``CLAS_DATABASE_URL``."""
     from pipeline.settings import Settings
@@ -647,6 +703,16 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_p = _command(sub, "migrate", "mettre à jour le schéma de la base (migrations Alembic)",
                          "Base de CLAS_DATABASE_URL.")
     migrate_p.set_defaults(func=cmd_migrate)
+    report = _command(sub, "report", "écrire le bilan annuel (page HTML et PDF) pour la CAF et le réseau",
+                      "Nombres seulement, sans aucun nom ; un nombre de 1 à 4 apparaît « < 5 ».")
+    report.add_argument("--year", type=_school_year, metavar="AAAA-AAAA",
+                        help="année scolaire (défaut : CLAS_SCHOOL_YEAR)")
+    report.add_argument("--out", default="var/report", metavar="DOSSIER",
+                        help="dossier où écrire le bilan (défaut : var/report)")
+    report.set_defaults(func=cmd_report)
+    notify = _command(sub, "notify", "envoyer les avis de suite aux enseignants qui ont orienté",
+                      "Seulement aux établissements inscrits sur le bureau ; un avis par changement, jamais deux.")
+    notify.set_defaults(func=cmd_notify)
     record = _command(sub, "record-of-processing", "registre des traitements (RGPD art. 30), en Markdown")
     record.add_argument("--out", metavar="FICHIER", help="fichier à écrire (défaut : la sortie standard)")
     record.set_defaults(func=cmd_record_of_processing)

@@ -24,6 +24,7 @@ from flows.tasks import (
     alert_staff,
     close_interrupted_runs,
     connect_task,
+    notify_task,
     read_task,
     receive_task,
     record_run_failure,
@@ -182,6 +183,7 @@ def _run_messages(settings: Settings, ctx: RunContext, run_id: int, refs: list[M
     report = {**summary.as_dict(), "mail": mail.as_dict()}
     ctx.store.finish_run(run_id, report)
     logger.info("run %s: %s", run_id, report)
+    logger.info("run %s: teacher notices: %s", run_id, notify_task(settings))
     create_markdown_artifact(key="clas-mail-summary",
                              markdown=summary.markdown() + f"\n## Messages\n\n{mail.line()}\n",
                              description="Compte de la lecture de la boîte partagée CLAS")

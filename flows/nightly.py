@@ -22,6 +22,7 @@ from flows.tasks import (
     alert_staff,
     close_interrupted_runs,
     connect_task,
+    notify_task,
     read_task,
     receive_task,
     record_run_failure,
@@ -133,6 +134,7 @@ def _run_stages(settings: Settings, ctx: RunContext, run_id: int, paths: list[Pa
     logger.info("run %s: %s", run_id, summary.as_dict())
     purged = purge_task(settings)
     logger.info("run %s: retention purge: %s", run_id, purged)
+    logger.info("run %s: teacher notices: %s", run_id, notify_task(settings))
     create_markdown_artifact(key="clas-run-summary", markdown=summary.markdown(),
                              description="Compte de l'exécution CLAS")
     return summary.as_dict()

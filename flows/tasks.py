@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from pipeline.intake.mailbox import MailSourceError
+from pipeline.notices import queue_waiting_list_notices, send_pending
 from pipeline.reading.document import DocumentReading
 from pipeline.runs.alerts import (
     INTERRUPTED_REASON_FR,
@@ -180,3 +181,16 @@ def record_run_failure(ctx: RunContext, run_id: int, error: BaseException) -> No
         ctx.store.fail_run(run_id, reason)
     except Exception as exc:  # noqa: BLE001 - the run's own error is the one to report
         get_run_logger().warning("run %s: failure not recorded (%s)", run_id, type(exc).__name__)
+
+
+@task(cache_policy=NO_CACHE)
+def notify_task(settings: Settings) -> dict[str, int]:
+    """Queue the waiting list's notices and send the due ones to referring teachers (counts only come back).
+
+    No task retries: a notice is claimed before its SMTP conversation, and one not accepted waits for the next run.
+    """
+    ctx = run_context(settings)
+    queued = queue_waiting_list_notices(ctx.store, settings.school_year)
+    sent = send_pending(ctx.store, settings.mail.smtp, settings.notices, ctx.directory)
+    return {"queued": queued, "sent": sent.sent, "retry": sent.retry, "failed": sent.failed,
+            "uncertain": sent.uncertain, "skipped": sent.skipped}

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import pipeline.intake.mail_store  # noqa: F401 - registers the mail tables
+import pipeline.notices  # noqa: F401 - registers the teacher notices' tables (issue 20)
 import web.models  # noqa: F401 - registers the review desk's tables
 from pipeline.settings import Settings
 from pipeline.store import Base

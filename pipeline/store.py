@@ -48,6 +48,11 @@ REFERRAL_DECLINED = "declined"
 by :meth:`Store.places_used`, waiting for staff to re-orient it. Not a document outcome: the
 documents keep ``routed``, so a run's accounting is unchanged."""
 
+REFERRAL_WITHDRAWN = "withdrawn"
+"""``referrals.status`` of an enrolled pupil who left the support during the year, as the carrier recorded
+(``web.carrier_queue.withdraw_enrolled``, issue 20): no longer counted by :meth:`Store.places_used`, so the place
+goes to the next referral. The follow-up keeps ``enrolled`` (the pupil was enrolled)."""
+
 RUN_LOCK_KEY = 0x434C4153  # "CLAS": the advisory-lock key of a run (any 64-bit number no one else uses)
 
 

@@ -4,7 +4,8 @@ A carrier sees the pupil's name and class, the school, the guardians' names and 
 the languages spoken at home and the referral criteria. It never sees the pupil's
 address, birth date, observations or the form images. Its follow-up (acknowledged,
 enrolled, declined) is kept in ``carrier_followups``, each outcome with its reason and
-undo in ``carrier_outcome_events`` (issue 17).
+undo in ``carrier_outcome_events`` (issue 17). Each outcome queues the referring teacher's notice
+(:mod:`pipeline.notices`), due once the undo window has passed; undoing cancels it (issue 20).
 
 Outcomes are confirmed, a refusal needs a reason (:data:`REFUSAL_REASONS_FR`, plus free
 text), and either can be undone by the carrier or staff within ``CLAS_WEB_FOLLOWUP_UNDO_S``
@@ -33,7 +34,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pipeline.form.definition import CRITERIA_GROUPS, RELATIONSHIPS
-from pipeline.store import REFERRAL_DECLINED, ReferralRow, Store, utcnow
+from pipeline.notices import NoticeOutcome, cancel_notice, enqueue_notice
+from pipeline.store import REFERRAL_DECLINED, REFERRAL_WITHDRAWN, ReferralRow, Store, utcnow
 from schemas.directory import ClassLevel, Directory
 from schemas.document import Outcome
 from web.audit import audit_form
@@ -117,7 +119,17 @@ class QueueRow:
     place_freed: bool = False
 
 
+def notice_key(event_id: int) -> str:
+    """The outbox key of the teacher's notice of one carrier outcome (:mod:`pipeline.notices`)."""
+    return f"event:{event_id}"
+
+
+WITHDRAWN_FR = "Parti(e) en cours d'année (place libérée)"
+
+
 def _state(follow: CarrierFollowUpRow | None, status: str) -> str:
+    if status == REFERRAL_WITHDRAWN:
+        return WITHDRAWN_FR
     if follow is None or follow.acknowledged_at is None and follow.outcome is None:
         return "Nouvelle"
     if follow.outcome == FollowUpOutcome.DECLINED.value and status == Outcome.ROUTED.value:
@@ -172,11 +184,12 @@ def _row(r: ReferralRow, follow: CarrierFollowUpRow | None, directory: Directory
                     "" if interpreter is None else ("oui" if interpreter else "non"), tuple(criteria),
                     _state(follow, r.status), bool(follow and follow.acknowledged_at),
                     follow.outcome if follow else None, undo_until, _reason_fr(event),
-                    r.status == REFERRAL_DECLINED)
+                    r.status in (REFERRAL_DECLINED, REFERRAL_WITHDRAWN))
 
 
-IN_QUEUE = (Outcome.ROUTED.value, REFERRAL_DECLINED)
-"""Referral statuses a carrier sees in its queue: routed to it, or declined by it and not yet re-oriented."""
+IN_QUEUE = (Outcome.ROUTED.value, REFERRAL_DECLINED, REFERRAL_WITHDRAWN)
+"""Referral statuses a carrier sees in its queue: routed to it, declined by it and not yet re-oriented, or
+enrolled and gone since (marked)."""
 
 
 def carrier_queue(s: Session, carrier_id: str, directory: Directory,
@@ -296,8 +309,12 @@ def set_outcome(store: Store, carrier_id: str, referral_id: int, outcome: Follow
         if follow.acknowledged_at is None:
             follow.acknowledged_at, follow.acknowledged_by = now, actor
         follow.outcome, follow.outcome_at, follow.outcome_by = outcome.value, now, actor
-        s.add(CarrierOutcomeEventRow(referral_id=r.id, outcome=outcome.value, reason_code=reason_code,
-                                     reason_text=text_ or None, at=now, actor=actor))
+        event = CarrierOutcomeEventRow(referral_id=r.id, outcome=outcome.value, reason_code=reason_code,
+                                       reason_text=text_ or None, at=now, actor=actor)
+        s.add(event)
+        s.flush()
+        # The referring teacher's notice (issue 20), due once the outcome stands; undoing cancels it.
+        enqueue_notice(s, r, NoticeOutcome(outcome.value), notice_key(event.id), now + undo_window, actor)
         audit_form(s, actor, f"carrier_{outcome.value}", r.form_id,
                    f"carrier {carrier_id}" + (f"; reason {reason_code}" if reason_code else ""))
         form_id = r.form_id
@@ -319,10 +336,40 @@ def undo_outcome(store: Store, carrier_id: str, referral_id: int, actor: str, *,
         if r is None or event is None or event.settled_at is not None or _aware(event.at) + undo_window <= now:
             return None
         event.undone_at, event.undone_by = now, actor
+        cancel_notice(s, notice_key(event.id), actor)
         follow = s.scalar(select(CarrierFollowUpRow).where(CarrierFollowUpRow.referral_id == r.id))
         if follow is not None:
             follow.outcome, follow.outcome_at, follow.outcome_by = None, None, None
         audit_form(s, actor, f"carrier_{event.outcome}_undone", r.form_id, f"carrier {carrier_id}")
+        return r.form_id
+
+
+def withdraw_enrolled(store: Store, carrier_id: str, referral_id: int, actor: str, *, undo_window: timedelta,
+                      now: datetime | None = None) -> str | None:
+    """Record that an enrolled pupil left the support during the year: the place is freed (issue 20).
+
+    Only for a referral routed to ``carrier_id`` whose enrolment stands (its undo window has passed). The
+    referral becomes ``withdrawn`` (:data:`pipeline.store.REFERRAL_WITHDRAWN`), so
+    :meth:`pipeline.store.Store.places_used` stops counting it and staff are offered the longest-waiting
+    referral for the place (:mod:`web.places`). The follow-up keeps ``enrolled``. Recorded as an outcome event
+    ``withdrawn`` and audited, in one transaction. Not undoable: the freed place may be given at once.
+
+    Returns:
+        The form serial, or ``None`` when the referral is not an enrolment of that carrier that stands.
+    """
+    now = now or utcnow()
+    with store.session() as s:
+        r = s.scalar(select(ReferralRow).where(ReferralRow.id == referral_id, ReferralRow.carrier_id == carrier_id,
+                                               ReferralRow.status == Outcome.ROUTED.value))
+        follow = s.scalar(select(CarrierFollowUpRow).where(CarrierFollowUpRow.referral_id == referral_id))
+        event = _current_event(s, referral_id) if r is not None else None
+        if (r is None or follow is None or follow.outcome != FollowUpOutcome.ENROLLED.value
+                or (event is not None and _aware(event.at) + undo_window > now)):
+            return None
+        r.status = REFERRAL_WITHDRAWN
+        s.add(CarrierOutcomeEventRow(referral_id=r.id, outcome=REFERRAL_WITHDRAWN, at=now, actor=actor,
+                                     settled_at=now))
+        audit_form(s, actor, "carrier_withdrawn", r.form_id, f"carrier {carrier_id}")
         return r.form_id
 
 

@@ -22,18 +22,33 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+import pipeline.notices  # noqa: F401 - registers the teacher notices' tables (issue 20) likewise
 import web.desk_models  # noqa: F401 - registers the desk workflow tables (issue 17) likewise
 import web.models  # noqa: F401 - registers the web tables on Base before the store creates them
 from pipeline.deciding.directory import load_directory
+from pipeline.reporting.render import TEMPLATES as REPORT_TEMPLATES
 from pipeline.settings import Settings
 from pipeline.store import AuditRow, Store
 from web.deps import LoginRequired, Services, client_address, csrf_token, optional_user
 from web.images import PageCache
-from web.routes import account, admin, auth, carriers, overview, quarantine, referrals, review
+from web.routes import (
+    account,
+    admin,
+    auth,
+    carriers,
+    notices,
+    overview,
+    places,
+    quarantine,
+    referrals,
+    report,
+    review,
+)
 from web.secret import session_signing_key
 from web.settings import WebSettings
 
@@ -72,6 +87,9 @@ MAX_AUDITED_PATH = 200
 
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+    # The yearly report's body is shared with the file ``clas-referrals report`` writes (issue 20).
+    templates.env.loader = ChoiceLoader([FileSystemLoader(str(WEB_DIR / "templates")),
+                                         FileSystemLoader(str(REPORT_TEMPLATES))])
     templates.env.filters["pct"] = lambda x: f"{float(x):.0%}".replace("%", " %")
     templates.env.filters["frdate"] = lambda d: d.astimezone().strftime("%d/%m/%Y %H:%M") if d else ""
     return templates
@@ -142,7 +160,7 @@ def create_app(settings: Settings | None = None, web_settings: WebSettings | Non
         return response
 
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
-    for module in (auth, account, overview, review, referrals, carriers, admin, quarantine):
+    for module in (auth, account, overview, review, referrals, carriers, admin, quarantine, report, notices, places):
         app.include_router(module.router)
 
     return app

@@ -79,6 +79,7 @@ OUTCOME_LABELS_ONE_FR: dict[str, str] = {
     "routed": "orientée", "waiting_list": "liste d'attente", "review": "à vérifier",
     "quarantined": "en quarantaine", "duplicate": "doublon",
     REFERRAL_DECLINED: "refusée par la structure, à réorienter",
+    "withdrawn": "élève inscrit(e) puis parti(e) en cours d'année",
 }
 """One form's outcome in French (``OUTCOME_LABELS_FR`` are plurals for counts)."""
 DECIDABLE = (ReviewStatus.OPEN.value, ReviewStatus.SET_ASIDE.value)

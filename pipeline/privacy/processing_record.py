@@ -87,6 +87,11 @@ def record_of_processing(settings: Settings, directory: Directory) -> str:
               "- L'équipe de la Ville chargée des orientations (bureau de vérification, comptes nominatifs).",
               "- La seule structure vers laquelle l'élève est orienté, pour sa propre file :", ""]
     lines += [f"  - {c.name} ({c.kind.value})" for c in directory.carriers]
+    lines += ["- L'enseignant(e) qui a orienté l'élève (adresse de la fiche), seulement si son établissement l'a "
+              "demandé : un avis de suite avec les initiales de l'élève, sa classe, la structure et la suite "
+              "donnée (inscription, liste d'attente, refus), rien d'autre.",
+              "- La CAF et les réunions du réseau : un bilan annuel en nombres seulement (aucun nombre de 1 à 4 "
+              "affiché)."]
     lines += ["", "Aucun transfert hors de l'Union européenne.", "",
               "## Durées de conservation", "",
               f"- Fichiers d'origine : {r.originals_days} jours après la décision (orientation, liste d'attente, "

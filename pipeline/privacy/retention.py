@@ -144,6 +144,10 @@ def delete_forms(s: Session, form_ids: Iterable[str], shas: Iterable[str], actor
                       {"forms": form_ids})
         if _has_table(s, "corrections"):
             s.execute(text("DELETE FROM corrections WHERE form_id IN :forms").bindparams(forms_p), {"forms": form_ids})
+        if _has_table(s, "teacher_notices"):  # the outbox of notices to the referring teacher (issue 20)
+            s.execute(text("DELETE FROM teacher_notices WHERE referral_id IN "
+                           "(SELECT id FROM referrals WHERE form_id IN :forms)").bindparams(forms_p),
+                      {"forms": form_ids})
         s.execute(delete(FieldResultRow).where(FieldResultRow.form_id.in_(form_ids)))
         s.execute(delete(ReviewItemRow).where(ReviewItemRow.form_id.in_(form_ids)))
         s.execute(delete(ReferralRow).where(ReferralRow.form_id.in_(form_ids)))

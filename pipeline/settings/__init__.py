@@ -155,6 +155,44 @@ class AlertSettings(BaseModel):
     """Wait before the second try, doubled before each next one (10 s, 20 s: a server restarting)."""
 
 
+class ReportSettings(BaseModel):
+    """The yearly report for the CAF and the network (``CLAS_REPORT__*``), see ``pipeline.reporting``.
+
+    Counts only, never a name; the rule that hides small counts is :mod:`pipeline.reporting.suppression`.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    min_cell: int = 5
+    """Smallest count shown; counts 1 to ``min_cell - 1`` are shown « < 5 ». Source: issue 20 (« no cell under
+    5 »), the usual small-count threshold of French public statistics on persons."""
+    delay_bounds_days: tuple[int, ...] = (7, 14, 30, 60)
+    """Upper bounds (days, inclusive) of the classes of time from reception of a referral to the pupil's
+    enrolment: 0–7, 8–14, 15–30, 31–60, over 60. Source: a week, a fortnight, a month and two months, the
+    periods the network's meetings talk in (issue 20)."""
+    font_file: Path = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    """The charts' typeface: DejaVu Sans from Debian's ``fonts-dejavu-core`` (installed by the Makefile), so a
+    chart never depends on the fonts a machine has."""
+    chart_dpi: int = 150
+    """Pixels per inch of the charts' PNG (a 6.4 in wide chart is 960 px, sharp in the PDF at 100 % zoom)."""
+
+
+class NoticeSettings(BaseModel):
+    """Notices of outcome to the referring teacher (``CLAS_NOTICES__*``), see ``pipeline.notices``.
+
+    Sent through the SMTP server of the replies (``CLAS_MAIL__SMTP__*``: host, port, security, login and
+    ``sender``), whether or not replies to schools are enabled. A school receives them only when staff ticked
+    it on the desk (« Avis aux enseignants »): off by default.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled: bool = False
+    """Whether ``clas-referrals notify`` (and the nightly run) sends pending notices at all."""
+    max_attempts: int = 5
+    """Sends tried for one notice before it is marked failed for staff (one try per run: five nights)."""
+
+
 class DatabaseSettings(BaseModel):
     """How long the store waits for a lock another connection holds (``CLAS_DATABASE__*``), see ``pipeline.store``.
 
@@ -207,6 +245,8 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     alerts: AlertSettings = AlertSettings()
     database: DatabaseSettings = DatabaseSettings()
+    report: ReportSettings = ReportSettings()
+    notices: NoticeSettings = NoticeSettings()
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
@@ -217,6 +257,6 @@ class Settings(BaseSettings):
 
 __all__ = [
     "PACKAGE_DIR", "PROJECT_DIR", "AlertSettings", "DatabaseSettings", "IcrSettings", "LimitSettings", "MailSettings",
-    "OcrSettings", "OmrSettings", "RegistrationSettings", "RetentionSettings", "ScanSettings", "Settings",
-    "SmtpSettings", "StructureSettings", "TextLayerSettings",
+    "NoticeSettings", "OcrSettings", "OmrSettings", "RegistrationSettings", "ReportSettings", "RetentionSettings",
+    "ScanSettings", "Settings", "SmtpSettings", "StructureSettings", "TextLayerSettings",
 ]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.cli import main
 from pipeline.settings import Settings
 from samples.generator import generate_documents
 from samples.kinds import SampleKind
@@ -165,3 +166,15 @@ def test_wrong_values_are_refused_in_french(capsys: pytest.CaptureFixture[str]) 
         main(["run", "--help"])
     out = capsys.readouterr().out
     assert "--inbox DOSSIER" in out and "Traiter un dossier de réception." in out
+
+
+def test_report_writes_html_and_pdf_and_refuses_a_malformed_year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CLAS_DATABASE_URL", f"sqlite:///{tmp_path / 'clas.sqlite3'}")
+    assert main(["report", "--year", "2026-2027", "--out", str(tmp_path / "bilan")]) == 0
+    assert "Bilan 2026-2027 : 0 fiche(s)" in capsys.readouterr().out
+    assert (tmp_path / "bilan" / "bilan-clas-2026-2027.pdf").read_bytes().startswith(b"%PDF")
+    assert "Bilan annuel CLAS 2026-2027" in (tmp_path / "bilan" / "bilan-clas-2026-2027.html").read_text("utf-8")
+    with pytest.raises(SystemExit):
+        main(["report", "--year", "2026-2028"])
+    assert "année scolaire attendue sous la forme AAAA-AAAA" in capsys.readouterr().err

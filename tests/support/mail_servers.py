@@ -170,21 +170,30 @@ class SmtpSink:
     Attributes:
         port: Its port on 127.0.0.1.
         messages: Each message received, parsed, with its envelope recipients.
+        refused: Messages answered with a temporary failure (see ``smtp_server(refuse_first=...)``).
     """
 
     port: int
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    refused: int = 0
 
 
 @contextmanager
-def smtp_server() -> Iterator[SmtpSink]:
-    """Start an aiosmtpd server on a free loopback port that keeps what it receives."""
+def smtp_server(refuse_first: int = 0) -> Iterator[SmtpSink]:
+    """Start an aiosmtpd server on a free loopback port that keeps what it receives.
+
+    Args:
+        refuse_first: How many messages it answers first with a temporary failure (``451``), keeping nothing.
+    """
     from aiosmtpd.controller import Controller
 
     sink = SmtpSink(free_port())
 
     class Handler:
         async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN202, N802 - aiosmtpd's hook
+            if sink.refused < refuse_first:
+                sink.refused += 1
+                return "451 4.3.0 Temporary failure, try again later"
             msg = message_from_bytes(envelope.content, policy=policy.default)
             sink.messages.append((list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
             return "250 Message accepted for delivery"

@@ -30,6 +30,7 @@ from web.carrier_queue import (
     set_outcome,
     settle_refusals,
     undo_outcome,
+    withdraw_enrolled,
 )
 from web.deps import CarrierAccessDep, CsrfDep, DbId, Services, ServicesDep, render
 from web.models import FollowUpOutcome
@@ -151,6 +152,21 @@ def undo_referral_outcome(request: Request, services: ServicesDep, user: Carrier
     if form_id is None:
         raise HTTPException(status_code=409, detail="Ce suivi ne peut plus être annulé (délai dépassé ou déjà annulé).")
     request.session[FLASH] = f"Suivi annulé pour la fiche {form_id} : l'orientation est de nouveau à traiter."
+    return RedirectResponse(_queue_url(carrier_id), status_code=303)
+
+
+@router.post("/referrals/{referral_id}/withdraw", dependencies=[CsrfDep])
+def withdraw_referral(request: Request, services: ServicesDep, user: CarrierAccessDep, carrier_id: str,
+                      referral_id: DbId, confirmed: Annotated[str, Form()] = "") -> Response:
+    """An enrolled pupil left during the year: the place is freed (confirmed by a ticked box; 409 otherwise)."""
+    if confirmed != "1":
+        raise HTTPException(status_code=422, detail="Cocher « confirmer le départ » avant d'enregistrer.")
+    form_id = withdraw_enrolled(services.store, carrier_id, referral_id, user.username,
+                                undo_window=services.web.followup_undo)
+    if form_id is None:
+        raise HTTPException(status_code=409, detail="Seul le départ d'un(e) élève inscrit(e) peut être enregistré "
+                                                    "(une fois le délai d'annulation de l'inscription passé).")
+    request.session[FLASH] = f"Départ enregistré pour la fiche {form_id} : la place est libérée."
     return RedirectResponse(_queue_url(carrier_id), status_code=303)
 
 

@@ -1,4 +1,7 @@
-"""The staff overview: last nightly runs, forms awaiting review, referrals to re-orient, places left per carrier.
+"""The staff overview: last nightly runs, forms awaiting review, referrals to re-orient, places per carrier.
+
+Places over the year and the waiting referral proposed for each free place come from :mod:`web.places`
+(issue 20): staff confirm a proposal, nothing is routed automatically.
 
 Counts are named for what they count (issue 17): the runs' accounting and the command line
 count **files** (« fichiers reçus »: a form scanned in two files is two, a duplicate or a
@@ -17,8 +20,9 @@ from starlette.responses import Response
 
 from pipeline.store import DocumentRow, ReceiptRow, ReferralRow, ReviewItemRow, RunRow, RunStatus
 from schemas.document import OUTCOME_LABELS_FR, Outcome
-from web.carrier_queue import places_by_carrier, settle_refusals, to_reorient
+from web.carrier_queue import settle_refusals, to_reorient
 from web.deps import ServicesDep, StaffDep, render
+from web.places import carrier_year, proposals
 from web.review import ReviewStatus
 
 router = APIRouter()
@@ -72,12 +76,15 @@ def overview(request: Request, services: ServicesDep, user: StaffDep) -> Respons
             .where(ReviewItemRow.status == ReviewStatus.OPEN.value)) or 0
         total_forms = s.scalar(select(func.count(DocumentRow.form_id.distinct()))  # a form sent again counts once
                                .where(DocumentRow.status != Outcome.DUPLICATE.value)) or 0
-    places = places_by_carrier(services.directory, services.store.places_used(services.settings.school_year))
+    with services.store.session() as s:
+        year = carrier_year(s, services.directory, services.settings.school_year)
+        proposed = proposals(s, services.directory, services.settings.school_year, year)
     return render(request, services, "overview.html", {
         "runs": runs, "run_states": RUN_STATES_FR, "outcomes": list(Outcome), "outcome_labels": OUTCOME_LABELS_FR,
         "open_reviews": review_counts.get(ReviewStatus.OPEN.value, 0),
         "set_aside": review_counts.get(ReviewStatus.SET_ASIDE.value, 0),
-        "waiting_list": waiting or 0, "declined": declined, "places": places,
+        "waiting_list": waiting or 0, "declined": declined,
         "school_year": services.settings.school_year, "holdings": held, "open_files": open_files,
         "total_files": sum(h.files for h in held), "total_forms": total_forms,
+        "carrier_year": year, "proposals": proposed, "flash": request.session.pop("flash", None),
     }, user)
