@@ -124,7 +124,8 @@ def delete_forms(s: Session, form_ids: Iterable[str], shas: Iterable[str], actor
 
     Args:
         s: The session (the caller's transaction).
-        form_ids: Serials whose referral, fields, review item, corrections and follow-up go.
+        form_ids: Serials whose referral, fields, review item, corrections, follow-up, carrier outcomes, consent
+            claims and teacher notices go.
         shas: Documents (by SHA-256) whose rows, receipts and files go.
         actor: Who deletes (``purge``, a username).
         action: Audit action (``retention_purged``, ``subject_erased``).
@@ -144,6 +145,13 @@ def delete_forms(s: Session, form_ids: Iterable[str], shas: Iterable[str], actor
                       {"forms": form_ids})
         if _has_table(s, "corrections"):
             s.execute(text("DELETE FROM corrections WHERE form_id IN :forms").bindparams(forms_p), {"forms": form_ids})
+        if _has_table(s, "carrier_outcome_events"):  # a carrier's outcomes, whose refusal reason is free text
+            s.execute(text("DELETE FROM carrier_outcome_events WHERE referral_id IN "
+                           "(SELECT id FROM referrals WHERE form_id IN :forms)").bindparams(forms_p),
+                      {"forms": form_ids})
+        if _has_table(s, "consent_claims"):  # staff's claims on a form's consent, whose reason is free text
+            s.execute(text("DELETE FROM consent_claims WHERE form_id IN :forms").bindparams(forms_p),
+                      {"forms": form_ids})
         if _has_table(s, "teacher_notices"):  # the outbox of notices to the referring teacher (issue 20)
             s.execute(text("DELETE FROM teacher_notices WHERE referral_id IN "
                            "(SELECT id FROM referrals WHERE form_id IN :forms)").bindparams(forms_p),

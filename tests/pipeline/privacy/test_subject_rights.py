@@ -15,7 +15,7 @@ from sqlalchemy import select
 from pipeline.privacy.keys import pupil_hash_key
 from pipeline.privacy.subject_rights import erase, subject_access
 from pipeline.settings import Settings
-from pipeline.store import AuditRow, RetentionCountRow, Store
+from pipeline.store import AuditRow, ReferralRow, RetentionCountRow, Store
 from schemas.directory import Directory
 from tests.support.distinctive_forms import (
     PUPIL_FIRST_NAME,
@@ -24,6 +24,7 @@ from tests.support.distinctive_forms import (
     dump_tables,
     find_secrets,
 )
+from web.desk_models import CarrierOutcomeEventRow, ConsentClaimRow
 
 
 def test_subject_access_exports_everything_then_erase_removes_it_everywhere(
@@ -45,6 +46,16 @@ def test_subject_access_exports_everything_then_erase_removes_it_everywhere(
     crop = settings.data_dir / "crops" / found.form_ids[0] / "p1" / "pupil_surname.png"
     crop.parent.mkdir(parents=True, exist_ok=True)
     crop.write_bytes(b"png")  # a field crop, as pipeline.reading.crops stores them for scans
+    with store.session() as s:  # what the desk adds about these forms, in free text that may name the pupil
+        referral_id = s.scalars(select(ReferralRow.id).where(ReferralRow.form_id.in_(found.form_ids))).first()
+        assert referral_id is not None
+        s.add(CarrierOutcomeEventRow(referral_id=referral_id, outcome="declined", reason_code="autre",
+                                     reason_text=f"{PUPIL_SURNAME} a déménagé", actor="porteur1"))
+        s.add(ConsentClaimRow(form_id=found.form_ids[0], field="family_agreement", machine_value=False,
+                              claimed_value=True, reason=f"Accord de {PUPIL_SURNAME} vu sur l'original",
+                              claimed_by="agent1"))
+        s.commit()
+    assert dump_tables(store).count(PUPIL_SURNAME) >= 2
     erased = erase(store, PUPIL_SURNAME, PUPIL_FIRST_NAME.upper(), birth, pupil_hash_key(settings), "agent1",
                    settings.school_year, settings.data_dir)
     assert not crop.parent.parent.exists()
