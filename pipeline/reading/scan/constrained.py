@@ -79,6 +79,8 @@ class ConstrainedReading:
         unconstrained: What the recogniser read with no constraint.
         accepted: Whether the value is taken (:func:`accepts`).
         rule: Rule name (a key of ``pipeline.reading.rules.FIELD_RULES``).
+        eligible: Whether it passes every test but the probability threshold (margin and edits; a comb's digits
+            whole, valid and witnessed): the readings that threshold decides, and so the ones that calibrate it.
     """
 
     value: str
@@ -88,6 +90,7 @@ class ConstrainedReading:
     unconstrained: str
     accepted: bool
     rule: str
+    eligible: bool = True
 
 
 Candidates = Callable[[Field, LineReading, Context], list[str]]
@@ -211,9 +214,9 @@ def decode_digits(field: Field, line: LineReading, cells: int, witnesses: Sequen
     digits, worst = _digits_with_worst(line.frames)
     value = _comb_value(field.kind, digits)
     threshold = dict(settings.fitted).get("constrained_digits", settings.digits_min_probability)
-    ok = (value is not None and len(digits) == cells == len(field.cells) and worst >= threshold
-          and digits in witnesses)
-    return ConstrainedReading(value or digits, worst, float("inf"), 0, digits, bool(ok), "constrained_digits")
+    eligible = value is not None and len(digits) == cells == len(field.cells) and digits in witnesses
+    return ConstrainedReading(value or digits, worst, float("inf"), 0, digits, eligible and worst >= threshold,
+                              "constrained_digits", eligible)
 
 
 def _digits_with_worst(frames: np.ndarray) -> tuple[str, float]:
@@ -249,7 +252,8 @@ def _verdict(reading: ConstrainedReading, settings: ConstrainedSettings) -> Cons
     """``reading`` with ``accepted`` set by :func:`accepts`."""
     fitted = dict(settings.fitted).get(reading.rule)
     return ConstrainedReading(reading.value, reading.probability, reading.margin, reading.edits,
-                              reading.unconstrained, accepts(reading, settings, fitted), reading.rule)
+                              reading.unconstrained, accepts(reading, settings, fitted), reading.rule,
+                              eligible(reading, settings))
 
 
 def accepts(reading: ConstrainedReading, settings: ConstrainedSettings,
@@ -263,8 +267,14 @@ def accepts(reading: ConstrainedReading, settings: ConstrainedSettings,
             ``settings.min_char_probability``.
     """
     threshold = settings.min_char_probability if min_probability is None else min_probability
+    return reading.probability >= threshold and eligible(reading, settings)
+
+
+def eligible(reading: ConstrainedReading, settings: ConstrainedSettings) -> bool:
+    """The tests of :func:`accepts` but the probability: ahead of its rival by ``settings.min_margin`` and within
+    ``settings.max_edits`` (and ``max_edit_share`` of its length) of the unconstrained reading."""
     bound = min(settings.max_edits, int(settings.max_edit_share * len(reading.value)))
-    return reading.probability >= threshold and reading.margin >= settings.min_margin and reading.edits <= bound
+    return reading.margin >= settings.min_margin and reading.edits <= bound
 
 
 def page_context(fields: dict[str, ExtractedField], ocr: OcrSettings) -> Context:
@@ -301,10 +311,13 @@ def _teacher_names(field_name: str, value: object) -> list[str]:
 
 def accept(extracted: ExtractedField, reading: ConstrainedReading, settings: ConstrainedSettings,
            quality: float = 1.0) -> ExtractedField:
-    """The field with the constrained reading recorded in its evidence and, when accepted, as its value at
+    """The field with the constrained reading recorded in its evidence (its score only when :attr:`eligible
+    <ConstrainedReading.eligible>`) and, when accepted, as its value at
     ``settings.accept_confidence`` times ``quality`` (the page's registration) with no doubt (the handwriting
     hold lifted)."""
-    evidence = ReaderReading(reader=Reader.PPOCR_CONSTRAINED, value=reading.value, score=round(reading.probability, 4))
+    # The score is the quantity the threshold decides on, kept only where it decides (calibration's points).
+    score = round(reading.probability, 4) if reading.eligible else None
+    evidence = ReaderReading(reader=Reader.PPOCR_CONSTRAINED, value=reading.value, score=score)
     update: dict[str, object] = {"readings": (*extracted.readings, evidence)}
     if reading.accepted:
         update |= {"value": reading.value, "confidence": settings.accept_confidence * quality, "doubt": None,
@@ -351,7 +364,7 @@ def decode_handwritten(fields: dict[str, ExtractedField], text_fields: Sequence[
             continue
         witnesses = [r.value for r in current.readings if r.reader is not Reader.PPOCR]
         reading = decode_digits(f, line, len(cells), witnesses, settings)
-        if reading is not None and f.name in LISTED_COMBS and reading.accepted:
+        if reading is not None and f.name in LISTED_COMBS:
             reading = _postcode_listed(reading, settings)
         if reading is not None:
             out[f.name] = accept(current, reading, settings, quality)
@@ -360,6 +373,8 @@ def decode_handwritten(fields: dict[str, ExtractedField], text_fields: Sequence[
 
 def _postcode_listed(reading: ConstrainedReading, settings: ConstrainedSettings) -> ConstrainedReading:
     """A postcode's digits are accepted only when they are a postcode of the towns lexicon."""
-    listed = reading.value in town_postcodes(settings.towns_file)
+    listed = reading.eligible and reading.value in town_postcodes(settings.towns_file)
+    threshold = dict(settings.fitted).get("constrained_postcode", settings.digits_min_probability)
     return ConstrainedReading(reading.value, reading.probability, reading.margin, reading.edits,
-                              reading.unconstrained, listed, "constrained_postcode")
+                              reading.unconstrained, listed and reading.probability >= threshold,
+                              "constrained_postcode", listed)

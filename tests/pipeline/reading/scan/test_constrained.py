@@ -114,7 +114,11 @@ def test_an_accepted_value_lifts_the_hold_and_keeps_its_evidence() -> None:
     assert got.rules[-1] == "constrained_first_name" and "constrained_first_name" in FIELD_RULES
     assert got.readings[-1] == ReaderReading(reader=Reader.PPOCR_CONSTRAINED, value="Lucas", score=0.93)
     assert (refused.value, refused.confidence, refused.doubt) == ("Lucos", 0.35, Doubt.HANDWRITTEN)
-    assert refused.readings[-1].reader is Reader.PPOCR_CONSTRAINED
+    assert refused.readings[-1] == ReaderReading(reader=Reader.PPOCR_CONSTRAINED, value="Lucas", score=0.5)
+    # A reading too far from the ink (or too close to a rival) is no point of the threshold's calibration.
+    far = accept(held, ConstrainedReading("Lucas", 0.5, 2.0, 3, "Lxcxs", False, "constrained_first_name", False),
+                 ConstrainedSettings())
+    assert far.readings[-1].score is None
 
 
 def test_teachers_come_only_from_confidently_read_referrer_fields() -> None:
