@@ -530,7 +530,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         finally:
             store.close()
     points = labelled_points(records)
-    console = Console()
+    console = Console(width=max(Console().width, 120))  # never truncate a kind's name or a figure
     table = Table(title=f"Fiabilité du décodage contraint ({len(points)} champ(s) vérifié(s))")
     for title in ("probabilité", "champs", "probabilité moyenne", "part juste"):
         table.add_column(title, justify="right")

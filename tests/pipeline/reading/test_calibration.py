@@ -90,3 +90,25 @@ def test_verifications_simulated_from_truth_on_generated_hand_forms(tmp_path: Pa
     assert names.threshold is not None and names.accepted >= 1
     assert names.wrong == sum(not p.right for p in points
                               if p.kind == "constrained_first_name" and p.probability >= names.threshold)
+
+
+def test_calibrate_fits_from_the_desks_verifications_and_the_nightly_run_uses_it(
+        settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    from flows.cli import main
+    from pipeline.store import FieldVerificationRow, Store
+
+    store = Store(settings.database_url)
+    with store.session() as s:
+        for i in range(70):  # 60 names read at 0.93 and right, 10 at 0.55 and wrong
+            right = i < 60
+            s.add(FieldVerificationRow(
+                form_id=f"FO-2026-{i:06d}", name="pupil_first_name", crop="", rules=[], machine_value="Lucas",
+                machine_confidence=0.9, final_value="Lucas" if right else "Luca", corrected=not right,
+                readings=[{"reader": "ppocr_constrained", "value": "Lucas", "score": 0.93 if right else 0.55}]))
+    store.close()
+
+    assert main(["calibrate"]) == 0
+
+    shown = capsys.readouterr().out
+    assert "constrained_first_name" in shown and "0.930" in shown
+    assert dict(with_fitted_thresholds(Settings()).ocr.constrained.fitted) == {"constrained_first_name": 0.93}
