@@ -51,10 +51,17 @@ def context() -> Context:
 def test_a_listed_value_the_ink_spells_is_accepted(context: Context) -> None:
     for field_name, written in (("pupil_first_name", "Lucas"), ("guardian1_first_name", "Nathalie"),
                                 ("pupil_town", "Bezons"), ("school_name", "Collège Claude Monet"),
-                                ("home_languages", "arabe, français")):
+                                ("home_languages", "turc"), ("home_languages", "français")):
         reading = _decode(field_name, written, context)
         assert (reading.value, reading.accepted) == (written, True), field_name
         assert reading.rule == FIELD_DECODERS[field_name][0]
+
+
+def test_a_capital_the_ink_does_not_tell_leaves_the_field_to_a_person(context: Context) -> None:
+    # « Arabe, français » and « arabe, français » differ by one letter's case, which this hand barely shows.
+    reading = _decode("home_languages", "Arabe, français", context)
+
+    assert reading.value == "Arabe, français" and not reading.accepted
 
 
 def test_a_name_missing_from_the_lexicon_is_not_forced_onto_its_neighbour(context: Context) -> None:
