@@ -262,7 +262,8 @@ STAGE_LABELS_FR = {
     "tesseract_text": "Tesseract : texte", "tesseract_mail": "Tesseract : courriels",
     "tesseract_combs": "Tesseract : chiffres", "second_reader": "PP-OCRv6 : toutes les zones",
     "waiting_for_ocr": "attente des deux lecteurs", "hands": "écriture à la main ou tapée",
-    "fields": "choix des valeurs et confiances", "crops": "vignettes pour le bureau",
+    "fields": "choix des valeurs et confiances", "constrained": "décodage contraint (écriture à la main)",
+    "crops": "vignettes pour le bureau",
 }
 """French names of :class:`pipeline.reading.timing.StageClock` stages, as the per-stage table prints them."""
 
@@ -599,6 +600,61 @@ def cmd_notify(_args: argparse.Namespace) -> int:
     return 0 if not (done.failed or done.uncertain) else 1
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit constrained decoding's acceptance per field kind from verified fields and print the reliability table
+    (``pipeline.reading.calibration``); ``--simulate`` verifies a generated corpus from its truth instead."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipeline.reading.calibration import (
+        calibration_path,
+        fit_all,
+        labelled_points,
+        reliability_table,
+        write_thresholds,
+    )
+    from pipeline.settings import Settings
+
+    settings = Settings()
+    if args.simulate:
+        _require_samples_extra()
+        from bench.verifications import simulated_verifications
+
+        folder = Path(args.simulate)
+        records = simulated_verifications(folder, Path(args.truth) if args.truth else
+                                          folder.parent / f"{folder.name}_truth", settings)
+    else:
+        store = _store(settings)
+        try:
+            records = store.field_verifications()
+        finally:
+            store.close()
+    points = labelled_points(records)
+    console = Console(width=max(Console().width, 120))  # never truncate a kind's name or a figure
+    table = Table(title=f"Fiabilité du décodage contraint ({len(points)} champ(s) vérifié(s))")
+    for title in ("probabilité", "champs", "probabilité moyenne", "part juste"):
+        table.add_column(title, justify="right")
+    for band in reliability_table(points):
+        table.add_row(f"{band.low:.1f}–{band.high:.1f}", str(band.count),
+                      "-" if band.mean_probability is None else f"{band.mean_probability:.2f}",
+                      "-" if band.share_right is None else f"{band.share_right:.1%}")
+    console.print(table)
+    fits = fit_all(points, settings.ocr.constrained)
+    per_kind = Table(title=f"Seuil d'acceptation par type de champ (au moins "
+                           f"{settings.ocr.constrained.calibration_min_verified} vérifiés, erreur ≤ 5 % à 95 %)")
+    for title in ("type", "vérifiés", "seuil ajusté", "acceptés", "faux", "borne d'erreur"):
+        per_kind.add_column(title, justify="right")
+    for fit in fits:
+        per_kind.add_row(fit.kind, str(fit.verified),
+                         "trop peu" if fit.threshold is None else f"{fit.threshold:.3f}", str(fit.accepted),
+                         str(fit.wrong), "-" if fit.error_bound is None else f"{fit.error_bound:.1%}")
+    console.print(per_kind)
+    if not args.simulate and not args.dry_run:
+        write_thresholds(calibration_path(settings), fits)
+        console.print(f"Seuils écrits dans {calibration_path(settings)} (lus par la prochaine exécution nocturne).")
+    return 0
+
+
 def cmd_migrate(_args: argparse.Namespace) -> int:
     """Apply the database migrations (Alembic) to ``CLAS_DATABASE_URL``."""
     from pipeline.settings import Settings
@@ -713,6 +769,15 @@ def build_parser() -> argparse.ArgumentParser:
     notify = _command(sub, "notify", "envoyer les avis de suite aux enseignants qui ont orienté",
                       "Seulement aux établissements inscrits sur le bureau ; un avis par changement, jamais deux.")
     notify.set_defaults(func=cmd_notify)
+    calibrate = _command(sub, "calibrate", "ajuster les seuils du décodage contraint sur les champs vérifiés",
+                         "Lit les champs vérifiés ou corrigés au bureau de vérification, affiche la fiabilité par "
+                         "tranche de probabilité et écrit les seuils ajustés dans le dossier de données.")
+    calibrate.add_argument("--dry-run", action="store_true", help="afficher sans écrire les seuils")
+    calibrate.add_argument("--simulate", metavar="DOSSIER",
+                           help="vérifier à partir de la vérité un corpus généré (clas-referrals samples) au lieu de "
+                                "la base ; rien n'est écrit")
+    calibrate.add_argument("--truth", metavar="DOSSIER", help="dossier de la vérité terrain (défaut : <DOSSIER>_truth)")
+    calibrate.set_defaults(func=cmd_calibrate)
     record = _command(sub, "record-of-processing", "registre des traitements (RGPD art. 30), en Markdown")
     record.add_argument("--out", metavar="FICHIER", help="fichier à écrire (défaut : la sortie standard)")
     record.set_defaults(func=cmd_record_of_processing)

@@ -30,6 +30,7 @@ from flows.tasks import (
 )
 from pipeline.intake.ingest import list_inbox
 from pipeline.privacy.retention import purge
+from pipeline.reading.calibration import with_fitted_thresholds
 from pipeline.settings import Settings
 from pipeline.stages import (
     FileResult,
@@ -79,7 +80,7 @@ def nightly(inbox: str | None = None, progress: ProgressCallback | None = None) 
         sqlalchemy.exc.OperationalError: The database did not answer, retries included.
         pipeline.store.RunAlreadyActiveError: Another run is processing on this database.
     """
-    settings = Settings()
+    settings = with_fitted_thresholds(Settings())  # thresholds fitted on verified fields (clas-referrals calibrate)
     folder = Path(inbox) if inbox else settings.inbox_dir
     source = f"folder:{folder.resolve()}"
     try:

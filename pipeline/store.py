@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -214,6 +215,32 @@ class FieldResultRow(Base):
     page: Mapped[int] = mapped_column(Integer)
     zone: Mapped[dict[str, float]] = mapped_column(JSON)
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class FieldVerificationRow(Base):
+    """A field a person verified or corrected on the desk, kept to calibrate the readers (issue 18).
+
+    ``readings`` is the field's evidence as the readers left it (``[{"reader", "value", "score"}, ...]``, the
+    constrained reading among them), ``machine_value`` and ``machine_confidence`` what the pipeline decided,
+    ``final_value`` what the person approved; ``crop`` is the field's crop's path under the data folder
+    (``crops/<form_id>/p<page>/<field>.png``, ``pipeline.reading.crops.crop_path``). Personal data like the
+    value: in the owner-only store, erased with its form
+    (``pipeline.privacy``), never logged. ``clas-referrals calibrate`` reads them
+    (``pipeline.reading.calibration``).
+    """
+
+    __tablename__ = "field_verifications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(50), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    crop: Mapped[str] = mapped_column(String(200))
+    readings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    machine_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    machine_confidence: Mapped[float] = mapped_column(Float)
+    final_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    corrected: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class ReferralRow(Base):
@@ -605,6 +632,13 @@ class Store:
                                   data=referral["data"]))
             if outcome is Outcome.REVIEW:
                 s.add(ReviewItemRow(form_id=form_id, reasons=reasons_json, min_confidence=min_confidence))
+
+    def field_verifications(self) -> list[dict[str, Any]]:
+        """Every field staff verified or corrected (:class:`FieldVerificationRow`), as plain records
+        (``name``, ``readings``, ``final_value``, ``corrected``) for ``pipeline.reading.calibration``."""
+        with self.session() as s:
+            return [{"name": r.name, "readings": r.readings, "final_value": r.final_value, "corrected": r.corrected}
+                    for r in s.scalars(select(FieldVerificationRow))]
 
     def form_known(self, form_id: str) -> bool:
         """Whether a form serial was already recorded by an earlier run."""

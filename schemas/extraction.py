@@ -70,6 +70,7 @@ class Reader(StrEnum):
     PPOCR = "ppocr"  # PP-OCRv6's recogniser, the second text reader (pipeline.reading.scan.second_reader)
     DIGIT_MODEL = "digit_model"
     OMR = "omr"
+    PPOCR_CONSTRAINED = "ppocr_constrained"  # PP-OCRv6 decoded against the field's allowed values (scan.constrained)
 
 
 class ReaderReading(BaseModel):

@@ -36,7 +36,15 @@ from pipeline.deciding.validate import label_fr, validate_referral
 from pipeline.form.definition import Field, FieldKind, Rect, form_v1
 from pipeline.privacy.keys import pupil_hash_key
 from pipeline.settings import Settings, SmtpSettings
-from pipeline.store import REFERRAL_DECLINED, DocumentRow, FieldResultRow, ReferralRow, ReviewItemRow, Store
+from pipeline.store import (
+    REFERRAL_DECLINED,
+    DocumentRow,
+    FieldResultRow,
+    FieldVerificationRow,
+    ReferralRow,
+    ReviewItemRow,
+    Store,
+)
 from schemas.directory import Directory
 from schemas.document import Outcome
 from schemas.extraction import FormValues, RawValue
@@ -567,6 +575,7 @@ def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], dir
         for name in changed:
             s.add(CorrectionRow(form_id=form_id, field=name, machine_value=machine.get(name),
                                 corrected_value=corrections[name], actor=actor))
+        keep_verifications(s, form_id, rows, set(verified) | set(changed), values, set(changed))
         audit_form(s, actor, "review_approved", form_id,
                    f"outcome {outcome.value}; carrier {route.carrier_id or '-'}; "
                    f"corrected: {','.join(changed) or '-'}; verified: {','.join(sorted(doubtful)) or '-'}"
@@ -574,6 +583,31 @@ def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], dir
                    + ("; same pupil confirmed" if earlier else ""))
     logger.info("form approved: outcome=%s carrier=%s corrected=%d", outcome.value, route.carrier_id, len(changed))
     return Approved(outcome, route.carrier_id, route.reason_fr)
+
+
+def keep_verifications(s: Session, form_id: str, rows: Mapping[str, FieldResultRow], names: Collection[str],
+                       values: FormValues, corrected: Collection[str]) -> None:
+    """Keep each field a person verified or corrected, to calibrate the readers (``clas-referrals calibrate``,
+    ``pipeline.reading.calibration``, issue 18): the readers' values and scores from the field's evidence, the
+    machine's value and confidence, the approved value, and its crop's path under the data folder
+    (``pipeline.reading.crops.crop_path``). Personal data: kept in the store
+    and erased with the form (``pipeline.privacy``), never logged.
+
+    Args:
+        s: The approval's session (the records are written in its transaction).
+        form_id: The form's serial.
+        rows: Its field results by name.
+        names: Fields ticked « Vérifié » or corrected.
+        values: The approved values.
+        corrected: Of ``names``, the ones the person changed.
+    """
+    for name in sorted(n for n in names if n in rows):
+        row, evidence = rows[name], rows[name].evidence or {}
+        s.add(FieldVerificationRow(form_id=form_id, name=name, crop=f"crops/{form_id}/p{row.page}/{name}.png",
+                                   readings=list(evidence.get("readings") or []),
+                                   rules=list(evidence.get("rules") or []),
+                                   machine_value=row.value, machine_confidence=row.confidence,
+                                   final_value=values.get(name), corrected=name in corrected))
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from pipeline.store import (
     AuditRow,
     DocumentRow,
     FieldResultRow,
+    FieldVerificationRow,
     ReceiptRow,
     ReferralRow,
     RetentionCountRow,
@@ -157,6 +158,8 @@ def delete_forms(s: Session, form_ids: Iterable[str], shas: Iterable[str], actor
                            "(SELECT id FROM referrals WHERE form_id IN :forms)").bindparams(forms_p),
                       {"forms": form_ids})
         s.execute(delete(FieldResultRow).where(FieldResultRow.form_id.in_(form_ids)))
+        if _has_table(s, "field_verifications"):  # kept to calibrate the readers: personal data, erased with the form
+            s.execute(delete(FieldVerificationRow).where(FieldVerificationRow.form_id.in_(form_ids)))
         s.execute(delete(ReviewItemRow).where(ReviewItemRow.form_id.in_(form_ids)))
         s.execute(delete(ReferralRow).where(ReferralRow.form_id.in_(form_ids)))
     paths = []

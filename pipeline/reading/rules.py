@@ -96,6 +96,34 @@ FIELD_RULES: dict[str, FieldRule] = {
     "handwriting_hold": FieldRule(
         Effect.HOLD, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.hand.looks_handwritten",
         "écrit à la main, à lire sur l'image et à saisir."),
+    "constrained_first_name": FieldRule(
+        Effect.EVIDENCE, ("first names",), "pipeline.reading.scan.constrained.decode_zone",
+        "écrit à la main ; l'image se lit comme un prénom du lexique français, nettement mieux que tout autre, et "
+        "proche de la lecture libre : c'est lui qui est retenu."),
+    "constrained_town": FieldRule(
+        Effect.EVIDENCE, ("pupil_town",), "pipeline.reading.scan.constrained.decode_zone",
+        "écrit à la main ; l'image se lit comme une commune de la liste des communes, nettement mieux que toute "
+        "autre, et proche de la lecture libre : c'est elle qui est retenue."),
+    "constrained_school": FieldRule(
+        Effect.EVIDENCE, ("school_name",), "pipeline.reading.scan.constrained.decode_zone",
+        "écrit à la main ; l'image se lit comme un nom d'école de l'annuaire, nettement mieux que tout autre, et "
+        "proche de la lecture libre : c'est lui qui est retenu."),
+    "constrained_class_line": FieldRule(
+        Effect.EVIDENCE, ("class_name",), "pipeline.reading.scan.constrained.decode_zone",
+        "écrit à la main ; l'image se lit comme le niveau coché suivi d'une division (et du nom de l'enseignant "
+        "lu dans les champs de la personne qui oriente), proche de la lecture libre : c'est elle qui est retenue."),
+    "constrained_languages": FieldRule(
+        Effect.EVIDENCE, ("home_languages",), "pipeline.reading.scan.constrained.decode_zone",
+        "écrit à la main ; l'image se lit comme des noms de langues (liste CLDR), nettement mieux que tout autre, "
+        "et proche de la lecture libre : ce sont eux qui sont retenus."),
+    "constrained_digits": FieldRule(
+        Effect.EVIDENCE, ("date", "phone"), "pipeline.reading.scan.constrained.decode_digits",
+        "écrit à la main ; lus comme des chiffres seulement, ils remplissent toutes les cases, ont la forme "
+        "attendue et un autre lecteur lit les mêmes : ils sont retenus."),
+    "constrained_postcode": FieldRule(
+        Effect.EVIDENCE, ("pupil_postcode",), "pipeline.reading.scan.constrained.decode_digits",
+        "écrit à la main ; lus comme des chiffres seulement, un autre lecteur lit les mêmes et c'est le code "
+        "postal d'une commune de la liste : il est retenu."),
     "repeat_agrees": FieldRule(
         Effect.EVIDENCE, ("pupil names",), "pipeline.deciding.crosscheck.cross_check",
         "le nom est lu pareil en page 1 et en page 2."),

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict
 # Identification and registration live in their own module; re-exported here for the readers that import them.
 from pipeline.settings.registration import IdentificationSettings, RegistrationSettings  # noqa: F401
 
+_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+"""``pipeline/config``: the lexicons shipped with the code."""
+
 
 class OmrSettings(BaseModel):
     """Tick-box decision bands on the fill ratio (dark share of the box interior).
@@ -292,6 +295,75 @@ class IcrSettings(BaseModel):
     print on white paper. Not measured: set by hand in 2f85496."""
 
 
+class ConstrainedSettings(BaseModel):
+    """Constrained decoding of handwritten zones (``pipeline.reading.scan.constrained``, issue 18).
+
+    A field with a list of allowed values (a given name, a town, a school, a class line, home languages, a
+    postcode) is decoded by scoring each allowed value against PP-OCRv6's per-frame probabilities (CTC), and a
+    comb by decoding digits only. A value is accepted, lifting the handwriting hold, only when it is read, not
+    forced: probable (``min_char_probability``), clearly ahead of the next allowed value (``min_margin``), and
+    within ``max_edits`` of what the recogniser read unconstrained. Figures at the commit that set them, on the
+    devset (``bench --corpus ../shared/devset``, 23 handwritten forms) and the project's own handwritten kinds
+    (``bench --kinds scan_handwritten photo_handwritten --per-kind 4``, seed 2026): see
+    ``pipeline.reading.scan.constrained``'s table. Fonts are not pens: ``clas-referrals calibrate`` re-fits the
+    acceptance per field kind from the fields staff verify (``pipeline.reading.calibration``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled: bool = True
+    """Whether handwritten zones are decoded against their field's allowed values at all."""
+    min_char_probability: float = 0.60
+    """Lowest geometric mean, per character, of the CTC likelihood of the best allowed value (0-1;
+    ``exp(log-likelihood / characters)``). Measured at the commit that set it on every handwritten zone with a
+    decoder (devset: 163 zones of 23 forms, 148 whose best value is right; own hand kinds, 8 forms of seed 2026:
+    60 zones, 51): the wrong best values scored 0.00-0.53 (``Jude`` for *Jade* 0.53, ``Francis`` for *François*
+    0.38, ``Alexandre`` for *Alexandrie* 0.18), right ones 0.00-1.00. With the margin and edit rules below, every
+    threshold from 0.5 to 0.8 accepted no wrong value on either corpus; 0.60 keeps a step above the likeliest
+    wrong one (accepted at 0.60: devset 91 zones, own 38; at 0.80: 75 and 30)."""
+    min_margin: float = 1.0
+    """Least lead, in per-character log-likelihood (natural log), of the best allowed value over the next
+    different one: two names the ink cannot tell apart are left to a person (``Jude``/``Jade`` 0.35 on the devset;
+    right values accepted led by 1.2-9.5)."""
+    max_edits: int = 3
+    """Most character edits (Levenshtein, case folded) between the accepted value and the unconstrained
+    reading: a value the ink does not spell is not forced onto it ("read, not forced", issue 18). 3 lets a long
+    school name through with three misread letters (``École elementaire Jean Jaures``), ``max_edit_share`` bounds
+    short values."""
+    max_edit_share: float = 0.25
+    """And at most this share of the value's characters (a 4-letter name: one edit; 8 letters: two)."""
+    accept_confidence: float = 0.90
+    """Confidence (0-1) of a handwritten field whose constrained decoding is accepted (times the page's
+    registration quality): above ``OcrSettings.text_confidence_min``, under ``readers_agree_confidence`` (two
+    readers agreeing on typed text). Accepted values were all right on both corpora (devset 91 text zones and 48
+    combs, own 38 and 18, at the commit that set it); the band is re-measured by ``clas-referrals calibrate``."""
+    digits_min_probability: float = 0.90
+    """Lowest probability (0-1) of the least sure digit of a comb's digits-only decoding for it to be accepted;
+    the digits must also fill the comb, pass their validator and be read the same by the digit model or
+    tesseract. Digits-only decoding alone is not safe: on the project's own hand scans it read ``07/11/2026`` for
+    *09/11/2026* at 0.995, which no other reader confirmed. With the witness: devset 48 handwritten combs
+    accepted of 92, own 18 of 47, none wrong."""
+    class_divisions: str = "ABCDEFGH123456"
+    """Division marks a class line may hold after its level (``CM2 B``, ``6e 3``)."""
+    shortlist: int = 40
+    """Allowed values scored per zone: the nearest to the unconstrained reading by edit distance (a value
+    farther than ``max_edits`` is never accepted, so this bounds time, not what is accepted)."""
+    directory_file: Path = _CONFIG_DIR / "directory.toml"
+    """The school directory whose names and aliases a school zone is decoded against (as
+    ``Settings.directory_file``)."""
+    towns_file: Path = _CONFIG_DIR / "towns.toml"
+    """The towns lexicon a town zone and the postcode are decoded against (``pipeline.deciding.towns``)."""
+    fitted: tuple[tuple[str, float], ...] = ()
+    """Acceptance thresholds fitted by ``clas-referrals calibrate`` (rule name → lowest per-character probability),
+    which replace ``min_char_probability`` for their kind; the nightly run reads them from the data folder's
+    calibration file (``pipeline.reading.calibration.with_fitted_thresholds``). Empty until enough fields of a kind
+    are verified."""
+    calibration_min_verified: int = 59
+    """Fewest verified fields of a kind before ``clas-referrals calibrate``'s fitted threshold replaces
+    ``min_char_probability`` for it: with 59 verified, all right, the one-sided 95 % upper bound on the error
+    rate is 5 % (the "rule of three", 1 - 0.05 ** (1 / 59) = 0.0495; Hanley and Lippman-Hand 1983)."""
+
+
 class OcrSettings(BaseModel):
     """Tesseract options and ink thresholds for zone reading (``pipeline.reading.scan``).
 
@@ -400,6 +472,8 @@ class OcrSettings(BaseModel):
     """Resolution of the kept crops: enough to read a handwritten letter, a few kilobytes a field."""
     icr: IcrSettings = IcrSettings()
     """Comb-cell digit model and handwritten-zone rules (``pipeline.reading.scan``)."""
+    constrained: ConstrainedSettings = ConstrainedSettings()
+    """Constrained decoding of handwritten zones against their allowed values (issue 18)."""
 
 
 class ScanSettings(BaseModel):

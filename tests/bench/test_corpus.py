@@ -58,7 +58,7 @@ def test_scanned_pages_bring_their_stage_times_to_the_per_stage_table(tmp_path: 
     assert {"identify_register", "ink", "tesseract_text", "second_reader", "waiting_for_ocr"} <= set(per_page)
     assert all(seconds > 0 for seconds in per_page.values())
     main_thread = ("identify_register", "ink", "zones", "realign", "combs", "tick_boxes", "waiting_for_ocr", "hands",
-                   "fields")  # one after another inside each page's reading, which the run timed whole
+                   "fields", "constrained")  # one after another inside each page's reading, which the run timed whole
     assert sum(everything.stage_seconds[k] for k in main_thread) <= everything.seconds_reading
     console = Console(record=True, width=150)
     console.print(_stage_table("Temps par étape", figures))

@@ -11,7 +11,15 @@ from sqlalchemy import select
 
 from pipeline.deciding.directory import load_directory
 from pipeline.deciding.route import rank_candidates
-from pipeline.store import AuditRow, DocumentRow, ReferralRow, ReviewItemRow, Store
+from pipeline.store import (
+    AuditRow,
+    DocumentRow,
+    FieldResultRow,
+    FieldVerificationRow,
+    ReferralRow,
+    ReviewItemRow,
+    Store,
+)
 from schemas.directory import ClassLevel
 from tests.web.conftest import DemoData, csrf_of, login
 from web.main import create_app
@@ -87,8 +95,18 @@ def test_correct_approve_routes_and_records_everything(client: TestClient, demo:
         corrections = s.scalars(select(CorrectionRow).where(CorrectionRow.form_id == form_id)).all()
         actions = [a.action for a in s.scalars(select(AuditRow).where(AuditRow.detail.contains(form_id)))]
         audit_text = " ".join(a.detail for a in s.scalars(select(AuditRow)))
+        machine = s.scalar(select(FieldResultRow).where(FieldResultRow.form_id == form_id,
+                                                        FieldResultRow.name == "school_name"))
+        kept = s.scalars(select(FieldVerificationRow).where(FieldVerificationRow.form_id == form_id)).all()
+        assert machine is not None
+        kept_school = [(v.name, v.machine_value, v.final_value, v.corrected, v.crop, v.readings)
+                       for v in kept if v.name == "school_name"]
+        expected_school = [("school_name", machine.value, school, True, f"crops/{form_id}/p1/school_name.png",
+                            (machine.evidence or {}).get("readings", []))]
     store.close()
     assert [(c.field, c.corrected_value, c.actor) for c in corrections] == [("school_name", school, "agent")]
+    # Issue 18: the corrected field is kept to calibrate the readers, with what each reader read.
+    assert kept_school == expected_school
     assert "form_viewed" in actions and "review_approved" in actions
     assert school not in audit_text  # values never reach the audit trail
 

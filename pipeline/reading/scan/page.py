@@ -49,6 +49,7 @@ from pipeline.reading.realign import realign_field
 from pipeline.reading.register import RegisteredPage, register_page
 from pipeline.reading.scan.choices import choose_reading
 from pipeline.reading.scan.combs import CombStrip, comb_field, read_comb_fields
+from pipeline.reading.scan.constrained import decode_handwritten
 from pipeline.reading.scan.foreign_ink import (
     ForeignInk,
     drop_isolated_specks,
@@ -241,7 +242,11 @@ def read_scan_page(
         fields.update(text_fields_read(text_pairs, second[:len(text_pairs)], hands, fields.get("class_level"), page,
                                        ocr, registration))
         fields.update(comb_fields_read(combs, comb_words, second_combs, hands, aligned, ocr, registration))
-        hold_foreign_ink(fields, ink.reached, ink.dropped | unstreaked, combs, omr)
+    with clock.stage("constrained"):
+        fields.update(decode_handwritten(fields, [f for f, _ in text_pairs], second[:len(text_pairs)], combs,
+                                         second_combs, hands.page_agreement,
+                                         with_quality(1.0, page.quality, registration), ocr))
+    hold_foreign_ink(fields, ink.reached, ink.dropped | unstreaked, combs, omr)
     log.debug("page %d read: %d fields, residual %.2f pt, %d text and %d comb zones OCR'd",
               number, len(fields), page.residual_pt, len(text_pairs), len(combs.fields))
     return ScanPageResult(identified.identity, identified.quarter_turns, page.dpi, page.residual_pt,

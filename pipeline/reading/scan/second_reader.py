@@ -18,7 +18,7 @@ import logging
 import threading
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,11 @@ class LineReading:
 
     text: str
     score: float
+    frames: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """The recogniser's per-frame log-probabilities before greedy decoding, ``float32 (T, len(FRAME_ALPHABET) + 1)``:
+    column 0 is CTC's blank, column ``k + 1`` the character ``FRAME_ALPHABET[k]``; ``T`` is the number of frames
+    (about one per 8 px of the crop resized to 48 px high). ``None`` for a blank crop. Constrained decoding scores
+    a field's allowed values against them (:mod:`pipeline.reading.scan.constrained`)."""
 
 
 def line_text(raw: str) -> str:
@@ -105,6 +110,22 @@ def model_path() -> Path:
 
 
 _lock = threading.Lock()
+
+FRAME_ALPHABET = "".join(chr(c) for c in (*range(0x20, 0x7F), *range(0xC0, 0x180)) if chr(c) != "\x7f")
+"""Characters whose per-frame probabilities are kept (:attr:`LineReading.frames`): printable ASCII (space
+included), Latin-1 and Latin Extended-A letters, every one of which is in PP-OCRv6's alphabet. The other 18,000
+characters of its alphabet (CJK, symbols) are never a value of this form; their mass is left out."""
+
+
+@cache
+def _frame_columns() -> np.ndarray:
+    """Indices in the recogniser's output of blank (0) then each :data:`FRAME_ALPHABET` character."""
+    character = _engine()._load_rec_model().postprocess_op.character
+    index = {c: i for i, c in enumerate(character)}
+    missing = [c for c in FRAME_ALPHABET if c not in index]
+    if missing:
+        raise SecondReaderError(f"{MODEL_FILE} has no class for {''.join(missing)!r}", model_path())
+    return np.array([0, *(index[c] for c in FRAME_ALPHABET)], dtype=np.int64)
 
 
 @cache
@@ -161,10 +182,38 @@ def read_lines(crops: Sequence[np.ndarray]) -> list[LineReading]:
     out = [LineReading("", 0.0)] * len(crops)
     if not inked:
         return out
-    engine = _engine()
+    images = [np.ascontiguousarray(np.repeat(t[:, :, None], 3, axis=2)) for _, t in inked]
     with _lock:  # one session per process, called from the page's reader threads
-        result = engine.recognize_txt([np.ascontiguousarray(np.repeat(t[:, :, None], 3, axis=2)) for _, t in inked])
-    texts, scores = result.txts or (), result.scores or ()
-    for (i, _), text, score in zip(inked, texts, scores, strict=False):
-        out[i] = LineReading(line_text(str(text)), float(score))
+        lines = _recognise(images)
+    for (i, _), line in zip(inked, lines, strict=True):
+        out[i] = line
+    return out
+
+
+def _recognise(images: Sequence[np.ndarray]) -> list[LineReading]:
+    """Run rapidocr's recogniser on ``uint8 (h, w, 3)`` line images, keeping its per-frame probabilities.
+
+    The same steps as ``rapidocr.ch_ppocr_rec.main.TextRecognizer.__call__`` (batches of ``rec_batch_num`` by
+    width, each image resized to 48 px high and padded to the batch's widest ratio, then its CTC greedy decoding
+    ``postprocess_op``), so the text and score are the package's own; the ONNX session's output is kept before
+    that decoding, cut to each image's own width, for :attr:`LineReading.frames`.
+    """
+    rec = _engine()._load_rec_model()
+    columns = _frame_columns()
+    _, height, width = rec.rec_image_shape[:3]
+    ratios = [im.shape[1] / float(im.shape[0]) for im in images]
+    order = np.argsort(np.array(ratios))
+    out: list[LineReading] = [LineReading("", 0.0)] * len(images)
+    for start in range(0, len(images), rec.rec_batch_num):
+        batch = [int(k) for k in order[start:start + rec.rec_batch_num]]
+        max_ratio = max(width / height, *(ratios[k] for k in batch))
+        norm = np.concatenate([rec.resize_norm_img(images[k], max_ratio)[np.newaxis, :] for k in batch])
+        preds = rec.session(norm.astype(np.float32))
+        decoded, _ = rec.postprocess_op(preds, False, wh_ratio_list=[ratios[k] for k in batch],
+                                        max_wh_ratio=max_ratio)
+        for row, k in enumerate(batch):
+            text, score = decoded[row]
+            used = min(preds.shape[1], max(1, int(np.ceil(preds.shape[1] * min(1.0, ratios[k] / max_ratio)))))
+            frames = np.log(np.clip(preds[row, :used][:, columns], 1e-12, 1.0)).astype(np.float32)
+            out[k] = LineReading(line_text(str(text)), float(score), frames)
     return out

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from pipeline.privacy.retention import purge
 from pipeline.settings import Settings
-from pipeline.store import AuditRow, DocumentRow, ReferralRow, RetentionCountRow, Store
+from pipeline.store import AuditRow, DocumentRow, FieldVerificationRow, ReferralRow, RetentionCountRow, Store
 
 
 def test_purge_deletes_originals_then_unenrolled_referrals_keeping_counts(loaded: Store, settings: Settings) -> None:
@@ -37,6 +37,11 @@ def test_purge_deletes_originals_then_unenrolled_referrals_keeping_counts(loaded
         s.execute(text("INSERT INTO carrier_followups (referral_id, outcome) VALUES (:r, 'enrolled')"),
                   {"r": routed.id})
         enrolled_form = routed.form_id
+        # Fields staff verified are kept to calibrate the readers (issue 18): personal data, purged with their form.
+        purged_forms = [f for f in s.scalars(select(ReferralRow.form_id)) if f != enrolled_form]
+        for form_id in (*purged_forms, enrolled_form):
+            s.add(FieldVerificationRow(form_id=form_id, name="pupil_first_name", crop="", readings=[], rules=[],
+                                       machine_value="Lucos", machine_confidence=0.35, final_value="Lucas"))
 
     year_over = datetime(2027, 7, 4, tzinfo=UTC) + timedelta(days=settings.retention.grace_days + 1)
     report = purge(store, settings.retention, now=year_over)
@@ -44,6 +49,7 @@ def test_purge_deletes_originals_then_unenrolled_referrals_keeping_counts(loaded
     assert list(originals.iterdir()) == []
     with store.session() as s:
         assert s.scalars(select(ReferralRow.form_id)).all() == [enrolled_form]
+        assert s.scalars(select(FieldVerificationRow.form_id)).all() == [enrolled_form]
         counts = {r.category: r.count for r in s.scalars(select(RetentionCountRow))}
         audited = s.scalar(select(func.count()).select_from(AuditRow).where(AuditRow.action == "retention_purged"))
     assert sum(counts.values()) == 2 and all(k.startswith(("referral_", "document_")) for k in counts)

@@ -137,7 +137,7 @@ def test_stage_times_cover_every_stage_of_a_read_page(filled_pdf: bytes) -> None
     stages = result.stage_seconds
     threads = ("tesseract_text", "tesseract_mail", "tesseract_combs", "second_reader", "crops")
     main = ("identify_register", "ink", "zones", "realign", "combs", "tick_boxes", "waiting_for_ocr", "hands",
-            "fields")
+            "fields", "constrained")
     assert set(stages) == set(threads) | set(main)
     assert all(seconds > 0 for seconds in stages.values()), stages
     # The main thread's stages run one after another within the call; the readers' threads overlap them, and the

@@ -1,0 +1,393 @@
+"""Constrained decoding of handwritten zones: each field read against the values it may hold (issue 18).
+
+A handwritten zone is held for a person (``pipeline.reading.scan.hand``): no reader's own confidence is safe on a
+hand (PP-OCRv6: 16 % of readings at 0.98 or more were wrong on handwriting fonts). Many fields, though, hold one of
+a known list: a given name, a town, a school of the directory, a class line, home languages, a postcode. For
+those, every allowed value is scored against PP-OCRv6's per-frame probabilities (CTC forward log-likelihood per
+character, :mod:`pipeline.reading.scan.ctc`), and combs are decoded over digits only. A value is accepted only
+when it is *read, not forced* (:func:`accepts`): probable, clearly ahead of the next allowed value, and within a
+few edits of what the recogniser read unconstrained. Open text (street, observations, e-mails, surnames) is
+never accepted this way.
+
+Each decoder is one entry of :data:`FIELD_DECODERS` (field name → rule name and the function that lists its
+allowed values), so a new field list is a new entry, not a new branch.
+
+Measured at the commit that set ``ConstrainedSettings``, every handwritten zone with a decoder ("zones"), how
+many were accepted and lifted out of the hold, and how many of those were wrong against the truth (the benchmark's
+comparison: case and accents count; a school by the school it designates):
+
+==========================  ======================================  =====================================
+decoder                     devset, 23 handwritten forms            own hand kinds, 8 forms (seed 2026)
+==========================  ======================================  =====================================
+given names                 45 of 77 accepted, 0 wrong              23 of 28, 0 wrong
+town                        14 of 21, 0 wrong                       4 of 8, 0 wrong
+school                      12 of 22, 0 wrong                       5 of 8, 0 wrong
+class line                  13 of 21, 0 wrong                       0 of 8 (the teacher is on page 2)
+home languages              0 of 22 (capital or not: ambiguous)     4 of 8, 0 wrong
+combs, digits only          48 of 92, 0 wrong                       18 of 47, 0 wrong
+==========================  ======================================  =====================================
+
+Two rules came from wrong values accepted while measuring, and are general: a class line's teacher is taken only
+from a referrer field read with confidence (a misread e-mail gave ``Langlcis``), and a value's case variants are
+rivals (``Français`` accepted for *français*: the ink did not tell the capital).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import extract
+
+from pipeline.form.definition import CLASS_LEVELS, Field, FieldKind
+from pipeline.reading.field_lexicons import language_names, school_names, town_names, town_postcodes
+from pipeline.reading.lexicon import first_names
+from pipeline.reading.scan import ctc
+from pipeline.reading.scan.choices import FIRST_NAME_FIELDS
+from pipeline.reading.scan.combs import CombStrip
+from pipeline.reading.scan.hand import looks_handwritten
+from pipeline.reading.scan.second_reader import LineReading
+from pipeline.settings import OcrSettings
+from pipeline.settings.reading import ConstrainedSettings
+from schemas.extraction import ExtractedField, Reader, ReaderReading
+
+log = logging.getLogger(__name__)
+
+DIGITS = "0123456789"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rest of the page says that a field's allowed values depend on.
+
+    Attributes:
+        class_level: The class level OMR read (its printed form, ``CM2``), when one box was ticked confidently.
+        teachers: Teacher surnames the page's referrer fields name (``Roux`` from ``j.roux@…``).
+        ocr: The reading settings (lexicon files).
+    """
+
+    class_level: str | None
+    teachers: tuple[str, ...]
+    ocr: OcrSettings
+
+
+@dataclass(frozen=True)
+class ConstrainedReading:
+    """The best allowed value of a zone and why it was accepted or not.
+
+    Attributes:
+        value: The best-scoring allowed value (as the field holds it: a comb's canonical form).
+        probability: Its per-character CTC likelihood, ``exp(log-likelihood / characters)``, 0-1 (for a comb's
+            digits-only decoding, its least sure digit's probability).
+        margin: Lead in per-character log-likelihood over the next different allowed value, case included (``inf``
+            if none).
+        edits: Character edits between ``value`` and the unconstrained reading (case folded).
+        unconstrained: What the recogniser read with no constraint.
+        accepted: Whether the value is taken (:func:`accepts`).
+        rule: Rule name (a key of ``pipeline.reading.rules.FIELD_RULES``).
+        eligible: Whether it passes every test but the probability threshold (margin and edits; a comb's digits
+            whole, valid and witnessed): the readings that threshold decides, and so the ones that calibrate it.
+    """
+
+    value: str
+    probability: float
+    margin: float
+    edits: int
+    unconstrained: str
+    accepted: bool
+    rule: str
+    eligible: bool = True
+
+
+Candidates = Callable[[Field, LineReading, Context], list[str]]
+
+
+def with_capitals(values: Sequence[str]) -> list[str]:
+    """Each value as listed and in capitals (``Jean Jaurès``, ``JEAN JAURÈS``): a hand may write a whole field in
+    capitals, and the value taken is the one the ink spells."""
+    return [v for value in values for v in dict.fromkeys((value, value.upper()))]
+
+
+def first_name_values(field: Field, line: LineReading, context: Context) -> list[str]:
+    """Given names of the lexicon (``pipeline.reading.lexicon``), as the dictionary writes them and in capitals."""
+    words = first_names(context.ocr.first_names_file).words
+    return with_capitals(shortlist(line.text, words, context.ocr.constrained))
+
+
+def town_values(field: Field, line: LineReading, context: Context) -> list[str]:
+    """Towns of the lexicon (``pipeline/config/towns.toml``), as written there and in capitals."""
+    return with_capitals(town_names(context.ocr.constrained.towns_file))
+
+
+def school_values(field: Field, line: LineReading, context: Context) -> list[str]:
+    """Names and aliases of the directory's schools (``pipeline/config/directory.toml``)."""
+    return with_capitals(school_names(context.ocr.constrained.directory_file))
+
+
+def class_line_values(field: Field, line: LineReading, context: Context) -> list[str]:
+    """Level × division × teacher: ``CM2 B``, and ``CM2 B - Mme Roux`` / ``M. Roux`` for each teacher the page's
+    referrer fields name. Only the ticked level when one was ticked confidently: the line and the box must agree."""
+    levels = [context.class_level] if context.class_level else [printed for _, printed in CLASS_LEVELS]
+    heads = [f"{level} {division}" for level in levels for division in context.ocr.constrained.class_divisions]
+    tails = ["", *(f" - {title} {name}" for name in context.teachers for title in ("Mme", "M."))]
+    return with_capitals([head + tail for head in heads for tail in tails])
+
+
+_LANGUAGE_SPLIT = re.compile(r"\s*(?:,|;|/|\bet\b)\s*")
+
+
+def language_values(field: Field, line: LineReading, context: Context) -> list[str]:
+    """Home languages: one to three French language names (CLDR through Babel) joined by ``, ``, each part taken
+    among the names nearest its part of the unconstrained reading."""
+    parts = [p for p in _LANGUAGE_SPLIT.split(line.text.strip()) if p][:3]
+    names = language_names()
+    options = [shortlist(p, names, context.ocr.constrained, 4) for p in parts]
+    combos: list[list[str]] = [[]]
+    for choices in options:
+        combos = [[*c, n] for c in combos for n in choices]
+    out = [", ".join(c) for c in combos if c]
+    return with_capitals([*out, *(v[:1].upper() + v[1:] for v in out)])
+
+
+FIELD_DECODERS: dict[str, tuple[str, Candidates]] = {
+    **{name: ("constrained_first_name", first_name_values) for name in FIRST_NAME_FIELDS},
+    "pupil_town": ("constrained_town", town_values),
+    "school_name": ("constrained_school", school_values),
+    "class_name": ("constrained_class_line", class_line_values),
+    "home_languages": ("constrained_languages", language_values),
+}
+"""Field name → (rule name, its allowed values). Fields not listed (street, observations, surnames, e-mails) are
+never accepted by constrained decoding."""
+
+LISTED_COMBS = ("pupil_postcode",)
+"""Combs whose digits must also be a value of a list: the postcode, one of the towns lexicon's."""
+
+
+def shortlist(reading: str, values: Sequence[str] | frozenset[str], settings: ConstrainedSettings,
+              limit: int | None = None) -> list[str]:
+    """The ``limit`` (default ``settings.shortlist``) values nearest ``reading`` by edit distance, case folded.
+
+    Scoring is then done on those only: a value farther than ``settings.max_edits`` is never accepted, so the
+    shortlist bounds time, not what may be accepted."""
+    folded = {v.casefold(): v for v in values}
+    found = extract(reading.casefold(), list(folded), scorer=Levenshtein.distance, limit=limit or settings.shortlist)
+    return [folded[v] for v, _, _ in found]
+
+
+def decode_zone(field: Field, line: LineReading, context: Context) -> ConstrainedReading | None:
+    """Score the zone's allowed values against its frames and say whether the best is accepted.
+
+    Args:
+        field: The form field (its name chooses the decoder of :data:`FIELD_DECODERS`).
+        line: PP-OCRv6's reading of the zone, with its frames.
+        context: The page's class level, teachers and settings.
+
+    Returns:
+        The best value and the acceptance verdict; ``None`` when the field has no decoder or the zone no frames.
+    """
+    decoder = FIELD_DECODERS.get(field.name)
+    if decoder is None or line.frames is None or not line.text:
+        return None
+    rule, candidates = decoder
+    values = list(dict.fromkeys(candidates(field, line, context)))
+    if not values:
+        return None
+    scores = ctc.per_character_scores(line.frames, values)
+    order = np.argsort(-scores)
+    best = values[int(order[0])]
+    # Case variants are rivals too: a capital the ink does not tell from a small letter (« Français » / « français »,
+    # devset r0006, breip hand) leaves the field to a person.
+    rival = next((float(scores[int(k)]) for k in order[1:] if values[int(k)] != best), -np.inf)
+    margin = float(scores[int(order[0])] - rival)
+    edits = Levenshtein.distance(best.casefold(), line.text.casefold())
+    reading = ConstrainedReading(best, float(np.exp(scores[int(order[0])])), margin, edits, line.text, False, rule)
+    return _verdict(reading, context.ocr.constrained)
+
+
+def decode_digits(field: Field, line: LineReading, cells: int, witnesses: Sequence[str | None],
+                  settings: ConstrainedSettings) -> ConstrainedReading | None:
+    """Digits-only decoding of a comb row: accepted when it fills every cell of the comb, passes the field's
+    validator, its least sure digit is at ``settings.digits_min_probability`` or more, and another reader
+    (``witnesses``: the digit model's, tesseract's digits) read the same digits.
+
+    Args:
+        field: The comb field (its kind and cell count).
+        line: PP-OCRv6's reading of the comb row, with its frames.
+        cells: Inked cells of the comb.
+        witnesses: The other readers' digits.
+        settings: Thresholds.
+    """
+    if line.frames is None:
+        return None
+    digits, worst = _digits_with_worst(line.frames)
+    value = _comb_value(field.kind, digits)
+    threshold = dict(settings.fitted).get("constrained_digits", settings.digits_min_probability)
+    eligible = value is not None and len(digits) == cells == len(field.cells) and digits in witnesses
+    return ConstrainedReading(value or digits, worst, float("inf"), 0, digits, eligible and worst >= threshold,
+                              "constrained_digits", eligible)
+
+
+def _digits_with_worst(frames: np.ndarray) -> tuple[str, float]:
+    """Digits-only greedy decoding and the probability of its least sure digit (0 when none)."""
+    restricted = frames[:, [ctc.BLANK, *(ctc.column(d) for d in DIGITS)]]
+    best = restricted.argmax(axis=1)
+    text, worst, previous = [], 0.0, -1
+    for t, k in enumerate(best):
+        if k != previous and k != 0:
+            text.append(DIGITS[k - 1])
+            worst = min(worst, float(restricted[t, k]))
+        previous = int(k)
+    return "".join(text), float(np.exp(worst)) if text else 0.0
+
+
+def _comb_value(kind: FieldKind, digits: str) -> str | None:
+    """The comb's canonical value when its digits pass the kind's validator, else ``None``."""
+    if kind is FieldKind.DATE and len(digits) == 8:
+        value = f"{digits[:2]}/{digits[2:4]}/{digits[4:]}"
+        try:
+            datetime.strptime(value, "%d/%m/%Y")
+        except ValueError:
+            return None
+        return value
+    if kind is FieldKind.PHONE and len(digits) == 10 and digits[0] == "0" and digits[1] != "0":
+        return digits
+    if kind is FieldKind.POSTCODE and len(digits) == 5:
+        return digits
+    return None
+
+
+def _verdict(reading: ConstrainedReading, settings: ConstrainedSettings) -> ConstrainedReading:
+    """``reading`` with ``accepted`` set by :func:`accepts`."""
+    fitted = dict(settings.fitted).get(reading.rule)
+    return ConstrainedReading(reading.value, reading.probability, reading.margin, reading.edits,
+                              reading.unconstrained, accepts(reading, settings, fitted), reading.rule,
+                              eligible(reading, settings))
+
+
+def accepts(reading: ConstrainedReading, settings: ConstrainedSettings,
+            min_probability: float | None = None) -> bool:
+    """Read, not forced: the value is probable, ahead of its rival, and close to the unconstrained reading.
+
+    Args:
+        reading: A decoded zone.
+        settings: ``min_char_probability``, ``min_margin``, ``max_edits``, ``max_edit_share``.
+        min_probability: A fitted threshold for this field kind (``clas-referrals calibrate``) in place of
+            ``settings.min_char_probability``.
+    """
+    threshold = settings.min_char_probability if min_probability is None else min_probability
+    return reading.probability >= threshold and eligible(reading, settings)
+
+
+def eligible(reading: ConstrainedReading, settings: ConstrainedSettings) -> bool:
+    """The tests of :func:`accepts` but the probability: ahead of its rival by ``settings.min_margin`` and within
+    ``settings.max_edits`` (and ``max_edit_share`` of its length) of the unconstrained reading."""
+    bound = min(settings.max_edits, int(settings.max_edit_share * len(reading.value)))
+    return reading.margin >= settings.min_margin and reading.edits <= bound
+
+
+def page_context(fields: dict[str, ExtractedField], ocr: OcrSettings) -> Context:
+    """The class level ticked confidently and the teachers the page's referrer fields name.
+
+    Teachers come from the referrer's e-mail local part after its initial (``j.roux`` → ``Roux``) and from the
+    referrer's name (``Mme Roux, enseignante`` → ``Roux``) when on the same page, and only from a value read at
+    ``ocr.text_confidence_min`` or more: a teacher's name misread in a held e-mail (``Langlcis``) made a wrong
+    class line that decoding then accepted (own handwritten scans, seed 2026).
+    """
+    level = fields.get("class_level")
+    ticked = level.value if level is not None and isinstance(level.value, list) else []
+    printed = dict(CLASS_LEVELS).get(ticked[0]) if len(ticked) == 1 and level is not None and (
+        level.confidence >= ocr.text_confidence_min) else None
+    teachers: set[str] = set()
+    for name in ("referrer_email", "referrer_name"):
+        f = fields.get(name)
+        if f is not None and f.confidence >= ocr.text_confidence_min:
+            teachers.update(_teacher_names(name, f.value))
+    return Context(printed, tuple(sorted(teachers)), ocr)
+
+
+def _teacher_names(field_name: str, value: object) -> list[str]:
+    """Surnames a referrer field's value names (capitalised)."""
+    if not isinstance(value, str) or not value:
+        return []
+    if field_name == "referrer_email":
+        local = value.split("@")[0]
+        parts = [p for p in re.split(r"[.\-_]", local) if len(p) > 1 and p.isalpha()]
+        return [p.capitalize() for p in parts[-1:]]
+    head = value.split(",")[0].split()
+    return [w for w in head if w not in ("M.", "Mme", "M", "Mlle") and w[:1].isupper() and w.isalpha()][-1:]
+
+
+def accept(extracted: ExtractedField, reading: ConstrainedReading, settings: ConstrainedSettings,
+           quality: float = 1.0) -> ExtractedField:
+    """The field with the constrained reading recorded in its evidence (its score only when :attr:`eligible
+    <ConstrainedReading.eligible>`) and, when accepted, as its value at
+    ``settings.accept_confidence`` times ``quality`` (the page's registration) with no doubt (the handwriting
+    hold lifted)."""
+    # The score is the quantity the threshold decides on, kept only where it decides (calibration's points).
+    score = round(reading.probability, 4) if reading.eligible else None
+    evidence = ReaderReading(reader=Reader.PPOCR_CONSTRAINED, value=reading.value, score=score)
+    update: dict[str, object] = {"readings": (*extracted.readings, evidence)}
+    if reading.accepted:
+        update |= {"value": reading.value, "confidence": settings.accept_confidence * quality, "doubt": None,
+                   "rules": (*extracted.rules, reading.rule)}
+    return extracted.model_copy(update=update)
+
+
+def decode_handwritten(fields: dict[str, ExtractedField], text_fields: Sequence[Field],
+                       text_lines: Sequence[LineReading], combs: CombStrip, comb_lines: Sequence[LineReading],
+                       page_agreement: float | None, quality: float, ocr: OcrSettings) -> dict[str, ExtractedField]:
+    """Decode the page's handwritten zones against their allowed values (the page reader's one call).
+
+    Args:
+        fields: The page's fields as read so far (text zones held by ``handwriting_hold``).
+        text_fields: Inked text and e-mail fields, in the order of ``text_lines``.
+        text_lines: PP-OCRv6's reading of each, with frames.
+        combs: The page's inked combs (fields, cells, baseline agreements).
+        comb_lines: PP-OCRv6's reading of each comb row, in the same order.
+        page_agreement: The page's median baseline agreement (``pipeline.reading.scan.page.judge_hands``).
+        quality: What the page's registration leaves of a confidence, 0-1
+            (``pipeline.reading.scan.zones.with_quality`` of 1.0).
+        ocr: Settings (``ocr.constrained``).
+
+    Returns:
+        Field name → the field with its constrained reading recorded (and its value accepted when it was), for
+        every handwritten field that has a decoder.
+    """
+    settings = ocr.constrained
+    if not settings.enabled:
+        return {}
+    context = page_context(fields, ocr)
+    out: dict[str, ExtractedField] = {}
+    for f, line in zip(text_fields, text_lines, strict=True):
+        current = fields.get(f.name)
+        if current is None or "handwriting_hold" not in current.rules:
+            continue
+        reading = decode_zone(f, line, context)
+        if reading is not None:
+            out[f.name] = accept(current, reading, settings, quality)
+    for f, line, cells, agreement in zip(combs.fields, comb_lines, combs.cells, combs.agreements, strict=True):
+        current = fields.get(f.name)
+        if current is None or not looks_handwritten(agreement, page_agreement, ocr.icr) or (
+                current.confidence >= ocr.text_confidence_min):
+            continue
+        witnesses = [r.value for r in current.readings if r.reader is not Reader.PPOCR]
+        reading = decode_digits(f, line, len(cells), witnesses, settings)
+        if reading is not None and f.name in LISTED_COMBS:
+            reading = _postcode_listed(reading, settings)
+        if reading is not None:
+            out[f.name] = accept(current, reading, settings, quality)
+    return out
+
+
+def _postcode_listed(reading: ConstrainedReading, settings: ConstrainedSettings) -> ConstrainedReading:
+    """A postcode's digits are accepted only when they are a postcode of the towns lexicon."""
+    listed = reading.eligible and reading.value in town_postcodes(settings.towns_file)
+    threshold = dict(settings.fitted).get("constrained_postcode", settings.digits_min_probability)
+    return ConstrainedReading(reading.value, reading.probability, reading.margin, reading.edits,
+                              reading.unconstrained, listed and reading.probability >= threshold,
+                              "constrained_postcode", listed)

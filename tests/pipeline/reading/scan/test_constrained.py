@@ -1,0 +1,139 @@
+"""Constrained decoding of handwritten zones: a listed value is taken only when the ink reads it, never forced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.form.definition import form_v1
+from pipeline.reading.rules import FIELD_RULES
+from pipeline.reading.scan.constrained import (
+    FIELD_DECODERS,
+    ConstrainedReading,
+    Context,
+    accept,
+    accepts,
+    decode_digits,
+    decode_zone,
+    page_context,
+)
+from pipeline.reading.scan.second_reader import read_lines
+from pipeline.settings import OcrSettings
+from pipeline.settings.reading import ConstrainedSettings
+from schemas.extraction import Doubt, ExtractedField, Reader, ReaderReading, Source, ZoneBox
+
+# A hand font of samples.handwriting (Debian fonts-dkg-handwriting, Makefile HAND_FONT_PACKAGES).
+HAND = Path("/usr/share/fonts/truetype/fifthhorseman/dkg.ttf")
+ZONE = ZoneBox(x0=0, top=0, x1=10, bottom=10)
+
+
+def _hand_line(text: str) -> np.ndarray:
+    image = Image.new("L", (1800, 96), 255)
+    ImageDraw.Draw(image).text((30, 18), text, font=ImageFont.truetype(str(HAND), 52), fill=0)
+    return np.asarray(image)
+
+
+def _decode(field_name: str, text: str, context: Context) -> ConstrainedReading:
+    line = read_lines([_hand_line(text)])[0]
+    reading = decode_zone(form_v1().field(field_name), line, context)
+    assert reading is not None
+    return reading
+
+
+@pytest.fixture
+def context() -> Context:
+    return Context(None, (), OcrSettings())
+
+
+def test_a_listed_value_the_ink_spells_is_accepted(context: Context) -> None:
+    for field_name, written in (("pupil_first_name", "Lucas"), ("guardian1_first_name", "Nathalie"),
+                                ("pupil_town", "Bezons"), ("school_name", "Collège Claude Monet"),
+                                ("home_languages", "turc"), ("home_languages", "français")):
+        reading = _decode(field_name, written, context)
+        assert (reading.value, reading.accepted) == (written, True), field_name
+        assert reading.rule == FIELD_DECODERS[field_name][0]
+
+
+def test_a_capital_the_ink_does_not_tell_leaves_the_field_to_a_person(context: Context) -> None:
+    # « Arabe, français » and « arabe, français » differ by one letter's case, which this hand barely shows.
+    reading = _decode("home_languages", "Arabe, français", context)
+
+    assert reading.value == "Arabe, français" and not reading.accepted
+
+
+def test_a_name_missing_from_the_lexicon_is_not_forced_onto_its_neighbour(context: Context) -> None:
+    # "Alexandrie" is no given name of the lexicon; "Alexandre" is one edit away from it.
+    reading = _decode("pupil_first_name", "Alexandrie", context)
+
+    assert reading.value != "Alexandrie" and not reading.accepted
+
+
+def test_the_class_line_is_the_ticked_level_and_a_division(context: Context) -> None:
+    ticked = Context("CM2", (), context.ocr)
+
+    assert (_decode("class_name", "CM2 B", ticked).value, _decode("class_name", "CM2 B", ticked).accepted) == (
+        "CM2 B", True)
+    assert not _decode("class_name", "CM1 B", ticked).accepted  # the line says another level than the box
+
+
+def test_the_rule_needs_probability_margin_and_closeness() -> None:
+    settings = ConstrainedSettings()
+    read = ConstrainedReading("Maëlys", 0.95, 2.0, 1, "Maelys", False, "constrained_first_name")
+
+    assert accepts(read, settings)
+    assert not accepts(ConstrainedReading("Maëlys", settings.min_char_probability - 0.01, 2.0, 1, "Maelys", False,
+                                          "constrained_first_name"), settings)  # not probable
+    assert not accepts(ConstrainedReading("Maëlys", 0.95, settings.min_margin / 2, 1, "Maelys", False, ""),
+                       settings)  # a rival as likely
+    assert not accepts(ConstrainedReading("Jade", 0.95, 2.0, 2, "Jale!", False, ""), settings)  # 2 edits of 4
+    assert accepts(read, settings, min_probability=0.99) is False  # a fitted, stricter threshold
+
+
+def test_digits_are_accepted_only_whole_valid_and_witnessed() -> None:
+    settings = ConstrainedSettings()
+    phone = form_v1().field("guardian1_phone")
+    line = read_lines([_hand_line("0612345678")])[0]
+
+    witnessed = decode_digits(phone, line, 10, ["0612345678"], settings)
+    alone = decode_digits(phone, line, 10, ["0612345673", None], settings)
+    part_filled = decode_digits(phone, line, 9, ["0612345678"], settings)
+
+    assert witnessed is not None and (witnessed.value, witnessed.accepted) == ("0612345678", True)
+    assert alone is not None and not alone.accepted
+    assert part_filled is not None and not part_filled.accepted
+
+
+def test_an_accepted_value_lifts_the_hold_and_keeps_its_evidence() -> None:
+    held = ExtractedField(name="pupil_first_name", value="Lucos", confidence=0.35, source=Source.OCR, page=1,
+                          zone=ZONE, doubt=Doubt.HANDWRITTEN, readings=(ReaderReading(reader=Reader.PPOCR,
+                                                                                      value="Lucos"),),
+                          rules=("readers_differ", "handwriting_hold"))
+    reading = ConstrainedReading("Lucas", 0.93, 2.0, 1, "Lucos", True, "constrained_first_name")
+
+    got = accept(held, reading, ConstrainedSettings(), quality=1.0)
+    refused = accept(held, ConstrainedReading("Lucas", 0.5, 2.0, 1, "Lucos", False, "constrained_first_name"),
+                     ConstrainedSettings())
+
+    assert (got.value, got.confidence, got.doubt) == ("Lucas", ConstrainedSettings().accept_confidence, None)
+    assert got.rules[-1] == "constrained_first_name" and "constrained_first_name" in FIELD_RULES
+    assert got.readings[-1] == ReaderReading(reader=Reader.PPOCR_CONSTRAINED, value="Lucas", score=0.93)
+    assert (refused.value, refused.confidence, refused.doubt) == ("Lucos", 0.35, Doubt.HANDWRITTEN)
+    assert refused.readings[-1] == ReaderReading(reader=Reader.PPOCR_CONSTRAINED, value="Lucas", score=0.5)
+    # A reading too far from the ink (or too close to a rival) is no point of the threshold's calibration.
+    far = accept(held, ConstrainedReading("Lucas", 0.5, 2.0, 3, "Lxcxs", False, "constrained_first_name", False),
+                 ConstrainedSettings())
+    assert far.readings[-1].score is None
+
+
+def test_teachers_come_only_from_confidently_read_referrer_fields() -> None:
+    ocr = OcrSettings()
+    level = ExtractedField(name="class_level", value=["CM2"], confidence=0.95, source=Source.OMR, page=1, zone=ZONE)
+    sure = ExtractedField(name="referrer_email", value="j.roux@ac-versailles.fr", confidence=0.95,
+                          source=Source.OCR, page=1, zone=ZONE)
+    held = sure.model_copy(update={"value": "j.langlcis@ac-versailles.fr", "confidence": 0.35})
+
+    assert page_context({"class_level": level, "referrer_email": sure}, ocr) == Context("CM2", ("Roux",), ocr)
+    assert page_context({"class_level": level, "referrer_email": held}, ocr).teachers == ()
