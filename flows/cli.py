@@ -1,7 +1,10 @@
 """The ``clas-referrals`` command: run the inbox, generate samples, benchmark, print the forms.
 
-Prefect runs locally, with a temporary server, no telemetry and no internet; its
-home defaults to ``var/prefect`` in the project so nothing is written elsewhere.
+Prefect runs locally, with no telemetry and no internet: on the long-lived local server of
+``clas-referrals prefect-server`` when it answers, else on a temporary server started for the
+command (``flows.prefect_api``); its home defaults to ``var/prefect`` in the project so nothing is
+written elsewhere. Commands import what they use when they use it: a run's fixed cost is mostly
+imports (issue 19).
 """
 
 from __future__ import annotations
@@ -35,11 +38,20 @@ _PREFECT_DEFAULTS = {
 
 
 def _quiet_prefect() -> None:
-    """Set Prefect's environment before it is imported (the caller's values win)."""
+    """Set Prefect's environment before it is imported (the caller's values win).
+
+    Without ``PREFECT_API_URL``, the long-lived local server is used when it answers
+    (:func:`flows.prefect_api.use_local_server`).
+    """
+    from flows.prefect_api import use_local_server
+    from pipeline.settings import Settings
+
     for key, value in _PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     # Prefect's temporary server cannot create its database in a missing folder.
     Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+    scale = Settings().scale
+    use_local_server(scale.prefect_local_api_url, scale.prefect_probe_timeout_s)
 
 
 def _start_prefect() -> None:
@@ -57,10 +69,9 @@ def _start_prefect() -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Process an inbox folder and print its accounting."""
     _quiet_prefect()
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from flows.nightly import nightly
+    from flows.progress import progress_line
+    from flows.runner import with_reading_runner
     from pipeline.installation import MissingInstallError
     from pipeline.intake.ingest import list_inbox
     from pipeline.reading.scan.second_reader import SecondReaderError
@@ -89,12 +100,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
         return 4
     _start_prefect()
-    console = Console(stderr=True)
-    columns = (TextColumn("Lecture des fiches"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, disable=args.json or not console.is_terminal) as progress:
-        bar = progress.add_task("run", total=total)
+    # Progress on stderr only, with --json too: stdout carries the accounting alone.
+    with progress_line("Lecture des fiches", total) as advance:
         try:
-            summary = nightly(str(inbox), progress=lambda _label: progress.advance(bar))
+            summary = with_reading_runner(nightly, settings.scale)(str(inbox), progress=lambda _label: advance())
         except RunAlreadyActiveError as exc:  # lost the race after the check above
             print(exc.reason_fr, file=sys.stderr)
             return 3
@@ -184,6 +193,7 @@ def _require_samples_extra() -> None:
 def cmd_samples(args: argparse.Namespace) -> int:
     """Generate a seeded corpus with ground truth."""
     _require_samples_extra()
+    from flows.progress import progress_line
     from pipeline.deciding.directory import load_directory
     from pipeline.settings import Settings
     from samples.generator import write_corpus
@@ -192,8 +202,10 @@ def cmd_samples(args: argparse.Namespace) -> int:
     settings = Settings()
     kinds = kinds_named(args.kinds) if args.kinds else list(SampleKind)
     out = Path(args.out)
-    paths = write_corpus(out, Path(args.truth) if args.truth else out.parent / f"{out.name}_truth", kinds,
-                         args.per_kind, args.seed, load_directory(settings.directory_file), settings.school_year)
+    with progress_line("Génération des fiches", len(kinds) * args.per_kind) as advance:
+        paths = write_corpus(out, Path(args.truth) if args.truth else out.parent / f"{out.name}_truth", kinds,
+                             args.per_kind, args.seed, load_directory(settings.directory_file), settings.school_year,
+                             progress=advance)
     print(f"{len(paths)} fichier(s) écrit(s) dans {out}")
     return 0
 
@@ -349,8 +361,38 @@ def cmd_mail(args: argparse.Namespace) -> int:
     return 0 if summary["balanced"] and summary["mail"]["all_filed"] else 1  # type: ignore[index]
 
 
+def cmd_prefect_server(args: argparse.Namespace) -> int:
+    """Start the long-lived local Prefect server that runs report to (``CLAS_SCALE__PREFECT_LOCAL_API_URL``).
+
+    In the foreground (stop it with Ctrl-C), or with ``--background`` as Prefect's own background server (its
+    process id in ``PREFECT_HOME``; ``prefect server stop`` stops it). Its state is kept in ``PREFECT_HOME``
+    (``var/prefect`` by default), as the temporary server's is.
+    """
+    import shutil
+    import subprocess
+
+    from flows.prefect_api import server_answers, server_command
+    from pipeline.settings import Settings
+
+    for key, value in _PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+    scale = Settings().scale
+    if server_answers(scale.prefect_local_api_url, scale.prefect_probe_timeout_s):
+        print(f"Un serveur Prefect répond déjà à {scale.prefect_local_api_url}.", file=sys.stderr)
+        return 0
+    command = server_command(scale.prefect_local_api_url, args.background)
+    prefect = shutil.which("prefect", path=str(Path(sys.executable).parent)) or shutil.which("prefect")
+    if prefect is None:
+        print("Commande prefect introuvable : installer le projet (make venv).", file=sys.stderr)
+        return 4
+    if not args.background:
+        print(f"Serveur Prefect local sur {scale.prefect_local_api_url} (Ctrl-C pour l'arrêter).", file=sys.stderr)
+    return subprocess.run([prefect, *command[1:]], check=False).returncode
+
+
 def cmd_serve(_args: argparse.Namespace) -> int:
-    """Serve the nightly deployment (needs a Prefect server in PREFECT_API_URL)."""
+    """Serve the nightly deployment (a Prefect server in PREFECT_API_URL, or the long-lived local one)."""
     _quiet_prefect()
     from prefect import serve
 
@@ -578,8 +620,16 @@ def build_parser() -> argparse.ArgumentParser:
     mail.add_argument("--json", action="store_true", help="afficher le compte en JSON")
     mail.set_defaults(func=cmd_mail)
     serve = _command(sub, "serve", "servir le déploiement nocturne (02:00, Europe/Paris)",
-                     "Demande un serveur Prefect dans PREFECT_API_URL.")
+                     "Demande un serveur Prefect : PREFECT_API_URL, ou le serveur local durable "
+                     "(clas-referrals prefect-server).")
     serve.set_defaults(func=cmd_serve)
+    server = _command(sub, "prefect-server", "démarrer le serveur Prefect local durable",
+                      "Les exécutions l'utilisent quand il répond (CLAS_SCALE__PREFECT_LOCAL_API_URL, par défaut "
+                      "http://127.0.0.1:4200/api) au lieu de démarrer un serveur temporaire ; sans lui, elles "
+                      "démarrent le serveur temporaire comme avant.")
+    server.add_argument("--background", action="store_true",
+                        help="démarrer en arrière-plan (arrêt : prefect server stop, avec le même PREFECT_HOME)")
+    server.set_defaults(func=cmd_prefect_server)
     web = _command(sub, "web", "démarrer le bureau de vérification (page web)")
     web.add_argument("--host", metavar="ADRESSE", help="adresse d'écoute (défaut : CLAS_WEB_HOST ou 127.0.0.1)")
     web.add_argument("--port", type=entier, metavar="PORT", help="port (défaut : CLAS_WEB_PORT ou 8000)")

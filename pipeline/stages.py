@@ -253,8 +253,6 @@ def group_forms(readings: Iterable[DocumentReading]) -> tuple[list[FormGroup], l
         ``(groups, failures)``: one group per form serial, and the readings that failed
         (their ``failure`` says why).
     """
-    from pipeline.deciding.assemble import pair_by_pupil
-
     by_form: dict[str, list[DocumentReading]] = {}
     failures = []
     for reading in readings:
@@ -265,8 +263,11 @@ def group_forms(readings: Iterable[DocumentReading]) -> tuple[list[FormGroup], l
     # A shared serial's page 1 and page 2 scanned to two files: paired by the pupil they name.
     singles = {key: [p for r in rs for p in r.pages] for key, rs in by_form.items()
                if is_shared_serial(key.partition("@")[0])}
-    for first, second in pair_by_pupil(singles):
-        by_form[first] += by_form.pop(second)
+    if singles:  # else nothing to pair, and the deciding stage need not be imported (a run's fixed cost)
+        from pipeline.deciding.assemble import pair_by_pupil
+
+        for first, second in pair_by_pupil(singles):
+            by_form[first] += by_form.pop(second)
     return [FormGroup(form_id, tuple(rs)) for form_id, rs in by_form.items()], failures
 
 
