@@ -270,24 +270,32 @@ def _reliability_table(title: str, figures: list) -> object:  # a rich Table of 
 def cmd_bench(args: argparse.Namespace) -> int:
     """Benchmark readers per kind against ground truth, or score a corpus folder with truth (``--corpus``)."""
     _require_samples_extra()
+    if args.forms:
+        return _bench_scale(args)
     from rich.console import Console
 
     from bench.benchmark import least_confident_sheet, reference_summary, run_bench
+    from flows.progress import progress_line
     from pipeline.settings import Settings
     console = Console(width=max(Console().width, 150))  # the table is wide; never truncate figures
     if args.corpus:
-        from bench.corpus import corpus_figures
+        from bench.corpus import corpus_figures, load_corpus
 
-        figures = corpus_figures(Path(args.corpus), Settings(), workers=args.workers)
+        corpus = Path(args.corpus)
+        files = len({name for r in load_corpus(corpus) for name in r.files})
+        with progress_line("Lecture du corpus", files) as advance:
+            figures = corpus_figures(corpus, Settings(), workers=args.workers, progress=advance)
         if args.json:
             print(json.dumps({"corpus": str(args.corpus), "groups": [f.as_dict() for f in figures]}, indent=1))
             return 0
         console.print(_figures_table(f"Corpus {args.corpus} (par profil, écriture et format)", figures))
         console.print(_reliability_table("Fiabilité de la confiance (tous les champs du corpus)", figures))
         return 0
-    kinds = kinds_named(args.kinds) if args.kinds else None
-    figures = (run_bench(args.per_kind, args.seed, Settings(), kinds, workers=args.workers) if kinds
-               else run_bench(args.per_kind, args.seed, Settings(), workers=args.workers))
+    from samples.kinds import KIND_GROUPS
+
+    kinds = kinds_named(args.kinds) if args.kinds else [*KIND_GROUPS["base"], *KIND_GROUPS["hard"]]
+    with progress_line("Banc d'essai (fiches générées, lues et notées)", len(kinds) * args.per_kind) as advance:
+        figures = run_bench(args.per_kind, args.seed, Settings(), kinds, workers=args.workers, progress=advance)
     reference = reference_summary(figures)
     sheet = least_confident_sheet(figures)
     if sheet is not None:
@@ -302,6 +310,42 @@ def cmd_bench(args: argparse.Namespace) -> int:
     console.print(f"Référence (médianes sur les scans) : {reference}")
     if sheet is not None:
         console.print(f"Planche des 30 champs les moins sûrs : {args.sheet}")
+    return 0
+
+
+def _bench_scale(args: argparse.Namespace) -> int:
+    """``bench --forms N``: the nightly flow over N mixed forms, on 1 then ``--workers`` Dask workers."""
+    _quiet_prefect()
+    from rich.console import Console
+    from rich.table import Table
+
+    from bench.scale import estimate_night, scale_bench
+    from flows.progress import progress_line
+    from pipeline.settings import Settings
+
+    _start_prefect()
+    counts = sorted({1, max(1, args.workers)})
+    figures = scale_bench(args.forms, args.seed, Settings(), counts, progress=progress_line)
+    nights = {n: estimate_night(figures, n) for n in (1000, 5000)}
+    if args.json:
+        print(json.dumps({**figures.as_dict(), "estimate_hours": nights}, ensure_ascii=False, indent=1))
+        return 0
+    console = Console(width=max(Console().width, 120))
+    table = Table(title=f"Montée en charge : le flux nocturne sur {figures.forms} fiches de {figures.kinds} types "
+                        f"(génération {figures.generation_s:.0f} s, à part)")
+    for col in ("travailleurs", "fichiers", "durée (s)", "fiches/min", "mémoire max PSS (Mio)",
+                "mémoire max RSS (Mio)", "processus", "compte équilibré"):
+        table.add_column(col, justify="right")
+    for run in figures.runs:
+        table.add_row(str(run.workers), str(run.files), f"{run.wall_s:.1f}", f"{run.forms_per_minute:.1f}",
+                      f"{run.peak_pss_mib:.0f}", f"{run.peak_rss_mib:.0f}", str(run.peak_processes),
+                      "oui" if run.outcomes.get("balanced") else "NON")
+    console.print(table)
+    if figures.speedup is not None:
+        console.print(f"Accélération 1 → {counts[-1]} travailleurs : {figures.speedup:.2f}×")
+    for n, hours in nights.items():
+        estimate = ", ".join(f"{h:.1f} h sur {w} travailleur(s)" for w, h in hours.items())
+        console.print(f"Estimation (calcul, pas une mesure) pour {n} fiches : {estimate}")
     return 0
 
 
@@ -599,6 +643,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "à mesurer à la place des types générés")
     bench.add_argument("--workers", type=entier, default=1, metavar="N",
                        help="fiches traitées en parallèle (les temps incluent alors la concurrence ; défaut : 1)")
+    bench.add_argument("--forms", type=entier, default=0, metavar="N",
+                       help="montée en charge : le flux nocturne sur N fiches de tous les types, sur 1 puis "
+                            "--workers travailleurs Dask (durée, fiches par minute, mémoire maximale)")
     bench.add_argument("--sheet", default=str(PROJECT_DIR / "var" / "bench" / "least-confident-fields.png"),
                        metavar="FICHIER", help="planche contact (PNG) des 30 champs les moins sûrs")
     bench.set_defaults(func=cmd_bench)
