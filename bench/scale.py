@@ -21,13 +21,15 @@ larger nights, stated as an estimate.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psutil
@@ -59,6 +61,7 @@ class ScaleRun:
         peak_rss_mib: Peak of the process tree's summed RSS, in MiB (upper bound).
         peak_processes: Processes in the tree at the PSS peak.
         outcomes: The run's accounting (outcome → files).
+        peak_by_role: At the PSS peak, MiB of PSS per kind of process (:func:`process_role`).
     """
 
     workers: int
@@ -70,6 +73,7 @@ class ScaleRun:
     peak_rss_mib: float
     peak_processes: int
     outcomes: dict[str, object]
+    peak_by_role: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,28 @@ class ScaleFigures:
         return asdict(self)
 
 
+def process_role(proc: psutil.Process, root_pid: int) -> str:
+    """What a process of the tree is, from its command line and its parent's: for the peak's breakdown."""
+    try:
+        if proc.pid == root_pid:
+            return "commande (flux, Prefect)"
+        cmdline = " ".join(proc.cmdline())
+        parent = proc.parent()
+        parent_cmdline = " ".join(parent.cmdline()) if parent is not None else ""
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return "autre"
+    if "multiprocessing.forkserver" in cmdline:
+        return "lecture (un document)" if "multiprocessing.forkserver" in parent_cmdline else \
+            "forkserver (lecteurs préchargés)"
+    if "prefect.server" in cmdline:
+        return "serveur Prefect temporaire"
+    if "resource_tracker" in cmdline:
+        return "autre"
+    if "multiprocessing.spawn" in cmdline:
+        return "travailleur Dask"
+    return "autre"
+
+
 class TreeMemory:
     """Samples the memory of this process and all its descendants in a thread while in a ``with`` block."""
 
@@ -103,6 +129,7 @@ class TreeMemory:
         self.peak_pss = 0
         self.peak_rss = 0
         self.peak_processes = 0
+        self.peak_by_role: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -110,16 +137,20 @@ class TreeMemory:
         """Take one sample now."""
         root = psutil.Process()
         pss = rss = count = 0
+        by_role: dict[str, int] = {}
         for proc in [root, *root.children(recursive=True)]:
             try:
                 info = proc.memory_full_info()
             except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
                 continue  # ended between the listing and the reading
-            pss += getattr(info, "pss", info.rss)
+            share = getattr(info, "pss", info.rss)
+            pss += share
             rss += info.rss
             count += 1
+            role = process_role(proc, root.pid)
+            by_role[role] = by_role.get(role, 0) + share
         if pss > self.peak_pss:
-            self.peak_pss, self.peak_processes = pss, count
+            self.peak_pss, self.peak_processes, self.peak_by_role = pss, count, by_role
         self.peak_rss = max(self.peak_rss, rss)
 
     def _loop(self) -> None:
@@ -144,24 +175,36 @@ def mixed_kinds(forms: int) -> list[tuple[SampleKind, int]]:
 
 
 def generate_inbox(folder: Path, forms: int, seed: int, settings: Settings,
-                   progress: Callable[[], None] | None = None) -> int:
+                   progress: Callable[[], None] | None = None, processes: int = 2) -> int:
     """Write ``forms`` mixed forms into ``folder`` (no truth: the run's accounting is what is measured).
+
+    The forms are made in ``processes`` spawned processes, so that the generator's libraries (faker, the PDF
+    and image writers) never weigh on this process, whose memory the runs then measure.
 
     Returns:
         The number of files written.
     """
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs = [(folder, kind, index, seed, settings.directory_file, settings.school_year)
+            for kind, index in mixed_kinds(forms)]
+    files = 0
+    with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for written in pool.map(_write_form, *zip(*jobs, strict=True)):
+            files += written
+            if progress:
+                progress()
+    return files
+
+
+def _write_form(folder: Path, kind: SampleKind, index: int, seed: int, directory_file: Path,
+                school_year: str) -> int:
+    """Write the file(s) of one generated form into ``folder``; returns how many."""
     from samples.generator import generate_documents
 
-    folder.mkdir(parents=True, exist_ok=True)
-    directory = load_directory(settings.directory_file)
-    files = 0
-    for kind, index in mixed_kinds(forms):
-        for doc in generate_documents(kind, index, seed, directory, settings.school_year):
-            (folder / doc.name).write_bytes(doc.data)
-            files += 1
-        if progress:
-            progress()
-    return files
+    docs = generate_documents(kind, index, seed, load_directory(directory_file), school_year)
+    for doc in docs:
+        (folder / doc.name).write_bytes(doc.data)
+    return len(docs)
 
 
 def run_once(inbox: Path, work: Path, workers: int, forms: int,
@@ -191,7 +234,8 @@ def run_once(inbox: Path, work: Path, workers: int, forms: int,
                 os.environ[key] = value
     files = len([p for p in inbox.iterdir() if p.is_file()])
     return ScaleRun(workers, forms, files, wall, forms / wall * 60, memory.peak_pss / MIB, memory.peak_rss / MIB,
-                    memory.peak_processes, summary)
+                    memory.peak_processes, summary,
+                    {role: round(size / MIB, 1) for role, size in sorted(memory.peak_by_role.items())})
 
 
 def scale_bench(forms: int, seed: int, settings: Settings, worker_counts: Sequence[int],

@@ -341,6 +341,9 @@ def _bench_scale(args: argparse.Namespace) -> int:
                       f"{run.peak_pss_mib:.0f}", f"{run.peak_rss_mib:.0f}", str(run.peak_processes),
                       "oui" if run.outcomes.get("balanced") else "NON")
     console.print(table)
+    for run in figures.runs:
+        parts = ", ".join(f"{role} {mib:.0f}" for role, mib in run.peak_by_role.items())
+        console.print(f"Mémoire au maximum sur {run.workers} travailleur(s), PSS en Mio : {parts}")
     if figures.speedup is not None:
         console.print(f"Accélération 1 → {counts[-1]} travailleurs : {figures.speedup:.2f}×")
     for n, hours in nights.items():
