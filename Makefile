@@ -81,8 +81,9 @@ test: system-test venv lint
 	$(VENV)/bin/pytest -q $(PYTEST_PARALLEL)
 
 # The tests that start no server: no browser, PostgreSQL, mail server or Prefect server (markers registered in
-# pyproject.toml, given in tests/conftest.py). Needs tesseract and the hand fonts, not chromium or PostgreSQL.
-FAST_MARKERS := not browser and not postgres and not mail_server and not prefect_server
+# pyproject.toml, given in tests/conftest.py), nor the slow end-to-end readings (`slow`, which `make test` runs).
+# Needs tesseract and the hand fonts, not chromium or PostgreSQL.
+FAST_MARKERS := not browser and not postgres and not mail_server and not prefect_server and not slow
 
 test-fast: system hand-fonts venv
 	$(VENV)/bin/pytest -q $(PYTEST_PARALLEL) -m "$(FAST_MARKERS)"
