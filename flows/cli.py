@@ -101,18 +101,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 4
     _start_prefect()
     # Progress on stderr only, with --json too: stdout carries the accounting alone.
-    with progress_line("Lecture des fiches", total) as advance:
-        try:
+    # The error's French message comes after the progress line's last word (where the run stopped).
+    try:
+        with progress_line("Lecture des fiches", total) as advance:
             summary = with_reading_runner(nightly, settings.scale)(str(inbox), progress=lambda _label: advance())
-        except RunAlreadyActiveError as exc:  # lost the race after the check above
-            print(exc.reason_fr, file=sys.stderr)
-            return 3
-        except (MissingInstallError, SecondReaderError) as exc:  # the installation
-            print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
-            return 4
-        except DatabaseLockedError as exc:  # a backup or another program held the database too long
-            print(exc.reason_fr, file=sys.stderr)
-            return 5
+    except RunAlreadyActiveError as exc:  # lost the race after the check above
+        print(exc.reason_fr, file=sys.stderr)
+        return 3
+    except (MissingInstallError, SecondReaderError) as exc:  # the installation
+        print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
+        return 4
+    except DatabaseLockedError as exc:  # a backup or another program held the database too long
+        print(exc.reason_fr, file=sys.stderr)
+        return 5
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=1))
     else:
