@@ -26,7 +26,8 @@ TEST_APT_PACKAGES += dovecot-imapd openssl
 HAND_FONT_PACKAGES := fonts-ecolier-court fonts-breip fonts-dkg-handwriting fonts-femkeklaver fonts-humor-sans fonts-dejavu-core
 TEST_APT_PACKAGES += $(HAND_FONT_PACKAGES)
 
-.PHONY: demo test test-fast lint bench system system-test hand-fonts venv form web clean
+.PHONY: demo test test-fast lint bench bench-scale system system-test hand-fonts venv form web clean \
+	prefect-server prefect-server-stop
 
 system:
 	@if ! command -v tesseract >/dev/null || ! tesseract --list-langs 2>/dev/null | grep -qx fra \
@@ -60,16 +61,32 @@ venv: system $(VENV)/.installed
 demo: venv
 	$(VENV)/bin/clas-referrals run
 
+# The long-lived local Prefect server (issue 19): runs without PREFECT_API_URL report to it when it answers,
+# instead of starting a temporary server each (about 6 s). In the background, its state in var/prefect;
+# `make prefect-server-stop` stops it. `make demo` does not need it.
+prefect-server: venv
+	$(VENV)/bin/clas-referrals prefect-server --background
+
+prefect-server-stop: venv
+	PREFECT_HOME=$${PREFECT_HOME:-$(CURDIR)/var/prefect} $(VENV)/bin/prefect server stop
+
+# Two test processes (pytest-xdist), each module's tests kept in one process so that a module's Prefect server,
+# PostgreSQL cluster or browser starts once (--dist loadfile); every server a test starts takes a free port and
+# its own folder, so the two never share one (issue 19: 14 min on one process on a quiet 2-core machine).
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
+
 # Lint first: ruff over the whole tree, mypy over the packages ([tool.mypy] files in pyproject.toml).
 test: system-test venv lint
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q $(PYTEST_PARALLEL)
 
 # The tests that start no server: no browser, PostgreSQL, mail server or Prefect server (markers registered in
-# pyproject.toml, given in tests/conftest.py). Needs tesseract and the hand fonts, not chromium or PostgreSQL.
-FAST_MARKERS := not browser and not postgres and not mail_server and not prefect_server
+# pyproject.toml, given in tests/conftest.py), nor the slow end-to-end readings (`slow`, which `make test` runs).
+# Needs tesseract and the hand fonts, not chromium or PostgreSQL.
+FAST_MARKERS := not browser and not postgres and not mail_server and not prefect_server and not slow
 
 test-fast: system hand-fonts venv
-	$(VENV)/bin/pytest -q -m "$(FAST_MARKERS)"
+	$(VENV)/bin/pytest -q $(PYTEST_PARALLEL) -m "$(FAST_MARKERS)"
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -86,6 +103,12 @@ bench: hand-fonts venv
 	$(VENV)/bin/clas-referrals bench --kinds hard --per-kind $(BENCH_HARD_PER_KIND) --workers 2
 	@if [ -d $(DEVSET)/truth ]; then $(VENV)/bin/clas-referrals bench --corpus $(DEVSET) --workers 2; \
 	else echo "No corpus at $(DEVSET): the independent corpus is left out (DEVSET=dir to point at one)."; fi
+
+# The scale benchmark (issue 19): the nightly flow over N mixed forms on 1 then 2 Dask workers.
+BENCH_SCALE_FORMS := 100
+
+bench-scale: hand-fonts venv
+	$(VENV)/bin/clas-referrals bench --forms $(BENCH_SCALE_FORMS) --workers 2
 
 web: venv
 	$(VENV)/bin/clas-referrals web

@@ -41,11 +41,12 @@ import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, fields
 from dataclasses import field as dc_field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
@@ -69,6 +70,8 @@ from schemas.extraction import RawValue
 ROUTING_CRITICAL = ("pupil_surname", "pupil_first_name", "pupil_birth_date", "school_name", "class_level",
                     "guardian1_phone", "agreement_orientation", "agreement_data_sharing")
 """Fields a misroute is judged on (the issue's list: pupil, date of birth, school, level, phone, agreements)."""
+
+T = TypeVar("T")
 
 
 def normalise_value(kind: FieldKind, value: RawValue) -> RawValue:
@@ -258,7 +261,8 @@ def page_images(paths: Sequence[Path], work: Path) -> list[Path]:
     return out
 
 
-def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings, workers: int = 1) -> KindFigures:
+def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings, workers: int = 1,
+               progress: Callable[[], None] | None = None) -> KindFigures:
     """Generate, read, decide and score ``per_kind`` forms of ``kind``.
 
     Args:
@@ -269,6 +273,7 @@ def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings, w
         workers: Forms benchmarked at once, each in its own process. With more than one, reading times
             include the contention of forms read side by side; the bare tesseract reference is always
             timed alone, after.
+        progress: Called after each form (for a progress line on stderr).
 
     Returns:
         The kind's figures, summed over its forms in index order (so they do not depend on ``workers``).
@@ -283,9 +288,9 @@ def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings, w
             # Processes, not threads: pdfium (rendering and rasterising the forms) is not thread-safe,
             # and two threads generating at once corrupted its heap.
             with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                results = list(pool.map(_bench_form, *zip(*args, strict=True)))
+                results = [_advanced(r, progress) for r in pool.map(_bench_form, *zip(*args, strict=True))]
         else:
-            results = [_bench_form(*a) for a in args]
+            results = [_advanced(_bench_form(*a), progress) for a in args]
         figures = KindFigures(kind.value, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0, None, 0)
         scan_paths: list[Path] = []
         for form_figures, paths in results:
@@ -296,6 +301,13 @@ def bench_kind(kind: SampleKind, per_kind: int, seed: int, settings: Settings, w
             figures.reference_seconds = bare_tesseract_seconds(images)
             figures.reference_pages = len(images)
     return figures
+
+
+def _advanced(result: T, progress: Callable[[], None] | None) -> T:
+    """``result``, after calling ``progress`` (one item done)."""
+    if progress:
+        progress()
+    return result
 
 
 def _bench_form(kind: SampleKind, i: int, seed: int, settings: Settings, directory: Directory,
@@ -492,9 +504,9 @@ def least_confident_sheet(figures: Sequence[KindFigures], count: int = 30) -> Im
 
 def run_bench(per_kind: int, seed: int, settings: Settings,
               kinds: Sequence[SampleKind] = (*KIND_GROUPS["base"], *KIND_GROUPS["hard"]),
-              workers: int = 1) -> list[KindFigures]:
-    """Benchmark every kind; see :func:`bench_kind`."""
-    return [bench_kind(kind, per_kind, seed, settings, workers) for kind in kinds]
+              workers: int = 1, progress: Callable[[], None] | None = None) -> list[KindFigures]:
+    """Benchmark every kind; see :func:`bench_kind` (``progress`` is called after each form of every kind)."""
+    return [bench_kind(kind, per_kind, seed, settings, workers, progress) for kind in kinds]
 
 
 def reference_summary(figures: Sequence[KindFigures]) -> dict[str, float | None]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,13 +102,15 @@ class ReferralResult:
     pages_read: tuple[object, ...] = ()
 
 
-def read_corpus(root: Path, settings: Settings, workers: int = 1) -> list[ReferralResult]:
+def read_corpus(root: Path, settings: Settings, workers: int = 1,
+                progress: Callable[[], None] | None = None) -> list[ReferralResult]:
     """Read and decide every file of ``root/inbox`` through the run's stages, and gather them per referral.
 
     Args:
         root: The corpus folder.
         settings: Product settings.
         workers: Files read at once (each reading already runs in its own worker process).
+        progress: Called after each file read (for a progress line on stderr).
 
     Returns:
         One result per referral of the truth, in id order.
@@ -123,7 +125,10 @@ def read_corpus(root: Path, settings: Settings, workers: int = 1) -> list[Referr
         def timed(doc: ReceivedDocument) -> tuple[DocumentReading, float]:
             start = time.perf_counter()
             reading = read_received(doc, settings)
-            return reading, time.perf_counter() - start
+            seconds = time.perf_counter() - start
+            if progress:
+                progress()
+            return reading, seconds
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             timed_readings = list(pool.map(timed, docs))
@@ -207,8 +212,9 @@ def figures_by(results: Iterable[ReferralResult], key: str, directory: Directory
 
 
 def corpus_figures(root: Path, settings: Settings, workers: int = 1,
-                   keys: Sequence[str] = ("all", "handwriting", "hand", "profile", "format")) -> list[KindFigures]:
-    """Read a corpus and return its figures for every grouping in ``keys``."""
-    results = read_corpus(root, settings, workers)
+                   keys: Sequence[str] = ("all", "handwriting", "hand", "profile", "format"),
+                   progress: Callable[[], None] | None = None) -> list[KindFigures]:
+    """Read a corpus and return its figures for every grouping in ``keys`` (``progress`` per file read)."""
+    results = read_corpus(root, settings, workers, progress)
     directory = load_directory(settings.directory_file)
     return [f for key in keys for f in figures_by(results, key, directory, settings)]

@@ -1,7 +1,10 @@
 """The ``clas-referrals`` command: run the inbox, generate samples, benchmark, print the forms.
 
-Prefect runs locally, with a temporary server, no telemetry and no internet; its
-home defaults to ``var/prefect`` in the project so nothing is written elsewhere.
+Prefect runs locally, with no telemetry and no internet: on the long-lived local server of
+``clas-referrals prefect-server`` when it answers, else on a temporary server started for the
+command (``flows.prefect_api``); its home defaults to ``var/prefect`` in the project so nothing is
+written elsewhere. Commands import what they use when they use it: a run's fixed cost is mostly
+imports (issue 19).
 """
 
 from __future__ import annotations
@@ -35,11 +38,20 @@ _PREFECT_DEFAULTS = {
 
 
 def _quiet_prefect() -> None:
-    """Set Prefect's environment before it is imported (the caller's values win)."""
+    """Set Prefect's environment before it is imported (the caller's values win).
+
+    Without ``PREFECT_API_URL``, the long-lived local server is used when it answers
+    (:func:`flows.prefect_api.use_local_server`).
+    """
+    from flows.prefect_api import use_local_server
+    from pipeline.settings import Settings
+
     for key, value in _PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     # Prefect's temporary server cannot create its database in a missing folder.
     Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+    scale = Settings().scale
+    use_local_server(scale.prefect_local_api_url, scale.prefect_probe_timeout_s)
 
 
 def _start_prefect() -> None:
@@ -54,13 +66,25 @@ def _start_prefect() -> None:
     start_temporary_server(home)
 
 
+def _without_heartbeats():  # noqa: ANN202 - Prefect's settings context manager
+    """Prefect's settings for a command's flow run: no flow-run heartbeats.
+
+    Prefect's heartbeat thread sleeps in 1 s steps and the run joins it at its end: about 0.9 s of every
+    command (issue 19, measured 1.1-1.3 s against 0.2 s for an empty inbox). A command's run that dies is caught
+    without them: the flows' ``on_crashed`` hook for a signal, and the next run's ``close_interrupted_runs`` for a
+    SIGKILL. The served nightly deployment keeps them.
+    """
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Process an inbox folder and print its accounting."""
     _quiet_prefect()
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from flows.nightly import nightly
+    from flows.progress import progress_line
+    from flows.runner import with_reading_runner
     from pipeline.installation import MissingInstallError
     from pipeline.intake.ingest import list_inbox
     from pipeline.reading.scan.second_reader import SecondReaderError
@@ -89,21 +113,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
         return 4
     _start_prefect()
-    console = Console(stderr=True)
-    columns = (TextColumn("Lecture des fiches"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, disable=args.json or not console.is_terminal) as progress:
-        bar = progress.add_task("run", total=total)
-        try:
-            summary = nightly(str(inbox), progress=lambda _label: progress.advance(bar))
-        except RunAlreadyActiveError as exc:  # lost the race after the check above
-            print(exc.reason_fr, file=sys.stderr)
-            return 3
-        except (MissingInstallError, SecondReaderError) as exc:  # the installation
-            print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
-            return 4
-        except DatabaseLockedError as exc:  # a backup or another program held the database too long
-            print(exc.reason_fr, file=sys.stderr)
-            return 5
+    # Progress on stderr only, with --json too: stdout carries the accounting alone.
+    # The error's French message comes after the progress line's last word (where the run stopped).
+    try:
+        with _without_heartbeats(), progress_line("Lecture des fiches", total) as advance:
+            summary = with_reading_runner(nightly, settings.scale)(str(inbox), progress=lambda _label: advance())
+    except RunAlreadyActiveError as exc:  # lost the race after the check above
+        print(exc.reason_fr, file=sys.stderr)
+        return 3
+    except (MissingInstallError, SecondReaderError) as exc:  # the installation
+        print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
+        return 4
+    except DatabaseLockedError as exc:  # a backup or another program held the database too long
+        print(exc.reason_fr, file=sys.stderr)
+        return 5
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=1))
     else:
@@ -184,6 +207,7 @@ def _require_samples_extra() -> None:
 def cmd_samples(args: argparse.Namespace) -> int:
     """Generate a seeded corpus with ground truth."""
     _require_samples_extra()
+    from flows.progress import progress_line
     from pipeline.deciding.directory import load_directory
     from pipeline.settings import Settings
     from samples.generator import write_corpus
@@ -192,8 +216,10 @@ def cmd_samples(args: argparse.Namespace) -> int:
     settings = Settings()
     kinds = kinds_named(args.kinds) if args.kinds else list(SampleKind)
     out = Path(args.out)
-    paths = write_corpus(out, Path(args.truth) if args.truth else out.parent / f"{out.name}_truth", kinds,
-                         args.per_kind, args.seed, load_directory(settings.directory_file), settings.school_year)
+    with progress_line("Génération des fiches", len(kinds) * args.per_kind) as advance:
+        paths = write_corpus(out, Path(args.truth) if args.truth else out.parent / f"{out.name}_truth", kinds,
+                             args.per_kind, args.seed, load_directory(settings.directory_file), settings.school_year,
+                             progress=advance)
     print(f"{len(paths)} fichier(s) écrit(s) dans {out}")
     return 0
 
@@ -300,15 +326,21 @@ def _stage_table(title: str, figures: list) -> object:  # a rich Table of bench.
 def cmd_bench(args: argparse.Namespace) -> int:
     """Benchmark readers per kind against ground truth, or score a corpus folder with truth (``--corpus``)."""
     _require_samples_extra()
+    if args.forms:
+        return _bench_scale(args)
     from rich.console import Console
 
     from bench.benchmark import least_confident_sheet, reference_summary, run_bench
+    from flows.progress import progress_line
     from pipeline.settings import Settings
     console = Console(width=max(Console().width, 150))  # the table is wide; never truncate figures
     if args.corpus:
-        from bench.corpus import corpus_figures
+        from bench.corpus import corpus_figures, load_corpus
 
-        figures = corpus_figures(Path(args.corpus), Settings(), workers=args.workers)
+        corpus = Path(args.corpus)
+        files = len({name for r in load_corpus(corpus) for name in r.files})
+        with progress_line("Lecture du corpus", files) as advance:
+            figures = corpus_figures(corpus, Settings(), workers=args.workers, progress=advance)
         if args.json:
             print(json.dumps({"corpus": str(args.corpus), "groups": [f.as_dict() for f in figures]}, indent=1))
             return 0
@@ -316,9 +348,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         console.print(_reliability_table("Fiabilité de la confiance (tous les champs du corpus)", figures))
         console.print(_stage_table("Temps par étape de lecture d'une page scannée (tout le corpus)", figures))
         return 0
-    kinds = kinds_named(args.kinds) if args.kinds else None
-    figures = (run_bench(args.per_kind, args.seed, Settings(), kinds, workers=args.workers) if kinds
-               else run_bench(args.per_kind, args.seed, Settings(), workers=args.workers))
+    from samples.kinds import KIND_GROUPS
+
+    kinds = kinds_named(args.kinds) if args.kinds else [*KIND_GROUPS["base"], *KIND_GROUPS["hard"]]
+    with progress_line("Banc d'essai (fiches générées, lues et notées)", len(kinds) * args.per_kind) as advance:
+        figures = run_bench(args.per_kind, args.seed, Settings(), kinds, workers=args.workers, progress=advance)
     reference = reference_summary(figures)
     sheet = least_confident_sheet(figures)
     if sheet is not None:
@@ -334,6 +368,45 @@ def cmd_bench(args: argparse.Namespace) -> int:
     console.print(f"Référence (médianes sur les scans) : {reference}")
     if sheet is not None:
         console.print(f"Planche des 30 champs les moins sûrs : {args.sheet}")
+    return 0
+
+
+def _bench_scale(args: argparse.Namespace) -> int:
+    """``bench --forms N``: the nightly flow over N mixed forms, on 1 then ``--workers`` Dask workers."""
+    _quiet_prefect()
+    from rich.console import Console
+    from rich.table import Table
+
+    from bench.scale import estimate_night, scale_bench
+    from flows.progress import progress_line
+    from pipeline.settings import Settings
+
+    _start_prefect()
+    counts = sorted({1, max(1, args.workers)})
+    figures = scale_bench(args.forms, args.seed, Settings(), counts, progress=progress_line)
+    nights = {n: estimate_night(figures, n) for n in (1000, 5000)}
+    if args.json:
+        print(json.dumps({**figures.as_dict(), "estimate_hours": nights}, ensure_ascii=False, indent=1))
+        return 0
+    console = Console(width=max(Console().width, 120))
+    table = Table(title=f"Montée en charge : le flux nocturne sur {figures.forms} fiches de {figures.kinds} types "
+                        f"(génération {figures.generation_s:.0f} s, à part)")
+    for col in ("travailleurs", "fichiers", "durée (s)", "fiches/min", "mémoire max PSS (Mio)",
+                "mémoire max RSS (Mio)", "processus", "compte équilibré"):
+        table.add_column(col, justify="right")
+    for run in figures.runs:
+        table.add_row(str(run.workers), str(run.files), f"{run.wall_s:.1f}", f"{run.forms_per_minute:.1f}",
+                      f"{run.peak_pss_mib:.0f}", f"{run.peak_rss_mib:.0f}", str(run.peak_processes),
+                      "oui" if run.outcomes.get("balanced") else "NON")
+    console.print(table)
+    for run in figures.runs:
+        parts = ", ".join(f"{role} {mib:.0f}" for role, mib in run.peak_by_role.items())
+        console.print(f"Mémoire au maximum sur {run.workers} travailleur(s), PSS en Mio : {parts}")
+    if figures.speedup is not None:
+        console.print(f"Accélération 1 → {counts[-1]} travailleurs : {figures.speedup:.2f}×")
+    for n, hours in nights.items():
+        estimate = ", ".join(f"{h:.1f} h sur {w} travailleur(s)" for w, h in hours.items())
+        console.print(f"Estimation (calcul, pas une mesure) pour {n} fiches : {estimate}")
     return 0
 
 
@@ -376,7 +449,8 @@ def cmd_mail(args: argparse.Namespace) -> int:
     settings = Settings()
     _start_prefect()
     try:
-        summary = mail_intake()
+        with _without_heartbeats():
+            summary = mail_intake()
     except MailSourceError as exc:
         print(f"Boîte aux lettres inaccessible : {exc}", file=sys.stderr)
         return 2
@@ -393,8 +467,38 @@ def cmd_mail(args: argparse.Namespace) -> int:
     return 0 if summary["balanced"] and summary["mail"]["all_filed"] else 1  # type: ignore[index]
 
 
+def cmd_prefect_server(args: argparse.Namespace) -> int:
+    """Start the long-lived local Prefect server that runs report to (``CLAS_SCALE__PREFECT_LOCAL_API_URL``).
+
+    In the foreground (stop it with Ctrl-C), or with ``--background`` as Prefect's own background server (its
+    process id in ``PREFECT_HOME``; ``prefect server stop`` stops it). Its state is kept in ``PREFECT_HOME``
+    (``var/prefect`` by default), as the temporary server's is.
+    """
+    import shutil
+    import subprocess
+
+    from flows.prefect_api import server_answers, server_command
+    from pipeline.settings import Settings
+
+    for key, value in _PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
+    scale = Settings().scale
+    if server_answers(scale.prefect_local_api_url, scale.prefect_probe_timeout_s):
+        print(f"Un serveur Prefect répond déjà à {scale.prefect_local_api_url}.", file=sys.stderr)
+        return 0
+    command = server_command(scale.prefect_local_api_url, args.background)
+    prefect = shutil.which("prefect", path=str(Path(sys.executable).parent)) or shutil.which("prefect")
+    if prefect is None:
+        print("Commande prefect introuvable : installer le projet (make venv).", file=sys.stderr)
+        return 4
+    if not args.background:
+        print(f"Serveur Prefect local sur {scale.prefect_local_api_url} (Ctrl-C pour l'arrêter).", file=sys.stderr)
+    return subprocess.run([prefect, *command[1:]], check=False).returncode
+
+
 def cmd_serve(_args: argparse.Namespace) -> int:
-    """Serve the nightly deployment (needs a Prefect server in PREFECT_API_URL)."""
+    """Serve the nightly deployment (a Prefect server in PREFECT_API_URL, or the long-lived local one)."""
     _quiet_prefect()
     from prefect import serve
 
@@ -712,6 +816,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "à mesurer à la place des types générés")
     bench.add_argument("--workers", type=entier, default=1, metavar="N",
                        help="fiches traitées en parallèle (les temps incluent alors la concurrence ; défaut : 1)")
+    bench.add_argument("--forms", type=entier, default=0, metavar="N",
+                       help="montée en charge : le flux nocturne sur N fiches de tous les types, sur 1 puis "
+                            "--workers travailleurs Dask (durée, fiches par minute, mémoire maximale)")
     bench.add_argument("--sheet", default=str(PROJECT_DIR / "var" / "bench" / "least-confident-fields.png"),
                        metavar="FICHIER", help="planche contact (PNG) des 30 champs les moins sûrs")
     bench.set_defaults(func=cmd_bench)
@@ -733,8 +840,16 @@ def build_parser() -> argparse.ArgumentParser:
     mail.add_argument("--json", action="store_true", help="afficher le compte en JSON")
     mail.set_defaults(func=cmd_mail)
     serve = _command(sub, "serve", "servir le déploiement nocturne (02:00, Europe/Paris)",
-                     "Demande un serveur Prefect dans PREFECT_API_URL.")
+                     "Demande un serveur Prefect : PREFECT_API_URL, ou le serveur local durable "
+                     "(clas-referrals prefect-server).")
     serve.set_defaults(func=cmd_serve)
+    server = _command(sub, "prefect-server", "démarrer le serveur Prefect local durable",
+                      "Les exécutions l'utilisent quand il répond (CLAS_SCALE__PREFECT_LOCAL_API_URL, par défaut "
+                      "http://127.0.0.1:4200/api) au lieu de démarrer un serveur temporaire ; sans lui, elles "
+                      "démarrent le serveur temporaire comme avant.")
+    server.add_argument("--background", action="store_true",
+                        help="démarrer en arrière-plan (arrêt : prefect server stop, avec le même PREFECT_HOME)")
+    server.set_defaults(func=cmd_prefect_server)
     web = _command(sub, "web", "démarrer le bureau de vérification (page web)")
     web.add_argument("--host", metavar="ADRESSE", help="adresse d'écoute (défaut : CLAS_WEB_HOST ou 127.0.0.1)")
     web.add_argument("--port", type=entier, metavar="PORT", help="port (défaut : CLAS_WEB_PORT ou 8000)")

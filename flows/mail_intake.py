@@ -12,6 +12,8 @@ fails e-mails staff once (``flows.tasks.alert_staff``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -31,11 +33,9 @@ from flows.tasks import (
     retry_on_io_only,
     settle_forms,
 )
-from pipeline.deciding.decide import Decision
 from pipeline.intake.mail import SenderMatch, sender_reasons
 from pipeline.intake.mail_store import MailStore
 from pipeline.intake.mailbox import MessageRef, close_mail_sources, mail_source, reset_mail_source
-from pipeline.reading.document import DocumentReading, Reason
 from pipeline.runs.mail import (
     IntakeAction,
     MessageIntake,
@@ -57,6 +57,10 @@ from pipeline.stages import (
     summarise,
 )
 from schemas.document import ReceivedDocument
+
+if TYPE_CHECKING:  # the readers are imported by the tasks that read (issue 19: a run's fixed cost)
+    from pipeline.deciding.decide import Decision
+    from pipeline.reading.document import DocumentReading
 
 FLOW_NAME = "clas-mail"
 
@@ -88,6 +92,7 @@ def receive_message_task(settings: Settings, run_id: int, ref: MessageRef) -> Me
 def decide_checked_task(settings: Settings, run_id: int, group: FormGroup,
                         senders: list[SenderMatch]) -> list[FileResult]:
     """Decide one form, sending it to review when its senders do not speak for its school."""
+    from pipeline.reading.document import Reason
 
     def check(decision: Decision) -> list[Reason]:
         school_id = decision.referral.school_id if decision.referral is not None else None

@@ -11,12 +11,14 @@ The tasks and hook both nightly flows share live in ``flows.tasks``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture, as_completed
 
-from flows.mail_intake import mail_intake
+from flows.runner import serial_task_runner, with_reading_runner
 from flows.tasks import (
     ProgressCallback,
     alert_staff,
@@ -45,6 +47,9 @@ from pipeline.stages import (
 )
 from schemas.document import ReceivedDocument
 
+if TYPE_CHECKING:  # the readers are imported by the reading task (issue 19: a run's fixed cost)
+    from pipeline.reading.document import DocumentReading
+
 FLOW_NAME = "clas-nightly"
 NIGHTLY_CRON = "0 2 * * *"
 NIGHTLY_TIMEZONE = "Europe/Paris"
@@ -64,7 +69,7 @@ def purge_task(settings: Settings) -> dict[str, int]:
 
 
 @flow(name=FLOW_NAME, log_prints=False, validate_parameters=False, on_failure=[alert_staff],
-      on_crashed=[alert_staff])
+      on_crashed=[alert_staff], task_runner=serial_task_runner())
 def nightly(inbox: str | None = None, progress: ProgressCallback | None = None) -> dict[str, object]:
     """Process every file of the inbox folder and return the run's accounting.
 
@@ -113,7 +118,7 @@ def _run_stages(settings: Settings, ctx: RunContext, run_id: int, paths: list[Pa
     logger = get_run_logger()
 
     results: list[FileResult] = []
-    readings = []
+    pending: list[PrefectFuture[DocumentReading]] = []
     duplicates: list[ReceivedDocument] = []
     seen: set[str] = set()
     for path in paths:
@@ -124,9 +129,15 @@ def _run_stages(settings: Settings, ctx: RunContext, run_id: int, paths: list[Pa
             duplicates.append(received)
         else:
             seen.add(received.sha256)
-            readings.append(read_task(settings, received))
+            # Read by the flow's task runner: one at a time beside the run, or on a Dask cluster (flows.runner).
+            pending.append(read_task.submit(settings, received))
+            continue
+        if progress:
+            progress("réception")
+    for _done in as_completed(pending):
         if progress:
             progress("lecture")
+    readings = [future.result() for future in pending]  # inbox order, wherever they were read
 
     results += settle_forms(ctx, run_id, readings, duplicates, lambda group: decide_task(settings, run_id, group))
 
@@ -141,15 +152,17 @@ def _run_stages(settings: Settings, ctx: RunContext, run_id: int, paths: list[Pa
     return summary.as_dict()
 
 
-def nightly_deployment():  # noqa: ANN201 - Prefect's RunnerDeployment type is internal
+def nightly_deployment(settings: Settings | None = None):  # noqa: ANN201 - Prefect's RunnerDeployment is internal
     """The deployment serving :func:`nightly` (the inbox folder) every night at 02:00 Europe/Paris.
 
     Serve it with ``clas-referrals serve`` (a Prefect server or Prefect Cloud URL in
-    ``PREFECT_API_URL``); the schedule follows Paris local time across DST changes.
+    ``PREFECT_API_URL``); the schedule follows Paris local time across DST changes. Its reading tasks run
+    where ``CLAS_SCALE__*`` says (:mod:`flows.runner`).
     """
     from prefect.schedules import Cron
 
-    return nightly.to_deployment(name="nightly", schedules=[Cron(NIGHTLY_CRON, timezone=NIGHTLY_TIMEZONE)],
+    flow_ = with_reading_runner(nightly, (settings or Settings()).scale)
+    return flow_.to_deployment(name="nightly", schedules=[Cron(NIGHTLY_CRON, timezone=NIGHTLY_TIMEZONE)],
                                  description="Lecture nocturne du dossier des fiches d'orientation CLAS")
 
 
@@ -160,8 +173,10 @@ def nightly_deployments(settings: Settings):  # noqa: ANN201 - Prefect's RunnerD
     (``flows.mail_intake``) at 02:00 Europe/Paris; without it, the inbox folder.
     """
     if not settings.mail.host:
-        return [nightly_deployment()]
+        return [nightly_deployment(settings)]
     from prefect.schedules import Cron
+
+    from flows.mail_intake import mail_intake
 
     return [mail_intake.to_deployment(name="nightly-mail",
                                       schedules=[Cron(NIGHTLY_CRON, timezone=NIGHTLY_TIMEZONE)],

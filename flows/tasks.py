@@ -14,7 +14,7 @@ import imaplib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -24,7 +24,6 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from pipeline.intake.mailbox import MailSourceError
 from pipeline.notices import queue_waiting_list_notices, send_pending
-from pipeline.reading.document import DocumentReading
 from pipeline.runs.alerts import (
     INTERRUPTED_REASON_FR,
     AlertStatus,
@@ -48,6 +47,9 @@ from pipeline.stages import (
 )
 from pipeline.store import DatabaseLockedError
 from schemas.document import ReceivedDocument
+
+if TYPE_CHECKING:  # the readers are imported by the tasks that read (issue 19: a run's fixed cost)
+    from pipeline.reading.document import DocumentReading
 
 ProgressCallback = Callable[[str], None]
 """Called with a short, anonymous label after each file or message (for a progress bar)."""

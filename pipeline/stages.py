@@ -24,23 +24,26 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from pipeline.deciding.assemble import pair_by_pupil
-from pipeline.deciding.decide import Decision, decide_form
 from pipeline.deciding.directory import load_directory
 from pipeline.errors import ClasError
 from pipeline.form.definition import is_shared_serial
-from pipeline.form.fonts import register_form_fonts
 from pipeline.intake.ingest import ingest_file
-from pipeline.reading.document import DocumentReading, Reason, read_received
-from pipeline.reading.extract import PageResult
-from pipeline.reading.lexicon import first_names
-from pipeline.reading.scan.second_reader import model_path
 from pipeline.settings import Settings
 from pipeline.store import Store
 from schemas.directory import Directory
 from schemas.document import OUTCOME_LABELS_FR, REASON_LABELS_FR, Outcome, ReceivedDocument
+
+if TYPE_CHECKING:
+    from pipeline.deciding.decide import Decision
+    from pipeline.reading.document import DocumentReading, Reason
+    from pipeline.reading.extract import PageResult
+
+# The readers and the deciding stage are imported where they are used, not here (issue 19): importing them
+# costs about 2 s (the comb digit model's scikit-learn), which a run over an empty inbox, the mailbox's
+# bookkeeping and every command that only opens the store need not pay. The reading workers load them once
+# each (pipeline.reading.worker_preload).
 
 SKIPPED = "already_processed"
 
@@ -162,6 +165,10 @@ def check_readers_installed(settings: Settings | None = None) -> None:
         SecondReaderError: The second reader's model is missing or not the measured one.
         LexiconMissingError: The given-name lexicon is missing or holds too few names (``pipeline.reading.lexicon``).
     """
+    from pipeline.form.fonts import register_form_fonts
+    from pipeline.reading.lexicon import first_names
+    from pipeline.reading.scan.second_reader import model_path
+
     register_form_fonts()
     model_path()
     first_names((settings or Settings()).ocr.first_names_file)
@@ -209,6 +216,8 @@ def read_file(ctx: RunContext, doc: ReceivedDocument) -> DocumentReading:
 
     A document whose ingestion already gave it a quarantine reason (``doc.intake_reason``) is not read.
     """
+    from pipeline.reading.document import DocumentReading, Reason, read_received
+
     crash_point("mid_extraction")
     if doc.intake_reason is not None:
         return DocumentReading(doc, failure=Reason(*doc.intake_reason))
@@ -254,8 +263,11 @@ def group_forms(readings: Iterable[DocumentReading]) -> tuple[list[FormGroup], l
     # A shared serial's page 1 and page 2 scanned to two files: paired by the pupil they name.
     singles = {key: [p for r in rs for p in r.pages] for key, rs in by_form.items()
                if is_shared_serial(key.partition("@")[0])}
-    for first, second in pair_by_pupil(singles):
-        by_form[first] += by_form.pop(second)
+    if singles:  # else nothing to pair, and the deciding stage need not be imported (a run's fixed cost)
+        from pipeline.deciding.assemble import pair_by_pupil
+
+        for first, second in pair_by_pupil(singles):
+            by_form[first] += by_form.pop(second)
     return [FormGroup(form_id, tuple(rs)) for form_id, rs in by_form.items()], failures
 
 
@@ -282,6 +294,8 @@ def decide_and_record(ctx: RunContext, run_id: int, group: FormGroup,
             form that would have been routed or put on the waiting list to review instead;
             reasons never turn a review into a routing.
     """
+    from pipeline.deciding.decide import decide_form
+
     docs = [r.doc for r in group.readings]
     if ctx.store.form_known(group.form_id):
         results = []

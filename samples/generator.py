@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -520,11 +520,15 @@ def generate_documents(kind: SampleKind, index: int, seed: int, directory: Direc
 
 
 def write_corpus(out_dir: Path, truth_dir: Path, kinds: Sequence[SampleKind], per_kind: int, seed: int,
-                 directory: Directory, school_year: str = "2026-2027") -> list[Path]:
+                 directory: Directory, school_year: str = "2026-2027",
+                 progress: Callable[[], None] | None = None) -> list[Path]:
     """Generate ``per_kind`` forms of each kind into ``out_dir``, ground truth into ``truth_dir``.
 
     Ground truth goes beside the files' names in a separate folder: the inbox is an
     inbox, and a JSON file in it would (rightly) be quarantined as not a form.
+
+    Args:
+        progress: Called after each form (``len(kinds) * per_kind`` times), for a progress line.
 
     Returns:
         The paths written to ``out_dir``.
@@ -540,4 +544,6 @@ def write_corpus(out_dir: Path, truth_dir: Path, kinds: Sequence[SampleKind], pe
                 (truth_dir / f"{doc.name}.json").write_text(
                     json.dumps(doc.truth, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
                 written.append(path)
+            if progress:
+                progress()
     return written

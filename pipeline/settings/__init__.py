@@ -210,6 +210,30 @@ class DatabaseSettings(BaseModel):
     10 MB/s takes about 100 s, and 300 s (5 min) leaves room while still ending a stuck night early."""
 
 
+class ScaleSettings(BaseModel):
+    """Where a run's Prefect API and reading tasks live (``CLAS_SCALE__*``), read by ``flows/`` (issue 19).
+
+    By default a run is one machine: a long-lived local Prefect server when one answers, else Prefect's temporary
+    one, and the reading tasks in the run's own process. ``dask_address`` or ``dask_workers`` sends the reading
+    tasks to a Dask cluster through prefect-dask (``docs/deployment.md``).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    prefect_local_api_url: str = "http://127.0.0.1:4200/api"
+    """The API of the long-lived local Prefect server (``clas-referrals prefect-server``, ``make prefect-server``,
+    Prefect's default port 4200). A run without ``PREFECT_API_URL`` uses it when it answers, and starts Prefect's
+    temporary server otherwise (about 6 s on a 2-core machine, issue 19)."""
+    prefect_probe_timeout_s: float = 0.5
+    """Seconds the run waits for that server's health answer. A server on loopback answers in milliseconds and a
+    closed port refuses at once; 0.5 s bounds a server too busy to serve the run anyway."""
+    dask_address: str = ""
+    """Address of an existing Dask scheduler (``tcp://host:8786``) that runs the reading tasks; empty for none."""
+    dask_workers: int = 0
+    """Without ``dask_address``: a local Dask cluster of this many worker processes for the reading tasks (each
+    worker reads one document at a time); 0 reads in the run's own process, one document at a time."""
+
+
 class Settings(BaseSettings):
     """All settings of the product.
 
@@ -223,6 +247,7 @@ class Settings(BaseSettings):
         school_year: Year the referrals are for, ``AAAA-AAAA``.
         secret_key: Secret for signed cookies (review desk).
         database: Bounded waits on database locks (``CLAS_DATABASE__BUSY_TIMEOUT_S``).
+        scale: The Prefect API and the Dask cluster a run uses (``CLAS_SCALE__*``).
     """
 
     model_config = SettingsConfigDict(env_prefix="CLAS_", env_nested_delimiter="__", frozen=True)
@@ -247,6 +272,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     report: ReportSettings = ReportSettings()
     notices: NoticeSettings = NoticeSettings()
+    scale: ScaleSettings = ScaleSettings()
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
@@ -258,5 +284,5 @@ class Settings(BaseSettings):
 __all__ = [
     "PACKAGE_DIR", "PROJECT_DIR", "AlertSettings", "DatabaseSettings", "IcrSettings", "LimitSettings", "MailSettings",
     "NoticeSettings", "OcrSettings", "OmrSettings", "RegistrationSettings", "ReportSettings", "RetentionSettings",
-    "ScanSettings", "Settings", "SmtpSettings", "StructureSettings", "TextLayerSettings",
+    "ScaleSettings", "ScanSettings", "Settings", "SmtpSettings", "StructureSettings", "TextLayerSettings",
 ]

@@ -18,6 +18,7 @@ from samples.generator import generate_documents
 from samples.kinds import SampleKind
 from tests.conftest import SAMPLES_INBOX
 from tests.support import mail_builders as b
+from tests.support.mail_servers import free_port
 
 
 @pytest.mark.prefect_server  # the command's flow starts Prefect's temporary server
@@ -29,12 +30,16 @@ def test_run_json_is_clean_and_balanced(tmp_path: Path) -> None:
         shutil.copy(SAMPLES_INBOX / name, inbox / name)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAS_"))}
     env |= {"CLAS_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "CLAS_DATA_DIR": str(tmp_path / "data"),
-            "PREFECT_HOME": str(tmp_path / "prefect")}
+            "PREFECT_HOME": str(tmp_path / "prefect"),
+            # No long-lived server however the machine is set up: this run starts its temporary one.
+            "CLAS_SCALE__PREFECT_LOCAL_API_URL": f"http://127.0.0.1:{free_port()}/api"}
     proc = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--inbox", str(inbox), "--json"],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    summary = json.loads(proc.stdout)
+    summary = json.loads(proc.stdout)  # stdout is the accounting alone: the progress went to stderr
     assert summary["received"] == 4
+    assert "Lecture des fiches : 0/4 (0 %)" in proc.stderr and "Lecture des fiches : 4/4 (100 %)" in proc.stderr
+    assert "Lecture" not in proc.stdout
     assert (summary["routed"] + summary["waiting_list"], summary["review"], summary["quarantined"],
             summary["duplicate"]) == (1, 1, 1, 1)
     output = proc.stdout + proc.stderr
@@ -52,7 +57,8 @@ def test_a_missing_lexicon_stops_the_run_before_any_document_with_what_to_instal
     shutil.copy(SAMPLES_INBOX / "text_pdf-0000.pdf", inbox / "text_pdf-0000.pdf")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAS_"))}
     env |= {"CLAS_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "CLAS_DATA_DIR": str(tmp_path / "data"),
-            "PREFECT_HOME": str(tmp_path / "prefect"), "CLAS_OCR__FIRST_NAMES_FILE": str(tmp_path / "absent.dic")}
+            "PREFECT_HOME": str(tmp_path / "prefect"), "CLAS_OCR__FIRST_NAMES_FILE": str(tmp_path / "absent.dic"),
+            "CLAS_SCALE__PREFECT_LOCAL_API_URL": f"http://127.0.0.1:{free_port()}/api"}
     proc = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--inbox", str(inbox), "--json"],
                           capture_output=True, text=True, env=env, timeout=300, check=False)
     assert proc.returncode == 4, proc.stderr[-2000:]

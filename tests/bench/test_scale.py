@@ -1,0 +1,40 @@
+"""The scale benchmark's parts (issue 19): the mix of kinds, the process tree's memory, the night's estimate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from bench.scale import MIB, ScaleFigures, ScaleRun, TreeMemory, estimate_night, mixed_kinds
+from samples.kinds import SampleKind
+
+
+def test_the_forms_cycle_through_every_kind() -> None:
+    kinds = list(SampleKind)
+    pairs = mixed_kinds(2 * len(kinds) + 1)
+    assert pairs[: len(kinds)] == [(k, 0) for k in kinds]
+    assert pairs[len(kinds)] == (kinds[0], 1) and pairs[-1] == (kinds[0], 2)
+    assert {k for k, _ in pairs} == set(kinds)
+
+
+def test_the_memory_of_a_child_process_counts_in_the_tree() -> None:
+    # A child holding 200 MiB of its own (written, so resident) must show in the tree's peak.
+    code = "import sys, time; b = bytearray(200 * 1024 * 1024); sys.stdout.write('ok\\n'); sys.stdout.flush(); " \
+           "time.sleep(3)"
+    with TreeMemory(interval_s=0.1) as memory:
+        child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        assert child.stdout is not None and child.stdout.readline() == "ok\n"
+        memory.sample()
+        child.wait(timeout=30)
+    alone = TreeMemory()
+    alone.sample()
+    assert memory.peak_processes >= 2
+    assert memory.peak_pss - alone.peak_pss > 180 * MIB
+    assert memory.peak_rss >= memory.peak_pss
+
+
+def test_the_estimate_is_the_measured_rate_applied_to_the_night() -> None:
+    run = ScaleRun(workers=2, forms=100, files=120, wall_s=600.0, forms_per_minute=10.0, peak_pss_mib=800.0,
+                   peak_rss_mib=1200.0, peak_processes=9, outcomes={})
+    figures = ScaleFigures(forms=100, kinds=24, generation_s=60.0, runs=(run,), speedup=None)
+    assert estimate_night(figures, 5000) == {2: 5000 / 10.0 / 60}
