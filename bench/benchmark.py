@@ -59,6 +59,7 @@ from pipeline.deciding.validate import parse_school_year
 from pipeline.errors import ClasError
 from pipeline.form.definition import FieldKind, FormDefinition, form_v1
 from pipeline.intake.ingest import ingest_file
+from pipeline.reading.calibration import reliability_table
 from pipeline.reading.document import DocumentReading, read_received
 from pipeline.settings import Settings
 from samples.generator import generate_documents
@@ -403,68 +404,6 @@ def score_form(decision: Decision, values: dict[str, RawValue], pages: Sequence[
         figures.misroutes += wrong_critical
     return figures
 
-
-RELIABILITY_BANDS = 10
-"""Bands of the reliability table (0.1 of confidence each)."""
-
-
-@dataclass(frozen=True)
-class ReliabilityBand:
-    """One row of a reliability table: the fields whose final confidence falls in ``[low, high)``.
-
-    Attributes:
-        low: The band's lower confidence (0-1).
-        high: Its upper confidence (1.0 is in the last band).
-        fields: Fields in the band.
-        mean_confidence: Their mean confidence (``None`` when the band is empty).
-        share_right: The share of them read right (``None`` when empty).
-    """
-
-    low: float
-    high: float
-    fields: int
-    mean_confidence: float | None
-    share_right: float | None
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON form."""
-        return asdict(self)
-
-
-def reliability_table(scored: Sequence[tuple[float, bool]], bands: int = RELIABILITY_BANDS) -> list[ReliabilityBand]:
-    """Confidence band → share of fields right: how far the readers' confidence can be taken at its word.
-
-    A calibrated confidence of 0.9 is right 9 times in 10. Share and mean confidence per band are
-    scikit-learn's :func:`sklearn.calibration.calibration_curve` (uniform bins); the counts are the same bins'.
-
-    Args:
-        scored: ``(final confidence 0-1, read right)`` per field scored.
-        bands: Equal-width bands over 0-1.
-
-    Returns:
-        One band per ``1/bands`` of confidence, empty ones included.
-    """
-    from sklearn.calibration import calibration_curve
-
-    edges = np.linspace(0.0, 1.0, bands + 1)
-    if not scored:
-        return [ReliabilityBand(float(lo), float(hi), 0, None, None) for lo, hi in zip(edges, edges[1:], strict=False)]
-    confidence = np.clip(np.array([c for c, _ in scored], dtype=float), 0.0, 1.0)
-    right = np.array([r for _, r in scored], dtype=int)
-    # calibration_curve's own binning: searchsorted on the inner edges, so 1.0 falls in the last band
-    index = np.searchsorted(edges[1:-1], confidence, side="right")
-    counts = np.bincount(index, minlength=bands)
-    share, mean = calibration_curve(right, confidence, n_bins=bands, strategy="uniform", pos_label=1)
-    filled = iter(zip(share, mean, strict=True))
-    out = []
-    for i in range(bands):
-        if counts[i]:
-            s, m = next(filled)
-            out.append(ReliabilityBand(float(edges[i]), float(edges[i + 1]), int(counts[i]), round(float(m), 4),
-                                       round(float(s), 4)))
-        else:
-            out.append(ReliabilityBand(float(edges[i]), float(edges[i + 1]), 0, None, None))
-    return out
 
 
 SHEET_FORMS = 2

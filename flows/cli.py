@@ -263,16 +263,25 @@ def _figures_table(title: str, figures: list) -> object:  # a rich Table of benc
     return table
 
 
-def _reliability_table(title: str, figures: list) -> object:  # a rich Table of bench.benchmark.ReliabilityBand
+def _reliability_table(title: str, figures: list) -> object:  # a rich Table of bench.benchmark.KindFigures
     """The reliability table of the figures' ``all`` row (or of every row summed): confidence band → share right."""
-    from rich.table import Table
-
-    from bench.benchmark import reliability_table
-
     scored = [pair for f in figures if f.kind == "all" for pair in f.scored] or [
         pair for f in figures for pair in f.scored]
+    return _bands_table(title, "confiance", scored)
+
+
+def _bands_table(title: str, measure: str, scored: list[tuple[float, bool]]) -> object:  # a rich Table
+    """A reliability table in French: band of ``measure`` (« confiance », « probabilité ») → fields, mean, share right.
+
+    ``scored`` holds ``(confidence or probability 0-1, read right)`` pairs
+    (:func:`pipeline.reading.calibration.reliability_table`).
+    """
+    from rich.table import Table
+
+    from pipeline.reading.calibration import reliability_table
+
     table = Table(title=title)
-    for col in ("confiance", "champs", "confiance moyenne", "part juste"):
+    for col in (measure, "champs", f"{measure} moyenne", "part juste"):
         table.add_column(col, justify="right")
     for band in reliability_table(scored):
         table.add_row(f"{band.low:.1f}–{band.high:.1f}", str(band.fields),
@@ -714,7 +723,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         calibration_path,
         fit_all,
         labelled_points,
-        reliability_table,
         write_thresholds,
     )
     from pipeline.settings import Settings
@@ -735,14 +743,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             store.close()
     points = labelled_points(records)
     console = Console(width=max(Console().width, 120))  # never truncate a kind's name or a figure
-    table = Table(title=f"Fiabilité du décodage contraint ({len(points)} champ(s) vérifié(s))")
-    for title in ("probabilité", "champs", "probabilité moyenne", "part juste"):
-        table.add_column(title, justify="right")
-    for band in reliability_table(points):
-        table.add_row(f"{band.low:.1f}–{band.high:.1f}", str(band.count),
-                      "-" if band.mean_probability is None else f"{band.mean_probability:.2f}",
-                      "-" if band.share_right is None else f"{band.share_right:.1%}")
-    console.print(table)
+    console.print(_bands_table(f"Fiabilité du décodage contraint ({len(points)} champ(s) vérifié(s))", "probabilité",
+                               [(p.probability, p.right) for p in points]))
     fits = fit_all(points, settings.ocr.constrained)
     per_kind = Table(title=f"Seuil d'acceptation par type de champ (au moins "
                            f"{settings.ocr.constrained.calibration_min_verified} vérifiés, erreur ≤ 5 % à 95 %)")

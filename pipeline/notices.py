@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import smtplib
-import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -42,7 +41,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from pipeline.intake.mailbox import is_loopback, tls_context
+from pipeline.intake.replies import ReplyError, open_smtp
 from pipeline.settings import NoticeSettings, SmtpSettings
 from pipeline.store import AuditRow, Base, ReferralRow, Store, utcnow
 from schemas.directory import ClassLevel, Directory
@@ -266,21 +265,10 @@ class _Accepted(StrEnum):
 
 def _send(smtp: SmtpSettings, msg: EmailMessage) -> tuple[_Accepted, str]:
     """Send one message; whether the server accepted it, and the failure's kind (no content, no address)."""
-    port = smtp.port or {"tls": 465, "starttls": 587, "none": 25}[smtp.security]
-    if smtp.security == "none" and not is_loopback(smtp.host):
-        return _Accepted.NO, "plain-text SMTP refused outside loopback"
     try:
-        if smtp.security == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, port, timeout=smtp.timeout_s,
-                                                    context=tls_context(smtp.ca_file))
-        else:
-            client = smtplib.SMTP(smtp.host, port, timeout=smtp.timeout_s)
-        if smtp.security == "starttls":
-            client.starttls(context=tls_context(smtp.ca_file))
-        if smtp.user:
-            client.login(smtp.user, smtp.password.get_secret_value())
-    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
-        return _Accepted.NO, f"connection: {type(exc).__name__}"
+        client = open_smtp(smtp)
+    except ReplyError as exc:  # plain text off loopback, or no connection: nothing was handed over
+        return _Accepted.NO, f"connection: {exc}"
     try:
         client.send_message(msg)
         return _Accepted.YES, ""

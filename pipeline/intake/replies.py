@@ -122,11 +122,14 @@ def compose_reply(smtp: SmtpSettings, to: str, in_reply_to: str, outcomes: Seque
     return reply
 
 
-def send_reply(smtp: SmtpSettings, reply: EmailMessage) -> None:
-    """Send one message by SMTP (TLS, STARTTLS, or plain text to a loopback host only).
+def open_smtp(smtp: SmtpSettings) -> smtplib.SMTP:
+    """A logged-in SMTP connection (TLS, STARTTLS, or plain text to a loopback host only); the caller quits it.
+
+    Shared by the replies to schools and the notices to referring teachers (:mod:`pipeline.notices`).
 
     Raises:
-        ReplyError: With ``delivered_nothing`` true when nothing reached the server.
+        ReplyError: With ``delivered_nothing`` true: plain text refused off loopback, or the connection, TLS
+            handshake or login failed (the message names the host and the error's type, never a credential).
     """
     port = smtp.port or {"tls": 465, "starttls": 587, "none": 25}[smtp.security]
     if smtp.security == "none" and not is_loopback(smtp.host):
@@ -144,6 +147,16 @@ def send_reply(smtp: SmtpSettings, reply: EmailMessage) -> None:
     except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
         raise ReplyError(f"SMTP connection to {smtp.host}:{port} failed: {type(exc).__name__}",
                          delivered_nothing=True) from None
+    return client
+
+
+def send_reply(smtp: SmtpSettings, reply: EmailMessage) -> None:
+    """Send one message by SMTP (:func:`open_smtp`).
+
+    Raises:
+        ReplyError: With ``delivered_nothing`` true when nothing reached the server.
+    """
+    client = open_smtp(smtp)
     try:
         client.send_message(reply)
     except (smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused) as exc:

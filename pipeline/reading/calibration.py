@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +59,26 @@ class Point:
 
 
 @dataclass(frozen=True)
-class Band:
-    """One row of a reliability table: fields whose probability fell in ``[low, high)``."""
+class ReliabilityBand:
+    """One row of a reliability table: the fields whose final confidence falls in ``[low, high)``.
+
+    Attributes:
+        low: The band's lower confidence (0-1).
+        high: Its upper confidence (1.0 is in the last band).
+        fields: Fields in the band.
+        mean_confidence: Their mean confidence (``None`` when the band is empty).
+        share_right: The share of them read right (``None`` when empty).
+    """
 
     low: float
     high: float
-    count: int
-    mean_probability: float | None
+    fields: int
+    mean_confidence: float | None
     share_right: float | None
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON form."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -124,24 +136,37 @@ def labelled_points(rows: Iterable[Mapping[str, Any]]) -> list[Point]:
     return out
 
 
-def reliability_table(points: Sequence[Point], bands: int = BANDS) -> list[Band]:
-    """Confidence band → count, mean probability and share right.
+def reliability_table(scored: Sequence[tuple[float, bool]], bands: int = BANDS) -> list[ReliabilityBand]:
+    """Confidence band → share of fields right: how far the readers' confidence can be taken at its word.
 
-    Shares come from ``sklearn.calibration.calibration_curve`` (uniform bins; a probability on a band's upper edge
-    belongs to that band, as there); counts from the same binning. A band with no field has ``None`` shares.
+    A calibrated confidence of 0.9 is right 9 times in 10. Share and mean confidence per band are
+    scikit-learn's :func:`sklearn.calibration.calibration_curve` (uniform bins); the counts are the same bins'.
+
+    Args:
+        scored: ``(final confidence 0-1, read right)`` per field scored.
+        bands: Equal-width bands over 0-1.
+
+    Returns:
+        One band per ``1/bands`` of confidence, empty ones included.
     """
     edges = np.linspace(0.0, 1.0, bands + 1)
-    if not points:
-        return [Band(float(edges[k]), float(edges[k + 1]), 0, None, None) for k in range(bands)]
-    probabilities = np.array([p.probability for p in points], dtype=np.float64)
-    rights = np.array([p.right for p in points], dtype=np.int64)
-    counts = np.bincount(np.searchsorted(edges[1:-1], probabilities), minlength=bands)
-    share_right, mean_probability = calibration_curve(rights, probabilities, n_bins=bands, strategy="uniform")
-    filled = iter(zip(share_right.tolist(), mean_probability.tolist(), strict=True))
+    if not scored:
+        return [ReliabilityBand(float(lo), float(hi), 0, None, None) for lo, hi in zip(edges, edges[1:], strict=False)]
+    confidence = np.clip(np.array([c for c, _ in scored], dtype=float), 0.0, 1.0)
+    right = np.array([r for _, r in scored], dtype=int)
+    # calibration_curve's own binning: searchsorted on the inner edges, so 1.0 falls in the last band
+    index = np.searchsorted(edges[1:-1], confidence, side="right")
+    counts = np.bincount(index, minlength=bands)
+    share, mean = calibration_curve(right, confidence, n_bins=bands, strategy="uniform", pos_label=1)
+    filled = iter(zip(share, mean, strict=True))
     out = []
-    for k in range(bands):
-        share, mean = next(filled) if counts[k] else (None, None)
-        out.append(Band(float(edges[k]), float(edges[k + 1]), int(counts[k]), mean, share))
+    for i in range(bands):
+        if counts[i]:
+            s, m = next(filled)
+            out.append(ReliabilityBand(float(edges[i]), float(edges[i + 1]), int(counts[i]), round(float(m), 4),
+                                       round(float(s), 4)))
+        else:
+            out.append(ReliabilityBand(float(edges[i]), float(edges[i + 1]), 0, None, None))
     return out
 
 

@@ -48,9 +48,9 @@ def test_the_threshold_is_the_lowest_that_enough_right_fields_support() -> None:
 def test_the_reliability_table_counts_each_band() -> None:
     points = [Point("k", 0.95, True)] * 8 + [Point("k", 0.92, False)] * 2 + [Point("k", 0.35, False)] * 4
 
-    table = reliability_table(points)
+    table = reliability_table([(p.probability, p.right) for p in points])
 
-    assert [b.count for b in table] == [0, 0, 0, 4, 0, 0, 0, 0, 0, 10]
+    assert [b.fields for b in table] == [0, 0, 0, 4, 0, 0, 0, 0, 0, 10]
     assert table[9].share_right == pytest.approx(0.8) and table[3].share_right == 0.0
     assert table[0].share_right is None
 
