@@ -83,7 +83,7 @@ def test_verifications_simulated_from_truth_on_generated_hand_forms(tmp_path: Pa
     for record, point in zip([r for r in records if labelled_points([r])], points, strict=True):
         constrained = record["readings"][-1]
         assert point.right == same_value(constrained["value"], truth[record["name"]])
-    assert sum(b.count for b in reliability_table(points)) == len(points)
+    assert sum(b.fields for b in reliability_table([(p.probability, p.right) for p in points])) == len(points)
     # One form is far from the 59 verified fields a kind needs: every kind keeps the threshold set on fonts.
     assert all(f.threshold is None for f in fit_all(points, settings.ocr.constrained))
     names = fit_threshold(points, "constrained_first_name", 1, max_error=1.0)
