@@ -673,6 +673,7 @@ def _school_year(text: str) -> str:
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the yearly report (HTML and PDF, counts only, small counts hidden) for a school year."""
     from pipeline.deciding.directory import load_directory
+    from pipeline.installation import MissingInstallError
     from pipeline.reporting.figures import yearly_report
     from pipeline.reporting.render import write_report
     from pipeline.settings import Settings
@@ -686,7 +687,11 @@ def cmd_report(args: argparse.Namespace) -> int:
             report = yearly_report(s, load_directory(settings.directory_file), year, settings.report, utcnow())
     finally:
         store.close()
-    files = write_report(report, Path(args.out), settings.report)
+    try:
+        files = write_report(report, Path(args.out), settings.report)
+    except MissingInstallError as exc:  # the charts' font: what to install, not a traceback
+        print(str(exc), file=sys.stderr)
+        return 4
     print(f"Bilan {year} : {report.total.text} fiche(s) ; écrit dans {files.html} et {files.pdf}")
     return 0
 

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from pipeline.errors import ClasError  # noqa: E402
+from pipeline.installation import MissingInstallError  # noqa: E402
 from pipeline.reporting.figures import PlacesRow, Row, Table, YearlyReport  # noqa: E402
 from pipeline.settings import ReportSettings  # noqa: E402
 
@@ -39,12 +39,13 @@ LEFT_IN, RIGHT_IN, TOP_IN, BOTTOM_IN = 2.9, 0.45, 0.15, 0.55
 scale: none is enlarged because its labels are short."""
 
 
-class ChartFontMissingError(ClasError):
-    """The charts' font file is missing (``CLAS_REPORT__FONT_FILE``)."""
+class ChartFontMissingError(MissingInstallError):
+    """The charts' font file is missing (``CLAS_REPORT__FONT_FILE``; Debian ``fonts-dejavu-core`` installs the
+    default): an installation error, as for the form's fonts, not a document's reason."""
 
-    code = "report_font_missing"
-    default_reason_fr = ("Police des graphiques introuvable : installer le paquet Debian fonts-dejavu-core "
-                         "(make venv le fait) ou régler CLAS_REPORT__FONT_FILE.")
+    part_fr = "police des graphiques du bilan absente (ou régler CLAS_REPORT__FONT_FILE)"
+    part_en = "chart font missing (or set CLAS_REPORT__FONT_FILE)"
+    default_package = "fonts-dejavu-core"
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Chart:
 
 def _use_font(font_file: Path) -> str:
     if not font_file.is_file():
-        raise ChartFontMissingError(f"chart font not found: {font_file}")
+        raise ChartFontMissingError(font_file)
     font_manager.fontManager.addfont(str(font_file))
     return font_manager.FontProperties(fname=str(font_file)).get_name()
 

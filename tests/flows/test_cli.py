@@ -184,3 +184,15 @@ def test_report_writes_html_and_pdf_and_refuses_a_malformed_year(tmp_path: Path,
     with pytest.raises(SystemExit):
         main(["report", "--year", "2026-2028"])
     assert "année scolaire attendue sous la forme AAAA-AAAA" in capsys.readouterr().err
+
+
+def test_report_without_its_chart_font_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CLAS_DATABASE_URL", f"sqlite:///{tmp_path / 'clas.sqlite3'}")
+    monkeypatch.setenv("CLAS_REPORT__FONT_FILE", str(tmp_path / "absent.ttf"))
+
+    assert main(["report", "--year", "2026-2027", "--out", str(tmp_path / "bilan")]) == 4
+
+    err = capsys.readouterr().err
+    assert "police des graphiques du bilan absente" in err and "fonts-dejavu-core" in err
+    assert not (tmp_path / "bilan" / "bilan-clas-2026-2027.pdf").exists()
