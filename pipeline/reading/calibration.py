@@ -25,11 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import beta
-from sklearn.calibration import calibration_curve
 
 from pipeline.form.definition import FieldKind, form_v1
-from pipeline.reading.scan.constrained import FIELD_DECODERS, LISTED_COMBS
 from pipeline.settings import Settings
 from pipeline.settings.reading import ConstrainedSettings
 from schemas.extraction import Reader
@@ -104,6 +101,8 @@ class Fit:
 
 def decoder_of(field_name: str) -> str | None:
     """The constrained decoder's rule name for a field, or ``None`` when it has none."""
+    from pipeline.reading.scan.constrained import FIELD_DECODERS, LISTED_COMBS  # the readers: not for a run's start
+
     if field_name in FIELD_DECODERS:
         return FIELD_DECODERS[field_name][0]
     if field_name in LISTED_COMBS:
@@ -157,6 +156,8 @@ def reliability_table(scored: Sequence[tuple[float, bool]], bands: int = BANDS) 
     # calibration_curve's own binning: searchsorted on the inner edges, so 1.0 falls in the last band
     index = np.searchsorted(edges[1:-1], confidence, side="right")
     counts = np.bincount(index, minlength=bands)
+    from sklearn.calibration import calibration_curve  # scikit-learn: only when a table is drawn
+
     share, mean = calibration_curve(right, confidence, n_bins=bands, strategy="uniform", pos_label=1)
     filled = iter(zip(share, mean, strict=True))
     out = []
@@ -174,6 +175,8 @@ def error_upper_bound(wrong: int, count: int, confidence: float = 0.95) -> float
     """One-sided Clopper-Pearson upper bound of an error rate seen as ``wrong`` of ``count`` (1.0 when none)."""
     if count == 0:
         return 1.0
+    from scipy.stats import beta  # SciPy: only when thresholds are fitted, never for a run's start
+
     return 1.0 if wrong >= count else float(beta.ppf(confidence, wrong + 1, count - wrong))
 
 
