@@ -288,3 +288,29 @@ def test_the_form_page_shows_what_each_reader_read_and_which_rule_held_the_field
     assert "Pourquoi cette confiance" in page
     assert "Tesseract a lu « MARTlN » (41%)." in page and "PP-OCRv6 n'a rien lu." in page
     assert f"Règle : {FIELD_RULES['readers_differ'].fr}" in page
+
+
+def test_a_handwritten_field_read_against_its_lexicon_shows_the_constrained_reading_and_rule(
+        fresh_demo: DemoData) -> None:
+    from sqlalchemy import update
+
+    from pipeline.reading.rules import FIELD_RULES
+    from pipeline.store import FieldResultRow
+    from web.main import create_app
+
+    form = fresh_demo.forms["invalid_unknown_school-2"]
+    store = Store(fresh_demo.settings.database_url)
+    with store.session() as s:  # what the scan reader records for a handwritten first name it decoded
+        s.execute(update(FieldResultRow).where(FieldResultRow.form_id == form,
+                                               FieldResultRow.name == "pupil_first_name")
+                  .values(evidence={"readings": [{"reader": "tesseract", "value": "Iuiie", "score": 0.31},
+                                                 {"reader": "ppocr", "value": "Julie", "score": 0.88},
+                                                 {"reader": "ppocr_constrained", "value": "Julie", "score": 0.93}],
+                                    "rules": ["readers_differ", "constrained_first_name"]}))
+    store.close()
+    with TestClient(create_app(fresh_demo.settings)) as client:
+        login(client, "agent")
+        page = html.unescape(client.get(f"/review/{quote(form, safe='')}").text)
+    assert "PP-OCRv6 contraint aux valeurs permises du champ a lu « Julie » (93%)." in page
+    assert "Tesseract a lu « Iuiie » (31%)." in page
+    assert f"Règle : {FIELD_RULES['constrained_first_name'].fr}" in page
