@@ -86,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.progress import progress_line
     from flows.runner import with_reading_runner
     from pipeline.installation import MissingInstallError
-    from pipeline.intake.ingest import list_inbox
+    from pipeline.intake.ingest import list_inbox, skipped_inbox_entries
     from pipeline.reading.scan.second_reader import SecondReaderError
     from pipeline.settings import Settings
     from pipeline.stages import check_readers_installed
@@ -99,6 +99,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         print(f"Dossier introuvable : {inbox}", file=sys.stderr)
         return 2
+    skipped = skipped_inbox_entries(inbox)
+    if skipped:
+        print(f"{skipped} entrée(s) du dossier laissée(s) de côté sans être lue(s) : lien symbolique ou fichier "
+              "spécial (tube, périphérique). Y déposer les fichiers eux-mêmes.", file=sys.stderr)
     try:
         busy = _run_already_active(settings)
     except DatabaseLockedError as exc:

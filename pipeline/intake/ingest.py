@@ -7,13 +7,17 @@ owner-only permissions; nothing downstream reads the inbox again.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.intake.names import decode_fs_name, safe_filename
 from schemas.document import MediaType, ReceivedDocument
+
+logger = logging.getLogger(__name__)
 
 _MAGIC: tuple[tuple[bytes, int, MediaType], ...] = (
     (b"%PDF-", 0, MediaType.PDF),
@@ -63,15 +67,45 @@ def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:
 
 
 def list_inbox(folder: Path) -> list[Path]:
-    """Files to ingest in ``folder`` (recursively), in a stable order; hidden files excluded.
+    """Regular files to ingest in ``folder`` (recursively), in a stable order; hidden files excluded.
+
+    Symbolic links (to a file or a folder) and special files (FIFOs, devices, sockets) are never taken: a link
+    would copy whatever it points at, ``/etc/passwd`` say, into the kept originals, and a FIFO or a device
+    could hang the run. They are counted by :func:`skipped_inbox_entries` and logged, without their names.
 
     Raises:
         FileNotFoundError: The folder does not exist.
     """
     if not folder.is_dir():
         raise FileNotFoundError(f"inbox folder not found: {folder}")
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not any(
-        part.startswith(".") for part in p.relative_to(folder).parts))
+    files, skipped = _walk_inbox(folder)
+    if skipped:
+        logger.warning("inbox: %d link(s) or special file(s) left out", skipped)
+    return files
+
+
+def skipped_inbox_entries(folder: Path) -> int:
+    """How many symbolic links and special files :func:`list_inbox` leaves out of ``folder`` (0 if it is missing)."""
+    return _walk_inbox(folder)[1] if folder.is_dir() else 0
+
+
+def _walk_inbox(folder: Path) -> tuple[list[Path], int]:
+    files: list[Path] = []
+    skipped = 0
+    for root, dirs, names in os.walk(folder, followlinks=False):
+        for name in [d for d in dirs if not d.startswith(".") and os.path.islink(os.path.join(root, d))]:
+            skipped += 1
+            dirs.remove(name)
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if name.startswith("."):
+                continue
+            path = Path(root) / name
+            if stat.S_ISREG(path.lstat().st_mode):
+                files.append(path)
+            else:
+                skipped += 1
+    return sorted(files), skipped
 
 
 def received_name(path: Path) -> tuple[str, bool]:

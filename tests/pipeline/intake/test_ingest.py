@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from pipeline.intake.ingest import detect_media_type, ingest_file, list_inbox
+from pipeline.intake.ingest import detect_media_type, ingest_file, list_inbox, skipped_inbox_entries
 from schemas.document import MediaType
 
 
@@ -47,6 +48,21 @@ def test_list_inbox_is_sorted_and_skips_hidden_files(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "c.png").write_bytes(b"x")
     assert [p.relative_to(tmp_path).as_posix() for p in list_inbox(tmp_path)] == ["a.jpg", "b.pdf", "sub/c.png"]
+
+
+def test_links_and_special_files_are_never_taken_from_the_inbox(tmp_path: Path) -> None:
+    inbox, outside = tmp_path / "inbox", tmp_path / "outside"
+    (inbox / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(b"root:x:0:0")
+    (inbox / "fiche.pdf").write_bytes(b"%PDF-1.7")
+    (inbox / "passwd.pdf").symlink_to(outside / "secret.txt")  # would copy the target into the originals
+    (inbox / "linked-folder").symlink_to(outside, target_is_directory=True)
+    os.mkfifo(inbox / "sub" / "pipe.pdf")  # reading it would hang the run
+
+    assert [p.relative_to(inbox).as_posix() for p in list_inbox(inbox)] == ["fiche.pdf"]
+    assert skipped_inbox_entries(inbox) == 3
+    assert skipped_inbox_entries(tmp_path / "nope") == 0
 
 
 def test_missing_inbox_is_an_error(tmp_path: Path) -> None:
