@@ -676,6 +676,8 @@ def _school_year(text: str) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the yearly report (HTML and PDF, counts only, small counts hidden) for a school year."""
+    from sqlalchemy.engine import make_url
+
     from pipeline.deciding.directory import load_directory
     from pipeline.installation import MissingInstallError
     from pipeline.reporting.figures import yearly_report
@@ -685,6 +687,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     settings = Settings()
     year = args.year or settings.school_year
+    database = make_url(settings.database_url)
+    if database.get_backend_name() == "sqlite" and not Path(database.database or "").is_file():
+        # A mistyped path would create an empty database and a report of zero referrals for the CAF.
+        print(f"Base de données introuvable : {database.database} (CLAS_DATABASE_URL) ; aucun bilan écrit.",
+              file=sys.stderr)
+        return 2
     store = Store(settings.database_url, settings.database.busy_timeout_s)
     try:
         with store.session() as s:
@@ -696,6 +704,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     except MissingInstallError as exc:  # the charts' font: what to install, not a traceback
         print(str(exc), file=sys.stderr)
         return 4
+    except OSError as exc:  # --out is a file, or a folder that cannot be made
+        print(f"Impossible d'écrire le bilan dans {args.out} : {exc.strerror or type(exc).__name__}. "
+              "Donner avec --out un dossier où écrire.", file=sys.stderr)
+        return 2
     print(f"Bilan {year} : {report.total.text} fiche(s) ; écrit dans {files.html} et {files.pdf}")
     return 0
 

@@ -177,6 +177,7 @@ def test_wrong_values_are_refused_in_french(capsys: pytest.CaptureFixture[str]) 
 def test_report_writes_html_and_pdf_and_refuses_a_malformed_year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("CLAS_DATABASE_URL", f"sqlite:///{tmp_path / 'clas.sqlite3'}")
+    assert main(["migrate"]) == 0
     assert main(["report", "--year", "2026-2027", "--out", str(tmp_path / "bilan")]) == 0
     assert "Bilan 2026-2027 : 0 fiche(s)" in capsys.readouterr().out
     assert (tmp_path / "bilan" / "bilan-clas-2026-2027.pdf").read_bytes().startswith(b"%PDF")
@@ -190,9 +191,26 @@ def test_report_without_its_chart_font_says_what_to_install(tmp_path: Path, monk
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("CLAS_DATABASE_URL", f"sqlite:///{tmp_path / 'clas.sqlite3'}")
     monkeypatch.setenv("CLAS_REPORT__FONT_FILE", str(tmp_path / "absent.ttf"))
+    assert main(["migrate"]) == 0
 
     assert main(["report", "--year", "2026-2027", "--out", str(tmp_path / "bilan")]) == 4
 
     err = capsys.readouterr().err
     assert "police des graphiques du bilan absente" in err and "fonts-dejavu-core" in err
     assert not (tmp_path / "bilan" / "bilan-clas-2026-2027.pdf").exists()
+
+
+def test_report_refuses_a_missing_database_and_an_output_that_is_a_file(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CLAS_DATABASE_URL", f"sqlite:///{tmp_path / 'mistyped' / 'clas.sqlite3'}")
+    assert main(["report", "--out", str(tmp_path / "bilan")]) == 2
+    assert "Base de données introuvable" in capsys.readouterr().err
+    assert not (tmp_path / "mistyped").exists() and not (tmp_path / "bilan").exists()  # nothing made, no zero report
+
+    monkeypatch.setenv("CLAS_DATABASE_URL", f"sqlite:///{tmp_path / 'clas.sqlite3'}")
+    assert main(["migrate"]) == 0
+    taken = tmp_path / "a-file"
+    taken.write_text("x")
+    assert main(["report", "--out", str(taken)]) == 2
+    assert "Impossible d'écrire le bilan" in capsys.readouterr().err
