@@ -754,8 +754,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         from bench.verifications import simulated_verifications
 
         folder = Path(args.simulate)
-        records = simulated_verifications(folder, Path(args.truth) if args.truth else
-                                          folder.parent / f"{folder.name}_truth", settings)
+        truth = Path(args.truth) if args.truth else folder.parent / f"{folder.name}_truth"
+        for wanted in (folder, truth):
+            if not wanted.is_dir():
+                print(f"Dossier introuvable : {wanted} (--simulate DOSSIER, vérité dans --truth ou "
+                      "<DOSSIER>_truth)", file=sys.stderr)
+                return 2
+        records = simulated_verifications(folder, truth, settings)
     else:
         store = _store(settings)
         try:

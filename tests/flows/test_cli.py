@@ -214,3 +214,12 @@ def test_report_refuses_a_missing_database_and_an_output_that_is_a_file(tmp_path
     taken.write_text("x")
     assert main(["report", "--out", str(taken)]) == 2
     assert "Impossible d'écrire le bilan" in capsys.readouterr().err
+
+
+def test_calibrate_names_a_missing_simulation_folder_in_french(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["calibrate", "--simulate", str(tmp_path / "nope")]) == 2
+    assert f"Dossier introuvable : {tmp_path / 'nope'}" in capsys.readouterr().err
+    (tmp_path / "corpus").mkdir()
+    assert main(["calibrate", "--simulate", str(tmp_path / "corpus")]) == 2
+    assert f"Dossier introuvable : {tmp_path / 'corpus_truth'}" in capsys.readouterr().err
