@@ -92,6 +92,7 @@ REASON_LABELS_FR: dict[str, str] = {
     "document_memory": "lecture trop gourmande en mémoire",
     "ingest_io": "fichier illisible à la réception",
     "file_name_not_utf8": "nom de fichier illisible",
+    "empty_file": "fichier vide",
     "attachment_name_undecodable": "nom de pièce jointe illisible",
     "message_unreadable": "message illisible",
     "database_locked": "base de données verrouillée",

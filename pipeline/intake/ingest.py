@@ -35,6 +35,9 @@ _HEIC_BRANDS = (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis")
 NAME_NOT_UTF8_FR = ("Nom de fichier illisible (caractères d'un ancien encodage, pas UTF-8) : le fichier est gardé "
                     "en quarantaine sans être lu ; le renommer simplement (ex. fiche.pdf) et le redéposer, ou le "
                     "libérer après vérification.")
+EMPTY_FILE_FR = ("Fichier vide (0 octet) : l'envoi n'a rien transmis. Demander à l'école de renvoyer la fiche "
+                 "(PDF, JPEG, PNG ou TIFF).")
+"""Reason of an empty file, which is kept and quarantined, never read: « type non pris en charge » told nothing."""
 _EXTENSIONS = {MediaType.PDF: ".pdf", MediaType.JPEG: ".jpg", MediaType.PNG: ".png", MediaType.TIFF: ".tif",
                MediaType.HEIC: ".heic", MediaType.UNKNOWN: ".bin"}
 
@@ -123,7 +126,8 @@ def ingest_file(path: Path, source: str, originals_dir: Path, now: datetime | No
     """Record one received file and keep a copy of it.
 
     Its name is recorded as :func:`received_name` makes it; a name that was not UTF-8 sets
-    ``intake_reason`` (code ``file_name_not_utf8``): the file is kept and quarantined, never read.
+    ``intake_reason`` (code ``file_name_not_utf8``), and so does an empty file (``empty_file``): the file is kept
+    and quarantined, never read.
 
     Args:
         path: The file as received.
@@ -148,13 +152,16 @@ def ingest_file(path: Path, source: str, originals_dir: Path, now: datetime | No
         os.chmod(tmp, 0o600)
         os.replace(tmp, stored)  # atomic: a crash never leaves a half-written original
     name, was_utf8 = received_name(path)
+    size = path.stat().st_size
+    reason = (("file_name_not_utf8", NAME_NOT_UTF8_FR) if not was_utf8
+              else ("empty_file", EMPTY_FILE_FR) if size == 0 else None)
     return ReceivedDocument(
         sha256=digest,
         source=source,
         original_name=name,
         media_type=media_type,
-        size_bytes=path.stat().st_size,
+        size_bytes=size,
         received_at=now or datetime.now(UTC),
         stored_path=stored,
-        intake_reason=None if was_utf8 else ("file_name_not_utf8", NAME_NOT_UTF8_FR),
+        intake_reason=reason,
     )

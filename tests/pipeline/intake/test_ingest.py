@@ -68,3 +68,15 @@ def test_links_and_special_files_are_never_taken_from_the_inbox(tmp_path: Path) 
 def test_missing_inbox_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         list_inbox(tmp_path / "nope")
+
+
+def test_an_empty_file_is_kept_with_its_own_reason(tmp_path: Path) -> None:
+    (tmp_path / "fiche.pdf").write_bytes(b"")
+    (tmp_path / "fiche2.pdf").write_bytes(b"%PDF-1.7 x")
+
+    empty = ingest_file(tmp_path / "fiche.pdf", "folder", tmp_path / "originals")
+    full = ingest_file(tmp_path / "fiche2.pdf", "folder", tmp_path / "originals")
+
+    assert empty.intake_reason is not None and empty.intake_reason[0] == "empty_file"
+    assert "Fichier vide" in empty.intake_reason[1] and empty.stored_path.read_bytes() == b""
+    assert full.intake_reason is None
