@@ -86,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.progress import progress_line
     from flows.runner import with_reading_runner
     from pipeline.installation import MissingInstallError
-    from pipeline.intake.ingest import list_inbox, skipped_inbox_entries
+    from pipeline.intake.ingest import scan_inbox
     from pipeline.reading.scan.second_reader import SecondReaderError
     from pipeline.settings import Settings
     from pipeline.stages import check_readers_installed
@@ -95,11 +95,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings()
     inbox = Path(args.inbox) if args.inbox else settings.inbox_dir
     try:
-        total = len(list_inbox(inbox))
+        files, skipped = scan_inbox(inbox)
     except FileNotFoundError:
         print(f"Dossier introuvable : {inbox}", file=sys.stderr)
         return 2
-    skipped = skipped_inbox_entries(inbox)
+    total = len(files)
     if skipped:
         print(f"{skipped} entrée(s) du dossier laissée(s) de côté sans être lue(s) : lien symbolique ou fichier "
               "spécial (tube, périphérique). Y déposer les fichiers eux-mêmes.", file=sys.stderr)

@@ -74,25 +74,22 @@ def list_inbox(folder: Path) -> list[Path]:
 
     Symbolic links (to a file or a folder) and special files (FIFOs, devices, sockets) are never taken: a link
     would copy whatever it points at, ``/etc/passwd`` say, into the kept originals, and a FIFO or a device
-    could hang the run. They are counted by :func:`skipped_inbox_entries` and logged, without their names.
+    could hang the run. They are counted by :func:`scan_inbox` and logged, without their names.
+
+    Raises:
+        FileNotFoundError: The folder does not exist.
+    """
+    return scan_inbox(folder)[0]
+
+
+def scan_inbox(folder: Path) -> tuple[list[Path], int]:
+    """``(the files of list_inbox, how many links and special files were left out)``, in one walk of ``folder``.
 
     Raises:
         FileNotFoundError: The folder does not exist.
     """
     if not folder.is_dir():
         raise FileNotFoundError(f"inbox folder not found: {folder}")
-    files, skipped = _walk_inbox(folder)
-    if skipped:
-        logger.warning("inbox: %d link(s) or special file(s) left out", skipped)
-    return files
-
-
-def skipped_inbox_entries(folder: Path) -> int:
-    """How many symbolic links and special files :func:`list_inbox` leaves out of ``folder`` (0 if it is missing)."""
-    return _walk_inbox(folder)[1] if folder.is_dir() else 0
-
-
-def _walk_inbox(folder: Path) -> tuple[list[Path], int]:
     files: list[Path] = []
     skipped = 0
     for root, dirs, names in os.walk(folder, followlinks=False):
@@ -108,6 +105,8 @@ def _walk_inbox(folder: Path) -> tuple[list[Path], int]:
                 files.append(path)
             else:
                 skipped += 1
+    if skipped:
+        logger.warning("inbox: %d link(s) or special file(s) left out", skipped)
     return sorted(files), skipped
 
 

@@ -21,6 +21,7 @@ import json
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +108,13 @@ def decoder_of(field_name: str) -> str | None:
         return FIELD_DECODERS[field_name][0]
     if field_name in LISTED_COMBS:
         return "constrained_postcode"
-    kinds = {f.name: f.kind for f in form_v1().fields}
-    return "constrained_digits" if kinds.get(field_name) in (FieldKind.DATE, FieldKind.PHONE) else None
+    return "constrained_digits" if _field_kinds().get(field_name) in (FieldKind.DATE, FieldKind.PHONE) else None
+
+
+@cache
+def _field_kinds() -> dict[str, FieldKind]:
+    """Field name → kind on form version 1, built once (:func:`decoder_of` runs once per verified field)."""
+    return {f.name: f.kind for f in form_v1().fields}
 
 
 def same_value(a: object, b: object) -> bool:
