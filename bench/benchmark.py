@@ -57,7 +57,7 @@ from pipeline.deciding.fields import clean_text_value
 from pipeline.deciding.towns import load_towns, squeeze
 from pipeline.deciding.validate import parse_school_year
 from pipeline.errors import ClasError
-from pipeline.form.definition import FieldKind, FormDefinition, form_v1
+from pipeline.form.definition import Field, FieldKind, FormDefinition, form_v1
 from pipeline.intake.ingest import ingest_file
 from pipeline.reading.calibration import reliability_table
 from pipeline.reading.document import DocumentReading, read_received
@@ -191,6 +191,24 @@ def add_stage_seconds(a: dict[str, float], b: dict[str, float]) -> dict[str, flo
     return {k: a.get(k, 0.0) + b.get(k, 0.0) for k in [*a, *(k for k in b if k not in a)]}
 
 
+def comparable(field: Field, value: RawValue, directory: Directory | None = None) -> RawValue:
+    """A field's value as the benchmark compares it with the truth: normalised (:func:`normalise_value`), then, for
+    the fields whose text names a thing, the thing it designates (a school of ``directory``, a town, a school
+    year, languages case aside), so that two spellings of one value are one value.
+
+    Args:
+        field: The form field.
+        value: A raw value, read or true.
+        directory: The city's directory; without it a school name is compared as text.
+    """
+    value = normalise_value(field.kind, value)
+    if field.name == "school_name" and directory is not None:
+        return _school_designated(value, directory)
+    designate = {"pupil_town": _town_designated, "school_year": _school_year_designated,
+                 "home_languages": _languages_designated}.get(field.name)
+    return designate(value) if designate else value
+
+
 def _school_designated(value: RawValue, directory: Directory) -> RawValue:
     """The directory school a written school name designates (its id), or the text when none does."""
     if not isinstance(value, str) or not value:
@@ -215,6 +233,13 @@ def _school_year_designated(value: RawValue) -> RawValue:
         return value
     years = parse_school_year(value)
     return f"year:{years[0]}-{years[1]}" if years else value
+
+
+def _languages_designated(value: RawValue) -> RawValue:
+    """Home languages case aside: a language's name means the same in any case (French writes it in lower case, the
+    value decoded from a hand is kept so, ``pipeline.reading.scan.constrained.CASELESS_RULES``; a form may write
+    ``Français, arabe``)."""
+    return value.casefold() if isinstance(value, str) else value
 
 
 def bare_tesseract_seconds(image_paths: Sequence[Path]) -> float:
@@ -373,14 +398,8 @@ def score_form(decision: Decision, values: dict[str, RawValue], pages: Sequence[
     for field in definition.fields:
         if field.page not in pages or decision.form is None:
             continue
-        got = normalise_value(field.kind, decision.form.fields[field.name].value)
-        want = normalise_value(field.kind, values[field.name])
-        if field.name == "school_name":
-            got, want = _school_designated(got, directory), _school_designated(want, directory)
-        if field.name == "pupil_town":
-            got, want = _town_designated(got), _town_designated(want)
-        if field.name == "school_year":
-            got, want = _school_year_designated(got), _school_year_designated(want)
+        got = comparable(field, decision.form.fields[field.name].value, directory)
+        want = comparable(field, values[field.name], directory)
         figures.fields += 1
         figures.fields_exact += got == want
         figures.scored.append((decision.form.fields[field.name].confidence, got == want))

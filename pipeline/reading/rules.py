@@ -116,6 +116,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.EVIDENCE, ("home_languages",), "pipeline.reading.scan.constrained.decode_zone",
         "écrit à la main ; l'image se lit comme des noms de langues (liste CLDR), nettement mieux que tout autre, "
         "et proche de la lecture libre : ce sont eux qui sont retenus."),
+    "constrained_school_year": FieldRule(
+        Effect.EVIDENCE, ("school_year",), "pipeline.reading.scan.constrained.decode_zone",
+        "écrit à la main ; l'image se lit comme l'année scolaire en cours (ou celle d'avant ou d'après), nettement "
+        "mieux que toute autre, et proche de la lecture libre : c'est elle qui est retenue."),
     "constrained_digits": FieldRule(
         Effect.EVIDENCE, ("date", "phone"), "pipeline.reading.scan.constrained.decode_digits",
         "écrit à la main ; lus comme des chiffres seulement, ils remplissent toutes les cases, ont la forme "

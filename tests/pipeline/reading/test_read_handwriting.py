@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.benchmark import normalise_value
+from bench.benchmark import comparable
 from pipeline.deciding.decide import Decision, decide_form
 from pipeline.deciding.directory import load_directory, match_school
 from pipeline.form.definition import FieldKind, form_v1
@@ -60,9 +60,9 @@ def test_every_handwritten_value_is_right_or_below_the_review_threshold(kind: Sa
             field = definition.field(name)
             if field.is_tick or field.kind is FieldKind.SIGNATURE:
                 continue
-            want = normalise_value(field.kind, truth[name])  # type: ignore[index]
+            want = comparable(field, truth[name])  # type: ignore[index]
             if got.confidence >= threshold:
-                assert normalise_value(field.kind, got.value) == want, f"{name} accepted wrong"
+                assert comparable(field, got.value) == want, f"{name} accepted wrong"
                 decoded = bool(got.rules) and got.rules[-1] in CONSTRAINED_RULES
                 confident_right += want is not None and not decoded
                 if want is not None and field.kind in (FieldKind.TEXT, FieldKind.EMAIL):
@@ -93,8 +93,8 @@ def test_handwritten_form_goes_to_review_with_its_doubtful_fields_and_crops(
     assert {"pupil_first_name", "home_languages"} <= decoded
     for name in decoded:
         field = decision.form.fields[name]
-        assert name not in doubtful and normalise_value(form_v1().field(name).kind, field.value) == normalise_value(
-            form_v1().field(name).kind, truth[name])  # type: ignore[index]
+        assert name not in doubtful and comparable(form_v1().field(name), field.value) == comparable(
+            form_v1().field(name), truth[name])  # type: ignore[index]
     assert written - {"pupil_town", "school_name"} - decoded <= doubtful
     for name in ("pupil_town", "pupil_postcode", "school_name"):
         assert name not in doubtful and decision.form is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -57,11 +58,33 @@ def test_a_listed_value_the_ink_spells_is_accepted(context: Context) -> None:
         assert reading.rule == FIELD_DECODERS[field_name][0]
 
 
-def test_a_capital_the_ink_does_not_tell_leaves_the_field_to_a_person(context: Context) -> None:
-    # « Arabe, français » and « arabe, français » differ by one letter's case, which this hand barely shows.
-    reading = _decode("home_languages", "Arabe, français", context)
+def test_languages_are_kept_in_lower_case_whatever_case_the_hand_wrote(context: Context) -> None:
+    # « Arabe, français » and « arabe, français » differ by one letter's case, which this hand barely shows: both
+    # are the same value, which French writes in lower case.
+    for written, kept in (("Arabe, français", "arabe, français"), ("FRANÇAIS", "français"),
+                          ("Français, turc", "français, turc")):
+        reading = _decode("home_languages", written, context)
 
-    assert reading.value == "Arabe, français" and not reading.accepted
+        assert (reading.value, reading.accepted) == (kept, True), written
+
+
+def test_a_given_name_keeps_its_case_rivals(context: Context) -> None:
+    # For a name the case written is the value: a rival differing only by case is scored apart.
+    reading = _decode("pupil_first_name", "Lucas", context)
+
+    assert reading.value == "Lucas" and reading.accepted
+
+
+def test_the_school_year_is_the_one_in_progress_or_a_neighbour() -> None:
+    december = Context(None, (), OcrSettings(), date(2026, 12, 5))
+    july = Context(None, (), OcrSettings(), date(2027, 7, 10))
+
+    assert (_decode("school_year", "2026-2027", december).value, _decode("school_year", "2026-2027",
+                                                                          december).accepted) == ("2026-2027", True)
+    assert _decode("school_year", "2025-2026", december).accepted  # last year's form, sent late: the validator says
+    assert _decode("school_year", "2026-2027", july).accepted  # July still belongs to the year that began in 2026
+    far = _decode("school_year", "2031-2032", december)
+    assert far.value != "2031-2032" and not far.accepted  # never forced onto a listed year
 
 
 def test_a_name_missing_from_the_lexicon_is_not_forced_onto_its_neighbour(context: Context) -> None:
