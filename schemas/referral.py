@@ -239,8 +239,8 @@ class Referral(BaseModel):
         criteria_other_text: The "Autre" criterion's text, if any.
         observations: Free observations.
         guardians: Guardian 1, then guardian 2 if given.
-        home_languages: Languages spoken at home, as written (in lower case when decoded from a hand against the CLDR names:
-            ``pipeline.reading.scan.constrained.CASELESS_RULES``).
+        home_languages: Languages spoken at home, as written (in lower case when decoded from a hand against the
+            CLDR names: ``pipeline.reading.scan.constrained.CASELESS_RULES``).
         interpreter_needed: ``True``/``False`` if ticked, else ``None``.
         agreements: The family's consent block.
     """

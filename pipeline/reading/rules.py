@@ -120,6 +120,11 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.EVIDENCE, ("school_year",), "pipeline.reading.scan.constrained.decode_zone",
         "écrit à la main ; l'image se lit comme l'année scolaire en cours (ou celle d'avant ou d'après), nettement "
         "mieux que toute autre, et proche de la lecture libre : c'est elle qui est retenue."),
+    "constrained_email": FieldRule(
+        Effect.EVIDENCE, ("guardian1_email", "guardian2_email"), "pipeline.reading.scan.constrained.decode_zone",
+        "écrit à la main ; l'image se lit comme une adresse faite des nom et prénom du responsable lus sur la même "
+        "page, chez un fournisseur de messagerie courant, nettement mieux que toute autre, et proche de la lecture "
+        "libre : c'est elle qui est retenue."),
     "constrained_digits": FieldRule(
         Effect.EVIDENCE, ("date", "phone"), "pipeline.reading.scan.constrained.decode_digits",
         "écrit à la main ; lus comme des chiffres seulement, ils remplissent toutes les cases, ont la forme "

@@ -325,6 +325,10 @@ class ConstrainedSettings(BaseModel):
     """Least lead, in per-character log-likelihood (natural log), of the best allowed value over the next
     different one: two names the ink cannot tell apart are left to a person (``Jude``/``Jade`` 0.35 on the devset;
     right values accepted led by 1.2-9.5)."""
+    min_whole_margin: float = 5.0
+    """Least lead of the best allowed value over the next one, in log-likelihood of the whole value (natural log),
+    for the decoders that measure it so (``constrained.WHOLE_MARGIN_RULES``: e-mail addresses): ``min_margin`` over
+    a five-letter name."""
     max_edits: int = 3
     """Most character edits (Levenshtein, case folded) between the accepted value and the unconstrained
     reading: a value the ink does not spell is not forced onto it ("read, not forced", issue 18). 3 lets a long
@@ -353,6 +357,14 @@ class ConstrainedSettings(BaseModel):
     ``Settings.directory_file``)."""
     towns_file: Path = _CONFIG_DIR / "towns.toml"
     """The towns lexicon a town zone and the postcode are decoded against (``pipeline.deciding.towns``)."""
+    mail_domains: tuple[str, ...] = (
+        "gmail.com", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr", "neuf.fr", "laposte.net", "hotmail.fr",
+        "hotmail.com", "live.fr", "outlook.fr", "outlook.com", "yahoo.fr", "yahoo.com", "icloud.com", "bbox.fr",
+        "aol.com", "gmx.fr")
+    """Mail domains a guardian's handwritten address is decoded against (``constrained.email_values``): the
+    consumer mailboxes of France's main access providers (Orange and its former Wanadoo, Free, SFR and its former
+    Neuf, Bouygues' Bbox, La Poste) and the international webmails French households use. An address at another
+    domain is never accepted by decoding: it stays with a person. A city sets its own list here."""
     fitted: tuple[tuple[str, float], ...] = ()
     """Acceptance thresholds fitted by ``clas-referrals calibrate`` (rule name → lowest per-character probability),
     which replace ``min_char_probability`` for their kind; the nightly run reads them from the data folder's

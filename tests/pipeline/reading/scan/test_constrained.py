@@ -20,6 +20,7 @@ from pipeline.reading.scan.constrained import (
     decode_digits,
     decode_zone,
     page_context,
+    page_names,
 )
 from pipeline.reading.scan.second_reader import read_lines
 from pipeline.settings import OcrSettings
@@ -160,3 +161,35 @@ def test_teachers_come_only_from_confidently_read_referrer_fields() -> None:
 
     assert page_context({"class_level": level, "referrer_email": sure}, ocr) == Context("CM2", ("Roux",), ocr)
     assert page_context({"class_level": level, "referrer_email": held}, ocr).teachers == ()
+
+
+def test_a_guardians_address_is_read_against_the_names_the_page_reads() -> None:
+    names = {"guardian1_first_name": ("Odette",), "guardian1_surname": ("LEMAIRE", "LEMA1RE")}
+    context = Context(None, (), OcrSettings(), date(2026, 12, 5), names)
+
+    for written in ("odette.lemaire48@wanadoo.fr", "odettelemaire@orange.fr", "lemaire.odette@free.fr"):
+        reading = _decode("guardian1_email", written, context)
+        assert (reading.value, reading.accepted, reading.rule) == (written, True, "constrained_email"), written
+    # Another surname than the page's, a domain off the list: the nearest address is never forced onto the ink.
+    for written in ("odette.lemoine@orange.fr", "odette.lemaire@monfai.fr"):
+        reading = _decode("guardian1_email", written, context)
+        assert reading.value != written and not reading.accepted, written
+
+
+def test_no_address_is_built_without_both_names() -> None:
+    context = Context(None, (), OcrSettings(), date(2026, 12, 5), {"guardian1_first_name": ("Odette",)})
+    line = read_lines([_hand_line("odette.lemaire@orange.fr")])[0]
+
+    assert decode_zone(form_v1().field("guardian1_email"), line, context) is None
+    assert decode_zone(form_v1().field("referrer_email"), line, context) is None  # its owner's name is on page 2
+
+
+def test_the_page_names_are_every_readers_spelling_of_a_name() -> None:
+    surname = ExtractedField(name="guardian1_surname", value="Lemaire", confidence=0.3, source=Source.OCR, page=2,
+                             zone=ZONE, readings=(ReaderReading(reader=Reader.TESSERACT, value="Lema1re"),
+                                                  ReaderReading(reader=Reader.PPOCR, value="LEMAIRE")))
+    email = ExtractedField(name="guardian1_email", value="x@y.fr", confidence=0.3, source=Source.OCR, page=2,
+                           zone=ZONE)
+
+    assert page_names({"guardian1_surname": surname, "guardian1_email": email}) == {
+        "guardian1_surname": ("LEMAIRE", "Lemaire")}
