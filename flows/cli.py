@@ -17,6 +17,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
+
 from flows.argparse_fr import entier, use_french
 from pipeline.settings import PROJECT_DIR
 
@@ -928,9 +930,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``clas-referrals``."""
+    """Entry point of ``clas-referrals``.
+
+    A setting that does not validate (``CLAS_*`` environment variables) is named on stderr in French with what
+    it must be, and the command exits 2, before anything is read or written.
+    """
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except ValidationError as exc:
+        if not exc.title.endswith("Settings"):  # the settings models (pipeline.settings) all end so
+            raise
+        print(settings_error_fr(exc), file=sys.stderr)
+        return 2
+
+
+def settings_error_fr(exc: ValidationError) -> str:
+    """A French message naming each setting that did not validate, as its ``CLAS_`` variable, and why (pydantic's
+    own message, in English, after it: it states the constraint)."""
+    lines = ["Configuration invalide : corriger ces réglages (variables d'environnement) puis relancer."]
+    for error in exc.errors():
+        path = "__".join(str(part) for part in error["loc"]).upper()
+        variable = f"CLAS_{path}" if path else "CLAS_*"
+        lines.append(f"  - {variable} : valeur refusée ({error['msg']})")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,11 @@ owner-only permissions; nothing downstream reads the inbox again.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
-import shutil
+import secrets
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,25 +138,41 @@ def ingest_file(path: Path, source: str, originals_dir: Path, now: datetime | No
     Returns:
         The document record; its identity is the SHA-256 of the bytes.
 
+    The file is opened once, without following a symbolic link, and read once: its hash, its type and the kept
+    copy all come from the same bytes, so a file swapped or rewritten while it is taken in cannot leave a copy
+    that differs from its recorded identity, nor a link copy whatever it points at.
+
     Raises:
-        OSError: The file cannot be read or the copy cannot be written.
+        OSError: The file cannot be read, is a symbolic link (``ELOOP``) or not a regular file, or the copy cannot
+            be written.
     """
-    digest = sha256_file(path)
-    with path.open("rb") as fh:
-        media_type = detect_media_type(fh.read(1024))
     originals_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stored = originals_dir / f"{digest}{_EXTENSIONS[media_type]}"
-    if not stored.exists():
-        tmp = stored.with_suffix(stored.suffix + ".part")
-        shutil.copyfile(path, tmp)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, stored)  # atomic: a crash never leaves a half-written original
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        tmp = originals_dir / f".incoming-{os.getpid()}-{secrets.token_hex(8)}.part"
+        digest, head, size = hashlib.sha256(), b"", 0
+        try:
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+                while chunk := fh.read(1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    head += chunk[:1024 - len(head)]
+                    size += len(chunk)
+            media_type = detect_media_type(head)
+            stored = originals_dir / f"{digest.hexdigest()}{_EXTENSIONS[media_type]}"
+            if stored.exists():
+                tmp.unlink()
+            else:
+                os.replace(tmp, stored)  # atomic: a crash never leaves a half-written original
+        finally:
+            tmp.unlink(missing_ok=True)
     name, was_utf8 = received_name(path)
-    size = path.stat().st_size
     reason = (("file_name_not_utf8", NAME_NOT_UTF8_FR) if not was_utf8
               else ("empty_file", EMPTY_FILE_FR) if size == 0 else None)
     return ReceivedDocument(
-        sha256=digest,
+        sha256=digest.hexdigest(),
         source=source,
         original_name=name,
         media_type=media_type,

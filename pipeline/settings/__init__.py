@@ -257,7 +257,7 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_DIR / "var" / "data"
     inbox_dir: Path = PROJECT_DIR / "samples" / "inbox"
     directory_file: Path = PACKAGE_DIR / "config" / "directory.toml"
-    school_year: str = "2026-2027"
+    school_year: str = Field(default="2026-2027", pattern=r"^\d{4}-\d{4}$")
     secret_key: str = "dev-only-change-me"
     omr: OmrSettings = OmrSettings()
     ocr: OcrSettings = OcrSettings()
@@ -277,7 +277,11 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.environment != "development" and self.secret_key == "dev-only-change-me":
-            raise ValueError("CLAS_SECRET_KEY must be set outside development")
+            raise ValueError("CLAS_SECRET_KEY doit être défini hors développement")  # shown to the administrator
+        start, end = (int(y) for y in self.school_year.split("-"))
+        if end != start + 1:
+            raise ValueError(f"CLAS_SCHOOL_YEAR : deux années qui se suivent, comme 2026-2027 "
+                             f"(reçu {self.school_year})")
         return self
 
 

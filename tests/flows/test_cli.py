@@ -76,6 +76,24 @@ def test_missing_inbox_says_so_in_french(tmp_path: Path) -> None:
     assert "Dossier introuvable" in proc.stderr
 
 
+@pytest.mark.parametrize(("variables", "named"), [
+    ({"CLAS_SCHOOL_YEAR": "2026-2028"}, "deux années qui se suivent"),
+    ({"CLAS_SCHOOL_YEAR": "26-27"}, "CLAS_SCHOOL_YEAR"),
+    ({"CLAS_ENVIRONMENT": "production"}, "CLAS_SECRET_KEY doit être défini"),
+])
+def test_a_setting_that_does_not_validate_is_named_in_french_before_anything_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        variables: dict[str, str], named: str) -> None:
+    monkeypatch.setenv("CLAS_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+
+    assert main(["run", "--inbox", str(SAMPLES_INBOX)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Configuration invalide") and named in err and "Traceback" not in err
+    assert not (tmp_path / "db.sqlite3").exists()  # nothing was written
+
+
 def test_kind_groups_and_kinds_are_expanded_and_an_unknown_name_is_refused_in_french() -> None:
     from flows.cli import kinds_named
     from samples.kinds import KIND_GROUPS, SampleKind

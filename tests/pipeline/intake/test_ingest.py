@@ -42,6 +42,34 @@ def test_ingest_keeps_an_owner_only_copy_named_by_hash(tmp_path: Path) -> None:
     assert stat.S_IMODE(doc.stored_path.stat().st_mode) == 0o600
 
 
+def test_a_link_or_a_fifo_handed_to_ingest_is_refused_and_nothing_is_kept(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.pdf"
+    secret.write_bytes(b"%PDF-1.4\n% not the school's\n")
+    link, fifo = tmp_path / "fiche.pdf", tmp_path / "tube.pdf"
+    link.symlink_to(secret)
+    os.mkfifo(fifo)
+    originals = tmp_path / "originals"
+
+    with pytest.raises(OSError):
+        ingest_file(link, "folder:test", originals)  # swapped for a link after the inbox was listed
+    with pytest.raises(OSError):
+        ingest_file(fifo, "folder:test", originals)  # would hang a reader that waits for a writer
+    assert list(originals.iterdir()) == []  # no copy, no leftover part file
+
+
+def test_the_same_bytes_twice_keep_one_copy(tmp_path: Path) -> None:
+    data = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8000  # over a 1 MiB read
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    first.write_bytes(data)
+    second.write_bytes(data)
+
+    docs = [ingest_file(p, "folder:test", tmp_path / "originals") for p in (first, second)]
+
+    assert {d.sha256 for d in docs} == {hashlib.sha256(data).hexdigest()} and docs[0].size_bytes == len(data)
+    assert [p.name for p in (tmp_path / "originals").iterdir()] == [f"{docs[0].sha256}.png"]
+    assert docs[0].stored_path.read_bytes() == data
+
+
 def test_list_inbox_is_sorted_and_skips_hidden_files(tmp_path: Path) -> None:
     for name in ("b.pdf", "a.jpg", ".DS_Store"):
         (tmp_path / name).write_bytes(b"x")
