@@ -678,7 +678,6 @@ def _school_year(text: str) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the yearly report (HTML and PDF, counts only, small counts hidden) for a school year."""
-    from sqlalchemy.engine import make_url
 
     from pipeline.deciding.directory import load_directory
     from pipeline.installation import MissingInstallError
@@ -689,11 +688,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     settings = Settings()
     year = args.year or settings.school_year
-    database = make_url(settings.database_url)
-    if database.get_backend_name() == "sqlite" and not Path(database.database or "").is_file():
-        # A mistyped path would create an empty database and a report of zero referrals for the CAF.
-        print(f"Base de données introuvable : {database.database} (CLAS_DATABASE_URL) ; aucun bilan écrit.",
-              file=sys.stderr)
+    # A mistyped path would create an empty database and a report of zero referrals for the CAF.
+    if not _sqlite_database_exists(settings, "aucun bilan écrit"):
         return 2
     store = Store(settings.database_url, settings.database.busy_timeout_s)
     try:
@@ -736,6 +732,20 @@ def cmd_notify(_args: argparse.Namespace) -> int:
     return 0 if not (done.failed or done.uncertain) else 1
 
 
+def _sqlite_database_exists(settings: Settings, consequence_fr: str) -> bool:
+    """Whether the store a reading command opens exists; a SQLite file that does not is named on stderr, in French,
+    with ``consequence_fr``. Opening it would create an empty store and report on nothing. Other back ends
+    (PostgreSQL) are not checked here: connecting never creates one."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(settings.database_url)
+    if database.get_backend_name() == "sqlite" and not Path(database.database or "").is_file():
+        print(f"Base de données introuvable : {database.database} (CLAS_DATABASE_URL) ; {consequence_fr}.",
+              file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit constrained decoding's acceptance per field kind from verified fields and print the reliability table
     (``pipeline.reading.calibration``); ``--simulate`` verifies a generated corpus from its truth instead."""
@@ -764,12 +774,19 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 return 2
         records = simulated_verifications(folder, truth, settings)
     else:
+        if not _sqlite_database_exists(settings, "aucun seuil écrit"):
+            return 2
         store = _store(settings)
         try:
             records = store.field_verifications()
         finally:
             store.close()
     points = labelled_points(records)
+    if not points:
+        # Nothing to fit: the thresholds in force (the settings', or an earlier fit) are left as they are.
+        print("Aucun champ vérifié sur le bureau de vérification pour l'instant : rien à ajuster, les seuils en "
+              "vigueur sont gardés.", file=sys.stderr)
+        return 0
     console = Console(width=max(Console().width, 120))  # never truncate a kind's name or a figure
     console.print(_bands_table(f"Fiabilité du décodage contraint ({len(points)} champ(s) vérifié(s))", "probabilité",
                                [(p.probability, p.right) for p in points]))

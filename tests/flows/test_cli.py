@@ -241,3 +241,16 @@ def test_calibrate_names_a_missing_simulation_folder_in_french(tmp_path: Path,
     (tmp_path / "corpus").mkdir()
     assert main(["calibrate", "--simulate", str(tmp_path / "corpus")]) == 2
     assert f"Dossier introuvable : {tmp_path / 'corpus_truth'}" in capsys.readouterr().err
+
+
+def test_calibrate_refuses_a_missing_store_and_writes_nothing_without_verifications(
+        settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    database = settings.database_url.removeprefix("sqlite:///")
+    thresholds = settings.data_dir / "calibration.json"
+
+    assert main(["calibrate"]) == 2  # a mistyped CLAS_DATABASE_URL: no empty store created
+    assert "Base de données introuvable" in capsys.readouterr().err and not Path(database).exists()
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+    assert main(["calibrate"]) == 0
+    assert "Aucun champ vérifié" in capsys.readouterr().err and not thresholds.exists()
