@@ -257,8 +257,10 @@ def shortlist(reading: str, values: Sequence[str] | frozenset[str], settings: Co
 
     Scoring is then done on those only: a value farther than ``settings.max_edits`` is never accepted, so the
     shortlist bounds time, not what may be accepted."""
-    folded = {v.casefold(): v for v in values}
-    found = extract(reading.casefold(), list(folded), scorer=Levenshtein.distance, limit=limit or settings.shortlist)
+    # Sorted: the values come from sets, and values tied at the cut-off must not depend on the process's hash seed
+    # (a given name's evidence changed between runs of the same page: ``Lina``, ``Livia``).
+    folded = {v.casefold(): v for v in sorted(values)}
+    found = extract(reading.casefold(), sorted(folded), scorer=Levenshtein.distance, limit=limit or settings.shortlist)
     return [folded[v] for v, _, _ in found]
 
 

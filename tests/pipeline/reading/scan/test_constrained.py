@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -193,3 +196,14 @@ def test_the_page_names_are_every_readers_spelling_of_a_name() -> None:
 
     assert page_names({"guardian1_surname": surname, "guardian1_email": email}) == {
         "guardian1_surname": ("LEMAIRE", "Lemaire")}
+
+
+def test_the_shortlist_does_not_depend_on_the_hash_seed() -> None:
+    # Given names come from a set: values tied at the shortlist's cut-off once depended on the process's hash seed.
+    code = ("from pipeline.reading.lexicon import first_names; from pipeline.settings import OcrSettings;"
+            "from pipeline.reading.scan.constrained import shortlist; o = OcrSettings();"
+            "print(shortlist('Lia', first_names(o.first_names_file).words, o.constrained))")
+    outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}, timeout=120).stdout for seed in "012"}
+
+    assert len(outputs) == 1 and "Lia" in outputs.pop()
