@@ -38,7 +38,7 @@ from schemas.document import OUTCOME_LABELS_FR, REASON_LABELS_FR, Outcome, Recei
 if TYPE_CHECKING:
     from pipeline.deciding.decide import Decision
     from pipeline.reading.document import DocumentReading, Reason
-    from pipeline.reading.extract import PageResult
+    from pipeline.reading.pages import PageResult
 
 # The readers and the deciding stage are imported where they are used, not here (issue 19): importing them
 # costs about 2 s (the comb digit model's scikit-learn), which a run over an empty inbox, the mailbox's
