@@ -85,9 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.nightly import nightly
     from flows.progress import progress_line
     from flows.runner import with_reading_runner
-    from pipeline.installation import MissingInstallError
+    from pipeline.installation import MissingInstallError, SecondReaderError
     from pipeline.intake.ingest import scan_inbox
-    from pipeline.reading.scan.second_reader import SecondReaderError
     from pipeline.settings import Settings
     from pipeline.stages import check_readers_installed
     from pipeline.store import DatabaseLockedError, RunAlreadyActiveError
@@ -111,8 +110,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if busy is not None:
         print(busy, file=sys.stderr)
         return 3
-    try:  # before Prefect starts, so that the message is all the user sees
-        check_readers_installed(settings)
+    try:  # before Prefect starts, so that the message is all the user sees; an empty inbox reads nothing
+        if total:
+            check_readers_installed(settings)
     except (MissingInstallError, SecondReaderError) as exc:  # the installation
         print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
         return 4

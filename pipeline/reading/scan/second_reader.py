@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.installation import SecondReaderError
+
 log = logging.getLogger(__name__)
 
 MODEL_FILE = "PP-OCRv6_rec_small.onnx"
@@ -38,29 +40,6 @@ trained on line crops with a little margin, and a crop cut at the ink loses its 
 INK_GREY_MAX = 160
 """Grey level (0-255) under which a pixel of a crop counts as ink when trimming it to its writing (the
 crops are ``paper_to_white`` pages: paper is 255)."""
-
-
-class SecondReaderError(RuntimeError):
-    """The second reader's model is missing or is not the file this version was measured with.
-
-    An installation fault, not a document's: not a :class:`~pipeline.errors.ClasError`, so no document is
-    quarantined for it; the run stops before reading (:func:`pipeline.stages.run_context`).
-
-    Attributes:
-        path: Where the model was looked for.
-        reason_fr: What staff are told.
-    """
-
-    def __init__(self, message: str, path: Path) -> None:
-        """Create the error; see the class docstring for the attributes."""
-        super().__init__(message)
-        self.path = path
-        self.reason_fr = (f"Le modèle du second lecteur (PP-OCRv6) est absent ou n'est pas celui qui a été mesuré "
-                          f"({path}) : réinstaller le paquet Python rapidocr avec `make venv`.")
-
-    def __reduce__(self) -> tuple[type[SecondReaderError], tuple[str, Path]]:
-        """Pickle from the arguments, so a worker process sends the error back whole."""
-        return (type(self), (str(self), self.path))
 
 
 @dataclass(frozen=True)
