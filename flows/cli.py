@@ -412,6 +412,9 @@ def _bench_scale(args: argparse.Namespace) -> int:
                       f"{run.peak_pss_mib:.0f}", f"{run.peak_rss_mib:.0f}", str(run.peak_processes),
                       "oui" if run.outcomes.get("balanced") else "NON")
     console.print(table)
+    console.print("Serveur Prefect : temporaire, démarré par la commande (compté dans la mémoire)"
+                  if figures.prefect_server == "temporary" else
+                  f"Serveur Prefect : {figures.prefect_server}, hors de l'arbre des processus (non compté)")
     for run in figures.runs:
         parts = ", ".join(f"{role} {mib:.0f}" for role, mib in run.peak_by_role.items())
         console.print(f"Mémoire au maximum sur {run.workers} travailleur(s), PSS en Mio : {parts}")
