@@ -86,6 +86,9 @@ class ScaleFigures:
         generation_s: Seconds spent generating them (not part of any run).
         runs: One run per worker count, in the order run.
         speedup: Wall time on the first worker count over wall time on the last.
+        prefect_server: ``"temporary"`` when the runs started Prefect's temporary server (a process of the tree,
+            its memory counted), else the URL of the server they reported to (``PREFECT_API_URL``: the long-lived
+            local server or another, outside the tree and not counted, as a database server is not).
     """
 
     forms: int
@@ -93,6 +96,7 @@ class ScaleFigures:
     generation_s: float
     runs: tuple[ScaleRun, ...]
     speedup: float | None
+    prefect_server: str = "temporary"
 
     def as_dict(self) -> dict[str, object]:
         """JSON form."""
@@ -266,7 +270,12 @@ def scale_bench(forms: int, seed: int, settings: Settings, worker_counts: Sequen
             with show(f"Exécution sur {workers} travailleur(s)", files) as tick:
                 runs.append(run_once(inbox, work, workers, forms, _per_file(tick)))
     speedup = runs[0].wall_s / runs[-1].wall_s if len(runs) > 1 else None
-    return ScaleFigures(forms, len(SampleKind), generation, tuple(runs), speedup)
+    return ScaleFigures(forms, len(SampleKind), generation, tuple(runs), speedup, prefect_server_used())
+
+
+def prefect_server_used() -> str:
+    """``"temporary"`` when this process runs its flows on Prefect's temporary server, else ``PREFECT_API_URL``."""
+    return os.environ.get("PREFECT_API_URL") or "temporary"
 
 
 def _per_file(tick: Callable[[], None]) -> Callable[[str], None]:

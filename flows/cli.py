@@ -87,9 +87,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.nightly import nightly
     from flows.progress import progress_line
     from flows.runner import with_reading_runner
-    from pipeline.installation import MissingInstallError
+    from pipeline.installation import MissingInstallError, SecondReaderError
     from pipeline.intake.ingest import scan_inbox
-    from pipeline.reading.scan.second_reader import SecondReaderError
     from pipeline.settings import Settings
     from pipeline.stages import check_readers_installed
     from pipeline.store import DatabaseLockedError, RunAlreadyActiveError
@@ -113,8 +112,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if busy is not None:
         print(busy, file=sys.stderr)
         return 3
-    try:  # before Prefect starts, so that the message is all the user sees
-        check_readers_installed(settings)
+    try:  # before Prefect starts, so that the message is all the user sees; an empty inbox reads nothing
+        if total:
+            check_readers_installed(settings)
     except (MissingInstallError, SecondReaderError) as exc:  # the installation
         print(getattr(exc, "reason_fr", str(exc)), file=sys.stderr)
         return 4
@@ -414,6 +414,9 @@ def _bench_scale(args: argparse.Namespace) -> int:
                       f"{run.peak_pss_mib:.0f}", f"{run.peak_rss_mib:.0f}", str(run.peak_processes),
                       "oui" if run.outcomes.get("balanced") else "NON")
     console.print(table)
+    console.print("Serveur Prefect : temporaire, démarré par la commande (compté dans la mémoire)"
+                  if figures.prefect_server == "temporary" else
+                  f"Serveur Prefect : {figures.prefect_server}, hors de l'arbre des processus (non compté)")
     for run in figures.runs:
         parts = ", ".join(f"{role} {mib:.0f}" for role, mib in run.peak_by_role.items())
         console.print(f"Mémoire au maximum sur {run.workers} travailleur(s), PSS en Mio : {parts}")

@@ -90,7 +90,7 @@ def nightly(inbox: str | None = None, progress: ProgressCallback | None = None) 
     source = f"folder:{folder.resolve()}"
     try:
         paths = list_inbox(folder)
-        connect_task(settings)
+        connect_task(settings, check_readers=bool(paths))  # an empty inbox reads nothing (issue 19)
         ctx = run_context(settings)
         with ctx.store.exclusive_run():  # a second run at once stops here (RunAlreadyActiveError)
             return _process_inbox(settings, ctx, paths, source, progress)

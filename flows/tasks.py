@@ -85,13 +85,14 @@ def retry_on_io_only(_task: Any, _task_run: Any, state: Any) -> bool:  # noqa: A
 
 @task(retries=IO_RETRIES, retry_delay_seconds=IO_BACKOFF, retry_jitter_factor=IO_JITTER,
       retry_condition_fn=retry_on_io_only, cache_policy=NO_CACHE)
-def connect_task(settings: Settings) -> None:
+def connect_task(settings: Settings, check_readers: bool = True) -> None:
     """Open the database and check it answers (I/O: retried with backoff).
 
     A context whose opening failed is not kept (:func:`pipeline.stages.run_context`), so a
-    retry opens it afresh; an open one checks out a live connection from its pool.
+    retry opens it afresh; an open one checks out a live connection from its pool. ``check_readers``: see
+    :func:`pipeline.stages.run_context`.
     """
-    with run_context(settings).store.session() as session:
+    with run_context(settings, check_readers).store.session() as session:
         session.execute(text("SELECT 1"))
 
 

@@ -37,3 +37,27 @@ class MissingInstallError(RuntimeError):
     def __reduce__(self) -> tuple[type[MissingInstallError], tuple[Path, str]]:
         """Pickle from the attributes, so a worker process sends the error back whole."""
         return (type(self), (self.path, self.package))
+
+
+class SecondReaderError(RuntimeError):
+    """The second reader's model is missing or is not the file this version was measured with
+    (:mod:`pipeline.reading.scan.second_reader`, which re-exports it).
+
+    An installation fault, not a document's: not a :class:`~pipeline.errors.ClasError`, so no document is
+    quarantined for it; the run stops before reading (:func:`pipeline.stages.run_context`).
+
+    Attributes:
+        path: Where the model was looked for.
+        reason_fr: What staff are told.
+    """
+
+    def __init__(self, message: str, path: Path) -> None:
+        """Create the error; see the class docstring for the attributes."""
+        super().__init__(message)
+        self.path = path
+        self.reason_fr = (f"Le modèle du second lecteur (PP-OCRv6) est absent ou n'est pas celui qui a été mesuré "
+                          f"({path}) : réinstaller le paquet Python rapidocr avec `make venv`.")
+
+    def __reduce__(self) -> tuple[type[SecondReaderError], tuple[str, Path]]:
+        """Pickle from the arguments, so a worker process sends the error back whole."""
+        return (type(self), (str(self), self.path))

@@ -456,16 +456,31 @@ def _hand_marked_documents(values: FormValues, form_id: str, rng: random.Random,
     return files, conditions
 
 
+PHOTO_KINDS = (SampleKind.PHOTO_JPEG, SampleKind.PHOTO_HEIC)
+"""Kinds written one phone photo per page, each page's random draws after the previous page's."""
+
+
 def generate_documents(kind: SampleKind, index: int, seed: int, directory: Directory,
-                       school_year: str = "2026-2027") -> list[GeneratedDocument]:
+                       school_year: str = "2026-2027", first_page_only: bool = False) -> list[GeneratedDocument]:
     """Generate the file(s) of one form of ``kind``, deterministically from ``(seed, kind, index)``.
 
     A single-image scan (JPEG, PNG) gives one file per page, both with the same
     ground truth: the product assembles them by QR code.
 
+    Args:
+        first_page_only: For a kind of :data:`PHOTO_KINDS`, write page 1's photo only: the same bytes as the
+            first file of the whole form (page 2 is drawn after it), without page 2's simulation and encoding
+            (a HEIC page costs 10-15 s of CPU, issue 19). The truth still describes the whole form; its
+            ``conditions`` the page written.
+
     Returns:
         One or two documents with their ground truth.
+
+    Raises:
+        ValueError: ``first_page_only`` for a kind outside :data:`PHOTO_KINDS`.
     """
+    if first_page_only and kind not in PHOTO_KINDS:
+        raise ValueError(f"first_page_only is for one photo per page, not {kind.value}")
     rng = random.Random(f"{seed}:{kind.value}:{index}")
     form_id = f"FO-{school_year[:4]}-{rng.randrange(10**6):06d}"
     base = f"{kind.value}-{index:04d}"
@@ -512,7 +527,8 @@ def generate_documents(kind: SampleKind, index: int, seed: int, directory: Direc
         if kind in SCAN_KINDS:
             files = _scan_documents(kind, values, form_id, rng)
         else:
-            files, truth["conditions"] = _hard_documents(kind, values, form_id, rng)
+            files, truth["conditions"] = (_hard_documents(kind, values, form_id, rng, pages[:1]) if first_page_only
+                                           else _hard_documents(kind, values, form_id, rng))
         return [GeneratedDocument(f"{base}-{suffix}" if "." in suffix and suffix.startswith("p") else
                                   f"{base}.{suffix}", data, truth)
                 for suffix, data in files]

@@ -63,6 +63,7 @@ SLOW_TESTS: frozenset[str] = frozenset({
     "tests/pipeline/reading/test_text_register.py::test_a_moved_born_digital_page_is_read_exactly",
     "tests/pipeline/reading/test_text_register.py::test_a_page_no_similarity_places_is_read_as_a_scan",
     "tests/pipeline/test_stages.py::test_places_run_out_and_the_next_carrier_or_waiting_list_takes_over",
+    "tests/samples/test_generator.py::test_a_photo_forms_first_page_alone_is_the_same_file_as_in_the_whole_form",
     "tests/web/test_load.py::test_thirty_reviewers_decide_concurrently_without_error_or_lost_decision",
     "tests/web/test_security.py::test_thirty_wrong_passwords_are_slowed_then_locked_and_audited",
 })

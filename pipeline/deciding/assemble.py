@@ -13,7 +13,7 @@ from typing import TypeVar
 from pipeline.deciding.fields import empty_value, fold_person_name, make_field
 from pipeline.errors import MultipleFormsError, NotTheFormError
 from pipeline.form.definition import PAGE_COUNT, FormDefinition, form_v1
-from pipeline.reading.extract import PageReading, PageResult
+from pipeline.reading.pages import PageReading, PageResult
 from schemas.extraction import ExtractedField, ExtractedForm, Source
 
 

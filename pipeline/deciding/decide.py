@@ -25,7 +25,7 @@ from pipeline.deciding.validate import label_fr, parse_school_year, validate_ref
 from pipeline.form.definition import PAGE_COUNT, FormDefinition
 from pipeline.privacy.keys import pupil_hash_key
 from pipeline.reading.document import Reason
-from pipeline.reading.extract import PageResult
+from pipeline.reading.pages import PageResult
 from pipeline.reading.rules import cause_fr
 from pipeline.settings import Settings
 from schemas.directory import Directory

@@ -25,8 +25,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from pipeline.form.definition import FieldKind, form_v1
 from pipeline.settings import Settings
 from pipeline.settings.reading import ConstrainedSettings
@@ -154,6 +152,8 @@ def reliability_table(scored: Sequence[tuple[float, bool]], bands: int = BANDS) 
     Returns:
         One band per ``1/bands`` of confidence, empty ones included.
     """
+    import numpy as np  # here: every run reads the fitted thresholds at its start, and needs no numpy for that
+
     edges = np.linspace(0.0, 1.0, bands + 1)
     if not scored:
         return [ReliabilityBand(float(lo), float(hi), 0, None, None) for lo, hi in zip(edges, edges[1:], strict=False)]

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from pipeline.errors import DocumentError, MultipleFormsError, NotTheFormError
 from pipeline.form.definition import FormDefinition, form_key
-from pipeline.reading.extract import PageReading, PageResult, read_document
 from pipeline.reading.limits import run_limited
+from pipeline.reading.pages import PageReading, PageResult
 from pipeline.settings import Settings
 from schemas.document import ReceivedDocument
 
@@ -92,6 +92,10 @@ def read_received(doc: ReceivedDocument, settings: Settings, definition: FormDef
 def _read_unbounded(doc: ReceivedDocument, settings: Settings, definition: FormDefinition | None
                     ) -> DocumentReading:
     """:func:`read_received` without limits (runs inside the worker process; never raises for bad input)."""
+    # Imported here: the readers are the worker's (its forkserver preloads them, pipeline.reading.worker_preload);
+    # the run's process, which only hands documents over and gets pages back, never loads them (issue 19).
+    from pipeline.reading.extract import read_document
+
     try:
         pages = tuple(read_document(doc.stored_path, doc.media_type, settings, definition))
     except DocumentError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +29,11 @@ from pipeline.errors import (
     UnreadableDocumentError,
     UnsupportedMediaTypeError,
 )
-from pipeline.form.definition import FieldKind, FormDefinition, PageIdentity, Rect, form_v1
+from pipeline.form.definition import FieldKind, FormDefinition, Rect, form_v1
 from pipeline.reading.crops import store_crops
 from pipeline.reading.identify import UNREAD_SERIAL
 from pipeline.reading.normalise import grey_array, split_pages, square_pixels, stated_resolution
+from pipeline.reading.pages import PageReading, PageResult, UnidentifiedPage
 from pipeline.reading.pdf import (
     WidgetValue,
     acroform_widget_values,
@@ -47,49 +48,9 @@ from pipeline.reading.scan.page import ScanPageResult, read_scan_page
 from pipeline.reading.text_register import label_words, register_text_layer
 from pipeline.settings import Settings
 from schemas.document import MediaType
-from schemas.extraction import Doubt, ExtractedField, Source
+from schemas.extraction import Doubt, Source
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PageReading:
-    """One page of a document, identified and read.
-
-    Attributes:
-        index: 0-based position of the page in the document (scan order; never used to assemble).
-        identity: Form serial, version and page number.
-        source: The reader that produced the fields.
-        fields: Field name → extracted field, for this page's fields.
-        handwritten: Whether the scan reader judged the page filled by hand (``ScanPageResult.handwritten``);
-            always ``False`` for AcroForm and text-layer pages.
-        stage_seconds: Stage name → wall seconds the scan reader spent on the page
-            (``ScanPageResult.stage_seconds``); empty for AcroForm and text-layer pages.
-    """
-
-    index: int
-    identity: PageIdentity
-    source: Source
-    fields: dict[str, ExtractedField]
-    handwritten: bool = False
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class UnidentifiedPage:
-    """A page that is not a page of our form (or whose codes could not be read).
-
-    Attributes:
-        index: 0-based position in the document.
-        error: Why it was not identified.
-    """
-
-    index: int
-    error: ClasError
-
-
-PageResult = PageReading | UnidentifiedPage
-
 
 def read_document(path: Path, media_type: MediaType, settings: Settings,
                   definition: FormDefinition | None = None) -> list[PageResult]:

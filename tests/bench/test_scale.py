@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from bench.scale import MIB, ScaleFigures, ScaleRun, TreeMemory, estimate_night, mixed_kinds
+import pytest
+
+from bench.scale import MIB, ScaleFigures, ScaleRun, TreeMemory, estimate_night, mixed_kinds, prefect_server_used
 from samples.kinds import SampleKind
 
 
@@ -38,3 +40,10 @@ def test_the_estimate_is_the_measured_rate_applied_to_the_night() -> None:
                    peak_rss_mib=1200.0, peak_processes=9, outcomes={})
     figures = ScaleFigures(forms=100, kinds=24, generation_s=60.0, runs=(run,), speedup=None)
     assert estimate_night(figures, 5000) == {2: 5000 / 10.0 / 60}
+
+
+def test_the_figures_say_whether_the_prefect_server_was_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert prefect_server_used() == "temporary"  # started by the command: a process of the measured tree
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
+    assert prefect_server_used() == "http://127.0.0.1:4200/api"  # long-lived: outside the tree

@@ -158,3 +158,17 @@ def test_a_run_stops_before_reading_when_the_second_readers_model_is_not_the_mea
         run_context(settings)
     assert settings not in _CONTEXTS  # nothing opened, nothing read
     assert "make venv" in caught.value.reason_fr and "PP-OCRv6" in caught.value.reason_fr
+
+
+def test_a_run_with_nothing_to_read_does_not_check_the_readers(settings: Settings,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.reading.scan import second_reader
+    from pipeline.stages import _CONTEXTS, close_run_contexts, run_context
+
+    monkeypatch.setattr(second_reader, "MODEL_SHA256", "0" * 64)
+    try:
+        ctx = run_context(settings, check_readers=False)  # an empty inbox: the model is not hashed
+        assert _CONTEXTS[settings] is ctx
+        assert run_context(settings) is ctx  # the tasks after it reuse the context, unchecked
+    finally:
+        close_run_contexts()

@@ -75,7 +75,7 @@ def test_a_phone_photo_stating_72_dpi_keeps_its_text_confidences(tmp_path, setti
     from samples.kinds import SampleKind
     from schemas.document import MediaType
 
-    doc = generate_documents(SampleKind.PHOTO_JPEG, 0, 2026, directory)[0]
+    (doc,) = generate_documents(SampleKind.PHOTO_JPEG, 0, 2026, directory, first_page_only=True)
     path = tmp_path / doc.name
     path.write_bytes(doc.data)
     with Image.open(path) as im:
@@ -91,7 +91,8 @@ def test_a_blurred_heic_photo_is_sharpened_before_ocr(index: int, name: str) -> 
     # Unsharpened, tesseract read these "Se B" (5e B), "CM1 8" (CM1 B) and "Coliège" (Collège) at 0.68-0.81.
     settings = Settings()
     directory = load_directory(settings.directory_file)
-    doc = generate_documents(SampleKind.PHOTO_HEIC, index, 2026, directory, settings.school_year)[0]
+    (doc,) = generate_documents(SampleKind.PHOTO_HEIC, index, 2026, directory, settings.school_year,
+                                first_page_only=True)
     with Image.open(io.BytesIO(doc.data)) as im:
         page = np.asarray(ImageOps.exif_transpose(im).convert("L"))
 
