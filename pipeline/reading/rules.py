@@ -116,6 +116,17 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.EVIDENCE, ("home_languages",), "pipeline.reading.scan.constrained.decode_zone",
         "écrit à la main ; l'image se lit comme des noms de langues (liste CLDR), nettement mieux que tout autre, "
         "et proche de la lecture libre : ce sont eux qui sont retenus."),
+    "letter_comb_readers_agree": FieldRule(
+        Effect.EVIDENCE, ("letter combs",), "pipeline.reading.scan.letter_combs.letter_comb_fields",
+        "écrit en capitales dans des cases (fiche version 2) ; les deux lecteurs lisent les mêmes lettres, autant "
+        "que de cases écrites : c'est cette lecture qui est retenue."),
+    "letter_comb_count_differs": FieldRule(
+        Effect.CAP, ("letter combs",), "pipeline.reading.scan.letter_combs.letter_comb_fields",
+        "écrit en capitales dans des cases (fiche version 2) ; la lecture n'a pas autant de lettres que de cases "
+        "écrites : une lettre manque ou est en trop, comparer avec l'image."),
+    "home_languages_ticked": FieldRule(
+        Effect.REPAIR, ("home_languages",), "pipeline.deciding.assemble.as_v1_fields",
+        "langues cochées (fiche version 2) et langue écrite dans « autre », réunies en une seule liste."),
     "constrained_digits": FieldRule(
         Effect.EVIDENCE, ("date", "phone"), "pipeline.reading.scan.constrained.decode_digits",
         "écrit à la main ; lus comme des chiffres seulement, ils remplissent toutes les cases, ont la forme "

@@ -160,6 +160,7 @@ FIELD_DECODERS: dict[str, tuple[str, Candidates]] = {
     "school_name": ("constrained_school", school_values),
     "class_name": ("constrained_class_line", class_line_values),
     "home_languages": ("constrained_languages", language_values),
+    "home_languages_other": ("constrained_languages", language_values),  # form version 2's « autre : … »
 }
 """Field name → (rule name, its allowed values). Fields not listed (street, observations, surnames, e-mails) are
 never accepted by constrained decoding."""
