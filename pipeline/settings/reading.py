@@ -307,6 +307,10 @@ class LetterCombSettings(BaseModel):
     as many as its inked cells: above ``OcrSettings.text_confidence_min``, under ``readers_agree_confidence`` of
     typed text. Set at the commit that added form version 2; the accepted values' errors are measured by
     ``clas-referrals bench --kinds scan_handwritten_v2`` and re-fitted by ``clas-referrals calibrate``."""
+    accent_room_pt: float = 3.5
+    """How far over a letter comb's cells its writing area rises (pt): the accent of a capital written in a 17-pt cell
+    crosses its top line (the hand-drawn accents of ``samples.handwriting`` rise 1-3 pt over it); the row above
+    is 7 pt higher. Not fitted: set by hand when ``BÈGUE`` and ``RÉMY`` were read without their accents."""
     min_letter_probability: float = 0.9
     """Least probability (0-1) PP-OCRv6 may give a letter of a comb both readers read alike
     (:func:`pipeline.reading.scan.letter_combs.least_sure_letter`) for the comb to be accepted: two readers misread

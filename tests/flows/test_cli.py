@@ -223,3 +223,18 @@ def test_calibrate_names_a_missing_simulation_folder_in_french(tmp_path: Path,
     (tmp_path / "corpus").mkdir()
     assert main(["calibrate", "--simulate", str(tmp_path / "corpus")]) == 2
     assert f"Dossier introuvable : {tmp_path / 'corpus_truth'}" in capsys.readouterr().err
+
+
+def test_form_prints_version_2_on_request_and_version_1_by_default(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from pypdf import PdfReader
+
+    for argv, version in (([], 1), (["--form-version", "2"], 2)):
+        out = tmp_path / f"v{version}"
+        assert main(["form", "--out", str(out), "--copies", "0", *argv]) == 0
+        fillable = PdfReader(out / "fiche-orientation-CLAS-remplissable.pdf")
+        assert f"CLASFO|v{version}|FO-2026-N00001|p1/2" in (fillable.pages[0].extract_text() or "")
+        assert f"(version {version})" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["form", "--form-version", "9"])
+    assert "choix invalide : 9 (choisir parmi 1, 2)" in capsys.readouterr().err
