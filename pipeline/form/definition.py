@@ -552,6 +552,9 @@ TOWN_CELLS = 28
 """Cells of the town comb: the longest town of the towns lexicon has 24 letters (Conflans-Sainte-Honorine)."""
 EMAIL_CELLS = 36
 """Cells of an e-mail comb (:data:`EMAIL_CELL_W_PT` wide, one line of the page)."""
+ACCENT_CLEARANCE_PT = 3.0
+"""Room left between a title and the letter comb under it: a capital's accent rises over the cells' top line, and
+the reader's writing area with it (``LetterCombSettings.accent_room_pt``); a title's descenders must stay out."""
 OTHER_LANGUAGE_CELLS = 14
 """Cells of « autre : … » for a home language not in :data:`HOME_LANGUAGES` (« vietnamien », 10 letters)."""
 CAPITALS_INSTRUCTION = ("En lettres capitales, une lettre par case (une case vide entre deux mots). "
@@ -606,6 +609,7 @@ def _build_v2_page1(b: _Builder) -> None:
              ChoiceRule.EXACTLY_ONE, col_w=110, required=True)
 
     b.section("L'élève (en lettres capitales)")
+    b.y += ACCENT_CLEARANCE_PT
     b.letter_comb("pupil_surname", "Nom", NAME_CELLS, label_w=60, required=True)
     b.letter_comb("pupil_first_name", "Prénom", NAME_CELLS, label_w=60, required=True)
     b.comb("pupil_birth_date", "Date de naissance", FieldKind.DATE, required=True, label_w=85, advance=False)
@@ -642,12 +646,13 @@ def _build_v2_page2(b: _Builder) -> None:
     col2 = SECOND_COLUMN_X_PT
     b.new_page(2, 24.0)
     b.text("Fiche d'orientation CLAS — page 2", x=60, size=13, bold=True, dy=14)
-    b.text(CAPITALS_INSTRUCTION, x=60, size=7.5, bold=True, dy=12)
+    b.text(CAPITALS_INSTRUCTION, x=60, size=7.5, bold=True, dy=16)
     # Both rows stop short of the top-right QR code (x ≥ 493 pt down to y = 76 pt).
     b.letter_comb("p2_pupil_surname", "Nom de l'élève", NAME_CELLS, label_w=70)
     b.letter_comb("p2_pupil_first_name", "Prénom de l'élève", NAME_CELLS, label_w=70)
     for n, title, req in ((1, "Responsable légal 1", True), (2, "Responsable légal 2 (facultatif)", False)):
         b.section(title)
+        b.y += ACCENT_CLEARANCE_PT
         b.letter_comb(f"guardian{n}_surname", "Nom", NAME_CELLS, label_w=85, required=req)
         b.letter_comb(f"guardian{n}_first_name", "Prénom", NAME_CELLS, label_w=85, required=req)
         b.choice(f"guardian{n}_relationship", "Lien avec l'élève", list(RELATIONSHIPS),

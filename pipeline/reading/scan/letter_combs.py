@@ -36,6 +36,7 @@ from pipeline.form.definition import Field, FieldKind
 from pipeline.reading.scan import ctc
 from pipeline.reading.scan.comb_cells import comb_cells_ink, remove_outline
 from pipeline.reading.scan.second_reader import FRAME_ALPHABET, LineReading
+from pipeline.reading.scan.text_rules import caps_that_bite
 from pipeline.reading.scan.zones import cell_interior
 from pipeline.settings import OcrSettings
 from schemas.extraction import Doubt, ExtractedField
@@ -101,12 +102,60 @@ def inked_cells(mask: np.ndarray, field: Field, px_per_pt: float, ocr: OcrSettin
     return out
 
 
+ACCENTED_CAPITALS = frozenset("ÀÂÄÉÈÊËÎÏÔÖÙÛÜŸ")
+"""Capitals whose accent rises over the letter (Ç's cedilla hangs under it)."""
+
+
+def marks_above(mask: np.ndarray, field: Field, px_per_pt: float, ocr: OcrSettings) -> list[bool]:
+    """Which cells of a letter comb have ink over their top line: an accent, or a letter taller than its cell.
+
+    The band looked at runs from ``ocr.letter_comb.accent_room_pt`` over the cell's top edge down to the printed
+    line's tolerance (``ocr.icr.outline_tolerance_pt``), within the cell's width; ink of
+    ``ocr.zone_ink_min_pt2`` or more there is a mark.
+
+    Args:
+        mask: ``uint8`` 0/1 ink mask of the registered page, grid erased (:func:`erase_letter_grids`).
+        field: A letter comb.
+        px_per_pt: Scale of ``mask``.
+        ocr: The band and the ink threshold.
+
+    Returns:
+        One flag per cell, left to right.
+    """
+    out = []
+    room, line = ocr.letter_comb.accent_room_pt, ocr.icr.outline_tolerance_pt
+    for cell in field.cells:
+        y0, y1 = int(round((cell.top - room) * px_per_pt)), int(round((cell.top - line) * px_per_pt))
+        x0, x1 = int(round(cell.x0 * px_per_pt)), int(round(cell.x1 * px_per_pt))
+        area_pt2 = float(mask[max(0, y0):max(0, y1), max(0, x0):max(0, x1)].sum()) / (px_per_pt * px_per_pt)
+        out.append(area_pt2 >= ocr.zone_ink_min_pt2)
+    return out
+
+
+def unread_marks(letters: str, inked: Sequence[bool], marked: Sequence[bool]) -> bool:
+    """Whether a cell has a mark over it (:func:`marks_above`) that the letter read in it does not explain: an accent
+    the readers did not see (``RÉMY`` read ``REMY`` by both) or a letter that left its cell.
+
+    Args:
+        letters: The letters read, one per inked cell (white space dropped).
+        inked: :func:`inked_cells`.
+        marked: :func:`marks_above`.
+    """
+    it = iter(letters)
+    for cell_inked, cell_marked in zip(inked, marked, strict=True):
+        letter = next(it, "") if cell_inked else ""
+        if cell_marked and letter not in ACCENTED_CAPITALS:
+            return True
+    return False
+
+
 def on_cells(kind: FieldKind, reading: str | None, inked: Sequence[bool]) -> tuple[str | None, bool]:
     """A reading laid onto a letter comb's inked cells.
 
     The reading's letters (white space dropped: a reader may space letters written one per cell) are matched to
     the inked cells left to right; a run of empty cells between two inked ones is one space (two words). An
-    e-mail is lower-cased (addresses are case-insensitive; the form asks for capitals).
+    e-mail is lower-cased (addresses are case-insensitive; the form asks for capitals); an empty cell inside it is
+    a character missed (a dot's ink is under a cell's threshold), never a space.
 
     Args:
         kind: ``TEXT`` or ``EMAIL``.
@@ -121,6 +170,8 @@ def on_cells(kind: FieldKind, reading: str | None, inked: Sequence[bool]) -> tup
     letters = "".join(reading.split())
     if kind is FieldKind.EMAIL:
         letters = letters.lower()
+    if kind is FieldKind.EMAIL and _has_inner_gap(inked):
+        return letters, False  # an address has no space: an empty cell inside it is a character missed (a dot)
     if len(letters) != sum(inked):
         return (letters if kind is FieldKind.EMAIL else " ".join(reading.split())), False
     out: list[str] = []
@@ -159,6 +210,13 @@ def gaps_as_blank(frames: np.ndarray) -> np.ndarray:
     return out
 
 
+def _has_inner_gap(inked: Sequence[bool]) -> bool:
+    """Whether an empty cell lies between two inked ones."""
+    first = next((i for i, x in enumerate(inked) if x), None)
+    last = max((i for i, x in enumerate(inked) if x), default=None)
+    return first is not None and last is not None and not all(inked[first:last + 1])
+
+
 def line_on_cells(field: Field, line: LineReading, inked: Sequence[bool]) -> LineReading:
     """PP-OCRv6's reading of a letter comb for the lexicon decoding: its frames with gaps as blank
     (:func:`gaps_as_blank`) and its text their greedy reading laid onto the cells (:func:`on_cells`)."""
@@ -192,14 +250,15 @@ def least_sure_letter(frames: np.ndarray | None) -> tuple[str, float]:
 
 
 def letter_comb_fields(fields: dict[str, ExtractedField], combs: Sequence[Field],
-                       inked: dict[str, list[bool]], lines: dict[str, LineReading], ocr: OcrSettings,
-                       quality: float = 1.0) -> dict[str, ExtractedField]:
+                       inked: dict[str, list[bool]], marked: dict[str, list[bool]], lines: dict[str, LineReading],
+                       ocr: OcrSettings, quality: float = 1.0) -> dict[str, ExtractedField]:
     """Each letter comb's reading laid onto its cells, and accepted when both readers agree on the ink's letters.
 
     Args:
         fields: The page's fields as the text readers left them (``readings``: tesseract's then PP-OCRv6's).
         combs: The page's inked letter combs.
         inked: Field name → :func:`inked_cells`.
+        marked: Field name → :func:`marks_above`.
         lines: Field name → PP-OCRv6's reading of the comb as :func:`line_on_cells` gives it (frames gaps as blank).
         ocr: ``letter_comb.readers_agree_confidence``, ``letter_comb.min_letter_probability``,
             ``letter_comb.count_differs_confidence``.
@@ -208,7 +267,8 @@ def letter_comb_fields(fields: dict[str, ExtractedField], combs: Sequence[Field]
     Returns:
         Field name → the field with its value on the cells; accepted (confidence
         ``readers_agree_confidence × quality``, no doubt) when both readers' letters are the same, as many as
-        the inked cells, and PP-OCRv6's least sure letter of them is at ``min_letter_probability`` or more; held
+        the inked cells, PP-OCRv6's least sure letter of them is at ``min_letter_probability`` or more, and no mark
+        over a cell is left unexplained (:func:`unread_marks`); held
         at ``count_differs_confidence`` when neither reading has that many letters.
     """
     settings = ocr.letter_comb
@@ -227,7 +287,10 @@ def letter_comb_fields(fields: dict[str, ExtractedField], combs: Sequence[Field]
         line = lines.get(f.name)
         letters, worst = least_sure_letter(line.frames if line is not None else None)
         sure = agree and _letters(f.kind, letters) == _letters(f.kind, laid[0][0]) and (
-            worst >= settings.min_letter_probability)
+            worst >= settings.min_letter_probability) and not (
+            f.kind is FieldKind.TEXT and unread_marks(_letters(f.kind, laid[0][0]), inked[f.name],
+                                                      marked.get(f.name, [False] * len(f.cells))))
+        sure = sure and not caps_that_bite(f, laid[0][0], ocr)  # the value has the field's shape (e-mail, name)
         if sure and settings.enabled and current.doubt in (None, *HANDWRITING_DOUBTS):
             update |= {"value": laid[0][0], "confidence": settings.readers_agree_confidence * quality, "doubt": None,
                        "rules": (*current.rules, AGREE_RULE)}

@@ -57,7 +57,13 @@ from pipeline.reading.scan.foreign_ink import (
     streak_band,
 )
 from pipeline.reading.scan.hand import baseline_agreement, looks_handwritten
-from pipeline.reading.scan.letter_combs import erase_letter_grids, inked_cells, letter_comb_fields, line_on_cells
+from pipeline.reading.scan.letter_combs import (
+    erase_letter_grids,
+    inked_cells,
+    letter_comb_fields,
+    line_on_cells,
+    marks_above,
+)
 from pipeline.reading.scan.omr import (
     blank_rings,
     boxes_hold_only_streaks,
@@ -249,7 +255,8 @@ def read_scan_page(
         text_lines = [line_on_cells(f, line, inked[f.name]) if f.name in inked else line
                       for (f, _), line in zip(text_pairs, second, strict=False)]
         on_cells = {f.name: line for (f, _), line in zip(text_pairs, text_lines, strict=True) if f.name in inked}
-        fields.update(letter_comb_fields(fields, letters, inked, on_cells, ocr,
+        marked = {f.name: marks_above(ink.writing, f, page.px_per_pt, ocr) for f in letters}
+        fields.update(letter_comb_fields(fields, letters, inked, marked, on_cells, ocr,
                                          with_quality(1.0, page.quality, registration)))
     with clock.stage("constrained"):
         fields.update(decode_handwritten(fields, [f for f, _ in text_pairs], text_lines, combs,

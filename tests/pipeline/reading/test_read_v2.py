@@ -22,7 +22,7 @@ from pipeline.form.template_image import rasterise_pdf_page
 from pipeline.intake.ingest import ingest_file
 from pipeline.reading.document import read_received
 from pipeline.reading.extract import PageReading, read_document
-from pipeline.reading.scan.letter_combs import AGREE_RULE, on_cells
+from pipeline.reading.scan.letter_combs import AGREE_RULE, on_cells, unread_marks
 from pipeline.reading.scan.page import read_scan_page
 from pipeline.settings import Settings
 from samples.generator import generate_documents
@@ -110,6 +110,15 @@ def test_letters_read_on_a_comb_take_their_spaces_from_the_empty_cells() -> None
     assert on_cells(FieldKind.TEXT, "L E G A L L", inked) == ("LE GALL", True)
     assert on_cells(FieldKind.TEXT, "LEGAL", inked) == ("LEGAL", False)  # a letter missing: not the ink's
     assert on_cells(FieldKind.EMAIL, "A.B@C", [True] * 5) == ("a.b@c", True)
+    assert on_cells(FieldKind.EMAIL, "AB@C", [True, False, True, True, True]) == ("ab@c", False)  # a dot missed
+
+
+def test_a_mark_over_a_cell_that_no_accent_read_explains_keeps_the_comb_for_a_person() -> None:
+    inked, accent_on_e = [True] * 4, [False, True, False, False]
+
+    assert unread_marks("REMY", inked, accent_on_e)  # both readers missed the accent of RÉMY
+    assert not unread_marks("RÉMY", inked, accent_on_e)
+    assert not unread_marks("REMY", inked, [False] * 4)
 
 
 def test_version_2s_languages_become_version_1s_one_value_held_as_its_least_sure_part() -> None:
