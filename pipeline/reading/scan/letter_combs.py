@@ -39,7 +39,7 @@ from pipeline.reading.scan.second_reader import FRAME_ALPHABET, LineReading
 from pipeline.reading.scan.text_rules import caps_that_bite
 from pipeline.reading.scan.zones import cell_interior
 from pipeline.settings import OcrSettings
-from schemas.extraction import Doubt, ExtractedField
+from schemas.extraction import Doubt, ExtractedField, Reader
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +210,34 @@ def gaps_as_blank(frames: np.ndarray) -> np.ndarray:
     return out
 
 
+ACCENT_VARIANTS: dict[str, str] = {"A": "ÀÂÄ", "E": "ÉÈÊË", "I": "ÎÏ", "O": "ÔÖ", "U": "ÙÛÜ", "C": "Ç", "Y": "Ÿ"}
+"""Each capital and the accented capitals French writes on it: the rivals :func:`accent_rival_wins` scores."""
+
+
+def accent_rival_wins(frames: np.ndarray | None, value: str) -> bool:
+    """Whether a spelling of ``value`` with one accent more or less is likelier on the comb's frames than ``value``.
+
+    Both readers may read an accented capital without its accent (``REMY`` for *RÉMY*, femkeklaver hand, seed 2026)
+    while the recogniser's frames favour the accented one; as case variants are rivals in the lexicon decoding
+    (``pipeline.reading.scan.constrained``), accent variants are rivals here, one letter at a time.
+
+    Args:
+        frames: :func:`gaps_as_blank` frames, or ``None`` (no rival can be scored: ``False``).
+        value: The letters both readers read (capitals, no white space).
+    """
+    if frames is None or not value:
+        return False
+    bare = {accented: plain for plain, accents in ACCENT_VARIANTS.items() for accented in accents}
+    rivals = []
+    for i, ch in enumerate(value):
+        for other in (*ACCENT_VARIANTS.get(ch, ""), *bare.get(ch, "")):
+            rivals.append(value[:i] + other + value[i + 1:])
+    if not rivals:
+        return False
+    scores = ctc.per_character_scores(frames, [value, *rivals])
+    return bool(np.max(scores[1:]) > scores[0])
+
+
 def _has_inner_gap(inked: Sequence[bool]) -> bool:
     """Whether an empty cell lies between two inked ones."""
     first = next((i for i, x in enumerate(inked) if x), None)
@@ -268,7 +296,9 @@ def letter_comb_fields(fields: dict[str, ExtractedField], combs: Sequence[Field]
         Field name → the field with its value on the cells; accepted (confidence
         ``readers_agree_confidence × quality``, no doubt) when both readers' letters are the same, as many as
         the inked cells, PP-OCRv6's least sure letter of them is at ``min_letter_probability`` or more, and no mark
-        over a cell is left unexplained (:func:`unread_marks`); held
+        over a cell is left unexplained (:func:`unread_marks`) nor does a spelling with an accent more or less score
+        better (:func:`accent_rival_wins`), nor is the field's best listed value another spelling (given names,
+        towns: the lexicon decoding runs first, and a value it accepted stands); held
         at ``count_differs_confidence`` when neither reading has that many letters.
     """
     settings = ocr.letter_comb
@@ -277,6 +307,9 @@ def letter_comb_fields(fields: dict[str, ExtractedField], combs: Sequence[Field]
         current = fields.get(f.name)
         if current is None or f.name not in inked:
             continue
+        constrained = [r for r in current.readings if r.reader is Reader.PPOCR_CONSTRAINED]
+        if constrained and current.doubt is None and any(r.startswith("constrained_") for r in current.rules):
+            continue  # accepted against the field's list (``pipeline.reading.scan.constrained``): it stands
         laid = [on_cells(f.kind, r.value if isinstance(r.value, str) else None, inked[f.name])
                 for r in current.readings[:2]]
         value, fits = on_cells(f.kind, current.value if isinstance(current.value, str) else None, inked[f.name])
@@ -291,6 +324,11 @@ def letter_comb_fields(fields: dict[str, ExtractedField], combs: Sequence[Field]
             f.kind is FieldKind.TEXT and unread_marks(_letters(f.kind, laid[0][0]), inked[f.name],
                                                       marked.get(f.name, [False] * len(f.cells))))
         sure = sure and not caps_that_bite(f, laid[0][0], ocr)  # the value has the field's shape (e-mail, name)
+        # A field with a list (given names, towns) whose best listed value is another spelling: the list does not know
+        # what both readers read (« REMY » where the list has « Rémy »), and a person decides.
+        sure = sure and all(str(r.value).casefold() == str(laid[0][0]).casefold() for r in constrained)
+        sure = sure and not (f.kind is FieldKind.TEXT and accent_rival_wins(
+            line.frames if line is not None else None, _letters(f.kind, laid[0][0])))
         if sure and settings.enabled and current.doubt in (None, *HANDWRITING_DOUBTS):
             update |= {"value": laid[0][0], "confidence": settings.readers_agree_confidence * quality, "doubt": None,
                        "rules": (*current.rules, AGREE_RULE)}

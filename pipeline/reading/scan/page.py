@@ -252,16 +252,17 @@ def read_scan_page(
         fields.update(comb_fields_read(combs, comb_words, second_combs, hands, aligned, ocr, registration))
         letters = [f for f, _ in text_pairs if f.is_letter_comb]
         inked = {f.name: inked_cells(ink.writing, f, page.px_per_pt, ocr) for f in letters}
+        marked = {f.name: marks_above(ink.writing, f, page.px_per_pt, ocr) for f in letters}
         text_lines = [line_on_cells(f, line, inked[f.name]) if f.name in inked else line
                       for (f, _), line in zip(text_pairs, second, strict=False)]
         on_cells = {f.name: line for (f, _), line in zip(text_pairs, text_lines, strict=True) if f.name in inked}
-        marked = {f.name: marks_above(ink.writing, f, page.px_per_pt, ocr) for f in letters}
-        fields.update(letter_comb_fields(fields, letters, inked, marked, on_cells, ocr,
-                                         with_quality(1.0, page.quality, registration)))
     with clock.stage("constrained"):
         fields.update(decode_handwritten(fields, [f for f, _ in text_pairs], text_lines, combs,
                                          second_combs, hands.page_agreement,
                                          with_quality(1.0, page.quality, registration), ocr))
+    with clock.stage("fields"):
+        fields.update(letter_comb_fields(fields, letters, inked, marked, on_cells, ocr,
+                                         with_quality(1.0, page.quality, registration)))
     hold_foreign_ink(fields, ink.reached, ink.dropped | unstreaked, combs, omr)
     log.debug("page %d read: %d fields, residual %.2f pt, %d text and %d comb zones OCR'd",
               number, len(fields), page.residual_pt, len(text_pairs), len(combs.fields))
