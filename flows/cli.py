@@ -430,10 +430,12 @@ def _bench_scale(args: argparse.Namespace) -> int:
 
 def cmd_form(args: argparse.Namespace) -> int:
     """Write print copies (each with a new serial, allocated in the database) and the fillable form."""
+    from pipeline.form.definition import form_definition
     from pipeline.form.render import Rendering, render_form
     from pipeline.form.serials import allocate_print_serials
     from pipeline.settings import Settings
 
+    definition = form_definition(args.form_version)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     serials: list[str] = []
@@ -444,11 +446,12 @@ def cmd_form(args: argparse.Namespace) -> int:
         finally:
             store.close()
     for serial in serials:  # named by serial: a second batch never overwrites the first
-        render_form(out / f"fiche-orientation-CLAS-imprimable-{serial}.pdf", serial)
+        render_form(out / f"fiche-orientation-CLAS-imprimable-{serial}.pdf", serial, definition=definition)
     render_form(out / "fiche-orientation-CLAS-remplissable.pdf", f"FO-{args.series}-N{args.fillable_serial:05d}",
-                Rendering.FILLABLE)
+                Rendering.FILLABLE, definition=definition)
     first = f" (numéros {serials[0]} à {serials[-1]})" if serials else ""
-    print(f"{len(serials)} fiche(s) imprimable(s){first} et la fiche remplissable écrites dans {out}")
+    print(f"{len(serials)} fiche(s) imprimable(s){first} et la fiche remplissable (version {definition.version}) "
+          f"écrites dans {out}")
     return 0
 
 
@@ -883,6 +886,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="année des numéros de série, quatre chiffres (défaut : 2026)")
     form.add_argument("--fillable-serial", type=entier, default=1, metavar="N",
                       help="numéro de la fiche remplissable, partagé par tous ses exemplaires (défaut : 1)")
+    form.add_argument("--form-version", dest="form_version", type=int, choices=(1, 2), default=1,
+                      metavar="VERSION",
+                      help="version de la fiche : 1 (lignes) ou 2 (noms, commune et courriels en lettres capitales "
+                           "dans des cases, langues à cocher) ; défaut : 1")
     form.set_defaults(func=cmd_form)
     mail = _command(sub, "mail", "lire la boîte partagée (IMAP, dossier .eml ou Maildir ; CLAS_MAIL__*)")
     mail.add_argument("--eml", metavar="DOSSIER", help="lire ce dossier de fichiers .eml au lieu de la boîte IMAP")

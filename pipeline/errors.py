@@ -54,6 +54,23 @@ class PageNotIdentifiedError(ClasError):
         self.codes_found = codes_found
 
 
+class UnknownFormVersionPageError(PageNotIdentifiedError):
+    """A page of our form whose QR code or footer says a version the product does not read (``CLASFO|v9|…``).
+
+    Attributes:
+        version: The version the page says.
+    """
+
+    code: ClassVar[str] = "unknown_form_version"
+
+    def __init__(self, message: str, *, version: int, codes_found: int = 0) -> None:
+        """Create the error; the French reason names the version and what to ask the school."""
+        super().__init__(message, codes_found=codes_found, reason_fr=(
+            f"Version de fiche inconnue (v{version}) : cette version n'est pas lue par le logiciel. "
+            "Demander à l'école d'utiliser la fiche d'orientation en vigueur."))
+        self.version = version
+
+
 class NoFormCodeError(PageNotIdentifiedError):
     """No barcode on the page is one of ours: the page may still be found by its anchors and footer
     (``pipeline.reading.anchors``)."""

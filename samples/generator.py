@@ -33,7 +33,7 @@ from pipeline.form.definition import (
 )
 from pipeline.form.fonts import BOLD_FONT, VALUE_FONT, form_font, register_form_fonts
 from pipeline.form.render import Rendering, render_form
-from samples.kinds import COPY_KINDS, HANDWRITTEN_KINDS, IMAGE_KINDS, SCAN_KINDS, SampleKind
+from samples.kinds import COPY_KINDS, HANDWRITTEN_KINDS, IMAGE_KINDS, SCAN_KINDS, V2_KINDS, SampleKind
 from schemas.directory import Directory
 from schemas.extraction import FormValues, RawValue
 
@@ -361,7 +361,7 @@ def _hard_documents(kind: SampleKind, values: FormValues, form_id: str, rng: ran
         from samples.copies import copy_documents
 
         return copy_documents(kind, values, form_id, rng, pages)
-    if kind in HANDWRITTEN_KINDS:
+    if kind in (*HANDWRITTEN_KINDS, *V2_KINDS):
         from samples.handwriting import handwritten_documents
 
         return handwritten_documents(kind, values, form_id, rng, pages)
@@ -513,6 +513,14 @@ def generate_documents(kind: SampleKind, index: int, seed: int, directory: Direc
         expected, reasons = "review", ["missing_page"]
     elif kind in HANDWRITTEN_KINDS:
         # Tesseract cannot be trusted on a hand (issue 3): its written names go to a person.
+        expected, reasons = "review", ["low_confidence"]
+    elif kind in V2_KINDS:
+        from samples.handwriting import fits_v2
+
+        # Version 2's combs hold as many letters as they have cells: values drawn until they fit (never cut).
+        while not fits_v2(values):
+            values = invent_form_values(rng, schools_from_directory(directory), school_year)
+        # Street, observations and the class line are still open text on version 2: a person reads them.
         expected, reasons = "review", ["low_confidence"]
     elif kind is SampleKind.SCAN_STAMPED:
         # A zone or box under a stamp or a stray signature goes to a person with its crop (issue 3).

@@ -24,8 +24,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from pipeline.form.definition import Field, FieldKind, Rect, form_v1
-from samples.kinds import SampleKind
+from pipeline.form.definition import (
+    Field,
+    FieldKind,
+    FormDefinition,
+    Rect,
+    form_v1,
+    form_v2,
+    home_languages_choices,
+    home_languages_text,
+)
+from samples.kinds import V2_KINDS, SampleKind
 from schemas.extraction import FormValues
 
 
@@ -287,13 +296,60 @@ def write_comb(layer: Image.Image, field: Field, digits: str, px_per_pt: float, 
     return crossing
 
 
+def write_letters(layer: Image.Image, field: Field, text: str, px_per_pt: float, writer: Writer,
+                  rng: random.Random) -> None:
+    """Write ``text`` in capitals one letter per cell of a letter comb (form version 2), in place; a space leaves
+    its cell empty.
+
+    Letters are the writer's own font at about the cell's height less 5 pt, each placed with a small random shift
+    (±1 pt), as people print in boxes; accents the font lacks are drawn by hand.
+
+    Args:
+        layer: Ink layer (mode ``"L"``, 255 paper) at ``px_per_pt``.
+        field: A letter comb (``field.cells`` in pt).
+        text: What the writer writes, one character per cell (already in capitals).
+        px_per_pt: Scale of ``layer``.
+        writer: The hand.
+        rng: Placement and size.
+    """
+    draw = ImageDraw.Draw(layer)
+    pen_px = max(1, int(round(0.5 * px_per_pt)))
+    for cell, (ch, accent) in zip(field.cells, _glyphs(writer.font, text), strict=False):
+        if ch == " ":
+            continue
+        cap_pt = min(cell.height - 5.0, writer.cap_height_pt) * rng.uniform(0.9, 1.05)
+        font = _font(writer.font.path, max(6, int(round(cap_pt / _cap_ratio(writer.font.path) * px_per_pt))))
+        cx, _ = cell.center
+        x = (cx + rng.uniform(-1.0, 1.0)) * px_per_pt
+        y = (cell.bottom - rng.uniform(3.0, 4.5)) * px_per_pt
+        draw.text((x, y), ch, font=font, fill=0, anchor="ms")
+        if accent:
+            _draw_accent(draw, accent, draw.textbbox((x, y), ch, font=font, anchor="ms"), pen_px)
+
+
 # --- Pages and documents -------------------------------------------------------------------------
 
 
-def _blank_values(values: FormValues, hand_ticks: bool) -> FormValues:
+def v2_values(values: FormValues) -> FormValues:
+    """Version-1 values as version 2 holds them: home languages as ticked codes and « autre »
+    (:func:`pipeline.form.definition.home_languages_choices`), the rest unchanged."""
+    out = dict(values)
+    text = values.get("home_languages")
+    out["home_languages"], out["home_languages_other"] = home_languages_choices(text if isinstance(text, str) else None)
+    return out
+
+
+def fits_v2(values: FormValues) -> bool:
+    """Whether every letter comb value of version 2 fits its cells (the generator never cuts a value)."""
+    definition = form_v2()
+    return all(len(str(values.get(f.name) or "")) <= len(f.cells) for f in definition.fields if f.is_letter_comb
+               and f.name in values)
+
+
+def _blank_values(values: FormValues, hand_ticks: bool, definition: FormDefinition | None = None) -> FormValues:
     """The values to type: none in text and comb zones, and no tick either when ticks are by hand."""
     out = dict(values)
-    for f in form_v1().fields:
+    for f in (definition or form_v1()).fields:
         if f.kind in (FieldKind.TEXT, FieldKind.EMAIL) or f.is_comb:
             out[f.name] = None
         elif hand_ticks and f.is_tick:
@@ -306,7 +362,8 @@ def _chosen(value: object) -> set[str]:
 
 
 def handwrite_page(page: Image.Image, values: FormValues, page_number: int, px_per_pt: float, writer: Writer,
-                   rng: random.Random, hand_ticks: bool) -> tuple[Image.Image, dict[str, object]]:
+                   rng: random.Random, hand_ticks: bool, definition: FormDefinition | None = None
+                   ) -> tuple[Image.Image, dict[str, object]]:
     """Fill one rasterised blank page by hand.
 
     Args:
@@ -317,6 +374,7 @@ def handwrite_page(page: Image.Image, values: FormValues, page_number: int, px_p
         writer: The hand.
         rng: Every random choice.
         hand_ticks: Whether tick boxes are marked by hand (they are typed on ``page`` otherwise).
+        definition: The form's version (default version 1); a letter comb is written one capital per cell.
 
     Returns:
         The filled page in RGB, and what was done (cells crossing an edge, hand marks).
@@ -326,9 +384,12 @@ def handwrite_page(page: Image.Image, values: FormValues, page_number: int, px_p
     layer = Image.new("L", page.size, 255)
     crossing: dict[str, list[int]] = {}
     marks: dict[str, str] = {}
-    for f in form_v1().page_fields(page_number):
+    definition = definition or form_v1()
+    for f in definition.page_fields(page_number):
         value = values.get(f.name)
-        if f.is_comb and value:
+        if f.is_letter_comb and value:
+            write_letters(layer, f, str(value).upper(), px_per_pt, writer, rng)
+        elif f.is_comb and value:
             crossed = write_comb(layer, f, "".join(ch for ch in str(value) if ch.isdigit()), px_per_pt, writer, rng)
             if crossed:
                 crossing[f.name] = crossed
@@ -339,7 +400,7 @@ def handwrite_page(page: Image.Image, values: FormValues, page_number: int, px_p
         layer = layer.filter(ImageFilter.MinFilter(pen_px))  # ink is 0: a min filter widens every stroke
     if hand_ticks:
         grey = np.asarray(layer).copy()
-        for f in form_v1().page_fields(page_number):
+        for f in definition.page_fields(page_number):
             if f.is_tick:
                 for box in f.boxes:
                     if box.option in _chosen(values.get(f.name)):
@@ -357,12 +418,17 @@ def handwrite_page(page: Image.Image, values: FormValues, page_number: int, px_p
     return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB"), done
 
 
-def written_values(values: FormValues, writer: Writer) -> dict[str, str]:
-    """Text values as ``writer`` writes them, for the ones that differ (block capitals)."""
+def written_values(values: FormValues, writer: Writer, definition: FormDefinition | None = None) -> dict[str, str]:
+    """Text values as ``writer`` writes them, for the ones that differ (block capitals; on version 2, every letter
+    comb but an e-mail, which is read back in lower case)."""
     out: dict[str, str] = {}
-    for f in form_v1().fields:
+    for f in (definition or form_v1()).fields:
         value = values.get(f.name)
-        if f.kind in (FieldKind.TEXT, FieldKind.EMAIL) and isinstance(value, str):
+        if f.is_letter_comb and f.kind is FieldKind.TEXT and isinstance(value, str):
+            written = value.upper()
+            if written != value:
+                out[f.name] = written
+        elif f.kind in (FieldKind.TEXT, FieldKind.EMAIL) and isinstance(value, str):
             written = writer.text(f.kind, value)
             if written != value:
                 out[f.name] = written
@@ -375,11 +441,13 @@ def handwritten_documents(kind: SampleKind, values: FormValues, form_id: str, rn
 
     One writer fills the whole form. A block-capital writer writes text in capitals: those values
     are replaced **in place** in ``values`` (the mapping the generator's ground truth holds), so the
-    truth is what is on the page.
+    truth is what is on the page. On version 2 every letter comb is written in capitals, and home languages are
+    ticked (in the form's order: the truth's ``home_languages`` is rewritten in that order).
 
     Args:
-        kind: ``SCAN_HANDWRITTEN`` (300 dpi grey scan, skew ≤ 3°, JPEG 70-90) or ``PHOTO_HANDWRITTEN``
-            (phone photo of the page rasterised at 200 dpi, JPEG 80-93, no EXIF turn).
+        kind: ``SCAN_HANDWRITTEN`` (300 dpi grey scan, skew ≤ 3°, JPEG 70-90), ``PHOTO_HANDWRITTEN``
+            (phone photo of the page rasterised at 200 dpi, JPEG 80-93, no EXIF turn), or ``SCAN_HANDWRITTEN_V2``
+            (form version 2, scanned as ``SCAN_HANDWRITTEN``).
         values: Field name → value; updated in place for a block-capital writer (see above).
         form_id: Serial in the QR codes.
         rng: Every random choice.
@@ -395,16 +463,24 @@ def handwritten_documents(kind: SampleKind, values: FormValues, form_id: str, rn
     from samples.scanner import image_bytes, rasterise_pdf_page, render_filled_pdf, simulate_photo, simulate_scan
 
     writer = random_writer(rng)
-    values.update(written_values(values, writer))
+    definition = form_v2() if kind in V2_KINDS else form_v1()
+    values.update(written_values(values, writer, definition))
+    on_paper = values
+    if definition.version == 2:
+        on_paper = v2_values(values)
+        codes, other = on_paper["home_languages"], on_paper["home_languages_other"]
+        values["home_languages"] = home_languages_text(codes if isinstance(codes, list) else [],  # type: ignore[arg-type]
+                                                       other if isinstance(other, str) else None)
     hand_ticks = rng.random() < HAND_TICK_SHARE
-    pdf = render_filled_pdf(_blank_values(values, hand_ticks), form_id, signature_seed=rng.randint(0, 10_000))
+    pdf = render_filled_pdf(_blank_values(on_paper, hand_ticks, definition), form_id,
+                            signature_seed=rng.randint(0, 10_000), definition=definition)
     photo = kind is SampleKind.PHOTO_HANDWRITTEN
     dpi = 200 if photo else 300
     files: list[tuple[str, bytes]] = []
     conditions: dict[str, object] = {}
     for p in pages:
         blank = rasterise_pdf_page(pdf, p, dpi)
-        filled, done = handwrite_page(blank, values, p, dpi / 72, writer, rng, hand_ticks)
+        filled, done = handwrite_page(blank, on_paper, p, dpi / 72, writer, rng, hand_ticks, definition)
         if photo:
             image = simulate_photo(filled, dpi=dpi, roll_deg=rng.uniform(-8, 8), fill=rng.uniform(0.65, 0.88),
                                    shadow=rng.random() < 0.67, blur_px=rng.uniform(0.6, 1.6), jpeg_quality=None,

@@ -41,6 +41,8 @@ class SampleKind(StrEnum):
     # Handwriting (issue 3; made by ``samples.handwriting``).
     SCAN_HANDWRITTEN = "scan_handwritten"
     PHOTO_HANDWRITTEN = "photo_handwritten"
+    # Form version 2, made for hand-print (issue 18; made by ``samples.handwriting``).
+    SCAN_HANDWRITTEN_V2 = "scan_handwritten_v2"
 
 
 SCAN_KINDS = (SampleKind.SCAN_300_GREY_JPEG, SampleKind.SCAN_200_BW_PNG, SampleKind.SCAN_300_BW_TIFF,
@@ -53,7 +55,9 @@ COPY_KINDS = (SampleKind.SCAN_PHOTOCOPY, SampleKind.FAX_200X100, SampleKind.SCAN
 """Poor copies, stamps over zones and pages assembled oddly (``samples.copies``)."""
 HANDWRITTEN_KINDS = (SampleKind.SCAN_HANDWRITTEN, SampleKind.PHOTO_HANDWRITTEN)
 """Forms filled by hand in handwriting fonts (``samples.handwriting``)."""
-IMAGE_KINDS = (*SCAN_KINDS, *HARD_KINDS, *COPY_KINDS, *HANDWRITTEN_KINDS)
+V2_KINDS = (SampleKind.SCAN_HANDWRITTEN_V2,)
+"""Forms of version 2 (capital-letter combs, ticked home languages) filled by hand and scanned (issue 18)."""
+IMAGE_KINDS = (*SCAN_KINDS, *HARD_KINDS, *COPY_KINDS, *HANDWRITTEN_KINDS, *V2_KINDS)
 """Every kind whose pages are images (the benchmark times a bare tesseract call beside them)."""
 VALID_KINDS = (SampleKind.FILLABLE, SampleKind.TEXT_PDF, *SCAN_KINDS)
 INVALID_KINDS = (SampleKind.INVALID_NO_AGREEMENT, SampleKind.INVALID_NO_CRITERION,
@@ -62,5 +66,7 @@ INVALID_KINDS = (SampleKind.INVALID_NO_AGREEMENT, SampleKind.INVALID_NO_CRITERIO
 KIND_GROUPS: dict[str, tuple[SampleKind, ...]] = {
     "base": (*VALID_KINDS, *INVALID_KINDS, SampleKind.NOT_THE_FORM),
     "hard": (*HARD_KINDS, *COPY_KINDS, *HANDWRITTEN_KINDS),
+    "v2": V2_KINDS,
 }
-"""Names the benchmark accepts for groups of kinds: the pipeline issue's corpus, and issue 3's hard one."""
+"""Names the benchmark accepts for groups of kinds: the pipeline issue's corpus, issue 3's hard one, and form
+version 2's (issue 18)."""

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from pipeline.form.definition import Rect
+from pipeline.form.definition import FormDefinition, Rect
 from pipeline.form.render import Rendering, render_form
 from pipeline.form.template_image import rasterise_pdf_page as rasterise_grey
 from schemas.extraction import FormValues
@@ -54,19 +54,21 @@ def rasterise_pdf_page(pdf: Path | bytes, page: int, dpi: int) -> Image.Image:
     return Image.fromarray(rasterise_grey(pdf if isinstance(pdf, bytes) else str(pdf), page, dpi))
 
 
-def render_filled_pdf(values: FormValues, form_id: str, signature_seed: int = 0) -> bytes:
+def render_filled_pdf(values: FormValues, form_id: str, signature_seed: int = 0,
+                      definition: FormDefinition | None = None) -> bytes:
     """Render the two-page FILLED form (values typed into their zones) to PDF bytes.
 
     Args:
         values: Field name → raw value (``schemas.extraction.FormValues``).
         form_id: Serial printed in the QR codes (``FO-…``).
         signature_seed: Seed of the drawn signature scribbles.
+        definition: The form's version (default version 1).
 
     Returns:
         The PDF document as bytes.
     """
     buf = io.BytesIO()
-    render_form(buf, form_id, Rendering.FILLED, values, signature_seed=signature_seed)
+    render_form(buf, form_id, Rendering.FILLED, values, definition=definition, signature_seed=signature_seed)
     return buf.getvalue()
 
 

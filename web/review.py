@@ -342,7 +342,8 @@ def load_form(s: Session, form_id: str, confidence_min: float) -> FormView | Non
         value: RawValue = row.value if row else None
         confidence = row.confidence if row else 0.0
         source = row.source if row else "none"
-        view = FieldView(f.name, label_fr(f.name), f.kind.value, f.page, f.rect, value, confidence, source,
+        view = FieldView(f.name, label_fr(f.name), f.kind.value, f.page, _stored_rect(row, f.rect), value, confidence,
+                         source,
                          tuple(by_field.get(f.name, ())), f.name in doubtful, _options(f, value),
                          evidence_fr=evidence_lines_fr(row.evidence if row else None),
                          consent=f.name in CONSENT_FIELDS, unreceived=f.page in missing)
@@ -691,6 +692,15 @@ def set_aside(store: Store, form_id: str, actor: str) -> bool:
         item.status = ReviewStatus.SET_ASIDE.value
         audit_form(s, actor, "review_set_aside", form_id)
     return True
+
+
+def _stored_rect(row: FieldResultRow | None, printed: Rect) -> Rect:
+    """Where the field was read on its page: the zone stored with its reading (form version 2 places names, town,
+    e-mails and languages elsewhere than version 1), else version 1's printed place."""
+    zone = row.zone if row is not None else None
+    if not zone or not all(k in zone for k in ("x0", "top", "x1", "bottom")):
+        return printed
+    return Rect(float(zone["x0"]), float(zone["top"]), float(zone["x1"]), float(zone["bottom"]))
 
 
 def with_submission(view: FormView, values: Mapping[str, RawValue], issues: Sequence[ValidationIssue],

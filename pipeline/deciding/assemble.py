@@ -12,9 +12,9 @@ from typing import TypeVar
 
 from pipeline.deciding.fields import empty_value, fold_person_name, make_field
 from pipeline.errors import MultipleFormsError, NotTheFormError
-from pipeline.form.definition import PAGE_COUNT, FormDefinition, form_v1
+from pipeline.form.definition import PAGE_COUNT, FormDefinition, form_v1, home_languages_text
 from pipeline.reading.pages import PageReading, PageResult
-from schemas.extraction import ExtractedField, ExtractedForm, Source
+from schemas.extraction import ExtractedField, ExtractedForm, Source, ZoneBox
 
 
 def assemble_form(pages: Sequence[PageResult], definition: FormDefinition | None = None) -> ExtractedForm:
@@ -47,10 +47,11 @@ def assemble_form(pages: Sequence[PageResult], definition: FormDefinition | None
     for reading in sorted(readings, key=lambda r: r.index):
         by_page.setdefault(reading.identity.page, reading)
     fields: dict[str, ExtractedField] = {}
+    page_fields = {p: as_v1_fields(r.fields) for p, r in by_page.items()}
     for field in definition.fields:
-        page_reading = by_page.get(field.page)
-        if page_reading is not None and field.name in page_reading.fields:
-            fields[field.name] = page_reading.fields[field.name]
+        page_reading = page_fields.get(field.page)
+        if page_reading is not None and field.name in page_reading:
+            fields[field.name] = page_reading[field.name]
         else:
             fields[field.name] = make_field(field, empty_value(field), 0.0, Source.NONE)
     return ExtractedForm(
@@ -61,6 +62,38 @@ def assemble_form(pages: Sequence[PageResult], definition: FormDefinition | None
         page_sources={p: r.source for p, r in by_page.items()},
         handwritten_pages=sorted(p for p, r in by_page.items() if r.handwritten),
     )
+
+
+def as_v1_fields(fields: Mapping[str, ExtractedField]) -> dict[str, ExtractedField]:
+    """A page's fields in version 1's vocabulary, the one the schema, the validator and the desk speak.
+
+    Version 2 (``pipeline.form.definition.form_v2``) has the same fields but home languages: ticked boxes
+    (``home_languages``, option codes) and « autre » (``home_languages_other``). They become version 1's one text
+    value (:func:`pipeline.form.definition.home_languages_text`: ``Français, arabe, wolof``), held as much as the
+    least sure of the two, with both fields' readings and rules kept as evidence (rule ``home_languages_ticked``).
+    Version 1's fields come back unchanged.
+
+    Args:
+        fields: Field name → extracted field of one page.
+
+    Returns:
+        A new mapping, without ``home_languages_other``.
+    """
+    out = dict(fields)
+    other = out.pop("home_languages_other", None)
+    ticked = out.get("home_languages")
+    if other is None or ticked is None or not isinstance(ticked.value, list):
+        return out
+    text = home_languages_text([str(v) for v in ticked.value], other.value if isinstance(other.value, str) else None)
+    zone = ZoneBox(x0=min(ticked.zone.x0, other.zone.x0), top=min(ticked.zone.top, other.zone.top),
+                   x1=max(ticked.zone.x1, other.zone.x1), bottom=max(ticked.zone.bottom, other.zone.bottom))
+    held = min((ticked, other), key=lambda f: f.confidence)
+    out["home_languages"] = ExtractedField(
+        name="home_languages", value=text, confidence=held.confidence, source=ticked.source, page=ticked.page,
+        zone=zone, doubt=held.doubt or ticked.doubt or other.doubt,
+        readings=(*ticked.readings, *other.readings),
+        rules=(*ticked.rules, *other.rules, "home_languages_ticked"))
+    return out
 
 
 K = TypeVar("K", bound=Hashable)

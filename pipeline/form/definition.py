@@ -1,7 +1,13 @@
-"""The geometry of the fiche d'orientation CLAS, version 1: the one source of truth.
+"""The geometry of the fiche d'orientation CLAS, versions 1 and 2: the one source of truth.
 
 The same definition draws the blank and fillable forms (``pipeline.form.render``)
 and tells every reader where each zone, comb, tick box and signature zone is.
+
+Version 1 (:func:`form_v1`) has dotted lines for names, towns, e-mails and home languages. Version 2
+(:func:`form_v2`), made for hand-print, has the same fields and the same values (one schema, one validator), but
+surnames, first names, the town and e-mails are capital-letter combs, one letter per cell, and home languages are
+ticked choices with « autre : … » (:data:`HOME_LANGUAGES`). The page's QR payload says its version;
+:func:`form_definition` gives the definition of a version.
 
 Coordinates are PDF points (1/72 inch) with the origin at the *top-left* corner
 of an A4 page and y growing downwards, the convention of pdfplumber
@@ -12,6 +18,7 @@ them for ReportLab, whose origin is bottom-left.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -23,6 +30,7 @@ PAGE_HEIGHT_PT = 841.89
 PAGE_COUNT = 2
 FORM_CODE = "CLASFO"
 FORM_VERSION = 1
+"""The version ``clas-referrals form`` prints by default, and the one readers assume when a page says none."""
 
 ANCHOR_SIZE_PT = 14.0
 """Side of a solid square registration anchor: 14 pt = 4.9 mm (the issue asks about 5 mm)."""
@@ -32,6 +40,10 @@ TICK_SIZE_PT = 10.0
 """Side of a tick box: 10 pt = 3.5 mm, the smallest box TeleForm's design guide recommends."""
 COMB_CELL_W_PT = 14.0
 COMB_CELL_H_PT = 17.0
+LETTER_CELL_W_PT = 14.0
+"""Width of a capital-letter comb cell (4.9 mm): about the 5 mm cell of French administrative forms (Cerfa)."""
+EMAIL_CELL_W_PT = 12.5
+"""Width of an e-mail comb cell (4.4 mm): narrower, so that 36 characters fit one line of the page."""
 TEXT_ZONE_H_PT = 17.0
 VALUE_FONT_SIZE_PT = 10.0
 """Font size used when a value is typed or printed into a zone."""
@@ -90,6 +102,10 @@ class FieldKind(StrEnum):
     SIGNATURE = "signature"  # ink present or not
 
 
+DIGIT_COMB_KINDS = (FieldKind.DATE, FieldKind.PHONE, FieldKind.POSTCODE)
+"""Kinds written one digit per cell."""
+
+
 class ChoiceRule(StrEnum):
     """How many boxes of a tick-box group may be ticked."""
 
@@ -142,8 +158,17 @@ class Field:
 
     @property
     def is_comb(self) -> bool:
-        """Whether the field is read one character per cell."""
-        return bool(self.cells)
+        """Whether the field is a digit comb (date, phone, postcode), read one digit per cell."""
+        return bool(self.cells) and self.kind in DIGIT_COMB_KINDS
+
+    @property
+    def is_letter_comb(self) -> bool:
+        """Whether the field is a capital-letter comb (version 2: names, town, e-mails), one letter per cell.
+
+        It holds text (kind ``TEXT`` or ``EMAIL``) and is read as a line once its printed grid is erased
+        (``pipeline.reading.scan.letter_combs``); ``cells`` gives the number of letters it holds.
+        """
+        return bool(self.cells) and self.kind in (FieldKind.TEXT, FieldKind.EMAIL)
 
     @property
     def is_tick(self) -> bool:
@@ -303,6 +328,17 @@ class _Builder:
             cx += COMB_CELL_W_PT
         rect = Rect(cells[0].x0, cells[0].top, cells[-1].x1, cells[-1].bottom)
         self.fields.append(Field(name, label, kind, self.page, rect, cells=tuple(cells), required=required))
+        if advance:
+            self.y += COMB_CELL_H_PT + 7
+
+    def letter_comb(self, name: str, label: str, n: int, kind: FieldKind = FieldKind.TEXT, *,
+                    x: float = MARGIN_PT, label_w: float = LABEL_W_PT, cell_w: float = LETTER_CELL_W_PT,
+                    required: bool = False, advance: bool = True) -> None:
+        self.texts.append(StaticText(self.page, x, self.y + 11, label))
+        x0 = x + label_w
+        cells = tuple(Rect(x0 + i * cell_w, self.y, x0 + (i + 1) * cell_w, self.y + COMB_CELL_H_PT) for i in range(n))
+        rect = Rect(cells[0].x0, cells[0].top, cells[-1].x1, cells[-1].bottom)
+        self.fields.append(Field(name, label, kind, self.page, rect, cells=cells, required=required))
         if advance:
             self.y += COMB_CELL_H_PT + 7
 
@@ -504,6 +540,215 @@ def _build_page2(b: _Builder) -> None:
     b.text("Aucune information de santé ou de diagnostic ne doit figurer sur cette fiche.", size=7.5, dy=10)
     b.text("Données traitées par la Ville pour l'orientation vers le CLAS ; voir la notice d'information.",
            size=7.5, dy=10)
+
+
+# --- Version 2: made for hand-print ---------------------------------------------------
+
+FORM_VERSION_2 = 2
+NAME_CELLS = 24
+"""Cells of a surname or first-name comb: 24 letters, longer than 99.9 % of French surnames (INSEE's file of
+surnames has few over 20 letters) and than every given name of the first-name lexicon."""
+TOWN_CELLS = 28
+"""Cells of the town comb: the longest town of the towns lexicon has 24 letters (Conflans-Sainte-Honorine)."""
+EMAIL_CELLS = 36
+"""Cells of an e-mail comb (:data:`EMAIL_CELL_W_PT` wide, one line of the page)."""
+ACCENT_CLEARANCE_PT = 3.0
+"""Room left between a title and the letter comb under it: a capital's accent rises over the cells' top line, and
+the reader's writing area with it (``LetterCombSettings.accent_room_pt``); a title's descenders must stay out."""
+OTHER_LANGUAGE_CELLS = 14
+"""Cells of « autre : … » for a home language not in :data:`HOME_LANGUAGES` (« vietnamien », 10 letters)."""
+CAPITALS_INSTRUCTION = ("En lettres capitales, une lettre par case (une case vide entre deux mots). "
+                        "Cocher d'une croix (X).")
+
+HOME_LANGUAGES: tuple[tuple[str, str], ...] = (
+    ("fr", "français"), ("ar", "arabe"), ("tr", "turc"), ("pt", "portugais"), ("es", "espagnol"),
+    ("en", "anglais"), ("ta", "tamoul"), ("ro", "roumain"),
+)
+"""The home languages version 2 offers as tick boxes (ISO 639-1 code, French name as CLDR writes it).
+
+French, then the languages the referrals of the town name most, as the project's sample referrals hold them
+(Arabic, Turkish, Portuguese, Tamil, Romanian) and the two foreign languages most spoken in France besides
+(Spanish, English; INSEE's *Enquête Famille* 2011 finds Arabic, Portuguese, Spanish and English among the
+languages parents most pass on). This is an assumption to review with the town's family services: every other
+language is written in « autre : … », and reading it is checked against the same languages lexicon (CLDR through
+Babel, ``pipeline.reading.field_lexicons.language_names``), which knows every name here. Eight boxes fit two rows."""
+
+LETTER_COMB_FIELDS_V2 = ("pupil_surname", "pupil_first_name", "pupil_town", "referrer_email", "p2_pupil_surname",
+                         "p2_pupil_first_name", "guardian1_surname", "guardian1_first_name", "guardian1_email",
+                         "guardian2_surname", "guardian2_first_name", "guardian2_email")
+"""Fields version 2 turns into capital-letter combs."""
+
+
+@cache
+def form_v2() -> FormDefinition:
+    """Build the version-2 form definition (cached; it is immutable): same fields and values as version 1, but
+    names, the town and e-mails in capital-letter combs and home languages ticked
+    (``home_languages`` a choice of :data:`HOME_LANGUAGES`, ``home_languages_other`` a letter comb).
+    Both pages end above the bottom QR code (y < 760 pt)."""
+    b = _Builder()
+    _build_v2_page1(b)
+    _build_v2_page2(b)
+    layout = PageLayout(_anchors(), _qr_codes())
+    return FormDefinition(FORM_VERSION_2, tuple(b.fields), tuple(b.texts), (layout, layout))
+
+
+def _build_v2_page1(b: _Builder) -> None:
+    """Lay out page 1 of form version 2 (see :func:`_build_page1` for version 1)."""
+    col2 = SECOND_COLUMN_X_PT
+    b.new_page(1, 24.0)
+    b.text("Fiche d'orientation CLAS", x=60, size=15, bold=True, dy=18)
+    b.text("Contrat local d'accompagnement à la scolarité — Ville d'Argenteuil", x=60, size=9, dy=12)
+    b.text("À remplir par l'enseignant(e), signer par la famille, puis envoyer à clas@ville.example",
+           x=60, size=7.5, dy=10)
+    b.text(CAPITALS_INSTRUCTION, x=60, size=7.5, bold=True, dy=10)
+    b.text("Pour annuler une case cochée, la noircir entièrement.", x=60, size=7.5, bold=True, dy=14)
+    b.line("school_year", "Année scolaire (ex. 2026-2027)", x1=300, required=True, advance=False)
+    b.comb("referral_date", "Date de l'orientation", FieldKind.DATE, x=col2, label_w=95, required=True)
+    b.choice("referrer_role", "Orienté(e) par",
+             [("enseignant", "Enseignant(e)"), ("autre_pro", "Autre professionnel"), ("famille", "Famille")],
+             ChoiceRule.EXACTLY_ONE, col_w=110, required=True)
+
+    b.section("L'élève (en lettres capitales)")
+    b.y += ACCENT_CLEARANCE_PT
+    b.letter_comb("pupil_surname", "Nom", NAME_CELLS, label_w=60, required=True)
+    b.letter_comb("pupil_first_name", "Prénom", NAME_CELLS, label_w=60, required=True)
+    b.comb("pupil_birth_date", "Date de naissance", FieldKind.DATE, required=True, label_w=85, advance=False)
+    b.choice("pupil_sex", "Sexe (facultatif)", [("F", "F"), ("M", "M")], ChoiceRule.AT_MOST_ONE, x=col2,
+             label_w=80, col_w=40)
+    b.y += 2
+    b.line("pupil_address", "Adresse", label_w=60, required=True)
+    b.comb("pupil_postcode", "Code postal", FieldKind.POSTCODE, label_w=60, required=True)
+    b.letter_comb("pupil_town", "Commune", TOWN_CELLS, label_w=60, required=True)
+
+    b.section("Scolarité")
+    b.line("school_name", "École ou collège", label_w=85, required=True)
+    b.choice("class_level", "Niveau (une seule case)", list(CLASS_LEVELS), ChoiceRule.EXACTLY_ONE,
+             label_w=100, col_w=46, required=True)
+    b.line("class_name", "Classe / enseignant(e)", label_w=100, required=True)
+    b.letter_comb("referrer_email", "Courriel", EMAIL_CELLS, FieldKind.EMAIL, label_w=65,
+                  cell_w=EMAIL_CELL_W_PT, required=True)
+    b.choice("existing_support", "Aides déjà en place",
+             [("APC", "APC"), ("RASED", "RASED"), ("PPRE", "PPRE"), ("PRE", "PRE"), ("aucun", "Aucune")],
+             ChoiceRule.ANY, label_w=100, col_w=62)
+
+    b.section("Critères d'orientation (au moins un)")
+    for field_name, (group_label, options) in zip(CRITERIA_FIELDS, CRITERIA_GROUPS, strict=True):
+        b.text(group_label, size=8.5, bold=True, dy=12)
+        b.choice(field_name, "", list(options), ChoiceRule.ANY, label_w=10, col_w=262, per_row=2, row_h=14)
+    b.flag("criteria_other", "Autre (préciser) :")
+    b.y -= 21
+    b.line("criteria_other_text", "", x=MARGIN_PT + 100, label_w=0)
+    b.line("observations", "Observations", label_w=70)
+
+
+def _build_v2_page2(b: _Builder) -> None:
+    """Lay out page 2 of form version 2 (see :func:`_build_page2` for version 1)."""
+    col2 = SECOND_COLUMN_X_PT
+    b.new_page(2, 24.0)
+    b.text("Fiche d'orientation CLAS — page 2", x=60, size=13, bold=True, dy=14)
+    b.text(CAPITALS_INSTRUCTION, x=60, size=7.5, bold=True, dy=16)
+    # Both rows stop short of the top-right QR code (x ≥ 493 pt down to y = 76 pt).
+    b.letter_comb("p2_pupil_surname", "Nom de l'élève", NAME_CELLS, label_w=70)
+    b.letter_comb("p2_pupil_first_name", "Prénom de l'élève", NAME_CELLS, label_w=70)
+    for n, title, req in ((1, "Responsable légal 1", True), (2, "Responsable légal 2 (facultatif)", False)):
+        b.section(title)
+        b.y += ACCENT_CLEARANCE_PT
+        b.letter_comb(f"guardian{n}_surname", "Nom", NAME_CELLS, label_w=85, required=req)
+        b.letter_comb(f"guardian{n}_first_name", "Prénom", NAME_CELLS, label_w=85, required=req)
+        b.choice(f"guardian{n}_relationship", "Lien avec l'élève", list(RELATIONSHIPS),
+                 ChoiceRule.EXACTLY_ONE if req else ChoiceRule.AT_MOST_ONE, label_w=85, col_w=66, required=req)
+        b.y -= 21
+        b.comb(f"guardian{n}_phone", "Tél. portable", FieldKind.PHONE, x=col2 + 22, label_w=53, required=req)
+        b.letter_comb(f"guardian{n}_email", "Courriel", EMAIL_CELLS, FieldKind.EMAIL, label_w=65,
+                      cell_w=EMAIL_CELL_W_PT)
+
+    b.section("Famille")
+    b.choice("home_languages", "Langue(s) parlée(s) à la maison", [(c, n.capitalize()) for c, n in HOME_LANGUAGES],
+             ChoiceRule.ANY, label_w=130, col_w=64, per_row=6)
+    b.y -= 21
+    b.letter_comb("home_languages_other", "Autre :", OTHER_LANGUAGE_CELLS, x=MARGIN_PT + 130 + 2 * 64,
+                  label_w=32)
+    b.choice("interpreter_needed", "Besoin d'un interprète", [("oui", "Oui"), ("non", "Non")],
+             ChoiceRule.AT_MOST_ONE, label_w=130, col_w=50)
+
+    b.section("Accord de la famille")
+    b.flag("agreement_orientation", "J'accepte l'orientation de mon enfant vers l'accompagnement à la scolarité.",
+           required=True)
+    b.flag("agreement_data_sharing",
+           "J'accepte que ces informations soient transmises à la structure CLAS qui accueillera mon enfant.",
+           required=True)
+    b.comb("family_date", "Date", FieldKind.DATE, label_w=60, required=True)
+    b.y += 8
+    b.signature("family_signature", "Signature du ou des responsables légaux",
+                Rect(MARGIN_PT, b.y, 300, b.y + 48))
+    b.y += 56
+
+    b.section("Personne qui oriente")
+    b.line("referrer_name", "Nom et fonction", label_w=85, required=True)
+    b.comb("referrer_date", "Date", FieldKind.DATE, label_w=85, required=True)
+    b.y += 8
+    b.signature("referrer_signature", "Signature ou cachet de l'école", Rect(MARGIN_PT, b.y, 300, b.y + 48))
+    b.y += 56
+    b.text("Aucune information de santé ou de diagnostic ne doit figurer sur cette fiche.", size=7.5, dy=10)
+    b.text("Données traitées par la Ville pour l'orientation vers le CLAS ; voir la notice d'information.",
+           size=7.5, dy=10)
+
+
+FORM_VERSIONS: dict[int, Callable[[], FormDefinition]] = {FORM_VERSION: form_v1, FORM_VERSION_2: form_v2}
+"""Every version the product prints and reads, by the number its QR payload carries."""
+
+
+def form_definition(version: int) -> FormDefinition:
+    """The definition of form ``version``.
+
+    Raises:
+        UnknownFormVersionError: The product has no such version (a page printed from a newer or foreign form).
+    """
+    builder = FORM_VERSIONS.get(version)
+    if builder is None:
+        raise UnknownFormVersionError(version)
+    return builder()
+
+
+class UnknownFormVersionError(KeyError):
+    """A page says a form version the product does not know.
+
+    Attributes:
+        version: The version the page's QR code or footer says.
+    """
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        super().__init__(f"unknown form version {version}; known: {sorted(FORM_VERSIONS)}")
+
+
+def home_languages_text(ticked: Sequence[str], other: str | None) -> str | None:
+    """Version 2's ticked home languages and « autre » as version 1's value: ``Français, arabe, wolof``.
+
+    Names in the form's order, then « autre », joined by ``, ``, the first letter in capitals (as version 1's
+    line is written and the schema keeps it); ``None`` when nothing is ticked nor written.
+
+    Args:
+        ticked: Option codes of :data:`HOME_LANGUAGES` ticked.
+        other: What « autre » holds (any case), or ``None``.
+    """
+    names = [name for code, name in HOME_LANGUAGES if code in set(ticked)]
+    if other and other.strip():
+        names.append(other.strip().lower())
+    text = ", ".join(dict.fromkeys(names))
+    return text[:1].upper() + text[1:] if text else None
+
+
+def home_languages_choices(text: str | None) -> tuple[list[str], str | None]:
+    """The inverse of :func:`home_languages_text` for a version-1 value: the codes to tick and the rest.
+
+    Languages not in :data:`HOME_LANGUAGES` are joined into « autre » (lower case); ``([], None)`` for no value.
+    """
+    codes = {name: code for code, name in HOME_LANGUAGES}
+    parts = [p.strip().lower() for p in re.split(r"[,;/]| et ", text or "") if p.strip()]
+    ticked = [codes[p] for p in parts if p in codes]
+    others = [p for p in parts if p not in codes]
+    return [c for c, _ in HOME_LANGUAGES if c in ticked], (", ".join(others) or None)
 
 
 FOOTER_BASELINE_PT = PAGE_HEIGHT_PT - 30

@@ -1,6 +1,6 @@
 """Draw the fiche d'orientation from its definition: blank, fillable (AcroForm) or filled.
 
-Three renderings of :func:`pipeline.form.definition.form_v1`:
+Three renderings of a form definition (:func:`pipeline.form.definition.form_v1` or ``form_v2``):
 
 * ``PRINT``: the blank form to print and fill by hand;
 * ``FILLABLE``: the same with AcroForm text fields and check boxes, optionally pre-filled;
@@ -150,7 +150,7 @@ def _draw_static(c: Canvas, definition: FormDefinition, page: int) -> None:
 
 def _draw_field_outline(c: Canvas, field: Field) -> None:
     c.setStrokeColor(black)
-    if field.is_comb:
+    if field.cells:
         c.setLineWidth(0.6)
         for cell in field.cells:
             c.rect(cell.x0, _y(cell.bottom), cell.width, cell.height, stroke=1, fill=0)
@@ -196,6 +196,11 @@ def _draw_value(c: Canvas, field: Field, value: object, rng: random.Random) -> N
         digits = "".join(ch for ch in str(value) if ch.isdigit())
         c.setFont(VALUE_FONT, VALUE_FONT_SIZE_PT + 1)
         for cell, ch in zip(field.cells, digits, strict=False):
+            cx, _ = cell.center
+            c.drawCentredString(cx, _y(cell.bottom - 4.5), ch)
+    elif field.is_letter_comb:
+        c.setFont(VALUE_FONT, VALUE_FONT_SIZE_PT + 1)
+        for cell, ch in zip(field.cells, comb_letters(field, str(value)), strict=False):
             cx, _ = cell.center
             c.drawCentredString(cx, _y(cell.bottom - 4.5), ch)
     elif field.is_tick:
@@ -257,11 +262,30 @@ def _add_acroform_field(c: Canvas, field: Field, value: object, rng: random.Rand
             form.textfield(name=f"{field.name}.{i}", tooltip=field.label, x=run[0].x0, y=_y(run[0].bottom),
                            width=run[-1].x1 - run[0].x0, height=run[0].height, value=part, maxlen=len(run),
                            fieldFlags="comb", fontName=ACROFORM_STANDIN_FONT, fontSize=VALUE_FONT_SIZE_PT + 1, **common)
+    elif field.is_letter_comb:
+        # One comb text field over the whole row of letter cells: comb flag and MaxLen = the cell count, as for the
+        # digit combs' runs, so that a viewer sets one character in each printed cell.
+        r = field.rect
+        form.textfield(name=field.name, tooltip=field.label, x=r.x0, y=_y(r.bottom), width=r.width,
+                       height=r.height, value=comb_letters(field, str(value or "")), maxlen=len(field.cells),
+                       fieldFlags="comb", fontName=ACROFORM_STANDIN_FONT, fontSize=VALUE_FONT_SIZE_PT + 1, **common)
     else:
         r = field.rect
         form.textfield(name=field.name, tooltip=field.label, x=r.x0, y=_y(r.bottom), width=r.width,
                        height=r.height, value=str(value or ""), fontName=ACROFORM_STANDIN_FONT,
                        fontSize=VALUE_FONT_SIZE_PT, **common)
+
+
+def comb_letters(field: Field, value: str) -> str:
+    """What a capital-letter comb holds for ``value``: capitals, one character per cell.
+
+    Raises:
+        ValueError: ``value`` has more characters than the comb has cells (never cut silently).
+    """
+    text = value.upper()
+    if len(text) > len(field.cells):
+        raise ValueError(f"{field.name}: {len(text)} characters for {len(field.cells)} cells")
+    return text
 
 
 def comb_runs(field: Field) -> list[tuple[Rect, ...]]:

@@ -14,7 +14,15 @@ from functools import lru_cache
 import numpy as np
 import pypdfium2 as pdfium
 
-from pipeline.form.definition import FOOTER_BASELINE_PT, PAGE_HEIGHT_PT, PAGE_WIDTH_PT, FormDefinition, form_v1
+from pipeline.form.definition import (
+    FOOTER_BASELINE_PT,
+    PAGE_HEIGHT_PT,
+    PAGE_WIDTH_PT,
+    FormDefinition,
+    UnknownFormVersionError,
+    form_definition,
+    form_v1,
+)
 from pipeline.form.render import Rendering, render_form
 
 TEMPLATE_SERIAL = "FO-0000-000000"
@@ -25,9 +33,10 @@ FOOTER_BAND_PT = (12.0, 4.0)
 
 @lru_cache(maxsize=4)
 def _blank_pdf(version: int) -> bytes:
-    definition = form_v1() if version == 1 else None
-    if definition is None:
-        raise ValueError(f"no template for form version {version}")
+    try:
+        definition = form_definition(version)
+    except UnknownFormVersionError as exc:
+        raise ValueError(f"no template for form version {version}") from exc
     buf = io.BytesIO()
     render_form(buf, TEMPLATE_SERIAL, Rendering.PRINT, definition=definition)
     return buf.getvalue()

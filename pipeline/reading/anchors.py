@@ -40,6 +40,7 @@ from pipeline.reading.identify import (
     UNREAD_SERIAL,
     IdentifiedPage,
     QrSighting,
+    check_identity,
     identify_page,
     rotate_point,
     template_corners,
@@ -290,8 +291,7 @@ def identify_by_anchors(image: np.ndarray, definition: FormDefinition | None = N
     identity = read_footer(upright, h_up)
     if identity is None:
         identity = _identity_from_layout(upright, h_up, definition, registration.identification)
-    if not 1 <= identity.page <= len(definition.pages) or identity.version != definition.version:
-        raise PageNotIdentifiedError(f"footer says version {identity.version} page {identity.page}")
+    check_identity(identity, definition)
     sightings = []
     for rect in definition.pages[identity.page - 1].qr_codes:
         template = template_corners(rect, 3)

@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pipeline.errors import DocumentError, MultipleFormsError, NotTheFormError
+from pipeline.errors import DocumentError, MultipleFormsError, NotTheFormError, UnknownFormVersionPageError
 from pipeline.form.definition import FormDefinition, form_key
 from pipeline.reading.limits import run_limited
-from pipeline.reading.pages import PageReading, PageResult
+from pipeline.reading.pages import PageReading, PageResult, UnidentifiedPage
 from pipeline.settings import Settings
 from schemas.document import ReceivedDocument
 
@@ -108,7 +108,10 @@ def _read_unbounded(doc: ReceivedDocument, settings: Settings, definition: FormD
         return DocumentReading(doc, failure=Reason("internal_error", INTERNAL_ERROR_FR))
     reading = DocumentReading(doc, pages)
     if not reading.form_ids:
-        foreign = NotTheFormError("no page of the form", page_count=len(pages))
+        # A page of our form in a version the product does not read says so, rather than « not the form ».
+        unknown = next((p.error for p in pages if isinstance(p, UnidentifiedPage)
+                        and isinstance(p.error, UnknownFormVersionPageError)), None)
+        foreign = unknown or NotTheFormError("no page of the form", page_count=len(pages))
         return DocumentReading(doc, failure=Reason(foreign.code, foreign.reason_fr))
     if len(reading.form_ids) > 1:
         err = MultipleFormsError("several forms in one file", form_count=len(reading.form_ids))

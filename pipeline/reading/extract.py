@@ -29,7 +29,14 @@ from pipeline.errors import (
     UnreadableDocumentError,
     UnsupportedMediaTypeError,
 )
-from pipeline.form.definition import FieldKind, FormDefinition, Rect, form_v1
+from pipeline.form.definition import (
+    FieldKind,
+    FormDefinition,
+    Rect,
+    UnknownFormVersionError,
+    form_definition,
+    form_v1,
+)
 from pipeline.reading.crops import store_crops
 from pipeline.reading.identify import UNREAD_SERIAL
 from pipeline.reading.normalise import grey_array, split_pages, square_pixels, stated_resolution
@@ -113,10 +120,22 @@ def _read_image_page(index: int, grey: np.ndarray, dpi: float | None, settings: 
                        result.stage_seconds)
 
 
+def version_definition(version: int, definition: FormDefinition) -> FormDefinition | None:
+    """The definition of form ``version``: ``definition`` when it is that version, ``None`` when the product has no
+    such version (the page is then read as a scan, whose identification quarantines it with the reason)."""
+    if version == definition.version:
+        return definition
+    try:
+        return form_definition(version)
+    except UnknownFormVersionError:
+        return None
+
+
 def doubt_text_zones(result: ScanPageResult, cap: float) -> ScanPageResult:
     """The page with every text and e-mail field's confidence capped at ``cap`` (0-1): a page received at
     too coarse a resolution for letters (``OcrSettings.min_text_dpi``) sends its words to a person."""
-    kinds = {f.name: f.kind for f in form_v1().page_fields(result.identity.page)}
+    definition = version_definition(result.identity.version, form_v1()) or form_v1()
+    kinds = {f.name: f.kind for f in definition.page_fields(result.identity.page)}
     fields = {name: (f.model_copy(update={"confidence": min(f.confidence, cap), "doubt": Doubt.LOW_RESOLUTION})
                      if kinds.get(name) in (FieldKind.TEXT, FieldKind.EMAIL) and f.value is not None else f)
               for name, f in result.fields.items()}
@@ -446,8 +465,10 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
     widgets: dict[str, WidgetValue] = {}
     if has_acroform:
         widgets = acroform_widget_values([a.get_object() for a in reader.pages[index].get("/Annots", [])], xfa)
-    from_widgets = any(w.value for w in widgets.values()) and names_form_fields(widgets, definition)
-    if identity is not None and identity.version == definition.version:
+    own = version_definition(identity.version, definition) if identity is not None else None
+    from_widgets = any(w.value for w in widgets.values()) and names_form_fields(widgets, own or definition)
+    if identity is not None and own is not None and 1 <= identity.page <= len(own.pages):
+        definition = own
         fields = definition.page_fields(identity.page)
         words = page.extract_words()
         registration = register_text_layer(words, definition, identity.page, settings.text_layer)
@@ -475,7 +496,8 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
         # The page as the scan reader identified it (QR codes); its widget values override what was read on the
         # rendering, which does not draw form fields. Signatures stay read from the drawing.
         page_reading = results[0]
-        fields = definition.page_fields(page_reading.identity.page)
+        fields = (version_definition(page_reading.identity.version, definition) or definition).page_fields(
+            page_reading.identity.page)
         results = [replace(page_reading, source=Source.ACROFORM, fields={
             **page_reading.fields, **read_acroform_page(widgets, fields, settings.text_layer)})]
     return results

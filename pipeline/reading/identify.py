@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import zxingcpp
 
-from pipeline.errors import NoFormCodeError, PageNotIdentifiedError
+from pipeline.errors import NoFormCodeError, PageNotIdentifiedError, UnknownFormVersionPageError
 from pipeline.form.definition import (
     PAGE_HEIGHT_PT,
     PAGE_WIDTH_PT,
@@ -31,6 +31,8 @@ from pipeline.form.definition import (
     FormDefinition,
     PageIdentity,
     Rect,
+    UnknownFormVersionError,
+    form_definition,
     form_v1,
 )
 from pipeline.settings.reading import IdentificationSettings
@@ -326,12 +328,7 @@ def identify_page(image: np.ndarray, definition: FormDefinition | None = None,
             reason_fr="Page ambiguë : deux codes QR différents sur la même page. Rescanner les pages une par une.",
         )
     identity = next(iter(identities))
-    if not 1 <= identity.page <= len(definition.pages) or identity.version != definition.version:
-        raise PageNotIdentifiedError(
-            f"QR says version {identity.version} page {identity.page}, definition is version {definition.version}",
-            codes_found=found,
-            reason_fr="Version de fiche inconnue : utiliser la fiche d'orientation en vigueur.",
-        )
+    check_identity(identity, definition, found)
 
     # zxing's orientation is the symbol's rotation in degrees (0, 90, 180, -90 plus skew); turning the
     # image by that many quarter turns counter-clockwise brings the symbol, hence the page, upright.
@@ -361,3 +358,33 @@ def _sighting_dpi(s: QrSighting) -> float:
     sides = [float(np.hypot(px[i][0] - px[(i + 1) % 4][0], px[i][1] - px[(i + 1) % 4][1])) for i in range(4)]
     side_pt = s.template_corners_pt[1][0] - s.template_corners_pt[0][0]
     return float(np.mean(sides)) / side_pt * 72.0
+
+
+def check_identity(identity: PageIdentity, definition: FormDefinition, codes_found: int = 0) -> FormDefinition:
+    """The definition of the page's own version, once its version and page number are known to be ours.
+
+    Every version shares its registration marks (anchors, QR codes), so a page is found with any definition and
+    then read with its own version's (:func:`pipeline.form.definition.form_definition`).
+
+    Args:
+        identity: What the page's QR code or footer says.
+        definition: The definition the page was found with (returned when the versions are the same).
+        codes_found: Barcodes seen on the page, for the error.
+
+    Raises:
+        UnknownFormVersionPageError: The version is unknown (a page printed from a newer or a foreign form);
+            ``reason_fr`` says what to do.
+        PageNotIdentifiedError: The page number is not one of the form's.
+    """
+    try:
+        own = definition if identity.version == definition.version else form_definition(identity.version)
+    except UnknownFormVersionError:
+        raise UnknownFormVersionPageError(f"QR says form version {identity.version}, which this product does not read",
+                                          version=identity.version, codes_found=codes_found) from None
+    if not 1 <= identity.page <= len(own.pages):
+        raise PageNotIdentifiedError(
+            f"QR says page {identity.page} of a {len(own.pages)}-page form",
+            codes_found=codes_found,
+            reason_fr="Numéro de page inconnu : utiliser la fiche d'orientation en vigueur.",
+        )
+    return own

@@ -409,6 +409,26 @@ def read_acroform_page(widgets: Mapping[str, WidgetValue], fields: Sequence[Fiel
 # --- Text layer --------------------------------------------------------------------
 
 
+def letter_comb_text(field: Field, chars: Sequence[Mapping[str, Any]]) -> str:
+    """What a capital-letter comb (form version 2) holds in the text layer: each cell's characters, an empty cell
+    between two written ones a space (``JEAN PIERRE``), e-mails lower-cased. pdfplumber's words cannot be used: one
+    letter per cell leaves gaps wider than its word spacing."""
+    cells = ["".join(str(c["text"]) for c in sorted((c for c in chars if _inside(c, cell)),
+                                                    key=lambda c: float(c["x0"]))).strip() for cell in field.cells]
+    out: list[str] = []
+    gap = False
+    for text in cells:
+        if text:
+            if gap and out:
+                out.append(" ")
+            out.append(text)
+            gap = False
+        else:
+            gap = True
+    value = "".join(out)
+    return value.lower() if field.kind is FieldKind.EMAIL else value
+
+
 def _inside(obj: Mapping[str, Any], rect: Rect) -> bool:
     x = (float(obj["x0"]) + float(obj["x1"])) / 2
     y = (float(obj["top"]) + float(obj["bottom"])) / 2
@@ -476,6 +496,9 @@ def read_text_layer_page(
                     for run in comb_runs(field)]
             value, shape = comb_value(field, runs)
             out[field.name] = _held(make_field(field, value, 1.0, Source.TEXT_LAYER), shape, text_layer)
+        elif field.is_letter_comb:
+            out[field.name] = make_field(field, clean_text_value(field.kind, letter_comb_text(field, chars)) or
+                                         empty_value(field), 1.0, Source.TEXT_LAYER)
         else:
             zone_words = [w for w in words if _inside(w, field.rect)]
             text = (clean_text_value(field.kind, _join_lines(zone_words, text_layer.line_pt)) if zone_words

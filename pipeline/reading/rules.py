@@ -125,6 +125,17 @@ FIELD_RULES: dict[str, FieldRule] = {
         "écrit à la main ; l'image se lit comme une adresse faite des nom et prénom du responsable lus sur la même "
         "page, chez un fournisseur de messagerie courant, nettement mieux que toute autre, et proche de la lecture "
         "libre : c'est elle qui est retenue."),
+    "letter_comb_readers_agree": FieldRule(
+        Effect.EVIDENCE, ("letter combs",), "pipeline.reading.scan.letter_combs.letter_comb_fields",
+        "écrit en capitales dans des cases (fiche version 2) ; les deux lecteurs lisent les mêmes lettres, autant "
+        "que de cases écrites : c'est cette lecture qui est retenue."),
+    "letter_comb_count_differs": FieldRule(
+        Effect.CAP, ("letter combs",), "pipeline.reading.scan.letter_combs.letter_comb_fields",
+        "écrit en capitales dans des cases (fiche version 2) ; la lecture n'a pas autant de lettres que de cases "
+        "écrites : une lettre manque ou est en trop, comparer avec l'image."),
+    "home_languages_ticked": FieldRule(
+        Effect.REPAIR, ("home_languages",), "pipeline.deciding.assemble.as_v1_fields",
+        "langues cochées (fiche version 2) et langue écrite dans « autre », réunies en une seule liste."),
     "constrained_digits": FieldRule(
         Effect.EVIDENCE, ("date", "phone"), "pipeline.reading.scan.constrained.decode_digits",
         "écrit à la main ; lus comme des chiffres seulement, ils remplissent toutes les cases, ont la forme "

@@ -295,6 +295,35 @@ class IcrSettings(BaseModel):
     print on white paper. Not measured: set by hand in 2f85496."""
 
 
+class LetterCombSettings(BaseModel):
+    """Capital-letter combs of form version 2 (``pipeline.reading.scan.letter_combs``, issue 18)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled: bool = True
+    """Accept a letter comb both readers read alike with the ink's letter count (off: every one to a person)."""
+    readers_agree_confidence: float = 0.9
+    """Confidence (0-1, times the registration quality) of a letter comb whose two readers read the same letters,
+    as many as its inked cells: above ``OcrSettings.text_confidence_min``, under ``readers_agree_confidence`` of
+    typed text. Set at the commit that added form version 2; the accepted values' errors are measured by
+    ``clas-referrals bench --kinds scan_handwritten_v2`` and re-fitted by ``clas-referrals calibrate``."""
+    accent_room_pt: float = 3.5
+    """How far over a letter comb's cells its writing area rises (pt): the accent of a capital written in a 17-pt cell
+    crosses its top line (the hand-drawn accents of ``samples.handwriting`` rise 1-3 pt over it); the row above
+    is 7 pt higher. Not fitted: set by hand when ``BÈGUE`` and ``RÉMY`` were read without their accents."""
+    min_letter_probability: float = 0.97
+    """Least probability (0-1) PP-OCRv6 may give a letter of a comb both readers read alike
+    (:func:`pipeline.reading.scan.letter_combs.least_sure_letter`) for the comb to be accepted. Two readers can
+    misread the same capital alike (``SOUBERT`` for *JOUBERT*, breip hand). Measured on the project's version-2
+    handwritten scans, seed 2026, letter combs both readers read alike with the ink's letter count (before the
+    e-mail, accent and list checks): forms 0-15, 66 combs, wrong ones at 0.43-0.92 and one at 0.98 (``REMY``, now
+    held by the list check): 0.9 accepts 53 (3 wrong), 0.95 51 (2), 0.97 48 (1, that one); forms 16-31 (not used
+    to choose), 32 combs: 0.97 accepts 24, none wrong. 0.97 keeps a margin over the highest wrong one left (0.95)."""
+    count_differs_confidence: float = 0.3
+    """Highest confidence (0-1) of a letter comb none of whose readings has as many letters as inked cells: a letter
+    was missed or invented, whatever the reader's score. Under the handwriting ceiling (0.35)."""
+
+
 class ConstrainedSettings(BaseModel):
     """Constrained decoding of handwritten zones (``pipeline.reading.scan.constrained``, issue 18).
 
@@ -486,6 +515,8 @@ class OcrSettings(BaseModel):
     """Comb-cell digit model and handwritten-zone rules (``pipeline.reading.scan``)."""
     constrained: ConstrainedSettings = ConstrainedSettings()
     """Constrained decoding of handwritten zones against their allowed values (issue 18)."""
+    letter_comb: LetterCombSettings = LetterCombSettings()
+    """Capital-letter combs of form version 2 (issue 18)."""
 
 
 class ScanSettings(BaseModel):

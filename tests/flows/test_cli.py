@@ -254,3 +254,16 @@ def test_calibrate_refuses_a_missing_store_and_writes_nothing_without_verificati
     capsys.readouterr()
     assert main(["calibrate"]) == 0
     assert "Aucun champ vérifié" in capsys.readouterr().err and not thresholds.exists()
+def test_form_prints_version_2_on_request_and_version_1_by_default(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from pypdf import PdfReader
+
+    for argv, version in (([], 1), (["--form-version", "2"], 2)):
+        out = tmp_path / f"v{version}"
+        assert main(["form", "--out", str(out), "--copies", "0", *argv]) == 0
+        fillable = PdfReader(out / "fiche-orientation-CLAS-remplissable.pdf")
+        assert f"CLASFO|v{version}|FO-2026-N00001|p1/2" in (fillable.pages[0].extract_text() or "")
+        assert f"(version {version})" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["form", "--form-version", "9"])
+    assert "choix invalide : 9 (choisir parmi 1, 2)" in capsys.readouterr().err

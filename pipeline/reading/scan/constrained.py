@@ -231,6 +231,7 @@ FIELD_DECODERS: dict[str, tuple[str, Candidates]] = {
     "home_languages": ("constrained_languages", language_values),
     "school_year": ("constrained_school_year", school_year_values),
     **{name: ("constrained_email", email_values) for name in EMAIL_OWNERS},
+    "home_languages_other": ("constrained_languages", language_values),  # form version 2's « autre : … »
 }
 """Field name → (rule name, its allowed values). Fields not listed (street, observations, surnames, the referrer's
 e-mail) are never accepted by constrained decoding."""

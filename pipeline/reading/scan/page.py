@@ -43,7 +43,7 @@ from pipeline.form.definition import (
 )
 from pipeline.form.template_image import blank_page_image
 from pipeline.reading.anchors import find_page
-from pipeline.reading.identify import IdentifiedPage
+from pipeline.reading.identify import IdentifiedPage, check_identity
 from pipeline.reading.lexicon import first_names
 from pipeline.reading.realign import realign_field
 from pipeline.reading.register import RegisteredPage, register_page
@@ -57,6 +57,13 @@ from pipeline.reading.scan.foreign_ink import (
     streak_band,
 )
 from pipeline.reading.scan.hand import baseline_agreement, looks_handwritten
+from pipeline.reading.scan.letter_combs import (
+    erase_letter_grids,
+    inked_cells,
+    letter_comb_fields,
+    line_on_cells,
+    marks_above,
+)
 from pipeline.reading.scan.omr import (
     blank_rings,
     boxes_hold_only_streaks,
@@ -179,7 +186,8 @@ def read_scan_page(
             estimated from the QR module size. The page is registered and read at this resolution.
         ocr: Tesseract settings (defaults: ``OcrSettings()``).
         omr: Tick-box and signature settings (defaults: ``OmrSettings()``).
-        definition: Form geometry; defaults to version 1.
+        definition: Form geometry the page is found with (defaults to version 1); the page is then read with the
+            definition of the version its QR code or footer says (``pipeline.form.definition.form_definition``).
         registration: Identification, registration and position-quality settings (defaults:
             ``RegistrationSettings()``).
 
@@ -197,7 +205,7 @@ def read_scan_page(
     registration = registration or RegistrationSettings()
     clock = StageClock()
     with clock.stage("identify_register"):
-        identified, page = identify_and_register(image, dpi_hint, definition, registration)
+        identified, page, definition = identify_and_register(image, dpi_hint, definition, registration)
     number = identified.identity.page
     page_fields = definition.page_fields(number)
     with clock.stage("ink"):
@@ -242,10 +250,19 @@ def read_scan_page(
         fields.update(text_fields_read(text_pairs, second[:len(text_pairs)], hands, fields.get("class_level"), page,
                                        ocr, registration))
         fields.update(comb_fields_read(combs, comb_words, second_combs, hands, aligned, ocr, registration))
+        letters = [f for f, _ in text_pairs if f.is_letter_comb]
+        inked = {f.name: inked_cells(ink.writing, f, page.px_per_pt, ocr) for f in letters}
+        marked = {f.name: marks_above(ink.writing, f, page.px_per_pt, ocr) for f in letters}
+        text_lines = [line_on_cells(f, line, inked[f.name]) if f.name in inked else line
+                      for (f, _), line in zip(text_pairs, second, strict=False)]
+        on_cells = {f.name: line for (f, _), line in zip(text_pairs, text_lines, strict=True) if f.name in inked}
     with clock.stage("constrained"):
-        fields.update(decode_handwritten(fields, [f for f, _ in text_pairs], second[:len(text_pairs)], combs,
+        fields.update(decode_handwritten(fields, [f for f, _ in text_pairs], text_lines, combs,
                                          second_combs, hands.page_agreement,
                                          with_quality(1.0, page.quality, registration), ocr))
+    with clock.stage("fields"):
+        fields.update(letter_comb_fields(fields, letters, inked, marked, on_cells, ocr,
+                                         with_quality(1.0, page.quality, registration)))
     hold_foreign_ink(fields, ink.reached, ink.dropped | unstreaked, combs, omr)
     log.debug("page %d read: %d fields, residual %.2f pt, %d text and %d comb zones OCR'd",
               number, len(fields), page.residual_pt, len(text_pairs), len(combs.fields))
@@ -255,8 +272,12 @@ def read_scan_page(
 
 
 def identify_and_register(image: np.ndarray, dpi_hint: float | None, definition: FormDefinition,
-                          registration: RegistrationSettings | None = None) -> tuple[IdentifiedPage, RegisteredPage]:
-    """Find the page by its QR codes and register it to the form's geometry.
+                          registration: RegistrationSettings | None = None
+                          ) -> tuple[IdentifiedPage, RegisteredPage, FormDefinition]:
+    """Find the page by its QR codes and register it to the geometry of its own form version.
+
+    Returns:
+        The identified page, the registered page, and the definition of the page's version.
 
     A file's stated resolution farther than ``registration.dpi_hint_tolerance`` from the one measured on the
     QR codes is ignored (a phone's nominal 72 dpi is not the page's resolution).
@@ -267,9 +288,10 @@ def identify_and_register(image: np.ndarray, dpi_hint: float | None, definition:
     """
     registration = registration or RegistrationSettings()
     identified = find_page(image, definition, registration)
+    definition = check_identity(identified.identity, definition)
     if dpi_hint and abs(dpi_hint - identified.dpi_estimate) > registration.dpi_hint_tolerance * identified.dpi_estimate:
         dpi_hint = None
-    return identified, register_page(identified, dpi_hint, definition, registration)
+    return identified, register_page(identified, dpi_hint, definition, registration), definition
 
 
 @dataclass(frozen=True)
@@ -313,6 +335,7 @@ def separate_ink(page: RegisteredPage, number: int, definition: FormDefinition, 
     reached = foreign.fields_reached(definition, number, omr)
     crossed = set(reached) - set(foreign.fields_reached(definition, number, omr, streaks=False))
     writing, dropped = drop_clear_streaks(mask, foreign, crossed, definition, number, page.px_per_pt, omr, ocr)
+    writing = erase_letter_grids(writing, definition.page_fields(number), page.px_per_pt, ocr)  # form version 2
     text_mask = drop_isolated_specks(writing, page.px_per_pt, omr)
     return PageInk(mask, writing, text_mask, paper_to_white(page.image, text_mask), grey_levels(page.image),
                    foreign, reached, crossed, dropped)

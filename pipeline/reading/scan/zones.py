@@ -32,7 +32,8 @@ def text_rect(field: Field, marks: Sequence[Rect] = (), ocr: OcrSettings | None 
 
     The dotted baseline at its bottom is left out (``ocr.text_zone_baseline_pt``), with a margin each side
     (``ocr.text_zone_margin_pt``), and so is any printed registration mark the zone runs into
-    (``ocr.text_zone_mark_gap_pt`` clear of it): on version 1, page 2's "Prénom" line ends under the
+    (``ocr.text_zone_mark_gap_pt`` clear of it): a letter comb's area also rises ``ocr.letter_comb.accent_room_pt``
+    over its cells, for the accents of capitals. On version 1, page 2's "Prénom" line ends under the
     top-right QR code, whose modules would otherwise read as ink (and as letters).
     """
     ocr = ocr or OcrSettings()
@@ -42,6 +43,11 @@ def text_rect(field: Field, marks: Sequence[Rect] = (), ocr: OcrSettings | None 
         overlaps_y = m.top < r.bottom and m.bottom > r.top
         if overlaps_y and m.x0 > r.x0 and m.x0 < x1:
             x1 = m.x0 - ocr.text_zone_mark_gap_pt
+    if field.is_letter_comb:
+        # Form version 2: the grid is erased (``letter_combs.erase_letter_grids``); the accent of a capital (É, È)
+        # rises over the cells' top line, and a reader that does not see it reads another name (RÉMY as REMY).
+        return Rect(r.x0 + ocr.text_zone_margin_pt, r.top - ocr.letter_comb.accent_room_pt, x1,
+                    r.bottom - ocr.text_zone_baseline_pt)
     return Rect(r.x0 + ocr.text_zone_margin_pt, r.top, x1, r.bottom - ocr.text_zone_baseline_pt)
 
 
