@@ -82,6 +82,7 @@ REASON_LABELS_FR: dict[str, str] = {
     "duplicate_file": "fichier déjà reçu",
     "form_already_received": "fiche déjà reçue",
     "not_the_form": "pas une fiche d'orientation",
+    "unknown_form_version": "version de fiche inconnue",
     "multiple_forms": "plusieurs fiches dans un fichier",
     "unsupported_media_type": "type de fichier non pris en charge",
     "encrypted_pdf": "PDF protégé par mot de passe",
