@@ -519,6 +519,19 @@ def _build_page2(b: _Builder) -> None:
     b.choice("interpreter_needed", "Besoin d'un interprète", [("oui", "Oui"), ("non", "Non")],
              ChoiceRule.AT_MOST_ONE, label_w=130, col_w=50)
 
+    _agreement_and_referrer(b, gap=10, signature_h=60, advance=72)
+
+
+def _agreement_and_referrer(b: _Builder, gap: float, signature_h: float, advance: float) -> None:
+    """Lay out the end of page 2, the same on every version: the family's agreement, its date and signature, then
+    the referrer's name, date and signature, and the data notice.
+
+    Args:
+        b: The builder, on page 2.
+        gap: Space (pt) between a date comb and the signature box under it.
+        signature_h: Height of each signature box (pt).
+        advance: Space (pt) each signature box takes down the page, the box included.
+    """
     b.section("Accord de la famille")
     b.flag("agreement_orientation", "J'accepte l'orientation de mon enfant vers l'accompagnement à la scolarité.",
            required=True)
@@ -526,17 +539,17 @@ def _build_page2(b: _Builder) -> None:
            "J'accepte que ces informations soient transmises à la structure CLAS qui accueillera mon enfant.",
            required=True)
     b.comb("family_date", "Date", FieldKind.DATE, label_w=60, required=True)
-    b.y += 10
+    b.y += gap
     b.signature("family_signature", "Signature du ou des responsables légaux",
-                Rect(MARGIN_PT, b.y, 300, b.y + 60))
-    b.y += 72
+                Rect(MARGIN_PT, b.y, 300, b.y + signature_h))
+    b.y += advance
 
     b.section("Personne qui oriente")
     b.line("referrer_name", "Nom et fonction", label_w=85, required=True)
     b.comb("referrer_date", "Date", FieldKind.DATE, label_w=85, required=True)
-    b.y += 10
-    b.signature("referrer_signature", "Signature ou cachet de l'école", Rect(MARGIN_PT, b.y, 300, b.y + 60))
-    b.y += 72
+    b.y += gap
+    b.signature("referrer_signature", "Signature ou cachet de l'école", Rect(MARGIN_PT, b.y, 300, b.y + signature_h))
+    b.y += advance
     b.text("Aucune information de santé ou de diagnostic ne doit figurer sur cette fiche.", size=7.5, dy=10)
     b.text("Données traitées par la Ville pour l'orientation vers le CLAS ; voir la notice d'information.",
            size=7.5, dy=10)
@@ -671,27 +684,7 @@ def _build_v2_page2(b: _Builder) -> None:
     b.choice("interpreter_needed", "Besoin d'un interprète", [("oui", "Oui"), ("non", "Non")],
              ChoiceRule.AT_MOST_ONE, label_w=130, col_w=50)
 
-    b.section("Accord de la famille")
-    b.flag("agreement_orientation", "J'accepte l'orientation de mon enfant vers l'accompagnement à la scolarité.",
-           required=True)
-    b.flag("agreement_data_sharing",
-           "J'accepte que ces informations soient transmises à la structure CLAS qui accueillera mon enfant.",
-           required=True)
-    b.comb("family_date", "Date", FieldKind.DATE, label_w=60, required=True)
-    b.y += 8
-    b.signature("family_signature", "Signature du ou des responsables légaux",
-                Rect(MARGIN_PT, b.y, 300, b.y + 48))
-    b.y += 56
-
-    b.section("Personne qui oriente")
-    b.line("referrer_name", "Nom et fonction", label_w=85, required=True)
-    b.comb("referrer_date", "Date", FieldKind.DATE, label_w=85, required=True)
-    b.y += 8
-    b.signature("referrer_signature", "Signature ou cachet de l'école", Rect(MARGIN_PT, b.y, 300, b.y + 48))
-    b.y += 56
-    b.text("Aucune information de santé ou de diagnostic ne doit figurer sur cette fiche.", size=7.5, dy=10)
-    b.text("Données traitées par la Ville pour l'orientation vers le CLAS ; voir la notice d'information.",
-           size=7.5, dy=10)
+    _agreement_and_referrer(b, gap=8, signature_h=48, advance=56)
 
 
 FORM_VERSIONS: dict[int, Callable[[], FormDefinition]] = {FORM_VERSION: form_v1, FORM_VERSION_2: form_v2}
