@@ -27,7 +27,7 @@ home languages              0 of 22 (capital or not: ambiguous)     4 of 8, 0 wr
 combs, digits only          48 of 92, 0 wrong                       18 of 47, 0 wrong
 ==========================  ======================================  =====================================
 
-Two decoders added in the fifth session, measured the same way (devset: ``/tmp`` copies of its 23 handwritten
+Three decoders added in the fifth session, measured the same way (devset: ``/tmp`` copies of its 23 handwritten
 referrals read through ``bench.corpus.read_corpus``; own: ``bench --kinds scan_handwritten photo_handwritten
 --per-kind 4 --workers 2``, seed 2026), every other field unchanged:
 
