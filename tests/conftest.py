@@ -54,6 +54,8 @@ SLOW_TESTS: frozenset[str] = frozenset({
     "tests/pipeline/reading/test_read_copies.py::test_two_pages_in_one_image_are_cut_apart_and_routed",
     "tests/pipeline/reading/test_read_hand_marks.py::test_issue_3_scan_hand_marks_20_a_surname_misread_beside_its_email_goes_to_a_person",
     "tests/pipeline/reading/test_read_handwriting.py::test_every_handwritten_value_is_right_or_below_the_review_threshold",
+    "tests/pipeline/reading/test_read_v2.py::test_a_handwritten_version_2_form_is_read_against_what_was_written",
+    "tests/pipeline/reading/scan/test_constrained.py::test_the_shortlist_does_not_depend_on_the_hash_seed",
     "tests/pipeline/reading/test_read_odd_images.py::test_a_16_bit_or_transparent_page_is_read_through",
     "tests/pipeline/reading/test_read_odd_images.py::test_a_dim_16_bit_scan_is_identified_once_its_contrast_is_stretched",
     "tests/pipeline/reading/test_read_photos.py::test_a_blurred_heic_photo_is_sharpened_before_ocr",
