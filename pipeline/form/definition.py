@@ -480,6 +480,12 @@ def _build_page1(b: _Builder) -> None:
              label_w=100, col_w=46, required=True)
     b.line("class_name", "Classe / enseignant(e)", label_w=100, x1=300, required=True, advance=False)
     b.line("referrer_email", "Courriel", kind=FieldKind.EMAIL, x=col2, label_w=45, required=True)
+    _support_and_criteria(b)
+
+
+def _support_and_criteria(b: _Builder) -> None:
+    """Lay out the end of page 1, the same on every version: the support already in place, the orientation
+    criteria with « Autre (préciser) », and the observations."""
     b.choice("existing_support", "Aides déjà en place",
              [("APC", "APC"), ("RASED", "RASED"), ("PPRE", "PPRE"), ("PRE", "PRE"), ("aucun", "Aucune")],
              ChoiceRule.ANY, label_w=100, col_w=62)
@@ -640,18 +646,7 @@ def _build_v2_page1(b: _Builder) -> None:
     b.line("class_name", "Classe / enseignant(e)", label_w=100, required=True)
     b.letter_comb("referrer_email", "Courriel", EMAIL_CELLS, FieldKind.EMAIL, label_w=65,
                   cell_w=EMAIL_CELL_W_PT, required=True)
-    b.choice("existing_support", "Aides déjà en place",
-             [("APC", "APC"), ("RASED", "RASED"), ("PPRE", "PPRE"), ("PRE", "PRE"), ("aucun", "Aucune")],
-             ChoiceRule.ANY, label_w=100, col_w=62)
-
-    b.section("Critères d'orientation (au moins un)")
-    for field_name, (group_label, options) in zip(CRITERIA_FIELDS, CRITERIA_GROUPS, strict=True):
-        b.text(group_label, size=8.5, bold=True, dy=12)
-        b.choice(field_name, "", list(options), ChoiceRule.ANY, label_w=10, col_w=262, per_row=2, row_h=14)
-    b.flag("criteria_other", "Autre (préciser) :")
-    b.y -= 21
-    b.line("criteria_other_text", "", x=MARGIN_PT + 100, label_w=0)
-    b.line("observations", "Observations", label_w=70)
+    _support_and_criteria(b)
 
 
 def _build_v2_page2(b: _Builder) -> None:
