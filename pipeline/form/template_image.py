@@ -81,7 +81,7 @@ def blank_page_image(page: int, dpi: float, version: int = 1) -> np.ndarray:
     Args:
         page: 1-based page number.
         dpi: Resolution in pixels per inch (px per pt = ``dpi / 72``).
-        version: Form version (only 1 exists).
+        version: Form version (a key of ``pipeline.form.definition.FORM_VERSIONS``).
 
     Returns:
         A read-only ``uint8`` array of shape ``(round(PAGE_HEIGHT_PT * dpi / 72), round(PAGE_WIDTH_PT * dpi / 72))``;

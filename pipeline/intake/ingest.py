@@ -61,15 +61,6 @@ def detect_media_type(head: bytes) -> MediaType:
     return MediaType.UNKNOWN
 
 
-def sha256_file(path: Path, chunk_bytes: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks of ``chunk_bytes`` (bounded memory)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(chunk_bytes):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def list_inbox(folder: Path) -> list[Path]:
     """Regular files to ingest in ``folder`` (recursively), in a stable order; hidden files excluded.
 

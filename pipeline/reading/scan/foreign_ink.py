@@ -40,7 +40,7 @@ def template_ink(version: int, page: int, dpi: float, tolerance_pt: float, ink_g
     """The blank form's printed ink on one page, grown by ``tolerance_pt`` (bounded cache of 8 pages).
 
     Args:
-        version: Form version (only version 1 exists).
+        version: Form version (a key of ``pipeline.form.definition.FORM_VERSIONS``).
         page: 1-based page.
         dpi: Resolution of the mask (px per inch).
         tolerance_pt: Growth of the printed ink, in pt: registration error plus toner spread.
