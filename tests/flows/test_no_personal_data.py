@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -48,11 +49,7 @@ def test_personal_data_never_reaches_logs_artifacts_or_summary(
     assert any(line.startswith("routing: routed to") for line in lines), lines
     assert any(line.startswith("run ") for line in lines), lines
     out, err = capfd.readouterr()
-    from prefect import get_client
-
-    with get_client(sync_client=True) as client:
-        prefect_logs = [log.message for log in client.read_logs()]
-        artifacts = [str(a.data) + str(a.description) for a in client.read_artifacts()]
+    prefect_logs, artifacts = prefect_server_logs_and_artifacts()
     assert prefect_logs and artifacts
     from pipeline.stages import RunSummary
 
@@ -64,6 +61,29 @@ def test_personal_data_never_reaches_logs_artifacts_or_summary(
               "artifacts": "\n".join(artifacts), "summary": repr(summary) + run.line() + run.markdown()}
     leaks = {where: find_secrets(text) for where, text in places.items() if find_secrets(text)}
     assert not leaks, leaks
+
+
+def prefect_server_logs_and_artifacts(timeout_s: float = 30.0) -> tuple[list[str], list[str]]:
+    """Every log message and artifact the Prefect server holds, once the run's logs have reached it.
+
+    Prefect sends logs to its server in batches from a background worker, so a read made
+    right after the flow returns can come before the last batch (it did once in CI, on a busy
+    machine: no log at all). The worker is drained first, then the server is read until it
+    holds logs or ``timeout_s`` seconds have passed.
+    """
+    from prefect import get_client
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=timeout_s)
+    deadline = time.monotonic() + timeout_s
+    with get_client(sync_client=True) as client:
+        while True:
+            logs = [log.message for log in client.read_logs()]
+            if logs or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        artifacts = [str(a.data) + str(a.description) for a in client.read_artifacts()]
+    return logs, artifacts
 
 
 def test_stored_files_and_database_are_owner_only(harness: None, tmp_path: Path, settings: Settings,
