@@ -304,7 +304,7 @@ STAGE_LABELS_FR = {
     "tesseract_combs": "Tesseract : chiffres", "second_reader": "PP-OCRv6 : toutes les zones",
     "waiting_for_ocr": "attente des deux lecteurs", "hands": "écriture à la main ou tapée",
     "fields": "choix des valeurs et confiances", "constrained": "décodage contraint (écriture à la main)",
-    "crops": "vignettes pour le bureau",
+    "crops": "vignettes pour le bureau", "waiting_for_realign": "attente du recalage fin",
 }
 """French names of :class:`pipeline.reading.timing.StageClock` stages, as the per-stage table prints them."""
 
@@ -312,8 +312,9 @@ STAGE_LABELS_FR = {
 def _stage_table(title: str, figures: list) -> object:  # a rich Table of bench.benchmark.KindFigures
     """Per-stage wall seconds per scanned page over all rows, beside the bare single-thread Tesseract reference.
 
-    The OCR stages run in threads beside the main thread's stages: « attente des deux lecteurs » is what the
-    page waited for them, and the stages add up to more than the page's time.
+    The OCR stages, the fine realignment and the crops run in threads beside the main thread's stages:
+    « attente des deux lecteurs » and « attente du recalage fin » are what the page waited for them, and the
+    stages add up to more than the page's time.
     """
     from rich.table import Table
 

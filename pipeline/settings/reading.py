@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 # Identification and registration live in their own module; re-exported here for the readers that import them.
 from pipeline.settings.registration import IdentificationSettings, RegistrationSettings  # noqa: F401
@@ -444,6 +444,12 @@ class OcrSettings(BaseModel):
     ``hunspell-fr-comprehensive``; ``pipeline.reading.lexicon``)."""
     timeout_s: float = 60.0
     """Hard limit for one tesseract call, in seconds."""
+    tesseract_threads: int = Field(default=1, ge=1)
+    """OpenMP threads each tesseract call may use (``OMP_THREAD_LIMIT`` of its process). A page runs three tesseract
+    calls beside PP-OCRv6 (``pipeline.reading.scan.page``), so the page is already parallel; Debian's tesseract is
+    built with OpenMP and, left unlimited, each call spins threads that compete with the others for the same cores.
+    Issue 19, measured on 6 devset scan pages (2 cores, same run, same readings): unlimited, tesseract used 0.72 s
+    of CPU a page and the page took 1.04 s; limited to 1 thread, 0.40 s of CPU and 0.90 s."""
     photo_sharpen_sigma_pt: float = 0.8
     """Radius (Gaussian sigma, in pt at the page's scale) of the unsharp mask applied to a photographed page's
     text before OCR (``read_scan.sharpen_for_ocr``). Measured on 5 HEIC photos of seed 2026 (issue 3): unsharpened,

@@ -84,7 +84,15 @@ from pipeline.reading.scan.pixels import (
 )
 from pipeline.reading.scan.second_reader import LineReading, read_lines
 from pipeline.reading.scan.streaks import drop_clear_streaks, zone_ink
-from pipeline.reading.scan.strips import DIGITS_CONFIG, Strip, Word, ocr_strip, strip_crops, words_by_slot
+from pipeline.reading.scan.strips import (
+    DIGITS_CONFIG,
+    Strip,
+    Word,
+    limit_tesseract_threads,
+    ocr_strip,
+    strip_crops,
+    words_by_slot,
+)
 from pipeline.reading.scan.text_rules import (
     CLASS_LETTER_FIELDS,
     caps_that_bite,
@@ -203,32 +211,37 @@ def read_scan_page(
     """
     ocr, omr, definition = ocr or OcrSettings(), omr or OmrSettings(), definition or form_v1()
     registration = registration or RegistrationSettings()
+    limit_tesseract_threads(ocr.tesseract_threads)  # before the reader threads start
     clock = StageClock()
     with clock.stage("identify_register"):
         identified, page, definition = identify_and_register(image, dpi_hint, definition, registration)
     number = identified.identity.page
     page_fields = definition.page_fields(number)
-    with clock.stage("ink"):
-        ink = separate_ink(page, number, definition, ocr, omr)
-    photographed = page.evenness < registration.even_paper_min  # its light had to be flattened
-    with clock.stage("zones"):
-        zones = prepare_zones(page_fields, page, ink, definition.pages[number - 1], ocr, photographed, registration)
 
     def timed(stage: str, reader: Callable[..., T], *args: Any) -> T:
         with clock.stage(stage):
             return reader(*args)
 
-    # The readers start as soon as their zones are cut; realignment, combs, tick boxes and the desk's crops are
-    # done while they work (Tesseract runs in its own processes, PP-OCRv6 and OpenCV release the GIL).
+    # Work that needs only the registered page (realigning boxes and combs on the blank form, the desk's crops)
+    # starts beside the ink separation; the readers start as soon as their zones are cut, and combs and tick boxes
+    # are read while they work (Tesseract runs in its own processes, PP-OCRv6 and OpenCV release the GIL).
     with ThreadPoolExecutor(max_workers=6) as pool:
+        realign_job = pool.submit(timed, "realign", realign_zones, page_fields, page, number, definition,
+                                  registration)
+        crops_job = pool.submit(timed, "crops", field_crops, page.image, page.px_per_pt, page_fields, ocr.crop_dpi
+                                ) if ocr.keep_crops else None
+        with clock.stage("ink"):
+            ink = separate_ink(page, number, definition, ocr, omr)
+        photographed = page.evenness < registration.even_paper_min  # its light had to be flattened
+        with clock.stage("zones"):
+            zones = prepare_zones(page_fields, page, ink, definition.pages[number - 1], ocr, photographed,
+                                  registration)
         text_job = pool.submit(timed, "tesseract_text", ocr_strip, zones.text_strip, ocr, ocr.language)
         mail_job = pool.submit(timed, "tesseract_mail", ocr_strip, zones.mail_strip, ocr, ocr.email_language)
         second_job = pool.submit(timed, "second_reader", read_lines,
                                  [*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)])
-        crops_job = pool.submit(timed, "crops", field_crops, page.image, page.px_per_pt, page_fields, ocr.crop_dpi
-                                ) if ocr.keep_crops else None
-        with clock.stage("realign"):
-            aligned = realign_zones(page_fields, page, number, definition, registration)
+        with clock.stage("waiting_for_realign"):
+            aligned = realign_job.result()
         with clock.stage("combs"):
             combs = read_comb_fields([aligned[f.name][0] for f in page_fields if f.kind in COMB_KINDS], page,
                                      ink.ocr_image, comb_ink(page, ink, ocr, photographed), ocr, registration)

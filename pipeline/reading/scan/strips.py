@@ -9,6 +9,7 @@ their vertical position (:func:`words_by_slot`). Pixels throughout, at the regis
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,6 +59,19 @@ class Strip:
 
     image: np.ndarray
     slots: tuple[tuple[int, int], ...]
+
+
+def limit_tesseract_threads(threads: int) -> None:
+    """Let each tesseract this process starts use at most ``threads`` OpenMP threads.
+
+    ``threads`` is ``OcrSettings.tesseract_threads``.
+
+    pytesseract starts tesseract with this process's environment, so the limit is ``OMP_THREAD_LIMIT`` here. Call it
+    before any reader thread starts: the environment is shared by the whole process, and it is written only when the
+    value differs.
+    """
+    if os.environ.get("OMP_THREAD_LIMIT") != str(threads):
+        os.environ["OMP_THREAD_LIMIT"] = str(threads)
 
 
 def stack_zones(crops: Sequence[np.ndarray], gap_px: int, pad_px: int) -> Strip:
