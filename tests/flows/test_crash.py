@@ -20,11 +20,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from flows.temporary_server import ProcessId
+from flows.temporary_server import ProcessId, records_dir
 from pipeline.deciding.directory import load_directory
 from pipeline.settings import Settings
 from pipeline.store import DocumentRow, ReceiptRow, ReferralRow, RunAlreadyActiveError, Store
 from tests.conftest import SAMPLES_INBOX, SAMPLES_TRUTH
+from tests.support.prefect_server import PrefectServer
 
 # One form in two image files (page 1 then page 2), a duplicate, a quarantine, reviews, routings.
 CRASH_INBOX = ("fillable-0000.pdf", "invalid_no_agreement-0000.pdf", "invalid_page2_missing-0000.pdf",
@@ -68,16 +69,20 @@ def _inbox(tmp_path: Path) -> Path:
     return inbox
 
 
-@pytest.mark.prefect_server  # each run of the command starts Prefect's temporary server
+@pytest.mark.prefect_server
 @pytest.mark.parametrize("point", ["after_ingest:3", "mid_extraction:4", "before_record:2"])
-def test_a_run_killed_then_rerun_accounts_for_every_file_once(point: str, tmp_path: Path,
-                                                              prefect_home: Path) -> None:
+def test_a_run_killed_then_rerun_accounts_for_every_file_once(point: str, tmp_path: Path, prefect_home: Path,
+                                                              prefect_api: PrefectServer) -> None:
+    # The runs report to a long-lived Prefect server, as in production (docs/deployment.md): a kill then leaves
+    # a run unfinished on the server and nothing else. A killed run's temporary server is the next test's.
     inbox = _inbox(tmp_path)
     db, data = f"sqlite:///{tmp_path / 'clas.sqlite3'}", tmp_path / "data"
+    server = {"CLAS_SCALE__PREFECT_LOCAL_API_URL": prefect_api.api_url}
 
-    killed = _cli(["run", "--inbox", str(inbox), "--json"], db, data, prefect_home, CLAS_TEST_KILL_AT=point)
+    killed = _cli(["run", "--inbox", str(inbox), "--json"], db, data, prefect_home, CLAS_TEST_KILL_AT=point, **server)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
-    rerun = _cli(["run", "--inbox", str(inbox), "--json"], db, data, prefect_home)
+    assert not list(records_dir(prefect_home).glob("*.json"))  # it started no temporary server
+    rerun = _cli(["run", "--inbox", str(inbox), "--json"], db, data, prefect_home, **server)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
 
     store = Store(db)
