@@ -32,7 +32,6 @@ _PREFECT_DEFAULTS = {
     "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "PREFECT_LOGGING_LEVEL": "WARNING",
-    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
     "PREFECT_LOGGING_LOG_PRINTS": "false",
     # The temporary server migrates its database on first start: slow on a 2-core machine.
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
@@ -504,6 +503,8 @@ def cmd_prefect_server(args: argparse.Namespace) -> int:
 
     for key, value in _PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
+    # The temporary server logs at its own level (flows.temporary_server.TEMPORARY_SERVER_LOG_LEVEL); this one warns.
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     Path(os.environ["PREFECT_HOME"]).expanduser().mkdir(parents=True, exist_ok=True)
     scale = Settings().scale
     if server_answers(scale.prefect_local_api_url, scale.prefect_probe_timeout_s):

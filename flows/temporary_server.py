@@ -28,6 +28,14 @@ SERVER_MARKER = "prefect.server.api.server:create_app"
 RECORDS_DIR = "clas-temporary-servers"
 """Folder of the records, under ``PREFECT_HOME``."""
 STOP_WAIT_S = 5.0
+SERVER_LOG_LEVEL_ENV = "PREFECT_SERVER_LOGGING_LEVEL"
+TEMPORARY_SERVER_LOG_LEVEL = "CRITICAL"
+"""Log level of the temporary server's own loggers (``prefect.server.*``), unless ``PREFECT_SERVER_LOGGING_LEVEL``
+is set. The server shares the command's terminal, and when the command ends it is stopped while its services may
+still be writing Prefect's own run history: they then print ``Error flushing 1 events`` and four tracebacks of
+``CancelledError`` after the run's summary (every second ``make demo``, measured 2026-12-05). That history lives
+in a server that stops with the command; the run's own accounting is in the product's database, whatever the
+server logs. A long-lived server (``make prefect-server``) logs as configured."""
 """Seconds a server has to exit after SIGTERM before SIGKILL (Prefect's own ``stop`` waits as long)."""
 
 
@@ -150,7 +158,8 @@ def start_temporary_server(prefect_home: Path) -> int | None:
     """Start Prefect's temporary server now, as a flow run would, and record it; ``None`` with a real server.
 
     The server is Prefect's own singleton (``SubprocessASGIServer()``): the flow's client reuses it, and
-    Prefect stops it at exit. The record is removed at exit too.
+    Prefect stops it at exit. The record is removed at exit too. Its own loggers are started at
+    :data:`TEMPORARY_SERVER_LOG_LEVEL`.
 
     Raises:
         RuntimeError: The server did not answer within ``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS``.
@@ -162,7 +171,14 @@ def start_temporary_server(prefect_home: Path) -> int | None:
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()
-    server.start()
+    if SERVER_LOG_LEVEL_ENV in os.environ:
+        server.start()
+    else:
+        from prefect.settings import PREFECT_SERVER_LOGGING_LEVEL, temporary_settings
+
+        # The server process is given this process's Prefect settings when it starts (``_run_uvicorn_command``).
+        with temporary_settings(updates={PREFECT_SERVER_LOGGING_LEVEL: TEMPORARY_SERVER_LOG_LEVEL}):
+            server.start()
     if server.server_process is None:  # pragma: no cover - start() raises rather
         return None
     pid = server.server_process.pid

@@ -95,3 +95,37 @@ def test_a_reused_pid_or_another_program_is_never_killed(tmp_path: Path,
     finally:
         other.kill()
         other.wait()
+
+
+_SERVER_LOG_LEVEL = """
+import sys
+from pathlib import Path
+from flows.temporary_server import start_temporary_server
+from prefect.server.api.server import SubprocessASGIServer
+pid = start_temporary_server(Path(sys.argv[1]))
+try:
+    env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\\0")
+    print(next(v.split(b"=", 1)[1].decode() for v in env if v.startswith(b"PREFECT_SERVER_LOGGING_LEVEL=")))
+finally:
+    SubprocessASGIServer().stop()
+"""
+
+
+@pytest.mark.prefect_server
+@pytest.mark.parametrize(("given", "expected"), [(None, "CRITICAL"), ("INFO", "INFO")])
+def test_the_temporary_server_logs_only_what_stops_it_unless_told_otherwise(
+        tmp_path: Path, given: str | None, expected: str) -> None:
+    # Its services, stopped with the command while they write Prefect's run history, printed four tracebacks
+    # after the run's summary of every second `make demo`.
+    from tests.support.prefect_server import clean_env
+
+    env = clean_env(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120")
+    if given is not None:
+        env["PREFECT_SERVER_LOGGING_LEVEL"] = given
+    else:
+        env.pop("PREFECT_SERVER_LOGGING_LEVEL", None)
+    (tmp_path / "prefect").mkdir()
+    proc = subprocess.run([sys.executable, "-c", _SERVER_LOG_LEVEL, str(tmp_path / "prefect")], env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == [expected]
