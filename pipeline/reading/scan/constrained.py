@@ -334,15 +334,7 @@ def decode_digits(field: Field, line: LineReading, cells: int, witnesses: Sequen
 
 def _digits_with_worst(frames: np.ndarray) -> tuple[str, float]:
     """Digits-only greedy decoding and the probability of its least sure digit (0 when none)."""
-    restricted = frames[:, [ctc.BLANK, *(ctc.column(d) for d in DIGITS)]]
-    best = restricted.argmax(axis=1)
-    text, worst, previous = [], 0.0, -1
-    for t, k in enumerate(best):
-        if k != previous and k != 0:
-            text.append(DIGITS[k - 1])
-            worst = min(worst, float(restricted[t, k]))
-        previous = int(k)
-    return "".join(text), float(np.exp(worst)) if text else 0.0
+    return ctc.greedy_with_least_sure(frames[:, [ctc.BLANK, *(ctc.column(d) for d in DIGITS)]], DIGITS)
 
 
 def _comb_value(kind: FieldKind, digits: str) -> str | None:

@@ -36,6 +36,29 @@ def column(character: str) -> int:
     return _column_of()[character]
 
 
+def greedy_with_least_sure(frames: np.ndarray, alphabet: str = FRAME_ALPHABET) -> tuple[str, float]:
+    """Greedy CTC decoding of ``frames`` and the probability of its least sure character.
+
+    Args:
+        frames: ``float32 (T, len(alphabet) + 1)`` log-probabilities, column 0 blank, column ``k + 1``
+            ``alphabet[k]`` (the recogniser's frames, or a selection of their columns with blank first).
+        alphabet: The characters of columns 1 on.
+
+    Returns:
+        The characters read (a repeated class counts once until a blank or another class parts it) and the least
+        probability (0-1) among the frames that emit one; ``("", 0.0)`` when none does.
+    """
+    best = frames.argmax(axis=1)
+    text: list[str] = []
+    worst, previous = 0.0, -1
+    for t, k in enumerate(best):
+        if k != previous and k != BLANK:
+            text.append(alphabet[int(k) - 1])
+            worst = min(worst, float(frames[t, k]))
+        previous = int(k)
+    return "".join(text), float(np.exp(worst)) if text else 0.0
+
+
 def encode(value: str) -> list[int] | None:
     """``value`` (Unicode NFC) as frame columns; ``None`` when a character is not in :data:`FRAME_ALPHABET`."""
     columns = _column_of()

@@ -47,7 +47,7 @@ import numpy as np
 from pipeline.form.definition import Field, FieldKind
 from pipeline.reading.scan import ctc
 from pipeline.reading.scan.comb_cells import comb_cells_ink, remove_outline
-from pipeline.reading.scan.second_reader import FRAME_ALPHABET, LineReading
+from pipeline.reading.scan.second_reader import LineReading
 from pipeline.reading.scan.text_rules import caps_that_bite
 from pipeline.reading.scan.zones import cell_interior
 from pipeline.settings import OcrSettings
@@ -278,15 +278,7 @@ def least_sure_letter(frames: np.ndarray | None) -> tuple[str, float]:
     """
     if frames is None or frames.shape[0] == 0:
         return "", 0.0
-    best = frames.argmax(axis=1)
-    text: list[str] = []
-    worst, previous = 0.0, -1
-    for t, k in enumerate(best):
-        if k != previous and k != ctc.BLANK:
-            text.append(FRAME_ALPHABET[int(k) - 1])
-            worst = min(worst, float(frames[t, k]))
-        previous = int(k)
-    return "".join(text), float(np.exp(worst)) if text else 0.0
+    return ctc.greedy_with_least_sure(frames)
 
 
 def letter_comb_fields(fields: dict[str, ExtractedField], combs: Sequence[Field],

@@ -63,3 +63,25 @@ def test_digits_only_decoding_ignores_the_letters_a_hand_makes_of_digits() -> No
 
     assert ctc.greedy_reading(frames)[0] == "0Ol"
     assert ctc.greedy_reading(frames, "0123456789")[0] == "061"
+
+
+def test_greedy_decoding_collapses_repeats_and_gives_its_least_sure_character() -> None:
+    # a a (blank) a b b: "a" twice (a blank parts them), then "b"; the least sure emitting frame is the second "a".
+    frames = _frames([{"a": 0.9}, {"a": 0.8}, {"": 0.7}, {"a": 0.6}, {"b": 0.95}, {"b": 0.85}])
+
+    text, least = ctc.greedy_with_least_sure(frames)
+
+    assert text == "aab"
+    assert abs(least - 0.6) < 1e-6
+
+
+def test_greedy_decoding_on_a_selection_of_columns_reads_only_them() -> None:
+    # The likeliest class of frame 0 is "O", but only blank and the digits are looked at: "0" is read.
+    frames = _frames([{"O": 0.7, "0": 0.2}, {"": 0.9}, {"1": 0.5, "l": 0.4}])
+    digits = "0123456789"
+
+    text, least = ctc.greedy_with_least_sure(frames[:, [ctc.BLANK, *(ctc.column(d) for d in digits)]], digits)
+
+    assert text == "01"
+    assert abs(least - 0.2) < 1e-6
+    assert ctc.greedy_with_least_sure(_frames([{"": 0.9}, {"": 0.8}])) == ("", 0.0)
