@@ -11,7 +11,7 @@ them in place.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -273,6 +273,35 @@ class Settings(BaseSettings):
     report: ReportSettings = ReportSettings()
     notices: NoticeSettings = NoticeSettings()
     scale: ScaleSettings = ScaleSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _decode_schools_against_the_routing_directory(cls, data: Any) -> Any:  # noqa: ANN401 - pydantic's raw input
+        """A school zone is decoded against the directory the run routes with.
+
+        ``CLAS_DIRECTORY_FILE`` (``directory_file``) also becomes ``ocr.constrained.directory_file``
+        (``pipeline.reading.scan.constrained``), unless that is given too. Without this, a city that set its own
+        directory had its schools' handwritten names decoded against the bundled sample directory.
+        """
+        if not isinstance(data, dict) or data.get("directory_file") is None:
+            return data
+        directory = Path(data["directory_file"])
+        ocr = data.get("ocr", {})
+        if isinstance(ocr, OcrSettings):
+            if "directory_file" in ocr.constrained.model_fields_set:
+                return data
+            constrained = ocr.constrained.model_copy(update={"directory_file": directory})
+            return {**data, "ocr": ocr.model_copy(update={"constrained": constrained})}
+        if not isinstance(ocr, dict):
+            return data  # pydantic reports what is wrong with it
+        given = ocr.get("constrained", {})
+        if isinstance(given, BaseModel):
+            if "directory_file" in given.model_fields_set:
+                return data
+            return {**data, "ocr": {**ocr, "constrained": given.model_copy(update={"directory_file": directory})}}
+        if not isinstance(given, dict) or "directory_file" in given:
+            return data
+        return {**data, "ocr": {**ocr, "constrained": {**given, "directory_file": directory}}}
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

@@ -382,8 +382,8 @@ class ConstrainedSettings(BaseModel):
     """Allowed values scored per zone: the nearest to the unconstrained reading by edit distance (a value
     farther than ``max_edits`` is never accepted, so this bounds time, not what is accepted)."""
     directory_file: Path = _CONFIG_DIR / "directory.toml"
-    """The school directory whose names and aliases a school zone is decoded against (as
-    ``Settings.directory_file``)."""
+    """The school directory whose names and aliases a school zone is decoded against: ``Settings.directory_file``
+    (``CLAS_DIRECTORY_FILE``) when that is given and this is not."""
     towns_file: Path = _CONFIG_DIR / "towns.toml"
     """The towns lexicon a town zone and the postcode are decoded against (``pipeline.deciding.towns``)."""
     mail_domains: tuple[str, ...] = (
