@@ -13,9 +13,10 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -95,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings()
     inbox = Path(args.inbox) if args.inbox else settings.inbox_dir
     try:
-        files, skipped = scan_inbox(inbox)
+        files, skipped = scan_inbox(inbox, log_skipped=False)  # said in French below; the run logs it
     except FileNotFoundError:
         print(f"Dossier introuvable : {inbox}", file=sys.stderr)
         return 2
@@ -974,14 +975,37 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+FORMATS_FR = {"SCHOOL_YEAR": "deux années qui se suivent, comme 2026-2027"}
+"""The expected form of a setting whose value must match a pattern, in words (keyed by its ``CLAS_`` name)."""
+
+
+def _why_fr(variable: str, error: Mapping[str, Any]) -> str:
+    """Why one setting was refused, in French: the constraint for the common pydantic errors, the model's own
+    (French) message for a model check, else pydantic's English message, which states the constraint."""
+    kind, context = error["type"], error.get("ctx") or {}
+    if kind == "string_pattern_mismatch":
+        return f"format attendu : {FORMATS_FR.get(variable.removeprefix('CLAS_'), context.get('pattern', ''))}"
+    if kind in ("int_parsing", "float_parsing", "int_from_float"):
+        return "un nombre est attendu"
+    if kind == "bool_parsing":
+        return "true ou false attendu"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        words = {"greater_than_equal": "au moins", "greater_than": "plus de", "less_than_equal": "au plus",
+                 "less_than": "moins de"}[kind]
+        return f"{words} {next(iter(context.values()), '')}"
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    return str(error["msg"])
+
+
 def settings_error_fr(exc: ValidationError) -> str:
-    """A French message naming each setting that did not validate, as its ``CLAS_`` variable, and why (pydantic's
-    own message, in English, after it: it states the constraint)."""
+    """A French message naming each setting that did not validate, as its ``CLAS_`` variable, and why
+    (:func:`_why_fr`)."""
     lines = ["Configuration invalide : corriger ces réglages (variables d'environnement) puis relancer."]
     for error in exc.errors():
         path = "__".join(str(part) for part in error["loc"]).upper()
         variable = f"CLAS_{path}" if path else "CLAS_*"
-        lines.append(f"  - {variable} : valeur refusée ({error['msg']})")
+        lines.append(f"  - {variable} : valeur refusée ({_why_fr(variable, error)})")
     return "\n".join(lines)
 
 

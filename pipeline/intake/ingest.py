@@ -74,8 +74,11 @@ def list_inbox(folder: Path) -> list[Path]:
     return scan_inbox(folder)[0]
 
 
-def scan_inbox(folder: Path) -> tuple[list[Path], int]:
+def scan_inbox(folder: Path, log_skipped: bool = True) -> tuple[list[Path], int]:
     """``(the files of list_inbox, how many links and special files were left out)``, in one walk of ``folder``.
+
+    The count left out is logged unless ``log_skipped`` is false (the CLI's look before the run, which tells the
+    user in French; the run's own walk logs it once).
 
     Raises:
         FileNotFoundError: The folder does not exist.
@@ -97,7 +100,7 @@ def scan_inbox(folder: Path) -> tuple[list[Path], int]:
                 files.append(path)
             else:
                 skipped += 1
-    if skipped:
+    if skipped and log_skipped:
         logger.warning("inbox: %d link(s) or special file(s) left out", skipped)
     return sorted(files), skipped
 

@@ -58,6 +58,11 @@ from schemas.document import MediaType
 from schemas.extraction import Doubt, Source
 
 logger = logging.getLogger(__name__)
+# pypdf's warnings about a damaged file (``EOF marker not found``) are counted by damaged_pdf's handler, and the
+# damage is logged by this module; passed on to the root logger (or, with no handler, to logging's last resort),
+# they reached the terminal in English beside the run's French lines.
+logging.getLogger("pypdf").propagate = False
+logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 def read_document(path: Path, media_type: MediaType, settings: Settings,
                   definition: FormDefinition | None = None) -> list[PageResult]:

@@ -78,8 +78,10 @@ def test_missing_inbox_says_so_in_french(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("variables", "named"), [
     ({"CLAS_SCHOOL_YEAR": "2026-2028"}, "deux années qui se suivent"),
-    ({"CLAS_SCHOOL_YEAR": "26-27"}, "CLAS_SCHOOL_YEAR"),
+    ({"CLAS_SCHOOL_YEAR": "26-27"}, "CLAS_SCHOOL_YEAR : valeur refusée (format attendu : deux années qui se suivent"),
     ({"CLAS_ENVIRONMENT": "production"}, "CLAS_SECRET_KEY doit être défini"),
+    ({"CLAS_LIMITS__DOCUMENT_TIMEOUT_S": "trois"}, "CLAS_LIMITS__DOCUMENT_TIMEOUT_S : valeur refusée (un nombre"),
+    ({"CLAS_OCR__TESSERACT_THREADS": "0"}, "CLAS_OCR__TESSERACT_THREADS : valeur refusée (au moins 1)"),
 ])
 def test_a_setting_that_does_not_validate_is_named_in_french_before_anything_is_read(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

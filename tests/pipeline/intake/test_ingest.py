@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import stat
 from pathlib import Path
@@ -78,7 +79,8 @@ def test_list_inbox_is_sorted_and_skips_hidden_files(tmp_path: Path) -> None:
     assert [p.relative_to(tmp_path).as_posix() for p in list_inbox(tmp_path)] == ["a.jpg", "b.pdf", "sub/c.png"]
 
 
-def test_links_and_special_files_are_never_taken_from_the_inbox(tmp_path: Path) -> None:
+def test_links_and_special_files_are_never_taken_from_the_inbox(tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
     inbox, outside = tmp_path / "inbox", tmp_path / "outside"
     (inbox / "sub").mkdir(parents=True)
     outside.mkdir()
@@ -88,8 +90,12 @@ def test_links_and_special_files_are_never_taken_from_the_inbox(tmp_path: Path) 
     (inbox / "linked-folder").symlink_to(outside, target_is_directory=True)
     os.mkfifo(inbox / "sub" / "pipe.pdf")  # reading it would hang the run
 
+    caplog.set_level(logging.WARNING, logger="pipeline.intake.ingest")
     assert [p.relative_to(inbox).as_posix() for p in list_inbox(inbox)] == ["fiche.pdf"]
-    assert scan_inbox(inbox)[1] == 3
+    assert [r.getMessage() for r in caplog.records] == ["inbox: 3 link(s) or special file(s) left out"]
+    # The CLI's look before the run says it in French and does not log it again.
+    assert scan_inbox(inbox, log_skipped=False)[1] == 3
+    assert len(caplog.records) == 1
 
 
 def test_missing_inbox_is_an_error(tmp_path: Path) -> None:

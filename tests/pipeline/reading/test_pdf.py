@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,6 +111,23 @@ def test_truncated_pdf_is_quarantined(tmp_path: Path, settings: Settings, direct
     reading = _read(tmp_path, "truncated.pdf", doc.data[: len(doc.data) // 3], settings)
     assert reading.failure is not None
     assert reading.failure.code in {"unreadable_document", "not_the_form"}
+
+
+def test_pypdf_warnings_on_a_truncated_pdf_stay_off_the_terminal(tmp_path: Path, directory: Directory) -> None:
+    # The test session hands non-propagating loggers to caplog, so the terminal is looked at in a process of its own.
+    doc = generate_documents(SampleKind.TEXT_PDF, 0, 5, directory)[0]
+    path = tmp_path / "truncated.pdf"
+    path.write_bytes(doc.data[:3000])
+    code = ("import sys; from pathlib import Path; from pipeline.reading.extract import read_document; "
+            "from pipeline.errors import UnreadableDocumentError; from pipeline.settings import Settings; "
+            "from schemas.document import MediaType\n"
+            "try:\n    read_document(Path(sys.argv[1]), MediaType.PDF, Settings())\n"
+            "except UnreadableDocumentError:\n    print('illisible')\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120,
+                          check=False)
+
+    assert (proc.returncode, proc.stdout.strip()) == (0, "illisible"), proc.stderr[-2000:]
+    assert "EOF marker" not in proc.stderr and proc.stderr.strip() == ""
 
 
 def test_unsupported_file_is_quarantined(tmp_path: Path, settings: Settings) -> None:
