@@ -959,22 +959,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``clas-referrals``.
-
-    A setting that does not validate (``CLAS_*`` environment variables) is named on stderr in French with what
-    it must be, and the command exits 2, before anything is read or written.
-    """
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except ValidationError as exc:
-        if not exc.title.endswith("Settings"):  # the settings models (pipeline.settings) all end so
-            raise
-        print(settings_error_fr(exc), file=sys.stderr)
-        return 2
-
-
 FORMATS_FR = {"SCHOOL_YEAR": "deux années qui se suivent, comme 2026-2027"}
 """The expected form of a setting whose value must match a pattern, in words (keyed by its ``CLAS_`` name)."""
 
@@ -1007,6 +991,23 @@ def settings_error_fr(exc: ValidationError) -> str:
         variable = f"CLAS_{path}" if path else "CLAS_*"
         lines.append(f"  - {variable} : valeur refusée ({_why_fr(variable, error)})")
     return "\n".join(lines)
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``clas-referrals``.
+
+    A setting that does not validate (``CLAS_*`` environment variables) is named on stderr in French with what
+    it must be, and the command exits 2, before anything is read or written.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ValidationError as exc:
+        if not exc.title.endswith("Settings"):  # the settings models (pipeline.settings) all end so
+            raise
+        print(settings_error_fr(exc), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

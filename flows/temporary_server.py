@@ -28,7 +28,9 @@ SERVER_MARKER = "prefect.server.api.server:create_app"
 RECORDS_DIR = "clas-temporary-servers"
 """Folder of the records, under ``PREFECT_HOME``."""
 STOP_WAIT_S = 5.0
+"""Seconds a server has to exit after SIGTERM before SIGKILL (Prefect's own ``stop`` waits as long)."""
 SERVER_LOG_LEVEL_ENV = "PREFECT_SERVER_LOGGING_LEVEL"
+"""The Prefect setting, as an environment variable, that gives the server's own log level."""
 TEMPORARY_SERVER_LOG_LEVEL = "CRITICAL"
 """Log level of the temporary server's own loggers (``prefect.server.*``), unless ``PREFECT_SERVER_LOGGING_LEVEL``
 is set. The server shares the command's terminal, and when the command ends it is stopped while its services may
@@ -36,7 +38,6 @@ still be writing Prefect's own run history: they then print ``Error flushing 1 e
 ``CancelledError`` after the run's summary (every second ``make demo``, measured 2026-12-05). That history lives
 in a server that stops with the command; the run's own accounting is in the product's database, whatever the
 server logs. A long-lived server (``make prefect-server``) logs as configured."""
-"""Seconds a server has to exit after SIGTERM before SIGKILL (Prefect's own ``stop`` waits as long)."""
 
 
 @dataclass(frozen=True)

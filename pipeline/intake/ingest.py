@@ -156,12 +156,10 @@ def ingest_file(path: Path, source: str, originals_dir: Path, now: datetime | No
                     size += len(chunk)
             media_type = detect_media_type(head)
             stored = originals_dir / f"{digest.hexdigest()}{_EXTENSIONS[media_type]}"
-            if stored.exists():
-                tmp.unlink()
-            else:
+            if not stored.exists():
                 os.replace(tmp, stored)  # atomic: a crash never leaves a half-written original
         finally:
-            tmp.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)  # the copy of a file already kept, or of one that failed
     name, was_utf8 = received_name(path)
     reason = (("file_name_not_utf8", NAME_NOT_UTF8_FR) if not was_utf8
               else ("empty_file", EMPTY_FILE_FR) if size == 0 else None)

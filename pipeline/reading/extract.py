@@ -64,6 +64,7 @@ logger = logging.getLogger(__name__)
 logging.getLogger("pypdf").propagate = False
 logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
+
 def read_document(path: Path, media_type: MediaType, settings: Settings,
                   definition: FormDefinition | None = None) -> list[PageResult]:
     """Read every page of a document.
