@@ -59,6 +59,7 @@ from pipeline.deciding.validate import parse_school_year
 from pipeline.errors import ClasError
 from pipeline.form.definition import Field, FieldKind, FormDefinition, form_v1
 from pipeline.intake.ingest import ingest_file
+from pipeline.pdfium_lock import PDFIUM_LOCK
 from pipeline.reading.calibration import reliability_table
 from pipeline.reading.document import DocumentReading, read_received
 from pipeline.settings import Settings
@@ -276,7 +277,8 @@ def page_images(paths: Sequence[Path], work: Path) -> list[Path]:
                     target = work / f"{path.stem}-{i}.png"
                     biggest = max(page.images, key=lambda im: float(im["width"]))
                     dpi = float(biggest["srcsize"][0]) / (float(biggest["width"]) / 72.0)
-                    page.to_image(resolution=dpi).original.save(target)
+                    with PDFIUM_LOCK:  # pdfplumber rasterises with PDFium, which is not thread-safe
+                        page.to_image(resolution=dpi).original.save(target)
                     out.append(target)
         else:
             with Image.open(path) as img:

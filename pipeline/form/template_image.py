@@ -24,6 +24,7 @@ from pipeline.form.definition import (
     form_v1,
 )
 from pipeline.form.render import Rendering, render_form
+from pipeline.pdfium_lock import PDFIUM_LOCK
 
 TEMPLATE_SERIAL = "FO-0000-000000"
 """Serial printed on the rendered template; its QR codes and footer are masked out of matching."""
@@ -43,7 +44,7 @@ def _blank_pdf(version: int) -> bytes:
 
 
 def rasterise_pdf_page(pdf: bytes | str, page: int, dpi: float) -> np.ndarray:
-    """Rasterise one PDF page in grey with pypdfium2.
+    """Rasterise one PDF page in grey with pypdfium2, holding :data:`~pipeline.pdfium_lock.PDFIUM_LOCK`.
 
     Args:
         pdf: The PDF's bytes, or its path.
@@ -58,19 +59,22 @@ def rasterise_pdf_page(pdf: bytes | str, page: int, dpi: float) -> np.ndarray:
     """
     if dpi <= 0:
         raise ValueError(f"dpi must be positive, got {dpi}")
-    doc = pdfium.PdfDocument(pdf)
-    try:
-        if not 1 <= page <= len(doc):
-            raise ValueError(f"page {page} not in a document of {len(doc)} page(s)")
-        pdf_page = doc[page - 1]
+    with PDFIUM_LOCK:  # PDFium is not thread-safe (pipeline.pdfium_lock)
+        doc = pdfium.PdfDocument(pdf)
         try:
-            bitmap = pdf_page.render(scale=dpi / 72.0, grayscale=True)
-            image = np.asarray(bitmap.to_pil().convert("L")).copy()
-            bitmap.close()
+            if not 1 <= page <= len(doc):
+                raise ValueError(f"page {page} not in a document of {len(doc)} page(s)")
+            pdf_page = doc[page - 1]
+            try:
+                bitmap = pdf_page.render(scale=dpi / 72.0, grayscale=True)
+                try:
+                    image = np.asarray(bitmap.to_pil().convert("L")).copy()
+                finally:
+                    bitmap.close()
+            finally:
+                pdf_page.close()
         finally:
-            pdf_page.close()
-    finally:
-        doc.close()
+            doc.close()
     return image
 
 

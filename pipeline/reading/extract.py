@@ -37,6 +37,7 @@ from pipeline.form.definition import (
     form_definition,
     form_v1,
 )
+from pipeline.pdfium_lock import PDFIUM_LOCK
 from pipeline.reading.crops import store_crops
 from pipeline.reading.identify import UNREAD_SERIAL
 from pipeline.reading.normalise import grey_array, split_pages, square_pixels, stated_resolution
@@ -230,24 +231,27 @@ def _reread_rendered(path: Path, results: list[PageResult], settings: Settings, 
     Raises:
         pypdfium2.PdfiumError: PDFium cannot open the file.
     """
-    pdf = pdfium.PdfDocument(path)
+    with PDFIUM_LOCK:  # PDFium is not thread-safe; the page readers' threads rasterise templates with it
+        pdf = pdfium.PdfDocument(path)
+        page_count = len(pdf)
     try:
-        units = _user_units(path, len(pdf))
+        units = _user_units(path, page_count)
         retried: list[PageResult] = []
-        if len(pdf) == len(results):
+        if page_count == len(results):
             for number, result in enumerate(results):
-                again = (_read_image_pages(len(retried), *_render_pdf_page(pdf[number], units[number], settings),
+                again = (_read_image_pages(len(retried), *_render_pdf_page(pdf, number, units[number], settings),
                                            settings, definition)
                          if isinstance(result, UnidentifiedPage) and (every_page or units[number] != 1.0) else [])
                 retried += again if any(isinstance(r, PageReading) for r in again) else [result]
         else:
-            for number in range(len(pdf)):
-                retried += _read_image_pages(len(retried), *_render_pdf_page(pdf[number], units[number], settings),
+            for number in range(page_count):
+                retried += _read_image_pages(len(retried), *_render_pdf_page(pdf, number, units[number], settings),
                                              settings, definition)
             if sum(isinstance(r, PageReading) for r in retried) <= sum(isinstance(r, PageReading) for r in results):
                 retried = results
     finally:
-        pdf.close()
+        with PDFIUM_LOCK:
+            pdf.close()
     return [replace(r, index=i) for i, r in enumerate(retried)]
 
 
@@ -265,16 +269,28 @@ def _user_units(path: Path, page_count: int) -> list[float]:
     return units if len(units) == page_count else [1.0] * page_count
 
 
-def _render_pdf_page(page: pdfium.PdfPage, user_unit: float, settings: Settings) -> tuple[np.ndarray, float]:
-    """Render one PDF page with PDFium at its true size: ``(grey uint8 array, dpi)``.
+def _render_pdf_page(pdf: pdfium.PdfDocument, number: int, user_unit: float, settings: Settings
+                     ) -> tuple[np.ndarray, float]:
+    """Render page ``number`` (0-based) of ``pdf`` with PDFium at its true size: ``(grey uint8 array, dpi)``.
 
     The resolution is the biggest image's own (its pixels over its drawn width in inches, the width in user units
     times ``user_unit`` / 72), within ``settings.scan.raster_dpi_min``-``raster_dpi_max``; ``raster_dpi`` when
-    the page holds no image. Pixels are made grey by :func:`pipeline.reading.normalise.grey_array`.
+    the page holds no image. Pixels are made grey by :func:`pipeline.reading.normalise.grey_array`. The page is
+    opened, rendered and closed holding :data:`~pipeline.pdfium_lock.PDFIUM_LOCK`.
 
     Raises:
         ImageTooLargeError: The rendering would exceed ``settings.scan.max_pixels``.
     """
+    with PDFIUM_LOCK:
+        page = pdf[number]
+        try:
+            return _render_open_page(page, user_unit, settings)
+        finally:
+            page.close()
+
+
+def _render_open_page(page: pdfium.PdfPage, user_unit: float, settings: Settings) -> tuple[np.ndarray, float]:
+    """:func:`_render_pdf_page` on an open page (the caller holds the PDFium lock)."""
     width_uu, height_uu = page.get_size()
     dpi = float(settings.scan.raster_dpi)
     images = list(page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)))
@@ -496,7 +512,8 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
         src_w = float(biggest["srcsize"][0])
         dpi = min(settings.scan.raster_dpi_max,
                   max(settings.scan.raster_dpi_min, src_w / (float(biggest["width"]) / 72.0)))
-    pil = page.to_image(resolution=dpi).original.convert("L")
+    with PDFIUM_LOCK:  # pdfplumber rasterises with PDFium
+        pil = page.to_image(resolution=dpi).original.convert("L")
     results = _read_image_pages(index, np.asarray(pil), dpi, settings, definition)
     if from_widgets and len(results) == 1 and isinstance(results[0], PageReading):
         # The page as the scan reader identified it (QR codes); its widget values override what was read on the
