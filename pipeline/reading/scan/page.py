@@ -444,7 +444,15 @@ def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, flo
 
 @dataclass(frozen=True)
 class Hands:
-    """How typed or handwritten the page's zones look (baseline agreement, 0-1; ``None`` when unmeasured)."""
+    """How typed or handwritten the page's zones look (baseline agreement, 0-1; ``None`` when unmeasured).
+
+    Attributes:
+        zones: Field name → the zone's ink mask (:func:`pipeline.reading.scan.text_zones.zone_ink`).
+        agreements: Field name → the zone's agreement, its reading's descenders excused
+            (:func:`pipeline.reading.scan.hand.baseline_agreement`).
+        page_agreement: Median of the zones' and combs' agreements, no descender excused.
+        page_by_hand: Whether the page as a whole was filled by hand.
+    """
 
     zones: dict[str, np.ndarray]
     agreements: dict[str, float | None]
@@ -456,11 +464,15 @@ def judge_hands(text_pairs: Sequence[tuple[Field, list[Word]]], combs: CombStrip
                 definition: FormDefinition, px_per_pt: float, ocr: OcrSettings) -> Hands:
     """Judge each text zone's hand, and the page's on its text zones and its combs together.
 
-    Block capitals can stand as straight as type; digits written one per cell rarely do.
+    Block capitals can stand as straight as type; digits written one per cell rarely do. A zone's own agreement
+    excuses the descenders of tesseract's reading of it; the page's does not.
     """
     zones = {f.name: zone_ink(writing, f, definition, px_per_pt, ocr) for f, _ in text_pairs}
-    agreements = {name: baseline_agreement(zone, px_per_pt, ocr.icr) for name, zone in zones.items()}
-    measured = [a for a in (*agreements.values(), *combs.agreements) if a is not None]
+    readings = {f.name: " ".join(w.text for w in words) for f, words in text_pairs}
+    agreements = {name: baseline_agreement(zone, px_per_pt, ocr.icr, readings[name]) for name, zone in zones.items()}
+    # The page's median is measured as before, no descender excused: the excuse is for one zone's test.
+    raw = [baseline_agreement(zone, px_per_pt, ocr.icr) for zone in zones.values()]
+    measured = [a for a in (*raw, *combs.agreements) if a is not None]
     page_agreement = float(np.median(measured)) if measured else None
     page_by_hand = looks_handwritten(None, page_agreement, ocr.icr)  # the page as a whole, not one zone
     return Hands(zones, agreements, page_agreement, page_by_hand)

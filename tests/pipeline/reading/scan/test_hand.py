@@ -132,3 +132,20 @@ def test_a_value_a_viewer_printed_in_its_desktop_sans_is_typed_and_handwriting_s
     hand = _text_zones(SampleKind.SCAN_HANDWRITTEN, 2)
     assert [n for n, m, s, value in hand
             if (match := typed_rendering_match(m, value, s, ICR, VIEWER_FONT)) is not None and match.typed(ICR)] == []
+
+
+def test_a_typed_word_with_descenders_stands_on_its_baseline_given_its_reading() -> None:
+    from pipeline.form.fonts import VALUE_FONT, VIEWER_FONT
+
+    zone = _typed_zone("Tanguy", VALUE_FONT)
+    assert baseline_agreement(zone, PX_PER_PT, ICR) == pytest.approx(4 / 6)  # g and y hang below the line
+    assert baseline_agreement(zone, PX_PER_PT, ICR, "Tanguy") == 1.0
+    # A reading excuses no more letters than it has descenders: one excused of two off the line.
+    assert baseline_agreement(zone, PX_PER_PT, ICR, "Tanguz") == pytest.approx(5 / 6)
+    viewer = _typed_zone("Mme Roux, enseignant(e)", VIEWER_FONT)  # parentheses hang below the line too
+    assert baseline_agreement(viewer, PX_PER_PT, ICR, "Mme Roux, enseignant(e)") == 1.0
+    # Letters that wander above the line are not excused by any reading.
+    hand = np.zeros((80, 400), np.uint8)
+    for i in range(8):
+        hand[20 + 4 * (i % 3):50 + 4 * (i % 3) + (i % 2) * 3, 10 + 45 * i:35 + 45 * i] = 1
+    assert baseline_agreement(hand, PX_PER_PT, ICR, "abcdefgh") < ICR.typed_zone_agreement_min
