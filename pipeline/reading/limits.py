@@ -9,7 +9,8 @@ child process can be killed at any point and given its own address-space limit
 
 Workers are forked from a ``forkserver`` that has already loaded ``pipeline.reading.worker_preload`` (the
 readers, and the comb digit model trained once), so starting one costs milliseconds, not the seconds
-of a fresh interpreter, and no worker is forked from the threaded main process.
+of a fresh interpreter, and no worker is forked from the threaded main process. The forkserver runs OpenCV on
+one thread and each worker starts its own OpenCV pool (``pipeline.reading.opencv_fork``).
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ def _context() -> multiprocessing.context.ForkServerContext:
     global _CONTEXT  # noqa: PLW0603 - one forkserver per process, started on first use
     if _CONTEXT is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["pipeline.reading.worker_preload"])
+        # OpenCV's pool first: no pool may start in the forkserver, whose warm-up runs OpenCV (opencv_fork).
+        ctx.set_forkserver_preload(["pipeline.reading.opencv_fork", "pipeline.reading.worker_preload"])
         _CONTEXT = ctx
     return _CONTEXT
 

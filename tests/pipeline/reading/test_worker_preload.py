@@ -30,3 +30,31 @@ def test_warm_templates_fills_the_caches_the_readers_hit() -> None:
     assert blank_page_image.cache_info().hits == pages_before.hits + 4
     assert blank_page_image.cache_info().misses == pages_before.misses
     assert template_ink.cache_info().hits == masks_before.hits + 2
+
+
+def _opencv_threads_changed_twice() -> tuple[int, int]:
+    """In a reading worker: parallel OpenCV work, its thread count changed to 1 and back, then its count."""
+    import cv2
+
+    page = np.zeros((3508, 2480), np.uint8)
+    page[::7, ::5] = 255
+    cv2.resize(page, (827, 1169), interpolation=cv2.INTER_AREA)
+    default = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    cv2.resize(page, (827, 1169), interpolation=cv2.INTER_AREA)
+    cv2.setNumThreads(default)
+    small = cv2.resize(page, (827, 1169), interpolation=cv2.INTER_AREA)
+    return default, int(small.max())
+
+
+def test_a_reading_worker_runs_opencv_on_a_pool_of_its_own() -> None:
+    """A worker forked from a forkserver whose OpenCV pool had started ran OpenCV on one thread and hung when its
+    thread count changed (this function timed out); it now starts with OpenCV's default count and its own pool."""
+    import cv2
+
+    from pipeline.reading.limits import run_limited
+    from pipeline.settings import LimitSettings
+
+    default, ink = run_limited(_opencv_threads_changed_twice, (), LimitSettings(document_timeout_s=60))
+    assert default == cv2.getNumThreads()  # this process never imports the forkserver's module: OpenCV's default
+    assert ink > 0
