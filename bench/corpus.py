@@ -109,7 +109,11 @@ def read_corpus(root: Path, settings: Settings, workers: int = 1,
     Args:
         root: The corpus folder.
         settings: Product settings.
-        workers: Files read at once (each reading already runs in its own worker process).
+        workers: Files read at once (each reading already runs in its own worker process). With one, each file's
+            bare tesseract reference is timed right after its reading, so that both see the machine in the same
+            state (a shared machine's speed drifts over a run: the reference timed after all readings varied
+            1.07-1.33 s/page between runs of one hour, 2026-12-05); with more, the references are timed alone after
+            all readings.
         progress: Called after each file read (for a progress line on stderr).
 
     Returns:
@@ -122,17 +126,23 @@ def read_corpus(root: Path, settings: Settings, workers: int = 1,
         docs = [ingest_file(root / "inbox" / name, "corpus", Path(tmp)) for name in by_file]
         name_of = {doc.sha256: name for doc, name in zip(docs, by_file, strict=True)}
 
+        reference: dict[str, tuple[float, int]] = {}
+
         def timed(doc: ReceivedDocument) -> tuple[DocumentReading, float]:
             start = time.perf_counter()
             reading = read_received(doc, settings)
             seconds = time.perf_counter() - start
+            if workers <= 1:  # the reference right after, on the same pages: both see the machine's same state
+                name = name_of[doc.sha256]
+                reference[name] = _reference(root / "inbox" / name, Path(tmp))
             if progress:
                 progress()
             return reading, seconds
 
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             timed_readings = list(pool.map(timed, docs))
-        reference = {name: _reference(root / "inbox" / name, Path(tmp)) for name in by_file}
+        if workers > 1:  # timed alone, after the readings that ran side by side
+            reference = {name: _reference(root / "inbox" / name, Path(tmp)) for name in by_file}
     readings = [r for r, _ in timed_readings]
     seconds = {name_of[r.doc.sha256]: s for r, s in timed_readings}
     groups, failures = group_forms(readings)

@@ -450,6 +450,14 @@ class OcrSettings(BaseModel):
     built with OpenMP and, left unlimited, each call spins threads that compete with the others for the same cores.
     Issue 19, measured on 6 devset scan pages (2 cores, same run, same readings): unlimited, tesseract used 0.72 s
     of CPU a page and the page took 1.04 s; limited to 1 thread, 0.40 s of CPU and 0.90 s."""
+    second_reader_batch: int = Field(default=1, ge=1)
+    """Line crops per call of the second reader's recogniser (``pipeline.reading.scan.second_reader.read_lines``).
+    rapidocr's default, 6, pads every line of a call to the call's widest: the page's one-word zones were read
+    padded to its longest sentence. Issue 16, measured 2026-12-05 on 76 zone crops of 6 devset scan pages, same
+    process: 6 per call 2.57 s, 1 per call 2.19 s (5 of the 76 texts differ, padding being part of what the model
+    sees); devset ``bench --corpus`` at 923d763, 6 against 1: fields exact 84.42 % both, auto-decided 10/40 both,
+    no misroute and no wrong value accepted either way; the project's own bench (``--kinds base hard v2
+    --per-kind 2``, seed 2026): every accuracy column of every kind the same."""
     photo_sharpen_sigma_pt: float = 0.8
     """Radius (Gaussian sigma, in pt at the page's scale) of the unsharp mask applied to a photographed page's
     text before OCR (``read_scan.sharpen_for_ocr``). Measured on 5 HEIC photos of seed 2026 (issue 3): unsharpened,

@@ -54,6 +54,8 @@ def test_scanned_pages_bring_their_stage_times_to_the_per_stage_table(tmp_path: 
 
     everything = next(f for f in figures if f.kind == "all")
     assert everything.timed_pages == 2  # the scan's two pages; the text PDF's are not scanned
+    # The bare tesseract reference timed each scan page, right after its file was read; the text PDF has none.
+    assert everything.reference_pages == 2 and everything.reference_seconds > 0
     per_page = everything.stage_seconds_per_page
     assert {"identify_register", "ink", "tesseract_text", "second_reader", "waiting_for_ocr"} <= set(per_page)
     assert all(seconds > 0 for seconds in per_page.values())

@@ -239,14 +239,16 @@ def read_scan_page(
         text_job = pool.submit(timed, "tesseract_text", ocr_strip, zones.text_strip, ocr, ocr.language)
         mail_job = pool.submit(timed, "tesseract_mail", ocr_strip, zones.mail_strip, ocr, ocr.email_language)
         second_job = pool.submit(timed, "second_reader", read_lines,
-                                 [*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)])
+                                 [*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)],
+                                 ocr.second_reader_batch)
         with clock.stage("waiting_for_realign"):
             aligned = realign_job.result()
         with clock.stage("combs"):
             combs = read_comb_fields([aligned[f.name][0] for f in page_fields if f.kind in COMB_KINDS], page,
                                      ink.ocr_image, comb_ink(page, ink, ocr, photographed), ocr, registration)
         comb_job = pool.submit(timed, "tesseract_combs", ocr_strip, combs.strip, ocr, ocr.language, DIGITS_CONFIG)
-        second_comb_job = pool.submit(timed, "second_reader", read_lines, strip_crops(combs.strip))
+        second_comb_job = pool.submit(timed, "second_reader", read_lines, strip_crops(combs.strip),
+                                      ocr.second_reader_batch)
         with clock.stage("tick_boxes"):
             fields, unstreaked = read_marks(page_fields, aligned, page, ink, omr, registration)
         with clock.stage("waiting_for_ocr"):

@@ -184,11 +184,13 @@ def trim_to_ink(crop: np.ndarray) -> np.ndarray | None:
     return crop[top:bottom, left:right]
 
 
-def read_lines(crops: Sequence[np.ndarray]) -> list[LineReading]:
+def read_lines(crops: Sequence[np.ndarray], batch: int = 1) -> list[LineReading]:
     """Read each crop as one line of text.
 
     Args:
         crops: ``uint8`` grey zone crops, paper white, any size.
+        batch: Crops per call of the recogniser, each padded to the call's widest
+            (``OcrSettings.second_reader_batch``).
 
     Returns:
         One reading per crop, in order (an empty reading for a blank crop).
@@ -203,16 +205,16 @@ def read_lines(crops: Sequence[np.ndarray]) -> list[LineReading]:
         return out
     images = [np.ascontiguousarray(np.repeat(t[:, :, None], 3, axis=2)) for _, t in inked]
     with _lock:  # one session per process, called from the page's reader threads
-        lines = _recognise(images)
+        lines = _recognise(images, batch)
     for (i, _), line in zip(inked, lines, strict=True):
         out[i] = line
     return out
 
 
-def _recognise(images: Sequence[np.ndarray]) -> list[LineReading]:
+def _recognise(images: Sequence[np.ndarray], batch_size: int = 1) -> list[LineReading]:
     """Run rapidocr's recogniser on ``uint8 (h, w, 3)`` line images, keeping its per-frame probabilities.
 
-    The same steps as ``rapidocr.ch_ppocr_rec.main.TextRecognizer.__call__`` (batches of ``rec_batch_num`` by
+    The same steps as ``rapidocr.ch_ppocr_rec.main.TextRecognizer.__call__`` (batches of ``batch_size`` by
     width, each image resized to 48 px high and padded to the batch's widest ratio, then its CTC greedy decoding
     ``postprocess_op``), so the text and score are the package's own; the ONNX session's output is kept before
     that decoding, cut to each image's own width, for :attr:`LineReading.frames`.
@@ -223,8 +225,8 @@ def _recognise(images: Sequence[np.ndarray]) -> list[LineReading]:
     ratios = [im.shape[1] / float(im.shape[0]) for im in images]
     order = np.argsort(np.array(ratios))
     out: list[LineReading] = [LineReading("", 0.0)] * len(images)
-    for start in range(0, len(images), rec.rec_batch_num):
-        batch = [int(k) for k in order[start:start + rec.rec_batch_num]]
+    for start in range(0, len(images), batch_size):
+        batch = [int(k) for k in order[start:start + batch_size]]
         max_ratio = max(width / height, *(ratios[k] for k in batch))
         norm = np.concatenate([rec.resize_norm_img(images[k], max_ratio)[np.newaxis, :] for k in batch])
         preds = rec.session(norm.astype(np.float32))
