@@ -134,28 +134,36 @@ class RunContext:
 _CONTEXTS: dict[Settings, RunContext] = {}
 
 
-def run_context(settings: Settings, check_readers: bool = True) -> RunContext:
+_READERS_CHECKED: set[Settings] = set()
+"""Settings whose readers' installation this process has checked (:func:`check_readers_installed`)."""
+
+
+def run_context(settings: Settings, check_readers: bool = False) -> RunContext:
     """The run context for these settings, opened once per process and reused.
 
     Tasks receive the (small, frozen) settings and look their context up here,
-    so that no open client crosses a task boundary. The first time, the readers' installed parts are checked
-    (:func:`check_readers_installed`), so a broken installation stops the run before any document is read
-    instead of quarantining every scan.
+    so that no open client crosses a task boundary. A run that reads documents asks first for the readers'
+    installed parts to be checked (:func:`check_readers_installed`), once per process and settings, so a broken
+    installation stops the run before any document is read instead of quarantining every scan.
 
     Args:
         settings: The run's settings.
-        check_readers: Whether the first call checks the readers' installation; a run with nothing to read passes
-            ``False`` and does not pay for it (issue 19: the check loads numpy, the form's fonts and the given-name
-            lexicon, and hashes the second reader's 21 MB model, about 0.2 s of CPU).
+        check_readers: Check the readers' installation, unless this process already has for these settings. A run's
+            first task passes ``True`` when it has documents to read (``flows.tasks.connect_task``); a run with
+            nothing to read does not pay for it (issue 19: the check loads numpy, the form's fonts and the
+            given-name lexicon, and hashes the second reader's 21 MB model, about 0.2 s of CPU). The check is kept
+            apart from the context: a long-lived process whose first run had nothing to read still checks before
+            its first run that reads.
 
     Raises:
         FormFontMissingError: The form's font is not installed.
         SecondReaderError: The second reader's model is missing or not the measured one.
         LexiconMissingError: The given-name lexicon is not installed.
     """
+    if check_readers and settings not in _READERS_CHECKED:
+        check_readers_installed(settings)
+        _READERS_CHECKED.add(settings)
     if settings not in _CONTEXTS:
-        if check_readers:
-            check_readers_installed(settings)
         _CONTEXTS[settings] = RunContext(settings)
     return _CONTEXTS[settings]
 
@@ -182,7 +190,8 @@ def check_readers_installed(settings: Settings | None = None) -> None:
 
 
 def close_run_contexts() -> None:
-    """Close every context opened by :func:`run_context`."""
+    """Close every context opened by :func:`run_context`; the next run that reads checks the readers again."""
+    _READERS_CHECKED.clear()
     while _CONTEXTS:
         _CONTEXTS.popitem()[1].close()
 

@@ -155,7 +155,7 @@ def test_a_run_stops_before_reading_when_the_second_readers_model_is_not_the_mea
 
     monkeypatch.setattr(second_reader, "MODEL_SHA256", "0" * 64)
     with pytest.raises(second_reader.SecondReaderError) as caught:
-        run_context(settings)
+        run_context(settings, check_readers=True)
     assert settings not in _CONTEXTS  # nothing opened, nothing read
     assert "make venv" in caught.value.reason_fr and "PP-OCRv6" in caught.value.reason_fr
 
@@ -170,5 +170,8 @@ def test_a_run_with_nothing_to_read_does_not_check_the_readers(settings: Setting
         ctx = run_context(settings, check_readers=False)  # an empty inbox: the model is not hashed
         assert _CONTEXTS[settings] is ctx
         assert run_context(settings) is ctx  # the tasks after it reuse the context, unchecked
+        # A later run of the same long-lived process has files to read: it checks, although the context is open.
+        with pytest.raises(second_reader.SecondReaderError):
+            run_context(settings, check_readers=True)
     finally:
         close_run_contexts()
