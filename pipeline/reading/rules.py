@@ -147,6 +147,10 @@ FIELD_RULES: dict[str, FieldRule] = {
     "repeat_agrees": FieldRule(
         Effect.EVIDENCE, ("pupil names",), "pipeline.deciding.crosscheck.cross_check",
         "le nom est lu pareil en page 1 et en page 2."),
+    "repeat_clears_foreign_ink": FieldRule(
+        Effect.EVIDENCE, ("pupil names",), "pipeline.deciding.crosscheck.clear_foreign_ink_by_repeat",
+        "une tache ou un trait touche la zone, mais le nom y est lu exactement comme dans sa répétition, "
+        "sur l'autre page, que rien ne touche."),
     "repeat_conflict": FieldRule(
         Effect.HOLD, ("pupil names",), "pipeline.deciding.crosscheck.cross_check",
         "le nom n'est pas lu pareil en page 1 et en page 2."),

@@ -115,6 +115,48 @@ def test_a_stray_mark_folded_away_does_not_make_two_readings_agree() -> None:
     assert cross_check(form, THRESHOLD).fields["p2_pupil_surname"].confidence == 0.2
 
 
+def _name_read(name: str, value: str, confidence: float, doubt: Doubt | None = None,
+          rules: tuple[str, ...] = ("readers_agree",)) -> ExtractedField:
+    return ExtractedField(name=name, value=value, confidence=confidence, source=Source.OCR, page=1, doubt=doubt,
+                          rules=rules, zone=ZoneBox(x0=0, top=0, x1=10, bottom=10))
+
+
+def _names_form(*fields: ExtractedField) -> ExtractedForm:
+    return ExtractedForm(form_id="FO-2026-000001", version=1, pages_found=[1, 2], fields={f.name: f for f in fields},
+                         page_sources={1: Source.OCR, 2: Source.OCR})
+
+
+def test_a_name_held_for_foreign_ink_is_cleared_by_its_untouched_repeat_read_the_same() -> None:
+    # Devset photocopy: a toner blot on the last letter of page 2's surname, page 1's read clean.
+    form = _names_form(_name_read("pupil_surname", "BOULANGER", 0.95),
+                       _name_read("p2_pupil_surname", "BOULANGER", 0.30, Doubt.FOREIGN_INK))
+    checked = cross_check(form, THRESHOLD)
+    cleared = checked.fields["p2_pupil_surname"]
+    assert cleared.confidence == 0.95 and cleared.doubt is None
+    assert cleared.rules == ("readers_agree", "repeat_clears_foreign_ink")
+    assert confidence_reasons(checked, THRESHOLD) == []  # nothing left for a person on these two fields
+
+
+@pytest.mark.parametrize(("held", "witness"), [
+    (_name_read("p2_pupil_surname", "BOULANGE", 0.30, Doubt.FOREIGN_INK),
+     _name_read("pupil_surname", "BOULANGER", 0.95)),
+    (_name_read("p2_pupil_surname", "BOULANGER", 0.30, Doubt.FOREIGN_INK, ("readers_differ",)),
+     _name_read("pupil_surname", "BOULANGER", 0.95)),
+    (_name_read("p2_pupil_surname", "BOULANGER", 0.30, Doubt.FOREIGN_INK),
+     _name_read("pupil_surname", "BOULANGER", 0.30, Doubt.FOREIGN_INK)),
+    (_name_read("p2_pupil_surname", "BOULANGER", 0.30, Doubt.FOREIGN_INK),
+     _name_read("pupil_surname", "BOULANGER", 0.45)),
+    (_name_read("p2_pupil_surname", "BOULANGER", 0.30, Doubt.HANDWRITTEN),
+     _name_read("pupil_surname", "BOULANGER", 0.95)),
+    (_name_read("p2_pupil_first_name", "Lucas", 0.30, Doubt.FOREIGN_INK), _name_read("pupil_surname", "Lucas", 0.95)),
+], ids=["a letter hidden", "its readers differ", "both held", "repeat not sure", "handwriting", "not its repeat"])
+def test_a_foreign_ink_hold_stays_unless_an_untouched_sure_repeat_reads_the_same(held: ExtractedField,
+                                                                                 witness: ExtractedField) -> None:
+    kept = cross_check(_names_form(held, witness), THRESHOLD).fields[held.name]
+    assert kept.doubt is held.doubt and kept.confidence == held.confidence
+    assert "repeat_clears_foreign_ink" not in kept.rules
+
+
 # --- The form's structure (issue 3): the directory, the ticked level, the towns lexicon ------------------
 
 
