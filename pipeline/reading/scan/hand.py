@@ -59,6 +59,13 @@ def baseline_agreement(zone_mask: np.ndarray, px_per_pt: float, icr: IcrSettings
         0-1, or ``None`` when the zone has fewer than ``icr.agreement_letters_min`` (three) letters: too few
         to tell.
     """
+    counts = baseline_counts(zone_mask, px_per_pt, icr)
+    return None if counts is None else agreement_of(counts, reading)
+
+
+def baseline_counts(zone_mask: np.ndarray, px_per_pt: float, icr: IcrSettings) -> tuple[int, int] | None:
+    """The zone's letters standing on its most common baseline, and its letters: ``(standing, letters)``, or
+    ``None`` when too few to tell (see :func:`baseline_agreement`, which derives the agreement from them)."""
     count, _, stats, _ = cv2.connectedComponentsWithStats(zone_mask.astype(np.uint8), connectivity=8)
     if count - 1 < icr.agreement_letters_min:  # label 0 is the background
         return None
@@ -70,9 +77,15 @@ def baseline_agreement(zone_mask: np.ndarray, px_per_pt: float, icr: IcrSettings
         return None
     bottoms = np.array([stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] for i in letters], np.float64)
     tolerance = icr.baseline_tolerance_pt * px_per_pt
-    standing = int(max(np.sum(np.abs(bottoms - b) <= tolerance) for b in bottoms))
-    excused = min(len(bottoms) - standing, sum(ch in DESCENDERS for ch in reading))
-    return float((standing + excused) / len(bottoms))
+    return int(max(np.sum(np.abs(bottoms - b) <= tolerance) for b in bottoms)), len(bottoms)
+
+
+def agreement_of(counts: tuple[int, int], reading: str = "") -> float:
+    """Baseline agreement (0-1) from :func:`baseline_counts`, ``reading``'s descenders excused (see
+    :func:`baseline_agreement`)."""
+    standing, letters = counts
+    excused = min(letters - standing, sum(ch in DESCENDERS for ch in reading))
+    return (standing + excused) / letters
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ from pipeline.reading.scan.foreign_ink import (
     foreign_ink,
     streak_band,
 )
-from pipeline.reading.scan.hand import baseline_agreement, looks_handwritten
+from pipeline.reading.scan.hand import agreement_of, baseline_counts, looks_handwritten
 from pipeline.reading.scan.letter_combs import (
     erase_letter_grids,
     inked_cells,
@@ -470,10 +470,11 @@ def judge_hands(text_pairs: Sequence[tuple[Field, list[Word]]], combs: CombStrip
     excuses the descenders of tesseract's reading of it; the page's does not.
     """
     zones = {f.name: zone_ink(writing, f, definition, px_per_pt, ocr) for f, _ in text_pairs}
-    readings = {f.name: " ".join(w.text for w in words) for f, words in text_pairs}
-    agreements = {name: baseline_agreement(zone, px_per_pt, ocr.icr, readings[name]) for name, zone in zones.items()}
+    counts = {name: baseline_counts(zone, px_per_pt, ocr.icr) for name, zone in zones.items()}
+    agreements = {f.name: None if (c := counts[f.name]) is None else agreement_of(c, " ".join(w.text for w in words))
+                  for f, words in text_pairs}
     # The page's median is measured as before, no descender excused: the excuse is for one zone's test.
-    raw = [baseline_agreement(zone, px_per_pt, ocr.icr) for zone in zones.values()]
+    raw = [agreement_of(c) for c in counts.values() if c is not None]
     measured = [a for a in (*raw, *combs.agreements) if a is not None]
     page_agreement = float(np.median(measured)) if measured else None
     page_by_hand = looks_handwritten(None, page_agreement, ocr.icr)  # the page as a whole, not one zone

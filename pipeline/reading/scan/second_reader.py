@@ -211,7 +211,7 @@ def read_lines(crops: Sequence[np.ndarray], batch: int = 1) -> list[LineReading]
     return out
 
 
-def _recognise(images: Sequence[np.ndarray], batch_size: int = 1) -> list[LineReading]:
+def _recognise(images: Sequence[np.ndarray], batch_size: int) -> list[LineReading]:
     """Run rapidocr's recogniser on ``uint8 (h, w, 3)`` line images, keeping its per-frame probabilities.
 
     The same steps as ``rapidocr.ch_ppocr_rec.main.TextRecognizer.__call__`` (batches of ``batch_size`` by
