@@ -128,6 +128,10 @@ class OmrSettings(BaseModel):
     """Ink (pt², specks removed) a mark must have outside every zone, box and printed line to be foreign
     (a stamp, a stray signature, a toner streak). Measured (issue 3): clean scans, photos and hand-marked
     pages leave under 2 pt² per mark there; a round stamp's ring alone is several hundred, a streak 30+."""
+    foreign_dust_max_pt: float = 2.2
+    """Largest side (PDF points, at ``foreign_ink.WORK_DPI``) of an isolated piece of foreign ink taken for a toner
+    speck, which makes no mark (``pipeline.reading.scan.foreign_ink.drop_dust``): a 1.7-pt² speck (the largest of
+    ``speck_max_pt2``'s photocopies) covers up to 3 pixels a side at 100 dpi, 2.16 pt."""
     foreign_ink_confidence: float = 0.30
     """Confidence of a field that foreign ink reaches: below every review threshold, so a person sees its crop."""
     stamp_fields: tuple[str, ...] = ("referrer_signature",)
@@ -260,6 +264,14 @@ class IcrSettings(BaseModel):
     """Confidence of a comb whose cell the two readers do not agree on: below every review threshold."""
     letter_height_share: float = 0.4
     """Blobs of a text zone at least this share of the tallest one count as letters (dots and commas do not)."""
+    letter_min_height_pt: float = 2.0
+    """Blobs shorter than this (PDF points) are never letters, whatever the tallest blob of the zone: a blank zone
+    of a photocopy holds only toner specks (0.5-1.5 pt across; ``OmrSettings.speck_max_pt2``), whose scattered
+    bottoms made it look handwritten (« écrit à la main » on an empty zone). A 10-pt value's x-height is 5.2 pt.
+    Measured when it was set, on every text zone read of the devset (691) and of 16 of the project's handwritten
+    scans, photos, version-2 forms, copies, faxes and stamped scans (259): the only zones whose tallest blob is
+    under 5 pt are empty zones of photocopies (1.4-2.4 pt, specks), and the bound changed the measure of one zone
+    in each corpus, an empty one (judged handwritten, now unmeasured). Devset: one field fewer for a person."""
     baseline_tolerance_pt: float = 0.6
     """A letter whose bottom is within this of the zone's common bottom stands on the baseline."""
     typed_zone_agreement_min: float = 0.75

@@ -71,7 +71,8 @@ def baseline_counts(zone_mask: np.ndarray, px_per_pt: float, icr: IcrSettings) -
         return None
     heights = stats[1:, cv2.CC_STAT_HEIGHT]
     speck_px = icr.speck_max_pt2 * px_per_pt * px_per_pt
-    letters = [i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] >= icr.letter_height_share * heights.max()
+    tallest = max(float(heights.max()) * icr.letter_height_share, icr.letter_min_height_pt * px_per_pt)
+    letters = [i for i in range(1, count) if stats[i, cv2.CC_STAT_HEIGHT] >= tallest
                and stats[i, cv2.CC_STAT_AREA] > speck_px]
     if len(letters) < icr.agreement_letters_min:
         return None

@@ -166,6 +166,26 @@ def test_an_isolated_speck_is_dropped_and_the_dot_of_an_i_stays() -> None:
     assert mask[250:253, 250:253].all()  # the input is left as it was
 
 
+@pytest.mark.parametrize(("stroke", "reached"), [(False, []), (True, ["guardian1_email"])])
+def test_toner_specks_beside_a_zone_make_no_mark_and_short_strokes_there_do(stroke: bool, reached: list[str]) -> None:
+    # Four blots on the blank above the guardian's e-mail, one inside its zone: grouped, the specks' ink outside
+    # the zone passes ``foreign_ink_min_pt2`` once reduced to WORK_DPI, and their hull reached the zone.
+    grey = _blank(2)
+    for x, y in [(400, 161), (396, 151), (405, 149), (411, 152)]:
+        if stroke:  # a pen's or a stamp's stroke, 4 pt long
+            cv2.line(grey, (_px(x, y)[0] - 6, _px(x, y)[1]), (_px(x, y)[0] + 6, _px(x, y)[1]), INK, 3)
+        else:  # a toner speck, 1 pt²
+            cv2.circle(grey, _px(x, y), 2, INK, -1)
+    no_dust_drop = OMR.model_copy(update={"foreign_dust_max_pt": 0.0})
+
+    found = foreign_ink(ink_mask(grey), form_v1(), 2, OMR, grey)
+
+    assert found.fields_reached(form_v1(), 2, OMR) == reached
+    # Without the dust test, the specks held the zone as a stamp would.
+    assert foreign_ink(ink_mask(grey), form_v1(), 2, no_dust_drop, grey).fields_reached(
+        form_v1(), 2, no_dust_drop) == ["guardian1_email"]
+
+
 @pytest.mark.parametrize(("dark_share", "reaches"), [(0.0, False), (0.3, True), (1.0, True)])
 def test_a_streak_lighter_than_the_ink_threshold_reaches_no_field(dark_share: float, reaches: bool) -> None:
     """A copier's streak the ink mask never keeps (grey 170 on white) changes no reading: it once held every field

@@ -149,3 +149,20 @@ def test_a_typed_word_with_descenders_stands_on_its_baseline_given_its_reading()
     for i in range(8):
         hand[20 + 4 * (i % 3):50 + 4 * (i % 3) + (i % 2) * 3, 10 + 45 * i:35 + 45 * i] = 1
     assert baseline_agreement(hand, PX_PER_PT, ICR, "abcdefgh") < ICR.typed_zone_agreement_min
+
+
+def test_toner_specks_alone_are_no_letters_and_a_zone_of_them_is_not_judged() -> None:
+    # An empty zone of a photocopy: five specks about 1 pt across, their bottoms scattered over 8 pt.
+    zone = np.zeros((int(17 * PX_PER_PT), int(200 * PX_PER_PT)), np.uint8)
+    side = max(1, round(1.0 * PX_PER_PT))
+    for i, drop_pt in enumerate([2, 9, 4, 7, 3]):
+        y, x = round(drop_pt * PX_PER_PT), round((20 + 30 * i) * PX_PER_PT)
+        zone[y:y + side, x:x + side] = 1
+    assert baseline_agreement(zone, PX_PER_PT, ICR) is None  # unmeasured: the page's median decides
+    # Taken for letters, the specks scattered off one baseline made the empty zone look handwritten.
+    assert baseline_agreement(zone, PX_PER_PT, ICR.model_copy(update={"letter_min_height_pt": 0.0})) == 0.2
+    # Letters of a 10-pt value (x-height 5.2 pt) are still letters beside the specks.
+    zone[round(5 * PX_PER_PT):round(10.2 * PX_PER_PT), round(180 * PX_PER_PT):round(183 * PX_PER_PT)] = 1
+    zone[round(5 * PX_PER_PT):round(10.2 * PX_PER_PT), round(186 * PX_PER_PT):round(189 * PX_PER_PT)] = 1
+    zone[round(5 * PX_PER_PT):round(10.2 * PX_PER_PT), round(192 * PX_PER_PT):round(195 * PX_PER_PT)] = 1
+    assert baseline_agreement(zone, PX_PER_PT, ICR) == 1.0
