@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from pipeline.deciding.crosscheck import cross_check, hold_handwritten_form, local_part_spelled_by, repair_domain_dots
-from pipeline.deciding.decide import confidence_reasons
+from pipeline.deciding.decide import DOUBT_REASONS_FR, confidence_reasons
 from pipeline.deciding.directory import load_directory, match_school
 from pipeline.deciding.towns import load_towns, names_another_town
 from pipeline.settings import Settings, StructureSettings
@@ -283,6 +283,10 @@ def test_an_impossible_date_read_confidently_sends_every_comb_of_the_form_to_a_p
 def test_which_dates_are_impossible(fields: dict[str, tuple[object, float]], doubted: bool) -> None:
     checked = cross_check(_comb_form(**fields), THRESHOLD, school_year=(2026, 2027), today=date(2026, 11, 29))
     assert (checked.fields["referral_date"].confidence == 0.2) is doubted
+
+
+def test_every_cause_of_doubt_is_told_to_staff_in_french() -> None:
+    assert set(DOUBT_REASONS_FR) == set(Doubt)
 
 
 def test_staff_are_told_why_a_field_is_doubted() -> None:
