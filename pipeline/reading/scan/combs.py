@@ -19,7 +19,7 @@ import numpy as np
 from pipeline.form.definition import (
     Field,
 )
-from pipeline.reading.register import RegisteredPage
+from pipeline.reading.register import RegisteredPage, ink_threshold
 from pipeline.reading.scan.comb_cells import CellInk, comb_cells_ink
 from pipeline.reading.scan.digit_model import CellVote, agree, digit_features, digit_probabilities
 from pipeline.reading.scan.hand import baseline_agreement
@@ -33,11 +33,20 @@ from schemas.extraction import ExtractedField, Reader, ReaderReading, Source, fo
 log = logging.getLogger(__name__)
 
 
-def _digit_row(cells: Sequence[CellInk], ocr_image: np.ndarray, gap_px: int) -> np.ndarray:
+def _digit_row(cells: Sequence[CellInk], ocr_image: np.ndarray, gap_px: int,
+               stroke: tuple[np.ndarray, float, np.ndarray] | None = None) -> np.ndarray:
     """The cells' digits side by side on white, each cut to its ink's columns, ``gap_px`` apart.
 
     Cut to their own width, the digits sit as close as typed ones: with whole cells between them
     tesseract still reads them but its confidence falls to 0 (measured on typed 300 dpi scans).
+
+    Args:
+        cells: The comb's inked cells.
+        ocr_image: The registered page, paper white (:func:`pipeline.reading.scan.pixels.paper_to_white`).
+        gap_px: Blank columns between two digits.
+        stroke: ``(grey page, level, ink mask)``: a digit's own lighter strokes are shown too (:func:`own_strokes`,
+            hysteresis as :func:`pipeline.reading.scan.pixels.grow_ink`). Without it, only the ink mask's pixels
+            are shown.
     """
     pieces: list[np.ndarray] = []
     height = min(c.mask.shape[0] for c in cells)
@@ -45,6 +54,12 @@ def _digit_row(cells: Sequence[CellInk], ocr_image: np.ndarray, gap_px: int) -> 
         x, y = c.origin_px
         grey = ocr_image[y:y + height, x:x + c.mask.shape[1]]
         keep = cv2.dilate(c.mask[:height], np.ones((3, 3), np.uint8))[:grey.shape[0], :grey.shape[1]].astype(bool)
+        if stroke is not None:
+            page, level, ink = stroke
+            raw = page[y:y + grey.shape[0], x:x + grey.shape[1]]
+            keep = own_strokes(c.mask[:grey.shape[0], :grey.shape[1]] > 0, keep, raw, level,
+                               ink[y:y + grey.shape[0], x:x + grey.shape[1]] > 0)
+            grey = np.minimum(grey, raw)
         digit = np.where(keep, grey, np.uint8(255)).astype(np.uint8)
         columns = np.nonzero(keep.any(axis=0))[0]
         if len(columns):
@@ -52,6 +67,33 @@ def _digit_row(cells: Sequence[CellInk], ocr_image: np.ndarray, gap_px: int) -> 
         pieces += [np.full((digit.shape[0], gap_px), 255, np.uint8), digit]
     pieces.append(np.full((height, gap_px), 255, np.uint8))
     return np.hstack([p[:height] for p in pieces])
+
+
+def own_strokes(own: np.ndarray, keep: np.ndarray, raw: np.ndarray, level: float, ink: np.ndarray) -> np.ndarray:
+    """Where a cell's digit lies, its lighter strokes included: hysteresis from its ink into the grey page.
+
+    Args:
+        own: ``bool`` mask of the digit's ink in the cell's window (Otsu's, :class:`CellInk`).
+        keep: ``bool``, same shape: what is shown without growth (``own`` dilated by a pixel).
+        raw: The registered grey page over the same window.
+        level: Grey level (0-255) at or under which a pixel touching the digit's ink is part of its stroke.
+        ink: ``bool``, same shape: the page's ink mask over the window; its long straight runs other than the
+            digit (the printed outline) and 2 pixels round them are never grown into. A fragment of the digit that
+            the cell's ink left out may be joined again.
+
+    Returns:
+        ``bool`` mask of ``keep``'s shape: ``keep`` and the pixels at ``level`` or darker connected to ``own``.
+    """
+    others = (ink & ~own).astype(np.uint8)
+    h, w = others.shape
+    lines = (cv2.morphologyEx(others, cv2.MORPH_OPEN, np.ones((max(3, h // 2), 1), np.uint8)) > 0) | (
+        cv2.morphologyEx(others, cv2.MORPH_OPEN, np.ones((1, max(3, w // 2)), np.uint8)) > 0)
+    outline = cv2.dilate(lines.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    count, labels = cv2.connectedComponents((((raw <= level) & ~outline) | keep).astype(np.uint8), connectivity=8)
+    seeded = np.zeros(count, bool)
+    seeded[np.unique(labels[own])] = True
+    seeded[0] = False
+    return seeded[labels]
 
 
 @dataclass(frozen=True)
@@ -78,7 +120,7 @@ class CombStrip:
 
 def read_comb_fields(
     fields: Sequence[Field], page: RegisteredPage, ocr_image: np.ndarray, mask: np.ndarray, ocr: OcrSettings,
-    registration: RegistrationSettings | None = None,
+    registration: RegistrationSettings | None = None, paper: float | None = None,
 ) -> CombStrip:
     """Prepare the combs: each cell's digit isolated once, for tesseract and for the digit model.
 
@@ -95,12 +137,20 @@ def read_comb_fields(
         mask: Its ink mask (0/1).
         ocr: Thresholds, scales and the ``icr`` section.
         registration: What the position quality costs an empty comb's confidence.
+        paper: Grey level of the page's bare paper (``GreyLevels.paper``), given for a scanned page. With it, the
+            strip the text readers read shows each digit's lighter strokes too (``ocr.icr.comb_strip_growth``; the
+            digit model keeps the ink mask's view): a thin or light pen stroke under Otsu's threshold cut a
+            handwritten 9's loop, and the readers all took the 9 for a 3. A photo's ``mask`` is grown already.
 
     Returns:
         The strip and, per stacked comb, its inked cells and their digit probabilities.
     """
     s = page.px_per_pt
     factor = max(1.0, ocr.comb_ocr_dpi_min / page.dpi)
+    stroke = None
+    if paper is not None:
+        threshold = ink_threshold(page.image)
+        stroke = (page.image, threshold + max(0.0, paper - threshold) * ocr.icr.comb_strip_growth, mask)
     decided: dict[str, ExtractedField] = {}
     inked: list[Field] = []
     rows: list[np.ndarray] = []
@@ -114,7 +164,7 @@ def read_comb_fields(
         if not full:
             decided[f.name] = empty_field(f, page.quality, ocr, registration)
             continue
-        rows.append(scaled(_digit_row(full, ocr_image, int(round(ocr.comb_digit_gap_pt * s))), factor))
+        rows.append(scaled(_digit_row(full, ocr_image, int(round(ocr.comb_digit_gap_pt * s)), stroke), factor))
         inked.append(f)
         cells.append([c.index for c in full])
         height = min(c.mask.shape[0] for c in full)

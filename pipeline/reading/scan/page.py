@@ -245,7 +245,8 @@ def read_scan_page(
             aligned = realign_job.result()
         with clock.stage("combs"):
             combs = read_comb_fields([aligned[f.name][0] for f in page_fields if f.kind in COMB_KINDS], page,
-                                     ink.ocr_image, comb_ink(page, ink, ocr, photographed), ocr, registration)
+                                     ink.ocr_image, comb_ink(page, ink, ocr, photographed), ocr, registration,
+                                     None if photographed else ink.levels.paper)
         comb_job = pool.submit(timed, "tesseract_combs", ocr_strip, combs.strip, ocr, ocr.language, DIGITS_CONFIG)
         second_comb_job = pool.submit(timed, "second_reader", read_lines, strip_crops(combs.strip),
                                       ocr.second_reader_batch)

@@ -80,3 +80,23 @@ def test_three_readers_reading_the_same_typed_digits_settle_the_comb_whatever_te
         ocr.text_confidence_min
     assert comb_field(field, words, cells, model, 1.0, ocr, typed=False, second="25092026").confidence < \
         ocr.text_confidence_min
+
+
+def test_a_digits_light_stroke_is_grown_back_and_the_printed_outline_never_is() -> None:
+    from pipeline.reading.scan.combs import own_strokes
+
+    raw = np.full((60, 50), 240, np.uint8)
+    raw[10:50, 30:34] = 40     # the digit's dark stem (Otsu's ink)
+    raw[10:14, 12:30] = 150    # its light top stroke, under Otsu's threshold
+    raw[:, 2:5] = 40           # the cell's printed side
+    raw[10:14, 5:12] = 150     # the light stroke runs on to touch it
+    ink = raw <= 100
+    own = np.zeros_like(ink)
+    own[10:50, 30:34] = True
+
+    grown = own_strokes(own, own.copy(), raw, 180.0, ink)
+
+    assert grown[10:14, 14:30].all()          # the light stroke is the digit's
+    assert not grown[:, 2:5].any()            # the outline is not
+    assert not grown[10:14, 5:7].any()        # nor the rim beside it (2 px)
+    assert not own_strokes(own, own.copy(), raw, 120.0, ink)[10:14, 14:30].any()  # lighter than the level: left out
