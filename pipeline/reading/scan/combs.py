@@ -23,7 +23,7 @@ from pipeline.reading.register import RegisteredPage, ink_threshold
 from pipeline.reading.scan.comb_cells import CellInk, comb_cells_ink
 from pipeline.reading.scan.digit_model import CellVote, agree, digit_features, digit_probabilities
 from pipeline.reading.scan.hand import baseline_agreement
-from pipeline.reading.scan.pixels import scaled
+from pipeline.reading.scan.pixels import connected_to, hysteresis_level, scaled
 from pipeline.reading.scan.strips import Strip, Word, stack_zones
 from pipeline.reading.scan.text_rules import validator_cap, words_confidence
 from pipeline.reading.scan.zones import cell_interior, empty_field, with_quality, zone_box
@@ -89,11 +89,7 @@ def own_strokes(own: np.ndarray, keep: np.ndarray, raw: np.ndarray, level: float
     lines = (cv2.morphologyEx(others, cv2.MORPH_OPEN, np.ones((max(3, h // 2), 1), np.uint8)) > 0) | (
         cv2.morphologyEx(others, cv2.MORPH_OPEN, np.ones((1, max(3, w // 2)), np.uint8)) > 0)
     outline = cv2.dilate(lines.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    count, labels = cv2.connectedComponents((((raw <= level) & ~outline) | keep).astype(np.uint8), connectivity=8)
-    seeded = np.zeros(count, bool)
-    seeded[np.unique(labels[own])] = True
-    seeded[0] = False
-    return seeded[labels]
+    return connected_to(own, ((raw <= level) & ~outline) | keep)
 
 
 @dataclass(frozen=True)
@@ -149,8 +145,7 @@ def read_comb_fields(
     factor = max(1.0, ocr.comb_ocr_dpi_min / page.dpi)
     stroke = None
     if paper is not None:
-        threshold = ink_threshold(page.image)
-        stroke = (page.image, threshold + max(0.0, paper - threshold) * ocr.icr.comb_strip_growth, mask)
+        stroke = (page.image, hysteresis_level(ink_threshold(page.image), paper, ocr.icr.comb_strip_growth), mask)
     decided: dict[str, ExtractedField] = {}
     inked: list[Field] = []
     rows: list[np.ndarray] = []

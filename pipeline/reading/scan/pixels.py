@@ -68,13 +68,24 @@ def grow_ink(image: np.ndarray, mask: np.ndarray, paper: float, growth: float) -
     Returns:
         ``uint8`` 0/1 mask of the same shape, a superset of ``mask``.
     """
-    threshold = ink_threshold(image)
-    light = (image <= threshold + max(0.0, paper - threshold) * growth).astype(np.uint8) | mask.astype(np.uint8)
-    count, labels = cv2.connectedComponents(light, connectivity=8)
+    light = image <= hysteresis_level(ink_threshold(image), paper, growth)
+    return connected_to(mask.astype(bool), light).astype(np.uint8)
+
+
+def hysteresis_level(threshold: float, paper: float, growth: float) -> float:
+    """The grey level (0-255) ``growth`` (0-1) of the way from the ink ``threshold`` to the ``paper``'s grey: the
+    second, higher threshold of :func:`grow_ink` (a paper darker than the threshold leaves the threshold)."""
+    return threshold + max(0.0, paper - threshold) * growth
+
+
+def connected_to(seeds: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """``bool`` mask of ``seeds`` and of the ``candidates`` pixels 8-connected to them through ``candidates``
+    (both ``bool`` arrays of one shape): the growing step of a hysteresis threshold."""
+    count, labels = cv2.connectedComponents((seeds | candidates).astype(np.uint8), connectivity=8)
     seeded = np.zeros(count, bool)
-    seeded[np.unique(labels[mask.astype(bool)])] = True
+    seeded[np.unique(labels[seeds])] = True
     seeded[0] = False
-    return seeded[labels].astype(np.uint8)
+    return seeded[labels]
 
 
 def paper_to_white(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
