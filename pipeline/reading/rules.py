@@ -57,6 +57,13 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.HOLD, ("text", "email"), "pipeline.reading.scan.page.readers_verdict",
         "les lecteurs (Tesseract et PP-OCRv6, et le modèle de chiffres pour des chiffres) ne lisent pas la même "
         "chose : comparer avec l'image."),
+    "low_resolution_readers_agree": FieldRule(
+        Effect.EVIDENCE, ("text", "email"), "pipeline.reading.extract.doubt_text_zones",
+        "fiche reçue en basse résolution (fax), mais les deux lecteurs lisent la même chose."),
+    "low_resolution_hold": FieldRule(
+        Effect.HOLD, ("text", "email"), "pipeline.reading.extract.doubt_text_zones",
+        "fiche reçue en trop basse résolution (fax) : les deux lecteurs ne lisent pas la même chose, ou l'adresse "
+        "n'est pas sur un domaine connu ; à lire sur l'image."),
     "readers_agree_edges": FieldRule(
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.choices.choose_reading",
         "les deux lecteurs lisent la même chose, à un signe parasite près au début ou à la fin (tache, trait), "

@@ -541,8 +541,9 @@ class OcrSettings(BaseModel):
     """Coarsest resolution (px per inch, on either axis of the file as received) at which text zones are
     trusted. A fax's 100 lines per inch leave a 9-pt capital 12 px tall: on the ``fax_200x100`` kind,
     3 values in 5 forms were read wrong at 0.73-0.81 (``Lémaitre``, ``Mrne``, an address's lost dot,
-    issue 3), so below this every text and e-mail zone goes to a person; combs and ticks are not
-    affected (the digit model and the OMR bands still read them)."""
+    issue 3), so below this a text or e-mail zone goes to a person unless Tesseract and PP-OCRv6 read it alike
+    (an e-mail on a known domain; ``pipeline.reading.extract.doubt_text_zones`` gives the figures); combs and
+    ticks are not affected (the digit model and the OMR bands still read them)."""
     keep_crops: bool = True
     """Keep a PNG crop of every field of a scanned page for the review desk (``pipeline.reading.crops``)."""
     crop_dpi: float = 150.0

@@ -37,3 +37,33 @@ def test_only_doubtful_fields_keep_a_crop(tmp_path: Path, settings: Settings, di
             assert (crops_dir / "pupil_surname.png").stat().st_mode & 0o077 == 0
         else:
             assert crops == []
+
+
+def test_a_fax_keeps_the_words_both_readers_read_alike_and_holds_the_others() -> None:
+    from pipeline.form.definition import PageIdentity
+    from pipeline.reading.extract import doubt_text_zones
+    from pipeline.reading.scan.page import ScanPageResult
+    from schemas.extraction import Doubt, ExtractedField, Source, ZoneBox
+
+    zone = ZoneBox(x0=0, top=0, x1=10, bottom=10)
+
+    def field(name: str, value: str, rules: tuple[str, ...]) -> ExtractedField:
+        return ExtractedField(name=name, value=value, confidence=0.95, source=Source.OCR, page=2, zone=zone,
+                              rules=rules)
+
+    fields = {"guardian1_surname": field("guardian1_surname", "RIOU", ("readers_agree",)),
+              "guardian1_first_name": field("guardian1_first_name", "Anais", ("readers_differ", "first_name_lexicon")),
+              "guardian1_email": field("guardian1_email", "honore.sauvage@free.tr", ("readers_agree",)),
+              "guardian2_email": field("guardian2_email", "honore.sauvage@free.fr", ("fix_email", "readers_agree")),
+              "guardian1_phone": field("guardian1_phone", "0612345678", ())}  # a comb: not a word
+    result = ScanPageResult(PageIdentity("FO-2026-000001", 1, 2, 2), 0, 100.0, 0.5, 5, fields)
+
+    held = doubt_text_zones(result, 0.2).fields
+
+    assert held["guardian1_surname"].confidence == 0.95 and held["guardian1_surname"].doubt is None
+    assert held["guardian1_surname"].rules == ("readers_agree", "low_resolution_readers_agree")
+    assert held["guardian2_email"].confidence == 0.95  # agreed, on a known domain
+    for name in ("guardian1_first_name", "guardian1_email"):  # chosen by a lexicon; agreed on an unknown domain
+        assert held[name].confidence == 0.2 and held[name].doubt is Doubt.LOW_RESOLUTION, name
+        assert held[name].rules[-1] == "low_resolution_hold"
+    assert held["guardian1_phone"] == fields["guardian1_phone"]

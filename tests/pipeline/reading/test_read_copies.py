@@ -94,11 +94,18 @@ def test_fax_is_read_at_square_pixels_with_or_without_its_resolution(
     threshold = settings.ocr.text_confidence_min
     assert _wrong_but_confident(pages, truth, threshold, ROUTING_CRITICAL, directory) == {}
     # 100 lines per inch, stated by the file or measured on the QR codes (an unstated fax, stretched to square
-    # pixels, had 2 wrong words accepted in the benchmark): every word read goes to a person.
+    # pixels, had 2 wrong words accepted when tesseract read alone): a word goes to a person unless both readers
+    # read it alike, and then it is right (checked above: no wrong value at or above the threshold).
     words = [f for f in fields.values() if form_v1().field(f.name).kind in (FieldKind.TEXT, FieldKind.EMAIL)
              and f.value is not None]
-    assert words and all(f.confidence < threshold for f in words)
-    assert all(f.doubt is Doubt.LOW_RESOLUTION for f in words)  # staff are told it is a fax
+    agreed = [f for f in words if "low_resolution_readers_agree" in f.rules]
+    assert len(agreed) >= len(words) // 2  # the typed fax's words are mostly read alike by both readers
+    for f in words:
+        if "low_resolution_readers_agree" in f.rules:
+            assert "readers_agree" in f.rules and f.doubt is None, f.name
+        else:  # staff are told it is a fax
+            assert f.confidence < threshold and f.doubt is Doubt.LOW_RESOLUTION, f.name
+            assert "low_resolution_hold" in f.rules, f.name
 
 
 def _write(doc: GeneratedDocument, tmp_path: Path) -> Path:
