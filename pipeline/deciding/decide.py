@@ -22,7 +22,7 @@ from pipeline.deciding.fields import fold_person_name
 from pipeline.deciding.route import route_referral
 from pipeline.deciding.towns import load_towns
 from pipeline.deciding.validate import label_fr, parse_school_year, validate_referral
-from pipeline.form.definition import PAGE_COUNT, FormDefinition
+from pipeline.form.definition import PAGE_COUNT, FormDefinition, form_v1
 from pipeline.privacy.keys import pupil_hash_key
 from pipeline.reading.document import Reason
 from pipeline.reading.pages import PageResult
@@ -120,6 +120,12 @@ def missing_page_reasons(form: ExtractedForm) -> list[Reason]:
             for p in range(1, PAGE_COUNT + 1) if p not in form.pages_found]
 
 
+def unreceived_fields(form: ExtractedForm, definition: FormDefinition) -> frozenset[str]:
+    """Names of the fields on pages of ``form`` that were not received: their emptiness is the missing page's
+    reason (:func:`missing_page_reasons`), not one « champ obligatoire non rempli » per field for staff to read."""
+    return frozenset(f.name for f in definition.fields if f.page not in form.pages_found)
+
+
 def decide_form(
     pages: Sequence[PageResult],
     settings: Settings,
@@ -151,7 +157,8 @@ def decide_form(
     reasons += confidence_reasons(form, settings.ocr.text_confidence_min)
     validation = validate_referral(form.values(), directory, settings.school_year)
     if validation.referral is None:
-        reasons += [Reason(str(i.code), i.message_fr, i.field) for i in validation.issues]
+        unread = unreceived_fields(form, definition or form_v1())
+        reasons += [Reason(str(i.code), i.message_fr, i.field) for i in validation.issues if i.field not in unread]
         return Decision(Outcome.REVIEW, tuple(reasons), form)
     referral = validation.referral
     key = pupil_key(referral.pupil.surname, referral.pupil.first_name, referral.pupil.birth_date,

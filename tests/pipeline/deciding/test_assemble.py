@@ -8,6 +8,7 @@ from pathlib import Path
 from pypdf import PdfReader, PdfWriter
 
 from pipeline.deciding.decide import decide_form
+from pipeline.form.definition import form_v1
 from pipeline.intake.ingest import ingest_file
 from pipeline.reading.document import read_received
 from pipeline.settings import Settings
@@ -70,6 +71,10 @@ def test_missing_page_two_goes_to_review_with_reason(tmp_path: Path, settings: S
     assert decision.form.pages_found == [1]
     assert decision.reasons[0].code == "missing_page"
     assert "Page 2" in decision.reasons[0].message_fr
+    # The page's fields are not listed one by one as « champ obligatoire non rempli »: the page is what is missing.
+    page2 = {f.name for f in form_v1().fields if f.page == 2}
+    assert not [r for r in decision.reasons if r.field in page2]
+    assert [r.code for r in decision.reasons] == ["missing_page"]  # page 1 was read right and is valid
 
 
 def test_two_forms_in_one_file_are_quarantined(tmp_path: Path, settings: Settings, directory: Directory) -> None:
