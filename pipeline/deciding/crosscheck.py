@@ -30,7 +30,7 @@ from pipeline.deciding.validate import DEFAULT_RULES, expected_birth_years
 from pipeline.form.definition import FieldKind, FormDefinition, form_v1
 from pipeline.settings import StructureSettings
 from schemas.directory import ClassLevel, Directory
-from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Source
+from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Reader, Source
 
 KNOWN_EMAIL_DOMAINS = frozenset({
     # The largest French consumer mailbox providers (ARCEP and Médiamétrie audiences list these).
@@ -377,6 +377,12 @@ def vouch_email(fields: dict[str, ExtractedField], email_name: str, owner_names:
     confidence of those fields. Devset at c385a7c: tesseract's ``adele.poulains9@free.fr`` beside PP-OCRv6's
     ``adele.poulain59@free.fr`` and a confident ``Poulain``; the other reader's spelling is taken only when
     the owner's own name spells it.
+
+    A candidate must be what a reader read (Tesseract, PP-OCRv6, after :func:`fix_email`), never only the
+    constrained decoder's address built from the owner's names (``Reader.PPOCR_CONSTRAINED``), which that
+    name spells by construction: on the project's ``scan_handwritten_v2`` kind (seed 2026, form 4), an empty
+    guardian 2 e-mail with a speck read « . » was vouched for as ``t.mathieu@sfr.fr`` at 0.88. On the devset and
+    the own kinds measured then, every address vouched for was read by a reader (5 devset, all right).
     """
     email = fields.get(email_name)
     if email is None or email.source is not Source.OCR or email.confidence >= threshold:
@@ -385,8 +391,9 @@ def vouch_email(fields: dict[str, ExtractedField], email_name: str, owner_names:
     witnesses = [o for o in owners if o.confidence >= threshold]
     if not witnesses:
         return
+    read = {fix_email(r.value) for r in email.readings if r.reader is not Reader.PPOCR_CONSTRAINED and r.value}
     for candidate in alternative_readings(email):
-        if candidate.count("@") != 1:
+        if candidate.count("@") != 1 or (email.readings and candidate not in read):
             continue
         local, domain = candidate.split("@")
         if domain.lower() in KNOWN_EMAIL_DOMAINS and local_part_spelled_by(local, [str(o.value) for o in witnesses],

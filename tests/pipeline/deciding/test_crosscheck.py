@@ -409,6 +409,28 @@ def test_the_owner_of_an_email_chooses_between_its_two_readings(ppocr: str, kept
     assert [r.value for r in email.readings] == ["adele.poulains9@free.fr", ppocr]  # what was read is kept
 
 
+def test_an_address_built_from_the_owners_names_is_not_vouched_for_by_them() -> None:
+    # Own scan_handwritten_v2 (seed 2026, form 4): an empty guardian 2 e-mail zone held a speck, read « . »; the
+    # constrained decoder's address spelled from the guardian's names was vouched for by those names at 0.88.
+    form = _form(guardian2_email=("t.mathieu@sfr.fr", 0.2), guardian2_surname=("MATHIEU", 0.88),
+                 guardian2_first_name=("Thomas", 0.88))
+    form.fields["guardian2_email"] = form.fields["guardian2_email"].model_copy(update={
+        "rules": ("readers_differ", "handwriting_hold"), "readings": (
+            ReaderReading(reader=Reader.TESSERACT, value=None),
+            ReaderReading(reader=Reader.PPOCR, value=".", score=0.59),
+            ReaderReading(reader=Reader.PPOCR_CONSTRAINED, value="t.mathieu@sfr.fr"))})
+
+    email = cross_check(form, THRESHOLD).fields["guardian2_email"]
+
+    assert email.confidence == 0.2 and "email_owner" not in email.rules
+    # The same address read by PP-OCRv6 is vouched for, as before.
+    form.fields["guardian2_email"] = form.fields["guardian2_email"].model_copy(update={"readings": (
+        ReaderReading(reader=Reader.TESSERACT, value=None),
+        ReaderReading(reader=Reader.PPOCR, value="t.mathieu@sfr.fr", score=0.9),
+        ReaderReading(reader=Reader.PPOCR_CONSTRAINED, value="t.mathieu@sfr.fr"))})
+    assert cross_check(form, THRESHOLD).fields["guardian2_email"].confidence == 0.88
+
+
 def test_the_directory_chooses_between_the_two_readings_of_a_school(directory: Directory) -> None:
     # Devset fax: tesseract "CE Héenr Barbusse", PP-OCRv6 "EE Henri Barbusse" (an école élémentaire, CP ticked).
     form = _school_form("CE Héenr Barbusse", "CP")
