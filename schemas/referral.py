@@ -53,6 +53,16 @@ def normalise_french_phone(raw: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def is_french_mobile(raw: str) -> bool:
+    """Whether ``raw`` (``"0612345678"``) is a French mobile number: ``06`` or ``07`` as the national numbering
+    plan assigns them (ARCEP; ``07`` from 073 on), per libphonenumber's number type."""
+    try:
+        number = phonenumbers.parse(raw, "FR")
+    except phonenumbers.NumberParseException:
+        return False
+    return number.country_code == 33 and phonenumbers.number_type(number) is phonenumbers.PhoneNumberType.MOBILE
+
+
 def is_plausible_email(text: str) -> bool:
     """Whether ``text`` looks like an e-mail address (see ``EMAIL_PATTERN``)."""
     return EMAIL_PATTERN.match(text) is not None

@@ -70,6 +70,7 @@ from pipeline.reading.scan.second_reader import LineReading
 from pipeline.settings import OcrSettings
 from pipeline.settings.reading import ConstrainedSettings
 from schemas.extraction import ExtractedField, Reader, ReaderReading
+from schemas.referral import is_french_mobile
 
 log = logging.getLogger(__name__)
 
@@ -310,7 +311,7 @@ def _caseless(values: Sequence[str], scores: np.ndarray) -> tuple[list[str], np.
 
 
 def decode_digits(field: Field, line: LineReading, cells: int, witnesses: Sequence[str | None],
-                  settings: ConstrainedSettings) -> ConstrainedReading | None:
+                  settings: ConstrainedSettings, mobile_only: bool = True) -> ConstrainedReading | None:
     """Digits-only decoding of a comb row: accepted when it fills every cell of the comb, passes the field's
     validator, its least sure digit is at ``settings.digits_min_probability`` or more, and another reader
     (``witnesses``: the digit model's, tesseract's digits) read the same digits.
@@ -321,11 +322,12 @@ def decode_digits(field: Field, line: LineReading, cells: int, witnesses: Sequen
         cells: Inked cells of the comb.
         witnesses: The other readers' digits.
         settings: Thresholds.
+        mobile_only: A phone must be a French mobile number (``OcrSettings.phone_combs_mobile``).
     """
     if line.frames is None:
         return None
     digits, worst = _digits_with_worst(line.frames)
-    value = _comb_value(field.kind, digits)
+    value = _comb_value(field.kind, digits, mobile_only)
     threshold = dict(settings.fitted).get("constrained_digits", settings.digits_min_probability)
     eligible = value is not None and len(digits) == cells == len(field.cells) and digits in witnesses
     return ConstrainedReading(value or digits, worst, float("inf"), 0, digits, eligible and worst >= threshold,
@@ -337,7 +339,7 @@ def _digits_with_worst(frames: np.ndarray) -> tuple[str, float]:
     return ctc.greedy_with_least_sure(frames[:, [ctc.BLANK, *(ctc.column(d) for d in DIGITS)]], DIGITS)
 
 
-def _comb_value(kind: FieldKind, digits: str) -> str | None:
+def _comb_value(kind: FieldKind, digits: str, mobile_only: bool = True) -> str | None:
     """The comb's canonical value when its digits pass the kind's validator, else ``None``."""
     if kind is FieldKind.DATE and len(digits) == 8:
         value = f"{digits[:2]}/{digits[2:4]}/{digits[4:]}"
@@ -347,7 +349,7 @@ def _comb_value(kind: FieldKind, digits: str) -> str | None:
             return None
         return value
     if kind is FieldKind.PHONE and len(digits) == 10 and digits[0] == "0" and digits[1] != "0":
-        return digits
+        return digits if not mobile_only or is_french_mobile(digits) else None
     if kind is FieldKind.POSTCODE and len(digits) == 5:
         return digits
     return None
@@ -489,7 +491,7 @@ def decode_handwritten(fields: dict[str, ExtractedField], text_fields: Sequence[
                 current.confidence >= ocr.text_confidence_min):
             continue
         witnesses = [r.value for r in current.readings if r.reader is not Reader.PPOCR]
-        reading = decode_digits(f, line, len(cells), witnesses, settings)
+        reading = decode_digits(f, line, len(cells), witnesses, settings, ocr.phone_combs_mobile)
         if reading is not None and f.name in LISTED_COMBS:
             reading = _postcode_listed(reading, settings)
         if reading is not None:

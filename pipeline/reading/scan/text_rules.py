@@ -22,6 +22,7 @@ from pipeline.form.definition import (
 from pipeline.reading.scan.strips import Word
 from pipeline.settings import OcrSettings
 from schemas.extraction import ExtractedField
+from schemas.referral import is_french_mobile
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +231,8 @@ def email_confidence(confidence: float, ocr: OcrSettings) -> float:
 def validator_cap(kind: FieldKind, value: str | None, ocr: OcrSettings) -> float:
     """The highest confidence a value of ``kind`` may keep given its own syntax (issue 3's "validator").
 
-    A date that is not a calendar date, a phone that is not ten digits starting with 0, a postcode
+    A date that is not a calendar date, a phone that is not ten digits starting with 0 (nor a mobile number, with
+    ``ocr.phone_combs_mobile``), a postcode
     that is not five digits, an e-mail that is not an address or a text holding one of the
     ``NOISE_CHARACTERS`` was misread: whatever tesseract's confidence, the field goes to a person
     (``ocr.unread_confidence``). Anything else: 1.0.
@@ -245,6 +247,7 @@ def validator_cap(kind: FieldKind, value: str | None, ocr: OcrSettings) -> float
             ok = False
     elif kind is FieldKind.PHONE:
         ok = len(value) == 10 and value.isdigit() and value[0] == "0" and value[1] != "0"
+        ok = ok and (not ocr.phone_combs_mobile or is_french_mobile(value))
     elif kind is FieldKind.POSTCODE:
         ok = len(value) == 5 and value.isdigit()
     elif kind is FieldKind.EMAIL:

@@ -133,6 +133,19 @@ def test_digits_are_accepted_only_whole_valid_and_witnessed() -> None:
     assert part_filled is not None and not part_filled.accepted
 
 
+def test_a_phone_comb_read_as_no_mobile_number_is_not_accepted() -> None:
+    # Own scan_handwritten_v2 (seed 2026, form 4): a hand's 7 read 1 by Tesseract and PP-OCRv6 alike.
+    settings = ConstrainedSettings()
+    phone = form_v1().field("guardian1_phone")
+    line = read_lines([_hand_line("0137328770")])[0]
+
+    landline = decode_digits(phone, line, 10, ["0137328770"], settings)
+    any_phone = decode_digits(phone, line, 10, ["0137328770"], settings, mobile_only=False)
+
+    assert landline is not None and not landline.accepted
+    assert any_phone is not None and (any_phone.value, any_phone.accepted) == ("0137328770", True)
+
+
 def test_an_accepted_value_lifts_the_hold_and_keeps_its_evidence() -> None:
     held = ExtractedField(name="pupil_first_name", value="Lucos", confidence=0.35, source=Source.OCR, page=1,
                           zone=ZONE, doubt=Doubt.HANDWRITTEN, readings=(ReaderReading(reader=Reader.PPOCR,

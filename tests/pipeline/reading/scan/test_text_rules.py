@@ -25,9 +25,17 @@ from pipeline.settings import OcrSettings, Settings
 from schemas.extraction import ExtractedField, Source, ZoneBox
 
 
+def test_a_city_whose_form_asks_any_phone_accepts_a_landline() -> None:
+    ocr = OcrSettings(phone_combs_mobile=False)
+    assert validator_cap(FieldKind.PHONE, "0137328770", ocr) == 1.0
+    assert validator_cap(FieldKind.PHONE, "061234567", ocr) < ocr.text_confidence_min
+
+
 @pytest.mark.parametrize(("kind", "value", "ok"), [
     (FieldKind.DATE, "14/03/2016", True), (FieldKind.DATE, "31/02/2016", False),
     (FieldKind.PHONE, "0612345678", True), (FieldKind.PHONE, "061234567", False),
+    (FieldKind.PHONE, "0737328770", True), (FieldKind.PHONE, "0137328770", False),  # « Téléphone portable »
+    (FieldKind.PHONE, "0712345678", False),  # 070-072 are no mobile numbers
     (FieldKind.POSTCODE, "95100", True), (FieldKind.POSTCODE, "9510", False),
     (FieldKind.EMAIL, "l.leconte@ac-versailles.fr", True), (FieldKind.EMAIL, "|.leconte@ac-versailles", False),
     (FieldKind.TEXT, "anything", True),
