@@ -14,6 +14,7 @@ Every list is read from the installation, once per process; nothing is downloade
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -37,6 +38,22 @@ def language_names() -> tuple[str, ...]:
     names = {n.lower() for n in Locale("fr").languages.values()
              if len(n.split()) <= LANGUAGE_NAME_MAX_WORDS and "(" not in n}
     return tuple(sorted(names))
+
+
+LANGUAGE_SPLIT = re.compile(r"\s*(?:,|;|/|\bet\b)\s*")
+"""What separates the languages of a home-languages value (``arabe, français``, ``turc et kurde``)."""
+
+
+def is_language_list(text: str) -> bool:
+    """Whether every part of ``text`` (split by :data:`LANGUAGE_SPLIT`) is a French language name of
+    :func:`language_names`, in any case (``Turc, français``); ``False`` for an empty text."""
+    parts = [p.casefold() for p in LANGUAGE_SPLIT.split(text.strip()) if p]
+    return bool(parts) and all(p in _language_set() for p in parts)
+
+
+@cache
+def _language_set() -> frozenset[str]:
+    return frozenset(language_names())
 
 
 @cache

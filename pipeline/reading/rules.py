@@ -72,6 +72,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
         "les lecteurs diffèrent ; une seule des deux lectures est un prénom du lexique français : c'est elle qui "
         "est retenue."),
+    "language_lexicon": FieldRule(
+        Effect.EVIDENCE, ("home_languages",), "pipeline.reading.scan.choices.choose_reading",
+        "les lecteurs diffèrent ; une seule des deux lectures est une liste de noms de langues : c'est elle qui est "
+        "retenue."),
     "class_level_chooses": FieldRule(
         Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
         "les lecteurs diffèrent sur le niveau de la classe ; la lecture retenue commence par le niveau coché."),

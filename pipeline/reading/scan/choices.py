@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from pipeline.deciding.crosscheck import KNOWN_EMAIL_DOMAINS
 from pipeline.form.definition import CLASS_LEVELS, Field, FieldKind
+from pipeline.reading.field_lexicons import is_language_list
 from pipeline.reading.lexicon import Lexicon
 from pipeline.reading.scan.text_rules import CLASS_LETTER_FIELDS
 from pipeline.settings import OcrSettings
@@ -39,6 +40,9 @@ from schemas.extraction import ExtractedField, normalise_text
 
 FREE_TEXT_FIELDS = ("observations", "criteria_other_text")
 """Fields of sentences, which may end with a full stop: no edge mark is dropped from them."""
+
+LANGUAGE_FIELDS = ("home_languages",)
+"""Fields holding home languages, which the language names choose between readings of."""
 
 FIRST_NAME_FIELDS = ("pupil_first_name", "p2_pupil_first_name", "guardian1_first_name", "guardian2_first_name")
 """Fields that hold one given name (or a compound ``Jean-Luc``)."""
@@ -83,6 +87,10 @@ def choose_reading(field: Field, first: str | None, second: str | None, class_le
       with the level ticked on the page at ``ocr.text_confidence_min`` or more (``CEI B`` / ``CE1 B``);
     * ``first_name_lexicon``: a given name, when exactly one reading is spelled by the lexicon (``Maëélys`` /
       ``Maëlys``, ``jules`` / ``Jules``);
+    * ``language_lexicon``: home languages, when exactly one reading is a list of French language names (CLDR,
+      :func:`pipeline.reading.field_lexicons.is_language_list`: ``chinois, français`` / ``chinois, fránçais``).
+      Measured 2026-12-05 on the typed zones whose readers differed: devset 2 (a fax's ``soninke``, a photocopy's
+      speck over an ``a``), own ``fax_200x100`` seed 2026 1 (``Françäis, lingalà``): each chose the right reading;
     * ``email_domain_lexicon``: an address whose local parts agree, when exactly one reading is on a domain of
       ``KNOWN_EMAIL_DOMAINS`` (``ac-versaitles.fr`` / ``ac-versailles.fr``).
 
@@ -106,6 +114,8 @@ def choose_reading(field: Field, first: str | None, second: str | None, class_le
         picked, rule = _by_class_level(first, second, class_level, ocr), "class_level_chooses"
     elif field.name in FIRST_NAME_FIELDS:
         picked, rule = _one_of(first, second, names.spells), "first_name_lexicon"
+    elif field.name in LANGUAGE_FIELDS:
+        picked, rule = _one_of(first, second, is_language_list), "language_lexicon"
     elif field.kind is FieldKind.EMAIL:
         picked, rule = _by_mail_domain(first, second), "email_domain_lexicon"
     return Choice(picked, ocr.readers_chosen_confidence, rule) if picked else None

@@ -60,7 +60,13 @@ from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import extract
 
 from pipeline.form.definition import CLASS_LEVELS, Field, FieldKind
-from pipeline.reading.field_lexicons import language_names, school_names, town_names, town_postcodes
+from pipeline.reading.field_lexicons import (
+    LANGUAGE_SPLIT,
+    language_names,
+    school_names,
+    town_names,
+    town_postcodes,
+)
 from pipeline.reading.lexicon import first_names
 from pipeline.reading.scan import ctc
 from pipeline.reading.scan.choices import FIRST_NAME_FIELDS
@@ -159,14 +165,11 @@ def class_line_values(field: Field, line: LineReading, context: Context) -> list
     return with_capitals([head + tail for head in heads for tail in tails])
 
 
-_LANGUAGE_SPLIT = re.compile(r"\s*(?:,|;|/|\bet\b)\s*")
-
-
 def language_values(field: Field, line: LineReading, context: Context) -> list[str]:
     """Home languages: one to three French language names (CLDR through Babel) joined by ``, ``, each part taken
     among the names nearest its part of the unconstrained reading; each combination in lower case first (the value
     kept, :data:`CASELESS_RULES`), then capitalised and in capitals (how a hand may write it)."""
-    parts = [p for p in _LANGUAGE_SPLIT.split(line.text.strip()) if p][:3]
+    parts = [p for p in LANGUAGE_SPLIT.split(line.text.strip()) if p][:3]
     names = language_names()
     options = [shortlist(p, names, context.ocr.constrained, 4) for p in parts]
     combos: list[list[str]] = [[]]

@@ -63,6 +63,9 @@ def test_a_missing_or_untagged_dictionary_stops_with_what_to_install(tmp_path: P
     ("school_year", "2026-2027", "2026-2027.", "2026-2027", "readers_agree_edges"),
     ("referrer_email", "celina.renault@ac-versaitles.fr", "celina.renault@ac-versailles.fr",
      "celina.renault@ac-versailles.fr", "email_domain_lexicon"),
+    # Devset photocopy (a speck over the « a ») and own 200 x 100 fax: CLDR's French language names choose.
+    ("home_languages", "chinois, français", "chinois, fránçais", "chinois, français", "language_lexicon"),
+    ("home_languages", "Françäis, lingalà", "Français, lingala", "Français, lingala", "language_lexicon"),
 ])
 def test_a_witness_chooses_the_one_reading_it_knows(names: Lexicon, field: str, first: str, second: str, value: str,
                                                     rule: str) -> None:
@@ -108,3 +111,12 @@ def test_edge_marks_go_from_both_ends_only() -> None:
     assert without_edge_marks("° M. David, cpe |") == "M. David, cpe"
     assert without_edge_marks(" | ") is None
     assert without_edge_marks("Jean-Luc") == "Jean-Luc"
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("turc, kurde", "turc, arabe"),  # both are language lists: the lexicon cannot tell
+    ("chinols, fránçais", "chinois, fránçais"),  # neither is
+])
+def test_the_language_names_choose_only_when_one_reading_alone_is_a_list_of_them(names: Lexicon, first: str,
+                                                                                   second: str) -> None:
+    assert choose_reading(FIELDS["home_languages"], first, second, None, names, OCR) is None
