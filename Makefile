@@ -106,11 +106,12 @@ bench: hand-fonts venv
 	@if [ -d $(DEVSET)/truth ]; then $(VENV)/bin/clas-referrals bench --corpus $(DEVSET) --workers 2; \
 	else echo "No corpus at $(DEVSET): the independent corpus is left out (DEVSET=dir to point at one)."; fi
 
-# The scale benchmark (issue 19): the nightly flow over N mixed forms on 1 then 2 Dask workers.
+# The scale benchmark (issue 19): the nightly flow over N mixed forms on 1 then 2 Dask workers; the generated forms
+# stay in var/bench/scale-N and the next run with the same N reuses them (1,000 take about 20 min to generate).
 BENCH_SCALE_FORMS := 100
 
 bench-scale: hand-fonts venv
-	$(VENV)/bin/clas-referrals bench --forms $(BENCH_SCALE_FORMS) --workers 2
+	$(VENV)/bin/clas-referrals bench --forms $(BENCH_SCALE_FORMS) --workers 2 --scale-dir var/bench/scale-$(BENCH_SCALE_FORMS)
 
 web: venv
 	$(VENV)/bin/clas-referrals web

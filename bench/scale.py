@@ -21,8 +21,10 @@ larger nights, stated as an estimate.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -242,8 +244,12 @@ def run_once(inbox: Path, work: Path, workers: int, forms: int,
                     {role: round(size / MIB, 1) for role, size in sorted(memory.peak_by_role.items())})
 
 
+GENERATED_MANIFEST = "generated.json"
+"""File beside a kept scale inbox (``keep/inbox``) saying what was generated in it and how long it took."""
+
+
 def scale_bench(forms: int, seed: int, settings: Settings, worker_counts: Sequence[int],
-                progress: ProgressFactory | None = None) -> ScaleFigures:
+                progress: ProgressFactory | None = None, keep: Path | None = None) -> ScaleFigures:
     """Generate ``forms`` mixed forms, then run the flow over them once per worker count.
 
     Args:
@@ -253,24 +259,47 @@ def scale_bench(forms: int, seed: int, settings: Settings, worker_counts: Sequen
         worker_counts: Dask workers of each run, e.g. ``(1, 2)``.
         progress: ``with progress(label_fr, total) as advance:`` around the generation and each run, ``advance()``
             called per item (``flows.progress.progress_line``); none when ``None``.
+        keep: A folder to generate the forms in (``keep/inbox``) and keep them for the next run, which reuses them
+            when :data:`GENERATED_MANIFEST` names the same forms, seed, kinds and school year (1,000 forms take about
+            20 minutes to generate on a 2-core machine, issue 19); ``None`` generates them in a temporary folder.
 
     Returns:
-        The figures; ``speedup`` compares the first and the last run.
+        The figures; ``speedup`` compares the first and the last run; ``generation_s`` is the generation's time,
+        when it was done earlier (reused) the time it took then.
     """
     show = progress or _no_progress
     with tempfile.TemporaryDirectory(prefix="clas-scale-") as tmp:
         work = Path(tmp)
-        inbox = work / "inbox"
-        start = time.perf_counter()
-        with show("Génération des fiches", forms) as advance:
-            files = generate_inbox(inbox, forms, seed, settings, advance)
-        generation = time.perf_counter() - start
+        inbox, files, generation = _generated_inbox(keep or work, forms, seed, settings, show, reuse=keep is not None)
         runs = []
         for workers in worker_counts:
             with show(f"Exécution sur {workers} travailleur(s)", files) as tick:
                 runs.append(run_once(inbox, work, workers, forms, _per_file(tick)))
     speedup = runs[0].wall_s / runs[-1].wall_s if len(runs) > 1 else None
     return ScaleFigures(forms, len(SampleKind), generation, tuple(runs), speedup, prefect_server_used())
+
+
+def _generated_inbox(folder: Path, forms: int, seed: int, settings: Settings, show: ProgressFactory,
+                     reuse: bool) -> tuple[Path, int, float]:
+    """``folder/inbox`` holding the forms (reused when ``reuse`` and its manifest matches, else generated), its file
+    count and the generation's seconds."""
+    inbox, manifest = folder / "inbox", folder / GENERATED_MANIFEST
+    wanted = {"forms": forms, "seed": seed, "kinds": [k.value for k in SampleKind], "school_year": settings.school_year}
+    if reuse and manifest.is_file():
+        done = json.loads(manifest.read_text(encoding="utf-8"))
+        if {k: done.get(k) for k in wanted} == wanted and inbox.is_dir():
+            return inbox, int(done["files"]), float(done["generation_s"])
+    if inbox.exists():
+        shutil.rmtree(inbox)  # another corpus, or one whose generation did not finish
+    manifest.unlink(missing_ok=True)
+    start = time.perf_counter()
+    with show("Génération des fiches", forms) as advance:
+        files = generate_inbox(inbox, forms, seed, settings, advance)
+    generation = time.perf_counter() - start
+    if reuse:
+        manifest.write_text(json.dumps({**wanted, "files": files, "generation_s": round(generation, 1)}),
+                            encoding="utf-8")
+    return inbox, files, generation
 
 
 def prefect_server_used() -> str:

@@ -399,7 +399,8 @@ def _bench_scale(args: argparse.Namespace) -> int:
 
     _start_prefect()
     counts = sorted({1, max(1, args.workers)})
-    figures = scale_bench(args.forms, args.seed, Settings(), counts, progress=progress_line)
+    figures = scale_bench(args.forms, args.seed, Settings(), counts, progress=progress_line,
+                          keep=Path(args.scale_dir) if args.scale_dir else None)
     nights = {n: estimate_night(figures, n) for n in (1000, 5000)}
     if args.json:
         print(json.dumps({**figures.as_dict(), "estimate_hours": nights}, ensure_ascii=False, indent=1))
@@ -875,6 +876,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--forms", type=entier, default=0, metavar="N",
                        help="montée en charge : le flux nocturne sur N fiches de tous les types, sur 1 puis "
                             "--workers travailleurs Dask (durée, fiches par minute, mémoire maximale)")
+    bench.add_argument("--scale-dir", metavar="DOSSIER",
+                       help="avec --forms : dossier où garder les fiches générées (DOSSIER/inbox), réutilisées par "
+                            "la mesure suivante si elles sont les mêmes (nombre, graine, types)")
     bench.add_argument("--sheet", default=str(PROJECT_DIR / "var" / "bench" / "least-confident-fields.png"),
                        metavar="FICHIER", help="planche contact (PNG) des 30 champs les moins sûrs")
     bench.set_defaults(func=cmd_bench)

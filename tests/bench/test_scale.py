@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +51,33 @@ def test_the_figures_say_whether_the_prefect_server_was_counted(monkeypatch: pyt
     assert prefect_server_used() == "temporary"  # started by the command: a process of the measured tree
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
     assert prefect_server_used() == "http://127.0.0.1:4200/api"  # long-lived: outside the tree
+
+
+def test_a_kept_inbox_is_reused_only_for_the_same_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.scale as scale
+    from pipeline.settings import Settings
+
+    made: list[tuple[int, int]] = []
+
+    def fake_generate(folder: Path, forms: int, seed: int, _settings: Settings, _progress: object) -> int:
+        folder.mkdir(parents=True)
+        for i in range(forms):
+            (folder / f"f{i}.pdf").write_bytes(b"%PDF-")
+        made.append((forms, seed))
+        return forms
+
+    @contextmanager
+    def show(_label: str, _total: int) -> Iterator[Callable[[], None]]:
+        yield lambda: None
+
+    monkeypatch.setattr(scale, "generate_inbox", fake_generate)
+    settings = Settings()
+
+    inbox, files, _ = scale._generated_inbox(tmp_path, 3, 7, settings, show, reuse=True)
+    again = scale._generated_inbox(tmp_path, 3, 7, settings, show, reuse=True)
+    other_seed = scale._generated_inbox(tmp_path, 3, 8, settings, show, reuse=True)
+
+    assert (inbox, files) == (tmp_path / "inbox", 3) and again[:2] == (inbox, 3)
+    assert made == [(3, 7), (3, 8)]  # the second call reused the first's forms; another seed made new ones
+    assert sorted(p.name for p in inbox.iterdir()) == ["f0.pdf", "f1.pdf", "f2.pdf"] and other_seed[1] == 3
+    assert json.loads((tmp_path / scale.GENERATED_MANIFEST).read_text())["seed"] == 8
