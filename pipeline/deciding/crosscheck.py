@@ -28,6 +28,7 @@ from pipeline.deciding.fields import PERSON_NAME_RE
 from pipeline.deciding.towns import Town, closest_town, names_another_town
 from pipeline.deciding.validate import DEFAULT_RULES, expected_birth_years
 from pipeline.form.definition import FieldKind, FormDefinition, form_v1
+from pipeline.reading.scan.text_rules import EMAIL_RE
 from pipeline.settings import StructureSettings
 from schemas.directory import ClassLevel, Directory
 from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Reader, Source
@@ -382,7 +383,9 @@ def vouch_email(fields: dict[str, ExtractedField], email_name: str, owner_names:
     constrained decoder's address built from the owner's names (``Reader.PPOCR_CONSTRAINED``), which that
     name spells by construction: on the project's ``scan_handwritten_v2`` kind (seed 2026, form 4), an empty
     guardian 2 e-mail with a speck read « . » was vouched for as ``t.mathieu@sfr.fr`` at 0.88. On the devset and
-    the own kinds measured then, every address vouched for was read by a reader (5 devset, all right).
+    the own kinds measured then, every address vouched for was read by a reader (5 devset, all right). It must also
+    have an address's shape (``text_rules.EMAIL_RE``): own ``scan_photocopy`` (seed 7, form 0), a speck read as a
+    leading dot, ``.aime.muller@gmail.com``, was vouched for at 0.94 because the names spell its letters.
     """
     email = fields.get(email_name)
     if email is None or email.source is not Source.OCR or email.confidence >= threshold:
@@ -393,7 +396,8 @@ def vouch_email(fields: dict[str, ExtractedField], email_name: str, owner_names:
         return
     read = {fix_email(r.value) for r in email.readings if r.reader is not Reader.PPOCR_CONSTRAINED and r.value}
     for candidate in alternative_readings(email):
-        if candidate.count("@") != 1 or (email.readings and candidate not in read):
+        if candidate.count("@") != 1 or not EMAIL_RE.match(candidate.lower()) or (
+                email.readings and candidate not in read):
             continue
         local, domain = candidate.split("@")
         if domain.lower() in KNOWN_EMAIL_DOMAINS and local_part_spelled_by(local, [str(o.value) for o in witnesses],

@@ -431,6 +431,18 @@ def test_an_address_built_from_the_owners_names_is_not_vouched_for_by_them() -> 
     assert cross_check(form, THRESHOLD).fields["guardian2_email"].confidence == 0.88
 
 
+def test_an_address_with_a_speck_for_a_leading_dot_is_not_vouched_for() -> None:
+    # Own scan_photocopy (seed 7, form 0): PP-OCRv6 read a speck as a leading dot; the names spell the letters.
+    form = _form(guardian1_email=(".aime.muller@gmail.com", 0.2), guardian1_surname=("MULLER", 0.95),
+                 guardian1_first_name=("Aimé", 0.95))
+    form.fields["guardian1_email"] = _with_readings(form.fields["guardian1_email"], "aime:muller@gmail.com",
+                                                    ".aime.muller@gmail.com")
+
+    email = cross_check(form, THRESHOLD).fields["guardian1_email"]
+
+    assert email.confidence < THRESHOLD and "email_owner" not in email.rules
+
+
 def test_the_directory_chooses_between_the_two_readings_of_a_school(directory: Directory) -> None:
     # Devset fax: tesseract "CE Héenr Barbusse", PP-OCRv6 "EE Henri Barbusse" (an école élémentaire, CP ticked).
     form = _school_form("CE Héenr Barbusse", "CP")
