@@ -24,11 +24,10 @@ from datetime import date, datetime
 from rapidfuzz.distance import Indel, Levenshtein
 
 from pipeline.deciding.directory import SchoolMatchSettings, match_school, split_kind
-from pipeline.deciding.fields import PERSON_NAME_RE
+from pipeline.deciding.fields import EMAIL_RE, PERSON_NAME_RE
 from pipeline.deciding.towns import Town, closest_town, names_another_town
 from pipeline.deciding.validate import DEFAULT_RULES, expected_birth_years
 from pipeline.form.definition import FieldKind, FormDefinition, form_v1
-from pipeline.reading.scan.text_rules import EMAIL_RE
 from pipeline.settings import StructureSettings
 from schemas.directory import ClassLevel, Directory
 from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Reader, Source
@@ -384,7 +383,7 @@ def vouch_email(fields: dict[str, ExtractedField], email_name: str, owner_names:
     name spells by construction: on the project's ``scan_handwritten_v2`` kind (seed 2026, form 4), an empty
     guardian 2 e-mail with a speck read « . » was vouched for as ``t.mathieu@sfr.fr`` at 0.88. On the devset and
     the own kinds measured then, every address vouched for was read by a reader (5 devset, all right). It must also
-    have an address's shape (``text_rules.EMAIL_RE``): own ``scan_photocopy`` (seed 7, form 0), a speck read as a
+    have an address's shape (``fields.EMAIL_RE``): own ``scan_photocopy`` (seed 7, form 0), a speck read as a
     leading dot, ``.aime.muller@gmail.com``, was vouched for at 0.94 because the names spell its letters.
     """
     email = fields.get(email_name)

@@ -12,6 +12,10 @@ from schemas.extraction import ExtractedField, RawValue, Source, TickState, Zone
 PERSON_NAME_FIELDS = ("pupil_surname", "pupil_first_name", "p2_pupil_surname", "p2_pupil_first_name",
                       "guardian1_surname", "guardian1_first_name", "guardian2_surname", "guardian2_first_name")
 """Fields that hold one person's name, and nothing else."""
+EMAIL_RE = re.compile(r"^[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
+"""What a readable e-mail address looks like once lowercased and without spaces: what a read address is checked
+against (``pipeline.reading.scan.text_rules.validator_cap``, ``pipeline.deciding.crosscheck.vouch_email``)."""
+
 PERSON_NAME_RE = re.compile(r"[^\W\d_]+(?:[ '’-]+[^\W\d_]+)*")
 """A person's name as written: letters (any alphabet, accents) in words joined by spaces, hyphens or apostrophes."""
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from pipeline.deciding.fields import PERSON_NAME_FIELDS, PERSON_NAME_RE, clean_text_value
+from pipeline.deciding.fields import EMAIL_RE, PERSON_NAME_FIELDS, PERSON_NAME_RE, clean_text_value
 from pipeline.form.definition import (
     CLASS_LEVELS,
     Field,
@@ -211,12 +211,6 @@ def repair_reading(name: str, value: str | None) -> str | None:
     """A text field's reading with its field's repair applied (:data:`READING_REPAIRS`; none for most)."""
     repair = READING_REPAIRS.get(name)
     return value if value is None or repair is None else repair(value)
-
-
-EMAIL_RE = re.compile(r"^[a-z0-9][a-z0-9._%+-]*@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
-
-
-"""What a readable e-mail address looks like once lowercased and without spaces."""
 
 
 def email_confidence(confidence: float, ocr: OcrSettings) -> float:
