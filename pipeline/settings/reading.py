@@ -540,11 +540,11 @@ class OcrSettings(BaseModel):
     phone_combs_mobile: bool = True
     """The form's phone combs ask for a mobile number (« Téléphone portable »): a read number that is not a French
     mobile (``schemas.referral.is_french_mobile``: 06, 07 from 073) was misread, and goes to a person like any value
-    failing its syntax (``read_scan.validator_cap``, ``constrained.decode_digits``). Measured 2026-12-05: every true
+    failing its syntax (``text_rules.validator_cap``, ``constrained.decode_digits``). Measured 2026-12-05: every true
     guardian phone is a mobile on the devset (63) and in the project's generator (``samples.generator._fake_phone``);
     of the phones read, the one not mobile at or above the review threshold was wrong (own ``scan_handwritten_v2``,
     seed 2026, form 4: ``0737328770`` read ``0137328770`` by Tesseract and PP-OCRv6, accepted at 0.88), and none
-    read right was held by it (devset 40 referrals, own handwritten, v2 and fax forms: 145 phones read). A city whose
+    read right was held by it (173 phones read: devset 63, own handwritten, v2 and fax forms 110). A city whose
     form asks for any phone sets it false: any valid French number then passes."""
     min_text_dpi: float = 150.0
     """Coarsest resolution (px per inch, on either axis of the file as received) at which text zones are
