@@ -162,7 +162,6 @@ def _results_in_order(pending: list[PrefectFuture[DocumentReading]],
     while pending:
         future = pending.pop()
         readings.append(future.result())
-        del future
         if progress:
             progress("lecture")
     return readings

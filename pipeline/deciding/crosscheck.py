@@ -42,6 +42,11 @@ KNOWN_EMAIL_DOMAINS = frozenset({
 """Mail domains an address may be confirmed on. An address on any other domain keeps its OCR confidence:
 a misread domain (``tree.fr`` for ``free.fr``) is exactly what this check must not let through."""
 
+def on_known_mail_domain(address: str) -> bool:
+    """Whether ``address`` (one ``@``) is on a domain of :data:`KNOWN_EMAIL_DOMAINS`, in any case."""
+    return address.rsplit("@", 1)[-1].lower() in KNOWN_EMAIL_DOMAINS
+
+
 def repair_domain_dots(address: str) -> str:
     """Put back the dots OCR lost or doubled in a known mail domain; letters are never changed.
 
@@ -399,7 +404,7 @@ def vouch_email(fields: dict[str, ExtractedField], email_name: str, owner_names:
                 email.readings and candidate not in read):
             continue
         local, domain = candidate.split("@")
-        if domain.lower() in KNOWN_EMAIL_DOMAINS and local_part_spelled_by(local, [str(o.value) for o in witnesses],
+        if on_known_mail_domain(candidate) and local_part_spelled_by(local, [str(o.value) for o in witnesses],
                                                                           structure):
             raised = _raised(email, min(o.confidence for o in witnesses), "email_owner")
             fields[email_name] = raised.model_copy(update={"value": candidate}) if candidate != email.value else raised

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps, ImageSequence
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import FileNotDecryptedError, PdfReadError
 
-from pipeline.deciding.crosscheck import KNOWN_EMAIL_DOMAINS
+from pipeline.deciding.crosscheck import on_known_mail_domain
 from pipeline.errors import (
     ClasError,
     EncryptedPdfError,
@@ -179,7 +179,7 @@ def _readers_agree_on_known_shape(field: ExtractedField, kind: FieldKind) -> boo
     :func:`doubt_text_zones`)."""
     if "readers_agree" not in field.rules or not isinstance(field.value, str):
         return False
-    return kind is not FieldKind.EMAIL or field.value.rsplit("@", 1)[-1].lower() in KNOWN_EMAIL_DOMAINS
+    return kind is not FieldKind.EMAIL or on_known_mail_domain(field.value)
 
 
 def doubt_every_field(result: ScanPageResult, cap: float, doubt: Doubt) -> ScanPageResult:

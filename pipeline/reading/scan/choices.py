@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipeline.deciding.crosscheck import KNOWN_EMAIL_DOMAINS
+from pipeline.deciding.crosscheck import on_known_mail_domain
 from pipeline.form.definition import CLASS_LEVELS, Field, FieldKind
 from pipeline.reading.field_lexicons import is_language_list
 from pipeline.reading.lexicon import Lexicon
@@ -152,4 +152,4 @@ def _by_mail_domain(first: str, second: str) -> str | None:
     parts = [v.lower().split("@") for v in (first, second)]
     if any(len(p) != 2 for p in parts) or parts[0][0] != parts[1][0]:
         return None
-    return _one_of(first, second, lambda v: v.lower().split("@")[1] in KNOWN_EMAIL_DOMAINS)
+    return _one_of(first, second, on_known_mail_domain)

@@ -73,10 +73,10 @@ from pipeline.reading.scan.choices import FIRST_NAME_FIELDS
 from pipeline.reading.scan.combs import CombStrip
 from pipeline.reading.scan.hand import looks_handwritten
 from pipeline.reading.scan.second_reader import LineReading
+from pipeline.reading.scan.text_rules import phone_digits_ok
 from pipeline.settings import OcrSettings
 from pipeline.settings.reading import ConstrainedSettings
 from schemas.extraction import ExtractedField, Reader, ReaderReading
-from schemas.referral import is_french_mobile
 
 log = logging.getLogger(__name__)
 
@@ -351,8 +351,8 @@ def _comb_value(kind: FieldKind, digits: str, mobile_only: bool = True) -> str |
         except ValueError:
             return None
         return value
-    if kind is FieldKind.PHONE and len(digits) == 10 and digits[0] == "0" and digits[1] != "0":
-        return digits if not mobile_only or is_french_mobile(digits) else None
+    if kind is FieldKind.PHONE:
+        return digits if phone_digits_ok(digits, mobile_only) else None
     if kind is FieldKind.POSTCODE and len(digits) == 5:
         return digits
     return None

@@ -222,6 +222,14 @@ def email_confidence(confidence: float, ocr: OcrSettings) -> float:
     return confidence * ocr.text_confidence_min / ocr.email_confidence_min
 
 
+def phone_digits_ok(digits: str, mobile_only: bool) -> bool:
+    """Whether ``digits`` make a French phone number as the form's combs hold it: ten digits, ``0`` then not ``0``,
+    and a mobile number (:func:`schemas.referral.is_french_mobile`) when ``mobile_only``
+    (``OcrSettings.phone_combs_mobile``)."""
+    ok = len(digits) == 10 and digits.isdigit() and digits[0] == "0" and digits[1] != "0"
+    return ok and (not mobile_only or is_french_mobile(digits))
+
+
 def validator_cap(kind: FieldKind, value: str | None, ocr: OcrSettings) -> float:
     """The highest confidence a value of ``kind`` may keep given its own syntax (issue 3's "validator").
 
@@ -240,8 +248,7 @@ def validator_cap(kind: FieldKind, value: str | None, ocr: OcrSettings) -> float
         except ValueError:
             ok = False
     elif kind is FieldKind.PHONE:
-        ok = len(value) == 10 and value.isdigit() and value[0] == "0" and value[1] != "0"
-        ok = ok and (not ocr.phone_combs_mobile or is_french_mobile(value))
+        ok = phone_digits_ok(value, ocr.phone_combs_mobile)
     elif kind is FieldKind.POSTCODE:
         ok = len(value) == 5 and value.isdigit()
     elif kind is FieldKind.EMAIL:
