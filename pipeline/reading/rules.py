@@ -64,6 +64,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.HOLD, ("text", "email"), "pipeline.reading.extract.doubt_text_zones",
         "fiche reçue en trop basse résolution (fax) : les deux lecteurs ne lisent pas la même chose, ou l'adresse "
         "n'est pas sur un domaine connu ; à lire sur l'image."),
+    "streak_reread_agrees": FieldRule(
+        Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.page.reread_past_streaks",
+        "une trace de photocopieuse traverse l'écriture, mais les deux lecteurs lisent la même chose avec et sans "
+        "elle."),
     "readers_agree_edges": FieldRule(
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.choices.choose_reading",
         "les deux lecteurs lisent la même chose, à un signe parasite près au début ou à la fin (tache, trait), "
@@ -103,7 +107,8 @@ FIELD_RULES: dict[str, FieldRule] = {
     "stray_punctuation_cap": FieldRule(
         Effect.CAP, ("pupil_address", "referrer_name", "class_name", "home_languages", "pupil_town"),
         "pipeline.reading.scan.text_rules.stray_punctuation_cap",
-        "un signe de ponctuation est lu là où ce champ n'en a jamais (poussière ?)."),
+        "un signe de ponctuation est lu là où ce champ n'en a jamais (poussière ?), ou une parenthèse sans sa "
+        "paire."),
     "handwriting_hold": FieldRule(
         Effect.HOLD, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.hand.looks_handwritten",
         "écrit à la main, à lire sur l'image et à saisir."),

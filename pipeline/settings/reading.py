@@ -127,7 +127,12 @@ class OmrSettings(BaseModel):
     foreign_ink_min_pt2: float = 6.0
     """Ink (pt², specks removed) a mark must have outside every zone, box and printed line to be foreign
     (a stamp, a stray signature, a toner streak). Measured (issue 3): clean scans, photos and hand-marked
-    pages leave under 2 pt² per mark there; a round stamp's ring alone is several hundred, a streak 30+."""
+    pages leave under 2 pt² per mark there; a round stamp's ring alone is several hundred, a streak 30+.
+    The ink is the area the page's own pixels cover (``foreign_ink.foreign_marks``' ``coverage``), not the
+    count of 100-dpi pixels it touches, which made two 1-pt² toner specks 4 pixels a side weigh 11 pt²
+    (issue 16, at 99ba2be: devset fields held as foreign ink 148 → 120, 11 → 8 typed, none of those released
+    wrong and one more form routed; the project's stamped, photocopied, hand-marked and grey scans, seed 11, 6 of
+    each, 73 → 72, the one released still held as misread)."""
     foreign_dust_max_pt: float = 2.2
     """Largest side (PDF points, at ``foreign_ink.WORK_DPI``) of an isolated piece of foreign ink taken for a toner
     speck, which makes no mark (``pipeline.reading.scan.foreign_ink.drop_dust``): a 1.7-pt² speck (the largest of

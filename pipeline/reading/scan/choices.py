@@ -48,6 +48,7 @@ FIRST_NAME_FIELDS = ("pupil_first_name", "p2_pupil_first_name", "guardian1_first
 """Fields that hold one given name (or a compound ``Jean-Luc``)."""
 
 _EDGE_MARKS = re.compile(r"^[\W_]+|[\W_]+$")
+_EDGE_MARKS_HEAD = re.compile(r"^[\W_]+")
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,23 @@ class Choice:
 
 def without_edge_marks(value: str | None) -> str | None:
     """``value`` without the non-alphanumeric characters at its two ends (``(CARRE`` → ``CARRE``, ``Lucas |`` →
-    ``Lucas``, ``2026-2027.`` → ``2026-2027``); ``None`` when nothing is left."""
+    ``Lucas``, ``2026-2027.`` → ``2026-2027``), except a bracket that closes or opens one inside the value
+    (``enseignant(e)`` keeps its ``)``: taking it made ``M, Dufour, enseignant(e`` from two readings that differed
+    by a final ``.``, accepted at 0.91 on a photocopy of the project's own, seed 11); ``None`` when nothing is
+    left."""
     if value is None:
         return None
-    return _EDGE_MARKS.sub("", value.strip()) or None
+    text = value.strip()
+    core = _EDGE_MARKS.sub("", text)
+    if not core:
+        return None
+    head = text[:len(text) - len(_EDGE_MARKS_HEAD.sub("", text))]
+    tail = text[len(head) + len(core):]
+    if tail.startswith(")") and core.count("(") > core.count(")"):
+        core += ")"
+    if head.endswith("(") and core.count(")") > core.count("("):
+        core = "(" + core
+    return core
 
 
 def choose_reading(field: Field, first: str | None, second: str | None, class_level: ExtractedField | None,

@@ -192,7 +192,8 @@ def _split_lines(extra: np.ndarray, mask: np.ndarray, template: np.ndarray, px_p
 
 
 def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_per_pt: float,
-                  omr: OmrSettings, faint: np.ndarray | None = None) -> ForeignInk:
+                  omr: OmrSettings, faint: np.ndarray | None = None,
+                  coverage: np.ndarray | None = None) -> ForeignInk:
     """Marks of ink that are neither printed nor a value: stamps, stray signatures, streaks.
 
     Ink not in the (grown) template is grouped into marks by a dilation of
@@ -207,6 +208,10 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
         omr: Thresholds (``OmrSettings.foreign_*``).
         faint: Where the page is darker than paper at all (0/1 ``uint8``, same shape), to find streaks too
             faint to be ink everywhere along their length; ``mask`` when not given.
+        coverage: The share (0-1, ``float32``, same shape) of each pixel that the full-resolution ink covers,
+            when ``mask`` was reduced from a finer page keeping any ink: a mark's ink is then measured as the
+            area it covers, not as the count of coarse pixels it touches. ``mask`` counts whole pixels when
+            not given.
 
     Returns:
         What each foreign mark covers (the convex hull of a compact mark grouped by ``omr.foreign_merge_pt``,
@@ -225,7 +230,9 @@ def foreign_marks(mask: np.ndarray, template: np.ndarray, areas: np.ndarray, px_
     count, labels = cv2.connectedComponents(grouped, connectivity=8)
     if count <= 1:
         return ForeignInk(np.zeros(lines.shape, bool), (lines | short_lines) > 0)
-    outside = np.bincount(labels[(extra > 0) & ~areas], minlength=count).astype(np.float64)
+    loose = (extra > 0) & ~areas
+    outside = np.bincount(labels[loose], weights=None if coverage is None else coverage[loose],
+                          minlength=count).astype(np.float64)
     foreign = outside / (px_per_pt * px_per_pt) >= omr.foreign_ink_min_pt2
     foreign[0] = False
     seeds = foreign[labels].astype(np.uint8)
@@ -446,21 +453,23 @@ def foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, omr: Om
                             omr.template_ink_grey_max)
     size = (template.shape[1], template.shape[0])
 
-    def reduce(binary: np.ndarray) -> np.ndarray:
+    def reduce(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # Specks go (a 2×2 opening); a streak one pixel wide, which that opening loses, stays (a run of 5 pixels).
         opened = np.maximum.reduce([cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
                                     for kernel in ((2, 2), (5, 1), (1, 5))])
-        return (cv2.resize(opened * np.uint8(255), size, interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+        share = cv2.resize(opened * np.uint8(255), size, interpolation=cv2.INTER_AREA)
+        return (share > 0).astype(np.uint8), share.astype(np.float32) / 255.0
 
     faint = None
     if grey is not None:
         sample = grey[::4, ::4]
         paper, ink = float(np.percentile(sample, 90)), float(np.percentile(sample, 0.5))
-        faint = reduce((grey < paper - omr.streak_faint_share * (paper - ink)).astype(np.uint8))
+        faint = reduce((grey < paper - omr.streak_faint_share * (paper - ink)).astype(np.uint8))[0]
     layout = definition.pages[page - 1]
     areas = value_areas(definition.page_fields(page), layout.anchors + layout.qr_codes, (size[1], size[0]), s,
                         omr.foreign_zone_margin_pt, omr.foreign_mark_margin_pt, omr.foreign_page_edge_pt)
-    return foreign_marks(reduce(mask), template, areas, s, omr, faint)
+    reduced, coverage = reduce(mask)
+    return foreign_marks(reduced, template, areas, s, omr, faint, coverage)
 
 
 def find_foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, omr: OmrSettings,

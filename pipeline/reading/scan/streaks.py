@@ -3,14 +3,16 @@
 A streak (``pipeline.reading.scan.foreign_ink``) crossing a text zone's blank part, a comb's
 printed gaps or a signature zone, clear of the writing by ``omr.streak_clearance_pt``, is removed
 from the ink the zone is read on (:func:`drop_clear_streaks`); a streak through the writing
-holds the field for a person. Geometry in PDF points, masks in pixels at the page's DPI.
+holds the field for a person unless the zone, read again with the streak taken out
+(:func:`erase_streaks_through_writing`), reads the same for one of its readers. Geometry in PDF points,
+masks in pixels at the page's DPI.
 """
 
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 
 import cv2
 import numpy as np
@@ -24,6 +26,7 @@ from pipeline.form.definition import (
 from pipeline.reading.scan.foreign_ink import (
     WORK_DPI,
     ForeignInk,
+    streak_band,
     streak_clear_of_writing,
 )
 from pipeline.reading.scan.pixels import crop_rect
@@ -108,13 +111,7 @@ def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, crossed: Collectio
                   and (found := streak_drop_areas(f, definition, omr, ocr)) is not None]
     if not candidates:
         return mask, set()
-    # A streak is found off the printed form: bridged where it crosses a zone's dotted line (``streak_gap_pt``),
-    # and, found at ``WORK_DPI``, widened by a point (its edge pixels are the page's).
-    gap = max(1, round(omr.streak_gap_pt * WORK_DPI / 72.0))
-    bridged = cv2.morphologyEx(foreign.streaks.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8))
-    band = cv2.resize(bridged, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST)
-    reach = 2 * round(px_per_pt) + 1
-    streak_ink = cv2.dilate(band, np.ones((1, reach), np.uint8)) & mask
+    streak_ink = streaks_ink(mask, foreign, px_per_pt, omr)
     writing, dropped = mask, set()
     for f, (areas, drop_rect, clearance_pt) in candidates:
         crossings = [(crop_rect(mask, a, px_per_pt), crop_rect(streak_ink, a, px_per_pt)) for a in areas]
@@ -131,3 +128,68 @@ def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, crossed: Collectio
         crop_rect(writing, drop_rect, px_per_pt)[in_drop > 0] = 0
         dropped.add(f.name)
     return writing, dropped
+
+
+def streaks_ink(mask: np.ndarray, foreign: ForeignInk, px_per_pt: float, omr: OmrSettings) -> np.ndarray:
+    """The page's ink that lies on its streaks: what taking a streak out of a zone erases.
+
+    A streak is found off the printed form (``ForeignInk.streaks``, at ``WORK_DPI``): it is bridged where it
+    crosses a zone's dotted line (``omr.streak_gap_pt``, vertically) and, brought to the page's scale, widened
+    by a point across (its edge pixels are the page's).
+
+    Args:
+        mask: The registered page's ``uint8`` 0/1 ink mask, ``px_per_pt`` pixels per PDF point.
+        foreign: Its foreign ink.
+        px_per_pt: The mask's scale.
+        omr: ``streak_gap_pt``.
+
+    Returns:
+        ``uint8`` 0/1 array of ``mask``'s shape.
+    """
+    gap = max(1, round(omr.streak_gap_pt * WORK_DPI / 72.0))
+    bridged = cv2.morphologyEx(foreign.streaks.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8))
+    band = cv2.resize(bridged, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST)
+    reach = 2 * round(px_per_pt) + 1
+    out: np.ndarray = cv2.dilate(band, np.ones((1, reach), np.uint8)) & mask
+    return out
+
+
+def erase_streaks_through_writing(writing: np.ndarray, mask: np.ndarray, foreign: ForeignInk,
+                                  fields: Sequence[Field], definition: FormDefinition, px_per_pt: float,
+                                  omr: OmrSettings, ocr: OcrSettings) -> tuple[np.ndarray, set[str]]:
+    """The ink with the streaks taken out of text and e-mail zones they cross through the writing.
+
+    :func:`drop_clear_streaks` leaves such a streak in place. Here only the streak's own ink is taken out, the
+    straight runs of :func:`pipeline.reading.scan.foreign_ink.streak_band` (longer than ``omr.streak_run_pt``),
+    not the ink a point either side of it that :func:`streaks_ink` takes from a zone's blank part: that would
+    take whole strokes of the letters it passes (« Argenteuil » read « A: Jent :uil »). The part of a letter's
+    stem the streak runs down goes with it; the streak's pixels cannot be told from the letters' by their grey,
+    since only its pixels dark enough to be ink are in the mask (devset photocopy: their median 126, the
+    letters' 113, paper 233). This copy is what the zone is read on a second time
+    (``pipeline.reading.scan.page.reread_past_streaks``).
+
+    Args:
+        writing: The page's ink the zones were read on (``uint8`` 0/1, ``px_per_pt`` pixels per PDF point).
+        mask: The page's whole ink mask (same shape), printed form included, along which streaks run.
+        foreign: The page's foreign ink.
+        fields: Text or e-mail fields of the page (others are left as they are).
+        definition: The form (the zones' writing areas avoid its registration marks).
+        px_per_pt: The masks' scale.
+        omr: Streak geometry (``streak_band``).
+        ocr: The writing areas' margins.
+
+    Returns:
+        A new ``uint8`` 0/1 array of ``writing``'s shape, and the names of the fields some ink was taken out of:
+        in the others the streak is too faint or broken to run straight through the zone's ink.
+    """
+    band = streak_band(foreign.streaks, mask, px_per_pt, omr)
+    out, erased = writing.copy(), set()
+    for f in fields:
+        found = streak_drop_areas(f, definition, omr, ocr) if f.kind in TEXT_KINDS else None
+        if found is None:
+            continue
+        zone, streak = crop_rect(out, found[1], px_per_pt), crop_rect(band, found[1], px_per_pt) > 0
+        if (zone[streak] > 0).any():
+            zone[streak] = 0
+            erased.add(f.name)
+    return out, erased

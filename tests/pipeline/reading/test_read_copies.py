@@ -306,7 +306,11 @@ def test_a_one_pixel_streak_and_two_streaks_side_by_side_are_found_and_dropped(
     languages = fields["home_languages"]
     assert (languages.value, languages.doubt) == (truth["home_languages"], None)  # type: ignore[index]
     assert languages.confidence >= settings.ocr.text_confidence_min
-    assert fields["guardian1_first_name"].doubt is Doubt.FOREIGN_INK  # "Matthieu |": the streak is too close
+    # The streak runs too close to "Matthieu" to be dropped as clear of it: Tesseract read it "Matthieu |". Read
+    # again without the streak, PP-OCRv6 reads "Matthieu" as it did with it, so the streak does not hold it.
+    first_name = fields["guardian1_first_name"]
+    assert (first_name.value, first_name.doubt) == (truth["guardian1_first_name"], None)  # type: ignore[index]
+    assert "streak_reread_agrees" in first_name.rules
 
 
 def test_a_first_name_whose_case_only_height_tells_goes_to_a_person(

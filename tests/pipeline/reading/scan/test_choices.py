@@ -113,6 +113,14 @@ def test_edge_marks_go_from_both_ends_only() -> None:
     assert without_edge_marks("Jean-Luc") == "Jean-Luc"
 
 
+def test_an_edge_bracket_that_closes_one_in_the_value_stays() -> None:
+    # A photocopy of seed 11: "M, Dufour, enseignant(e)" and "... enseignant(e)." agreed once their edge marks went,
+    # and the agreed value had lost its ")".
+    assert without_edge_marks("M, Dufour, enseignant(e).") == "M, Dufour, enseignant(e)"
+    assert without_edge_marks("(CARRE") == "CARRE"  # an opening bracket with no pair is a mark
+    assert without_edge_marks("(CARRE)") == "CARRE"
+
+
 @pytest.mark.parametrize(("first", "second"), [
     ("turc, kurde", "turc, arabe"),  # both are language lists: the lexicon cannot tell
     ("chinols, fránçais", "chinois, fránçais"),  # neither is

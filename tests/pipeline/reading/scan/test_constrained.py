@@ -22,6 +22,7 @@ from pipeline.reading.scan.constrained import (
     accepts,
     decode_digits,
     decode_zone,
+    has_dotted_twin,
     page_context,
     page_names,
 )
@@ -183,13 +184,24 @@ def test_a_guardians_address_is_read_against_the_names_the_page_reads() -> None:
     names = {"guardian1_first_name": ("Odette",), "guardian1_surname": ("LEMAIRE", "LEMA1RE")}
     context = Context(None, (), OcrSettings(), date(2026, 12, 5), names)
 
-    for written in ("odette.lemaire48@wanadoo.fr", "odettelemaire@orange.fr", "lemaire.odette@free.fr"):
+    for written in ("odette.lemaire48@wanadoo.fr", "lemaire.odette@free.fr"):
         reading = _decode("guardian1_email", written, context)
         assert (reading.value, reading.accepted, reading.rule) == (written, True, "constrained_email"), written
+    # Without its full stop, the address is one small mark from « odette.lemaire@orange.fr »: read, not accepted.
+    reading = _decode("guardian1_email", "odettelemaire@orange.fr", context)
+    assert (reading.value, reading.accepted) == ("odettelemaire@orange.fr", False)
     # Another surname than the page's, a domain off the list: the nearest address is never forced onto the ink.
     for written in ("odette.lemoine@orange.fr", "odette.lemaire@monfai.fr"):
         reading = _decode("guardian1_email", written, context)
         assert reading.value != written and not reading.accepted, written
+
+
+def test_an_address_one_full_stop_from_another_has_a_dotted_twin() -> None:
+    listed = ["marthe.roussel@outlook.fr", "martheroussel@outlook.fr", "m.roussel@outlook.fr", "mroussel@outlook.fr"]
+    assert has_dotted_twin("martheroussel@outlook.fr", listed)
+    assert has_dotted_twin("mroussel@outlook.fr", listed)
+    assert not has_dotted_twin("marthe.roussel@outlook.fr", listed)
+    assert not has_dotted_twin("martheroussel@outlook.fr", ["martheroussel@outlook.fr", "marthe-roussel@outlook.fr"])
 
 
 def test_no_address_is_built_without_both_names() -> None:

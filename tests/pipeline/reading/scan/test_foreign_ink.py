@@ -181,9 +181,27 @@ def test_toner_specks_beside_a_zone_make_no_mark_and_short_strokes_there_do(stro
     found = foreign_ink(ink_mask(grey), form_v1(), 2, OMR, grey)
 
     assert found.fields_reached(form_v1(), 2, OMR) == reached
-    # Without the dust test, the specks held the zone as a stamp would.
+    # Without the dust test, the specks' ink is still the area they cover, about 4 pt², under
+    # ``foreign_ink_min_pt2``: counted in the 100-dpi pixels they touch, it held the zone as a stamp would.
     assert foreign_ink(ink_mask(grey), form_v1(), 2, no_dust_drop, grey).fields_reached(
-        form_v1(), 2, no_dust_drop) == ["guardian1_email"]
+        form_v1(), 2, no_dust_drop) == reached
+
+
+@pytest.mark.parametrize(("stroke", "reached"), [(False, []), (True, ["pupil_postcode"])])
+def test_a_marks_ink_is_the_area_it_covers_not_the_coarse_pixels_it_touches(stroke: bool, reached: list[str]) -> None:
+    # Devset photocopy: two toner specks 11 pt apart under a postcode, each 3-4 pixels a side once reduced to
+    # WORK_DPI keeping any ink, counted 11 pt² together, over ``foreign_ink_min_pt2``, and their hull took in the
+    # digit above them: the postcode, read right by both readers, went to a person as « un tampon… ».
+    grey = np.asarray(rasterise_pdf_page(render_filled_pdf({"pupil_postcode": "95100"}, "FO-2026-000804"), 1, DPI))
+    grey = grey.copy()
+    postcode = form_v1().field("pupil_postcode").rect
+    for x, y in ((postcode.x0 + 14.5, postcode.bottom + 6.4), (postcode.x0 + 25.3, postcode.bottom + 5.6)):
+        if stroke:  # a pen's or a stamp's stroke, 4 pt long
+            cv2.line(grey, _px(x - 2, y), _px(x + 2, y), INK, 3)
+        else:  # a toner speck 2.5 pt across, 3.8 pt² (29 pixels at 200 dpi)
+            cv2.circle(grey, _px(x, y), 3, INK, -1)
+
+    assert foreign_ink(ink_mask(grey), form_v1(), 1, OMR, grey).fields_reached(form_v1(), 1, OMR) == reached
 
 
 @pytest.mark.parametrize(("dark_share", "reaches"), [(0.0, False), (0.3, True), (1.0, True)])
