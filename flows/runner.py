@@ -55,7 +55,12 @@ def reading_task_runner(scale: ScaleSettings) -> TaskRunner[Any]:
     # A Dask worker is a daemon process by default, and a daemon process may not start children; the reading
     # limits start one worker process per document (pipeline.reading.limits), so the workers must not be daemons.
     # Dask's own INFO lines (workers joining and leaving) would bury the run's progress on stderr.
-    dask.config.set({"distributed.worker.daemon": False, "logging.distributed": "warning"})
+    # A worker samples its threads' stacks every 10 ms for the dashboard's profile and keeps them: on 200 forms (288
+    # files) of the 1,000-form benchmark's inbox, one worker's PSS grew from 209 to 242 MiB; without the profiler
+    # it stayed at 183-185 MiB, and the run took 325 s instead of 350 s (issue 19, measured at 032df8d). A cluster
+    # started apart (docs/deployment.md) is told the same by DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False.
+    dask.config.set({"distributed.worker.daemon": False, "logging.distributed": "warning",
+                     "distributed.worker.profile.enabled": False})
     from prefect_dask import DaskTaskRunner
 
     if scale.dask_address:

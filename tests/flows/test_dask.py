@@ -89,6 +89,10 @@ def test_the_runner_is_chosen_by_the_settings() -> None:
     assert with_reading_runner(nightly, ScaleSettings()) is nightly
     local = reading_task_runner(ScaleSettings(dask_workers=3))
     assert isinstance(local, DaskTaskRunner) and local.cluster_kwargs["n_workers"] == 3
+    # The workers' statistical profiler, whose kept samples grew a worker's memory all night, is off.
+    import dask
+
+    assert dask.config.get("distributed.worker.profile.enabled") is False
     remote = reading_task_runner(ScaleSettings(dask_address="tcp://10.0.0.5:8786", dask_workers=3))
     assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.5:8786"
     assert isinstance(with_reading_runner(nightly, ScaleSettings(dask_workers=2)).task_runner, DaskTaskRunner)
