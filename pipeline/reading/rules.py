@@ -68,6 +68,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.page.reread_past_streaks",
         "une trace de photocopieuse traverse l'écriture, mais les deux lecteurs lisent la même chose avec et sans "
         "elle."),
+    "field_syntax_chooses": FieldRule(
+        Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
+        "les lecteurs ne diffèrent que par la ponctuation, et une seule lecture a la forme du champ : elle est "
+        "retenue."),
     "readers_agree_edges": FieldRule(
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.choices.choose_reading",
         "les deux lecteurs lisent la même chose, à un signe parasite près au début ou à la fin (tache, trait), "

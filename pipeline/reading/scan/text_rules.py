@@ -64,10 +64,12 @@ def drop_speck_tokens(text: str | None) -> str | None:
     return " ".join(tokens) or None
 
 
-SPECK_PUNCTUATION = frozenset(".,:;'’")
+SPECK_PUNCTUATION = frozenset(".,:;'’°·•*")
 
 
-"""Punctuation a speck is read as; alone at either end of a text zone, such a word is dropped."""
+"""Punctuation a speck is read as; alone at either end of a text zone, such a word is dropped. A speck above the
+line is read as a raised mark (``M. David, cpe °``, ``Argenteuil ·``, ``français *``): the three lone raised marks at
+the end of a reading in both corpora at 032df8d (devset, the project's scans, copies, faxes and hands) were specks."""
 
 
 CLASS_LETTER_FIELDS = ("class_name",)

@@ -128,3 +128,17 @@ def test_an_edge_bracket_that_closes_one_in_the_value_stays() -> None:
 def test_the_language_names_choose_only_when_one_reading_alone_is_a_list_of_them(names: Lexicon, first: str,
                                                                                    second: str) -> None:
     assert choose_reading(FIELDS["home_languages"], first, second, None, names, OCR) is None
+
+
+def test_readings_that_differ_in_punctuation_only_are_chosen_by_the_fields_syntax(names: Lexicon) -> None:
+    # A devset photocopy: a speck beside the comma, read ";" by PP-OCRv6; a fax: a civility's period read ",".
+    chosen = choose_reading(FIELDS["referrer_name"], "M. David, cpe", "M. David; cpe", None, names, OCR)
+    assert chosen is not None
+    assert (chosen.value, chosen.rule, chosen.confidence) == ("M. David, cpe", "field_syntax_chooses",
+                                                              OCR.readers_chosen_confidence)
+    chosen = choose_reading(FIELDS["referrer_name"], "M, Rivière, enseignant(e)", "M. Rivière, enseignant(e)", None,
+                            names, OCR)
+    assert chosen is not None and chosen.value == "M. Rivière, enseignant(e)"
+    # A letter apart, or both readings of the field's shape: no witness, a person decides.
+    assert choose_reading(FIELDS["referrer_name"], "M. David, cpe", "M. Bavid; cpe", None, names, OCR) is None
+    assert choose_reading(FIELDS["referrer_name"], "M. David, cpe", "M. David cpe", None, names, OCR) is None

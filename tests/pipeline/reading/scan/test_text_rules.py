@@ -14,6 +14,7 @@ from pipeline.reading.scan.text_rules import (
     caps_that_bite,
     class_line_cap,
     class_line_confidence,
+    drop_speck_tokens,
     drop_speck_words,
     email_confidence,
     person_name_cap,
@@ -172,6 +173,9 @@ def test_lone_punctuation_at_the_ends_of_a_text_is_a_speck() -> None:
         "CP", "B", "-", "M.", "Lamy"]
     assert [w.text for w in drop_speck_words(words("Corinne", "|"))] == ["Corinne", "|"]  # maybe an I: a person
     assert drop_speck_words(words(".", ",")) == []
+    # A speck above the line, read as a raised mark (devset photocopy).
+    assert [w.text for w in drop_speck_words(words("M.", "David,", "cpe", "°"))] == ["M.", "David,", "cpe"]
+    assert drop_speck_tokens("Argenteuil ·") == "Argenteuil"
 
 
 @pytest.mark.parametrize(("value", "ok"), [("RAMOS ‘", False), ("Corinne: |", False), ("£E Jules Verne", False),
