@@ -66,8 +66,7 @@ FIELD_RULES: dict[str, FieldRule] = {
         "n'est pas sur un domaine connu ; à lire sur l'image."),
     "streak_reread_agrees": FieldRule(
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.page.reread_past_streaks",
-        "une trace de photocopieuse traverse l'écriture, mais les deux lecteurs lisent la même chose avec et sans "
-        "elle."),
+        "une trace de photocopieuse traverse l'écriture, mais un lecteur lit la même chose avec et sans elle."),
     "field_syntax_chooses": FieldRule(
         Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
         "les lecteurs ne diffèrent que par la ponctuation, et une seule lecture a la forme du champ : elle est "

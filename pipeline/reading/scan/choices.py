@@ -52,8 +52,8 @@ LANGUAGE_FIELDS = ("home_languages",)
 FIRST_NAME_FIELDS = ("pupil_first_name", "p2_pupil_first_name", "guardian1_first_name", "guardian2_first_name")
 """Fields that hold one given name (or a compound ``Jean-Luc``)."""
 
-_EDGE_MARKS = re.compile(r"^[\W_]+|[\W_]+$")
-_EDGE_MARKS_HEAD = re.compile(r"^[\W_]+")
+_EDGE_MARKS = re.compile(r"^([\W_]*)(.*?)([\W_]*)$", re.DOTALL)
+"""A value's marks before its first letter or digit, the rest, and its marks after its last."""
 
 
 @dataclass(frozen=True)
@@ -80,12 +80,10 @@ def without_edge_marks(value: str | None) -> str | None:
     left."""
     if value is None:
         return None
-    text = value.strip()
-    core = _EDGE_MARKS.sub("", text)
-    if not core:
+    match = _EDGE_MARKS.fullmatch(value.strip())
+    if match is None or not match.group(2):
         return None
-    head = text[:len(text) - len(_EDGE_MARKS_HEAD.sub("", text))]
-    tail = text[len(head) + len(core):]
+    head, core, tail = match.groups()
     if tail.startswith(")") and core.count("(") > core.count(")"):
         core += ")"
     if head.endswith("(") and core.count(")") > core.count("("):

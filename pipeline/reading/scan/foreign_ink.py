@@ -453,23 +453,24 @@ def foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, omr: Om
                             omr.template_ink_grey_max)
     size = (template.shape[1], template.shape[0])
 
-    def reduce(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def reduce(binary: np.ndarray) -> np.ndarray:
+        """The share (0-255) of each ``WORK_DPI`` pixel that ``binary``'s ink covers, specks removed."""
         # Specks go (a 2×2 opening); a streak one pixel wide, which that opening loses, stays (a run of 5 pixels).
         opened = np.maximum.reduce([cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
                                     for kernel in ((2, 2), (5, 1), (1, 5))])
-        share = cv2.resize(opened * np.uint8(255), size, interpolation=cv2.INTER_AREA)
-        return (share > 0).astype(np.uint8), share.astype(np.float32) / 255.0
+        share: np.ndarray = cv2.resize(opened * np.uint8(255), size, interpolation=cv2.INTER_AREA)
+        return share
 
     faint = None
     if grey is not None:
         sample = grey[::4, ::4]
         paper, ink = float(np.percentile(sample, 90)), float(np.percentile(sample, 0.5))
-        faint = reduce((grey < paper - omr.streak_faint_share * (paper - ink)).astype(np.uint8))[0]
+        faint = (reduce((grey < paper - omr.streak_faint_share * (paper - ink)).astype(np.uint8)) > 0).astype(np.uint8)
     layout = definition.pages[page - 1]
     areas = value_areas(definition.page_fields(page), layout.anchors + layout.qr_codes, (size[1], size[0]), s,
                         omr.foreign_zone_margin_pt, omr.foreign_mark_margin_pt, omr.foreign_page_edge_pt)
-    reduced, coverage = reduce(mask)
-    return foreign_marks(reduced, template, areas, s, omr, faint, coverage)
+    share = reduce(mask)
+    return foreign_marks((share > 0).astype(np.uint8), template, areas, s, omr, faint, share / np.float32(255))
 
 
 def find_foreign_ink(mask: np.ndarray, definition: FormDefinition, page: int, omr: OmrSettings,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import cv2
@@ -635,27 +635,20 @@ def reread_past_streaks(fields: dict[str, ExtractedField], through: Sequence[Fie
     if not erased:
         return set()
     text_mask = drop_isolated_specks(writing, page.px_per_pt, omr)
-    image = paper_to_white(page.image, text_mask)
-    image = sharpen_for_ocr(image, page.px_per_pt, ocr) if photographed else image
-    layout = definition.pages[through[0].page - 1]
+    unstreaked = replace(ink, writing=writing, text_mask=text_mask, ocr_image=paper_to_white(page.image, text_mask))
+    zones = prepare_zones([f for f in through if f.name in erased], page, unstreaked,
+                          definition.pages[through[0].page - 1], ocr, photographed, registration)
+    words = [*words_by_slot(ocr_strip(zones.text_strip, ocr, ocr.language), zones.text_strip.slots),
+             *words_by_slot(ocr_strip(zones.mail_strip, ocr, ocr.email_language), zones.mail_strip.slots)]
+    lines = read_lines([*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)], ocr.second_reader_batch)
     cleared: set[str] = set()
-    for kind, language in ((FieldKind.TEXT, ocr.language), (FieldKind.EMAIL, ocr.email_language)):
-        group = [f for f in through if f.kind is kind and f.name in erased]
-        if not group:
-            continue
-        strip, inked, _ = read_text_fields(group, page, image, text_mask, ocr, layout.qr_codes + layout.anchors,
-                                           registration)
-        if not inked:
-            continue
-        words = words_by_slot(ocr_strip(strip, ocr, language), strip.slots)
-        lines = read_lines(strip_crops(strip), ocr.second_reader_batch)
-        for f, read, line in zip(inked, words, lines, strict=True):
-            before = {r.reader: r.value for r in fields[f.name].readings}
-            after = {Reader.TESSERACT: text_value(f.kind, read), Reader.PPOCR: clean_text_value(f.kind, line.text)}
-            if any(after[reader] is not None and before.get(reader) == after[reader] for reader in after):
-                fields[f.name] = fields[f.name].model_copy(
-                    update={"rules": (*fields[f.name].rules, "streak_reread_agrees")})
-                cleared.add(f.name)
+    for f, read, line in zip([*zones.text_fields, *zones.mail_fields], words, lines, strict=True):
+        before = {r.reader: r.value for r in fields[f.name].readings}
+        after = {Reader.TESSERACT: text_value(f.kind, read), Reader.PPOCR: clean_text_value(f.kind, line.text)}
+        if any(after[reader] is not None and before.get(reader) == after[reader] for reader in after):
+            rules = (*fields[f.name].rules, "streak_reread_agrees")
+            fields[f.name] = fields[f.name].model_copy(update={"rules": rules})
+            cleared.add(f.name)
     return cleared
 
 

@@ -111,7 +111,13 @@ def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, crossed: Collectio
                   and (found := streak_drop_areas(f, definition, omr, ocr)) is not None]
     if not candidates:
         return mask, set()
-    streak_ink = streaks_ink(mask, foreign, px_per_pt, omr)
+    # A streak is found off the printed form: bridged where it crosses a zone's dotted line (``streak_gap_pt``),
+    # and, found at ``WORK_DPI``, widened by a point (its edge pixels are the page's).
+    gap = max(1, round(omr.streak_gap_pt * WORK_DPI / 72.0))
+    bridged = cv2.morphologyEx(foreign.streaks.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8))
+    band = cv2.resize(bridged, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST)
+    reach = 2 * round(px_per_pt) + 1
+    streak_ink = cv2.dilate(band, np.ones((1, reach), np.uint8)) & mask
     writing, dropped = mask, set()
     for f, (areas, drop_rect, clearance_pt) in candidates:
         crossings = [(crop_rect(mask, a, px_per_pt), crop_rect(streak_ink, a, px_per_pt)) for a in areas]
@@ -130,30 +136,6 @@ def drop_clear_streaks(mask: np.ndarray, foreign: ForeignInk, crossed: Collectio
     return writing, dropped
 
 
-def streaks_ink(mask: np.ndarray, foreign: ForeignInk, px_per_pt: float, omr: OmrSettings) -> np.ndarray:
-    """The page's ink that lies on its streaks: what taking a streak out of a zone erases.
-
-    A streak is found off the printed form (``ForeignInk.streaks``, at ``WORK_DPI``): it is bridged where it
-    crosses a zone's dotted line (``omr.streak_gap_pt``, vertically) and, brought to the page's scale, widened
-    by a point across (its edge pixels are the page's).
-
-    Args:
-        mask: The registered page's ``uint8`` 0/1 ink mask, ``px_per_pt`` pixels per PDF point.
-        foreign: Its foreign ink.
-        px_per_pt: The mask's scale.
-        omr: ``streak_gap_pt``.
-
-    Returns:
-        ``uint8`` 0/1 array of ``mask``'s shape.
-    """
-    gap = max(1, round(omr.streak_gap_pt * WORK_DPI / 72.0))
-    bridged = cv2.morphologyEx(foreign.streaks.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((gap, 1), np.uint8))
-    band = cv2.resize(bridged, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST)
-    reach = 2 * round(px_per_pt) + 1
-    out: np.ndarray = cv2.dilate(band, np.ones((1, reach), np.uint8)) & mask
-    return out
-
-
 def erase_streaks_through_writing(writing: np.ndarray, mask: np.ndarray, foreign: ForeignInk,
                                   fields: Sequence[Field], definition: FormDefinition, px_per_pt: float,
                                   omr: OmrSettings, ocr: OcrSettings) -> tuple[np.ndarray, set[str]]:
@@ -161,7 +143,7 @@ def erase_streaks_through_writing(writing: np.ndarray, mask: np.ndarray, foreign
 
     :func:`drop_clear_streaks` leaves such a streak in place. Here only the streak's own ink is taken out, the
     straight runs of :func:`pipeline.reading.scan.foreign_ink.streak_band` (longer than ``omr.streak_run_pt``),
-    not the ink a point either side of it that :func:`streaks_ink` takes from a zone's blank part: that would
+    not the ink a point either side of it that :func:`drop_clear_streaks` takes from a zone's blank part: that would
     take whole strokes of the letters it passes (« Argenteuil » read « A: Jent :uil »). The part of a letter's
     stem the streak runs down goes with it; the streak's pixels cannot be told from the letters' by their grey,
     since only its pixels dark enough to be ink are in the mask (devset photocopy: their median 126, the
