@@ -67,6 +67,10 @@ FIELD_RULES: dict[str, FieldRule] = {
     "streak_reread_agrees": FieldRule(
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.page.reread_past_streaks",
         "une trace de photocopieuse traverse l'écriture, mais un lecteur lit la même chose avec et sans elle."),
+    "streak_unseen_in_zone": FieldRule(
+        Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.streaks.streak_unseen_in_zones",
+        "une trace de photocopieuse passe sur la zone, mais trop pâle pour compter comme encre : les lecteurs ne "
+        "la voient pas."),
     "field_syntax_chooses": FieldRule(
         Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
         "les lecteurs ne diffèrent que par la ponctuation, et une seule lecture a la forme du champ : elle est "

@@ -124,6 +124,20 @@ class OmrSettings(BaseModel):
     (``pipeline.reading.scan.foreign_ink._unseen_lines``); a fainter line reaches no field. Set by hand between the
     devset photocopies' faint streaks (0.000-0.009 of their paper pixels inked) and those with toner dashes
     (0.088-0.35); effect: fields held as foreign ink, devset typed 16 → 11, own scans 42 → 38, none wrong."""
+    streak_unseen_min_pt: float = 2.0
+    """Length (PDF points) of a streak's footprint over a text zone's rows free of writing needed to tell whether
+    the streak leaves ink of its own in that zone (``pipeline.reading.scan.streaks.streak_unseen_in_zones``). The
+    footprint, found at 100 dpi, is a few points wide: over 2 pt of length it holds about 150 pixels at 300 dpi, of
+    which a streak the readers see inks about 6 % (devset photocopy at 69e3c6b, a streak through a given name)
+    and ``streak_paper_ink_min`` is 2 %. Set by hand from those counts."""
+    streak_dash_min_pt2: float = 0.5
+    """Smallest ink (pt²) lying wholly inside a streak's footprint in a text zone that counts as a dash of the
+    streak a reader may take for a mark (``streaks.streak_unseen_in_zones``): under a full stop of the form's 10 pt
+    type (about 1.4 pt²); the few-pixel bits a faint streak leaves on a letter's edge are not read. Set by hand."""
+    streak_letter_margin_pt: float = 1.0
+    """Rows (PDF points) either side of a text zone's writing that still count as the writing's when a streak's
+    own ink is looked for in the zone's blank rows (``streaks.streak_unseen_in_zones``): a letter's anti-aliased
+    top and bottom. Not measured: set by hand."""
     foreign_ink_min_pt2: float = 6.0
     """Ink (pt², specks removed) a mark must have outside every zone, box and printed line to be foreign
     (a stamp, a stray signature, a toner streak). Measured (issue 3): clean scans, photos and hand-marked

@@ -83,7 +83,12 @@ from pipeline.reading.scan.pixels import (
     sharpen_for_ocr,
 )
 from pipeline.reading.scan.second_reader import LineReading, read_lines
-from pipeline.reading.scan.streaks import drop_clear_streaks, erase_streaks_through_writing, zone_ink
+from pipeline.reading.scan.streaks import (
+    drop_clear_streaks,
+    erase_streaks_through_writing,
+    streak_unseen_in_zones,
+    zone_ink,
+)
 from pipeline.reading.scan.strips import (
     DIGITS_CONFIG,
     Strip,
@@ -598,6 +603,10 @@ def reread_past_streaks(fields: dict[str, ExtractedField], through: Sequence[Fie
                         photographed: bool, registration: RegistrationSettings) -> set[str]:
     """Read again, with the streak taken out, the text zones a copier's streak crosses through the writing.
 
+    First, zones where the streak is too pale to be ink are no longer held for it, unread
+    (:func:`pipeline.reading.scan.streaks.streak_unseen_in_zones`, rule ``streak_unseen_in_zone``): the readers saw
+    only the letters it passes over.
+
     Such a streak may add a letter (an ``l``, a ``|``) that both readers read alike, so their agreement alone does
     not clear it. Its own ink is taken out (:func:`pipeline.reading.scan.streaks.erase_streaks_through_writing`,
     with the part of a letter's stem it runs down) and the zone read again by both readers. When one reader reads
@@ -630,10 +639,14 @@ def reread_past_streaks(fields: dict[str, ExtractedField], through: Sequence[Fie
     Returns:
         The names of the fields the streak no longer holds.
     """
+    cleared = streak_unseen_in_zones(ink.text_mask, ink.foreign, through, definition, page.px_per_pt, omr, ocr)
+    for name in cleared:
+        fields[name] = fields[name].model_copy(update={"rules": (*fields[name].rules, "streak_unseen_in_zone")})
+    through = [f for f in through if f.name not in cleared]
     writing, erased = erase_streaks_through_writing(ink.writing, ink.mask, ink.foreign, through, definition,
                                                     page.px_per_pt, omr, ocr)
     if not erased:
-        return set()
+        return cleared
     text_mask = drop_isolated_specks(writing, page.px_per_pt, omr)
     unstreaked = replace(ink, writing=writing, text_mask=text_mask, ocr_image=paper_to_white(page.image, text_mask))
     zones = prepare_zones([f for f in through if f.name in erased], page, unstreaked,
@@ -641,7 +654,6 @@ def reread_past_streaks(fields: dict[str, ExtractedField], through: Sequence[Fie
     words = [*words_by_slot(ocr_strip(zones.text_strip, ocr, ocr.language), zones.text_strip.slots),
              *words_by_slot(ocr_strip(zones.mail_strip, ocr, ocr.email_language), zones.mail_strip.slots)]
     lines = read_lines([*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)], ocr.second_reader_batch)
-    cleared: set[str] = set()
     for f, read, line in zip([*zones.text_fields, *zones.mail_fields], words, lines, strict=True):
         before = {r.reader: r.value for r in fields[f.name].readings}
         after = {Reader.TESSERACT: text_value(f.kind, read), Reader.PPOCR: clean_text_value(f.kind, line.text)}

@@ -252,6 +252,25 @@ def test_a_streak_through_the_letters_still_sends_the_zone_to_a_person(page1_gre
     assert field.confidence < Settings().ocr.text_confidence_min
 
 
+def test_a_streak_too_pale_to_be_ink_over_the_letters_does_not_hold_the_zone(page1_grey: np.ndarray) -> None:
+    # A devset photocopy's streak is dark at the foot of the page and lighter than the ink threshold where it crosses
+    # the pupil's lines: the readers see only the letters it passes over, yet it held every zone of its column.
+    surname = form_v1().field("pupil_surname").rect
+    s = 200 / 72
+    grey = page1_grey.copy()
+    x = int((surname.x0 + 20.0) * s)  # across the "F" of LEFÈVRE
+    half = grey.shape[0] // 2
+    grey[half:, x:x + 3] = (grey[half:, x:x + 3] * 0.3).astype(np.uint8)
+    grey[:half, x:x + 3] = (grey[:half, x:x + 3] * 0.72).astype(np.uint8)
+    scan = np.asarray(simulate_scan(Image.fromarray(grey), 200, skew_deg=0.5, jpeg_quality=85, rng=random.Random(8)))
+
+    field = read_scan_page(scan).fields["pupil_surname"]
+
+    assert (field.value, field.doubt) == ("LEFÈVRE", None)
+    assert field.confidence >= Settings().ocr.text_confidence_min
+    assert "streak_unseen_in_zone" in field.rules
+
+
 def test_a_streak_between_comb_cells_is_dropped_and_one_through_a_digit_holds_the_comb(
         page1_grey: np.ndarray) -> None:
     cells = form_v1().field("pupil_birth_date").cells  # "14/03/2016": cells 1-2, a printed gap, cells 3-4, ...

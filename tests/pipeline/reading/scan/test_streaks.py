@@ -1,0 +1,72 @@
+"""A copier's streak over a text zone (``pipeline.reading.scan.streaks``): does it leave ink the readers see?
+
+Masks are drawn by hand at 300 dpi: a zone's letters are upright bars, the streak a column of the foreign-ink
+footprint (found at ``WORK_DPI``) from the top of the page to the bottom.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.form.definition import PAGE_HEIGHT_PT, PAGE_WIDTH_PT, form_v1
+from pipeline.reading.scan.foreign_ink import WORK_DPI, ForeignInk
+from pipeline.reading.scan.streaks import streak_unseen_in_zones
+from pipeline.reading.scan.zones import text_rect
+from pipeline.settings import OcrSettings, OmrSettings
+
+S = 300 / 72
+"""Pixels per point of the text mask."""
+OMR, OCR = OmrSettings(), OcrSettings()
+TOWN = form_v1().field("pupil_town")
+
+
+def _page() -> tuple[np.ndarray, ForeignInk, int]:
+    """A text mask whose town zone holds three letters, the footprint of a streak crossing the middle one, and the
+    streak's column at 300 dpi."""
+    layout = form_v1().pages[TOWN.page - 1]
+    area = text_rect(TOWN, layout.qr_codes + layout.anchors, OCR)
+    mask = np.zeros((round(PAGE_HEIGHT_PT * S), round(PAGE_WIDTH_PT * S)), np.uint8)
+    top, bottom = int((area.top + 4) * S), int((area.top + 11) * S)  # a line of 10 pt type: 7 pt of letters
+    for i in range(3):
+        x = int((area.x0 + 6 + 8 * i) * S)
+        mask[top:bottom, x:x + int(5 * S)] = 1
+    streaks = np.zeros((round(PAGE_HEIGHT_PT * WORK_DPI / 72), round(PAGE_WIDTH_PT * WORK_DPI / 72)), bool)
+    column = int((area.x0 + 6 + 8 + 2) * WORK_DPI / 72)  # through the second letter
+    streaks[:, column:column + 2] = True
+    return mask, ForeignInk(np.zeros_like(streaks), streaks), int(column * S * 72 / WORK_DPI)
+
+
+def _unseen(mask: np.ndarray, foreign: ForeignInk) -> set[str]:
+    return streak_unseen_in_zones(mask, foreign, [TOWN], form_v1(), S, OMR, OCR)
+
+
+def test_a_streak_lighter_than_ink_over_a_zone_leaves_only_the_letters_it_crosses() -> None:
+    mask, foreign, _ = _page()
+    assert _unseen(mask, foreign) == {"pupil_town"}
+
+
+def test_a_streak_inked_where_the_zone_is_blank_is_seen() -> None:
+    mask, foreign, x = _page()
+    mask[:, x:x + 3] = 1  # dark all along: above and below the letters too
+    assert _unseen(mask, foreign) == set()
+
+
+@pytest.mark.parametrize(("width_pt", "seen"), [(1.0, True), (0.25, False)])
+def test_a_dash_of_the_streak_standing_alone_among_the_letters_is_seen_unless_smaller_than_a_full_stop(
+        width_pt: float, seen: bool) -> None:
+    mask, foreign, x = _page()
+    layout = form_v1().pages[TOWN.page - 1]
+    area = text_rect(TOWN, layout.qr_codes + layout.anchors, OCR)
+    mask[int((area.top + 4) * S):int((area.top + 11) * S), int((area.x0 + 6 + 8) * S):int((area.x0 + 6 + 13) * S)] = 0
+    side = max(1, round(width_pt * S))
+    mask[int((area.top + 6) * S):int((area.top + 6) * S) + side, x:x + side] = 1  # where the letter was
+    assert _unseen(mask, foreign) == (set() if seen else {"pupil_town"})
+
+
+def test_a_zone_the_letters_fill_to_its_edges_cannot_be_told() -> None:
+    mask, foreign, _ = _page()
+    layout = form_v1().pages[TOWN.page - 1]
+    area = text_rect(TOWN, layout.qr_codes + layout.anchors, OCR)
+    mask[int(area.top * S):int(area.bottom * S) + 1, int((area.x0 + 40) * S):int((area.x0 + 42) * S)] = 1
+    assert _unseen(mask, foreign) == set()
