@@ -26,12 +26,12 @@ from pipeline.form.definition import PAGE_COUNT, FormDefinition, form_v1
 from pipeline.privacy.keys import pupil_hash_key
 from pipeline.reading.document import Reason
 from pipeline.reading.pages import PageResult
-from pipeline.reading.rules import cause_fr
+from pipeline.reading.rules import cause_fr, cause_rule
 from pipeline.settings import Settings
 from schemas.directory import Directory
 from schemas.document import Outcome
 from schemas.extraction import Doubt, ExtractedForm, Source
-from schemas.referral import Referral
+from schemas.referral import IssueCode, Referral
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +114,29 @@ def confidence_reasons(form: ExtractedForm, threshold: float) -> list[Reason]:
     return reasons
 
 
+SHAPE_ISSUES = frozenset({IssueCode.INVALID_VALUE, IssueCode.INVALID_DATE, IssueCode.INVALID_PHONE,
+                          IssueCode.INVALID_EMAIL, IssueCode.INVALID_POSTCODE})
+"""Validation issues that say a value has the wrong shape (characters a name does not hold, a date, phone, postcode
+or address that does not parse)."""
+READER_SHAPE_CAPS = frozenset({"person_name_cap", "validator_cap"})
+"""The scan reader's caps that run the validator's own shape checks on what was read
+(``pipeline.reading.scan.text_rules``): a field they hold already has its reason, and the validator's
+complaint about the same value said it a second time on the desk."""
+
+
+def said_by_the_reader(field: str | None, code: str, form: ExtractedForm, threshold: float) -> bool:
+    """Whether a validation issue only repeats why the reader already holds the field.
+
+    True when ``code`` is a shape issue (:data:`SHAPE_ISSUES`) and the field's confidence is under ``threshold``
+    (0-1) for one of :data:`READER_SHAPE_CAPS`, with no other cause of doubt: the desk lists the field once, with
+    the reader's reason (:func:`confidence_reasons`). Other issues (a date in the future, an unknown school) still
+    come from the validator.
+    """
+    f = form.fields.get(field) if field is not None else None
+    return (f is not None and code in SHAPE_ISSUES and f.confidence < threshold and f.doubt is None
+            and cause_rule(f.rules) in READER_SHAPE_CAPS)
+
+
 def missing_page_reasons(form: ExtractedForm) -> list[Reason]:
     """One reason per page of the form that was not received."""
     return [Reason("missing_page", f"Page {p} de la fiche manquante : demander à l'école de l'envoyer.")
@@ -158,7 +181,9 @@ def decide_form(
     validation = validate_referral(form.values(), directory, settings.school_year)
     if validation.referral is None:
         unread = unreceived_fields(form, definition or form_v1())
-        reasons += [Reason(str(i.code), i.message_fr, i.field) for i in validation.issues if i.field not in unread]
+        threshold = settings.ocr.text_confidence_min
+        reasons += [Reason(str(i.code), i.message_fr, i.field) for i in validation.issues
+                    if i.field not in unread and not said_by_the_reader(i.field, i.code, form, threshold)]
         return Decision(Outcome.REVIEW, tuple(reasons), form)
     referral = validation.referral
     key = pupil_key(referral.pupil.surname, referral.pupil.first_name, referral.pupil.birth_date,

@@ -196,8 +196,8 @@ FIELD_RULES: dict[str, FieldRule] = {
 """Rule name → the rule. Names are those recorded in ``ExtractedField.rules``."""
 
 
-def cause_fr(rules: Sequence[str]) -> str | None:
-    """The French sentence that explains a doubtful field: its last cap or hold, else ``None``.
+def cause_rule(rules: Sequence[str]) -> str | None:
+    """The name of the rule that explains a doubtful field: its last cap or hold, else ``None``.
 
     Args:
         rules: The field's ``ExtractedField.rules``, in the order they acted.
@@ -205,8 +205,18 @@ def cause_fr(rules: Sequence[str]) -> str | None:
     for name in reversed(rules):
         rule = FIELD_RULES.get(name)
         if rule is not None and rule.effect in (Effect.CAP, Effect.HOLD):
-            return rule.fr
+            return name
     return None
+
+
+def cause_fr(rules: Sequence[str]) -> str | None:
+    """The French sentence that explains a doubtful field (:func:`cause_rule`'s), else ``None``.
+
+    Args:
+        rules: The field's ``ExtractedField.rules``, in the order they acted.
+    """
+    name = cause_rule(rules)
+    return FIELD_RULES[name].fr if name is not None else None
 
 
 def rules_fr(rules: Sequence[str]) -> list[str]:

@@ -1,0 +1,67 @@
+"""What staff read on the desk for a form the machine holds: one reason per cause, in French."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pipeline.deciding.decide import decide_form
+from pipeline.intake.ingest import ingest_file
+from pipeline.reading.document import read_received
+from pipeline.reading.pages import PageReading
+from pipeline.settings import Settings
+from samples.generator import generate_documents
+from samples.kinds import SampleKind
+from schemas.directory import Directory
+from schemas.document import Outcome
+from schemas.extraction import Source
+
+
+def _pages_read_as(tmp_path: Path, settings: Settings, directory: Directory, name: str, value: str,
+                   rules: tuple[str, ...]) -> list[PageReading]:
+    """A born-digital form's pages, with ``name`` as a scan reader that read ``value`` and held it would give it."""
+    doc = generate_documents(SampleKind.TEXT_PDF, 0, 21, directory)[0]
+    path = tmp_path / "fiche.pdf"
+    path.write_bytes(doc.data)
+    pages = list(read_received(ingest_file(path, "test", tmp_path / "originals"), settings).pages)
+    out = []
+    for page in pages:
+        assert isinstance(page, PageReading)
+        fields = dict(page.fields)
+        if name in fields:
+            fields[name] = fields[name].model_copy(update={"value": value, "confidence": 0.2, "source": Source.OCR,
+                                                           "rules": rules})
+        out.append(replace(page, fields=fields))
+    return out
+
+
+@pytest.mark.parametrize(("name", "value", "cap", "validator_code"), [
+    ("guardian1_first_name", "Virginie.", "person_name_cap", "invalid_value"),
+    ("guardian1_email", "virginie.roussel@gmail", "validator_cap", "invalid_email"),
+])
+def test_a_value_the_reader_holds_for_its_shape_is_listed_once(
+        tmp_path: Path, settings: Settings, directory: Directory, name: str, value: str, cap: str,
+        validator_code: str) -> None:
+    # A devset photocopy's speck read as a full stop after a given name by both readers: the desk listed the name
+    # twice, once with the reader's reason and once with the validator's, for the same stray mark.
+    pages = _pages_read_as(tmp_path, settings, directory, name, value, ("readers_agree", cap))
+
+    decision = decide_form(pages, settings, directory, {}, lambda _k, _y: None)
+
+    assert decision.outcome is Outcome.REVIEW
+    about = [r for r in decision.reasons if r.field == name]
+    assert [r.code for r in about] == ["low_confidence"]
+
+
+def test_a_held_value_the_validator_finds_wrong_for_another_cause_keeps_both_reasons(
+        tmp_path: Path, settings: Settings, directory: Directory) -> None:
+    # The pupil's birth date read with doubt and, as read, in the future: two things for staff to know.
+    pages = _pages_read_as(tmp_path, settings, directory, "pupil_birth_date", "14/03/2099", ("readers_differ",))
+
+    decision = decide_form(pages, settings, directory, {}, lambda _k, _y: None)
+
+    codes = sorted(r.code for r in decision.reasons if r.field == "pupil_birth_date")
+    assert "low_confidence" in codes
+    assert len(codes) == 2, codes
