@@ -111,6 +111,9 @@ FIELD_RULES: dict[str, FieldRule] = {
     "person_name_cap": FieldRule(
         Effect.CAP, ("person names",), "pipeline.reading.scan.text_rules.person_name_cap",
         "le nom lu contient un signe qu'un nom ne contient pas."),
+    "sentence_case_cap": FieldRule(
+        Effect.CAP, ("observations", "criteria_other_text"), "pipeline.reading.scan.text_rules.sentence_case_cap",
+        "un point lu est suivi d'un mot sans majuscule : sans doute une virgule ou une tache lue comme un point."),
     "stray_punctuation_cap": FieldRule(
         Effect.CAP, ("pupil_address", "referrer_name", "class_name", "home_languages", "pupil_town"),
         "pipeline.reading.scan.text_rules.stray_punctuation_cap",

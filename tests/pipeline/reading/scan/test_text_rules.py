@@ -19,6 +19,7 @@ from pipeline.reading.scan.text_rules import (
     email_confidence,
     person_name_cap,
     repair_reading,
+    sentence_case_cap,
     stray_punctuation_cap,
     validator_cap,
 )
@@ -147,6 +148,20 @@ def test_a_persons_name_holds_letters_spaces_hyphens_and_apostrophes_only(value:
 ])
 def test_punctuation_where_a_field_never_has_any_is_a_speck_for_a_person(name: str, value: str, ok: bool) -> None:
     assert (stray_punctuation_cap(name, value, OcrSettings()) == 1.0) is ok
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    # A fax at 200 x 100 dpi of the project's (seed 2026): both readers read the comma as a full stop.
+    ("Arrivé en France cette année. comprend bien l'oral.", False),
+    ("Très bavard ! travaille peu.", False),
+    ("Arrivé en France cette année, comprend bien l'oral.", True),
+    ("Lecture hésitante. Élève discret qui n'ose pas demander de l'aide.", True),
+    ("Besoin d'aide en lecture, calcul, etc. et d'un cadre calme.", True),  # an abbreviation's stop
+])
+def test_a_stop_before_a_word_in_lower_case_is_a_misread_comma_in_sentences(value: str, ok: bool) -> None:
+    ocr = OcrSettings()
+    assert (sentence_case_cap("observations", value, ocr) == 1.0) is ok
+    assert sentence_case_cap("pupil_address", "3. rue Boulay", ocr) == 1.0  # only sentences
 
 
 def test_a_reading_is_capped_by_its_kinds_syntax_and_by_what_its_field_holds() -> None:
