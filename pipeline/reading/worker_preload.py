@@ -5,7 +5,8 @@ the comb digit model (:func:`pipeline.reading.scan.digit_model.digit_model`, abo
 which
 each worker would otherwise do again for every document. A worker run with other ICR settings trains
 its own model on first use, as before. The second text reader's recogniser
-(:mod:`pipeline.reading.scan.second_reader`, about 1.5 s to load and check) is loaded here too, and so is the
+(:mod:`pipeline.reading.scan.second_reader`, about 1.5 s to load and check) is loaded here too, so are tesseract's
+engines for the default languages (:func:`pipeline.reading.scan.strips.warm_up`, about 0.15 s), and so is the
 given-name lexicon (:mod:`pipeline.reading.lexicon`, 86,000 dictionary lines read once, 0.1-0.2 s). So is the
 blank form at the fixed resolutions registration, identification and the foreign-ink test compare pages with
 (:func:`warm_templates`): rendering it and registering its fonts cost every worker 0.4-0.5 s of each document
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import pipeline.deciding.decide  # noqa: F401 - imported for the forkserver to hold
 import pipeline.reading.extract  # noqa: F401 - imported for the forkserver to hold
+from pipeline.errors import OcrError
 from pipeline.form.definition import FormDefinition, form_v1
 from pipeline.form.template_image import blank_page_image
 from pipeline.reading.lexicon import first_names
@@ -23,6 +25,7 @@ from pipeline.reading.register import FEATURE_DPI
 from pipeline.reading.scan.digit_model import digit_model
 from pipeline.reading.scan.foreign_ink import WORK_DPI, template_ink
 from pipeline.reading.scan.second_reader import warm_up
+from pipeline.reading.scan.strips import warm_up as warm_tesseract
 from pipeline.settings import IcrSettings, OcrSettings, OmrSettings
 from pipeline.settings.registration import IdentificationSettings
 
@@ -42,5 +45,9 @@ def warm_templates(definition: FormDefinition, identification: IdentificationSet
 
 digit_model(IcrSettings().stroke_px)
 warm_up()
+try:
+    warm_tesseract(OcrSettings())
+except OcrError:
+    pass  # a missing language model is reported by each page's reading, with its reason, not by the forkserver
 first_names(OcrSettings().first_names_file)
 warm_templates(form_v1(), IdentificationSettings(), OmrSettings())

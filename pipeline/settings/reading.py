@@ -484,13 +484,20 @@ class OcrSettings(BaseModel):
     """The French Hunspell dictionary whose ``po:prn`` entries are the given-name lexicon (Debian package
     ``hunspell-fr-comprehensive``; ``pipeline.reading.lexicon``)."""
     timeout_s: float = 60.0
-    """Hard limit for one tesseract call, in seconds."""
+    """Hard limit for one tesseract recognition (a strip, or the footer's command), in seconds."""
     tesseract_threads: int = Field(default=1, ge=1)
-    """OpenMP threads each tesseract call may use (``OMP_THREAD_LIMIT`` of its process). A page runs three tesseract
-    calls beside PP-OCRv6 (``pipeline.reading.scan.page``), so the page is already parallel; Debian's tesseract is
-    built with OpenMP and, left unlimited, each call spins threads that compete with the others for the same cores.
-    Issue 19, measured on 6 devset scan pages (2 cores, same run, same readings): unlimited, tesseract used 0.72 s
-    of CPU a page and the page took 1.04 s; limited to 1 thread, 0.40 s of CPU and 0.90 s."""
+    """OpenMP threads the tesseract command may use (``OMP_THREAD_LIMIT`` of its process): the footer's one-off read
+    (``pipeline.reading.anchors``). The zones' strips are read in this process by tesserocr's libtesseract, built
+    without OpenMP (one thread a strip; ``pipeline.reading.scan.strips``). A page reads its three strips beside
+    PP-OCRv6, so the page is already parallel; Debian's command is built with OpenMP and, left unlimited, spins
+    threads that compete for the same cores. Issue 19, measured on 6 devset scan pages (2 cores, same run, same
+    readings) when the strips were read by the command: unlimited, tesseract used 0.72 s of CPU a page and the page
+    took 1.04 s; limited to 1 thread, 0.40 s of CPU and 0.90 s."""
+    second_reader_threads: int = Field(default=2, ge=1)
+    """Threads a page's text and e-mail crops are shared out to for the second reader
+    (``pipeline.reading.scan.second_reader.read_lines``); the readings are the same whatever the number. Issue 19:
+    once tesseract ran in-process, PP-OCRv6 on one thread was the page's longest path (devset, 76 scanned pages:
+    35 s of 55 s of reading) while tesseract's three strips took 13 s beside it."""
     second_reader_batch: int = Field(default=1, ge=1)
     """Line crops per call of the second reader's recogniser (``pipeline.reading.scan.second_reader.read_lines``).
     rapidocr's default, 6, pads every line of a call to the call's widest: the page's one-word zones were read

@@ -90,7 +90,7 @@ from pipeline.reading.scan.streaks import (
     zone_ink,
 )
 from pipeline.reading.scan.strips import (
-    DIGITS_CONFIG,
+    DIGITS_VARIABLES,
     Strip,
     Word,
     limit_tesseract_threads,
@@ -245,14 +245,14 @@ def read_scan_page(
         mail_job = pool.submit(timed, "tesseract_mail", ocr_strip, zones.mail_strip, ocr, ocr.email_language)
         second_job = pool.submit(timed, "second_reader", read_lines,
                                  [*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)],
-                                 ocr.second_reader_batch)
+                                 ocr.second_reader_batch, ocr.second_reader_threads)
         with clock.stage("waiting_for_realign"):
             aligned = realign_job.result()
         with clock.stage("combs"):
             combs = read_comb_fields([aligned[f.name][0] for f in page_fields if f.kind in COMB_KINDS], page,
                                      ink.ocr_image, comb_ink(page, ink, ocr, photographed), ocr, registration,
                                      None if photographed else ink.levels.paper)
-        comb_job = pool.submit(timed, "tesseract_combs", ocr_strip, combs.strip, ocr, ocr.language, DIGITS_CONFIG)
+        comb_job = pool.submit(timed, "tesseract_combs", ocr_strip, combs.strip, ocr, ocr.language, DIGITS_VARIABLES)
         second_comb_job = pool.submit(timed, "second_reader", read_lines, strip_crops(combs.strip),
                                       ocr.second_reader_batch)
         with clock.stage("tick_boxes"):

@@ -8,7 +8,9 @@ model, so rapidocr never looks for a dictionary file). Only the recogniser runs:
 form is one line (17 pt high), so no detector is needed.
 
 Crops are ``uint8`` grey arrays at any resolution (the scan reader gives them at ``OcrSettings.text_ocr_dpi``,
-paper white, ink dark). One engine is built per process, single-threaded, and reused.
+paper white, ink dark). One engine is built per process, single-threaded, and reused; several threads may read
+with it at once (ONNX Runtime's ``InferenceSession.run`` is thread-safe), each on its own crops
+(:func:`balanced_parts`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import logging
 import threading
 import unicodedata
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -184,13 +187,15 @@ def trim_to_ink(crop: np.ndarray) -> np.ndarray | None:
     return crop[top:bottom, left:right]
 
 
-def read_lines(crops: Sequence[np.ndarray], batch: int = 1) -> list[LineReading]:
+def read_lines(crops: Sequence[np.ndarray], batch: int = 1, threads: int = 1) -> list[LineReading]:
     """Read each crop as one line of text.
 
     Args:
         crops: ``uint8`` grey zone crops, paper white, any size.
         batch: Crops per call of the recogniser, each padded to the call's widest
             (``OcrSettings.second_reader_batch``).
+        threads: Threads the crops are shared out to (:func:`balanced_parts`), each running the recogniser
+            single-threaded on its share (``OcrSettings.second_reader_threads``). The readings do not depend on it.
 
     Returns:
         One reading per crop, in order (an empty reading for a blank crop).
@@ -204,11 +209,42 @@ def read_lines(crops: Sequence[np.ndarray], batch: int = 1) -> list[LineReading]
     if not inked:
         return out
     images = [np.ascontiguousarray(np.repeat(t[:, :, None], 3, axis=2)) for _, t in inked]
-    with _lock:  # one session per process, called from the page's reader threads
+    with _lock:  # the engine is built once per process (the forkserver's warm-up has usually built it)
+        _engine()._load_rec_model()
+        _frame_columns()
+    parts = [p for p in balanced_parts(images, threads) if p]
+    if len(parts) == 1:
         lines = _recognise(images, batch)
+    else:  # ONNX Runtime's session runs calls from several threads at once
+        lines = [LineReading("", 0.0)] * len(images)
+        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+            done = pool.map(lambda part: _recognise([images[k] for k in part], batch), parts)
+            for part, read in zip(parts, done, strict=True):
+                for k, line in zip(part, read, strict=True):
+                    lines[k] = line
     for (i, _), line in zip(inked, lines, strict=True):
         out[i] = line
     return out
+
+
+def balanced_parts(crops: Sequence[np.ndarray], parts: int) -> list[list[int]]:
+    """Split line images (trimmed to their ink) into ``parts`` groups of about the same total width, for as many
+    threads.
+
+    The recogniser's cost grows with a line's width once resized to 48 px high, so the lines are dealt widest
+    first, each to the group with the least width so far (width over height, the width the recogniser sees).
+
+    Returns:
+        ``parts`` lists of indices into ``crops`` (some empty when there are fewer crops), each in input order.
+    """
+    groups: list[list[int]] = [[] for _ in range(max(1, parts))]
+    loads = [0.0] * len(groups)
+    ratios = [c.shape[1] / max(1, c.shape[0]) for c in crops]
+    for i in sorted(range(len(crops)), key=lambda k: -ratios[k]):
+        g = loads.index(min(loads))
+        groups[g].append(i)
+        loads[g] += ratios[i]
+    return [sorted(g) for g in groups]
 
 
 def _recognise(images: Sequence[np.ndarray], batch_size: int) -> list[LineReading]:

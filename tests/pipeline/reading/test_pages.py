@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-READERS = ("cv2", "sklearn", "scipy", "pdfplumber", "pypdfium2", "pytesseract", "zxingcpp", "onnxruntime", "numpy")
+READERS = ("cv2", "sklearn", "scipy", "pdfplumber", "pypdfium2", "pytesseract", "tesserocr", "zxingcpp", "onnxruntime",
+           "numpy")
 
 
 def test_deciding_and_handing_documents_to_the_readers_do_not_load_them() -> None:

@@ -12,7 +12,13 @@ from pipeline.form.definition import FieldKind, form_v1
 from pipeline.reading.rules import FIELD_RULES
 from pipeline.reading.scan import second_reader
 from pipeline.reading.scan.page import read_scan_page, readers_verdict
-from pipeline.reading.scan.second_reader import SecondReaderError, model_path, read_lines, trim_to_ink
+from pipeline.reading.scan.second_reader import (
+    SecondReaderError,
+    balanced_parts,
+    model_path,
+    read_lines,
+    trim_to_ink,
+)
 from pipeline.settings import OcrSettings
 from samples.scanner import render_filled_pdf
 from schemas.extraction import Reader
@@ -48,6 +54,25 @@ def test_french_lines_are_read_letter_for_letter() -> None:
 
     assert [r.text for r in readings] == texts
     assert all(0.9 <= r.score <= 1.0 for r in readings)
+
+
+def test_lines_shared_out_to_threads_read_the_same_and_come_back_in_order() -> None:
+    texts = ["LEFÈVRE", "Noémie", "Mme Dupont (CM1)", "helene.lefevre@example.fr", "12 rue Paul Vaillant-Couturier"]
+    crops = [_line(t) for t in texts]
+    crops.insert(2, np.full((94, 800), 255, dtype=np.uint8))
+
+    alone, shared = read_lines(crops), read_lines(crops, threads=3)
+
+    assert [r.text for r in shared] == [r.text for r in alone] == [*texts[:2], "", *texts[2:]]
+    assert [r.score for r in shared] == [r.score for r in alone]
+    assert all(np.array_equal(a.frames, b.frames) for a, b in zip(alone, shared, strict=True) if a.frames is not None)
+
+
+def test_the_widest_lines_are_dealt_first_so_that_threads_share_the_width() -> None:
+    widths = [900, 100, 500, 400, 300]
+    parts = balanced_parts([np.zeros((50, w), np.uint8) for w in widths], 2)
+    assert parts == [[0, 4], [1, 2, 3]]  # 900 | 500, then 400 to the lighter, 300 to the first of two equal, 100
+    assert balanced_parts([np.zeros((50, 100), np.uint8)], 3) == [[0], [], []]
 
 
 def test_a_blank_zone_reads_nothing_and_keeps_its_place() -> None:

@@ -1,4 +1,4 @@
-"""Tesseract strips: the strip image handed to tesseract is the same pixels, and its words come back to their zone."""
+"""Tesseract strips, read in this process: each zone's words come back to it, and engines are loaded once."""
 
 from __future__ import annotations
 
@@ -8,28 +8,18 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from pipeline.errors import OcrError
 from pipeline.form.fonts import FORM_FONT_FILES, VALUE_FONT
-from pipeline.reading.scan.strips import ocr_strip, stack_zones, words_by_slot, write_pgm
+from pipeline.reading.scan.strips import (
+    DIGITS_VARIABLES,
+    ENGINES,
+    Engines,
+    ocr_strip,
+    stack_zones,
+    tessdata_dir,
+    words_by_slot,
+)
 from pipeline.settings import OcrSettings
-
-
-def test_pgm_holds_the_strip_pixel_for_pixel(tmp_path: Path) -> None:
-    rng = np.random.default_rng(7)
-    image = rng.integers(0, 256, size=(37, 53), dtype=np.uint8)
-    path = tmp_path / "strip.pgm"
-
-    write_pgm(path, image)
-
-    with Image.open(path) as read:
-        assert read.mode == "L" and read.size == (53, 37)
-        assert np.array_equal(np.asarray(read), image)
-
-
-def test_pgm_refuses_what_is_not_a_grey_image(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="2-D uint8"):
-        write_pgm(tmp_path / "x.pgm", np.zeros((4, 4, 3), dtype=np.uint8))
-    with pytest.raises(ValueError, match="2-D uint8"):
-        write_pgm(tmp_path / "x.pgm", np.zeros((4, 4), dtype=np.float32))
 
 
 def _typed(text: str) -> np.ndarray:
@@ -47,3 +37,42 @@ def test_each_zone_of_a_strip_gets_its_own_words() -> None:
     by_slot = words_by_slot(words, strip.slots)
     assert [" ".join(w.text for w in ws) for ws in by_slot] == ["Durand", "Camille Rose"]
     assert all(0.0 <= w.confidence <= 1.0 for w in words)
+
+
+def test_a_comb_strip_reads_digits_only_and_its_engine_is_kept_apart_from_the_texts() -> None:
+    strip = stack_zones([_typed("14 03 2016")], gap_px=30, pad_px=20)
+    ocr = OcrSettings()
+
+    digits = " ".join(w.text for w in ocr_strip(strip, ocr, "fra", DIGITS_VARIABLES))
+    letters = " ".join(w.text for w in ocr_strip(stack_zones([_typed("Durand")], 30, 20), ocr, "fra"))
+
+    assert digits.replace(" ", "") == "14032016"
+    assert letters == "Durand"  # the text engine has no digit whitelist
+
+
+def test_an_engine_is_loaded_once_and_reused() -> None:
+    engines = Engines()
+    with engines.borrow("fra", OcrSettings().psm) as first:
+        pass
+    with engines.borrow("fra", OcrSettings().psm) as again:
+        assert again is first
+        with engines.borrow("fra", OcrSettings().psm) as meanwhile:
+            assert meanwhile is not first  # two threads at once get two engines
+
+
+def test_a_language_whose_model_is_not_installed_is_a_clear_ocr_error() -> None:
+    with pytest.raises(OcrError, match="tesseract-ocr-xyz"), ENGINES.borrow("xyz", OcrSettings().psm):
+        pass
+
+
+def test_the_models_are_the_system_tesseracts_unless_tessdata_prefix_says_otherwise(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    tessdata_dir.cache_clear()
+    monkeypatch.delenv("TESSDATA_PREFIX", raising=False)
+    try:
+        assert (Path(tessdata_dir()) / "fra.traineddata").is_file()  # what `tesseract --list-langs` names
+        tessdata_dir.cache_clear()
+        monkeypatch.setenv("TESSDATA_PREFIX", "/opt/tessdata")
+        assert tessdata_dir() == "/opt/tessdata/"
+    finally:
+        tessdata_dir.cache_clear()
