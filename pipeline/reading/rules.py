@@ -65,7 +65,8 @@ FIELD_RULES: dict[str, FieldRule] = {
         "fiche reçue en trop basse résolution (fax) : les deux lecteurs ne lisent pas la même chose, ou l'adresse "
         "n'est pas sur un domaine connu ; à lire sur l'image."),
     "streak_reread_agrees": FieldRule(
-        Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.page.reread_past_streaks",
+        Effect.EVIDENCE, ("text", "email", "date", "phone", "postcode"),
+        "pipeline.reading.scan.page.reread_past_streaks",
         "une trace de photocopieuse traverse l'écriture, mais un lecteur lit la même chose avec et sans elle."),
     "streak_unseen_in_zone": FieldRule(
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.streaks.streak_unseen_in_zones",

@@ -155,7 +155,8 @@ def erase_streaks_through_writing(writing: np.ndarray, mask: np.ndarray, foreign
         writing: The page's ink the zones were read on (``uint8`` 0/1, ``px_per_pt`` pixels per PDF point).
         mask: The page's whole ink mask (same shape), printed form included, along which streaks run.
         foreign: The page's foreign ink.
-        fields: Text or e-mail fields of the page (others are left as they are).
+        fields: Text, e-mail or comb fields of the page (others are left as they are); a comb's streak is taken out
+            over the comb and the margin its digits are cut with.
         definition: The form (the zones' writing areas avoid its registration marks).
         px_per_pt: The masks' scale.
         omr: Streak geometry (``streak_band``).
@@ -168,7 +169,7 @@ def erase_streaks_through_writing(writing: np.ndarray, mask: np.ndarray, foreign
     band = streak_band(foreign.streaks, mask, px_per_pt, omr)
     out, erased = writing.copy(), set()
     for f in fields:
-        found = streak_drop_areas(f, definition, omr, ocr) if f.kind in TEXT_KINDS else None
+        found = streak_drop_areas(f, definition, omr, ocr) if f.kind in (*TEXT_KINDS, *COMB_KINDS) else None
         if found is None:
             continue
         zone, streak = crop_rect(out, found[1], px_per_pt), crop_rect(band, found[1], px_per_pt) > 0

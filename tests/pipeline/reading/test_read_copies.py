@@ -284,6 +284,19 @@ def test_a_streak_between_comb_cells_is_dropped_and_one_through_a_digit_holds_th
     assert through.confidence < Settings().ocr.text_confidence_min
 
 
+def test_a_streak_down_a_digit_the_readers_read_the_same_without_does_not_hold_the_comb(
+        page1_grey: np.ndarray) -> None:
+    # "14/03/2016": a streak down the middle of the "4". Taken out with the part of the digit's stroke it runs down,
+    # the comb reads "14032016" again, so the streak's ink made no digit (a streak down the "1" takes the 1 with it,
+    # and the comb stays held: the test above).
+    cells = form_v1().field("pupil_birth_date").cells
+    read = read_scan_page(_streaked_scan(page1_grey, cells[1].center[0], 8)).fields["pupil_birth_date"]
+
+    assert (read.value, read.doubt) == ("14/03/2016", None)
+    assert read.confidence >= Settings().ocr.text_confidence_min
+    assert "streak_reread_agrees" in read.rules
+
+
 @pytest.mark.parametrize("signed", [True, False])
 def test_a_streak_across_the_family_signature_is_dropped_out_of_it(signed: bool) -> None:
     # Photocopies of seed 2026: the family's signature was held as foreign ink on 7 of 10 forms, crossed by a
