@@ -112,6 +112,10 @@ FIELD_RULES: dict[str, FieldRule] = {
     "person_name_cap": FieldRule(
         Effect.CAP, ("person names",), "pipeline.reading.scan.text_rules.person_name_cap",
         "le nom lu contient un signe qu'un nom ne contient pas."),
+    "inclusive_ending_cap": FieldRule(
+        Effect.CAP, ("referrer_name",), "pipeline.reading.scan.text_rules.inclusive_ending_cap",
+        "la terminaison lue entre parenthèses n'est pas une terminaison féminine du français (e, trice…) : "
+        "vérifier la fonction sur l'image."),
     "sentence_case_cap": FieldRule(
         Effect.CAP, ("observations", "criteria_other_text"), "pipeline.reading.scan.text_rules.sentence_case_cap",
         "un point lu est suivi d'un mot sans majuscule : sans doute une virgule ou une tache lue comme un point."),
