@@ -289,7 +289,7 @@ def read_scan_page(
         with clock.stage("streak_reread"):
             unstreaked |= reread_past_streaks(fields, through, page, ink, definition, ocr, omr, photographed,
                                               registration)
-    combs_through = [aligned[f.name][0] for f in combs.fields if f.name in ink.crossed and f.name not in ink.dropped]
+    combs_through = [f for f in combs.fields if f.name in ink.crossed and f.name not in ink.dropped]
     if combs_through:
         with clock.stage("streak_reread"):
             unstreaked |= reread_combs_past_streaks(fields, combs_through, page, ink, definition, aligned, hands, ocr,
@@ -653,20 +653,38 @@ def reread_past_streaks(fields: dict[str, ExtractedField], through: Sequence[Fie
                                                     page.px_per_pt, omr, ocr)
     if not erased:
         return cleared
-    text_mask = drop_isolated_specks(writing, page.px_per_pt, omr)
-    unstreaked = replace(ink, writing=writing, text_mask=text_mask, ocr_image=paper_to_white(page.image, text_mask))
-    zones = prepare_zones([f for f in through if f.name in erased], page, unstreaked,
+    zones = prepare_zones([f for f in through if f.name in erased], page, _unstreaked(ink, writing, page, omr),
                           definition.pages[through[0].page - 1], ocr, photographed, registration)
     words = [*words_by_slot(ocr_strip(zones.text_strip, ocr, ocr.language), zones.text_strip.slots),
              *words_by_slot(ocr_strip(zones.mail_strip, ocr, ocr.email_language), zones.mail_strip.slots)]
     lines = read_lines([*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)], ocr.second_reader_batch)
-    for f, read, line in zip([*zones.text_fields, *zones.mail_fields], words, lines, strict=True):
-        before = {r.reader: r.value for r in fields[f.name].readings}
-        after = {Reader.TESSERACT: text_value(f.kind, read), Reader.PPOCR: clean_text_value(f.kind, line.text)}
-        if any(after[reader] is not None and before.get(reader) == after[reader] for reader in after):
-            rules = (*fields[f.name].rules, "streak_reread_agrees")
-            fields[f.name] = fields[f.name].model_copy(update={"rules": rules})
-            cleared.add(f.name)
+    again = {f.name: {Reader.TESSERACT: text_value(f.kind, read), Reader.PPOCR: clean_text_value(f.kind, line.text)}
+             for f, read, line in zip([*zones.text_fields, *zones.mail_fields], words, lines, strict=True)}
+    return cleared | _clear_where_a_reader_agrees(fields, again)
+
+
+def _unstreaked(ink: PageInk, writing: np.ndarray, page: RegisteredPage, omr: OmrSettings) -> PageInk:
+    """``ink`` with ``writing`` (its streaks taken out) in place of its own, and the text mask and OCR image made
+    from it as :func:`separate_ink` makes them."""
+    text_mask = drop_isolated_specks(writing, page.px_per_pt, omr)
+    return replace(ink, writing=writing, text_mask=text_mask, ocr_image=paper_to_white(page.image, text_mask))
+
+
+def _clear_where_a_reader_agrees(fields: dict[str, ExtractedField],
+                                 again: dict[str, dict[Reader, str | None]]) -> set[str]:
+    """Fields some reader read again, with a streak taken out, exactly as it first read them: the rule
+    ``streak_reread_agrees`` is added to them in ``fields``, and their names returned.
+
+    Args:
+        fields: The page's fields as first read (``ExtractedField.readings``), updated in place.
+        again: Field name → reader → its value read without the streak (``None``: nothing read).
+    """
+    cleared: set[str] = set()
+    for name, after in again.items():
+        before = {r.reader: r.value for r in fields[name].readings}
+        if any(value is not None and before.get(reader) == value for reader, value in after.items()):
+            fields[name] = fields[name].model_copy(update={"rules": (*fields[name].rules, "streak_reread_agrees")})
+            cleared.add(name)
     return cleared
 
 
@@ -710,22 +728,15 @@ def reread_combs_past_streaks(fields: dict[str, ExtractedField], through: Sequen
                                                     page.px_per_pt, omr, ocr)
     if not erased:
         return set()
-    unstreaked = replace(ink, writing=writing, ocr_image=paper_to_white(page.image, drop_isolated_specks(
-        writing, page.px_per_pt, omr)))
+    unstreaked = _unstreaked(ink, writing, page, omr)
     combs = read_comb_fields([f for f in through if f.name in erased], page, unstreaked.ocr_image,
                              comb_ink(page, unstreaked, ocr, photographed), ocr, registration,
                              None if photographed else ink.levels.paper)
     words = ocr_strip(combs.strip, ocr, ocr.language, DIGITS_VARIABLES)
     lines = read_lines(strip_crops(combs.strip), ocr.second_reader_batch)
     again = comb_fields_read(combs, words, lines, hands, aligned, ocr, registration)
-    cleared: set[str] = set()
-    for name, read in again.items():
-        before = {r.reader: r.value for r in fields[name].readings}
-        after = {r.reader: r.value for r in read.readings}
-        if any(value is not None and before.get(reader) == value for reader, value in after.items()):
-            fields[name] = fields[name].model_copy(update={"rules": (*fields[name].rules, "streak_reread_agrees")})
-            cleared.add(name)
-    return cleared
+    return _clear_where_a_reader_agrees(fields, {name: {r.reader: r.value for r in read.readings}
+                                                 for name, read in again.items()})
 
 
 def hold_foreign_ink(fields: dict[str, ExtractedField], reached: Sequence[str], dropped: set[str], combs: CombStrip,
