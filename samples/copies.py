@@ -8,6 +8,8 @@ Kinds made here (see ``samples/README.md``, "Hard inputs"):
 * ``fax_200x100``: a black-and-white fax at 200 × 100 dpi (half the vertical resolution, the
   "standard" fax mode), with the sending machine's header line; a two-page Group 3/4 TIFF that
   states its resolution, or (one time in three) a PNG per page that states none.
+* ``fax_halftone``: the same fax sent in the machine's photo (halftone) mode: grey is error-diffused
+  (Floyd-Steinberg) into scattered dots instead of thresholded, so letters arrive as dot patterns.
 * ``scan_stamped``: a school stamp (round or rectangular, blue or red, the school's name) and/or a
   signature overlapping a zone or a tick box; colour or grey JPEG per page.
 * ``scan_two_up``: both pages side by side in one image: an A3 landscape flatbed scan (image-only
@@ -72,8 +74,8 @@ def copy_documents(kind: SampleKind, values: FormValues, form_id: str, rng: rand
     pdf = render_filled_pdf(values, form_id, signature_seed=rng.randint(0, 10_000))
     if kind is SampleKind.SCAN_PHOTOCOPY:
         return _photocopy_documents(pdf, rng, pages)
-    if kind is SampleKind.FAX_200X100:
-        return _fax_documents(pdf, rng, pages)
+    if kind in (SampleKind.FAX_200X100, SampleKind.FAX_HALFTONE):
+        return _fax_documents(pdf, rng, pages, halftone=kind is SampleKind.FAX_HALFTONE)
     if kind is SampleKind.SCAN_STAMPED:
         return _stamped_documents(pdf, values, rng, pages)
     if kind is SampleKind.SCAN_TWO_UP:
@@ -192,16 +194,19 @@ def _photocopy_documents(pdf: bytes, rng: random.Random, pages: Sequence[int]) -
 # --- Fax ----------------------------------------------------------------------------------------
 
 
-def fax_page(grey: np.ndarray, rng: random.Random, header: str) -> Image.Image:
+def fax_page(grey: np.ndarray, rng: random.Random, header: str, halftone: bool = False) -> Image.Image:
     """A 1-bit fax page at 200 × 100 dpi from a page rasterised at 200 dpi.
 
     The sending machine scans at 200 dpi across and 100 lines per inch down (half the rows), at
-    a fixed threshold, and prints its header line across the top of the page.
+    a fixed threshold, and prints its header line across the top of the page. In photo (halftone)
+    mode it keeps grey as a density of dots instead: the page, its paper taken to white, is
+    error-diffused (Pillow's Floyd-Steinberg), and the letters' greyed edges arrive as scattered dots.
 
     Args:
         grey: ``uint8`` page at 200 × 200 dpi.
         rng: Skew (±1.5°) and threshold jitter.
         header: Text of the header line (sender, date, page).
+        halftone: Error-diffuse instead of thresholding.
 
     Returns:
         A PIL image in mode ``"1"`` of the same width and half the height.
@@ -213,14 +218,22 @@ def fax_page(grey: np.ndarray, rng: random.Random, header: str) -> Image.Image:
                                     blur_px=0.5, jpeg_quality=None, rng=rng))
     h, w = scan.shape
     half = cv2.resize(scan, (w, h // 2), interpolation=cv2.INTER_AREA)
-    out = Image.fromarray(np.where(half < rng.uniform(135, 165), 0, 255).astype(np.uint8))
+    level = rng.uniform(135, 165)
+    if halftone:  # the paper's grey and its noise to white, as the machine's background suppression does
+        paper = 0.92 * float(np.percentile(half, 75))
+        half = np.clip(half.astype(np.float32) * 255.0 / max(paper, 1.0), 0, 255).astype(np.uint8)
+        out = Image.fromarray(half).convert("1").convert("L")  # Floyd-Steinberg, Pillow's default
+    else:
+        out = Image.fromarray(np.where(half < level, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(out)
     draw.text((int(0.3 * 200), 1), header, fill=0, font=ImageFont.load_default())
     return out.convert("1")
 
 
-def _fax_documents(pdf: bytes, rng: random.Random, pages: Sequence[int]) -> tuple[Files, Conditions]:
-    """A two-page fax TIFF stating 200 × 100 dpi, or (one time in three) a PNG per page stating none."""
+def _fax_documents(pdf: bytes, rng: random.Random, pages: Sequence[int], halftone: bool = False
+                   ) -> tuple[Files, Conditions]:
+    """A two-page fax TIFF stating 200 × 100 dpi, or (one time in three) a PNG per page stating none; in photo
+    (``halftone``) mode when asked (:func:`fax_page`)."""
     from samples.scanner import rasterise_pdf_page
 
     stated = rng.random() < 0.67
@@ -228,9 +241,9 @@ def _fax_documents(pdf: bytes, rng: random.Random, pages: Sequence[int]) -> tupl
     sent = f"{rng.randint(1, 28):02d}/{rng.randint(9, 11):02d}/2026 {rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}"
     images = [fax_page(np.asarray(rasterise_pdf_page(pdf, p, 200)), rng,
                        f"{sent}  DE: ECOLE  01 39 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
-                       f"   P.{i + 1:03d}/{len(pages):03d}")
+                       f"   P.{i + 1:03d}/{len(pages):03d}", halftone)
               for i, p in enumerate(pages)]
-    conditions: Conditions = {f"p{p}": {"dpi": list(FAX_DPI) if stated else None,
+    conditions: Conditions = {f"p{p}": {"dpi": list(FAX_DPI) if stated else None, "halftone": halftone,
                                         "compression": compression if stated else "png"} for p in pages}
     if stated:
         return [("tif", _encode(images, "TIFF", FAX_DPI, compression=compression))], conditions

@@ -35,6 +35,7 @@ class SampleKind(StrEnum):
     # Poor copies, stamps and assembly (issue 3; made by ``samples.copies``).
     SCAN_PHOTOCOPY = "scan_photocopy"
     FAX_200X100 = "fax_200x100"
+    FAX_HALFTONE = "fax_halftone"
     SCAN_STAMPED = "scan_stamped"
     SCAN_TWO_UP = "scan_two_up"
     PDF_WRONG_ORDER = "pdf_wrong_order"
@@ -50,8 +51,8 @@ SCAN_KINDS = (SampleKind.SCAN_300_GREY_JPEG, SampleKind.SCAN_200_BW_PNG, SampleK
 HARD_KINDS = (SampleKind.SCAN_TURNED, SampleKind.SCAN_FIT_TO_PAGE, SampleKind.PHOTO_JPEG, SampleKind.PHOTO_HEIC,
               SampleKind.SCAN_HAND_MARKS)
 """Kinds of issue 3 (orientation, fit to page, phone photos); see ``samples/README.md``."""
-COPY_KINDS = (SampleKind.SCAN_PHOTOCOPY, SampleKind.FAX_200X100, SampleKind.SCAN_STAMPED, SampleKind.SCAN_TWO_UP,
-              SampleKind.PDF_WRONG_ORDER)
+COPY_KINDS = (SampleKind.SCAN_PHOTOCOPY, SampleKind.FAX_200X100, SampleKind.FAX_HALFTONE, SampleKind.SCAN_STAMPED,
+              SampleKind.SCAN_TWO_UP, SampleKind.PDF_WRONG_ORDER)
 """Poor copies, stamps over zones and pages assembled oddly (``samples.copies``)."""
 HANDWRITTEN_KINDS = (SampleKind.SCAN_HANDWRITTEN, SampleKind.PHOTO_HANDWRITTEN)
 """Forms filled by hand in handwriting fonts (``samples.handwriting``)."""

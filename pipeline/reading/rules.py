@@ -21,6 +21,7 @@ class Effect(StrEnum):
     EVIDENCE = "evidence"  # raises the confidence: another reading or a lexicon agrees
     CAP = "cap"  # holds the value under the review threshold: its shape says it was misread
     HOLD = "hold"  # holds the value under the review threshold: the evidence is missing or conflicting
+    PREPARE = "prepare"  # the image was prepared for the readers before they read the value
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,18 @@ class FieldRule:
 
 
 FIELD_RULES: dict[str, FieldRule] = {
+    "descreened": FieldRule(
+        Effect.PREPARE, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.page.reader_image",
+        "page reçue en points tramés (fax en mode photo) : l'image a été lissée avant lecture."),
     "drop_speck_words": FieldRule(
         Effect.REPAIR, ("text",), "pipeline.reading.scan.text_rules.drop_speck_words",
         "un signe isolé au bord de la zone a été ignoré (poussière)."),
     "repair_reading": FieldRule(
         Effect.REPAIR, ("class_name", "pupil_address"), "pipeline.reading.scan.text_rules.READING_REPAIRS",
         "la lecture a été remise dans la forme du champ (classe, numéro de rue)."),
+    "name_edge_marks_dropped": FieldRule(
+        Effect.REPAIR, ("person names",), "pipeline.reading.scan.choices.name_without_edge_marks",
+        "un signe lu par les deux lecteurs au bout du nom a été ignoré (un nom n'en porte pas : poussière)."),
     "fix_email": FieldRule(
         Effect.REPAIR, ("email",), "pipeline.deciding.crosscheck.fix_email",
         "adresse e-mail corrigée (« l » lu « | », point d'un domaine connu)."),

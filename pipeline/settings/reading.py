@@ -513,6 +513,22 @@ class OcrSettings(BaseModel):
     at 0.8 pt and ``photo_sharpen_amount`` 1.0, all four right. 0.5 pt and 0.8 amount fixed three of them."""
     photo_sharpen_amount: float = 1.0
     """Weight of the unsharp mask: the page plus this much of (page − its blur)."""
+    dither_share_min: float = 0.03
+    """Diagonal-only 2 × 2 ink patterns per ink pixel (``pipeline.reading.scan.pixels.dither_share``) at or above
+    which a page is error-diffused (a fax in photo mode) and is descreened before its text and combs are read.
+    Measured 2026-12-05 on 148 pages as stored (devset 80, the project's scans, photos, photocopies, stamps and
+    faxes, seed 5) and on the pages the reader gets (a fax's rows doubled, which halves the figure): dithered
+    0.053-0.20 (devset 3, the project's ``fax_halftone`` 0.06-0.17); every other page at most 0.013 (the
+    project's thresholded faxes, whose edges its scan noise frays; the devset's at most 0.0005, its phone and
+    300 dpi JPEG pages 0.0009)."""
+    descreen_sigma_pt: float = 0.36
+    """Radius (Gaussian sigma, pt at the page's scale) of the blur that joins a dithered page's dots into strokes
+    before its text and combs are read (``pipeline.reading.scan.pixels.descreen``): about one pixel of a 200 dpi
+    fax. Measured 2026-12-05 at 0.22, 0.36 and 0.50 pt (0.6, 1.0 and 1.4 px at 200 dpi) against none: the
+    project's ``fax_halftone`` (seed 31, 16 forms, 688 fields), fields held 179 → 108, 53, 89, zones both readers
+    read alike 83 → 162, 216, 182, values wrong yet accepted 2 → 2, 0, 2 (an accent lost on a capital, a comma
+    read as a stop, read alike by both); the devset's 3 dithered pages, fields exact +4, +3, +4, held −5, −3,
+    −6, none wrong accepted."""
     email_confidence_min: float = 0.80
     """Tesseract word confidence an e-mail address needs to pass review on its own (the text threshold
     applies to the rescaled confidence, see ``read_scan.email_confidence``). An address is wrong for one

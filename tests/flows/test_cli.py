@@ -101,7 +101,7 @@ def test_kind_groups_and_kinds_are_expanded_and_an_unknown_name_is_refused_in_fr
     from samples.kinds import KIND_GROUPS, SampleKind
 
     assert kinds_named(["photo_jpeg", "hard"]) == [SampleKind.PHOTO_JPEG, *KIND_GROUPS["hard"]]
-    assert len(KIND_GROUPS["hard"]) == 12 and SampleKind.FAX_200X100 in KIND_GROUPS["hard"]
+    assert len(KIND_GROUPS["hard"]) == 13 and SampleKind.FAX_HALFTONE in KIND_GROUPS["hard"]
     with pytest.raises(SystemExit, match="Type inconnu : photos"):
         kinds_named(["photos"])
 

@@ -1,4 +1,4 @@
-"""Pixel helpers of the scan reader: ink masks, crops, paper levels, sharpening.
+"""Pixel helpers of the scan reader: ink masks, crops, paper levels, sharpening, descreening.
 
 Pure functions over ``uint8`` grey arrays ``(height_px, width_px)``; rectangles in PDF points
 converted with ``px_per_pt`` (the registered page's DPI / 72).
@@ -96,6 +96,47 @@ def paper_to_white(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     ``10/10/2026`` read as ``10702026`` on grey paper, right once paper is white).
     """
     return np.where(mask.astype(bool), image, np.uint8(255)).astype(np.uint8)
+
+
+def dither_share(image: np.ndarray) -> float:
+    """How much of an image's ink is error-diffused: diagonal-only 2 × 2 patterns per ink pixel.
+
+    A fax in photo (halftone) mode, or a scan saved to 1 bit with dithering, keeps grey as a density of scattered
+    dots; thresholded ink is solid strokes. Windows of 2 × 2 pixels inked on one diagonal only (``▚`` or ``▞``)
+    are all but absent from solid strokes, at any resolution, and common among dots.
+
+    Measured (issue 16, 2026-12-05, every page as received, threshold 128): the devset's 3 dithered fax pages
+    0.053-0.100 and its 15 other 1-bit pages (faxes and 200 dpi scans) at most 0.0005; the project's
+    ``fax_halftone`` pages 0.10-0.17. :attr:`OcrSettings.dither_share_min` sits between.
+
+    Args:
+        image: ``uint8`` grey page ``(height_px, width_px)``, as received (before registration resamples it).
+
+    Returns:
+        Diagonal windows over ink pixels (0 for a page without ink).
+    """
+    ink = image < 128
+    count = int(np.count_nonzero(ink))
+    if count == 0:
+        return 0.0
+    a, b, c, d = ink[:-1, :-1], ink[:-1, 1:], ink[1:, :-1], ink[1:, 1:]
+    diagonal = (a == d) & (b == c) & (a != b)
+    return float(np.count_nonzero(diagonal)) / count
+
+
+def descreen(image: np.ndarray, px_per_pt: float, ocr: OcrSettings) -> np.ndarray:
+    """A dithered page's grey brought back for the readers: a Gaussian blur of sigma ``ocr.descreen_sigma_pt``
+    (pt, converted with ``px_per_pt``), which joins the dots of each letter into strokes again.
+
+    Args:
+        image: ``uint8`` grey page, paper white (:func:`paper_to_white`).
+        px_per_pt: Its scale.
+        ocr: The blur's radius.
+
+    Returns:
+        A blurred ``uint8`` copy of the same shape.
+    """
+    return cv2.GaussianBlur(image, (0, 0), ocr.descreen_sigma_pt * px_per_pt)
 
 
 def sharpen_for_ocr(image: np.ndarray, px_per_pt: float, ocr: OcrSettings) -> np.ndarray:

@@ -14,7 +14,7 @@ from pipeline.reading.lexicon import (
     first_names,
     read_tagged_entries,
 )
-from pipeline.reading.scan.choices import choose_reading, without_edge_marks
+from pipeline.reading.scan.choices import choose_reading, name_without_edge_marks, without_edge_marks
 from pipeline.settings import OcrSettings, Settings
 from schemas.extraction import ExtractedField, Source, ZoneBox
 
@@ -142,3 +142,17 @@ def test_readings_that_differ_in_punctuation_only_are_chosen_by_the_fields_synta
     # A letter apart, or both readings of the field's shape: no witness, a person decides.
     assert choose_reading(FIELDS["referrer_name"], "M. David, cpe", "M. Bavid; cpe", None, names, OCR) is None
     assert choose_reading(FIELDS["referrer_name"], "M. David, cpe", "M. David cpe", None, names, OCR) is None
+
+
+@pytest.mark.parametrize(("field", "value", "bare"), [
+    ("guardian1_first_name", "Virginie.", "Virginie"),  # a speck both readers read glued to the name
+    ("pupil_surname", ": BOYER", "BOYER"),
+    ("p2_pupil_first_name", "Jean-Luc ,", "Jean-Luc"),
+    ("pupil_first_name", "Virginie", None),  # nothing to drop
+    ("pupil_surname", "BOYER, 12", None),  # what is left is no name: held by the name's cap
+    ("pupil_address", "12, rue Boulay.", None),  # no person's name
+    ("guardian2_surname", None, None),
+])
+def test_marks_at_a_names_ends_are_dropped_only_when_a_name_is_left(field: str, value: str | None,
+                                                                      bare: str | None) -> None:
+    assert name_without_edge_marks(field, value) == bare

@@ -1,10 +1,14 @@
-"""Pixel helpers (``pipeline.reading.scan.pixels``): ink grown where a stroke is lighter than Otsu's level."""
+"""Pixel helpers (``pipeline.reading.scan.pixels``): ink grown where a stroke is lighter than Otsu's level, and
+dithered pages told from thresholded ones."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+from PIL import Image
 
-from pipeline.reading.scan.pixels import grow_ink
+from pipeline.reading.scan.pixels import descreen, dither_share, grow_ink
+from pipeline.settings import OcrSettings
 
 
 def test_grow_ink_completes_a_light_stroke_and_leaves_a_shadow_alone() -> None:
@@ -19,3 +23,33 @@ def test_grow_ink_completes_a_light_stroke_and_leaves_a_shadow_alone() -> None:
     assert grown[30, 37] == 1  # the light stroke is made whole
     assert grown[30, 90] == 0  # the shadow stays paper
     assert np.all(grown >= mask)
+
+
+def _grey_letters() -> np.ndarray:
+    """Letters at 200 dpi as a scanner sees them: strokes with soft, grey edges on white paper."""
+    image = np.full((120, 400), 255, np.uint8)
+    cv2.putText(image, "Barbusse 62", (10, 80), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 0, 4, cv2.LINE_AA)
+    return cv2.GaussianBlur(image, (0, 0), 1.5)
+
+
+def test_an_error_diffused_page_is_told_from_a_thresholded_one() -> None:
+    grey = _grey_letters()
+    thresholded = np.where(grey < 128, 0, 255).astype(np.uint8)
+    dithered = np.asarray(Image.fromarray(grey).convert("1").convert("L"))  # Floyd-Steinberg
+    rows_doubled = np.repeat(dithered, 2, axis=0)  # a fax's 100 lines per inch made square
+    minimum = OcrSettings().dither_share_min
+
+    assert dither_share(thresholded) < minimum / 10
+    assert dither_share(dithered) > 2 * minimum
+    assert dither_share(rows_doubled) > minimum
+    assert dither_share(np.full((10, 10), 255, np.uint8)) == 0.0
+
+
+def test_descreening_joins_a_dithered_letters_dots_into_strokes() -> None:
+    grey = _grey_letters()
+    dithered = np.asarray(Image.fromarray(grey).convert("1").convert("L"))
+    smooth = descreen(dithered, 200 / 72, OcrSettings())
+
+    # Nearer the letters' grey than the dots were, and as dark where the strokes are solid.
+    assert np.abs(smooth.astype(int) - grey).mean() < 0.5 * np.abs(dithered.astype(int) - grey).mean()
+    assert smooth[grey < 40].mean() < 80

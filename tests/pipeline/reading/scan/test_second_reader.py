@@ -162,6 +162,17 @@ def test_a_witness_of_the_field_chooses_between_differing_readers() -> None:
     assert [r.value for r in named.readings] == ["Maëélys", "Maëlys"]
 
 
+def test_a_speck_both_readers_read_at_the_end_of_a_name_is_dropped() -> None:
+    # Devset photocopy: a toner speck after a given name, read as a full stop by both readers.
+    bare = _text_field("guardian1_first_name", "Virginie.", "Virginie.")
+    assert (bare.value, bare.confidence) == ("Virginie", OcrSettings().readers_agree_confidence)
+    assert bare.rules == ("readers_agree", "name_edge_marks_dropped")
+    assert [r.value for r in bare.readings] == ["Virginie.", "Virginie."]  # what each reader read is kept
+    # A mark inside the name is no speck at its end: the name's cap still holds it.
+    inside = _text_field("guardian1_first_name", "Virgi.nie", "Virgi.nie")
+    assert inside.value == "Virgi.nie" and inside.confidence < OcrSettings().text_confidence_min
+
+
 def test_the_second_readers_full_width_marks_are_the_ones_tesseract_gives() -> None:
     from pipeline.reading.scan.second_reader import line_text
 
