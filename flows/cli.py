@@ -305,6 +305,7 @@ STAGE_LABELS_FR = {
     "waiting_for_ocr": "attente des deux lecteurs", "hands": "écriture à la main ou tapée",
     "fields": "choix des valeurs et confiances", "constrained": "décodage contraint (écriture à la main)",
     "crops": "vignettes pour le bureau", "waiting_for_realign": "attente du recalage fin",
+    "streak_reread": "relecture sans les traînées de photocopieuse",
 }
 """French names of :class:`pipeline.reading.timing.StageClock` stages, as the per-stage table prints them."""
 

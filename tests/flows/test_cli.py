@@ -269,3 +269,12 @@ def test_form_prints_version_2_on_request_and_version_1_by_default(tmp_path: Pat
     with pytest.raises(SystemExit):
         main(["form", "--form-version", "9"])
     assert "choix invalide : 9 (choisir parmi 1, 2)" in capsys.readouterr().err
+
+
+def test_every_stage_of_a_scanned_page_has_a_french_name_in_the_stage_table() -> None:
+    from flows.cli import STAGE_LABELS_FR
+
+    source = (Path(__file__).parents[2] / "pipeline" / "reading" / "scan" / "page.py").read_text(encoding="utf-8")
+    stages = set(re.findall(r'stage\("(\w+)"\)', source)) | set(re.findall(r'timed, "(\w+)"', source))
+    assert {"ink", "second_reader", "streak_reread"} <= stages  # the patterns still find the stages
+    assert stages <= set(STAGE_LABELS_FR), stages - set(STAGE_LABELS_FR)
