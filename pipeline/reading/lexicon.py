@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -62,6 +63,30 @@ class Lexicon:
             return False
         words = [w for w in _WORD_SPLIT.split(value.strip()) if w]
         return bool(words) and all(w in self.words or (w.isupper() and w.capitalize() in self.words) for w in words)
+
+    def lacks_an_accent(self, value: str | None) -> bool:
+        """Whether a word of ``value`` is no entry but is one once accents are added: ``Anais`` where the
+        dictionary writes only ``Anaïs``, ``EMILE`` where it writes ``Émile`` (see
+        :func:`pipeline.reading.scan.choices.accent_lost`)."""
+        if not value:
+            return False
+        folded = _folded_entries(self)
+        for word in (w for w in _WORD_SPLIT.split(value.strip()) if w):
+            as_written = word.capitalize() if word.isupper() else word
+            if as_written not in self.words and folded.get(_fold(as_written), as_written) != as_written:
+                return True
+        return False
+
+
+def _fold(word: str) -> str:
+    """``word`` without its accents (``Anaïs`` → ``Anais``; Unicode canonical decomposition, marks dropped)."""
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+@cache
+def _folded_entries(lexicon: Lexicon) -> dict[str, str]:
+    """Each entry without its accents → an entry that has some (built once per lexicon)."""
+    return {_fold(w): w for w in lexicon.words if _fold(w) != w}
 
 
 def read_tagged_entries(text: str, tag: str) -> frozenset[str]:

@@ -131,6 +131,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         "pipeline.reading.scan.text_rules.stray_punctuation_cap",
         "un signe de ponctuation est lu là où ce champ n'en a jamais (poussière ?), ou une parenthèse sans sa "
         "paire."),
+    "accent_lost_hold": FieldRule(
+        Effect.HOLD, ("first names",), "pipeline.reading.scan.choices.accent_lost",
+        "prénom lu sans accent par les deux lecteurs, alors que le lexique ne le connaît qu'accentué : l'accent a pu "
+        "se perdre à la numérisation ; à vérifier sur l'image."),
     "handwriting_hold": FieldRule(
         Effect.HOLD, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.hand.looks_handwritten",
         "écrit à la main, à lire sur l'image et à saisir."),

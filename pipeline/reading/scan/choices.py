@@ -114,6 +114,25 @@ def name_without_edge_marks(name: str, value: str | None) -> str | None:
     return bare
 
 
+def accent_lost(name: str, value: str | None, names: Lexicon) -> bool:
+    """Whether ``value``, a given name both readers read alike, is one the lexicon writes only with an accent
+    (``Anais``, ``Edith``, ``EMILE``): the accent, a few pixels, was lost by the scan (a fax, a page descreened, a
+    blurred photo) for both readers at once. The field is held (rule ``accent_lost_hold``).
+
+    Measured 2026-12-05 on every given name read alike in both corpora (devset; the project's scans, copies,
+    stamps, faxes, halftone faxes and hands of seeds 11, 13, 23, 31, 37 and 2026): 2 were read without an accent
+    the lexicon's only spelling has, both wrong (a halftone fax's ``Anais`` accepted at 0.89; a handwritten
+    ``Emile``, held for its hand); no right reading was such a name. A family that writes ``Anais`` is asked
+    about, not misread.
+
+    Args:
+        name: The field's name (only :data:`FIRST_NAME_FIELDS` are judged).
+        value: The reading both readers agree on.
+        names: The given-name lexicon (:func:`pipeline.reading.lexicon.first_names`).
+    """
+    return name in FIRST_NAME_FIELDS and names.lacks_an_accent(value)
+
+
 def choose_reading(field: Field, first: str | None, second: str | None, class_level: ExtractedField | None,
                    names: Lexicon, ocr: OcrSettings) -> Choice | None:
     """The reading a witness of ``field`` chooses when tesseract's (``first``) and the second reader's (``second``)

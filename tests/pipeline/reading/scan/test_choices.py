@@ -14,7 +14,7 @@ from pipeline.reading.lexicon import (
     first_names,
     read_tagged_entries,
 )
-from pipeline.reading.scan.choices import choose_reading, name_without_edge_marks, without_edge_marks
+from pipeline.reading.scan.choices import accent_lost, choose_reading, name_without_edge_marks, without_edge_marks
 from pipeline.settings import OcrSettings, Settings
 from schemas.extraction import ExtractedField, Source, ZoneBox
 
@@ -156,3 +156,17 @@ def test_readings_that_differ_in_punctuation_only_are_chosen_by_the_fields_synta
 def test_marks_at_a_names_ends_are_dropped_only_when_a_name_is_left(field: str, value: str | None,
                                                                       bare: str | None) -> None:
     assert name_without_edge_marks(field, value) == bare
+
+
+@pytest.mark.parametrize(("field", "value", "lost"), [
+    ("guardian1_first_name", "Anais", True),  # the lexicon writes only « Anaïs »
+    ("pupil_first_name", "EMILE", True),
+    ("p2_pupil_first_name", "Jean-Noel", True),  # one word of a compound is enough
+    ("pupil_first_name", "Anaïs", False),
+    ("pupil_first_name", "Lucas", False),  # no accent to lose
+    ("pupil_first_name", "Fatoumata", False),  # written as the lexicon writes it
+    ("pupil_surname", "MENDES", False),  # no lexicon of surnames
+])
+def test_a_given_name_the_lexicon_writes_only_with_an_accent_is_told(names: Lexicon, field: str, value: str,
+                                                                       lost: bool) -> None:
+    assert accent_lost(field, value, names) is lost

@@ -173,6 +173,15 @@ def test_a_speck_both_readers_read_at_the_end_of_a_name_is_dropped() -> None:
     assert inside.value == "Virgi.nie" and inside.confidence < OcrSettings().text_confidence_min
 
 
+def test_a_given_name_both_readers_read_without_its_accent_is_held() -> None:
+    # A halftone fax of the project's own (seed 37): « Anaïs » read « Anais » by both readers once descreened.
+    held = _text_field("guardian1_first_name", "Anais", "Anais")
+    assert held.value == "Anais" and held.confidence < OcrSettings().text_confidence_min
+    assert held.rules == ("readers_agree", "accent_lost_hold")
+    kept = _text_field("guardian1_first_name", "Anaïs", "Anaïs")
+    assert kept.confidence == OcrSettings().readers_agree_confidence and kept.rules == ("readers_agree",)
+
+
 def test_the_second_readers_full_width_marks_are_the_ones_tesseract_gives() -> None:
     from pipeline.reading.scan.second_reader import line_text
 
