@@ -381,8 +381,9 @@ def _comb_value(kind: FieldKind, digits: str, mobile_only: bool = True) -> str |
 
 
 def _verdict(reading: ConstrainedReading, settings: ConstrainedSettings) -> ConstrainedReading:
-    """``reading`` with ``accepted`` set by :func:`accepts`."""
-    fitted = dict(settings.fitted).get(reading.rule)
+    """``reading`` with ``accepted`` set by :func:`accepts`, at its kind's fitted threshold, else the one the product
+    ships for it (``ConstrainedSettings.fitted``, ``.shipped``)."""
+    fitted = dict(settings.fitted).get(reading.rule, dict(settings.shipped).get(reading.rule))
     return ConstrainedReading(reading.value, reading.probability, reading.margin, reading.edits,
                               reading.unconstrained, accepts(reading, settings, fitted), reading.rule,
                               eligible(reading, settings))
@@ -395,8 +396,8 @@ def accepts(reading: ConstrainedReading, settings: ConstrainedSettings,
     Args:
         reading: A decoded zone.
         settings: ``min_char_probability``, ``min_margin``, ``max_edits``, ``max_edit_share``.
-        min_probability: A fitted threshold for this field kind (``clas-referrals calibrate``) in place of
-            ``settings.min_char_probability``.
+        min_probability: A fitted or shipped threshold for this field kind (``clas-referrals calibrate``) in
+            place of ``settings.min_char_probability``.
     """
     threshold = settings.min_char_probability if min_probability is None else min_probability
     return reading.probability >= threshold and eligible(reading, settings)

@@ -107,6 +107,22 @@ def test_the_class_line_is_the_ticked_level_and_a_division(context: Context) -> 
     assert not _decode("class_name", "CM1 B", ticked).accepted  # the line says another level than the box
 
 
+def test_a_kinds_shipped_threshold_applies_until_a_city_fits_its_own() -> None:
+    from pipeline.reading.scan.constrained import _verdict
+
+    settings = ConstrainedSettings()
+    shipped = dict(settings.shipped)["constrained_first_name"]
+    assert shipped < settings.min_char_probability
+    between = (shipped + settings.min_char_probability) / 2
+    name = ConstrainedReading("Maëlys", between, 2.0, 1, "Maelys", False, "constrained_first_name")
+    town = ConstrainedReading("Argenteuil", between, 2.0, 1, "Argenteul", False, "constrained_town")
+
+    assert _verdict(name, settings).accepted  # given names: the threshold calibrated on the project's hands
+    assert not _verdict(town, settings).accepted  # other kinds: min_char_probability
+    refitted = settings.model_copy(update={"fitted": (("constrained_first_name", 0.9),)})
+    assert not _verdict(name, refitted).accepted  # a city's own fit replaces the shipped one
+
+
 def test_the_rule_needs_probability_margin_and_closeness() -> None:
     settings = ConstrainedSettings()
     read = ConstrainedReading("Maëlys", 0.95, 2.0, 1, "Maelys", False, "constrained_first_name")
