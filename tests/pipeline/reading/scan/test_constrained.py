@@ -115,10 +115,11 @@ def test_a_kinds_shipped_threshold_applies_until_a_city_fits_its_own() -> None:
     assert shipped < settings.min_char_probability
     between = (shipped + settings.min_char_probability) / 2
     name = ConstrainedReading("Maëlys", between, 2.0, 1, "Maelys", False, "constrained_first_name")
-    town = ConstrainedReading("Argenteuil", between, 2.0, 1, "Argenteul", False, "constrained_town")
+    mail = ConstrainedReading("a.roux@free.fr", between, 9.0, 1, "a.roux@fre.fr", False, "constrained_email")
 
     assert _verdict(name, settings).accepted  # given names: the threshold calibrated on the project's hands
-    assert not _verdict(town, settings).accepted  # other kinds: min_char_probability
+    assert "constrained_email" not in dict(settings.shipped)
+    assert not _verdict(mail, settings).accepted  # a kind with none shipped: min_char_probability
     refitted = settings.model_copy(update={"fitted": (("constrained_first_name", 0.9),)})
     assert not _verdict(name, refitted).accepted  # a city's own fit replaces the shipped one
 
