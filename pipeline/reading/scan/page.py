@@ -388,8 +388,8 @@ def reader_image(page: RegisteredPage, text_mask: np.ndarray, ocr: OcrSettings, 
     (:func:`pipeline.reading.scan.pixels.descreen`; rule ``descreened`` on the fields read from it).
 
     Measured 2026-12-05 (issue 16): devset, fields exact 1452 → 1455 of 1720, held 390 → 387, the same 12 forms
-    routed, none wrong accepted (its 3 dithered fax pages: a typed birth date, school and referrer's mail address
-    now read right, a school year and a guardian's surname and e-mail now held, all held before or after); the
+    routed, none wrong accepted (on its 3 dithered fax pages a typed birth date, school and referrer's mail address
+    now read right; a school year and a guardian's surname and e-mail, read right before, are now held); the
     project's ``fax_halftone`` (seed 31, 16 forms), exact 599 → 671 of 688, held 179 → 53, values wrong yet accepted
     2 → 0. Held out (seed 37, 10 forms): exact 376 → 423 of 430, held 104 → 30, routed 0 → 1, none wrong accepted
     once a given name read without its accent is held (:func:`pipeline.reading.scan.choices.accent_lost`: ``Anais``
