@@ -218,7 +218,7 @@ def fax_page(grey: np.ndarray, rng: random.Random, header: str, halftone: bool =
                                     blur_px=0.5, jpeg_quality=None, rng=rng))
     h, w = scan.shape
     half = cv2.resize(scan, (w, h // 2), interpolation=cv2.INTER_AREA)
-    level = rng.uniform(135, 165)
+    level = rng.uniform(135, 165)  # drawn in both modes: the thresholded kind's draws stay as they were
     if halftone:  # the paper's grey and its noise to white, as the machine's background suppression does
         paper = 0.92 * float(np.percentile(half, 75))
         half = np.clip(half.astype(np.float32) * 255.0 / max(paper, 1.0), 0, 255).astype(np.uint8)
