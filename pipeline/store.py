@@ -55,6 +55,7 @@ REFERRAL_WITHDRAWN = "withdrawn"
 goes to the next referral. The follow-up keeps ``enrolled`` (the pupil was enrolled)."""
 
 RUN_LOCK_KEY = 0x434C4153  # "CLAS": the advisory-lock key of a run (any 64-bit number no one else uses)
+PLACES_LOCK_KEY = 0x434C4150  # "CLAP": the transaction-level advisory-lock key of a decision that uses places
 
 
 class RunAlreadyActiveError(ClasError):
@@ -519,14 +520,43 @@ class Store:
             return s.scalar(select(DocumentRow.status).where(DocumentRow.sha256 == sha256))
 
     def places_used(self, school_year: str | None = None) -> dict[str, int]:
-        """Carrier id → referrals routed to it, over all runs (of ``school_year`` when given)."""
+        """Carrier id → referrals routed to it, over all runs (of ``school_year`` when given), in a session of its own.
+
+        Inside a transaction, use :meth:`count_places` on that transaction's session: a caller
+        that holds a pooled connection and asks for a second one deadlocks the pool once as many
+        callers do so at once as the pool has connections (the desk's load test saw it, issue 17).
+        """
+        with self.session() as s:
+            return self.count_places(s, school_year)
+
+    @staticmethod
+    def count_places(s: Session, school_year: str | None = None) -> dict[str, int]:
+        """Carrier id → referrals routed to it (of ``school_year`` when given), read in the caller's session."""
         query = select(ReferralRow.carrier_id, func.count()).where(
             ReferralRow.status == Outcome.ROUTED.value, ReferralRow.carrier_id.is_not(None))
         if school_year is not None:
             query = query.where(ReferralRow.school_year == school_year)
-        with self.session() as s:
-            rows = s.execute(query.group_by(ReferralRow.carrier_id)).all()
-            return {str(carrier): int(n) for carrier, n in rows}
+        rows = s.execute(query.group_by(ReferralRow.carrier_id)).all()
+        return {str(carrier): int(n) for carrier, n in rows}
+
+    @staticmethod
+    def lock_places(s: Session) -> None:
+        """Hold, until the caller's transaction ends, the lock of decisions that use places.
+
+        Two reviewers approving at once each count a carrier's places, then route: without the
+        lock both may take its last place. PostgreSQL: ``pg_advisory_xact_lock`` on
+        ``PLACES_LOCK_KEY``. SQLite: a write that changes nothing, so the transaction holds the
+        database's write lock from here (SQLite serialises writers; a plain read would not).
+        Waits up to ``DatabaseSettings.busy_timeout_s``.
+
+        Raises:
+            sqlalchemy.exc.OperationalError: The wait ran out (:meth:`session` turns it into
+                :class:`DatabaseLockedError`).
+        """
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PLACES_LOCK_KEY})
+        else:
+            s.execute(text("UPDATE referrals SET id = id WHERE 0"))
 
     @staticmethod
     def decline_referral(s: Session, referral_id: int, carrier_id: str) -> bool:

@@ -2,10 +2,10 @@
 
 Approval uses the pipeline's own stages: the stored field values plus the reviewer's
 corrections are re-validated by :func:`pipeline.deciding.validate.validate_referral`, then routed by
-:func:`pipeline.deciding.route.route_referral` with :meth:`pipeline.store.Store.places_used`, exactly
-as the nightly flow does. The referral, the closed review item, the documents' status,
-the corrections and the audit entry are written in one transaction. Approval is refused
-while a doubtful field is not verified: the reviewer ticks « Vérifié » beside it (the
+:func:`pipeline.deciding.route.route_referral` with :meth:`pipeline.store.Store.count_places` (under
+:meth:`~pipeline.store.Store.lock_places`), exactly as the nightly flow does. The referral, the closed
+review item, the documents' status, the corrections and the audit entry are written in one transaction.
+Approval is refused while a doubtful field is not verified: the reviewer ticks « Vérifié » beside it (the
 keyboard's Enter does) or corrects it, so no machine reading in doubt, a handwritten one
 above all, is routed without a person having compared it with its image (issue 3). A
 rejection's reason goes to the school that mailed the form when replies are on
@@ -507,7 +507,7 @@ def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], dir
     """Verify, correct, re-validate, route and record a form, in one transaction.
 
     Args:
-        store: The store (its ``places_used`` counts places as the nightly flow does).
+        store: The store (its ``count_places`` counts places as the nightly flow does, under ``lock_places``).
         form_id: The serial.
         corrections: Field name → value typed by the reviewer (unchanged fields may be included).
         verified: Fields the reviewer ticked « Vérifié ». Every doubtful field (:func:`doubtful_names`)
@@ -523,6 +523,9 @@ def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], dir
         :class:`Approved`, or why not (nothing is written then).
     """
     with store.session() as s:
+        # One approval at a time, from the item's status to the place taken: SQLite has no row
+        # lock (``with_for_update`` is ignored there), and places are counted, then taken.
+        store.lock_places(s)
         item = _decidable_item(s, form_id, supervisor)
         if item is None:
             current = s.scalar(select(ReviewItemRow.status).where(ReviewItemRow.form_id == form_id))
@@ -558,7 +561,7 @@ def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], dir
             ReferralRow.form_id != form_id).limit(1))
         if earlier is not None and not same_pupil_confirmed:
             return SamePupil(earlier, values)
-        route = route_referral(referral, directory, store.places_used(settings.school_year))
+        route = route_referral(referral, directory, store.count_places(s, settings.school_year))
         outcome = Outcome.ROUTED if route.outcome is RouteOutcome.ROUTED else Outcome.WAITING_LIST
 
         row = s.scalar(select(ReferralRow).where(ReferralRow.form_id == form_id))

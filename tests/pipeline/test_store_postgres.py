@@ -22,7 +22,7 @@ import web.models  # noqa: F401
 from flows.nightly import nightly
 from pipeline.privacy.keys import pupil_hash_key
 from pipeline.settings import Settings
-from pipeline.store import Base, ReceiptRow, ReferralRow, RunAlreadyActiveError, Store, migrate
+from pipeline.store import Base, DatabaseLockedError, ReceiptRow, ReferralRow, RunAlreadyActiveError, Store, migrate
 from tests.conftest import SAMPLES_INBOX
 from tests.support.postgres import postgres_server, reset_database
 
@@ -103,3 +103,23 @@ def test_erasure_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     assert len(found.form_ids) == 3
     assert find_secrets(dump_tables(store)) == []
     store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_one_decision_at_a_time_counts_and_takes_places(backend: str, pg_url: str, tmp_path: Path) -> None:
+    url = pg_url if backend == "postgresql" else f"sqlite:///{tmp_path / 'places.sqlite3'}"
+    first, second = Store(url), Store(url, busy_timeout_s=0.3)
+    try:
+        with first.session() as s:
+            first.lock_places(s)
+            s.add(ReferralRow(form_id="FO-2026-000001", school_year="2026-2027", pupil_key="k1", school_id="E1",
+                              class_level="CM1", status="routed", carrier_id="C1", data={}))
+            with pytest.raises(DatabaseLockedError), second.session() as other:
+                second.lock_places(other)  # a second approval waits while the first counts and routes
+        with second.session() as other:
+            second.lock_places(other)
+            assert second.count_places(other, "2026-2027") == {"C1": 1}  # then sees the place taken
+        assert second.places_used("2026-2027") == {"C1": 1} and second.places_used("2025-2026") == {}
+    finally:
+        first.close()
+        second.close()

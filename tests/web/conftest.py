@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.pool import Pool
 
 from pipeline.deciding.directory import load_directory
 from pipeline.settings import Settings
@@ -113,6 +116,37 @@ def build_demo(root: Path, *, every_carrier_account: bool = False) -> DemoData:
 
 
 PRISTINE_DB = "pristine.sqlite3"
+
+
+@pytest.fixture(autouse=True)
+def one_connection_per_request() -> Iterator[None]:
+    """Fail a test in which the desk took a second pooled connection while holding one, in one thread.
+
+    A request that holds a connection and waits for another deadlocks the pool once as many
+    requests do so at once as the pool has connections: each waits ``pool_timeout`` (30 s), then
+    fails with a 500 (the load test saw it in CI, when a slow machine let 15 approvals overlap).
+    Only the app's threads are watched: fixtures in the test's own thread run the pipeline,
+    whose run lock legitimately holds a connection of its own.
+    """
+    main, held, nested = threading.get_ident(), threading.local(), []
+
+    def checkout(*_args: object) -> None:
+        held.n = getattr(held, "n", 0) + 1
+        if held.n > 1 and threading.get_ident() != main:
+            ours = [f for f in traceback.extract_stack() if "site-packages" not in f.filename and f.name != "checkout"]
+            nested.append("".join(traceback.format_list(ours)))
+
+    def checkin(*_args: object) -> None:
+        held.n = max(0, getattr(held, "n", 0) - 1)
+
+    event.listen(Pool, "checkout", checkout)
+    event.listen(Pool, "checkin", checkin)
+    try:
+        yield
+    finally:
+        event.remove(Pool, "checkout", checkout)
+        event.remove(Pool, "checkin", checkin)
+    assert not nested, "a request held two pooled connections at once:\n" + nested[0]
 
 
 @pytest.fixture(scope="session")
