@@ -21,6 +21,7 @@ from pipeline.reading.identify import identify_page
 from pipeline.reading.register import register_page
 from pipeline.reading.scan.foreign_ink import (
     WORK_DPI,
+    dilate_around_ink,
     drop_isolated_specks,
     fields_touched,
     find_foreign_ink,
@@ -224,3 +225,16 @@ def test_a_streak_lighter_than_the_ink_threshold_reaches_no_field(dark_share: fl
     assert bool(mask[top:bottom, x:x + 3].any()) is (dark_share > 0)
     reached = found.fields_reached(definition, 1, OMR)
     assert ("pupil_surname" in reached) is reaches, reached
+
+
+def test_dilating_around_the_ink_is_dilating_the_whole_page() -> None:
+    rng = np.random.default_rng(7)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (29, 29))
+    for ink in ([(5, 5)], [(3, 800)], [(1160, 820)], [(300, 200), (900, 700)], []):  # corners, edges, far apart
+        page = np.zeros((1169, 827), np.uint8)
+        for y, x in ink:
+            page[max(0, y - 3):y + 3, max(0, x - 4):x + 4] = rng.integers(0, 2, page[max(0, y - 3):y + 3,
+                                                                                    max(0, x - 4):x + 4].shape)
+            page[y, x] = 1
+        assert np.array_equal(dilate_around_ink(page, disc), cv2.dilate(page, disc))
+    assert np.array_equal(dilate_around_ink(page, np.ones((3, 9), np.uint8)), np.zeros_like(page))

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from pipeline.reading.scan.pixels import descreen, dither_share, grow_ink
+from pipeline.reading.scan.pixels import descreen, dither_share, grey_percentiles, grow_ink
 from pipeline.settings import OcrSettings
 
 
@@ -53,3 +53,14 @@ def test_descreening_joins_a_dithered_letters_dots_into_strokes() -> None:
     # Nearer the letters' grey than the dots were, and as dark where the strokes are solid.
     assert np.abs(smooth.astype(int) - grey).mean() < 0.5 * np.abs(dithered.astype(int) - grey).mean()
     assert smooth[grey < 40].mean() < 80
+
+
+def test_grey_percentiles_are_numpys_own_values() -> None:
+    rng = np.random.default_rng(19)
+    page = np.clip(rng.normal(215, 45, (700, 500)), 0, 255).astype(np.uint8)
+    page[100:140, 50:450] = rng.integers(0, 60, (40, 400))  # a band of ink
+    for sample in (page, page[::2, ::2], page[::4, ::4], page[:1, :1], np.full((3, 3), 7, np.uint8)):
+        for q in (90.0, 0.5, 0.0, 100.0, 50.0, 33.3, 99.99):
+            assert grey_percentiles(sample, (q,)) == (float(np.percentile(sample, q)),), (sample.shape, q)
+    small = rng.integers(0, 256, 11, dtype=np.uint8)
+    assert grey_percentiles(small, (90.0, 0.5)) == (float(np.percentile(small, 90)), float(np.percentile(small, 0.5)))
