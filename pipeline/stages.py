@@ -296,7 +296,7 @@ def record_failure(ctx: RunContext, run_id: int, reading: DocumentReading) -> Fi
 
 def decide_and_record(ctx: RunContext, run_id: int, group: FormGroup,
                       extra_reasons: Callable[[Decision], Sequence[Reason]] | None = None) -> list[FileResult]:
-    """Decide one form and record the outcome for each of its documents (one transaction).
+    """Decide one form and record the outcome for each of its documents (one transaction, places locked).
 
     A form serial already recorded by an earlier run makes its documents duplicates
     (the same form sent again): it is never routed twice.
@@ -313,28 +313,32 @@ def decide_and_record(ctx: RunContext, run_id: int, group: FormGroup,
     from pipeline.deciding.decide import decide_form
 
     docs = [r.doc for r in group.readings]
-    if ctx.store.form_known(group.form_id):
-        results = []
-        for doc in docs:
-            ctx.store.record_duplicate_form(run_id, doc, group.form_id)
-            results.append(FileResult(doc.sha256, Outcome.DUPLICATE.value, ("form_already_received",)))
-        return results
-    decision = decide_form(group.pages, ctx.settings, ctx.directory, ctx.store.places_used(ctx.settings.school_year),
-                           ctx.store.pupil_already_referred)
-    extra = tuple(extra_reasons(decision)) if extra_reasons else ()
-    if extra:
-        kept = tuple(r for r in decision.reasons if r.code != "waiting_list")
-        decision = replace(decision, outcome=Outcome.REVIEW, reasons=kept + extra, carrier_id=None)
-    referral = None
-    if decision.referral is not None and decision.pupil_key is not None:
-        r = decision.referral
-        referral = {"pupil_key": decision.pupil_key, "school_year": r.school_year, "school_id": r.school_id,
-                    "class_level": str(r.class_level), "carrier_id": decision.carrier_id,
-                    "data": r.model_dump(mode="json")}
-    fields = [f.model_dump(mode="json") for f in decision.form.fields.values()] if decision.form else []
-    crash_point("before_record")
-    ctx.store.record_form(run_id, docs, group.form_id, decision.outcome, [r.as_dict() for r in decision.reasons],
-                          fields=fields, referral=referral, min_confidence=decision.min_confidence)
+    store = ctx.store
+    # Places are counted, taken and recorded in one transaction under the places lock, as the desk's approvals
+    # are (``web.review.approve``): a reviewer approving during the run cannot take the same last place.
+    with store.session() as s:
+        store.lock_places(s)
+        if store.form_recorded(s, group.form_id):
+            for doc in docs:
+                store.add_duplicate_form(s, run_id, doc, group.form_id)
+            return [FileResult(doc.sha256, Outcome.DUPLICATE.value, ("form_already_received",)) for doc in docs]
+        decision = decide_form(group.pages, ctx.settings, ctx.directory,
+                               store.count_places(s, ctx.settings.school_year),
+                               lambda key, year: store.earlier_referral(s, key, year))
+        extra = tuple(extra_reasons(decision)) if extra_reasons else ()
+        if extra:
+            kept = tuple(r for r in decision.reasons if r.code != "waiting_list")
+            decision = replace(decision, outcome=Outcome.REVIEW, reasons=kept + extra, carrier_id=None)
+        referral = None
+        if decision.referral is not None and decision.pupil_key is not None:
+            r = decision.referral
+            referral = {"pupil_key": decision.pupil_key, "school_year": r.school_year, "school_id": r.school_id,
+                        "class_level": str(r.class_level), "carrier_id": decision.carrier_id,
+                        "data": r.model_dump(mode="json")}
+        fields = [f.model_dump(mode="json") for f in decision.form.fields.values()] if decision.form else []
+        crash_point("before_record")
+        store.add_form(s, run_id, docs, group.form_id, decision.outcome, [r.as_dict() for r in decision.reasons],
+                       fields=fields, referral=referral, min_confidence=decision.min_confidence)
     codes = tuple(r.code for r in decision.reasons)
     return [FileResult(doc.sha256, decision.outcome.value, codes, decision.carrier_id) for doc in docs]
 

@@ -584,8 +584,13 @@ class Store:
     def pupil_already_referred(self, pupil_key: str, school_year: str) -> str | None:
         """Form serial of an earlier referral of the same pupil this school year, if any."""
         with self.session() as s:
-            return s.scalar(select(ReferralRow.form_id).where(
-                ReferralRow.pupil_key == pupil_key, ReferralRow.school_year == school_year).limit(1))
+            return self.earlier_referral(s, pupil_key, school_year)
+
+    @staticmethod
+    def earlier_referral(s: Session, pupil_key: str, school_year: str) -> str | None:
+        """:meth:`pupil_already_referred`, read in the caller's session."""
+        return s.scalar(select(ReferralRow.form_id).where(
+            ReferralRow.pupil_key == pupil_key, ReferralRow.school_year == school_year).limit(1))
 
     # --- writing ----------------------------------------------------------------
     def record_duplicate(self, run_id: int, doc: ReceivedDocument) -> None:
@@ -612,10 +617,14 @@ class Store:
 
     def record_duplicate_form(self, run_id: int, doc: ReceivedDocument, form_id: str) -> None:
         """Record a new file carrying a form serial an earlier run already recorded."""
+        with self.session() as s:
+            self.add_duplicate_form(s, run_id, doc, form_id)
+
+    def add_duplicate_form(self, s: Session, run_id: int, doc: ReceivedDocument, form_id: str) -> None:
+        """:meth:`record_duplicate_form` in the caller's session."""
         reasons = [{"field": None, "code": "form_already_received",
                     "message_fr": f"Fiche {form_id} déjà reçue lors d'un envoi précédent : non traitée à nouveau."}]
-        with self.session() as s:
-            self._add_document(s, run_id, doc, Outcome.DUPLICATE, reasons, form_id)
+        self._add_document(s, run_id, doc, Outcome.DUPLICATE, reasons, form_id)
 
     def record_quarantine(self, run_id: int, doc: ReceivedDocument, reasons: Sequence[Mapping[str, Any]]) -> None:
         """Record a document that could not be read as a form (one transaction)."""
@@ -647,21 +656,38 @@ class Store:
                 ``class_level``, ``carrier_id`` (or ``None``) and ``data`` (JSON-able).
             min_confidence: Lowest field confidence, to order the review list.
         """
-        reasons_json = json.loads(json.dumps(list(reasons)))
         with self.session() as s:
-            for doc in docs:
-                self._add_document(s, run_id, doc, outcome, reasons_json, form_id)
-            for f in fields:
-                s.add(FieldResultRow(form_id=form_id, name=f["name"], value=f["value"], confidence=f["confidence"],
-                                     source=f["source"], page=f["page"], zone=f["zone"],
-                                     evidence={"readings": f.get("readings", []), "rules": f.get("rules", [])}))
-            if referral is not None:
-                s.add(ReferralRow(form_id=form_id, status=outcome.value, pupil_key=referral["pupil_key"],
-                                  school_year=referral["school_year"], school_id=referral["school_id"],
-                                  class_level=referral["class_level"], carrier_id=referral.get("carrier_id"),
-                                  data=referral["data"]))
-            if outcome is Outcome.REVIEW:
-                s.add(ReviewItemRow(form_id=form_id, reasons=reasons_json, min_confidence=min_confidence))
+            self.add_form(s, run_id, docs, form_id, outcome, reasons, fields=fields, referral=referral,
+                          min_confidence=min_confidence)
+
+    def add_form(
+        self,
+        s: Session,
+        run_id: int,
+        docs: Sequence[ReceivedDocument],
+        form_id: str,
+        outcome: Outcome,
+        reasons: Sequence[Mapping[str, Any]],
+        *,
+        fields: Sequence[Mapping[str, Any]] = (),
+        referral: Mapping[str, Any] | None = None,
+        min_confidence: float = 1.0,
+    ) -> None:
+        """:meth:`record_form` in the caller's session (the form's decision and its record in one transaction)."""
+        reasons_json = json.loads(json.dumps(list(reasons)))
+        for doc in docs:
+            self._add_document(s, run_id, doc, outcome, reasons_json, form_id)
+        for f in fields:
+            s.add(FieldResultRow(form_id=form_id, name=f["name"], value=f["value"], confidence=f["confidence"],
+                                 source=f["source"], page=f["page"], zone=f["zone"],
+                                 evidence={"readings": f.get("readings", []), "rules": f.get("rules", [])}))
+        if referral is not None:
+            s.add(ReferralRow(form_id=form_id, status=outcome.value, pupil_key=referral["pupil_key"],
+                              school_year=referral["school_year"], school_id=referral["school_id"],
+                              class_level=referral["class_level"], carrier_id=referral.get("carrier_id"),
+                              data=referral["data"]))
+        if outcome is Outcome.REVIEW:
+            s.add(ReviewItemRow(form_id=form_id, reasons=reasons_json, min_confidence=min_confidence))
 
     def field_verifications(self) -> list[dict[str, Any]]:
         """Every field staff verified or corrected (:class:`FieldVerificationRow`), as plain records
@@ -673,4 +699,9 @@ class Store:
     def form_known(self, form_id: str) -> bool:
         """Whether a form serial was already recorded by an earlier run."""
         with self.session() as s:
-            return s.scalar(select(DocumentRow.sha256).where(DocumentRow.form_id == form_id).limit(1)) is not None
+            return self.form_recorded(s, form_id)
+
+    @staticmethod
+    def form_recorded(s: Session, form_id: str) -> bool:
+        """:meth:`form_known`, read in the caller's session."""
+        return s.scalar(select(DocumentRow.sha256).where(DocumentRow.form_id == form_id).limit(1)) is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from pipeline.stages import (
     record_duplicate,
     summarise,
 )
+from pipeline.store import ReferralRow
 from samples.generator import generate_documents
 from samples.kinds import SampleKind
 from schemas.directory import Directory
@@ -111,6 +113,51 @@ def test_places_run_out_and_the_next_carrier_or_waiting_list_takes_over(
     used = ctx.store.places_used(settings.school_year)
     assert used[carrier.id] == carrier.places  # exactly full, never more
     assert carriers_seen[-1] != carrier.id  # the last one went elsewhere or to the waiting list
+    ctx.close()
+
+
+def test_a_run_deciding_while_a_reviewer_takes_the_last_place_does_not_take_it_too(
+        tmp_path: Path, settings: Settings, directory: Directory) -> None:
+    """The run counts places under the lock a desk approval holds (``Store.lock_places``): it waits, then sees the
+    place taken. Counted outside it, the run saw the place free and overbooked the carrier."""
+    values = dict(generate_documents(SampleKind.TEXT_PDF, 2, 31, directory)[0].truth["values"])
+    ctx = RunContext(settings)
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "f.pdf").write_bytes(_render(values, "FO-2026-700000"))
+    [result] = _run(ctx, first)
+    carrier = directory.carrier(result.carrier_id)
+    with ctx.store.session() as s:  # all its places but one taken
+        for i in range(1, carrier.places - 1):
+            s.add(ReferralRow(form_id=f"FO-2026-71{i:04d}", school_year=settings.school_year, pupil_key=f"k{i}",
+                              school_id="x", class_level="CM1", status="routed", carrier_id=carrier.id, data={}))
+    inbox = tmp_path / "second"
+    inbox.mkdir()
+    pupil = dict(values, pupil_first_name="Prenomb", p2_pupil_first_name="Prenomb")
+    (inbox / "f.pdf").write_bytes(_render(pupil, "FO-2026-700001"))
+    received = receive_file(ctx, inbox / "f.pdf", "test")
+    [group], failures = group_forms([read_file(ctx, received)])
+    assert failures == []
+    run_id = ctx.store.start_run("test")
+
+    held, release = threading.Event(), threading.Event()
+
+    def reviewer() -> None:  # approves another pupil to the carrier's last place, slowly
+        with ctx.store.session() as s:
+            ctx.store.lock_places(s)
+            s.add(ReferralRow(form_id="FO-2026-719999", school_year=settings.school_year, pupil_key="desk",
+                              school_id="x", class_level="CM1", status="routed", carrier_id=carrier.id, data={}))
+            held.set()
+            release.wait(10)
+
+    desk = threading.Thread(target=reviewer)
+    desk.start()
+    assert held.wait(10)
+    threading.Timer(0.5, release.set).start()
+    [r] = decide_and_record(ctx, run_id, group)
+    desk.join()
+    assert ctx.store.places_used(settings.school_year)[carrier.id] == carrier.places  # full, not one over
+    assert r.carrier_id != carrier.id
     ctx.close()
 
 
