@@ -58,3 +58,24 @@ def test_a_reading_worker_runs_opencv_on_a_pool_of_its_own() -> None:
     default, ink = run_limited(_opencv_threads_changed_twice, (), LimitSettings(document_timeout_s=60))
     assert default == cv2.getNumThreads()  # this process never imports the forkserver's module: OpenCV's default
     assert ink > 0
+
+
+def _first_use_caches() -> dict[str, int]:
+    """In a reading worker, before any document: how full the caches a first document used to fill are."""
+    import sys
+
+    from pipeline.reading.field_lexicons import language_names, school_names, town_names, town_postcodes
+    from pipeline.reading.lexicon import _folded_entries
+
+    caches = {f.__name__: f.cache_info().currsize
+              for f in (_folded_entries, language_names, school_names, town_names, town_postcodes)}
+    modules = ("PIL.JpegImagePlugin", "PIL.TiffImagePlugin", "pdfplumber.display", "pypdf.filters", "_strptime")
+    return {**caches, **{m: int(m in sys.modules) for m in modules}}
+
+
+def test_a_reading_worker_starts_with_the_lexicons_and_modules_its_first_document_needs() -> None:
+    from pipeline.reading.limits import run_limited
+    from pipeline.settings import LimitSettings
+
+    found = run_limited(_first_use_caches, (), LimitSettings(document_timeout_s=60))
+    assert found == dict.fromkeys(found, 1)
