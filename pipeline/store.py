@@ -615,13 +615,8 @@ class Store:
         s.add(AuditRow(actor="pipeline", action=f"document_{outcome.value}", sha256=doc.sha256,
                        detail=f"run {run_id}; form {form_id or '-'}; reasons: {codes}"))
 
-    def record_duplicate_form(self, run_id: int, doc: ReceivedDocument, form_id: str) -> None:
-        """Record a new file carrying a form serial an earlier run already recorded."""
-        with self.session() as s:
-            self.add_duplicate_form(s, run_id, doc, form_id)
-
     def add_duplicate_form(self, s: Session, run_id: int, doc: ReceivedDocument, form_id: str) -> None:
-        """:meth:`record_duplicate_form` in the caller's session."""
+        """Record, in the caller's session, a new file carrying a form serial an earlier run already recorded."""
         reasons = [{"field": None, "code": "form_already_received",
                     "message_fr": f"Fiche {form_id} déjà reçue lors d'un envoi précédent : non traitée à nouveau."}]
         self._add_document(s, run_id, doc, Outcome.DUPLICATE, reasons, form_id)
@@ -630,35 +625,6 @@ class Store:
         """Record a document that could not be read as a form (one transaction)."""
         with self.session() as s:
             self._add_document(s, run_id, doc, Outcome.QUARANTINED, json.loads(json.dumps(list(reasons))), None)
-
-    def record_form(
-        self,
-        run_id: int,
-        docs: Sequence[ReceivedDocument],
-        form_id: str,
-        outcome: Outcome,
-        reasons: Sequence[Mapping[str, Any]],
-        *,
-        fields: Sequence[Mapping[str, Any]] = (),
-        referral: Mapping[str, Any] | None = None,
-        min_confidence: float = 1.0,
-    ) -> None:
-        """Write a form's whole outcome, for every document that carried its pages, in one transaction.
-
-        Args:
-            run_id: The current run.
-            docs: The documents holding the form's pages (usually one).
-            form_id: The form serial.
-            outcome: Where the form (and so each of its documents) ends.
-            reasons: ``{"field", "code", "message_fr"}`` items explaining review or waiting list.
-            fields: Extracted fields as ``ExtractedField.model_dump(mode="json")``.
-            referral: For a validated referral: ``pupil_key``, ``school_year``, ``school_id``,
-                ``class_level``, ``carrier_id`` (or ``None``) and ``data`` (JSON-able).
-            min_confidence: Lowest field confidence, to order the review list.
-        """
-        with self.session() as s:
-            self.add_form(s, run_id, docs, form_id, outcome, reasons, fields=fields, referral=referral,
-                          min_confidence=min_confidence)
 
     def add_form(
         self,
@@ -673,7 +639,21 @@ class Store:
         referral: Mapping[str, Any] | None = None,
         min_confidence: float = 1.0,
     ) -> None:
-        """:meth:`record_form` in the caller's session (the form's decision and its record in one transaction)."""
+        """Write a form's whole outcome, for every document that carried its pages, in the caller's session (the
+        run decides the form and records it in one transaction, under :meth:`lock_places`).
+
+        Args:
+            s: The caller's session.
+            run_id: The current run.
+            docs: The documents holding the form's pages (usually one).
+            form_id: The form serial.
+            outcome: Where the form (and so each of its documents) ends.
+            reasons: ``{"field", "code", "message_fr"}`` items explaining review or waiting list.
+            fields: Extracted fields as ``ExtractedField.model_dump(mode="json")``.
+            referral: For a validated referral: ``pupil_key``, ``school_year``, ``school_id``,
+                ``class_level``, ``carrier_id`` (or ``None``) and ``data`` (JSON-able).
+            min_confidence: Lowest field confidence, to order the review list.
+        """
         reasons_json = json.loads(json.dumps(list(reasons)))
         for doc in docs:
             self._add_document(s, run_id, doc, outcome, reasons_json, form_id)
@@ -696,12 +676,7 @@ class Store:
             return [{"name": r.name, "readings": r.readings, "final_value": r.final_value, "corrected": r.corrected}
                     for r in s.scalars(select(FieldVerificationRow))]
 
-    def form_known(self, form_id: str) -> bool:
-        """Whether a form serial was already recorded by an earlier run."""
-        with self.session() as s:
-            return self.form_recorded(s, form_id)
-
     @staticmethod
     def form_recorded(s: Session, form_id: str) -> bool:
-        """:meth:`form_known`, read in the caller's session."""
+        """Whether a form serial was already recorded by an earlier run, read in the caller's session."""
         return s.scalar(select(DocumentRow.sha256).where(DocumentRow.form_id == form_id).limit(1)) is not None

@@ -25,7 +25,7 @@ from pipeline.stages import (
 from pipeline.store import ReferralRow
 from samples.generator import generate_documents
 from samples.kinds import SampleKind
-from schemas.directory import Directory
+from schemas.directory import Carrier, Directory
 
 
 def _run(ctx: RunContext, inbox: Path) -> list:  # noqa: ANN001
@@ -90,17 +90,24 @@ def test_rerun_skips_and_copies_are_duplicates(tmp_path: Path, settings: Setting
     ctx.close()
 
 
-def test_places_run_out_and_the_next_carrier_or_waiting_list_takes_over(
-        tmp_path: Path, settings: Settings, directory: Directory) -> None:
-    """Fill the first carrier's places through the store: the routing moves on, never overbooks."""
+def _first_routed(tmp_path: Path, settings: Settings, directory: Directory,
+                  serial: str) -> tuple[RunContext, dict, Carrier]:
+    """A run routing one valid form (seed chosen so that its school and level have carriers): the run's context,
+    the form's values and the carrier it went to."""
     values = dict(generate_documents(SampleKind.TEXT_PDF, 2, 31, directory)[0].truth["values"])
     ctx = RunContext(settings)
     inbox = tmp_path / "first"
     inbox.mkdir()
-    (inbox / "f.pdf").write_bytes(_render(values, "FO-2026-600000"))
+    (inbox / "f.pdf").write_bytes(_render(values, serial))
     [result] = _run(ctx, inbox)
-    assert result.outcome == "routed"  # seed chosen so that this school and level have carriers
-    carrier = directory.carrier(result.carrier_id)
+    assert result.outcome == "routed"
+    return ctx, values, directory.carrier(result.carrier_id)
+
+
+def test_places_run_out_and_the_next_carrier_or_waiting_list_takes_over(
+        tmp_path: Path, settings: Settings, directory: Directory) -> None:
+    """Fill the first carrier's places through the store: the routing moves on, never overbooks."""
+    ctx, values, carrier = _first_routed(tmp_path, settings, directory, "FO-2026-600000")
     carriers_seen = [carrier.id]
     for i in range(1, carrier.places + 1):
         inbox = tmp_path / f"run{i}"
@@ -120,13 +127,7 @@ def test_a_run_deciding_while_a_reviewer_takes_the_last_place_does_not_take_it_t
         tmp_path: Path, settings: Settings, directory: Directory) -> None:
     """The run counts places under the lock a desk approval holds (``Store.lock_places``): it waits, then sees the
     place taken. Counted outside it, the run saw the place free and overbooked the carrier."""
-    values = dict(generate_documents(SampleKind.TEXT_PDF, 2, 31, directory)[0].truth["values"])
-    ctx = RunContext(settings)
-    first = tmp_path / "first"
-    first.mkdir()
-    (first / "f.pdf").write_bytes(_render(values, "FO-2026-700000"))
-    [result] = _run(ctx, first)
-    carrier = directory.carrier(result.carrier_id)
+    ctx, values, carrier = _first_routed(tmp_path, settings, directory, "FO-2026-700000")
     with ctx.store.session() as s:  # all its places but one taken
         for i in range(1, carrier.places - 1):
             s.add(ReferralRow(form_id=f"FO-2026-71{i:04d}", school_year=settings.school_year, pupil_key=f"k{i}",
