@@ -16,8 +16,11 @@ one thread and each worker starts its own OpenCV pool (``pipeline.reading.opencv
 from __future__ import annotations
 
 import multiprocessing
+import os
 import resource
+import threading
 from collections.abc import Callable
+from multiprocessing import forkserver
 from typing import ClassVar, TypeVar
 
 from pipeline.errors import DocumentError
@@ -66,16 +69,33 @@ class DocumentMemoryError(DocumentError):
 
 
 _CONTEXT: multiprocessing.context.ForkServerContext | None = None
+_CONTEXT_LOCK = threading.Lock()
 
 
-def _context() -> multiprocessing.context.ForkServerContext:
+def _context(limits: LimitSettings) -> multiprocessing.context.ForkServerContext:
     global _CONTEXT  # noqa: PLW0603 - one forkserver per process, started on first use
-    if _CONTEXT is None:
-        ctx = multiprocessing.get_context("forkserver")
-        # OpenCV's pool first: no pool may start in the forkserver, whose warm-up runs OpenCV (opencv_fork).
-        ctx.set_forkserver_preload(["pipeline.reading.opencv_fork", "pipeline.reading.worker_preload"])
-        _CONTEXT = ctx
+    with _CONTEXT_LOCK:
+        if _CONTEXT is None:
+            ctx = multiprocessing.get_context("forkserver")
+            # OpenCV's pool first: no pool may start in the forkserver, whose warm-up runs OpenCV (opencv_fork).
+            ctx.set_forkserver_preload(["pipeline.reading.opencv_fork", "pipeline.reading.worker_preload"])
+            _start_forkserver(limits.worker_glibc_tunables)
+            _CONTEXT = ctx
     return _CONTEXT
+
+
+def _start_forkserver(tunables: str) -> None:
+    """Start the forkserver now, with ``GLIBC_TUNABLES`` set to ``tunables`` in its environment only
+    (``LimitSettings.worker_glibc_tunables``; glibc reads it when a process starts). A ``GLIBC_TUNABLES`` this
+    process already has is kept as it is."""
+    if not tunables or "GLIBC_TUNABLES" in os.environ:
+        forkserver.ensure_running()
+        return
+    os.environ["GLIBC_TUNABLES"] = tunables
+    try:
+        forkserver.ensure_running()
+    finally:
+        del os.environ["GLIBC_TUNABLES"]
 
 
 def _worker(conn: multiprocessing.connection.Connection, func: Callable[..., object], args: tuple[object, ...],
@@ -114,7 +134,7 @@ def run_limited(func: Callable[..., T], args: tuple[object, ...], limits: LimitS
     """
     if limits.document_timeout_s <= 0:
         return func(*args)
-    ctx = _context()
+    ctx = _context(limits)
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_worker, args=(sender, func, args, limits.document_memory_mib * _MIB),
                           daemon=True)

@@ -79,3 +79,21 @@ def test_a_reading_worker_starts_with_the_lexicons_and_modules_its_first_documen
 
     found = run_limited(_first_use_caches, (), LimitSettings(document_timeout_s=60))
     assert found == dict.fromkeys(found, 1)
+
+
+def _malloc_tunables() -> str | None:
+    """In a reading worker: its ``GLIBC_TUNABLES``."""
+    import os
+
+    return os.environ.get("GLIBC_TUNABLES")
+
+
+def test_reading_workers_run_with_the_malloc_tunables_and_this_process_keeps_its_own() -> None:
+    import os
+
+    from pipeline.reading.limits import run_limited
+    from pipeline.settings import LimitSettings
+
+    limits = LimitSettings(document_timeout_s=60)
+    assert run_limited(_malloc_tunables, (), limits) == limits.worker_glibc_tunables == "glibc.malloc.hugetlb=1"
+    assert "GLIBC_TUNABLES" not in os.environ  # the reference tesseract and every other child start as before
