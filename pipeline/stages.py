@@ -190,7 +190,11 @@ def check_readers_installed(settings: Settings | None = None) -> None:
 
 
 def close_run_contexts() -> None:
-    """Close every context opened by :func:`run_context`; the next run that reads checks the readers again."""
+    """Close every context opened by :func:`run_context` and end this process's idle reading workers; the next run
+    that reads checks the readers again."""
+    from pipeline.reading.limits import stop_idle_workers
+
+    stop_idle_workers()
     _READERS_CHECKED.clear()
     while _CONTEXTS:
         _CONTEXTS.popitem()[1].close()

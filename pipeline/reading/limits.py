@@ -1,4 +1,4 @@
-"""Per-document time and memory limits: read each document in a short-lived worker process.
+"""Per-document time and memory limits: read each document in a worker process that reads a few, one at a time.
 
 Why a worker process rather than ``signal.alarm`` in the main thread: an alarm only
 interrupts Python bytecode, so a reader stuck inside C code (pdfium, OpenCV, a
@@ -10,15 +10,19 @@ child process can be killed at any point and given its own address-space limit
 Workers are forked from a ``forkserver`` that has already loaded ``pipeline.reading.worker_preload`` (the
 readers, and the comb digit model trained once), so starting one costs milliseconds, not the seconds
 of a fresh interpreter, and no worker is forked from the threaded main process. The forkserver runs OpenCV on
-one thread and each worker starts its own OpenCV pool (``pipeline.reading.opencv_fork``).
+one thread and each worker starts its own OpenCV pool (``pipeline.reading.opencv_fork``). A worker reads up to
+``LimitSettings.documents_per_worker`` documents, then ends; one that timed out, ran out of memory or died is
+never given another.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import resource
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing import forkserver
 from typing import ClassVar, TypeVar
@@ -98,31 +102,104 @@ def _start_forkserver(tunables: str) -> None:
         del os.environ["GLIBC_TUNABLES"]
 
 
-def _worker(conn: multiprocessing.connection.Connection, func: Callable[..., object], args: tuple[object, ...],
-            memory_bytes: int) -> None:
-    """Body of the worker: set the memory limit, call ``func``, send back ``("ok", value)`` or ``("error", exc)``."""
+class _Worker:
+    """A reading worker process, the pipe it takes its documents from, and how many it has read.
+
+    Attributes:
+        conn: The parent's end of the duplex pipe.
+        process: The worker process.
+        memory_bytes: Its address-space limit (``RLIMIT_AS``), 0 for none.
+        documents: Documents it has read.
+        idle_since: ``time.monotonic()`` when it last finished a document.
+    """
+
+    def __init__(self, ctx: multiprocessing.context.ForkServerContext, memory_bytes: int) -> None:
+        """Fork the worker from the forkserver (see :func:`_serve`)."""
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_serve, args=(child, memory_bytes), daemon=True)
+        self.process.start()
+        child.close()
+        self.memory_bytes = memory_bytes
+        self.documents = 0
+        self.idle_since = time.monotonic()
+
+    def stop(self) -> None:
+        """End the worker: asked to leave when idle, killed when it does not within 5 s."""
+        with contextlib.suppress(OSError):
+            self.conn.send(None)
+        self.conn.close()
+        self.process.join(5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _serve(conn: multiprocessing.connection.Connection, memory_bytes: int) -> None:
+    """Body of a worker: set the memory limit, then for each ``(func, args)`` received send back
+    ``("ok", value)``, ``("error", exc)`` or, out of memory, ``("memory", None)`` and end; ``None`` ends it."""
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
-        conn.send(("ok", func(*args)))
-    except MemoryError:
-        conn.send(("memory", None))
-    except BaseException as exc:  # noqa: BLE001 - carried back to the parent, which decides
-        conn.send(("error", exc))
+        while (task := conn.recv()) is not None:
+            func, args = task
+            try:
+                conn.send(("ok", func(*args)))
+            except MemoryError:
+                conn.send(("memory", None))
+                return  # what ran out of memory may have left the process in any state: not reused
+            except BaseException as exc:  # noqa: BLE001 - carried back to the parent, which decides
+                conn.send(("error", exc))
+    except EOFError:
+        return  # the parent went
     finally:
         conn.close()
+
+
+_IDLE: list[_Worker] = []
+_IDLE_LOCK = threading.Lock()
+
+
+def _take_worker(limits: LimitSettings) -> _Worker:
+    """An idle worker with ``limits``' memory bound that is alive and has not idled past
+    ``limits.worker_idle_s``, or a new one."""
+    memory_bytes = limits.document_memory_mib * _MIB
+    now, stale, found = time.monotonic(), [], None
+    with _IDLE_LOCK:
+        for worker in list(_IDLE):
+            if worker.memory_bytes != memory_bytes:
+                continue
+            _IDLE.remove(worker)
+            if worker.process.is_alive() and now - worker.idle_since <= limits.worker_idle_s:
+                found = worker
+                break
+            stale.append(worker)
+    for worker in stale:
+        worker.stop()
+    return found or _Worker(_context(limits), memory_bytes)
+
+
+def stop_idle_workers() -> None:
+    """End every idle reading worker of this process (at the end of a run: a long-lived process, such as
+    ``serve``, does not keep their memory between runs)."""
+    with _IDLE_LOCK:
+        idle = list(_IDLE)
+        _IDLE.clear()
+    for worker in idle:
+        worker.stop()
 
 
 def run_limited(func: Callable[..., T], args: tuple[object, ...], limits: LimitSettings) -> T:
     """Call ``func(*args)`` in a worker process under the time and memory limits.
 
-    ``func`` must be a module-level function and its arguments and result picklable.
-    With ``document_timeout_s`` = 0 it is called in this process, unbounded.
+    A worker reads up to ``limits.documents_per_worker`` documents, one at a time, then ends: forking one per
+    document cost every document the worker's cold start (its first allocations and caches; issue 19). A worker
+    that timed out, ran out of memory or died is never reused. ``func`` must be a module-level function and its
+    arguments and result picklable. With ``document_timeout_s`` = 0 it is called in this process, unbounded.
 
     Args:
         func: The work (module-level, importable by the worker).
         args: Its arguments.
-        limits: Time (s) and memory (MiB) bounds.
+        limits: Time (s) and memory (MiB) bounds, documents per worker.
 
     Returns:
         What ``func`` returned.
@@ -134,28 +211,31 @@ def run_limited(func: Callable[..., T], args: tuple[object, ...], limits: LimitS
     """
     if limits.document_timeout_s <= 0:
         return func(*args)
-    ctx = _context(limits)
-    receiver, sender = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_worker, args=(sender, func, args, limits.document_memory_mib * _MIB),
-                          daemon=True)
-    process.start()
-    sender.close()
+    worker = _take_worker(limits)
+    reusable = False
     try:
-        if not receiver.poll(limits.document_timeout_s):
-            process.kill()
+        try:
+            worker.conn.send((func, args))
+        except OSError as exc:  # the worker died before its document
+            raise DocumentMemoryError("reading worker died", exit_code=worker.process.exitcode) from exc
+        if not worker.conn.poll(limits.document_timeout_s):
+            worker.process.kill()
             raise DocumentTimeoutError(f"reading exceeded {limits.document_timeout_s:g} s",
                                        timeout_s=limits.document_timeout_s)
         try:
-            status, value = receiver.recv()
+            status, value = worker.conn.recv()
         except (EOFError, OSError) as exc:
-            process.join(5)
-            raise DocumentMemoryError("reading worker died", exit_code=process.exitcode) from exc
+            worker.process.join(5)
+            raise DocumentMemoryError("reading worker died", exit_code=worker.process.exitcode) from exc
+        worker.documents += 1
+        reusable = status != "memory" and worker.documents < limits.documents_per_worker
     finally:
-        receiver.close()
-        process.join(5)
-        if process.is_alive():
-            process.kill()
-            process.join()
+        if reusable:
+            worker.idle_since = time.monotonic()
+            with _IDLE_LOCK:
+                _IDLE.append(worker)
+        else:
+            worker.stop()
     if status == "ok":
         return value  # type: ignore[return-value]
     if status == "memory":

@@ -109,6 +109,14 @@ class LimitSettings(BaseModel):
     """Wall-clock seconds one document may take to read; 0 disables the worker process."""
     document_memory_mib: int = 3072
     """Address space of the reading worker in MiB (``RLIMIT_AS``); 0 for no memory limit."""
+    documents_per_worker: int = Field(default=20, ge=1)
+    """Documents a reading worker reads, one at a time, before it ends and the next document gets a new one
+    (``pipeline.reading.limits.run_limited``). One worker per document cost each document the worker's cold start:
+    40-120 ms (its first allocations, OpenCV's thread pool, first calls of the readers; issue 19, 2026-12-06,
+    first against second reading of the same devset document in one worker). A worker keeps what it allocated
+    until it ends, so the count stays small: the memory of its largest document is held for at most this many."""
+    worker_idle_s: float = 60.0
+    """A reading worker idle this long (seconds) is ended rather than given the next document."""
     worker_glibc_tunables: str = "glibc.malloc.hugetlb=1"
     """``GLIBC_TUNABLES`` of the reading workers' forkserver, hence of every worker (``pipeline.reading.limits``);
     empty to leave glibc's defaults. ``glibc.malloc.hugetlb=1`` (glibc 2.35 on) has malloc ask the kernel for

@@ -1,0 +1,76 @@
+"""Reading workers: a few documents each, one at a time; never reused after a timeout or running out of memory."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from pipeline.reading.limits import (
+    _IDLE,
+    DocumentMemoryError,
+    DocumentTimeoutError,
+    run_limited,
+    stop_idle_workers,
+)
+from pipeline.settings import LimitSettings
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def _sleep(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def _fail() -> None:
+    raise ValueError("not a form")
+
+
+def _allocate(mib: int) -> int:
+    return len(bytearray(mib * 1024 * 1024))
+
+
+@pytest.fixture(autouse=True)
+def no_idle_workers() -> None:
+    stop_idle_workers()
+
+
+def test_a_worker_reads_its_share_of_documents_then_a_new_one_takes_over() -> None:
+    limits = LimitSettings(document_timeout_s=60, documents_per_worker=3)
+    pids = [run_limited(_pid, (), limits) for _ in range(7)]
+    assert len(set(pids[:3])) == 1 and len(set(pids[3:6])) == 1 and pids[6] not in pids[:6]
+    assert pids[3] != pids[0] and os.getpid() not in pids
+    stop_idle_workers()
+    assert _IDLE == []
+    assert run_limited(_pid, (), limits) not in pids  # the idle one was ended
+
+
+def test_a_document_that_fails_is_reported_and_its_worker_reads_the_next() -> None:
+    limits = LimitSettings(document_timeout_s=60, documents_per_worker=5)
+    first = run_limited(_pid, (), limits)
+    with pytest.raises(ValueError, match="not a form"):
+        run_limited(_fail, (), limits)
+    assert run_limited(_pid, (), limits) == first
+
+
+def test_a_worker_that_timed_out_or_ran_out_of_memory_is_never_reused() -> None:
+    limits = LimitSettings(document_timeout_s=1, documents_per_worker=5, document_memory_mib=2048)
+    before = run_limited(_pid, (), limits)
+    with pytest.raises(DocumentTimeoutError):
+        run_limited(_sleep, (5.0,), limits)
+    after_timeout = run_limited(_pid, (), limits)
+    assert after_timeout != before  # the killed worker was replaced, not handed the next document
+    with pytest.raises(DocumentMemoryError):
+        run_limited(_allocate, (4096,), limits)
+    assert run_limited(_pid, (), limits) not in (before, after_timeout)
+
+
+def test_an_idle_worker_past_its_idle_time_is_not_given_the_next_document() -> None:
+    limits = LimitSettings(document_timeout_s=60, documents_per_worker=5, worker_idle_s=0.2)
+    first = run_limited(_pid, (), limits)
+    time.sleep(0.5)
+    assert run_limited(_pid, (), limits) != first
