@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from multiprocessing import forkserver
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pipeline.errors import DocumentError
 from pipeline.settings import LimitSettings
@@ -109,7 +109,7 @@ class _Worker:
         conn: The parent's end of the duplex pipe.
         process: The worker process.
         memory_bytes: Its address-space limit (``RLIMIT_AS``), 0 for none.
-        documents: Documents it has read.
+        documents: Documents it has been given.
         idle_since: ``time.monotonic()`` when it last finished a document.
     """
 
@@ -193,8 +193,10 @@ def run_limited(func: Callable[..., T], args: tuple[object, ...], limits: LimitS
 
     A worker reads up to ``limits.documents_per_worker`` documents, one at a time, then ends: forking one per
     document cost every document the worker's cold start (its first allocations and caches; issue 19). A worker
-    that timed out, ran out of memory or died is never reused. ``func`` must be a module-level function and its
-    arguments and result picklable. With ``document_timeout_s`` = 0 it is called in this process, unbounded.
+    that timed out, ran out of memory or died is never reused, and a document that ran out of memory in a worker
+    that had read others is read again in a new one (what the others left in its address space must not decide).
+    ``func`` must be a module-level function and its arguments and result picklable. With ``document_timeout_s``
+    = 0 it is called in this process, unbounded.
 
     Args:
         func: The work (module-level, importable by the worker).
@@ -212,12 +214,37 @@ def run_limited(func: Callable[..., T], args: tuple[object, ...], limits: LimitS
     if limits.document_timeout_s <= 0:
         return func(*args)
     worker = _take_worker(limits)
+    status, value = _read_in(worker, func, args, limits)
+    if status in ("memory", "not started") and worker.documents > 1:
+        status, value = _read_in(_Worker(_context(limits), worker.memory_bytes), func, args, limits)
+    if status == "ok":
+        return value  # type: ignore[no-any-return]
+    if status == "memory":
+        raise DocumentMemoryError("reading worker ran out of memory")
+    if status == "not started":
+        raise DocumentMemoryError("reading worker died", exit_code=worker.process.exitcode)
+    raise value
+
+
+def _read_in(worker: _Worker, func: Callable[..., object], args: tuple[object, ...],
+             limits: LimitSettings) -> tuple[str, Any]:
+    """Give ``worker`` one document; back to the idle workers afterwards, unless it must end.
+
+    Returns:
+        ``("ok", value)``, ``("error", exception)``, ``("memory", None)``, or ``("not started", None)`` when the
+        worker had died before it (an idle worker killed from outside).
+
+    Raises:
+        DocumentTimeoutError: See :func:`run_limited`.
+        DocumentMemoryError: The worker died while reading.
+    """
     reusable = False
+    worker.documents += 1
     try:
         try:
             worker.conn.send((func, args))
-        except OSError as exc:  # the worker died before its document
-            raise DocumentMemoryError("reading worker died", exit_code=worker.process.exitcode) from exc
+        except OSError:
+            return "not started", None
         if not worker.conn.poll(limits.document_timeout_s):
             worker.process.kill()
             raise DocumentTimeoutError(f"reading exceeded {limits.document_timeout_s:g} s",
@@ -227,8 +254,8 @@ def run_limited(func: Callable[..., T], args: tuple[object, ...], limits: LimitS
         except (EOFError, OSError) as exc:
             worker.process.join(5)
             raise DocumentMemoryError("reading worker died", exit_code=worker.process.exitcode) from exc
-        worker.documents += 1
         reusable = status != "memory" and worker.documents < limits.documents_per_worker
+        return status, value
     finally:
         if reusable:
             worker.idle_since = time.monotonic()
@@ -236,8 +263,3 @@ def run_limited(func: Callable[..., T], args: tuple[object, ...], limits: LimitS
                 _IDLE.append(worker)
         else:
             worker.stop()
-    if status == "ok":
-        return value  # type: ignore[return-value]
-    if status == "memory":
-        raise DocumentMemoryError("reading worker ran out of memory")
-    raise value  # type: ignore[misc]

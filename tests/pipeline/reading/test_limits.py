@@ -74,3 +74,31 @@ def test_an_idle_worker_past_its_idle_time_is_not_given_the_next_document() -> N
     first = run_limited(_pid, (), limits)
     time.sleep(0.5)
     assert run_limited(_pid, (), limits) != first
+
+
+_READ: list[int] = []
+
+
+def _out_of_memory_after_a_first_document() -> int:
+    """Runs out of memory in a worker that has read a document before: what an earlier document left behind."""
+    if _READ:
+        raise MemoryError
+    _READ.append(1)
+    return os.getpid()
+
+
+def test_a_document_out_of_memory_after_others_is_read_again_in_a_new_worker() -> None:
+    limits = LimitSettings(document_timeout_s=60, documents_per_worker=5)
+    first = run_limited(_out_of_memory_after_a_first_document, (), limits)
+    again = run_limited(_out_of_memory_after_a_first_document, (), limits)  # its worker fails it; a new one reads it
+    assert again != first
+    with pytest.raises(DocumentMemoryError):  # in a worker's first document, running out of memory is the document's
+        run_limited(_allocate, (4096,), LimitSettings(document_timeout_s=60, document_memory_mib=2048))
+
+
+def test_an_idle_worker_killed_from_outside_is_replaced_for_the_next_document() -> None:
+    limits = LimitSettings(document_timeout_s=60, documents_per_worker=5)
+    first = run_limited(_pid, (), limits)
+    os.kill(first, 9)
+    time.sleep(0.2)
+    assert run_limited(_pid, (), limits) not in (first, os.getpid())
