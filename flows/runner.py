@@ -53,7 +53,7 @@ def reading_task_runner(scale: ScaleSettings) -> TaskRunner[Any]:
     import dask
 
     # A Dask worker is a daemon process by default, and a daemon process may not start children; the reading
-    # limits start one worker process per document (pipeline.reading.limits), so the workers must not be daemons.
+    # limits start reading worker processes (pipeline.reading.limits), so the workers must not be daemons.
     # Dask's own INFO lines (workers joining and leaving) would bury the run's progress on stderr.
     # A worker samples its threads' stacks every 10 ms for the dashboard's profile and keeps them: on 200 forms (288
     # files) of the 1,000-form benchmark's inbox, one worker's PSS grew from 209 to 242 MiB; without the profiler

@@ -1,6 +1,6 @@
 """Read one stored original into page results: the one place where readers' exceptions become outcomes.
 
-:func:`read_received` runs the readers (``pipeline.reading.extract``) in a short-lived worker
+:func:`read_received` runs the readers (``pipeline.reading.extract``) in a reading worker
 under the document's time and memory limits (``pipeline.reading.limits``). A
 :class:`~pipeline.errors.DocumentError` becomes a :class:`Reason` with its French text, and the
 document is quarantined by the stage that records it (``pipeline.stages``); nothing a reader

@@ -151,7 +151,7 @@ def _session(path: Path) -> Any:
     the arena without the memory pattern, 353 MiB and 1.96 s, with the same texts, scores and per-frame
     probabilities. The memory pattern plans a buffer per input shape, and every batch of line crops has its own
     width; the arena reuses freed blocks instead of returning them to malloc. The arena keeps what it took until
-    the process ends: the reading workers are short-lived (:mod:`pipeline.reading.limits`).
+    the process ends: a reading worker ends after a few documents (:mod:`pipeline.reading.limits`).
     """
     import onnxruntime as ort
 
