@@ -556,7 +556,7 @@ class Store:
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PLACES_LOCK_KEY})
         else:
-            s.execute(text("UPDATE referrals SET id = id WHERE 0"))
+            s.execute(text(f"UPDATE {ReferralRow.__tablename__} SET id = id WHERE 0"))
 
     @staticmethod
     def decline_referral(s: Session, referral_id: int, carrier_id: str) -> bool:
@@ -581,14 +581,10 @@ class Store:
             ReferralRow.status == Outcome.ROUTED.value).values(status=REFERRAL_DECLINED))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def pupil_already_referred(self, pupil_key: str, school_year: str) -> str | None:
-        """Form serial of an earlier referral of the same pupil this school year, if any."""
-        with self.session() as s:
-            return self.earlier_referral(s, pupil_key, school_year)
-
     @staticmethod
     def earlier_referral(s: Session, pupil_key: str, school_year: str) -> str | None:
-        """:meth:`pupil_already_referred`, read in the caller's session."""
+        """Form serial of an earlier referral of the same pupil this school year, if any, read in the caller's
+        session."""
         return s.scalar(select(ReferralRow.form_id).where(
             ReferralRow.pupil_key == pupil_key, ReferralRow.school_year == school_year).limit(1))
 

@@ -54,12 +54,13 @@ def warm_templates(definition: FormDefinition, identification: IdentificationSet
 
 
 def warm_lexicons(ocr: OcrSettings, icr: IcrSettings) -> None:
-    """Build the lexicons' and the digit classifier's first-use caches, which every worker built again for each
-    document: the given names without their accents (:meth:`~pipeline.reading.lexicon.Lexicon.lacks_an_accent`,
-    22 ms), scikit-learn's checks on a first prediction (21 ms), the language, town and school names of the
-    constrained decoder (:mod:`pipeline.reading.field_lexicons`, about 35 ms) and libphonenumber's French metadata.
-    Issue 19: measured with cProfile, first against second reading of one devset photo in one forked worker,
-    2026-12-06. The values are the same either way; a worker with other settings fills its own entries on first use.
+    """Load the given-name lexicon and build the lexicons' and the digit classifier's first-use caches, which every
+    worker built again for each document: the given names without their accents
+    (:meth:`~pipeline.reading.lexicon.Lexicon.lacks_an_accent`, 22 ms), scikit-learn's checks on a first prediction
+    (21 ms), the language, town and school names of the constrained decoder (:mod:`pipeline.reading.field_lexicons`,
+    about 35 ms) and libphonenumber's French metadata. Issue 19: measured with cProfile, first against second reading
+    of one devset photo in one forked worker, 2026-12-06. The values are the same either way; a worker with other
+    settings fills its own entries on first use.
     """
     first_names(ocr.first_names_file).lacks_an_accent("Anais")
     digit_probabilities([np.zeros(digit_model(icr.stroke_px).n_features_in_)], icr)
@@ -88,7 +89,6 @@ try:
     warm_tesseract(OcrSettings())
 except OcrError:
     pass  # a missing language model is reported by each page's reading, with its reason, not by the forkserver
-first_names(OcrSettings().first_names_file)
 warm_templates(form_v1(), IdentificationSettings(), OmrSettings())
 warm_lexicons(OcrSettings(), IcrSettings())
 warm_imports()

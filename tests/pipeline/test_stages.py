@@ -192,7 +192,8 @@ def test_page_2_in_a_separate_file_of_the_same_run_is_assembled_into_one_referra
     assert not any("missing_page" in r.reason_codes for r in results.values())
     birth = datetime.strptime(str(values["pupil_birth_date"]), "%d/%m/%Y").date()
     key = pupil_key(str(values["pupil_surname"]), str(values["pupil_first_name"]), birth, pupil_hash_key(settings))
-    assert ctx.store.pupil_already_referred(key, settings.school_year) == serial  # one referral, this pupil
+    with ctx.store.session() as s:
+        assert ctx.store.earlier_referral(s, key, settings.school_year) == serial  # one referral, this pupil
     ctx.close()
 
 
