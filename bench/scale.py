@@ -64,6 +64,7 @@ class ScaleRun:
         peak_processes: Processes in the tree at the PSS peak.
         outcomes: The run's accounting (outcome → files).
         peak_by_role: At the PSS peak, MiB of PSS per kind of process (:func:`process_role`).
+        worker_cores: Cores each Dask worker was bound to; 0 when unbound (every worker may use every core).
     """
 
     workers: int
@@ -76,6 +77,7 @@ class ScaleRun:
     peak_processes: int
     outcomes: dict[str, object]
     peak_by_role: dict[str, float] = field(default_factory=dict)
+    worker_cores: int = 0
 
 
 @dataclass(frozen=True)
@@ -214,20 +216,22 @@ def _write_form(folder: Path, kind: SampleKind, index: int, seed: int, directory
 
 
 def run_once(inbox: Path, work: Path, workers: int, forms: int,
-             progress: Callable[[str], None] | None = None) -> ScaleRun:
-    """Run the nightly flow over ``inbox`` on a fresh store under ``work``, reading on ``workers`` Dask workers.
+             progress: Callable[[str], None] | None = None, worker_cores: int = 0) -> ScaleRun:
+    """Run the nightly flow over ``inbox`` on a fresh store under ``work``, reading on ``workers`` Dask workers,
+    each bound to ``worker_cores`` cores when that is above 0 (``ScaleSettings.worker_cores``).
 
-    The flow reads its settings from the environment, so this sets ``CLAS_DATABASE_URL`` and ``CLAS_DATA_DIR``
-    for the run (and puts back what was there).
+    The flow and its workers read their settings from the environment, so this sets ``CLAS_DATABASE_URL``,
+    ``CLAS_DATA_DIR`` and ``CLAS_SCALE__WORKER_CORES`` for the run (and puts back what was there).
     """
     from flows.nightly import nightly
     from flows.runner import with_reading_runner
 
-    saved = {key: os.environ.get(key) for key in ("CLAS_DATABASE_URL", "CLAS_DATA_DIR")}
+    saved = {key: os.environ.get(key) for key in ("CLAS_DATABASE_URL", "CLAS_DATA_DIR", "CLAS_SCALE__WORKER_CORES")}
     os.environ["CLAS_DATABASE_URL"] = f"sqlite:///{work / f'bench-{workers}.sqlite3'}"
     os.environ["CLAS_DATA_DIR"] = str(work / f"data-{workers}")
+    os.environ["CLAS_SCALE__WORKER_CORES"] = str(worker_cores)
     try:
-        flow_ = with_reading_runner(nightly, ScaleSettings(dask_workers=workers))
+        flow_ = with_reading_runner(nightly, ScaleSettings(dask_workers=workers, worker_cores=worker_cores))
         with TreeMemory() as memory:
             start = time.perf_counter()
             summary = flow_(str(inbox), progress=progress)
@@ -241,7 +245,7 @@ def run_once(inbox: Path, work: Path, workers: int, forms: int,
     files = len([p for p in inbox.iterdir() if p.is_file()])
     return ScaleRun(workers, forms, files, wall, forms / wall * 60, memory.peak_pss / MIB, memory.peak_rss / MIB,
                     memory.peak_processes, summary,
-                    {role: round(size / MIB, 1) for role, size in sorted(memory.peak_by_role.items())})
+                    {role: round(size / MIB, 1) for role, size in sorted(memory.peak_by_role.items())}, worker_cores)
 
 
 GENERATED_MANIFEST = "generated.json"
@@ -249,7 +253,8 @@ GENERATED_MANIFEST = "generated.json"
 
 
 def scale_bench(forms: int, seed: int, settings: Settings, worker_counts: Sequence[int],
-                progress: ProgressFactory | None = None, keep: Path | None = None) -> ScaleFigures:
+                progress: ProgressFactory | None = None, keep: Path | None = None,
+                worker_cores: int = 0) -> ScaleFigures:
     """Generate ``forms`` mixed forms, then run the flow over them once per worker count.
 
     Args:
@@ -262,6 +267,9 @@ def scale_bench(forms: int, seed: int, settings: Settings, worker_counts: Sequen
         keep: A folder to generate the forms in (``keep/inbox``) and keep them for the next run, which reuses them
             when :data:`GENERATED_MANIFEST` names the same forms, seed, kinds and school year (1,000 forms take about
             20 minutes to generate on a 2-core machine, issue 19); ``None`` generates them in a temporary folder.
+        worker_cores: Cores each worker is bound to (``ScaleSettings.worker_cores``): 1 gives each worker a core
+            of its own, so that the speed-up measures what a worker adds rather than two workers sharing the cores
+            one page's readers already fill; 0 leaves them unbound.
 
     Returns:
         The figures; ``speedup`` compares the first and the last run; ``generation_s`` is the generation's time,
@@ -274,7 +282,7 @@ def scale_bench(forms: int, seed: int, settings: Settings, worker_counts: Sequen
         runs = []
         for workers in worker_counts:
             with show(f"Exécution sur {workers} travailleur(s)", files) as tick:
-                runs.append(run_once(inbox, work, workers, forms, _per_file(tick)))
+                runs.append(run_once(inbox, work, workers, forms, _per_file(tick), worker_cores))
     speedup = runs[0].wall_s / runs[-1].wall_s if len(runs) > 1 else None
     return ScaleFigures(forms, len(SampleKind), generation, tuple(runs), speedup, prefect_server_used())
 

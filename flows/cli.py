@@ -401,7 +401,7 @@ def _bench_scale(args: argparse.Namespace) -> int:
     _start_prefect()
     counts = sorted({1, max(1, args.workers)})
     figures = scale_bench(args.forms, args.seed, Settings(), counts, progress=progress_line,
-                          keep=Path(args.scale_dir) if args.scale_dir else None)
+                          keep=Path(args.scale_dir) if args.scale_dir else None, worker_cores=args.worker_cores)
     nights = {n: estimate_night(figures, n) for n in (1000, 5000)}
     if args.json:
         print(json.dumps({**figures.as_dict(), "estimate_hours": nights}, ensure_ascii=False, indent=1))
@@ -423,6 +423,9 @@ def _bench_scale(args: argparse.Namespace) -> int:
     for run in figures.runs:
         parts = ", ".join(f"{role} {mib:.0f}" for role, mib in run.peak_by_role.items())
         console.print(f"Mémoire au maximum sur {run.workers} travailleur(s), PSS en Mio : {parts}")
+    if args.worker_cores:
+        console.print(f"Chaque travailleur Dask lié à {args.worker_cores} cœur(s) qui lui sont propres "
+                      "(le processus de la commande et le serveur Prefect ne sont pas liés)")
     if figures.speedup is not None:
         console.print(f"Accélération 1 → {counts[-1]} travailleurs : {figures.speedup:.2f}×")
     for n, hours in nights.items():
@@ -880,6 +883,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--scale-dir", metavar="DOSSIER",
                        help="avec --forms : dossier où garder les fiches générées (DOSSIER/inbox), réutilisées par "
                             "la mesure suivante si elles sont les mêmes (nombre, graine, types)")
+    bench.add_argument("--worker-cores", type=entier, default=0, metavar="C",
+                       help="avec --forms : lier chaque travailleur Dask à C cœurs qui lui sont propres, comme "
+                            "autant de machines (0 : aucun lien, tous les cœurs partagés ; défaut : 0)")
     bench.add_argument("--sheet", default=str(PROJECT_DIR / "var" / "bench" / "least-confident-fields.png"),
                        metavar="FICHIER", help="planche contact (PNG) des 30 champs les moins sûrs")
     bench.set_defaults(func=cmd_bench)

@@ -16,14 +16,23 @@ logger = logging.getLogger(__name__)
 
 
 def dask_setup(_worker: Any) -> None:  # noqa: ANN401 - distributed.Worker, imported by Dask itself
-    """Called by Dask when the worker starts: start the forkserver (one trivial call in a reading worker).
+    """Called by Dask when the worker starts: bind it to its cores (``CLAS_SCALE__WORKER_CORES``, a local cluster's
+    workers only: :func:`flows.runner.bind_worker`), then start the forkserver (one trivial call in a reading
+    worker), which the binding reaches with every reading process it forks.
 
-    A failure is logged, not raised: the worker still serves, and its first document starts the forkserver
+    A failure is logged, not raised: the worker still serves, unbound, and its first document starts the forkserver
     (and reports what is wrong with the installation) as it would without the preload.
     """
+    from flows.runner import bind_worker
     from pipeline.reading.limits import run_limited
-    from pipeline.settings import LimitSettings
+    from pipeline.settings import LimitSettings, Settings
 
+    try:
+        cores = bind_worker(getattr(_worker, "name", None), Settings().scale.worker_cores)
+        if cores is not None:
+            logger.info("Dask worker bound to cores %s", sorted(cores))
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        logger.warning("Dask worker not bound to its cores: %s", type(exc).__name__)
     try:
         run_limited(os.getpid, (), LimitSettings(document_timeout_s=120.0))
     except Exception as exc:  # noqa: BLE001 - see the docstring

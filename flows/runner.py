@@ -13,6 +13,8 @@ on one machine need not pay.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -68,6 +70,30 @@ def reading_task_runner(scale: ScaleSettings) -> TaskRunner[Any]:
     return DaskTaskRunner(cluster_kwargs={"n_workers": scale.dask_workers, "threads_per_worker": 1,
                                           "processes": True, "dashboard_address": ":0",
                                           "preload": [DASK_PRELOAD]})
+
+
+def worker_cores(index: int, per_worker: int, cpus: Sequence[int]) -> set[int]:
+    """The cores worker ``index`` of a local cluster is bound to: ``per_worker`` of ``cpus`` (the cores this process
+    may use, in order), starting at ``index × per_worker`` and wrapping round them (``ScaleSettings.worker_cores``).
+
+    Raises:
+        ValueError: ``per_worker`` is under 1, ``index`` negative or ``cpus`` empty.
+    """
+    if per_worker < 1 or index < 0 or not cpus:
+        raise ValueError(f"no cores for worker {index} ({per_worker} a worker, of {len(cpus)} cores)")
+    ordered = sorted(cpus)
+    return {ordered[(index * per_worker + k) % len(ordered)] for k in range(per_worker)}
+
+
+def bind_worker(name: object, per_worker: int) -> set[int] | None:
+    """Bind this process (a Dask worker of a local cluster, named by its index) and the processes it will start to
+    :func:`worker_cores`; the cores bound, or ``None`` when ``per_worker`` is 0, the name is not an index (a worker
+    started apart: bind it with ``taskset``), or the system has no CPU affinity (not Linux)."""
+    if per_worker <= 0 or not isinstance(name, int) or not hasattr(os, "sched_setaffinity"):
+        return None
+    cores = worker_cores(name, per_worker, sorted(os.sched_getaffinity(0)))
+    os.sched_setaffinity(0, cores)
+    return cores
 
 
 def with_reading_runner(flow: F, scale: ScaleSettings) -> F:

@@ -248,6 +248,13 @@ class ScaleSettings(BaseModel):
     dask_workers: int = 0
     """Without ``dask_address``: a local Dask cluster of this many worker processes for the reading tasks (each
     worker reads one document at a time); 0 reads in the run's own process, one document at a time."""
+    worker_cores: int = Field(default=0, ge=0)
+    """CPU cores each worker of a local cluster is bound to (Linux CPU affinity, inherited by its reading processes;
+    ``flows.runner.worker_cores``): worker ``i`` gets cores ``i·c`` to ``i·c + c − 1``, wrapping round the machine's;
+    0 binds none, and each worker's readers may use every core. Binding one core per worker gives each its own, as
+    separate machines would: how ``clas-referrals bench --forms N --workers W --worker-cores 1`` measures what a
+    worker adds (issue 19), where unbound workers on a 2-core machine share two cores that a single page's readers
+    already fill."""
 
 
 class Settings(BaseSettings):

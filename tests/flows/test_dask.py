@@ -6,13 +6,14 @@ carriers and the same referral data: where a document is read changes nothing of
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from flows.nightly import nightly
-from flows.runner import reading_task_runner, with_reading_runner
+from flows.runner import DASK_PRELOAD, reading_task_runner, with_reading_runner, worker_cores
 from pipeline.settings import ScaleSettings, Settings
 from pipeline.store import DocumentRow, ReferralRow, Store
 from samples.generator import generate_documents
@@ -96,3 +97,39 @@ def test_the_runner_is_chosen_by_the_settings() -> None:
     remote = reading_task_runner(ScaleSettings(dask_address="tcp://10.0.0.5:8786", dask_workers=3))
     assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.5:8786"
     assert isinstance(with_reading_runner(nightly, ScaleSettings(dask_workers=2)).task_runner, DaskTaskRunner)
+
+
+def test_worker_cores_share_the_machines_cores_out_in_turn() -> None:
+    assert worker_cores(0, 1, [0, 1]) == {0}
+    assert worker_cores(1, 1, [0, 1]) == {1}
+    assert worker_cores(2, 1, [0, 1]) == {0}  # more workers than cores: round again
+    assert worker_cores(1, 2, [0, 1, 2, 3]) == {2, 3}
+    assert worker_cores(1, 2, [4, 6, 5]) == {4, 6}  # the cores this process may use, in order, wrapping
+    with pytest.raises(ValueError, match="no cores"):
+        worker_cores(0, 0, [0, 1])
+
+
+def test_a_local_clusters_workers_and_their_reading_processes_are_bound_to_their_cores(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from distributed import Client, LocalCluster
+
+    from pipeline.reading.limits import run_limited
+    from pipeline.settings import LimitSettings
+
+    def cores_of_a_reading_process() -> list[int]:
+        return run_limited(_own_cores, (), LimitSettings(document_timeout_s=60.0))
+
+    monkeypatch.setenv("CLAS_SCALE__WORKER_CORES", "1")
+    cpus = sorted(os.sched_getaffinity(0))
+    runner = reading_task_runner(ScaleSettings(dask_workers=2, worker_cores=1))  # the run's cluster, as it starts it
+    assert runner.cluster_kwargs["preload"] == [DASK_PRELOAD]
+    with LocalCluster(**runner.cluster_kwargs) as cluster, Client(cluster) as client:
+        names = {w.worker_address: name for name, w in cluster.workers.items()}
+        bound = client.run(_own_cores)
+        read = client.run(cores_of_a_reading_process)
+    assert {names[a]: set(c) for a, c in bound.items()} == {i: worker_cores(i, 1, cpus) for i in (0, 1)}
+    assert read == bound  # the forkserver and the worker it forks inherit the binding
+
+
+def _own_cores() -> list[int]:
+    return sorted(os.sched_getaffinity(0))
