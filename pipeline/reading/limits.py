@@ -11,8 +11,8 @@ Workers are forked from a ``forkserver`` that has already loaded ``pipeline.read
 readers, and the comb digit model trained once), so starting one costs milliseconds, not the seconds
 of a fresh interpreter, and no worker is forked from the threaded main process. The forkserver runs OpenCV on
 one thread and each worker starts its own OpenCV pool (``pipeline.reading.opencv_fork``). A worker reads up to
-``LimitSettings.documents_per_worker`` documents, then ends; one that timed out, ran out of memory or died is
-never given another.
+``LimitSettings.documents_per_worker`` documents, or until its private memory passes
+``LimitSettings.worker_keep_uss_mib``, then ends; one that timed out, ran out of memory or died is never given another.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ import time
 from collections.abc import Callable
 from multiprocessing import forkserver
 from typing import Any, ClassVar, TypeVar
+
+import psutil
 
 from pipeline.errors import DocumentError
 from pipeline.settings import LimitSettings
@@ -191,7 +193,8 @@ def stop_idle_workers() -> None:
 def run_limited(func: Callable[..., T], args: tuple[object, ...], limits: LimitSettings) -> T:
     """Call ``func(*args)`` in a worker process under the time and memory limits.
 
-    A worker reads up to ``limits.documents_per_worker`` documents, one at a time, then ends: forking one per
+    A worker reads up to ``limits.documents_per_worker`` documents, one at a time, then ends (sooner once it holds
+    more than ``limits.worker_keep_uss_mib`` of private memory): forking one per
     document cost every document the worker's cold start (its first allocations and caches; issue 19). A worker
     that timed out, ran out of memory or died is never reused, and a document that ran out of memory in a worker
     that had read others is read again in a new one (what the others left in its address space must not decide).
@@ -226,6 +229,18 @@ def run_limited(func: Callable[..., T], args: tuple[object, ...], limits: LimitS
     raise value
 
 
+def _holds_too_much(worker: _Worker, keep_uss_mib: int) -> bool:
+    """Whether ``worker``'s private memory (USS, from ``/proc/<pid>/smaps_rollup`` through psutil: about 0.6 ms) is
+    above ``keep_uss_mib`` MiB (``LimitSettings.worker_keep_uss_mib``; 0: never); a worker that cannot be measured
+    (gone) holds too much."""
+    if keep_uss_mib <= 0:
+        return False
+    try:
+        return bool(psutil.Process(worker.process.pid).memory_full_info().uss > keep_uss_mib * _MIB)
+    except (psutil.Error, OSError):
+        return True
+
+
 def _read_in(worker: _Worker, func: Callable[..., object], args: tuple[object, ...],
              limits: LimitSettings) -> tuple[str, Any]:
     """Give ``worker`` one document; back to the idle workers afterwards, unless it must end.
@@ -254,7 +269,8 @@ def _read_in(worker: _Worker, func: Callable[..., object], args: tuple[object, .
         except (EOFError, OSError) as exc:
             worker.process.join(5)
             raise DocumentMemoryError("reading worker died", exit_code=worker.process.exitcode) from exc
-        reusable = status != "memory" and worker.documents < limits.documents_per_worker
+        reusable = (status != "memory" and worker.documents < limits.documents_per_worker
+                    and not _holds_too_much(worker, limits.worker_keep_uss_mib))
         return status, value
     finally:
         if reusable:

@@ -115,6 +115,15 @@ class LimitSettings(BaseModel):
     40-120 ms (its first allocations, OpenCV's thread pool, first calls of the readers; issue 19, 2026-12-06,
     first against second reading of the same devset document in one worker). A worker keeps what it allocated
     until it ends, so the count stays small: the memory of its largest document is held for at most this many."""
+    worker_keep_uss_mib: int = Field(default=160, ge=0)
+    """A reading worker whose private memory (USS: what no other process shares, in MiB) is above this once it has
+    read a document ends rather than read the next; 0 for no bound. A kept worker holds what its readers allocated
+    (caches of the blank form at each resolution met, ONNX Runtime's arena, the heap's free blocks), and its private
+    memory grew about 5 MiB a document: measured 2026-12-06 on 70 documents of the 1,000-form benchmark's inbox (2-core
+    machine), 85-89 MiB after a first scanned page, 156-177 after a first fax or halftone fax, 160-220 after 19
+    documents. With 20 documents a worker and no bound, the 1,000-form default run's peak PSS was 1,030 MiB (the
+    document being read 528 MiB) against 926 MiB (454) at 8026320 with a worker per document (issue 19: ≤ 1 GB). At
+    160, a worker reads about 10 documents before it ends."""
     worker_idle_s: float = 60.0
     """A reading worker idle this long (seconds) is ended rather than given the next document."""
     worker_glibc_tunables: str = "glibc.malloc.hugetlb=1"

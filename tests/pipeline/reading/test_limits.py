@@ -102,3 +102,25 @@ def test_an_idle_worker_killed_from_outside_is_replaced_for_the_next_document() 
     os.kill(first, 9)
     time.sleep(0.2)
     assert run_limited(_pid, (), limits) not in (first, os.getpid())
+
+
+_HELD: list[bytes] = []
+
+
+def _hold(mib: int) -> int:
+    """Keep ``mib`` MiB of written memory in this worker (as a reader's caches would), and say which worker."""
+    _HELD.append(b"\x01" * (mib * 1024 * 1024))
+    return os.getpid()
+
+
+def test_a_worker_that_holds_more_private_memory_than_the_bound_ends_after_its_document() -> None:
+    limits = LimitSettings(document_timeout_s=60, documents_per_worker=20, worker_keep_uss_mib=150)
+    small = [run_limited(_hold, (4,), limits) for _ in range(3)]
+    assert len(set(small)) == 1  # 12 MiB held: under the bound, the worker reads on
+    big = run_limited(_hold, (200,), limits)
+    assert big == small[0]  # the document that passes the bound is read by the same worker...
+    after = run_limited(_hold, (4,), limits)
+    assert after != big  # ... which then ends: the next document has a new one
+    unbounded = LimitSettings(document_timeout_s=60, documents_per_worker=20, worker_keep_uss_mib=0)
+    first = run_limited(_hold, (200,), unbounded)
+    assert run_limited(_pid, (), unbounded) == first  # 0: no bound
