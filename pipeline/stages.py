@@ -170,23 +170,28 @@ def run_context(settings: Settings, check_readers: bool = False) -> RunContext:
 
 def check_readers_installed(settings: Settings | None = None) -> None:
     """Check what the readers need from the installation: the form's embedded font (verification by synthesis,
-    the blank form), the second reader's model (its SHA-256) and the given-name lexicon.
+    the blank form), the second reader's model (its SHA-256), the given-name lexicon and the French dictionary.
 
     Args:
-        settings: Where the lexicon is (``settings.ocr.first_names_file``); the defaults when not given.
+        settings: Where the lexicons are (``settings.ocr.first_names_file``, ``french_words_file``); the defaults
+            when not given.
 
     Raises:
         FormFontMissingError: The form's font is not installed (``pipeline.form.fonts``).
         SecondReaderError: The second reader's model is missing or not the measured one.
-        LexiconMissingError: The given-name lexicon is missing or holds too few names (``pipeline.reading.lexicon``).
+        LexiconMissingError: The given-name lexicon is missing or holds too few names (``pipeline.reading.lexicon``),
+            or the French dictionary is missing (``FrenchWordsMissingError``, ``pipeline.reading.french_words``).
     """
     from pipeline.form.fonts import register_form_fonts
+    from pipeline.reading.french_words import french_words
     from pipeline.reading.lexicon import first_names
     from pipeline.reading.scan.second_reader import model_path
 
     register_form_fonts()
     model_path()
-    first_names((settings or Settings()).ocr.first_names_file)
+    ocr = (settings or Settings()).ocr
+    first_names(ocr.first_names_file)
+    french_words(ocr.french_words_file)
 
 
 def close_run_contexts() -> None:

@@ -95,6 +95,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.EVIDENCE, ("home_languages",), "pipeline.reading.scan.choices.choose_reading",
         "les lecteurs diffèrent ; une seule des deux lectures est une liste de noms de langues : c'est elle qui est "
         "retenue."),
+    "french_words_choose": FieldRule(
+        Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
+        "les lecteurs diffèrent sur un ou des mots ; pour chacun, une seule des deux lectures est un mot du "
+        "dictionnaire français : c'est elle qui est retenue."),
     "class_level_chooses": FieldRule(
         Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
         "les lecteurs diffèrent sur le niveau de la classe ; la lecture retenue commence par le niveau coché."),

@@ -498,6 +498,16 @@ class OcrSettings(BaseModel):
     first_names_file: Path = Path("/usr/share/hunspell/fr_FR.dic")
     """The French Hunspell dictionary whose ``po:prn`` entries are the given-name lexicon (Debian package
     ``hunspell-fr-comprehensive``; ``pipeline.reading.lexicon``)."""
+    french_words_file: Path = Path("/usr/share/hunspell/fr_FR.dic")
+    """The French Hunspell dictionary (its ``.aff`` beside it) whose words choose between two readings of a word in
+    a sentence, an address, a school's name or a referrer's role (Debian package ``hunspell-fr-comprehensive``;
+    ``pipeline.reading.french_words``)."""
+    french_words_max_edits: int = Field(default=2, ge=0)
+    """Most character edits (Levenshtein) between the two readings of a word for the French dictionary to choose
+    between them (``pipeline.reading.scan.choices``): two readers of the same ink misread a letter or two
+    (``coordonhatrice`` / ``coordonnatrice``, ``vouș`` / ``vous``); readings further apart were not read from the
+    same word alike enough to trust either. Not measured: set by hand on 2026-12-06 (the words the dictionary
+    chose on both corpora, table in ``choices``, were single-letter confusions)."""
     timeout_s: float = 60.0
     """Hard limit for one tesseract recognition (a strip, or the footer's command), in seconds."""
     tesseract_threads: int = Field(default=1, ge=1)

@@ -24,6 +24,15 @@ of seeds 2026, 7 and 11, every text zone whose readings differ in punctuation on
 the field's caps): 16 right of 16. Counting the marks a misread letter may be (``|``) as punctuation made it 35 of
 36, and chose ``BOULANGER`` over ``BOU|LANGER``, where the bar may be an ``I``: they count as letters.
 
+The French dictionary (``french_words_choose``, added 2026-12-06), on every zone of :data:`WORDS_FIELDS` whose readers
+differ: devset, typed 1 chosen, right (a fax's ``coordonhatrice`` / ``coordonnatrice``: accepted at 0.78 where it was
+held at 0.44), handwritten 7 chosen, each word chosen right; the value of 5 is then the truth, the other 2 stay wrong
+for a difference both readers made (a final full stop both lost, ``dons`` for *dans* read alike), under the
+handwriting hold as every handwritten zone. The project's own readings recorded on 2026-12-05 (grey scans,
+photocopies, stamps, hand marks, 6 forms each; faxes, photos, handwriting v1 and v2, 4 each), judged by the same rule:
+typed 2 chosen, both right (two photocopied observations), handwritten none. Proper names, house numbers and
+punctuation are left to the other witnesses or to a person (:func:`_by_french_words`).
+
 The one handwritten given name chosen wrong (``Jude`` for *Jade*, PP-OCRv6 read ``Jale``) and the handwritten
 address chosen wrong (both readers lost the same dot) stay under the handwriting hold, which caps every
 handwritten zone whatever its witnesses (``pipeline.reading.scan.page.text_fields_read``).
@@ -35,10 +44,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rapidfuzz.distance import Levenshtein
+
 from pipeline.deciding.crosscheck import on_known_mail_domain
 from pipeline.deciding.fields import PERSON_NAME_FIELDS, PERSON_NAME_RE
 from pipeline.form.definition import CLASS_LEVELS, Field, FieldKind
 from pipeline.reading.field_lexicons import is_language_list
+from pipeline.reading.french_words import FrenchWords, french_words
 from pipeline.reading.lexicon import Lexicon
 from pipeline.reading.scan.text_rules import CLASS_LETTER_FIELDS, NOISE_CHARACTERS, caps_that_bite
 from pipeline.settings import OcrSettings
@@ -52,6 +64,13 @@ LANGUAGE_FIELDS = ("home_languages",)
 
 FIRST_NAME_FIELDS = ("pupil_first_name", "p2_pupil_first_name", "guardian1_first_name", "guardian2_first_name")
 """Fields that hold one given name (or a compound ``Jean-Luc``)."""
+
+WORDS_FIELDS = ("observations", "criteria_other_text", "pupil_address", "school_name", "referrer_name")
+"""Fields written mostly in common French words (sentences, a street's kind, a school's kind, a referrer's role),
+which the French dictionary chooses between readings of (:func:`pipeline.reading.french_words.french_words`)."""
+
+_SENTENCE_END = (".", "!", "?")
+"""Marks after which a word begins a sentence, and may take a capital without being a proper name."""
 
 _EDGE_MARKS = re.compile(r"^([\W_]*)(.*?)([\W_]*)$", re.DOTALL)
 """A value's marks before its first letter or digit, the rest, and its marks after its last."""
@@ -152,6 +171,9 @@ def choose_reading(field: Field, first: str | None, second: str | None, class_le
       speck over an ``a``), own ``fax_200x100`` seed 2026 1 (``Françäis, lingalà``): each chose the right reading;
     * ``email_domain_lexicon``: an address whose local parts agree, when exactly one reading is on a domain of
       ``KNOWN_EMAIL_DOMAINS`` (``ac-versaitles.fr`` / ``ac-versailles.fr``);
+    * ``french_words_choose``: a sentence, an address, a school's name or a referrer's role
+      (:data:`WORDS_FIELDS`), when every word the readings differ on is a common word of which exactly one reading is
+      French (:func:`_by_french_words`: ``coordonhatrice`` / ``coordonnatrice``);
     * ``field_syntax_chooses``: a text whose two readings are the same letters and digits, differing in punctuation
       only, when exactly one passes the field's caps (:func:`~pipeline.reading.scan.text_rules.caps_that_bite`: a
       speck read ``;`` in ``M. David; cpe``, a civility's period read ``,``).
@@ -162,7 +184,12 @@ def choose_reading(field: Field, first: str | None, second: str | None, class_le
         second: The second reader's, after the same repairs.
         class_level: The page's class level as OMR read it, if on this page.
         names: The given-name lexicon (:func:`pipeline.reading.lexicon.first_names`).
-        ocr: ``readers_agree_confidence``, ``readers_chosen_confidence``, ``text_confidence_min``.
+        ocr: ``readers_agree_confidence``, ``readers_chosen_confidence``, ``text_confidence_min``, the French
+            dictionary (``french_words_file``, ``french_words_max_edits``).
+
+    Raises:
+        FrenchWordsMissingError: The French dictionary is needed and not installed
+            (:func:`pipeline.reading.french_words.french_words`).
     """
     if not first or not second:
         return None
@@ -180,6 +207,9 @@ def choose_reading(field: Field, first: str | None, second: str | None, class_le
         picked, rule = _one_of(first, second, is_language_list), "language_lexicon"
     elif field.kind is FieldKind.EMAIL:
         picked, rule = _by_mail_domain(first, second), "email_domain_lexicon"
+    elif field.name in WORDS_FIELDS:
+        words = french_words(ocr.french_words_file)
+        picked, rule = _by_french_words(first, second, words, ocr.french_words_max_edits), "french_words_choose"
     if picked is None and field.kind is FieldKind.TEXT and _PUNCTUATION.sub("", first) == _PUNCTUATION.sub("", second):
         picked, rule = _one_of(first, second, lambda v: not caps_that_bite(field, v, ocr)), "field_syntax_chooses"
     return Choice(picked, ocr.readers_chosen_confidence, rule) if picked else None
@@ -215,6 +245,44 @@ def _split_level(line: str) -> tuple[str, str]:
     """A class line's level word and the rest (``CM2 B - M. Roux`` → ``CM2``, ``B - M. Roux``)."""
     match = _LEVEL_HEAD.match(line)
     return (match.group(1), match.group(2)) if match else (line, "")
+
+
+def _by_french_words(first: str, second: str, words: FrenchWords, max_edits: int) -> str | None:
+    """The reading made of, for each word the two readings differ on, the one reading of it the French dictionary
+    spells; ``None`` unless every differing word is so decided.
+
+    The readings must have as many words (split at white space), and each pair of words that differ must: keep the
+    same marks at their ends (``vous,`` / ``vouș,``; a difference in punctuation is not the dictionary's to settle),
+    hold no digit (a house number is no word), be at most ``max_edits`` characters apart, begin in lower case unless
+    they begin the value or a sentence (a proper name, which the dictionary spells only at times: ``Lévy`` /
+    ``l.óvy`` is left to a person), and exactly one of the two must be spelled by the dictionary.
+    """
+    a, b = first.split(), second.split()
+    if len(a) != len(b):
+        return None
+    chosen: list[str] = []
+    for x, y in zip(a, b, strict=True):
+        if normalise_text(x) == normalise_text(y):
+            chosen.append(x)
+            continue
+        starts = not chosen or chosen[-1].endswith(_SENTENCE_END)
+        word = _french_word(x, y, words, max_edits, starts)
+        if word is None:
+            return None
+        chosen.append(word)
+    return " ".join(chosen)
+
+
+def _french_word(x: str, y: str, words: FrenchWords, max_edits: int, starts_sentence: bool) -> str | None:
+    """Of two readings of one word, the one the dictionary spells, by :func:`_by_french_words`' conditions."""
+    (hx, cx, tx), (hy, cy, ty) = (_EDGE_MARKS.fullmatch(v).groups() for v in (x, y))  # type: ignore[union-attr]
+    if (hx, tx) != (hy, ty) or not cx or not cy or cx == cy or any(c.isdigit() for c in cx + cy):
+        return None
+    if not starts_sentence and (cx[0].isupper() or cy[0].isupper()):
+        return None
+    if Levenshtein.distance(cx, cy) > max_edits:
+        return None
+    return _one_of(x, y, lambda v: words.spells(_EDGE_MARKS.fullmatch(v).group(2)))  # type: ignore[union-attr]
 
 
 def _by_mail_domain(first: str, second: str) -> str | None:

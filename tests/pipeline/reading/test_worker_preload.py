@@ -65,10 +65,11 @@ def _first_use_caches() -> dict[str, int]:
     import sys
 
     from pipeline.reading.field_lexicons import language_names, school_names, town_names, town_postcodes
+    from pipeline.reading.french_words import french_words
     from pipeline.reading.lexicon import _folded_entries
 
     caches = {f.__name__: f.cache_info().currsize
-              for f in (_folded_entries, language_names, school_names, town_names, town_postcodes)}
+              for f in (_folded_entries, language_names, school_names, town_names, town_postcodes, french_words)}
     modules = ("PIL.JpegImagePlugin", "PIL.TiffImagePlugin", "pdfplumber.display", "pypdf.filters", "_strptime")
     return {**caches, **{m: int(m in sys.modules) for m in modules}}
 

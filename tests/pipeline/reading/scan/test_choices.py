@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.form.definition import Field, form_v1
+from pipeline.reading.french_words import FrenchWordsMissingError, french_words
 from pipeline.reading.lexicon import (
     FIRST_NAMES_MIN,
     Lexicon,
@@ -170,3 +171,48 @@ def test_marks_at_a_names_ends_are_dropped_only_when_a_name_is_left(field: str, 
 def test_a_given_name_the_lexicon_writes_only_with_an_accent_is_told(names: Lexicon, field: str, value: str,
                                                                        lost: bool) -> None:
     assert accent_lost(field, value, names) is lost
+
+
+@pytest.mark.parametrize(("field", "first", "second", "value"), [
+    # A devset fax, read right by PP-OCRv6 alone.
+    ("referrer_name", "Mme Rocher, coordonhatrice rep", "Mme Rocher, coordonnatrice rep",
+     "Mme Rocher, coordonnatrice rep"),
+    # A speck under an « s » (devset photocopy), read « ș » by PP-OCRv6.
+    ("observations", "Parents disponibles pour un rendez-vous avec", "Parents disponibles pour un rendez-vouș avec",
+     "Parents disponibles pour un rendez-vous avec"),
+    # A word that begins the value or a sentence may take its capital.
+    ("observations", "Eléve discret. Travail souvent inachevé.", "Élève discret. Travail souvent inachcvé.",
+     "Élève discret. Travail souvent inachevé."),
+    ("criteria_other_text", "arrivée récente dans l'écolc", "arrivée récentc dans l'école",
+     "arrivée récente dans l'école"),
+])
+def test_the_french_dictionary_chooses_each_word_the_readers_differ_on(names: Lexicon, field: str, first: str,
+                                                                       second: str, value: str) -> None:
+    choice = choose_reading(FIELDS[field], first, second, None, names, OCR)
+    assert choice is not None
+    assert (choice.value, choice.rule, choice.confidence) == (value, "french_words_choose",
+                                                              OCR.readers_chosen_confidence)
+
+
+@pytest.mark.parametrize(("field", "first", "second"), [
+    ("pupil_address", "497, chemin de Lévy", "497, chemin de l.óvy"),  # a proper name: not the dictionary's to say
+    ("pupil_address", "G2, chemin de Thomas", "62, chemin de Thomas"),  # a house number is no word
+    ("criteria_other_text", "arrivée récente dons l'école", "arrivée récente dans l'école"),  # both are words
+    ("observations", "compréhension à l'oral, Elève discret", "compréhension à l'oral. Élève discret"),  # a mark
+    ("observations", "Lecture hésitante", "Lecture hxsxtxntx"),  # too far apart to be one word misread
+    ("observations", "Lecture hésitante", "Lecture hési tante"),  # not as many words
+    ("observations", "Lecture hésitante, Fléve", "Lecture hésitante, Eléva"),  # neither reading is a word
+    ("guardian1_surname", "Roucher", "Rocher"),  # not a field of common words
+])
+def test_the_french_dictionary_leaves_to_a_person_what_it_cannot_tell(names: Lexicon, field: str, first: str,
+                                                                      second: str) -> None:
+    assert choose_reading(FIELDS[field], first, second, None, names, OCR) is None
+
+
+def test_a_missing_french_dictionary_stops_with_what_to_install(tmp_path: Path) -> None:
+    with pytest.raises(FrenchWordsMissingError, match="hunspell-fr-comprehensive"):
+        french_words(tmp_path / "absent.dic")
+    (tmp_path / "en.aff").write_text("SET UTF-8\n", encoding="utf-8")
+    (tmp_path / "en.dic").write_text("2\nschool\nteacher\n", encoding="utf-8")  # a dictionary, not a French one
+    with pytest.raises(FrenchWordsMissingError):
+        french_words(tmp_path / "en.dic")
