@@ -315,7 +315,8 @@ def decode_zone(field: Field, line: LineReading, context: Context) -> Constraine
     # Case variants are rivals too: a capital the ink does not tell from a small letter (« Français » / « français »,
     # devset r0006, breip hand) leaves the field to a person.
     rival = next((float(scores[int(k)]) for k in order[1:] if values[int(k)] != best), -np.inf)
-    margin = float(scores[int(order[0])] - rival)
+    # No value the frames can spell (each needs more frames than the zone has: -inf) leads by nothing, not by NaN.
+    margin = float(scores[int(order[0])] - rival) if np.isfinite(scores[int(order[0])]) else 0.0
     if rule in WHOLE_MARGIN_RULES:
         margin *= len(best)  # the lead of the whole value: one character of a long address is a small share
     if rule in DOT_TWIN_RULES and has_dotted_twin(best, values):

@@ -26,7 +26,7 @@ from pipeline.reading.scan.constrained import (
     page_context,
     page_names,
 )
-from pipeline.reading.scan.second_reader import read_lines
+from pipeline.reading.scan.second_reader import LineReading, read_lines
 from pipeline.settings import OcrSettings
 from pipeline.settings.reading import ConstrainedSettings
 from schemas.extraction import Doubt, ExtractedField, Reader, ReaderReading, Source, ZoneBox
@@ -249,3 +249,12 @@ def test_the_shortlist_does_not_depend_on_the_hash_seed() -> None:
                               env={**os.environ, "PYTHONHASHSEED": seed}, timeout=120).stdout for seed in "012"}
 
     assert len(outputs) == 1 and "Lia" in outputs.pop()
+
+
+def test_a_zone_too_short_for_every_listed_value_leads_by_nothing(context: Context) -> None:
+    line = read_lines([_hand_line("Nathalie")])[0]
+    assert line.frames is not None
+    short = LineReading(line.text, line.score, line.frames[:3])  # 3 frames spell no value of 4 letters or more
+    reading = decode_zone(form_v1().field("guardian1_first_name"), short, context)
+    assert reading is not None
+    assert (reading.margin, reading.probability, reading.accepted) == (0.0, 0.0, False)
