@@ -91,7 +91,7 @@ def bind_worker(name: object, per_worker: int) -> set[int] | None:
     started apart: bind it with ``taskset``), or the system has no CPU affinity (not Linux)."""
     if per_worker <= 0 or not isinstance(name, int) or not hasattr(os, "sched_setaffinity"):
         return None
-    cores = worker_cores(name, per_worker, sorted(os.sched_getaffinity(0)))
+    cores = worker_cores(name, per_worker, list(os.sched_getaffinity(0)))
     os.sched_setaffinity(0, cores)
     return cores
 

@@ -282,7 +282,8 @@ def _french_word(x: str, y: str, words: FrenchWords, max_edits: int, starts_sent
         return None
     if Levenshtein.distance(cx, cy) > max_edits:
         return None
-    return _one_of(x, y, lambda v: words.spells(_EDGE_MARKS.fullmatch(v).group(2)))  # type: ignore[union-attr]
+    spelled_x, spelled_y = words.spells(cx), words.spells(cy)
+    return (x if spelled_x else y) if spelled_x != spelled_y else None
 
 
 def _by_mail_domain(first: str, second: str) -> str | None:
