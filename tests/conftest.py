@@ -17,14 +17,15 @@ import pytest
 from pipeline.deciding.directory import load_directory
 from pipeline.settings import Settings
 from schemas.directory import Directory
+from tests.support.prefect_server import PrefectServer, prefect_server, reporting_to
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLES_INBOX = PROJECT / "samples" / "inbox"
 SAMPLES_TRUTH = PROJECT / "samples" / "truth"
 
 SERVER_FIXTURES: dict[str, str] = {
-    "harness": "prefect_server",  # Prefect's test harness runs a temporary Prefect server in a subprocess
-    "prefect_api": "prefect_server",  # ``prefect server start`` (tests/flows/conftest.py)
+    "harness": "prefect_server",  # the session's Prefect server (``prefect server start`` in a subprocess)
+    "prefect_api": "prefect_server",  # the same server, for tests that talk to it themselves
     "imap": "mail_server",  # Dovecot (tests/support/mail_servers.py)
     "smtp": "mail_server",  # aiosmtpd on loopback (tests/support/mail_servers.py)
     "pg_server": "postgres",  # a throwaway PostgreSQL cluster (tests/support/postgres.py)
@@ -37,6 +38,7 @@ SERVER_FIXTURES: dict[str, str] = {
 SLOW_TESTS: frozenset[str] = frozenset({
     "tests/bench/test_benchmark.py::test_a_tick_box_under_a_stamp_is_counted_for_a_person_not_as_read_wrong",
     "tests/bench/test_benchmark.py::test_forms_benchmarked_side_by_side_sum_to_the_same_figures",
+    "tests/flows/test_dask.py::test_a_local_clusters_workers_and_their_reading_processes_are_bound_to_their_cores",
     "tests/pipeline/intake/test_mail.py::test_multi_page_tiff_and_heic_are_documents",
     "tests/pipeline/reading/scan/test_comb_cells.py::test_a_dates_slash_blurred_onto_a_cell_is_not_read_as_ink",
     "tests/pipeline/reading/scan/test_digit_model.py::test_handwritten_comb_digits_measured",
@@ -100,10 +102,21 @@ def directory() -> Directory:
     return load_directory(Settings().directory_file)
 
 
-@pytest.fixture(scope="module")
-def harness() -> Iterator[None]:
-    """Prefect's test harness for in-process flow runs: a temporary server, fresh for each test module."""
-    from prefect.testing.utilities import prefect_test_harness
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[PrefectServer]:
+    """A real Prefect server on loopback (``prefect server start``), started once for the test process.
 
-    with prefect_test_harness(server_startup_timeout=120):
+    Every test that runs a flow shares it (issue 19): a server start took 10-17 s, and a fresh server for each
+    module that ran a flow (Prefect's ``prefect_test_harness``) cost 12 starts, about 140 s of a 964 s ``make test``
+    (pytest's junit times, 2026-12-06); with ``-n 2`` each of the two test processes starts one. A test that reads
+    back what the server holds reads its own flow run's logs and artifacts, never the server's whole content.
+    """
+    with prefect_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def harness(prefect_api: PrefectServer) -> Iterator[None]:
+    """In-process flow runs of the module report to the session's Prefect server (:func:`prefect_api`)."""
+    with reporting_to(prefect_api):
         yield

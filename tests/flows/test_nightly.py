@@ -25,7 +25,8 @@ def test_every_sample_ends_where_its_ground_truth_says(harness: None, tmp_path: 
     truth = _truth()
     assert set(truth) == {p.name for p in inbox.iterdir()}
 
-    summary = nightly(str(inbox))
+    state = nightly(str(inbox), return_state=True)
+    summary = state.result()
 
     assert summary["received"] == len(truth)
     assert summary["balanced"] is True
@@ -62,13 +63,15 @@ def test_every_sample_ends_where_its_ground_truth_says(harness: None, tmp_path: 
         school = directory.school(referral.school_id)
         assert referral.class_level in {str(level) for level in carrier.levels}
         assert school.id in carrier.schools or school.neighbourhood in carrier.neighbourhoods
-    # The accounting is saved as a Prefect Markdown artifact, with counts and no personal data.
+    # The run's accounting is saved as a Prefect Markdown artifact, with counts and no personal data.
     from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
+    run_only = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]))
     with get_client(sync_client=True) as client:
-        artifacts = [a for a in client.read_artifacts() if a.key == "clas-run-summary"]
-    assert artifacts
-    markdown = str(artifacts[-1].data)
+        artifacts = [a for a in client.read_artifacts(artifact_filter=run_only) if a.key == "clas-run-summary"]
+    assert len(artifacts) == 1
+    markdown = str(artifacts[0].data)
     assert f"| **reçues** | **{len(truth)}** |" in markdown
     for t in truth.values():
         if t["values"]:

@@ -12,6 +12,7 @@ import logging
 import stat
 import time
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from sqlalchemy import select
@@ -31,7 +32,8 @@ def test_personal_data_never_reaches_logs_artifacts_or_summary(
     for name in ("prefect", "pipeline", "flows"):
         caplog.set_level(logging.DEBUG, logger=name)
 
-    summary = nightly(str(tmp_path / "inbox"))
+    state = nightly(str(tmp_path / "inbox"), return_state=True)
+    summary = state.result()
 
     # The run did handle the personal data (else the search proves nothing).
     assert summary["received"] == len(files) and summary["balanced"]
@@ -49,7 +51,7 @@ def test_personal_data_never_reaches_logs_artifacts_or_summary(
     assert any(line.startswith("routing: routed to") for line in lines), lines
     assert any(line.startswith("run ") for line in lines), lines
     out, err = capfd.readouterr()
-    prefect_logs, artifacts = prefect_server_logs_and_artifacts()
+    prefect_logs, artifacts = prefect_server_logs_and_artifacts(state.state_details.flow_run_id)
     assert prefect_logs and artifacts
     from pipeline.stages import RunSummary
 
@@ -63,26 +65,42 @@ def test_personal_data_never_reaches_logs_artifacts_or_summary(
     assert not leaks, leaks
 
 
-def prefect_server_logs_and_artifacts(timeout_s: float = 30.0) -> tuple[list[str], list[str]]:
-    """Every log message and artifact the Prefect server holds, once the run's logs have reached it.
+def prefect_server_logs_and_artifacts(flow_run_id: UUID, timeout_s: float = 30.0) -> tuple[list[str], list[str]]:
+    """Every log message and artifact the Prefect server holds for one flow run (its task runs' included), once
+    the run's logs have reached it.
 
     Prefect sends logs to its server in batches from a background worker, so a read made
     right after the flow returns can come before the last batch (it did once in CI, on a busy
     machine: no log at all). The worker is drained first, then the server is read until it
-    holds logs or ``timeout_s`` seconds have passed.
+    holds logs of the run or ``timeout_s`` seconds have passed. The server is the test session's, shared with
+    other tests' runs: only this run's are read.
     """
     from prefect import get_client
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, LogFilter, LogFilterFlowRunId
     from prefect.logging.handlers import APILogWorker
+
+    page = 200  # the server's default and largest page
+    only_run = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+
+    def run_logs(client: SyncPrefectClient) -> list[str]:
+        messages: list[str] = []
+        while True:
+            batch = client.read_logs(log_filter=only_run, limit=page, offset=len(messages))
+            messages += [log.message for log in batch]
+            if len(batch) < page:
+                return messages
 
     APILogWorker.drain_all(timeout=timeout_s)
     deadline = time.monotonic() + timeout_s
     with get_client(sync_client=True) as client:
         while True:
-            logs = [log.message for log in client.read_logs()]
+            logs = run_logs(client)
             if logs or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        artifacts = [str(a.data) + str(a.description) for a in client.read_artifacts()]
+        artifacts = [str(a.data) + str(a.description) for a in client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))]
     return logs, artifacts
 
 

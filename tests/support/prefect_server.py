@@ -8,6 +8,7 @@ that a registered deployment's next runs appear within the test.
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import signal
@@ -96,3 +97,31 @@ def prefect_server() -> Iterator[PrefectServer]:
         stop_group(process)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def reporting_to(server: PrefectServer) -> Iterator[PrefectServer]:
+    """Flows called in this process report to ``server`` (its API URL in Prefect's settings) inside the block.
+
+    On the way out, the logs and events still queued are sent while the server is up (as Prefect's
+    ``prefect_test_harness`` does); otherwise Prefect's workers keep retrying a stopped server for a minute at exit.
+    """
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    async def drain() -> None:
+        try:
+            logs = APILogWorker.instance().drain()
+            if inspect.isawaitable(logs):
+                await logs
+        except RuntimeError:  # the worker never started
+            pass
+        events = EventsWorker.drain_all()
+        if inspect.isawaitable(events):
+            await events
+
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        yield server
+        run_coro_as_sync(drain())
