@@ -343,12 +343,6 @@ def _scan_documents(kind: SampleKind, values: FormValues, form_id: str, rng: ran
     return [(f"p{p}.{ext}", image_bytes([im], fmt, dpi, quality)) for p, im in zip(pages, images, strict=True)]
 
 
-HEIC_ENCODER_PARAMS = {"preset": "ultrafast"}
-"""x265's fastest preset for the HEIC photos (pillow-heif ``enc_params``): a 3,264 × 2,448 page encodes in 1.1 s
-instead of 9.9 s with the default preset on the 2-core machine, about 4 % larger at the same quality (2026-12-06);
-a phone's hardware encoder also favours speed. The photos' HEIC encoding was most of the fast test tier's slowest
-tests (8.2 of 10.3 s a sample)."""
-
 EXIF_ORIENTATION_TURNS = {1: 0, 6: 3, 3: 2, 8: 1}
 """EXIF Orientation tag → quarter turns counter-clockwise a viewer applies to show the image upright
 (6 means "turn 90° clockwise to display": a portrait sheet shot with the phone held sideways)."""
@@ -400,8 +394,7 @@ def _hard_documents(kind: SampleKind, values: FormValues, form_id: str, rng: ran
             from pillow_heif import register_heif_opener
 
             register_heif_opener()
-            stored.save(buf, format="HEIF", quality=rng.randint(60, 80), exif=exif.tobytes(),
-                        enc_params=HEIC_ENCODER_PARAMS)
+            stored.save(buf, format="HEIF", quality=rng.randint(60, 80), exif=exif.tobytes())
             ext = "heic"
         else:
             stored.save(buf, format="JPEG", quality=rng.randint(80, 93), exif=exif.tobytes())
