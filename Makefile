@@ -70,9 +70,10 @@ prefect-server: venv
 prefect-server-stop: venv
 	PREFECT_HOME=$${PREFECT_HOME:-$(CURDIR)/var/prefect} $(VENV)/bin/prefect server stop
 
-# Two test processes (pytest-xdist), each module's tests kept in one process so that a module's Prefect server,
-# PostgreSQL cluster or browser starts once (--dist loadfile); every server a test starts takes a free port and
-# its own folder, so the two never share one (issue 19: 14 min on one process on a quiet 2-core machine).
+# Two test processes (pytest-xdist), each module's tests kept in one process so that a module's PostgreSQL cluster
+# or browser starts once (--dist loadfile); the Prefect server starts once a process (tests/conftest.py prefect_api).
+# Every server a test starts takes a free port and its own folder, so the two never share one (issue 19: 14 min on
+# one process on a quiet 2-core machine).
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadfile
 
