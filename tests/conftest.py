@@ -1,5 +1,5 @@
-"""Shared fixtures (settings on a temporary database and data folder, the demo directory, Prefect's test
-harness) and the markers of the tests that start a server.
+"""Shared fixtures (settings on a temporary database and data folder, the demo directory, one Prefect server a test
+process for the flows run in-process) and the markers of the tests that start a server.
 
 A test that uses a fixture of ``SERVER_FIXTURES``, directly or through another fixture, gets that
 fixture's marker; a test that starts a server by other means (a subprocess, a server opened in its
