@@ -276,7 +276,7 @@ def _by_french_words(first: str, second: str, words: FrenchWords, max_edits: int
 def _french_word(x: str, y: str, words: FrenchWords, max_edits: int, starts_sentence: bool) -> str | None:
     """Of two readings of one word, the one the dictionary spells, by :func:`_by_french_words`' conditions."""
     (hx, cx, tx), (hy, cy, ty) = (_EDGE_MARKS.fullmatch(v).groups() for v in (x, y))  # type: ignore[union-attr]
-    if (hx, tx) != (hy, ty) or not cx or not cy or cx == cy or any(c.isdigit() for c in cx + cy):
+    if (hx, tx) != (hy, ty) or not cx or not cy or any(c.isdigit() for c in cx + cy):
         return None
     if not starts_sentence and (cx[0].isupper() or cy[0].isupper()):
         return None
