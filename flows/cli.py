@@ -306,6 +306,7 @@ STAGE_LABELS_FR = {
     "fields": "choix des valeurs et confiances", "constrained": "décodage contraint (écriture à la main)",
     "crops": "vignettes pour le bureau", "waiting_for_realign": "attente du recalage fin",
     "streak_reread": "relecture sans les traînées de photocopieuse",
+    "third_reading": "Tesseract : relecture des zones en désaccord",
 }
 """French names of :class:`pipeline.reading.timing.StageClock` stages, as the per-stage table prints them."""
 

@@ -71,6 +71,7 @@ class Reader(StrEnum):
     DIGIT_MODEL = "digit_model"
     OMR = "omr"
     PPOCR_CONSTRAINED = "ppocr_constrained"  # PP-OCRv6 decoded against the field's allowed values (scan.constrained)
+    TESSERACT_RESCALED = "tesseract_rescaled"  # Tesseract on the zone alone, rescaled (scan.third_reading)
 
 
 class ReaderReading(BaseModel):

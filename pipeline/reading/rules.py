@@ -79,6 +79,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.streaks.streak_unseen_in_zones",
         "une trace de photocopieuse passe sur la zone, mais trop pâle pour compter comme encre : les lecteurs ne "
         "la voient pas."),
+    "third_reading_agrees": FieldRule(
+        Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.third_reading.settle_by_third_reading",
+        "les lecteurs différaient ; Tesseract, relisant la zone seule à une autre échelle, lit ce que lit PP-OCRv6 : "
+        "cette lecture est retenue."),
     "field_syntax_chooses": FieldRule(
         Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
         "les lecteurs ne diffèrent que par la ponctuation, et une seule lecture a la forme du champ : elle est "
@@ -97,8 +101,8 @@ FIELD_RULES: dict[str, FieldRule] = {
         "retenue."),
     "french_words_choose": FieldRule(
         Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
-        "les lecteurs diffèrent sur un ou des mots ; pour chacun, une seule des deux lectures est un mot du "
-        "dictionnaire français : c'est elle qui est retenue."),
+        "les lecteurs diffèrent sur un ou des mots ; pour chacun, une seule des deux lectures s'écrit avec "
+        "l'alphabet français ou est un mot du dictionnaire français : c'est elle qui est retenue."),
     "class_level_chooses": FieldRule(
         Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
         "les lecteurs diffèrent sur le niveau de la classe ; la lecture retenue commence par le niveau coché."),

@@ -577,6 +577,11 @@ class OcrSettings(BaseModel):
     """Text and e-mail crops are resampled to this resolution before OCR. At the scan's own 300 dpi
     the 10-pt values are 21 px tall and ``fra`` drops the ``1`` of ``CM1 B``; at 400 dpi it does not,
     for about 10 % more time (measured on the test renderings, 300 dpi grey and 200 dpi black and white)."""
+    third_reading_dpi: float = 300.0
+    """Resolution a typed zone whose two readers differ is read at by Tesseract a third time, alone on its line
+    (``pipeline.reading.scan.third_reading``): at 300 dpi its reading was PP-OCRv6's 14 times on typed zones of
+    both corpora, right each time; at 500 dpi 8 times, 2 of them wrong (a given name's accent lost by both
+    engines). Measured 2026-12-06, table in the module's docstring."""
     comb_digit_gap_pt: float = 3.0
     """White space between two comb digits laid side by side for tesseract (typed digits of 11 pt stand
     about 3 pt apart in their cells; whole cells between them make tesseract's confidence fall to 0)."""

@@ -11,7 +11,8 @@ sequence of named steps, each in the module of its concern:
 3. combs (``combs``): each cell's digit read by tesseract and the digit model (``digit_model``),
    a cell passing only when both agree;
 4. OMR (``omr``): tick boxes and signatures, read while tesseract works;
-5. text rules (``text_rules``): repairs, caps and the handwriting hold (``hand``);
+5. text rules (``text_rules``): repairs, caps and the handwriting hold (``hand``); a typed zone whose two
+   readers differ and that no witness settles (``choices``) is read a third time (``third_reading``);
 6. foreign ink: a field a stamp or a streak reaches goes to a person.
 
 Speed comes from calling tesseract three times per page (text, e-mails, digits), not once per
@@ -112,6 +113,7 @@ from pipeline.reading.scan.text_rules import (
     words_confidence,
 )
 from pipeline.reading.scan.text_zones import read_text_fields, typed_as_read
+from pipeline.reading.scan.third_reading import settle_by_third_reading, third_readings, wants_third_reading
 from pipeline.reading.scan.zones import COMB_KINDS, with_quality, zone_box
 from pipeline.reading.timing import StageClock
 from pipeline.settings import OcrSettings, OmrSettings, RegistrationSettings
@@ -246,9 +248,9 @@ def read_scan_page(
                                   registration)
         text_job = pool.submit(timed, "tesseract_text", ocr_strip, zones.text_strip, ocr, ocr.language)
         mail_job = pool.submit(timed, "tesseract_mail", ocr_strip, zones.mail_strip, ocr, ocr.email_language)
-        second_job = pool.submit(timed, "second_reader", read_lines,
-                                 [*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)],
-                                 ocr.second_reader_batch, ocr.second_reader_threads)
+        zone_crops = [*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)]
+        second_job = pool.submit(timed, "second_reader", read_lines, zone_crops, ocr.second_reader_batch,
+                                 ocr.second_reader_threads)
         with clock.stage("waiting_for_realign"):
             aligned = realign_job.result()
         with clock.stage("combs"):
@@ -273,6 +275,17 @@ def read_scan_page(
     with clock.stage("fields"):
         fields.update(text_fields_read(text_pairs, second[:len(text_pairs)], hands, fields.get("class_level"), page,
                                        ocr, registration))
+    third = [(f, crop) for (f, _), crop in zip(text_pairs, zone_crops, strict=True)
+             if not f.is_letter_comb and wants_third_reading(fields[f.name], ocr)]
+    if third:
+        with clock.stage("third_reading"):
+            read_again = third_readings([f for f, _ in third], [crop for _, crop in third], ocr)
+            settle_by_third_reading(
+                fields, [f for f, _ in third],
+                [(first_reader_value(f, words)[0], second_reader_value(f, _reading(fields[f.name], Reader.PPOCR)))
+                 for (f, _), words in zip(third, read_again, strict=True)],
+                first_names(ocr.first_names_file), page, ocr, registration)
+    with clock.stage("fields"):
         fields.update(comb_fields_read(combs, comb_words, second_combs, hands, aligned, ocr, registration))
         letters = [f for f, _ in text_pairs if f.is_letter_comb]
         inked = {f.name: inked_cells(ink.writing, f, page.px_per_pt, ocr) for f in letters}
@@ -562,23 +575,13 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
                                   score=round(words_confidence(read), 4) if read else None),
                     ReaderReading(reader=Reader.PPOCR, value=clean_text_value(f.kind, line.text),
                                   score=round(line.score, 4) if line.text else None))
-        rules: list[str] = []
-        words = drop_speck_words(read) if f.kind is FieldKind.TEXT else read
-        if len(words) != len(read):
-            rules.append("drop_speck_words")
-        value = repair_reading(f.name, text_value(f.kind, words))
-        if value != text_value(f.kind, words):
-            rules.append("repair_reading")
+        value, words, rules = first_reader_value(f, read)
         confidence = words_confidence(words) if value else ocr.unread_confidence
         if value and f.name in CLASS_LETTER_FIELDS:
             confidence = class_line_confidence(words, class_level, ocr.text_confidence_min)
         if f.kind is FieldKind.EMAIL:
-            fixed = fix_email(value)
-            rules += ["fix_email"] if fixed != value else []
-            value, confidence = fixed, email_confidence(confidence, ocr)
-        second_value = readings[1].value if f.kind is FieldKind.EMAIL else drop_speck_tokens(readings[1].value)
-        second_value = repair_reading(f.name, second_value)
-        second_value = fix_email(second_value) if f.kind is FieldKind.EMAIL else second_value
+            confidence = email_confidence(confidence, ocr)
+        second_value = second_reader_value(f, readings[1].value)
         confidence, verdict = readers_verdict(value, second_value, confidence, ocr)
         rules.append(verdict)
         choice = None if verdict == "readers_agree" else choose_reading(f, value, second_value, class_level, names, ocr)
@@ -610,6 +613,41 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
                                         source=Source.OCR, page=f.page, zone=zone_box(f), doubt=doubt,
                                         readings=readings, rules=tuple(rules))
     return fields
+
+
+def first_reader_value(f: Field, read: Sequence[Word]) -> tuple[str | None, list[Word], list[str]]:
+    """Tesseract's reading of a text or e-mail zone after the field's repairs: specks dropped from text
+    (``drop_speck_words``), the field's own repairs (``repair_reading``) and an e-mail's (``fix_email``).
+
+    Returns:
+        The value (``None`` when nothing was read), the words it was made from, and the names of the repairs that
+        changed it.
+    """
+    rules: list[str] = []
+    words = drop_speck_words(read) if f.kind is FieldKind.TEXT else list(read)
+    if len(words) != len(read):
+        rules.append("drop_speck_words")
+    value = repair_reading(f.name, text_value(f.kind, words))
+    if value != text_value(f.kind, words):
+        rules.append("repair_reading")
+    if f.kind is FieldKind.EMAIL:
+        fixed = fix_email(value)
+        rules += ["fix_email"] if fixed != value else []
+        value = fixed
+    return value, words, rules
+
+
+def second_reader_value(f: Field, value: str | None) -> str | None:
+    """PP-OCRv6's reading of a text or e-mail zone (after :func:`clean_text_value`) with the repairs its first
+    reader's gets (:func:`first_reader_value`): specks dropped from text, the field's repairs, an e-mail's."""
+    second = value if f.kind is FieldKind.EMAIL else drop_speck_tokens(value)
+    second = repair_reading(f.name, second)
+    return fix_email(second) if f.kind is FieldKind.EMAIL else second
+
+
+def _reading(field: ExtractedField, reader: Reader) -> str | None:
+    """What ``reader`` read in ``field``'s zone (``None``: it read nothing or did not read it)."""
+    return next((r.value for r in field.readings if r.reader is reader), None)
 
 
 def readers_verdict(first: str | None, second: str | None, confidence: float, ocr: OcrSettings

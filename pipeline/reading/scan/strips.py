@@ -215,7 +215,7 @@ def warm_up(ocr: OcrSettings) -> None:
 
 
 def ocr_strip(strip: Strip, ocr: OcrSettings, language: str,
-              variables: Mapping[str, str] = {}) -> list[Word]:  # noqa: B006
+              variables: Mapping[str, str] = {}, psm: int | None = None) -> list[Word]:  # noqa: B006
     """Recognise a strip with tesseract, in this process.
 
     Args:
@@ -223,6 +223,7 @@ def ocr_strip(strip: Strip, ocr: OcrSettings, language: str,
         ocr: Page segmentation mode (``psm``) and time limit (``timeout_s``).
         language: Tesseract language(s), e.g. ``"fra"``.
         variables: Tesseract parameters for this strip (e.g. :data:`DIGITS_VARIABLES`' whitelist).
+        psm: Page segmentation mode instead of ``ocr.psm`` (7: the strip is one line).
 
     Returns:
         Non-empty words with confidence 0-1 and position.
@@ -237,7 +238,7 @@ def ocr_strip(strip: Strip, ocr: OcrSettings, language: str,
     height, width = image.shape
     level = tesserocr.RIL.WORD
     words: list[Word] = []
-    with ENGINES.borrow(language, ocr.psm, variables) as engine:
+    with ENGINES.borrow(language, ocr.psm if psm is None else psm, variables) as engine:
         engine.SetImageBytes(image.tobytes(), width, height, 1, width)
         if not engine.Recognize(timeout=int(ocr.timeout_s * 1000)):
             raise OcrError(f"tesseract failed or ran over {ocr.timeout_s:.0f} s on a strip of {len(strip.slots)} "
