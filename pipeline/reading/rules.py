@@ -79,6 +79,18 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.streaks.streak_unseen_in_zones",
         "une trace de photocopieuse passe sur la zone, mais trop pâle pour compter comme encre : les lecteurs ne "
         "la voient pas."),
+    "tick_box_unsure": FieldRule(
+        Effect.HOLD, ("choice", "flag"), "pipeline.reading.scan.omr.read_ticks",
+        "une case n'est ni franchement vide ni franchement cochée (remplissage ou noirceur entre les deux seuils) : "
+        "regarder les cases sur l'image."),
+    "tick_page_unsure": FieldRule(
+        Effect.HOLD, ("choice", "flag"), "pipeline.reading.scan.omr.read_ticks",
+        "sur cette page (photo, fax), même une case vide paraît encrée jusqu'en son milieu : aucune case n'y est "
+        "lue avec certitude, regarder les cases sur l'image."),
+    "tick_rule_broken": FieldRule(
+        Effect.HOLD, ("choice", "flag"), "pipeline.reading.scan.omr.read_ticks",
+        "les cases lues cochées ne respectent pas la règle du champ (une seule case, ou au moins une) : regarder "
+        "les cases sur l'image."),
     "third_reading_agrees": FieldRule(
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.third_reading.settle_by_third_reading",
         "les lecteurs différaient ; Tesseract, relisant la zone seule à une autre échelle, lit ce que lit PP-OCRv6 : "

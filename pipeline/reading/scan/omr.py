@@ -256,9 +256,10 @@ def read_ticks(
     Returns:
         The field with value ``list[str]`` of ticked options in form order (``bool`` for a
         flag), per-box states and fill ratios. Cancelled and unsure boxes are not in the value.
-        Confidence is ``omr.unsure_confidence`` when a box is unsure, ``omr.rule_violation_confidence``
-        when the group's ``ChoiceRule`` is broken, else grows with the distance to the band edges
-        (``omr.box_edge_confidence`` on an edge).
+        Confidence is ``omr.unsure_confidence`` when a box is unsure (rule ``tick_box_unsure``) or the page's
+        every box is (``tick_page_unsure``), ``omr.rule_violation_confidence`` when the group's ``ChoiceRule`` is
+        broken (``tick_rule_broken``), else grows with the distance to the band edges (``omr.box_edge_confidence``
+        on an edge); the rules that held it are in ``rules``, for staff.
     """
     interiors = {b.option: inside_frame(crop_rect(mask, b.rect.inset(omr.inset_pt), px_per_pt), frame_px)
                  for b in field.boxes}
@@ -270,14 +271,21 @@ def read_ticks(
     ticked = [b.option for b in field.boxes if states[b.option] is TickState.TICKED]
     confidence = omr.box_edge_confidence + omr.box_margin_weight * min(
         box_margin(fills[opt], omr, dark[opt], cores[opt]) for opt in fills)
-    if any(s is TickState.UNSURE for s in states.values()) or blank_unsure:
+    rules: list[str] = []
+    if any(s is TickState.UNSURE for s in states.values()):
         confidence = min(confidence, omr.unsure_confidence)
+        rules.append("tick_box_unsure")
+    if blank_unsure:
+        confidence = min(confidence, omr.unsure_confidence)
+        rules.append("tick_page_unsure")
     if not _rule_ok(field.rule, len(ticked)) and (field.required or ticked):
         confidence = min(confidence, omr.rule_violation_confidence)
+        rules.append("tick_rule_broken")
     value: RawValue = bool(ticked) if field.kind is FieldKind.FLAG else ticked
     return ExtractedField(
         name=field.name, value=value, confidence=with_quality(confidence, quality, registration), source=Source.OMR,
         page=field.page, zone=zone_box(field), ticks=states, fill_ratios={k: round(v, 4) for k, v in fills.items()},
+        rules=tuple(rules),
     )
 
 

@@ -156,3 +156,26 @@ def test_the_centre_is_the_margin_where_it_decides() -> None:
     assert box_margin(0.30, OMR, core=0.05) == pytest.approx(0.25)  # a tick barely crossing the centre
     assert box_margin(0.30, OMR, core=0.5) == box_margin(0.30, OMR)  # a clear tick: its fill bands bound it
     assert box_margin(0.01, OMR, core=0.5) == box_margin(0.01, OMR)  # under empty_max the centre plays no part
+
+
+def test_a_held_tick_field_records_why_for_staff() -> None:
+    # Issue 16: staff read « lecture incertaine (33 %) » on tick fields, which recorded no rule.
+    from pipeline.form.definition import form_v1
+    from pipeline.reading.rules import FIELD_RULES, cause_fr
+    from pipeline.reading.scan.omr import read_ticks
+
+    field = form_v1().field("class_level")
+    clear, s = _page_with_boxes(frame_px=2, ticked="CM1")
+    read = read_ticks(field, clear, s, OMR, 1.0, frame_px=3)
+    assert (read.value, read.rules) == (["CM1"], ())  # read clearly: nothing held it
+    unsure = read_ticks(field, clear, s, OMR, 1.0)  # the widget borders read as the print copies: unsure boxes
+    assert unsure.rules[0] == "tick_box_unsure" and unsure.confidence <= OMR.unsure_confidence
+    deep, s = _page_with_boxes(frame_px=7, ticked="CE2")
+    page = read_ticks(field, deep, s, OMR, 1.0, frame_px=5, blank_unsure=True)
+    assert "tick_page_unsure" in page.rules and cause_fr(page.rules) == FIELD_RULES[page.rules[-1]].fr
+    two, s = _page_with_boxes(frame_px=0, ticked="CM1")
+    other, _ = _page_with_boxes(frame_px=0, ticked="CE2")
+    both = read_ticks(field, two | other, s, OMR, 1.0)
+    assert (both.value, both.rules) == (["CE2", "CM1"], ("tick_rule_broken",))
+    assert both.confidence <= OMR.rule_violation_confidence
+    assert "une seule case" in cause_fr(both.rules)  # type: ignore[operator]
