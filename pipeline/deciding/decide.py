@@ -99,14 +99,21 @@ DOUBT_REASONS_FR: dict[Doubt, str] = {
 """What staff are told to look for, per cause of doubt (see :class:`schemas.extraction.Doubt`)."""
 
 
+VALIDATOR_TELLS = frozenset({"tick_rule_broken"})
+"""Reader holds whose reason the validator gives more precisely (``plusieurs cases cochées alors qu'une seule est
+permise``, ``champ obligatoire non rempli``): a field held by one of them alone is listed once, by the validator."""
+
+
 def confidence_reasons(form: ExtractedForm, threshold: float) -> list[Reason]:
     """Fields read with a confidence under ``threshold`` (0-1), as review reasons saying why in French: the
     field's cause of doubt, else its last cap or hold (:func:`pipeline.reading.rules.cause_fr`), else its
-    confidence. Each field is named by its full French name (:func:`label_fr`): the printed labels repeat
-    (« Prénom », « Courriel », « Téléphone portable » are the pupil's, a guardian's or the referrer's)."""
+    confidence; a field whose last hold the validator tells (:data:`VALIDATOR_TELLS`) is left to it. Each field
+    is named by its full French name (:func:`label_fr`): the printed labels repeat (« Prénom », « Courriel »,
+    « Téléphone portable » are the pupil's, a guardian's or the referrer's)."""
     reasons = []
     for name, f in form.fields.items():
-        if f.source is not Source.NONE and f.confidence < threshold:
+        if f.source is not Source.NONE and f.confidence < threshold and (
+                f.doubt is not None or cause_rule(f.rules) not in VALIDATOR_TELLS):
             label = label_fr(name)
             why = DOUBT_REASONS_FR.get(f.doubt) if f.doubt else None
             why = why or cause_fr(f.rules) or f"lecture incertaine ({f.confidence:.0%}), à vérifier."

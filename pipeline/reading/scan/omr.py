@@ -271,16 +271,16 @@ def read_ticks(
     ticked = [b.option for b in field.boxes if states[b.option] is TickState.TICKED]
     confidence = omr.box_edge_confidence + omr.box_margin_weight * min(
         box_margin(fills[opt], omr, dark[opt], cores[opt]) for opt in fills)
-    rules: list[str] = []
+    rules: list[str] = []  # the reading's own doubt last: it is what the desk shows (rules.cause_rule)
+    if not _rule_ok(field.rule, len(ticked)) and (field.required or ticked):
+        confidence = min(confidence, omr.rule_violation_confidence)
+        rules.append("tick_rule_broken")
     if any(s is TickState.UNSURE for s in states.values()):
         confidence = min(confidence, omr.unsure_confidence)
         rules.append("tick_box_unsure")
     if blank_unsure:
         confidence = min(confidence, omr.unsure_confidence)
         rules.append("tick_page_unsure")
-    if not _rule_ok(field.rule, len(ticked)) and (field.required or ticked):
-        confidence = min(confidence, omr.rule_violation_confidence)
-        rules.append("tick_rule_broken")
     value: RawValue = bool(ticked) if field.kind is FieldKind.FLAG else ticked
     return ExtractedField(
         name=field.name, value=value, confidence=with_quality(confidence, quality, registration), source=Source.OMR,

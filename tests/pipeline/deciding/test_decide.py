@@ -65,3 +65,22 @@ def test_a_held_value_the_validator_finds_wrong_for_another_cause_keeps_both_rea
     codes = sorted(r.code for r in decision.reasons if r.field == "pupil_birth_date")
     assert "low_confidence" in codes
     assert len(codes) == 2, codes
+
+
+def test_two_ticked_levels_are_told_once_by_the_validator_and_a_tick_boxs_doubt_by_the_reader(
+        tmp_path: Path, settings: Settings, directory: Directory) -> None:
+    # A phone photo of the devset: two levels read ticked on a page whose every box looked inked. The desk said
+    # « plusieurs cases cochées » twice, the reader's and the validator's way.
+    broken = _pages_read_as(tmp_path, settings, directory, "class_level", ["CM1", "CM2"],  # type: ignore[arg-type]
+                            ("tick_rule_broken",))
+    reasons = [r for r in decide_form(broken, settings, directory, {}, lambda _k, _y: None).reasons
+               if r.field == "class_level"]
+    assert [r.code for r in reasons] == ["too_many_choices"]
+    assert "plusieurs cases cochées" in reasons[0].message_fr
+
+    unsure = _pages_read_as(tmp_path, settings, directory, "class_level", ["CM1", "CM2"],  # type: ignore[arg-type]
+                            ("tick_rule_broken", "tick_page_unsure"))
+    reasons = [r for r in decide_form(unsure, settings, directory, {}, lambda _k, _y: None).reasons
+               if r.field == "class_level"]
+    assert sorted(r.code for r in reasons) == ["low_confidence", "too_many_choices"]
+    assert any("même une case vide paraît encrée" in r.message_fr for r in reasons)
