@@ -138,6 +138,10 @@ class ExtractedField(BaseModel):
     rules: tuple[str, ...] = ()
     model_digits: str | None = None
 
+    def read_by(self, reader: Reader) -> str | None:
+        """What ``reader`` read in the field's zone (``None``: it read nothing, or did not read this zone)."""
+        return next((r.value for r in self.readings if r.reader is reader), None)
+
 
 class ExtractedForm(BaseModel):
     """A whole form as extracted from one document.

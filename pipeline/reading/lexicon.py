@@ -73,12 +73,12 @@ class Lexicon:
         folded = _folded_entries(self)
         for word in (w for w in _WORD_SPLIT.split(value.strip()) if w):
             as_written = word.capitalize() if word.isupper() else word
-            if as_written not in self.words and folded.get(_fold(as_written), as_written) != as_written:
+            if as_written not in self.words and folded.get(without_accents(as_written), as_written) != as_written:
                 return True
         return False
 
 
-def _fold(word: str) -> str:
+def without_accents(word: str) -> str:
     """``word`` without its accents (``Anaïs`` → ``Anais``; Unicode canonical decomposition, marks dropped)."""
     return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
 
@@ -86,7 +86,7 @@ def _fold(word: str) -> str:
 @cache
 def _folded_entries(lexicon: Lexicon) -> dict[str, str]:
     """Each entry without its accents → an entry that has some (built once per lexicon)."""
-    return {_fold(w): w for w in lexicon.words if _fold(w) != w}
+    return {without_accents(w): w for w in lexicon.words if without_accents(w) != w}
 
 
 def read_tagged_entries(text: str, tag: str) -> frozenset[str]:

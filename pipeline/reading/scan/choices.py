@@ -41,7 +41,6 @@ handwritten zone whatever its witnesses (``pipeline.reading.scan.page.text_field
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -52,8 +51,9 @@ from pipeline.deciding.fields import PERSON_NAME_FIELDS, PERSON_NAME_RE
 from pipeline.form.definition import CLASS_LEVELS, Field, FieldKind
 from pipeline.reading.field_lexicons import is_language_list
 from pipeline.reading.french_words import FrenchWords, french_words
-from pipeline.reading.lexicon import Lexicon
-from pipeline.reading.scan.text_rules import CLASS_LETTER_FIELDS, NOISE_CHARACTERS, caps_that_bite
+from pipeline.reading.lexicon import Lexicon, without_accents
+from pipeline.reading.rules import FIELD_RULES
+from pipeline.reading.scan.text_rules import CLASS_LETTER_FIELDS, FRENCH_LETTERS, NOISE_CHARACTERS, caps_that_bite
 from pipeline.settings import OcrSettings
 from schemas.extraction import ExtractedField, normalise_text
 
@@ -70,9 +70,10 @@ WORDS_FIELDS = ("observations", "criteria_other_text", "pupil_address", "school_
 """Fields written mostly in common French words (sentences, a street's kind, a school's kind, a referrer's role),
 which the French dictionary chooses between readings of (:func:`pipeline.reading.french_words.french_words`)."""
 
-CHOOSING_RULES = frozenset({"readers_agree_edges", "class_level_chooses", "first_name_lexicon", "language_lexicon",
-                            "email_domain_lexicon", "french_words_choose", "field_syntax_chooses"})
-"""The rule names of :func:`choose_reading`'s witnesses: a field holding one was chosen between its readers."""
+CHOOSING_RULES = frozenset(name for name, rule in FIELD_RULES.items()
+                           if rule.where == "pipeline.reading.scan.choices.choose_reading")
+"""The rule names of :func:`choose_reading`'s witnesses, from the rule table: a field holding one was chosen between
+its readers."""
 
 _SENTENCE_END = (".", "!", "?")
 """Marks after which a word begins a sentence, and may take a capital without being a proper name."""
@@ -263,8 +264,9 @@ def _by_french_words(first: str, second: str, words: FrenchWords, max_edits: int
     ``l.óvy`` is left to a person), and exactly one of the two must be spelled by the dictionary.
 
     Before the dictionary, and for proper names too: two readings of a word that differ only by a diacritic, of
-    which exactly one has a letter outside French's alphabet (:data:`FRENCH_LETTERS`), are decided for the other
-    (``Henrì`` / ``Henri``, ``chemín`` / ``chemin``). PP-OCRv6's alphabet holds the accents of other languages and
+    which exactly one has a letter outside French's alphabet
+    (:data:`~pipeline.reading.scan.text_rules.FRENCH_LETTERS`), are decided for the other (``Henrì`` / ``Henri``,
+    ``chemín`` / ``chemin``). PP-OCRv6's alphabet holds the accents of other languages and
     gives them for a speck over a letter. Measured 2026-12-06 on every reading of both corpora (devset; the
     project's seeds 31 and 2026): 14 readings held such a letter (``ó``, ``í``, ``ì``, ``ș``, ``á``, ``ñ``, ``ę``,
     ``ą``, ``ı``), every one wrong, and no true value has one. It applies only to :data:`WORDS_FIELDS`: a person's
@@ -293,7 +295,8 @@ def _french_word(x: str, y: str, words: FrenchWords, max_edits: int, starts_sent
     (hx, cx, tx), (hy, cy, ty) = (_EDGE_MARKS.fullmatch(v).groups() for v in (x, y))  # type: ignore[union-attr]
     if (hx, tx) != (hy, ty) or not cx or not cy or any(c.isdigit() for c in cx + cy):
         return None
-    if _base_letters(cx) == _base_letters(cy) and (french := _one_of(x, y, _in_french_alphabet)) is not None:
+    if without_accents(cx.lower()) == without_accents(cy.lower()) and (
+            french := _one_of(x, y, _in_french_alphabet)) is not None:
         return french
     if not starts_sentence and (cx[0].isupper() or cy[0].isupper()):
         return None
@@ -303,18 +306,9 @@ def _french_word(x: str, y: str, words: FrenchWords, max_edits: int, starts_sent
     return (x if spelled_x else y) if spelled_x != spelled_y else None
 
 
-FRENCH_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüÿœæ")
-"""The letters of French, accented ones included, in lower case."""
-
-
 def _in_french_alphabet(word: str) -> bool:
     """Whether every letter of ``word`` is one of :data:`FRENCH_LETTERS` (in any case)."""
     return all(c in FRENCH_LETTERS for c in word.lower() if c.isalpha())
-
-
-def _base_letters(word: str) -> str:
-    """``word`` in lower case without its diacritics (``Henrì`` → ``henri``, ``vouș`` → ``vous``)."""
-    return "".join(c for c in unicodedata.normalize("NFKD", word.lower()) if not unicodedata.combining(c))
 
 
 def _by_mail_domain(first: str, second: str) -> str | None:

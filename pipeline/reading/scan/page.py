@@ -282,7 +282,7 @@ def read_scan_page(
             read_again = third_readings([f for f, _ in third], [crop for _, crop in third], ocr)
             settle_by_third_reading(
                 fields, [f for f, _ in third],
-                [(first_reader_value(f, words)[0], second_reader_value(f, _reading(fields[f.name], Reader.PPOCR)))
+                [(first_reader_value(f, words)[0], second_reader_value(f, fields[f.name].read_by(Reader.PPOCR)))
                  for (f, _), words in zip(third, read_again, strict=True)],
                 first_names(ocr.first_names_file), page, ocr, registration)
     with clock.stage("fields"):
@@ -643,11 +643,6 @@ def second_reader_value(f: Field, value: str | None) -> str | None:
     second = value if f.kind is FieldKind.EMAIL else drop_speck_tokens(value)
     second = repair_reading(f.name, second)
     return fix_email(second) if f.kind is FieldKind.EMAIL else second
-
-
-def _reading(field: ExtractedField, reader: Reader) -> str | None:
-    """What ``reader`` read in ``field``'s zone (``None``: it read nothing or did not read it)."""
-    return next((r.value for r in field.readings if r.reader is reader), None)
 
 
 def readers_verdict(first: str | None, second: str | None, confidence: float, ocr: OcrSettings

@@ -190,7 +190,10 @@ SENTENCE_FIELDS = ("observations", "criteria_other_text")
 """Fields written in sentences (free text)."""
 
 
-LOWER_AFTER_STOP_RE = re.compile(r"(?<!\betc)(?<!\bcf)(?<!\bex)[.!?]\s+[a-zàâäçéèêëîïôöùûüÿœæ]")
+FRENCH_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüÿœæ")
+"""The letters of French, accented ones included, in lower case."""
+
+LOWER_AFTER_STOP_RE = re.compile(r"(?<!\betc)(?<!\bcf)(?<!\bex)[.!?]\s+[" + "".join(sorted(FRENCH_LETTERS)) + "]")
 
 
 """A sentence's end (``.``, ``!``, ``?``) followed by a word in lower case, but after the abbreviations ``etc.``,

@@ -64,7 +64,7 @@ def wants_third_reading(field: ExtractedField, ocr: OcrSettings) -> bool:
     """Whether ``field``, as the two readers left it, is a typed zone they read differently that no witness chose
     for, with a reading from PP-OCRv6 to be confirmed (see the module's docstring)."""
     rules = set(field.rules)
-    second = next((r.value for r in field.readings if r.reader is Reader.PPOCR), None)
+    second = field.read_by(Reader.PPOCR)
     return ("readers_differ" in rules and "handwriting_hold" not in rules and not rules & CHOOSING_RULES
             and field.doubt is None and bool(second) and field.confidence < ocr.text_confidence_min)
 
