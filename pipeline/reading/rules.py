@@ -222,6 +222,11 @@ FIELD_RULES: dict[str, FieldRule] = {
     "name_conflict": FieldRule(
         Effect.HOLD, ("person names", "email"), "pipeline.deciding.crosscheck.doubt_name_near_misses",
         "un autre champ écrit ce nom un peu autrement."),
+    "email_spells_surname": FieldRule(
+        Effect.EVIDENCE, ("surnames",), "pipeline.deciding.crosscheck.vouch_surname_by_email",
+        "écrit à la main ; les deux lecteurs lisent ce nom pareil, et l'adresse e-mail d'un responsable, écrite en "
+        "minuscules, contient les mêmes lettres : il est retenu (les accents, qu'une adresse n'a pas, restent à "
+        "vérifier s'il en manque)."),
     "vouch_school": FieldRule(
         Effect.EVIDENCE, ("school_name",), "pipeline.deciding.crosscheck.vouch_school",
         "l'école a été reconnue dans l'annuaire et son nom officiel remplace la lecture."),

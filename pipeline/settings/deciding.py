@@ -5,7 +5,7 @@ A section of :class:`pipeline.settings.Settings` (``CLAS_STRUCTURE__*``).
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class StructureSettings(BaseModel):
@@ -51,6 +51,14 @@ class StructureSettings(BaseModel):
     both readers agreed on in another surname field of the form (``crosscheck.choose_surname_by_family``). As
     ``OcrSettings.readers_chosen_confidence``: above the review threshold, under two readers' agreement. Measured
     at 815c8ce: typed 3/3 right on the devset; handwritten 12/14 on both corpora (held by the handwriting hold)."""
+    surname_email_confidence: float = 0.80
+    """Confidence (0-1) of a handwritten surname both readers agree on that a family e-mail's reading spells
+    (``crosscheck.vouch_surname_by_email``): above the review threshold, at ``surname_chosen_confidence``'s level,
+    since two zones of different glyphs read alike, each by two readers. Measured with the rule (its docstring)."""
+    surname_email_letters_min: int = Field(default=4, ge=1)
+    """Fewest letters (folded: no accent, space or hyphen) a surname must have for an e-mail address holding them
+    to witness it: a short name (``Roy``, ``Ba``) is met by chance inside unrelated addresses (``troyes``,
+    ``barbara``). Not measured: the shortest handwritten surname both corpora vouch for has five (``PETIT``)."""
     vouched_confidence: float = 0.9
     """Confidence (0-1) given to a vouched value, never above its witnesses'. Not measured: set by hand in
     db4d160."""

@@ -157,6 +157,66 @@ def test_a_foreign_ink_hold_stays_unless_an_untouched_sure_repeat_reads_the_same
     assert "repeat_clears_foreign_ink" not in kept.rules
 
 
+def _email_read(name: str, *readings: tuple[Reader, str]) -> ExtractedField:
+    """A handwritten e-mail zone held for its hand, with what each reader read."""
+    return ExtractedField(name=name, value=readings[0][1], confidence=0.3, source=Source.OCR, page=2,
+                          doubt=Doubt.HANDWRITTEN_FORM, rules=("readers_differ", "handwriting_hold"),
+                          readings=tuple(ReaderReading(reader=r, value=v) for r, v in readings),
+                          zone=ZoneBox(x0=0, top=0, x1=10, bottom=10))
+
+
+def _hand_surname(name: str, value: str, rules: tuple[str, ...] = ("readers_agree", "handwriting_hold"),
+                  doubt: Doubt = Doubt.HANDWRITTEN_FORM) -> ExtractedField:
+    return _name_read(name, value, 0.34, doubt, rules)
+
+
+def test_a_handwritten_surname_a_family_email_spells_is_no_longer_held() -> None:
+    # The devset's shape (phone photo, Comic Neue hand): MUNOZ in capitals on both pages, the guardian's address in
+    # lower case read right by PP-OCRv6 and with doubled letters by Tesseract.
+    form = _names_form(_hand_surname("pupil_surname", "MUNOZ"), _hand_surname("p2_pupil_surname", "MUNOZ"),
+                       _hand_surname("guardian1_surname", "DE OLIVEIRA"),
+                       _email_read("guardian1_email", (Reader.TESSERACT, "iines.mmunnoz@laposte.net"),
+                                   (Reader.PPOCR, "ines.munoz@laposte.net")),
+                       _email_read("guardian2_email", (Reader.PPOCR, "agnesde-oliveira@yahoo.fr")))
+    checked = cross_check(form, THRESHOLD)
+    for name in ("pupil_surname", "p2_pupil_surname", "guardian1_surname"):
+        lifted = checked.fields[name]
+        assert lifted.confidence == StructureSettings().surname_email_confidence and lifted.doubt is None
+        assert lifted.rules[-1] == "email_spells_surname"
+    assert checked.fields["guardian1_email"].confidence == 0.3  # the address itself is not vouched for in return
+    assert [r.field for r in confidence_reasons(checked, THRESHOLD)] == ["guardian1_email", "guardian2_email"]
+
+
+def test_a_held_address_takes_the_spelling_its_owners_names_spell_and_says_so() -> None:
+    email = _email_read("guardian1_email", (Reader.TESSERACT, "iines.mmunnoz@laposte.net"),
+                        (Reader.PPOCR, "ines.munoz@laposte.net"))
+    form = _names_form(_name_read("guardian1_surname", "MUNOZ", 0.9), _name_read("guardian1_first_name", "Inès", 0.88),
+                       email)
+    spelled = cross_check(form, THRESHOLD).fields["guardian1_email"]
+    assert spelled.value == "ines.munoz@laposte.net" and spelled.rules[-1] == "email_owner"
+    assert spelled.confidence == 0.3 and spelled.doubt is Doubt.HANDWRITTEN_FORM  # still for a person: its hand
+
+
+@pytest.mark.parametrize(("surname", "email"), [
+    # The devset's Breip capitals: both readers read DISOUX for DIJOUX; the address's lower-case j reads "dijcx".
+    (_hand_surname("pupil_surname", "DISOUX"), (Reader.PPOCR, "malihieu.dijcxsteholmail.fr")),
+    (_hand_surname("pupil_surname", "BECHER", ("readers_differ", "handwriting_hold")),
+     (Reader.PPOCR, "philippinebecher@sfr.fr")),
+    (_hand_surname("pupil_surname", "GUILLOU", doubt=Doubt.LOW_RESOLUTION), (Reader.PPOCR, "cecile.guillou@free.fr")),
+    (_hand_surname("pupil_surname", "GUILLOU", doubt=Doubt.FOREIGN_INK), (Reader.PPOCR, "cecile.guillou@free.fr")),
+    (_hand_surname("pupil_surname", "ROY"), (Reader.PPOCR, "paul.troyes@free.fr")),
+    (_hand_surname("pupil_surname", "MARTIN"), (Reader.PPOCR_CONSTRAINED, "lea.martin@free.fr")),
+    (_hand_surname("pupil_surname", "MARTIN"), (Reader.PPOCR, "lea@martin-immobilier.fr")),
+], ids=["misread in capitals, not in the address", "its readers differ", "fax resolution", "foreign ink",
+        "too short", "an address built from the names", "only in the domain"])
+def test_a_handwritten_surname_stays_held_unless_an_address_read_freely_spells_it(
+        surname: ExtractedField, email: tuple[Reader, str]) -> None:
+    checked = cross_check(_names_form(surname, _email_read("guardian1_email", email)), THRESHOLD)
+    kept = checked.fields[surname.name]
+    assert kept.confidence == surname.confidence and kept.doubt is surname.doubt
+    assert "email_spells_surname" not in kept.rules
+
+
 # --- The form's structure (issue 3): the directory, the ticked level, the towns lexicon ------------------
 
 

@@ -23,6 +23,7 @@ from pipeline.reading.scan.constrained import (
     decode_digits,
     decode_zone,
     has_dotted_twin,
+    local_as_read,
     page_context,
     page_names,
 )
@@ -211,6 +212,27 @@ def test_a_guardians_address_is_read_against_the_names_the_page_reads() -> None:
     for written in ("odette.lemoine@orange.fr", "odette.lemaire@monfai.fr"):
         reading = _decode("guardian1_email", written, context)
         assert reading.value != written and not reading.accepted, written
+
+
+def test_an_address_listed_from_a_misread_name_is_not_forced_onto_the_ink_that_says_otherwise() -> None:
+    # The project's scan_handwritten (seed 31, form 2): JULIEN read SULIEN on the page, the address written right.
+    context = Context(None, (), OcrSettings(), date(2026, 12, 5),
+                      {"guardian1_first_name": ("Lucie",), "guardian1_surname": ("SULIEN",)})
+    reading = _decode("guardian1_email", "lucie.julien@gmail.com", context)
+    assert reading.unconstrained.startswith("lucie.julien")  # the ink's own letters
+    assert reading.value == "lucie.sulien@gmail.com" and not reading.accepted and not reading.eligible
+
+
+@pytest.mark.parametrize(("value", "reading", "same"), [
+    ("marthe.roussel@outlook.fr", "martheroussel@outlook.fr.", True),
+    ("g.fernandes@free.fr", "g.fernandes@freefr", True),
+    ("jean-luc.lefevre@free.fr", "jeanluc.lefèvre@fre.fr", True),
+    ("lucie.sulien@gmail.com", "lucie.julien@grail.com", False),
+    ("roland.fouquet@orange.fr", "rdand.fauquet@orange.fr", False),
+    ("a.roux@free.fr", "a.roux2@free.fr", False),
+])
+def test_an_addresss_local_part_as_read_is_its_letters_and_digits(value: str, reading: str, same: bool) -> None:
+    assert local_as_read(value, reading) is same
 
 
 def test_an_address_one_full_stop_from_another_has_a_dotted_twin() -> None:
