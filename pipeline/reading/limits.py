@@ -18,6 +18,8 @@ one thread and each worker starts its own OpenCV pool (``pipeline.reading.opencv
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 import resource
@@ -111,17 +113,20 @@ class _Worker:
         conn: The parent's end of the duplex pipe.
         process: The worker process.
         memory_bytes: Its address-space limit (``RLIMIT_AS``), 0 for none.
+        release: Whether it hands its free heap back to the system after each document (:func:`_serve`).
         documents: Documents it has been given.
         idle_since: ``time.monotonic()`` when it last finished a document.
     """
 
-    def __init__(self, ctx: multiprocessing.context.ForkServerContext, memory_bytes: int) -> None:
+    def __init__(self, ctx: multiprocessing.context.ForkServerContext, memory_bytes: int,
+                 release: bool = True) -> None:
         """Fork the worker from the forkserver (see :func:`_serve`)."""
         self.conn, child = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=_serve, args=(child, memory_bytes), daemon=True)
+        self.process = ctx.Process(target=_serve, args=(child, memory_bytes, release), daemon=True)
         self.process.start()
         child.close()
         self.memory_bytes = memory_bytes
+        self.release = release
         self.documents = 0
         self.idle_since = time.monotonic()
 
@@ -136,20 +141,44 @@ class _Worker:
             self.process.join()
 
 
-def _serve(conn: multiprocessing.connection.Connection, memory_bytes: int) -> None:
+def release_free_memory() -> bool:
+    """Hand the heap's free memory back to the system (glibc's ``malloc_trim(0)``); ``False`` where the C library
+    has no such call (not glibc), which changes nothing but the memory a worker keeps.
+
+    A document's arrays (full pages in NumPy and OpenCV, the readers' buffers) are freed when it is read, but glibc
+    keeps the freed blocks mapped for the next allocations, so a kept worker's private memory (USS) stayed high and
+    it was ended by ``LimitSettings.worker_keep_uss_mib`` after one document. See
+    ``LimitSettings.worker_release_memory`` for the figures.
+    """
+    name = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
+def _serve(conn: multiprocessing.connection.Connection, memory_bytes: int, release: bool = True) -> None:
     """Body of a worker: set the memory limit, then for each ``(func, args)`` received send back
-    ``("ok", value)``, ``("error", exc)`` or, out of memory, ``("memory", None)`` and end; ``None`` ends it."""
+    ``("ok", value)``, ``("error", exc)`` or, out of memory, ``("memory", None)`` and end; ``None`` ends it.
+    With ``release``, the heap's free memory goes back to the system after each document, before its answer
+    (:func:`release_free_memory`), so that the parent measures what the worker really keeps."""
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     try:
         while (task := conn.recv()) is not None:
             func, args = task
             try:
-                conn.send(("ok", func(*args)))
+                value = func(*args)
+                if release:
+                    release_free_memory()
+                conn.send(("ok", value))
             except MemoryError:
                 conn.send(("memory", None))
                 return  # what ran out of memory may have left the process in any state: not reused
             except BaseException as exc:  # noqa: BLE001 - carried back to the parent, which decides
+                if release:
+                    release_free_memory()
                 conn.send(("error", exc))
     except EOFError:
         return  # the parent went
@@ -168,7 +197,7 @@ def _take_worker(limits: LimitSettings) -> _Worker:
     now, stale, found = time.monotonic(), [], None
     with _IDLE_LOCK:
         for worker in list(_IDLE):
-            if worker.memory_bytes != memory_bytes:
+            if worker.memory_bytes != memory_bytes or worker.release != limits.worker_release_memory:
                 continue
             _IDLE.remove(worker)
             if worker.process.is_alive() and now - worker.idle_since <= limits.worker_idle_s:
@@ -177,7 +206,7 @@ def _take_worker(limits: LimitSettings) -> _Worker:
             stale.append(worker)
     for worker in stale:
         worker.stop()
-    return found or _Worker(_context(limits), memory_bytes)
+    return found or _Worker(_context(limits), memory_bytes, limits.worker_release_memory)
 
 
 def stop_idle_workers() -> None:

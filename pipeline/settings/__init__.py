@@ -124,6 +124,17 @@ class LimitSettings(BaseModel):
     documents. With 20 documents a worker and no bound, the 1,000-form default run's peak PSS was 1,030 MiB (the
     document being read 528 MiB) against 926 MiB (454) at 8026320 with a worker per document (issue 19: ≤ 1 GB). At
     160, a worker reads about 10 documents before it ends."""
+    worker_release_memory: bool = True
+    """Whether a reading worker hands its heap's free memory back to the system after each document (glibc's
+    ``malloc_trim``; ``pipeline.reading.limits.release_free_memory``), so that ``worker_keep_uss_mib`` measures what
+    it keeps rather than what glibc keeps for it. Issue 19, measured 2026-12-06 on the 2-core machine, 24 devset files
+    (29 pages) read one after another through the workers: private memory after the first document 185 → 117 MiB,
+    after 24 documents in one worker 516 → 298 MiB; with the defaults (a worker ends above 160 MiB), every devset
+    document had a new worker, and now about three share one: 0.727-0.744 → 0.675-0.692 s a page (three runs each,
+    alternated with the commit before), the same readings (one worker kept for all 24: 0.58 s a page, its memory
+    unbounded). The scale benchmark (``bench --forms 100 --workers 1``, the long-lived Prefect server, alternated):
+    peak PSS of the tree 964 and 1,018 MiB before, 945 and 964 after; flow wall time 112.0 and 118.8 s before, 120.9
+    and 119.0 s after (the project's own forms already stayed under the bound: no change beyond noise)."""
     worker_idle_s: float = 60.0
     """A reading worker idle this long (seconds) is ended rather than given the next document."""
     worker_glibc_tunables: str = "glibc.malloc.hugetlb=1"

@@ -58,7 +58,8 @@ class StructureSettings(BaseModel):
     surname_email_letters_min: int = Field(default=4, ge=1)
     """Fewest letters (folded: no accent, space or hyphen) a surname must have for an e-mail address holding them
     to witness it: a short name (``Roy``, ``Ba``) is met by chance inside unrelated addresses (``troyes``,
-    ``barbara``). Not measured: the shortest handwritten surname both corpora vouch for has five (``PETIT``)."""
+    ``barbara``). Not measured: the shortest handwritten surname it lifted on both corpora has five letters
+    (``MUNOZ``)."""
     vouched_confidence: float = 0.9
     """Confidence (0-1) given to a vouched value, never above its witnesses'. Not measured: set by hand in
     db4d160."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 
+import psutil
 import pytest
 
 from pipeline.reading.limits import (
@@ -124,3 +125,24 @@ def test_a_worker_that_holds_more_private_memory_than_the_bound_ends_after_its_d
     unbounded = LimitSettings(document_timeout_s=60, documents_per_worker=20, worker_keep_uss_mib=0)
     first = run_limited(_hold, (200,), unbounded)
     assert run_limited(_pid, (), unbounded) == first  # 0: no bound
+
+
+_KEPT: list[bytearray] = []
+
+
+def _churn(mib: int) -> int:
+    """Allocate ``mib`` MiB in 64 KiB blocks (under glibc's mmap threshold: from the heap), keep the last one, free
+    the rest (a document's arrays freed, a cache entry kept on top of them), and say which worker."""
+    blocks = [bytearray(64 * 1024) for _ in range(mib * 16)]
+    _KEPT.append(blocks[-1])
+    del blocks
+    return os.getpid()
+
+
+@pytest.mark.parametrize(("release", "most_mib", "least_mib"), [(True, 60, 0), (False, None, 150)])
+def test_a_worker_hands_a_documents_freed_memory_back_before_its_memory_is_measured(
+        release: bool, most_mib: int | None, least_mib: int) -> None:
+    limits = LimitSettings(document_timeout_s=60, worker_keep_uss_mib=0, worker_release_memory=release)
+    pid = run_limited(_churn, (200,), limits)
+    kept_mib = psutil.Process(pid).memory_full_info().uss / (1024 * 1024)
+    assert kept_mib >= least_mib and (most_mib is None or kept_mib <= most_mib), kept_mib
