@@ -10,6 +10,7 @@ shape of the desk's (``pipeline.store.Store.field_verifications``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,20 @@ from pipeline.settings import Settings
 from schemas.extraction import Reader
 
 
-def simulated_verifications(inbox: Path, truth_dir: Path, settings: Settings) -> list[dict[str, Any]]:
+def corpus_files(inbox: Path) -> list[Path]:
+    """The files :func:`simulated_verifications` reads, in the order it reads them."""
+    return sorted(p for p in inbox.iterdir() if p.is_file())
+
+
+def simulated_verifications(inbox: Path, truth_dir: Path, settings: Settings,
+                            progress: Callable[[], None] | None = None) -> list[dict[str, Any]]:
     """Read every file of ``inbox`` and verify its decoded fields from the truth in ``truth_dir``.
 
     Args:
         inbox: Files written by ``samples.generator.write_corpus``.
         truth_dir: Their truth, ``<file name>.json`` with ``values`` (field name → true value).
         settings: Product settings the files are read with.
+        progress: Called after each file read (a progress line on stderr: a corpus takes minutes).
 
     Returns:
         Records ``{"name", "readings", "final_value", "corrected"}`` as the desk keeps them.
@@ -34,7 +42,7 @@ def simulated_verifications(inbox: Path, truth_dir: Path, settings: Settings) ->
         FileNotFoundError: A file has no truth beside it.
     """
     records: list[dict[str, Any]] = []
-    for path in sorted(p for p in inbox.iterdir() if p.is_file()):
+    for path in corpus_files(inbox):
         truth = json.loads((truth_dir / f"{path.name}.json").read_text(encoding="utf-8"))["values"]
         pages = read_document(path, detect_media_type(path.read_bytes()[:64]), settings)
         for page in (p for p in pages if isinstance(p, PageReading)):
@@ -43,4 +51,6 @@ def simulated_verifications(inbox: Path, truth_dir: Path, settings: Settings) ->
                     continue
                 records.append({"name": name, "readings": [r.model_dump(mode="json") for r in field.readings],
                                 "final_value": truth.get(name), "corrected": field.value != truth.get(name)})
+        if progress is not None:
+            progress()
     return records

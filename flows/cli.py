@@ -778,7 +778,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     settings = Settings()
     if args.simulate:
         _require_samples_extra()
-        from bench.verifications import simulated_verifications
+        from bench.verifications import corpus_files, simulated_verifications
+        from flows.progress import progress_line
 
         folder = Path(args.simulate)
         truth = Path(args.truth) if args.truth else folder.parent / f"{folder.name}_truth"
@@ -787,7 +788,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                 print(f"Dossier introuvable : {wanted} (--simulate DOSSIER, vérité dans --truth ou "
                       "<DOSSIER>_truth)", file=sys.stderr)
                 return 2
-        records = simulated_verifications(folder, truth, settings)
+        with progress_line("Lecture du corpus à vérifier", len(corpus_files(folder))) as advance:
+            records = simulated_verifications(folder, truth, settings, progress=advance)
     else:
         if not _sqlite_database_exists(settings, "aucun seuil écrit"):
             return 2

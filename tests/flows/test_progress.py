@@ -44,3 +44,17 @@ def test_samples_reports_its_progress_on_stderr_and_its_result_on_stdout(
     assert "Génération" not in captured.out and captured.out.startswith("4 fichier(s) écrit(s)")
     truth = sorted(p.name for p in (tmp_path / "inbox_truth").iterdir())
     assert len(truth) == 4 and all(json.loads((tmp_path / "inbox_truth" / n).read_text())["values"] for n in truth)
+
+
+def test_calibrate_reports_its_progress_over_a_simulated_corpus_on_stderr(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from flows.cli import main
+
+    assert main(["samples", "--out", str(tmp_path / "corpus"), "--per-kind", "2", "--kinds", "text_pdf",
+                 "--seed", "3"]) == 0
+    capsys.readouterr()
+    code = main(["calibrate", "--simulate", str(tmp_path / "corpus"), "--dry-run"])
+    captured = capsys.readouterr()
+    assert code == 0  # typed PDFs: no constrained reading to verify, the thresholds in force are kept
+    assert "Lecture du corpus à vérifier : 2/2 (100 %)" in captured.err
+    assert "Lecture du corpus" not in captured.out
