@@ -469,6 +469,7 @@ def cmd_mail(args: argparse.Namespace) -> int:
         os.environ["CLAS_MAIL__SOURCE"] = "eml" if args.eml else "maildir"
         os.environ["CLAS_MAIL__PATH"] = args.eml or args.maildir
     from flows.mail_intake import mail_intake
+    from flows.progress import progress_line
     from pipeline.intake.mailbox import MailSourceError
     from pipeline.runs.mail import MailRunSummary
     from pipeline.settings import Settings
@@ -477,8 +478,8 @@ def cmd_mail(args: argparse.Namespace) -> int:
     settings = Settings()
     _start_prefect()
     try:
-        with _without_heartbeats():
-            summary = mail_intake()
+        with _without_heartbeats(), progress_line("Lecture des messages", None) as advance:
+            summary = mail_intake(progress=lambda _label: advance())
     except MailSourceError as exc:
         print(f"Boîte aux lettres inaccessible : {exc}", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""Progress of the long commands (``run``, ``mail``, ``samples``, ``bench``), always on stderr.
+"""Progress of the long commands (``run``, ``mail``, ``samples``, ``bench``, ``calibrate``), always on stderr.
 
 On a terminal, a rich progress bar; otherwise (a log file, a pipe, ``run --json | jq``) a plain French line
 ``Lecture des fiches : 12/40 (30 %, 1 min 05 s)`` at most every :data:`PLAIN_EVERY_S` seconds and at the end.
@@ -28,12 +28,13 @@ def _elapsed_fr(seconds: float) -> str:
 
 
 @contextmanager
-def progress_line(label_fr: str, total: int, stream: TextIO | None = None) -> Iterator[Advance]:
+def progress_line(label_fr: str, total: int | None, stream: TextIO | None = None) -> Iterator[Advance]:
     """Show the progress of ``total`` items on ``stream`` (stderr by default) while the block runs.
 
     Args:
         label_fr: What is being done, in French (``"Lecture des fiches"``).
-        total: Items expected; the line says ``done/total``.
+        total: Items expected; the line says ``done/total``. ``None`` when the count is known only as the items
+            come (a mailbox's messages, listed inside the flow): the line says ``done`` alone.
         stream: Where to write; stderr when ``None``.
 
     Yields:
@@ -54,8 +55,8 @@ def progress_line(label_fr: str, total: int, stream: TextIO | None = None) -> It
 
     def show() -> None:
         share = f" ({state['done'] / total:.0%})".replace("%", " %") if total else ""
-        print(f"{label_fr} : {state['done']}/{total}{share}, {_elapsed_fr(time.monotonic() - start)}",
-              file=out, flush=True)
+        count = f"{state['done']}/{total}" if total is not None else f"{state['done']}"
+        print(f"{label_fr} : {count}{share}, {_elapsed_fr(time.monotonic() - start)}", file=out, flush=True)
         state["shown_at"] = time.monotonic()
 
     def advance() -> None:
@@ -67,5 +68,5 @@ def progress_line(label_fr: str, total: int, stream: TextIO | None = None) -> It
     try:
         yield advance
     finally:
-        if state["done"] != total:  # fewer items than announced (a run stopped early): say where it stopped
+        if state["done"] != total:  # fewer than announced (a run stopped early), or no count: say where it ended
             show()

@@ -117,7 +117,9 @@ def test_the_mail_command_reads_a_maildir(harness: None, tmp_path: Path, setting
     monkeypatch.setenv("CLAS_MAIL__SOURCE", "imap")  # the command's --maildir overrides it (restored afterwards)
     monkeypatch.setenv("CLAS_MAIL__PATH", "")
     code = main(["mail", "--maildir", str(root), "--json"])
-    report = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)  # the progress went to stderr: standard output is pure JSON
+    assert captured.err.splitlines()[-1].startswith("Lecture des messages : 2, ")
     assert report["received"] == 1 and report["mail"]["statuses"] == {"processed": 1, "quarantined": 1}
     assert report["mail"]["all_filed"] is True and code == 0
     assert len(list((root / ".Quarantaine" / "cur").iterdir())) == 1

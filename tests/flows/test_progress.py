@@ -23,6 +23,15 @@ def test_a_plain_stream_gets_french_lines_with_counts_and_the_last_one_always(
                                            "Lecture des fiches : 3/3 (100 %), 0 s"]
 
 
+def test_items_counted_only_as_they_come_are_counted_without_a_total(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = io.StringIO()
+    monkeypatch.setattr(progress_module, "PLAIN_EVERY_S", 3600.0)
+    with progress_line("Lecture des messages", None, out) as advance:
+        for _ in range(4):
+            advance()
+    assert out.getvalue().splitlines() == ["Lecture des messages : 0, 0 s", "Lecture des messages : 4, 0 s"]
+
+
 def test_a_run_stopped_early_says_where_it_stopped() -> None:
     out = io.StringIO()
     with pytest.raises(RuntimeError), progress_line("Lecture des fiches", 5, out) as advance:
