@@ -376,8 +376,8 @@ def vouch_surname_by_email(fields: dict[str, ExtractedField], structure: Structu
     """Lift, in place, the handwriting hold of a surname that a family e-mail address spells, letter for letter.
 
     A handwritten surname is held for a person whatever its readers say: no lexicon lists every family name, and
-    two readers of one hand agree on a wrong reading one time in ten (devset at a164556: 3 of 31 handwritten
-    surnames both readers agreed on were wrong, all ``DISOUX`` for *DIJOUX*, a Breip ``J`` read ``S`` in capitals
+    two readers of one hand agree on a wrong reading one time in ten (devset at a164556: 3 of 34 handwritten
+    held surnames both readers agreed on were wrong, all ``DISOUX`` for *DIJOUX*, a Breip ``J`` read ``S`` in capitals
     in three zones). A guardian's address is written by the same person in lower case, other glyphs for the same
     letters (``dijoux``), and both readers read it on their own. A surname field of :data:`SURNAME_FIELDS` is
     lifted when:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import multiprocessing
 import os
 import resource
@@ -150,12 +151,21 @@ def release_free_memory() -> bool:
     it was ended by ``LimitSettings.worker_keep_uss_mib`` after one document. See
     ``LimitSettings.worker_release_memory`` for the figures.
     """
-    name = ctypes.util.find_library("c")
-    trim = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    trim = _malloc_trim()
     if trim is None:
         return False
     trim(0)
     return True
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """The C library's ``malloc_trim``, looked up once (``find_library`` runs ``ldconfig``); ``None`` without it."""
+    name = ctypes.util.find_library("c")
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except OSError:
+        return None
 
 
 def _serve(conn: multiprocessing.connection.Connection, memory_bytes: int, release: bool = True) -> None:
