@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -371,8 +371,8 @@ EMAIL_READERS = frozenset({Reader.TESSERACT, Reader.PPOCR, Reader.TESSERACT_RESC
 names the page reads (:func:`pipeline.reading.scan.constrained.email_values`) and witnesses nothing."""
 
 
-def vouch_surname_by_email(fields: dict[str, ExtractedField], structure: StructureSettings = DEFAULT_STRUCTURE
-                           ) -> None:
+def vouch_surname_by_email(fields: dict[str, ExtractedField], structure: StructureSettings = DEFAULT_STRUCTURE,
+                           accent_lost: Callable[[str], bool] | None = None) -> None:
     """Lift, in place, the handwriting hold of a surname that a family e-mail address spells, letter for letter.
 
     A handwritten surname is held for a person whatever its readers say: no lexicon lists every family name, and
@@ -392,7 +392,11 @@ def vouch_surname_by_email(fields: dict[str, ExtractedField], structure: Structu
 
     It then takes ``structure.surname_email_confidence``, rule ``email_spells_surname``; a near miss with another
     name field (:func:`doubt_name_near_misses`, run after) still holds it. Accents are not witnessed (an address has
-    none): a surname both readers read without its accent would be lifted as read.
+    none): a surname both readers read without its accent would be lifted as read. So a surname ``accent_lost``
+    says may have lost one stays held, rule ``surname_accent_hold``: the decision passes a word the French dictionary
+    spells only accented (``RIVIERE``, ``CLEMENT``) or a given name the lexicon knows only accented (``ANDRE``,
+    ``NOEL``) — both readers read the devset's ``Émile`` as ``Emile``, and its address ``emile.bonnet11``. No
+    surname lifted on either corpus is so held; ``LEVEQUE`` would still be lifted (no list holds ``Lévêque``).
 
     Measured at its commit against a164556, every handwritten surname field of both corpora (``bench.corpus``'s
     readings): devset, 23 handwritten referrals, 84 surname fields written, 81 held → 57: 25 fields lifted, every
@@ -422,7 +426,11 @@ def vouch_surname_by_email(fields: dict[str, ExtractedField], structure: Structu
                 or not isinstance(field.value, str) or not PERSON_NAME_RE.fullmatch(field.value)):
             continue
         letters = fold(field.value)
-        if len(letters) >= structure.surname_email_letters_min and any(letters in local for local in locals_):
+        if len(letters) < structure.surname_email_letters_min or not any(letters in local for local in locals_):
+            continue
+        if accent_lost is not None and accent_lost(field.value):
+            fields[name] = field.model_copy(update={"rules": (*field.rules, "surname_accent_hold")})
+        else:
             fields[name] = field.model_copy(update={
                 "confidence": max(field.confidence, structure.surname_email_confidence), "doubt": None,
                 "rules": (*field.rules, "email_spells_surname")})
@@ -486,7 +494,8 @@ def vouch_email(fields: dict[str, ExtractedField], email_name: str, owner_names:
 def cross_check(form: ExtractedForm, threshold: float, directory: Directory | None = None,
                 towns: tuple[Town, ...] = (), structure: StructureSettings | None = None,
                 school_year: tuple[int, int] | None = None, today: date | None = None,
-                definition: FormDefinition | None = None) -> ExtractedForm:
+                definition: FormDefinition | None = None,
+                accent_lost: Callable[[str], bool] | None = None) -> ExtractedForm:
     """Raise the confidence of OCR fields another confident reading on the form agrees with.
 
     * A repeated name held for foreign ink that its untouched repeat reads letter for letter is no longer held
@@ -517,6 +526,8 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
             impossible has all its combs doubted (:func:`doubt_combs_of_impossible_dates`).
         today: The day the form is decided on (default: today), after which no form is dated.
         definition: The form's geometry, which tells combs from other fields; version 1 by default.
+        accent_lost: Whether a name read without accents may have lost one (:func:`vouch_surname_by_email`);
+            ``None``: no such check.
 
     Returns:
         A new form. The repeated-field and e-mail checks never change a value, only raise confidences; the
@@ -540,7 +551,7 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
             fields[first] = _lowered(a, doubt, Doubt.REPEAT_CONFLICT, "repeat_conflict")
             fields[second] = _lowered(b, doubt, Doubt.REPEAT_CONFLICT, "repeat_conflict")
     choose_surname_by_family(fields, structure)
-    vouch_surname_by_email(fields, structure)
+    vouch_surname_by_email(fields, structure, accent_lost)
     for email_name, owner_names in EMAIL_OWNERS.items():
         vouch_email(fields, email_name, owner_names, threshold, structure)
     doubt_name_near_misses(fields, threshold, structure)

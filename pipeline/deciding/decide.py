@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -27,7 +28,7 @@ from pipeline.privacy.keys import pupil_hash_key
 from pipeline.reading.document import Reason
 from pipeline.reading.pages import PageResult
 from pipeline.reading.rules import cause_fr, cause_rule
-from pipeline.settings import Settings
+from pipeline.settings import OcrSettings, Settings
 from schemas.directory import Directory
 from schemas.document import Outcome
 from schemas.extraction import Doubt, ExtractedForm, Source
@@ -156,6 +157,25 @@ def unreceived_fields(form: ExtractedForm, definition: FormDefinition) -> frozen
     return frozenset(f.name for f in definition.fields if f.page not in form.pages_found)
 
 
+def name_accent_lost(name: str, ocr: OcrSettings) -> bool:
+    """Whether a name read without accents may have lost one: a word of it that the French dictionary spells only
+    accented (``RIVIERE``: *rivière*), or a given name the lexicon knows only accented (``ANDRE``: *André*).
+
+    The dictionary and the lexicon are loaded on first use (0.35 s and 0.1-0.2 s, once per process), so a run with
+    no handwritten surname to vouch for does not pay for them (its only caller is
+    :func:`~pipeline.deciding.crosscheck.vouch_surname_by_email`).
+
+    Raises:
+        pipeline.reading.lexicon.LexiconMissingError: Either is not installed (``make system`` installs both).
+    """
+    from pipeline.reading.french_words import french_words
+    from pipeline.reading.lexicon import first_names
+
+    words = french_words(ocr.french_words_file)
+    return first_names(ocr.first_names_file).lacks_an_accent(name) or any(
+        words.spells_only_accented(w) for w in re.split(r"[\s'’-]+", name) if w)
+
+
 def decide_form(
     pages: Sequence[PageResult],
     settings: Settings,
@@ -182,7 +202,8 @@ def decide_form(
     form = hold_handwritten_form(assemble_form(pages, definition), settings.ocr.icr.handwritten_text_confidence,
                                  definition)
     form = cross_check(form, settings.ocr.text_confidence_min, directory, load_towns(), settings.structure,
-                       school_year=parse_school_year(settings.school_year), definition=definition)
+                       school_year=parse_school_year(settings.school_year), definition=definition,
+                       accent_lost=lambda name: name_accent_lost(name, settings.ocr))
     reasons = missing_page_reasons(form)
     reasons += confidence_reasons(form, settings.ocr.text_confidence_min)
     validation = validate_referral(form.values(), directory, settings.school_year)

@@ -227,6 +227,11 @@ FIELD_RULES: dict[str, FieldRule] = {
         "écrit à la main ; les deux lecteurs lisent ce nom pareil, et l'adresse e-mail d'un responsable, écrite en "
         "minuscules, contient les mêmes lettres : il est retenu (les accents, qu'une adresse n'a pas, restent à "
         "vérifier s'il en manque)."),
+    "surname_accent_hold": FieldRule(
+        Effect.HOLD, ("surnames",), "pipeline.deciding.crosscheck.vouch_surname_by_email",
+        "nom écrit à la main, lu sans accent par les deux lecteurs, alors que le dictionnaire ou le lexique des "
+        "prénoms ne connaît ce mot qu'accentué ; l'adresse e-mail, qui n'a jamais d'accent, ne peut pas le "
+        "confirmer : vérifier l'accent sur l'image."),
     "vouch_school": FieldRule(
         Effect.EVIDENCE, ("school_name",), "pipeline.deciding.crosscheck.vouch_school",
         "l'école a été reconnue dans l'annuaire et son nom officiel remplace la lecture."),

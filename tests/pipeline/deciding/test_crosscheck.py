@@ -6,8 +6,14 @@ from datetime import date
 
 import pytest
 
-from pipeline.deciding.crosscheck import cross_check, hold_handwritten_form, local_part_spelled_by, repair_domain_dots
-from pipeline.deciding.decide import DOUBT_REASONS_FR, confidence_reasons
+from pipeline.deciding.crosscheck import (
+    cross_check,
+    fold,
+    hold_handwritten_form,
+    local_part_spelled_by,
+    repair_domain_dots,
+)
+from pipeline.deciding.decide import DOUBT_REASONS_FR, confidence_reasons, name_accent_lost
 from pipeline.deciding.directory import load_directory, match_school
 from pipeline.deciding.towns import load_towns, names_another_town
 from pipeline.settings import Settings, StructureSettings
@@ -195,6 +201,25 @@ def test_a_held_address_takes_the_spelling_its_owners_names_spell_and_says_so() 
     spelled = cross_check(form, THRESHOLD).fields["guardian1_email"]
     assert spelled.value == "ines.munoz@laposte.net" and spelled.rules[-1] == "email_owner"
     assert spelled.confidence == 0.3 and spelled.doubt is Doubt.HANDWRITTEN_FORM  # still for a person: its hand
+
+
+@pytest.mark.parametrize(("written", "read", "lost"), [
+    ("RIVIÈRE", "RIVIERE", True),    # the French dictionary spells only « rivière »
+    ("CLÉMENT", "CLEMENT", True),    # « clément »
+    ("ANDRÉ", "ANDRE", True),        # the given-name lexicon knows only « André »
+    ("RIVIÈRE", "RIVIÈRE", False),   # read with its accent
+    ("MUNOZ", "MUNOZ", False),
+    ("DE OLIVEIRA", "DE OLIVEIRA", False),
+])
+def test_a_surname_whose_accent_may_be_lost_is_not_lifted_by_an_address(written: str, read: str, lost: bool) -> None:
+    settings = Settings()
+    assert name_accent_lost(read, settings.ocr) is lost
+    form = _names_form(_hand_surname("pupil_surname", read),
+                       _email_read("guardian1_email", (Reader.PPOCR, f"x.{fold(written)}@free.fr")))
+    checked = cross_check(form, THRESHOLD, accent_lost=lambda name: name_accent_lost(name, settings.ocr))
+    field = checked.fields["pupil_surname"]
+    assert (field.rules[-1], field.doubt is None) == (
+        ("surname_accent_hold", False) if lost else ("email_spells_surname", True))
 
 
 @pytest.mark.parametrize(("surname", "email"), [
