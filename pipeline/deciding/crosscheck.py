@@ -414,10 +414,8 @@ def vouch_surname_by_email(fields: dict[str, ExtractedField], structure: Structu
         if email is None:
             continue
         for reading in email.readings:
-            if reading.reader in EMAIL_READERS and reading.value:
-                local = fold(reading.value.split("@")[0] if "@" in reading.value else reading.value)
-                if local:
-                    locals_.append(local)
+            if reading.reader in EMAIL_READERS and reading.value and (local := fold(reading.value.partition("@")[0])):
+                locals_.append(local)
     if not locals_:
         return
     for name in SURNAME_FIELDS:

@@ -73,7 +73,7 @@ class FrenchWords:
         options = [_ACCENTED.get(c, c) for c in lower]
         if prod(len(o) for o in options) > ACCENT_VARIANTS_MAX:
             return False
-        return any(self.spells("".join(v)) for v in product(*options) if "".join(v) != lower)
+        return any(self.spells(v) for v in map("".join, product(*options)) if v != lower)
 
 
 ACCENT_VARIANTS_MAX = 512
