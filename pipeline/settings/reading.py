@@ -531,6 +531,22 @@ class OcrSettings(BaseModel):
     sees); devset ``bench --corpus`` at 923d763, 6 against 1: fields exact 84.42 % both, auto-decided 10/40 both,
     no misroute and no wrong value accepted either way; the project's own bench (``--kinds base hard v2
     --per-kind 2``, seed 2026): every accuracy column of every kind the same."""
+    second_reader_halo_pt: float = Field(default=0.5, ge=0.0)
+    """Width, in PDF points, of the halo around the ink that PP-OCRv6 sees in grey on a scanned page
+    (``pipeline.reading.scan.page.second_reader_image``); 0 gives it Tesseract's image, the paper outside the ink
+    mask white. A photographed page keeps Tesseract's image whatever this is.
+
+    Issue 18, measured 2026-12-06 against the commit before, every field through ``bench.corpus``'s reading: PP-OCRv6
+    reading a zone exactly as the truth, devset 519 → 538 of 940 (handwritten 235 → 252 of 576, typed 284 → 286
+    of 364), the project's handwritten scans and photos of seed 31 (18 forms) 138 → 146 of 417; fields
+    exact devset 1,476 → 1,490 of 1,720, seed 31 560 → 566 of 774, typed scans of seed 41 (27 forms of 9 kinds:
+    copies, faxes, stamps, hand marks, 1-bit, turned, fit to page) 1,131 → 1,132 of 1,161; fields held devset
+    344 → 337, seed 31 265 → 262; no value wrong accepted, the same forms routed. In a first trial (a halo in
+    pixels, removed ink not kept out), 2 px at 300 dpi (this width) read more handwritten zones right than 1 px on
+    both corpora (devset 259 against 252 of 576, seed 31 149 against 142 of 417, photos included) and as many as
+    3 px with photos left out (devset 253 and 254). On typed phone photos of seed 41 (16 forms) the halo made
+    PP-OCRv6 drop spaces and full stops (``maistrès``, ``M.Martin``, ``LEROUX``), and 3 fewer forms were routed:
+    photos are left out."""
     photo_sharpen_sigma_pt: float = 0.8
     """Radius (Gaussian sigma, in pt at the page's scale) of the unsharp mask applied to a photographed page's
     text before OCR (``read_scan.sharpen_for_ocr``). Measured on 5 HEIC photos of seed 2026 (issue 3): unsharpened,

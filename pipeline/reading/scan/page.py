@@ -249,7 +249,7 @@ def read_scan_page(
         text_job = pool.submit(timed, "tesseract_text", ocr_strip, zones.text_strip, ocr, ocr.language)
         mail_job = pool.submit(timed, "tesseract_mail", ocr_strip, zones.mail_strip, ocr, ocr.email_language)
         zone_crops = [*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)]
-        second_job = pool.submit(timed, "second_reader", read_lines, zone_crops, ocr.second_reader_batch,
+        second_job = pool.submit(timed, "second_reader", read_lines, zones.second_crops, ocr.second_reader_batch,
                                  ocr.second_reader_threads)
         with clock.stage("waiting_for_realign"):
             aligned = realign_job.result()
@@ -422,18 +422,30 @@ def _record_descreened(fields: dict[str, ExtractedField]) -> None:
 
 @dataclass(frozen=True)
 class TextZones:
-    """Text and e-mail zones ready for tesseract: one strip per language, empty zones already decided."""
+    """Text and e-mail zones ready for the readers: one strip per language for tesseract, empty zones already decided.
+
+    Attributes:
+        text_strip: The inked text zones, stacked for tesseract in ``ocr.language``.
+        text_fields: Their fields, in slot order.
+        mail_strip: The inked e-mail zones, stacked for tesseract in ``ocr.email_language``.
+        mail_fields: Their fields, in slot order.
+        decided: Fields answered without reading (no ink in the zone).
+        second_crops: The same zones as PP-OCRv6 reads them, text then e-mail, in slot order: ``uint8`` grey crops
+            at ``ocr.text_ocr_dpi``, the strips' own crops on a photographed page, else cut from
+            :func:`second_reader_image`.
+    """
 
     text_strip: Strip
     text_fields: list[Field]
     mail_strip: Strip
     mail_fields: list[Field]
     decided: dict[str, ExtractedField]
+    second_crops: list[np.ndarray]
 
 
 def prepare_zones(page_fields: Sequence[Field], page: RegisteredPage, ink: PageInk, layout: PageLayout,
                   ocr: OcrSettings, photographed: bool, registration: RegistrationSettings) -> TextZones:
-    """Stack the page's inked text and e-mail zones, each kind in its strip.
+    """Stack the page's inked text and e-mail zones, each kind in its strip, and cut the second reader's crops.
 
     A photographed page's letters are sharpened for tesseract first
     (:func:`pipeline.reading.scan.pixels.sharpen_for_ocr`); the printed QR codes and anchors are cut out
@@ -441,11 +453,47 @@ def prepare_zones(page_fields: Sequence[Field], page: RegisteredPage, ink: PageI
     """
     image = sharpen_for_ocr(ink.ocr_image, page.px_per_pt, ocr) if photographed else ink.ocr_image
     marks = layout.qr_codes + layout.anchors
-    text_strip, text_fields, decided_text = read_text_fields(
-        [f for f in page_fields if f.kind is FieldKind.TEXT], page, image, ink.text_mask, ocr, marks, registration)
-    mail_strip, mail_fields, decided_mail = read_text_fields(
-        [f for f in page_fields if f.kind is FieldKind.EMAIL], page, image, ink.text_mask, ocr, marks, registration)
-    return TextZones(text_strip, text_fields, mail_strip, mail_fields, decided_text | decided_mail)
+    texts = [f for f in page_fields if f.kind is FieldKind.TEXT]
+    mails = [f for f in page_fields if f.kind is FieldKind.EMAIL]
+    text_strip, text_fields, decided_text = read_text_fields(texts, page, image, ink.text_mask, ocr, marks,
+                                                             registration)
+    mail_strip, mail_fields, decided_mail = read_text_fields(mails, page, image, ink.text_mask, ocr, marks,
+                                                             registration)
+    second_crops = [*strip_crops(text_strip), *strip_crops(mail_strip)]
+    if not photographed and round(ocr.second_reader_halo_pt * page.px_per_pt) >= 1:
+        second = second_reader_image(page, ink, ocr)
+        # The same fields are inked (the same mask decides), so the crops come in the same slots.
+        second_crops = [*strip_crops(read_text_fields(texts, page, second, ink.text_mask, ocr, marks)[0]),
+                        *strip_crops(read_text_fields(mails, page, second, ink.text_mask, ocr, marks)[0])]
+    return TextZones(text_strip, text_fields, mail_strip, mail_fields, decided_text | decided_mail, second_crops)
+
+
+def second_reader_image(page: RegisteredPage, ink: PageInk, ocr: OcrSettings) -> np.ndarray:
+    """The registered page as PP-OCRv6 reads a scan's text zones: the grey of the ink and of a halo of
+    ``ocr.second_reader_halo_pt`` around it, the paper beyond white.
+
+    Tesseract reads the page with the paper outside the ink mask set to white (:func:`reader_image`). The mask keeps
+    the pixels dark enough to be ink; a pen's or a faint print's lighter edges fall outside it and are cut away,
+    and PP-OCRv6, a network trained on photographs of text, reads strokes so thinned worse than whole ones. The
+    halo gives it back the edges as scanned. Ink the page's separation took out (toner specks, copier streaks,
+    the letter grids of form version 2) stays out, with its own lighter rim: the halo only brings back the edges
+    of the ink that is read. A page received dithered is descreened as for Tesseract.
+
+    Args:
+        page: The registered page (grey image, scale).
+        ink: Its ink (:func:`separate_ink`).
+        ocr: ``second_reader_halo_pt`` and the descreening's settings.
+
+    Returns:
+        A ``uint8`` grey page of ``page.image``'s shape.
+    """
+    radius = max(1, round(ocr.second_reader_halo_pt * page.px_per_pt))
+    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    grown = cv2.dilate(ink.text_mask, kernel)
+    taken_out = ((ink.mask > 0) & (ink.text_mask == 0)).astype(np.uint8)
+    # Nor its lighter rim: a streak's edge, left beside a letter it was erased from, reads as an accent.
+    grown[(cv2.dilate(taken_out, kernel) > 0) & (ink.text_mask == 0)] = 0
+    return reader_image(page, grown, ocr, ink.dithered)
 
 
 def realign_zones(page_fields: Sequence[Field], page: RegisteredPage, number: int, definition: FormDefinition,
@@ -732,7 +780,7 @@ def reread_past_streaks(fields: dict[str, ExtractedField], through: Sequence[Fie
                           definition.pages[through[0].page - 1], ocr, photographed, registration)
     words = [*words_by_slot(ocr_strip(zones.text_strip, ocr, ocr.language), zones.text_strip.slots),
              *words_by_slot(ocr_strip(zones.mail_strip, ocr, ocr.email_language), zones.mail_strip.slots)]
-    lines = read_lines([*strip_crops(zones.text_strip), *strip_crops(zones.mail_strip)], ocr.second_reader_batch)
+    lines = read_lines(zones.second_crops, ocr.second_reader_batch)
     again = {f.name: {Reader.TESSERACT: text_value(f.kind, read), Reader.PPOCR: clean_text_value(f.kind, line.text)}
              for f, read, line in zip([*zones.text_fields, *zones.mail_fields], words, lines, strict=True)}
     return cleared | _clear_where_a_reader_agrees(fields, again)

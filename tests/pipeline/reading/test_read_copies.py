@@ -20,14 +20,14 @@ from pipeline.form.definition import FieldKind, TickBox, form_v1
 from pipeline.intake.ingest import detect_media_type
 from pipeline.reading.extract import PageReading, read_document
 from pipeline.reading.scan.page import read_scan_page
-from pipeline.settings import Settings
+from pipeline.settings import OcrSettings, Settings
 from samples.copies import STAMP_INKS, _ink_on, stamp_image
 from samples.generator import GeneratedDocument, generate_documents
 from samples.kinds import SampleKind
 from samples.scanner import rasterise_pdf_page, render_filled_pdf, simulate_scan
 from schemas.directory import Directory
 from schemas.document import Outcome
-from schemas.extraction import Doubt, ExtractedField, FormValues
+from schemas.extraction import Doubt, ExtractedField, FormValues, Reader
 
 SEED = 2026
 """The benchmark's seed: these are the forms ``clas-referrals bench`` reads first."""
@@ -270,10 +270,17 @@ def test_a_streak_through_a_zones_blank_part_is_dropped_out_of_its_text(page1_gr
 
 def test_a_streak_through_the_letters_still_sends_the_zone_to_a_person(page1_grey: np.ndarray) -> None:
     surname = form_v1().field("pupil_surname").rect
-    result = read_scan_page(_streaked_scan(page1_grey, surname.x0 + 20.0, 8))  # across the "F" of LEFÈVRE
+    scan = _streaked_scan(page1_grey, surname.x0 + 20.0, 8)  # across the "F" of LEFÈVRE
 
-    field = result.fields["pupil_surname"]
+    # Both readers seeing the ink mask only, the streak turns the F into other letters for both: held for it.
+    field = read_scan_page(scan, ocr=OcrSettings(second_reader_halo_pt=0.0)).fields["pupil_surname"]
     assert field.doubt is Doubt.FOREIGN_INK
+    assert field.confidence < Settings().ocr.text_confidence_min
+    # With the grey halo PP-OCRv6 reads the F through the streak, and again once the streak is taken out, so the
+    # streak no longer holds the zone; Tesseract's reading still differs, and the zone still goes to a person.
+    field = read_scan_page(scan).fields["pupil_surname"]
+    assert field.read_by(Reader.PPOCR) == "LEFÈVRE"
+    assert "streak_reread_agrees" in field.rules and "readers_differ" in field.rules
     assert field.confidence < Settings().ocr.text_confidence_min
 
 
@@ -364,10 +371,14 @@ def test_a_one_pixel_streak_and_two_streaks_side_by_side_are_found_and_dropped(
     assert (languages.value, languages.doubt) == (truth["home_languages"], None)  # type: ignore[index]
     assert languages.confidence >= settings.ocr.text_confidence_min
     # The streak runs too close to "Matthieu" to be dropped as clear of it: Tesseract read it "Matthieu |". Read
-    # again without the streak, PP-OCRv6 reads "Matthieu" as it did with it, so the streak does not hold it.
+    # again without the streak, PP-OCRv6 reads "Matthieu" as it did with it, so the streak does not hold it. (Whether
+    # the name is then accepted is the hand's judgement: its zone is taken for handwriting, and the given-name
+    # lexicon's lead over « Mathieu » is at its threshold, under it since PP-OCRv6 sees the ink's grey halo.)
     first_name = fields["guardian1_first_name"]
-    assert (first_name.value, first_name.doubt) == (truth["guardian1_first_name"], None)  # type: ignore[index]
+    assert first_name.value == truth["guardian1_first_name"]  # type: ignore[index]
+    assert first_name.read_by(Reader.PPOCR) == truth["guardian1_first_name"]  # type: ignore[index]
     assert "streak_reread_agrees" in first_name.rules
+    assert first_name.doubt is not Doubt.FOREIGN_INK
 
 
 def test_a_first_name_whose_case_only_height_tells_is_read_by_two_engines(
