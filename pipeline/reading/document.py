@@ -11,6 +11,7 @@ raises stops the run.
 from __future__ import annotations
 
 import logging
+import traceback
 from dataclasses import dataclass
 
 from pipeline.errors import DocumentError, MultipleFormsError, NotTheFormError, UnknownFormVersionPageError
@@ -103,8 +104,11 @@ def _read_unbounded(doc: ReceivedDocument, settings: Settings, definition: FormD
     except MemoryError:
         raise  # the worker reports it as the memory limit
     except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the run nor lose the file
-        # The exception's message may quote file content: log its type only, the trace at debug level.
+        # The exception's message may quote file content: log its type, and at debug level where it was raised
+        # (the trace's frames, code lines only, never the message).
         logger.error("document %s: unexpected %s while reading", doc.short_id, type(exc).__name__)
+        logger.debug("document %s: %s raised at\n%s", doc.short_id, type(exc).__name__,
+                     "".join(traceback.format_tb(exc.__traceback__)))
         return DocumentReading(doc, failure=Reason("internal_error", INTERNAL_ERROR_FR))
     reading = DocumentReading(doc, pages)
     if not reading.form_ids:

@@ -1,0 +1,40 @@
+"""A reader's unexpected failure: the document is kept with a reason, and the log says where, never what it read."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+import pipeline.reading.extract
+from pipeline.intake.ingest import ingest_file
+from pipeline.reading.document import INTERNAL_ERROR_FR, _read_unbounded
+from pipeline.settings import Settings
+
+READ = "LEFÈVRE Anaïs"
+"""What the failing reader read: its error's message quotes it."""
+
+
+def _reader_that_fails_on_a_name(*_args: object) -> NoReturn:
+    raise KeyError(READ)
+
+
+def test_an_unexpected_reader_error_is_kept_as_an_internal_error_and_logged_without_its_message(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "fiche.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    doc = ingest_file(path, "test", tmp_path / "originals")
+    monkeypatch.setattr(pipeline.reading.extract, "read_document", _reader_that_fails_on_a_name)
+
+    with caplog.at_level(logging.DEBUG, logger="pipeline.reading.document"):
+        reading = _read_unbounded(doc, Settings(), None)
+
+    assert reading.failure is not None
+    assert (reading.failure.code, reading.failure.message_fr) == ("internal_error", INTERNAL_ERROR_FR)
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors == [f"document {doc.short_id}: unexpected KeyError while reading"]
+    debug = "\n".join(r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
+    assert "_reader_that_fails_on_a_name" in debug  # where it was raised
+    assert "LEFÈVRE" not in caplog.text and "Anaïs" not in caplog.text
