@@ -307,6 +307,7 @@ STAGE_LABELS_FR = {
     "crops": "vignettes pour le bureau", "waiting_for_realign": "attente du recalage fin",
     "streak_reread": "relecture sans les traînées de photocopieuse",
     "third_reading": "Tesseract : relecture des zones en désaccord",
+    "photo_witness": "PP-OCRv6 : relecture des photos sans préparation",
 }
 """French names of :class:`pipeline.reading.timing.StageClock` stages, as the per-stage table prints them."""
 

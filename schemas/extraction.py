@@ -72,6 +72,7 @@ class Reader(StrEnum):
     OMR = "omr"
     PPOCR_CONSTRAINED = "ppocr_constrained"  # PP-OCRv6 decoded against the field's allowed values (scan.constrained)
     TESSERACT_RESCALED = "tesseract_rescaled"  # Tesseract on the zone alone, rescaled (scan.third_reading)
+    PPOCR_GREY = "ppocr_grey"  # PP-OCRv6 on a photo's zone neither masked nor sharpened (scan.photo_witness)
 
 
 class ReaderReading(BaseModel):

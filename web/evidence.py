@@ -10,7 +10,8 @@ from pipeline.reading.rules import rules_fr
 READER_LABELS_FR = {"acroform": "Le champ du PDF", "text_layer": "Le texte du PDF", "tesseract": "Tesseract",
                     "ppocr": "PP-OCRv6", "digit_model": "Le modèle de chiffres", "omr": "La lecture des cases",
                     "ppocr_constrained": "PP-OCRv6 contraint aux valeurs permises du champ",
-                    "tesseract_rescaled": "Tesseract (zone relue seule, à une autre échelle)"}
+                    "tesseract_rescaled": "Tesseract (zone relue seule, à une autre échelle)",
+                    "ppocr_grey": "PP-OCRv6 (zone de la photo relue telle quelle, sans préparation)"}
 """French names of the readers (``schemas.extraction.Reader`` values)."""
 
 

@@ -95,6 +95,11 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.third_reading.settle_by_third_reading",
         "les lecteurs différaient ; Tesseract, relisant la zone seule à une autre échelle, lit ce que lit PP-OCRv6 : "
         "cette lecture est retenue."),
+    "photo_grey_reading_differs": FieldRule(
+        Effect.HOLD, ("text", "email"), "pipeline.reading.scan.photo_witness.hold_unstable_agreements",
+        "photo : les deux lecteurs lisent la même chose sur l'image préparée, mais PP-OCRv6, relisant la zone sur la "
+        "photo telle quelle, y lit d'autres lettres (le flou peut coller deux lettres en une) : à vérifier sur "
+        "l'image."),
     "field_syntax_chooses": FieldRule(
         Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
         "les lecteurs ne diffèrent que par la ponctuation, et une seule lecture a la forme du champ : elle est "

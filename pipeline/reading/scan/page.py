@@ -73,6 +73,7 @@ from pipeline.reading.scan.omr import (
     read_signature,
     read_ticks,
 )
+from pipeline.reading.scan.photo_witness import hold_unstable_agreements, wants_grey_reading
 from pipeline.reading.scan.pixels import (
     GreyLevels,
     crop_rect,
@@ -275,6 +276,15 @@ def read_scan_page(
     with clock.stage("fields"):
         fields.update(text_fields_read(text_pairs, second[:len(text_pairs)], hands, fields.get("class_level"), page,
                                        ocr, registration))
+    again = [f for f, _ in text_pairs if photographed and not f.is_letter_comb
+             and wants_grey_reading(fields[f.name], ocr)]
+    if again:
+        with clock.stage("photo_witness"):
+            printed = definition.pages[number - 1]
+            grey_strip, grey_fields, _ = read_text_fields(again, page, page.image, ink.text_mask, ocr,
+                                                          printed.qr_codes + printed.anchors)
+            hold_unstable_agreements(fields, grey_fields, read_lines(strip_crops(grey_strip), ocr.second_reader_batch,
+                                                                     ocr.second_reader_threads), ocr)
     third = [(f, crop) for (f, _), crop in zip(text_pairs, zone_crops, strict=True)
              if not f.is_letter_comb and wants_third_reading(fields[f.name], ocr)]
     if third:
