@@ -149,7 +149,8 @@ FIELD_RULES: dict[str, FieldRule] = {
         "la terminaison lue entre parenthèses n'est pas une terminaison féminine du français (e, trice…) : "
         "vérifier la fonction sur l'image."),
     "sentence_case_cap": FieldRule(
-        Effect.CAP, ("observations", "criteria_other_text"), "pipeline.reading.scan.text_rules.sentence_case_cap",
+        Effect.CAP, ("observations", "criteria_other_text", "referrer_name", "class_name"),
+        "pipeline.reading.scan.text_rules.sentence_case_cap",
         "un point lu est suivi d'un mot sans majuscule : sans doute une virgule ou une tache lue comme un point."),
     "stray_punctuation_cap": FieldRule(
         Effect.CAP, ("pupil_address", "referrer_name", "class_name", "home_languages", "pupil_town"),

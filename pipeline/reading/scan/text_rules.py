@@ -189,6 +189,10 @@ SENTENCE_FIELDS = ("observations", "criteria_other_text")
 
 """Fields written in sentences (free text)."""
 
+STOP_CASE_FIELDS = (*SENTENCE_FIELDS, "referrer_name", "class_name")
+"""Fields where a full stop is never followed by a word in lower case: sentences, and the lines that join a name to a
+role or a class with a comma or a dash (``M. Langlois, enseignant(e)``, ``CM1 B - M. Martin``)."""
+
 
 FRENCH_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüÿœæ")
 """The letters of French, accented ones included, in lower case."""
@@ -201,7 +205,7 @@ LOWER_AFTER_STOP_RE = re.compile(r"(?<!\betc)(?<!\bcf)(?<!\bex)[.!?]\s+[" + "".j
 
 
 def sentence_case_cap(name: str, value: str | None, ocr: OcrSettings) -> float:
-    """The highest confidence a reading of :data:`SENTENCE_FIELDS` may keep (1.0 for other fields).
+    """The highest confidence a reading of :data:`STOP_CASE_FIELDS` may keep (1.0 for other fields).
 
     French starts a sentence with a capital: a full stop followed by a word in lower case is a comma or a speck
     read as a stop. On a fax at 200 × 100 dpi (the project's, seed 2026, 32 forms) both readers read
@@ -210,8 +214,15 @@ def sentence_case_cap(name: str, value: str | None, ocr: OcrSettings) -> float:
     copies, stamps, faxes and hands of seeds 2026 and 11): none of their 36 distinct true texts has such a stop, and
     the 4 readings that had one were all wrong (that fax, three handwritten ones already held). Kept as read, at
     ``ocr.unread_confidence``, for a person to correct.
+
+    A referrer's name and role, and a class line, join their parts with a comma or a dash, never a stop before a
+    lower-case word: on a typed phone photo of the project's seed 43, both engines read
+    ``M. Langlois. enseignant(e)`` for « M. Langlois, enseignant(e) » and the form was routed with it (0.79). Measured
+    2026-12-06 on every reading of these two fields (devset; the project's handwritten forms of seed 31, typed scans
+    of seed 41, typed photos of seeds 41 and 43): none of their 396 distinct true values of these two fields, addresses,
+    schools and relationships has such a stop; the 12 readings of the two fields that had one were all wrong.
     """
-    if value is None or name not in SENTENCE_FIELDS or not LOWER_AFTER_STOP_RE.search(value):
+    if value is None or name not in STOP_CASE_FIELDS or not LOWER_AFTER_STOP_RE.search(value):
         return 1.0
     return ocr.unread_confidence
 

@@ -165,7 +165,21 @@ def test_punctuation_where_a_field_never_has_any_is_a_speck_for_a_person(name: s
 def test_a_stop_before_a_word_in_lower_case_is_a_misread_comma_in_sentences(value: str, ok: bool) -> None:
     ocr = OcrSettings()
     assert (sentence_case_cap("observations", value, ocr) == 1.0) is ok
-    assert sentence_case_cap("pupil_address", "3. rue Boulay", ocr) == 1.0  # only sentences
+    assert sentence_case_cap("pupil_address", "3. rue Boulay", ocr) == 1.0  # not an address (repaired instead)
+
+
+@pytest.mark.parametrize(("name", "value", "ok"), [
+    # A typed phone photo of the project's seed 43: both engines read the comma after the name as a full stop.
+    ("referrer_name", "M. Langlois. enseignant(e)", False),
+    ("referrer_name", "M. Langlois, enseignant(e)", True),
+    ("referrer_name", "Mme Hoareau, directrice", True),
+    ("class_name", "CM1 B. - M. Martin", True),  # a stray mark, for stray_punctuation_cap
+    ("class_name", "CM1 B - M. martin", False),
+    ("class_name", "CM1 B - M. Martin", True),
+])
+def test_a_stop_before_a_word_in_lower_case_is_a_misread_comma_in_a_name_and_role(name: str, value: str,
+                                                                                   ok: bool) -> None:
+    assert (sentence_case_cap(name, value, OcrSettings()) == 1.0) is ok
 
 
 @pytest.mark.parametrize(("value", "ok"), [
