@@ -276,8 +276,8 @@ def read_scan_page(
     with clock.stage("fields"):
         fields.update(text_fields_read(text_pairs, second[:len(text_pairs)], hands, fields.get("class_level"), page,
                                        ocr, registration))
-    again = [f for f, _ in text_pairs if photographed and not f.is_letter_comb
-             and wants_grey_reading(fields[f.name], ocr)]
+    again = [f for f, _ in text_pairs if not f.is_letter_comb and wants_grey_reading(fields[f.name], ocr)
+             ] if photographed else []
     if again:
         with clock.stage("photo_witness"):
             printed = definition.pages[number - 1]
@@ -470,17 +470,18 @@ def prepare_zones(page_fields: Sequence[Field], page: RegisteredPage, ink: PageI
     mail_strip, mail_fields, decided_mail = read_text_fields(mails, page, image, ink.text_mask, ocr, marks,
                                                              registration)
     second_crops = [*strip_crops(text_strip), *strip_crops(mail_strip)]
-    if not photographed and round(ocr.second_reader_halo_pt * page.px_per_pt) >= 1:
-        second = second_reader_image(page, ink, ocr)
+    halo_px = round(ocr.second_reader_halo_pt * page.px_per_pt)
+    if not photographed and halo_px >= 1:
+        second = second_reader_image(page, ink, halo_px, ocr)
         # The same fields are inked (the same mask decides), so the crops come in the same slots.
         second_crops = [*strip_crops(read_text_fields(texts, page, second, ink.text_mask, ocr, marks)[0]),
                         *strip_crops(read_text_fields(mails, page, second, ink.text_mask, ocr, marks)[0])]
     return TextZones(text_strip, text_fields, mail_strip, mail_fields, decided_text | decided_mail, second_crops)
 
 
-def second_reader_image(page: RegisteredPage, ink: PageInk, ocr: OcrSettings) -> np.ndarray:
-    """The registered page as PP-OCRv6 reads a scan's text zones: the grey of the ink and of a halo of
-    ``ocr.second_reader_halo_pt`` around it, the paper beyond white.
+def second_reader_image(page: RegisteredPage, ink: PageInk, halo_px: int, ocr: OcrSettings) -> np.ndarray:
+    """The registered page as PP-OCRv6 reads a scan's text zones: the grey of the ink and of a halo of ``halo_px``
+    around it (``ocr.second_reader_halo_pt`` at the page's scale), the paper beyond white.
 
     Tesseract reads the page with the paper outside the ink mask set to white (:func:`reader_image`). The mask keeps
     the pixels dark enough to be ink; a pen's or a faint print's lighter edges fall outside it and are cut away,
@@ -492,13 +493,13 @@ def second_reader_image(page: RegisteredPage, ink: PageInk, ocr: OcrSettings) ->
     Args:
         page: The registered page (grey image, scale).
         ink: Its ink (:func:`separate_ink`).
-        ocr: ``second_reader_halo_pt`` and the descreening's settings.
+        halo_px: The halo's width in pixels of the page, 1 or more.
+        ocr: The descreening's settings.
 
     Returns:
         A ``uint8`` grey page of ``page.image``'s shape.
     """
-    radius = max(1, round(ocr.second_reader_halo_pt * page.px_per_pt))
-    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    kernel = np.ones((2 * halo_px + 1, 2 * halo_px + 1), np.uint8)
     grown = cv2.dilate(ink.text_mask, kernel)
     taken_out = ((ink.mask > 0) & (ink.text_mask == 0)).astype(np.uint8)
     # Nor its lighter rim: a streak's edge, left beside a letter it was erased from, reads as an accent.
