@@ -32,10 +32,12 @@ from PIL import Image, ImageDraw, ImageOps, ImageSequence
 
 from pipeline.errors import ClasError
 from pipeline.form.definition import PAGE_COUNT, PAGE_HEIGHT_PT, PAGE_WIDTH_PT, Rect
+from pipeline.heic import register_heic
 from pipeline.reading.anchors import find_page
 from pipeline.reading.normalise import grey_array
 from pipeline.reading.pdf import identify_text_page
 from pipeline.reading.register import register_page
+from schemas.document import MediaType
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +135,8 @@ def form_page_images(documents: Sequence[tuple[Path, str]], dpi: float) -> dict[
     unknown: list[PageImage] = []
     for path, media_type in documents:
         try:
+            if media_type == MediaType.HEIC.value:
+                register_heic()  # without pillow-heif, the file fails to open below and is told in the log
             found = _pdf_pages(path, dpi) if media_type == "application/pdf" else _image_pages(path, dpi)
             for number, image in found:
                 if number is None or number in pages:

@@ -37,6 +37,7 @@ from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from enum import StrEnum
 
+from pipeline.heic import register_heic
 from pipeline.intake.ingest import CONTAINER_MAGIC, detect_media_type
 from pipeline.intake.names import fit_bytes, safe_filename
 from pipeline.settings import MailSettings
@@ -345,13 +346,8 @@ def image_size(data: bytes) -> tuple[int, int] | None:
     """Width and height in pixels from an image's header (no pixel is decoded), or ``None``."""
     from PIL import Image, UnidentifiedImageError
 
-    if data[4:8] == b"ftyp":
-        try:
-            from pillow_heif import register_heif_opener
-
-            register_heif_opener()
-        except ImportError:  # pragma: no cover - pillow-heif is a dependency
-            return None
+    if data[4:8] == b"ftyp" and not register_heic():  # pragma: no cover - pillow-heif is a dependency
+        return None
     try:
         with Image.open(io.BytesIO(data)) as img:
             return int(img.width), int(img.height)

@@ -38,6 +38,7 @@ from pipeline.form.definition import (
     form_definition,
     form_v1,
 )
+from pipeline.heic import register_heic
 from pipeline.pdfium_lock import PDFIUM_LOCK
 from pipeline.reading.crops import store_crops
 from pipeline.reading.identify import UNREAD_SERIAL
@@ -404,13 +405,8 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
         ImageTooLargeError: A frame above ``settings.scan.max_pixels``.
         UnreadableDocumentError: The image cannot be decoded.
     """
-    if media_type is MediaType.HEIC:
-        try:
-            from pillow_heif import register_heif_opener
-        except ImportError as exc:  # pragma: no cover - depends on the optional package
-            raise UnsupportedMediaTypeError("HEIC support (pillow-heif) not installed",
-                                            media_type=media_type.value) from exc
-        register_heif_opener()
+    if media_type is MediaType.HEIC and not register_heic():  # pragma: no cover - pillow-heif is a dependency
+        raise UnsupportedMediaTypeError("HEIC support (pillow-heif) not installed", media_type=media_type.value)
     # Pillow's own bomb check raises a generic error at twice its default limit; we
     # enforce the configured limit below instead, with a specific, French reason.
     Image.MAX_IMAGE_PIXELS = None
