@@ -151,6 +151,31 @@ def test_a_typed_word_with_descenders_stands_on_its_baseline_given_its_reading()
     assert baseline_agreement(hand, PX_PER_PT, ICR, "abcdefgh") < ICR.typed_zone_agreement_min
 
 
+def test_a_copier_streak_crossing_a_typed_zone_is_no_letter_of_it() -> None:
+    """Seed 53's scan_photocopy-0001: streaks ran down the page through its typed zones; each piece, the zone's
+    tallest blob, set the letters' height threshold, and the streak pieces' bottoms, at the zone's edge, counted as
+    letters off the baseline: the page was judged filled by hand (median agreement 0.81) and every field held."""
+    from pipeline.form.fonts import VALUE_FONT
+
+    typed = _typed_zone("77, chemin Pineau", VALUE_FONT)
+    bottom = int(np.nonzero(typed.any(axis=1))[0].max())
+    zone = typed[bottom - 50:bottom + 15]  # the writing area's 65 px (15.6 pt at 300 dpi), as on the form
+    assert baseline_agreement(zone, PX_PER_PT, ICR, "77, chemin Pineau") == 1.0
+    streaked = zone.copy()
+    for x in (60, 200, 330):  # two alone in the gaps, one through a letter
+        streaked[:, x:x + 3] = 1
+    assert baseline_agreement(streaked, PX_PER_PT, ICR, "77, chemin Pineau") == 1.0  # 0.5 when counted
+    # A stroke ending short of the zone's top row is a blob of the zone, off its baseline (a hand's tall loop):
+    # the four letters as tall as 40 % of it (7, 7, h, P) stand on the line, it does not.
+    tall = zone.copy()
+    tall[1:, 330:333] = 1
+    assert baseline_agreement(tall, PX_PER_PT, ICR, "77, chemin Pineau") == pytest.approx(4 / 5)
+    # Streaks alone are no zone to judge.
+    lines = np.zeros_like(zone)
+    lines[:, 60:63] = lines[:, 200:203] = lines[:, 330:333] = 1
+    assert baseline_agreement(lines, PX_PER_PT, ICR) is None
+
+
 def test_toner_specks_alone_are_no_letters_and_a_zone_of_them_is_not_judged() -> None:
     # An empty zone of a photocopy: five specks about 1 pt across, their bottoms scattered over 8 pt.
     zone = np.zeros((int(17 * PX_PER_PT), int(200 * PX_PER_PT)), np.uint8)
