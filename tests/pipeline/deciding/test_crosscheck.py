@@ -575,3 +575,21 @@ def test_no_surname_is_chosen_without_a_family_witness_or_against_a_hold(guardia
     out = cross_check(form, THRESHOLD).fields["guardian1_surname"]
     assert (out.value, out.confidence) == (guardian.value, guardian.confidence)
     assert "surname_family_chooses" not in out.rules
+
+
+def test_names_that_spell_two_readings_of_an_address_do_not_choose_between_them() -> None:
+    # Own scan_photocopy (seed 53, form 1): Tesseract read « b.maillot@… », PP-OCRv6 « a.maillot@… »; the referrer's
+    # name spells both (an initial is spelled by no name), and Tesseract's, wrong, was accepted at 0.93.
+    form = _form(referrer_email=("b.maillot@ac-versailles.fr", 0.45),
+                 referrer_name=("Mme Maillot, directeur(trice)", 0.93))
+    form.fields["referrer_email"] = _with_readings(form.fields["referrer_email"], "b.maillot@ac-versailles.fr",
+                                                   "a.maillot@ac-versailles.fr")
+
+    email = cross_check(form, THRESHOLD).fields["referrer_email"]
+
+    assert email.value == "b.maillot@ac-versailles.fr" and email.confidence < THRESHOLD
+    assert "email_owner" not in email.rules
+    # When the readers agree on the initial, the name still vouches for the address.
+    form.fields["referrer_email"] = _with_readings(form.fields["referrer_email"], "a.maillot@ac-versailles.fr",
+                                                   "a.maillot@ac-versailles.fr")
+    assert cross_check(form, THRESHOLD).fields["referrer_email"].confidence == 0.93
