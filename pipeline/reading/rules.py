@@ -61,7 +61,7 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.page.readers_verdict",
         "les deux lecteurs (Tesseract et PP-OCRv6) lisent la même chose."),
     "readers_differ": FieldRule(
-        Effect.HOLD, ("text", "email"), "pipeline.reading.scan.page.readers_verdict",
+        Effect.HOLD, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.page.readers_verdict",
         "les lecteurs (Tesseract et PP-OCRv6, et le modèle de chiffres pour des chiffres) ne lisent pas la même "
         "chose : comparer avec l'image."),
     "low_resolution_readers_agree": FieldRule(

@@ -173,6 +173,33 @@ def read_comb_fields(
                      list(np.split(probabilities, split)) if features else [], agreements)
 
 
+def second_reads_other_digits(second: str | None, digits: str, cells: int) -> bool:
+    """Whether PP-OCRv6 read a whole comb (one digit per cell of the printed comb) of other digits than ``digits``.
+
+    A handwritten comb is decided cell by cell by tesseract and the digit model (:func:`comb_field`), and PP-OCRv6,
+    the third reader, was not asked. On the project's ``scan_handwritten`` of seed 53 (made after the rule was
+    written), tesseract and the model both read a hand's 2 for an 8 in a phone number, ``0666129880`` for
+    *0666122880*, and it was accepted at 0.89 with no rule, PP-OCRv6 reading ``0666127880``. A third reader that
+    reads every cell and disagrees is evidence the two are not reading the ink as written.
+
+    A reading of another length is no evidence: PP-OCRv6 merges or drops a hand's digit in a comb's cells
+    (``9510`` for ``95100``), and which cell it left out is not known.
+
+    Measured at 460c39d on every handwritten comb accepted without a person, both corpora (devset's 23 handwritten
+    referrals; the project's hand kinds of seeds 31 and 53, 36 forms): 205. PP-OCRv6 read the accepted digits on
+    201; other digits, one per cell, on 2: the phone above, wrong, now held, and a postcode whose town later vouched
+    for it (``35100`` at reading, tesseract's and PP-OCRv6's alike, so untouched); fewer digits on 2, both right,
+    unchanged. No other field changed.
+    On typed combs PP-OCRv6 already votes (:func:`comb_field`'s ``typed`` branch).
+
+    Args:
+        second: PP-OCRv6's digits on the comb's row, or ``None``.
+        digits: The digits the comb was decided with, one per cell.
+        cells: Cells of the printed comb.
+    """
+    return second is not None and len(second) == cells == len(digits) and second != digits
+
+
 def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probabilities: np.ndarray,
                quality: float, ocr: OcrSettings, typed: bool = False,
                registration: RegistrationSettings | None = None, second: str | None = None) -> ExtractedField:
@@ -203,7 +230,9 @@ def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probab
             ``0772842905`` was read ``…908`` by tesseract at 0.80, ``…905`` by the model, and routed.
         registration: What the position quality costs the confidence.
         second: The second text reader's digits on the comb's row (``pipeline.reading.scan.second_reader``),
-            or ``None`` when it read none.
+            or ``None`` when it read none. On a handwritten comb, tesseract and the digit model decide cell by
+            cell; when PP-OCRv6 read a whole comb of other digits, the comb goes to a person
+            (:func:`second_reads_other_digits`).
 
     Returns:
         The extracted field (canonical comb value, source OCR), with the model's own digits in
@@ -227,6 +256,9 @@ def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probab
                  for t in shown if t is not None]
     value = format_comb(field.kind, "".join(v.digit for v in votes))
     confidence = min((v.confidence for v in votes), default=ocr.unread_confidence) if value else ocr.unread_confidence
+    if value and not rules and second_reads_other_digits(second, "".join(v.digit for v in votes), len(field.cells)):
+        confidence = min(confidence, ocr.icr.disagree_confidence)
+        rules.append("readers_differ")
     if len(cells) != len(field.cells):
         confidence = min(confidence, ocr.unread_confidence)  # a part-filled comb
     confidence = min(confidence, validator_cap(field.kind, value, ocr))

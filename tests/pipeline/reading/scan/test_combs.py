@@ -82,6 +82,32 @@ def test_three_readers_reading_the_same_typed_digits_settle_the_comb_whatever_te
         ocr.text_confidence_min
 
 
+def test_a_handwritten_comb_pp_ocrv6_reads_whole_and_otherwise_goes_to_a_person() -> None:
+    """Seed 53's scan_handwritten-0004: tesseract and the digit model read a hand's phone 0666129880 for 0666122880
+    and it was accepted at 0.89; PP-OCRv6 read 0666127880 on the comb's row."""
+    from pipeline.reading.scan.combs import comb_field
+    from pipeline.reading.scan.strips import Word
+    from pipeline.settings import OcrSettings
+    from schemas.extraction import Reader
+
+    ocr = OcrSettings()
+    field = form_v1().field("guardian1_phone")
+    model = np.full((10, 10), 0.002)
+    for cell, digit in enumerate("0666129880"):
+        model[cell, int(digit)] = 0.98
+    words, cells = [Word("0666129880", 0.91, 0, 0)], list(range(10))
+
+    agreed = comb_field(field, words, cells, model, 1.0, ocr, typed=False, second="0666129880")
+    assert agreed.value == "0666129880" and agreed.confidence >= ocr.text_confidence_min and agreed.rules == ()
+    other = comb_field(field, words, cells, model, 1.0, ocr, typed=False, second="0666127880")
+    assert other.value == "0666129880" and other.confidence == ocr.icr.disagree_confidence
+    assert other.rules == ("readers_differ",)
+    assert {r.reader: r.value for r in other.readings}[Reader.PPOCR] == "0666127880"
+    # A digit PP-OCRv6 merged or dropped says nothing of which cell: tesseract and the model still decide.
+    shorter = comb_field(field, words, cells, model, 1.0, ocr, typed=False, second="066612980")
+    assert shorter.confidence == agreed.confidence and shorter.rules == ()
+
+
 def test_a_digits_light_stroke_is_grown_back_and_the_printed_outline_never_is() -> None:
     from pipeline.reading.scan.combs import own_strokes
 
