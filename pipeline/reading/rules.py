@@ -95,6 +95,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.third_reading.settle_by_third_reading",
         "les lecteurs différaient ; Tesseract, relisant la zone seule à une autre échelle, lit ce que lit PP-OCRv6 : "
         "cette lecture est retenue."),
+    "grey_reading_agrees": FieldRule(
+        Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.photo_witness.settle_by_grey_reading",
+        "photo : les lecteurs différaient ; PP-OCRv6, relisant la zone sur la photo telle quelle, lit ce que lit "
+        "Tesseract : cette lecture est retenue."),
     "photo_grey_reading_differs": FieldRule(
         Effect.HOLD, ("text", "email"), "pipeline.reading.scan.photo_witness.hold_unstable_agreements",
         "photo : les deux lecteurs lisent la même chose sur l'image préparée, mais PP-OCRv6, relisant la zone sur la "

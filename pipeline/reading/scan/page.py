@@ -73,7 +73,7 @@ from pipeline.reading.scan.omr import (
     read_signature,
     read_ticks,
 )
-from pipeline.reading.scan.photo_witness import hold_unstable_agreements, wants_grey_reading
+from pipeline.reading.scan.photo_witness import hold_unstable_agreements, settle_by_grey_reading, wants_grey_reading
 from pipeline.reading.scan.pixels import (
     GreyLevels,
     crop_rect,
@@ -276,15 +276,24 @@ def read_scan_page(
     with clock.stage("fields"):
         fields.update(text_fields_read(text_pairs, second[:len(text_pairs)], hands, fields.get("class_level"), page,
                                        ocr, registration))
-    again = [f for f, _ in text_pairs if not f.is_letter_comb and wants_grey_reading(fields[f.name], ocr)
-             ] if photographed else []
-    if again:
+    agreed = {f.name for f, _ in text_pairs if not f.is_letter_comb and wants_grey_reading(fields[f.name], ocr)
+              } if photographed else set()
+    differing = {f.name: first_reader_value(f, words)[0] for f, words in text_pairs
+                 if not f.is_letter_comb and wants_third_reading(fields[f.name], ocr)} if photographed else {}
+    if agreed or differing:
         with clock.stage("photo_witness"):
             printed = definition.pages[number - 1]
-            grey_strip, grey_fields, _ = read_text_fields(again, page, page.image, ink.text_mask, ocr,
-                                                          printed.qr_codes + printed.anchors)
-            hold_unstable_agreements(fields, grey_fields, read_lines(strip_crops(grey_strip), ocr.second_reader_batch,
-                                                                     ocr.second_reader_threads), ocr)
+            grey_strip, grey_fields, _ = read_text_fields(
+                [f for f, _ in text_pairs if f.name in agreed or f.name in differing], page, page.image,
+                ink.text_mask, ocr, printed.qr_codes + printed.anchors)
+            grey_lines = dict(zip((f.name for f in grey_fields), read_lines(
+                strip_crops(grey_strip), ocr.second_reader_batch, ocr.second_reader_threads), strict=True))
+            witnessed = [f for f in grey_fields if f.name in agreed]
+            hold_unstable_agreements(fields, witnessed, [grey_lines[f.name] for f in witnessed], ocr)
+            settling = [f for f in grey_fields if f.name in differing]
+            settle_by_grey_reading(fields, settling, [grey_lines[f.name] for f in settling],
+                                   [differing[f.name] for f in settling], first_names(ocr.first_names_file), page,
+                                   ocr, registration)
     third = [(f, crop) for (f, _), crop in zip(text_pairs, zone_crops, strict=True)
              if not f.is_letter_comb and wants_third_reading(fields[f.name], ocr)]
     if third:
