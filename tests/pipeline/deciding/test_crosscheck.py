@@ -326,6 +326,22 @@ def test_town_and_postcode_vouch_for_each_other_only_when_they_agree(town: str, 
         assert checked.fields["pupil_town"].rules == checked.fields["pupil_postcode"].rules == ("vouch_town",)
 
 
+@pytest.mark.parametrize(("ppocr", "vouched"), [("95100", True), ("95160", False), ("9510", False)])
+def test_pp_ocrv6s_reading_of_the_postcode_may_be_the_one_the_town_vouches_for(ppocr: str, vouched: bool) -> None:
+    # Own fax_halftone (seed 53): the comb read 96100 by tesseract, 95200 by the digit model, 95100 by PP-OCRv6.
+    form = _town_form("Argenteuil", "96100")
+    form.fields["pupil_postcode"] = form.fields["pupil_postcode"].model_copy(update={
+        "model_digits": "95200", "readings": (ReaderReading(reader=Reader.TESSERACT, value="96100"),
+                                              ReaderReading(reader=Reader.DIGIT_MODEL, value="95200"),
+                                              ReaderReading(reader=Reader.PPOCR, value=ppocr))})
+    checked = cross_check(form, THRESHOLD, towns=load_towns())
+    postcode = checked.fields["pupil_postcode"]
+    if vouched:
+        assert (postcode.value, postcode.confidence, postcode.rules) == ("95100", 0.9, ("vouch_town",))
+    else:
+        assert (postcode.value, postcode.confidence, postcode.rules) == ("96100", 0.2, ())
+
+
 def test_a_confident_misspelt_town_is_spelled_by_the_lexicon_when_its_postcode_agrees() -> None:
     # Measured on a photocopy (issue 3, scan_photocopy of seed 2026): "Argehteuil" at 0.88 beside 95100.
     form = _town_form("Argehteuil", "95100")
