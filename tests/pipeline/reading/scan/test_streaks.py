@@ -70,3 +70,29 @@ def test_a_zone_the_letters_fill_to_its_edges_cannot_be_told() -> None:
     area = text_rect(TOWN, layout.qr_codes + layout.anchors, OCR)
     mask[int(area.top * S):int(area.bottom * S) + 1, int((area.x0 + 40) * S):int((area.x0 + 42) * S)] = 1
     assert _unseen(mask, foreign) == set()
+
+
+def test_a_streak_clear_of_the_writing_is_taken_out_even_when_another_crosses_the_letters() -> None:
+    """Own scan_photocopy (seed 53, form 2): one streak through « Mme », one through the zone's blank part, read « | »
+    after the value by Tesseract, before and after the second reading past the streaks."""
+    from pipeline.reading.scan.pixels import crop_rect
+    from pipeline.reading.scan.streaks import drop_clear_streaks
+
+    mask, foreign, x = _page()
+    layout = form_v1().pages[TOWN.page - 1]
+    area = text_rect(TOWN, layout.qr_codes + layout.anchors, OCR)
+    mask[:, x:x + 3] = 1  # the first streak, dark down the page through the middle letter
+    clear_col = int((area.x0 + 120) * WORK_DPI / 72)  # the second, 90 pt right of the last letter
+    foreign.streaks[:, clear_col:clear_col + 2] = True
+    clear_x = int(clear_col * S * 72 / WORK_DPI)
+    mask[:, clear_x:clear_x + 3] = 1
+    expected = mask.copy()
+    expected[:, clear_x - 4:clear_x + 7] = 0
+
+    writing, dropped = drop_clear_streaks(mask, foreign, {"pupil_town"}, form_v1(), TOWN.page, S, OMR, OCR)
+
+    assert dropped == set()  # the streak through the letters still holds the zone for a person
+    zone, kept = crop_rect(writing, area, S), crop_rect(expected, area, S)
+    assert np.array_equal(zone, kept)  # the clear streak gone; the letters and the first streak untouched
+    assert crop_rect(mask, area, S)[:, :].sum() > zone.sum()  # the page's own mask unchanged
+    assert np.array_equal(writing[:int(area.top * S) - 2], mask[:int(area.top * S) - 2])  # outside the zone too
