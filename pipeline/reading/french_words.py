@@ -76,6 +76,17 @@ class FrenchWords:
         return any(self.spells(v) for v in map("".join, product(*options)) if v != lower)
 
 
+    def spells_only_unaccented(self, word: str) -> bool:
+        """Whether ``word`` has an accent, the dictionary does not spell it, and spells it written without any
+        (``sés`` → ``ses``; ``chémin`` → ``chemin``): an accent that may be a speck read as one. ``False`` for a word
+        without accents or one the dictionary spells as written, in its case or in lower case (``Lévy``: neither it
+        nor ``levy`` is an entry)."""
+        plain = without_accents(word)
+        if plain == word or self.spells(word) or self.spells(word.lower()):
+            return False
+        return self.spells(plain) or self.spells(plain.lower())
+
+
 ACCENT_VARIANTS_MAX = 512
 """Most spellings :meth:`FrenchWords.spells_only_accented` tries for one word (``leveque``: 125; a 30 µs call each)."""
 

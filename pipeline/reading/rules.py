@@ -156,6 +156,12 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.CAP, ("observations", "criteria_other_text", "referrer_name", "class_name"),
         "pipeline.reading.scan.text_rules.sentence_case_cap",
         "un point lu est suivi d'un mot sans majuscule : sans doute une virgule ou une tache lue comme un point."),
+    "stray_accent_cap": FieldRule(
+        Effect.CAP, ("observations", "criteria_other_text", "pupil_address", "school_name", "referrer_name",
+                     "class_name"),
+        "pipeline.reading.scan.text_rules.stray_accent_cap",
+        "un mot lu avec un accent que le français ne lui connaît pas, et qu'il écrit sans accent : sans doute une "
+        "tache lue comme un accent."),
     "stray_punctuation_cap": FieldRule(
         Effect.CAP, ("pupil_address", "referrer_name", "class_name", "home_languages", "pupil_town"),
         "pipeline.reading.scan.text_rules.stray_punctuation_cap",

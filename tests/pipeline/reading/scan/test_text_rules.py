@@ -21,6 +21,7 @@ from pipeline.reading.scan.text_rules import (
     person_name_cap,
     repair_reading,
     sentence_case_cap,
+    stray_accent_cap,
     stray_punctuation_cap,
     validator_cap,
 )
@@ -166,6 +167,22 @@ def test_a_stop_before_a_word_in_lower_case_is_a_misread_comma_in_sentences(valu
     ocr = OcrSettings()
     assert (sentence_case_cap("observations", value, ocr) == 1.0) is ok
     assert sentence_case_cap("pupil_address", "3. rue Boulay", ocr) == 1.0  # not an address (repaired instead)
+
+
+@pytest.mark.parametrize(("name", "value", "ok"), [
+    # The project's photocopy (seed 2026, form 2): a speck over « ses », read as an accent by both engines.
+    ("observations", "Besoin d'un cadre calme pour faire sés devoirs.", False),
+    ("observations", "Besoin d'un cadre calme pour faire ses devoirs.", True),
+    ("criteria_other_text", "Chángement d'école en cours d'année", False),
+    ("pupil_address", "95, chémin Valentine Boulay", False),
+    ("pupil_address", "497, chemin de Lévy", True),            # a proper noun: no entry with or without the accent
+    ("school_name", "École élémentaire Paul Langevin", True),  # « École » is French
+    ("referrer_name", "Mme Lefèvre, enseignant(e)", True),
+    ("guardian1_surname", "SÉS", True),                        # names are not French words: not this rule's
+])
+def test_an_accent_french_does_not_write_on_a_word_it_writes_without_one_is_a_speck(name: str, value: str,
+                                                                                   ok: bool) -> None:
+    assert (stray_accent_cap(name, value, OcrSettings()) == 1.0) is ok
 
 
 @pytest.mark.parametrize(("name", "value", "ok"), [
