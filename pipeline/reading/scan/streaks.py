@@ -148,9 +148,10 @@ def _drop_clear_pieces(writing: np.ndarray, mask: np.ndarray, crossing: tuple[np
     read the clear one as ``|`` after the value (``Mme Bigot, directeur(trice) |``), and read it again once the
     streaks were erased for the second reading (:func:`erase_streaks_through_writing` takes only the straight runs,
     and the clear streak's rim is left): the two readers still differed and the zone went to a person. Each
-    streak piece (8-connected) of the zone is put to the same test alone, the other's ink counting as writing: the
-    pieces clear of it are taken out as a zone's clear streak is. The zone is still held for the streak through its
-    letters, and read again past it (``pipeline.reading.scan.page.reread_past_streaks``).
+    streak of the zone (its pieces down one column, :func:`streak_columns`) is put to the same test alone, the other
+    streaks' ink counting as writing: those clear of it are taken out as a zone's clear streak is. The zone is still
+    held for the streak through its letters, and read again past it
+    (``pipeline.reading.scan.page.reread_past_streaks``).
 
     Measured at 1e1e507 with it and without it, every field through ``bench.corpus``'s reading, nothing wrong
     accepted either way: the project's photocopies of seeds 53, 2026 and 59 (13 forms), 4 right fields out of the
@@ -174,14 +175,39 @@ def _drop_clear_pieces(writing: np.ndarray, mask: np.ndarray, crossing: tuple[np
         ``writing``, or a copy with the clear pieces taken out.
     """
     ink, streak = crossing
-    count, labels = cv2.connectedComponents(streak, connectivity=8)
-    clear = [k for k in range(1, count)
-             if streak_clear_of_writing(ink, (labels == k).astype(np.uint8), px_per_pt, omr, clearance_pt)]
-    if not clear or len(clear) == count - 1:
+    groups = streak_columns(streak)
+    clear = [g for g in groups if streak_clear_of_writing(ink, g.astype(np.uint8), px_per_pt, omr, clearance_pt)]
+    if not clear or len(clear) == len(groups):
         return writing
     out = mask.copy() if writing is mask else writing
-    crop_rect(out, drop_rect, px_per_pt)[np.isin(labels, clear)] = 0
+    crop_rect(out, drop_rect, px_per_pt)[np.logical_or.reduce(clear)] = 0
     return out
+
+
+def streak_columns(streak: np.ndarray) -> list[np.ndarray]:
+    """A zone's streak ink split into its streaks: pieces (8-connected) whose columns overlap are one streak.
+
+    A streak lighter than the ink threshold in places reaches the mask in broken pieces down one column; tested
+    piece by piece, a piece above a letter is clear of it sideways while the streak runs through the letter
+    (:func:`pipeline.reading.scan.foreign_ink.streak_clear_of_writing` looks across, not up and down), and taking it
+    out took an accent's stroke (« LEFÈVRE » read « LEFÉVRE »). The pieces of one column stand or fall together.
+
+    Args:
+        streak: ``uint8`` 0/1 streak ink of a zone.
+
+    Returns:
+        One ``bool`` mask of ``streak``'s shape per streak, left to right.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(streak, connectivity=8)
+    spans = sorted((int(stats[k, cv2.CC_STAT_LEFT]), int(stats[k, cv2.CC_STAT_LEFT] + stats[k, cv2.CC_STAT_WIDTH]), k)
+                   for k in range(1, count))
+    columns: list[tuple[int, list[int]]] = []  # (right edge so far, labels)
+    for left, right, k in spans:
+        if columns and left < columns[-1][0]:
+            columns[-1] = (max(columns[-1][0], right), [*columns[-1][1], k])
+        else:
+            columns.append((right, [k]))
+    return [np.isin(labels, ks) for _, ks in columns]
 
 
 def erase_streaks_through_writing(writing: np.ndarray, mask: np.ndarray, foreign: ForeignInk,

@@ -96,3 +96,19 @@ def test_a_streak_clear_of_the_writing_is_taken_out_even_when_another_crosses_th
     assert np.array_equal(zone, kept)  # the clear streak gone; the letters and the first streak untouched
     assert crop_rect(mask, area, S)[:, :].sum() > zone.sum()  # the page's own mask unchanged
     assert np.array_equal(writing[:int(area.top * S) - 2], mask[:int(area.top * S) - 2])  # outside the zone too
+
+
+def test_the_broken_pieces_of_one_streak_are_one_streak_and_two_streaks_are_two() -> None:
+    """A streak lighter than the ink threshold in places reaches the mask in pieces down its column: a piece above a
+    letter, tested alone, was clear of it sideways, and taking it out took the stroke of an accent (« LEFÈVRE » read
+    « LEFÉVRE » by PP-OCRv6, make test at a5ff0dc)."""
+    from pipeline.reading.scan.streaks import streak_columns
+
+    streak = np.zeros((60, 200), np.uint8)
+    streak[0:12, 40:43] = streak[20:35, 41:44] = streak[45:60, 40:42] = 1  # one streak, three pieces, wavering
+    streak[:, 150:152] = 1                                                   # a second, whole
+    columns = streak_columns(streak)
+    assert len(columns) == 2
+    assert columns[0].sum() == 36 + 45 + 30 and not columns[0][:, 100:].any()
+    assert columns[1].sum() == 120 and not columns[1][:, :100].any()
+    assert streak_columns(np.zeros((10, 10), np.uint8)) == []
