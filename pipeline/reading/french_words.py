@@ -79,8 +79,8 @@ class FrenchWords:
     def spells_only_unaccented(self, word: str) -> bool:
         """Whether ``word`` has an accent, the dictionary does not spell it, and spells it written without any
         (``sés`` → ``ses``; ``chémin`` → ``chemin``): an accent that may be a speck read as one. ``False`` for a word
-        without accents or one the dictionary spells as written, in its case or in lower case (``Lévy``: neither it
-        nor ``levy`` is an entry)."""
+        without accents, one the dictionary spells as written (in its case or in lower case), or one it spells in
+        neither form (``Lévy``: neither it nor ``levy`` is an entry)."""
         plain = without_accents(word)
         if plain == word or self.spells(word) or self.spells(word.lower()):
             return False

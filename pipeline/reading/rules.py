@@ -160,7 +160,7 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.CAP, ("observations", "criteria_other_text", "pupil_address", "school_name", "referrer_name",
                      "class_name"),
         "pipeline.reading.scan.text_rules.stray_accent_cap",
-        "un mot lu avec un accent que le français ne lui connaît pas, et qu'il écrit sans accent : sans doute une "
+        "un mot lu avec un accent que le français ne lui connaît pas, et qui s'écrit sans accent : sans doute une "
         "tache lue comme un accent."),
     "stray_punctuation_cap": FieldRule(
         Effect.CAP, ("pupil_address", "referrer_name", "class_name", "home_languages", "pupil_town"),

@@ -178,7 +178,7 @@ def second_reads_other_digits(second: str | None, digits: str, cells: int) -> bo
 
     A handwritten comb is decided cell by cell by tesseract and the digit model (:func:`comb_field`), and PP-OCRv6,
     the third reader, was not asked. On the project's ``scan_handwritten`` of seed 53 (made after the rule was
-    written), tesseract and the model both read a hand's 2 for an 8 in a phone number, ``0666129880`` for
+    written), tesseract and the model both read a hand's 2 as a 9 in a phone number, ``0666129880`` for
     *0666122880*, and it was accepted at 0.89 with no rule, PP-OCRv6 reading ``0666127880``. A third reader that
     reads every cell and disagrees is evidence the two are not reading the ink as written.
 
@@ -192,10 +192,17 @@ def second_reads_other_digits(second: str | None, digits: str, cells: int) -> bo
     unchanged. No other field changed.
     On typed combs PP-OCRv6 already votes (:func:`comb_field`'s ``typed`` branch).
 
+    It applies to every comb decided cell by cell: a handwritten one, and a typed one tesseract read unsure or
+    with a digit lost or invented (:func:`comb_field`'s other branch): on both corpora all such typed combs
+    accepted were read alike by PP-OCRv6.
+
     Args:
         second: PP-OCRv6's digits on the comb's row, or ``None``.
         digits: The digits the comb was decided with, one per cell.
         cells: Cells of the printed comb.
+
+    Returns:
+        True when the comb is to go to a person for it.
     """
     return second is not None and len(second) == cells == len(digits) and second != digits
 

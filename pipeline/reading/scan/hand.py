@@ -60,7 +60,9 @@ def baseline_agreement(zone_mask: np.ndarray, px_per_pt: float, icr: IcrSettings
     22 right and one address a name vouched for wrongly (:func:`pipeline.deciding.crosscheck.vouch_email`, mended
     with it), fields to check 13 → 4 a form; the devset (40 referrals, 23 by hand) and the project's handwritten
     seeds 31 and 53 (36 forms): no field changed; its typed scans of seed 41 (27 forms): one stamped school, held
-    for the stamp, now decoded right against the directory.
+    for the stamp, now decoded right against the directory. The same holds of what else is judged here: a hand
+    large enough to overflow its zone above and below loses those letters from the count, and so does a comb's digit
+    that fills its stacked cells' height (``pipeline.reading.scan.combs``); the figures above include both.
 
     Args:
         zone_mask: ``uint8`` 0/1 ink mask of a text zone (dotted baseline left out).

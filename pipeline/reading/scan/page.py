@@ -280,6 +280,7 @@ def read_scan_page(
               } if photographed else set()
     differing = {f.name: first_reader_value(f, words)[0] for f, words in text_pairs
                  if not f.is_letter_comb and wants_third_reading(fields[f.name], ocr)} if photographed else {}
+    settled: list[str] = []  # two engines agree on these: no third reading may undo it
     if agreed or differing:
         with clock.stage("photo_witness"):
             printed = definition.pages[number - 1]
@@ -291,11 +292,12 @@ def read_scan_page(
             witnessed = [f for f in grey_fields if f.name in agreed]
             hold_unstable_agreements(fields, witnessed, [grey_lines[f.name] for f in witnessed], ocr)
             settling = [f for f in grey_fields if f.name in differing]
-            settle_by_grey_reading(fields, settling, [grey_lines[f.name] for f in settling],
-                                   [differing[f.name] for f in settling], first_names(ocr.first_names_file), page,
-                                   ocr, registration)
+            settled = settle_by_grey_reading(
+                fields, settling, [second_reader_value(f, clean_text_value(f.kind, grey_lines[f.name].text))
+                                   for f in settling],
+                [differing[f.name] for f in settling], first_names(ocr.first_names_file), page, ocr, registration)
     third = [(f, crop) for (f, _), crop in zip(text_pairs, zone_crops, strict=True)
-             if not f.is_letter_comb and wants_third_reading(fields[f.name], ocr)]
+             if not f.is_letter_comb and f.name not in settled and wants_third_reading(fields[f.name], ocr)]
     if third:
         with clock.stage("third_reading"):
             read_again = third_readings([f for f, _ in third], [crop for _, crop in third], ocr)

@@ -88,7 +88,7 @@ SETTLE_RULE = "grey_reading_agrees"
 """The rule recorded on a field the grey reading settles (``pipeline.reading.rules.FIELD_RULES``)."""
 
 
-def settle_by_grey_reading(fields: dict[str, ExtractedField], zones: Sequence[Field], lines: Sequence[LineReading],
+def settle_by_grey_reading(fields: dict[str, ExtractedField], zones: Sequence[Field], grey: Sequence[str | None],
                            first: Sequence[str | None], names: Lexicon, page: RegisteredPage, ocr: OcrSettings,
                            registration: RegistrationSettings) -> list[str]:
     """On a photographed page, settle the typed zones whose two readers differed where PP-OCRv6, reading the zone on
@@ -117,8 +117,9 @@ def settle_by_grey_reading(fields: dict[str, ExtractedField], zones: Sequence[Fi
         fields: The page's fields; updated in place (``readings`` gains reader ``ppocr_grey``; a settled field its
             value, ``ocr.readers_chosen_confidence`` and the rule).
         zones: Typed zones whose readers differed (:func:`pipeline.reading.scan.third_reading.wants_third_reading`),
-            in the order of ``lines``.
-        lines: PP-OCRv6's reading of each on the registered grey page, at ``ocr.text_ocr_dpi``.
+            in the order of ``grey``.
+        grey: PP-OCRv6's reading of each on the registered grey page, at ``ocr.text_ocr_dpi``, after the field's
+            repairs (``pipeline.reading.scan.page.second_reader_value``).
         first: Tesseract's first reading of each, after the field's repairs.
         names: The given-name lexicon, for the accent hold.
         page: The registered page (its position quality).
@@ -128,7 +129,6 @@ def settle_by_grey_reading(fields: dict[str, ExtractedField], zones: Sequence[Fi
     Returns:
         The names of the fields settled.
     """
-    values = [(clean_text_value(f.kind, line.text), tesseract) for f, line, tesseract in zip(zones, lines, first,
-                                                                                            strict=True)]
+    values = list(zip(grey, first, strict=True))
     return settle_where_engines_agree(fields, zones, values, Reader.PPOCR_GREY, SETTLE_RULE, names, page, ocr,
                                       registration)

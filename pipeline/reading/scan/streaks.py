@@ -172,12 +172,13 @@ def _drop_clear_pieces(writing: np.ndarray, mask: np.ndarray, crossing: tuple[np
         clearance_pt: The clearance of the zone's kind.
 
     Returns:
-        ``writing``, or a copy with the clear pieces taken out.
+        ``writing`` itself when no streak is clear; else ``writing`` with the clear streaks taken out, changed in
+        place when it is already the page's own copy, a new copy when it is still ``mask``.
     """
     ink, streak = crossing
     groups = streak_columns(streak)
     clear = [g for g in groups if streak_clear_of_writing(ink, g.astype(np.uint8), px_per_pt, omr, clearance_pt)]
-    if not clear or len(clear) == len(groups):
+    if not clear:
         return writing
     out = mask.copy() if writing is mask else writing
     crop_rect(out, drop_rect, px_per_pt)[np.logical_or.reduce(clear)] = 0
@@ -302,22 +303,43 @@ def streak_unseen_in_zones(text_mask: np.ndarray, foreign: ForeignInk, fields: S
         ink, streak = crop_rect(text_mask, found[1], px_per_pt) > 0, crop_rect(footprint, found[1], px_per_pt) > 0
         if not streak.any():
             continue
-        on_streak = ink & streak
-        if not on_streak.any():
+        if not (ink & streak).any():
             unseen.add(f.name)
             continue
         inked_rows = (ink & ~streak).any(axis=1).astype(np.uint8).reshape(-1, 1)
         letter_rows: np.ndarray = cv2.dilate(inked_rows, np.ones((2 * margin + 1, 1), np.uint8)).ravel() > 0
-        blank = streak[~letter_rows]
-        if blank.any(axis=1).sum() < omr.streak_unseen_min_pt * px_per_pt:
-            continue
-        if on_streak[~letter_rows].sum() >= omr.streak_paper_ink_min * blank.sum():
-            continue
         count, labels = cv2.connectedComponents(ink.astype(np.uint8), connectivity=8)
         outside = np.bincount(labels[ink & ~streak], minlength=count)
         size = np.bincount(labels[ink], minlength=count)
-        touching = np.unique(labels[on_streak])
-        dashes = touching[(outside[touching] == 0) & (size[touching] >= omr.streak_dash_min_pt2 * px_per_pt ** 2)]
-        if not len(dashes):
+        # Each streak on its own (:func:`streak_columns`): a streak another's blank footprint dilutes is still seen.
+        if all(_column_unseen(ink, column, letter_rows, labels, outside, size, px_per_pt, omr)
+               for column in streak_columns(streak.astype(np.uint8))):
             unseen.add(f.name)
     return unseen
+
+
+def _column_unseen(ink: np.ndarray, column: np.ndarray, letter_rows: np.ndarray, labels: np.ndarray,
+                   outside: np.ndarray, size: np.ndarray, px_per_pt: float, omr: OmrSettings) -> bool:
+    """Whether one streak of a zone leaves no ink of its own where the readers look (:func:`streak_unseen_in_zones`).
+
+    Args:
+        ink: The zone's ``bool`` text mask.
+        column: This streak's ``bool`` footprint in the zone (:func:`streak_columns`).
+        letter_rows: ``bool`` per row: the rows the writing holds, grown by ``omr.streak_letter_margin_pt``.
+        labels: The ink's 8-connected labels.
+        outside: Per label, its pixels off every streak's footprint.
+        size: Per label, its pixels.
+        px_per_pt: The mask's scale.
+        omr: ``streak_paper_ink_min``, ``streak_unseen_min_pt``, ``streak_dash_min_pt2``.
+    """
+    on_streak = ink & column
+    if not on_streak.any():
+        return True
+    blank = column[~letter_rows]
+    if blank.any(axis=1).sum() < omr.streak_unseen_min_pt * px_per_pt:
+        return False
+    if on_streak[~letter_rows].sum() >= omr.streak_paper_ink_min * blank.sum():
+        return False
+    touching = np.unique(labels[on_streak])
+    dashes = touching[(outside[touching] == 0) & (size[touching] >= omr.streak_dash_min_pt2 * px_per_pt ** 2)]
+    return not len(dashes)

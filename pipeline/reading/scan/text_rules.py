@@ -242,11 +242,12 @@ def stray_accent_cap(name: str, value: str | None, ocr: OcrSettings) -> float:
     A toner speck above a letter reads as an accent, and both readers may read it: ``faire sés devoirs`` for « faire
     ses devoirs », both engines alike, accepted at 0.93 on the project's photocopy (seed 2026, form 2). French spells
     no such word, and spells it without the accent (:meth:`pipeline.reading.french_words.FrenchWords.
-    spells_only_unaccented`, the French dictionary of ``ocr.french_words_file``); a proper noun is no entry either
-    way (``Lévy``, ``Boulay``) and is never held for it. Measured at 1e1e507 on every reading of these fields accepted
-    with no person, both corpora (devset; the project's typed scans and photos of seeds 41, 43 and 53, its hands of
-    seeds 31 and 53, and photocopies of seeds 2026 and 59, 182 forms): one word so accented, that one, wrong. Kept as
-    read, at ``ocr.unread_confidence``, for a person to correct.
+    spells_only_unaccented`, the French dictionary of ``ocr.french_words_file``). A proper noun is mostly no entry
+    either way (``Lévy``, ``Lefèvre``) and is not held for it; a rare one whose plain form is a French word
+    (``Roché``, ``Aubé``) is held, for a person to confirm. Measured at 1e1e507 on every reading of these fields
+    accepted with no person, both corpora (devset; the project's typed scans and photos of seeds 41, 43 and 53, its
+    hands of seeds 31 and 53, and photocopies of seeds 2026 and 59, 182 forms): one word so accented, that one,
+    wrong. Kept as read, at ``ocr.unread_confidence``, for a person to correct.
 
     Raises:
         FrenchWordsMissingError: The French dictionary is not installed (``ocr.french_words_file``).

@@ -112,3 +112,17 @@ def test_the_broken_pieces_of_one_streak_are_one_streak_and_two_streaks_are_two(
     assert columns[0].sum() == 36 + 45 + 30 and not columns[0][:, 100:].any()
     assert columns[1].sum() == 120 and not columns[1][:, :100].any()
     assert streak_columns(np.zeros((10, 10), np.uint8)) == []
+
+
+def test_a_streak_is_judged_seen_on_its_own_footprint_whatever_another_streaks_footprint() -> None:
+    """A clear streak taken out of the zone leaves its footprint and no ink: pooled with it, a faint streak through
+    the letters, dotted every 5 rows, fell under the ink share that tells a streak the readers see (review of
+    a5ff0dc)."""
+    mask, foreign, x = _page()
+    layout = form_v1().pages[TOWN.page - 1]
+    area = text_rect(TOWN, layout.qr_codes + layout.anchors, OCR)
+    mask[int(area.top * S):int(area.bottom * S):5, x:x + 1] = 1  # a pixel every 5 rows: 3 % of its footprint
+    assert _unseen(mask, foreign) == set()
+    column = int((area.x0 + 120) * WORK_DPI / 72)
+    foreign.streaks[:, column:column + 2] = True  # the other streak's footprint, its ink already taken out
+    assert _unseen(mask, foreign) == set()
