@@ -111,7 +111,8 @@ def settle_by_grey_reading(fields: dict[str, ExtractedField], zones: Sequence[Fi
     was right 8 times and wrong twice (``i.leroux@…`` and ``i.richard@…`` for an initial ``l.``). As built, every
     field through ``bench.corpus``'s reading: devset, 2 fields settled, both right, out of the hold (r0005's street
     and school; its first name was already chosen by the given-name lexicon), 0 wrong accepted; the project's
-    photos, one address settled, right, that its owner's name already vouched for.
+    photos, one address settled, right, that its owner's name already vouched for, and (once the grey reading had
+    the field's repairs, e3014fe) a class line out of the hold, right.
 
     Args:
         fields: The page's fields; updated in place (``readings`` gains reader ``ppocr_grey``; a settled field its
