@@ -52,3 +52,11 @@ def test_a_box_group_with_no_printed_label_is_named_in_french_not_by_its_id() ->
 
     assert reason.message_fr.startswith("« Critères – Méthodologie et organisation » :")
     assert "criteria_method" not in reason.message_fr
+
+
+def test_a_caps_fields_in_the_table_are_the_fields_its_code_acts_on() -> None:
+    # The table lists each cap's fields for staff and the next engineer; the code keeps its own tuple.
+    from pipeline.reading.scan.text_rules import FRENCH_WORD_FIELDS, STOP_CASE_FIELDS
+
+    assert set(FIELD_RULES["stray_accent_cap"].kinds) == set(FRENCH_WORD_FIELDS)
+    assert set(FIELD_RULES["sentence_case_cap"].kinds) == set(STOP_CASE_FIELDS)
