@@ -120,3 +120,40 @@ def test_typed_zones_blur_pulls_off_one_baseline_are_read_as_typed() -> None:
         assert fields[name].value == truth[name]  # type: ignore[index]
         assert fields[name].doubt is None
         assert fields[name].confidence >= settings.ocr.text_confidence_min
+
+
+def test_a_photo_zone_whose_readers_differ_is_settled_by_the_grey_photo_and_not_read_a_third_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page reader's wiring of photo_witness.settle_by_grey_reading: PP-OCRv6's first reading of the school is
+    made to differ from Tesseract's, as devset r0005's « Paul L.angevin »; its reading of the grey photo, left as it
+    is, is Tesseract's, and the field is settled by that, with no third reading after it."""
+    import pipeline.reading.scan.page as page_reader
+    from pipeline.reading.scan.second_reader import LineReading
+    from schemas.extraction import Reader
+
+    settings = Settings()
+    (doc,) = generate_documents(SampleKind.PHOTO_JPEG, 0, 2026, load_directory(settings.directory_file),
+                                settings.school_year, first_page_only=True)
+    school = str(doc.truth["values"]["school_name"])
+    first, _, last = school.rpartition(" ")
+    misread = f"{first} {last[0]}.{last[1:]}"
+    real_read_lines = page_reader.read_lines
+    calls: list[int] = []
+
+    def first_reading_misled(crops, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        lines = real_read_lines(crops, *args, **kwargs)
+        calls.append(len(crops))
+        if len(calls) > 1:  # the combs', the grey photo's: as read
+            return lines
+        return [LineReading(misread, line.score, line.frames) if line.text == school else line for line in lines]
+
+    monkeypatch.setattr(page_reader, "read_lines", first_reading_misled)
+    with Image.open(io.BytesIO(doc.data)) as im:
+        field = read_scan_page(np.asarray(ImageOps.exif_transpose(im).convert("L"))).fields["school_name"]
+
+    readers = {r.reader: r.value for r in field.readings}
+    assert readers[Reader.PPOCR] == misread and readers[Reader.TESSERACT] == school
+    assert readers[Reader.PPOCR_GREY] == school
+    assert Reader.TESSERACT_RESCALED not in readers  # settled: not read a third time
+    assert field.value == school and field.rules[-1] == "grey_reading_agrees"
+    assert field.confidence >= settings.ocr.text_confidence_min
