@@ -284,11 +284,11 @@ def read_scan_page(
     if agreed or differing:
         with clock.stage("photo_witness"):
             printed = definition.pages[number - 1]
-            grey_strip, grey_fields, _ = read_text_fields(
-                [f for f, _ in text_pairs if f.name in agreed or f.name in differing], page, page.image,
-                ink.text_mask, ocr, printed.qr_codes + printed.anchors)
+            grey_fields, grey_crops = zone_crops_on(
+                page.image, [f for f, _ in text_pairs if f.name in agreed or f.name in differing], page, ink, ocr,
+                printed.qr_codes + printed.anchors)
             grey_lines = dict(zip((f.name for f in grey_fields), read_lines(
-                strip_crops(grey_strip), ocr.second_reader_batch, ocr.second_reader_threads), strict=True))
+                grey_crops, ocr.second_reader_batch, ocr.second_reader_threads), strict=True))
             witnessed = [f for f in grey_fields if f.name in agreed]
             hold_unstable_agreements(fields, witnessed, [grey_lines[f.name] for f in witnessed], ocr)
             settling = [f for f in grey_fields if f.name in differing]
@@ -485,9 +485,33 @@ def prepare_zones(page_fields: Sequence[Field], page: RegisteredPage, ink: PageI
     if not photographed and halo_px >= 1:
         second = second_reader_image(page, ink, halo_px, ocr)
         # The same fields are inked (the same mask decides), so the crops come in the same slots.
-        second_crops = [*strip_crops(read_text_fields(texts, page, second, ink.text_mask, ocr, marks)[0]),
-                        *strip_crops(read_text_fields(mails, page, second, ink.text_mask, ocr, marks)[0])]
+        second_crops = [*zone_crops_on(second, texts, page, ink, ocr, marks)[1],
+                        *zone_crops_on(second, mails, page, ink, ocr, marks)[1]]
     return TextZones(text_strip, text_fields, mail_strip, mail_fields, decided_text | decided_mail, second_crops)
+
+
+def zone_crops_on(image: np.ndarray, fields: Sequence[Field], page: RegisteredPage, ink: PageInk, ocr: OcrSettings,
+                  marks: Sequence[Rect]) -> tuple[list[Field], list[np.ndarray]]:
+    """The inked zones of ``fields`` and their crops cut from ``image``, as the readers' strips cut them.
+
+    Zones are told inked on the page's text mask (:func:`pipeline.reading.scan.text_zones.read_text_fields`),
+    whatever ``image`` is: another image of the same registered page (PP-OCRv6's with the ink's halo, the grey photo)
+    gives crops in the same slots as the first readers'.
+
+    Args:
+        image: A ``uint8`` grey image of ``page.image``'s shape.
+        fields: Text or e-mail fields of the page.
+        page: The registered page (scale, resolution).
+        ink: Its ink (the text mask decides which zones are inked).
+        ocr: The readers' resolution and strip geometry.
+        marks: Printed QR codes and anchors cut out of the zones they overlap (PDF points).
+
+    Returns:
+        The inked fields, in slot order, and one ``uint8`` crop each at ``ocr.text_ocr_dpi`` (full strip width,
+        white padding included).
+    """
+    strip, inked, _ = read_text_fields(fields, page, image, ink.text_mask, ocr, marks)
+    return inked, strip_crops(strip)
 
 
 def second_reader_image(page: RegisteredPage, ink: PageInk, halo_px: int, ocr: OcrSettings) -> np.ndarray:
