@@ -227,14 +227,20 @@ def choose_reading(field: Field, first: str | None, second: str | None, class_le
     return Choice(picked, ocr.readers_chosen_confidence, rule) if picked else None
 
 
-def synthesis_choice(zone: np.ndarray, first: str | None, second: str | None, px_per_pt: float,
+def synthesis_choice(field: Field, zone: np.ndarray, first: str | None, second: str | None, px_per_pt: float,
                      ocr: OcrSettings) -> Choice | None:
     """Verification by synthesis as the last witness of a typed zone whose readers differ: each reading typed again
     in the value fonts (:data:`~pipeline.reading.scan.text_zones.TYPED_VALUE_FONTS`) and laid over the zone's ink,
     each span where they differ decided for the reading whose glyphs meet the ink there
     (:func:`pipeline.reading.scan.synthesis.choose_by_synthesis`, its figures there).
 
+    An e-mail address is chosen only on a known mail domain
+    (:data:`pipeline.deciding.crosscheck.KNOWN_EMAIL_DOMAINS`), as the third reading and the low-resolution hold ask:
+    ``clas-referrals notify`` writes about a pupil to it, and a domain one letter off is a stranger's. Every address
+    chosen in the measurement was on one.
+
     Args:
+        field: The form field (an e-mail's domain is checked).
         zone: ``uint8`` 0/1 ink mask of the zone's writing area, ``px_per_pt`` pixels per point.
         first: Tesseract's reading, after the field's repairs.
         second: PP-OCRv6's, after the same repairs.
@@ -243,7 +249,8 @@ def synthesis_choice(zone: np.ndarray, first: str | None, second: str | None, px
 
     Returns:
         The composed reading at ``ocr.readers_chosen_confidence`` (rule ``synthesis_chooses``), or ``None`` when a
-        span is undecided, the zone is not typed in a value font, or a reading is missing.
+        span is undecided, the zone is not typed in a value font, a reading is missing, or an address is on an unknown
+        domain.
 
     Raises:
         pipeline.form.fonts.FormFontMissingError: A value font is not installed.
@@ -251,7 +258,7 @@ def synthesis_choice(zone: np.ndarray, first: str | None, second: str | None, px
     if not first or not second:
         return None
     made = choose_by_synthesis(zone, first, second, px_per_pt, TYPED_VALUE_FONTS, ocr.icr)
-    if made is None or not made.decided:
+    if made is None or not made.decided or (field.kind is FieldKind.EMAIL and not on_known_mail_domain(made.value)):
         return None
     return Choice(made.value, ocr.readers_chosen_confidence, "synthesis_chooses")
 

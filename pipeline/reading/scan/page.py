@@ -685,7 +685,7 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
         handwritten = looks_handwritten(hands.agreements[f.name], hands.page_agreement, ocr.icr) and not (
             not hands.page_by_hand and typed_as_read(hands.zones[f.name], words, page.px_per_pt, ocr))
         if choice is None and verdict == "readers_differ" and synthesis and not handwritten:
-            choice = synthesis_choice(hands.zones[f.name], value, second_value, page.px_per_pt, ocr)
+            choice = synthesis_choice(f, hands.zones[f.name], value, second_value, page.px_per_pt, ocr)
         bare = name_without_edge_marks(f.name, value) if verdict == "readers_agree" else None
         if bare is not None:  # a speck both readers read glued to a name
             value = bare

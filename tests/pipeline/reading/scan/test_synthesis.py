@@ -97,3 +97,27 @@ def test_equal_or_missing_readings_and_an_empty_zone_give_nothing_to_compare() -
     assert choose_by_synthesis(np.zeros_like(zone), "CE1 B", "CEI B", px_per_pt, TYPED_VALUE_FONTS, ICR) is None
     assert differing_spans("CEI B", "CE1 B") == [(2, 3, 2, 3)]
     assert differing_spans("rendez-vou", "rendez-vous") == [(10, 10, 10, 11)]
+
+
+def test_an_address_is_chosen_only_on_a_known_mail_domain() -> None:
+    """The zone's ink is the rendering of the address itself, so each span is decided; an address on an unknown
+    domain is still left to a person (``clas-referrals notify`` writes to it)."""
+    from pipeline.form.definition import form_v1
+    from pipeline.form.fonts import VALUE_FONT
+    from pipeline.reading.scan.choices import synthesis_choice
+    from pipeline.reading.scan.synthesis import render_reading
+    from pipeline.settings import OcrSettings
+
+    ocr = OcrSettings()
+    field = form_v1().field("referrer_email")
+    px_per_pt = 300 / 72
+    for address, known in (("c.roy@ac-versailles.fr", True), ("c.roy@acversailles.fr", False)):
+        rendering = render_reading(address, px_per_pt, VALUE_FONT, ICR.rendering_ink_grey_max)
+        assert rendering is not None
+        zone = np.pad(rendering.glyphs, 12)
+        misread = address.replace("roy", "r0y")
+        made = choose_by_synthesis(zone, misread, address, px_per_pt, TYPED_VALUE_FONTS, ICR)
+        assert made is not None and made.decided and made.value == address
+        choice = synthesis_choice(field, zone, misread, address, px_per_pt, ocr)
+        assert (choice is not None and choice.value == address and choice.rule == "synthesis_chooses") is known
+        assert choice is None or choice.confidence == ocr.readers_chosen_confidence
