@@ -104,10 +104,6 @@ FIELD_RULES: dict[str, FieldRule] = {
         "photo : les deux lecteurs lisent la même chose sur l'image préparée, mais PP-OCRv6, relisant la zone sur la "
         "photo telle quelle, y lit d'autres lettres (le flou peut coller deux lettres en une) : à vérifier sur "
         "l'image."),
-    "synthesis_chooses": FieldRule(
-        Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.choices.synthesis_choice",
-        "les lecteurs différaient ; chaque lecture, retapée dans la police du formulaire et posée sur l'image, a été "
-        "comparée à l'encre là où elles diffèrent : l'encre désigne nettement une lecture à chaque endroit."),
     "field_syntax_chooses": FieldRule(
         Effect.EVIDENCE, ("text",), "pipeline.reading.scan.choices.choose_reading",
         "les lecteurs ne diffèrent que par la ponctuation, et une seule lecture a la forme du champ : elle est "

@@ -334,22 +334,6 @@ class IcrSettings(BaseModel):
     """Grey level (0-255) under which a pixel of a zone's reading typed again in the value font and rasterised
     (``pipeline.reading.scan.hand.typed_rendering_match``) is ink: the middle of its anti-aliased edge, black
     print on white paper. Not measured: set by hand in 2f85496."""
-    synthesis_cost_cap_pt: float = 1.5
-    """Farthest a rendered or an ink pixel counts as lying from the other in a span's chamfer cost
-    (:func:`pipeline.reading.scan.synthesis.span_cost`): a speck far from any glyph costs every reading alike, and
-    one missing glyph costs its ink times this. About the stroke-to-stroke distance of the 10 pt value font; not
-    tuned (:mod:`pipeline.reading.scan.synthesis`)."""
-    synthesis_span_margin_min: float = 2.0
-    """Least lead, in pt³ of chamfer cost, by which one reading must meet a span's ink better than the other for
-    verification by synthesis to decide the span (:meth:`pipeline.reading.scan.synthesis.SpanVerdict.decided`).
-    Measured (:mod:`pipeline.reading.scan.synthesis`, 170 typed zones whose readers differed, both corpora): at
-    1.0 one span was decided wrong, ``n`` for ``ri`` on a HEIC photo, leading by 1.5 (the two have the same advance
-    in the font); at 2.0, 43 zones decided, all right (at 1.0, 53 right)."""
-    synthesis_span_fit_min: float = 0.9
-    """And the leading reading's glyphs there must meet the ink, and the ink there its glyphs, at least this share
-    each (within ``typed_rendering_tolerance_pt``): a lead between two wrong readings, or over a speck taken for an
-    accent, fits at 0.2-0.85 (:mod:`pipeline.reading.scan.synthesis`: ``Georgés`` for *Georges* on a photocopy
-    was decided at a fit of 0.7-0.8)."""
 
 
 class LetterCombSettings(BaseModel):

@@ -4,9 +4,7 @@ Each witness below knows something about what its field holds that neither reade
 with a lone mark, a given name is usually one of the lexicon's, a class line begins with the level ticked beside
 it, and a school mail address is on a known domain. A witness chooses only when exactly one of the two readings
 passes it and the readings agree everywhere else; otherwise the field stays held for a person
-(``OcrSettings.readers_differ_confidence``). When no witness chooses, on a typed zone, the zone's own ink is the last
-one: each reading typed again in the value font and laid over it (:func:`synthesis_choice`, verification by
-synthesis, whose figures are in :mod:`pipeline.reading.scan.synthesis`).
+(``OcrSettings.readers_differ_confidence``).
 
 Measured on both corpora at 10be5cb, from the readings each field records (``ExtractedField.readings``):
 the independent devset (``bench --corpus ../shared/devset``) and the project's own scans (seed 2026, 3 forms per
@@ -46,7 +44,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.deciding.crosscheck import on_known_mail_domain
@@ -56,9 +53,7 @@ from pipeline.reading.field_lexicons import is_language_list
 from pipeline.reading.french_words import FrenchWords, french_words
 from pipeline.reading.lexicon import Lexicon, without_accents
 from pipeline.reading.rules import FIELD_RULES
-from pipeline.reading.scan.synthesis import choose_by_synthesis
 from pipeline.reading.scan.text_rules import CLASS_LETTER_FIELDS, FRENCH_LETTERS, NOISE_CHARACTERS, caps_that_bite
-from pipeline.reading.scan.text_zones import TYPED_VALUE_FONTS
 from pipeline.settings import OcrSettings
 from schemas.extraction import ExtractedField, normalise_text
 
@@ -76,10 +71,9 @@ WORDS_FIELDS = ("observations", "criteria_other_text", "pupil_address", "school_
 which the French dictionary chooses between readings of (:func:`pipeline.reading.french_words.french_words`)."""
 
 CHOOSING_RULES = frozenset(name for name, rule in FIELD_RULES.items()
-                           if rule.where in ("pipeline.reading.scan.choices.choose_reading",
-                                             "pipeline.reading.scan.choices.synthesis_choice"))
-"""The rule names of :func:`choose_reading`'s witnesses and of :func:`synthesis_choice`, from the rule table: a field
-holding one was chosen between its readers."""
+                           if rule.where == "pipeline.reading.scan.choices.choose_reading")
+"""The rule names of :func:`choose_reading`'s witnesses, from the rule table: a field holding one was chosen between
+its readers."""
 
 _SENTENCE_END = (".", "!", "?")
 """Marks after which a word begins a sentence, and may take a capital without being a proper name."""
@@ -225,42 +219,6 @@ def choose_reading(field: Field, first: str | None, second: str | None, class_le
     if picked is None and field.kind is FieldKind.TEXT and _PUNCTUATION.sub("", first) == _PUNCTUATION.sub("", second):
         picked, rule = _one_of(first, second, lambda v: not caps_that_bite(field, v, ocr)), "field_syntax_chooses"
     return Choice(picked, ocr.readers_chosen_confidence, rule) if picked else None
-
-
-def synthesis_choice(field: Field, zone: np.ndarray, first: str | None, second: str | None, px_per_pt: float,
-                     ocr: OcrSettings) -> Choice | None:
-    """Verification by synthesis as the last witness of a typed zone whose readers differ: each reading typed again
-    in the value fonts (:data:`~pipeline.reading.scan.text_zones.TYPED_VALUE_FONTS`) and laid over the zone's ink,
-    each span where they differ decided for the reading whose glyphs meet the ink there
-    (:func:`pipeline.reading.scan.synthesis.choose_by_synthesis`, its figures there).
-
-    An e-mail address is chosen only on a known mail domain
-    (:data:`pipeline.deciding.crosscheck.KNOWN_EMAIL_DOMAINS`), as the third reading and the low-resolution hold ask:
-    ``clas-referrals notify`` writes about a pupil to it, and a domain one letter off is a stranger's. Every address
-    chosen in the measurement was on one.
-
-    Args:
-        field: The form field (an e-mail's domain is checked).
-        zone: ``uint8`` 0/1 ink mask of the zone's writing area, ``px_per_pt`` pixels per point.
-        first: Tesseract's reading, after the field's repairs.
-        second: PP-OCRv6's, after the same repairs.
-        px_per_pt: The mask's scale.
-        ocr: ``readers_chosen_confidence`` and the synthesis thresholds (``ocr.icr``).
-
-    Returns:
-        The composed reading at ``ocr.readers_chosen_confidence`` (rule ``synthesis_chooses``), or ``None`` when a
-        span is undecided, the zone is not typed in a value font, a reading is missing, or an address is on an unknown
-        domain.
-
-    Raises:
-        pipeline.form.fonts.FormFontMissingError: A value font is not installed.
-    """
-    if not first or not second:
-        return None
-    made = choose_by_synthesis(zone, first, second, px_per_pt, TYPED_VALUE_FONTS, ocr.icr)
-    if made is None or not made.decided or (field.kind is FieldKind.EMAIL and not on_known_mail_domain(made.value)):
-        return None
-    return Choice(made.value, ocr.readers_chosen_confidence, "synthesis_chooses")
 
 
 _PUNCTUATION = re.compile(r"[^\w" + re.escape("".join(sorted(NOISE_CHARACTERS))) + r"]+|_+")

@@ -48,7 +48,7 @@ from pipeline.reading.identify import IdentifiedPage, check_identity
 from pipeline.reading.lexicon import first_names
 from pipeline.reading.realign import realign_field
 from pipeline.reading.register import RegisteredPage, register_page
-from pipeline.reading.scan.choices import accent_lost, choose_reading, name_without_edge_marks, synthesis_choice
+from pipeline.reading.scan.choices import accent_lost, choose_reading, name_without_edge_marks
 from pipeline.reading.scan.combs import CombStrip, comb_field, read_comb_fields
 from pipeline.reading.scan.constrained import decode_handwritten
 from pipeline.reading.scan.foreign_ink import (
@@ -275,7 +275,7 @@ def read_scan_page(
         hands = judge_hands(text_pairs, combs, ink.writing, definition, page.px_per_pt, ocr)
     with clock.stage("fields"):
         fields.update(text_fields_read(text_pairs, second[:len(text_pairs)], hands, fields.get("class_level"), page,
-                                       ocr, registration, synthesis=not dithered))
+                                       ocr, registration))
     agreed = {f.name for f, _ in text_pairs if not f.is_letter_comb and wants_grey_reading(fields[f.name], ocr)
               } if photographed else set()
     differing = {f.name: first_reader_value(f, words)[0] for f, words in text_pairs
@@ -641,13 +641,13 @@ def judge_hands(text_pairs: Sequence[tuple[Field, list[Word]]], combs: CombStrip
 
 def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Sequence[LineReading], hands: Hands,
                      class_level: ExtractedField | None, page: RegisteredPage, ocr: OcrSettings,
-                     registration: RegistrationSettings, synthesis: bool = True) -> dict[str, ExtractedField]:
+                     registration: RegistrationSettings) -> dict[str, ExtractedField]:
     """Text and e-mail fields from their words: repairs, the two readers' verdict, caps, and the handwriting hold.
 
     When the readers differ, a witness of the field may choose one reading (:func:`choices.choose_reading`: edge
-    marks, the given-name lexicon, the ticked level, a known mail domain), and after them, on a typed zone,
-    verification by synthesis (:func:`choices.synthesis_choice`). Otherwise, when only the second reader's reading
-    passes the field's caps, that reading is the value shown to the person who decides; the field stays held.
+    marks, the given-name lexicon, the ticked level, a known mail domain). Otherwise, when only the second reader's
+    reading passes the field's caps, that reading is the value shown to the person who decides; the field stays
+    held.
 
     Raises:
         LexiconMissingError: The given-name lexicon is not installed (``ocr.first_names_file``).
@@ -661,9 +661,6 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
         page: The registered page (scale and quality).
         ocr: Thresholds.
         registration: What the position quality costs the confidence.
-        synthesis: Whether verification by synthesis may choose: not on a page received in halftone dots
-            (descreened), whose leftover dots fit an accent as well as a speck does (``Míchelle`` chosen over
-            *Michelle* on the project's halftone fax, :mod:`pipeline.reading.scan.synthesis`).
     """
     fields: dict[str, ExtractedField] = {}
     names = first_names(ocr.first_names_file)
@@ -682,10 +679,6 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
         confidence, verdict = readers_verdict(value, second_value, confidence, ocr)
         rules.append(verdict)
         choice = None if verdict == "readers_agree" else choose_reading(f, value, second_value, class_level, names, ocr)
-        handwritten = looks_handwritten(hands.agreements[f.name], hands.page_agreement, ocr.icr) and not (
-            not hands.page_by_hand and typed_as_read(hands.zones[f.name], words, page.px_per_pt, ocr))
-        if choice is None and verdict == "readers_differ" and synthesis and not handwritten:
-            choice = synthesis_choice(f, hands.zones[f.name], value, second_value, page.px_per_pt, ocr)
         bare = name_without_edge_marks(f.name, value) if verdict == "readers_agree" else None
         if bare is not None:  # a speck both readers read glued to a name
             value = bare
@@ -704,7 +697,8 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
             confidence = min(confidence, ocr.readers_differ_confidence)
             rules.append("accent_lost_hold")
         doubt = None
-        if handwritten:
+        if looks_handwritten(hands.agreements[f.name], hands.page_agreement, ocr.icr) and not (
+                not hands.page_by_hand and typed_as_read(hands.zones[f.name], words, page.px_per_pt, ocr)):
             confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop
             doubt = (Doubt.HANDWRITTEN_FORM if hands.page_by_hand else Doubt.HANDWRITTEN) if value is not None else None
             rules.append("handwriting_hold")

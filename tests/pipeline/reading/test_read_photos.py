@@ -16,7 +16,7 @@ from PIL import Image, ImageOps
 from pipeline.deciding.directory import load_directory
 from pipeline.form.definition import form_v1
 from pipeline.reading.scan.page import read_scan_page
-from pipeline.settings import IcrSettings, OcrSettings, Settings
+from pipeline.settings import Settings
 from samples.generator import EXIF_ORIENTATION_TURNS, generate_documents
 from samples.kinds import SampleKind
 from samples.scanner import render_filled_pdf, rotate_quarter_turns, simulate_photo
@@ -126,8 +126,7 @@ def test_a_photo_zone_whose_readers_differ_is_settled_by_the_grey_photo_and_not_
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The page reader's wiring of photo_witness.settle_by_grey_reading: PP-OCRv6's first reading of the school is
     made to differ from Tesseract's, as devset r0005's « Paul L.angevin »; its reading of the grey photo, left as it
-    is, is Tesseract's, and the field is settled by that, with no third reading after it. Verification by synthesis,
-    which would settle the zone first (the period lands on paper), is made unable to decide."""
+    is, is Tesseract's, and the field is settled by that, with no third reading after it."""
     import pipeline.reading.scan.page as page_reader
     from pipeline.reading.scan.second_reader import LineReading
     from schemas.extraction import Reader
@@ -152,9 +151,7 @@ def test_a_photo_zone_whose_readers_differ_is_settled_by_the_grey_photo_and_not_
 
     monkeypatch.setattr(page_reader, "read_lines", first_reading_misled)
     with Image.open(io.BytesIO(doc.data)) as im:
-        field = read_scan_page(np.asarray(ImageOps.exif_transpose(im).convert("L")),
-                               ocr=OcrSettings(icr=IcrSettings(synthesis_span_margin_min=float("inf")))
-                               ).fields["school_name"]
+        field = read_scan_page(np.asarray(ImageOps.exif_transpose(im).convert("L"))).fields["school_name"]
 
     readers = {r.reader: r.value for r in field.readings}
     assert readers[Reader.PPOCR] == misread and readers[Reader.TESSERACT] == school

@@ -7,12 +7,17 @@ import io
 
 import numpy as np
 import pytest
+from PIL import Image, ImageOps
 
+from pipeline.form.definition import form_v1
+from pipeline.reading.register import register_page
 from pipeline.reading.scan.hand import baseline_agreement, looks_handwritten, typed_rendering_match
+from pipeline.reading.scan.pixels import ink_mask
 from pipeline.settings import IcrSettings
+from samples.generator import generate_documents
+from samples.handwriting import require_hand_fonts
 from samples.kinds import SampleKind
 from tests.support.pdf_fonts import drawn_fonts, record_rasterised_pdfs
-from tests.support.text_zones import text_zones
 
 ICR = IcrSettings()
 PX_PER_PT = 300 / 72
@@ -31,10 +36,36 @@ def test_handwritten_pages_look_handwritten_and_typed_ones_do_not() -> None:
     assert not looks_handwritten(1.0, 1.0, ICR) and not looks_handwritten(None, None, ICR)
 
 
+def _text_zones(kind: SampleKind, index: int) -> list[tuple[str, np.ndarray, float, str]]:
+    """Every inked text and e-mail zone of one generated form: field name, ink mask, px per pt, true value."""
+    from pipeline.deciding.directory import load_directory
+    from pipeline.form.definition import FieldKind
+    from pipeline.reading.anchors import find_page
+    from pipeline.reading.scan.streaks import zone_ink
+    from pipeline.settings import Settings
+
+    require_hand_fonts()
+    settings = Settings()
+    definition = form_v1()
+    zones = []
+    for doc in generate_documents(kind, index, 2026, load_directory(settings.directory_file), settings.school_year):
+        with Image.open(io.BytesIO(doc.data)) as im:
+            grey = np.asarray(ImageOps.exif_transpose(im).convert("L"))
+        identified = find_page(grey, definition)
+        page = register_page(identified, None, definition)
+        mask = ink_mask(page.image)
+        for field in definition.page_fields(identified.identity.page):
+            written = doc.truth["values"][field.name]  # type: ignore[index]
+            if field.kind in (FieldKind.TEXT, FieldKind.EMAIL) and written:
+                zones.append((field.name, zone_ink(mask, field, definition, page.px_per_pt), page.px_per_pt,
+                              str(written)))
+    return zones
+
+
 def test_typed_zones_match_their_value_typed_again_and_handwritten_ones_do_not() -> None:
     """Verification by synthesis (issue 3). The hand is given its true value, its most favourable case."""
-    typed = text_zones(SampleKind.PHOTO_JPEG, 11)  # blurred phone photo; a zone fails the baseline test
-    hand = text_zones(SampleKind.SCAN_HANDWRITTEN, 2)
+    typed = _text_zones(SampleKind.PHOTO_JPEG, 11)  # blurred phone photo; a zone fails the baseline test
+    hand = _text_zones(SampleKind.SCAN_HANDWRITTEN, 2)
     typed_matches = {name: typed_rendering_match(m, value, s, ICR) for name, m, s, value in typed}
     hand_matches = {name: typed_rendering_match(m, value, s, ICR) for name, m, s, value in hand}
 
@@ -98,7 +129,7 @@ def test_a_value_a_viewer_printed_in_its_desktop_sans_is_typed_and_handwriting_s
     words = [Word(w, 0.9, 0, 0.0) for w in ("Tanguy", "Boulanger-Lévêque")]
     assert typed_as_read(zone, words, PX_PER_PT, OcrSettings())
 
-    hand = text_zones(SampleKind.SCAN_HANDWRITTEN, 2)
+    hand = _text_zones(SampleKind.SCAN_HANDWRITTEN, 2)
     assert [n for n, m, s, value in hand
             if (match := typed_rendering_match(m, value, s, ICR, VIEWER_FONT)) is not None and match.typed(ICR)] == []
 

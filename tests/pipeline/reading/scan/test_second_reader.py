@@ -128,7 +128,7 @@ def _text_field(name: str, tesseract: str, ppocr: str, ppocr_score: float = 0.99
 
     field = form_v1().field(name)
     words = [Word(w, 0.93, 10 * i, 5.0) for i, w in enumerate(tesseract.split())]
-    hands = Hands({name: np.zeros((1, 1), np.uint8)}, {name: None}, None, False)  # no ink: nothing to synthesise
+    hands = Hands({}, {name: None}, None, False)
     page = SimpleNamespace(quality=1.0, px_per_pt=400 / 72)
     return text_fields_read([(field, words)], [LineReading(ppocr, ppocr_score)], hands, None, page,  # type: ignore[arg-type]
                             OcrSettings(), RegistrationSettings())[name]
