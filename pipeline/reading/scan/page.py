@@ -118,7 +118,7 @@ from pipeline.reading.scan.third_reading import settle_by_third_reading, third_r
 from pipeline.reading.scan.zones import COMB_KINDS, with_quality, zone_box
 from pipeline.reading.timing import StageClock
 from pipeline.settings import OcrSettings, OmrSettings, RegistrationSettings
-from schemas.extraction import Doubt, ExtractedField, Reader, ReaderReading, Source, normalise_text
+from schemas.extraction import Doubt, ExtractedField, RawValue, Reader, ReaderReading, Source, normalise_text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -829,7 +829,7 @@ def reread_past_streaks(fields: dict[str, ExtractedField], through: Sequence[Fie
     lines = read_lines(zones.second_crops, ocr.second_reader_batch)
     again = {f.name: {Reader.TESSERACT: text_value(f.kind, read), Reader.PPOCR: clean_text_value(f.kind, line.text)}
              for f, read, line in zip([*zones.text_fields, *zones.mail_fields], words, lines, strict=True)}
-    return cleared | _clear_where_a_reader_agrees(fields, again)
+    return cleared | _clear_where_a_reader_agrees(fields, again, ocr.text_confidence_min)
 
 
 def _unstreaked(ink: PageInk, writing: np.ndarray, page: RegisteredPage, ocr: OcrSettings,
@@ -842,21 +842,45 @@ def _unstreaked(ink: PageInk, writing: np.ndarray, page: RegisteredPage, ocr: Oc
 
 
 def _clear_where_a_reader_agrees(fields: dict[str, ExtractedField],
-                                 again: dict[str, dict[Reader, str | None]]) -> set[str]:
+                                 again: dict[str, dict[Reader, str | None]], accepted_min: float) -> set[str]:
     """Fields some reader read again, with a streak taken out, exactly as it first read them: the rule
     ``streak_reread_agrees`` is added to them in ``fields``, and their names returned.
+
+    Where the readers differed and a witness or a third reading still gave the field a confidence of at least
+    ``accepted_min``, only a reader whose first reading is the field's value counts (:func:`_reads_value`): the
+    other reader's steadiness says nothing of the chosen reading, which the streak may have made (a streak read as
+    the ``l`` of ``Lilian`` by one reader, chosen by the given-name lexicon, while the other reads ``Lian`` with and
+    without it). Found by a review on 2026-12-06; on every photocopy, stamp and hand mark read that day (devset;
+    seeds 41, 43, 53, 67; photocopies of 59 and 2026) no field cleared the old way was wrong. A field held anyway
+    for its differing readers is cleared as before: only the cause staff read changes.
 
     Args:
         fields: The page's fields as first read (``ExtractedField.readings``), updated in place.
         again: Field name → reader → its value read without the streak (``None``: nothing read).
+        accepted_min: The review threshold (``OcrSettings.text_confidence_min``).
     """
     cleared: set[str] = set()
     for name, after in again.items():
-        before = {r.reader: r.value for r in fields[name].readings}
-        if any(value is not None and before.get(reader) == value for reader, value in after.items()):
-            fields[name] = fields[name].model_copy(update={"rules": (*fields[name].rules, "streak_reread_agrees")})
+        field = fields[name]
+        before = {r.reader: r.value for r in field.readings}
+        chosen = "readers_differ" in field.rules and field.confidence >= accepted_min
+        if any(value is not None and before.get(reader) == value
+               and (not chosen or _reads_value(value, field.value)) for reader, value in after.items()):
+            fields[name] = field.model_copy(update={"rules": (*field.rules, "streak_reread_agrees")})
             cleared.add(name)
     return cleared
+
+
+def _reads_value(reading: str, value: RawValue) -> bool:
+    """Whether a reader's reading is the field's value: the same text once white space and Unicode form are
+    normalised, or, for a comb's value (digits and separators only: ``14/06/2018``), the same digits."""
+    if not isinstance(value, str):
+        return False
+    if normalise_text(reading) == normalise_text(value):
+        return True
+    digits = "".join(ch for ch in value if ch.isdigit())
+    return bool(digits) and not any(ch.isalpha() for ch in value) and "".join(
+        ch for ch in reading if ch.isdigit()) == digits
 
 
 def reread_combs_past_streaks(fields: dict[str, ExtractedField], through: Sequence[Field], page: RegisteredPage,
@@ -907,7 +931,7 @@ def reread_combs_past_streaks(fields: dict[str, ExtractedField], through: Sequen
     lines = read_lines(strip_crops(combs.strip), ocr.second_reader_batch)
     again = comb_fields_read(combs, words, lines, hands, aligned, ocr, registration)
     return _clear_where_a_reader_agrees(fields, {name: {r.reader: r.value for r in read.readings}
-                                                 for name, read in again.items()})
+                                                 for name, read in again.items()}, ocr.text_confidence_min)
 
 
 def hold_foreign_ink(fields: dict[str, ExtractedField], reached: Sequence[str], dropped: set[str], combs: CombStrip,

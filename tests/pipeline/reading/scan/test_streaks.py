@@ -126,3 +126,45 @@ def test_a_streak_is_judged_seen_on_its_own_footprint_whatever_another_streaks_f
     column = int((area.x0 + 120) * WORK_DPI / 72)
     foreign.streaks[:, column:column + 2] = True  # the other streak's footprint, its ink already taken out
     assert _unseen(mask, foreign) == set()
+
+
+def _chosen(value: str, tesseract: str, ppocr: str, confidence: float, rules: tuple[str, ...]):  # noqa: ANN202
+    from schemas.extraction import ExtractedField, Reader, ReaderReading, Source, ZoneBox
+
+    return ExtractedField(name="guardian2_first_name", value=value, confidence=confidence, source=Source.OCR, page=2,
+                          zone=ZoneBox(x0=0, top=0, x1=1, bottom=1), rules=rules,
+                          readings=(ReaderReading(reader=Reader.TESSERACT, value=tesseract),
+                                    ReaderReading(reader=Reader.PPOCR, value=ppocr)))
+
+
+def test_only_a_reader_that_read_the_chosen_value_clears_a_streaks_hold() -> None:
+    """A review's case (2026-12-06): a streak read as the ``l`` of « Lilian » by Tesseract, the given-name lexicon
+    choosing it, PP-OCRv6 reading « Lian » with and without the streak. PP-OCRv6's steadiness says nothing of the
+    chosen reading: the streak keeps holding the field. Tesseract's own steadiness, or PP-OCRv6's when its reading was
+    chosen, clears it; a field held anyway for its differing readers is cleared by either, as before."""
+    from pipeline.reading.scan.page import _clear_where_a_reader_agrees
+    from schemas.extraction import Reader
+
+    accepted = OcrSettings().text_confidence_min
+    chosen = ("readers_differ", "first_name_lexicon")
+    cases = {
+        "lexicon_chose_tesseract": (_chosen("Lilian", "Lilian", "Lian", 0.8, chosen), {Reader.PPOCR: "Lian"}, False),
+        "tesseract_steady": (_chosen("Lilian", "Lilian", "Lian", 0.8, chosen),
+                             {Reader.TESSERACT: "Lilian", Reader.PPOCR: "Lian"}, True),
+        "lexicon_chose_ppocr": (_chosen("Lian", "Lilian", "Lian", 0.8, chosen), {Reader.PPOCR: "Lian"}, True),
+        "held_anyway": (_chosen("Lilian", "Lilian", "Lian", 0.44, ("readers_differ",)), {Reader.PPOCR: "Lian"}, True),
+        "a_reader_changed": (_chosen("Lian", "Lilian", "Lian", 0.8, chosen), {Reader.PPOCR: "Lan"}, False),
+    }
+    for case, (field, again, clears) in cases.items():
+        fields = {field.name: field}
+        cleared = _clear_where_a_reader_agrees(fields, {field.name: again}, accepted)
+        assert (cleared == {field.name}) is clears, case
+        assert ("streak_reread_agrees" in fields[field.name].rules) is clears, case
+
+
+def test_a_combs_digits_are_its_value_whatever_its_separators() -> None:
+    from pipeline.reading.scan.page import _reads_value
+
+    assert _reads_value("14062018", "14/06/2018") and not _reads_value("14062013", "14/06/2018")
+    assert _reads_value("Lian", "Lian") and not _reads_value("Lilian", "Lian")
+    assert not _reads_value("20", "Rue 20") and not _reads_value("Lian", None)
