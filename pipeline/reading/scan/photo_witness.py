@@ -34,8 +34,8 @@ from pipeline.deciding.fields import clean_text_value
 from pipeline.form.definition import Field
 from pipeline.reading.lexicon import Lexicon
 from pipeline.reading.register import RegisteredPage
+from pipeline.reading.scan.engines_agree import settle_where_engines_agree
 from pipeline.reading.scan.second_reader import LineReading
-from pipeline.reading.scan.third_reading import settle_where_engines_agree
 from pipeline.settings import OcrSettings, RegistrationSettings
 from schemas.extraction import ExtractedField, Reader, ReaderReading
 
@@ -97,7 +97,7 @@ def settle_by_grey_reading(fields: dict[str, ExtractedField], zones: Sequence[Fi
     The readers differ on a photo mostly where the preparation misled one of them: PP-OCRv6 read ``Paul L.angevin``
     and ``chemin de l.óvy`` on the masked, sharpened image of a devset phone photo (r0005) where Tesseract read
     ``Paul Langevin`` and ``chemin de Lévy``; on the grey photo it read them as Tesseract did. Two engines then read
-    the same characters, each on its own image: the field is settled as :func:`pipeline.reading.scan.third_reading.
+    the same characters, each on its own image: the field is settled as :func:`pipeline.reading.scan.engines_agree.
     settle_where_engines_agree` settles one (whole readings compared, spaces and punctuation included: on the grey
     photo PP-OCRv6 may drop them, and then nothing is settled). Tesseract's third reading still comes after, for the
     zones this leaves held.
