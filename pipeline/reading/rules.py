@@ -218,6 +218,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.EVIDENCE, ("date", "phone"), "pipeline.reading.scan.constrained.decode_digits",
         "écrit à la main ; lus comme des chiffres seulement, ils remplissent toutes les cases, ont la forme "
         "attendue et un autre lecteur lit les mêmes : ils sont retenus."),
+    "constrained_digits_shown": FieldRule(
+        Effect.REPAIR, ("date", "phone", "postcode"), "pipeline.reading.scan.constrained.show_valid_digits",
+        "écrit à la main ; la valeur proposée est celle des chiffres lus seuls, qui a la forme attendue, mais aucun "
+        "autre lecteur ne la confirme : à vérifier sur l'image."),
     "constrained_postcode": FieldRule(
         Effect.EVIDENCE, ("pupil_postcode",), "pipeline.reading.scan.constrained.decode_digits",
         "écrit à la main ; lus comme des chiffres seulement, un autre lecteur lit les mêmes et c'est le code "

@@ -417,6 +417,17 @@ class ConstrainedSettings(BaseModel):
     tesseract. Digits-only decoding alone is not safe: on the project's own hand scans it read ``07/11/2026`` for
     *09/11/2026* at 0.995, which no other reader confirmed. With the witness: devset 48 handwritten combs
     accepted of 92, own 18 of 47, none wrong."""
+    digits_shown: bool = True
+    """Whether a handwritten comb held for a person is shown with its digits-only decoding when that decoding
+    passes the field's validator (a real date, a French phone number, a postcode of the towns lexicon), in place
+    of the cell-by-cell vote of tesseract and the digit model (``constrained.show_valid_digits``). The field stays
+    held: only what the person is given to check changes. Measured against 99b13ad, every field through
+    ``bench.corpus``'s reading (devset, 23 handwritten forms; the project's handwritten scans, photos and version-2
+    forms of seeds 67, 31 and 53, 18 forms each): held combs shown right 5 → 29 of 38, 12 → 27 of 67,
+    17 → 37 of 68 and 5 → 35 of 66, shown right before and wrong after 0, 3, 3 and 0 (where both readings were
+    valid and differed, the decoding was the right one 19 : 0, 15 : 3, 20 : 3 and 23 : 0); fields exact
+    1,492 → 1,516 of 1,720, 569 → 584, 566 → 586 and 578 → 608 of 774; the same fields held, the same outcomes,
+    no value accepted. Seed 67's 39 typed forms: no field changed."""
     class_divisions: str = "ABCDEFGH123456"
     """Division marks a class line may hold after its level (``CM2 B``, ``6e 3``)."""
     shortlist: int = 40

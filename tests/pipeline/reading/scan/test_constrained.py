@@ -26,6 +26,7 @@ from pipeline.reading.scan.constrained import (
     local_as_read,
     page_context,
     page_names,
+    show_valid_digits,
 )
 from pipeline.reading.scan.second_reader import LineReading, read_lines
 from pipeline.settings import OcrSettings
@@ -185,6 +186,52 @@ def test_an_accepted_value_lifts_the_hold_and_keeps_its_evidence() -> None:
     far = accept(held, ConstrainedReading("Lucas", 0.5, 2.0, 3, "Lxcxs", False, "constrained_first_name", False),
                  ConstrainedSettings())
     assert far.readings[-1].score is None
+
+
+def _held_comb(name: str, value: str | None) -> ExtractedField:
+    return ExtractedField(name=name, value=value, confidence=0.2, source=Source.OCR, page=1, zone=ZONE,
+                          readings=(ReaderReading(reader=Reader.DIGIT_MODEL, value=value),), rules=("readers_differ",))
+
+
+def test_a_held_comb_is_shown_with_its_digits_only_decoding_when_that_is_a_valid_value() -> None:
+    # Devset r0013 (Breip hand): the digit model read 09/10/2026 as 09/10/5058; PP-OCRv6's digits read it right,
+    # the comb stayed held (no witness), and the person was shown the model's impossible year.
+    settings = ConstrainedSettings()
+    date_field = form_v1().field("family_date")
+    line = read_lines([_hand_line("09102026")])[0]
+    reading = decode_digits(date_field, line, 8, ["09105058", None], settings)
+    assert reading is not None and not reading.accepted and reading.unconstrained == "09102026"
+
+    shown = show_valid_digits(_held_comb("family_date", "09/10/5058"), date_field, reading, settings)
+
+    assert (shown.value, shown.confidence, shown.rules) == ("09/10/2026", 0.2,
+                                                            ("readers_differ", "constrained_digits_shown"))
+    assert "constrained_digits_shown" in FIELD_RULES
+    off = ConstrainedSettings(digits_shown=False)
+    assert show_valid_digits(_held_comb("family_date", "09/10/5058"), date_field, reading, off).value == "09/10/5058"
+
+
+@pytest.mark.parametrize(("name", "digits", "accepted"), [
+    ("family_date", "31022026", False),  # no such day
+    ("family_date", "0910202", False),  # a cell short
+    ("guardian1_phone", "0137328770", False),  # no mobile number
+    ("pupil_postcode", "99999", False),  # no town of the lexicon
+    ("family_date", "09102026", True),  # accepted: accept() set it already
+])
+def test_a_decoding_that_is_not_a_valid_value_leaves_the_vote_shown(name: str, digits: str, accepted: bool) -> None:
+    held = _held_comb(name, "vote")
+    reading = ConstrainedReading(digits, 0.5, float("inf"), 0, digits, accepted, "constrained_digits", False)
+
+    assert show_valid_digits(held, form_v1().field(name), reading, ConstrainedSettings()) == held
+
+
+def test_a_listed_postcode_is_shown() -> None:
+    reading = ConstrainedReading("95100", 0.5, float("inf"), 0, "95100", False, "constrained_postcode", False)
+
+    shown = show_valid_digits(_held_comb("pupil_postcode", "95700"), form_v1().field("pupil_postcode"), reading,
+                              ConstrainedSettings())
+
+    assert shown.value == "95100" and shown.rules[-1] == "constrained_digits_shown"
 
 
 def test_teachers_come_only_from_confidently_read_referrer_fields() -> None:
