@@ -217,3 +217,21 @@ class MultipleFormsError(DocumentError):
         super().__init__(message, reason_fr=reason_fr)
         self.form_count = form_count
 
+
+class RepeatedPageError(MultipleFormsError):
+    """A page of the form comes twice in one file, and the two copies do not name the same pupil.
+
+    The fillable PDF's serial is shared by every school, so two filled fillable forms joined into one file carry
+    one serial: the serial cannot tell them apart, the pupils they name can. A page scanned twice that names the
+    same pupil both times is one page (its first copy is read).
+
+    Attributes:
+        form_count: Copies of the most repeated page.
+    """
+
+    code: ClassVar[str] = "repeated_page"
+    default_reason_fr: ClassVar[str] = (
+        "La même page de la fiche figure plusieurs fois dans le fichier, pour des élèves différents ou dont le nom "
+        "ne se lit pas pareil : sans doute plusieurs fiches dans un seul fichier. Demander à l'école d'envoyer une "
+        "fiche par fichier."
+    )

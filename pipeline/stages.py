@@ -30,6 +30,7 @@ from pipeline.deciding.directory import load_directory
 from pipeline.errors import ClasError
 from pipeline.form.definition import is_shared_serial
 from pipeline.intake.ingest import ingest_file
+from pipeline.reading.pages import PageReading
 from pipeline.settings import Settings
 from pipeline.store import Store
 from schemas.directory import Directory
@@ -281,6 +282,7 @@ def group_forms(readings: Iterable[DocumentReading]) -> tuple[list[FormGroup], l
     by_form: dict[str, list[DocumentReading]] = {}
     failures = []
     for reading in readings:
+        reading = _several_forms_by_pupil(reading)
         if reading.failure is not None:
             failures.append(reading)
         else:
@@ -294,6 +296,24 @@ def group_forms(readings: Iterable[DocumentReading]) -> tuple[list[FormGroup], l
         for first, second in pair_by_pupil(singles):
             by_form[first] += by_form.pop(second)
     return [FormGroup(form_id, tuple(rs)) for form_id, rs in by_form.items()], failures
+
+
+def _several_forms_by_pupil(reading: DocumentReading) -> DocumentReading:
+    """``reading``, or the same document failed with :class:`~pipeline.errors.RepeatedPageError` when a page number
+    of one serial comes twice in it for different pupils
+    (:func:`pipeline.deciding.assemble.repeated_page_of_other_pupils`)."""
+    numbers = [(p.identity.form_id, p.identity.page) for p in reading.pages if isinstance(p, PageReading)]
+    if reading.failure is not None or len(numbers) == len(set(numbers)):
+        return reading  # no page twice: the deciding stage need not be imported for it (a run's fixed cost)
+    from pipeline.deciding.assemble import repeated_page_of_other_pupils
+    from pipeline.errors import RepeatedPageError
+    from pipeline.reading.document import Reason
+
+    copies = repeated_page_of_other_pupils(reading.pages)
+    if not copies:
+        return reading
+    err = RepeatedPageError("one page of the form twice, for different pupils", form_count=copies)
+    return replace(reading, pages=(), failure=Reason(err.code, err.reason_fr))
 
 
 def record_failure(ctx: RunContext, run_id: int, reading: DocumentReading) -> FileResult:

@@ -84,6 +84,7 @@ REASON_LABELS_FR: dict[str, str] = {
     "not_the_form": "pas une fiche d'orientation",
     "unknown_form_version": "version de fiche inconnue",
     "multiple_forms": "plusieurs fiches dans un fichier",
+    "repeated_page": "même page pour plusieurs élèves",
     "unsupported_media_type": "type de fichier non pris en charge",
     "encrypted_pdf": "PDF protégé par mot de passe",
     "unreadable_document": "fichier illisible",

@@ -21,7 +21,8 @@ def assemble_form(pages: Sequence[PageResult], definition: FormDefinition | None
     """Put the identified pages of one form (from one or more documents) together.
 
     Pages are matched by the form serial and page number their QR codes (or footer)
-    carry. A page received twice keeps its first reading. Fields of a page that was
+    carry. A page received twice keeps its first reading (:func:`repeated_page_of_other_pupils` has set apart,
+    before this, a file whose copies of a page name different pupils). Fields of a page that was
     not received are present with an empty value, source ``none`` and confidence 0,
     so validation and review see exactly what is missing.
 
@@ -100,6 +101,30 @@ K = TypeVar("K", bound=Hashable)
 
 PAIRING_FIELDS = {1: ("pupil_surname", "pupil_first_name"), 2: ("p2_pupil_surname", "p2_pupil_first_name")}
 """The pupil's name as each page writes it: page 2 repeats it at its top, so that its pages can be paired."""
+
+
+def repeated_page_of_other_pupils(pages: Sequence[PageResult]) -> int:
+    """How many copies of one page number a file holds when they do not name the same pupil; 0 otherwise.
+
+    Two filled fillable PDFs joined into one file (a school gathering its referrals) carry the fillable's shared
+    serial on all four pages: assembled by serial and page number, the second form's pages were dropped as a page
+    received twice, and its pupil vanished without a trace while the first was routed (found by an attack on the
+    product, 2026-12-06). Copies that name the same pupil (:func:`pupil_on_page`) are one page scanned twice;
+    copies that name different pupils, or whose names cannot be read, are taken as several forms.
+
+    Args:
+        pages: One file's pages.
+
+    Returns:
+        The number of copies of the most repeated such page (2 for two forms joined), or 0.
+    """
+    copies: dict[tuple[str, int], list[PageReading]] = defaultdict(list)
+    for page in pages:
+        if isinstance(page, PageReading):
+            copies[(page.identity.form_id, page.identity.page)].append(page)
+    repeated = [len(same) for same in copies.values()
+                if len(same) > 1 and (None in (pupils := {pupil_on_page(p) for p in same}) or len(pupils) > 1)]
+    return max(repeated, default=0)
 
 
 def pupil_on_page(reading: PageReading) -> tuple[str, str] | None:

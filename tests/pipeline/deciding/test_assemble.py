@@ -90,6 +90,44 @@ def test_two_forms_in_one_file_are_quarantined(tmp_path: Path, settings: Setting
     assert reading.failure is not None and reading.failure.code == "multiple_forms"
 
 
+def _joined(*pdfs: bytes) -> bytes:
+    writer = PdfWriter()
+    for data in pdfs:
+        writer.append(PdfReader(io.BytesIO(data)))  # as a school's PDF tool joins files: widgets and all
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_two_filled_fillable_forms_joined_in_one_file_are_quarantined_not_one_dropped(
+        tmp_path: Path, settings: Settings, directory: Directory) -> None:
+    # Both carry the fillable's shared serial: assembled by serial and page, the second pupil used to vanish
+    # while the first was routed.
+    a, b = (generate_documents(SampleKind.FILLABLE, i, 21, directory)[0] for i in (0, 1))
+    assert a.truth["form_id"] == b.truth["form_id"]
+    assert a.truth["values"]["pupil_surname"] != b.truth["values"]["pupil_surname"]
+    reading = _reading(tmp_path, "batch.pdf", _joined(a.data, b.data), settings)
+
+    groups, failures = group_forms([reading])
+
+    assert groups == [] and [f.failure.code for f in failures if f.failure] == ["repeated_page"]
+    assert "plusieurs fiches" in failures[0].failure.message_fr
+    assert failures[0].pages == ()
+
+
+def test_a_page_sent_twice_for_the_same_pupil_is_one_page(tmp_path: Path, settings: Settings,
+                                                        directory: Directory) -> None:
+    doc = generate_documents(SampleKind.FILLABLE, 2, 21, directory)[0]
+    reading = _reading(tmp_path, "twice.pdf", _joined(doc.data, doc.data), settings)
+
+    groups, failures = group_forms([reading])
+
+    assert failures == [] and len(groups) == 1
+    decision = decide_form(groups[0].pages, settings, directory, {}, lambda _k, _y: None)
+    assert decision.form.fields["pupil_surname"].value == doc.truth["values"]["pupil_surname"]
+    assert decision.outcome in {Outcome.ROUTED, Outcome.WAITING_LIST}
+
+
 def test_fillable_copies_share_a_serial_but_stay_apart(tmp_path: Path, settings: Settings,
                                                        directory: Directory) -> None:
     docs = [generate_documents(SampleKind.FILLABLE, i, 21, directory)[0] for i in range(2)]
