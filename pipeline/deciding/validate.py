@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -63,6 +64,13 @@ class ValidationRules(BaseModel):
     cp_age: int = 6
     age_tolerance_years: int = 1
     school_match: SchoolMatchSettings = DEFAULT_MATCH_SETTINGS
+    text_min_char_pt: float = 1.5
+    """Narrowest mean advance per character, in PDF points, a text value may have across its zone's width: a value
+    longer than the zone's width over this is more than the printed zone could show even at 3 pt (a sans-serif's
+    mean advance is about half its size; the form prints values at 10 pt), and goes to a person. The longest
+    values of both corpora (observations of about 100 characters on a 445 pt zone: 4.5 pt a character) are far
+    under it; the fillable PDF's text fields set no MaxLen, so nothing else bounds what a teacher types (an attack
+    sent a 10,000-letter surname, routed, 2026-12-06)."""
 
 
 DEFAULT_RULES = ValidationRules()
@@ -159,12 +167,25 @@ def _fmt(d: date) -> str:
     return d.strftime("%d/%m/%Y")
 
 
+HIDDEN_FORMATS = frozenset("\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                           "\u2066\u2067\u2068\u2069\ufeff")
+"""Invisible characters that change how a value shows: the bidirectional marks, embeddings, overrides and isolates
+of Unicode's bidirectional algorithm (UAX #9), the zero-width space and the byte-order mark."""
+
+
+def hidden_characters(text: str) -> bool:
+    """Whether ``text`` holds a control character (Unicode category Cc: NUL, escape, bell…) or one of
+    :data:`HIDDEN_FORMATS`: no value of the form has one, and each makes a value show other than it is."""
+    return any(unicodedata.category(ch) == "Cc" or ch in HIDDEN_FORMATS for ch in text)
+
+
 @dataclass
 class _Reader:
     """Reads raw values field by field, collecting issues instead of raising."""
 
     values: FormValues
     today: date
+    min_char_pt: float = DEFAULT_RULES.text_min_char_pt
     issues: list[ValidationIssue] = field(default_factory=list)
 
     def add(self, field_name: str, code: IssueCode, message_fr: str) -> None:
@@ -197,6 +218,20 @@ class _Reader:
         value = normalise_text(raw)
         if value is None and f.required:
             self._missing(f)
+        if value is not None and hidden_characters(value):
+            # What a fillable PDF or a text layer holds is what someone typed: terminal escapes, NUL (which
+            # PostgreSQL's JSON text cannot hold) and bidirectional overrides (which show a street reversed) were
+            # routed as values (issue 16's attack, 2026-12-06).
+            self.add(f.name, IssueCode.INVALID_VALUE,
+                     f"{label_fr(f.name)} : la valeur contient des caractères de commande ou d'inversion du sens "
+                     "d'écriture, invisibles à l'écran ; vérifier la fiche.")
+            return None
+        longest = int((f.rect.x1 - f.rect.x0) / self.min_char_pt)
+        if value is not None and len(value) > longest:
+            self.add(f.name, IssueCode.INVALID_VALUE,
+                     f"{label_fr(f.name)} : texte plus long que ce que la zone de la fiche peut contenir ({longest} "
+                     "caractères au plus) ; vérifier la fiche.")
+            return None
         if value is not None and f.name in PERSON_NAME_FIELDS and not PERSON_NAME_RE.fullmatch(value):
             # The check the scan reader makes (pipeline.reading.scan.text_rules.person_name_cap), here for every
             # source: a fillable PDF's or a text layer's value is what someone typed, markup included (issue 17).
@@ -305,13 +340,14 @@ class FieldValues:
     flags: dict[str, bool]
 
 
-def read_fields(values: FormValues, today: date) -> tuple[FieldValues, list[ValidationIssue]]:
-    """Pass 1: read every field of ``form_v1()`` by its kind.
+def read_fields(values: FormValues, today: date, rules: ValidationRules = DEFAULT_RULES
+                ) -> tuple[FieldValues, list[ValidationIssue]]:
+    """Pass 1: read every field of ``form_v1()`` by its kind (``rules.text_min_char_pt`` bounds a text's length).
 
     Returns:
         The read values and the issues found (required, shape, format).
     """
-    reader = _Reader(values, today)
+    reader = _Reader(values, today, rules.text_min_char_pt)
     texts: dict[str, str | None] = {}
     dates: dict[str, date | None] = {}
     phones: dict[str, str | None] = {}
@@ -564,7 +600,7 @@ def validate_referral(values: FormValues, directory: Directory, school_year: str
         raise ValueError(f"configured school year {school_year!r} is not like 2026-2027; fix CLAS_SCHOOL_YEAR")
     today = today or date.today()
 
-    read, issues = read_fields(values, today)
+    read, issues = read_fields(values, today, rules)
     failed = {i.field for i in issues}
     level_codes = read.choices["class_level"]
     level = ClassLevel(level_codes[0]) if len(level_codes) == 1 else None

@@ -371,3 +371,38 @@ def test_messages_are_french_and_never_quote_personal_data(directory: Directory)
     for issue in outcome.issues:
         for secret in ("Benali", "Inès", "Sarah", "0112", "Samira", "31/12/2010"):
             assert secret not in issue.message_fr
+
+
+@pytest.mark.parametrize("name", ["pupil_address", "home_languages", "observations", "referrer_name",
+                                  "pupil_surname"])
+@pytest.mark.parametrize("written", ["3 rue\x00 des Lilas", "ok\x1b[2J\x1b[31m fin\x07", "12 rue \u202eeisnellaV\u202c",
+                                     "Arabe\u2067\u202e", "rue\u200bdes Lilas", "\ufeffrue des Lilas"])
+def test_a_value_with_control_or_bidirectional_characters_goes_to_a_person(directory: Directory, name: str,
+                                                                           written: str) -> None:
+    # An attack (2026-12-06): a fillable PDF's values with NUL, terminal escapes and a right-to-left override
+    # were routed to a carrier as they were.
+    outcome = validate(directory, **{name: written})
+    assert not outcome.is_valid
+    assert (name, "invalid_value") in codes(outcome)
+    assert all(written not in i.message_fr for i in outcome.issues)
+
+
+@pytest.mark.parametrize(("name", "length", "valid"), [
+    ("pupil_surname", 10_000, False),
+    ("pupil_surname", 134, False),  # a 200 pt zone: 133 characters at most
+    ("pupil_surname", 133, True),
+    ("observations", 296, True),  # 445 pt
+    ("observations", 297, False),
+])
+def test_a_text_longer_than_its_printed_zone_could_show_goes_to_a_person(directory: Directory, name: str,
+                                                                         length: int, valid: bool) -> None:
+    outcome = validate(directory, **{name: "A" * length})
+    assert ((name, "invalid_value") not in codes(outcome)) is valid
+    if not valid:
+        assert "caractères au plus" in next(i.message_fr for i in outcome.issues if i.field == name)
+
+
+def test_a_long_real_observation_is_valid(directory: Directory) -> None:
+    written = ("Lecture hésitante, compréhension correcte à l'oral. Élève discret qui n'ose pas demander de l'aide. "
+               "Les devoirs sont rarement faits à la maison faute d'un adulte disponible le soir.")
+    assert validate(directory, observations=written).is_valid
