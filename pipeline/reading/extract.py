@@ -410,6 +410,7 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
     # Pillow's own bomb check raises a generic error at twice its default limit; we
     # enforce the configured limit below instead, with a specific, French reason.
     Image.MAX_IMAGE_PIXELS = None
+    decoded = 0  # frames read whole so far
     try:
         with Image.open(path) as img:
             for frame in ImageSequence.Iterator(img):
@@ -431,8 +432,13 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
                 coarsest = (min(stated.x, stated.y) if stated is not None and per_inch and abs(stated.x - stated.y) > 1
                             else None)
                 yield grey, (max(stated.x, stated.y) if stated is not None and per_inch else None), coarsest
+                decoded += 1
     except (OSError, SyntaxError, ValueError) as exc:
-        raise UnreadableDocumentError(f"image cannot be decoded: {type(exc).__name__}") from exc
+        # A multi-page TIFF whose later page is damaged: say which, so staff can ask for that page again.
+        which = (f"Fichier endommagé : sa page {decoded + 1} ne peut pas être décodée (les pages d'avant se "
+                 "lisent). Demander à l'école de renvoyer la fiche.") if decoded else None
+        raise UnreadableDocumentError(f"image cannot be decoded (frame {decoded + 1}): {type(exc).__name__}",
+                                      reason_fr=which) from exc
 
 
 def _open_pdf_reader(path: Path) -> PdfReader:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import random
+import struct
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageOps
 
+from pipeline.errors import UnreadableDocumentError
 from pipeline.form.definition import PageIdentity
 from pipeline.reading import extract
 from pipeline.reading.extract import PageReading, UnidentifiedPage, read_document
@@ -236,3 +238,36 @@ def test_a_16_bit_or_transparent_page_is_read_through(name: str, scan: np.ndarra
     assert page.fields["pupil_surname"].value == "LEFÈVRE"
     assert page.fields["pupil_birth_date"].value == "14/03/2016"
     assert page.fields["class_level"].value == ["CM1"]
+
+
+def _tiff_with_a_damaged_frame(frames: int, broken: int) -> bytes:
+    """An LZW TIFF of ``frames`` noise pages whose frame ``broken`` (0-based) has its strip data overwritten."""
+    rng = np.random.default_rng(0)
+    pages = [Image.fromarray((rng.random((300, 240)) > 0.5).astype(np.uint8) * 255) for _ in range(frames)]
+    out = io.BytesIO()
+    pages[0].save(out, "TIFF", save_all=True, append_images=pages[1:], compression="tiff_lzw")
+    data = bytearray(out.getvalue())
+    offset, ifds = struct.unpack("<I", data[4:8])[0], []
+    while offset:
+        ifds.append(offset)
+        count = struct.unpack("<H", data[offset:offset + 2])[0]
+        offset = struct.unpack("<I", data[offset + 2 + 12 * count:offset + 6 + 12 * count])[0]
+    ifd = ifds[broken]
+    for k in range(struct.unpack("<H", data[ifd:ifd + 2])[0]):
+        entry = ifd + 2 + 12 * k
+        if struct.unpack("<H", data[entry:entry + 2])[0] == 273:  # StripOffsets
+            count, where = struct.unpack("<II", data[entry + 4:entry + 12])
+            first = struct.unpack("<I", data[where:where + 4])[0] if count > 1 else where
+            data[first:first + 2000] = b"\xab" * 2000
+    return bytes(data)
+
+
+def test_a_multi_page_tiff_with_a_damaged_page_says_which(tmp_path: Path) -> None:
+    # An attack (2026-12-06): a fax TIFF whose third page is damaged was told « fichier illisible » as a whole.
+    path = tmp_path / "fax.tif"
+    path.write_bytes(_tiff_with_a_damaged_frame(3, 2))
+
+    with pytest.raises(UnreadableDocumentError) as raised:
+        read_document(path, MediaType.TIFF, Settings())
+
+    assert "sa page 3 ne peut pas être décodée" in raised.value.reason_fr
