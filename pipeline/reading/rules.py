@@ -139,6 +139,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.REPAIR, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.page.text_fields_read",
         "les lecteurs diffèrent : la lecture proposée est celle qui a la forme du champ, ou, pour des chiffres, "
         "celle sur laquelle les deux autres lecteurs s'accordent."),
+    "hand_second_reading_shown": FieldRule(
+        Effect.REPAIR, ("text", "email"), "pipeline.reading.scan.page.text_fields_read",
+        "écrit à la main ; les lecteurs diffèrent : la lecture proposée est celle du lecteur qui se trompe le moins "
+        "sur l'écriture à la main, à vérifier sur l'image."),
     "validator_cap": FieldRule(
         Effect.CAP, ("date", "phone", "postcode", "email", "text"), "pipeline.reading.scan.text_rules.validator_cap",
         "la valeur lue n'a pas la forme attendue (date, téléphone, code postal, e-mail, caractère parasite)."),

@@ -326,6 +326,15 @@ class IcrSettings(BaseModel):
     """Highest confidence of a handwritten text zone. Tesseract reads handwriting fonts wrong at 0.6-0.94
     word confidence (``RENARD`` for ``BENARD`` at 0.94, issue 3): no confidence of its own makes a handwritten
     name safe, so a person reads it from its crop."""
+    hand_second_reading_shown: bool = True
+    """Whether a handwritten text or e-mail zone held for a person, whose two readers differ and whose value no
+    witness chose, is shown with PP-OCRv6's reading rather than tesseract's (``page.text_fields_read``, rule
+    ``hand_second_reading_shown``). Tesseract has no model for hands (character error 30 % on hand fonts against
+    PP-OCRv6's 8 %, issue 18). Measured at 99b13ad on every such zone, through ``bench.corpus``'s reading: the
+    characters a person must correct fell on the devset from 1,425 to 474 (148 zones of 23 forms; the reading shown
+    exact 3 → 20), on the project's handwritten scans, photos and version-2 forms of seed 67 from 707 to 359
+    (exact 3 → 25), seed 31 665 → 343 (5 → 19), seed 53 599 → 170 (2 → 33); PP-OCRv6's reading was the nearer of
+    the two in 125, 98, 84 and 91 zones, tesseract's in 11, 15, 25 and 4. The zone stays held."""
     agreement_letters_min: int = 3
     """Fewest blobs, and then fewest letters, a zone or comb must hold for its baseline agreement to be measured
     (``pipeline.reading.scan.hand.baseline_agreement``; with fewer it is unmeasured, too few to tell a hand

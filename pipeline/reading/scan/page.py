@@ -48,6 +48,7 @@ from pipeline.reading.identify import IdentifiedPage, check_identity
 from pipeline.reading.lexicon import first_names
 from pipeline.reading.realign import realign_field
 from pipeline.reading.register import RegisteredPage, register_page
+from pipeline.reading.rules import FIELD_RULES, Effect
 from pipeline.reading.scan.choices import accent_lost, choose_reading, name_without_edge_marks
 from pipeline.reading.scan.combs import CombStrip, comb_field, read_comb_fields
 from pipeline.reading.scan.constrained import decode_handwritten
@@ -690,6 +691,12 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
                 f, second_value, ocr):
             value = second_value  # shown to the person who decides: the reading that has the field's shape
             rules.append("second_reading_shown")
+        handwritten = looks_handwritten(hands.agreements[f.name], hands.page_agreement, ocr.icr) and not (
+            not hands.page_by_hand and typed_as_read(hands.zones[f.name], words, page.px_per_pt, ocr))
+        if handwritten and ocr.icr.hand_second_reading_shown and verdict == "readers_differ" and second_value and (
+                second_value != value and not f.is_letter_comb and not chosen_by_a_rule(rules)):
+            value = second_value  # shown to the person: the reader that misreads a hand least (IcrSettings)
+            rules.append("hand_second_reading_shown")
         for name, cap in caps_that_bite(f, value, ocr):
             confidence = min(confidence, cap)
             rules.append(name)
@@ -697,8 +704,7 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
             confidence = min(confidence, ocr.readers_differ_confidence)
             rules.append("accent_lost_hold")
         doubt = None
-        if looks_handwritten(hands.agreements[f.name], hands.page_agreement, ocr.icr) and not (
-                not hands.page_by_hand and typed_as_read(hands.zones[f.name], words, page.px_per_pt, ocr)):
+        if handwritten:
             confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop
             doubt = (Doubt.HANDWRITTEN_FORM if hands.page_by_hand else Doubt.HANDWRITTEN) if value is not None else None
             rules.append("handwriting_hold")
@@ -707,6 +713,12 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
                                         source=Source.OCR, page=f.page, zone=zone_box(f), doubt=doubt,
                                         readings=readings, rules=tuple(rules))
     return fields
+
+
+def chosen_by_a_rule(rules: Sequence[str]) -> bool:
+    """Whether one of ``rules`` chose or repaired the value (``Effect.EVIDENCE`` or ``Effect.REPAIR`` in
+    :data:`pipeline.reading.rules.FIELD_RULES`): a witness's choice is not overridden by a reader's habit."""
+    return any(FIELD_RULES[n].effect in (Effect.EVIDENCE, Effect.REPAIR) for n in rules if n in FIELD_RULES)
 
 
 def first_reader_value(f: Field, read: Sequence[Word]) -> tuple[str | None, list[Word], list[str]]:

@@ -118,7 +118,8 @@ def test_each_text_field_keeps_both_readings_and_the_rules_that_acted(scanned_pa
     assert "readers_agree" in surname.rules and surname.confidence >= 0.9
 
 
-def _text_field(name: str, tesseract: str, ppocr: str, ppocr_score: float = 0.99):
+def _text_field(name: str, tesseract: str, ppocr: str, ppocr_score: float = 0.99, by_hand: bool = False,
+                ocr: OcrSettings | None = None):
     from types import SimpleNamespace
 
     from pipeline.reading.scan.page import Hands, text_fields_read
@@ -128,10 +129,10 @@ def _text_field(name: str, tesseract: str, ppocr: str, ppocr_score: float = 0.99
 
     field = form_v1().field(name)
     words = [Word(w, 0.93, 10 * i, 5.0) for i, w in enumerate(tesseract.split())]
-    hands = Hands({}, {name: None}, None, False)
+    hands = Hands({}, {name: 0.0 if by_hand else None}, 0.0 if by_hand else None, by_hand)
     page = SimpleNamespace(quality=1.0, px_per_pt=400 / 72)
     return text_fields_read([(field, words)], [LineReading(ppocr, ppocr_score)], hands, None, page,  # type: ignore[arg-type]
-                            OcrSettings(), RegistrationSettings())[name]
+                            ocr or OcrSettings(), RegistrationSettings())[name]
 
 
 def test_the_reading_with_the_fields_shape_is_the_one_shown_when_the_readers_differ() -> None:
@@ -147,6 +148,24 @@ def test_the_reading_with_the_fields_shape_is_the_one_shown_when_the_readers_dif
 
     agreed = _text_field("pupil_first_name", "Anaïs", "Anaïs")
     assert agreed.value == "Anaïs" and agreed.confidence == OcrSettings().readers_agree_confidence
+
+
+def test_a_handwritten_zone_is_shown_with_the_reader_that_misreads_hands_least() -> None:
+    # Devset r0004 (Breip hand): tesseract « Mre Fouquet, direcirire », PP-OCRv6 « Mme Fouguet, directrice ».
+    held = _text_field("referrer_name", "Mre Fouquet, direcirire", "Mme Fouguet, directrice", by_hand=True)
+    assert held.value == "Mme Fouguet, directrice"
+    assert held.rules[:2] == ("readers_differ", "hand_second_reading_shown") and "handwriting_hold" in held.rules
+    assert held.confidence <= OcrSettings().icr.handwritten_text_confidence
+    assert [r.value for r in held.readings] == ["Mre Fouquet, direcirire", "Mme Fouguet, directrice"]
+    # A witness's choice stands: only PP-OCRv6's reading is a given name of the lexicon, and it was chosen anyway.
+    named = _text_field("pupil_first_name", "Maëélys", "Maëlys", by_hand=True)
+    assert named.value == "Maëlys" and "hand_second_reading_shown" not in named.rules
+    # A typed zone keeps tesseract's reading, and so does a handwritten one with the setting off.
+    typed = _text_field("referrer_name", "Mre Fouquet, direcirire", "Mme Fouguet, directrice")
+    assert typed.value == "Mre Fouquet, direcirire" and typed.rules == ("readers_differ",)
+    off = OcrSettings(icr=OcrSettings().icr.model_copy(update={"hand_second_reading_shown": False}))
+    kept = _text_field("referrer_name", "Mre Fouquet, direcirire", "Mme Fouguet, directrice", by_hand=True, ocr=off)
+    assert kept.value == "Mre Fouquet, direcirire" and "hand_second_reading_shown" not in kept.rules
 
 
 def test_a_witness_of_the_field_chooses_between_differing_readers() -> None:
