@@ -664,6 +664,13 @@ def vouch_town(fields: dict[str, ExtractedField], towns: tuple[Town, ...],
     postcode and its town vouched for (2 fields, right); the project's forms of seeds 31, 41, 43 and 53 (132 forms),
     5 postcodes (seed 53's fax and 3 of its handwritten forms, a photocopy of seed 41), all right; no field wrong.
 
+    The town is read as shown and as each reader read it, and two spellings that name two towns vouch for none:
+    a handwritten zone is shown with PP-OCRv6's reading (``IcrSettings.hand_second_reading_shown``), which must not
+    hide the town tesseract's reading names, nor a comb's shown value the digits tesseract read. Measured against
+    the commit before: devset r0016 (``arceni ui``) and seed 31's photo_handwritten-0003 (``t rqe nleuil``,
+    tesseract ``À age nleuil``) vouched with their postcodes, 4 fields, all right; seeds 67 and 53 (handwritten)
+    and seed 67's typed forms unchanged.
+
     Args:
         fields: Field name → extracted field of the assembled form; updated in place.
         towns: The lexicon (:func:`pipeline.deciding.towns.load_towns`).
@@ -674,21 +681,26 @@ def vouch_town(fields: dict[str, ExtractedField], towns: tuple[Town, ...],
         return
     if not isinstance(town.value, str) or not isinstance(postcode.value, str):
         return
-    match = closest_town(town.value, towns)
-    if match.town is None or match.score < structure.town_min_score:
-        return
-    if match.score - match.runner_up < structure.town_margin:
-        return
-    if match.town.postcode not in (postcode.value, postcode.model_digits, postcode.read_by(Reader.PPOCR)):
+    # The town as shown and as each reader read it: a handwritten zone is shown with PP-OCRv6's reading
+    # (``IcrSettings.hand_second_reading_shown``), which must not hide a town tesseract's reading names.
+    spellings = [w for w in dict.fromkeys((town.value, town.read_by(Reader.TESSERACT), town.read_by(Reader.PPOCR)))
+                 if isinstance(w, str) and w]
+    found = [(written, match.town) for written in spellings if (match := closest_town(written, towns)).town is not None
+             and match.score >= structure.town_min_score and match.score - match.runner_up >= structure.town_margin]
+    if not found or len({named.name for _, named in found}) > 1:
+        return  # no spelling names one town beyond doubt, or two spellings name two towns
+    written, named = found[0]
+    combs = (postcode.value, postcode.model_digits, postcode.read_by(Reader.TESSERACT), postcode.read_by(Reader.PPOCR))
+    if named.postcode not in combs:
         return  # no reader of the comb (tesseract, the digit model, PP-OCRv6) read the town's code
-    letters = [ch for ch in town.value if ch.isalpha()]
+    letters = [ch for ch in written if ch.isalpha()]
     capitals = bool(letters) and all(ch.isupper() for ch in letters)
-    name = match.town.name.upper() if capitals else match.town.name
+    name = named.name.upper() if capitals else named.name
     fields["pupil_town"] = town.model_copy(update={"value": name,
                                                    "confidence": max(town.confidence, structure.vouched_confidence),
                                                    "rules": (*town.rules, "vouch_town")})
     fields["pupil_postcode"] = postcode.model_copy(
-        update={"value": match.town.postcode, "confidence": max(postcode.confidence, structure.vouched_confidence),
+        update={"value": named.postcode, "confidence": max(postcode.confidence, structure.vouched_confidence),
                 "rules": (*postcode.rules, "vouch_town")})
 
 

@@ -342,6 +342,29 @@ def test_pp_ocrv6s_reading_of_the_postcode_may_be_the_one_the_town_vouches_for(p
         assert (postcode.value, postcode.confidence, postcode.rules) == ("96100", 0.2, ())
 
 
+@pytest.mark.parametrize(("tesseract", "vouched"), [("À age nleuil", "Argenteuil"), ("Sannoi", None)])
+def test_each_readers_spelling_of_the_town_may_name_it_but_two_towns_vouch_for_none(tesseract: str,
+                                                                                    vouched: str | None) -> None:
+    # Own photo_handwritten (seed 31): the zone is shown with PP-OCRv6's « t rqe nleuil », tesseract read
+    # « À age nleuil », which names Argenteuil, whose code the digit model read in the comb.
+    form = _town_form("t rqe nleuil", "35100")
+    form.fields["pupil_town"] = form.fields["pupil_town"].model_copy(update={
+        "readings": (ReaderReading(reader=Reader.TESSERACT, value=tesseract),
+                     ReaderReading(reader=Reader.PPOCR, value="t rqe nleuil"))})
+    form.fields["pupil_postcode"] = form.fields["pupil_postcode"].model_copy(update={
+        "model_digits": "95100", "readings": (ReaderReading(reader=Reader.TESSERACT, value="35100"),
+                                              ReaderReading(reader=Reader.DIGIT_MODEL, value="95100"))})
+    if vouched is None:  # the shown spelling names Argenteuil, tesseract's Sannois: no town beyond doubt
+        form.fields["pupil_town"] = form.fields["pupil_town"].model_copy(update={"value": "Argenteuil"})
+    checked = cross_check(form, THRESHOLD, towns=load_towns())
+    town, postcode = checked.fields["pupil_town"], checked.fields["pupil_postcode"]
+    if vouched is None:
+        assert (town.confidence, town.rules, postcode.value) == (0.35, (), "35100")
+    else:
+        assert (town.value, town.confidence, town.rules) == (vouched, 0.9, ("vouch_town",))
+        assert (postcode.value, postcode.confidence) == ("95100", 0.9)
+
+
 def test_a_confident_misspelt_town_is_spelled_by_the_lexicon_when_its_postcode_agrees() -> None:
     # Measured on a photocopy (issue 3, scan_photocopy of seed 2026): "Argehteuil" at 0.88 beside 95100.
     form = _town_form("Argehteuil", "95100")
