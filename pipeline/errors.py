@@ -219,11 +219,11 @@ class MultipleFormsError(DocumentError):
 
 
 class RepeatedPageError(MultipleFormsError):
-    """A page of the form comes twice in one file, and the two copies do not name the same pupil.
+    """A page of the fillable PDF's shared serial comes twice in one file, and the copies are not one page sent twice.
 
     The fillable PDF's serial is shared by every school, so two filled fillable forms joined into one file carry
-    one serial: the serial cannot tell them apart, the pupils they name can. A page scanned twice that names the
-    same pupil both times is one page (its first copy is read).
+    one serial: the serial cannot tell them apart, their values can (typed: all equal; scanned: the same pupil
+    named). See :func:`pipeline.deciding.assemble.repeated_page_of_other_pupils`.
 
     Attributes:
         form_count: Copies of the most repeated page.
@@ -231,7 +231,7 @@ class RepeatedPageError(MultipleFormsError):
 
     code: ClassVar[str] = "repeated_page"
     default_reason_fr: ClassVar[str] = (
-        "La même page de la fiche figure plusieurs fois dans le fichier, pour des élèves différents ou dont le nom "
-        "ne se lit pas pareil : sans doute plusieurs fiches dans un seul fichier. Demander à l'école d'envoyer une "
-        "fiche par fichier."
+        "La même page de la fiche à remplir sur ordinateur figure plusieurs fois dans le fichier, avec des valeurs "
+        "différentes (ou, scannée, un élève différent ou illisible) : sans doute plusieurs fiches dans un seul "
+        "fichier. Demander à l'école d'envoyer une fiche par fichier."
     )

@@ -299,8 +299,8 @@ def group_forms(readings: Iterable[DocumentReading]) -> tuple[list[FormGroup], l
 
 
 def _several_forms_by_pupil(reading: DocumentReading) -> DocumentReading:
-    """``reading``, or the same document failed with :class:`~pipeline.errors.RepeatedPageError` when a page number
-    of one serial comes twice in it for different pupils
+    """``reading``, or the same document failed with :class:`~pipeline.errors.RepeatedPageError` when a page of the
+    fillable's shared serial comes twice in it and the copies are not one page sent twice
     (:func:`pipeline.deciding.assemble.repeated_page_of_other_pupils`)."""
     numbers = [(p.identity.form_id, p.identity.page) for p in reading.pages if isinstance(p, PageReading)]
     if reading.failure is not None or len(numbers) == len(set(numbers)):
@@ -312,7 +312,7 @@ def _several_forms_by_pupil(reading: DocumentReading) -> DocumentReading:
     copies = repeated_page_of_other_pupils(reading.pages)
     if not copies:
         return reading
-    err = RepeatedPageError("one page of the form twice, for different pupils", form_count=copies)
+    err = RepeatedPageError("one page of the shared serial twice, with different values", form_count=copies)
     return replace(reading, pages=(), failure=Reason(err.code, err.reason_fr))
 
 

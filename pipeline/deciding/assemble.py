@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from pipeline.deciding.fields import empty_value, fold_person_name, make_field
 from pipeline.errors import MultipleFormsError, NotTheFormError
-from pipeline.form.definition import PAGE_COUNT, FormDefinition, form_v1, home_languages_text
+from pipeline.form.definition import PAGE_COUNT, FormDefinition, form_v1, home_languages_text, is_shared_serial
 from pipeline.reading.pages import PageReading, PageResult
 from schemas.extraction import ExtractedField, ExtractedForm, Source, ZoneBox
 
@@ -104,13 +104,16 @@ PAIRING_FIELDS = {1: ("pupil_surname", "pupil_first_name"), 2: ("p2_pupil_surnam
 
 
 def repeated_page_of_other_pupils(pages: Sequence[PageResult]) -> int:
-    """How many copies of one page number a file holds when they do not name the same pupil; 0 otherwise.
+    """How many copies of one page of the fillable PDF's shared serial a file holds when they are not one page
+    sent twice; 0 otherwise.
 
-    Two filled fillable PDFs joined into one file (a school gathering its referrals) carry the fillable's shared
-    serial on all four pages: assembled by serial and page number, the second form's pages were dropped as a page
-    received twice, and its pupil vanished without a trace while the first was routed (found by an attack on the
-    product, 2026-12-06). Copies that name the same pupil (:func:`pupil_on_page`) are one page scanned twice;
-    copies that name different pupils, or whose names cannot be read, are taken as several forms.
+    Two filled fillable PDFs joined into one file (a school gathering its referrals) carry the shared serial on all
+    four pages: assembled by serial and page number, the second form's pages were dropped as a page received
+    twice, and its pupil vanished without a trace while the first was routed (an attack, 2026-12-06). Copies of
+    a page are one page sent twice when they hold the same values, read from the PDF's fields or text (two forms
+    typed for one pupil differ somewhere: their school, a phone), or, scanned, when they name the same pupil
+    (:func:`pupil_on_page`). A printed serial is one sheet of paper: copies of its page are that sheet scanned twice,
+    whatever their readings (the first is read, as before).
 
     Args:
         pages: One file's pages.
@@ -120,11 +123,18 @@ def repeated_page_of_other_pupils(pages: Sequence[PageResult]) -> int:
     """
     copies: dict[tuple[str, int], list[PageReading]] = defaultdict(list)
     for page in pages:
-        if isinstance(page, PageReading):
+        if isinstance(page, PageReading) and is_shared_serial(page.identity.form_id):
             copies[(page.identity.form_id, page.identity.page)].append(page)
-    repeated = [len(same) for same in copies.values()
-                if len(same) > 1 and (None in (pupils := {pupil_on_page(p) for p in same}) or len(pupils) > 1)]
-    return max(repeated, default=0)
+    return max((len(same) for same in copies.values() if len(same) > 1 and not _one_page(same)), default=0)
+
+
+def _one_page(copies: Sequence[PageReading]) -> bool:
+    """Whether copies of a page are one page sent twice (see :func:`repeated_page_of_other_pupils`)."""
+    if all(c.source is not Source.OCR for c in copies):  # the PDF's own fields or text: typed values, exactly
+        values = [{name: f.value for name, f in c.fields.items()} for c in copies]
+        return all(v == values[0] for v in values[1:])
+    pupils = {pupil_on_page(c) for c in copies}
+    return None not in pupils and len(pupils) == 1
 
 
 def pupil_on_page(reading: PageReading) -> tuple[str, str] | None:

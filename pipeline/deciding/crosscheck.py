@@ -608,7 +608,9 @@ def vouch_school(fields: dict[str, ExtractedField], directory: Directory, thresh
     another town of the lexicon (``"Jules Ferry de Bezons"``). The field then holds the directory's
     official name, at the lower of the level's confidence and ``structure.vouched_confidence``. The name as read
     is tried first, then the other reader's reading when the two differ (:func:`alternative_readings`; devset at
-    c385a7c: tesseract's ``CE Héenr Barbusse`` beside PP-OCRv6's ``EE Henri Barbusse``).
+    c385a7c: tesseract's ``CE Héenr Barbusse`` beside PP-OCRv6's ``EE Henri Barbusse``). Two spellings that
+    designate two schools vouch for none (a review, 2026-12-06: ``EE Jules Ferry`` beside ``EE Jules Verne`` had the
+    first vouched, and the second once a handwritten zone was shown with PP-OCRv6's reading).
 
     Args:
         fields: Field name → extracted field of the assembled form; updated in place.
@@ -626,7 +628,8 @@ def vouch_school(fields: dict[str, ExtractedField], directory: Directory, thresh
         return
     level = ClassLevel(level_field.value[0])
     strict = SchoolMatchSettings(min_score=structure.school_min_score, ambiguity_margin=structure.school_margin)
-    for candidate in alternative_readings(school):  # the value, then the other reader's spelling
+    designated = []
+    for candidate in alternative_readings(school):  # the value, then each reader's spelling
         match = match_school(candidate, directory, strict)
         if match.school_id is None:
             continue
@@ -636,9 +639,10 @@ def vouch_school(fields: dict[str, ExtractedField], directory: Directory, thresh
             continue
         if read_coverage(candidate, (found.name, *found.aliases)) < structure.school_read_coverage_min:
             continue  # words read beyond the school's name: another school that shares its name ("… de Sannois")
-        break
-    else:
-        return
+        designated.append(found)
+    if not designated or len({f.id for f in designated}) > 1:
+        return  # no spelling designates a school, or two readers' spellings designate two schools
+    found = designated[0]
     confidence = min(structure.vouched_confidence, level_field.confidence)
     fields["school_name"] = school.model_copy(update={"value": found.name,
                                                       "confidence": max(school.confidence, confidence),
@@ -666,10 +670,9 @@ def vouch_town(fields: dict[str, ExtractedField], towns: tuple[Town, ...],
 
     The town is read as shown and as each reader read it, and two spellings that name two towns vouch for none:
     a handwritten zone is shown with PP-OCRv6's reading (``IcrSettings.hand_second_reading_shown``), which must not
-    hide the town tesseract's reading names, nor a comb's shown value the digits tesseract read. Measured against
-    the commit before: devset r0016 (``arceni ui``) and seed 31's photo_handwritten-0003 (``t rqe nleuil``,
-    tesseract ``À age nleuil``) vouched with their postcodes, 4 fields, all right; seeds 67 and 53 (handwritten)
-    and seed 67's typed forms unchanged.
+    hide the town tesseract's reading names (seed 31's photo_handwritten-0003: shown ``t rqe nleuil``, tesseract
+    ``À age nleuil``, vouched with its postcode as before that change). A comb's value shown from its digits-only
+    decoding (``ConstrainedSettings.digits_shown``) does not count: only what a reader of the comb read does.
 
     Args:
         fields: Field name → extracted field of the assembled form; updated in place.
@@ -690,7 +693,11 @@ def vouch_town(fields: dict[str, ExtractedField], towns: tuple[Town, ...],
     if not found or len({named.name for _, named in found}) > 1:
         return  # no spelling names one town beyond doubt, or two spellings name two towns
     written, named = found[0]
-    combs = (postcode.value, postcode.model_digits, postcode.read_by(Reader.TESSERACT), postcode.read_by(Reader.PPOCR))
+    # A value shown from the comb's digits-only decoding (``constrained_digits_shown``) is no reader's confirmed
+    # reading: a review (2026-12-06) had it vouched alone against every reader, the town's listed code beside the
+    # written one (93200 for 93210).
+    shown = "constrained_digits_shown" in postcode.rules
+    combs = (None if shown else postcode.value, postcode.model_digits, postcode.read_by(Reader.PPOCR))
     if named.postcode not in combs:
         return  # no reader of the comb (tesseract, the digit model, PP-OCRv6) read the town's code
     letters = [ch for ch in written if ch.isalpha()]

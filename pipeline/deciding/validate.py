@@ -64,13 +64,13 @@ class ValidationRules(BaseModel):
     cp_age: int = 6
     age_tolerance_years: int = 1
     school_match: SchoolMatchSettings = DEFAULT_MATCH_SETTINGS
-    text_min_char_pt: float = 1.5
-    """Narrowest mean advance per character, in PDF points, a text value may have across its zone's width: a value
-    longer than the zone's width over this is more than the printed zone could show even at 3 pt (a sans-serif's
-    mean advance is about half its size; the form prints values at 10 pt), and goes to a person. The longest
-    values of both corpora (observations of about 100 characters on a 445 pt zone: 4.5 pt a character) are far
-    under it; the fillable PDF's text fields set no MaxLen, so nothing else bounds what a teacher types (an attack
-    sent a 10,000-letter surname, routed, 2026-12-06)."""
+    text_min_char_pt: float = 0.5
+    """Least width, in PDF points of its zone, a text value may give each of its characters: twice as many
+    characters as the zone's width in points, ten times what it shows at the form's 10 pt (a sans-serif's mean
+    advance is about half its size). The fillable PDF's text fields set no MaxLen, and a viewer scrolls a long value,
+    so a teacher's long observation is kept (a review, 2026-12-06: 378 characters on the 445 pt zone were refused at
+    1.5 pt a character); what it stops is a value no one wrote by hand or typed for this form (an attack sent a
+    10,000-letter surname, routed, 2026-12-06)."""
 
 
 DEFAULT_RULES = ValidationRules()
@@ -167,16 +167,16 @@ def _fmt(d: date) -> str:
     return d.strftime("%d/%m/%Y")
 
 
-HIDDEN_FORMATS = frozenset("\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-                           "\u2066\u2067\u2068\u2069\ufeff")
-"""Invisible characters that change how a value shows: the bidirectional marks, embeddings, overrides and isolates
-of Unicode's bidirectional algorithm (UAX #9), the zero-width space and the byte-order mark."""
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn"})
+"""Unicode categories no value of the form holds: controls (NUL, escape, bell…), format characters (the
+bidirectional marks, embeddings, overrides and isolates of UAX #9, zero-width spaces and joiners, the soft hyphen,
+the word joiner, tag characters, the byte-order mark), private-use and unassigned code points. Each shows a value
+other than it is, or not at all."""
 
 
 def hidden_characters(text: str) -> bool:
-    """Whether ``text`` holds a control character (Unicode category Cc: NUL, escape, bell…) or one of
-    :data:`HIDDEN_FORMATS`: no value of the form has one, and each makes a value show other than it is."""
-    return any(unicodedata.category(ch) == "Cc" or ch in HIDDEN_FORMATS for ch in text)
+    """Whether ``text`` holds a character of :data:`HIDDEN_CATEGORIES`."""
+    return any(unicodedata.category(ch) in HIDDEN_CATEGORIES for ch in text)
 
 
 @dataclass

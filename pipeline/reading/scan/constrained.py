@@ -566,9 +566,9 @@ def show_valid_digits(extracted: ExtractedField, comb: Field, reading: Constrain
     decoding of the row (``reading``) fills a value that passes the field's validator (a real date, a French phone
     number, a postcode of the towns lexicon), the person is shown that one instead, with the rule
     ``constrained_digits_shown``. The confidence and the doubt do not change: the field stays with a person, who
-    is given the likelier value to check (figures: ``ConstrainedSettings.digits_shown``). One cross-check reads the
-    value shown: a postcode that is the code of the town read beside it is vouched for with it
-    (:func:`pipeline.deciding.crosscheck.vouch_town`, which counts every reader of the comb).
+    is given the likelier value to check (figures: ``ConstrainedSettings.digits_shown``). No cross-check takes the
+    value shown for a reader's reading: :func:`pipeline.deciding.crosscheck.vouch_town` counts only what the comb's
+    readers read.
 
     Args:
         extracted: The comb as read, after :func:`accept`.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pypdf import PdfReader, PdfWriter
@@ -126,6 +127,48 @@ def test_a_page_sent_twice_for_the_same_pupil_is_one_page(tmp_path: Path, settin
     decision = decide_form(groups[0].pages, settings, directory, {}, lambda _k, _y: None)
     assert decision.form.fields["pupil_surname"].value == doc.truth["values"]["pupil_surname"]
     assert decision.outcome in {Outcome.ROUTED, Outcome.WAITING_LIST}
+
+
+def test_two_fillable_forms_for_one_pupil_joined_in_one_file_are_quarantined(tmp_path: Path, settings: Settings,
+                                                                            directory: Directory) -> None:
+    # A review (2026-12-06): two versions of one pupil's form, another guardian name in the second, were
+    # assembled from the first alone and the second's values dropped without a reason.
+    doc = generate_documents(SampleKind.FILLABLE, 3, 21, directory)[0]
+    reader = PdfReader(io.BytesIO(doc.data))
+    writer = PdfWriter()
+    writer.append(reader)
+    writer.update_page_form_field_values(writer.pages[1], {"guardian1_surname": "AUTRE"}, auto_regenerate=False)
+    changed = io.BytesIO()
+    writer.write(changed)
+    reading = _reading(tmp_path, "versions.pdf", _joined(doc.data, changed.getvalue()), settings)
+
+    groups, failures = group_forms([reading])
+
+    assert groups == [] and [f.failure.code for f in failures if f.failure] == ["repeated_page"]
+
+
+def test_a_printed_sheet_scanned_twice_is_one_form_whatever_its_copies_read(settings: Settings) -> None:
+    # A printed serial is one sheet: its page twice in a file is that sheet twice, even when the hand's name is read
+    # two ways (a review, 2026-12-06: DUPONT and DUPOND on two scans of one page were quarantined).
+    from pipeline.form.definition import PageIdentity
+    from pipeline.reading.document import DocumentReading
+    from pipeline.reading.pages import PageReading
+    from schemas.document import MediaType, ReceivedDocument
+    from schemas.extraction import ExtractedField, Source, ZoneBox
+
+    def page(index: int, serial: str, surname: str) -> PageReading:
+        fields = {name: ExtractedField(name=name, value=value, confidence=0.35, source=Source.OCR, page=1,
+                                       zone=ZoneBox(x0=0, top=0, x1=1, bottom=1))
+                  for name, value in (("pupil_surname", surname), ("pupil_first_name", "Léa"))}
+        return PageReading(index, PageIdentity(serial, 1, 1, 2), Source.OCR, fields)
+
+    doc = ReceivedDocument(sha256="0" * 64, source="test", original_name="scan.pdf", media_type=MediaType.PDF,
+                           size_bytes=1, received_at=datetime.now(UTC), stored_path=Path("scan.pdf"))
+    printed = DocumentReading(doc, (page(0, "FO-2026-000123", "DUPONT"), page(1, "FO-2026-000123", "DUPOND")))
+    shared = DocumentReading(doc, (page(0, "FO-2026-N00001", "DUPONT"), page(1, "FO-2026-N00001", "DUPOND")))
+
+    assert [len(g.readings) for g in group_forms([printed])[0]] == [1]
+    assert [f.failure.code for f in group_forms([shared])[1] if f.failure] == ["repeated_page"]
 
 
 def test_fillable_copies_share_a_serial_but_stay_apart(tmp_path: Path, settings: Settings,

@@ -272,6 +272,18 @@ def test_a_handwritten_school_read_close_to_one_school_is_vouched_with_its_offic
     assert school.rules == ("vouch_school",)  # the desk says why the value is not what was read
 
 
+def test_two_readings_that_designate_two_schools_vouch_for_neither(directory: Directory) -> None:
+    # A review (2026-12-06): tesseract « EE Jules Ferry », PP-OCRv6 « EE Jules Verne », CM1 ticked: one of the two
+    # was vouched at 0.9, whichever the zone was shown with.
+    for shown, other in (("EE Jules Ferry", "EE Jules Verne"), ("EE Jules Verne", "EE Jules Ferry")):
+        form = _school_form(shown, "CM1")
+        form.fields["school_name"] = form.fields["school_name"].model_copy(update={
+            "readings": (ReaderReading(reader=Reader.TESSERACT, value="EE Jules Ferry"),
+                         ReaderReading(reader=Reader.PPOCR, value="EE Jules Verne"))})
+        school = cross_check(form, THRESHOLD, directory, load_towns()).fields["school_name"]
+        assert (school.value, school.confidence, school.rules) == (shown, 0.35, ()), other
+
+
 @pytest.mark.parametrize(("read", "level"), [
     ("Calège Vailant-Cuturier", "CM1"),              # a collège, but an elementary level is ticked
     ("École Romaïn Rolland de Sayoïs", "CM1"),       # measured: "École Romain Rolland de Sannois", not ours
@@ -363,6 +375,19 @@ def test_each_readers_spelling_of_the_town_may_name_it_but_two_towns_vouch_for_n
     else:
         assert (town.value, town.confidence, town.rules) == (vouched, 0.9, ("vouch_town",))
         assert (postcode.value, postcode.confidence) == ("95100", 0.9)
+
+
+def test_a_postcode_shown_from_its_digits_only_decoding_witnesses_nothing() -> None:
+    # A review (2026-12-06): every reader read 93210 (La Plaine Saint-Denis, not in the lexicon), the decoding
+    # 93200, Saint-Denis's listed code: shown to the person, it was vouched with the town at 0.9.
+    form = _town_form("Saint-Denis", "93200")
+    form.fields["pupil_postcode"] = form.fields["pupil_postcode"].model_copy(update={
+        "model_digits": "93210", "rules": ("readers_differ", "constrained_digits_shown"),
+        "readings": (ReaderReading(reader=Reader.TESSERACT, value="93210"),
+                     ReaderReading(reader=Reader.DIGIT_MODEL, value="93210"),
+                     ReaderReading(reader=Reader.PPOCR, value="93210"))})
+    checked = cross_check(form, THRESHOLD, towns=load_towns())
+    assert checked.fields["pupil_postcode"].confidence == 0.2 and checked.fields["pupil_town"].confidence == 0.35
 
 
 def test_a_confident_misspelt_town_is_spelled_by_the_lexicon_when_its_postcode_agrees() -> None:

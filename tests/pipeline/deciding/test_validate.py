@@ -376,7 +376,8 @@ def test_messages_are_french_and_never_quote_personal_data(directory: Directory)
 @pytest.mark.parametrize("name", ["pupil_address", "home_languages", "observations", "referrer_name",
                                   "pupil_surname"])
 @pytest.mark.parametrize("written", ["3 rue\x00 des Lilas", "ok\x1b[2J\x1b[31m fin\x07", "12 rue \u202eeisnellaV\u202c",
-                                     "Arabe\u2067\u202e", "rue\u200bdes Lilas", "\ufeffrue des Lilas"])
+                                     "Arabe\u2067\u202e", "rue\u200bdes Lilas", "\ufeffrue des Lilas",
+                                     "rue des\u2060Lilas", "rue des Li\u00adlas", "rue des Lilas\U000e0041"])
 def test_a_value_with_control_or_bidirectional_characters_goes_to_a_person(directory: Directory, name: str,
                                                                            written: str) -> None:
     # An attack (2026-12-06): a fillable PDF's values with NUL, terminal escapes and a right-to-left override
@@ -389,10 +390,10 @@ def test_a_value_with_control_or_bidirectional_characters_goes_to_a_person(direc
 
 @pytest.mark.parametrize(("name", "length", "valid"), [
     ("pupil_surname", 10_000, False),
-    ("pupil_surname", 134, False),  # a 200 pt zone: 133 characters at most
-    ("pupil_surname", 133, True),
-    ("observations", 296, True),  # 445 pt
-    ("observations", 297, False),
+    ("pupil_surname", 401, False),  # a 200 pt zone: 400 characters at most
+    ("pupil_surname", 400, True),
+    ("observations", 890, True),  # 445 pt
+    ("observations", 891, False),
 ])
 def test_a_text_longer_than_its_printed_zone_could_show_goes_to_a_person(directory: Directory, name: str,
                                                                          length: int, valid: bool) -> None:
@@ -403,6 +404,10 @@ def test_a_text_longer_than_its_printed_zone_could_show_goes_to_a_person(directo
 
 
 def test_a_long_real_observation_is_valid(directory: Directory) -> None:
+    # A review (2026-12-06): four sentences typed in the fillable PDF, 380 characters, were refused at 1.5 pt each.
     written = ("Lecture hésitante, compréhension correcte à l'oral. Élève discret qui n'ose pas demander de l'aide. "
-               "Les devoirs sont rarement faits à la maison faute d'un adulte disponible le soir.")
+               "Les devoirs sont rarement faits à la maison faute d'un adulte disponible le soir. La famille, "
+               "arrivée en France l'an dernier, souhaite un accompagnement régulier ; le frère aîné est déjà suivi "
+               "par l'association du quartier et l'élève le rejoindrait volontiers le mardi et le jeudi soir.")
+    assert len(written) > 370
     assert validate(directory, observations=written).is_valid

@@ -160,6 +160,10 @@ def test_a_handwritten_zone_is_shown_with_the_reader_that_misreads_hands_least()
     # A witness's choice stands: only PP-OCRv6's reading is a given name of the lexicon, and it was chosen anyway.
     named = _text_field("pupil_first_name", "Maëélys", "Maëlys", by_hand=True)
     assert named.value == "Maëlys" and "hand_second_reading_shown" not in named.rules
+    # Tesseract's reading chosen by the given-name lexicon stays (a review: the guard was untested).
+    chosen = _text_field("pupil_first_name", "Maëlys", "Maëiys", by_hand=True)
+    assert chosen.value == "Maëlys" and "first_name_lexicon" in chosen.rules
+    assert "hand_second_reading_shown" not in chosen.rules
     # A typed zone keeps tesseract's reading, and so does a handwritten one with the setting off.
     typed = _text_field("referrer_name", "Mre Fouquet, direcirire", "Mme Fouguet, directrice")
     assert typed.value == "Mre Fouquet, direcirire" and typed.rules == ("readers_differ",)
