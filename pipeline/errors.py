@@ -223,7 +223,7 @@ class RepeatedPageError(MultipleFormsError):
 
     The fillable PDF's serial is shared by every school, so two filled fillable forms joined into one file carry
     one serial: the serial cannot tell them apart, their values can (typed: all equal; scanned: the same pupil
-    named). See :func:`pipeline.deciding.assemble.repeated_page_of_other_pupils`.
+    named). See :func:`pipeline.deciding.assemble.repeated_page_copies`.
 
     Attributes:
         form_count: Copies of the most repeated page.

@@ -282,7 +282,7 @@ def group_forms(readings: Iterable[DocumentReading]) -> tuple[list[FormGroup], l
     by_form: dict[str, list[DocumentReading]] = {}
     failures = []
     for reading in readings:
-        reading = _several_forms_by_pupil(reading)
+        reading = _several_forms_in_one_file(reading)
         if reading.failure is not None:
             failures.append(reading)
         else:
@@ -298,18 +298,19 @@ def group_forms(readings: Iterable[DocumentReading]) -> tuple[list[FormGroup], l
     return [FormGroup(form_id, tuple(rs)) for form_id, rs in by_form.items()], failures
 
 
-def _several_forms_by_pupil(reading: DocumentReading) -> DocumentReading:
+def _several_forms_in_one_file(reading: DocumentReading) -> DocumentReading:
     """``reading``, or the same document failed with :class:`~pipeline.errors.RepeatedPageError` when a page of the
     fillable's shared serial comes twice in it and the copies are not one page sent twice
-    (:func:`pipeline.deciding.assemble.repeated_page_of_other_pupils`)."""
-    numbers = [(p.identity.form_id, p.identity.page) for p in reading.pages if isinstance(p, PageReading)]
+    (:func:`pipeline.deciding.assemble.repeated_page_copies`)."""
+    numbers = [(p.identity.form_id, p.identity.page) for p in reading.pages
+               if isinstance(p, PageReading) and is_shared_serial(p.identity.form_id)]
     if reading.failure is not None or len(numbers) == len(set(numbers)):
-        return reading  # no page twice: the deciding stage need not be imported for it (a run's fixed cost)
-    from pipeline.deciding.assemble import repeated_page_of_other_pupils
+        return reading  # no shared-serial page twice: the deciding stage need not be imported (a run's fixed cost)
+    from pipeline.deciding.assemble import repeated_page_copies
     from pipeline.errors import RepeatedPageError
     from pipeline.reading.document import Reason
 
-    copies = repeated_page_of_other_pupils(reading.pages)
+    copies = repeated_page_copies(reading.pages)
     if not copies:
         return reading
     err = RepeatedPageError("one page of the shared serial twice, with different values", form_count=copies)

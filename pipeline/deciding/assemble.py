@@ -21,8 +21,8 @@ def assemble_form(pages: Sequence[PageResult], definition: FormDefinition | None
     """Put the identified pages of one form (from one or more documents) together.
 
     Pages are matched by the form serial and page number their QR codes (or footer)
-    carry. A page received twice keeps its first reading (:func:`repeated_page_of_other_pupils` has set apart,
-    before this, a file whose copies of a page name different pupils). Fields of a page that was
+    carry. A page received twice keeps its first reading (:func:`repeated_page_copies` has set apart,
+    before this, a file whose copies of a shared-serial page are not one page sent twice). Fields of a page that was
     not received are present with an empty value, source ``none`` and confidence 0,
     so validation and review see exactly what is missing.
 
@@ -103,7 +103,7 @@ PAIRING_FIELDS = {1: ("pupil_surname", "pupil_first_name"), 2: ("p2_pupil_surnam
 """The pupil's name as each page writes it: page 2 repeats it at its top, so that its pages can be paired."""
 
 
-def repeated_page_of_other_pupils(pages: Sequence[PageResult]) -> int:
+def repeated_page_copies(pages: Sequence[PageResult]) -> int:
     """How many copies of one page of the fillable PDF's shared serial a file holds when they are not one page
     sent twice; 0 otherwise.
 
@@ -129,7 +129,7 @@ def repeated_page_of_other_pupils(pages: Sequence[PageResult]) -> int:
 
 
 def _one_page(copies: Sequence[PageReading]) -> bool:
-    """Whether copies of a page are one page sent twice (see :func:`repeated_page_of_other_pupils`)."""
+    """Whether copies of a page are one page sent twice (see :func:`repeated_page_copies`)."""
     if all(c.source is not Source.OCR for c in copies):  # the PDF's own fields or text: typed values, exactly
         values = [{name: f.value for name, f in c.fields.items()} for c in copies]
         return all(v == values[0] for v in values[1:])

@@ -41,7 +41,7 @@ handwritten zone whatever its witnesses (``pipeline.reading.scan.page.text_field
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
@@ -52,7 +52,7 @@ from pipeline.form.definition import CLASS_LEVELS, Field, FieldKind
 from pipeline.reading.field_lexicons import is_language_list
 from pipeline.reading.french_words import FrenchWords, french_words
 from pipeline.reading.lexicon import Lexicon, without_accents
-from pipeline.reading.rules import FIELD_RULES
+from pipeline.reading.rules import FIELD_RULES, Effect
 from pipeline.reading.scan.text_rules import CLASS_LETTER_FIELDS, FRENCH_LETTERS, NOISE_CHARACTERS, caps_that_bite
 from pipeline.settings import OcrSettings
 from schemas.extraction import ExtractedField, normalise_text
@@ -74,6 +74,16 @@ CHOOSING_RULES = frozenset(name for name, rule in FIELD_RULES.items()
                            if rule.where == "pipeline.reading.scan.choices.choose_reading")
 """The rule names of :func:`choose_reading`'s witnesses, from the rule table: a field holding one was chosen between
 its readers."""
+
+
+
+def chosen_by_a_rule(rules: Sequence[str]) -> bool:
+    """Whether one of ``rules`` chose or repaired the value (``Effect.EVIDENCE`` or ``Effect.REPAIR`` in
+    :data:`pipeline.reading.rules.FIELD_RULES`): a witness's choice is not overridden by a reader's habit
+    (``IcrSettings.hand_second_reading_shown``). Wider than :data:`CHOOSING_RULES`, which holds
+    :func:`choose_reading`'s witnesses only: repairs and later witnesses count too."""
+    return any(FIELD_RULES[n].effect in (Effect.EVIDENCE, Effect.REPAIR) for n in rules if n in FIELD_RULES)
+
 
 _SENTENCE_END = (".", "!", "?")
 """Marks after which a word begins a sentence, and may take a capital without being a proper name."""

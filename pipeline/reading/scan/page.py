@@ -48,8 +48,7 @@ from pipeline.reading.identify import IdentifiedPage, check_identity
 from pipeline.reading.lexicon import first_names
 from pipeline.reading.realign import realign_field
 from pipeline.reading.register import RegisteredPage, register_page
-from pipeline.reading.rules import FIELD_RULES, Effect
-from pipeline.reading.scan.choices import accent_lost, choose_reading, name_without_edge_marks
+from pipeline.reading.scan.choices import accent_lost, choose_reading, chosen_by_a_rule, name_without_edge_marks
 from pipeline.reading.scan.combs import CombStrip, comb_field, read_comb_fields
 from pipeline.reading.scan.constrained import decode_handwritten
 from pipeline.reading.scan.foreign_ink import (
@@ -713,12 +712,6 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
                                         source=Source.OCR, page=f.page, zone=zone_box(f), doubt=doubt,
                                         readings=readings, rules=tuple(rules))
     return fields
-
-
-def chosen_by_a_rule(rules: Sequence[str]) -> bool:
-    """Whether one of ``rules`` chose or repaired the value (``Effect.EVIDENCE`` or ``Effect.REPAIR`` in
-    :data:`pipeline.reading.rules.FIELD_RULES`): a witness's choice is not overridden by a reader's habit."""
-    return any(FIELD_RULES[n].effect in (Effect.EVIDENCE, Effect.REPAIR) for n in rules if n in FIELD_RULES)
 
 
 def first_reader_value(f: Field, read: Sequence[Word]) -> tuple[str | None, list[Word], list[str]]:
