@@ -62,12 +62,16 @@ class ServerRecord:
 
 
 def _start_ticks(pid: int) -> int | None:
-    """The start time of process ``pid`` (``None`` if there is no such process)."""
+    """The start time of process ``pid`` (``None`` if there is no such process, or it has exited and only waits to
+    be reaped: a zombie runs nothing, and a signal's wait for it would last until its parent reaps it)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return int(stat.rpartition(")")[2].split()[19])  # field 22, counted after the command name
+    after_name = stat.rpartition(")")[2].split()  # fields 3 on, counted after the command name
+    if after_name[0] in ("Z", "X"):
+        return None
+    return int(after_name[19])  # field 22
 
 
 def process_id(pid: int) -> ProcessId | None:

@@ -7,8 +7,11 @@ real case (a ``clas-referrals run`` killed with SIGKILL) is in ``tests/flows/tes
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -129,3 +132,22 @@ def test_the_temporary_server_logs_only_what_stops_it_unless_told_otherwise(
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split() == [expected]
+
+
+def test_a_server_that_exited_but_is_not_yet_reaped_is_not_alive() -> None:
+    # A SIGTERMed child of the stopping process stays a zombie until reaped: waiting for it to die took the whole
+    # STOP_WAIT_S before SIGKILL.
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        running = process_id(proc.pid)
+        assert running is not None and is_alive(running)
+        os.kill(proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{proc.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+        assert not is_alive(running) and process_id(proc.pid) is None
+    finally:
+        proc.kill()
+        proc.wait()

@@ -8,10 +8,8 @@ import sys
 from pathlib import Path
 
 from pipeline.form.definition import PAGE_HEIGHT_PT, PAGE_WIDTH_PT
-from samples.generator import generate_documents
-from samples.kinds import SampleKind
-from schemas.directory import Directory
 from schemas.document import MediaType
+from tests.support.mail_builders import heic_from, sample
 
 SHOW_PAGES = """
 import json, sys
@@ -22,14 +20,14 @@ print(json.dumps({n: [p.aligned, p.image.shape[1] / p.px_per_pt, p.image.shape[0
                   for n, p in pages.items()}))
 """
 """The desk's page rendering in a process of its own, as the web server runs it: this test's process has Pillow's
-HEIC opener already (the sample generator wrote the photo with it)."""
+HEIC opener already (the test wrote the page with it)."""
 
 
-def test_a_heic_photo_is_shown_registered_on_the_desk(tmp_path: Path, directory: Directory) -> None:
+def test_a_heic_page_is_shown_registered_on_the_desk(tmp_path: Path) -> None:
     # The desk opened HEIC originals without pillow-heif's opener: staff saw no page image for an iPhone photo.
-    (doc,) = generate_documents(SampleKind.PHOTO_HEIC, 0, 2026, directory, first_page_only=True)
-    path = tmp_path / doc.name
-    path.write_bytes(doc.data)
+    # A committed scan as HEIC, at half size (a generated phone photo costs 12 s, most of it HEIC encoding).
+    path = tmp_path / "page.heic"
+    path.write_bytes(heic_from(sample("scan_300_grey_jpeg-0000-p1.jpg")))
 
     shown = subprocess.run([sys.executable, "-c", SHOW_PAGES, str(path), MediaType.HEIC.value], capture_output=True,
                            text=True, check=True, timeout=120)
