@@ -5,7 +5,7 @@ handwriting fonts. Every field a person verifies or corrects on the desk is kept
 ``web.review.approve``), with each reader's value and score. For each decoder (a rule of
 :data:`pipeline.reading.scan.constrained.FIELD_DECODERS`, or ``constrained_digits``), the constrained reading's
 probability and whether its value was the one the person approved make one labelled point; this module turns
-them into a reliability table (confidence band → share right, count; scikit-learn's ``calibration_curve``) and a
+them into a reliability table (confidence band → share right, count, in uniform bands) and a
 fitted threshold: the lowest probability above which at least ``min_verified`` verified fields lie and the
 one-sided 95 % Clopper-Pearson upper bound of their error rate is at most ``max_error``. With
 ``ConstrainedSettings.calibration_min_verified`` = 59 and none wrong that bound is 4.95 %, so a kind with fewer
@@ -142,8 +142,14 @@ def labelled_points(rows: Iterable[Mapping[str, Any]]) -> list[Point]:
 def reliability_table(scored: Sequence[tuple[float, bool]], bands: int = BANDS) -> list[ReliabilityBand]:
     """Confidence band → share of fields right: how far the readers' confidence can be taken at its word.
 
-    A calibrated confidence of 0.9 is right 9 times in 10. Share and mean confidence per band are
-    scikit-learn's :func:`sklearn.calibration.calibration_curve` (uniform bins); the counts are the same bins'.
+    A calibrated confidence of 0.9 is right 9 times in 10. The bands are uniform bins as in scikit-learn's
+    :func:`sklearn.calibration.calibration_curve`, each ``[low, high)`` (a confidence on an edge is in the band
+    it opens; 1.0 is in the last), and each band's count, mean confidence and share right are taken from the same
+    fields. (Until 2026-12-07 the share and mean came from ``calibration_curve`` itself, whose bins close on
+    the right instead, ``(low, high]``, while the counts were ``[low, high)``: a confidence on an edge, such as the
+    held fields' 0.2, was counted in one band and averaged in the one below, and when the two binnings left a
+    different number of bands filled, ``bench --json`` stopped with ``StopIteration``: the project's faxes of seed
+    71.)
 
     Args:
         scored: ``(final confidence 0-1, read right)`` per field scored.
@@ -154,26 +160,17 @@ def reliability_table(scored: Sequence[tuple[float, bool]], bands: int = BANDS) 
     """
     import numpy as np  # here: every run reads the fitted thresholds at its start, and needs no numpy for that
 
-    edges = np.linspace(0.0, 1.0, bands + 1)
-    if not scored:
-        return [ReliabilityBand(float(lo), float(hi), 0, None, None) for lo, hi in zip(edges, edges[1:], strict=False)]
+    edges = np.round(np.linspace(0.0, 1.0, bands + 1), 12)  # 0.3, not linspace's 0.30000000000000004
     confidence = np.clip(np.array([c for c, _ in scored], dtype=float), 0.0, 1.0)
-    right = np.array([r for _, r in scored], dtype=int)
-    # calibration_curve's own binning: searchsorted on the inner edges, so 1.0 falls in the last band
+    right = np.array([r for _, r in scored], dtype=float)
     index = np.searchsorted(edges[1:-1], confidence, side="right")
-    counts = np.bincount(index, minlength=bands)
-    from sklearn.calibration import calibration_curve  # scikit-learn: only when a table is drawn
-
-    share, mean = calibration_curve(right, confidence, n_bins=bands, strategy="uniform", pos_label=1)
-    filled = iter(zip(share, mean, strict=True))
     out = []
-    for i in range(bands):
-        if counts[i]:
-            s, m = next(filled)
-            out.append(ReliabilityBand(float(edges[i]), float(edges[i + 1]), int(counts[i]), round(float(m), 4),
-                                       round(float(s), 4)))
-        else:
-            out.append(ReliabilityBand(float(edges[i]), float(edges[i + 1]), 0, None, None))
+    for i, (low, high) in enumerate(zip(edges, edges[1:], strict=False)):
+        inside = index == i
+        count = int(inside.sum())
+        out.append(ReliabilityBand(float(low), float(high), count,
+                                   round(float(confidence[inside].mean()), 4) if count else None,
+                                   round(float(right[inside].mean()), 4) if count else None))
     return out
 
 

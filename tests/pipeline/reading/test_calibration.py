@@ -55,6 +55,19 @@ def test_the_reliability_table_counts_each_band() -> None:
     assert table[0].share_right is None
 
 
+def test_a_confidence_on_a_band_edge_is_counted_and_scored_in_the_band_it_opens() -> None:
+    # The held fields' 0.2 and a tick box's 0.3: their count was in one band and their share in the one below, and
+    # `bench --json` stopped (StopIteration) when the two binnings filled a different number of bands.
+    scored = [(0.2, False)] * 3 + [(0.25, True)] + [(0.3, True)] * 2 + [(1.0, True)]
+
+    table = reliability_table(scored)
+
+    assert [b.fields for b in table] == [0, 0, 4, 2, 0, 0, 0, 0, 0, 1]
+    assert (table[2].share_right, table[2].mean_confidence) == (0.25, pytest.approx(0.2125))
+    assert (table[3].share_right, table[3].mean_confidence) == (1.0, 0.3)
+    assert table[9].share_right == 1.0 and table[1].share_right is None
+
+
 def test_fitted_thresholds_reach_the_nightly_settings(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     points = [Point("constrained_first_name", 0.9, True)] * 60
