@@ -221,15 +221,15 @@ FIELD_RULES: dict[str, FieldRule] = {
     "constrained_digits": FieldRule(
         Effect.EVIDENCE, ("date", "phone"), "pipeline.reading.scan.constrained.decode_digits",
         "écrit à la main ; lus comme des chiffres seulement, ils remplissent toutes les cases, ont la forme "
-        "attendue et un autre lecteur lit les mêmes : ils sont retenus."),
+        "attendue et chacun est lu pareil, dans sa case, par un autre lecteur : ils sont retenus."),
     "constrained_digits_shown": FieldRule(
         Effect.REPAIR, ("date", "phone", "postcode"), "pipeline.reading.scan.constrained.show_valid_digits",
         "écrit à la main ; la valeur proposée est celle des chiffres lus seuls, qui a la forme attendue, mais aucun "
         "autre lecteur ne la confirme : à vérifier sur l'image."),
     "constrained_postcode": FieldRule(
         Effect.EVIDENCE, ("pupil_postcode",), "pipeline.reading.scan.constrained.decode_digits",
-        "écrit à la main ; lus comme des chiffres seulement, un autre lecteur lit les mêmes et c'est le code "
-        "postal d'une commune de la liste : il est retenu."),
+        "écrit à la main ; lus comme des chiffres seulement, chacun lu pareil, dans sa case, par un autre lecteur, "
+        "et c'est le code postal d'une commune de la liste : il est retenu."),
     "repeat_agrees": FieldRule(
         Effect.EVIDENCE, ("pupil names",), "pipeline.deciding.crosscheck.cross_check",
         "le nom est lu pareil en page 1 et en page 2."),

@@ -426,10 +426,11 @@ class ConstrainedSettings(BaseModel):
     combs, own 38 and 18, at the commit that set it); the band is re-measured by ``clas-referrals calibrate``."""
     digits_min_probability: float = 0.90
     """Lowest probability (0-1) of the least sure digit of a comb's digits-only decoding for it to be accepted;
-    the digits must also fill the comb, pass their validator and be read the same by the digit model or
-    tesseract. Digits-only decoding alone is not safe: on the project's own hand scans it read ``07/11/2026`` for
-    *09/11/2026* at 0.995, which no other reader confirmed. With the witness: devset 48 handwritten combs
-    accepted of 92, own 18 of 47, none wrong."""
+    the digits must also fill the comb, pass their validator and each be read the same in its cell by the digit
+    model or tesseract (``constrained.digits_witnessed``: since 2026-12-07 each digit by either, no longer the
+    whole value by one). Digits-only decoding alone is not safe: on the project's own hand scans it read
+    ``07/11/2026`` for *09/11/2026* at 0.995, which no other reader confirmed. With the witness: devset 48
+    handwritten combs accepted of 92, own 18 of 47, none wrong."""
     digits_shown: bool = True
     """Whether a handwritten comb held for a person is shown with its digits-only decoding when that decoding
     passes the field's validator (a real date, a French phone number, a postcode of the towns lexicon), in place

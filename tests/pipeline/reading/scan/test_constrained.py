@@ -22,6 +22,7 @@ from pipeline.reading.scan.constrained import (
     accepts,
     decode_digits,
     decode_zone,
+    digits_witnessed,
     has_dotted_twin,
     local_as_read,
     page_context,
@@ -327,3 +328,27 @@ def test_a_zone_too_short_for_every_listed_value_leads_by_nothing(context: Conte
     reading = decode_zone(form_v1().field("guardian1_first_name"), short, context)
     assert reading is not None
     assert (reading.margin, reading.probability, reading.accepted) == (0.0, 0.0, False)
+
+
+@pytest.mark.parametrize(("witnesses", "witnessed"), [
+    (["0766937335"], True),  # one reader read them all
+    (["0766937385", "0786937335"], True),  # each digit by one reader or the other
+    (["0766937385", "0786937385"], False),  # the ninth digit by neither
+    (["076693733"], False),  # a cell short: its digits are in no known cell
+    (["07669373355", "0766937385"], False),  # a cell too many: only the other reader counts, and it misses one
+    ([None, ""], False),
+])
+def test_each_digit_must_be_read_in_its_cell_by_another_reader(witnesses: list[str | None], witnessed: bool) -> None:
+    assert digits_witnessed("0766937335", witnesses) is witnessed
+
+
+def test_a_comb_witnessed_digit_by_digit_is_accepted() -> None:
+    settings = ConstrainedSettings()
+    phone = form_v1().field("guardian1_phone")
+    line = read_lines([_hand_line("0612345678")])[0]
+
+    split = decode_digits(phone, line, 10, ["0612345673", "0912345678"], settings)
+    short = decode_digits(phone, line, 10, ["0612345673", "0912345673"], settings)
+
+    assert split is not None and (split.value, split.accepted) == ("0612345678", True)
+    assert short is not None and not short.accepted
