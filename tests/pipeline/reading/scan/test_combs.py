@@ -126,3 +126,27 @@ def test_a_digits_light_stroke_is_grown_back_and_the_printed_outline_never_is() 
     assert not grown[:, 2:5].any()            # the outline is not
     assert not grown[10:14, 5:7].any()        # nor the rim beside it (2 px)
     assert not own_strokes(own, own.copy(), raw, 120.0, ink)[10:14, 14:30].any()  # lighter than the level: left out
+
+
+def test_the_two_ocr_engines_reading_the_same_typed_digits_settle_the_comb_against_the_digit_model() -> None:
+    """Devset r0021 (a dithered fax): the typed birth date 15/10/2020 read alike by tesseract, unsure, and by
+    PP-OCRv6; the digit model, trained for hands, read 15302070, and the comb went to a person."""
+    from pipeline.reading.scan.combs import comb_field
+    from pipeline.reading.scan.strips import Word
+    from pipeline.settings import OcrSettings
+
+    ocr = OcrSettings()
+    field = form_v1().field("pupil_birth_date")
+    model = np.full((8, 10), 0.002)
+    for cell, digit in enumerate("15302070"):
+        model[cell, int(digit)] = 0.98
+    words, cells = [Word("15102020", 0.35, 0, 0)], list(range(8))
+
+    engines = comb_field(field, words, cells, model, 1.0, ocr, typed=True, second="15102020")
+    assert engines.value == "15/10/2020" and engines.confidence == ocr.readers_chosen_confidence
+    assert engines.rules == ("readers_agree",)
+    # PP-OCRv6 one digit short witnesses nothing; a hand's comb stays with tesseract and the model, cell by cell.
+    assert comb_field(field, words, cells, model, 1.0, ocr, typed=True, second="1510202").confidence < \
+        ocr.text_confidence_min
+    assert comb_field(field, words, cells, model, 1.0, ocr, typed=False, second="15102020").confidence < \
+        ocr.text_confidence_min
