@@ -431,6 +431,11 @@ class ConstrainedSettings(BaseModel):
     whole value by one). Digits-only decoding alone is not safe: on the project's own hand scans it read
     ``07/11/2026`` for *09/11/2026* at 0.995, which no other reader confirmed. With the witness: devset 48
     handwritten combs accepted of 92, own 18 of 47, none wrong."""
+    witness_max_differing_cells: int = Field(default=1, ge=0)
+    """Most cells in which tesseract's or the digit model's digits may differ from a comb's digits-only decoding
+    and still witness its other digits (``constrained.digits_witnessed``): a reading shifted by a lost digit and a
+    bar read as one differs in many. Measured 2026-12-07: 1 keeps half the combs per-digit witnessing adds on four
+    corpora (7 of 14, all right either way) and refuses a review's shifted witness."""
     digits_shown: bool = True
     """Whether a handwritten comb held for a person is shown with its digits-only decoding when that decoding
     passes the field's validator (a real date, a French phone number, a postcode of the towns lexicon), in place

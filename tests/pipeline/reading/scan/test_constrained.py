@@ -352,3 +352,10 @@ def test_a_comb_witnessed_digit_by_digit_is_accepted() -> None:
 
     assert split is not None and (split.value, split.accepted) == ("0612345678", True)
     assert short is not None and not short.accepted
+
+
+def test_a_witness_shifted_by_a_lost_digit_witnesses_nothing() -> None:
+    # A review: tesseract lost the 7 and read a cell's bar as a 1; of its length, it agreed with PP-OCRv6's misread
+    # 6 by chance.
+    assert not digits_witnessed("0666637335", ["0766637335", "0666373351"])
+    assert digits_witnessed("0666637335", ["0766637335", "0666637331"])  # each differs in one cell only
