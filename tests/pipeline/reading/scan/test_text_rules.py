@@ -162,6 +162,10 @@ def test_punctuation_where_a_field_never_has_any_is_a_speck_for_a_person(name: s
     ("Arrivé en France cette année, comprend bien l'oral.", True),
     ("Lecture hésitante. Élève discret qui n'ose pas demander de l'aide.", True),
     ("Besoin d'aide en lecture, calcul, etc. et d'un cadre calme.", True),  # an abbreviation's stop
+    ("Vu avec M. le directeur et Mme la psychologue.", True),  # a civility before an article
+    ("Vu avec M. l'inspecteur.", True),
+    ("Vu avec M. le directeur. revoir en mai.", False),  # the civility is excused, not the sentence after it
+    ("Vu avec M. launay.", False),  # a surname read in lower case is still held
 ])
 def test_a_stop_before_a_word_in_lower_case_is_a_misread_comma_in_sentences(value: str, ok: bool) -> None:
     ocr = OcrSettings()
