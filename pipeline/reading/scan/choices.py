@@ -76,7 +76,6 @@ CHOOSING_RULES = frozenset(name for name, rule in FIELD_RULES.items()
 its readers."""
 
 
-
 def chosen_by_a_rule(rules: Sequence[str]) -> bool:
     """Whether one of ``rules`` chose or repaired the value (``Effect.EVIDENCE`` or ``Effect.REPAIR`` in
     :data:`pipeline.reading.rules.FIELD_RULES`): a witness's choice is not overridden by a reader's habit

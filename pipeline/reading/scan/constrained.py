@@ -305,6 +305,12 @@ LISTED_COMBS = ("pupil_postcode",)
 """Combs whose digits must also be a value of a list: the postcode, one of the towns lexicon's."""
 
 
+def in_comb_list(comb_name: str, value: str | None, settings: ConstrainedSettings) -> bool:
+    """Whether ``value`` is one of the list its comb's values must belong to (a postcode of the towns lexicon,
+    ``settings.towns_file``); true for a comb of :data:`LISTED_COMBS`' complement, which has no list."""
+    return comb_name not in LISTED_COMBS or value in town_postcodes(settings.towns_file)
+
+
 def shortlist(reading: str, values: Sequence[str] | frozenset[str], settings: ConstrainedSettings,
               limit: int | None = None) -> list[str]:
     """The ``limit`` (default ``settings.shortlist``) values nearest ``reading`` by edit distance, case folded.
@@ -583,7 +589,7 @@ def decode_handwritten(fields: dict[str, ExtractedField], text_fields: Sequence[
         witnesses = [r.value for r in current.readings if r.reader is not Reader.PPOCR]
         reading = decode_digits(f, line, len(cells), witnesses, settings, ocr.phone_combs_mobile)
         if reading is not None and f.name in LISTED_COMBS:
-            reading = _postcode_listed(reading, settings)
+            reading = _postcode_listed(reading, f.name, settings)
         if reading is not None:
             out[f.name] = show_valid_digits(accept(current, reading, settings, quality), f, reading, settings,
                                             ocr.phone_combs_mobile)
@@ -615,16 +621,17 @@ def show_valid_digits(extracted: ExtractedField, comb: Field, reading: Constrain
     if not settings.digits_shown or reading.accepted:
         return extracted
     value = _comb_value(comb.kind, reading.unconstrained, mobile_only)
-    if comb.name in LISTED_COMBS and value not in town_postcodes(settings.towns_file):
+    if not in_comb_list(comb.name, value, settings):
         return extracted
     if value is None or value == extracted.value:
         return extracted
     return extracted.model_copy(update={"value": value, "rules": (*extracted.rules, "constrained_digits_shown")})
 
 
-def _postcode_listed(reading: ConstrainedReading, settings: ConstrainedSettings) -> ConstrainedReading:
-    """A postcode's digits are accepted only when they are a postcode of the towns lexicon."""
-    listed = reading.eligible and reading.value in town_postcodes(settings.towns_file)
+def _postcode_listed(reading: ConstrainedReading, comb_name: str, settings: ConstrainedSettings) -> ConstrainedReading:
+    """A postcode's digits (comb ``comb_name`` of :data:`LISTED_COMBS`) are accepted only when they are a postcode of
+    the towns lexicon."""
+    listed = reading.eligible and in_comb_list(comb_name, reading.value, settings)
     threshold = dict(settings.fitted).get("constrained_postcode", settings.digits_min_probability)
     return ConstrainedReading(reading.value, reading.probability, reading.margin, reading.edits,
                               reading.unconstrained, listed and reading.probability >= threshold,
