@@ -64,6 +64,14 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.HOLD, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.page.readers_verdict",
         "les lecteurs (Tesseract et PP-OCRv6, et le modèle de chiffres pour des chiffres) ne lisent pas la même "
         "chose : comparer avec l'image."),
+    "digits_unsure": FieldRule(
+        Effect.HOLD, ("date", "phone", "postcode"), "pipeline.reading.scan.combs.cell_rules",
+        "les chiffres sont lus pareil par Tesseract et le modèle de chiffres, mais sans assurance dans au moins "
+        "une case (chiffre peu net) : comparer avec l'image."),
+    "comb_part_filled": FieldRule(
+        Effect.HOLD, ("date", "phone", "postcode"), "pipeline.reading.scan.combs.comb_field",
+        "des cases du peigne sont vides : un chiffre manque, ou il est trop pâle pour être lu ; vérifier sur "
+        "l'image."),
     "low_resolution_readers_agree": FieldRule(
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.extract.doubt_text_zones",
         "fiche reçue en basse résolution (fax), mais les deux lecteurs lisent la même chose."),

@@ -150,3 +150,44 @@ def test_the_two_ocr_engines_reading_the_same_typed_digits_settle_the_comb_again
         ocr.text_confidence_min
     assert comb_field(field, words, cells, model, 1.0, ocr, typed=False, second="15102020").confidence < \
         ocr.text_confidence_min
+
+
+def test_a_handwritten_comb_held_cell_by_cell_says_why() -> None:
+    """Until 2026-12-07 a comb held by its cells carried no rule, and staff read « lecture incertaine (20 %) »: 117
+    of the 1,149 fields held in the field dumps of the devset and of the project's seeds 31, 53 and 67."""
+    from pipeline.reading.rules import cause_fr
+    from pipeline.reading.scan.combs import comb_field
+    from pipeline.reading.scan.strips import Word
+    from pipeline.settings import OcrSettings
+
+    ocr = OcrSettings()
+    field = form_v1().field("pupil_birth_date")
+    cells = list(range(8))
+
+    def model_reading(digits: str, probability: float) -> np.ndarray:
+        model = np.full((8, 10), (1 - probability) / 9)
+        for cell, digit in enumerate(digits):
+            model[cell, int(digit)] = probability
+        return model
+
+    sure = comb_field(field, [Word("13062018", 0.91, 0, 0)], cells, model_reading("13062018", 0.95), 1.0, ocr)
+    assert sure.confidence >= ocr.text_confidence_min and sure.rules == ()
+
+    differ = comb_field(field, [Word("13062018", 0.91, 0, 0)], cells, model_reading("19062018", 0.95), 1.0, ocr)
+    assert differ.value == "13/06/2018" and differ.confidence == ocr.icr.disagree_confidence
+    assert differ.rules == ("readers_differ",) and cause_fr(differ.rules) is not None
+
+    lost = comb_field(field, [Word("1306218", 0.91, 0, 0)], cells, model_reading("13062018", 0.95), 1.0, ocr)
+    assert lost.value == "13/06/2018" and lost.rules == ("readers_differ",)  # the model's digits stand in
+
+    unsure = comb_field(field, [Word("13062018", 0.91, 0, 0)], cells, model_reading("13062018", 0.40), 1.0, ocr)
+    assert unsure.value == "13/06/2018" and unsure.confidence == ocr.icr.disagree_confidence
+    assert unsure.rules == ("digits_unsure",)
+
+    part = comb_field(field, [Word("1306218", 0.91, 0, 0)], cells[:7], model_reading("1306218", 0.95)[:7], 1.0, ocr)
+    assert part.confidence == ocr.unread_confidence and part.rules[-1] == "comb_part_filled"
+    assert "cases du peigne sont vides" in (cause_fr(part.rules) or "")
+
+    impossible = comb_field(field, [Word("31022018", 0.91, 0, 0)], cells, model_reading("31022018", 0.95), 1.0, ocr)
+    assert impossible.value == "31/02/2018" and impossible.confidence == ocr.unread_confidence
+    assert impossible.rules == ("validator_cap",)
