@@ -182,6 +182,29 @@ class ImageTooLargeError(DocumentError):
         self.pixels = pixels
 
 
+class TooManyPagesError(DocumentError):
+    """The file has more pages than are read (``CLAS_SCAN__MAX_PAGES``): it is quarantined before any is read.
+
+    Attributes:
+        page_count: The file's pages (PDF pages, or image frames).
+        max_pages: The limit it is over.
+    """
+
+    code: ClassVar[str] = "too_many_pages"
+    default_reason_fr: ClassVar[str] = (
+        "Fichier de trop de pages pour une fiche (qui en a 2) : demander à l'école d'envoyer une fiche par "
+        "fichier, ou le traiter à la main."
+    )
+
+    def __init__(self, message: str, *, page_count: int, max_pages: int, reason_fr: str | None = None) -> None:
+        """Create the error; see the class docstring for ``page_count`` and ``max_pages``."""
+        super().__init__(message, reason_fr=reason_fr or (
+            f"Fichier de {page_count} pages, au-delà des {max_pages} lues au plus (une fiche en a 2) : demander à "
+            "l'école d'envoyer une fiche par fichier, ou le traiter à la main."))
+        self.page_count = page_count
+        self.max_pages = max_pages
+
+
 class NotTheFormError(DocumentError):
     """No page of the document is a page of the fiche d'orientation.
 

@@ -204,6 +204,8 @@ def build_cases(seed: int = 606) -> list[HostileCase]:
                              READ, (), "TIFF noir et blanc de deux pages (Group 4)"))
     cases.append(HostileCase("image-over-pixel-limit.png", _huge_png(settings.scan.max_pixels), ("quarantined",),
                              ("image_too_large",), "image au-delà de la limite de pixels"))
+    cases.append(HostileCase("many-blank-pages.pdf", _blank_pages(settings.scan.max_pages + 1), ("quarantined",),
+                             ("too_many_pages",), "PDF de quelques Ko et de pages blanches, au-delà du nombre lu"))
     cases.append(HostileCase("javascript.pdf", _with_javascript(_pdf(_values(seed, 8), "FO-2026-606009")), READ, (),
                              "PDF avec JavaScript (ouverture et document) : ignoré, jamais exécuté"))
     cases.append(HostileCase("not-the-form.pdf", write_not_the_form(seed), ("quarantined",), ("not_the_form",),
@@ -216,6 +218,16 @@ def build_cases(seed: int = 606) -> list[HostileCase]:
     cases.append(HostileCase("archive-with-pdf.pdf", archive.getvalue(), ("quarantined",),
                              ("unsupported_media_type",), "archive zip contenant une fiche, nommée .pdf"))
     return cases
+
+
+def _blank_pages(count: int) -> bytes:
+    """A PDF of ``count`` blank A4 pages: a few kilobytes that once held a reading worker for minutes."""
+    writer = PdfWriter()
+    for _ in range(count):
+        writer.add_blank_page(595, 842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def write_corpus(out_dir: Path, seed: int = 606) -> dict[str, dict[str, object]]:

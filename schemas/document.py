@@ -89,6 +89,7 @@ REASON_LABELS_FR: dict[str, str] = {
     "encrypted_pdf": "PDF protégé par mot de passe",
     "unreadable_document": "fichier illisible",
     "image_too_large": "image trop grande",
+    "too_many_pages": "trop de pages",
     "internal_error": "erreur interne",
     "document_timeout": "lecture trop longue",
     "document_memory": "lecture trop gourmande en mémoire",

@@ -27,6 +27,7 @@ from pipeline.errors import (
     ClasError,
     EncryptedPdfError,
     ImageTooLargeError,
+    TooManyPagesError,
     UnreadableDocumentError,
     UnsupportedMediaTypeError,
 )
@@ -86,9 +87,11 @@ def read_document(path: Path, media_type: MediaType, settings: Settings,
         EncryptedPdfError: A PDF protected by a password other than the empty one.
         UnreadableDocumentError: A truncated or corrupt file of which no page of the form could be read.
         ImageTooLargeError: An image above ``settings.scan.max_pixels``.
+        TooManyPagesError: More pages or frames than ``settings.scan.max_pages``, before any is read.
     """
     definition = definition or form_v1()
     if media_type is MediaType.PDF:
+        _check_page_count(_pdf_page_count(path), settings)
         return _retry_pdf_pages_rendered(path, settings, definition)
     if media_type in (MediaType.JPEG, MediaType.PNG, MediaType.TIFF, MediaType.HEIC):
         results: list[PageResult] = []
@@ -96,6 +99,38 @@ def read_document(path: Path, media_type: MediaType, settings: Settings,
             results += _read_image_pages(len(results), grey, dpi, settings, definition, coarsest_dpi)
         return results
     raise UnsupportedMediaTypeError(f"unsupported media type {media_type.value}", media_type=media_type.value)
+
+
+def _check_page_count(pages: int | None, settings: Settings) -> None:
+    """Raise :class:`~pipeline.errors.TooManyPagesError` when ``pages`` (``None``: not counted) is over
+    ``settings.scan.max_pages``."""
+    if pages is not None and pages > settings.scan.max_pages:
+        raise TooManyPagesError(f"{pages} pages, over the limit of {settings.scan.max_pages}", page_count=pages,
+                                max_pages=settings.scan.max_pages)
+
+
+def _pdf_page_count(path: Path) -> int | None:
+    """The PDF's page count as PDFium reads it, without loading a page; ``None`` when PDFium cannot open it (the
+    readers then say why: encrypted, damaged)."""
+    with PDFIUM_LOCK:  # PDFium is not thread-safe (pipeline.pdfium_lock)
+        try:
+            pdf = pdfium.PdfDocument(path)
+        except pdfium.PdfiumError:
+            return None
+        try:
+            return len(pdf)
+        finally:
+            pdf.close()
+
+
+def _frame_count(img: Image.Image) -> int | None:
+    """An image file's frames (TIFF pages) as Pillow counts them, walking the file's page directory without
+    decoding a frame; ``None`` when a damaged later directory stops the count (the frames are then read until the
+    damaged one, whose page the reason names)."""
+    try:
+        return int(getattr(img, "n_frames", 1))
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return None
 
 
 def _read_image_pages(first_index: int, grey: np.ndarray, dpi: float | None, settings: Settings,
@@ -403,6 +438,7 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
     Raises:
         UnsupportedMediaTypeError: A HEIC image without pillow-heif.
         ImageTooLargeError: A frame above ``settings.scan.max_pixels``.
+        TooManyPagesError: More frames than ``settings.scan.max_pages``, before any is decoded.
         UnreadableDocumentError: The image cannot be decoded.
     """
     if media_type is MediaType.HEIC and not register_heic():  # pragma: no cover - pillow-heif is a dependency
@@ -413,6 +449,7 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
     decoded = 0  # frames read whole so far
     try:
         with Image.open(path) as img:
+            _check_page_count(_frame_count(img), settings)
             for frame in ImageSequence.Iterator(img):
                 if frame.width * frame.height > settings.scan.max_pixels:
                     raise ImageTooLargeError(f"image of {frame.width}x{frame.height} px over the limit",

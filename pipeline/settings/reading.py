@@ -692,6 +692,12 @@ class ScanSettings(BaseModel):
     """DPI at which image-only PDF pages without a known resolution are rasterised."""
     max_pixels: int = 60_000_000
     """Largest image accepted, in pixels (about A4 at 1200 dpi)."""
+    max_pages: int = Field(default=40, ge=2)
+    """Most pages (PDF pages or image frames) read in one file; a file with more is quarantined before any page is
+    read (``pipeline.errors.TooManyPagesError``). A form has 2 pages; 40 is a class's worth of pages, and such a
+    file is read in about a minute on the 2-core machine. Measured 2026-12-07: a 3 KB PDF of 300 blank pages held
+    its reading worker 132 s, then was quarantined as too heavy to read (the worker's 3 GiB,
+    ``LimitSettings.document_memory_mib``), with a reason that misled; 3,000 pages held a run for about 3 min."""
     raster_dpi_min: float = 100.0
     """Coarsest resolution (px per inch) an image-only PDF page is rasterised at when its biggest image states
     its own (``pipeline.reading.extract``): 100 dpi is the coarsest the readers are built for

@@ -38,3 +38,38 @@ def test_an_unexpected_reader_error_is_kept_as_an_internal_error_and_logged_with
     debug = "\n".join(r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG)
     assert "_reader_that_fails_on_a_name" in debug  # where it was raised
     assert "LEFÈVRE" not in caplog.text and "Anaïs" not in caplog.text
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".tif"])
+def test_a_file_of_more_pages_than_are_read_is_quarantined_before_any_page_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str) -> None:
+    """Measured 2026-12-07: a 3 KB PDF of 300 blank pages held its worker 132 s, then was quarantined as too heavy."""
+    from PIL import Image
+    from pypdf import PdfWriter
+
+    settings = Settings()
+    pages = settings.scan.max_pages + 1
+    path = tmp_path / f"lot{suffix}"
+    if suffix == ".pdf":
+        writer = PdfWriter()
+        for _ in range(pages):
+            writer.add_blank_page(595, 842)
+        writer.write(path)
+    else:
+        frames = [Image.new("1", (850, 1100), 1) for _ in range(pages)]
+        frames[0].save(path, save_all=True, append_images=frames[1:], compression="group4")
+    read: list[object] = []
+    for reader in ("_retry_pdf_pages_rendered", "_read_image_pages"):
+        monkeypatch.setattr(pipeline.reading.extract, reader, lambda *args, **kwargs: read.append(args) or [])
+    doc = ingest_file(path, "test", tmp_path / "originals")
+
+    reading = _read_unbounded(doc, settings, None)
+
+    assert reading.failure is not None and reading.failure.code == "too_many_pages"
+    assert f"{pages} pages" in reading.failure.message_fr and "une fiche par fichier" in reading.failure.message_fr
+    assert read == []  # counted, not one page read
+    # At the limit, the file goes to the readers.
+    from pipeline.settings import ScanSettings
+
+    _read_unbounded(doc, settings.model_copy(update={"scan": ScanSettings(max_pages=pages)}), None)
+    assert len(read) >= 1
