@@ -96,14 +96,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings()
     inbox = Path(args.inbox) if args.inbox else settings.inbox_dir
     try:
-        files, skipped = scan_inbox(inbox, log_skipped=False)  # said in French below; the run logs it
+        scan = scan_inbox(inbox, log_skipped=False)  # said in French after the run, and counted; the run logs it
     except FileNotFoundError:
         print(f"Dossier introuvable : {inbox}", file=sys.stderr)
         return 2
-    total = len(files)
-    if skipped:
-        print(f"{skipped} entrée(s) du dossier laissée(s) de côté sans être lue(s) : lien symbolique ou fichier "
-              "spécial (tube, périphérique). Y déposer les fichiers eux-mêmes.", file=sys.stderr)
+    total = len(scan.files)
     try:
         busy = _run_already_active(settings)
     except DatabaseLockedError as exc:
@@ -133,11 +130,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     except DatabaseLockedError as exc:  # a backup or another program held the database too long
         print(exc.reason_fr, file=sys.stderr)
         return 5
+    # Entries of the folder that no run takes, so that none is left out unsaid (they are no received file).
+    summary = {**summary, "left_out": {"links_or_special_files": scan.special, "hidden": scan.hidden}}
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=1))
     else:
         _print_summary(summary, settings)
+    for line in _left_out_fr(scan.special, scan.hidden):
+        print(line, file=sys.stderr if args.json else sys.stdout)
     return 0 if summary["balanced"] else 1
+
+
+def _left_out_fr(special: int, hidden: int) -> list[str]:
+    """What :func:`pipeline.intake.ingest.scan_inbox` left out of the inbox, told in French (counts only)."""
+    lines = []
+    if special:
+        lines.append(f"{special} entrée(s) du dossier laissée(s) de côté sans être lue(s) : lien symbolique ou "
+                     "fichier spécial (tube, périphérique). Y déposer les fichiers eux-mêmes.")
+    if hidden:
+        lines.append(f"{hidden} entrée(s) cachée(s) du dossier (nom commençant par un point) laissée(s) de côté "
+                     "sans être lue(s) : fichiers du système ou copies en cours. Renommer sans le point un "
+                     "fichier qui doit être lu.")
+    return lines
 
 
 def _run_already_active(settings: Settings) -> str | None:

@@ -14,6 +14,7 @@ import secrets
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from pipeline.intake.names import decode_fs_name, safe_filename
 from schemas.document import MediaType, ReceivedDocument
@@ -66,19 +67,36 @@ def list_inbox(folder: Path) -> list[Path]:
 
     Symbolic links (to a file or a folder) and special files (FIFOs, devices, sockets) are never taken: a link
     would copy whatever it points at, ``/etc/passwd`` say, into the kept originals, and a FIFO or a device
-    could hang the run. They are counted by :func:`scan_inbox` and logged, without their names.
+    could hang the run. Hidden entries (a name starting with ``.``: ``.DS_Store``, an editor's lock file, a
+    transfer tool's part-written copy) are not taken either. Both are counted by :func:`scan_inbox` and logged,
+    without their names.
 
     Raises:
         FileNotFoundError: The folder does not exist.
     """
-    return scan_inbox(folder)[0]
+    return scan_inbox(folder).files
 
 
-def scan_inbox(folder: Path, log_skipped: bool = True) -> tuple[list[Path], int]:
-    """``(the files of list_inbox, how many links and special files were left out)``, in one walk of ``folder``.
+class InboxScan(NamedTuple):
+    """One walk of an inbox folder (:func:`scan_inbox`).
 
-    The count left out is logged unless ``log_skipped`` is false (the CLI's look before the run, which tells the
-    user in French; the run's own walk logs it once).
+    Attributes:
+        files: The regular files to ingest, sorted.
+        special: Symbolic links and special files (FIFOs, devices, sockets) left out.
+        hidden: Hidden files and folders (a name starting with ``.``) left out, a folder counting once.
+    """
+
+    files: list[Path]
+    special: int
+    hidden: int
+
+
+def scan_inbox(folder: Path, log_skipped: bool = True) -> InboxScan:
+    """The files of :func:`list_inbox` and what was left out, in one walk of ``folder``.
+
+    What was left out is logged (counts only, never a name) unless ``log_skipped`` is false (the CLI's look before
+    the run, which tells the user in French and puts the counts in the run's accounting; the run's own walk logs
+    them once).
 
     Raises:
         FileNotFoundError: The folder does not exist.
@@ -86,23 +104,27 @@ def scan_inbox(folder: Path, log_skipped: bool = True) -> tuple[list[Path], int]
     if not folder.is_dir():
         raise FileNotFoundError(f"inbox folder not found: {folder}")
     files: list[Path] = []
-    skipped = 0
+    special = hidden = 0
     for root, dirs, names in os.walk(folder, followlinks=False):
         for name in [d for d in dirs if not d.startswith(".") and os.path.islink(os.path.join(root, d))]:
-            skipped += 1
+            special += 1
             dirs.remove(name)
+        hidden += sum(d.startswith(".") for d in dirs)
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in names:
             if name.startswith("."):
+                hidden += 1
                 continue
             path = Path(root) / name
             if stat.S_ISREG(path.lstat().st_mode):
                 files.append(path)
             else:
-                skipped += 1
-    if skipped and log_skipped:
-        logger.warning("inbox: %d link(s) or special file(s) left out", skipped)
-    return sorted(files), skipped
+                special += 1
+    if special and log_skipped:
+        logger.warning("inbox: %d link(s) or special file(s) left out", special)
+    if hidden and log_skipped:
+        logger.warning("inbox: %d hidden entr(y/ies) left out", hidden)
+    return InboxScan(sorted(files), special, hidden)
 
 
 def received_name(path: Path) -> tuple[str, bool]:

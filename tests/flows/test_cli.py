@@ -28,6 +28,9 @@ def test_run_json_is_clean_and_balanced(tmp_path: Path) -> None:
     for name in ("text_pdf-0000.pdf", "text_pdf-0000_renvoi.pdf", "not_the_form-0000.pdf",
                  "invalid_no_criterion-0000.pdf"):
         shutil.copy(SAMPLES_INBOX / name, inbox / name)
+    # No run takes a hidden file (a transfer's part-written copy looks so) nor a link: each is counted and said.
+    shutil.copy(SAMPLES_INBOX / "fillable-0000.pdf", inbox / ".fiche.pdf")
+    (inbox / "lien.pdf").symlink_to(SAMPLES_INBOX / "fillable-0000.pdf")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAS_"))}
     env |= {"CLAS_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "CLAS_DATA_DIR": str(tmp_path / "data"),
             "PREFECT_HOME": str(tmp_path / "prefect"),
@@ -38,6 +41,8 @@ def test_run_json_is_clean_and_balanced(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     summary = json.loads(proc.stdout)  # stdout is the accounting alone: the progress went to stderr
     assert summary["received"] == 4
+    assert summary["left_out"] == {"links_or_special_files": 1, "hidden": 1}
+    assert "1 entrée(s) cachée(s) du dossier" in proc.stderr and "1 entrée(s) du dossier laissée(s)" in proc.stderr
     assert "Lecture des fiches : 0/4 (0 %)" in proc.stderr and "Lecture des fiches : 4/4 (100 %)" in proc.stderr
     assert "Lecture" not in proc.stdout
     assert (summary["routed"] + summary["waiting_list"], summary["review"], summary["quarantined"],
