@@ -89,7 +89,8 @@ DOUBT_REASONS_FR: dict[Doubt, str] = {
     Doubt.XFA_CONFLICT: "le PDF contient deux jeux de valeurs (AcroForm et XFA) qui ne concordent pas, "
                         "vérifier la valeur sur la fiche.",
     Doubt.LABEL_TEXT: "la zone contient un texte imprimé de la fiche (page décalée), à lire sur l'image.",
-    Doubt.COMB_SHAPE: "valeur tapée dans un format inattendu (par exemple 5/6/2018), vérifier les chiffres.",
+    Doubt.COMB_SHAPE: "valeur tapée dans un format inattendu pour ce champ (chiffre manquant ou en trop, lettre, "
+                      "séparateur), vérifier les chiffres.",
     Doubt.UNREADABLE_VALUE: "valeur du formulaire PDF illisible, à lire sur la fiche.",
     Doubt.FORM_CODE_UNREAD: "page reconnue à sa mise en page, mais ni son code QR ni son numéro imprimé ne "
                             "sont lisibles : vérifier sur l'image de quelle fiche et de quelle page il s'agit, "

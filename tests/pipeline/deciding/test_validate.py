@@ -161,6 +161,15 @@ def test_invalid_email(directory: Directory, raw: str) -> None:
     assert codes(validate(directory, referrer_email=raw)) == {("referrer_email", "invalid_email")}
 
 
+def test_an_email_typed_with_a_space_goes_to_a_person_not_routed_without_it(directory: Directory) -> None:
+    """An attack of 2026-12-07: « capucine schmitt@gmail.com », typed in the fillable PDF, was routed as
+    capucineschmitt@gmail.com; the space may have stood for a dot."""
+    outcome = validate(directory, guardian1_email="capucine schmitt@gmail.com")
+    assert codes(outcome) == {("guardian1_email", "invalid_email")}
+    assert "espace" in outcome.issues[0].message_fr and "capucine" not in outcome.issues[0].message_fr
+    assert codes(validate(directory, guardian1_email="capucine.schmitt@gmail.com")) == set()
+
+
 def test_optional_guardian_email_checked_when_present(directory: Directory) -> None:
     assert codes(validate(directory, guardian1_email="s.benali@mail")) == {("guardian1_email", "invalid_email")}
 
