@@ -182,6 +182,25 @@ class ImageTooLargeError(DocumentError):
         self.pixels = pixels
 
 
+class FileTooLargeError(DocumentError):
+    """The file is larger than is read (``CLAS_SCAN__MAX_FILE_MIB``): it is kept and quarantined, never parsed.
+
+    Attributes:
+        size_bytes: The file's size.
+    """
+
+    code: ClassVar[str] = "file_too_large"
+    default_reason_fr: ClassVar[str] = (
+        "Fichier trop volumineux pour une fiche : demander à l'école de la renvoyer en PDF simple ou en scan à "
+        "300 dpi, ou la traiter à la main."
+    )
+
+    def __init__(self, message: str, *, size_bytes: int, reason_fr: str | None = None) -> None:
+        """Create the error; see the class docstring for ``size_bytes``."""
+        super().__init__(message, reason_fr=reason_fr)
+        self.size_bytes = size_bytes
+
+
 class TooManyPagesError(DocumentError):
     """The file has more pages than are read (``CLAS_SCAN__MAX_PAGES``): it is quarantined before any is read.
 

@@ -90,6 +90,7 @@ REASON_LABELS_FR: dict[str, str] = {
     "unreadable_document": "fichier illisible",
     "image_too_large": "image trop grande",
     "too_many_pages": "trop de pages",
+    "file_too_large": "fichier trop volumineux",
     "internal_error": "erreur interne",
     "document_timeout": "lecture trop longue",
     "document_memory": "lecture trop gourmande en mémoire",

@@ -14,7 +14,13 @@ import logging
 import traceback
 from dataclasses import dataclass
 
-from pipeline.errors import DocumentError, MultipleFormsError, NotTheFormError, UnknownFormVersionPageError
+from pipeline.errors import (
+    DocumentError,
+    FileTooLargeError,
+    MultipleFormsError,
+    NotTheFormError,
+    UnknownFormVersionPageError,
+)
 from pipeline.form.definition import FormDefinition, form_key
 from pipeline.reading.limits import run_limited
 from pipeline.reading.pages import PageReading, PageResult, UnidentifiedPage
@@ -74,12 +80,15 @@ def read_received(doc: ReceivedDocument, settings: Settings, definition: FormDef
 
     The reading runs in a worker process bounded by ``settings.limits`` (time in
     seconds, memory in MiB; see :mod:`pipeline.reading.limits` for why a process and not an
-    alarm). A :class:`~pipeline.errors.DocumentError` (unsupported, encrypted,
+    alarm); a file over ``settings.scan.max_file_mib`` is not read at all. A
+    :class:`~pipeline.errors.DocumentError` (unsupported, encrypted,
     unreadable, too large, too slow, too heavy) or an unexpected failure of a reader
     becomes a quarantine reason; a document without any page of the form, or with
     pages of several forms, too. This function does not raise for bad input.
     """
     try:
+        if doc.size_bytes > settings.scan.max_file_mib * 1024 * 1024:
+            raise FileTooLargeError(f"file of {doc.size_bytes} bytes over the limit", size_bytes=doc.size_bytes)
         return run_limited(_read_unbounded, (doc, settings, definition), settings.limits)
     except DocumentError as exc:
         # Codes and sizes only: the exception carries no file content (ClasError messages never do).

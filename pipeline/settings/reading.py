@@ -692,6 +692,11 @@ class ScanSettings(BaseModel):
     """DPI at which image-only PDF pages without a known resolution are rasterised."""
     max_pixels: int = 60_000_000
     """Largest image accepted, in pixels (about A4 at 1200 dpi)."""
+    max_file_mib: int = Field(default=100, ge=1)
+    """Largest file read, in MiB; a larger one is kept and quarantined before it is parsed
+    (``pipeline.errors.FileTooLargeError``). A form's two pages scanned at 600 dpi in colour make a PDF of about
+    30 MiB; mail servers commonly refuse messages over 25-35 MiB. Found by an attack (2026-12-07): a 3 GB file went
+    to the reader, which ran out of its memory before saying anything about its size."""
     max_pages: int = Field(default=40, ge=2)
     """Most pages (PDF pages or image frames) read in one file; a file with more is quarantined before any page is
     read (``pipeline.errors.TooManyPagesError``). A form has 2 pages; 40 is a class's worth of pages, and such a

@@ -73,3 +73,27 @@ def test_a_file_of_more_pages_than_are_read_is_quarantined_before_any_page_is_re
 
     _read_unbounded(doc, settings.model_copy(update={"scan": ScanSettings(max_pages=pages)}), None)
     assert len(read) >= 1
+
+
+def test_a_file_over_the_size_limit_is_kept_and_quarantined_without_being_parsed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An attack of 2026-12-07: a 3 GB file went to the reader, which ran out of memory before saying anything."""
+    import pipeline.reading.document
+    from pipeline.reading.document import read_received
+    from pipeline.settings import ScanSettings
+
+    path = tmp_path / "gros.pdf"
+    path.write_bytes(b"%PDF-1.7\n" + b"0" * (2 * 1024 * 1024))
+    doc = ingest_file(path, "test", tmp_path / "originals")
+    parsed: list[object] = []
+    monkeypatch.setattr(pipeline.reading.document, "run_limited", lambda *args: parsed.append(args))
+    settings = Settings()
+
+    small = settings.model_copy(update={"scan": ScanSettings(max_file_mib=1)})
+    reading = read_received(doc, small)
+
+    assert reading.failure is not None and reading.failure.code == "file_too_large"
+    assert "trop volumineux" in reading.failure.message_fr
+    assert parsed == [] and doc.stored_path.exists()  # kept, never parsed
+    read_received(doc, settings)  # under the default limit, it goes to the readers
+    assert len(parsed) == 1
