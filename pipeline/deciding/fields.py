@@ -74,6 +74,18 @@ def clean_text_value(kind: FieldKind, text: str | None) -> str | None:
     return value or None
 
 
+def typed_text_value(kind: FieldKind, text: str | None) -> str | None:
+    """The value of a fillable PDF's text field, as someone typed it: :func:`clean_text_value`'s, but an e-mail
+    keeps the spaces inside it (lowercased), so that the validator sends « capucine schmitt@… » to a person rather
+    than route ``capucineschmitt@…`` (the space may have been a dot: an attack, 2026-12-07). A reader's spaces in
+    an e-mail are its own artefacts and :func:`clean_text_value` drops them; a text layer's spaces are the
+    extractor's guesses from the gaps between letters, so it keeps that rule too."""
+    value = normalise_text(text)
+    if value and kind is FieldKind.EMAIL:
+        value = value.lower()
+    return value or None
+
+
 def fold_person_name(text: str) -> str:
     """A person's name as the pupil key and subject-access searches compare it: ASCII, case-folded, hyphens
     as spaces, spaces collapsed (``"Jean-Luc  DA SILVA"`` → ``"jean luc da silva"``).

@@ -270,13 +270,12 @@ class _Reader:
         if text is None:
             return None
         if " " in text:
-            # What a fillable PDF or a text layer holds is what someone typed (a reader's spaces are gone by now:
-            # none in the e-mails of the devset's and the project's field dumps, 2026-12-07). « capucine
-            # schmitt@gmail.com » was routed as capucineschmitt@… with its space dropped (an attack, 2026-12-07):
-            # the space may have been a dot, a hyphen or nothing, which only a person can tell.
+            # Only a fillable PDF's value (pipeline.deciding.fields.typed_text_value) or a staff correction keeps a
+            # space here; the readers drop theirs. « capucine schmitt@gmail.com » was routed as capucineschmitt@…
+            # (an attack, 2026-12-07): the space may have been a dot, a hyphen or nothing, which a person tells.
             self.add(f.name, IssueCode.INVALID_EMAIL,
-                     f"{label_fr(f.name)} : adresse écrite avec une espace ; vérifier s'il fallait un point, un "
-                     "tiret ou rien à cet endroit.")
+                     f"{label_fr(f.name)} : l'adresse contient un espace ; vérifier s'il fallait un point, un tiret "
+                     "ou rien à cet endroit.")
             return None
         if not is_plausible_email(text):
             self.add(f.name, IssueCode.INVALID_EMAIL,

@@ -84,3 +84,31 @@ def test_two_ticked_levels_are_told_once_by_the_validator_and_a_tick_boxs_doubt_
                if r.field == "class_level"]
     assert sorted(r.code for r in reasons) == ["low_confidence", "too_many_choices"]
     assert any("même une case vide paraît encrée" in r.message_fr for r in reasons)
+
+
+def test_an_email_typed_with_a_space_in_the_fillable_pdf_goes_to_a_person(tmp_path: Path,
+                                                                           directory: Directory) -> None:
+    """An attack of 2026-12-07: « capucine schmitt@gmail.com » typed in the fillable PDF was routed as
+    capucineschmitt@gmail.com, its space dropped; the space may have stood for a dot."""
+    from pypdf import PdfReader, PdfWriter
+
+    from schemas.document import MediaType
+
+    reader = PdfReader(Path(__file__).parents[3] / "samples" / "inbox" / "fillable-0000.pdf")
+    writer = PdfWriter(clone_from=reader)
+    for page in writer.pages:
+        writer.update_page_form_field_values(page, {"guardian1_email": "Capucine Schmitt@gmail.com"},
+                                             auto_regenerate=False)
+    path = tmp_path / "fiche.pdf"
+    writer.write(path)
+    from pipeline.reading.extract import read_document
+
+    settings = Settings()
+    pages = [p for p in read_document(path, MediaType.PDF, settings) if isinstance(p, PageReading)]
+    assert [p.fields["guardian1_email"].value for p in pages if "guardian1_email" in p.fields] == [
+        "capucine schmitt@gmail.com"]  # as typed, lowercased
+
+    decision = decide_form(pages, settings, directory, {}, lambda _key, _year: None)
+
+    assert decision.outcome is Outcome.REVIEW
+    assert [r.code for r in decision.reasons if r.field == "guardian1_email"] == ["invalid_email"]
