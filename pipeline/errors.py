@@ -205,21 +205,23 @@ class TooManyPagesError(DocumentError):
     """The file has more pages than are read (``CLAS_SCAN__MAX_PAGES``): it is quarantined before any is read.
 
     Attributes:
-        page_count: The file's pages (PDF pages, or image frames).
+        page_count: The file's pages (PDF pages), or ``None`` when only known to be over (image frames).
         max_pages: The limit it is over.
     """
 
     code: ClassVar[str] = "too_many_pages"
     default_reason_fr: ClassVar[str] = (
-        "Fichier de trop de pages pour une fiche (qui en a 2) : demander à l'école d'envoyer une fiche par "
-        "fichier, ou le traiter à la main."
+        "Fichier de plus de pages qu'une fiche n'en a (2) : demander à l'école d'envoyer une fiche par fichier, ou "
+        "le traiter à la main."
     )
 
-    def __init__(self, message: str, *, page_count: int, max_pages: int, reason_fr: str | None = None) -> None:
+    def __init__(self, message: str, *, page_count: int | None, max_pages: int, reason_fr: str | None = None
+                 ) -> None:
         """Create the error; see the class docstring for ``page_count`` and ``max_pages``."""
+        pages = f"de {page_count} pages" if page_count is not None else f"de plus de {max_pages} pages"
         super().__init__(message, reason_fr=reason_fr or (
-            f"Fichier de {page_count} pages, au-delà des {max_pages} lues au plus (une fiche en a 2) : demander à "
-            "l'école d'envoyer une fiche par fichier, ou le traiter à la main."))
+            f"Fichier {pages}, au-delà des {max_pages} lues au plus (une fiche en a 2) : demander à l'école "
+            "d'envoyer une fiche par fichier, ou le traiter à la main."))
         self.page_count = page_count
         self.max_pages = max_pages
 

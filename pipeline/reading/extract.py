@@ -8,6 +8,7 @@ are closed before returning.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 from collections.abc import Iterator, Mapping
@@ -91,7 +92,7 @@ def read_document(path: Path, media_type: MediaType, settings: Settings,
     """
     definition = definition or form_v1()
     if media_type is MediaType.PDF:
-        _check_page_count(_pdf_page_count(path), settings)
+        _check_page_count(*_pdf_over_page_limit(path, settings.scan.max_pages), settings)
         return _retry_pdf_pages_rendered(path, settings, definition)
     if media_type in (MediaType.JPEG, MediaType.PNG, MediaType.TIFF, MediaType.HEIC):
         results: list[PageResult] = []
@@ -101,36 +102,54 @@ def read_document(path: Path, media_type: MediaType, settings: Settings,
     raise UnsupportedMediaTypeError(f"unsupported media type {media_type.value}", media_type=media_type.value)
 
 
-def _check_page_count(pages: int | None, settings: Settings) -> None:
-    """Raise :class:`~pipeline.errors.TooManyPagesError` when ``pages`` (``None``: not counted) is over
-    ``settings.scan.max_pages``."""
-    if pages is not None and pages > settings.scan.max_pages:
-        raise TooManyPagesError(f"{pages} pages, over the limit of {settings.scan.max_pages}", page_count=pages,
-                                max_pages=settings.scan.max_pages)
+def _check_page_count(over: bool, pages: int | None, settings: Settings) -> None:
+    """Raise :class:`~pipeline.errors.TooManyPagesError` when the file is ``over`` ``settings.scan.max_pages``
+    (``pages``: its count when known)."""
+    if over:
+        raise TooManyPagesError(f"{pages or 'more'} pages, over the limit of {settings.scan.max_pages}",
+                                page_count=pages, max_pages=settings.scan.max_pages)
 
 
-def _pdf_page_count(path: Path) -> int | None:
-    """The PDF's page count as PDFium reads it, without loading a page; ``None`` when PDFium cannot open it (the
-    readers then say why: encrypted, damaged)."""
+def _pdf_over_page_limit(path: Path, max_pages: int) -> tuple[bool, int | None]:
+    """Whether the PDF has more than ``max_pages`` pages, and its page count, without reading a page.
+
+    PDFium takes the count from the page tree (``/Count``), which a file may state wrongly: a count over the limit
+    is believed only when page ``max_pages + 1`` loads (a review, 2026-12-07: the 2-page form with ``/Count 50``).
+    ``(False, None)`` when PDFium cannot open the file (the readers then say why: encrypted, damaged).
+    """
     with PDFIUM_LOCK:  # PDFium is not thread-safe (pipeline.pdfium_lock)
         try:
             pdf = pdfium.PdfDocument(path)
         except pdfium.PdfiumError:
-            return None
+            return False, None
         try:
-            return len(pdf)
+            count = len(pdf)
+            if count <= max_pages:
+                return False, count
+            try:
+                page = pdf[max_pages]
+            except pdfium.PdfiumError:
+                return False, None  # the stated count is wrong: the readers read what is there
+            page.close()
+            return True, count
         finally:
             pdf.close()
 
 
-def _frame_count(img: Image.Image) -> int | None:
-    """An image file's frames (TIFF pages) as Pillow counts them, walking the file's page directory without
-    decoding a frame; ``None`` when a damaged later directory stops the count (the frames are then read until the
-    damaged one, whose page the reason names)."""
+def _frames_over_limit(img: Image.Image, max_pages: int) -> bool:
+    """Whether an image file has more than ``max_pages`` frames (TIFF pages): frame ``max_pages + 1`` is sought
+    directly, without walking or decoding the others (Pillow's ``n_frames`` walks every page directory, and raised
+    on a damaged last one, which let a 300-frame file be read whole: a review, 2026-12-07). A directory that cannot
+    be reached for damage counts as not over: the frames are then read until the damaged one, whose page the
+    reason names. The image is left on its first frame."""
     try:
-        return int(getattr(img, "n_frames", 1))
-    except (OSError, SyntaxError, ValueError, EOFError):
-        return None
+        img.seek(max_pages)
+        over = True
+    except (EOFError, OSError, SyntaxError, ValueError):
+        over = False  # no such frame, or a damaged directory on the way
+    with contextlib.suppress(EOFError, OSError, SyntaxError, ValueError):
+        img.seek(0)  # left as it was, the frame loop meets the damage and names its page
+    return over
 
 
 def _read_image_pages(first_index: int, grey: np.ndarray, dpi: float | None, settings: Settings,
@@ -449,7 +468,7 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
     decoded = 0  # frames read whole so far
     try:
         with Image.open(path) as img:
-            _check_page_count(_frame_count(img), settings)
+            _check_page_count(_frames_over_limit(img, settings.scan.max_pages), None, settings)
             for frame in ImageSequence.Iterator(img):
                 if frame.width * frame.height > settings.scan.max_pixels:
                     raise ImageTooLargeError(f"image of {frame.width}x{frame.height} px over the limit",

@@ -66,7 +66,8 @@ def test_a_file_of_more_pages_than_are_read_is_quarantined_before_any_page_is_re
     reading = _read_unbounded(doc, settings, None)
 
     assert reading.failure is not None and reading.failure.code == "too_many_pages"
-    assert f"{pages} pages" in reading.failure.message_fr and "une fiche par fichier" in reading.failure.message_fr
+    counted = f"{pages} pages" if suffix == ".pdf" else f"plus de {pages - 1} pages"  # frames are not all walked
+    assert counted in reading.failure.message_fr and "une fiche par fichier" in reading.failure.message_fr
     assert read == []  # counted, not one page read
     # At the limit, the file goes to the readers.
     from pipeline.settings import ScanSettings
@@ -97,3 +98,21 @@ def test_a_file_over_the_size_limit_is_kept_and_quarantined_without_being_parsed
     assert parsed == [] and doc.stored_path.exists()  # kept, never parsed
     read_received(doc, settings)  # under the default limit, it goes to the readers
     assert len(parsed) == 1
+
+
+def test_a_page_count_the_pdf_states_wrongly_does_not_quarantine_a_form(tmp_path: Path) -> None:
+    """A review of 2026-12-07: PDFium takes the count from /Count, and the 2-page form stating /Count 50 was
+    quarantined as a file of 50 pages. The count is believed only when the page past the limit loads."""
+    import re
+
+    from pipeline.reading.extract import read_document
+    from pipeline.reading.pages import PageReading
+    from schemas.document import MediaType
+
+    samples = Path(__file__).parents[3] / "samples" / "inbox"
+    path = tmp_path / "fiche.pdf"
+    path.write_bytes(re.sub(rb"/Count 2\b", b"/Count 50", (samples / "text_pdf-0000.pdf").read_bytes()))
+
+    pages = read_document(path, MediaType.PDF, Settings())
+
+    assert sum(isinstance(p, PageReading) for p in pages) == 2
