@@ -130,7 +130,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except DatabaseLockedError as exc:  # a backup or another program held the database too long
         print(exc.reason_fr, file=sys.stderr)
         return 5
-    # Entries of the folder that no run takes, so that none is left out unsaid (they are no received file).
+    # Entries of the folder that no run takes, so that none is left out unsaid (they are no received file). Counted
+    # by the look before the run: an entry dropped in the folder while the run reads is counted by the next run.
     summary = {**summary, "left_out": {"links_or_special_files": scan.special, "hidden": scan.hidden}}
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, indent=1))

@@ -123,7 +123,7 @@ def scan_inbox(folder: Path, log_skipped: bool = True) -> InboxScan:
     if special and log_skipped:
         logger.warning("inbox: %d link(s) or special file(s) left out", special)
     if hidden and log_skipped:
-        logger.warning("inbox: %d hidden entr(y/ies) left out", hidden)
+        logger.warning("inbox: hidden entries left out: %d", hidden)
     return InboxScan(sorted(files), special, hidden)
 
 

@@ -79,7 +79,8 @@ def test_list_inbox_is_sorted_and_skips_hidden_files(tmp_path: Path) -> None:
     assert [p.relative_to(tmp_path).as_posix() for p in list_inbox(tmp_path)] == ["a.jpg", "b.pdf", "sub/c.png"]
     (tmp_path / ".git").mkdir()  # a hidden folder counts once, whatever it holds
     (tmp_path / ".git" / "config").write_bytes(b"x")
-    assert scan_inbox(tmp_path, log_skipped=False)[1:] == (0, 2)
+    scan = scan_inbox(tmp_path, log_skipped=False)
+    assert (scan.special, scan.hidden) == (0, 2)
 
 
 def test_links_and_special_files_are_never_taken_from_the_inbox(tmp_path: Path,
