@@ -64,10 +64,18 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.HOLD, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.page.readers_verdict",
         "les lecteurs (Tesseract et PP-OCRv6, et le modèle de chiffres pour des chiffres) ne lisent pas la même "
         "chose : comparer avec l'image."),
+    "digits_differ": FieldRule(
+        Effect.HOLD, ("date", "phone", "postcode"), "pipeline.reading.scan.combs.cell_rules",
+        "les chiffres lus par Tesseract et par le modèle de chiffres diffèrent dans au moins une case (ou Tesseract "
+        "n'en lit pas un par case) : comparer avec l'image."),
     "digits_unsure": FieldRule(
         Effect.HOLD, ("date", "phone", "postcode"), "pipeline.reading.scan.combs.cell_rules",
         "les chiffres sont lus pareil par Tesseract et le modèle de chiffres, mais sans assurance dans au moins "
         "une case (chiffre peu net) : comparer avec l'image."),
+    "phone_not_mobile": FieldRule(
+        Effect.CAP, ("phone",), "pipeline.reading.scan.combs.comb_field",
+        "le numéro lu n'est pas un numéro de portable (06, ou 07 à partir de 073), alors que la case en demande un : "
+        "vérifier les chiffres sur l'image."),
     "comb_part_filled": FieldRule(
         Effect.HOLD, ("date", "phone", "postcode"), "pipeline.reading.scan.combs.comb_field",
         "des cases du peigne sont vides : un chiffre manque, ou il est trop pâle pour être lu ; vérifier sur "

@@ -18,6 +18,7 @@ import numpy as np
 
 from pipeline.form.definition import (
     Field,
+    FieldKind,
 )
 from pipeline.reading.register import RegisteredPage, ink_threshold
 from pipeline.reading.scan.comb_cells import CellInk, comb_cells_ink
@@ -25,7 +26,7 @@ from pipeline.reading.scan.digit_model import CellVote, agree, digit_features, d
 from pipeline.reading.scan.hand import baseline_agreement
 from pipeline.reading.scan.pixels import connected_to, hysteresis_level, scaled
 from pipeline.reading.scan.strips import Strip, Word, stack_zones
-from pipeline.reading.scan.text_rules import validator_cap, words_confidence
+from pipeline.reading.scan.text_rules import phone_digits_ok, validator_cap, words_confidence
 from pipeline.reading.scan.zones import cell_interior, empty_field, with_quality, zone_box
 from pipeline.settings import OcrSettings, RegistrationSettings
 from schemas.extraction import ExtractedField, Reader, ReaderReading, Source, format_comb
@@ -209,22 +210,26 @@ def second_reads_other_digits(second: str | None, digits: str, cells: int) -> bo
 
 def cell_rules(votes: Sequence[CellVote], ocr: OcrSettings) -> list[str]:
     """The rules that hold a comb decided cell by cell (:func:`pipeline.reading.scan.digit_model.agree`), so that
-    staff read why rather than a bare confidence: ``readers_differ`` when tesseract and the digit model give a cell
+    staff read why rather than a bare confidence: ``digits_differ`` when tesseract and the digit model give a cell
     different digits, or tesseract's digits could not be placed one per cell (a digit lost or invented);
     ``digits_unsure`` when both give every cell the same digit but some cell is under the review threshold
     (``ocr.text_confidence_min``): one of them under its minimum there (``icr.agree_probability_min``,
     ``icr.tesseract_confidence_min``), or both barely over it. Empty when every cell is confident.
 
     The rules only say why: the cells' confidences are :func:`~pipeline.reading.scan.digit_model.agree`'s, and
-    :func:`comb_field` adds ``validator_cap`` when the value's syntax alone holds the comb and ``comb_part_filled``
-    when cells are empty. Until 2026-12-07 such combs carried no rule, and the desk showed staff « lecture incertaine
-    (20 %) ». Measured in the field dumps of the devset and of the project's seeds 31, 53 and 67 (hand kinds; typed
-    kinds of 67): 119 of the 1,149 fields held had no recorded cause, 117 of them combs; with these rules 2 (two
-    tick fields held by their confidence alone). No value or confidence of the 5,719 fields changed.
+    :func:`comb_field` adds ``phone_not_mobile`` for a French number that is no mobile on a mobile comb (the one
+    shape the validator does not tell staff of) and ``comb_part_filled`` when cells are empty. Until 2026-12-07
+    such combs carried no rule, and the desk showed staff « lecture incertaine (20 %) ». Measured in the field dumps
+    of the devset and of the project's seeds 31, 53 and 67 (hand kinds, the typed kinds of 67) and photocopies of
+    seed 2026: of 1,164 fields held, 119 had no recorded cause, 117 of them combs; with these rules 2 (two tick
+    fields held by their confidence alone). No value, confidence or doubt of the 5,891 fields changed. The cells'
+    disagreement is its own rule, not ``readers_differ``, which the re-reading past a copier's streak takes as a
+    sign that a chosen value must be the re-read one (:func:`pipeline.reading.scan.page.reread_combs_past_streaks`;
+    a review found that reusing it made that re-reading stricter for a comb the constrained decoder accepted).
     """
     if all(v.agreed for v in votes):
         return ["digits_unsure"] if any(v.confidence < ocr.text_confidence_min for v in votes) else []
-    return ["readers_differ"]
+    return ["digits_differ"]
 
 
 def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probabilities: np.ndarray,
@@ -303,12 +308,14 @@ def comb_field(field: Field, words: Sequence[Word], cells: Sequence[int], probab
         rules += cell_rules(votes, ocr)
     if value and by_cells and second_reads_other_digits(second, "".join(v.digit for v in votes), len(field.cells)):
         confidence = min(confidence, ocr.icr.disagree_confidence)
-        rules += [] if "readers_differ" in rules else ["readers_differ"]
-    # The value's own syntax is named only when it alone holds the comb: otherwise the validator's own message
-    # (« date impossible ou mal écrite… ») tells staff more than the cap's (pipeline.deciding.decide).
+        rules.append("readers_differ")
     if (capped := min(confidence, validator_cap(field.kind, value, ocr))) < confidence:
         confidence = capped
-        rules.append("validator_cap")
+        # The validator tells staff what is wrong with a date, a postcode or a phone that is no French number
+        # (« date impossible ou mal écrite (format attendu JJ/MM/AAAA) »); a French number that is no mobile, on
+        # the mobile comb (OcrSettings.phone_combs_mobile), it accepts.
+        if field.kind is FieldKind.PHONE and value and phone_digits_ok(value, mobile_only=False):
+            rules.append("phone_not_mobile")
     if len(cells) != len(field.cells):  # a part-filled comb: the cause staff are shown, last
         confidence = min(confidence, ocr.unread_confidence)
         rules.append("comb_part_filled")

@@ -154,7 +154,7 @@ def test_the_two_ocr_engines_reading_the_same_typed_digits_settle_the_comb_again
 
 def test_a_handwritten_comb_held_cell_by_cell_says_why() -> None:
     """Until 2026-12-07 a comb held by its cells carried no rule, and staff read « lecture incertaine (20 %) »: 117
-    of the 1,149 fields held in the field dumps of the devset and of the project's seeds 31, 53 and 67."""
+    of the 1,164 fields held in the field dumps of the devset and of the project's seeds 31, 53, 67 and 2026."""
     from pipeline.reading.rules import cause_fr
     from pipeline.reading.scan.combs import comb_field
     from pipeline.reading.scan.strips import Word
@@ -175,10 +175,10 @@ def test_a_handwritten_comb_held_cell_by_cell_says_why() -> None:
 
     differ = comb_field(field, [Word("13062018", 0.91, 0, 0)], cells, model_reading("19062018", 0.95), 1.0, ocr)
     assert differ.value == "13/06/2018" and differ.confidence == ocr.icr.disagree_confidence
-    assert differ.rules == ("readers_differ",) and cause_fr(differ.rules) is not None
+    assert differ.rules == ("digits_differ",) and cause_fr(differ.rules) is not None
 
     lost = comb_field(field, [Word("1306218", 0.91, 0, 0)], cells, model_reading("13062018", 0.95), 1.0, ocr)
-    assert lost.value == "13/06/2018" and lost.rules == ("readers_differ",)  # the model's digits stand in
+    assert lost.value == "13/06/2018" and lost.rules == ("digits_differ",)  # the model's digits stand in
 
     unsure = comb_field(field, [Word("13062018", 0.91, 0, 0)], cells, model_reading("13062018", 0.40), 1.0, ocr)
     assert unsure.value == "13/06/2018" and unsure.confidence == ocr.icr.disagree_confidence
@@ -188,6 +188,13 @@ def test_a_handwritten_comb_held_cell_by_cell_says_why() -> None:
     assert part.confidence == ocr.unread_confidence and part.rules[-1] == "comb_part_filled"
     assert "cases du peigne sont vides" in (cause_fr(part.rules) or "")
 
+    # A date that is no date is the validator's to tell (« date impossible ou mal écrite… »): no reader rule.
     impossible = comb_field(field, [Word("31022018", 0.91, 0, 0)], cells, model_reading("31022018", 0.95), 1.0, ocr)
     assert impossible.value == "31/02/2018" and impossible.confidence == ocr.unread_confidence
-    assert impossible.rules == ("validator_cap",)
+    assert impossible.rules == ()
+    # A landline on the mobile comb the validator accepts: the reader says why it holds it.
+    phone = form_v1().field("guardian1_phone")
+    landline = comb_field(phone, [Word("0134567890", 0.91, 0, 0)], list(range(10)),
+                          np.vstack([model_reading("01345678", 0.95), model_reading("90", 0.95)[:2]]), 1.0, ocr)
+    assert ocr.phone_combs_mobile and landline.value == "0134567890"
+    assert landline.confidence == ocr.unread_confidence and landline.rules == ("phone_not_mobile",)
