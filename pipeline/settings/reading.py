@@ -701,8 +701,8 @@ class ScanSettings(BaseModel):
     """Most pages (PDF pages or image frames) read in one file; a file with more is quarantined before any page is
     read (``pipeline.errors.TooManyPagesError``). A form has 2 pages; 40 is a class's worth of pages, read in
     34-36 s by a reading worker on the busy 2-core machine (a review's 40-page TIFF of form scans and 40-page PDF of
-    photos, 2026-12-07), well within ``LimitSettings.document_timeout_s``. Measured 2026-12-07: a 3 KB PDF of 300 blank pages held
-    its reading worker 132 s, then was quarantined as too heavy to read (the worker's 3 GiB,
+    photos, 2026-12-07), well within ``LimitSettings.document_timeout_s``. Measured 2026-12-07: a 3 KB PDF of 300
+    blank pages held its reading worker 132 s, then was quarantined as too heavy to read (the worker's 3 GiB,
     ``LimitSettings.document_memory_mib``), with a reason that misled; 3,000 pages held a run for about 3 min."""
     raster_dpi_min: float = 100.0
     """Coarsest resolution (px per inch) an image-only PDF page is rasterised at when its biggest image states
