@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import logging
+import struct
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +21,7 @@ import numpy as np
 import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image, ImageOps, ImageSequence
+from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -465,36 +467,56 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
     # Pillow's own bomb check raises a generic error at twice its default limit; we
     # enforce the configured limit below instead, with a specific, French reason.
     Image.MAX_IMAGE_PIXELS = None
-    decoded = 0  # frames read whole so far
     try:
-        with Image.open(path) as img:
-            _check_page_count(_frames_over_limit(img, settings.scan.max_pages), None, settings)
-            for frame in ImageSequence.Iterator(img):
-                if frame.width * frame.height > settings.scan.max_pixels:
-                    raise ImageTooLargeError(f"image of {frame.width}x{frame.height} px over the limit",
-                                             pixels=frame.width * frame.height)
-                stated = stated_resolution(frame.info)
-                copy = frame.copy()
+        img = Image.open(path)
+    except PILLOW_DAMAGE as exc:
+        raise _undecodable(0, exc) from exc
+    with img:
+        _check_page_count(_frames_over_limit(img, settings.scan.max_pages), None, settings)
+        for decoded in itertools.count():  # frames read whole so far
+            try:  # Pillow's own work only: a failure here is the file's damage, never our code's
+                try:
+                    img.seek(decoded)
+                except EOFError:
+                    return
+                if img.width * img.height > settings.scan.max_pixels:
+                    raise ImageTooLargeError(f"image of {img.width}x{img.height} px over the limit",
+                                             pixels=img.width * img.height)
+                stated = stated_resolution(img.info)
+                copy = img.copy()
                 if stated is not None and copy.getexif().get(EXIF_ORIENTATION_TAG) in EXIF_SWAPS_AXES:
                     stated = replace(stated, x=stated.y, y=stated.x)  # the turn makes columns of the rows
-                grey = grey_array(ImageOps.exif_transpose(copy))
-                if stated is not None:
-                    # A fax states 200 x 100 dpi (or 200 x 100 without a unit): make pixels square before
-                    # anything measures them.
-                    grey = square_pixels(grey, stated.x, stated.y, settings.registration)
-                per_inch = stated is not None and stated.per_inch
-                # Only a fax states two resolutions; a phone's equal 72 dpi says nothing of the page, whose
-                # real resolution the QR codes measure (ScanPageResult.dpi).
-                coarsest = (min(stated.x, stated.y) if stated is not None and per_inch and abs(stated.x - stated.y) > 1
-                            else None)
-                yield grey, (max(stated.x, stated.y) if stated is not None and per_inch else None), coarsest
-                decoded += 1
-    except (OSError, SyntaxError, ValueError) as exc:
-        # A multi-page TIFF whose later page is damaged: say which, so staff can ask for that page again.
-        which = (f"Fichier endommagé : sa page {decoded + 1} ne peut pas être décodée (les pages d'avant se "
-                 "lisent). Demander à l'école de renvoyer la fiche.") if decoded else None
-        raise UnreadableDocumentError(f"image cannot be decoded (frame {decoded + 1}): {type(exc).__name__}",
-                                      reason_fr=which) from exc
+                upright = ImageOps.exif_transpose(copy)
+                upright.load()
+            except PILLOW_DAMAGE as exc:
+                raise _undecodable(decoded, exc) from exc
+            grey = grey_array(upright)
+            if stated is not None:
+                # A fax states 200 x 100 dpi (or 200 x 100 without a unit): make pixels square before
+                # anything measures them.
+                grey = square_pixels(grey, stated.x, stated.y, settings.registration)
+            per_inch = stated is not None and stated.per_inch
+            # Only a fax states two resolutions; a phone's equal 72 dpi says nothing of the page, whose
+            # real resolution the QR codes measure (ScanPageResult.dpi).
+            coarsest = (min(stated.x, stated.y) if stated is not None and per_inch and abs(stated.x - stated.y) > 1
+                        else None)
+            yield grey, (max(stated.x, stated.y) if stated is not None and per_inch else None), coarsest
+
+
+PILLOW_DAMAGE = (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, struct.error)
+"""What Pillow raises on a damaged image file: its decoders' ``OSError``, ``SyntaxError`` and ``ValueError``, and,
+from a TIFF whose page directory is damaged, ``TypeError``, ``KeyError``, ``IndexError`` or ``struct.error`` (a
+review's fuzzing of a 3-page TIFF, 2026-12-07: those ended as internal errors). Caught only around Pillow's own
+calls (:func:`_image_pages`), so that a bug of ours is never told to staff as a damaged file."""
+
+
+def _undecodable(decoded: int, exc: BaseException) -> UnreadableDocumentError:
+    """The error for an image whose frame ``decoded + 1`` Pillow cannot read: a later page of a multi-page TIFF is
+    named, so staff can ask for that page again."""
+    which = (f"Fichier endommagé : sa page {decoded + 1} ne peut pas être décodée (les pages d'avant se "
+             "lisent). Demander à l'école de renvoyer la fiche.") if decoded else None
+    return UnreadableDocumentError(f"image cannot be decoded (frame {decoded + 1}): {type(exc).__name__}",
+                                   reason_fr=which)
 
 
 def _open_pdf_reader(path: Path) -> PdfReader:

@@ -271,3 +271,33 @@ def test_a_multi_page_tiff_with_a_damaged_page_says_which(tmp_path: Path) -> Non
         read_document(path, MediaType.TIFF, Settings())
 
     assert "sa page 3 ne peut pas être décodée" in raised.value.reason_fr
+
+
+@pytest.mark.parametrize(("damage", "raised_by_pillow"), [
+    (((3, 4), (112, 195)), TypeError),
+    (((11, 224), (31, 206), (46, 191), (53, 88)), KeyError),
+])
+def test_a_damaged_page_directory_is_told_as_damage_not_as_an_internal_error(
+        tmp_path: Path, damage: tuple[tuple[int, int], ...], raised_by_pillow: type[Exception]) -> None:
+    """A review's fuzzing (2026-12-07) of a 3-page TIFF's third page directory: Pillow raised TypeError or KeyError,
+    which ended as « erreur interne » instead of naming the damaged page. The bytes are two of its finds."""
+    frames = [Image.new("L", (400, 500), v) for v in (255, 200, 150)]
+    out = io.BytesIO()
+    frames[0].save(out, "TIFF", save_all=True, append_images=frames[1:])
+    data = bytearray(out.getvalue())
+    offset = struct.unpack("<I", data[4:8])[0]
+    for _ in range(2):  # the third page's directory
+        count = struct.unpack("<H", data[offset:offset + 2])[0]
+        offset = struct.unpack("<I", data[offset + 2 + 12 * count:offset + 6 + 12 * count])[0]
+    for at, byte in damage:
+        data[offset + at] = byte
+    path = tmp_path / "fax.tif"
+    path.write_bytes(bytes(data))
+    with Image.open(path) as img, pytest.raises(raised_by_pillow):
+        img.seek(2)
+        img.load()
+
+    with pytest.raises(UnreadableDocumentError) as raised:
+        read_document(path, MediaType.TIFF, Settings())
+
+    assert "sa page 3 ne peut pas être décodée" in (raised.value.reason_fr or "")
