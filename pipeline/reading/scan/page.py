@@ -70,6 +70,7 @@ from pipeline.reading.scan.omr import (
     boxes_hold_only_streaks,
     deeper_from_rings,
     frame_from_rings,
+    name_weak_ticks,
     read_signature,
     read_ticks,
 )
@@ -263,6 +264,7 @@ def read_scan_page(
                                       ocr.second_reader_batch)
         with clock.stage("tick_boxes"):
             fields, unstreaked = read_marks(page_fields, aligned, page, ink, omr, registration)
+            name_weak_ticks(fields, ocr.text_confidence_min)
         with clock.stage("waiting_for_ocr"):
             text_words, mail_words, comb_words = text_job.result(), mail_job.result(), comb_job.result()
             second = [*second_job.result(), *second_comb_job.result()]

@@ -179,3 +179,27 @@ def test_a_held_tick_field_records_why_for_staff() -> None:
     assert (both.value, both.rules) == (["CE2", "CM1"], ("tick_rule_broken",))
     assert both.confidence <= OMR.rule_violation_confidence
     assert "une seule case" in cause_fr(both.rules)  # type: ignore[operator]
+
+
+def test_a_tick_field_held_by_its_confidence_alone_says_why() -> None:
+    """Devset r0021's family criteria were held at 0.54 with no rule, and staff read « lecture incertaine (54 %) »."""
+    from pipeline.reading.rules import cause_fr
+    from pipeline.reading.scan.omr import name_weak_ticks
+    from pipeline.settings import OcrSettings
+    from schemas.extraction import ExtractedField, Source, TickState, ZoneBox
+
+    zone = ZoneBox(x0=0, top=0, x1=10, bottom=10)
+
+    def tick(name: str, confidence: float, rules: tuple[str, ...] = (), source: Source = Source.OMR) -> ExtractedField:
+        return ExtractedField(name=name, value=[], confidence=confidence, source=source, page=1, zone=zone,
+                              ticks={"a": TickState.EMPTY}, fill_ratios={"a": 0.14}, rules=rules)
+
+    review_min = OcrSettings().text_confidence_min
+    fields = {"weak": tick("weak", 0.54), "sure": tick("sure", 0.91),
+              "unsure": tick("unsure", 0.33, ("tick_box_unsure",)), "typed": tick("typed", 0.54, (), Source.ACROFORM)}
+
+    name_weak_ticks(fields, review_min)
+
+    assert fields["weak"].rules == ("tick_margin_hold",) and "à peine cochée" in (cause_fr(fields["weak"].rules) or "")
+    assert fields["weak"].confidence == 0.54  # said, not changed
+    assert (fields["sure"].rules, fields["unsure"].rules, fields["typed"].rules) == ((), ("tick_box_unsure",), ())
