@@ -65,24 +65,17 @@ def empty_value(field: Field) -> RawValue:
     return None
 
 
-def clean_text_value(kind: FieldKind, text: str | None) -> str | None:
-    """The value of a text zone as every reader gives it: white space and Unicode normalised,
-    e-mails lowercased without spaces; ``None`` when blank."""
+def clean_text_value(kind: FieldKind, text: str | None, typed: bool = False) -> str | None:
+    """The value of a text zone: white space and Unicode normalised, e-mails lowercased; ``None`` when blank.
+
+    An e-mail loses the spaces inside it, which are a reader's artefacts (an engine's, or a text layer's extractor
+    guessing them from the gaps between letters), unless ``typed``: a fillable PDF's value is what someone typed,
+    and « capucine schmitt@… » must reach the validator, which sends it to a person, rather than be routed as
+    ``capucineschmitt@…`` (the space may have been a dot: an attack, 2026-12-07).
+    """
     value = normalise_text(text)
     if value and kind is FieldKind.EMAIL:
-        value = value.replace(" ", "").lower()
-    return value or None
-
-
-def typed_text_value(kind: FieldKind, text: str | None) -> str | None:
-    """The value of a fillable PDF's text field, as someone typed it: :func:`clean_text_value`'s, but an e-mail
-    keeps the spaces inside it (lowercased), so that the validator sends « capucine schmitt@… » to a person rather
-    than route ``capucineschmitt@…`` (the space may have been a dot: an attack, 2026-12-07). A reader's spaces in
-    an e-mail are its own artefacts and :func:`clean_text_value` drops them; a text layer's spaces are the
-    extractor's guesses from the gaps between letters, so it keeps that rule too."""
-    value = normalise_text(text)
-    if value and kind is FieldKind.EMAIL:
-        value = value.lower()
+        value = (value if typed else value.replace(" ", "")).lower()
     return value or None
 
 

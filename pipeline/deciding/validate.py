@@ -270,8 +270,8 @@ class _Reader:
         if text is None:
             return None
         if " " in text:
-            # Only a fillable PDF's value (pipeline.deciding.fields.typed_text_value) or a staff correction keeps a
-            # space here; the readers drop theirs. « capucine schmitt@gmail.com » was routed as capucineschmitt@…
+            # Only a fillable PDF's value (fields.clean_text_value, typed) or a staff correction keeps a space
+            # here; the readers drop theirs. « capucine schmitt@gmail.com » was routed as capucineschmitt@…
             # (an attack, 2026-12-07): the space may have been a dot, a hyphen or nothing, which a person tells.
             self.add(f.name, IssueCode.INVALID_EMAIL,
                      f"{label_fr(f.name)} : l'adresse contient un espace ; vérifier s'il fallait un point, un tiret "

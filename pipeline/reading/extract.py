@@ -94,7 +94,8 @@ def read_document(path: Path, media_type: MediaType, settings: Settings,
     """
     definition = definition or form_v1()
     if media_type is MediaType.PDF:
-        _check_page_count(*_pdf_over_page_limit(path, settings.scan.max_pages), settings)
+        if (pages := _pdf_pages_over_limit(path, settings.scan.max_pages)) is not None:
+            raise _too_many_pages(pages, settings)
         return _retry_pdf_pages_rendered(path, settings, definition)
     if media_type in (MediaType.JPEG, MediaType.PNG, MediaType.TIFF, MediaType.HEIC):
         results: list[PageResult] = []
@@ -104,38 +105,42 @@ def read_document(path: Path, media_type: MediaType, settings: Settings,
     raise UnsupportedMediaTypeError(f"unsupported media type {media_type.value}", media_type=media_type.value)
 
 
-def _check_page_count(over: bool, pages: int | None, settings: Settings) -> None:
-    """Raise :class:`~pipeline.errors.TooManyPagesError` when the file is ``over`` ``settings.scan.max_pages``
-    (``pages``: its count when known)."""
-    if over:
-        raise TooManyPagesError(f"{pages or 'more'} pages, over the limit of {settings.scan.max_pages}",
-                                page_count=pages, max_pages=settings.scan.max_pages)
+def _too_many_pages(pages: int | None, settings: Settings) -> TooManyPagesError:
+    """The error for a file over ``settings.scan.max_pages`` (``pages``: its count when known)."""
+    return TooManyPagesError(f"{pages or 'more'} pages, over the limit of {settings.scan.max_pages}",
+                             page_count=pages, max_pages=settings.scan.max_pages)
 
 
-def _pdf_over_page_limit(path: Path, max_pages: int) -> tuple[bool, int | None]:
-    """Whether the PDF has more than ``max_pages`` pages, and its page count, without reading a page.
+def _pdf_pages_over_limit(path: Path, max_pages: int) -> int | None:
+    """The PDF's page count when it has more than ``max_pages`` pages, else ``None``; no page is read.
 
     PDFium takes the count from the page tree (``/Count``), which a file may state wrongly: a count over the limit
     is believed only when page ``max_pages + 1`` loads (a review, 2026-12-07: the 2-page form with ``/Count 50``).
-    ``(False, None)`` when PDFium cannot open the file (the readers then say why: encrypted, damaged).
+    ``None`` too when PDFium cannot open the file (the readers then say why: encrypted, damaged).
     """
     with PDFIUM_LOCK:  # PDFium is not thread-safe (pipeline.pdfium_lock)
         try:
             pdf = pdfium.PdfDocument(path)
         except pdfium.PdfiumError:
-            return False, None
+            return None
         try:
-            count = len(pdf)
-            if count <= max_pages:
-                return False, count
+            if len(pdf) <= max_pages:
+                return None
             try:
-                page = pdf[max_pages]
+                pdf[max_pages].close()
             except pdfium.PdfiumError:
-                return False, None  # the stated count is wrong: the readers read what is there
-            page.close()
-            return True, count
+                return None  # the stated count is wrong: the readers read what is there
+            return len(pdf)
         finally:
             pdf.close()
+
+
+PILLOW_DAMAGE = (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, struct.error)
+"""What Pillow raises on a damaged image file: its decoders' ``OSError``, ``SyntaxError`` and ``ValueError``, and,
+from a TIFF whose page directory is damaged, ``TypeError``, ``KeyError``, ``IndexError`` or ``struct.error`` (a
+review's fuzzing of a 3-page TIFF, 2026-12-07: those ended as internal errors). Caught only around Pillow's own
+calls (:func:`_frames_over_limit`, :func:`_image_pages`), so that a bug of ours is never told to staff as a damaged
+file."""
 
 
 def _frames_over_limit(img: Image.Image, max_pages: int) -> bool:
@@ -147,9 +152,9 @@ def _frames_over_limit(img: Image.Image, max_pages: int) -> bool:
     try:
         img.seek(max_pages)
         over = True
-    except (EOFError, OSError, SyntaxError, ValueError):
+    except (EOFError, *PILLOW_DAMAGE):
         over = False  # no such frame, or a damaged directory on the way
-    with contextlib.suppress(EOFError, OSError, SyntaxError, ValueError):
+    with contextlib.suppress(EOFError, *PILLOW_DAMAGE):
         img.seek(0)  # left as it was, the frame loop meets the damage and names its page
     return over
 
@@ -472,7 +477,8 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
     except PILLOW_DAMAGE as exc:
         raise _undecodable(0, exc) from exc
     with img:
-        _check_page_count(_frames_over_limit(img, settings.scan.max_pages), None, settings)
+        if _frames_over_limit(img, settings.scan.max_pages):
+            raise _too_many_pages(None, settings)
         for decoded in itertools.count():  # frames read whole so far
             try:  # Pillow's own work only: a failure here is the file's damage, never our code's
                 try:
@@ -482,14 +488,16 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
                 if img.width * img.height > settings.scan.max_pixels:
                     raise ImageTooLargeError(f"image of {img.width}x{img.height} px over the limit",
                                              pixels=img.width * img.height)
-                stated = stated_resolution(img.info)
+                info = dict(img.info)
                 copy = img.copy()
-                if stated is not None and copy.getexif().get(EXIF_ORIENTATION_TAG) in EXIF_SWAPS_AXES:
-                    stated = replace(stated, x=stated.y, y=stated.x)  # the turn makes columns of the rows
+                orientation = copy.getexif().get(EXIF_ORIENTATION_TAG)
                 upright = ImageOps.exif_transpose(copy)
                 upright.load()
             except PILLOW_DAMAGE as exc:
                 raise _undecodable(decoded, exc) from exc
+            stated = stated_resolution(info)
+            if stated is not None and orientation in EXIF_SWAPS_AXES:
+                stated = replace(stated, x=stated.y, y=stated.x)  # the turn makes columns of the rows
             grey = grey_array(upright)
             if stated is not None:
                 # A fax states 200 x 100 dpi (or 200 x 100 without a unit): make pixels square before
@@ -501,13 +509,6 @@ def _image_pages(path: Path, media_type: MediaType, settings: Settings
             coarsest = (min(stated.x, stated.y) if stated is not None and per_inch and abs(stated.x - stated.y) > 1
                         else None)
             yield grey, (max(stated.x, stated.y) if stated is not None and per_inch else None), coarsest
-
-
-PILLOW_DAMAGE = (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, struct.error)
-"""What Pillow raises on a damaged image file: its decoders' ``OSError``, ``SyntaxError`` and ``ValueError``, and,
-from a TIFF whose page directory is damaged, ``TypeError``, ``KeyError``, ``IndexError`` or ``struct.error`` (a
-review's fuzzing of a 3-page TIFF, 2026-12-07: those ended as internal errors). Caught only around Pillow's own
-calls (:func:`_image_pages`), so that a bug of ours is never told to staff as a damaged file."""
 
 
 def _undecodable(decoded: int, exc: BaseException) -> UnreadableDocumentError:

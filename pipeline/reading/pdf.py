@@ -31,7 +31,7 @@ from xml.etree import ElementTree
 from pypdf.errors import PdfReadError
 from pypdf.generic import ArrayObject, NameObject, StreamObject, create_string_object
 
-from pipeline.deciding.fields import clean_text_value, empty_value, make_field, tick_value, typed_text_value
+from pipeline.deciding.fields import clean_text_value, empty_value, make_field, tick_value
 from pipeline.form.definition import Field, FieldKind, FormDefinition, PageIdentity, Rect
 from pipeline.form.render import comb_runs
 from pipeline.reading.text_register import LabelWord, label_in_zone
@@ -400,8 +400,8 @@ def read_acroform_page(widgets: Mapping[str, WidgetValue], fields: Sequence[Fiel
             made = make_field(field, value, 1.0, Source.ACROFORM)
             out[field.name] = _held(made, doubt_of(field.name, *run_names) or shape, text_layer)
         else:
-            made = make_field(field, typed_text_value(field.kind, str(value_of(field.name) or "")), 1.0,
-                              Source.ACROFORM)
+            made = make_field(field, clean_text_value(field.kind, str(value_of(field.name) or ""), typed=True),
+                              1.0, Source.ACROFORM)
             out[field.name] = _held(made, doubt_of(field.name), text_layer)
     return out
 
