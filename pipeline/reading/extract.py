@@ -21,6 +21,7 @@ import numpy as np
 import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from pdfplumber.utils.exceptions import MalformedPDFException
 from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import FileNotDecryptedError, PdfReadError
@@ -592,6 +593,10 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
     (:func:`pipeline.reading.text_register.register_text_layer`): a page whose labels do not place it (too few,
     disagreeing, a stretch that is not a similarity) is rasterised and read as a scan, its AcroForm values (if
     any) still overriding what the scan read.
+
+    Raises:
+        UnreadableDocumentError: The page must be rasterised and PDFium cannot load the file, which pypdf and
+            pdfminer parsed (a review's ``/Root`` pointing at no object, 2026-12-07: it ended as an internal error).
     """
     images = [Rect(float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])) for i in page.images]
     identity = None if is_scanned_page(float(page.width), float(page.height), images, settings.text_layer) else \
@@ -627,7 +632,10 @@ def _read_pdf_page(index: int, page: pdfplumber.page.Page, reader: PdfReader, ha
         dpi = min(settings.scan.raster_dpi_max,
                   max(settings.scan.raster_dpi_min, src_w / (float(biggest["width"]) / 72.0)))
     with PDFIUM_LOCK:  # pdfplumber rasterises with PDFium
-        pil = page.to_image(resolution=dpi).original.convert("L")
+        try:
+            pil = page.to_image(resolution=dpi).original.convert("L")
+        except MalformedPDFException as exc:  # pypdf and pdfminer parsed the file, PDFium cannot load it
+            raise UnreadableDocumentError(f"PDFium cannot render page {index + 1}", reason_fr=DAMAGED_PDF_FR) from exc
     results = _read_image_pages(index, np.asarray(pil), dpi, settings, definition)
     if from_widgets and len(results) == 1 and isinstance(results[0], PageReading):
         # The page as the scan reader identified it (QR codes); its widget values override what was read on the

@@ -147,3 +147,19 @@ def test_a_foreign_pdf_is_still_not_the_form(tmp_path: Path, settings: Settings)
     reading = read_received(ingest_file(path, "test", tmp_path / "originals"), settings)
 
     assert reading.failure is not None and reading.failure.code == "not_the_form"
+
+
+def test_a_pdf_that_pypdf_parses_but_pdfium_cannot_load_is_quarantined_as_damaged(
+        scan_pdf: bytes, tmp_path: Path, settings: Settings) -> None:
+    # The trailer's /Root names an object the file lacks: pypdf and pdfminer find the catalogue anyway, PDFium
+    # refuses the file, and the page could not be rasterised (it ended as an internal error).
+    path = tmp_path / "root.pdf"
+    root = re.search(rb"/Root (\d+) 0 R", scan_pdf)
+    assert root is not None
+    path.write_bytes(scan_pdf.replace(root.group(0), b"/Root 9999 0 R", 1))
+    assert len(PdfReader(path).pages) == 2
+
+    reading = read_received(ingest_file(path, "test", tmp_path / "originals"), settings)
+
+    assert reading.failure is not None and reading.failure.code == "unreadable_document"
+    assert "endommagé" in reading.failure.message_fr
