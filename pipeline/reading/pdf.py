@@ -447,6 +447,19 @@ def _join_lines(words: Sequence[Mapping[str, Any]], line_pt: float) -> str:
     return " ".join(str(w["text"]) for w in ordered)
 
 
+def _typed_line(chars: Sequence[Mapping[str, Any]], rect: Rect, line_pt: float) -> str:
+    """The characters of the text layer inside ``rect`` (PDF points) in reading order, joined as they are drawn:
+    a space only where the page draws a space character, none for a mere gap between letters.
+
+    An e-mail typed « capucine schmitt@… » in the fillable PDF, then flattened or printed to PDF (PDFium, poppler),
+    keeps its space character, which pdfplumber's words only tell as a gap among others; the extractor's gaps are
+    guesses, the drawn space is what was typed (an attack and its review, 2026-12-07).
+    """
+    inside = [c for c in chars if _inside(c, rect)]
+    ordered = sorted(inside, key=lambda c: (round(float(c["top"]) / line_pt), float(c["x0"])))
+    return "".join(str(c["text"]) for c in ordered)
+
+
 def read_text_layer_page(
     words: Sequence[Mapping[str, Any]],
     chars: Sequence[Mapping[str, Any]],
@@ -501,8 +514,12 @@ def read_text_layer_page(
                                          empty_value(field), 1.0, Source.TEXT_LAYER)
         else:
             zone_words = [w for w in words if _inside(w, field.rect)]
-            text = (clean_text_value(field.kind, _join_lines(zone_words, text_layer.line_pt)) if zone_words
-                    else empty_value(field))
+            if not zone_words:
+                text = empty_value(field)
+            elif field.kind is FieldKind.EMAIL:  # its spaces as drawn: the validator sends one to a person
+                text = clean_text_value(field.kind, _typed_line(chars, field.rect, text_layer.line_pt), typed=True)
+            else:
+                text = clean_text_value(field.kind, _join_lines(zone_words, text_layer.line_pt))
             made = make_field(field, text, 1.0, Source.TEXT_LAYER)
             label = label_in_zone(zone_words, words, labels, text_layer.label_match_pt)
             out[field.name] = _held(made, Doubt.LABEL_TEXT if label else None, text_layer)

@@ -86,13 +86,16 @@ def test_two_ticked_levels_are_told_once_by_the_validator_and_a_tick_boxs_doubt_
     assert any("même une case vide paraît encrée" in r.message_fr for r in reasons)
 
 
-def test_an_email_typed_with_a_space_in_the_fillable_pdf_goes_to_a_person(tmp_path: Path,
+@pytest.mark.parametrize("kept_as", ["fillable", "flattened", "printed_by_cairo"])
+def test_an_email_typed_with_a_space_in_the_fillable_pdf_goes_to_a_person(kept_as: str, tmp_path: Path,
                                                                            directory: Directory) -> None:
     """An attack of 2026-12-07: « capucine schmitt@gmail.com » typed in the fillable PDF was routed as
-    capucineschmitt@gmail.com, its space dropped; the space may have stood for a dot."""
+    capucineschmitt@gmail.com, its space dropped; the space may have stood for a dot. The form kept as it was
+    filled (AcroForm), flattened, or printed to PDF (its text layer, which draws the space)."""
     from pypdf import PdfReader, PdfWriter
 
     from schemas.document import MediaType
+    from tests.pipeline.reading import pdf_variants
 
     reader = PdfReader(Path(__file__).parents[3] / "samples" / "inbox" / "fillable-0000.pdf")
     writer = PdfWriter(clone_from=reader)
@@ -101,10 +104,13 @@ def test_an_email_typed_with_a_space_in_the_fillable_pdf_goes_to_a_person(tmp_pa
                                              auto_regenerate=False)
     path = tmp_path / "fiche.pdf"
     writer.write(path)
+    if kept_as != "fillable":
+        path.write_bytes(getattr(pdf_variants, kept_as)(path.read_bytes()))
     from pipeline.reading.extract import read_document
 
     settings = Settings()
     pages = [p for p in read_document(path, MediaType.PDF, settings) if isinstance(p, PageReading)]
+    assert {p.source for p in pages} == {Source.ACROFORM if kept_as == "fillable" else Source.TEXT_LAYER}
     assert [p.fields["guardian1_email"].value for p in pages if "guardian1_email" in p.fields] == [
         "capucine schmitt@gmail.com"]  # as typed, lowercased
 
