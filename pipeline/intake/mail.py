@@ -26,6 +26,8 @@ and compared with the school written on the form (:func:`sender_reasons`).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import email.policy
 import hashlib
@@ -52,6 +54,9 @@ _BODY_TYPES = frozenset({"text/plain", "text/html", "text/enriched", "text/calen
                          "message/delivery-status", "text/rfc822-headers", "message/disposition-notification"})
 _EXTENSIONS = {MediaType.PDF: ".pdf", MediaType.JPEG: ".jpg", MediaType.PNG: ".png", MediaType.TIFF: ".tif",
                MediaType.HEIC: ".heic", MediaType.UNKNOWN: ".bin"}
+_IDENTITY_ENCODINGS = frozenset({"", "7bit", "8bit", "binary"})
+"""Transfer encodings that leave a part's bytes as they are (RFC 2045 §6.2): the only ones a ``message/rfc822``
+part may have (RFC 2046 §5.2.1)."""
 _IMAGE_TYPES = frozenset({MediaType.JPEG, MediaType.PNG, MediaType.TIFF, MediaType.HEIC})
 HEADER_ERRORS = (ValueError, LookupError, TypeError, IndexError, AttributeError)
 """What the stdlib header parser raises on headers it cannot decode: ``UnicodeDecodeError`` (a ``ValueError``) for
@@ -291,16 +296,13 @@ def _walk(part: Message, path: str, nesting: int, settings: MailSettings, out: l
 
 def _walk_forward(part: Message, path: str, nesting: int, filename: str | None, settings: MailSettings,
                   out: list[_Found]) -> None:
-    """Open a forwarded message (``message/rfc822`` or an attached ``.eml``)."""
+    """Open a forwarded message (``message/rfc822`` or an attached ``.eml``); a part under a message's type or name
+    whose bytes are no message (a form saved as ``fiche.eml``) is taken as the file it is (:func:`_forwarded`)."""
     path = path or "1"
-    inner: Message | None = None
-    if part.get_content_type() == "message/rfc822" and part.is_multipart():
-        payload = part.get_payload()
-        first = payload[0] if isinstance(payload, list) and payload else None
-        inner = first if isinstance(first, Message) else None
-    else:
-        data = _payload(part)
-        inner = parse_message(data) if data else None
+    inner, data = _forwarded(part)
+    if inner is None and data is not None:
+        out.append(_Found(path, filename, part.get_content_type(), nesting, data, bool(part.get("Content-ID"))))
+        return
     if inner is None:
         out.append(_Found(path, filename, part.get_content_type(), nesting, None, rejected=(
             "forward_unreadable", "Message transféré illisible : demander à l'école d'envoyer la fiche "
@@ -312,6 +314,53 @@ def _walk_forward(part: Message, path: str, nesting: int, filename: str | None, 
                                 "demander à l'école d'envoyer la fiche directement en pièce jointe.")))
         return
     _walk(inner, f"{path}.m", nesting + 1, settings, out)
+
+
+def _forwarded(part: Message) -> tuple[Message | None, bytes | None]:
+    """The message a forward part carries, or else the bytes it carries; ``(None, None)`` when it carries nothing
+    that can be decoded.
+
+    A message is one the parser finds header fields in, and whose bytes are not a file type
+    (:func:`pipeline.intake.ingest.detect_media_type`: a PDF named ``fiche.eml`` is a PDF). A ``message/rfc822``
+    part sent in base64 (which RFC 2046 §5.2.1 forbids, and some gateways and Outlook for Mac do) is parsed by the
+    standard library as one message with no header and its still encoded text as body: that text is decoded here
+    and parsed again. Before (an attack, 2026-12-07), both reached :func:`_walk` as a header-less body, were taken
+    for the message's own text, and the form they held was dropped without a word. In quoted-printable, the
+    parser reads the encoded text's first lines as headers and loses the rest: such a forward is not opened
+    (``(None, None)``: the caller rejects it with a reason, and the message goes to quarantine whole).
+    """
+    if part.get_content_type() == "message/rfc822" and part.is_multipart():
+        payload = part.get_payload()
+        first = payload[0] if isinstance(payload, list) and payload else None
+        encoding = str(part.get("Content-Transfer-Encoding", "") or "").strip().lower()
+        if not isinstance(first, Message) or encoding not in _IDENTITY_ENCODINGS | {"base64"}:
+            return None, None
+        if first.keys() and encoding != "base64":
+            return first, None
+        data = _undo_transfer_encoding(first.get_payload(), encoding)
+    else:
+        data = _payload(part)
+    if not data:
+        return None, None
+    if detect_media_type(data[:2048]) is MediaType.UNKNOWN:
+        inner = parse_message(data)
+        if inner.keys():
+            return inner, None
+    return None, data
+
+
+def _undo_transfer_encoding(text: object, encoding: str) -> bytes | None:
+    """``text``, a part's body as the parser kept it, decoded from base64 when ``encoding`` (lower case) says so,
+    else as it is; ``None`` when it is no text or is not base64."""
+    if not isinstance(text, str):
+        return None
+    raw = text.encode("utf-8", "surrogateescape")
+    if encoding != "base64":
+        return raw
+    try:
+        return base64.b64decode(raw)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _walk_tnef(data: bytes, path: str, nesting: int, filename: str | None, ctype: str, out: list[_Found]) -> None:

@@ -122,6 +122,50 @@ def test_an_attached_eml_is_opened() -> None:
     assert doc.filename == "fiche.pdf" and doc.nesting == 1
 
 
+def test_a_form_attached_under_a_message_name_is_taken_as_the_form() -> None:
+    """An attack of 2026-12-07: a PDF named « fiche-2.eml » was parsed as a message without headers, its bytes
+    taken for the message's own text and dropped without a word, the message filed as processed."""
+    pdf = b.sample("text_pdf-0000.pdf")
+    msg = b.attach(b.message(), b.sample("fillable-0000.pdf"), "application/pdf", "fiche-1.pdf")
+    b.attach(msg, pdf, "application/octet-stream", "fiche-2.eml")
+    b.attach(msg, b"neither a message nor a form\r\n", "application/octet-stream", "notes.eml")
+
+    documents = _documents(msg)
+
+    assert [(d.filename, d.media_type) for d in documents] == [
+        ("fiche-1.pdf", MediaType.PDF), ("fiche-2.eml", MediaType.PDF), ("notes.eml", MediaType.UNKNOWN)]
+    assert documents[1].data == pdf and documents[1].nesting == 0
+
+
+@pytest.mark.parametrize("encoding", ["base64", "quoted-printable"])
+def test_a_forward_sent_in_a_transfer_encoding_is_opened_or_rejected(encoding: str) -> None:
+    """A forward as ``message/rfc822`` in base64 (some gateways, Outlook for Mac; RFC 2046 forbids it): the standard
+    library keeps its text undecoded, and the form inside was dropped (an attack, 2026-12-07)."""
+    import base64
+    import quopri
+
+    pdf = b.sample("text_pdf-0000.pdf")
+    inner = b.attach(b.message("Fiche"), pdf, "application/pdf", "fiche-3.pdf").as_bytes()
+    body = base64.encodebytes(inner) if encoding == "base64" else quopri.encodestring(inner)
+    outer = b.message("TR: Fiche").as_bytes().replace(b"\n", b"\r\n")
+    head, text = outer.split(b"\r\n\r\n", 1)
+    raw = (head.replace(b"Content-Type: text/plain", b"Content-Type: multipart/mixed; boundary=\"BB\"")
+           .replace(b"Content-Transfer-Encoding: 7bit\r\n", b"")
+           + b"\r\n\r\n--BB\r\nContent-Type: text/plain\r\n\r\n" + text
+           + b"\r\n--BB\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"TR.eml\"\r\n"
+           + f"Content-Transfer-Encoding: {encoding}\r\n\r\n".encode() + body.replace(b"\n", b"\r\n")
+           + b"\r\n--BB--\r\n")
+
+    found = _extract(raw)
+
+    if encoding == "base64":
+        [doc] = found
+        assert (doc.filename, doc.media_type, doc.nesting, doc.data) == ("fiche-3.pdf", MediaType.PDF, 1, pdf)
+    else:  # the parser reads the encoded text's first lines as headers and loses the rest: rejected, never lost
+        [rejected] = found
+        assert (rejected.status, rejected.reason_code) == (AttachmentStatus.REJECTED, "forward_unreadable")
+
+
 def test_winmail_dat_is_opened() -> None:
     pdf = b.sample("text_pdf-0000.pdf")
     tnef = b.winmail_dat({"fiche-outlook.pdf": pdf, "logo.png": b.logo_png()})
