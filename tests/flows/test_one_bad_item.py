@@ -174,3 +174,28 @@ def test_a_folder_file_whose_name_is_not_utf8_is_quarantined_unlogged_and_the_ru
     with store.session() as s:
         assert len(list(s.scalars(select(ReceiptRow)))) == 2
     store.close()
+
+
+def test_messages_sharing_a_message_id_are_each_read_and_a_true_copy_is_not(
+        harness: None, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An attack of 2026-12-07: a copier's scan-to-mail gave three different messages one Message-ID; the first
+    was read, the two others filed as processed unread, their forms lost without a word."""
+    def scan_to_mail(name: str, sample: str) -> bytes:
+        msg = b.attach(b.message("Numérisation"), b.sample(sample), "application/pdf", name)
+        msg.replace_header("Message-ID", "<scan-to-mail@copieur.ecole.example>")
+        return msg.as_bytes()
+
+    first, second = scan_to_mail("fiche-A.pdf", "text_pdf-0000.pdf"), scan_to_mail("fiche-B.pdf", "fillable-0000.pdf")
+    code, report = _run_mail(_eml_folder(tmp_path / "run1", [first, second]), capsys, monkeypatch)
+    assert (code, report["received"]) == (0, 2)
+    third = scan_to_mail("fiche-C.pdf", "invalid_no_agreement-0000.pdf")
+    code, report = _run_mail(_eml_folder(tmp_path / "run2", [third, first]), capsys, monkeypatch)
+
+    assert (code, report["received"]) == (0, 1)  # the first message again is the same message: filed, not read
+    rows = _mail_rows(settings)
+    assert [(m.status, [a.filename for a in files]) for m, files in rows] == [
+        ("processed", ["fiche-A.pdf"]), ("processed", ["fiche-B.pdf"]), ("processed", ["fiche-C.pdf"])]
+    assert rows[0][0].message_id == "scan-to-mail@copieur.ecole.example"
+    assert len({m.message_id for m, _ in rows}) == 3
+    assert report["mail"]["all_filed"] is True  # type: ignore[index]
