@@ -648,14 +648,14 @@ def cmd_subject_access(args: argparse.Namespace) -> int:
     store = _store(settings)
     try:
         found = subject_access(store, args.surname, args.first_name, args.birth_date, pupil_hash_key(settings),
-                               Path(args.out), args.actor)
+                               Path(args.out), args.actor, settings.data_dir)
     except FileExistsError:
         print(f"Le dossier {args.out} n'est pas vide : en choisir un autre.", file=sys.stderr)
         return 2
     finally:
         store.close()
     print(f"{len(found.form_ids)} fiche(s) et {len(found.shas)} fichier(s) exportés dans {args.out} "
-          "(données.json et fichiers/ ; dossier lisible par vous seul).")
+          "(donnees.json et fichiers/ ; dossier lisible par vous seul).")
     return 0
 
 

@@ -97,8 +97,9 @@ def record_of_processing(settings: Settings, directory: Directory) -> str:
               f"- Fichiers d'origine : {r.originals_days} jours après la décision (orientation, liste d'attente, "
               "refus, doublon).",
               f"- Fichiers en quarantaine et doublons : {r.quarantine_days} jours après réception ; de même pour "
-              "le courriel brut d'un message illisible, gardé tel que reçu pour que le bureau puisse demander "
-              "à l'école de le renvoyer.",
+              "le courriel brut d'un message mis en quarantaine (illisible, ou dont une pièce a été refusée), "
+              "gardé tel que reçu pour que le bureau puisse demander à l'école de le renvoyer ; il est effacé "
+              "aussi avec l'élève dont il porte une fiche.",
               f"- Fiches non suivies d'une inscription : fin de l'année scolaire ({r.school_year_end_day:02d}/"
               f"{r.school_year_end_month:02d}) + {r.grace_days} jours, puis suppression complète (données, fichiers, "
               "lectures, vérifications).",

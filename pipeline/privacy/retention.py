@@ -19,10 +19,11 @@ deletion is audited with codes and serials only.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -130,7 +131,8 @@ def delete_forms(s: Session, form_ids: Iterable[str], shas: Iterable[str], actor
         shas: Documents (by SHA-256) whose rows, receipts and files go.
         actor: Who deletes (``purge``, a username).
         action: Audit action (``retention_purged``, ``subject_erased``).
-        data_dir: The data folder, whose ``crops/<form_id>`` folders (``pipeline.reading.crops``) go too.
+        data_dir: The data folder, whose ``crops/<form_id>`` folders (``pipeline.reading.crops``) go too, and the
+            kept bytes of any message that carried one of the documents (:func:`kept_messages_holding`).
 
     Returns:
         The files to delete once the transaction is committed (a crash in between leaves
@@ -176,7 +178,10 @@ def delete_forms(s: Session, form_ids: Iterable[str], shas: Iterable[str], actor
         s.add(AuditRow(actor=actor, action=action, sha256=sha, detail="document"))
     s.flush()
     crops = [data_dir / "crops" / f for f in form_ids] if data_dir is not None else []
-    return [Path(p) for p in paths] + crops
+    kept = kept_messages_holding(s, shas, data_dir) if data_dir is not None else []
+    for path in kept:
+        s.add(AuditRow(actor=actor, action=action, detail=f"kept message {path.stem}"))
+    return [Path(p) for p in paths] + crops + kept
 
 
 def unlink_all(paths: Iterable[Path]) -> None:
@@ -301,7 +306,27 @@ def _purge_originals(s: Session, expired_files: list[tuple[str, str]], actor: st
 
 
 QUARANTINED_MAIL_DIR = ("mail", "quarantine")
-"""Where the mail intake keeps the bytes of a message it quarantined (``pipeline.runs.mail.raw_message_path``)."""
+"""Where the mail intake keeps the bytes of a message it quarantined (:func:`raw_message_path`)."""
+
+
+def raw_message_path(data_dir: Path, message_id: str) -> Path:
+    """Where the bytes of a quarantined message are kept (owner-only): ``mail/quarantine/<hash>.eml`` under
+    ``data_dir`` (``pipeline.runs.mail.keep_raw`` writes it; :func:`_purge_quarantined_mail` and
+    :func:`delete_forms` delete it)."""
+    return data_dir.joinpath(*QUARANTINED_MAIL_DIR) / f"{hashlib.sha256(message_id.encode()).hexdigest()[:24]}.eml"
+
+
+def kept_messages_holding(s: Session, shas: Sequence[str], data_dir: Path) -> list[Path]:
+    """The kept bytes (:func:`raw_message_path`) of every message that carried one of the documents ``shas``, as
+    far as they are still on disk: a copy of each such document, the mail intake kept because another part of its
+    message was refused (an attack, 2026-12-07: a pupil's erasure left its form whole in one, until the purge)."""
+    if not shas or not _has_table(s, "mail_attachments") or not _has_table(s, "mail_messages"):
+        return []
+    shas_p: BindParameter[list[str]] = bindparam("shas", expanding=True)
+    ids = s.scalars(text("SELECT DISTINCT m.message_id FROM mail_messages m JOIN mail_attachments a "
+                         "ON a.message_row_id = m.id WHERE a.sha256 IN :shas").bindparams(shas_p),
+                    {"shas": list(shas)})
+    return sorted(path for path in (raw_message_path(data_dir, str(i)) for i in ids) if path.exists())
 
 
 def _purge_quarantined_mail(data_dir: Path, retention: RetentionSettings, now: datetime) -> int:

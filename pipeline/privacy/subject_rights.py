@@ -9,9 +9,9 @@ Both operations are audited with serials and counts only.
 from __future__ import annotations
 
 import json
-import shutil
+import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from pipeline.deciding.decide import pupil_key
 from pipeline.deciding.fields import fold_person_name
-from pipeline.privacy.retention import add_anonymous_count, delete_forms, unlink_all
+from pipeline.privacy.retention import add_anonymous_count, delete_forms, kept_messages_holding, unlink_all
 from pipeline.store import AuditRow, DocumentRow, FieldResultRow, ReceiptRow, ReferralRow, ReviewItemRow, Store
 
 
@@ -65,10 +65,12 @@ def _rows(s: Session, table: str, where: str, params: dict[str, Any]) -> list[di
 
 
 def subject_access(store: Store, surname: str, first_name: str, birth_date: date, secret_key: str, out_dir: Path,
-                   actor: str) -> PupilHoldings:
+                   actor: str, data_dir: Path | None = None) -> PupilHoldings:
     """Export everything about a pupil to ``out_dir``: ``donnees.json`` and the original files (``fichiers/``).
 
-    The folder is created owner-only (0700, files 0600): it holds a minor's data.
+    The folder is made owner-only (0700, an existing empty one too; files 0600, each created anew and never
+    through a link: :func:`_write_new`): it holds a minor's data. An attack (2026-12-07) exported into an empty
+    folder of mode 0777, which kept it, while the command said « lisible par vous seul ».
 
     Args:
         store: The store.
@@ -78,18 +80,22 @@ def subject_access(store: Store, surname: str, first_name: str, birth_date: date
         secret_key: The key of the pupil hash (``CLAS_SECRET_KEY``).
         out_dir: Where the export goes (created; must not exist or be empty).
         actor: Who asked (audited).
+        data_dir: The data folder: the kept bytes of a message that carried one of the pupil's documents
+            (:func:`pipeline.privacy.retention.kept_messages_holding`) are listed in the export (their date; not
+            copied, since such a message may carry other pupils' forms).
 
     Returns:
         What was found (empty when nothing is held).
 
     Raises:
-        FileExistsError: ``out_dir`` exists and is not empty.
+        FileExistsError: ``out_dir`` exists and is not empty, or is a link.
     """
-    if out_dir.exists() and any(out_dir.iterdir()):
+    if out_dir.is_symlink() or (out_dir.exists() and any(out_dir.iterdir())):
         raise FileExistsError(f"export folder not empty: {out_dir.name}")
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    out_dir.chmod(0o700)  # an existing empty folder keeps its mode otherwise
     files_dir = out_dir / "fichiers"
-    files_dir.mkdir(mode=0o700, exist_ok=True)
+    files_dir.mkdir(mode=0o700)
     with store.session() as s:
         found = find_pupil(s, surname, first_name, birth_date, secret_key)
         forms, shas = list(found.form_ids), list(found.shas)
@@ -116,20 +122,32 @@ def subject_access(store: Store, surname: str, first_name: str, birth_date: date
                         for a in s.scalars(select(AuditRow).where(or_(*audit_filter)).order_by(AuditRow.at))]
             if forms or shas else [],
         }
+        kept = kept_messages_holding(s, shas, data_dir) if data_dir is not None else []
+        data["messages_conserves"] = [
+            {"message": path.stem, "conserve_depuis": datetime.fromtimestamp(path.stat().st_mtime, UTC),
+             "contenu": "le message reçu tel quel, dont une autre pièce a été refusée ; il contient une copie "
+                        "d'un des fichiers ci-dessus et est supprimé avec la quarantaine"} for path in kept]
         data["corrections"] = [row for f in forms for row in _rows(s, "corrections", "form_id = :f", {"f": f})]
         data["suivi_structure"] = [row for f in forms for row in _rows(
             s, "carrier_followups", "referral_id IN (SELECT id FROM referrals WHERE form_id = :f)", {"f": f})]
         for d in docs:
             if d.stored_path and Path(d.stored_path).exists():
-                target = files_dir / Path(d.stored_path).name
-                shutil.copyfile(d.stored_path, target)
-                target.chmod(0o600)
+                _write_new(files_dir / Path(d.stored_path).name, Path(d.stored_path).read_bytes())
         s.add(AuditRow(actor=actor, action="subject_access",
                        detail=f"forms {','.join(forms) or '-'}; documents {len(shas)}"))
-    target = out_dir / "donnees.json"
-    target.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    target.chmod(0o600)
+    _write_new(out_dir / "donnees.json", json.dumps(data, ensure_ascii=False, indent=1, default=str).encode())
     return found
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write ``data`` to a file ``path`` that must not exist (not even as a link), owner-only (0600).
+
+    Raises:
+        FileExistsError: Something is already at ``path``.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
 
 
 def erase(store: Store, surname: str, first_name: str, birth_date: date, secret_key: str, actor: str,

@@ -48,6 +48,7 @@ from pipeline.intake.mail import (
 from pipeline.intake.mail_store import MailStore, MessageStatus, ReplyStatus
 from pipeline.intake.mailbox import MailSource, MessageRef
 from pipeline.intake.replies import reply_once
+from pipeline.privacy.retention import raw_message_path
 from pipeline.stages import RunContext
 
 logger = logging.getLogger(__name__)
@@ -251,11 +252,6 @@ def read_message(raw: bytes, ctx: RunContext) -> ParsedMessage:
 MESSAGE_UNREADABLE_FR = ("Message illisible (en-têtes ou structure MIME invalides) : il n'a pas pu être ouvert et "
                          "reste en quarantaine, conservé tel quel ; demander à l'école de renvoyer la fiche en "
                          "pièce jointe d'un nouveau message.")
-
-
-def raw_message_path(data_dir: Path, message_id: str) -> Path:
-    """Where the bytes of a quarantined message are kept (owner-only): ``mail/quarantine/<hash>.eml``."""
-    return data_dir / "mail" / "quarantine" / f"{hashlib.sha256(message_id.encode()).hexdigest()[:24]}.eml"
 
 
 def keep_raw(ctx: RunContext, message_id: str, raw: bytes) -> Path:

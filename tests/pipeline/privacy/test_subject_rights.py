@@ -69,3 +69,74 @@ def test_subject_access_exports_everything_then_erase_removes_it_everywhere(
     assert {"subject_access", "subject_erased"} <= actions
     assert counts == {"erased_on_request": 3}
     store.close()
+
+
+def test_a_kept_message_carrying_the_pupils_form_is_listed_then_erased(
+        loaded: Store, settings: Settings, directory: Directory, tmp_path: Path) -> None:
+    """An attack of 2026-12-07: a message with a form and a refused part is kept whole for staff
+    (``mail/quarantine``); the pupil's erasure left the form in it, byte for byte, and the export did not say so."""
+    from pipeline.intake.mail import AttachmentCandidate, AttachmentStatus
+    from pipeline.intake.mail_store import MailStore
+    from pipeline.privacy.retention import raw_message_path
+    from pipeline.store import DocumentRow, RunRow
+    from schemas.document import MediaType
+
+    store, birth, key = loaded, distinctive_birth_date(directory), pupil_hash_key(settings)
+    found = subject_access(store, PUPIL_SURNAME, PUPIL_FIRST_NAME, birth, key, tmp_path / "before", "agent1")
+    with store.session() as s:
+        run_id = s.scalars(select(RunRow.id)).first()
+        stored = s.get_one(DocumentRow, found.shas[0]).stored_path
+    assert run_id is not None and stored is not None
+    pdf = Path(stored).read_bytes()
+    form = AttachmentCandidate(1, "2", "fiche.pdf", "application/pdf", MediaType.PDF, len(pdf),
+                               AttachmentStatus.DOCUMENT, data=pdf)
+    refused = AttachmentCandidate(2, "3", "fiches.zip", "application/zip", MediaType.UNKNOWN, 4,
+                                  AttachmentStatus.REJECTED, "container", "Archive", data=b"PK\x03\x04")
+    other = AttachmentCandidate(1, "2", "autre.pdf", "application/pdf", MediaType.PDF, 9,
+                                AttachmentStatus.DOCUMENT, data=b"%PDF-other")
+    mail = MailStore(store)
+    mail.record_received(run_id, "<m1@ecole.example>", "imap", 100, "a@ecole.example", "known", [], False,
+                         [form, refused])
+    mail.record_received(run_id, "<m2@ecole.example>", "imap", 100, "a@ecole.example", "known", [], False, [other])
+    kept, unrelated = (raw_message_path(settings.data_dir, m) for m in ("<m1@ecole.example>", "<m2@ecole.example>"))
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_bytes(b"From: a@ecole.example\r\n\r\n" + pdf)
+    unrelated.write_bytes(b"From: a@ecole.example\r\n\r\n%PDF-other")
+
+    subject_access(store, PUPIL_SURNAME, PUPIL_FIRST_NAME, birth, key, tmp_path / "export", "agent1",
+                   settings.data_dir)
+    data = json.loads((tmp_path / "export" / "donnees.json").read_text(encoding="utf-8"))
+    assert [m["message"] for m in data["messages_conserves"]] == [kept.stem]
+    assert not (tmp_path / "export" / "fichiers" / kept.name).exists()  # it may carry other pupils' forms
+
+    erase(store, PUPIL_SURNAME, PUPIL_FIRST_NAME, birth, key, "dpo", settings.school_year, settings.data_dir)
+
+    assert (kept.exists(), unrelated.exists()) == (False, True)
+    with store.session() as s:
+        assert f"kept message {kept.stem}" in set(s.scalars(select(AuditRow.detail)))
+    store.close()
+
+
+def test_the_export_folder_is_made_owner_only_and_no_file_is_written_through_a_link(
+        loaded: Store, settings: Settings, directory: Directory, tmp_path: Path) -> None:
+    """An attack of 2026-12-07: an existing empty folder of mode 0777 kept its mode, while the command said the
+    export was readable by its owner only."""
+    import os
+
+    import pytest
+
+    birth, key = distinctive_birth_date(directory), pupil_hash_key(settings)
+    out = tmp_path / "open"
+    out.mkdir()
+    out.chmod(0o777)
+
+    subject_access(loaded, PUPIL_SURNAME, PUPIL_FIRST_NAME, birth, key, out, "agent1")
+
+    assert out.stat().st_mode & 0o777 == 0o700
+    assert {p.stat().st_mode & 0o777 for p in out.rglob("*") if p.is_file()} == {0o600}
+    link = tmp_path / "link"
+    os.symlink(tmp_path / "elsewhere", link)
+    with pytest.raises(FileExistsError):
+        subject_access(loaded, PUPIL_SURNAME, PUPIL_FIRST_NAME, birth, key, link, "agent1")
+    assert not (tmp_path / "elsewhere").exists()
+    loaded.close()
