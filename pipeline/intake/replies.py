@@ -16,6 +16,7 @@ reached the server (connection, TLS, login) puts the reply back as pending.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Sequence
@@ -53,12 +54,39 @@ class ReplyError(ClasError):
         self.delivered_nothing = delivered_nothing
 
 
+_STAFF_DIRECTIVE = re.compile(r"(?:(?:le|la) traiter à la main ou )?demander à l'école d(e |')", re.IGNORECASE)
+"""A reason is written for the city's team (« le traiter à la main ou demander à l'école de le renvoyer »); said to
+the school, its directive is addressed to the school (« merci de le renvoyer »). An attack (2026-12-07) found
+replies telling a school « le traiter à la main ou demander à l'école… »."""
+
+
+_STAFF_ONLY = re.compile(r",? ou (?:le|la) (?:traiter|saisir) à la main")
+"""The team's own way out (« …, ou le traiter à la main »), not the school's to take."""
+_STAFF_FIRST = re.compile(r"(?:le|la) (?:traiter|saisir) à la main ou (?=\w)", re.IGNORECASE)
+"""The same way out offered first (« la saisir à la main ou la rescanner »): the school is asked the other."""
+
+
+def to_school(reason_fr: str) -> str:
+    """``reason_fr``, a reason written for the city's team, as said to the school that sent the file: its
+    « (le traiter à la main ou) demander à l'école de … » becomes « merci de … » (« d'… » kept elided), with a
+    capital where the directive began a sentence, and the team's « le traiter à la main » goes."""
+    def addressed(match: re.Match[str]) -> str:
+        said = f"merci d{match.group(1)}"
+        return said.capitalize() if match.group(0)[0].isupper() else said
+
+    def asked(match: re.Match[str]) -> str:
+        return "Merci de " if match.group(0)[0].isupper() else "merci de "
+
+    text = _STAFF_ONLY.sub("", _STAFF_DIRECTIVE.sub(addressed, reason_fr))
+    return _STAFF_FIRST.sub(asked, text)
+
+
 def _line(o: AttachmentOutcome) -> tuple[str, str]:
     """``(section, line)`` for one file: section is ``accepted``, ``checking`` or ``correct``."""
     serial = f" (fiche {o.form_id})" if o.form_id and not o.form_id.startswith("sha256:") else ""
     name = f"« {o.filename} »{serial}"
     if o.kind != "document":
-        return "correct", f"- {name} : {o.reasons[0][1] if o.reasons else 'fichier non lu.'}"
+        return "correct", f"- {name} : {to_school(o.reasons[0][1]) if o.reasons else 'fichier non lu.'}"
     if o.outcome in ("routed", "waiting_list"):
         return "accepted", f"- {name} : fiche acceptée."
     if o.outcome == "duplicate":
@@ -66,7 +94,7 @@ def _line(o: AttachmentOutcome) -> tuple[str, str]:
     to_correct = [text for code, text in o.reasons if code not in INTERNAL_REASONS]
     if o.outcome == "review" and not to_correct:
         return "checking", f"- {name} : reçue, en cours de vérification par l'équipe CLAS."
-    details = " ".join(to_correct) or "fichier non lu."
+    details = " ".join(to_school(text) for text in to_correct) or "fichier non lu."
     return "correct", f"- {name} : {details}"
 
 
@@ -84,9 +112,9 @@ def reply_text(outcomes: Sequence[AttachmentOutcome], message_reasons: Sequence[
         section, line = _line(o)
         sections[section].append(line)
     received = sum(1 for o in outcomes if o.kind != "decoration")
-    parts = ["Bonjour,", "",
-             f"Le service CLAS a bien reçu votre message ({received} fichier{'s' if received > 1 else ''})."]
-    parts += ["", *message_reasons] if message_reasons else []
+    count = f" ({received} fichier{'s' if received > 1 else ''})" if received or not message_reasons else ""
+    parts = ["Bonjour,", "", f"Le service CLAS a bien reçu votre message{count}."]  # a message refused whole: unread
+    parts += ["", *(to_school(r) for r in message_reasons)] if message_reasons else []
     titles = {"accepted": "Fiches acceptées :", "checking": "Fiches en cours de vérification :",
               "correct": "À corriger (merci de renvoyer la fiche corrigée) :"}
     for key, title in titles.items():
