@@ -332,3 +332,41 @@ def test_flag_mode_leaves_messages_in_place_and_skips_them_next_time(imap: ImapS
     assert source.list_messages() == []
     source.close()
     assert len(_folders(imap)["INBOX"]) == 2
+
+
+def test_filed_messages_are_purged_from_the_mailbox_after_their_period(imap: ImapServer,
+                                                                      mail_settings: Settings) -> None:
+    """An attack of 2026-12-07: the messages filed in « Traités » and « Quarantaine » kept the forms for ever."""
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.intake.mailbox import ImapSource
+    from pipeline.runs.mail import purge_filed_messages
+
+    now = datetime.now(UTC)
+    retention, mail = mail_settings.retention, mail_settings.mail
+    old, recent = b.message("ancien"), b.message("récent")
+    quarantined = b.message("en quarantaine")
+    with MailBox("127.0.0.1", imap.imaps_port, ssl_context=tls_context(imap.ca_file)).login(
+            imap.user, imap.password) as box:
+        for folder in (mail.processed_folder, mail.quarantine_folder):
+            box.folder.create(folder)
+        box.append(old.as_bytes(), mail.processed_folder, dt=now - timedelta(days=retention.originals_days + 2))
+        box.append(recent.as_bytes(), mail.processed_folder, dt=now - timedelta(days=2))
+        box.append(quarantined.as_bytes(), mail.quarantine_folder,
+                   dt=now - timedelta(days=retention.originals_days + 2))  # within the quarantine's 90 days
+    _deliver(imap, [b.message("à lire")])
+    source = ImapSource(mail)
+
+    purged = purge_filed_messages(source, mail, retention, now)
+
+    assert purged == {mail.processed_folder: 1, mail.quarantine_folder: 0}
+    assert len(source.list_messages()) == 1  # the inbox is selected again
+    source.close()
+    folders = _folders(imap)
+    assert folders[mail.processed_folder] == [str(recent["Message-ID"]).strip("<>")]
+    assert len(folders[mail.quarantine_folder]) == 1 and len(folders["INBOX"]) == 1
+    flagging = mail.model_copy(update={"after": "flag"})
+    flagged = ImapSource(flagging)  # nothing was moved: nothing is deleted
+    assert purge_filed_messages(flagged, flagging, retention, now + timedelta(days=400)) == {
+        mail.processed_folder: 0, mail.quarantine_folder: 0}
+    flagged.close()

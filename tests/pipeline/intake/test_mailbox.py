@@ -49,3 +49,42 @@ def test_read_header_stops_at_the_blank_line(tmp_path: Path) -> None:
     path = tmp_path / "m.eml"
     path.write_bytes(b"Subject: x\r\nFrom: a@b.example\r\n\r\nbody " + bytes(10_000))
     assert read_header(path) == b"Subject: x\r\nFrom: a@b.example\r\n\r\n"
+
+
+@pytest.mark.parametrize("kind", ["eml", "maildir"])
+def test_filed_messages_are_purged_after_their_period_counted_from_filing(kind: str, tmp_path: Path) -> None:
+    """An attack of 2026-12-07: the messages filed in « Traités » and « Quarantaine » kept the forms for ever."""
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.runs.mail import purge_filed_messages
+    from pipeline.settings import RetentionSettings
+
+    raws = [b.message(f"m{i}").as_bytes() for i in range(3)]
+    long_ago = (datetime.now(UTC) - timedelta(days=400)).timestamp()
+    if kind == "eml":
+        for i, raw in enumerate(raws):
+            (tmp_path / f"m{i}.eml").write_bytes(raw)
+            os.utime(tmp_path / f"m{i}.eml", (long_ago, long_ago))  # copied with its old time
+        settings = MailSettings(source="eml", path=tmp_path)
+        source: EmlFolderSource | MaildirSource = EmlFolderSource(settings)
+    else:
+        settings = MailSettings(source="maildir", path=b.maildir(tmp_path / "Maildir", raws))
+        source = MaildirSource(settings)
+    keys = [r.key for r in source.list_messages()]
+    for key, folder in zip(keys, ["Traités", "Traités", "Quarantaine"], strict=True):
+        source.file_message(key, folder)
+    retention = RetentionSettings()
+    now = datetime.now(UTC)
+
+    assert purge_filed_messages(source, settings, retention, now) == {"Traités": 0, "Quarantaine": 0}  # just filed
+
+    filed = sorted(p for p in settings.path.rglob("*") if p.is_file() and p.name != "maildirfolder")  # type: ignore[union-attr]
+    assert len(filed) == 3
+    old = (now - timedelta(days=retention.originals_days + 1)).timestamp()
+    for path in filed:
+        os.utime(path, (old, old))  # filed 31 days ago: past Traités' period, within Quarantaine's
+
+    assert purge_filed_messages(source, settings, retention, now) == {"Traités": 2, "Quarantaine": 0}
+    left = [p for p in settings.path.rglob("*") if p.is_file() and p.name != "maildirfolder"]  # type: ignore[union-attr]
+    assert len(left) == 1 and "Quarantaine" in str(left[0])
