@@ -199,11 +199,24 @@ def sender_address(message: Message) -> str:
     return ""
 
 
+_AUTOMATIC_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress", "X-Autoreply-From")
+"""Headers that vacation responders and Exchange put on what they send in place of ``Auto-Submitted``."""
+_AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
+"""``Precedence`` values of messages never to be answered automatically (RFC 3834 §2)."""
+
+
 def is_automatic(message: Message) -> bool:
-    """Whether the message was sent by a machine (bounce, auto-reply): never answered (RFC 3834 §2)."""
+    """Whether the message was sent by a machine (bounce, delivery report, auto-reply, list): never answered
+    (RFC 3834 §2): ``Auto-Submitted`` other than ``no``, a ``Precedence`` of bulk, junk, list or auto_reply, a
+    responder's own header (:data:`_AUTOMATIC_HEADERS`), a delivery or read report (``multipart/report``), a list
+    (``List-Id``), or a mailer daemon's or postmaster's address. A school's vacation responder that said so only by
+    ``Precedence`` or ``X-Autoreply`` was acknowledged (an attack, 2026-12-07)."""
     auto = str(message.get("Auto-Submitted", "no") or "no").strip().lower()
+    precedence = str(message.get("Precedence", "") or "").strip().lower()
     sender = sender_address(message)
-    return auto != "no" or sender.startswith(("mailer-daemon@", "postmaster@")) or bool(message.get("List-Id"))
+    return (auto != "no" or precedence in _AUTOMATIC_PRECEDENCE or any(message.get(h) for h in _AUTOMATIC_HEADERS)
+            or message.get_content_type() == "multipart/report"
+            or sender.startswith(("mailer-daemon@", "postmaster@")) or bool(message.get("List-Id")))
 
 
 # --- File names -------------------------------------------------------------------------

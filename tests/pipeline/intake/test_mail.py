@@ -10,6 +10,7 @@ from pipeline.intake.mail import (
     AttachmentStatus,
     SenderStatus,
     extract_attachments,
+    is_automatic,
     match_sender,
     message_identity,
     parse_message,
@@ -305,3 +306,23 @@ def test_an_attachment_name_over_255_bytes_is_cut_in_bytes_keeping_its_extension
         assert len(doc.filename.encode()) <= 255 and doc.filename.endswith(".pdf")
         assert doc.filename.startswith("報告書報告書")
     assert first.filename != second.filename and "(2)" in second.filename
+
+
+@pytest.mark.parametrize(("header", "value"), [
+    ("Auto-Submitted", "auto-replied"), ("Precedence", "bulk"), ("Precedence", "auto_reply"),
+    ("X-Autoreply", "yes"), ("X-Autorespond", "Absent du bureau"), ("List-Id", "<parents.ecole.example>"),
+])
+def test_automatic_messages_are_told_apart(header: str, value: str) -> None:
+    """RFC 3834 §2: never answer a machine; a school's vacation responder said so only by ``Precedence`` or
+    ``X-Autoreply`` and was acknowledged (an attack, 2026-12-07)."""
+    msg = b.message("Absence")
+    assert not is_automatic(msg)
+    msg[header] = value
+    assert is_automatic(msg)
+
+
+def test_a_delivery_report_is_automatic() -> None:
+    report = parse_message(b"From: robot@ecoles-argenteuil.example\r\nMIME-Version: 1.0\r\n"
+                           b"Content-Type: multipart/report; report-type=delivery-status; boundary=R\r\n\r\n"
+                           b"--R\r\nContent-Type: text/plain\r\n\r\nNon remis.\r\n--R--\r\n")
+    assert is_automatic(report)
