@@ -13,7 +13,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -662,7 +662,15 @@ def cmd_subject_access(args: argparse.Namespace) -> int:
         store.close()
     print(f"{len(found.form_ids)} fiche(s) et {len(found.shas)} fichier(s) exportés dans {args.out} "
           "(donnees.json et fichiers/ ; dossier lisible par vous seul).")
+    _print_to_check(found.to_check)
     return 0
+
+
+def _print_to_check(form_ids: Sequence[str]) -> None:
+    """Say which forms bear the pupil's names but no readable birth date: a person decides (French)."""
+    if form_ids:
+        print(f"{len(form_ids)} autre(s) fiche(s) au même nom sans date de naissance lue, laissée(s) de côté : "
+              f"peut-être un autre élève ; les vérifier sur le bureau ({', '.join(form_ids)}).")
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
@@ -682,6 +690,7 @@ def cmd_erase(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"Effacé : {len(found.form_ids)} fiche(s) et {len(found.shas)} fichier(s).")
+    _print_to_check(found.to_check)
     return 0
 
 

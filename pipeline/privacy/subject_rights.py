@@ -31,14 +31,20 @@ class PupilHoldings:
     Attributes:
         form_ids: Form serials about the pupil.
         shas: Documents (SHA-256) carrying those forms.
+        to_check: Serials of forms that never validated whose names are the pupil's but whose birth date was not
+            read: perhaps another pupil of the same name, so neither exported nor erased; a person checks them on
+            the desk (an attack, 2026-12-07: they were taken on the names alone).
     """
 
     form_ids: tuple[str, ...]
     shas: tuple[str, ...]
+    to_check: tuple[str, ...] = ()
 
 
 def find_pupil(s: Session, surname: str, first_name: str, birth_date: date, secret_key: str) -> PupilHoldings:
-    """Every form and document about a pupil (validated referrals and unvalidated readings)."""
+    """Every form and document about a pupil: validated referrals by the keyed pupil hash, forms that never
+    validated by their readings (surname, first name and birth date, without case or accents); a form whose names
+    match but whose birth date was not read is set apart (:attr:`PupilHoldings.to_check`)."""
     forms = set(s.scalars(select(ReferralRow.form_id).where(
         ReferralRow.pupil_key == pupil_key(surname, first_name, birth_date, secret_key))))
     wanted = {"pupil_surname": fold_person_name(surname), "pupil_first_name": fold_person_name(first_name)}
@@ -48,14 +54,17 @@ def find_pupil(s: Session, surname: str, first_name: str, birth_date: date, secr
                                               [*wanted, "pupil_birth_date"]))):
         by_form.setdefault(form_id, {})[name] = value
     written_birth = birth_date.strftime("%d/%m/%Y")
+    unsure: set[str] = set()
     for form_id, values in by_form.items():
+        if not all(fold_person_name(str(values.get(k) or "")) == v for k, v in wanted.items()):
+            continue
         birth = str(values.get("pupil_birth_date") or "").replace(" ", "")
-        if all(fold_person_name(str(values.get(k) or "")) == v
-               for k, v in wanted.items()) and birth in ("", written_birth,
-                                                                                  birth_date.isoformat()):
+        if birth in (written_birth, birth_date.isoformat()):
             forms.add(form_id)
+        elif not birth:
+            unsure.add(form_id)
     shas = set(s.scalars(select(DocumentRow.sha256).where(DocumentRow.form_id.in_(forms)))) if forms else set()
-    return PupilHoldings(tuple(sorted(forms)), tuple(sorted(shas)))
+    return PupilHoldings(tuple(sorted(forms)), tuple(sorted(shas)), tuple(sorted(unsure - forms)))
 
 
 def _rows(s: Session, table: str, where: str, params: dict[str, Any]) -> list[dict[str, Any]]:

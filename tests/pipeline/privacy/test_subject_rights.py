@@ -140,3 +140,31 @@ def test_the_export_folder_is_made_owner_only_and_no_file_is_written_through_a_l
         subject_access(loaded, PUPIL_SURNAME, PUPIL_FIRST_NAME, birth, key, link, "agent1")
     assert not (tmp_path / "elsewhere").exists()
     loaded.close()
+
+
+def test_a_form_of_the_same_names_without_a_readable_birth_date_is_set_apart_not_exported_nor_erased(
+        loaded: Store, settings: Settings, directory: Directory, tmp_path: Path) -> None:
+    """An attack of 2026-12-07: a form whose birth date was not read was taken on the names alone, so that another
+    pupil of the same name would have been exported to this family, or erased."""
+    from pipeline.store import FieldResultRow
+
+    birth, key = distinctive_birth_date(directory), pupil_hash_key(settings)
+    other = "FO-2026-009999"
+    with loaded.session() as s:
+        for name, value in (("pupil_surname", PUPIL_SURNAME), ("pupil_first_name", PUPIL_FIRST_NAME),
+                            ("pupil_birth_date", None), ("pupil_address", "3 rue d'un autre")):
+            s.add(FieldResultRow(form_id=other, name=name, value=value, confidence=0.3, source="ocr", page=1,
+                                 zone={}))
+        s.commit()
+
+    found = subject_access(loaded, PUPIL_SURNAME, PUPIL_FIRST_NAME, birth, key, tmp_path / "export", "agent1")
+
+    assert found.to_check == (other,) and other not in found.form_ids and len(found.form_ids) == 3
+    assert "d'un autre" not in (tmp_path / "export" / "donnees.json").read_text(encoding="utf-8")
+    erased = erase(loaded, PUPIL_SURNAME, PUPIL_FIRST_NAME, birth, key, "dpo", settings.school_year)
+    assert erased.to_check == (other,)
+    with loaded.session() as s:
+        assert s.scalars(select(FieldResultRow.value).where(FieldResultRow.form_id == other,
+                                                            FieldResultRow.name == "pupil_address")).one() == \
+            "3 rue d'un autre"
+    loaded.close()
