@@ -301,8 +301,9 @@ def _walk(part: Message, path: str, nesting: int, settings: MailSettings, out: l
         out.append(_Found(path, filename, ctype, nesting, data, has_cid, forced_decoration=(
             "email_signature", "Signature électronique du message (S/MIME ou PGP) : ce n'est pas un document.")))
         return
-    if ctype == "application/ms-tnef" or (filename or "").lower() == "winmail.dat" or data[:4] == TNEF_SIGNATURE:
-        _walk_tnef(data, path, nesting, filename, ctype, out)
+    named_tnef = ctype == "application/ms-tnef" or (filename or "").lower() == "winmail.dat"
+    if data[:4] == TNEF_SIGNATURE or (named_tnef and detect_media_type(data[:2048]) is MediaType.UNKNOWN):
+        _walk_tnef(data, path, nesting, filename, ctype, out)  # a PDF or scan under that name is taken as itself
         return
     out.append(_Found(path, filename, ctype, nesting, data, has_cid))
 

@@ -326,3 +326,10 @@ def test_a_delivery_report_is_automatic() -> None:
                            b"Content-Type: multipart/report; report-type=delivery-status; boundary=R\r\n\r\n"
                            b"--R\r\nContent-Type: text/plain\r\n\r\nNon remis.\r\n--R--\r\n")
     assert is_automatic(report)
+
+
+def test_a_form_under_outlooks_container_name_is_taken_as_the_form() -> None:
+    """An attack of 2026-12-07: a PDF named « winmail.dat » was rejected as an unreadable Outlook container."""
+    pdf = b.sample("text_pdf-0000.pdf")
+    [doc] = _documents(b.attach(b.message(), pdf, "application/ms-tnef", "winmail.dat"))
+    assert (doc.media_type, doc.data) == (MediaType.PDF, pdf)
