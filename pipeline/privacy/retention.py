@@ -329,14 +329,17 @@ def kept_messages_holding(s: Session, shas: Sequence[str], data_dir: Path) -> li
     return sorted(path for path in (raw_message_path(data_dir, str(i)) for i in ids) if path.exists())
 
 
-def _purge_quarantined_mail(data_dir: Path, retention: RetentionSettings, now: datetime) -> int:
-    """Delete kept quarantined messages older than ``retention.quarantine_days`` (by file time); returns how many."""
+def _purge_quarantined_mail(data_dir: Path, retention: RetentionSettings, now: datetime,
+                            dry_run: bool = False) -> int:
+    """Delete kept quarantined messages older than ``retention.quarantine_days`` (by file time), or with
+    ``dry_run`` only count them; returns how many."""
     folder = data_dir.joinpath(*QUARANTINED_MAIL_DIR)
     limit = (now - timedelta(days=retention.quarantine_days)).timestamp()
     gone = 0
     for path in sorted(folder.glob("*.eml")) if folder.is_dir() else []:
         if path.stat().st_mtime < limit:
-            path.unlink(missing_ok=True)
+            if not dry_run:
+                path.unlink(missing_ok=True)
             gone += 1
     return gone
 
@@ -368,6 +371,8 @@ def purge(store: Store, retention: RetentionSettings, *, now: datetime | None = 
         report.form_ids = sorted(doomed_forms)
         report.forms, report.documents = len(doomed_forms), len(doomed_shas)
         if dry_run:
+            if data_dir is not None:  # the kept raw messages the purge would delete count too (an attack)
+                report.originals += _purge_quarantined_mail(data_dir, retention, now, dry_run=True)
             return report
         for (year, category), n in counts.items():
             add_anonymous_count(s, year, category, n)

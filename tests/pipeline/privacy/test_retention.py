@@ -71,6 +71,8 @@ def test_quarantined_mail_kept_raw_is_purged_after_the_quarantine_delay(settings
         path.write_bytes(b"From: x\r\n\r\n")
     past = (now - timedelta(days=settings.retention.quarantine_days + 1)).timestamp()
     os.utime(old, (past, past))
+    dry = purge(store, settings.retention, now=now, data_dir=settings.data_dir, dry_run=True)
+    assert (dry.originals, old.exists()) == (1, True)  # counted, not deleted
     report = purge(store, settings.retention, now=now, data_dir=settings.data_dir)
     store.close()
     assert (old.exists(), recent.exists()) == (False, True)
