@@ -541,12 +541,16 @@ class Store:
 
     @staticmethod
     def lock_places(s: Session) -> None:
-        """Hold, until the caller's transaction ends, the lock of decisions that use places.
+        """Hold, until the caller's transaction ends, the lock of decisions that use places or decide a form.
 
         Two reviewers approving at once each count a carrier's places, then route: without the
-        lock both may take its last place. PostgreSQL: ``pg_advisory_xact_lock`` on
-        ``PLACES_LOCK_KEY``. SQLite: a write that changes nothing, so the transaction holds the
-        database's write lock from here (SQLite serialises writers; a plain read would not).
+        lock both may take its last place. Every decision on a form or a referral takes it before reading what it
+        decides on (the nightly run, the desk's approve, set aside, duplicate, consent claim and place given, a
+        carrier's outcome, undo, withdrawal and settled refusal): SQLite ignores row locks (``with_for_update``),
+        and an attack (2026-12-07) had a place given beside an approval take a carrier past its places, a set
+        aside overwrite an approval, and a carrier record both « inscrit » and « refus ».
+        PostgreSQL: ``pg_advisory_xact_lock`` on ``PLACES_LOCK_KEY``. SQLite: a write that changes nothing, so the
+        transaction holds the database's write lock from here (SQLite serialises writers; a plain read would not).
         Waits up to ``DatabaseSettings.busy_timeout_s``.
 
         Raises:

@@ -219,6 +219,10 @@ def carrier_referral(s: Session, carrier_id: str, referral_id: int, directory: D
 
 
 def _follow_up(s: Session, carrier_id: str, referral_id: int) -> tuple[ReferralRow, CarrierFollowUpRow] | None:
+    """The carrier's routed referral and its follow-up (made when missing), read under the decisions' lock
+    (:meth:`pipeline.store.Store.lock_places`): two outcomes posted at once are recorded one after the other, and
+    the second finds the first."""
+    Store.lock_places(s)
     r = s.scalar(select(ReferralRow).where(ReferralRow.id == referral_id, ReferralRow.carrier_id == carrier_id,
                                            ReferralRow.status == Outcome.ROUTED.value))
     if r is None:
@@ -330,6 +334,7 @@ def undo_outcome(store: Store, carrier_id: str, referral_id: int, actor: str, *,
     """
     now = now or utcnow()
     with store.session() as s:
+        store.lock_places(s)
         r = s.scalar(select(ReferralRow).where(ReferralRow.id == referral_id, ReferralRow.carrier_id == carrier_id,
                                                ReferralRow.status == Outcome.ROUTED.value))
         event = _current_event(s, referral_id) if r is not None else None
@@ -359,6 +364,7 @@ def withdraw_enrolled(store: Store, carrier_id: str, referral_id: int, actor: st
     """
     now = now or utcnow()
     with store.session() as s:
+        store.lock_places(s)  # the place it frees is counted by the decisions that hold the lock
         r = s.scalar(select(ReferralRow).where(ReferralRow.id == referral_id, ReferralRow.carrier_id == carrier_id,
                                                ReferralRow.status == Outcome.ROUTED.value))
         follow = s.scalar(select(CarrierFollowUpRow).where(CarrierFollowUpRow.referral_id == referral_id))
@@ -381,11 +387,15 @@ def settle_refusals(store: Store, undo_window: timedelta, now: datetime | None =
     """
     now = now or utcnow()
     settled = 0
+    due = (select(CarrierOutcomeEventRow).where(
+        CarrierOutcomeEventRow.outcome == FollowUpOutcome.DECLINED.value,
+        CarrierOutcomeEventRow.undone_at.is_(None), CarrierOutcomeEventRow.settled_at.is_(None),
+        CarrierOutcomeEventRow.at <= now - undo_window))
     with store.session() as s:
-        events = s.scalars(select(CarrierOutcomeEventRow).where(
-            CarrierOutcomeEventRow.outcome == FollowUpOutcome.DECLINED.value,
-            CarrierOutcomeEventRow.undone_at.is_(None), CarrierOutcomeEventRow.settled_at.is_(None),
-            CarrierOutcomeEventRow.at <= now - undo_window)).all()
+        if s.scalars(due.limit(1)).first() is None:
+            return 0  # the usual case, before every page that reads places: no write lock taken
+        store.lock_places(s)  # then read again: an undo may have come first
+        events = s.scalars(due).all()
         for event in events:
             r = s.get(ReferralRow, event.referral_id)
             if r is None or r.carrier_id is None:

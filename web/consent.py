@@ -152,6 +152,7 @@ def claim_misread(store: Store, form_id: str, field: str, reason: str, actor: st
     if not reason:
         raise ClaimError("Indiquer pourquoi la lecture de la machine est fausse (ce que montre l'image).")
     with store.session() as s:
+        store.lock_places(s)  # no approval between this read and the write below (SQLite has no row lock)
         item = s.scalar(select(ReviewItemRow).where(ReviewItemRow.form_id == form_id).with_for_update())
         if item is None or item.status not in decidable:
             raise ClaimError("Cette fiche n'est plus en attente de vérification.")

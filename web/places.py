@@ -193,6 +193,7 @@ def confirm_proposal(store: Store, directory: Directory, school_year: str, refer
     """
     carrier = directory.carrier(carrier_id)
     with store.session() as s:
+        store.lock_places(s)  # places are counted, then taken: no other decision in between
         r = s.scalar(select(ReferralRow).where(ReferralRow.id == referral_id).with_for_update())
         if r is None or r.status != Outcome.WAITING_LIST.value or r.school_year != school_year:
             return ConfirmResult.NOT_WAITING, r.form_id if r else ""

@@ -490,6 +490,9 @@ ApproveResult = Approved | Unverified | StillInvalid | SamePupil | NotDecidable 
 
 
 def _decidable_item(s: Session, form_id: str, supervisor: bool) -> ReviewItemRow | None:
+    """The form's review item when it may still be decided, read under the decisions' lock
+    (:meth:`pipeline.store.Store.lock_places`), which the caller's transaction then holds."""
+    Store.lock_places(s)
     item = s.scalar(select(ReviewItemRow).where(ReviewItemRow.form_id == form_id).with_for_update())
     return item if item is not None and item.status in decidable_by(supervisor) else None
 
