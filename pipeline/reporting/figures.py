@@ -233,6 +233,50 @@ def _delay_key(days: float, bounds: Sequence[int]) -> str:
     return "delay:more"
 
 
+def levels_taught_equations(directory: Directory, school_ids: Sequence[str]) -> list[Equation]:
+    """What readers know from the directory between the level table and the school table: a referral's school
+    teaches its level (validation refuses any other, ``LEVEL_NOT_OFFERED``), so within each group of levels and
+    schools linked by « teaches », the levels' counts add up to the schools' (the collège levels to the collèges,
+    the elementary ones to the écoles).
+
+    An attack (2026-12-07) recovered a hidden 6e count (« < 5 ») as the only collège's printed count less the other
+    collège levels, and a « s » the same way; the suppression was not given these sums.
+
+    Args:
+        directory: The schools and the levels each teaches.
+        school_ids: The schools with referrals; one missing from the directory (« hors annuaire ») is taken to
+            teach every level.
+
+    Returns:
+        One equation per connected group that holds both a level and a school (cells ``level:*`` and
+        ``school:*``).
+    """
+    parent: dict[str, str] = {}
+
+    def find(node: str) -> str:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    known = {sc.id: sc for sc in directory.schools}
+    for school_id in {*known, *school_ids}:
+        school = known.get(school_id)
+        for level in ClassLevel:
+            if school is None or school.offers(level):
+                parent[find(f"school:{school_id}")] = find(f"level:{level.value}")
+    groups: dict[str, list[str]] = {}
+    for node in parent:
+        groups.setdefault(find(node), []).append(node)
+    equations = []
+    for nodes in groups.values():
+        levels = sorted(n for n in nodes if n.startswith("level:"))
+        schools = sorted(n for n in nodes if n.startswith("school:"))
+        if levels and schools:
+            equations.append(Equation(tuple((k, 1) for k in levels) + tuple((k, -1) for k in schools)))
+    return equations
+
+
 def yearly_report(s: Session, directory: Directory, school_year: str, settings: ReportSettings,
                   now: datetime) -> YearlyReport:
     """Count the referrals of ``school_year`` and decide what is shown.
@@ -295,6 +339,8 @@ def yearly_report(s: Session, directory: Directory, school_year: str, settings: 
         school_keys += keys
         school_group.update({k: nb_name for k in keys})
     equations.append(Equation.total(school_keys, "total"))
+    equations += [eq for eq in levels_taught_equations(directory, sorted(school_counts))
+                  if all(k in values for k in eq.cells)]
 
     carriers = sorted(directory.carriers, key=lambda c: c.name)
     carrier_counts = Counter(r.carrier_id or "" for r in refs)

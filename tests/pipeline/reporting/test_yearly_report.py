@@ -133,3 +133,39 @@ def _text(report: YearlyReport, key: str) -> str:
 
     return label(report.shown[key], report.values[key], 5) if not key.startswith("capacity:") \
         else str(report.values[key])
+
+
+def test_a_hidden_level_count_cannot_be_recomputed_from_the_school_table(tmp_path: Path) -> None:
+    """An attack of 2026-12-07: 2 referrals in 6e, shown « < 5 », came back as the only collège's printed count
+    less the other collège levels (9 - 7 - 0 - 0), and the « s » hiding CM2 as the école's count less CP-CM1:
+    validation refuses a level a school does not teach, so a reader knows those sums."""
+    from pipeline.reporting.suppression import Equation
+    from pipeline.store import ReferralRow
+
+    store = Store(f"sqlite:///{tmp_path / 'clas.sqlite3'}")
+    directory = load_directory(Settings().directory_file)
+    plan = {("ee-jules-ferry", "CP"): 8, ("ee-jules-ferry", "CE1"): 8, ("ee-jules-ferry", "CE2"): 8,
+            ("ee-jules-ferry", "CM1"): 8, ("ee-jules-ferry", "CM2"): 5,
+            ("clg-claude-monet", "6E"): 2, ("clg-claude-monet", "5E"): 7}
+    n = 0
+    with store.session() as s:
+        for (school, level), count in plan.items():
+            for _ in range(count):
+                n += 1
+                s.add(ReferralRow(form_id=f"FO-2026-{n:06d}", school_year=YEAR, pupil_key=f"{n:064x}",
+                                  school_id=school, class_level=level, status="waiting_list", carrier_id=None,
+                                  data={"criteria": ["methode"], "criteria_other_text": None}))
+    with store.session() as s:
+        report = yearly_report(s, directory, YEAR, ReportSettings(), NOW)
+    store.close()
+    # What a reader knows, written out here from the directory (not from the product's own equations).
+    college = [f"level:{lv}" for lv in ("6E", "5E", "4E", "3E")]
+    elementary = [f"level:{lv}" for lv in ("CP", "CE1", "CE2", "CM1", "CM2")]
+    kind_of = {sc.id: sc.kind.value for sc in directory.schools}
+    colleges = [f"school:{sid}" for sid, kind in kind_of.items() if sid and "coll" in kind.lower()]
+    ecoles = [f"school:{sid}" for sid, kind in kind_of.items() if f"school:{sid}" not in colleges]
+    reader = [*report.equations, Equation(tuple((k, 1) for k in college) + tuple((k, -1) for k in colleges)),
+              Equation(tuple((k, 1) for k in elementary) + tuple((k, -1) for k in ecoles))]
+
+    assert report.shown["level:6E"] is not Shown.VALUE and colleges and ecoles
+    assert recoverable_small_cells(report.values, report.shown, reader, 5) == []
