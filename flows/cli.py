@@ -509,12 +509,6 @@ def cmd_mail(args: argparse.Namespace) -> int:
         mail = summary["mail"]
         print(MailRunSummary(int(mail["messages"]), dict(mail["statuses"]),  # type: ignore[index, call-overload]
                              dict(mail["attachments"]), dict(mail["replies"])).line())  # type: ignore[index, call-overload]
-        purged = mail.get("purged")  # type: ignore[attr-defined]
-        if purged is None:
-            print("Messages classés non purgés cette fois (boîte indisponible) : la prochaine exécution réessaiera.")
-        elif any(purged.values()):
-            print("Messages classés supprimés après leur durée de conservation : "
-                  + ", ".join(f"{n} dans « {folder} »" for folder, n in purged.items()) + ".")
     return 0 if summary["balanced"] and summary["mail"]["all_filed"] else 1  # type: ignore[index]
 
 

@@ -12,7 +12,6 @@ fails e-mails staff once (``flows.tasks.alert_staff``).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from prefect import flow, get_run_logger, task
@@ -41,7 +40,6 @@ from pipeline.runs.mail import (
     IntakeAction,
     MessageIntake,
     MessageResult,
-    purge_filed_messages,
     receive_message,
     settle_message,
     summarise_messages,
@@ -113,20 +111,6 @@ def settle_task(settings: Settings, intake: MessageIntake) -> MessageResult:
     except Exception:
         reset_mail_source(settings.mail)
         raise
-
-
-@task(cache_policy=NO_CACHE)
-def purge_filed_task(settings: Settings) -> dict[str, int] | None:
-    """Delete the filed messages past their retention period (:func:`pipeline.runs.mail.purge_filed_messages`);
-    ``None`` when the mailbox refused: logged, the run's accounting kept, and the next run tries again."""
-    logger = get_run_logger()
-    try:
-        return purge_filed_messages(mail_source(settings.mail), settings.mail, settings.retention,
-                                    datetime.now(UTC))
-    except Exception as exc:  # noqa: BLE001 - retention is tried again each night: it must not fail the run
-        reset_mail_source(settings.mail)
-        logger.warning("filed messages not purged this run (%s): the next run tries again", type(exc).__name__)
-        return None
 
 
 @flow(name=FLOW_NAME, log_prints=False, validate_parameters=False, on_failure=[alert_staff],
@@ -201,7 +185,7 @@ def _run_messages(settings: Settings, ctx: RunContext, run_id: int, refs: list[M
 
     summary: RunSummary = summarise(results)
     mail = summarise_messages(messages)
-    report = {**summary.as_dict(), "mail": {**mail.as_dict(), "purged": purge_filed_task(settings)}}
+    report = {**summary.as_dict(), "mail": mail.as_dict()}
     ctx.store.finish_run(run_id, report)
     logger.info("run %s: %s", run_id, report)
     logger.info("run %s: teacher notices: %s", run_id, notify_task(settings))

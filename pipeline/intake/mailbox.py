@@ -19,7 +19,6 @@ import re
 import socket
 import ssl
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -72,15 +71,6 @@ class MailSource(Protocol):
 
     def file_message(self, key: str, folder: str) -> None:
         """Move the message to ``folder`` (or flag it), once its documents are recorded."""
-        ...
-
-    def purge_filed(self, folder: str, before: datetime) -> int:
-        """Delete the messages filed in ``folder`` that arrived before ``before`` (UTC); how many went.
-
-        The product files every message it settles there: without this, the forms of minors they carry stayed in
-        the mailbox for ever, out of reach of the retention periods and of a pupil's erasure (an attack,
-        2026-12-07). In ``flag`` mode nothing was moved, and nothing is deleted.
-        """
         ...
 
     def close(self) -> None:
@@ -206,27 +196,6 @@ class ImapSource:
         self._ensure_folder(folder)
         self.box.move(key, folder)
 
-    def purge_filed(self, folder: str, before: datetime) -> int:
-        """Delete the messages of ``folder`` whose arrival (``INTERNALDATE``, by day: IMAP's ``BEFORE``) is before
-        ``before``'s day; 0 in ``flag`` mode or when the folder does not exist. The inbox is selected again after.
-
-        Raises:
-            imaplib.IMAP4.error, OSError: The server refused or the connection failed (the caller logs it; the next
-                run tries again).
-        """
-        from imap_tools import AND
-
-        if self.settings.after == "flag" or not self.box.folder.exists(folder):
-            return 0
-        self.box.folder.set(folder)
-        try:
-            uids = self.box.uids(AND(date_lt=before.date()))
-            if uids:
-                self.box.delete(uids)
-            return len(uids)
-        finally:
-            self.box.folder.set(self.settings.folder)
-
     def close(self) -> None:
         """Log out (errors ignored: the server may already have closed the connection)."""
         try:
@@ -253,8 +222,7 @@ def read_header(path: Path) -> bytes:
 
 
 def _move_file(path: Path, folder: Path) -> None:
-    """Atomically move ``path`` into ``folder`` (same file system), keeping a free name; its time becomes the
-    filing's (:meth:`EmlFolderSource.purge_filed` counts from it)."""
+    """Atomically move ``path`` into ``folder`` (same file system), keeping a free name."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / path.name
     n = 1
@@ -262,21 +230,6 @@ def _move_file(path: Path, folder: Path) -> None:
         n += 1
         target = folder / f"{path.stem}-{n}{path.suffix}"
     os.replace(path, target)
-    os.utime(target)
-
-
-def _unlink_older(paths: list[Path], before: datetime) -> int:
-    """Delete the files of ``paths`` last modified before ``before``; how many went (one gone already is not
-    counted)."""
-    limit, gone = before.timestamp(), 0
-    for path in paths:
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
-                gone += 1
-        except FileNotFoundError:
-            continue
-    return gone
 
 
 class EmlFolderSource:
@@ -311,11 +264,6 @@ class EmlFolderSource:
     def file_message(self, key: str, folder: str) -> None:
         """Move the file into the sub-folder ``folder``."""
         _move_file(self.root / key, self.root / folder)
-
-    def purge_filed(self, folder: str, before: datetime) -> int:
-        """Delete the ``.eml`` files of the sub-folder ``folder`` filed before ``before`` (filing sets a file's
-        time: a folder of old messages copied with their times is not deleted as soon as it is read)."""
-        return _unlink_older(sorted((self.root / folder).glob("*.eml")), before)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -374,15 +322,6 @@ class MaildirSource:
         source = self._path(key)
         name = source.name if ":2," in source.name else f"{source.name}:2,"
         os.replace(source, target / "cur" / name)
-        os.utime(target / "cur" / name)  # the filing's time, which purge_filed counts from
-
-    def purge_filed(self, folder: str, before: datetime) -> int:
-        """Delete the messages of the Maildir++ folder ``.<folder>`` (``cur/``, ``new/``) filed before ``before``
-        (filing sets a file's time)."""
-        target = self.root / f".{folder}"
-        files = [p for sub in ("cur", "new") if (target / sub).is_dir() for p in sorted((target / sub).iterdir())
-                 if p.is_file() and not p.name.startswith(".")]
-        return _unlink_older(files, before)
 
     def close(self) -> None:
         """Nothing to release."""

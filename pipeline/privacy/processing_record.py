@@ -100,10 +100,9 @@ def record_of_processing(settings: Settings, directory: Directory) -> str:
               "le courriel brut d'un message mis en quarantaine (illisible, ou dont une pièce a été refusée), "
               "gardé tel que reçu pour que le bureau puisse demander à l'école de le renvoyer ; il est effacé "
               "aussi avec l'élève dont il porte une fiche.",
-              f"- Messages classés dans la boîte partagée : « {settings.mail.processed_folder} » "
-              f"{r.originals_days} jours et « {settings.mail.quarantine_folder} » {r.quarantine_days} jours après "
-              "leur arrivée, puis supprimés à l'exécution suivante (rien n'est déplacé ni supprimé si la boîte "
-              "est seulement marquée, `CLAS_MAIL__AFTER=flag`).",
+              f"- Messages classés dans la boîte partagée (« {settings.mail.processed_folder} », "
+              f"« {settings.mail.quarantine_folder} ») : le logiciel ne les supprime pas ; leur durée de "
+              "conservation est celle de la messagerie de la Ville, à fixer par elle (ils portent les mêmes fiches).",
               f"- Fiches non suivies d'une inscription : fin de l'année scolaire ({r.school_year_end_day:02d}/"
               f"{r.school_year_end_month:02d}) + {r.grace_days} jours, puis suppression complète (données, fichiers, "
               "lectures, vérifications).",

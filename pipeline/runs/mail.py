@@ -28,7 +28,6 @@ import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -50,7 +49,6 @@ from pipeline.intake.mail_store import MailStore, MessageStatus, ReplyStatus
 from pipeline.intake.mailbox import MailSource, MessageRef
 from pipeline.intake.replies import reply_once
 from pipeline.privacy.retention import raw_message_path
-from pipeline.settings import MailSettings, RetentionSettings
 from pipeline.stages import RunContext
 
 logger = logging.getLogger(__name__)
@@ -338,26 +336,6 @@ def settle_message(ctx: RunContext, mail_store: MailStore, source: MailSource, i
         shutil.rmtree(intake.spool_dir, ignore_errors=True)
     return MessageResult(intake.key, intake.row_id, status.value, folder,
                          mail_store.find_by_row(intake.row_id).reply_status, kinds)
-
-
-def purge_filed_messages(source: MailSource, mail: MailSettings, retention: RetentionSettings, now: datetime
-                         ) -> dict[str, int]:
-    """Delete from the mailbox's filing folders the messages older than the retention periods: ``Traités`` after
-    ``retention.originals_days``, ``Quarantaine`` after ``retention.quarantine_days``, counted from each message's
-    arrival (:meth:`pipeline.intake.mailbox.MailSource.purge_filed`).
-
-    The originals the product stores follow the same periods from their decision (``pipeline.privacy.retention``);
-    the mailbox's copy of a message is one more copy of the same forms, and a reviewer works from the stored one.
-    Before (an attack, 2026-12-07), the filed messages kept the forms of minors for ever.
-
-    Returns:
-        Folder → messages deleted.
-
-    Raises:
-        Exception: Whatever the source raises (the flow logs it and goes on: the next run tries again).
-    """
-    periods = {mail.processed_folder: retention.originals_days, mail.quarantine_folder: retention.quarantine_days}
-    return {folder: source.purge_filed(folder, now - timedelta(days=days)) for folder, days in periods.items()}
 
 
 @dataclass(frozen=True)
