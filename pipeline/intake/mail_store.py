@@ -161,22 +161,22 @@ class MailStore:
             row = s.scalar(select(MailMessageRow).where(MailMessageRow.message_id == message_id))
             return _view(row) if row is not None else None
 
-    def same_message(self, row_id: int, size_bytes: int, hashes: Sequence[str] | None) -> bool:
-        """Whether a message of ``size_bytes`` bytes whose files have these SHA-256 ``hashes`` (in message order;
-        ``None`` when its files are unknown, a message refused unread) is the one recorded under ``row_id``: the
-        same files when both are known, else the same size.
+    def same_message(self, row_id: int, hashes: Sequence[str] | None) -> bool:
+        """Whether a message whose files have these SHA-256 ``hashes`` (in message order; ``None`` when its files
+        are unknown, a message refused unread) is the one recorded under ``row_id``: the same files, or files
+        unknown on either side (the Message-ID alone then says it).
 
         A Message-ID names one message (RFC 5322 §3.6.4), but a copier's scan-to-mail or a broken client gives the
         same one to different messages; the same message delivered again, copied to another folder or sent by
-        another route (other ``Received`` headers) keeps its files.
+        another route keeps its files (and not its size: another route adds ``Received`` headers, which a review
+        found gave a message without files a second identity and a second reply, 2026-12-07).
         """
+        if not hashes:
+            return True
         with self.store.session() as s:
-            row = s.get_one(MailMessageRow, row_id)
             recorded = list(s.scalars(select(MailAttachmentRow.sha256).where(MailAttachmentRow.message_row_id == row_id)
                                       .order_by(MailAttachmentRow.position)))
-            if hashes is not None and recorded:
-                return recorded == list(hashes)
-            return row.size_bytes == size_bytes
+        return not recorded or recorded == list(hashes)
 
     def find_by_row(self, row_id: int) -> MessageView:
         """The message recorded under ``row_id``.

@@ -26,7 +26,7 @@ import logging
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -126,25 +126,23 @@ def _write_private(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def distinct_identity(mail_store: MailStore, message_id: str, size_bytes: int, hashes: Sequence[str] | None) -> str:
-    """``message_id``, or ``<message_id>#<digest>`` when a different message is recorded under it
+def distinct_identity(mail_store: MailStore, message_id: str, hashes: Sequence[str] | None) -> str:
+    """``message_id``, or ``<message_id>#<digest>`` when a message with other files is recorded under it
     (:meth:`MailStore.same_message`): each message then has its own row, spool and raw copy, and is read.
 
     An attack (2026-12-07) sent three messages with different forms under one Message-ID, as a copier's
     scan-to-mail does: the first was read, the other two filed as processed unread. The digest is of the files'
-    hashes (of the size when they are unknown), so that the same second message delivered again is known again.
+    hashes, so that the same second message delivered again is known again.
 
     Args:
         mail_store: The mail tables.
         message_id: The message's identity (:func:`pipeline.intake.mail.message_identity`).
-        size_bytes: Its size, in bytes.
         hashes: Its files' SHA-256, in message order; ``None`` when it is refused unread.
     """
     existing = mail_store.find(message_id)
-    if existing is None or mail_store.same_message(existing.row_id, size_bytes, hashes):
+    if existing is None or not hashes or mail_store.same_message(existing.row_id, hashes):
         return message_id
-    content = "\n".join(hashes) if hashes else f"size:{size_bytes}"
-    return f"{message_id}#{hashlib.sha256(content.encode()).hexdigest()[:16]}"
+    return f"{message_id}#{hashlib.sha256(chr(10).join(hashes).encode()).hexdigest()[:16]}"
 
 
 def _already_seen(mail_store: MailStore, message_id: str, run_id: int, key: str, source: str
@@ -187,7 +185,7 @@ def receive_message(ctx: RunContext, mail_store: MailStore, source: MailSource, 
         parsed = read_message(raw, ctx)
     except Exception as exc:  # noqa: BLE001 - parsing is pure: any error is this message's, never the run's
         return _refuse_unreadable(ctx, mail_store, source, run_id, ref, raw, exc)
-    message_id = distinct_identity(mail_store, parsed.message_id, len(raw), [c.sha256 for c in parsed.candidates])
+    message_id = distinct_identity(mail_store, parsed.message_id, [c.sha256 for c in parsed.candidates])
     seen = _already_seen(mail_store, message_id, run_id, ref.key, source.label)
     if seen is not None:
         return seen
@@ -295,7 +293,6 @@ def _refuse_too_large(ctx: RunContext, mail_store: MailStore, source: MailSource
         sender, automatic = sender_address(header), is_automatic(header)
     except HEADER_ERRORS:  # an unreadable header: refused all the same, without reply
         message_id, sender, automatic = f"sha256:{fallback_id}", "", True
-    message_id = distinct_identity(mail_store, message_id, ref.size_bytes, None)
     seen = _already_seen(mail_store, message_id, run_id, ref.key, source.label)
     if seen is not None:
         return seen
@@ -375,9 +372,8 @@ class MailRunSummary:
                 f"{self.replies.get(ReplyStatus.SENT.value, 0)}")
 
 
-def summarise_messages(results: Iterable[MessageResult]) -> MailRunSummary:
+def summarise_messages(results: Sequence[MessageResult]) -> MailRunSummary:
     """The mail run's accounting from its message results."""
-    results = list(results)
     kinds: Counter[str] = Counter()
     for r in results:
         kinds.update(r.kinds)
