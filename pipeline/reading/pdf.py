@@ -447,17 +447,27 @@ def _join_lines(words: Sequence[Mapping[str, Any]], line_pt: float) -> str:
     return " ".join(str(w["text"]) for w in ordered)
 
 
-def _typed_line(chars: Sequence[Mapping[str, Any]], rect: Rect, line_pt: float) -> str:
-    """The characters of the text layer inside ``rect`` (PDF points) in reading order, joined as they are drawn:
-    a space only where the page draws a space character, none for a mere gap between letters.
+def _typed_line(words: Sequence[Mapping[str, Any]], chars: Sequence[Mapping[str, Any]], line_pt: float) -> str:
+    """A zone's ``words`` (pdfplumber's, PDF points) joined as they are drawn: with a space only where the page
+    draws a space character between two of them, with none for a mere gap (or a line break).
 
     An e-mail typed « capucine schmitt@… » in the fillable PDF, then flattened or printed to PDF (PDFium, poppler),
     keeps its space character, which pdfplumber's words only tell as a gap among others; the extractor's gaps are
-    guesses, the drawn space is what was typed (an attack and its review, 2026-12-07).
+    guesses, the drawn space is what was typed (an attack and its review, 2026-12-07). The words are the zone's
+    (each taken whole by its centre, :func:`_inside`): a long address running past the zone keeps its last
+    letters, which a first version choosing characters one by one lost (``…services.co``, a review).
     """
-    inside = [c for c in chars if _inside(c, rect)]
-    ordered = sorted(inside, key=lambda c: (round(float(c["top"]) / line_pt), float(c["x0"])))
-    return "".join(str(c["text"]) for c in ordered)
+    ordered = sorted(words, key=lambda w: (round(float(w["top"]) / line_pt), float(w["x0"])))
+    spaces = [c for c in chars if str(c["text"]) == " "]
+    text = ""
+    for before, word in zip([None, *ordered], ordered, strict=False):
+        if before is not None and round(float(before["top"]) / line_pt) == round(float(word["top"]) / line_pt) \
+                and any(float(before["x1"]) - 0.5 <= (float(c["x0"]) + float(c["x1"])) / 2 <= float(word["x0"]) + 0.5
+                        and float(c["top"]) < float(word["bottom"]) and float(c["bottom"]) > float(word["top"])
+                        for c in spaces):
+            text += " "
+        text += str(word["text"])
+    return text
 
 
 def read_text_layer_page(
@@ -517,7 +527,7 @@ def read_text_layer_page(
             if not zone_words:
                 text = empty_value(field)
             elif field.kind is FieldKind.EMAIL:  # its spaces as drawn: the validator sends one to a person
-                text = clean_text_value(field.kind, _typed_line(chars, field.rect, text_layer.line_pt), typed=True)
+                text = clean_text_value(field.kind, _typed_line(zone_words, chars, text_layer.line_pt), typed=True)
             else:
                 text = clean_text_value(field.kind, _join_lines(zone_words, text_layer.line_pt))
             made = make_field(field, text, 1.0, Source.TEXT_LAYER)

@@ -86,6 +86,30 @@ def test_two_ticked_levels_are_told_once_by_the_validator_and_a_tick_boxs_doubt_
     assert any("même une case vide paraît encrée" in r.message_fr for r in reasons)
 
 
+@pytest.mark.parametrize("kept_as", ["flattened", "printed_by_cairo"])
+def test_a_long_email_running_past_its_zone_in_a_printed_form_is_read_whole(kept_as: str, tmp_path: Path) -> None:
+    """A review of 2026-12-07: an address wider than its zone, printed to PDF, lost its last letter when the zone's
+    characters were taken one by one (``…services.co``, accepted as valid)."""
+    from pypdf import PdfReader, PdfWriter
+
+    from pipeline.reading.extract import read_document
+    from schemas.document import MediaType
+    from tests.pipeline.reading import pdf_variants
+
+    email = "jean-baptiste.alexandre.dupont-delacroix-martin-de-saint-exupery@orange-business-services.com"
+    writer = PdfWriter(clone_from=PdfReader(Path(__file__).parents[3] / "samples" / "inbox" / "fillable-0000.pdf"))
+    for page in writer.pages:
+        writer.update_page_form_field_values(page, {"guardian1_email": email}, auto_regenerate=False)
+    path = tmp_path / "fiche.pdf"
+    writer.write(path)
+    path.write_bytes(getattr(pdf_variants, kept_as)(path.read_bytes()))
+
+    pages = [p for p in read_document(path, MediaType.PDF, Settings()) if isinstance(p, PageReading)]
+
+    assert [(p.source, p.fields["guardian1_email"].value) for p in pages if "guardian1_email" in p.fields] == [
+        (Source.TEXT_LAYER, email)]
+
+
 @pytest.mark.parametrize("kept_as", ["fillable", "flattened", "printed_by_cairo"])
 def test_an_email_typed_with_a_space_in_the_fillable_pdf_goes_to_a_person(kept_as: str, tmp_path: Path,
                                                                            directory: Directory) -> None:
