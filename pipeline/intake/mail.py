@@ -199,8 +199,10 @@ def sender_address(message: Message) -> str:
     return ""
 
 
-_AUTOMATIC_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress", "X-Autoreply-From")
-"""Headers that vacation responders and Exchange put on what they send in place of ``Auto-Submitted``."""
+_AUTOMATIC_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Autoreply-From")
+"""Headers that vacation responders put on what they send in place of ``Auto-Submitted``. Not Exchange's
+``X-Auto-Response-Suppress``: a sender's request about the answers it wants ([MS-OXCMAIL] 2.1.3.2.20), which a
+school's own message may carry (``None``, ``DR, NDR``): a review found it silenced the acknowledgement."""
 _AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
 """``Precedence`` values of messages never to be answered automatically (RFC 3834 §2)."""
 

@@ -66,6 +66,12 @@ _STAFF_FIRST = re.compile(r"(?:le|la) (?:traiter|saisir) à la main ou (?=\w)", 
 """The same way out offered first (« la saisir à la main ou la rescanner »): the school is asked the other."""
 
 
+_TO_TECHNICAL_TEAM = re.compile(r"(?:la |le )?transmettre (?:le document )?à l'équipe technique(?: pour vérification)?")
+"""The team's own step on a file the product failed on (« la transmettre à l'équipe technique pour vérification »,
+``pipeline.deciding.validate``; ``pipeline.errors.DocumentError``'s default): the school is told the team sees to
+it."""
+
+
 def to_school(reason_fr: str) -> str:
     """``reason_fr``, a reason written for the city's team, as said to the school that sent the file: its
     « (le traiter à la main ou) demander à l'école de … » becomes « merci de … » (« d'… » kept elided), with a
@@ -78,7 +84,7 @@ def to_school(reason_fr: str) -> str:
         return "Merci de " if match.group(0)[0].isupper() else "merci de "
 
     text = _STAFF_ONLY.sub("", _STAFF_DIRECTIVE.sub(addressed, reason_fr))
-    return _STAFF_FIRST.sub(asked, text)
+    return _TO_TECHNICAL_TEAM.sub("l'équipe CLAS s'en occupe", _STAFF_FIRST.sub(asked, text))
 
 
 def _line(o: AttachmentOutcome) -> tuple[str, str]:

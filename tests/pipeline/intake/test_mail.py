@@ -321,6 +321,13 @@ def test_automatic_messages_are_told_apart(header: str, value: str) -> None:
     assert is_automatic(msg)
 
 
+def test_a_school_asking_exchange_not_to_send_reports_is_still_answered() -> None:
+    """A review of 2026-12-07: ``X-Auto-Response-Suppress`` is a sender's request, not a responder's mark."""
+    msg = b.message("Fiches")
+    msg["X-Auto-Response-Suppress"] = "DR, NDR"
+    assert not is_automatic(msg)
+
+
 def test_a_delivery_report_is_automatic() -> None:
     report = parse_message(b"From: robot@ecoles-argenteuil.example\r\nMIME-Version: 1.0\r\n"
                            b"Content-Type: multipart/report; report-type=delivery-status; boundary=R\r\n\r\n"

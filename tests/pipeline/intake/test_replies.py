@@ -29,14 +29,17 @@ def _every_error_class() -> list[type[ClasError]]:
 
 def _reasons_a_school_may_read() -> list[str]:
     """Every error's own reason but the team's (:data:`INTERNAL_REASONS`), and the mail intake's refusals."""
-    own = INTERNAL_REASONS | {"reply_failed"}  # the city's own systems, never a file's reason
+    own = INTERNAL_REASONS | {"reply_failed", "database_locked"}  # the city's own systems, never a file's reason
     errors = [e.default_reason_fr for e in _every_error_class()
               if getattr(e, "code", None) not in own and isinstance(e.default_reason_fr, str)]
     settings = MailSettings()
     pdf = mail_intake.AttachmentCandidate(1, "2", "f.pdf", "application/pdf", MediaType.PDF, 9,
                                           mail_intake.AttachmentStatus.DOCUMENT, data=b"%PDF-1.4 ")
     many = mail_intake.too_many_attachments([pdf] * (settings.max_attachments + 1), settings)
-    return [*errors, mail_intake.NAME_UNDECODABLE_FR, *([many] if many else [])]
+    from pipeline.reading.extract import DAMAGED_PDF_FR
+
+    checked = "Fiche incohérente après contrôle : la transmettre à l'équipe technique pour vérification."
+    return [*errors, mail_intake.NAME_UNDECODABLE_FR, DAMAGED_PDF_FR, checked, *([many] if many else [])]
 
 
 def test_no_reason_a_school_reads_tells_it_to_ask_itself() -> None:
@@ -46,7 +49,7 @@ def test_no_reason_a_school_reads_tells_it_to_ask_itself() -> None:
 
     said = [to_school(r) for r in reasons]
 
-    assert [s for s in said if "l'école" in s or "à la main" in s] == []
+    assert [s for s in said if "l'école" in s or "à la main" in s or "équipe technique" in s] == []
 
 
 @pytest.mark.parametrize(("staff", "school"), [
