@@ -684,6 +684,10 @@ def cmd_erase(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(f"Effacé : {len(found.form_ids)} fiche(s) et {len(found.shas)} fichier(s).")
+    if found.shared_messages:
+        print(f"{len(found.shared_messages)} message(s) reçu(s) gardé(s) en quarantaine porte(nt) aussi d'autres "
+              "pièces (d'autres élèves peut-être) : non supprimé(s) ; les ouvrir, faire renvoyer ces pièces puis "
+              f"les supprimer à la main ({', '.join(found.shared_messages)} dans le dossier mail/quarantine).")
     _print_to_check(found.to_check)
     return 0
 

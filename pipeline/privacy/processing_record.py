@@ -99,7 +99,8 @@ def record_of_processing(settings: Settings, directory: Directory) -> str:
               f"- Fichiers en quarantaine et doublons : {r.quarantine_days} jours après réception ; de même pour "
               "le courriel brut d'un message mis en quarantaine (illisible, ou dont une pièce a été refusée), "
               "gardé tel que reçu pour que le bureau puisse demander à l'école de le renvoyer ; il est effacé "
-              "aussi avec l'élève dont il porte une fiche.",
+              "aussi avec l'élève dont il porte une fiche, sauf s'il porte d'autres pièces : l'effacement le "
+              "signale alors pour qu'une personne s'en occupe.",
               f"- Messages classés dans la boîte partagée (« {settings.mail.processed_folder} », "
               f"« {settings.mail.quarantine_folder} ») : le logiciel ne les supprime pas ; leur durée de "
               "conservation est celle de la messagerie de la Ville, à fixer par elle (ils portent les mêmes fiches).",

@@ -132,7 +132,8 @@ def delete_forms(s: Session, form_ids: Iterable[str], shas: Iterable[str], actor
         actor: Who deletes (``purge``, a username).
         action: Audit action (``retention_purged``, ``subject_erased``).
         data_dir: The data folder, whose ``crops/<form_id>`` folders (``pipeline.reading.crops``) go too, and the
-            kept bytes of any message that carried one of the documents (:func:`kept_messages_holding`).
+            kept bytes of any message that carried one of the documents and nothing else
+            (:func:`kept_messages_holding`; one that carries other files is left, audited, for a person).
 
     Returns:
         The files to delete once the transaction is committed (a crash in between leaves
@@ -178,9 +179,11 @@ def delete_forms(s: Session, form_ids: Iterable[str], shas: Iterable[str], actor
         s.add(AuditRow(actor=actor, action=action, sha256=sha, detail="document"))
     s.flush()
     crops = [data_dir / "crops" / f for f in form_ids] if data_dir is not None else []
-    kept = kept_messages_holding(s, shas, data_dir) if data_dir is not None else []
+    kept, shared = kept_messages_holding(s, shas, data_dir) if data_dir is not None else ([], [])
     for path in kept:
         s.add(AuditRow(actor=actor, action=action, detail=f"kept message {path.stem}"))
+    for path in shared:
+        s.add(AuditRow(actor=actor, action=action, detail=f"kept message {path.stem} left: it carries other files"))
     return [Path(p) for p in paths] + crops + kept
 
 
@@ -316,17 +319,29 @@ def raw_message_path(data_dir: Path, message_id: str) -> Path:
     return data_dir.joinpath(*QUARANTINED_MAIL_DIR) / f"{hashlib.sha256(message_id.encode()).hexdigest()[:24]}.eml"
 
 
-def kept_messages_holding(s: Session, shas: Sequence[str], data_dir: Path) -> list[Path]:
+def kept_messages_holding(s: Session, shas: Sequence[str], data_dir: Path) -> tuple[list[Path], list[Path]]:
     """The kept bytes (:func:`raw_message_path`) of every message that carried one of the documents ``shas``, as
     far as they are still on disk: a copy of each such document, the mail intake kept because another part of its
-    message was refused (an attack, 2026-12-07: a pupil's erasure left its form whole in one, until the purge)."""
+    message was refused (an attack, 2026-12-07: a pupil's erasure left its form whole in one, until the purge).
+
+    Returns:
+        Those that carry nothing but these documents (and decorations: logos), which can go with them; and those
+        that also carry another file (another pupil's form, a refused archive), which cannot be deleted without
+        losing it (a review, 2026-12-07: erasing one pupil deleted another's only copy): a person handles them.
+    """
     if not shas or not _has_table(s, "mail_attachments") or not _has_table(s, "mail_messages"):
-        return []
+        return [], []
     shas_p: BindParameter[list[str]] = bindparam("shas", expanding=True)
-    ids = s.scalars(text("SELECT DISTINCT m.message_id FROM mail_messages m JOIN mail_attachments a "
-                         "ON a.message_row_id = m.id WHERE a.sha256 IN :shas").bindparams(shas_p),
-                    {"shas": list(shas)})
-    return sorted(path for path in (raw_message_path(data_dir, str(i)) for i in ids) if path.exists())
+    rows = s.execute(text("SELECT m.message_id, a.sha256, a.kind FROM mail_messages m JOIN mail_attachments a "
+                          "ON a.message_row_id = m.id WHERE m.id IN (SELECT message_row_id FROM mail_attachments "
+                          "WHERE sha256 IN :shas)").bindparams(shas_p), {"shas": list(shas)}).all()
+    others: dict[str, bool] = {}
+    for message_id, sha, kind in rows:
+        others[str(message_id)] = others.get(str(message_id), False) or (sha not in shas and kind != "decoration")
+    paths = {m: raw_message_path(data_dir, m) for m in others}
+    alone = sorted(p for m, p in paths.items() if not others[m] and p.exists())
+    shared = sorted(p for m, p in paths.items() if others[m] and p.exists())
+    return alone, shared
 
 
 def _purge_quarantined_mail(data_dir: Path, retention: RetentionSettings, now: datetime,

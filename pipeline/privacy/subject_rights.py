@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -34,11 +34,15 @@ class PupilHoldings:
         to_check: Serials of forms that never validated whose names are the pupil's but whose birth date was not
             read: perhaps another pupil of the same name, so neither exported nor erased; a person checks them on
             the desk (an attack, 2026-12-07: they were taken on the names alone).
+        shared_messages: Kept raw messages (``mail/quarantine/<name>.eml``, by name) that carry one of the
+            pupil's documents beside other files: an erasure leaves them for a person
+            (:func:`pipeline.privacy.retention.kept_messages_holding`).
     """
 
     form_ids: tuple[str, ...]
     shas: tuple[str, ...]
     to_check: tuple[str, ...] = ()
+    shared_messages: tuple[str, ...] = ()
 
 
 def find_pupil(s: Session, surname: str, first_name: str, birth_date: date, secret_key: str) -> PupilHoldings:
@@ -131,7 +135,8 @@ def subject_access(store: Store, surname: str, first_name: str, birth_date: date
                         for a in s.scalars(select(AuditRow).where(or_(*audit_filter)).order_by(AuditRow.at))]
             if forms or shas else [],
         }
-        kept = kept_messages_holding(s, shas, data_dir) if data_dir is not None else []
+        alone, shared = kept_messages_holding(s, shas, data_dir) if data_dir is not None else ([], [])
+        kept = sorted(alone + shared)
         data["messages_conserves"] = [
             {"message": path.stem, "conserve_depuis": datetime.fromtimestamp(path.stat().st_mtime, UTC),
              "contenu": "le message reçu tel quel, dont une autre pièce a été refusée ; il contient une copie "
@@ -178,9 +183,10 @@ def erase(store: Store, surname: str, first_name: str, birth_date: date, secret_
     """
     with store.session() as s:
         found = find_pupil(s, surname, first_name, birth_date, secret_key)
+        shared = kept_messages_holding(s, found.shas, data_dir)[1] if data_dir is not None else []
         files = delete_forms(s, found.form_ids, found.shas, actor, "subject_erased", data_dir)
         add_anonymous_count(s, school_year, "erased_on_request", len(found.form_ids))
         s.add(AuditRow(actor=actor, action="subject_erased",
                        detail=f"forms {','.join(found.form_ids) or '-'}; documents {len(found.shas)}"))
     unlink_all(files)
-    return found
+    return replace(found, shared_messages=tuple(p.name for p in shared))

@@ -71,10 +71,12 @@ def test_subject_access_exports_everything_then_erase_removes_it_everywhere(
     store.close()
 
 
-def test_a_kept_message_carrying_the_pupils_form_is_listed_then_erased(
+def test_a_kept_message_carrying_the_pupils_form_is_listed_then_erased_unless_it_carries_other_files(
         loaded: Store, settings: Settings, directory: Directory, tmp_path: Path) -> None:
     """An attack of 2026-12-07: a message with a form and a refused part is kept whole for staff
-    (``mail/quarantine``); the pupil's erasure left the form in it, byte for byte, and the export did not say so."""
+    (``mail/quarantine``); the pupil's erasure left the form in it, byte for byte, and the export did not say so.
+    A review then found that erasing the whole message lost what else it carried (another pupil's form in a
+    refused archive): such a message is left for a person, and the erasure says so."""
     from pipeline.intake.mail import AttachmentCandidate, AttachmentStatus
     from pipeline.intake.mail_store import MailStore
     from pipeline.privacy.retention import raw_message_path
@@ -90,30 +92,37 @@ def test_a_kept_message_carrying_the_pupils_form_is_listed_then_erased(
     pdf = Path(stored).read_bytes()
     form = AttachmentCandidate(1, "2", "fiche.pdf", "application/pdf", MediaType.PDF, len(pdf),
                                AttachmentStatus.DOCUMENT, data=pdf)
+    logo = AttachmentCandidate(2, "3", "logo.png", "image/png", MediaType.PNG, 4, AttachmentStatus.DECORATION,
+                               "logo", "Logo", data=b"\x89PNG")
     refused = AttachmentCandidate(2, "3", "fiches.zip", "application/zip", MediaType.UNKNOWN, 4,
                                   AttachmentStatus.REJECTED, "container", "Archive", data=b"PK\x03\x04")
     other = AttachmentCandidate(1, "2", "autre.pdf", "application/pdf", MediaType.PDF, 9,
                                 AttachmentStatus.DOCUMENT, data=b"%PDF-other")
     mail = MailStore(store)
-    mail.record_received(run_id, "<m1@ecole.example>", "imap", 100, "a@ecole.example", "known", [], False,
-                         [form, refused])
-    mail.record_received(run_id, "<m2@ecole.example>", "imap", 100, "a@ecole.example", "known", [], False, [other])
-    kept, unrelated = (raw_message_path(settings.data_dir, m) for m in ("<m1@ecole.example>", "<m2@ecole.example>"))
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    kept.write_bytes(b"From: a@ecole.example\r\n\r\n" + pdf)
-    unrelated.write_bytes(b"From: a@ecole.example\r\n\r\n%PDF-other")
+    messages = {"<alone@ecole.example>": [form, logo], "<shared@ecole.example>": [form, refused],
+                "<unrelated@ecole.example>": [other]}
+    for message_id, files in messages.items():
+        mail.record_received(run_id, message_id, "imap", 100, "a@ecole.example", "known", [], False, files)
+    alone, shared, unrelated = (raw_message_path(settings.data_dir, m) for m in messages)
+    alone.parent.mkdir(parents=True, exist_ok=True)
+    for path in (alone, shared, unrelated):
+        path.write_bytes(b"From: a@ecole.example\r\n\r\n" + pdf)
 
     subject_access(store, PUPIL_SURNAME, PUPIL_FIRST_NAME, birth, key, tmp_path / "export", "agent1",
                    settings.data_dir)
     data = json.loads((tmp_path / "export" / "donnees.json").read_text(encoding="utf-8"))
-    assert [m["message"] for m in data["messages_conserves"]] == [kept.stem]
-    assert not (tmp_path / "export" / "fichiers" / kept.name).exists()  # it may carry other pupils' forms
+    assert sorted(m["message"] for m in data["messages_conserves"]) == sorted([alone.stem, shared.stem])
+    assert not (tmp_path / "export" / "fichiers" / alone.name).exists()  # it may carry other pupils' forms
 
-    erase(store, PUPIL_SURNAME, PUPIL_FIRST_NAME, birth, key, "dpo", settings.school_year, settings.data_dir)
+    erased = erase(store, PUPIL_SURNAME, PUPIL_FIRST_NAME, birth, key, "dpo", settings.school_year,
+                   settings.data_dir)
 
-    assert (kept.exists(), unrelated.exists()) == (False, True)
+    assert (alone.exists(), shared.exists(), unrelated.exists()) == (False, True, True)
+    assert erased.shared_messages == (shared.name,)
     with store.session() as s:
-        assert f"kept message {kept.stem}" in set(s.scalars(select(AuditRow.detail)))
+        details = set(s.scalars(select(AuditRow.detail)))
+    assert f"kept message {alone.stem}" in details
+    assert f"kept message {shared.stem} left: it carries other files" in details
     store.close()
 
 
