@@ -652,6 +652,10 @@ def cmd_subject_access(args: argparse.Namespace) -> int:
     except FileExistsError:
         print(f"Le dossier {args.out} n'est pas vide : en choisir un autre.", file=sys.stderr)
         return 2
+    except PermissionError:
+        print(f"Le dossier {args.out} n'est pas à vous (il ne peut pas être rendu lisible par vous seul) : "
+              "en choisir un autre.", file=sys.stderr)
+        return 2
     finally:
         store.close()
     print(f"{len(found.form_ids)} fiche(s) et {len(found.shas)} fichier(s) exportés dans {args.out} "
@@ -663,7 +667,7 @@ def cmd_subject_access(args: argparse.Namespace) -> int:
 def _print_to_check(form_ids: Sequence[str]) -> None:
     """Say which forms bear the pupil's names but no readable birth date: a person decides (French)."""
     if form_ids:
-        print(f"{len(form_ids)} autre(s) fiche(s) au même nom sans date de naissance lue, laissée(s) de côté : "
+        print(f"{len(form_ids)} fiche(s) au même nom sans date de naissance lue, laissée(s) de côté : "
               f"peut-être un autre élève ; les vérifier sur le bureau ({', '.join(form_ids)}).")
 
 
