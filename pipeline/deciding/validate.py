@@ -418,15 +418,27 @@ def check_school_year(r: FieldValues, configured: tuple[int, int]) -> list[Valid
     return []
 
 
+SCHOOL_YEAR_DATES = ("referral_date", "referrer_date", "family_date")
+"""The dates the form is referred and signed on: inside the school year it is for
+(``pipeline.deciding.crosscheck.SCHOOL_YEAR_DATES`` reads them so)."""
+
+
 def check_referral_date(r: FieldValues, configured: tuple[int, int]) -> list[ValidationIssue]:
-    """The referral date lies between 1 September and 31 August of the school year."""
-    referral_date = r.dates["referral_date"]
+    """The referral date and both signature dates lie between 1 September and 31 August of the school year.
+
+    The signature dates were not checked: an attack (2026-12-07) approved a form whose family signed on
+    15/05/2019, a consent given years before the referral it authorises. The devset's 40 referrals sign inside
+    the school year (their truth, checked).
+    """
     start, end = date(configured[0], 9, 1), date(configured[1], 8, 31)
-    if referral_date is None or start <= referral_date <= end:
-        return []
-    return [_issue("referral_date", IssueCode.DATE_OUTSIDE_SCHOOL_YEAR,
-                   f"Date de l'orientation hors de l'année scolaire {configured[0]}-{configured[1]} "
-                   f"(du {_fmt(start)} au {_fmt(end)}) : vérifier la date.")]
+    issues = []
+    for name in SCHOOL_YEAR_DATES:
+        day = r.dates[name]
+        if day is not None and not start <= day <= end:
+            issues.append(_issue(name, IssueCode.DATE_OUTSIDE_SCHOOL_YEAR,
+                                 f"{FIELD_LABELS_FR[name]} hors de l'année scolaire {configured[0]}-{configured[1]} "
+                                 f"(du {_fmt(start)} au {_fmt(end)}) : vérifier la date."))
+    return issues
 
 
 def expected_birth_years(level: ClassLevel, first_year: int, rules: ValidationRules) -> range:

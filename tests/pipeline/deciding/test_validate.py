@@ -288,6 +288,15 @@ def test_referral_date_outside_school_year(directory: Directory) -> None:
     assert "01/09/2026 au 31/08/2027" in outcome.issues[0].message_fr
 
 
+@pytest.mark.parametrize("name", ["family_date", "referrer_date"])
+def test_a_signature_date_outside_the_school_year_goes_to_a_person(directory: Directory, name: str) -> None:
+    """An attack of 2026-12-07 approved a form whose family signed on 15/05/2019."""
+    outcome = validate(directory, **{name: "15/05/2019"})
+    assert codes(outcome) == {(name, "date_outside_school_year")}
+    assert outcome.issues[0].message_fr.startswith(("Date de signature de la famille hors",
+                                                    "Date de signature de la personne qui oriente hors"))
+
+
 @pytest.mark.parametrize("written", ["2026/2027", "2026 - 2027", "2026-27", " 2026–2027 "])
 def test_school_year_variants_tolerated(directory: Directory, written: str) -> None:
     outcome = validate(directory, school_year=written)
