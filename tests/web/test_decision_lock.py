@@ -20,8 +20,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pipeline.store import ReferralRow, ReviewItemRow, Store
-from tests.web.conftest import DemoData
+from pipeline.store import FieldResultRow, ReferralRow, ReviewItemRow, Store
 from tests.web.test_places import CARRIER, T0, UNDO, YEAR, _build, _referral
 from web.carrier_queue import OutcomeError, set_outcome
 from web.consent import ClaimError, claim_misread
@@ -60,9 +59,14 @@ def _while_another_decides(store: Store, first: Callable[[Session], None], secon
 
 
 def _held_forms(store: Store) -> list[str]:
+    """Two forms held for a person, their consent read as ticked (so a misread can be claimed on it)."""
+    forms = ["FO-2026-00041", "FO-2026-00042"]
     with store.session() as s:
-        return list(s.scalars(select(ReviewItemRow.form_id).where(
-            ReviewItemRow.status.in_(decidable_by(False))).order_by(ReviewItemRow.form_id)))
+        for form_id in forms:
+            s.add(ReviewItemRow(form_id=form_id, reasons=[], min_confidence=0.3, status=decidable_by(False)[0]))
+            s.add(FieldResultRow(form_id=form_id, name="agreement_orientation", value=True, confidence=0.9,
+                                 source="omr", page=2, zone={}))
+    return forms
 
 
 def _approve_in(form_id: str) -> Callable[[Session], None]:
@@ -73,13 +77,10 @@ def _approve_in(form_id: str) -> Callable[[Session], None]:
 
 
 @pytest.mark.parametrize("decision", ["set_aside", "duplicate", "consent_claim"])
-def test_a_decision_sent_while_an_approval_commits_sees_it_and_changes_nothing(
-        decision: str, fresh_demo: DemoData) -> None:
-    store = Store(fresh_demo.settings.database_url)
-    control, raced = _held_forms(store)[:2]
-    with store.session() as s:
-        other = s.scalars(select(ReferralRow.form_id).where(ReferralRow.status == "routed")).first()
-    assert other is not None
+def test_a_decision_sent_while_an_approval_commits_sees_it_and_changes_nothing(decision: str, tmp_path: Path) -> None:
+    _settings, store, _directory, _ids = _build(tmp_path)
+    control, raced = _held_forms(store)
+    other = "FO-2026-00001"  # a routed referral (tests.web.test_places._build)
 
     def decide(form_id: str) -> object:
         try:
