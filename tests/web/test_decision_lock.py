@@ -29,7 +29,7 @@ from web.places import ConfirmResult, confirm_proposal
 from web.review import decidable_by, mark_duplicate, set_aside
 
 T = TypeVar("T")
-HOLD_S = 0.4
+HOLD_S = 0.25
 """How long the first decision holds the lock before it commits: the second is made meanwhile."""
 
 
