@@ -187,32 +187,14 @@ def test_messages_sharing_a_message_id_are_each_read_and_a_true_copy_is_not(
         return msg.as_bytes()
 
     first, second = scan_to_mail("fiche-A.pdf", "text_pdf-0000.pdf"), scan_to_mail("fiche-B.pdf", "fillable-0000.pdf")
-    code, report = _run_mail(_eml_folder(tmp_path / "run1", [first, second]), capsys, monkeypatch)
-    assert (code, report["received"]) == (0, 2)
     third = scan_to_mail("fiche-C.pdf", "invalid_no_agreement-0000.pdf")
-    code, report = _run_mail(_eml_folder(tmp_path / "run2", [third, first]), capsys, monkeypatch)
 
-    assert (code, report["received"]) == (0, 1)  # the first message again is the same message: filed, not read
+    code, report = _run_mail(_eml_folder(tmp_path / "eml", [first, second, third, first]), capsys, monkeypatch)
+
+    assert (code, report["received"]) == (0, 3)  # the first message again is the same message: filed, not read
     rows = _mail_rows(settings)
     assert [(m.status, [a.filename for a in files]) for m, files in rows] == [
         ("processed", ["fiche-A.pdf"]), ("processed", ["fiche-B.pdf"]), ("processed", ["fiche-C.pdf"])]
     assert rows[0][0].message_id == "scan-to-mail@copieur.ecole.example"
     assert len({m.message_id for m, _ in rows}) == 3
-    assert report["mail"]["all_filed"] is True  # type: ignore[index]
-
-
-def test_a_message_without_files_sent_again_by_another_route_is_the_same_message(
-        harness: None, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """A review of 2026-12-07: a message with no file, delivered again with one more ``Received`` header, was
-    told apart by its size and got a second row (and, with replies on, a second reply)."""
-    msg = b.message("Question")  # no attachment: quarantined as no_document
-    first = msg.as_bytes()
-    again = b"Received: from relais.ecole.example by mx.ville.example; Mon, 14 Sep 2026 10:05:00 +0200\n" + first
-
-    code, _ = _run_mail(_eml_folder(tmp_path / "run1", [first]), capsys, monkeypatch)
-    code2, _ = _run_mail(_eml_folder(tmp_path / "run2", [again]), capsys, monkeypatch)
-
-    rows = _mail_rows(settings)
-    assert [m.message_id for m, _ in rows] == [str(msg["Message-ID"]).strip("<>")]
-    assert (code, code2) == (0, 0)
+    assert report["mail"]["messages"] == 4 and report["mail"]["all_filed"] is True  # type: ignore[index]
