@@ -526,9 +526,7 @@ def approve(store: Store, form_id: str, corrections: Mapping[str, RawValue], dir
         :class:`Approved`, or why not (nothing is written then).
     """
     with store.session() as s:
-        # One approval at a time, from the item's status to the place taken: SQLite has no row
-        # lock (``with_for_update`` is ignored there), and places are counted, then taken.
-        store.lock_places(s)
+        # One decision at a time, from the item's status to the place taken: _decidable_item takes the lock.
         item = _decidable_item(s, form_id, supervisor)
         if item is None:
             current = s.scalar(select(ReviewItemRow.status).where(ReviewItemRow.form_id == form_id))

@@ -26,7 +26,7 @@ from rapidfuzz.distance import Indel, Levenshtein
 from pipeline.deciding.directory import SchoolMatchSettings, match_school, split_kind
 from pipeline.deciding.fields import EMAIL_RE, PERSON_NAME_RE
 from pipeline.deciding.towns import Town, closest_town, names_another_town
-from pipeline.deciding.validate import DEFAULT_RULES, expected_birth_years
+from pipeline.deciding.validate import DEFAULT_RULES, SCHOOL_YEAR_DATES, expected_birth_years
 from pipeline.form.definition import FieldKind, FormDefinition, form_v1
 from pipeline.settings import StructureSettings
 from schemas.directory import ClassLevel, Directory
@@ -714,8 +714,6 @@ def vouch_town(fields: dict[str, ExtractedField], towns: tuple[Town, ...],
                 "rules": (*postcode.rules, "vouch_town")})
 
 
-SCHOOL_YEAR_DATES = ("referral_date", "referrer_date", "family_date")
-"""Dates the form is signed and referred on: inside the school year it is for, and not after it is decided."""
 
 
 def impossible_dates(fields: dict[str, ExtractedField], threshold: float, school_year: tuple[int, int],

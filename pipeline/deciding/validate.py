@@ -419,8 +419,8 @@ def check_school_year(r: FieldValues, configured: tuple[int, int]) -> list[Valid
 
 
 SCHOOL_YEAR_DATES = ("referral_date", "referrer_date", "family_date")
-"""The dates the form is referred and signed on: inside the school year it is for
-(``pipeline.deciding.crosscheck.SCHOOL_YEAR_DATES`` reads them so)."""
+"""The dates the form is referred and signed on: inside the school year it is for, and not after it is decided
+(:func:`check_referral_date`; ``pipeline.deciding.crosscheck.impossible_dates`` holds combs read so)."""
 
 
 def check_referral_date(r: FieldValues, configured: tuple[int, int]) -> list[ValidationIssue]:

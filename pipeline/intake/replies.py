@@ -19,7 +19,7 @@ import logging
 import re
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -76,15 +76,11 @@ def to_school(reason_fr: str) -> str:
     """``reason_fr``, a reason written for the city's team, as said to the school that sent the file: its
     « (le traiter à la main ou) demander à l'école de … » becomes « merci de … » (« d'… » kept elided), with a
     capital where the directive began a sentence, and the team's « le traiter à la main » goes."""
-    def addressed(match: re.Match[str]) -> str:
-        said = f"merci d{match.group(1)}"
-        return said.capitalize() if match.group(0)[0].isupper() else said
+    def merci(elision: str) -> Callable[[re.Match[str]], str]:
+        return lambda m: f"{'M' if m.group(0)[0].isupper() else 'm'}erci d{elision or m.group(1)}"
 
-    def asked(match: re.Match[str]) -> str:
-        return "Merci de " if match.group(0)[0].isupper() else "merci de "
-
-    text = _STAFF_ONLY.sub("", _STAFF_DIRECTIVE.sub(addressed, reason_fr))
-    return _TO_TECHNICAL_TEAM.sub("l'équipe CLAS s'en occupe", _STAFF_FIRST.sub(asked, text))
+    text = _STAFF_ONLY.sub("", _STAFF_DIRECTIVE.sub(merci(""), reason_fr))
+    return _TO_TECHNICAL_TEAM.sub("l'équipe CLAS s'en occupe", _STAFF_FIRST.sub(merci("e "), text))
 
 
 def _line(o: AttachmentOutcome) -> tuple[str, str]:

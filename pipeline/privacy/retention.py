@@ -335,9 +335,9 @@ def kept_messages_holding(s: Session, shas: Sequence[str], data_dir: Path) -> tu
     rows = s.execute(text("SELECT m.message_id, a.sha256, a.kind FROM mail_messages m JOIN mail_attachments a "
                           "ON a.message_row_id = m.id WHERE m.id IN (SELECT message_row_id FROM mail_attachments "
                           "WHERE sha256 IN :shas)").bindparams(shas_p), {"shas": list(shas)}).all()
-    others: dict[str, bool] = {}
+    erased, others = set(shas), dict[str, bool]()
     for message_id, sha, kind in rows:
-        others[str(message_id)] = others.get(str(message_id), False) or (sha not in shas and kind != "decoration")
+        others[str(message_id)] = others.get(str(message_id), False) or (sha not in erased and kind != "decoration")
     paths = {m: raw_message_path(data_dir, m) for m in others}
     alone = sorted(p for m, p in paths.items() if not others[m] and p.exists())
     shared = sorted(p for m, p in paths.items() if others[m] and p.exists())

@@ -443,8 +443,13 @@ def _within(obj: Mapping[str, Any], rect: Rect) -> bool:
 def _join_lines(words: Sequence[Mapping[str, Any]], line_pt: float) -> str:
     """Join words in reading order: by line (tops rounding to the same multiple of ``line_pt``), then left to
     right."""
-    ordered = sorted(words, key=lambda w: (round(float(w["top"]) / line_pt), float(w["x0"])))
+    ordered = sorted(words, key=lambda w: (_line_of(w, line_pt), float(w["x0"])))
     return " ".join(str(w["text"]) for w in ordered)
+
+
+def _line_of(obj: Mapping[str, Any], line_pt: float) -> int:
+    """The line a pdfplumber word or char is on: its top rounded to a multiple of ``line_pt`` (PDF points)."""
+    return round(float(obj["top"]) / line_pt)
 
 
 def _typed_line(words: Sequence[Mapping[str, Any]], chars: Sequence[Mapping[str, Any]], line_pt: float) -> str:
@@ -456,17 +461,22 @@ def _typed_line(words: Sequence[Mapping[str, Any]], chars: Sequence[Mapping[str,
     guesses, the drawn space is what was typed (an attack and its review, 2026-12-07). The words are the zone's
     (each taken whole by its centre, :func:`_inside`): a long address running past the zone keeps its last
     letters, which a first version choosing characters one by one lost (``…services.co``, a review).
+
+    Measured 2026-12-07: the devset's two born-digital forms (r0010, r0017) and the project's fillable and
+    text-PDF samples of ``tests/pipeline/reading/test_pdf.py`` read the same e-mails as before; scans never come
+    here.
     """
-    ordered = sorted(words, key=lambda w: (round(float(w["top"]) / line_pt), float(w["x0"])))
+    ordered = sorted(words, key=lambda w: (_line_of(w, line_pt), float(w["x0"])))
     spaces = [c for c in chars if str(c["text"]) == " "]
-    text = ""
-    for before, word in zip([None, *ordered], ordered, strict=False):
-        if before is not None and round(float(before["top"]) / line_pt) == round(float(word["top"]) / line_pt) \
-                and any(float(before["x1"]) - 0.5 <= (float(c["x0"]) + float(c["x1"])) / 2 <= float(word["x0"]) + 0.5
-                        and float(c["top"]) < float(word["bottom"]) and float(c["bottom"]) > float(word["top"])
-                        for c in spaces):
-            text += " "
-        text += str(word["text"])
+
+    def drawn_space(before: Mapping[str, Any], word: Mapping[str, Any]) -> bool:
+        return _line_of(before, line_pt) == _line_of(word, line_pt) and any(
+            float(before["x1"]) - 0.5 <= (float(c["x0"]) + float(c["x1"])) / 2 <= float(word["x0"]) + 0.5
+            and float(c["top"]) < float(word["bottom"]) and float(c["bottom"]) > float(word["top"]) for c in spaces)
+
+    text = str(ordered[0]["text"]) if ordered else ""
+    for before, word in zip(ordered, ordered[1:], strict=False):
+        text += (" " if drawn_space(before, word) else "") + str(word["text"])
     return text
 
 
