@@ -584,14 +584,12 @@ class OcrSettings(BaseModel):
     at 0.8 pt and ``photo_sharpen_amount`` 1.0, all four right. 0.5 pt and 0.8 amount fixed three of them."""
     photo_sharpen_amount: float = 1.0
     """Weight of the unsharp mask: the page plus this much of (page − its blur)."""
-    dither_share_min: float = 0.03
-    """Diagonal-only 2 × 2 ink patterns per ink pixel (``pipeline.reading.scan.pixels.dither_share``) at or above
-    which a page is error-diffused (a fax in photo mode) and is descreened before its text and combs are read.
-    Measured 2026-12-05 on 148 pages as stored (devset 80, the project's scans, photos, photocopies, stamps and
-    faxes, seed 5) and on the pages the reader gets (a fax's rows doubled, which halves the figure): dithered
-    0.053-0.20 (devset 3, the project's ``fax_halftone`` 0.06-0.17); every other page at most 0.013 (the
-    project's thresholded faxes, whose edges its scan noise frays; the devset's at most 0.0005, its phone and
-    300 dpi JPEG pages 0.0009)."""
+    dither_share_min: float = 0.12
+    """Share of ink pixels alone on their row (``pipeline.reading.scan.pixels.dither_share``) at or above which a
+    page is error-diffused (a fax in photo mode) and is descreened before it is read. Measured 2026-12-07 on 232
+    pages as the reader gets them (a fax's rows doubled): dithered 0.19-0.88 (the devset's 3, the project's
+    ``fax_halftone``, and such faxes whose paper kept its tone); every other page at most 0.066 (a project's
+    ``scan_fit_to_page``; the devset's at most 0.042, a photocopy). 0.12 is about their geometric mean."""
     descreen_sigma_pt: float = 0.36
     """Radius (Gaussian sigma, pt at the page's scale) of the blur that joins a dithered page's dots into strokes
     before its text and combs are read (``pipeline.reading.scan.pixels.descreen``): about one pixel of a 200 dpi

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -19,6 +20,7 @@ from pipeline.deciding.directory import match_school
 from pipeline.form.definition import FieldKind, TickBox, form_v1
 from pipeline.intake.ingest import detect_media_type
 from pipeline.reading.extract import PageReading, read_document
+from pipeline.reading.normalise import square_pixels
 from pipeline.reading.scan.page import read_scan_page
 from pipeline.settings import OcrSettings, Settings
 from samples.copies import STAMP_INKS, _ink_on, stamp_image
@@ -137,11 +139,16 @@ def test_a_fax_that_dithers_the_papers_tone_reads_its_empty_tick_boxes_empty(pag
     # A fax machine in photo mode that keeps the paper's tone (the independent corpus's faxes; our generator's
     # machine whitens the paper first) sends it as scattered dots, inside every box too: read as they came, they
     # filled the devset's empty boxes to 0.02-0.14, and 4 tick questions went to a person.
+    # Sent at 100 lines per inch, its rows are doubled on arrival: that halved the share of dots the page was
+    # told dithered by, and its boxes, full of dots, were read ticked.
     toned = (page1_grey.astype(np.float32) * 0.88).astype(np.uint8)  # the paper at 224 of 255
-    scan = simulate_scan(Image.fromarray(toned), 200, skew_deg=0.8, jpeg_quality=None, rng=random.Random(3))
-    dithered = np.asarray(scan.convert("1").convert("L"))  # Floyd-Steinberg
+    scan = np.asarray(simulate_scan(Image.fromarray(toned), 200, skew_deg=0.8, jpeg_quality=None,
+                                    rng=random.Random(3)))
+    lines = cv2.resize(scan, (scan.shape[1], scan.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    dithered = np.asarray(Image.fromarray(lines).convert("1").convert("L"))  # Floyd-Steinberg
+    received = square_pixels(dithered, 200.0, 100.0)
 
-    result = read_scan_page(dithered, dpi_hint=200.0)
+    result = read_scan_page(received, dpi_hint=200.0)
 
     settings = Settings()
     assert "descreened" in result.fields["pupil_surname"].rules
