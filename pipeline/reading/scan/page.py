@@ -79,7 +79,6 @@ from pipeline.reading.scan.pixels import (
     GreyLevels,
     crop_rect,
     descreen,
-    descreened_ink,
     dither_share,
     grey_levels,
     grow_ink,
@@ -264,7 +263,7 @@ def read_scan_page(
         second_comb_job = pool.submit(timed, "second_reader", read_lines, strip_crops(combs.strip),
                                       ocr.second_reader_batch)
         with clock.stage("tick_boxes"):
-            fields, unstreaked = read_marks(page_fields, aligned, page, ink, omr, ocr, registration)
+            fields, unstreaked = read_marks(page_fields, aligned, page, ink, omr, registration)
             name_weak_ticks(fields, ocr.text_confidence_min)
         with clock.stage("waiting_for_ocr"):
             text_words, mail_words, comb_words = text_job.result(), mail_job.result(), comb_job.result()
@@ -372,8 +371,10 @@ class PageInk:
     """The ink of a registered page, as each reader needs it (``uint8`` 0/1 masks at the page's DPI).
 
     Attributes:
-        mask: All ink (:func:`pipeline.reading.scan.pixels.ink_mask`); tick boxes are read on it (on its
-            descreened version when ``dithered``: :func:`read_marks`).
+        mask: All ink (:func:`pipeline.reading.scan.pixels.ink_mask`).
+        marks: The ink tick boxes are read on and foreign ink is looked for on: ``mask``, or for a page received
+            ``dithered`` the ink of the page descreened (:func:`pipeline.reading.scan.pixels.descreen`, then Otsu's
+            threshold), whose dots are joined into strokes (:func:`read_marks`).
         writing: ``mask`` with the copier streaks clear of the writing dropped out
             (:func:`pipeline.reading.scan.streaks.drop_clear_streaks`); combs and signatures are read on it.
         text_mask: ``writing`` without toner specks far from any writing; text zones are read on it.
@@ -388,6 +389,7 @@ class PageInk:
     """
 
     mask: np.ndarray
+    marks: np.ndarray
     writing: np.ndarray
     text_mask: np.ndarray
     ocr_image: np.ndarray
@@ -414,18 +416,16 @@ def separate_ink(page: RegisteredPage, number: int, definition: FormDefinition, 
     still holds it).
     """
     mask = ink_mask(page.image)
-    if dithered:  # its dots, paired by the doubled rows of a fax, are no stamp: found on the page descreened
-        smooth = descreen(page.image, page.px_per_pt, ocr)
-        foreign = foreign_ink(ink_mask(smooth), definition, number, omr, smooth)
-    else:
-        foreign = foreign_ink(mask, definition, number, omr, page.image)
+    smooth = descreen(page.image, page.px_per_pt, ocr) if dithered else page.image
+    marks = ink_mask(smooth) if dithered else mask
+    foreign = foreign_ink(marks, definition, number, omr, smooth)
     reached = foreign.fields_reached(definition, number, omr)
     crossed = set(reached) - set(foreign.fields_reached(definition, number, omr, streaks=False))
     writing, dropped = drop_clear_streaks(mask, foreign, crossed, definition, number, page.px_per_pt, omr, ocr)
     writing = erase_letter_grids(writing, definition.page_fields(number), page.px_per_pt, ocr)  # form version 2
     text_mask = drop_isolated_specks(writing, page.px_per_pt, omr)
-    return PageInk(mask, writing, text_mask, reader_image(page, text_mask, ocr, dithered), grey_levels(page.image),
-                   foreign, reached, crossed, dropped, dithered)
+    return PageInk(mask, marks, writing, text_mask, reader_image(page, text_mask, ocr, dithered),
+                   grey_levels(page.image), foreign, reached, crossed, dropped, dithered)
 
 
 def reader_image(page: RegisteredPage, text_mask: np.ndarray, ocr: OcrSettings, dithered: bool) -> np.ndarray:
@@ -581,13 +581,17 @@ def comb_ink(page: RegisteredPage, ink: PageInk, ocr: OcrSettings, photographed:
 
 
 def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, float]], page: RegisteredPage,
-               ink: PageInk, omr: OmrSettings, ocr: OcrSettings, registration: RegistrationSettings
+               ink: PageInk, omr: OmrSettings, registration: RegistrationSettings
                ) -> tuple[dict[str, ExtractedField], set[str]]:
     """OMR: every tick question and signature of the page, each read once.
 
     A choice or flag whose only foreign ink is a streak through empty boxes is read without the streak
     (:func:`pipeline.reading.scan.omr.boxes_hold_only_streaks`). The boxes of a page received dithered are read
-    on its descreened ink (:func:`~pipeline.reading.scan.pixels.descreened_ink`), as its text is read descreened.
+    on its descreened ink (:attr:`PageInk.marks`), as its text is read descreened. On an error-diffused fax the
+    paper's grey is a scatter of single dots, which fill an empty box's interior past the empty band; blurred,
+    a lone dot keeps a sixth of its darkness at most, a stroke several pixels wide all of its own, and Otsu's level
+    on the blurred page falls between them. (Halfway between the page's paper and ink grey, the level thinned the
+    faxes' one-pixel ticks into the unsure band: on the devset, 2 tick fields read wrong and held.)
 
     Measured 2026-12-07 on every dithered page of both corpora (no other page changes): the devset's 3 (two
     typed faxes, one handwritten), every empty box reads 0.000 (22 had been filled past ``omr.empty_max`` by the
@@ -599,7 +603,7 @@ def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, flo
         Field name → extracted field, and the tick fields read with a streak dropped out.
     """
     s = page.px_per_pt
-    marks = descreened_ink(page.image, s, ocr) if ink.dithered else ink.mask
+    marks = ink.marks
     streaked = [f for f in page_fields if f.is_tick and f.name in ink.crossed]
     band = streak_band(ink.foreign.streaks, marks, s, omr) if streaked else None
     # The blank box's own look on this page (a printed fillable form inks its widget border inside the box).

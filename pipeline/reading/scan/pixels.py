@@ -145,28 +145,6 @@ def descreen(image: np.ndarray, px_per_pt: float, ocr: OcrSettings) -> np.ndarra
     return cv2.GaussianBlur(image, (0, 0), ocr.descreen_sigma_pt * px_per_pt)
 
 
-def descreened_ink(image: np.ndarray, px_per_pt: float, ocr: OcrSettings) -> np.ndarray:
-    """The ink mask of a dithered page once its dots are joined: :func:`ink_mask` (Otsu's threshold) of the page
-    :func:`descreen` blurred.
-
-    On an error-diffused fax the paper's grey is a scatter of single dots: thresholded as they are, they fill an
-    empty tick box's interior to 0.02-0.14 (the OMR's unsure band starts at 0.04), and a thin tick of 0.18 lies
-    among them. Blurred, a lone dot keeps a sixth of its darkness at most (a Gaussian of sigma one pixel), a
-    stroke several pixels wide all of its own: Otsu's level on the blurred page falls between them. (Halfway
-    between the page's paper and ink grey, the level thinned the faxes' one-pixel ticks into the unsure band:
-    on the devset, 2 tick fields read wrong and held where they had been right.)
-
-    Args:
-        image: ``uint8`` grey page as registered.
-        px_per_pt: Its scale.
-        ocr: The blur's radius (``ocr.descreen_sigma_pt``).
-
-    Returns:
-        ``uint8`` 0/1 mask of the same shape.
-    """
-    return ink_mask(descreen(image, px_per_pt, ocr))
-
-
 def sharpen_for_ocr(image: np.ndarray, px_per_pt: float, ocr: OcrSettings) -> np.ndarray:
     """Unsharp mask for tesseract: the image plus ``ocr.photo_sharpen_amount`` of its difference with a Gaussian
     blur of sigma ``ocr.photo_sharpen_sigma_pt`` (pt, converted with ``px_per_pt``).
