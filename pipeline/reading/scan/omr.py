@@ -233,6 +233,34 @@ def deeper_from_rings(blank: np.ndarray, px_per_pt: float, omr: OmrSettings) -> 
     return len(blank) > most and bool(np.all(blank[:most + 1] >= omr.frame_ring_min))
 
 
+def blank_interior_inked(boxes: Sequence[TickBox], mask: np.ndarray, px_per_pt: float, frame_px: int,
+                         omr: OmrSettings) -> bool:
+    """Whether the page's blank box is inked inside its frame: the ``omr.frame_quantile`` over ``boxes`` of each
+    interior's ink share (``frame_px`` left out, as :func:`read_ticks` reads it) is past ``omr.empty_max``.
+
+    A quarter of a page's boxes are empty (see :func:`blank_frame_px`), so that quantile is an empty box's fill on
+    this page. When it is not empty, the page's paper itself reads as ink (dots of a dithered fax not told as
+    such, grey paper under a 1-bit scan's threshold): an empty box then fills as much as a thin tick, every box is
+    unsure (:func:`read_ticks`, ``blank_unsure``) and the page's questions go to a person. Measured 2026-12-07 on
+    202 pages (every scanned page of the devset; the project's typed kinds of seed 67 and hand kinds of seed 53; 12
+    faxes whose paper kept its tone): the quantile is at most 0.037 on every page but one, the devset's phone photo
+    whose frame already holds its boxes (0.071, :func:`frame_runs_deeper`), so no reading changes; the toned faxes,
+    read before their dots were told dithered, filled their empty boxes to 0.13-0.28 and had a question read
+    wrong at 0.90, which this holds.
+
+    Args:
+        boxes: Every tick box of the page, realigned (PDF points).
+        mask: The ink the boxes are read on (0/1 ``uint8``).
+        px_per_pt: Its scale.
+        frame_px: The blank form's frame left out of each interior (:func:`blank_frame_px`).
+        omr: ``inset_pt``, ``frame_quantile``, ``empty_max``.
+    """
+    if not boxes:
+        return False
+    fills = [_share(inside_frame(crop_rect(mask, b.rect.inset(omr.inset_pt), px_per_pt), frame_px)) for b in boxes]
+    return float(np.quantile(fills, omr.frame_quantile)) > omr.empty_max
+
+
 def read_ticks(
     field: Field, mask: np.ndarray, px_per_pt: float, omr: OmrSettings, quality: float,
     grey: np.ndarray | None = None, levels: GreyLevels | None = None,
@@ -251,8 +279,8 @@ def read_ticks(
         registration: What the position quality costs the confidence (:func:`with_quality`).
         frame_px: Pixels of each box interior's edge that the blank form itself inks on this page
             (:func:`blank_frame_px`), left out of the fill: 0 for the print copies.
-        blank_unsure: The page's blank box is inked deeper than any frame (:func:`frame_runs_deeper`):
-            every box of the page is unsure.
+        blank_unsure: The page's blank box is inked deeper than any frame (:func:`frame_runs_deeper`) or inside
+            it (:func:`blank_interior_inked`): every box of the page is unsure.
 
     Returns:
         The field with value ``list[str]`` of ticked options in form order (``bool`` for a

@@ -66,6 +66,7 @@ from pipeline.reading.scan.letter_combs import (
     marks_above,
 )
 from pipeline.reading.scan.omr import (
+    blank_interior_inked,
     blank_rings,
     boxes_hold_only_streaks,
     deeper_from_rings,
@@ -609,7 +610,8 @@ def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, flo
     # The blank box's own look on this page (a printed fillable form inks its widget border inside the box).
     boxes = [b for f in page_fields if f.is_tick for b in aligned[f.name][0].boxes]
     blank = blank_rings(boxes, marks, s, omr)  # measured once, read twice
-    frame_px, blank_unsure = frame_from_rings(blank, s, omr), deeper_from_rings(blank, s, omr)
+    frame_px = frame_from_rings(blank, s, omr)
+    blank_unsure = deeper_from_rings(blank, s, omr) or blank_interior_inked(boxes, marks, s, frame_px, omr)
     fields: dict[str, ExtractedField] = {}
     unstreaked: set[str] = set()
     for f in page_fields:

@@ -163,6 +163,22 @@ def test_a_fax_that_dithers_the_papers_tone_reads_its_empty_tick_boxes_empty(pag
                    if option not in ticked), (name, field.fill_ratios)
 
 
+def test_a_dithered_fax_not_told_as_such_reads_no_tick_with_confidence(page1_grey: np.ndarray) -> None:
+    # Whatever the measure that tells dithering misses, dots in every box must not be read as ticks.
+    toned = (page1_grey.astype(np.float32) * 0.88).astype(np.uint8)
+    dithered = np.asarray(Image.fromarray(toned).convert("1").convert("L"))
+    settings = Settings()
+
+    result = read_scan_page(dithered, dpi_hint=200.0, ocr=settings.ocr.model_copy(update={"dither_share_min": 1.0}))
+
+    assert "descreened" not in result.fields["pupil_surname"].rules
+    ticks = [f for f in result.fields.values() if form_v1().field(f.name).is_tick]
+    assert len(ticks) == len([f for f in form_v1().page_fields(1) if f.is_tick])
+    for field in ticks:
+        assert field.confidence < settings.ocr.text_confidence_min, (field.name, field.value, field.fill_ratios)
+        assert "tick_page_unsure" in field.rules, field.name
+
+
 def _write(doc: GeneratedDocument, tmp_path: Path) -> Path:
     path = tmp_path / doc.name
     path.write_bytes(doc.data)

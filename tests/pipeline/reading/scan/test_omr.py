@@ -128,6 +128,28 @@ def test_a_page_whose_blank_boxes_are_inked_deeper_than_any_frame_reads_no_box_w
         assert not frame_runs_deeper(field.boxes, mask, s, OMR)
 
 
+def test_a_page_whose_paper_reads_as_ink_in_every_box_reads_no_box_with_confidence() -> None:
+    # A fax's dots not told dithered filled every empty box to 0.13-0.28, as much as a thin tick: one question was
+    # read with all four boxes ticked at 0.90.
+    from pipeline.form.definition import form_v1
+    from pipeline.reading.scan.omr import blank_interior_inked, read_ticks
+
+    field = form_v1().field("class_level")
+    clean, s = _page_with_boxes(frame_px=0, ticked="CE2")
+    dots = (np.random.default_rng(7).random(clean.shape) < 0.15).astype(np.uint8)
+    noisy = clean | dots
+
+    assert blank_interior_inked(field.boxes, noisy, s, 0, OMR)
+    unsure = read_ticks(field, noisy, s, OMR, 1.0, blank_unsure=True)
+    assert unsure.confidence <= OMR.unsure_confidence and "tick_page_unsure" in unsure.rules
+    # Read alone, the noise is ticks: what the page's blank box is there to catch.
+    assert len(read_ticks(field, noisy, s, OMR, 1.0).value) > 1  # type: ignore[arg-type]
+    assert not blank_interior_inked(field.boxes, clean, s, 0, OMR)
+    framed, s = _page_with_boxes(frame_px=2, ticked="CE2")  # the frame is left out, as read_ticks leaves it
+    assert not blank_interior_inked(field.boxes, framed, s, 3, OMR)
+    assert not blank_interior_inked([], clean, s, 0, OMR)
+
+
 def test_an_empty_box_near_the_dust_edge_is_still_far_from_a_tick() -> None:
     # The devset's typed forms print their empty boxes at 0.035-0.040; no ticked box of either corpus filled < 0.15.
     assert tick_state(0.037, OMR) is TickState.EMPTY
