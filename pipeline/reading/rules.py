@@ -100,9 +100,9 @@ FIELD_RULES: dict[str, FieldRule] = {
         "une case n'est ni franchement vide ni franchement cochée (remplissage ou noirceur entre les deux seuils) : "
         "regarder les cases sur l'image."),
     "tick_page_unsure": FieldRule(
-        Effect.HOLD, ("choice", "flag"), "pipeline.reading.scan.omr.read_ticks",
-        "sur cette page (photo, fax), même une case vide paraît encrée jusqu'en son milieu : aucune case n'y est "
-        "lue avec certitude, regarder les cases sur l'image."),
+        Effect.HOLD, ("choice", "flag", "signature"), "pipeline.reading.scan.omr.read_ticks",
+        "sur cette page (photo, fax), même une case vide paraît encrée jusqu'en son milieu : aucune case ni "
+        "signature n'y est lue avec certitude, regarder l'image."),
     "tick_rule_broken": FieldRule(
         Effect.HOLD, ("choice", "flag"), "pipeline.reading.scan.omr.read_ticks",
         "les cases lues cochées ne respectent pas la règle du champ (une seule case, ou au moins une) : regarder "

@@ -373,7 +373,7 @@ def boxes_hold_only_streaks(field: Field, mask: np.ndarray, band: np.ndarray, px
 
 def read_signature(
     field: Field, mask: np.ndarray, px_per_pt: float, omr: OmrSettings, quality: float,
-    registration: RegistrationSettings | None = None,
+    registration: RegistrationSettings | None = None, paper_inked: bool = False,
 ) -> ExtractedField:
     """Decide whether a signature zone holds ink.
 
@@ -384,6 +384,8 @@ def read_signature(
         omr: ``signature_inset_pt``, ``signature_ink_min`` and the ``signature_*confidence*`` figures.
         quality: Registration quality 0-1.
         registration: What the position quality costs the confidence (:func:`with_quality`).
+        paper_inked: The page's paper reads as ink (:func:`blank_interior_inked`): the zone's ink tells nothing,
+            and the confidence is ``omr.unsure_confidence`` at most (rule ``tick_page_unsure``).
 
     Returns:
         The field with a ``bool`` value; the confidence falls towards ``omr.signature_edge_confidence`` (0.5)
@@ -395,5 +397,8 @@ def read_signature(
     ratio = share / omr.signature_ink_min if present else omr.signature_ink_min / max(share, 1e-9)
     confidence = min(omr.signature_confidence_max, omr.signature_edge_confidence + omr.signature_margin_weight
                      * min(1.0, (ratio - 1.0) / omr.signature_ratio_span))
+    rules: tuple[str, ...] = ()
+    if paper_inked:
+        confidence, rules = min(confidence, omr.unsure_confidence), ("tick_page_unsure",)
     return ExtractedField(name=field.name, value=present, confidence=with_quality(confidence, quality, registration),
-                          source=Source.OMR, page=field.page, zone=zone_box(field))
+                          source=Source.OMR, page=field.page, zone=zone_box(field), rules=rules)

@@ -588,11 +588,16 @@ def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, flo
 
     A choice or flag whose only foreign ink is a streak through empty boxes is read without the streak
     (:func:`pipeline.reading.scan.omr.boxes_hold_only_streaks`). The boxes of a page received dithered are read
-    on its descreened ink (:attr:`PageInk.marks`), as its text is read descreened. On an error-diffused fax the
-    paper's grey is a scatter of single dots, which fill an empty box's interior past the empty band; blurred,
-    a lone dot keeps a sixth of its darkness at most, a stroke several pixels wide all of its own, and Otsu's level
-    on the blurred page falls between them. (Halfway between the page's paper and ink grey, the level thinned the
-    faxes' one-pixel ticks into the unsure band: on the devset, 2 tick fields read wrong and held.)
+    on its descreened ink (:attr:`PageInk.marks`), as its text is read descreened, and so are its signatures
+    (on the dots, a blank signature zone of a fax whose paper kept its tone read signed at 0.91-0.96: variants of
+    devset pages faxed so, 2026-12-07). A page whose paper itself reads as ink in its empty boxes
+    (:func:`~pipeline.reading.scan.omr.blank_interior_inked`) reads no box and no signature with confidence.
+
+    On an error-diffused fax the paper's grey is a scatter of single dots, which fill an empty box's interior past
+    the empty band; blurred, a lone dot keeps a sixth of its darkness at most, a stroke several pixels wide all of
+    its own, and Otsu's level on the blurred page falls between them. (Halfway between the page's paper and ink
+    grey, the level thinned the faxes' one-pixel ticks into the unsure band: on the devset, 2 tick fields read
+    wrong and held.)
 
     Measured 2026-12-07 on every dithered page of both corpora (no other page changes): the devset's 3 (two
     typed faxes, one handwritten), every empty box reads 0.000 (22 had been filled past ``omr.empty_max`` by the
@@ -611,7 +616,8 @@ def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, flo
     boxes = [b for f in page_fields if f.is_tick for b in aligned[f.name][0].boxes]
     blank = blank_rings(boxes, marks, s, omr)  # measured once, read twice
     frame_px = frame_from_rings(blank, s, omr)
-    blank_unsure = deeper_from_rings(blank, s, omr) or blank_interior_inked(boxes, marks, s, frame_px, omr)
+    paper_inked = blank_interior_inked(boxes, marks, s, frame_px, omr)
+    blank_unsure = paper_inked or deeper_from_rings(blank, s, omr)
     fields: dict[str, ExtractedField] = {}
     unstreaked: set[str] = set()
     for f in page_fields:
@@ -625,7 +631,8 @@ def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, flo
             fields[f.name] = read_ticks(box_field, mask, s, omr, box_quality, page.image, ink.levels, registration,
                                         frame_px, blank_unsure)
         elif f.kind is FieldKind.SIGNATURE:
-            fields[f.name] = read_signature(f, ink.writing, s, omr, page.quality, registration)
+            fields[f.name] = read_signature(f, marks if ink.dithered else ink.writing, s, omr, page.quality,
+                                            registration, paper_inked)
     return fields, unstreaked
 
 

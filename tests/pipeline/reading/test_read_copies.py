@@ -135,20 +135,24 @@ def test_a_fax_sent_in_photo_mode_is_descreened_before_it_is_read(
     assert len(agreed) >= 2 * len(words) // 3, [(f.name, [r.value for r in f.readings]) for f in words]
 
 
+def _toned_fax(grey: np.ndarray) -> np.ndarray:
+    """``grey`` (a page at 200 dpi) as a fax in photo mode sends it when it keeps the paper's tone, and as the
+    reader gets it: the paper at 224 of 255, 100 lines per inch, error-diffused, its rows doubled back."""
+    toned = (grey.astype(np.float32) * 0.88).astype(np.uint8)
+    scan = np.asarray(simulate_scan(Image.fromarray(toned), 200, skew_deg=0.8, jpeg_quality=None,
+                                    rng=random.Random(3)))
+    lines = cv2.resize(scan, (scan.shape[1], scan.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    dithered = np.asarray(Image.fromarray(lines).convert("1").convert("L"))  # Floyd-Steinberg
+    return square_pixels(dithered, 200.0, 100.0)
+
+
 def test_a_fax_that_dithers_the_papers_tone_reads_its_empty_tick_boxes_empty(page1_grey: np.ndarray) -> None:
     # A fax machine in photo mode that keeps the paper's tone (the independent corpus's faxes; our generator's
     # machine whitens the paper first) sends it as scattered dots, inside every box too: read as they came, they
     # filled the devset's empty boxes to 0.02-0.14, and 4 tick questions went to a person.
     # Sent at 100 lines per inch, its rows are doubled on arrival: that halved the share of dots the page was
     # told dithered by, and its boxes, full of dots, were read ticked.
-    toned = (page1_grey.astype(np.float32) * 0.88).astype(np.uint8)  # the paper at 224 of 255
-    scan = np.asarray(simulate_scan(Image.fromarray(toned), 200, skew_deg=0.8, jpeg_quality=None,
-                                    rng=random.Random(3)))
-    lines = cv2.resize(scan, (scan.shape[1], scan.shape[0] // 2), interpolation=cv2.INTER_AREA)
-    dithered = np.asarray(Image.fromarray(lines).convert("1").convert("L"))  # Floyd-Steinberg
-    received = square_pixels(dithered, 200.0, 100.0)
-
-    result = read_scan_page(received, dpi_hint=200.0)
+    result = read_scan_page(_toned_fax(page1_grey), dpi_hint=200.0)
 
     settings = Settings()
     assert "descreened" in result.fields["pupil_surname"].rules
@@ -161,6 +165,18 @@ def test_a_fax_that_dithers_the_papers_tone_reads_its_empty_tick_boxes_empty(pag
         ticked = set(value)  # type: ignore[arg-type]
         assert all(fill <= settings.omr.empty_max for option, fill in field.fill_ratios.items()
                    if option not in ticked), (name, field.fill_ratios)
+
+
+def test_a_fax_that_dithers_the_papers_tone_reads_an_unsigned_zone_unsigned() -> None:
+    # On the dots, the family's blank signature zone read signed at 0.91-0.96 (the referral then valid).
+    values: FormValues = {**VALUES, "family_signature": False, "referrer_signature": True}
+    page2 = np.asarray(rasterise_pdf_page(render_filled_pdf(values, "FO-2026-000805"), 2, 200))
+
+    fields = read_scan_page(_toned_fax(page2), dpi_hint=200.0).fields
+
+    threshold = Settings().ocr.text_confidence_min
+    assert (fields["family_signature"].value, fields["referrer_signature"].value) == (False, True)
+    assert min(fields["family_signature"].confidence, fields["referrer_signature"].confidence) >= threshold
 
 
 def test_a_dithered_fax_not_told_as_such_reads_no_tick_with_confidence(page1_grey: np.ndarray) -> None:

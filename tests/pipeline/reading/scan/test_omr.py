@@ -148,6 +148,13 @@ def test_a_page_whose_paper_reads_as_ink_in_every_box_reads_no_box_with_confiden
     framed, s = _page_with_boxes(frame_px=2, ticked="CE2")  # the frame is left out, as read_ticks leaves it
     assert not blank_interior_inked(field.boxes, framed, s, 3, OMR)
     assert not blank_interior_inked([], clean, s, 0, OMR)
+    # Nor is a signature zone's ink read on such a page: its paper is ink too.
+    from pipeline.reading.scan.omr import read_signature
+
+    signature = form_v1().field("family_signature")
+    assert read_signature(signature, noisy, s, OMR, 1.0).value is True  # the dots alone
+    held = read_signature(signature, noisy, s, OMR, 1.0, paper_inked=True)
+    assert held.confidence <= OMR.unsure_confidence and held.rules == ("tick_page_unsure",)
 
 
 def test_an_empty_box_near_the_dust_edge_is_still_far_from_a_tick() -> None:
