@@ -86,6 +86,15 @@ def test_a_repeat_does_not_vouch_for_a_reading_its_own_readers_dispute() -> None
     assert checked.fields["p2_pupil_first_name"].confidence == 0.92
 
 
+def test_a_repeat_in_another_case_vouches_only_for_capitals() -> None:
+    # Variants of devset pages faxed (2026-12-07): both readers read "jules", raised to 0.92 by page 2's "Jules".
+    form = _form(pupil_first_name=("jules", 0.55), p2_pupil_first_name=("Jules", 0.92),
+                 pupil_surname=("MARTIN", 0.55), p2_pupil_surname=("Martin", 0.92))
+    checked = cross_check(form, THRESHOLD)
+    assert checked.fields["pupil_first_name"].confidence == 0.55
+    assert checked.fields["pupil_surname"].confidence == 0.92  # page 1 in capitals: the same name
+
+
 def test_a_doubtful_repeat_that_disagrees_is_left_alone() -> None:
     form = _form(pupil_surname=("LEFÈVRE", 0.93), p2_pupil_surname=("LEFEVRE", 0.55),
                  pupil_first_name=("Inès", 0.90), p2_pupil_first_name=("Ines", 0.40))
@@ -95,7 +104,8 @@ def test_a_doubtful_repeat_that_disagrees_is_left_alone() -> None:
     assert checked.fields["pupil_first_name"].confidence == 0.90
 
 
-@pytest.mark.parametrize(("page1", "page2"), [("Anais", "Anaïs"), ("LEFEBVRE", "LEFÈVRE")])
+@pytest.mark.parametrize(("page1", "page2"), [("Anais", "Anaïs"), ("LEFEBVRE", "LEFÈVRE"),
+                                              ("jules", "Jules")])  # case, unless in capitals, is a letter
 def test_two_confident_repeats_that_disagree_both_go_to_a_person(page1: str, page2: str) -> None:
     form = _form(pupil_first_name=(page1, 0.90), p2_pupil_first_name=(page2, 0.95))
     checked = cross_check(form, THRESHOLD)
