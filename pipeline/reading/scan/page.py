@@ -227,7 +227,8 @@ def read_scan_page(
     clock = StageClock()
     with clock.stage("identify_register"):
         dithered = dither_share(image) >= ocr.dither_share_min  # as received: registration resamples the dots
-        identified, page, definition = identify_and_register(image, dpi_hint, definition, registration)
+        identified, page, definition = identify_and_register(image, dpi_hint, definition, registration,
+                                                             ocr.descreen_sigma_pt if dithered else None)
     number = identified.identity.page
     page_fields = definition.page_fields(number)
 
@@ -345,9 +346,10 @@ def read_scan_page(
 
 
 def identify_and_register(image: np.ndarray, dpi_hint: float | None, definition: FormDefinition,
-                          registration: RegistrationSettings | None = None
+                          registration: RegistrationSettings | None = None, descreen_sigma_pt: float | None = None
                           ) -> tuple[IdentifiedPage, RegisteredPage, FormDefinition]:
-    """Find the page by its QR codes and register it to the geometry of its own form version.
+    """Find the page by its QR codes and register it to the geometry of its own form version (a dithered page's
+    anchors looked for through ``descreen_sigma_pt``'s blur: :func:`pipeline.reading.register.register_page`).
 
     Returns:
         The identified page, the registered page, and the definition of the page's version.
@@ -364,7 +366,7 @@ def identify_and_register(image: np.ndarray, dpi_hint: float | None, definition:
     definition = check_identity(identified.identity, definition)
     if dpi_hint and abs(dpi_hint - identified.dpi_estimate) > registration.dpi_hint_tolerance * identified.dpi_estimate:
         dpi_hint = None
-    return identified, register_page(identified, dpi_hint, definition, registration), definition
+    return identified, register_page(identified, dpi_hint, definition, registration, descreen_sigma_pt), definition
 
 
 @dataclass(frozen=True)
