@@ -89,14 +89,18 @@ class TextRegistration:
     def transform(self, objs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """pdfplumber objects (words, chars, curves) with ``x0, top, x1, bottom`` moved to the form's frame.
 
-        The new box is the axis-aligned box of the four moved corners; every other key is kept.
+        The new box is the axis-aligned box of the four moved corners; a drawing's points (``pts``) are moved
+        too; every other key is kept.
         """
         out = []
         for obj in objs:
             x0, top, x1, bottom = (float(obj[k]) for k in ("x0", "top", "x1", "bottom"))
             corners = [self.apply(x, y) for x in (x0, x1) for y in (top, bottom)]
             xs, ys = [p[0] for p in corners], [p[1] for p in corners]
-            out.append({**obj, "x0": min(xs), "x1": max(xs), "top": min(ys), "bottom": max(ys)})
+            moved = {**obj, "x0": min(xs), "x1": max(xs), "top": min(ys), "bottom": max(ys)}
+            if obj.get("pts"):
+                moved["pts"] = [self.apply(float(x), float(y)) for x, y in obj["pts"]]
+            out.append(moved)
         return out
 
 

@@ -728,6 +728,13 @@ class TextLayerSettings(BaseModel):
     tick_drawing_slack_pt: float = 0.5
     """How far (PDF points) a drawn tick (a vector curve or line) may reach past that inset interior and still
     lie in the box. Not measured: set by hand in ea439bb."""
+    tick_core_cut: float = Field(default=0.25, ge=0.0, lt=0.5)
+    """Share of a tick box's width and height left out on each side of its core, which a drawn tick must cross
+    (``pipeline.reading.pdf.crosses_core``): the central half, as the scan reader's ``OmrSettings.core_cut``.
+    A flattened form's unticked appearance, a square outline half a point inside the box, never enters it.
+    Measured 2026-12-07: the devset's born-digital referrals and the helper's 34 vector variants of them
+    (rotated, cropped, fitted to Letter, encrypted, re-saved, flattened), every tick right; the project's fillable
+    and text PDF kinds unchanged."""
     signature_inset_pt: float = 2.0
     """Inset (PDF points) of a signature zone before looking for a drawing or characters in it. Not measured:
     set by hand in ea439bb."""

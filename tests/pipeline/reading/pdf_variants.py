@@ -224,6 +224,57 @@ def flattened(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def appearances_flattened(data: bytes) -> bytes:
+    """A filled fillable PDF flattened as pikepdf's ``flatten_annotations`` and tools like it do: each widget's
+    appearance for its state (``/AS``) drawn into the page as a form XObject mapped onto the widget's rectangle; no
+    annotation and no AcroForm left. Each check box's appearances first get the square outline the fillable form
+    drew until issue 16 took its border colour (``/MK /BC``) away, as the copies schools kept still have it (the
+    devset's): flattened, every box, ticked or not, carries it inside its printed square."""
+    def edit(writer: PdfWriter) -> None:
+        for widget in _widgets(writer):
+            if "/AS" not in widget:
+                continue
+            for state in widget["/AP"]["/N"].values():
+                appearance = state.get_object()
+                _, _, width, height = (float(c) for c in appearance["/BBox"])
+                # A path, as flatteners write it; a 1 pt border, centred half a point inside, as viewers draw it.
+                x1, y1 = width - 0.5, height - 0.5
+                outline = f"0.5 0.5 m {x1} 0.5 l {x1} {y1} l 0.5 {y1} l h s"
+                appearance.set_data(appearance.get_data() + f"\nq .1 .1 .1 RG 1 w {outline} Q".encode())
+        for page in writer.pages:
+            resources = page["/Resources"]
+            if "/XObject" not in resources:
+                resources[NameObject("/XObject")] = DictionaryObject()
+            xobjects = resources["/XObject"]
+            ops = []
+            for k, annot in enumerate(page.get("/Annots", [])):
+                widget = annot.get_object()
+                normal = widget.get("/AP", DictionaryObject()).get("/N")
+                if normal is None:
+                    continue
+                ref = normal.raw_get(widget["/AS"]) if "/AS" in widget and "/Length" not in normal else (
+                    widget["/AP"].raw_get("/N"))
+                stream = ref.get_object()
+                x0, y0, x1, y1 = (float(c) for c in widget["/Rect"])
+                bx0, by0, bx1, by1 = (float(c) for c in stream.get("/BBox", [0, 0, x1 - x0, y1 - y0]))
+                sx, sy = (x1 - x0) / (bx1 - bx0), (y1 - y0) / (by1 - by0)
+                stream[NameObject("/Type")] = NameObject("/XObject")
+                stream[NameObject("/Subtype")] = NameObject("/Form")
+                xobjects[NameObject(f"/Flat{k}")] = ref
+                ops.append(f"q {sx:.4f} 0 0 {sy:.4f} {x0 - bx0 * sx:.4f} {y0 - by0 * sy:.4f} cm /Flat{k} Do Q")
+            drawn = DecodedStreamObject()
+            drawn.set_data(("\n".join(ops) + "\n").encode())
+            contents = page.get_contents()
+            merged = DecodedStreamObject()
+            merged.set_data((contents.get_data() if contents is not None else b"") + b"\n" + drawn.get_data())
+            page.replace_contents(merged)
+            if "/Annots" in page:
+                del page["/Annots"]
+        if "/AcroForm" in writer._root_object:
+            del writer._root_object["/AcroForm"]
+    return _rewrite(data, edit)
+
+
 def printed_by_cairo(data: bytes, paper: str | None = None) -> bytes:
     """The PDF "printed to PDF" by poppler's ``pdftocairo`` (Debian ``poppler-utils``), which re-encodes every
     text in embedded subset fonts (Liberation Sans for Helvetica) and, with ``paper="letter"``, fits the A4 page

@@ -54,8 +54,11 @@ MAKERS: dict[str, tuple[SampleKind, Callable[[bytes], bytes], Source]] = {
     "text_pdf": (SampleKind.TEXT_PDF, lambda data: data, Source.TEXT_LAYER),
     "fillable": (SampleKind.FILLABLE, lambda data: data, Source.ACROFORM),
     "flattened": (SampleKind.FILLABLE, v.flattened, Source.TEXT_LAYER),
+    # Every box's appearance drawn in, the unticked boxes' outline too: read all ticked at 1.0 until 2026-12-07.
+    "appearances_flattened": (SampleKind.FILLABLE, v.appearances_flattened, Source.TEXT_LAYER),
 }
-"""Born-digital forms: printed to PDF by the samples, filled in the fillable PDF, and that flattened."""
+"""Born-digital forms: printed to PDF by the samples, filled in the fillable PDF, and that flattened (by PDFium,
+or by drawing every widget's appearance into the page)."""
 
 
 @pytest.mark.parametrize("geometry", [*GEOMETRIES, "as_made"])
