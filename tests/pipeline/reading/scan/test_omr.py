@@ -148,6 +148,17 @@ def test_a_page_whose_paper_reads_as_ink_in_every_box_reads_no_box_with_confiden
     framed, s = _page_with_boxes(frame_px=2, ticked="CE2")  # the frame is left out, as read_ticks leaves it
     assert not blank_interior_inked(field.boxes, framed, s, 3, OMR)
     assert not blank_interior_inked([], clean, s, 0, OMR)
+    # A page with most boxes blacked out or ticked and one left empty (seed 2026's hand-marked page 2 has three
+    # empty boxes of ten), or whose boxes' edges are frayed (ink at the rim only), is no inked paper.
+    from pipeline.reading.scan.pixels import box_px
+
+    busy = clean.copy()
+    for box in field.boxes[1:]:
+        x0, y0, x1, y1 = box_px(box.rect.inset(OMR.inset_pt), s, busy.shape)
+        busy[y0:y1, x0:x1] = 1
+    rim, _ = _page_with_boxes(frame_px=1, ticked=None)
+    assert not blank_interior_inked(field.boxes, busy, s, 0, OMR)
+    assert not blank_interior_inked(field.boxes, rim, s, 0, OMR)
     # Nor is a signature zone's ink read on such a page: its paper is ink too.
     from pipeline.reading.scan.omr import read_signature
 
