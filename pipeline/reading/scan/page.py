@@ -278,9 +278,7 @@ def read_scan_page(
     with clock.stage("hands"):
         # A dithered page's letters are judged on its descreened ink: dots along a typed line's edges broke its
         # baseline, and whole typed pages were held as handwritten (judge_hands).
-        hand_ink = (erase_letter_grids(ink.marks, definition.page_fields(number), page.px_per_pt, ocr)
-                    if ink.dithered else ink.writing)
-        hands = judge_hands(text_pairs, combs, hand_ink, definition, page.px_per_pt, ocr)
+        hands = judge_hands(text_pairs, combs, ink.marks_writing, definition, page.px_per_pt, ocr)
     with clock.stage("fields"):
         fields.update(text_fields_read(text_pairs, second[:len(text_pairs)], hands, fields.get("class_level"), page,
                                        ocr, registration))
@@ -382,6 +380,9 @@ class PageInk:
         marks: The ink tick boxes are read on and foreign ink is looked for on: ``mask``, or for a page received
             ``dithered`` the ink of the page descreened (:func:`pipeline.reading.scan.pixels.descreen`, then Otsu's
             threshold), whose dots are joined into strokes (:func:`read_marks`).
+        marks_writing: ``writing`` made from ``marks`` as from ``mask`` (streaks clear of the writing dropped, letter
+            grids erased): what a dithered page's signatures, comb cells and hand are read on; ``writing`` itself
+            for any other page.
         writing: ``mask`` with the copier streaks clear of the writing dropped out
             (:func:`pipeline.reading.scan.streaks.drop_clear_streaks`); combs and signatures are read on it.
         text_mask: ``writing`` without toner specks far from any writing; text zones are read on it.
@@ -398,6 +399,7 @@ class PageInk:
     mask: np.ndarray
     marks: np.ndarray
     writing: np.ndarray
+    marks_writing: np.ndarray
     text_mask: np.ndarray
     ocr_image: np.ndarray
     levels: GreyLevels
@@ -430,8 +432,12 @@ def separate_ink(page: RegisteredPage, number: int, definition: FormDefinition, 
     crossed = set(reached) - set(foreign.fields_reached(definition, number, omr, streaks=False))
     writing, dropped = drop_clear_streaks(mask, foreign, crossed, definition, number, page.px_per_pt, omr, ocr)
     writing = erase_letter_grids(writing, definition.page_fields(number), page.px_per_pt, ocr)  # form version 2
+    marks_writing = writing
+    if dithered:  # the same streaks dropped: a fax line through a blank signature zone read signed at 0.96
+        marks_writing = drop_clear_streaks(marks, foreign, crossed, definition, number, page.px_per_pt, omr, ocr)[0]
+        marks_writing = erase_letter_grids(marks_writing, definition.page_fields(number), page.px_per_pt, ocr)
     text_mask = drop_isolated_specks(writing, page.px_per_pt, omr)
-    return PageInk(mask, marks, writing, text_mask, reader_image(page, text_mask, ocr, dithered),
+    return PageInk(mask, marks, writing, marks_writing, text_mask, reader_image(page, text_mask, ocr, dithered),
                    grey_levels(page.image), foreign, reached, crossed, dropped, dithered)
 
 
@@ -578,7 +584,7 @@ def realign_zones(page_fields: Sequence[Field], page: RegisteredPage, number: in
 
 def comb_ink(page: RegisteredPage, ink: PageInk, ocr: OcrSettings, photographed: bool) -> np.ndarray:
     """The ink combs are cut from: on a photo, grown into the digits' lighter strokes; on a page received
-    dithered, its descreened ink (:attr:`PageInk.marks`).
+    dithered, its descreened writing (:attr:`PageInk.marks_writing`).
 
     A ballpoint is lighter than toner. Combs are read on the ink without the streaks dropped out of them
     (never grown back). A dithered page's dots put ink in every cell, empty or not, and break its digits into
@@ -589,7 +595,7 @@ def comb_ink(page: RegisteredPage, ink: PageInk, ocr: OcrSettings, photographed:
     152; no value wrong yet accepted in any.
     """
     if ink.dithered:
-        return ink.marks
+        return ink.marks_writing
     if not photographed:
         return ink.writing
     return grow_ink(page.image, ink.writing, ink.levels.paper, ocr.icr.comb_ink_growth) & (ink.writing | (1 - ink.mask))
@@ -645,8 +651,7 @@ def read_marks(page_fields: Sequence[Field], aligned: dict[str, tuple[Field, flo
             fields[f.name] = read_ticks(box_field, mask, s, omr, box_quality, page.image, ink.levels, registration,
                                         frame_px, blank_unsure)
         elif f.kind is FieldKind.SIGNATURE:
-            fields[f.name] = read_signature(f, marks if ink.dithered else ink.writing, s, omr, page.quality,
-                                            registration, paper_inked)
+            fields[f.name] = read_signature(f, ink.marks_writing, s, omr, page.quality, registration, paper_inked)
     return fields, unstreaked
 
 
@@ -897,9 +902,14 @@ def reread_past_streaks(fields: dict[str, ExtractedField], through: Sequence[Fie
 def _unstreaked(ink: PageInk, writing: np.ndarray, page: RegisteredPage, ocr: OcrSettings,
                 omr: OmrSettings) -> PageInk:
     """``ink`` with ``writing`` (its streaks taken out) in place of its own, and the text mask and OCR image made
-    from it as :func:`separate_ink` makes them."""
+    from it as :func:`separate_ink` makes them; a dithered page's descreened writing loses the same pixels (and
+    the pixel the blur spread them by)."""
     text_mask = drop_isolated_specks(writing, page.px_per_pt, omr)
-    return replace(ink, writing=writing, text_mask=text_mask,
+    marks_writing = writing
+    if ink.dithered:
+        erased = (ink.writing & (1 - writing)).astype(np.uint8)
+        marks_writing = ink.marks_writing & (1 - cv2.dilate(erased, np.ones((3, 3), np.uint8)))
+    return replace(ink, writing=writing, marks_writing=marks_writing, text_mask=text_mask,
                    ocr_image=reader_image(page, text_mask, ocr, ink.dithered))
 
 
