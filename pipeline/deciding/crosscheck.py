@@ -144,15 +144,15 @@ def _is_short_form(word: str, known: set[str], structure: StructureSettings) -> 
 
 def _same_name(a: str, b: str) -> bool:
     """Whether two readings spell one name: equal once spacing is ignored, accents kept (``Anaïs`` and ``Anais``
-    are two spellings; a registry holds one), and case too when one of them is written in capitals (``LEFÈVRE``
-    on page 1, ``Lefèvre`` on page 2).
+    are two spellings; a registry holds one), and case too when one of them is written in capitals and neither
+    in small letters only (``LEFÈVRE`` on page 1, ``Lefèvre`` on page 2; not ``jules`` and ``JULES``, a review).
 
     Case otherwise counts: ``jules`` read alike by both readers of a dithered fax was vouched for at 0.92 by page
     2's ``Jules`` (variants of devset pages faxed, 2026-12-07). On both corpora's 237 pairs of repeated names
     (devset; the project's seeds 31, 53, 67 and the photocopies of 2026) none differs in case but by capitals, so
     no other reading changes."""
     x, y = " ".join(a.split()), " ".join(b.split())
-    return x == y or (x.upper() == y.upper() and (x.isupper() or y.isupper()))
+    return x == y or (x.upper() == y.upper() and (x.isupper() or y.isupper()) and not (x.islower() or y.islower()))
 
 
 NAME_WITNESS_PAIRS: tuple[tuple[str, str], ...] = (

@@ -105,7 +105,7 @@ def test_a_doubtful_repeat_that_disagrees_is_left_alone() -> None:
 
 
 @pytest.mark.parametrize(("page1", "page2"), [("Anais", "Anaïs"), ("LEFEBVRE", "LEFÈVRE"),
-                                              ("jules", "Jules")])  # case, unless in capitals, is a letter
+                                              ("jules", "Jules"), ("jules", "JULES")])  # case counts but capitals
 def test_two_confident_repeats_that_disagree_both_go_to_a_person(page1: str, page2: str) -> None:
     form = _form(pupil_first_name=(page1, 0.90), p2_pupil_first_name=(page2, 0.95))
     checked = cross_check(form, THRESHOLD)
