@@ -465,6 +465,17 @@ def crosses_core(graphic: Mapping[str, Any], box: Rect, cut: float) -> bool:
     return any(_segment_meets(a, b, core) for a, b in zip(points, points[1:], strict=False))
 
 
+def _outlines(graphic: Mapping[str, Any], interior: Rect, cut: float) -> bool:
+    """Whether a drawing that misses a box's core spans the box interior (past ``cut`` of its width and height on
+    each side, on both axes): the box's own outline, not a mark. A drawing that neither crosses the core nor
+    spans the box is a mark off the box's centre (a review, 2026-12-07: a small check in a corner), which the
+    reader holds rather than reads empty."""
+    return (float(graphic["x0"]) <= interior.x0 + cut * interior.width
+            and float(graphic["x1"]) >= interior.x1 - cut * interior.width
+            and float(graphic["top"]) <= interior.top + cut * interior.height
+            and float(graphic["bottom"]) >= interior.bottom - cut * interior.height)
+
+
 def _segment_meets(a: tuple[float, float], b: tuple[float, float], rect: Rect) -> bool:
     """Whether the segment ``a``-``b`` meets ``rect`` (Liang-Barsky clipping)."""
     (x0, y0), (dx, dy) = a, (b[0] - a[0], b[1] - a[1])
@@ -552,15 +563,23 @@ def read_text_layer_page(
     out: dict[str, ExtractedField] = {}
     for field in fields:
         if field.is_tick:
-            ticked: set[str] = set()
+            states: dict[str, TickState] = {}
             for box in field.boxes:
                 interior = box.rect.inset(text_layer.tick_inset_pt)
+                drawn = [g for g in graphics if _within(g, interior.inset(-text_layer.tick_drawing_slack_pt))]
                 if any(_inside(c, interior) and str(c["text"]).strip() for c in chars) or any(
-                        _within(g, interior.inset(-text_layer.tick_drawing_slack_pt))
-                        and crosses_core(g, box.rect, text_layer.tick_core_cut) for g in graphics):
-                    ticked.add(box.option)
-            states = {b.option: TickState.TICKED if b.option in ticked else TickState.EMPTY for b in field.boxes}
-            out[field.name] = make_field(field, tick_value(field, ticked), 1.0, Source.TEXT_LAYER, ticks=states)
+                        crosses_core(g, box.rect, text_layer.tick_core_cut) for g in drawn):
+                    states[box.option] = TickState.TICKED
+                elif any(not _outlines(g, interior, text_layer.tick_core_cut) for g in drawn):
+                    states[box.option] = TickState.UNSURE  # a mark off the box's centre: a person looks
+                else:
+                    states[box.option] = TickState.EMPTY
+            ticked = {option for option, state in states.items() if state is TickState.TICKED}
+            made = make_field(field, tick_value(field, ticked), 1.0, Source.TEXT_LAYER, ticks=states)
+            if TickState.UNSURE in states.values():
+                made = made.model_copy(update={"confidence": text_layer.held_confidence,
+                                               "rules": ("tick_box_unsure",)})
+            out[field.name] = made
         elif field.kind is FieldKind.SIGNATURE:
             inner = field.rect.inset(text_layer.signature_inset_pt)
             signed = any(_within(g, inner) for g in graphics) or any(_inside(c, inner) for c in chars)

@@ -12,7 +12,7 @@ from pypdf import PdfReader, PdfWriter
 
 from bench.benchmark import normalise_value
 from pipeline.deciding.decide import decide_form
-from pipeline.form.definition import form_v1
+from pipeline.form.definition import Rect, form_v1
 from pipeline.intake.ingest import ingest_file
 from pipeline.reading.document import read_received
 from pipeline.reading.pdf import (
@@ -23,12 +23,12 @@ from pipeline.reading.pdf import (
     read_text_layer_page,
     xfa_datasets,
 )
-from pipeline.settings import Settings
+from pipeline.settings import Settings, TextLayerSettings
 from samples.generator import generate_documents
 from samples.kinds import SampleKind
 from schemas.directory import Directory
 from schemas.document import Outcome
-from schemas.extraction import Doubt, Source
+from schemas.extraction import Doubt, Source, TickState
 from tests.pipeline.reading import pdf_variants
 
 
@@ -240,6 +240,34 @@ def test_a_text_layer_comb_typed_with_slashes_is_normalised() -> None:
              for ch, c in zip("5/6/2018", field.cells, strict=True)]
     out = read_text_layer_page([], chars, [], [field])
     assert out[field.name].value == "05/06/2018" and out[field.name].doubt is None
+
+
+def _path(*points: tuple[float, float]) -> dict[str, object]:
+    """A pdfplumber curve through ``points`` (PDF points, y down)."""
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    return {"object_type": "curve", "pts": list(points), "x0": min(xs), "x1": max(xs), "top": min(ys),
+            "bottom": max(ys)}
+
+
+def test_a_drawing_is_a_tick_only_across_the_boxs_centre() -> None:
+    """A flattened form draws each box's outline inside it (read ticked at 1.0 until 2026-12-07); a cross through
+    the centre is a tick; a small mark in a corner is held for a person, never read empty."""
+    field = form_v1().field("class_level")
+    cp, ce1 = (b.rect for b in field.boxes[:2])
+
+    def outline(r: Rect) -> dict[str, object]:
+        return _path((r.x0 + 1, r.top + 1), (r.x1 - 1, r.top + 1), (r.x1 - 1, r.bottom - 1), (r.x0 + 1, r.bottom - 1),
+                     (r.x0 + 1, r.top + 1))
+
+    boxes = [outline(b.rect) for b in field.boxes]
+    cross = _path((cp.x0 + 2, cp.top + 2), (cp.x1 - 2, cp.bottom - 2))
+    read = read_text_layer_page([], [], [*boxes, cross], [field])[field.name]
+    assert (read.value, read.confidence, read.rules) == (["CP"], 1.0, ())
+
+    corner = _path((ce1.x0 + 1.2, ce1.top + 8.2), (ce1.x0 + 1.7, ce1.top + 8.8), (ce1.x0 + 2.3, ce1.top + 7.7))
+    held = read_text_layer_page([], [], [*boxes, cross, corner], [field])[field.name]
+    assert held.ticks["CE1"] is TickState.UNSURE and held.ticks["CE2"] is TickState.EMPTY
+    assert held.confidence == TextLayerSettings().held_confidence and held.rules == ("tick_box_unsure",)
 
 
 def test_an_undecodable_value_is_held_not_quarantined() -> None:
