@@ -231,11 +231,15 @@ def appearances_flattened(data: bytes) -> bytes:
     drew until issue 16 took its border colour (``/MK /BC``) away, as the copies schools kept still have it (the
     devset's): flattened, every box, ticked or not, carries it inside its printed square."""
     def edit(writer: PdfWriter) -> None:
+        seen: set[int] = set()  # the check boxes share their appearance streams: each gets one outline
         for widget in _widgets(writer):
             if "/AS" not in widget:
                 continue
             for state in widget["/AP"]["/N"].values():
                 appearance = state.get_object()
+                if id(appearance) in seen:
+                    continue
+                seen.add(id(appearance))
                 _, _, width, height = (float(c) for c in appearance["/BBox"])
                 # A path, as flatteners write it; a 1 pt border, centred half a point inside, as viewers draw it.
                 x1, y1 = width - 0.5, height - 0.5
