@@ -142,16 +142,24 @@ def _is_short_form(word: str, known: set[str], structure: StructureSettings) -> 
         k.startswith(word) and len(k) - len(word) >= structure.short_form_cut for k in known)
 
 
-def _same_name(a: str, b: str) -> bool:
+def _same_name(a: str, b: str, read: bool = True) -> bool:
     """Whether two readings spell one name: equal once spacing is ignored, accents kept (``Anaïs`` and ``Anais``
-    are two spellings; a registry holds one), and case too when one of them is written in capitals and neither
-    in small letters only (``LEFÈVRE`` on page 1, ``Lefèvre`` on page 2; not ``jules`` and ``JULES``, a review).
+    are two spellings; a registry holds one). Case is ignored between two values typed in a PDF (``read``
+    false: the text layer or AcroForm carries what was typed, ``martin`` on page 1 and ``MARTIN`` on page 2);
+    between readings of ink, only when one of them is in capitals and neither in small letters only
+    (``LEFÈVRE`` / ``Lefèvre``), since a reader may miss a capital's height: ``jules`` read alike by both readers of
+    a dithered fax was vouched for at 0.92 by page 2's ``Jules`` (variants of devset pages faxed, 2026-12-07), and
+    ``jules`` by a ``JULES`` (a review). On both corpora's 237 pairs of repeated names (devset; the project's seeds
+    31, 53, 67 and the photocopies of 2026) none differs in case, so no other reading changes.
 
-    Case otherwise counts: ``jules`` read alike by both readers of a dithered fax was vouched for at 0.92 by page
-    2's ``Jules`` (variants of devset pages faxed, 2026-12-07). On both corpora's 237 pairs of repeated names
-    (devset; the project's seeds 31, 53, 67 and the photocopies of 2026) none differs in case but by capitals, so
-    no other reading changes."""
+    Args:
+        a: One reading.
+        b: The other.
+        read: Whether either was read from ink (OCR) rather than taken from a PDF's text.
+    """
     x, y = " ".join(a.split()), " ".join(b.split())
+    if not read:
+        return x.casefold() == y.casefold()
     return x == y or (x.upper() == y.upper() and (x.isupper() or y.isupper()) and not (x.islower() or y.islower()))
 
 
@@ -558,9 +566,10 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
             continue
         best = max(a.confidence, b.confidence)
         spelled = all(PERSON_NAME_RE.fullmatch(v) for v in (a.value, b.value))  # "MICHEL |" folds to "michel"
-        if spelled and _same_name(a.value, b.value) and fold(a.value) and best >= threshold:
+        read = Source.OCR in (a.source, b.source)
+        if spelled and _same_name(a.value, b.value, read) and fold(a.value) and best >= threshold:
             fields[first], fields[second] = _repeat_raised(a, best), _repeat_raised(b, best)
-        elif min(a.confidence, b.confidence) >= threshold and not _same_name(a.value, b.value):
+        elif min(a.confidence, b.confidence) >= threshold and not _same_name(a.value, b.value, read):
             # Two confident readings of one name that differ (often by an accent: "Anais" at 0.90 against
             # "Anaïs", phone photo, issue 3): at least one is wrong, and only a person can tell which.
             doubt = min(a.confidence, b.confidence, threshold * structure.repeat_conflict_share)

@@ -93,6 +93,12 @@ def test_a_repeat_in_another_case_vouches_only_for_capitals() -> None:
     checked = cross_check(form, THRESHOLD)
     assert checked.fields["pupil_first_name"].confidence == 0.55
     assert checked.fields["pupil_surname"].confidence == 0.92  # page 1 in capitals: the same name
+    # Typed in a PDF, a name's case is what the teacher typed, not a misreading: « martin » and « MARTIN » agree.
+    typed = {n: f.model_copy(update={"source": Source.TEXT_LAYER, "confidence": 1.0})
+             for n, f in _form(pupil_surname=("martin", 1.0), p2_pupil_surname=("MARTIN", 1.0)).fields.items()}
+    form = _form(pupil_surname=("martin", 1.0))
+    checked = cross_check(form.model_copy(update={"fields": typed}), THRESHOLD)
+    assert checked.fields["pupil_surname"].doubt is None and checked.fields["p2_pupil_surname"].doubt is None
 
 
 def test_a_doubtful_repeat_that_disagrees_is_left_alone() -> None:
