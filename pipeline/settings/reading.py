@@ -585,11 +585,12 @@ class OcrSettings(BaseModel):
     photo_sharpen_amount: float = 1.0
     """Weight of the unsharp mask: the page plus this much of (page − its blur)."""
     dither_share_min: float = 0.12
-    """Share of ink pixels alone on their row (``pipeline.reading.scan.pixels.dither_share``) at or above which a
-    page is error-diffused (a fax in photo mode) and is descreened before it is read. Measured 2026-12-07 on 232
-    pages as the reader gets them (a fax's rows doubled): dithered 0.19-0.88 (the devset's 3, the project's
-    ``fax_halftone``, and such faxes whose paper kept its tone); every other page at most 0.066 (a project's
-    ``scan_fit_to_page``; the devset's at most 0.042, a photocopy). 0.12 is about their geometric mean."""
+    """Share of ink pixels alone on their row among other dots (``pipeline.reading.scan.pixels.dither_share``) at
+    or above which a page is error-diffused (a fax in photo mode) and is descreened before it is read. Measured
+    2026-12-07 on 232 pages as the reader gets them (a fax's rows doubled): dithered 0.19-0.88 (the devset's 3,
+    the project's ``fax_halftone``, and such faxes whose paper kept its tone); every other page at most 0.062 (a
+    project's ``scan_fit_to_page``; the devset's at most 0.040, a photocopy). 0.12 is about their geometric
+    mean."""
     descreen_sigma_pt: float = 0.36
     """Radius (Gaussian sigma, pt at the page's scale) of the blur that joins a dithered page's dots into strokes
     before its text and combs are read (``pipeline.reading.scan.pixels.descreen``): about one pixel of a 200 dpi
