@@ -430,12 +430,14 @@ def separate_ink(page: RegisteredPage, number: int, definition: FormDefinition, 
     foreign = foreign_ink(marks, definition, number, omr, smooth)
     reached = foreign.fields_reached(definition, number, omr)
     crossed = set(reached) - set(foreign.fields_reached(definition, number, omr, streaks=False))
-    writing, dropped = drop_clear_streaks(mask, foreign, crossed, definition, number, page.px_per_pt, omr, ocr)
-    writing = erase_letter_grids(writing, definition.page_fields(number), page.px_per_pt, ocr)  # form version 2
-    marks_writing = writing
-    if dithered:  # the same streaks dropped: a fax line through a blank signature zone read signed at 0.96
-        marks_writing = drop_clear_streaks(marks, foreign, crossed, definition, number, page.px_per_pt, omr, ocr)[0]
-        marks_writing = erase_letter_grids(marks_writing, definition.page_fields(number), page.px_per_pt, ocr)
+    def writing_of(ink: np.ndarray) -> tuple[np.ndarray, set[str]]:
+        """``ink`` without the streaks clear of the writing and without form version 2's letter grids."""
+        kept, dropped = drop_clear_streaks(ink, foreign, crossed, definition, number, page.px_per_pt, omr, ocr)
+        return erase_letter_grids(kept, definition.page_fields(number), page.px_per_pt, ocr), dropped
+
+    writing, dropped = writing_of(mask)
+    # The same streaks dropped from the descreened ink: a fax line through a blank signature zone read signed.
+    marks_writing = writing_of(marks)[0] if dithered else writing
     text_mask = drop_isolated_specks(writing, page.px_per_pt, omr)
     return PageInk(mask, marks, writing, marks_writing, text_mask, reader_image(page, text_mask, ocr, dithered),
                    grey_levels(page.image), foreign, reached, crossed, dropped, dithered)
@@ -680,9 +682,9 @@ def judge_hands(text_pairs: Sequence[tuple[Field, list[Word]]], combs: CombStrip
     Block capitals can stand as straight as type; digits written one per cell rarely do. A zone's own agreement
     excuses the descenders of tesseract's reading of it; the page's does not.
 
-    ``writing`` is the page's writing ink; for a page received dithered, its descreened ink (:attr:`PageInk.marks`,
-    letter grids erased), on which a typed line keeps its baseline. Measured 2026-12-07 with the dots' ink, then
-    the descreened: the devset's 3 dithered pages, the same readings; the project's 9 ``fax_halftone`` forms,
+    ``writing`` is the page's writing ink; for a page received dithered, its descreened writing
+    (:attr:`PageInk.marks_writing`), on which a typed line keeps its baseline. Measured 2026-12-07 with the dots'
+    ink, then the descreened: the devset's 3 dithered pages, the same readings; the project's 9 ``fax_halftone`` forms,
     fields accepted 357 → 367 (none wrong), and its 6 toned ones 173 → 193 (none wrong; 14 held zones now show
     Tesseract's reading where a handwritten zone's constrained decoding had given the right value); 42 devset
     referrals faxed with the paper's tone (three variants, 30 typed, 12 handwritten), fields accepted 1,172 →
