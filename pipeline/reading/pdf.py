@@ -582,7 +582,7 @@ def read_text_layer_page(
             made = make_field(field, tick_value(field, ticked), 1.0, Source.TEXT_LAYER, ticks=states)
             if TickState.UNSURE in states.values():
                 made = made.model_copy(update={"confidence": text_layer.held_confidence,
-                                               "rules": ("tick_box_unsure",)})
+                                               "rules": ("tick_mark_off_centre",)})
             out[field.name] = made
         elif field.kind is FieldKind.SIGNATURE:
             inner = field.rect.inset(text_layer.signature_inset_pt)

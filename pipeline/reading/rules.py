@@ -99,6 +99,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.HOLD, ("choice", "flag"), "pipeline.reading.scan.omr.read_ticks",
         "une case n'est ni franchement vide ni franchement cochée (remplissage ou noirceur entre les deux seuils) : "
         "regarder les cases sur l'image."),
+    "tick_mark_off_centre": FieldRule(
+        Effect.HOLD, ("choice", "flag"), "pipeline.reading.pdf.read_text_layer_page",
+        "un trait est dessiné dans une case sans passer par son milieu (PDF) : coche ou trait parasite, regarder "
+        "les cases sur l'image."),
     "tick_page_unsure": FieldRule(
         Effect.HOLD, ("choice", "flag", "signature"), "pipeline.reading.scan.omr.read_ticks",
         "sur cette page (photo, fax), même une case vide paraît encrée jusqu'en son milieu : aucune case ni "

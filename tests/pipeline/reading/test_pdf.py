@@ -23,6 +23,7 @@ from pipeline.reading.pdf import (
     read_text_layer_page,
     xfa_datasets,
 )
+from pipeline.reading.rules import FIELD_RULES, cause_fr
 from pipeline.settings import Settings, TextLayerSettings
 from samples.generator import generate_documents
 from samples.kinds import SampleKind
@@ -267,7 +268,9 @@ def test_a_drawing_is_a_tick_only_across_the_boxs_centre() -> None:
     corner = _path((ce1.x0 + 1.2, ce1.top + 8.2), (ce1.x0 + 1.7, ce1.top + 8.8), (ce1.x0 + 2.3, ce1.top + 7.7))
     held = read_text_layer_page([], [], [*boxes, cross, corner], [field])[field.name]
     assert held.ticks["CE1"] is TickState.UNSURE and held.ticks["CE2"] is TickState.EMPTY
-    assert held.confidence == TextLayerSettings().held_confidence and held.rules == ("tick_box_unsure",)
+    assert held.confidence == TextLayerSettings().held_confidence and held.rules == ("tick_mark_off_centre",)
+    assert cause_fr(held.rules) == FIELD_RULES["tick_mark_off_centre"].fr  # staff are told a mark misses the centre
+    assert "sans passer par son milieu" in FIELD_RULES["tick_mark_off_centre"].fr
 
 
 def test_an_undecodable_value_is_held_not_quarantined() -> None:
