@@ -226,7 +226,8 @@ def read_scan_page(
     limit_tesseract_threads(ocr.tesseract_threads)  # before the reader threads start
     clock = StageClock()
     with clock.stage("identify_register"):
-        dithered = dither_share(image) >= ocr.dither_share_min  # as received: registration resamples the dots
+        # As received: registration resamples the dots.
+        dithered = dither_share(image, ocr.dither_share_min) >= ocr.dither_share_min
         identified, page, definition = identify_and_register(image, dpi_hint, definition, registration,
                                                              ocr.descreen_sigma_pt if dithered else None)
     number = identified.identity.page

@@ -50,6 +50,10 @@ def test_an_error_diffused_page_is_told_from_a_thresholded_one() -> None:
     specked = thresholded.copy()
     specked[np.random.default_rng(5).random(specked.shape) < 0.008] = 0
     assert dither_share(specked) < minimum / 2
+    # With the threshold given, a page short of lone dots skips the neighbourhood count; the decision is the same.
+    for page in (thresholded, specked, dithered, rows_doubled):
+        assert (dither_share(page, minimum) >= minimum) == (dither_share(page) >= minimum)
+    assert dither_share(dithered, minimum) == dither_share(dithered)  # over the threshold: the measure itself
 
 
 def test_descreening_joins_a_dithered_letters_dots_into_strokes() -> None:
