@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.deciding.crosscheck import (
     cross_check,
+    fix_email,
     fold,
     hold_handwritten_form,
     local_part_spelled_by,
@@ -129,6 +130,17 @@ def test_two_confident_repeats_that_disagree_both_go_to_a_person(page1: str, pag
 ])
 def test_lost_or_doubled_dots_of_a_known_domain_are_put_back(read: str, repaired: str) -> None:
     assert repair_domain_dots(read) == repaired
+
+
+@pytest.mark.parametrize(("read", "repaired"), [
+    ("a\u00b7couturier@ac-versailles.fr", "a.couturier@ac-versailles.fr"),  # PP-OCRv6's mid-height full stop
+    ("m.pereira@ac-versailles\u00b7fr", "m.pereira@ac-versailles.fr"),
+    ("jo\u2022el@free\u2219fr", "jo.el@free.fr"),
+    ("j|ulie@free.fr", "jlulie@free.fr"),  # a bar is an l
+    (None, None),
+])
+def test_an_addresss_impossible_marks_are_read_as_what_they_stand_for(read: str | None, repaired: str | None) -> None:
+    assert fix_email(read) == repaired
 
 
 def test_a_stray_mark_folded_away_does_not_make_two_readings_agree() -> None:

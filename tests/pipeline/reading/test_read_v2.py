@@ -111,6 +111,8 @@ def test_letters_read_on_a_comb_take_their_spaces_from_the_empty_cells() -> None
     assert on_cells(FieldKind.TEXT, "LEGAL", inked) == ("LEGAL", False)  # a letter missing: not the ink's
     assert on_cells(FieldKind.EMAIL, "A.B@C", [True] * 5) == ("a.b@c", True)
     assert on_cells(FieldKind.EMAIL, "AB@C", [True, False, True, True, True]) == ("ab@c", False)  # a dot missed
+    # PP-OCRv6 reads a full stop written in its cell as a middle dot, which no address holds.
+    assert on_cells(FieldKind.EMAIL, "a\u00b7b@free\u00b7fr", [True] * 11) == ("a.b@free.fr", True)
 
 
 def test_a_mark_over_a_cell_that_no_accent_read_explains_keeps_the_comb_for_a_person() -> None:
