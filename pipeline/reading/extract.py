@@ -207,7 +207,8 @@ def doubt_text_zones(result: ScanPageResult, cap: float) -> ScanPageResult:
     received at too coarse a resolution for letters (``OcrSettings.min_text_dpi``, a fax's 100 lines per inch).
 
     A field keeps its confidence (rule ``low_resolution_readers_agree``) when Tesseract and PP-OCRv6 read the
-    same value (rule ``readers_agree`` of :func:`pipeline.reading.scan.page.readers_verdict`) and, for an e-mail,
+    same value (rule ``readers_agree`` of :func:`pipeline.reading.scan.page.readers_verdict`, or another rule of
+    :data:`LOW_RESOLUTION_AGREEMENT`) and, for an e-mail,
     its domain is one of :data:`pipeline.deciding.crosscheck.KNOWN_EMAIL_DOMAINS`; any other is capped at ``cap``
     (0-1) with the doubt ``LOW_RESOLUTION`` and the rule ``low_resolution_hold``. Before the second reader, every
     text zone was held: Tesseract alone read 3 values in 5 faxes wrong at 0.73-0.81 (issue 3).
@@ -237,10 +238,26 @@ def doubt_text_zones(result: ScanPageResult, cap: float) -> ScanPageResult:
     return replace(result, fields=fields)
 
 
+LOW_RESOLUTION_AGREEMENT = ("readers_agree", "readers_agree_edges", "third_reading_agrees", "email_domain_lexicon")
+"""The rules by which two engines read a low-resolution zone alike (:func:`doubt_text_zones`): Tesseract and PP-OCRv6
+read the same value (``readers_agree``), the same once a speck read at one end by one of them is dropped
+(``readers_agree_edges``), Tesseract read alone at another scale what PP-OCRv6 read (``third_reading_agrees``), or
+the same local part of an address of which one read a known mail domain (``email_domain_lexicon``, the domain test
+an agreed address passes here too). Lexicons that choose between two different readings are not among them.
+
+Measured 2026-12-07 on every low-resolution text or e-mail zone held before, whose two readers differed: the
+project's ``fax_200x100`` of seeds 13 (12 forms) and 29 (14 forms), and a helper's variants of the devset's 14 typed
+referrals faxed at 200 × 100 dpi (half thresholded, half dithered; the devset's own 100-lpi faxes are handwritten).
+Settled by these rules and held: seed 13, 5 fields; seed 29, 9; the variants, 10; all 24 right (Tesseract again
+13, a known domain 7, a speck at an end 4; none wrong). Lexicon choices were right as often (8, 12 and 13 of as
+many) but stay held, as designed with the hold: at this resolution a lexicon picks between two misreadings, which
+corpora this small cannot rule out."""
+
+
 def _readers_agree_on_known_shape(field: ExtractedField, kind: FieldKind) -> bool:
-    """Whether both text readers read ``field``'s value, an e-mail's on a known mail domain (see
-    :func:`doubt_text_zones`)."""
-    if "readers_agree" not in field.rules or not isinstance(field.value, str):
+    """Whether two engines read ``field``'s value alike (:data:`LOW_RESOLUTION_AGREEMENT`), an e-mail's on a known
+    mail domain (see :func:`doubt_text_zones`)."""
+    if not any(rule in field.rules for rule in LOW_RESOLUTION_AGREEMENT) or not isinstance(field.value, str):
         return False
     return kind is not FieldKind.EMAIL or on_known_mail_domain(field.value)
 

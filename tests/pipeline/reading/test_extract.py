@@ -55,15 +55,27 @@ def test_a_fax_keeps_the_words_both_readers_read_alike_and_holds_the_others() ->
               "guardian1_first_name": field("guardian1_first_name", "Anais", ("readers_differ", "first_name_lexicon")),
               "guardian1_email": field("guardian1_email", "honore.sauvage@free.tr", ("readers_agree",)),
               "guardian2_email": field("guardian2_email", "honore.sauvage@free.fr", ("fix_email", "readers_agree")),
-              "guardian1_phone": field("guardian1_phone", "0612345678", ())}  # a comb: not a word
+              "guardian1_phone": field("guardian1_phone", "0612345678", ()),  # a comb: not a word
+              # Two engines read these alike: but for a speck at one end, and Tesseract again at another scale.
+              "guardian2_surname": field("guardian2_surname", "GILLET", ("readers_differ", "readers_agree_edges")),
+              "referrer_name": field("referrer_name", "M. Laroche, directeur",
+                                     ("readers_differ", "third_reading_agrees")),
+              "home_languages": field("home_languages", "arabe, français", ("readers_differ", "language_lexicon"))}
     result = ScanPageResult(PageIdentity("FO-2026-000001", 1, 2, 2), 0, 100.0, 0.5, 5, fields)
 
     held = doubt_text_zones(result, 0.2).fields
 
     assert held["guardian1_surname"].confidence == 0.95 and held["guardian1_surname"].doubt is None
     assert held["guardian1_surname"].rules == ("readers_agree", "low_resolution_readers_agree")
-    assert held["guardian2_email"].confidence == 0.95  # agreed, on a known domain
-    for name in ("guardian1_first_name", "guardian1_email"):  # chosen by a lexicon; agreed on an unknown domain
+    for name in ("guardian2_email", "guardian2_surname", "referrer_name"):  # two engines read them alike
+        assert held[name].confidence == 0.95 and held[name].rules[-1] == "low_resolution_readers_agree", name
+    # Chosen by a lexicon between two different readings; agreed on an unknown domain.
+    for name in ("guardian1_first_name", "guardian1_email", "home_languages"):
         assert held[name].confidence == 0.2 and held[name].doubt is Doubt.LOW_RESOLUTION, name
         assert held[name].rules[-1] == "low_resolution_hold"
     assert held["guardian1_phone"] == fields["guardian1_phone"]
+    # The same local part read by both, the known domain by one of them: agreed as an address on a known domain is.
+    mail = {"guardian1_email": field("guardian1_email", "h.couturier@free.fr",
+                                     ("readers_differ", "email_domain_lexicon"))}
+    kept = doubt_text_zones(ScanPageResult(PageIdentity("FO-2026-000001", 1, 2, 2), 0, 100.0, 0.5, 5, mail), 0.2)
+    assert kept.fields["guardian1_email"].confidence == 0.95
