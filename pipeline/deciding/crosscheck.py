@@ -88,10 +88,10 @@ _NAME_SEPARATORS = re.compile(r"[\s,()'’-]+")
 
 
 EMAIL_DOT_LOOKALIKES = str.maketrans(dict.fromkeys("\u00b7\u2022\u2219\u22c5\u30fb", "."))
-"""Middle dots, bullets and dot operators, none valid in an address: PP-OCRv6 reads a handwritten full stop written
-mid-height as ``·``. Measured 2026-12-07 on every reading of an e-mail zone: the project's handwritten version-2
-forms (seed 2026, 6 forms) 4 readings held one, each where the truth has a full stop (``j·boulanger@…``,
-``…@ac-versailles·fr``); the devset, none."""
+"""Middle dots, bullets, dot operators and the katakana middle dot, none valid in an address: PP-OCRv6 reads a
+handwritten full stop written mid-height as ``·``. Measured 2026-12-07 on every reading of an e-mail zone: the
+project's handwritten version-2 forms (seed 2026, 6 forms) 4 readings held one, each where the truth has a full stop
+(``j·boulanger@…``, ``…@ac-versailles·fr``); the devset, none."""
 
 
 def fix_email(value: str | None) -> str | None:

@@ -36,6 +36,7 @@ from pipeline.errors import (
     UnsupportedMediaTypeError,
 )
 from pipeline.form.definition import (
+    Field,
     FieldKind,
     FormDefinition,
     Rect,
@@ -59,11 +60,12 @@ from pipeline.reading.pdf import (
     read_text_layer_page,
     xfa_datasets,
 )
-from pipeline.reading.scan.page import ScanPageResult, read_scan_page
+from pipeline.reading.scan.choices import without_edge_marks
+from pipeline.reading.scan.page import ScanPageResult, read_scan_page, second_reader_value
 from pipeline.reading.text_register import label_words, register_text_layer
 from pipeline.settings import Settings
 from schemas.document import MediaType
-from schemas.extraction import Doubt, ExtractedField, Source
+from schemas.extraction import Doubt, ExtractedField, Reader, Source, normalise_text
 
 logger = logging.getLogger(__name__)
 # pypdf's warnings about a damaged file (``EOF marker not found``) are counted by damaged_pdf's handler, and the
@@ -224,13 +226,14 @@ def doubt_text_zones(result: ScanPageResult, cap: float) -> ScanPageResult:
     misreadings.
     """
     definition = version_definition(result.identity.version, form_v1()) or form_v1()
-    kinds = {f.name: f.kind for f in definition.page_fields(result.identity.page)}
+    zones = {f.name: f for f in definition.page_fields(result.identity.page)}
     fields = {}
     for name, f in result.fields.items():
-        kind = kinds.get(name)
-        if kind not in (FieldKind.TEXT, FieldKind.EMAIL) or f.value is None:
+        zone = zones.get(name)
+        kind = zone.kind if zone is not None else None
+        if zone is None or kind not in (FieldKind.TEXT, FieldKind.EMAIL) or f.value is None:
             fields[name] = f
-        elif _readers_agree_on_known_shape(f, kind):
+        elif _readers_agree_on_known_shape(f, kind) and _value_as_read(f, zone):
             fields[name] = f.model_copy(update={"rules": (*f.rules, "low_resolution_readers_agree")})
         else:
             fields[name] = f.model_copy(update={"confidence": min(f.confidence, cap), "doubt": Doubt.LOW_RESOLUTION,
@@ -252,6 +255,27 @@ Settled by these rules and held: seed 13, 5 fields; seed 29, 9; the variants, 10
 13, a known domain 7, a speck at an end 4; none wrong). Lexicon choices were right as often (8, 12 and 13 of as
 many) but stay held, as designed with the hold: at this resolution a lexicon picks between two misreadings, which
 corpora this small cannot rule out."""
+
+
+ENGINE_READERS = (Reader.TESSERACT, Reader.PPOCR, Reader.TESSERACT_RESCALED)
+"""The engines whose readings a low-resolution value must be one of (:func:`_value_as_read`)."""
+
+
+def _value_as_read(field: ExtractedField, zone: Field) -> bool:
+    """Whether ``field``'s value is what one of the engines read in its zone (:data:`ENGINE_READERS`, after the
+    field's repairs, whole or without a speck at an end), compared as :func:`~schemas.extraction.normalise_text` does.
+
+    An agreement rule recorded on a field says how its readers agreed, not that nothing changed the value after: a
+    handwritten zone's constrained decoding replaces it with a listed value and keeps the rules before it (a review,
+    2026-12-07: ``Mrine.`` / ``Mrine`` agreeing but for a speck, then decoded ``Marine`` and kept at 0.90 on a
+    100-lines-per-inch fax, where a lexicon's choice is to be held)."""
+    value = normalise_text(str(field.value))
+    for reading in field.readings:
+        if reading.reader in ENGINE_READERS and isinstance(reading.value, str):
+            read = second_reader_value(zone, reading.value)
+            if read and value in {normalise_text(read), normalise_text(without_edge_marks(read) or "")}:
+                return True
+    return False
 
 
 def _readers_agree_on_known_shape(field: ExtractedField, kind: FieldKind) -> bool:

@@ -44,7 +44,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from pipeline.deciding.crosscheck import fix_email
+from pipeline.deciding.crosscheck import EMAIL_DOT_LOOKALIKES
 from pipeline.form.definition import Field, FieldKind
 from pipeline.reading.scan import ctc
 from pipeline.reading.scan.comb_cells import comb_cells_ink, remove_outline
@@ -167,9 +167,10 @@ def on_cells(kind: FieldKind, reading: str | None, inked: Sequence[bool]) -> tup
 
     The reading's letters (white space dropped: a reader may space letters written one per cell) are matched to
     the inked cells left to right; a run of empty cells between two inked ones is one space (two words). An
-    e-mail is lower-cased (addresses are case-insensitive; the form asks for capitals) and given an e-mail's repairs
-    (:func:`~pipeline.deciding.crosscheck.fix_email`: a full stop PP-OCRv6 reads ``·`` in its cell); an empty cell
-    inside it is a character missed (a dot's ink is under a cell's threshold), never a space.
+    e-mail is lower-cased (addresses are case-insensitive; the form asks for capitals) and its middle dots read as
+    the full stops they stand for (:data:`~pipeline.deciding.crosscheck.EMAIL_DOT_LOOKALIKES`, one character for one:
+    the count of letters is kept; the other e-mail repairs change it, or read a capital's bar as an ``l``); an empty
+    cell inside it is a character missed (a dot's ink is under a cell's threshold), never a space.
 
     Args:
         kind: ``TEXT`` or ``EMAIL``.
@@ -183,7 +184,7 @@ def on_cells(kind: FieldKind, reading: str | None, inked: Sequence[bool]) -> tup
         return None, False
     letters = "".join(reading.split())
     if kind is FieldKind.EMAIL:
-        letters = fix_email(letters.lower()) or letters
+        letters = letters.lower().translate(EMAIL_DOT_LOOKALIKES)
     if kind is FieldKind.EMAIL and _has_inner_gap(inked):
         return letters, False  # an address has no space: an empty cell inside it is a character missed (a dot)
     if len(letters) != sum(inked):

@@ -43,13 +43,15 @@ def test_a_fax_keeps_the_words_both_readers_read_alike_and_holds_the_others() ->
     from pipeline.form.definition import PageIdentity
     from pipeline.reading.extract import doubt_text_zones
     from pipeline.reading.scan.page import ScanPageResult
-    from schemas.extraction import Doubt, ExtractedField, Source, ZoneBox
+    from schemas.extraction import Doubt, ExtractedField, Reader, ReaderReading, Source, ZoneBox
 
     zone = ZoneBox(x0=0, top=0, x1=10, bottom=10)
 
-    def field(name: str, value: str, rules: tuple[str, ...]) -> ExtractedField:
+    def field(name: str, value: str, rules: tuple[str, ...], read: tuple[str, str] | None = None) -> ExtractedField:
+        tesseract, ppocr = read or (value, value)
         return ExtractedField(name=name, value=value, confidence=0.95, source=Source.OCR, page=2, zone=zone,
-                              rules=rules)
+                              rules=rules, readings=(ReaderReading(reader=Reader.TESSERACT, value=tesseract),
+                                                     ReaderReading(reader=Reader.PPOCR, value=ppocr)))
 
     fields = {"guardian1_surname": field("guardian1_surname", "RIOU", ("readers_agree",)),
               "guardian1_first_name": field("guardian1_first_name", "Anais", ("readers_differ", "first_name_lexicon")),
@@ -57,7 +59,12 @@ def test_a_fax_keeps_the_words_both_readers_read_alike_and_holds_the_others() ->
               "guardian2_email": field("guardian2_email", "honore.sauvage@free.fr", ("fix_email", "readers_agree")),
               "guardian1_phone": field("guardian1_phone", "0612345678", ()),  # a comb: not a word
               # Two engines read these alike: but for a speck at one end, and Tesseract again at another scale.
-              "guardian2_surname": field("guardian2_surname", "GILLET", ("readers_differ", "readers_agree_edges")),
+              "guardian2_surname": field("guardian2_surname", "GILLET", ("readers_differ", "readers_agree_edges"),
+                                         ("GILLET.", "GILLET")),
+              # Agreed but for a speck, then replaced by a listed name (a handwritten zone's decoding): not as read.
+              "guardian2_first_name": field("guardian2_first_name", "Marine",
+                                            ("readers_differ", "readers_agree_edges", "handwriting_hold",
+                                             "constrained_first_name"), ("Mrine.", "Mrine")),
               "referrer_name": field("referrer_name", "M. Laroche, directeur",
                                      ("readers_differ", "third_reading_agrees")),
               "home_languages": field("home_languages", "arabe, français", ("readers_differ", "language_lexicon"))}
@@ -70,7 +77,7 @@ def test_a_fax_keeps_the_words_both_readers_read_alike_and_holds_the_others() ->
     for name in ("guardian2_email", "guardian2_surname", "referrer_name"):  # two engines read them alike
         assert held[name].confidence == 0.95 and held[name].rules[-1] == "low_resolution_readers_agree", name
     # Chosen by a lexicon between two different readings; agreed on an unknown domain.
-    for name in ("guardian1_first_name", "guardian1_email", "home_languages"):
+    for name in ("guardian1_first_name", "guardian1_email", "home_languages", "guardian2_first_name"):
         assert held[name].confidence == 0.2 and held[name].doubt is Doubt.LOW_RESOLUTION, name
         assert held[name].rules[-1] == "low_resolution_hold"
     assert held["guardian1_phone"] == fields["guardian1_phone"]

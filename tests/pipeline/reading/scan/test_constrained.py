@@ -121,6 +121,10 @@ def test_a_listed_name_that_drops_a_letter_the_ink_has_is_not_accepted_whatever_
     ("Ethan", "¿than", False),  # a mark read for a letter
     ("RENÉ", "R E N É", False),  # capitals spaced one per box
     ("Jade", "Jade.", False),  # a speck
+    ("Chloé", "Chlo'e", False),  # an accent read as a mark beside its letter (a review)
+    ("Inès", "In`es", False),
+    ("Marie", "Maire", False),  # two letters in each other's place
+    ("Philippe", "Philippine", True),
 ])
 def test_a_dropped_letter_is_a_letter_read_that_the_value_deletes(value: str, reading: str, drops: bool) -> None:
     assert drops_a_letter_read(value, reading) is drops
