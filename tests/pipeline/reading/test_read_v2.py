@@ -113,6 +113,10 @@ def test_letters_read_on_a_comb_take_their_spaces_from_the_empty_cells() -> None
     assert on_cells(FieldKind.EMAIL, "AB@C", [True, False, True, True, True]) == ("ab@c", False)  # a dot missed
     # PP-OCRv6 reads a full stop written in its cell as a middle dot, which no address holds.
     assert on_cells(FieldKind.EMAIL, "a\u00b7b@free\u00b7fr", [True] * 11) == ("a.b@free.fr", True)
+    # Only that, one character for one: a domain's lost dot is not put back on the cells (the ink has no cell for it),
+    # and a bar stays a bar (on capitals it may be an I, not the l an address's repair reads).
+    assert on_cells(FieldKind.EMAIL, "AB@FREEFR", [True] * 9) == ("ab@freefr", True)
+    assert on_cells(FieldKind.EMAIL, "J.|SNARD@FREE.FR", [True] * 16) == ("j.|snard@free.fr", True)
 
 
 def test_a_mark_over_a_cell_that_no_accent_read_explains_keeps_the_comb_for_a_person() -> None:
