@@ -230,10 +230,9 @@ def doubt_text_zones(result: ScanPageResult, cap: float) -> ScanPageResult:
     fields = {}
     for name, f in result.fields.items():
         zone = zones.get(name)
-        kind = zone.kind if zone is not None else None
-        if zone is None or kind not in (FieldKind.TEXT, FieldKind.EMAIL) or f.value is None:
+        if zone is None or zone.kind not in (FieldKind.TEXT, FieldKind.EMAIL) or f.value is None:
             fields[name] = f
-        elif _readers_agree_on_known_shape(f, kind) and _value_as_read(f, zone):
+        elif _readers_agree_on_known_shape(f, zone):
             fields[name] = f.model_copy(update={"rules": (*f.rules, "low_resolution_readers_agree")})
         else:
             fields[name] = f.model_copy(update={"confidence": min(f.confidence, cap), "doubt": Doubt.LOW_RESOLUTION,
@@ -278,12 +277,12 @@ def _value_as_read(field: ExtractedField, zone: Field) -> bool:
     return False
 
 
-def _readers_agree_on_known_shape(field: ExtractedField, kind: FieldKind) -> bool:
-    """Whether two engines read ``field``'s value alike (:data:`LOW_RESOLUTION_AGREEMENT`), an e-mail's on a known
-    mail domain (see :func:`doubt_text_zones`)."""
+def _readers_agree_on_known_shape(field: ExtractedField, zone: Field) -> bool:
+    """Whether two engines read ``field``'s value alike (:data:`LOW_RESOLUTION_AGREEMENT`) and it is still what they
+    read (:func:`_value_as_read`), an e-mail's on a known mail domain (see :func:`doubt_text_zones`)."""
     if not any(rule in field.rules for rule in LOW_RESOLUTION_AGREEMENT) or not isinstance(field.value, str):
         return False
-    return kind is not FieldKind.EMAIL or on_known_mail_domain(field.value)
+    return (zone.kind is not FieldKind.EMAIL or on_known_mail_domain(field.value)) and _value_as_read(field, zone)
 
 
 def doubt_every_field(result: ScanPageResult, cap: float, doubt: Doubt) -> ScanPageResult:

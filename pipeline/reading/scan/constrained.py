@@ -72,7 +72,7 @@ from pipeline.reading.field_lexicons import (
     town_names,
     town_postcodes,
 )
-from pipeline.reading.lexicon import first_names
+from pipeline.reading.lexicon import first_names, without_accents
 from pipeline.reading.scan import ctc
 from pipeline.reading.scan.choices import FIRST_NAME_FIELDS
 from pipeline.reading.scan.combs import CombStrip
@@ -329,8 +329,7 @@ def drops_a_letter_read(value: str, reading: str) -> bool:
     two letters read in each other's place (``Maire`` for *Marie*) are a transposition, which the edit operations
     write as a deletion and an insertion (a review, 2026-12-07)."""
     def letters(text: str) -> str:
-        plain = unicodedata.normalize("NFKD", text.casefold())
-        return "".join(c for c in plain if c.isalpha() and not unicodedata.combining(c))
+        return "".join(c for c in without_accents(text.casefold()) if c.isalpha())
 
     read, kept = letters(reading), letters(value)
     extra = Counter(read) - Counter(kept)
