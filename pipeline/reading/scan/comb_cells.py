@@ -30,12 +30,19 @@ class CellInk:
             (``IcrSettings.cell_margin_pt`` each side), at the page scale.
         area_pt2: Ink area in square points.
         origin_px: Page pixel ``(x, y)`` of ``mask``'s top-left corner.
+        edge_share: Share (0-1) of the digit's rows, top to bottom of its ink, in which its ink touches the printed
+            outline of a vertical cell edge that was erased (:func:`edge_touch_share`): a digit whose side lies
+            along the edge lost that side with the outline.
+        restored: ``mask`` with the erased outline ink of the vertical edge it touches given back, over the rows
+            where it touches it (:func:`restored_digit`), or ``None`` when it touches none.
     """
 
     index: int
     mask: np.ndarray
     area_pt2: float
     origin_px: tuple[int, int] = (0, 0)
+    edge_share: float = 0.0
+    restored: np.ndarray | None = None
 
 
 def _bounds(rect: Rect, px_per_pt: float, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
@@ -60,18 +67,84 @@ def outline_band(shape: tuple[int, ...], field: Field, origin_pt: tuple[float, f
     Returns:
         ``bool`` array of ``shape``: columns near a left or right edge, rows near a top or bottom edge.
     """
-    near_v = np.zeros(shape[1], bool)
+    near_v = edge_columns(shape[1], field, origin_pt[0], px_per_pt, tolerance_pt)
     near_h = np.zeros(shape[0], bool)
     for c in field.cells:
-        for x in (c.x0, c.x1):
-            a = int(np.floor((x - tolerance_pt - origin_pt[0]) * px_per_pt))
-            b = int(np.ceil((x + tolerance_pt - origin_pt[0]) * px_per_pt))
-            near_v[max(0, a):max(0, b)] = True
         for y in (c.top, c.bottom):
             a = int(np.floor((y - tolerance_pt - origin_pt[1]) * px_per_pt))
             b = int(np.ceil((y + tolerance_pt - origin_pt[1]) * px_per_pt))
             near_h[max(0, a):max(0, b)] = True
     return near_v[None, :] | near_h[:, None]
+
+
+def edge_columns(width_px: int, field: Field, origin_x_pt: float, px_per_pt: float, tolerance_pt: float) -> np.ndarray:
+    """Columns of a comb's region within ``tolerance_pt`` of a cell's left or right edge (``bool`` of ``width_px``).
+
+    Args:
+        width_px: Width of the region.
+        field: The comb (cells in pt).
+        origin_x_pt: Page x in pt of the region's first column.
+        px_per_pt: Scale of the region.
+        tolerance_pt: Half-width of the band round each edge, in pt.
+    """
+    near = np.zeros(width_px, bool)
+    for c in field.cells:
+        for x in (c.x0, c.x1):
+            a = int(np.floor((x - tolerance_pt - origin_x_pt) * px_per_pt))
+            b = int(np.ceil((x + tolerance_pt - origin_x_pt) * px_per_pt))
+            near[max(0, a):max(0, b)] = True
+    return near
+
+
+def edge_touch_share(digit: np.ndarray, erased_edges: np.ndarray) -> float:
+    """The share of a digit's rows in which its ink touches (4-connected) ink erased with a vertical cell edge.
+
+    A stroke that crosses an edge touches it over the rows of its own width; a digit whose side runs along the
+    edge touches it over most of its height, and that side was erased with the outline. What is left may be
+    another digit, and every reader reads the same strip: a Klee One 8 whose left side lay on the edge became a 3
+    for Tesseract, PP-OCRv6 and the digit model alike (``pipeline.reading.scan.combs.comb_field``, rule
+    ``digit_on_cell_edge``, gives the figures).
+
+    Args:
+        digit: ``bool`` or 0/1 mask of the cell's digit, outline removed.
+        erased_edges: Same shape: pixels of the raw ink mask erased as the outline, in the vertical edges' columns
+            (:func:`edge_columns`).
+
+    Returns:
+        0-1; 0 for an empty cell.
+    """
+    ink = digit.astype(bool)
+    rows = np.nonzero(ink.any(axis=1))[0]
+    if not len(rows):
+        return 0.0
+    cross = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8)
+    touching = ink & (cv2.dilate(erased_edges.astype(np.uint8), cross) > 0)
+    return float(np.count_nonzero(touching.any(axis=1))) / float(rows.max() - rows.min() + 1)
+
+
+def restored_digit(digit: np.ndarray, erased_edges: np.ndarray) -> np.ndarray | None:
+    """The digit with the outline ink erased along it given back: the erased pixels of the vertical edge it touches,
+    from the first row where it touches it to the last (the digit's side that lay on the edge, with the printed line
+    there).
+
+    Args:
+        digit: 0/1 mask of the cell's digit, outline removed.
+        erased_edges: ``bool``, same shape, as for :func:`edge_touch_share`.
+
+    Returns:
+        A ``uint8`` 0/1 mask of ``digit``'s shape, or ``None`` when the digit touches no erased edge.
+    """
+    cross = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8)
+    ink = digit.astype(bool)
+    touching = np.nonzero((ink & (cv2.dilate(erased_edges.astype(np.uint8), cross) > 0)).any(axis=1))[0]
+    if not len(touching):
+        return None
+    rows = np.zeros(ink.shape[0], bool)
+    rows[touching.min():touching.max() + 1] = True  # the side as one stroke, not the rows it happened to touch
+    # Only the edge the digit touches: the cell's other edge, in the same rows, is no part of it.
+    _, labels = cv2.connectedComponents(erased_edges.astype(np.uint8), connectivity=8)
+    touched = np.unique(labels[(cv2.dilate(ink.astype(np.uint8), cross) > 0) & erased_edges])
+    return (ink | (np.isin(labels, touched[touched > 0]) & rows[:, None])).astype(np.uint8)
 
 
 def remove_outline(region: np.ndarray, field: Field, origin_pt: tuple[float, float], px_per_pt: float,
@@ -156,6 +229,9 @@ def comb_cells_ink(mask: np.ndarray, field: Field, px_per_pt: float, icr: IcrSet
         inside = [k for k, (a, b) in enumerate(spans) if a <= cx <= b]
         k = inside[0] if inside else int(np.argmin([abs(cx - c) for c in centres_x]))
         owned[k].append(i)
+    # The outline band and the one-pixel ring round it that :func:`remove_outline`'s 3×3 dilation also erases.
+    erased_edges = (raw > region) & edge_columns(region.shape[1], field, origin[0], px_per_pt,
+                                                 icr.outline_tolerance_pt + 1.0 / px_per_pt)[None, :]
     out: list[CellInk] = []
     for k, cell in enumerate(field.cells):
         a = int(round((cell.x0 - m - origin[0]) * px_per_pt))
@@ -165,7 +241,9 @@ def comb_cells_ink(mask: np.ndarray, field: Field, px_per_pt: float, icr: IcrSet
         keep = [i for i, area in areas.items() if area >= icr.fragment_share * max(areas.values())]
         cell_mask = (np.isin(labels[:, a:b], keep) & (region[:, a:b] > 0)).astype(np.uint8) if keep else np.zeros(
             (region.shape[0], max(0, b - a)), np.uint8)
-        out.append(CellInk(k, cell_mask, float(cell_mask.sum()) / (px_per_pt * px_per_pt), (x0 + a, y0)))
+        edges = erased_edges[:, a:b]
+        out.append(CellInk(k, cell_mask, float(cell_mask.sum()) / (px_per_pt * px_per_pt), (x0 + a, y0),
+                           edge_touch_share(cell_mask, edges), restored_digit(cell_mask, edges)))
     return out
 
 

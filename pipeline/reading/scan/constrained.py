@@ -623,7 +623,9 @@ def decode_handwritten(fields: dict[str, ExtractedField], text_fields: Sequence[
         if current is None or not looks_handwritten(agreement, page_agreement, ocr.icr) or (
                 current.confidence >= ocr.text_confidence_min):
             continue
-        witnesses = [r.value for r in current.readings if r.reader is not Reader.PPOCR]
+        # A digit along a cell's edge lost its side with the outline, for every reader alike: none witnesses.
+        witnesses = [] if "digit_on_cell_edge" in current.rules else [
+            r.value for r in current.readings if r.reader is not Reader.PPOCR]
         reading = decode_digits(f, line, len(cells), witnesses, settings, ocr.phone_combs_mobile)
         if reading is not None and f.name in LISTED_COMBS:
             reading = _postcode_listed(reading, f.name, settings)

@@ -265,12 +265,15 @@ def read_scan_page(
         comb_job = pool.submit(timed, "tesseract_combs", ocr_strip, combs.strip, ocr, ocr.language, DIGITS_VARIABLES)
         second_comb_job = pool.submit(timed, "second_reader", read_lines, strip_crops(combs.strip),
                                       ocr.second_reader_batch)
+        restored_job = pool.submit(timed, "second_reader", read_lines, combs.restored_crops(),
+                                   ocr.second_reader_batch) if combs.restored is not None else None
         with clock.stage("tick_boxes"):
             fields, unstreaked = read_marks(page_fields, aligned, page, ink, omr, registration)
             name_weak_ticks(fields, ocr.text_confidence_min)
         with clock.stage("waiting_for_ocr"):
             text_words, mail_words, comb_words = text_job.result(), mail_job.result(), comb_job.result()
             second = [*second_job.result(), *second_comb_job.result()]
+            restored_digits = combs.restored_readings(restored_job.result() if restored_job is not None else [])
             crops = crops_job.result() if crops_job is not None else {}
     second_combs = second[len(zones.text_fields) + len(zones.mail_fields):]
     fields.update(zones.decided | combs.decided)
@@ -314,7 +317,8 @@ def read_scan_page(
                  for (f, _), words in zip(third, read_again, strict=True)],
                 first_names(ocr.first_names_file), page, ocr, registration)
     with clock.stage("fields"):
-        fields.update(comb_fields_read(combs, comb_words, second_combs, hands, aligned, ocr, registration))
+        fields.update(comb_fields_read(combs, comb_words, second_combs, hands, aligned, ocr, registration,
+                                       restored_digits))
         letters = [f for f, _ in text_pairs if f.is_letter_comb]
         inked = {f.name: inked_cells(ink.writing, f, page.px_per_pt, ocr) for f in letters}
         marked = {f.name: marks_above(ink.writing, f, page.px_per_pt, ocr) for f in letters}
@@ -827,18 +831,20 @@ def readers_verdict(first: str | None, second: str | None, confidence: float, oc
 
 
 def comb_fields_read(combs: CombStrip, comb_words: Sequence[Word], second: Sequence[LineReading], hands: Hands,
-                     aligned: dict[str, tuple[Field, float]], ocr: OcrSettings,
-                     registration: RegistrationSettings) -> dict[str, ExtractedField]:
+                     aligned: dict[str, tuple[Field, float]], ocr: OcrSettings, registration: RegistrationSettings,
+                     restored: Sequence[str | None] | None = None) -> dict[str, ExtractedField]:
     """Comb fields from tesseract's digits, the digit model's and the second reader's, judged typed or handwritten
-    per comb (``second``: the second reader's reading of each comb row, in the strip's slot order)."""
+    per comb (``second``: the second reader's reading of each comb row, in the strip's slot order; ``restored``: its
+    digits on each comb's row with the outline along a digit given back, :meth:`CombStrip.split_second_readings`)."""
     fields: dict[str, ExtractedField] = {}
-    for f, words, cells, probabilities, agreement, line in zip(
+    for f, words, cells, probabilities, agreement, line, edge_share, again in zip(
             combs.fields, words_by_slot(comb_words, combs.strip.slots), combs.cells, combs.probabilities,
-            combs.agreements, second, strict=True):
+            combs.agreements, second, combs.edge_shares, restored or [None] * len(combs.fields), strict=True):
         typed = not looks_handwritten(agreement, hands.page_agreement, ocr.icr)
         digits = "".join(ch for ch in line.text if ch.isdigit()) or None
+        same = bool(line.text.strip()) and again == "".join(line.text.split())
         fields[f.name] = comb_field(f, words, cells, probabilities, aligned[f.name][1], ocr, typed, registration,
-                                    digits)
+                                    digits, edge_share, same)
     return fields
 
 
@@ -1004,7 +1010,9 @@ def reread_combs_past_streaks(fields: dict[str, ExtractedField], through: Sequen
                              None if photographed else ink.levels.paper)
     words = ocr_strip(combs.strip, ocr, ocr.language, DIGITS_VARIABLES)
     lines = read_lines(strip_crops(combs.strip), ocr.second_reader_batch)
-    again = comb_fields_read(combs, words, lines, hands, aligned, ocr, registration)
+    restored_digits = combs.restored_readings(
+        read_lines(combs.restored_crops(), ocr.second_reader_batch) if combs.restored is not None else [])
+    again = comb_fields_read(combs, words, lines, hands, aligned, ocr, registration, restored_digits)
     return _clear_where_a_reader_agrees(fields, {name: {r.reader: r.value for r in read.readings}
                                                  for name, read in again.items()}, ocr.text_confidence_min)
 

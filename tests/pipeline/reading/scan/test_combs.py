@@ -198,3 +198,34 @@ def test_a_handwritten_comb_held_cell_by_cell_says_why() -> None:
                           np.vstack([model_reading("01345678", 0.95), model_reading("90", 0.95)[:2]]), 1.0, ocr)
     assert ocr.phone_combs_mobile and landline.value == "0134567890"
     assert landline.confidence == ocr.unread_confidence and landline.rules == ("phone_not_mobile",)
+
+
+def test_a_handwritten_digit_along_a_cell_edge_holds_its_comb_whatever_the_readers_say() -> None:
+    """Attack 1 of 2026-12-07: a hand's 8 whose left side lay on its cell's edge lost it with the outline, and
+    Tesseract, PP-OCRv6 and the digit model read the 3 that was left (``0629833321`` for *0629883321*, 0.88)."""
+    from pipeline.reading.rules import cause_fr
+    from pipeline.reading.scan.combs import comb_field
+    from pipeline.reading.scan.strips import Word
+    from pipeline.settings import OcrSettings
+
+    ocr = OcrSettings()
+    field = form_v1().field("guardian1_phone")
+    model = np.full((10, 10), 0.002)
+    for cell, digit in enumerate("0629833321"):
+        model[cell, int(digit)] = 0.98
+    words, cells = [Word("0629833321", 0.91, 0, 0)], list(range(10))
+    limit = ocr.icr.edge_touch_share_max
+
+    inside = comb_field(field, words, cells, model, 1.0, ocr, typed=False, second="0629833321", edge_share=limit - 0.1)
+    assert inside.confidence >= ocr.text_confidence_min and inside.rules == ()
+    along = comb_field(field, words, cells, model, 1.0, ocr, typed=False, second="0629833321", edge_share=limit)
+    assert along.value == "0629833321" and along.confidence == ocr.icr.disagree_confidence
+    assert along.rules == ("digit_on_cell_edge",) and "bord de sa case" in (cause_fr(along.rules) or "")
+    # Read again with the outline along its digits given back, PP-OCRv6 reads the same line: the erasure took
+    # nothing the digits needed.
+    same = comb_field(field, words, cells, model, 1.0, ocr, typed=False, second="0629833321", edge_share=limit,
+                      edge_reread_same=True)
+    assert same.confidence == inside.confidence and same.rules == ("edge_reread_agrees",)
+    # Typed digits sit in the middle of their cells; the engines decide them as before.
+    typed = comb_field(field, words, cells, model, 1.0, ocr, typed=True, second="0629833321", edge_share=1.0)
+    assert typed.confidence >= ocr.text_confidence_min and "digit_on_cell_edge" not in typed.rules
