@@ -74,11 +74,11 @@ FIELD_RULES: dict[str, FieldRule] = {
         "une case (chiffre peu net) : comparer avec l'image."),
     "digit_on_cell_edge": FieldRule(
         Effect.HOLD, ("date", "phone", "postcode"), "pipeline.reading.scan.combs.comb_field",
-        "un chiffre est écrit le long du bord de sa case : ce côté du chiffre a pu être effacé avec le cadre "
-        "imprimé (un 8 lu 3, un 6 lu 1) : comparer avec l'image."),
+        "un chiffre longe le bord de sa case : le côté qui le longe a pu être effacé avec le cadre imprimé (un 8 "
+        "lu 3, un 6 lu 1) ; comparer avec l'image."),
     "edge_reread_agrees": FieldRule(
         Effect.EVIDENCE, ("date", "phone", "postcode"), "pipeline.reading.scan.combs.comb_field",
-        "un chiffre touche le bord de sa case ; relu avec le bord imprimé rendu, il est lu de la même façon."),
+        "un chiffre longe le bord de sa case ; relue avec ce bord remis, la ligne est lue de même par PP-OCRv6."),
     "phone_not_mobile": FieldRule(
         Effect.CAP, ("phone",), "pipeline.reading.scan.combs.comb_field",
         "le numéro lu n'est pas un numéro de portable (06, ou 07 à partir de 073), alors que la case en demande un : "

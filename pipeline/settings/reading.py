@@ -293,8 +293,9 @@ class IcrSettings(BaseModel):
     """Confidence of a comb whose cell the two readers do not agree on: below every review threshold."""
     edge_touch_share_max: float = 0.5
     """A handwritten comb goes to a person when one of its digits touches an erased vertical cell edge over at least
-    this share of its height (``pipeline.reading.scan.comb_cells.edge_touch_share``) and PP-OCRv6 reads the comb
-    otherwise with the outline along that digit given back (figures in ``pipeline.reading.scan.combs.comb_field``).
+    this share of its height (``pipeline.reading.scan.comb_cells.edge_touch_share``), unless PP-OCRv6 reads the comb
+    as before, and as its value, with the outline along that digit given back (figures in
+    ``pipeline.reading.scan.combs.comb_field``).
     On the project's hands (seed 77, and seeds 4242, 4343, 4444 in four held-out fonts) the four wrong values
     accepted at page level touched at 0.61 to 0.89: 0.5 leaves a margin under the least of them. No comb of the
     devset's hands reaches 0.3."""

@@ -33,8 +33,8 @@ class CellInk:
         edge_share: Share (0-1) of the digit's rows, top to bottom of its ink, in which its ink touches the printed
             outline of a vertical cell edge that was erased (:func:`edge_touch_share`): a digit whose side lies
             along the edge lost that side with the outline.
-        restored: ``mask`` with the erased outline ink of the vertical edge it touches given back, over the rows
-            where it touches it (:func:`restored_digit`), or ``None`` when it touches none.
+        restored: ``mask`` with the erased outline ink of each vertical edge it touches given back, from the first
+            row where it touches that edge to the last (:func:`restored_digit`), or ``None`` when it touches none.
     """
 
     index: int
@@ -123,28 +123,31 @@ def edge_touch_share(digit: np.ndarray, erased_edges: np.ndarray) -> float:
 
 
 def restored_digit(digit: np.ndarray, erased_edges: np.ndarray) -> np.ndarray | None:
-    """The digit with the outline ink erased along it given back: the erased pixels of the vertical edge it touches,
-    from the first row where it touches it to the last (the digit's side that lay on the edge, with the printed line
-    there).
+    """The digit with the outline ink erased along it given back: the erased pixels of each vertical edge it
+    touches, from the first row where it touches that edge to the last (the digit's side that lay on the edge, with
+    the printed line there).
 
     Args:
         digit: 0/1 mask of the cell's digit, outline removed.
         erased_edges: ``bool``, same shape, as for :func:`edge_touch_share`.
 
     Returns:
-        A ``uint8`` 0/1 mask of ``digit``'s shape, or ``None`` when the digit touches no erased edge.
+        A ``uint8`` 0/1 mask of ``digit``'s shape, or ``None`` when the digit touches no erased edge (nothing to
+        give back).
     """
     cross = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8)
     ink = digit.astype(bool)
-    touching = np.nonzero((ink & (cv2.dilate(erased_edges.astype(np.uint8), cross) > 0)).any(axis=1))[0]
-    if not len(touching):
-        return None
-    rows = np.zeros(ink.shape[0], bool)
-    rows[touching.min():touching.max() + 1] = True  # the side as one stroke, not the rows it happened to touch
-    # Only the edge the digit touches: the cell's other edge, in the same rows, is no part of it.
     _, labels = cv2.connectedComponents(erased_edges.astype(np.uint8), connectivity=8)
-    touched = np.unique(labels[(cv2.dilate(ink.astype(np.uint8), cross) > 0) & erased_edges])
-    return (ink | (np.isin(labels, touched[touched > 0]) & rows[:, None])).astype(np.uint8)
+    near = cv2.dilate(ink.astype(np.uint8), cross) > 0
+    out = ink.copy()
+    # Each edge the digit touches, over its own span of rows (the side as one stroke, not only the rows it happened
+    # to touch); an edge it does not touch is no part of it.
+    for label in np.unique(labels[near & erased_edges]):
+        edge = labels == label
+        rows = np.nonzero((ink & (cv2.dilate(edge.astype(np.uint8), cross) > 0)).any(axis=1))[0]
+        if len(rows):
+            out[rows.min():rows.max() + 1] |= edge[rows.min():rows.max() + 1]
+    return out.astype(np.uint8) if (out != ink).any() else None
 
 
 def remove_outline(region: np.ndarray, field: Field, origin_pt: tuple[float, float], px_per_pt: float,

@@ -835,7 +835,8 @@ def comb_fields_read(combs: CombStrip, comb_words: Sequence[Word], second: Seque
                      restored: Sequence[str | None] | None = None) -> dict[str, ExtractedField]:
     """Comb fields from tesseract's digits, the digit model's and the second reader's, judged typed or handwritten
     per comb (``second``: the second reader's reading of each comb row, in the strip's slot order; ``restored``: its
-    digits on each comb's row with the outline along a digit given back, :meth:`CombStrip.split_second_readings`)."""
+    text, spaces taken out, on each comb's row with the outline along a digit given back,
+    :meth:`CombStrip.restored_readings`; a comb without one is held when a digit lies along an edge)."""
     fields: dict[str, ExtractedField] = {}
     for f, words, cells, probabilities, agreement, line, edge_share, again in zip(
             combs.fields, words_by_slot(comb_words, combs.strip.slots), combs.cells, combs.probabilities,
@@ -1010,9 +1011,8 @@ def reread_combs_past_streaks(fields: dict[str, ExtractedField], through: Sequen
                              None if photographed else ink.levels.paper)
     words = ocr_strip(combs.strip, ocr, ocr.language, DIGITS_VARIABLES)
     lines = read_lines(strip_crops(combs.strip), ocr.second_reader_batch)
-    restored_digits = combs.restored_readings(
-        read_lines(combs.restored_crops(), ocr.second_reader_batch) if combs.restored is not None else [])
-    again = comb_fields_read(combs, words, lines, hands, aligned, ocr, registration, restored_digits)
+    # Only the readers' values of this reading are used: the edge's second look (restored rows) is not needed.
+    again = comb_fields_read(combs, words, lines, hands, aligned, ocr, registration)
     return _clear_where_a_reader_agrees(fields, {name: {r.reader: r.value for r in read.readings}
                                                  for name, read in again.items()}, ocr.text_confidence_min)
 

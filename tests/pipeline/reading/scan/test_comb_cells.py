@@ -98,7 +98,6 @@ def test_a_digits_side_erased_with_the_edge_is_given_back_for_a_second_look_and_
     edges = np.zeros((20, 16), bool)
     edges[:, 1:4] = True  # the left edge as erased, every row
     edges[:, 13:15] = True  # the right edge, clear of the digit
-    edges[6:14, 3] = True
     back = restored_digit(digit, edges)
     assert back is not None and back.dtype == np.uint8
     assert back[4:16, 1:4].all() and not back[:4, 1:4].any() and not back[16:, 1:4].any()  # its rows only
@@ -124,3 +123,16 @@ def test_a_hands_digit_whose_side_was_erased_with_the_edge_is_not_accepted_as_re
         "referral_date"]
     assert "digit_on_cell_edge" in date.rules and "constrained_digits" not in date.rules
     assert date.confidence < settings.ocr.text_confidence_min
+
+
+def test_each_edge_a_digit_touches_is_given_back_over_its_own_rows() -> None:
+    digit = np.zeros((20, 16), np.uint8)
+    digit[4:16, 4:6] = 1  # a side along the left edge (columns 1-3), rows 4-15
+    digit[4:6, 4:13] = 1  # a top bar reaching the right edge (columns 13-14), rows 4-5
+    edges = np.zeros((20, 16), bool)
+    edges[:, 1:4] = True
+    edges[:, 13:15] = True
+    back = restored_digit(digit, edges)
+    assert back is not None
+    assert back[4:16, 1:4].all() and not back[16:, 1:4].any()
+    assert back[4:6, 13:15].all() and not back[6:, 13:15].any()  # the right edge over the bar's rows only

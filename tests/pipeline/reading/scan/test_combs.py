@@ -226,6 +226,47 @@ def test_a_handwritten_digit_along_a_cell_edge_holds_its_comb_whatever_the_reade
     same = comb_field(field, words, cells, model, 1.0, ocr, typed=False, second="0629833321", edge_share=limit,
                       edge_reread_same=True)
     assert same.confidence == inside.confidence and same.rules == ("edge_reread_agrees",)
+    # The same reading twice, but not the comb's value (PP-OCRv6 lost a digit both times): the comb stays held.
+    lost = comb_field(field, words, cells, model, 1.0, ocr, typed=False, second="062983321", edge_share=limit,
+                      edge_reread_same=True)
+    assert lost.confidence == ocr.icr.disagree_confidence and "digit_on_cell_edge" in lost.rules
     # Typed digits sit in the middle of their cells; the engines decide them as before.
     typed = comb_field(field, words, cells, model, 1.0, ocr, typed=True, second="0629833321", edge_share=1.0)
     assert typed.confidence >= ocr.text_confidence_min and "digit_on_cell_edge" not in typed.rules
+
+
+def test_each_combs_second_look_is_its_own() -> None:
+    """PP-OCRv6 reads only the combs laid out again; each comb gets the reading of its own row, or none."""
+    from pipeline.reading.scan.combs import CombStrip
+    from pipeline.reading.scan.second_reader import LineReading
+    from pipeline.reading.scan.strips import stack_zones
+
+    rows = [np.full((10, 30), 255, np.uint8) for _ in range(4)]
+    combs = CombStrip(stack_zones(rows, 2, 2), [form_v1().field(n) for n in (
+        "pupil_birth_date", "pupil_postcode", "guardian1_phone", "family_date")], {}, [[], [], [], []], [],
+        restored=stack_zones(rows[:2], 2, 2), restored_slots=[None, 0, None, 1])
+    assert len(combs.restored_crops()) == 2
+    readings = combs.restored_readings([LineReading("95 1 00", 0.9), LineReading("01/10/2026", 0.9)])
+    assert readings == [None, "95100", None, "01/10/2026"]
+
+
+def test_a_restored_row_differs_from_the_first_only_by_the_outline_given_back() -> None:
+    """A review of 11e9181: the restored row was drawn from the grey page everywhere, so on a photo it differed
+    from the first row round every digit (paper grey), and PP-OCRv6's second look compared two different rows."""
+    from pipeline.reading.scan.comb_cells import CellInk
+    from pipeline.reading.scan.combs import _digit_row
+
+    mask = np.zeros((30, 20), np.uint8)
+    mask[5:25, 8:11] = 1
+    restored = mask.copy()
+    restored[5:25, 4:6] = 1  # the edge's segment along the digit
+    ocr_image = np.full((60, 60), 255, np.uint8)
+    ocr_image[10:40, 10:30][mask > 0] = 40
+    page = np.full((60, 60), 170, np.uint8)  # a photo's grey paper, the outline darker
+    page[10:40, 10:30][restored > 0] = 60
+    first = _digit_row([CellInk(0, mask, 60.0, (10, 10))], ocr_image, 4)
+    second = _digit_row([CellInk(0, mask, 60.0, (10, 10), 1.0, restored)], ocr_image, 4, None, page)
+    assert first.shape[0] == second.shape[0] and second.shape[1] > first.shape[1]
+    # The digit and the paper round it as in the first row; the segment in its own grey, left of the digit.
+    assert (second[:, -first.shape[1] + 4:] == first[:, 4:]).all()
+    assert (second[5:25, 4:6] == 60).all() and (second[second != 255] <= 60).all()
