@@ -56,7 +56,8 @@ FIELD_RULES: dict[str, FieldRule] = {
         "un signe lu par les deux lecteurs au bout du nom a été ignoré (un nom n'en porte pas : poussière)."),
     "fix_email": FieldRule(
         Effect.REPAIR, ("email",), "pipeline.deciding.crosscheck.fix_email",
-        "adresse e-mail corrigée (« l » lu « | », point lu « · », point d'un domaine connu)."),
+        "adresse e-mail corrigée (« l » lu « | », point lu « · », domaine connu mal lu : point, tiret ou "
+        "lettre)."),
     "readers_agree": FieldRule(
         Effect.EVIDENCE, ("text", "email"), "pipeline.reading.scan.page.readers_verdict",
         "les deux lecteurs (Tesseract et PP-OCRv6) lisent la même chose."),

@@ -12,7 +12,7 @@ from pipeline.deciding.crosscheck import (
     fold,
     hold_handwritten_form,
     local_part_spelled_by,
-    repair_domain_dots,
+    repair_domain,
 )
 from pipeline.deciding.decide import DOUBT_REASONS_FR, confidence_reasons, name_accent_lost
 from pipeline.deciding.directory import load_directory, match_school
@@ -125,11 +125,34 @@ def test_two_confident_repeats_that_disagree_both_go_to_a_person(page1: str, pag
     ("g.brunel@ac-versaillesfr", "g.brunel@ac-versailles.fr"),
     ("c.marechal@ac-versailles..fr", "c.marechal@ac-versailles.fr"),
     ("ines.martin@gmailcom", "ines.martin@gmail.com"),
-    ("josette.gregoire@tree.fr", "josette.gregoire@tree.fr"),   # a letter is wrong: not ours to fix
+    ("a.remy@acversailles.fr.", "a.remy@ac-versailles.fr"),  # a fax lost the hyphen, a speck added a dot
     ("ines.martin@example.org", "ines.martin@example.org"),
 ])
-def test_lost_or_doubled_dots_of_a_known_domain_are_put_back(read: str, repaired: str) -> None:
-    assert repair_domain_dots(read) == repaired
+def test_lost_or_doubled_dots_and_hyphens_of_a_known_domain_are_put_back(read: str, repaired: str) -> None:
+    assert repair_domain(read) == repaired
+
+
+@pytest.mark.parametrize(("read", "repaired"), [
+    # Readings of the devset's variants and of the project's photocopies (2026-12-07), each the domain written.
+    ("monique.richard@ac-yersailiesfr.", "monique.richard@ac-versailles.fr"),  # 2 edits of 14 letters
+    ("emmanuelle.roussel@ac-versailiiesfr", "emmanuelle.roussel@ac-versailles.fr"),
+    ("alexandrie.bessori@orahge.fr", "alexandrie.bessori@orange.fr"),  # 1 of 8; the local part stays as read
+    ("h.richard@outiookfr", "h.richard@outlook.fr"),
+    # Out of reach: a short domain has no letter to spare, a far one is someone else's.
+    ("josette.gregoire@tree.fr", "josette.gregoire@tree.fr"),
+    ("virginie.leveque@sft.fr", "virginie.leveque@sft.fr"),
+    ("m.roux@ac-versaiilies.fx", "m.roux@ac-versaiilies.fx"),  # 3 edits of 14 letters
+    ("ines.martin@gmail.fr", "ines.martin@gmail.fr"),  # 3 from gmail.com
+])
+def test_a_known_domain_with_a_letter_or_two_misread_is_put_back_and_a_short_or_far_one_is_not(
+        read: str, repaired: str) -> None:
+    assert repair_domain(read) == repaired
+
+
+def test_a_domain_as_near_two_known_domains_is_left_as_read() -> None:
+    loose = StructureSettings(email_domain_letters_per_edit=2)  # hotmail.fr and hotmail.com within reach of both
+    assert repair_domain("a.b@hotmail.cr", loose) == "a.b@hotmail.cr"
+    assert repair_domain("a.b@hotmail.cr") == "a.b@hotmail.fr"
 
 
 @pytest.mark.parametrize(("read", "repaired"), [
