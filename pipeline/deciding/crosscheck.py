@@ -493,7 +493,8 @@ def vouch_referrer_by_name(fields: dict[str, ExtractedField], first_name: Callab
     single zone gives (as :func:`vouch_surname_by_email` for a family's surname). The address is lifted
     (confidence ``structure.surname_email_confidence``, rule ``referrer_name_spells_email``) when:
 
-    * its only doubt is the hand's (:data:`HAND_DOUBTS`);
+    * its only doubt is the hand's (:data:`HAND_DOUBTS`), and the name has no other (a name held for foreign ink
+      or a fax's resolution witnesses nothing);
     * Tesseract and PP-OCRv6, after :func:`fix_email`, read the same address (every free reading of the zone,
       :data:`EMAIL_READERS`, agrees), on a domain of :data:`KNOWN_EMAIL_DOMAINS`;
     * both readers of the name zone read a civility, a surname and a role (:data:`REFERRER_NAME_RE`), the same
@@ -523,7 +524,8 @@ def vouch_referrer_by_name(fields: dict[str, ExtractedField], first_name: Callab
         structure: ``surname_email_confidence``, ``surname_email_letters_min``.
     """
     email, name = fields.get("referrer_email"), fields.get("referrer_name")
-    if email is None or name is None or email.doubt not in HAND_DOUBTS or name.doubt not in HAND_DOUBTS:
+    if email is None or name is None or email.doubt not in HAND_DOUBTS or (
+            name.doubt is not None and name.doubt not in HAND_DOUBTS):
         return
     addresses = {fix_email(r.value) for r in email.readings if r.reader in EMAIL_READERS and r.value}
     readers = {r.reader for r in email.readings if r.reader in EMAIL_READERS and r.value}
@@ -546,8 +548,8 @@ def vouch_referrer_by_name(fields: dict[str, ExtractedField], first_name: Callab
         "rules": (*email.rules, "referrer_name_spells_email")})
     role = matches[0].group("role") if matches[0] is not None else ""
     words = [w for w in re.split(r"[^\w]+", role.lower()) if w]
-    if (len({normalise_text(v) for v in name_readings}) == 1 and words and all(french_word(w) for w in words)
-            and name.value == name_readings[0]):
+    if (name.doubt in HAND_DOUBTS and len({normalise_text(v) for v in name_readings}) == 1 and words
+            and all(french_word(w) for w in words) and name.value == name_readings[0]):
         fields["referrer_name"] = name.model_copy(update={
             "doubt": None, "confidence": max(name.confidence, structure.surname_email_confidence),
             "rules": (*name.rules, "referrer_email_spells_name")})

@@ -363,6 +363,16 @@ def test_a_referrers_address_held_for_another_cause_is_not_lifted() -> None:
     assert fields["referrer_email"].doubt is Doubt.LOW_RESOLUTION
 
 
+@pytest.mark.parametrize(("name_doubt", "lifted"), [(None, True), (Doubt.FOREIGN_INK, False)])
+def test_a_signature_already_accepted_witnesses_and_one_held_for_a_stamp_does_not(
+        name_doubt: Doubt | None, lifted: bool) -> None:
+    form = _referrer_form(("thibault.barbier@ac-versailles.fr",) * 2, ("M. Barbier, directeur",) * 2)
+    name = form.fields["referrer_name"].model_copy(update={"doubt": name_doubt})
+    fields = _check_referrer(form.model_copy(update={"fields": {**form.fields, "referrer_name": name}}))
+    assert (fields["referrer_email"].doubt is None) is lifted
+    assert fields["referrer_name"].doubt is name_doubt  # never lifted but from the hand's hold
+
+
 def test_a_signature_whose_role_both_readers_misread_alike_keeps_its_hold() -> None:
     # Both readers read a looped e as o: the surname still witnesses the address, the role is no French word.
     fields = _check_referrer(_referrer_form(("gilles.schmitt@ac-versailles.fr",) * 2,
