@@ -185,7 +185,8 @@ def choose_reading(field: Field, first: str | None, second: str | None, class_le
       Measured 2026-12-05 on the typed zones whose readers differed: devset 2 (a fax's ``soninke``, a photocopy's
       speck over an ``a``), own ``fax_200x100`` seed 2026 1 (``Françäis, lingalà``): each chose the right reading;
     * ``email_domain_lexicon``: an address whose local parts agree, when exactly one reading is on a domain of
-      ``KNOWN_EMAIL_DOMAINS`` (``ac-versaitles.fr`` / ``ac-versailles.fr``);
+      ``KNOWN_EMAIL_DOMAINS`` (``orahge.fr`` / ``orange.fr``; a long known domain misread, ``ac-versaitles.fr``,
+      is repaired before, :func:`pipeline.deciding.crosscheck.repair_domain`);
     * ``french_words_choose``: a sentence, an address, a school's name or a referrer's role
       (:data:`WORDS_FIELDS`), when every word the readings differ on is a common word of which exactly one reading is
       French (:func:`_by_french_words`: ``coordonhatrice`` / ``coordonnatrice``);

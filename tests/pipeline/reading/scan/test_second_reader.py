@@ -211,3 +211,15 @@ def test_the_second_readers_full_width_marks_are_the_ones_tesseract_gives() -> N
     assert line_text(" ： ") == ":"  # a speck on an empty devset zone, beside tesseract's nothing
     assert line_text("Lucas，") == "Lucas,"
     assert line_text("Mae\u0308lys LÉVÊQUE") == "Maëlys LÉVÊQUE"  # accents kept, composed
+
+
+def test_an_address_the_second_reader_read_repaired_says_so() -> None:
+    # A devset photocopy variant: PP-OCRv6 read the académie's domain with a letter misread, Tesseract read it right;
+    # they agree once it is put back, and the field says a repair made them agree.
+    agreed = _text_field("referrer_email", "monique.richard@ac-versailles.fr", "monique.richard@ac-yersailles.fr")
+    assert agreed.value == "monique.richard@ac-versailles.fr"
+    assert agreed.rules == ("fix_email", "readers_agree")
+    assert [r.value for r in agreed.readings] == ["monique.richard@ac-versailles.fr",
+                                                   "monique.richard@ac-yersailles.fr"]
+    plain = _text_field("referrer_email", "monique.richard@ac-versailles.fr", "monique.richard@ac-versailles.fr")
+    assert plain.rules == ("readers_agree",)
