@@ -30,7 +30,7 @@ from pipeline.deciding.validate import DEFAULT_RULES, SCHOOL_YEAR_DATES, expecte
 from pipeline.form.definition import FieldKind, FormDefinition, form_v1
 from pipeline.settings import StructureSettings
 from schemas.directory import ClassLevel, Directory
-from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Reader, Source, normalise_text
+from schemas.extraction import Doubt, ExtractedField, ExtractedForm, Reader, Source
 
 DEFAULT_STRUCTURE = StructureSettings()
 """The cross-checks' thresholds when none are given (``Settings.structure`` at its defaults)."""
@@ -482,119 +482,6 @@ def vouch_surname_by_email(fields: dict[str, ExtractedField], structure: Structu
                 "rules": (*field.rules, "email_spells_surname")})
 
 
-REFERRER_NAME_RE = re.compile(r"^\s*(?:M\.|Mme|Mlle)\s+(?P<surname>[^,]+?)\s*,\s*(?P<role>\S.*)$")
-"""How the form asks the referrer to sign page 2: a civility, the surname, a comma, the role (``Mme Techer,
-enseignante``)."""
-
-
-def vouch_referrer_by_name(fields: dict[str, ExtractedField], first_name: Callable[[str], bool],
-                           french_word: Callable[[str], bool],
-                           structure: StructureSettings = DEFAULT_STRUCTURE,
-                           accent_lost: Callable[[str], bool] | None = None) -> None:
-    """Lift, in place, the handwriting hold of the referrer's e-mail (page 1) that the referrer's name (page 2)
-    spells, and of that name when both its readers read it whole and its role is in French words.
-
-    The referrer writes the address and the name in two zones of two pages, in other glyphs (lower case, then a
-    capital and a comma), each read by both readers on its own: the same letters read twice over are evidence no
-    single zone gives (as :func:`vouch_surname_by_email` for a family's surname). The address is lifted
-    (confidence ``structure.surname_email_confidence``, rule ``referrer_name_spells_email``) when:
-
-    * its only doubt is the hand's (:data:`HAND_DOUBTS`), and the name has no other (a name held for foreign ink
-      or a fax's resolution witnesses nothing);
-    * Tesseract and PP-OCRv6, after :func:`fix_email`, read the same address (every free reading of the zone,
-      :data:`EMAIL_READERS`, agrees), on a domain of :data:`KNOWN_EMAIL_DOMAINS`;
-    * both readers of the name zone read a civility, a surname and a role (:data:`REFERRER_NAME_RE`), the same
-      surname once folded (:func:`fold`), of ``structure.surname_email_letters_min`` letters or more;
-    * the address's local part is a given name of the lexicon written as addresses write it (``first_name``:
-      ``josephine`` for *Joséphine*; three letters or more), then at most one ``.``, ``-`` or ``_``, then that
-      surname as addresses write it (:func:`address_forms`): no digit (a homonym's number is witnessed by nothing
-      else) and no initial (one letter both readers may read alike wrong; the product writes to this address about
-      a pupil). The given name is witnessed by the lexicon only: both readers reading ``louis`` for *louise* alike
-      would pass, as they would on a typed address.
-
-    The name is lifted too (same confidence, rule ``referrer_email_spells_name``) when its own doubt is the hand's,
-    its two readers read it alike, whole, every word of its role is French (``french_word``: ``enseignante``,
-    ``directeur``; not ``cpe``, ``rep`` or the project's ``directeur(trice)``, which stay held: two readers may
-    agree on a misread role word), and its surname is not one that may have lost an accent (``accent_lost``:
-    ``Clement``; an address has none to witness it).
-
-    Measured 2026-12-07 before it was built, on every handwritten form's readings in the field dumps of the devset
-    (23) and of the project's hand kinds of seed 77 and of four fonts it never saw (seeds 4242, 4343, 4444; 96
-    forms): 20 addresses met the first three conditions, every one right; 16 of them were an initial and a surname
-    (all from the project's generator), 4 a given name and a surname (devset: ``robertmary``, ``adriennetecher``,
-    ``thibaultbarbier``, ``josephineboyer``, the last already accepted on its readers' agreement). Of their names,
-    the devset's ``Mme Techer, enseignante`` and ``M. Barbier, directeur`` were read alike whole, both right.
-
-    Args:
-        fields: The assembled form's fields; updated in place.
-        first_name: Whether a word, lower case and without accents, is a given name of the lexicon
-            (:meth:`pipeline.reading.lexicon.Lexicon.spells_as_addressed`).
-        french_word: Whether a lower-case word is spelled by the French dictionary.
-        structure: ``surname_email_confidence``, ``surname_email_letters_min``.
-        accent_lost: Whether a name read without accents may have lost one (``None``: not checked).
-    """
-    email, name = fields.get("referrer_email"), fields.get("referrer_name")
-    if email is None or name is None or email.doubt not in HAND_DOUBTS or (
-            name.doubt is not None and name.doubt not in HAND_DOUBTS):
-        return
-    addresses = {fix_email(r.value) for r in email.readings if r.reader in EMAIL_READERS and r.value}
-    readers = {r.reader for r in email.readings if r.reader in EMAIL_READERS and r.value}
-    if len(addresses) != 1 or not {Reader.TESSERACT, Reader.PPOCR} <= readers:
-        return
-    address = str(addresses.pop())
-    if not EMAIL_RE.match(address.lower()) or not on_known_mail_domain(address):
-        return
-    name_readings = [r.value for r in name.readings if r.reader in (Reader.TESSERACT, Reader.PPOCR) and r.value]
-    matches = [REFERRER_NAME_RE.match(v) for v in name_readings]
-    if len(matches) != 2 or None in matches:
-        return
-    written = [m.group("surname") for m in matches if m is not None]
-    folded = {fold(w) for w in written}
-    if len(folded) != 1 or len(folded.pop()) < structure.surname_email_letters_min:
-        return
-    if not _given_name_then(set().union(*map(address_forms, written)), address.split("@")[0].lower(), first_name):
-        return
-    fields["referrer_email"] = email.model_copy(update={
-        "value": address, "doubt": None, "confidence": max(email.confidence, structure.surname_email_confidence),
-        "rules": (*email.rules, "referrer_name_spells_email")})
-    role = matches[0].group("role") if matches[0] is not None else ""
-    words = [w for w in re.split(r"[^\w]+", role.lower()) if w]
-    if (name.doubt in HAND_DOUBTS and len({normalise_text(v) for v in name_readings}) == 1 and words
-            and all(french_word(w) for w in words) and name.value == name_readings[0]
-            and (accent_lost is None or not accent_lost(written[0]))):
-        fields["referrer_name"] = name.model_copy(update={
-            "doubt": None, "confidence": max(name.confidence, structure.surname_email_confidence),
-            "rules": (*name.rules, "referrer_email_spells_name")})
-
-
-_ADDRESSED_GIVEN_NAME = re.compile(r"[a-z]{3,}(?:-[a-z]{3,})*")
-"""A given name as an address writes it: lower-case letters, hyphen-joined parts (``jean-luc``), three letters or
-more each (no initial, nor two run together: the lexicon lists ``Ed`` and ``Jo``)."""
-
-
-def address_forms(surname: str) -> set[str]:
-    """How an address writes a surname: lower case, no accent or apostrophe, its words joined by a hyphen or by
-    nothing (``De Oliveira`` → ``de-oliveira``, ``deoliveira``; ``N'Diaye`` → ``ndiaye``)."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", surname) if not unicodedata.combining(c))
-    words = [w for w in re.split(r"[\s-]+", re.sub(r"['’]", "", plain.casefold())) if w]
-    return {"-".join(words), "".join(words)} if words else set()
-
-
-def _given_name_then(surnames: set[str], local: str, first_name: Callable[[str], bool]) -> bool:
-    """Whether ``local`` (an address's local part, lower case) is a given name ``first_name`` knows
-    (:data:`_ADDRESSED_GIVEN_NAME`), at most one ``.``, ``-`` or ``_``, then one of ``surnames`` as written
-    (:func:`address_forms`): ``thibaultbarbier``, ``marianne.de-oliveira``; not ``jean.-barbier`` nor
-    ``jean.bar-bier``."""
-    for surname in surnames:
-        if not local.endswith(surname):
-            continue
-        head = local[:-len(surname)]
-        given = head[:-1] if head[-1:] in (".", "-", "_") else head
-        if _ADDRESSED_GIVEN_NAME.fullmatch(given) and first_name(given):
-            return True
-    return False
-
-
 def alternative_readings(field: ExtractedField) -> list[str]:
     """The field's value, then each reader's own reading of its zone that differs from it (e-mails with
     :func:`pipeline.reading.scan.text_rules.fix_email`), in order, each once: the spellings a witness may choose from
@@ -665,9 +552,7 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
                 towns: tuple[Town, ...] = (), structure: StructureSettings | None = None,
                 school_year: tuple[int, int] | None = None, today: date | None = None,
                 definition: FormDefinition | None = None,
-                accent_lost: Callable[[str], bool] | None = None,
-                first_name: Callable[[str], bool] | None = None,
-                french_word: Callable[[str], bool] | None = None) -> ExtractedForm:
+                accent_lost: Callable[[str], bool] | None = None) -> ExtractedForm:
     """Raise the confidence of OCR fields another confident reading on the form agrees with.
 
     * A repeated name held for foreign ink that its untouched repeat reads letter for letter is no longer held
@@ -686,9 +571,6 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
       (:func:`choose_surname_by_family`).
     * A handwritten surname both readers agree on, spelled by a family e-mail's reading, is no longer held
       (:func:`vouch_surname_by_email`).
-    * A handwritten referrer's e-mail both readers agree on, whose local part is a given name and the surname both
-      readers of the referrer's name read, is no longer held, nor that name when read alike whole
-      (:func:`vouch_referrer_by_name`, with ``first_name`` and ``french_word``).
 
     Args:
         form: The assembled form; confidences are 0-1.
@@ -703,15 +585,11 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
         definition: The form's geometry, which tells combs from other fields; version 1 by default.
         accent_lost: Whether a name read without accents may have lost one (:func:`vouch_surname_by_email`);
             ``None``: no such check.
-        first_name: Whether a word as addresses write it is a given name; with ``french_word``,
-            :func:`vouch_referrer_by_name` runs (``None``: it does not).
-        french_word: Whether a lower-case word is French.
 
     Returns:
         A new form. The repeated-field checks never change a value, only raise confidences; an e-mail check may
-        show another reader's spelling (:func:`vouch_email`) or the readers' agreed address once repaired
-        (:func:`vouch_referrer_by_name`), the rule recorded; the structural ones put the directory's or lexicon's
-        spelling in place of the doubtful reading they vouch for.
+        show another reader's spelling (:func:`vouch_email`, the rule recorded); the structural ones put the
+        directory's or lexicon's spelling in place of the doubtful reading they vouch for.
     """
     structure = structure or DEFAULT_STRUCTURE
     fields = dict(form.fields)
@@ -733,8 +611,6 @@ def cross_check(form: ExtractedForm, threshold: float, directory: Directory | No
             fields[second] = _lowered(b, doubt, Doubt.REPEAT_CONFLICT, "repeat_conflict")
     choose_surname_by_family(fields, structure)
     vouch_surname_by_email(fields, structure, accent_lost)
-    if first_name is not None and french_word is not None:
-        vouch_referrer_by_name(fields, first_name, french_word, structure, accent_lost)
     for email_name, owner_names in EMAIL_OWNERS.items():
         vouch_email(fields, email_name, owner_names, threshold, structure)
     doubt_name_near_misses(fields, threshold, structure)

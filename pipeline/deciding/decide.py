@@ -177,30 +177,6 @@ def name_accent_lost(name: str, ocr: OcrSettings) -> bool:
         words.spells_only_accented(w) for w in re.split(r"[\s'’-]+", name) if w)
 
 
-def addressed_first_name(word: str, ocr: OcrSettings) -> bool:
-    """Whether ``word``, lower case and without accents as an e-mail address writes it (``josephine``), is a given
-    name of the lexicon (``ocr.first_names_file``, loaded on first use).
-
-    Raises:
-        pipeline.reading.lexicon.LexiconMissingError: The lexicon is not installed (``make system`` installs it).
-    """
-    from pipeline.reading.lexicon import first_names
-
-    return first_names(ocr.first_names_file).spells_as_addressed(word)
-
-
-def french_word(word: str, ocr: OcrSettings) -> bool:
-    """Whether the French dictionary (``ocr.french_words_file``, loaded on first use) spells ``word``.
-
-    Raises:
-        pipeline.reading.french_words.FrenchWordsMissingError: The dictionary is not installed (``make system``
-            installs it).
-    """
-    from pipeline.reading.french_words import french_words
-
-    return french_words(ocr.french_words_file).spells(word)
-
-
 def decide_form(
     pages: Sequence[PageResult],
     settings: Settings,
@@ -228,9 +204,7 @@ def decide_form(
                                  definition)
     form = cross_check(form, settings.ocr.text_confidence_min, directory, load_towns(), settings.structure,
                        school_year=parse_school_year(settings.school_year), definition=definition,
-                       accent_lost=lambda name: name_accent_lost(name, settings.ocr),
-                       first_name=lambda word: addressed_first_name(word, settings.ocr),
-                       french_word=lambda word: french_word(word, settings.ocr))
+                       accent_lost=lambda name: name_accent_lost(name, settings.ocr))
     reasons = missing_page_reasons(form)
     reasons += confidence_reasons(form, settings.ocr.text_confidence_min)
     validation = validate_referral(form.values(), directory, settings.school_year)

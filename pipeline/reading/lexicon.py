@@ -77,13 +77,6 @@ class Lexicon:
                 return True
         return False
 
-    def spells_as_addressed(self, word: str) -> bool:
-        """Whether ``word``, a given name as an e-mail address writes it (lower case, no accent: ``josephine``,
-        ``jean-luc``), is an entry so written (``Joséphine``, ``Jean`` and ``Luc``); each hyphen-joined part
-        must be."""
-        parts = [w for w in word.split("-") if w]
-        return bool(parts) and all(w in _addressed_entries(self) for w in parts)
-
 
 def without_accents(word: str) -> str:
     """``word`` without its accents (``Anaïs`` → ``Anais``; Unicode canonical decomposition, marks dropped)."""
@@ -94,12 +87,6 @@ def without_accents(word: str) -> str:
 def _folded_entries(lexicon: Lexicon) -> dict[str, str]:
     """Each entry without its accents → an entry that has some (built once per lexicon)."""
     return {without_accents(w): w for w in lexicon.words if without_accents(w) != w}
-
-
-@cache
-def _addressed_entries(lexicon: Lexicon) -> frozenset[str]:
-    """Each entry as an address writes it: lower case, without accents (built once per lexicon)."""
-    return frozenset(without_accents(w).lower() for w in lexicon.words)
 
 
 def read_tagged_entries(text: str, tag: str) -> frozenset[str]:

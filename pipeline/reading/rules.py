@@ -278,16 +278,6 @@ FIELD_RULES: dict[str, FieldRule] = {
     "name_conflict": FieldRule(
         Effect.HOLD, ("person names", "email"), "pipeline.deciding.crosscheck.doubt_name_near_misses",
         "un autre champ écrit ce nom un peu autrement."),
-    "referrer_name_spells_email": FieldRule(
-        Effect.EVIDENCE, ("referrer_email",), "pipeline.deciding.crosscheck.vouch_referrer_by_name",
-        "écrit à la main ; les deux lecteurs lisent cette adresse de la même façon, et elle s'écrit prénom puis "
-        "nom, le nom que les deux lecteurs lisent sur la ligne « Nom et fonction » de la page 2 : elle est "
-        "retenue."),
-    "referrer_email_spells_name": FieldRule(
-        Effect.EVIDENCE, ("referrer_name",), "pipeline.deciding.crosscheck.vouch_referrer_by_name",
-        "écrit à la main ; les deux lecteurs lisent ce nom et cette fonction de la même façon, la fonction est "
-        "faite de mots français, et l'adresse e-mail de la page 1, lue de la même façon par les deux, porte le "
-        "même nom : il est retenu."),
     "email_spells_surname": FieldRule(
         Effect.EVIDENCE, ("surnames",), "pipeline.deciding.crosscheck.vouch_surname_by_email",
         "écrit à la main ; les deux lecteurs lisent ce nom pareil, et l'adresse e-mail d'un responsable, écrite en "

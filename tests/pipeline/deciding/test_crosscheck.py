@@ -14,13 +14,7 @@ from pipeline.deciding.crosscheck import (
     local_part_spelled_by,
     repair_domain,
 )
-from pipeline.deciding.decide import (
-    DOUBT_REASONS_FR,
-    addressed_first_name,
-    confidence_reasons,
-    french_word,
-    name_accent_lost,
-)
+from pipeline.deciding.decide import DOUBT_REASONS_FR, confidence_reasons, name_accent_lost
 from pipeline.deciding.directory import load_directory, match_school
 from pipeline.deciding.towns import load_towns, names_another_town
 from pipeline.settings import Settings, StructureSettings
@@ -300,111 +294,6 @@ def test_a_handwritten_surname_stays_held_unless_an_address_read_freely_spells_i
     kept = checked.fields[surname.name]
     assert kept.confidence == surname.confidence and kept.doubt is surname.doubt
     assert "email_spells_surname" not in kept.rules
-
-
-def _referrer_form(email: tuple[str, str], name: tuple[str, str],
-                   email_doubt: Doubt | None = Doubt.HANDWRITTEN_FORM) -> ExtractedForm:
-    """A handwritten form's referrer: the address (page 1) and the name (page 2) as Tesseract and PP-OCRv6 read
-    them, each held for its hand."""
-    mail = _email_read("referrer_email", (Reader.TESSERACT, email[0]), (Reader.PPOCR, email[1]))
-    mail = mail.model_copy(update={"doubt": email_doubt, "page": 1})
-    signed = _email_read("referrer_name", (Reader.TESSERACT, name[0]), (Reader.PPOCR, name[1]))
-    return _names_form(mail, signed)
-
-
-def _check_referrer(form: ExtractedForm) -> dict[str, ExtractedField]:
-    settings = Settings()
-    return cross_check(form, THRESHOLD, first_name=lambda w: addressed_first_name(w, settings.ocr),
-                       french_word=lambda w: french_word(w, settings.ocr)).fields
-
-
-def test_a_handwritten_referrers_address_its_signature_spells_is_no_longer_held_nor_the_signature() -> None:
-    # The devset's shape (r0037, Comic Neue, shrunk scan): each reader misread the académie's domain its own way.
-    fields = _check_referrer(_referrer_form(
-        ("thibaultbarbier@ac-versailloefr", "thibaultbarbier@gc-versaillesfr"),
-        ("M. Barbier, directeur", "M. Barbier, directeur")))
-    email, name = fields["referrer_email"], fields["referrer_name"]
-    assert email.value == "thibaultbarbier@ac-versailles.fr" and email.doubt is None
-    assert email.confidence == StructureSettings().surname_email_confidence
-    assert email.rules[-1] == "referrer_name_spells_email"
-    assert name.value == "M. Barbier, directeur" and name.doubt is None
-    assert name.rules[-1] == "referrer_email_spells_name"
-
-
-def test_a_referrers_address_is_lifted_by_a_signature_read_alike_in_its_surname_only() -> None:
-    # The devset's r0008 (phone photo): the role's last letter read n by Tesseract; the accents of Joséphine are
-    # not an address's.
-    fields = _check_referrer(_referrer_form(
-        ("josephine.mary@ac-versailles.fr", "josephine.mary@ac-versailles.fr"),
-        ("M. Mary, coordonnateur ren", "M. Mary, Coordonnateur rep")))
-    assert fields["referrer_email"].doubt is None
-    assert fields["referrer_name"].doubt is Doubt.HANDWRITTEN_FORM  # its readers differ: still for a person
-
-
-@pytest.mark.parametrize(("email", "name"), [
-    (("a.barbier@ac-versailles.fr",) * 2, ("M. Barbier, directeur",) * 2),  # an initial: one letter both may misread
-    (("thibault.barbier2@ac-versailles.fr",) * 2, ("M. Barbier, directeur",) * 2),  # a homonym's number
-    (("thibault.barbier@ac-versailles.fr", "thibault.barbler@ac-versailles.fr"), ("M. Barbier, directeur",) * 2),
-    (("thibault.barbier@ac-versailles.fr",) * 2, ("M. Barbier, directeur", "M. Barbler, directeur")),
-    (("thibault.barbier@ac-versailles.fr",) * 2, ("M. Barbier, directeur", "Barbier directeur")),
-    (("xqzt.barbier@ac-versailles.fr",) * 2, ("M. Barbier, directeur",) * 2),  # no given name
-    (("thibault.barbier@tree.fr",) * 2, ("M. Barbier, directeur",) * 2),  # no known domain
-    (("thibault.roy@ac-versailles.fr",) * 2, ("M. Roy, directeur",) * 2),  # a surname too short to witness
-    (("thibault.martin@ac-versailles.fr",) * 2, ("M. Barbier, directeur",) * 2),  # someone else's
-    (("thibault.barbier@versailles.fr",) * 2, ("M. Barbier, directeur",) * 2),  # the city's domain, unlisted
-    (("jean.-barbier@ac-versailles.fr",) * 2, ("M. Barbier, directeur",) * 2),  # two separators
-    (("jean.bar-bier@ac-versailles.fr",) * 2, ("M. Barbier, directeur",) * 2),  # a hyphen the name lacks
-    (("jean.barbier-@ac-versailles.fr",) * 2, ("M. Barbier, directeur",) * 2),  # a speck read as a hyphen
-    (("ed.barbier@ac-versailles.fr",) * 2, ("M. Barbier, directeur",) * 2),  # two initials, or « Ed »
-], ids=["initial", "digits", "address readers differ", "name readers differ", "no civility", "no given name",
-        "unknown domain", "short surname", "another surname", "city domain", "two separators", "extra hyphen",
-        "trailing hyphen", "two letters"])
-def test_a_referrers_address_stays_held_unless_both_zones_spell_one_person(
-        email: tuple[str, str], name: tuple[str, str]) -> None:
-    fields = _check_referrer(_referrer_form(email, name))
-    assert fields["referrer_email"].doubt is Doubt.HANDWRITTEN_FORM and fields["referrer_email"].confidence == 0.3
-    assert fields["referrer_name"].doubt is Doubt.HANDWRITTEN_FORM
-
-
-def test_a_referrers_compound_surname_is_met_as_addresses_write_it() -> None:
-    fields = _check_referrer(_referrer_form(("marianne.de-oliveira@ac-versailles.fr",) * 2,
-                                            ("Mme De Oliveira, directrice",) * 2))
-    assert fields["referrer_email"].doubt is None and fields["referrer_name"].doubt is None
-
-
-def test_a_signature_whose_surname_may_have_lost_its_accent_keeps_its_hold() -> None:
-    # Both readers read « Clement » for Clément: the address, which has no accent, witnesses the letters only.
-    settings = Settings()
-    form = _referrer_form(("pierre.clement@ac-versailles.fr",) * 2, ("M. Clement, directeur",) * 2)
-    fields = cross_check(form, THRESHOLD, accent_lost=lambda name: name_accent_lost(name, settings.ocr),
-                         first_name=lambda w: addressed_first_name(w, settings.ocr),
-                         french_word=lambda w: french_word(w, settings.ocr)).fields
-    assert fields["referrer_email"].doubt is None
-    assert fields["referrer_name"].doubt is Doubt.HANDWRITTEN_FORM
-
-
-def test_a_referrers_address_held_for_another_cause_is_not_lifted() -> None:
-    fields = _check_referrer(_referrer_form(("thibault.barbier@ac-versailles.fr",) * 2,
-                                            ("M. Barbier, directeur",) * 2, email_doubt=Doubt.LOW_RESOLUTION))
-    assert fields["referrer_email"].doubt is Doubt.LOW_RESOLUTION
-
-
-@pytest.mark.parametrize(("name_doubt", "lifted"), [(None, True), (Doubt.FOREIGN_INK, False)])
-def test_a_signature_already_accepted_witnesses_and_one_held_for_a_stamp_does_not(
-        name_doubt: Doubt | None, lifted: bool) -> None:
-    form = _referrer_form(("thibault.barbier@ac-versailles.fr",) * 2, ("M. Barbier, directeur",) * 2)
-    name = form.fields["referrer_name"].model_copy(update={"doubt": name_doubt})
-    fields = _check_referrer(form.model_copy(update={"fields": {**form.fields, "referrer_name": name}}))
-    assert (fields["referrer_email"].doubt is None) is lifted
-    assert fields["referrer_name"].doubt is name_doubt  # never lifted but from the hand's hold
-
-
-def test_a_signature_whose_role_both_readers_misread_alike_keeps_its_hold() -> None:
-    # Both readers read a looped e as o: the surname still witnesses the address, the role is no French word.
-    fields = _check_referrer(_referrer_form(("gilles.schmitt@ac-versailles.fr",) * 2,
-                                            ("M. Schmitt, dirocteur",) * 2))
-    assert fields["referrer_email"].doubt is None
-    assert fields["referrer_name"].doubt is Doubt.HANDWRITTEN_FORM
 
 
 # --- The form's structure (issue 3): the directory, the ticked level, the towns lexicon ------------------

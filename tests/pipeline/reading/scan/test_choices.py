@@ -96,6 +96,10 @@ def test_the_ticked_level_chooses_the_class_line_that_begins_with_it(names: Lexi
     ("class_name", "CEI B", "CE1 B", None),  # no level ticked
     ("referrer_email", "a.remy@ac-versaitles.fr", "a.remi@ac-versailles.fr", None),  # local parts differ
     ("referrer_email", "a.remy@gmail.com", "a.remy@orange.fr", None),  # both domains known
+    # Devset variants (150 dpi JPEG, 200 dpi scan): both readers lost the dot of « monique.richard », one misread
+    # the domain; the domain's witness says nothing of the dot.
+    ("referrer_email", "moniquerichard@ac-vorsaillestr", "moniquerichard@ac-versailles.fr", None),
+    ("guardian1_email", "martheroussel@outookfr", "martheroussel@outlook.fr", None),
     ("observations", "Élève discret.", "Élève discret", None),  # a sentence may end with a full stop
 ])
 def test_no_witness_chooses_when_it_cannot_tell(names: Lexicon, field: str, first: str, second: str | None,
