@@ -207,6 +207,10 @@ FIELD_RULES: dict[str, FieldRule] = {
         Effect.HOLD, ("first names",), "pipeline.reading.scan.choices.accent_lost",
         "prénom lu sans accent par les deux lecteurs, alors que le lexique ne le connaît qu'accentué : l'accent a pu "
         "se perdre à la numérisation ; à vérifier sur l'image."),
+    "email_dot_lost_hold": FieldRule(
+        Effect.HOLD, ("email",), "pipeline.deciding.crosscheck.dot_may_be_lost",
+        "adresse lue d'un seul tenant, alors qu'un lecteur a perdu un point ou un tiret de son domaine : le point "
+        "de l'adresse a pu se perdre aussi (« moniquerichard » pour « monique.richard ») ; à vérifier sur l'image."),
     "handwriting_hold": FieldRule(
         Effect.HOLD, ("text", "email", "date", "phone", "postcode"), "pipeline.reading.scan.hand.looks_handwritten",
         "écrit à la main, à lire sur l'image et à saisir."),

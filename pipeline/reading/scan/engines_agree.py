@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipeline.deciding.crosscheck import on_known_mail_domain
+from pipeline.deciding.crosscheck import dot_may_be_lost, on_known_mail_domain
 from pipeline.form.definition import Field, FieldKind
 from pipeline.reading.lexicon import Lexicon
 from pipeline.reading.register import RegisteredPage
@@ -34,8 +34,8 @@ def settle_where_engines_agree(fields: dict[str, ExtractedField], zones: Sequenc
     Tesseract again for PP-OCRv6's reading (:func:`pipeline.reading.scan.third_reading.settle_by_third_reading`), or
     PP-OCRv6 on a photo's own pixels for Tesseract's
     (:func:`pipeline.reading.scan.photo_witness.settle_by_grey_reading`). A settled field takes
-    ``ocr.readers_chosen_confidence`` and ``rule``; the field's caps, the accent hold and the
-    known mail domain of an address still apply.
+    ``ocr.readers_chosen_confidence`` and ``rule``; the field's caps, the accent hold, the
+    known mail domain of an address and its dot (:func:`pipeline.deciding.crosscheck.dot_may_be_lost`) still apply.
 
     Args:
         fields: The page's fields; updated in place (``readings`` gains ``reader``'s; a settled field its value,
@@ -65,6 +65,9 @@ def settle_where_engines_agree(fields: dict[str, ExtractedField], zones: Sequenc
             if accent_lost(f.name, other, names):
                 confidence = min(confidence, ocr.readers_differ_confidence)
                 rules.append("accent_lost_hold")
+            if f.kind is FieldKind.EMAIL and dot_may_be_lost(other, (r.value for r in readings)):
+                confidence = min(confidence, ocr.readers_differ_confidence)
+                rules.append("email_dot_lost_hold")
             fields[f.name] = field.model_copy(update={
                 "value": other, "readings": readings, "rules": tuple(rules),
                 "confidence": with_quality(confidence, page.quality, registration)})

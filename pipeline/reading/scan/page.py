@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import cv2
 import numpy as np
 
-from pipeline.deciding.crosscheck import fix_email
+from pipeline.deciding.crosscheck import dot_may_be_lost, fix_email
 from pipeline.deciding.fields import clean_text_value
 from pipeline.form.definition import (
     Field,
@@ -773,6 +773,10 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
         if verdict == "readers_agree" and accent_lost(f.name, value, names):
             confidence = min(confidence, ocr.readers_differ_confidence)
             rules.append("accent_lost_hold")
+        agreed = verdict == "readers_agree" or (choice is not None and choice.rule == "readers_agree_edges")
+        if agreed and f.kind is FieldKind.EMAIL and dot_may_be_lost(value, (r.value for r in readings)):
+            confidence = min(confidence, ocr.readers_differ_confidence)
+            rules.append("email_dot_lost_hold")
         doubt = None
         if handwritten:
             confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop

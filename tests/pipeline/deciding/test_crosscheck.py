@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.deciding.crosscheck import (
     cross_check,
+    dot_may_be_lost,
     fix_email,
     fold,
     hold_handwritten_form,
@@ -711,3 +712,16 @@ def test_names_that_spell_two_readings_of_an_address_do_not_choose_between_them(
     form.fields["referrer_email"] = _with_readings(form.fields["referrer_email"], "a.maillot@ac-versailles.fr",
                                                    "a.maillot@ac-versailles.fr")
     assert cross_check(form, THRESHOLD).fields["referrer_email"].confidence == 0.93
+
+
+@pytest.mark.parametrize(("value", "readings", "lost"), [
+    ("moniquerichard@ac-versailles.fr", ["moniquerichard@acversailles.fr", "moniquerichard@ac-versailles.fr"], True),
+    ("moniquerichard@ac-versailles.fr", ["moniquerichard@ac-versaillestr", None], True),  # a letter repaired
+    ("moniquerichard@ac-versailles.fr", ["moniquerichard@ac-versailles.fr"] * 2, False),  # read right by both
+    ("monique.richard@ac-versailles.fr", ["monique.richard@acversailles.fr"] * 2, False),  # its dot was read
+    ("alexandriagaudin@sfr.fr", ["alexandriagaudin@sfr.fr", "alexandriagaudin@stfr.fr"], False),  # not repaired
+    (None, ["x@acversailles.fr"], False),
+])
+def test_a_run_together_address_agreed_after_its_domain_was_repaired_may_have_lost_a_dot(
+        value: str | None, readings: list[str | None], lost: bool) -> None:
+    assert dot_may_be_lost(value, readings) is lost

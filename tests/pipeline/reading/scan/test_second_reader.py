@@ -223,3 +223,17 @@ def test_an_address_the_second_reader_read_repaired_says_so() -> None:
                                                    "monique.richard@ac-yersailles.fr"]
     plain = _text_field("referrer_email", "monique.richard@ac-versailles.fr", "monique.richard@ac-versailles.fr")
     assert plain.rules == ("readers_agree",)
+
+
+def test_an_address_of_one_run_agreed_only_once_a_domain_was_repaired_is_held() -> None:
+    # Two variants of a devset photo: both readers lost the dot of « monique.richard » and each misread the
+    # académie's domain its own way; once repaired, the domains agree, and so would the address.
+    held = _text_field("referrer_email", "moniquerichard@acversailles.fr", "moniquerichard@ac-versaillesfr")
+    assert held.value == "moniquerichard@acversailles.fr".replace("acv", "ac-v")
+    assert held.rules[-1] == "email_dot_lost_hold" and held.confidence < OcrSettings().text_confidence_min
+    # The same run read right, domain and all, by both: nothing says a dot went.
+    clean = _text_field("referrer_email", "moniquerichard@ac-versailles.fr", "moniquerichard@ac-versailles.fr")
+    assert clean.rules == ("readers_agree",) and clean.confidence >= OcrSettings().text_confidence_min
+    # A separated address whose domain was repaired: its own dot was read.
+    dotted = _text_field("referrer_email", "monique.richard@acversailles.fr", "monique.richard@ac-versailles.fr")
+    assert dotted.rules == ("fix_email", "readers_agree")
