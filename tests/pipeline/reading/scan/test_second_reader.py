@@ -234,6 +234,9 @@ def test_an_address_of_one_run_agreed_only_once_a_domain_was_repaired_is_held() 
     # The same run read right, domain and all, by both: nothing says a dot went.
     clean = _text_field("referrer_email", "moniquerichard@ac-versailles.fr", "moniquerichard@ac-versailles.fr")
     assert clean.rules == ("readers_agree",) and clean.confidence >= OcrSettings().text_confidence_min
+    # Devset r0002: PP-OCRv6 read the domain's dot, and no dot in the local part, which has none.
+    kept = _text_field("referrer_email", "josephineboyer@ac-versaillesfr", "josephineboyer@ac-versailles.fr")
+    assert kept.rules == ("fix_email", "readers_agree") and kept.confidence >= OcrSettings().text_confidence_min
     # A separated address whose domain was repaired: its own dot was read.
     dotted = _text_field("referrer_email", "monique.richard@acversailles.fr", "monique.richard@ac-versailles.fr")
     assert dotted.rules == ("fix_email", "readers_agree")
