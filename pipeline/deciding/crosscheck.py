@@ -93,12 +93,18 @@ def repair_domain(address: str, structure: StructureSettings = DEFAULT_STRUCTURE
     return f"{local}@{same[0]}" if len(same) == 1 else address
 
 
-_RUN_TOGETHER_LOCAL = re.compile(r"[^._-]+")
-"""A local part with no separator: one run of letters and digits (``moniquerichard``)."""
+_SEPARATED_LOCAL = re.compile(r"[^._-][._-][^._-]")
+"""A separator (``.``, ``-``, ``_``) between two characters of a local part (``h.richard``, ``jean-luc_m``)."""
+
+
+def separated_local(address: str) -> bool:
+    """Whether an address's local part holds a separator between two of its characters (:data:`_SEPARATED_LOCAL`);
+    one that does not is one run of letters (``moniquerichard``), whose dot both readers may have lost."""
+    return _SEPARATED_LOCAL.search(address.split("@")[0]) is not None
 
 
 def dot_may_be_lost(value: str | None, readings: Iterable[str | None]) -> bool:
-    """Whether an address's local part is one run of letters (:data:`_RUN_TOGETHER_LOCAL`) while every reading it
+    """Whether an address's local part is one run of letters (not :func:`separated_local`) while every reading it
     was agreed from had its domain repaired (:func:`repair_domain`: a dot, a hyphen or a letter of the domain
     misread): readers that each lost the domain's dot may have lost the local part's too, both alike
     (``moniquerichard@acversailles.fr`` and ``moniquerichard@ac-versaillesfr`` for *monique.richard@ac-versailles.fr*,
@@ -117,7 +123,7 @@ def dot_may_be_lost(value: str | None, readings: Iterable[str | None]) -> bool:
         value: The agreed address.
         readings: The readings, as read, it was agreed from.
     """
-    if not value or value.count("@") != 1 or not _RUN_TOGETHER_LOCAL.fullmatch(value.split("@")[0]):
+    if not value or value.count("@") != 1 or separated_local(value):
         return False
     read = [_fixed_marks(r) for r in readings if r is not None and r.count("@") == 1]
     return bool(read) and all(repair_domain(r) != r for r in read)

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from pipeline.deciding.crosscheck import on_known_mail_domain
+from pipeline.deciding.crosscheck import on_known_mail_domain, separated_local
 from pipeline.deciding.fields import PERSON_NAME_FIELDS, PERSON_NAME_RE
 from pipeline.form.definition import CLASS_LEVELS, Field, FieldKind
 from pipeline.reading.field_lexicons import is_language_list
@@ -322,13 +322,9 @@ def _in_french_alphabet(word: str) -> bool:
     return all(c in FRENCH_LETTERS for c in word.lower() if c.isalpha())
 
 
-_SEPARATED_LOCAL = re.compile(r"[^._-][._-][^._-]")
-"""A local part with a separator between two of its characters (``h.richard``, ``jean-luc_m``)."""
-
-
 def _by_mail_domain(first: str, second: str) -> str | None:
     """The address on a known domain, when the two have the same local part (compared in lower case) and it holds
-    a separator (:data:`_SEPARATED_LOCAL`).
+    a separator (:func:`pipeline.deciding.crosscheck.separated_local`).
 
     The domain is what this witness knows; a local part both readers read as one run of letters may be its dotted
     twin with the dot lost by both (``moniquerichard`` for *monique.richard*: a full stop is the smallest mark of an
@@ -342,6 +338,6 @@ def _by_mail_domain(first: str, second: str) -> str | None:
     ``adriennetecher``) and go to a person now, with their forms.
     """
     parts = [v.lower().split("@") for v in (first, second)]
-    if any(len(p) != 2 for p in parts) or parts[0][0] != parts[1][0] or not _SEPARATED_LOCAL.search(parts[0][0]):
+    if any(len(p) != 2 for p in parts) or parts[0][0] != parts[1][0] or not separated_local(first):
         return None
     return _one_of(first, second, on_known_mail_domain)

@@ -745,8 +745,9 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
         if f.kind is FieldKind.EMAIL:
             confidence = email_confidence(confidence, ocr)
         second_value = second_reader_value(f, readings[1].value)
-        if f.kind is FieldKind.EMAIL and "fix_email" not in rules and second_repaired(f, readings[1].value):
-            rules.append("fix_email")  # the readers are compared, and a reading may be shown, as repaired
+        if (f.kind is FieldKind.EMAIL and "fix_email" not in rules
+                and second_value != repair_reading(f.name, readings[1].value)):
+            rules.append("fix_email")  # PP-OCRv6's reading was repaired: they are compared, and may be shown, so
         confidence, verdict = readers_verdict(value, second_value, confidence, ocr)
         rules.append(verdict)
         choice = None if verdict == "readers_agree" else choose_reading(f, value, second_value, class_level, names, ocr)
@@ -817,12 +818,6 @@ def second_reader_value(f: Field, value: str | None) -> str | None:
     second = value if f.kind is FieldKind.EMAIL else drop_speck_tokens(value)
     second = repair_reading(f.name, second)
     return fix_email(second) if f.kind is FieldKind.EMAIL else second
-
-
-def second_repaired(f: Field, value: str | None) -> bool:
-    """Whether :func:`second_reader_value`'s e-mail repair (``fix_email``) changed PP-OCRv6's reading of ``f``."""
-    read = repair_reading(f.name, value)
-    return bool(read) and fix_email(read) != read
 
 
 def readers_verdict(first: str | None, second: str | None, confidence: float, ocr: OcrSettings
