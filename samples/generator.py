@@ -347,6 +347,13 @@ EXIF_ORIENTATION_TURNS = {1: 0, 6: 3, 3: 2, 8: 1}
 """EXIF Orientation tag → quarter turns counter-clockwise a viewer applies to show the image upright
 (6 means "turn 90° clockwise to display": a portrait sheet shot with the phone held sideways)."""
 
+HEIC_ENCODER_PARAMS = {"preset": "ultrafast"}
+"""x265 settings of a generated HEIC photo (``pillow_heif``'s ``enc_params``). A phone encodes its photos in its
+HEVC hardware, in a few milliseconds, not with libheif's default ``slow`` software preset, which took 14.4 s of the
+18.1 s that generating one HEIC phone photo took on a 2-core machine (2026-12-07, ``photo_heic`` form 3 of seed
+2026, page 1; ``ultrafast``: 2.4 s, the whole photo 5.9 s), and was the largest cost of the tests that read such
+photos. The quality drawn (60-80) still sets how coarse the compression is."""
+
 
 def _hard_documents(kind: SampleKind, values: FormValues, form_id: str, rng: random.Random,
                     pages: Sequence[int] = (1, 2)) -> tuple[list[tuple[str, bytes]], dict[str, object]]:
@@ -394,7 +401,8 @@ def _hard_documents(kind: SampleKind, values: FormValues, form_id: str, rng: ran
             from pillow_heif import register_heif_opener
 
             register_heif_opener()
-            stored.save(buf, format="HEIF", quality=rng.randint(60, 80), exif=exif.tobytes())
+            stored.save(buf, format="HEIF", quality=rng.randint(60, 80), exif=exif.tobytes(),
+                       enc_params=HEIC_ENCODER_PARAMS)
             ext = "heic"
         else:
             stored.save(buf, format="JPEG", quality=rng.randint(80, 93), exif=exif.tobytes())

@@ -66,12 +66,14 @@ def heic_from(jpeg: bytes, full_size: bool = False) -> bytes:
     """The same page as an iPhone HEIC photo (half size unless ``full_size``)."""
     from pillow_heif import register_heif_opener
 
+    from samples.generator import HEIC_ENCODER_PARAMS
+
     register_heif_opener()
     buf = io.BytesIO()
     with Image.open(io.BytesIO(jpeg)) as img:
         # Half size (150 dpi) keeps the encoder quick; still far above the decoration limit.
         page = img.convert("RGB")
-        (page if full_size else page.reduce(2)).save(buf, format="HEIF", quality=80)
+        (page if full_size else page.reduce(2)).save(buf, format="HEIF", quality=80, enc_params=HEIC_ENCODER_PARAMS)
     return buf.getvalue()
 
 
