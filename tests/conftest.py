@@ -9,6 +9,7 @@ registers: ``browser``, ``postgres``, ``mail_server`` and ``prefect_server``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +18,21 @@ import pytest
 from pipeline.deciding.directory import load_directory
 from pipeline.settings import Settings
 from schemas.directory import Directory
+from tests.support.mail_servers import free_port
 from tests.support.prefect_server import PrefectServer, prefect_server, reporting_to
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLES_INBOX = PROJECT / "samples" / "inbox"
 SAMPLES_TRUTH = PROJECT / "samples" / "truth"
+
+NO_LOCAL_PREFECT_SERVER = f"http://127.0.0.1:{free_port()}/api"
+"""Where the tests' runs look for a long-lived local Prefect server (``CLAS_SCALE__PREFECT_LOCAL_API_URL``): a port
+nothing listens on. The default, 127.0.0.1:4200, is where ``make prefect-server`` serves a developer's own server;
+a run that found it there reported to it instead of starting its temporary server, and the crash test that kills
+a run and looks for the temporary server it left failed on a machine where that server was up (2026-12-07). Set in
+the test process's environment, which the runs it starts inherit; a test that strips ``CLAS_*`` from a run's
+environment passes it again, and a test that wants a server gives its own address."""
+os.environ.setdefault("CLAS_SCALE__PREFECT_LOCAL_API_URL", NO_LOCAL_PREFECT_SERVER)
 
 SERVER_FIXTURES: dict[str, str] = {
     "harness": "prefect_server",  # the session's Prefect server (``prefect server start`` in a subprocess)

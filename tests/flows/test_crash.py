@@ -24,7 +24,7 @@ from flows.temporary_server import ProcessId, records_dir
 from pipeline.deciding.directory import load_directory
 from pipeline.settings import Settings
 from pipeline.store import DocumentRow, ReceiptRow, ReferralRow, RunAlreadyActiveError, Store
-from tests.conftest import SAMPLES_INBOX, SAMPLES_TRUTH
+from tests.conftest import NO_LOCAL_PREFECT_SERVER, SAMPLES_INBOX, SAMPLES_TRUTH
 from tests.support.prefect_server import PrefectServer
 
 # One form in two image files (page 1 then page 2), a duplicate, a quarantine, reviews, routings.
@@ -46,7 +46,8 @@ def _cli(args: list[str], db: str, data: Path, prefect_home: Path, **extra: str)
     keep the output pipes open: output goes to files and the session is killed after.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAS_"))}
-    env |= {"CLAS_DATABASE_URL": db, "CLAS_DATA_DIR": str(data), "PREFECT_HOME": str(prefect_home), **extra}
+    env |= {"CLAS_DATABASE_URL": db, "CLAS_DATA_DIR": str(data), "PREFECT_HOME": str(prefect_home),
+            "CLAS_SCALE__PREFECT_LOCAL_API_URL": NO_LOCAL_PREFECT_SERVER, **extra}
     out_path, err_path = data.parent / "cli.out", data.parent / "cli.err"
     with out_path.open("w") as out, err_path.open("w") as err:
         proc = subprocess.Popen([sys.executable, "-m", "flows.cli", *args], stdout=out, stderr=err, env=env,
@@ -147,7 +148,7 @@ def test_the_next_start_cleans_what_a_killed_run_left(tmp_path: Path, prefect_ho
     db, data = f"sqlite:///{tmp_path / 'clas.sqlite3'}", tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAS_"))}
     env |= {"CLAS_DATABASE_URL": db, "CLAS_DATA_DIR": str(data), "PREFECT_HOME": str(prefect_home),
-            "CLAS_TEST_KILL_AT": "after_ingest:1"}
+            "CLAS_TEST_KILL_AT": "after_ingest:1", "CLAS_SCALE__PREFECT_LOCAL_API_URL": NO_LOCAL_PREFECT_SERVER}
     killed = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--inbox", str(inbox)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
