@@ -67,21 +67,35 @@ class CorpusReferral:
     values: dict[str, RawValue]
 
 
+class CorpusIncompleteError(FileNotFoundError):
+    """A corpus folder without ``inbox/`` or ``truth/``, or a truth naming a file its inbox lacks.
+
+    Attributes:
+        message_fr: What the command tells the user, in French.
+    """
+
+    def __init__(self, message: str, message_fr: str) -> None:
+        super().__init__(message)
+        self.message_fr = message_fr
+
+
 def load_corpus(root: Path) -> list[CorpusReferral]:
     """The referrals of a corpus folder, in id order.
 
     Raises:
-        FileNotFoundError: ``root`` has no ``truth/`` or ``inbox/`` folder, or a truth names a missing file.
+        CorpusIncompleteError: ``root`` has no ``truth/`` or ``inbox/`` folder, or a truth names a missing file.
     """
     truth_dir, inbox = root / "truth", root / "inbox"
     if not truth_dir.is_dir() or not inbox.is_dir():
-        raise FileNotFoundError(f"{root} must hold inbox/ and truth/")
+        raise CorpusIncompleteError(f"{root} must hold inbox/ and truth/",
+                                    f"Corpus introuvable : {root} doit contenir les dossiers inbox/ et truth/.")
     referrals = []
     for path in sorted(truth_dir.glob("*.json")):
         t = json.loads(path.read_text(encoding="utf-8"))
         for name in t["files"]:
             if not (inbox / name).is_file():
-                raise FileNotFoundError(f"{path.name} names {name}, missing from {inbox}")
+                raise CorpusIncompleteError(f"{path.name} names {name}, missing from {inbox}",
+                                            f"Corpus incomplet : {path.name} nomme {name}, absent de {inbox}.")
         referrals.append(CorpusReferral(t["id"], t["profile"], t["hand"], bool(t["handwriting"]), t["format"],
                                         tuple(t["files"]), t["values"]))
     return referrals

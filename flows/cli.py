@@ -369,10 +369,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from pipeline.settings import Settings
     console = Console(width=max(Console().width, 150))  # the table is wide; never truncate figures
     if args.corpus:
-        from bench.corpus import corpus_figures, load_corpus
+        from bench.corpus import CorpusIncompleteError, corpus_figures, load_corpus
 
         corpus = Path(args.corpus)
-        files = len({name for r in load_corpus(corpus) for name in r.files})
+        try:
+            files = len({name for r in load_corpus(corpus) for name in r.files})
+        except CorpusIncompleteError as exc:
+            print(exc.message_fr, file=sys.stderr)
+            return 2
         with progress_line("Lecture du corpus", files) as advance:
             figures = corpus_figures(corpus, Settings(), workers=args.workers, progress=advance)
         if args.json:

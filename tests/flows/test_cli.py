@@ -81,6 +81,14 @@ def test_missing_inbox_says_so_in_french(tmp_path: Path) -> None:
     assert "Dossier introuvable" in proc.stderr
 
 
+def test_a_corpus_folder_without_truth_is_named_in_french(tmp_path: Path) -> None:
+    (tmp_path / "inbox").mkdir()
+    proc = subprocess.run([sys.executable, "-m", "flows.cli", "bench", "--corpus", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"Corpus introuvable : {tmp_path} doit contenir les dossiers inbox/ et truth/."
+
+
 @pytest.mark.parametrize(("variables", "named"), [
     ({"CLAS_SCHOOL_YEAR": "2026-2028"}, "deux années qui se suivent"),
     ({"CLAS_SCHOOL_YEAR": "26-27"}, "CLAS_SCHOOL_YEAR : valeur refusée (format attendu : deux années qui se suivent"),
