@@ -41,12 +41,12 @@ handwritten zone whatever its witnesses (``pipeline.reading.scan.page.text_field
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
 
-from pipeline.deciding.crosscheck import on_known_mail_domain, separated_local
+from pipeline.deciding.crosscheck import dot_may_be_lost, on_known_mail_domain, separated_local
 from pipeline.deciding.fields import PERSON_NAME_FIELDS, PERSON_NAME_RE
 from pipeline.form.definition import CLASS_LEVELS, Field, FieldKind
 from pipeline.reading.field_lexicons import is_language_list
@@ -165,6 +165,22 @@ def accent_lost(name: str, value: str | None, names: Lexicon) -> bool:
         names: The given-name lexicon (:func:`pipeline.reading.lexicon.first_names`).
     """
     return name in FIRST_NAME_FIELDS and names.lacks_an_accent(value)
+
+
+def agreement_holds(field: Field, value: str | None, readings: Iterable[str | None], names: Lexicon,
+                    accent: bool = True) -> list[str]:
+    """The holds a value two engines agree on still gets, in order: ``accent_lost_hold`` (:func:`accent_lost`; only
+    when ``accent``) and, for an e-mail, ``email_dot_lost_hold``
+    (:func:`pipeline.deciding.crosscheck.dot_may_be_lost`, from ``readings``, the zone's readings as read). A field
+    with one is held at ``OcrSettings.readers_differ_confidence`` by its caller: the two readers' verdict
+    (``pipeline.reading.scan.page.text_fields_read``) and the settling by a third or grey reading
+    (:func:`pipeline.reading.scan.engines_agree.settle_where_engines_agree`)."""
+    holds = []
+    if accent and accent_lost(field.name, value, names):
+        holds.append("accent_lost_hold")
+    if field.kind is FieldKind.EMAIL and dot_may_be_lost(value, readings):
+        holds.append("email_dot_lost_hold")
+    return holds
 
 
 def choose_reading(field: Field, first: str | None, second: str | None, class_level: ExtractedField | None,

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipeline.deciding.crosscheck import dot_may_be_lost, on_known_mail_domain
+from pipeline.deciding.crosscheck import on_known_mail_domain
 from pipeline.form.definition import Field, FieldKind
 from pipeline.reading.lexicon import Lexicon
 from pipeline.reading.register import RegisteredPage
-from pipeline.reading.scan.choices import accent_lost
+from pipeline.reading.scan.choices import agreement_holds
 from pipeline.reading.scan.text_rules import caps_that_bite
 from pipeline.reading.scan.zones import with_quality
 from pipeline.settings import OcrSettings, RegistrationSettings
@@ -62,12 +62,10 @@ def settle_where_engines_agree(fields: dict[str, ExtractedField], zones: Sequenc
             for name, cap in caps_that_bite(f, other, ocr):
                 confidence = min(confidence, cap)
                 rules.append(name)
-            if accent_lost(f.name, other, names):
+            holds = agreement_holds(f, other, (r.value for r in readings), names)
+            if holds:
                 confidence = min(confidence, ocr.readers_differ_confidence)
-                rules.append("accent_lost_hold")
-            if f.kind is FieldKind.EMAIL and dot_may_be_lost(other, (r.value for r in readings)):
-                confidence = min(confidence, ocr.readers_differ_confidence)
-                rules.append("email_dot_lost_hold")
+                rules += holds
             fields[f.name] = field.model_copy(update={
                 "value": other, "readings": readings, "rules": tuple(rules),
                 "confidence": with_quality(confidence, page.quality, registration)})

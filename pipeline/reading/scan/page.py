@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import cv2
 import numpy as np
 
-from pipeline.deciding.crosscheck import dot_may_be_lost, fix_email
+from pipeline.deciding.crosscheck import fix_email
 from pipeline.deciding.fields import clean_text_value
 from pipeline.form.definition import (
     Field,
@@ -48,7 +48,7 @@ from pipeline.reading.identify import IdentifiedPage, check_identity
 from pipeline.reading.lexicon import first_names
 from pipeline.reading.realign import realign_field
 from pipeline.reading.register import RegisteredPage, register_page
-from pipeline.reading.scan.choices import accent_lost, choose_reading, chosen_by_a_rule, name_without_edge_marks
+from pipeline.reading.scan.choices import agreement_holds, choose_reading, chosen_by_a_rule, name_without_edge_marks
 from pipeline.reading.scan.combs import CombStrip, comb_field, read_comb_fields
 from pipeline.reading.scan.constrained import decode_handwritten
 from pipeline.reading.scan.foreign_ink import (
@@ -771,13 +771,12 @@ def text_fields_read(text_pairs: Sequence[tuple[Field, list[Word]]], second: Seq
         for name, cap in caps_that_bite(f, value, ocr):
             confidence = min(confidence, cap)
             rules.append(name)
-        if verdict == "readers_agree" and accent_lost(f.name, value, names):
-            confidence = min(confidence, ocr.readers_differ_confidence)
-            rules.append("accent_lost_hold")
         agreed = verdict == "readers_agree" or (choice is not None and choice.rule == "readers_agree_edges")
-        if agreed and f.kind is FieldKind.EMAIL and dot_may_be_lost(value, (r.value for r in readings)):
+        holds = agreement_holds(f, value, (r.value for r in readings), names,
+                                accent=verdict == "readers_agree") if agreed else []
+        if holds:
             confidence = min(confidence, ocr.readers_differ_confidence)
-            rules.append("email_dot_lost_hold")
+            rules += holds
         doubt = None
         if handwritten:
             confidence = min(confidence, ocr.icr.handwritten_text_confidence)  # a person reads it from its crop
